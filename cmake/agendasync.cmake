@@ -1,0 +1,34 @@
+# Project-wide compile rules and helpers for targets and tests.
+add_library(agendasync_warnings INTERFACE)
+target_compile_options(agendasync_warnings INTERFACE -Wall -Wextra -Werror)
+target_include_directories(agendasync_warnings INTERFACE ${CMAKE_SOURCE_DIR}/src)
+
+if(AGENDASYNC_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# agendasync_library(NAME SOURCES ... DEPS ...): one library per layer folder.
+function(agendasync_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_link_libraries(${name} PUBLIC agendasync_warnings ${ARG_DEPS})
+endfunction()
+
+# agendasync_test(NAME SOURCES ... DEPS ... [LABELS ...]): a GoogleTest executable whose
+# tests CTest lists one by one.
+function(agendasync_test name)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE agendasync_warnings ${ARG_DEPS} GTest::gmock GTest::gtest_main)
+  target_compile_definitions(${name} PRIVATE
+    AGENDASYNC_CONFORMANCE_DIR="${AGENDASYNC_CONFORMANCE_DIR}"
+    AGENDASYNC_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
+    AGENDASYNC_BINARY_DIR="${CMAKE_BINARY_DIR}")
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST
+    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
+endfunction()

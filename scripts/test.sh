@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, builds, runs every test (GoogleTest
+# through CTest, the conformance suites, the reliability suite) in the default build and
+# again under ASan+UBSan, then runs each fuzz target briefly.
+#   scripts/test.sh            everything
+#   scripts/test.sh --quick    default build only (for development)
+#   scripts/test.sh --long     also the long reliability/fuzz variants
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+quick=0; long=0
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=1 ;;
+    --long) long=1 ;;
+    *) echo "usage: scripts/test.sh [--quick] [--long]" >&2; exit 2 ;;
+  esac
+done
+export AGENDASYNC_LONG_TESTS=$long
+
+bash scripts/install-deps.sh
+source scripts/services.sh
+start_test_services
+
+run_preset() {
+  local preset=$1
+  echo "=== build: $preset"
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset"
+  echo "=== test: $preset"
+  ctest --preset "$preset"
+}
+
+run_preset default
+if ((quick == 0)); then
+  run_preset asan
+  bash scripts/fuzz.sh --ci
+fi

@@ -1,0 +1,90 @@
+#pragma once
+/// One calendar the engine can sync: the host agenda, an Exchange mailbox (EWS or Graph), a
+/// CalDAV collection. The engine pairs any two sides.
+///
+/// Why this lives in core (DESIGN.md put it in sync/): connectors implement it and the
+/// engine consumes it; with the interface in core neither has to depend on the other, and
+/// the service layer wires them together.
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/appointment.h"
+#include "core/error.h"
+#include "core/strong_id.h"
+
+namespace agendasync {
+
+/// An item as one side holds it.
+struct SideItem {
+  ItemRef ref;
+  VersionTag version;
+  /// Set when the item was created by AgendaSync (our extended property / X- property).
+  std::optional<IdempotencyKey> idempotency_key;
+  Appointment item;
+};
+
+/// What changed since a cursor. `changed` lists refs only: the engine fetches what it needs.
+struct ChangeBatch {
+  std::vector<ItemRef> changed;
+  std::vector<ItemRef> deleted;
+  Cursor next;
+  /// False when the side has more changes after `next` (EWS IncludesLastItemInRange false,
+  /// Graph @odata.nextLink): call again with `next`.
+  bool complete = true;
+};
+
+/// A time range [from, to) for full listings (first sync, resync after an invalid cursor).
+struct TimeWindow {
+  Instant from{};
+  Instant to{};
+};
+
+enum class WriteOp { kCreate, kUpdate, kDelete };
+
+struct Write {
+  WriteOp op = WriteOp::kCreate;
+  ItemRef ref;          ///< update/delete
+  VersionTag expected;  ///< update/delete: optimistic concurrency (ChangeKey / If-Match)
+  IdempotencyKey key;   ///< create: stamped on the new item
+  Appointment item;     ///< create/update: the full desired item
+  /// update: the item as the side last had it, so a connector can send only changed fields
+  /// (an update that does not touch the time leaves start and end byte-identical, R18).
+  std::optional<Appointment> previous;
+  /// When set, update/delete addresses one occurrence of the series `ref`.
+  std::optional<Instant> occurrence;
+};
+
+struct WriteResult {
+  Result<SideItem> outcome;  ///< the item as written (new ref and version), or why not
+};
+
+class CalendarSide {
+ public:
+  virtual ~CalendarSide() = default;
+
+  /// A short label for logs and audit: "host:jdoe", "ews:jdoe@example.com".
+  virtual std::string describe() const = 0;
+
+  /// Changes since `cursor` (empty cursor = the current position, no changes). An expired or
+  /// invalid cursor fails with ErrorKind::kCursorInvalid (R27). A failed or partial read must
+  /// fail, never return fewer deletions or changes than happened (R38).
+  virtual Result<ChangeBatch> changes_since(const Cursor& cursor) = 0;
+
+  /// Every item overlapping `window`, plus series with occurrences in it (first sync, resync).
+  /// Returns the cursor positioned at the time of the listing alongside.
+  virtual Result<std::pair<std::vector<SideItem>, Cursor>> list(const TimeWindow& window) = 0;
+
+  /// The current state of the given items; a missing item is absent from the result.
+  virtual Result<std::vector<SideItem>> fetch(std::span<const ItemRef> refs) = 0;
+
+  /// Looks up an item by the idempotency key we stamped on it (crash recovery, R28).
+  virtual Result<std::optional<SideItem>> find_by_key(const IdempotencyKey& key) = 0;
+
+  /// Applies writes, batched as the protocol allows. One result per write, same order; one
+  /// failed write does not fail the others.
+  virtual std::vector<WriteResult> apply(std::span<const Write> writes) = 0;
+};
+
+}  // namespace agendasync

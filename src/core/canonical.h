@@ -1,0 +1,18 @@
+#pragma once
+/// A canonical form of an appointment and hashes over it: change detection ("changed" means
+/// the version token changed *and* the content hash changed) and first-sync matching (R20).
+#include <string>
+
+#include "core/appointment.h"
+
+namespace agendasync {
+
+/// Deterministic text of the synced fields: categories and attendees sorted, line endings
+/// normalised, trailing whitespace of the body dropped. Host-only fields excluded.
+std::string canonical_form(const Appointment& item);
+/// SHA-256 of canonical_form, lowercase hex.
+std::string content_hash(const Appointment& item);
+/// The R20 match key: subject (trimmed, case-folded) + start + end + recurrence pattern.
+std::string match_key(const Appointment& item);
+
+}  // namespace agendasync

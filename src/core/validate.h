@@ -1,0 +1,13 @@
+#pragma once
+/// Validation of an appointment with messages a person can act on.
+#include "core/appointment.h"
+#include "core/error.h"
+
+namespace agendasync {
+
+/// kInvalidData with the first problem found: unknown zone, end before start, all-day not on
+/// date boundaries, impossible rule (BYMONTHDAY=30 with BYMONTH=2, COUNT and UNTIL together,
+/// interval < 1, ...), override or exdate that is not an occurrence of the series.
+Result<void> validate(const Appointment& item);
+
+}  // namespace agendasync
