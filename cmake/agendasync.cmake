@@ -3,6 +3,13 @@ add_library(agendasync_warnings INTERFACE)
 target_compile_options(agendasync_warnings INTERFACE -Wall -Wextra -Werror)
 target_include_directories(agendasync_warnings INTERFACE ${CMAKE_SOURCE_DIR}/src)
 
+if(AGENDASYNC_FUZZ)
+  # Coverage feedback for libFuzzer in every library a fuzz target links.
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+  add_custom_target(fuzzers)
+endif()
+
 if(AGENDASYNC_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
                       -fno-sanitize-recover=undefined)
@@ -19,6 +26,9 @@ endfunction()
 # agendasync_test(NAME SOURCES ... DEPS ... [LABELS ...]): a GoogleTest executable whose
 # tests CTest lists one by one.
 function(agendasync_test name)
+  if(AGENDASYNC_FUZZ)
+    return()  # the fuzz build makes fuzz targets only
+  endif()
   cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE agendasync_warnings ${ARG_DEPS} GTest::gmock GTest::gtest_main)
@@ -31,4 +41,19 @@ function(agendasync_test name)
   endif()
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST
     PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
+endfunction()
+
+# agendasync_fuzzer(NAME SOURCES ... DEPS ...): a libFuzzer target, built only in the `fuzz`
+# preset; scripts/fuzz.sh finds it in build/fuzz/fuzz/ and seeds it from fuzz/corpus/<name
+# without the fuzz_ prefix>/.
+function(agendasync_fuzzer name)
+  if(NOT AGENDASYNC_FUZZ)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE agendasync_warnings ${ARG_DEPS})
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz)
+  add_dependencies(fuzzers ${name})
 endfunction()

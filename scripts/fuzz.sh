@@ -8,7 +8,7 @@ cd "$root"
 seconds=${1:-600}
 [[ "$seconds" == "--ci" ]] && seconds=30
 cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz
+cmake --build --preset fuzz --target fuzzers
 shopt -s nullglob
 targets=(build/fuzz/fuzz/fuzz_*)
 if ((${#targets[@]} == 0)); then
