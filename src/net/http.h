@@ -1,13 +1,15 @@
 #pragma once
 /// The HTTP seam between protocol connectors (EWS, Graph, CalDAV) and the transport (libcurl,
-/// http_client.cpp). Connectors build requests and read responses; the transport owns
+/// curl_client.cpp). Connectors build requests and read responses; the transport owns
 /// connections, TLS, authentication handshakes, retries, backoff and concurrency caps.
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.h"
@@ -24,27 +26,41 @@ struct Credentials {
   std::string domain;  ///< NTLM NetBIOS domain (may be empty)
   Secret password;     ///< NTLM/Basic
   /// Bearer: called before each request (and again after a 401) for a current token.
+  /// Runs on a client worker thread, never on the event loop, so it may itself send requests
+  /// (a token endpoint) through the same client.
   std::function<Result<Secret>()> bearer_token;
+  /// Bearer, optional: asked once for a fresh token after the server answered 401 to the
+  /// token from `bearer_token` (drop the cached token and fetch a new one). When empty,
+  /// `bearer_token` is asked again.
+  std::function<Result<Secret>()> bearer_token_refresh;
 };
 
+/// "DOMAIN\\user" for NTLM when a domain is set, else the user as given: the name the server
+/// sees and the name error messages show (never with a password).
+std::string account_name(const Credentials& credentials);
+
 struct TlsOptions {
-  bool verify = true;            ///< certificate and host name verification
-  std::string ca_bundle_path;    ///< extra CA bundle (PEM); empty = system store
+  bool verify = true;          ///< certificate and host name verification
+  std::string ca_bundle_path;  ///< extra CA bundle (PEM), trusted on top of the system store
   /// Never below TLS 1.2 (R6): the transport refuses older servers whatever this says.
   bool allow_tls13 = true;
 };
 
 struct ClientOptions {
   TlsOptions tls;
-  std::string proxy;                        ///< "http://proxy:3128"; empty = none
+  /// "http://proxy:3128"; empty = direct connections. The *_proxy environment variables are
+  /// deliberately ignored: the setting is the only source, so what doctor shows is what runs.
+  std::string proxy;
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds request_timeout{120'000};
-  int max_attempts = 4;                     ///< transport errors and 5xx (not 4xx)
+  int max_attempts = 4;  ///< transport errors and 5xx (not 4xx); absolute
   std::chrono::milliseconds backoff_base{200};
   std::chrono::milliseconds backoff_max{30'000};
-  int max_concurrency_per_host = 20;        ///< below EWS's usual EWSMaxConcurrency of 27
+  int max_concurrency_per_host = 20;  ///< below EWS's usual EWSMaxConcurrency of 27
   std::string user_agent = "AgendaSync/0.1";
 };
+
+struct Response;
 
 struct Request {
   std::string method = "POST";
@@ -53,6 +69,12 @@ struct Request {
   std::string body;
   /// Requests that must not be retried by the transport (non-idempotent without a key).
   bool retry_allowed = true;
+  /// Overrides ClientOptions::request_timeout for this request (long polls, streaming).
+  std::optional<std::chrono::milliseconds> timeout;
+  /// Decides whether a 5xx response is a hiccup worth retrying. Empty = every 5xx is retried.
+  /// EWS answers SOAP faults (ErrorServerBusy, schema errors) with 500 and wants them back
+  /// untouched; it passes a predicate that retries only non-SOAP 5xx.
+  std::function<bool(const Response&)> retry_response;
 };
 
 struct Response {
@@ -62,12 +84,33 @@ struct Response {
   /// Diagnostics for doctor: the negotiated TLS version ("TLSv1.3"), the remote address.
   std::string tls_version;
   std::string remote_address;
+  /// How many times the transport sent this request (1 = no retry), and how long it waited
+  /// between attempts (backoff and Retry-After) in total.
+  int attempts = 1;
+  std::chrono::milliseconds retry_wait{0};
   std::optional<std::string> header(std::string_view name) const;
+};
+
+/// The wait a 429/503 response asks for: Retry-After as delta-seconds or an HTTP-date
+/// (a date in the past is a wait of 0). nullopt when absent or unreadable.
+std::optional<std::chrono::milliseconds> retry_after(const Response& response);
+
+/// Counters since the client was made, for metrics (monotonic, read at any time).
+struct ClientStats {
+  std::uint64_t requests = 0;             ///< send()/send_async() calls
+  std::uint64_t attempts = 0;             ///< transfers started (requests + retries)
+  std::uint64_t retries = 0;              ///< attempts after the first
+  std::uint64_t transport_errors = 0;     ///< attempts that ended without an HTTP response
+  std::uint64_t retry_wait_ms = 0;        ///< total time requests waited before a retry
+  std::uint64_t queued_for_host_cap = 0;  ///< attempts that waited for a per-host slot
+  std::uint64_t failed = 0;               ///< requests that ended in an Error
 };
 
 /// Transport errors map to: kTransient (connect/reset/timeout, after retries), kAuth (401 after
 /// the handshake; the message names the method tried), kPermanent with a message that says
 /// "TLS 1.2 or newer is required" or how to add a CA for certificate failures.
+/// Every other HTTP status (4xx, 5xx after retries) comes back as a Response for the connector
+/// to map with its protocol's codes.
 class HttpClient {
  public:
   virtual ~HttpClient() = default;
@@ -76,6 +119,16 @@ class HttpClient {
   /// Asynchronous call on the client's event loop; `done` runs on a client thread.
   virtual void send_async(Request request, Credentials credentials,
                           std::function<void(Result<Response>)> done) = 0;
+  /// Sets the concurrency cap of the server `url` points at (scheme, host and port count;
+  /// the path does not) at run time, e.g. lower on EWS ErrorExceededConnectionCount. Requests
+  /// in flight finish; new ones queue until the server is under the cap. A limit < 1 counts
+  /// as 1. Test fakes may ignore it.
+  virtual void set_host_concurrency(std::string_view url, int limit) {
+    (void)url;
+    (void)limit;
+  }
+  /// Counters for metrics. Test fakes may return zeros.
+  virtual ClientStats stats() const { return {}; }
 };
 
 /// The libcurl implementation (multi interface, connection reuse, few threads).
