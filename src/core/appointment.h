@@ -91,5 +91,7 @@ struct Appointment {
 const char* to_string(Sensitivity value);
 const char* to_string(ShowAs value);
 const char* to_string(BodyType value);
+const char* to_string(ResponseStatus value);
+const char* to_string(AttendeeRole value);
 
 }  // namespace agendasync

@@ -4,16 +4,26 @@ namespace agendasync {
 
 const char* to_string(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kTransient: return "transient";
-    case ErrorKind::kThrottled: return "throttled";
-    case ErrorKind::kConflict: return "conflict";
-    case ErrorKind::kNotFound: return "not-found";
-    case ErrorKind::kAuth: return "auth";
-    case ErrorKind::kPermission: return "permission";
-    case ErrorKind::kInvalidData: return "invalid-data";
-    case ErrorKind::kCursorInvalid: return "cursor-invalid";
-    case ErrorKind::kUnsupported: return "unsupported";
-    case ErrorKind::kPermanent: return "permanent";
+    case ErrorKind::kTransient:
+      return "transient";
+    case ErrorKind::kThrottled:
+      return "throttled";
+    case ErrorKind::kConflict:
+      return "conflict";
+    case ErrorKind::kNotFound:
+      return "not-found";
+    case ErrorKind::kAuth:
+      return "auth";
+    case ErrorKind::kPermission:
+      return "permission";
+    case ErrorKind::kInvalidData:
+      return "invalid-data";
+    case ErrorKind::kCursorInvalid:
+      return "cursor-invalid";
+    case ErrorKind::kUnsupported:
+      return "unsupported";
+    case ErrorKind::kPermanent:
+      return "permanent";
   }
   return "unknown";
 }

@@ -39,7 +39,19 @@ struct RecurrenceRule {
 
 /// RRULE value text, e.g. "FREQ=MONTHLY;BYDAY=-1FR;COUNT=5". kInvalidData names the bad part.
 Result<RecurrenceRule> parse_rrule(std::string_view text);
-/// Canonical RRULE text: fixed part order, so equal rules give equal text.
+/// Canonical RRULE text: fixed part order, so equal rules give equal text. UNTIL is written
+/// as a UTC date-time ("20241231T235959Z").
 std::string format_rrule(const RecurrenceRule& rule);
+
+/// How format_rrule writes UNTIL: RFC 5545 wants a DATE when DTSTART is a DATE (all-day).
+enum class UntilForm { kUtcDateTime, kDate };
+/// As format_rrule(rule), with UNTIL in the given form (kDate drops the time of day).
+std::string format_rrule(const RecurrenceRule& rule, UntilForm until_form);
+
+/// The rule's own consistency (what parse_rrule also enforces): INTERVAL >= 1, COUNT >= 1,
+/// not COUNT and UNTIL together, values in range, ordinal weekdays only in MONTHLY/YEARLY
+/// rules, BYMONTHDAY not in WEEKLY rules, and BYMONTHDAY/BYMONTH pairs that can occur.
+/// kInvalidData names the offending part.
+Result<void> check_rule(const RecurrenceRule& rule);
 
 }  // namespace agendasync

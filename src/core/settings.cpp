@@ -7,25 +7,31 @@ namespace agendasync {
 
 const char* to_string(SyncDirection value) {
   switch (value) {
-    case SyncDirection::kToExchange: return "to-exchange";
-    case SyncDirection::kFromExchange: return "from-exchange";
-    case SyncDirection::kTwoWay: return "two-way";
+    case SyncDirection::kToExchange:
+      return "to-exchange";
+    case SyncDirection::kFromExchange:
+      return "from-exchange";
+    case SyncDirection::kTwoWay:
+      return "two-way";
   }
   return "?";
 }
 
 const char* to_string(ConflictPolicy value) {
   switch (value) {
-    case ConflictPolicy::kNewestWins: return "newest-wins";
-    case ConflictPolicy::kHostWins: return "host-wins";
-    case ConflictPolicy::kExchangeWins: return "exchange-wins";
+    case ConflictPolicy::kNewestWins:
+      return "newest-wins";
+    case ConflictPolicy::kHostWins:
+      return "host-wins";
+    case ConflictPolicy::kExchangeWins:
+      return "exchange-wins";
   }
   return "?";
 }
 
 Result<SyncDirection> parse_sync_direction(std::string_view text) {
-  for (auto value : {SyncDirection::kToExchange, SyncDirection::kFromExchange,
-                     SyncDirection::kTwoWay}) {
+  for (auto value :
+       {SyncDirection::kToExchange, SyncDirection::kFromExchange, SyncDirection::kTwoWay}) {
     if (text == to_string(value)) return value;
   }
   return fail(ErrorKind::kInvalidData, "unknown sync direction \"" + std::string(text) +
@@ -33,8 +39,8 @@ Result<SyncDirection> parse_sync_direction(std::string_view text) {
 }
 
 Result<ConflictPolicy> parse_conflict_policy(std::string_view text) {
-  for (auto value : {ConflictPolicy::kNewestWins, ConflictPolicy::kHostWins,
-                     ConflictPolicy::kExchangeWins}) {
+  for (auto value :
+       {ConflictPolicy::kNewestWins, ConflictPolicy::kHostWins, ConflictPolicy::kExchangeWins}) {
     if (text == to_string(value)) return value;
   }
   return fail(ErrorKind::kInvalidData, "unknown conflict policy \"" + std::string(text) +
@@ -84,8 +90,7 @@ bool is_valid_address(std::string_view address) {
   return is_valid_domain(address.substr(at + 1));
 }
 
-Result<std::optional<std::string>> mailbox_address(const User& user,
-                                                   std::string_view mail_domain) {
+Result<std::optional<std::string>> mailbox_address(const User& user, std::string_view mail_domain) {
   if (user.blocked) return std::optional<std::string>{};
   if (!user.exchange_address.empty()) {
     if (!is_valid_address(user.exchange_address)) {

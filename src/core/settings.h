@@ -17,8 +17,10 @@ enum class DeletedInExchange { kRecreate, kLeaveDeleted };
 
 const char* to_string(SyncDirection value);
 const char* to_string(ConflictPolicy value);
-Result<SyncDirection> parse_sync_direction(std::string_view text);  // to-exchange|from-exchange|two-way
-Result<ConflictPolicy> parse_conflict_policy(std::string_view text);  // newest-wins|host-wins|exchange-wins
+Result<SyncDirection> parse_sync_direction(
+    std::string_view text);  // to-exchange|from-exchange|two-way
+Result<ConflictPolicy> parse_conflict_policy(
+    std::string_view text);  // newest-wins|host-wins|exchange-wins
 
 /// Settings a user or resource may override; nullopt = organisation default.
 struct UserOverrides {
@@ -28,7 +30,7 @@ struct UserOverrides {
 };
 
 struct User {
-  std::string user_name;      ///< host user name, e.g. "DMARTINA"
+  std::string user_name;  ///< host user name, e.g. "DMARTINA"
   std::string display_name;
   std::string exchange_address;  ///< deviating address; empty = user_name@mail_domain (R7)
   bool blocked = false;          ///< R10

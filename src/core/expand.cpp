@@ -1,0 +1,246 @@
+// Series expansion. libical generates the original starts as wall-clock times in the
+// series' own zone; each is converted to UTC on its own, so 09:00 in Amsterdam stays 09:00
+// across DST. All-day series are generated as dates and never pass through a zone.
+// libical is used in this file only.
+#include "core/expand.h"
+
+#include <libical/ical.h>
+
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "core/time_zone.h"
+
+namespace agendasync {
+namespace {
+
+using std::chrono::days;
+using std::chrono::sys_days;
+
+/// Hard stop for walking a finite series from its start (last_occurrence_start): far above
+/// any real series (Exchange caps numbered series at 999), low enough to bound the work.
+constexpr long kMaxWalk = 2'000'000;
+
+icaltimetype to_ical(std::chrono::local_seconds local, bool is_date) {
+  auto day_start = std::chrono::floor<days>(local);
+  std::chrono::year_month_day date{day_start};
+  std::chrono::hh_mm_ss time{local - day_start};
+  icaltimetype out = icaltime_null_time();
+  out.year = static_cast<int>(date.year());
+  out.month = static_cast<int>(static_cast<unsigned>(date.month()));
+  out.day = static_cast<int>(static_cast<unsigned>(date.day()));
+  if (is_date) {
+    out.is_date = 1;
+  } else {
+    out.hour = static_cast<int>(time.hours().count());
+    out.minute = static_cast<int>(time.minutes().count());
+    out.second = static_cast<int>(time.seconds().count());
+  }
+  return out;
+}
+
+std::chrono::local_seconds from_ical(const icaltimetype& t) {
+  std::chrono::year_month_day date{std::chrono::year(t.year),
+                                   std::chrono::month(static_cast<unsigned>(t.month)),
+                                   std::chrono::day(static_cast<unsigned>(t.day))};
+  auto at = std::chrono::local_days(date) + std::chrono::hours(t.is_date ? 0 : t.hour) +
+            std::chrono::minutes(t.is_date ? 0 : t.minute) +
+            std::chrono::seconds(t.is_date ? 0 : t.second);
+  return at;
+}
+
+struct IteratorDeleter {
+  void operator()(icalrecur_iterator* it) const { icalrecur_iterator_free(it); }
+};
+
+/// The original starts of a series, in order, with COUNT and UNTIL applied here (libical
+/// gets the rule without them: UNTIL is an instant and only we know the zone).
+class OriginalStarts {
+ public:
+  static Result<OriginalStarts> create(const Appointment& item) {
+    const RecurrenceRule& rule = item.recurrence->rule;
+    if (auto checked = check_rule(rule); !checked) return std::unexpected(checked.error());
+    RecurrenceRule open_rule = rule;
+    open_rule.count.reset();
+    open_rule.until.reset();
+    const std::string text = format_rrule(open_rule);
+    icalrecurrencetype recur = icalrecurrencetype_from_string(text.c_str());
+    if (recur.freq == ICAL_NO_RECURRENCE) {
+      icalerror_clear_errno();
+      return fail(ErrorKind::kInvalidData, "recurrence rule '" + text + "' cannot be expanded");
+    }
+    OriginalStarts starts(item);
+    std::chrono::local_seconds first_local;
+    if (item.all_day) {
+      first_local = std::chrono::local_seconds(item.start.time_since_epoch());
+    } else {
+      auto local = to_local(item.start, item.time_zone);
+      if (!local) return std::unexpected(local.error());
+      first_local = *local;
+    }
+    starts.iterator_.reset(icalrecur_iterator_new(recur, to_ical(first_local, item.all_day)));
+    if (!starts.iterator_) {
+      icalerror_clear_errno();
+      return fail(ErrorKind::kInvalidData,
+                  "recurrence rule '" + format_rrule(rule) + "' can never occur");
+    }
+    return starts;
+  }
+
+  /// Skips ahead to the first original start at or after `at`. Only for rules without
+  /// COUNT: counting needs every occurrence from the first.
+  Result<void> skip_to(Instant at) {
+    if (count_) return {};
+    std::chrono::local_seconds local(at.time_since_epoch());
+    if (!all_day_) {
+      auto converted = to_local(at, zone_);
+      if (!converted) return std::unexpected(converted.error());
+      local = *converted;
+    }
+    icalrecur_iterator_set_start(iterator_.get(), to_ical(local, all_day_));
+    return {};
+  }
+
+  /// The next original start, or nullopt when the series has ended.
+  Result<std::optional<Instant>> next() {
+    if (count_ && produced_ >= *count_) return std::nullopt;
+    icaltimetype t = icalrecur_iterator_next(iterator_.get());
+    if (icaltime_is_null_time(t)) return std::nullopt;
+    Instant start;
+    if (all_day_) {
+      start = Instant(from_ical(t).time_since_epoch());
+    } else {
+      auto converted = to_utc(from_ical(t), zone_);
+      if (!converted) return std::unexpected(converted.error());
+      start = *converted;
+    }
+    if (until_ && start > *until_) return std::nullopt;
+    ++produced_;
+    return start;
+  }
+
+ private:
+  explicit OriginalStarts(const Appointment& item)
+      : all_day_(item.all_day),
+        zone_(item.time_zone),
+        count_(item.recurrence->rule.count),
+        until_(item.recurrence->rule.until) {}
+
+  bool all_day_;
+  std::string zone_;
+  std::optional<int> count_;
+  std::optional<Instant> until_;
+  int produced_ = 0;
+  std::unique_ptr<icalrecur_iterator, IteratorDeleter> iterator_;
+};
+
+/// [start, end) overlaps [from, to); an instant item (start == end) overlaps when inside.
+bool overlaps(Instant start, Instant end, Instant from, Instant to) {
+  if (start == end) return start >= from && start < to;
+  return start < to && end > from;
+}
+
+}  // namespace
+
+Result<std::vector<Occurrence>> expand(const Appointment& item, Instant from, Instant to,
+                                       std::size_t limit) {
+  std::vector<Occurrence> out;
+  if (item.end < item.start) {
+    return fail(ErrorKind::kInvalidData, "the item ends before it starts");
+  }
+  if (!item.recurrence) {
+    if (limit > 0 && overlaps(item.start, item.end, from, to)) {
+      out.push_back(Occurrence{item.start, item.start, item.end, false});
+    }
+    return out;
+  }
+  const auto duration = item.end - item.start;
+  const Recurrence& recurrence = *item.recurrence;
+  const std::set<Instant> deleted(recurrence.exdates.begin(), recurrence.exdates.end());
+  std::map<Instant, const OccurrenceOverride*> moved;
+  for (const auto& change : recurrence.overrides) moved[change.recurrence_id] = &change;
+  // Every override must be visited even when it lies outside the window: it may have been
+  // moved into it.
+  const Instant last_override = moved.empty() ? Instant::min() : moved.rbegin()->first;
+  const Instant first_override = moved.empty() ? Instant::max() : moved.begin()->first;
+
+  auto starts = OriginalStarts::create(item);
+  if (!starts) return std::unexpected(starts.error());
+  // Skipping ahead keeps far-future windows cheap; a day of margin covers zone offsets.
+  // Compared without subtracting from `from`: callers may pass Instant::min().
+  const Instant margin_end = item.start + duration + days(1);
+  if (from > margin_end && first_override > item.start + days(1)) {
+    const Instant skip_target = std::min(from - duration, first_override) - days(1);
+    if (auto skipped = starts->skip_to(skip_target); !skipped) {
+      return std::unexpected(skipped.error());
+    }
+  }
+
+  std::size_t plain_in_window = 0;
+  while (true) {
+    auto next = starts->next();
+    if (!next) return std::unexpected(next.error());
+    if (!*next) break;
+    const Instant original = **next;
+    const bool overrides_done = original > last_override;
+    if (original >= to && overrides_done) break;
+    if (plain_in_window >= limit && overrides_done) break;
+    if (deleted.contains(original)) continue;
+    auto change = moved.find(original);
+    if (change != moved.end()) {
+      const OccurrenceOverride& o = *change->second;
+      if (overlaps(o.start, o.end, from, to)) {
+        out.push_back(Occurrence{original, o.start, o.end, true});
+      }
+    } else if (overlaps(original, original + duration, from, to)) {
+      out.push_back(Occurrence{original, original, original + duration, false});
+      ++plain_in_window;
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const Occurrence& a, const Occurrence& b) {
+    return a.start != b.start ? a.start < b.start : a.recurrence_id < b.recurrence_id;
+  });
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
+Result<std::optional<Instant>> last_occurrence_start(const Appointment& item) {
+  if (!item.recurrence) return std::optional<Instant>(item.start);
+  const RecurrenceRule& rule = item.recurrence->rule;
+  if (!rule.count && !rule.until) return std::optional<Instant>();
+  const Recurrence& recurrence = *item.recurrence;
+  const std::set<Instant> deleted(recurrence.exdates.begin(), recurrence.exdates.end());
+  std::map<Instant, Instant> moved;
+  for (const auto& change : recurrence.overrides) moved[change.recurrence_id] = change.start;
+
+  auto starts = OriginalStarts::create(item);
+  if (!starts) return std::unexpected(starts.error());
+  std::optional<Instant> last_original;
+  std::optional<Instant> latest_remaining;
+  for (long walked = 0;; ++walked) {
+    if (walked >= kMaxWalk) {
+      return fail(ErrorKind::kInvalidData, "recurrence '" + format_rrule(rule) +
+                                               "' has more than " + std::to_string(kMaxWalk) +
+                                               " occurrences; shorten it with COUNT or UNTIL");
+    }
+    auto next = starts->next();
+    if (!next) return std::unexpected(next.error());
+    if (!*next) break;
+    const Instant original = **next;
+    last_original = original;
+    if (deleted.contains(original)) continue;
+    auto change = moved.find(original);
+    const Instant start = change == moved.end() ? original : change->second;
+    if (!latest_remaining || start > *latest_remaining) latest_remaining = start;
+  }
+  // A series whose every occurrence was deleted has still ended: report its last original
+  // start rather than nullopt, which would mean "endless".
+  if (latest_remaining) return latest_remaining;
+  if (last_original) return last_original;
+  return std::optional<Instant>(item.start);
+}
+
+}  // namespace agendasync
