@@ -1,0 +1,172 @@
+// Users (R7, R10, R11), activity types (R16) and organisation settings.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "store/sqlite_agenda_store.h"
+#include "store/test_support.h"
+
+namespace agendasync::store {
+namespace {
+
+using testing::file_bytes;
+using testing::sample_user;
+using testing::TempDir;
+
+class Directory : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = open_sqlite_agenda_store(path_, testing::creating());
+    ASSERT_TRUE(opened) << opened.error().message;
+    store_ = std::move(*opened);
+  }
+  TempDir dir_;
+  std::filesystem::path path_ = dir_ / "agenda.db";
+  std::unique_ptr<AgendaStore> store_;
+};
+
+TEST_F(Directory, UsersRoundTripWithEveryField) {
+  User user = sample_user("DMARTINA");
+  user.exchange_address = "d.martina@mail.example.com";
+  user.blocked = true;
+  user.sync_enabled = true;
+  user.overrides.direction = SyncDirection::kFromExchange;
+  user.overrides.conflict_policy = ConflictPolicy::kHostWins;
+  ASSERT_TRUE(store_->add_user(user));
+  ASSERT_TRUE(store_->add_user(sample_user("ANNA")));
+
+  auto loaded = store_->user("dmartina");  // user names compare case-insensitively
+  ASSERT_TRUE(loaded);
+  ASSERT_TRUE(loaded->has_value());
+  EXPECT_EQ(**loaded, user);
+
+  auto all = store_->users();
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].user_name, "ANNA");
+  EXPECT_EQ((*all)[1], user);
+}
+
+TEST_F(Directory, AnInvalidDeviatingAddressIsRefusedNamingTheUserAndChangesNothing) {
+  ASSERT_TRUE(store_->add_user(sample_user("ANNA")));
+  auto head = store_->head_revision().value();
+  auto users_before = store_->users().value();
+  auto bytes_before = file_bytes(path_);
+  auto wal_before = file_bytes(path_.string() + "-wal");
+
+  for (const char* bad : {"not-an-address", "two@@example.com", "space in@example.com",
+                          "nodot@localhost", "@example.com"}) {
+    User user = sample_user("BOB");
+    user.exchange_address = bad;
+    auto added = store_->add_user(user);
+    ASSERT_FALSE(added) << bad;
+    EXPECT_EQ(added.error().kind, ErrorKind::kInvalidData);
+    EXPECT_NE(added.error().message.find("BOB"), std::string::npos) << added.error().message;
+    EXPECT_NE(added.error().message.find(bad), std::string::npos) << added.error().message;
+
+    User anna = sample_user("ANNA");
+    anna.exchange_address = bad;
+    auto updated = store_->update_user(anna);
+    ASSERT_FALSE(updated) << bad;
+    EXPECT_NE(updated.error().message.find("ANNA"), std::string::npos);
+  }
+  EXPECT_EQ(store_->head_revision().value(), head);
+  EXPECT_EQ(store_->users().value(), users_before);
+  EXPECT_EQ(file_bytes(path_), bytes_before);
+  EXPECT_EQ(file_bytes(path_.string() + "-wal"), wal_before);
+}
+
+TEST_F(Directory, MailboxAddressFollowsTheRule) {
+  User plain = sample_user("DMARTINA");
+  User deviating = sample_user("JDOE");
+  deviating.exchange_address = "john.doe@other.example";
+  User blocked = sample_user("OLD");
+  blocked.blocked = true;
+  for (const auto& user : {plain, deviating, blocked}) ASSERT_TRUE(store_->add_user(user));
+  auto users = store_->users().value();
+  std::map<std::string, std::optional<std::string>> mailboxes;
+  for (const auto& user : users)
+    mailboxes[user.user_name] = mailbox_address(user, "afas.nl").value();
+  EXPECT_EQ(mailboxes["DMARTINA"], "DMARTINA@afas.nl");
+  EXPECT_EQ(mailboxes["JDOE"], "john.doe@other.example");
+  EXPECT_EQ(mailboxes["OLD"], std::nullopt);
+}
+
+TEST_F(Directory, DuplicateAndUnknownUsersAreClearErrors) {
+  ASSERT_TRUE(store_->add_user(sample_user("ANNA")));
+  auto duplicate = store_->add_user(sample_user("anna"));
+  ASSERT_FALSE(duplicate);
+  EXPECT_EQ(duplicate.error().kind, ErrorKind::kConflict);
+  EXPECT_NE(duplicate.error().message.find("already exists"), std::string::npos);
+
+  auto unknown = store_->update_user(sample_user("NOBODY"));
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().kind, ErrorKind::kNotFound);
+  EXPECT_NE(unknown.error().message.find("agendasync users add NOBODY"), std::string::npos);
+
+  auto spaced = store_->add_user(sample_user("TWO WORDS"));
+  ASSERT_FALSE(spaced);
+  EXPECT_EQ(spaced.error().kind, ErrorKind::kInvalidData);
+}
+
+TEST_F(Directory, UserChangesThatMatterToSyncEnterTheFeed) {
+  ASSERT_TRUE(store_->add_user(sample_user("ANNA")));
+  auto head = store_->head_revision().value();
+  EXPECT_EQ(head, 1);
+
+  User anna = sample_user("ANNA");
+  anna.display_name = "Anna van Dijk";  // cosmetic: no feed entry
+  ASSERT_TRUE(store_->update_user(anna));
+  EXPECT_EQ(store_->head_revision().value(), head);
+
+  anna.blocked = true;  // R10: matters
+  ASSERT_TRUE(store_->update_user(anna));
+  auto changes = store_->changes_since(testing::feed_after(head)).value();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].entity, ChangeEntity::kUser);
+  EXPECT_EQ(changes[0].entity_id, "ANNA");
+  EXPECT_EQ(changes[0].users, std::vector<std::string>{"ANNA"});
+  EXPECT_EQ(store_->user("ANNA").value()->display_name, "Anna van Dijk");
+}
+
+TEST_F(Directory, ThereIsAtMostOneDefaultAndOnePersonalActivityType) {
+  ASSERT_TRUE(store_->put_activity_type({"Appointment", true, true, false}));
+  ASSERT_TRUE(store_->put_activity_type({"Personal", true, false, true}));
+  ASSERT_TRUE(store_->put_activity_type({"Project task", false, false, false}));
+  ASSERT_TRUE(store_->put_activity_type({"Meeting", true, true, false}));
+  auto types = store_->activity_types().value();
+  ASSERT_EQ(types.size(), 4u);
+  int defaults = 0, personal = 0;
+  for (const auto& type : types) {
+    defaults += type.is_default;
+    personal += type.is_personal;
+    if (type.name == "Meeting") {
+      EXPECT_TRUE(type.is_default);
+    }
+    if (type.name == "Project task") {
+      EXPECT_FALSE(type.synced);
+    }
+  }
+  EXPECT_EQ(defaults, 1);
+  EXPECT_EQ(personal, 1);
+  EXPECT_FALSE(store_->put_activity_type({"", true, false, false}));
+}
+
+TEST_F(Directory, OrganisationSettingsRoundTrip) {
+  EXPECT_EQ(store_->settings().value(), OrganisationSettings{});
+  OrganisationSettings settings{"afas.nl", SyncDirection::kToExchange,
+                                ConflictPolicy::kExchangeWins, 45,
+                                DeletedInExchange::kLeaveDeleted};
+  ASSERT_TRUE(store_->set_settings(settings));
+  EXPECT_EQ(store_->settings().value(), settings);
+
+  auto bad = settings;
+  bad.mail_domain = "@afas.nl";
+  auto refused = store_->set_settings(bad);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("@afas.nl"), std::string::npos);
+  EXPECT_EQ(store_->settings().value(), settings);
+}
+
+}  // namespace
+}  // namespace agendasync::store

@@ -1,0 +1,64 @@
+#pragma once
+/// Private to the SQLite store: the class behind open_sqlite_agenda_store(). Appointments and
+/// the feed live in sqlite_agenda_store.cpp, users/activity types/settings in
+/// sqlite_directory.cpp.
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "store/agenda_store.h"
+#include "store/sqlite_connection.h"
+
+namespace agendasync::store {
+
+/// Case-insensitive user-name set (user names compare like the database's NOCASE).
+struct NoCaseLess {
+  bool operator()(const std::string& a, const std::string& b) const;
+};
+using UserSet = std::set<std::string, NoCaseLess>;
+
+class SqliteAgendaStore final : public AgendaStore {
+ public:
+  explicit SqliteAgendaStore(sqlite::Connection db) : db_(std::move(db)) {}
+
+  std::string describe() const override;
+
+  Result<OrganisationSettings> settings() override;
+  Result<void> set_settings(const OrganisationSettings& settings) override;
+
+  Result<void> add_user(const User& user) override;
+  Result<void> update_user(const User& user) override;
+  Result<std::optional<User>> user(std::string_view user_name) override;
+  Result<std::vector<User>> users() override;
+
+  Result<void> put_activity_type(const ActivityType& type) override;
+  Result<std::vector<ActivityType>> activity_types() override;
+
+  Result<StoredAppointment> create_appointment(const Appointment& item,
+                                               std::optional<IdempotencyKey> key) override;
+  Result<StoredAppointment> update_appointment(AppointmentId id, const Appointment& item,
+                                               std::optional<Revision> expected) override;
+  Result<Revision> delete_appointment(AppointmentId id, std::optional<Revision> expected) override;
+  Result<std::optional<StoredAppointment>> appointment(AppointmentId id) override;
+  Result<std::optional<StoredAppointment>> appointment_by_key(const IdempotencyKey& key) override;
+  Result<std::vector<StoredAppointment>> appointments(const AppointmentQuery& query) override;
+  Result<std::optional<Tombstone>> tombstone(AppointmentId id) override;
+
+  Result<std::vector<Change>> changes_since(const ChangeQuery& query) override;
+  Result<Revision> head_revision() override;
+
+ private:
+  // Helpers run with mutex_ held, inside a transaction where noted.
+  /// Takes the next revision and records the feed entry (inside a write transaction).
+  Result<Revision> record_change(ChangeEntity entity, const std::string& entity_id, ChangeOp op,
+                                 const UserSet& users);
+  Result<std::optional<User>> load_user(std::string_view user_name);
+  Result<std::optional<StoredAppointment>> load_appointment(AppointmentId id);
+  Result<void> check_references(const Appointment& item);
+  Result<void> write_appointment_row(AppointmentId id, Revision revision, const Appointment& item);
+
+  std::mutex mutex_;
+  sqlite::Connection db_;
+};
+
+}  // namespace agendasync::store

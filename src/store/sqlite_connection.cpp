@@ -1,0 +1,191 @@
+#include "store/sqlite_connection.h"
+
+#include <sqlite3.h>
+
+#include <array>
+#include <fstream>
+
+namespace agendasync::store::sqlite {
+
+namespace {
+
+ErrorKind kind_of(int code) {
+  switch (code & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return ErrorKind::kTransient;
+    case SQLITE_CONSTRAINT:
+      return ErrorKind::kInvalidData;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return ErrorKind::kInvalidData;
+    case SQLITE_PERM:
+    case SQLITE_READONLY:
+    case SQLITE_AUTH:
+    case SQLITE_CANTOPEN:
+      return ErrorKind::kPermission;
+    default:
+      return ErrorKind::kPermanent;
+  }
+}
+
+/// What a person can do about the common failures.
+std::string advice(int code) {
+  switch (code & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return "another process holds the database lock for too long; retry, or look for a stuck "
+             "agendasync process";
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return "the file is not an intact agendasync database; restore it from a backup or point "
+             "`database` in the configuration at the right file";
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_READONLY:
+      return "check that the file and its folder exist and are writable by this user";
+    case SQLITE_FULL:
+      return "the disk is full; free space and retry";
+    default:
+      return {};
+  }
+}
+
+/// True when the file starts with the SQLite header or is empty (SQLite treats an empty file
+/// as a new database).
+Result<void> check_header(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return fail(ErrorKind::kPermission,
+                "cannot read database file " + path.string() + ": check its permissions");
+  }
+  std::array<char, 16> header{};
+  in.read(header.data(), header.size());
+  auto got = in.gcount();
+  if (got == 0) return {};
+  static constexpr char kMagic[16] = "SQLite format 3";  // includes the trailing NUL
+  if (got < 16 || !std::equal(header.begin(), header.end(), kMagic)) {
+    return fail(ErrorKind::kInvalidData,
+                "database file " + path.string() +
+                    " is not an SQLite database (wrong file header); nothing was changed. "
+                    "Point `database` in the configuration at the agendasync database, or "
+                    "run `agendasync init` to create a new one elsewhere",
+                "SQLITE_NOTADB");
+  }
+  return {};
+}
+
+}  // namespace
+
+Statement::~Statement() {
+  if (stmt_) sqlite3_finalize(stmt_);
+}
+
+Result<bool> Statement::step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return std::unexpected(db_->error(rc, "step"));
+}
+
+Result<void> Statement::run() {
+  for (;;) {
+    auto row = step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return {};
+  }
+}
+
+std::int64_t Statement::int_at(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+std::string Statement::text_at(int column) const {
+  auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+  if (!text) return {};
+  return std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
+bool Statement::is_null(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+
+Result<Connection> Connection::open(const std::filesystem::path& path, bool create) {
+  std::error_code ec;
+  bool exists = std::filesystem::exists(path, ec);
+  if (exists) {
+    if (auto header = check_header(path); !header) return std::unexpected(header.error());
+  } else if (!create) {
+    return fail(ErrorKind::kNotFound, "database file " + path.string() +
+                                          " does not exist; create it with `agendasync init` "
+                                          "or fix `database` in the configuration");
+  }
+  sqlite3* db = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  Connection connection(db, path);
+  if (rc != SQLITE_OK) return std::unexpected(connection.error(rc, "open"));
+  sqlite3_extended_result_codes(db, 1);
+  return connection;
+}
+
+Connection::~Connection() {
+  if (db_) sqlite3_close_v2(db_);
+}
+
+Error Connection::error(int code, std::string_view what) const {
+  std::string detail = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(code);
+  std::string message =
+      "database " + path_.string() + ": " + std::string(what) + " failed: " + detail;
+  if (auto hint = advice(code); !hint.empty()) message += "; " + hint;
+  return Error::make(kind_of(code), std::move(message), sqlite3_errstr(code));
+}
+
+Result<void> Connection::exec(std::string_view sql) {
+  std::string text(sql);
+  int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return std::unexpected(error(rc, "statement"));
+  return {};
+}
+
+Result<Statement> Connection::prepare(std::string_view sql, const std::vector<Value>& params) {
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
+  if (rc != SQLITE_OK) return std::unexpected(error(rc, "prepare"));
+  Statement statement(this, raw);
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    int index = static_cast<int>(i + 1);
+    const auto& value = params[i];
+    if (std::holds_alternative<std::monostate>(value)) {
+      rc = sqlite3_bind_null(raw, index);
+    } else if (auto* number = std::get_if<std::int64_t>(&value)) {
+      rc = sqlite3_bind_int64(raw, index, *number);
+    } else {
+      const auto& text = std::get<std::string>(value);
+      rc = sqlite3_bind_text(raw, index, text.data(), static_cast<int>(text.size()),
+                             SQLITE_TRANSIENT);
+    }
+    if (rc != SQLITE_OK) return std::unexpected(error(rc, "bind"));
+  }
+  return statement;
+}
+
+Result<void> Connection::run(std::string_view sql, const std::vector<Value>& params) {
+  auto statement = prepare(sql, params);
+  if (!statement) return std::unexpected(statement.error());
+  return statement->run();
+}
+
+Result<std::optional<std::int64_t>> Connection::query_int(std::string_view sql,
+                                                          const std::vector<Value>& params) {
+  auto statement = prepare(sql, params);
+  if (!statement) return std::unexpected(statement.error());
+  auto row = statement->step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row || statement->is_null(0)) return std::optional<std::int64_t>{};
+  return std::optional<std::int64_t>{statement->int_at(0)};
+}
+
+int Connection::changes() const { return sqlite3_changes(db_); }
+
+std::int64_t Connection::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+
+}  // namespace agendasync::store::sqlite

@@ -1,0 +1,288 @@
+// Users, activity types and organisation settings of the SQLite store.
+#include <algorithm>
+#include <cctype>
+
+#include "store/settings_names.h"
+#include "store/sqlite_agenda_store_impl.h"
+
+namespace agendasync::store {
+
+using sqlite::Value;
+
+namespace {
+
+/// R7: a user with a deviating address must have a valid one. core's mailbox_address() is the
+/// one place that rule lives; asking it for an unblocked copy makes it check the address.
+Result<void> validate_user(const User& user) {
+  if (user.user_name.empty()) {
+    return fail(ErrorKind::kInvalidData, "a user needs a user name");
+  }
+  if (std::any_of(user.user_name.begin(), user.user_name.end(), [](char c) {
+        return std::isspace(static_cast<unsigned char>(c)) ||
+               std::iscntrl(static_cast<unsigned char>(c)) || c == '@';
+      })) {
+    return fail(ErrorKind::kInvalidData,
+                "user name \"" + user.user_name +
+                    "\" contains a space, control character or @; use the host application's "
+                    "user name (e.g. DMARTINA)");
+  }
+  if (!user.exchange_address.empty()) {
+    User unblocked = user;
+    unblocked.blocked = false;
+    if (auto address = mailbox_address(unblocked, ""); !address) {
+      return std::unexpected(address.error());
+    }
+  }
+  return {};
+}
+
+Value optional_name(const char* name, bool present) {
+  return present ? Value{std::string(name)} : Value{};
+}
+
+std::vector<Value> user_values(const User& user) {
+  return {user.user_name,
+          user.display_name,
+          user.exchange_address,
+          std::int64_t{user.blocked},
+          std::int64_t{user.sync_enabled},
+          optional_name(user.overrides.direction ? to_string(*user.overrides.direction) : "",
+                        user.overrides.direction.has_value()),
+          optional_name(
+              user.overrides.conflict_policy ? to_string(*user.overrides.conflict_policy) : "",
+              user.overrides.conflict_policy.has_value())};
+}
+
+/// The fields whose change the sync must react to (R10, R11, R19).
+bool matters_to_sync(const User& before, const User& after) {
+  return before.exchange_address != after.exchange_address || before.blocked != after.blocked ||
+         before.sync_enabled != after.sync_enabled || before.overrides != after.overrides;
+}
+
+}  // namespace
+
+Result<std::optional<User>> SqliteAgendaStore::load_user(std::string_view user_name) {
+  auto row = db_.prepare(
+      "SELECT user_name, display_name, exchange_address, blocked, sync_enabled, "
+      "direction_override, conflict_policy_override FROM users WHERE user_name = ?1",
+      {std::string(user_name)});
+  if (!row) return std::unexpected(row.error());
+  auto found = row->step();
+  if (!found) return std::unexpected(found.error());
+  if (!*found) return std::optional<User>{};
+  User user;
+  user.user_name = row->text_at(0);
+  user.display_name = row->text_at(1);
+  user.exchange_address = row->text_at(2);
+  user.blocked = row->int_at(3) != 0;
+  user.sync_enabled = row->int_at(4) != 0;
+  if (!row->is_null(5)) {
+    auto direction = parse_sync_direction(row->text_at(5));
+    if (!direction) return std::unexpected(direction.error());
+    user.overrides.direction = *direction;
+  }
+  if (!row->is_null(6)) {
+    auto policy = parse_conflict_policy(row->text_at(6));
+    if (!policy) return std::unexpected(policy.error());
+    user.overrides.conflict_policy = *policy;
+  }
+  return std::optional<User>{std::move(user)};
+}
+
+Result<void> SqliteAgendaStore::add_user(const User& user) {
+  if (auto valid = validate_user(user); !valid) return valid;
+  std::lock_guard lock(mutex_);
+  return sqlite::write_transaction(db_, [&]() -> Result<void> {
+    auto existing = load_user(user.user_name);
+    if (!existing) return std::unexpected(existing.error());
+    if (*existing) {
+      return fail(ErrorKind::kConflict, "user " + (*existing)->user_name +
+                                            " already exists; change it with `agendasync users "
+                                            "set " +
+                                            (*existing)->user_name + " ...`");
+    }
+    if (auto inserted = db_.run(
+            "INSERT INTO users (user_name, display_name, exchange_address, blocked, sync_enabled, "
+            "direction_override, conflict_policy_override) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            user_values(user));
+        !inserted) {
+      return std::unexpected(inserted.error());
+    }
+    auto revision =
+        record_change(ChangeEntity::kUser, user.user_name, ChangeOp::kUpsert, {user.user_name});
+    if (!revision) return std::unexpected(revision.error());
+    return {};
+  });
+}
+
+Result<void> SqliteAgendaStore::update_user(const User& user) {
+  if (auto valid = validate_user(user); !valid) return valid;
+  std::lock_guard lock(mutex_);
+  return sqlite::write_transaction(db_, [&]() -> Result<void> {
+    auto existing = load_user(user.user_name);
+    if (!existing) return std::unexpected(existing.error());
+    if (!*existing) {
+      return fail(ErrorKind::kNotFound, "user " + user.user_name +
+                                            " does not exist; add it with `agendasync users add " +
+                                            user.user_name + "`");
+    }
+    auto values = user_values(user);
+    values[0] = (*existing)->user_name;  // keep the stored spelling
+    if (auto updated =
+            db_.run("UPDATE users SET display_name = ?2, exchange_address = ?3, blocked = ?4, "
+                    "sync_enabled = ?5, direction_override = ?6, conflict_policy_override = ?7 "
+                    "WHERE user_name = ?1",
+                    values);
+        !updated) {
+      return std::unexpected(updated.error());
+    }
+    if (matters_to_sync(**existing, user)) {
+      auto revision = record_change(ChangeEntity::kUser, (*existing)->user_name, ChangeOp::kUpsert,
+                                    {(*existing)->user_name});
+      if (!revision) return std::unexpected(revision.error());
+    }
+    return {};
+  });
+}
+
+Result<std::optional<User>> SqliteAgendaStore::user(std::string_view user_name) {
+  std::lock_guard lock(mutex_);
+  return load_user(user_name);
+}
+
+Result<std::vector<User>> SqliteAgendaStore::users() {
+  std::lock_guard lock(mutex_);
+  return sqlite::read_transaction(db_, [&]() -> Result<std::vector<User>> {
+    auto names = db_.prepare("SELECT user_name FROM users ORDER BY user_name");
+    if (!names) return std::unexpected(names.error());
+    std::vector<std::string> all;
+    for (;;) {
+      auto row = names->step();
+      if (!row) return std::unexpected(row.error());
+      if (!*row) break;
+      all.push_back(names->text_at(0));
+    }
+    std::vector<User> result;
+    for (const auto& name : all) {
+      auto user = load_user(name);
+      if (!user) return std::unexpected(user.error());
+      if (*user) result.push_back(std::move(**user));
+    }
+    return result;
+  });
+}
+
+Result<void> SqliteAgendaStore::put_activity_type(const ActivityType& type) {
+  if (type.name.empty()) return fail(ErrorKind::kInvalidData, "an activity type needs a name");
+  std::lock_guard lock(mutex_);
+  return sqlite::write_transaction(db_, [&]() -> Result<void> {
+    // At most one default and one "Personal" type (R16): the new one takes the role.
+    if (type.is_default) {
+      if (auto cleared =
+              db_.run("UPDATE activity_types SET is_default = 0 WHERE name <> ?1", {type.name});
+          !cleared) {
+        return cleared;
+      }
+    }
+    if (type.is_personal) {
+      if (auto cleared =
+              db_.run("UPDATE activity_types SET is_personal = 0 WHERE name <> ?1", {type.name});
+          !cleared) {
+        return cleared;
+      }
+    }
+    return db_.run(
+        "INSERT INTO activity_types (name, synced, is_default, is_personal) VALUES (?1, ?2, ?3, "
+        "?4) "
+        "ON CONFLICT (name) DO UPDATE SET synced = excluded.synced, "
+        "is_default = excluded.is_default, is_personal = excluded.is_personal",
+        {type.name, std::int64_t{type.synced}, std::int64_t{type.is_default},
+         std::int64_t{type.is_personal}});
+  });
+}
+
+Result<std::vector<ActivityType>> SqliteAgendaStore::activity_types() {
+  std::lock_guard lock(mutex_);
+  auto rows =
+      db_.prepare("SELECT name, synced, is_default, is_personal FROM activity_types ORDER BY name");
+  if (!rows) return std::unexpected(rows.error());
+  std::vector<ActivityType> result;
+  for (;;) {
+    auto row = rows->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    result.push_back(ActivityType{rows->text_at(0), rows->int_at(1) != 0, rows->int_at(2) != 0,
+                                  rows->int_at(3) != 0});
+  }
+  return result;
+}
+
+Result<OrganisationSettings> SqliteAgendaStore::settings() {
+  std::lock_guard lock(mutex_);
+  auto rows = db_.prepare("SELECT key, value FROM organisation_settings");
+  if (!rows) return std::unexpected(rows.error());
+  OrganisationSettings settings;
+  for (;;) {
+    auto row = rows->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    auto key = rows->text_at(0);
+    auto value = rows->text_at(1);
+    auto bad = [&](const Error& error) {
+      return fail(ErrorKind::kInvalidData, "database " + db_.path().string() +
+                                               ": organisation setting " + key + ": " +
+                                               error.message);
+    };
+    if (key == "mail_domain") {
+      settings.mail_domain = value;
+    } else if (key == "default_direction") {
+      auto parsed = parse_sync_direction(value);
+      if (!parsed) return bad(parsed.error());
+      settings.default_direction = *parsed;
+    } else if (key == "conflict_policy") {
+      auto parsed = parse_conflict_policy(value);
+      if (!parsed) return bad(parsed.error());
+      settings.conflict_policy = *parsed;
+    } else if (key == "first_sync_days") {
+      settings.first_sync_days = std::atoi(value.c_str());
+    } else if (key == "deleted_in_exchange") {
+      auto parsed = parse_deleted_in_exchange(value);
+      if (!parsed) return bad(parsed.error());
+      settings.deleted_in_exchange = *parsed;
+    }
+    // Unknown keys come from a newer agendasync sharing the database: keep, ignore.
+  }
+  return settings;
+}
+
+Result<void> SqliteAgendaStore::set_settings(const OrganisationSettings& settings) {
+  if (!settings.mail_domain.empty() && !is_valid_address("user@" + settings.mail_domain)) {
+    return fail(ErrorKind::kInvalidData, "mail domain \"" + settings.mail_domain +
+                                             "\" is not a valid domain (expected e.g. "
+                                             "example.com, without @)");
+  }
+  if (settings.first_sync_days < 0) {
+    return fail(ErrorKind::kInvalidData, "first_sync_days must be 0 or more days");
+  }
+  std::lock_guard lock(mutex_);
+  const std::vector<std::pair<const char*, std::string>> entries = {
+      {"mail_domain", settings.mail_domain},
+      {"default_direction", to_string(settings.default_direction)},
+      {"conflict_policy", to_string(settings.conflict_policy)},
+      {"first_sync_days", std::to_string(settings.first_sync_days)},
+      {"deleted_in_exchange", to_string(settings.deleted_in_exchange)},
+  };
+  return sqlite::write_transaction(db_, [&]() -> Result<void> {
+    for (const auto& [key, value] : entries) {
+      if (auto put = db_.run("INSERT OR REPLACE INTO organisation_settings (key, value) "
+                             "VALUES (?1, ?2)",
+                             {std::string(key), value});
+          !put) {
+        return put;
+      }
+    }
+    return {};
+  });
+}
+
+}  // namespace agendasync::store
