@@ -422,6 +422,15 @@ void write_additional_properties(pugi::xml_node& parent, ServerVersion version) 
   }
 }
 
+bool has_field_changes(const CalendarItem& before, const CalendarItem& after,
+                       ServerVersion version) {
+  for (const FieldSpec& spec : kFields) {
+    if (spec.access == FieldAccess::kReadOnly || !available(spec, version)) continue;
+    if (!spec.same(before, after)) return true;
+  }
+  return false;
+}
+
 int write_field_updates(pugi::xml_node& updates, const CalendarItem& before,
                         const CalendarItem& after, ServerVersion version) {
   int written = 0;

@@ -58,6 +58,10 @@ void write_additional_properties(pugi::xml_node& parent, ServerVersion version);
 int write_field_updates(pugi::xml_node& updates, const CalendarItem& before,
                         const CalendarItem& after, ServerVersion version);
 
+/// Whether any writable field differs (an UpdateItem change needs at least one update).
+bool has_field_changes(const CalendarItem& before, const CalendarItem& after,
+                       ServerVersion version);
+
 /// Appends the path (t:FieldURI or t:ExtendedFieldURI) that addresses `field`.
 void write_field_path(pugi::xml_node& parent, const FieldSpec& field);
 

@@ -1,0 +1,335 @@
+// EwsCalendarSide: transport plumbing and the read operations (changes, list, fetch, key
+// lookup). Writes are in ews_side_writes.cpp.
+#include "connectors/ews/ews_side.h"
+
+#include <algorithm>
+#include <set>
+#include <thread>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "connectors/ews/errors.h"
+#include "connectors/ews/mapping.h"
+#include "connectors/ews/xml.h"
+#include "core/expand.h"
+
+namespace agendasync::ews {
+
+namespace {
+
+/// Bound on FindItem pages per window chunk, so a server that never says "last item" cannot
+/// keep us looping.
+constexpr int kMaxViewPages = 200;
+/// CalendarView spans are capped by Exchange (two years); we ask for shorter chunks.
+constexpr auto kViewChunk = std::chrono::days{180};
+constexpr int kViewPageSize = 500;
+
+std::optional<std::chrono::milliseconds> retry_after_header(const net::Response& response) {
+  const auto value = response.header("retry-after");
+  if (!value) return std::nullopt;
+  try {
+    return std::chrono::milliseconds{std::stol(*value) * 1000};
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+EwsCalendarSide::EwsCalendarSide(net::HttpClient& http, EwsSideOptions options)
+    : http_(http), options_(std::move(options)) {
+  if (!options_.budget) options_.budget = std::make_shared<ConcurrencyBudget>();
+  if (!options_.sleep) {
+    options_.sleep = [](std::chrono::milliseconds ms) { std::this_thread::sleep_for(ms); };
+  }
+  if (options_.batch_size < 1) options_.batch_size = 1;
+}
+
+std::string EwsCalendarSide::describe() const {
+  return fmt::format("ews:{}", options_.context.mailbox);
+}
+
+Error EwsCalendarSide::message_error(const ResponseMessage& message) const {
+  const ErrorContext context{options_.credentials.user, options_.context.mailbox,
+                             net::to_string(options_.credentials.method)};
+  return error_from_response_code(message.response_code, message.message_text, context,
+                                  message.back_off);
+}
+
+Result<SoapResponse> EwsCalendarSide::call(const std::string& body) {
+  const ErrorContext context{options_.credentials.user, options_.context.mailbox,
+                             net::to_string(options_.credentials.method)};
+  for (int attempt = 0;; ++attempt) {
+    net::Request request;
+    request.url = options_.endpoint;
+    request.headers = request_headers(options_.context);
+    request.body = body;
+    Result<net::Response> response = [&] {
+      const auto slot = options_.budget->acquire();
+      ++requests_sent_;
+      return http_.send(request, options_.credentials);
+    }();
+    if (!response) return std::unexpected(response.error());
+    // EWS answers SOAP faults with HTTP 500; anything else without a SOAP body is an HTTP
+    // problem (401 names the auth method, 503/429 carry Retry-After).
+    Result<SoapResponse> parsed = parse_response(response->body);
+    std::optional<Error> error;
+    if (response->status != 200 && (!parsed || !parsed->fault)) {
+      error = error_from_http_status(response->status, context, retry_after_header(*response));
+    } else if (!parsed) {
+      return std::unexpected(parsed.error());
+    } else if (parsed->fault) {
+      error = message_error(*parsed->fault);
+    } else if (!parsed->messages.empty() &&
+               std::all_of(
+                   parsed->messages.begin(), parsed->messages.end(),
+                   [](const ResponseMessage& m) { return m.response_code == "ErrorServerBusy"; })) {
+      error = message_error(parsed->messages.front());
+    } else {
+      return parsed;
+    }
+    if (lowers_concurrency(error->protocol_code)) options_.budget->lower();
+    if (error->kind != ErrorKind::kThrottled || attempt >= options_.max_throttle_waits) {
+      return std::unexpected(*error);
+    }
+    options_.sleep(error->retry_after.value_or(std::chrono::milliseconds{0}));
+  }
+}
+
+Result<std::string> EwsCalendarSide::current_sync_state() {
+  // The position after every existing change: page through and drop the changes.
+  std::string state;
+  for (int page = 0; page < 10'000; ++page) {
+    auto response = call(build_sync_folder_items(options_.context, state));
+    if (!response) return std::unexpected(response.error());
+    if (response->messages.empty())
+      return fail(ErrorKind::kPermanent, "Exchange returned an empty SyncFolderItems response.");
+    const ResponseMessage& message = response->messages.front();
+    if (!message.ok()) return std::unexpected(message_error(message));
+    state = message.sync_state;
+    if (message.includes_last_item_in_range.value_or(true)) return state;
+  }
+  return fail(ErrorKind::kPermanent,
+              fmt::format("The calendar of {} has more changes than AgendaSync pages through "
+                          "in one go; try again.",
+                          options_.context.mailbox));
+}
+
+Result<ChangeBatch> EwsCalendarSide::changes_since(const Cursor& cursor) {
+  ChangeBatch batch;
+  if (cursor.empty()) {
+    auto state = current_sync_state();
+    if (!state) return std::unexpected(state.error());
+    batch.next = Cursor(*state);
+    return batch;
+  }
+  std::string state = cursor.str();
+  std::set<std::string> changed;
+  std::set<std::string> deleted;
+  batch.complete = false;
+  for (int page = 0; page < options_.max_sync_pages; ++page) {
+    auto response = call(build_sync_folder_items(options_.context, state));
+    if (!response) return std::unexpected(response.error());
+    if (response->messages.empty())
+      return fail(ErrorKind::kPermanent, "Exchange returned an empty SyncFolderItems response.");
+    const ResponseMessage& message = response->messages.front();
+    if (!message.ok()) return std::unexpected(message_error(message));
+    for (const ItemChangeEvent& change : message.changes) {
+      const std::string& id = change.item_id.id;
+      switch (change.kind) {
+        case ChangeKind::kCreate:
+        case ChangeKind::kUpdate:
+          deleted.erase(id);
+          changed.insert(id);
+          break;
+        case ChangeKind::kDelete:
+          changed.erase(id);
+          deleted.insert(id);
+          break;
+        case ChangeKind::kReadFlag:
+          break;
+      }
+    }
+    state = message.sync_state;
+    if (message.includes_last_item_in_range.value_or(true)) {
+      batch.complete = true;
+      break;
+    }
+  }
+  for (const std::string& id : changed) batch.changed.emplace_back(id);
+  for (const std::string& id : deleted) batch.deleted.emplace_back(id);
+  batch.next = Cursor(state);
+  return batch;
+}
+
+Result<std::vector<CalendarItem>> EwsCalendarSide::get_items(std::span<const ItemId> ids) {
+  std::vector<CalendarItem> out;
+  const std::size_t batch = static_cast<std::size_t>(options_.batch_size);
+  for (std::size_t begin = 0; begin < ids.size(); begin += batch) {
+    const auto chunk = ids.subspan(begin, std::min(batch, ids.size() - begin));
+    auto response = call(build_get_item(options_.context, chunk));
+    if (!response) return std::unexpected(response.error());
+    for (const ResponseMessage& message : response->messages) {
+      if (message.ok()) {
+        for (const CalendarItem& item : message.items) out.push_back(item);
+        continue;
+      }
+      // A vanished item is simply absent; any other failure fails the read (R38).
+      const Error error = message_error(message);
+      if (error.kind == ErrorKind::kNotFound) continue;
+      return std::unexpected(error);
+    }
+  }
+  return out;
+}
+
+Result<std::vector<SideItem>> EwsCalendarSide::to_side_items(std::vector<CalendarItem> items) {
+  // Modified occurrences carry their details on their own ids: one more batched GetItem.
+  std::vector<ItemId> occurrence_ids;
+  for (const CalendarItem& item : items) {
+    for (const OccurrenceInfo& occurrence : item.modified_occurrences)
+      occurrence_ids.push_back(ItemId{occurrence.item_id.id, {}});
+  }
+  std::vector<CalendarItem> details;
+  if (!occurrence_ids.empty()) {
+    auto fetched = get_items(occurrence_ids);
+    if (!fetched) return std::unexpected(fetched.error());
+    details = std::move(*fetched);
+  }
+  std::vector<SideItem> out;
+  out.reserve(items.size());
+  for (CalendarItem& item : items) {
+    auto appointment = from_ews(item, details);
+    if (!appointment) {
+      Error error = appointment.error();
+      error.message =
+          fmt::format("Item '{}' in {}: {}", item.subject, options_.context.mailbox, error.message);
+      return std::unexpected(error);
+    }
+    SideItem side;
+    side.ref = ItemRef(item.item_id.id);
+    side.version = VersionTag(item.item_id.change_key);
+    if (item.agenda_sync_key && !item.agenda_sync_key->empty())
+      side.idempotency_key = IdempotencyKey(*item.agenda_sync_key);
+    side.item = std::move(*appointment);
+    out.push_back(std::move(side));
+  }
+  return out;
+}
+
+Result<std::vector<SideItem>> EwsCalendarSide::fetch(std::span<const ItemRef> refs) {
+  std::vector<ItemId> ids;
+  ids.reserve(refs.size());
+  for (const ItemRef& ref : refs) ids.push_back(ItemId{ref.str(), {}});
+  auto items = get_items(ids);
+  if (!items) return std::unexpected(items.error());
+  return to_side_items(std::move(*items));
+}
+
+Result<std::pair<std::vector<SideItem>, Cursor>> EwsCalendarSide::list(const TimeWindow& window) {
+  // The cursor first: changes made while we list show up again later, never get lost.
+  auto state = current_sync_state();
+  if (!state) return std::unexpected(state.error());
+
+  std::vector<std::string> single_ids;
+  std::vector<std::string> occurrence_ids;
+  std::unordered_set<std::string> seen;
+  for (Instant chunk_from = window.from; chunk_from < window.to; chunk_from += kViewChunk) {
+    const Instant chunk_to = std::min<Instant>(window.to, chunk_from + kViewChunk);
+    Instant from = chunk_from;
+    bool done = false;
+    for (int page = 0; page < kMaxViewPages && !done; ++page) {
+      auto response =
+          call(build_find_calendar_view(options_.context, from, chunk_to, kViewPageSize));
+      if (!response) return std::unexpected(response.error());
+      if (response->messages.empty())
+        return fail(ErrorKind::kPermanent, "Exchange returned an empty FindItem response.");
+      const ResponseMessage& message = response->messages.front();
+      if (!message.ok()) return std::unexpected(message_error(message));
+      Instant last_start = from;
+      for (const CalendarItem& item : message.items) {
+        last_start = std::max(last_start, item.start);
+        if (!seen.insert(item.item_id.id).second) continue;
+        if (item.calendar_item_type == "Occurrence" || item.calendar_item_type == "Exception") {
+          occurrence_ids.push_back(item.item_id.id);
+        } else {
+          single_ids.push_back(item.item_id.id);
+        }
+      }
+      done = message.includes_last_item_in_range.value_or(true);
+      if (!done) {
+        // CalendarView has no offset paging: continue from the last start seen.
+        if (last_start <= from) {
+          return fail(ErrorKind::kPermanent,
+                      fmt::format("More than {} items start at {} in {}; the calendar view "
+                                  "cannot page past them.",
+                                  kViewPageSize, format_date_time(from), options_.context.mailbox));
+        }
+        from = last_start;
+      }
+    }
+    if (!done) {
+      return fail(ErrorKind::kPermanent, fmt::format("The calendar of {} did not finish listing "
+                                                     "within {} pages.",
+                                                     options_.context.mailbox, kMaxViewPages));
+    }
+  }
+  // Series masters of the occurrences seen, once each.
+  std::vector<ItemId> ids;
+  for (const std::string& id : single_ids) ids.push_back(ItemId{id, {}});
+  std::unordered_set<std::string> masters;
+  const std::size_t batch = static_cast<std::size_t>(options_.batch_size);
+  for (std::size_t begin = 0; begin < occurrence_ids.size(); begin += batch) {
+    const std::span<const std::string> chunk(occurrence_ids.data() + begin,
+                                             std::min(batch, occurrence_ids.size() - begin));
+    auto response = call(build_get_masters(options_.context, chunk));
+    if (!response) return std::unexpected(response.error());
+    for (const ResponseMessage& message : response->messages) {
+      if (!message.ok()) return std::unexpected(message_error(message));
+      for (const CalendarItem& item : message.items) {
+        if (masters.insert(item.item_id.id).second) ids.push_back(ItemId{item.item_id.id, {}});
+      }
+    }
+  }
+  auto items = get_items(ids);
+  if (!items) return std::unexpected(items.error());
+  auto side_items = to_side_items(std::move(*items));
+  if (!side_items) return std::unexpected(side_items.error());
+  return std::pair{std::move(*side_items), Cursor(*state)};
+}
+
+Result<std::optional<SideItem>> EwsCalendarSide::find_by_key(const IdempotencyKey& key) {
+  auto response = call(build_find_by_key(options_.context, key.str()));
+  if (!response) return std::unexpected(response.error());
+  std::vector<ItemId> ids;
+  for (const ResponseMessage& message : response->messages) {
+    if (!message.ok()) return std::unexpected(message_error(message));
+    for (const CalendarItem& item : message.items) ids.push_back(ItemId{item.item_id.id, {}});
+  }
+  if (ids.empty()) return std::optional<SideItem>{};
+  auto items = fetch(std::vector<ItemRef>{ItemRef(ids.front().id)});
+  if (!items) return std::unexpected(items.error());
+  if (items->empty()) return std::optional<SideItem>{};
+  return std::optional<SideItem>{std::move(items->front())};
+}
+
+Result<int> instance_index(const Appointment& series, Instant recurrence_id) {
+  if (!series.recurrence) {
+    return fail(ErrorKind::kInvalidData,
+                "An occurrence was addressed on an item that is not a recurring series.");
+  }
+  Appointment pattern = series;
+  pattern.recurrence->exdates.clear();
+  pattern.recurrence->overrides.clear();
+  auto occurrences =
+      expand(pattern, series.start, recurrence_id + std::chrono::seconds{1}, 100'000);
+  if (!occurrences) return std::unexpected(occurrences.error());
+  for (std::size_t i = 0; i < occurrences->size(); ++i) {
+    if ((*occurrences)[i].recurrence_id == recurrence_id) return static_cast<int>(i + 1);
+  }
+  return fail(ErrorKind::kNotFound, fmt::format("The series '{}' has no occurrence starting at {}.",
+                                                series.subject, format_date_time(recurrence_id)));
+}
+
+}  // namespace agendasync::ews

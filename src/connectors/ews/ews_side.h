@@ -1,0 +1,73 @@
+#pragma once
+/// The Exchange side of a pair (R1-R4, R22, R26-R28): one mailbox reached through one
+/// service account with ExchangeImpersonation + X-AnchorMailbox, or in delegate mode.
+/// Implements core's CalendarSide on the net::HttpClient seam.
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "connectors/ews/requests.h"
+#include "connectors/ews/responses.h"
+#include "connectors/ews/throttle.h"
+#include "core/calendar_side.h"
+#include "net/http.h"
+
+namespace agendasync::ews {
+
+struct EwsSideOptions {
+  std::string endpoint;  ///< https://host/EWS/Exchange.asmx
+  RequestContext context;
+  net::Credentials credentials;
+  /// Items per GetItem / CreateItem / UpdateItem / DeleteItem call (EWS allows more; 100
+  /// keeps responses small and within throttling budgets).
+  int batch_size = 100;
+  /// SyncFolderItems pages per changes_since call before returning complete = false.
+  int max_sync_pages = 20;
+  /// R26: ErrorServerBusy waits exactly BackOffMilliseconds, at most this many times per
+  /// call; then the throttling error is returned (nothing is retried forever).
+  int max_throttle_waits = 3;
+  /// Waits out a throttling back-off; injectable so tests need not sleep.
+  std::function<void(std::chrono::milliseconds)> sleep;
+  /// Shared by every side talking to the same server; created when null.
+  std::shared_ptr<ConcurrencyBudget> budget;
+};
+
+class EwsCalendarSide final : public CalendarSide {
+ public:
+  /// `http` must outlive the side.
+  EwsCalendarSide(net::HttpClient& http, EwsSideOptions options);
+
+  std::string describe() const override;
+  Result<ChangeBatch> changes_since(const Cursor& cursor) override;
+  Result<std::pair<std::vector<SideItem>, Cursor>> list(const TimeWindow& window) override;
+  Result<std::vector<SideItem>> fetch(std::span<const ItemRef> refs) override;
+  Result<std::optional<SideItem>> find_by_key(const IdempotencyKey& key) override;
+  std::vector<WriteResult> apply(std::span<const Write> writes) override;
+
+  /// Sends one SOAP request: throttling back-off (bounded), fault and HTTP error mapping.
+  /// Public for the doctor and the streaming subscription, which share the plumbing.
+  Result<SoapResponse> call(const std::string& body);
+
+  /// The error for a failed response message, with this side's context in the message.
+  Error message_error(const ResponseMessage& message) const;
+
+  /// How many SOAP requests this side has sent (benchmarks, request-count tests).
+  int requests_sent() const { return requests_sent_; }
+
+ private:
+  Result<std::vector<CalendarItem>> get_items(std::span<const ItemId> ids);
+  Result<std::vector<SideItem>> to_side_items(std::vector<CalendarItem> items);
+  Result<std::string> current_sync_state();
+
+  net::HttpClient& http_;
+  EwsSideOptions options_;
+  int requests_sent_ = 0;
+};
+
+/// The 1-based position of the occurrence that originally started at `recurrence_id` in
+/// `series` (deleted occurrences counted, as EWS InstanceIndex does). kNotFound when the
+/// series has no such occurrence.
+Result<int> instance_index(const Appointment& series, Instant recurrence_id);
+
+}  // namespace agendasync::ews

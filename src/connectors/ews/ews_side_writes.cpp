@@ -1,0 +1,368 @@
+// EwsCalendarSide::apply: creates, updates and deletes in batches (several items per
+// CreateItem/UpdateItem/DeleteItem, R26), then the occurrence operations that carry a
+// series' modified and deleted occurrences, then one GetItem to report what Exchange holds.
+// Every write sends no mail (SendToNone, R39); updates carry the ChangeKey and only the
+// fields that changed (R18).
+#include <algorithm>
+#include <functional>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "connectors/ews/calendar_schema.h"
+#include "connectors/ews/ews_side.h"
+#include "connectors/ews/mapping.h"
+
+namespace agendasync::ews {
+
+namespace {
+
+/// The fields an occurrence can differ in, as EWS wants them for an occurrence update.
+Result<CalendarItem> occurrence_item(const OccurrenceOverride& o, const Appointment& series) {
+  CalendarItem out;
+  out.subject = o.subject;
+  out.body = o.body;
+  out.location = o.location;
+  out.free_busy = o.show_as == ShowAs::kUnknown ? ShowAs::kBusy : o.show_as;
+  out.sensitivity = o.sensitivity;
+  out.reminder_is_set = o.reminder.has_value();
+  out.reminder_minutes = o.reminder ? static_cast<int>(o.reminder->count()) : 15;
+  out.is_all_day = series.all_day;
+  const auto start = ews_instant(o.start, series.all_day, series.time_zone);
+  const auto end = ews_instant(o.end, series.all_day, series.time_zone);
+  if (!start || !end) return fail(ErrorKind::kInvalidData, "An occurrence has unusable times.");
+  out.start = *start;
+  out.end = *end;
+  return out;
+}
+
+/// The occurrence as the series generates it, before any modification.
+OccurrenceOverride generated_occurrence(const Appointment& series, Instant recurrence_id) {
+  OccurrenceOverride o;
+  o.recurrence_id = recurrence_id;
+  o.start = recurrence_id;
+  o.end = recurrence_id + (series.end - series.start);
+  o.subject = series.subject;
+  o.body = series.body;
+  o.location = series.location;
+  o.show_as = series.show_as;
+  o.sensitivity = series.sensitivity;
+  o.reminder = series.reminder;
+  return o;
+}
+
+const OccurrenceOverride* find_override(const Appointment& item, Instant recurrence_id) {
+  if (!item.recurrence) return nullptr;
+  for (const OccurrenceOverride& o : item.recurrence->overrides) {
+    if (o.recurrence_id == recurrence_id) return &o;
+  }
+  return nullptr;
+}
+
+bool has_exdate(const Appointment& item, Instant when) {
+  return item.recurrence &&
+         std::find(item.recurrence->exdates.begin(), item.recurrence->exdates.end(), when) !=
+             item.recurrence->exdates.end();
+}
+
+}  // namespace
+
+std::vector<WriteResult> EwsCalendarSide::apply(std::span<const Write> writes) {
+  const std::size_t n = writes.size();
+  std::vector<std::optional<Error>> errors(n);
+  std::vector<std::string> item_ids(n);  // the item (series) each write ended up on
+  std::vector<bool> deleted(n, false);
+  const auto fail_write = [&](std::size_t i, Error error) {
+    if (!errors[i]) errors[i] = std::move(error);
+  };
+  const std::size_t batch = static_cast<std::size_t>(options_.batch_size);
+
+  /// Sends `count` entries in batches; `build` makes the request for [begin, end), `done`
+  /// receives each entry's response message or the call's error.
+  const auto send_batched =
+      [&](std::size_t count, const std::function<std::string(std::size_t, std::size_t)>& build,
+          const std::function<void(std::size_t, const ResponseMessage*, const Error*)>& done) {
+        for (std::size_t begin = 0; begin < count; begin += batch) {
+          const std::size_t end = std::min(count, begin + batch);
+          auto response = call(build(begin, end));
+          Error mismatch = Error::make(
+              ErrorKind::kPermanent, "Exchange answered a batch with the wrong number of results.");
+          for (std::size_t i = begin; i < end; ++i) {
+            if (!response) {
+              done(i, nullptr, &response.error());
+            } else if (response->messages.size() != end - begin) {
+              done(i, nullptr, &mismatch);
+            } else {
+              done(i, &response->messages[i - begin], nullptr);
+            }
+          }
+        }
+      };
+
+  // ---- 1. creates ------------------------------------------------------------------
+  std::vector<std::size_t> create_writes;
+  std::vector<CalendarItem> create_items;
+  // ---- 2. whole-item updates -------------------------------------------------------
+  std::vector<std::size_t> update_writes;
+  std::vector<ItemChange> update_changes;
+  // ---- 3. deletes ------------------------------------------------------------------
+  std::vector<std::size_t> delete_writes;
+  std::vector<ItemTarget> delete_targets;
+
+  for (std::size_t i = 0; i < n; ++i) {
+    const Write& w = writes[i];
+    if (w.occurrence) continue;  // phase 4
+    item_ids[i] = w.ref.str();
+    if (w.op == WriteOp::kDelete) {
+      delete_writes.push_back(i);
+      delete_targets.emplace_back(ItemId{w.ref.str(), w.expected.str()});
+      continue;
+    }
+    auto after = to_ews(w.item);
+    if (!after) {
+      fail_write(i, after.error());
+      continue;
+    }
+    if (w.op == WriteOp::kCreate) {
+      after->agenda_sync_key = w.key.str();
+      create_writes.push_back(i);
+      create_items.push_back(std::move(*after));
+      continue;
+    }
+    CalendarItem before;
+    if (w.previous) {
+      auto mapped = to_ews(*w.previous);
+      if (!mapped) {
+        fail_write(i, mapped.error());
+        continue;
+      }
+      before = std::move(*mapped);
+    }
+    // The key is stamped once at create; an update never touches it.
+    before.agenda_sync_key.reset();
+    after->agenda_sync_key.reset();
+    if (!w.previous) before.start_time_zone.reset();
+    if (!has_field_changes(before, *after, options_.context.version))
+      continue;  // occurrences only, or nothing
+    update_writes.push_back(i);
+    update_changes.push_back(
+        ItemChange{ItemId{w.ref.str(), w.expected.str()}, std::move(before), std::move(*after)});
+  }
+
+  send_batched(
+      create_items.size(),
+      [&](std::size_t b, std::size_t e) {
+        return build_create_item(options_.context,
+                                 std::span<const CalendarItem>(create_items).subspan(b, e - b));
+      },
+      [&](std::size_t k, const ResponseMessage* message, const Error* error) {
+        const std::size_t i = create_writes[k];
+        if (error) return fail_write(i, *error);
+        if (!message->ok()) return fail_write(i, message_error(*message));
+        if (message->items.empty() && message->other_item_ids.empty()) {
+          return fail_write(i, Error::make(ErrorKind::kPermanent,
+                                           "Exchange created the item but returned no id."));
+        }
+        item_ids[i] = message->items.empty() ? message->other_item_ids.front().id
+                                             : message->items.front().item_id.id;
+      });
+  send_batched(
+      update_changes.size(),
+      [&](std::size_t b, std::size_t e) {
+        return build_update_item(options_.context,
+                                 std::span<const ItemChange>(update_changes).subspan(b, e - b));
+      },
+      [&](std::size_t k, const ResponseMessage* message, const Error* error) {
+        const std::size_t i = update_writes[k];
+        if (error) return fail_write(i, *error);
+        if (!message->ok()) return fail_write(i, message_error(*message));
+      });
+  send_batched(
+      delete_targets.size(),
+      [&](std::size_t b, std::size_t e) {
+        return build_delete_item(options_.context,
+                                 std::span<const ItemTarget>(delete_targets).subspan(b, e - b));
+      },
+      [&](std::size_t k, const ResponseMessage* message, const Error* error) {
+        const std::size_t i = delete_writes[k];
+        if (error) return fail_write(i, *error);
+        if (!message->ok()) return fail_write(i, message_error(*message));
+        deleted[i] = true;
+      });
+
+  // ---- 4. occurrences: explicit occurrence writes, and the overrides/exdates of series ----
+  std::vector<std::size_t> occ_delete_writes;
+  std::vector<ItemTarget> occ_delete_targets;
+  std::vector<std::size_t> occ_update_writes;
+  std::vector<ItemChange> occ_update_changes;
+  std::map<std::string, Appointment> fetched_series;
+
+  const auto series_for = [&](std::size_t i) -> Result<Appointment> {
+    const Write& w = writes[i];
+    if (w.item.recurrence) return w.item;
+    if (w.previous && w.previous->recurrence) return *w.previous;
+    if (auto it = fetched_series.find(item_ids[i]); it != fetched_series.end()) return it->second;
+    auto items = fetch(std::vector<ItemRef>{ItemRef(item_ids[i])});
+    if (!items) return std::unexpected(items.error());
+    if (items->empty())
+      return fail(ErrorKind::kNotFound, "The series of the occurrence no longer exists.");
+    fetched_series[item_ids[i]] = items->front().item;
+    return items->front().item;
+  };
+  const auto add_occurrence_delete = [&](std::size_t i, const Appointment& series,
+                                         Instant recurrence_id) {
+    auto index = instance_index(series, recurrence_id);
+    if (!index) return fail_write(i, index.error());
+    occ_delete_writes.push_back(i);
+    occ_delete_targets.emplace_back(OccurrenceRef{item_ids[i], {}, *index});
+  };
+  const auto add_occurrence_update = [&](std::size_t i, const Appointment& series,
+                                         const OccurrenceOverride& before_o,
+                                         const OccurrenceOverride& after_o) {
+    auto index = instance_index(series, after_o.recurrence_id);
+    if (!index) return fail_write(i, index.error());
+    auto before = occurrence_item(before_o, series);
+    auto after = occurrence_item(after_o, series);
+    if (!before || !after) return fail_write(i, before ? after.error() : before.error());
+    if (!has_field_changes(*before, *after, options_.context.version)) return;
+    occ_update_writes.push_back(i);
+    occ_update_changes.push_back(
+        ItemChange{OccurrenceRef{item_ids[i], {}, *index}, std::move(*before), std::move(*after)});
+  };
+
+  for (std::size_t i = 0; i < n; ++i) {
+    const Write& w = writes[i];
+    if (errors[i] || (w.op == WriteOp::kDelete && !w.occurrence)) continue;
+    if (w.occurrence) {
+      auto series = series_for(i);
+      if (!series) {
+        fail_write(i, series.error());
+        continue;
+      }
+      if (w.op == WriteOp::kDelete) {
+        add_occurrence_delete(i, *series, *w.occurrence);
+        continue;
+      }
+      // `item` is the series with the override in it, or the occurrence itself.
+      OccurrenceOverride after = generated_occurrence(w.item, *w.occurrence);
+      if (const OccurrenceOverride* o = find_override(w.item, *w.occurrence)) {
+        after = *o;
+      } else if (!w.item.recurrence) {
+        after.start = w.item.start;
+        after.end = w.item.end;
+      }
+      OccurrenceOverride before = generated_occurrence(*series, *w.occurrence);
+      if (w.previous) {
+        if (const OccurrenceOverride* o = find_override(*w.previous, *w.occurrence)) {
+          before = *o;
+        } else if (!w.previous->recurrence) {
+          before = generated_occurrence(*w.previous, *w.occurrence);
+          before.start = w.previous->start;
+          before.end = w.previous->end;
+        }
+      }
+      add_occurrence_update(i, *series, before, after);
+      continue;
+    }
+    if (!w.item.recurrence) continue;
+    // A series: bring its occurrences in line with the model.
+    const Appointment& series = w.item;
+    const Appointment* previous =
+        w.op == WriteOp::kUpdate && w.previous && w.previous->recurrence ? &*w.previous : nullptr;
+    for (const Instant exdate : series.recurrence->exdates) {
+      if (previous == nullptr || !has_exdate(*previous, exdate))
+        add_occurrence_delete(i, series, exdate);
+    }
+    if (previous != nullptr) {
+      for (const Instant exdate : previous->recurrence->exdates) {
+        if (!has_exdate(series, exdate)) {
+          fail_write(i,
+                     Error::make(ErrorKind::kUnsupported,
+                                 fmt::format("Exchange cannot restore the deleted occurrence "
+                                             "of '{}' at {}; recreate the series instead.",
+                                             series.subject, exdate.time_since_epoch().count())));
+        }
+      }
+    }
+    for (const OccurrenceOverride& o : series.recurrence->overrides) {
+      const OccurrenceOverride* old =
+          previous ? find_override(*previous, o.recurrence_id) : nullptr;
+      if (old != nullptr && *old == o) continue;
+      add_occurrence_update(i, series, old ? *old : generated_occurrence(series, o.recurrence_id),
+                            o);
+    }
+    if (previous != nullptr) {
+      for (const OccurrenceOverride& old : previous->recurrence->overrides) {
+        if (find_override(series, old.recurrence_id) || has_exdate(series, old.recurrence_id))
+          continue;
+        // The modification was dropped: put the occurrence back as the series makes it.
+        add_occurrence_update(i, series, old, generated_occurrence(series, old.recurrence_id));
+      }
+    }
+  }
+
+  send_batched(
+      occ_update_changes.size(),
+      [&](std::size_t b, std::size_t e) {
+        return build_update_item(options_.context,
+                                 std::span<const ItemChange>(occ_update_changes).subspan(b, e - b));
+      },
+      [&](std::size_t k, const ResponseMessage* message, const Error* error) {
+        const std::size_t i = occ_update_writes[k];
+        if (error) return fail_write(i, *error);
+        if (!message->ok()) return fail_write(i, message_error(*message));
+      });
+  send_batched(
+      occ_delete_targets.size(),
+      [&](std::size_t b, std::size_t e) {
+        return build_delete_item(options_.context,
+                                 std::span<const ItemTarget>(occ_delete_targets).subspan(b, e - b));
+      },
+      [&](std::size_t k, const ResponseMessage* message, const Error* error) {
+        const std::size_t i = occ_delete_writes[k];
+        if (error) return fail_write(i, *error);
+        if (!message->ok()) return fail_write(i, message_error(*message));
+      });
+
+  // ---- 5. report what Exchange now holds (new ids, ChangeKeys after occurrence edits) ----
+  std::vector<ItemRef> to_read;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!errors[i] && !deleted[i] && !item_ids[i].empty()) to_read.emplace_back(item_ids[i]);
+  }
+  std::map<std::string, SideItem> current;
+  std::optional<Error> read_error;
+  if (!to_read.empty()) {
+    auto items = fetch(to_read);
+    if (items) {
+      for (SideItem& item : *items) current[item.ref.str()] = std::move(item);
+    } else {
+      read_error = items.error();
+    }
+  }
+  std::vector<WriteResult> results;
+  results.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const Write& w = writes[i];
+    if (errors[i]) {
+      results.push_back(WriteResult{std::unexpected(*errors[i])});
+      continue;
+    }
+    if (deleted[i]) {
+      results.push_back(WriteResult{SideItem{w.ref, {}, std::nullopt, {}}});
+      continue;
+    }
+    if (auto it = current.find(item_ids[i]); it != current.end()) {
+      results.push_back(WriteResult{it->second});
+      continue;
+    }
+    // Written, but the read-back failed or did not find it: report what we know (the id
+    // is real, so the engine must not write again), without a version.
+    SideItem known{ItemRef(item_ids[i]), {}, std::nullopt, w.item};
+    if (w.op == WriteOp::kCreate) known.idempotency_key = w.key;
+    (void)read_error;
+    results.push_back(WriteResult{std::move(known)});
+  }
+  return results;
+}
+
+}  // namespace agendasync::ews
