@@ -1,0 +1,323 @@
+#include "sync/engine.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "sync/identity.h"
+
+namespace agendasync::sync {
+
+SyncEngine::SyncEngine(CalendarSide& host, CalendarSide& remote, SyncState& state, AuditSink& audit,
+                       EngineOptions options)
+    : host_(host), remote_(remote), state_(state), audit_(audit), options_(std::move(options)) {
+  if (!options_.clock)
+    options_.clock = [] {
+      return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    };
+}
+
+Result<void> SyncEngine::recover(const std::string& run_id) {
+  auto pending = state_.pending_journal();
+  if (!pending) return std::unexpected(pending.error());
+  if (pending->empty()) return {};
+  StateDelta delta;
+  for (const auto& entry : *pending) {
+    // Updates and deletes need no lookup: if they landed, the next read reports them and the
+    // three-way merge sees both sides agree. A create that landed must be linked, or the
+    // next cycle would create the item again.
+    if (entry.op == WriteOp::kCreate) {
+      auto found = side(entry.target).find_by_key(entry.key);
+      if (!found) {
+        return std::unexpected(Error::make(
+            found.error().kind,
+            fmt::format("run {}: cannot resolve an interrupted create on {} ({}); nothing was "
+                        "changed, the next run retries: {}",
+                        run_id, side(entry.target).describe(), entry.key.str(),
+                        found.error().message)));
+      }
+      if (*found) {
+        LinkRecord record = entry.pending_link;
+        record.sides[entry.target] = {(*found)->ref, (*found)->version,
+                                      item_fingerprint(entry.target, (*found)->item)};
+        delta.upsert.push_back(std::move(record));
+      }
+    }
+    delta.journal_done.push_back(entry.key);
+  }
+  return state_.commit(delta);
+}
+
+Result<std::vector<SideItem>> SyncEngine::fetch_all(Side which, const std::vector<ItemRef>& refs) {
+  std::vector<SideItem> items;
+  for (std::size_t at = 0; at < refs.size(); at += options_.fetch_batch) {
+    const std::size_t end = std::min(refs.size(), at + options_.fetch_batch);
+    auto batch = side(which).fetch(std::span(refs).subspan(at, end - at));
+    if (!batch) return std::unexpected(batch.error());
+    items.insert(items.end(), std::make_move_iterator(batch->begin()),
+                 std::make_move_iterator(batch->end()));
+  }
+  return items;
+}
+
+Result<SideReport> SyncEngine::read_changes(Side which, const Cursor& cursor, Cursor& next) {
+  // Page until the feed says complete. A failing page fails the whole read: a partial read
+  // must never look like "fewer changes" or "no deletions" (R38).
+  std::vector<ItemRef> order;
+  std::unordered_map<ItemRef, bool> deleted;  // last word per ref wins across pages
+  Cursor position = cursor;
+  bool complete = false;
+  for (std::size_t page = 0; page < options_.max_pages && !complete; ++page) {
+    auto batch = side(which).changes_since(position);
+    if (!batch) return std::unexpected(batch.error());
+    for (const auto& ref : batch->changed) {
+      if (deleted.insert_or_assign(ref, false).second) order.push_back(ref);
+    }
+    for (const auto& ref : batch->deleted) {
+      if (deleted.insert_or_assign(ref, true).second) order.push_back(ref);
+    }
+    position = batch->next;
+    complete = batch->complete;
+  }
+  if (!complete) {
+    return fail(ErrorKind::kTransient,
+                fmt::format("{}: the change feed did not complete within {} pages; nothing was "
+                            "synced, the next run continues",
+                            side(which).describe(), options_.max_pages));
+  }
+  SideReport report;
+  std::vector<ItemRef> changed;
+  for (const auto& ref : order) (deleted.at(ref) ? report.deleted : changed).push_back(ref);
+  auto items = fetch_all(which, changed);
+  if (!items) return std::unexpected(items.error());
+  // A changed item absent from the fetch was deleted after the feed was read: the next feed
+  // reports that deletion. It is not taken as one now (R38).
+  for (auto& item : *items) {
+    auto modified = options_.modified_time ? options_.modified_time(which, item) : std::nullopt;
+    report.items.push_back({std::move(item), modified});
+  }
+  next = position;
+  return report;
+}
+
+Result<SideReport> SyncEngine::read_full(Side which, Cursor& next, std::size_t& listed) {
+  const Instant now = options_.clock();
+  const TimeWindow window{now - options_.policy.skip_ended_after, now + options_.horizon};
+  auto listing = side(which).list(window);
+  if (!listing) return std::unexpected(listing.error());
+  SideReport report;
+  for (auto& item : listing->first) {
+    auto modified = options_.modified_time ? options_.modified_time(which, item) : std::nullopt;
+    report.items.push_back({std::move(item), modified});
+  }
+  listed = report.items.size();
+  next = listing->second;
+  return report;
+}
+
+Result<std::vector<LinkRecord>> SyncEngine::links_for(PerSide<SideReport>& reports) {
+  std::map<IdempotencyKey, LinkRecord> links;
+  auto remember = [&](Result<std::optional<LinkRecord>> found) -> Result<void> {
+    if (!found) return std::unexpected(found.error());
+    if (*found) links.try_emplace((*found)->key, std::move(**found));
+    return {};
+  };
+  // Only the links the observations name: O(changes) indexed lookups, never a scan.
+  for (Side which : kBothSides) {
+    for (const auto& obs : reports[which].items) {
+      auto by_ref = state_.find_link_by_ref(which, obs.item.ref);
+      if (!by_ref) return std::unexpected(by_ref.error());
+      if (*by_ref) {
+        links.try_emplace((*by_ref)->key, std::move(**by_ref));
+      } else if (obs.item.idempotency_key) {
+        if (auto ok = remember(state_.find_link_by_key(*obs.item.idempotency_key)); !ok) {
+          return std::unexpected(ok.error());
+        }
+      }
+    }
+    for (const auto& ref : reports[which].deleted) {
+      if (auto ok = remember(state_.find_link_by_ref(which, ref)); !ok) {
+        return std::unexpected(ok.error());
+      }
+    }
+  }
+  // Copy detection: an item carrying the key of a link whose own item was not seen this
+  // cycle. Whether that item still exists decides "copy" versus "moved" (plan.cpp).
+  for (Side which : kBothSides) {
+    std::unordered_set<ItemRef> seen;
+    for (const auto& obs : reports[which].items) seen.insert(obs.item.ref);
+    for (const auto& ref : reports[which].deleted) seen.insert(ref);
+    std::vector<ItemRef> unknown;
+    for (const auto& obs : reports[which].items) {
+      if (!obs.item.idempotency_key) continue;
+      auto link = links.find(*obs.item.idempotency_key);
+      if (link == links.end()) continue;
+      const ItemRef& known = link->second.sides[which].ref;
+      if (!known.empty() && !seen.contains(known)) {
+        unknown.push_back(known);
+        seen.insert(known);
+      }
+    }
+    auto alive = fetch_all(which, unknown);
+    if (!alive) return std::unexpected(alive.error());
+    for (const auto& item : *alive) reports[which].existing.insert(item.ref);
+  }
+  std::vector<LinkRecord> result;
+  for (auto& [key, link] : links) result.push_back(std::move(link));
+  return result;
+}
+
+Result<RunReport> SyncEngine::run(bool dry_run) {
+  const Instant now = options_.clock();
+  RunReport report;
+  report.run_id =
+      fmt::format("{}-{}-{}", options_.policy.pair_id, now.time_since_epoch().count(), ++runs_);
+  const std::string& pair = options_.policy.pair_id;
+  const std::string& user = options_.policy.host_user;
+
+  auto gate = state_.quarantine();
+  if (!gate) return std::unexpected(gate.error());
+  const bool approved = *gate && (*gate)->approved;
+  if (*gate && !approved && !dry_run) {
+    return fail(ErrorKind::kPermission,
+                fmt::format("pair {} is quarantined: {}. Review the plan with `agendasync sync "
+                            "--user {} --dry-run`, then run `agendasync approve --user {}`",
+                            pair, (*gate)->reason, user, user),
+                "Quarantined");
+  }
+  if (!dry_run) {
+    if (auto recovered = recover(report.run_id); !recovered) {
+      return std::unexpected(recovered.error());
+    }
+    step(CycleStep::kRecovered);
+  }
+
+  auto links_before = state_.link_count();
+  if (!links_before) return std::unexpected(links_before.error());
+  PerSide<Cursor> cursors;
+  for (Side which : kBothSides) {
+    auto cursor = state_.cursor(which);
+    if (!cursor) return std::unexpected(cursor.error());
+    cursors[which] = *cursor;
+  }
+  bool full = cursors[Side::kHost].empty() || cursors[Side::kRemote].empty();
+  PerSide<SideReport> reports;
+  PerSide<Cursor> next;
+  PerSide<std::size_t> listed;
+  if (!full) {
+    for (Side which : kBothSides) {
+      auto changes = read_changes(which, cursors[which], next[which]);
+      if (!changes && changes.error().kind == ErrorKind::kCursorInvalid) {
+        full = true;  // R27: a full resync, matching by key first, then by R20
+        break;
+      }
+      if (!changes) return std::unexpected(changes.error());
+      reports[which] = std::move(*changes);
+    }
+  }
+  if (full) {
+    reports = {};
+    for (Side which : kBothSides) {
+      auto listing = read_full(which, next[which], listed[which]);
+      if (!listing) return std::unexpected(listing.error());
+      reports[which] = std::move(*listing);
+      if (listed[which] == 0 && *links_before > 0) {
+        // R38: a side that suddenly lists empty while items are linked is a broken read or a
+        // wrong mailbox, not a mass deletion.
+        return fail(ErrorKind::kInvalidData,
+                    fmt::format("{} listed no items while {} are linked; refusing to treat that "
+                                "as deletions. Check the mailbox address and the service "
+                                "account's rights (`agendasync doctor`), then sync again",
+                                side(which).describe(), *links_before),
+                    "EmptyListing");
+      }
+    }
+  }
+  report.full_listing = full;
+
+  PlanInput input;
+  input.full_listing = full;
+  input.now = now;
+  if (full) {
+    // Every link is in play; a linked item missing from the listing is looked up before it
+    // counts as deleted (it may simply lie outside the window).
+    auto all = state_.all_links();
+    if (!all) return std::unexpected(all.error());
+    input.links = std::move(*all);
+    for (Side which : kBothSides) {
+      std::unordered_set<ItemRef> listed_refs;
+      for (const auto& obs : reports[which].items) listed_refs.insert(obs.item.ref);
+      std::vector<ItemRef> missing;
+      for (const auto& link : input.links) {
+        const ItemRef& ref = link.sides[which].ref;
+        if (!ref.empty() && !listed_refs.contains(ref)) missing.push_back(ref);
+      }
+      auto found = fetch_all(which, missing);
+      if (!found) return std::unexpected(found.error());
+      std::unordered_set<ItemRef> alive;
+      for (auto& item : *found) {
+        alive.insert(item.ref);
+        auto modified = options_.modified_time ? options_.modified_time(which, item) : std::nullopt;
+        reports[which].items.push_back({std::move(item), modified});
+      }
+      for (const auto& ref : missing) {
+        if (!alive.contains(ref)) reports[which].deleted.push_back(ref);
+      }
+    }
+  } else {
+    auto links = links_for(reports);
+    if (!links) return std::unexpected(links.error());
+    input.links = std::move(*links);
+  }
+  step(CycleStep::kRead);
+
+  for (Side which : kBothSides) input.reports[which] = std::move(reports[which]);
+  report.plan = make_plan(input, options_.policy);
+  report.summary = summarize(report.plan);
+
+  // R38 gates: the circuit breaker (not on a pair's very first sync, which has nothing to
+  // protect yet) and the optional approval of a first sync.
+  const bool first_sync = full && *links_before == 0;
+  std::string reason;
+  if (!approved && !first_sync) {
+    for (Side target : kBothSides) {
+      const SideCounts& counts = report.summary.sides[target];
+      const std::size_t size = std::max(*links_before, listed[target]);
+      if (options_.breaker.trips(counts.created + counts.deleted, size)) {
+        reason = fmt::format(
+            "the run would create {} and delete {} items on {} ({} items linked), more than "
+            "{:.0f}% of the calendar",
+            counts.created, counts.deleted, side(target).describe(), size,
+            options_.breaker.max_share * 100);
+        break;
+      }
+    }
+  }
+  if (reason.empty() && !approved && first_sync && options_.first_sync_requires_approval) {
+    reason = "first sync of this pair: its plan needs an admin's approval";
+  }
+  if (!reason.empty()) {
+    report.quarantine_reason = reason;
+    if (dry_run) {
+      report.outcome = RunOutcome::kDryRun;
+      return report;
+    }
+    if (auto stored = state_.set_quarantine(reason); !stored) {
+      return std::unexpected(stored.error());
+    }
+    report.outcome = RunOutcome::kQuarantined;
+    return report;
+  }
+  if (dry_run) {
+    report.outcome = RunOutcome::kDryRun;
+    return report;
+  }
+  if (auto done = execute(report.plan, report, next, approved); !done) {
+    return std::unexpected(done.error());
+  }
+  return report;
+}
+
+}  // namespace agendasync::sync

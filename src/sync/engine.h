@@ -1,0 +1,91 @@
+#pragma once
+/// One sync cycle of one pair: recover the journal, read both sides, plan, check the safety
+/// rules, execute in batches, commit status and cursors. See README.md for the algorithm.
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "core/calendar_side.h"
+#include "sync/audit.h"
+#include "sync/plan.h"
+#include "sync/summary.h"
+#include "sync/sync_state.h"
+
+namespace agendasync::sync {
+
+/// Step boundaries of a cycle; the crash tests stop a cycle at each of them.
+enum class CycleStep {
+  kRecovered,     ///< journal resolved and committed
+  kRead,          ///< both sides read, nothing written
+  kJournaled,     ///< intended writes committed to the journal
+  kBatchApplied,  ///< one batch of writes sent (called once per batch)
+  kCommitted,     ///< status and cursors committed
+};
+
+struct EngineOptions {
+  PlanPolicy policy;
+  CircuitBreaker breaker;
+  /// R38: the first sync of a pair stops after planning until an admin approves it.
+  bool first_sync_requires_approval = false;
+  /// Full listings cover [now - policy.skip_ended_after, now + horizon).
+  std::chrono::days horizon{3 * 366};
+  std::size_t write_batch = 20;    ///< writes per CalendarSide::apply (EWS/Graph batch sizes)
+  std::size_t fetch_batch = 100;   ///< refs per CalendarSide::fetch
+  std::size_t max_pages = 100000;  ///< a change feed that never completes is an error
+  std::function<Instant()> clock;
+  /// Modification time of an item as a side reports it, when known (newest wins, R24).
+  std::function<std::optional<Instant>(Side, const SideItem&)> modified_time;
+  /// Test hook: called at each step boundary. Throwing from it simulates a kill.
+  std::function<void(CycleStep)> on_step;
+};
+
+enum class RunOutcome {
+  kSynced,       ///< every planned write done
+  kPartial,      ///< some writes failed; cursors kept so the next run retries them
+  kDryRun,       ///< planned only (R37)
+  kQuarantined,  ///< stopped by the breaker or waiting for approval (R38)
+};
+
+struct RunReport {
+  std::string run_id;
+  RunOutcome outcome = RunOutcome::kSynced;
+  bool full_listing = false;  ///< first sync or resync (R20, R27)
+  Plan plan;
+  Summary summary;
+  std::string quarantine_reason;
+  std::vector<std::string> errors;  ///< failed writes, each saying what to do
+};
+
+class SyncEngine {
+ public:
+  SyncEngine(CalendarSide& host, CalendarSide& remote, SyncState& state, AuditSink& audit,
+             EngineOptions options);
+
+  /// One cycle. Errors: a failed or partial read (nothing committed, R38), a side listed
+  /// empty while links exist (R38), a quarantined pair (kPermission naming the approve
+  /// command), a state store failure.
+  Result<RunReport> run(bool dry_run = false);
+
+ private:
+  CalendarSide& side(Side which) { return which == Side::kHost ? host_ : remote_; }
+  Result<void> recover(const std::string& run_id);
+  Result<SideReport> read_changes(Side which, const Cursor& cursor, Cursor& next);
+  Result<SideReport> read_full(Side which, Cursor& next, std::size_t& listed);
+  Result<std::vector<SideItem>> fetch_all(Side which, const std::vector<ItemRef>& refs);
+  Result<std::vector<LinkRecord>> links_for(PerSide<SideReport>& reports);
+  Result<void> execute(const Plan& plan, RunReport& report, PerSide<Cursor> next_cursors,
+                       bool clear_quarantine);
+  void step(CycleStep which) {
+    if (options_.on_step) options_.on_step(which);
+  }
+
+  CalendarSide& host_;
+  CalendarSide& remote_;
+  SyncState& state_;
+  AuditSink& audit_;
+  EngineOptions options_;
+  std::size_t runs_ = 0;
+};
+
+}  // namespace agendasync::sync

@@ -1,0 +1,207 @@
+// The executor half of SyncEngine: journal, batched writes, per-link status, audit, commit.
+#include <fmt/format.h>
+
+#include <map>
+
+#include "sync/engine.h"
+#include "sync/identity.h"
+
+namespace agendasync::sync {
+namespace {
+
+struct WriteOpView {
+  Side target;
+  Write write;
+  std::string operation;
+};
+
+/// The CalendarSide write for a planned operation; nullopt for bookkeeping operations.
+std::optional<WriteOpView> as_write(const Operation& operation) {
+  if (const auto* op = std::get_if<CreateOp>(&operation)) {
+    Write write;
+    write.op = WriteOp::kCreate;
+    write.key = op->link;
+    write.item = op->item;
+    return WriteOpView{op->target, std::move(write), "create"};
+  }
+  if (const auto* op = std::get_if<UpdateOp>(&operation)) {
+    Write write;
+    write.op = WriteOp::kUpdate;
+    write.ref = op->ref;
+    write.expected = op->expected;
+    write.item = op->item;
+    write.previous = op->previous;
+    return WriteOpView{op->target, std::move(write), "update"};
+  }
+  if (const auto* op = std::get_if<DeleteOp>(&operation)) {
+    Write write;
+    write.op = WriteOp::kDelete;
+    write.ref = op->ref;
+    write.expected = op->expected;
+    write.previous = op->previous;
+    return WriteOpView{op->target, std::move(write), "delete"};
+  }
+  return std::nullopt;
+}
+
+std::string rule_of(const Operation& operation) {
+  return std::visit([](const auto& op) { return op.rule; }, operation);
+}
+
+}  // namespace
+
+Result<void> SyncEngine::execute(const Plan& plan, RunReport& report, PerSide<Cursor> next_cursors,
+                                 bool clear_quarantine) {
+  const auto& ops = plan.operations;
+  std::vector<std::optional<WriteOpView>> writes;
+  writes.reserve(ops.size());
+  for (const auto& operation : ops) writes.push_back(as_write(operation));
+
+  // R28: the intent is durable before anything is sent.
+  std::vector<JournalEntry> journal;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    if (!writes[i]) continue;
+    JournalEntry entry{
+        link_of(ops[i]), writes[i]->target, writes[i]->write.op, writes[i]->write.ref, {},
+        report.run_id};
+    if (const auto* create = std::get_if<CreateOp>(&ops[i])) entry.pending_link = create->pending;
+    journal.push_back(std::move(entry));
+  }
+  if (!journal.empty()) {
+    if (auto stored = state_.journal(journal); !stored) return stored;
+  }
+  step(CycleStep::kJournaled);
+
+  // Batched writes, per side, in plan order.
+  std::vector<std::optional<Result<SideItem>>> outcomes(ops.size());
+  for (Side target : kBothSides) {
+    std::vector<std::size_t> indices;
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      if (writes[i] && writes[i]->target == target) indices.push_back(i);
+    }
+    for (std::size_t at = 0; at < indices.size(); at += options_.write_batch) {
+      const std::size_t end = std::min(indices.size(), at + options_.write_batch);
+      std::vector<Write> batch;
+      for (std::size_t k = at; k < end; ++k) batch.push_back(writes[indices[k]]->write);
+      auto results = side(target).apply(batch);
+      for (std::size_t k = at; k < end; ++k) {
+        const std::size_t slot = k - at;
+        outcomes[indices[k]] =
+            slot < results.size()
+                ? std::move(results[slot].outcome)
+                : Result<SideItem>(fail(
+                      ErrorKind::kPermanent,
+                      fmt::format("{} returned no result for a write", side(target).describe())));
+      }
+      step(CycleStep::kBatchApplied);
+    }
+  }
+
+  // Per link: record the status only when every write of the link succeeded; otherwise the
+  // link stays as it was and, with the cursors kept, the next run plans it again.
+  std::map<IdempotencyKey, std::vector<std::size_t>> groups;
+  std::vector<IdempotencyKey> group_order;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    auto [it, inserted] = groups.try_emplace(link_of(ops[i]));
+    if (inserted) group_order.push_back(it->first);
+    it->second.push_back(i);
+  }
+  Summary summary;
+  summary.skipped = plan.skipped.size();
+  StateDelta delta;
+  std::vector<AuditRecord> audit;
+  bool all_ok = true;
+  const Instant now = options_.clock();
+  for (const auto& key : group_order) {
+    const auto& members = groups.at(key);
+    bool ok = true;
+    bool failed_create = false;
+    for (std::size_t i : members) {
+      if (!outcomes[i] || *outcomes[i]) continue;
+      const Error& error = outcomes[i]->error();
+      if (std::holds_alternative<DeleteOp>(ops[i]) && error.kind == ErrorKind::kNotFound) {
+        continue;  // already gone: the deletion's goal holds
+      }
+      ok = false;
+      failed_create = failed_create || std::holds_alternative<CreateOp>(ops[i]);
+      ++summary.sides[writes[i]->target].failed;
+      report.errors.push_back(fmt::format("{} {} on {} failed ({}): {}", writes[i]->operation,
+                                          key.str(), side(writes[i]->target).describe(),
+                                          to_string(error.kind), error.message));
+    }
+    // A create that failed may still have landed (a lost reply): its journal entry stays,
+    // and the next run's recovery looks the key up before anything is created again.
+    if (!failed_create) delta.journal_done.push_back(key);
+    if (!ok) {
+      all_ok = false;
+      continue;
+    }
+    std::optional<LinkRecord> record;
+    bool forget = false;
+    for (std::size_t i : members) {
+      if (const auto* link = std::get_if<LinkOp>(&ops[i])) {
+        record = link->record;
+        summary.linked += link->is_new ? 1 : 0;
+      } else if (const auto* create = std::get_if<CreateOp>(&ops[i])) {
+        record = create->pending;
+      } else if (std::holds_alternative<ForgetOp>(ops[i])) {
+        forget = true;
+      } else if (std::holds_alternative<ResolveConflictOp>(ops[i])) {
+        ++summary.conflicts;
+      }
+    }
+    for (std::size_t i : members) {
+      if (!writes[i]) continue;
+      const Side target = writes[i]->target;
+      const Write& write = writes[i]->write;
+      AuditRecord entry{report.run_id,
+                        now,
+                        options_.policy.pair_id,
+                        target,
+                        write.ref.str(),
+                        key.str(),
+                        writes[i]->operation,
+                        rule_of(ops[i]),
+                        {}};
+      if (write.op == WriteOp::kDelete) {
+        ++summary.sides[target].deleted;
+        entry.changes =
+            diff(write.previous.value_or(Appointment{}), Appointment{}, target == Side::kHost);
+      } else {
+        const SideItem& written = **outcomes[i];
+        if (record) {
+          record->sides[target] = {written.ref, written.version,
+                                   item_fingerprint(target, written.item)};
+        }
+        ++(write.op == WriteOp::kCreate ? summary.sides[target].created
+                                        : summary.sides[target].updated);
+        entry.item = written.ref.str();
+        entry.changes =
+            diff(write.previous.value_or(Appointment{}), write.item, target == Side::kHost);
+      }
+      audit.push_back(std::move(entry));
+    }
+    if (forget) {
+      delta.remove.push_back(key);
+    } else if (record) {
+      delta.upsert.push_back(std::move(*record));
+    }
+  }
+  // Cursors move only when everything this run read was dealt with; else the next run reads
+  // the same changes again (already-synced ones are echoes by then and cost nothing).
+  if (all_ok) {
+    for (Side which : kBothSides) delta.cursors[which] = next_cursors[which];
+  }
+  delta.clear_quarantine = clear_quarantine;
+  // The audit trail first: the writes above happened whatever the status commit does.
+  if (!audit.empty()) {
+    if (auto recorded = audit_.record(audit); !recorded) return recorded;
+  }
+  if (auto committed = state_.commit(delta); !committed) return committed;
+  step(CycleStep::kCommitted);
+  report.summary = summary;
+  report.outcome = all_ok ? RunOutcome::kSynced : RunOutcome::kPartial;
+  return {};
+}
+
+}  // namespace agendasync::sync

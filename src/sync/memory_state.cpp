@@ -1,0 +1,95 @@
+#include "sync/memory_state.h"
+
+namespace agendasync::sync {
+
+Result<std::optional<LinkRecord>> MemorySyncState::find_link_by_ref(Side side, const ItemRef& ref) {
+  ++lookups_;
+  auto found = by_ref_[side].find(ref);
+  if (found == by_ref_[side].end()) return std::nullopt;
+  return links_.at(found->second);
+}
+
+Result<std::optional<LinkRecord>> MemorySyncState::find_link_by_key(const IdempotencyKey& key) {
+  ++lookups_;
+  auto found = links_.find(key);
+  if (found == links_.end()) return std::nullopt;
+  return found->second;
+}
+
+Result<std::vector<LinkRecord>> MemorySyncState::all_links() {
+  std::vector<LinkRecord> all;
+  all.reserve(links_.size());
+  for (const auto& [key, link] : links_) all.push_back(link);
+  return all;
+}
+
+Result<std::size_t> MemorySyncState::link_count() { return links_.size(); }
+
+Result<Cursor> MemorySyncState::cursor(Side side) { return cursors_[side]; }
+
+Result<void> MemorySyncState::journal(std::span<const JournalEntry> entries) {
+  for (const auto& entry : entries) journal_.emplace(entry.key, entry);
+  return {};
+}
+
+Result<std::vector<JournalEntry>> MemorySyncState::pending_journal() {
+  std::vector<JournalEntry> pending;
+  for (const auto& [key, entry] : journal_) pending.push_back(entry);
+  return pending;
+}
+
+void MemorySyncState::erase_link(const IdempotencyKey& key) {
+  auto found = links_.find(key);
+  if (found == links_.end()) return;
+  for (Side side : kBothSides) {
+    const ItemRef& ref = found->second.sides[side].ref;
+    auto indexed = by_ref_[side].find(ref);
+    if (!ref.empty() && indexed != by_ref_[side].end() && indexed->second == key) {
+      by_ref_[side].erase(indexed);
+    }
+  }
+  links_.erase(found);
+}
+
+Result<void> MemorySyncState::commit(const StateDelta& delta) {
+  for (const auto& key : delta.remove) erase_link(key);
+  for (const auto& link : delta.upsert) {
+    erase_link(link.key);
+    links_[link.key] = link;
+    for (Side side : kBothSides) {
+      if (!link.sides[side].ref.empty()) by_ref_[side][link.sides[side].ref] = link.key;
+    }
+  }
+  for (const auto& key : delta.journal_done) journal_.erase(key);
+  for (Side side : kBothSides) {
+    if (delta.cursors[side]) cursors_[side] = *delta.cursors[side];
+  }
+  if (delta.clear_quarantine) quarantine_.reset();
+  return {};
+}
+
+Result<std::optional<Quarantine>> MemorySyncState::quarantine() { return quarantine_; }
+
+Result<void> MemorySyncState::set_quarantine(const std::string& reason) {
+  quarantine_ = Quarantine{reason, false};
+  return {};
+}
+
+Result<void> MemorySyncState::approve() {
+  if (!quarantine_) {
+    return fail(ErrorKind::kNotFound, "nothing to approve: the pair is not quarantined");
+  }
+  quarantine_->approved = true;
+  return {};
+}
+
+Result<void> MemorySyncState::clear() {
+  links_.clear();
+  by_ref_ = {};
+  journal_.clear();
+  cursors_ = {};
+  quarantine_.reset();
+  return {};
+}
+
+}  // namespace agendasync::sync

@@ -1,0 +1,46 @@
+#pragma once
+/// The persistence the engine needs for one pair. Implementations: MemorySyncState (tests,
+/// below) and the SQLite store in src/store/sync_state/. Lookups by ref and key must be
+/// indexed: an incremental cycle does O(changes) lookups, never a scan (cost rule).
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "core/error.h"
+#include "sync/link_record.h"
+
+namespace agendasync::sync {
+
+class SyncState {
+ public:
+  virtual ~SyncState() = default;
+
+  virtual Result<std::optional<LinkRecord>> find_link_by_ref(Side side, const ItemRef& ref) = 0;
+  virtual Result<std::optional<LinkRecord>> find_link_by_key(const IdempotencyKey& key) = 0;
+  /// Every link: full resync, offboarding. O(n) by nature.
+  virtual Result<std::vector<LinkRecord>> all_links() = 0;
+  virtual Result<std::size_t> link_count() = 0;
+
+  /// Empty cursor: never synced (or reset).
+  virtual Result<Cursor> cursor(Side side) = 0;
+
+  /// Durably records intended writes before they are sent (R28).
+  virtual Result<void> journal(std::span<const JournalEntry> entries) = 0;
+  virtual Result<std::vector<JournalEntry>> pending_journal() = 0;
+
+  /// Applies `delta` atomically: all of it or nothing.
+  virtual Result<void> commit(const StateDelta& delta) = 0;
+
+  virtual Result<std::optional<Quarantine>> quarantine() = 0;
+  /// Stops the pair until approve() (R38). Keeps an existing reason's approval reset.
+  virtual Result<void> set_quarantine(const std::string& reason) = 0;
+  /// `agendasync approve`: lets the next run through the breaker once. kNotFound when the
+  /// pair is not quarantined.
+  virtual Result<void> approve() = 0;
+
+  /// Forgets everything about the pair (after offboarding, R40).
+  virtual Result<void> clear() = 0;
+};
+
+}  // namespace agendasync::sync
