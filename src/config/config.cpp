@@ -1,0 +1,375 @@
+#include "config/config.h"
+
+#include <toml++/toml.h>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+
+#include "config/config_names.h"
+
+namespace agendasync::config {
+
+namespace {
+
+constexpr std::initializer_list<ExchangeBackend> kBackends = {
+    ExchangeBackend::kNone, ExchangeBackend::kEws, ExchangeBackend::kGraph};
+constexpr std::initializer_list<ExchangeVersion> kVersions = {
+    ExchangeVersion::k2013, ExchangeVersion::k2013Sp1, ExchangeVersion::k2016,
+    ExchangeVersion::k2019};
+constexpr std::initializer_list<EwsAuth> kAuths = {EwsAuth::kNtlm, EwsAuth::kBasic,
+                                                   EwsAuth::kOAuth};
+constexpr std::initializer_list<SyncDirection> kDirections = {
+    SyncDirection::kToExchange, SyncDirection::kFromExchange, SyncDirection::kTwoWay};
+constexpr std::initializer_list<ConflictPolicy> kPolicies = {
+    ConflictPolicy::kNewestWins, ConflictPolicy::kHostWins, ConflictPolicy::kExchangeWins};
+constexpr std::initializer_list<DeletedInExchange> kDeletedBehaviours = {
+    DeletedInExchange::kRecreate, DeletedInExchange::kLeaveDeleted};
+
+/// Thrown inside the parser only; turned into a Result at its edge.
+struct ConfigError {
+  Error error;
+};
+
+/// Reads one TOML document into a Config, key by key, with messages that point at the line.
+class Reader {
+ public:
+  Reader(const toml::table& root, std::filesystem::path source)
+      : root_(root), source_(std::move(source)) {}
+
+  Config read() {
+    Config config;
+    config.source = source_;
+    using Handler = std::function<void(const toml::node&, const std::string&)>;
+    // One table per section: key -> how to read it. Anything else is an unknown key.
+    std::map<std::string, std::map<std::string, Handler>> sections;
+    sections[""] = {
+        {"database", [&](auto& n, auto& k) { config.database = text(n, k); }},
+    };
+    auto& ex = config.exchange;
+    sections["exchange"] = {
+        {"backend", [&](auto& n, auto& k) { ex.backend = name(n, k, kBackends); }},
+        {"version", [&](auto& n, auto& k) { ex.version = version(n, k); }},
+        {"url", [&](auto& n, auto& k) { ex.url = text(n, k); }},
+        {"autodiscover", [&](auto& n, auto& k) { ex.autodiscover = boolean(n, k); }},
+        {"auth", [&](auto& n, auto& k) { ex.auth = name(n, k, kAuths); }},
+        {"user", [&](auto& n, auto& k) { ex.user = text(n, k); }},
+        {"domain", [&](auto& n, auto& k) { ex.domain = text(n, k); }},
+        {"password_file", [&](auto& n, auto& k) { ex.password.file = text(n, k); }},
+        {"password_env", [&](auto& n, auto& k) { ex.password.env = text(n, k); }},
+        {"password", [&](auto& n, auto& k) { inline_secret(n, k); }},
+        {"mail_domain", [&](auto& n, auto& k) { ex.mail_domain = text(n, k); }},
+    };
+    auto& graph = config.graph;
+    sections["graph"] = {
+        {"tenant_id", [&](auto& n, auto& k) { graph.tenant_id = text(n, k); }},
+        {"client_id", [&](auto& n, auto& k) { graph.client_id = text(n, k); }},
+        {"client_secret_file", [&](auto& n, auto& k) { graph.client_secret.file = text(n, k); }},
+        {"client_secret_env", [&](auto& n, auto& k) { graph.client_secret.env = text(n, k); }},
+        {"client_secret", [&](auto& n, auto& k) { inline_secret(n, k); }},
+    };
+    auto& sync = config.sync;
+    sections["sync"] = {
+        {"direction", [&](auto& n, auto& k) { sync.direction = name(n, k, kDirections); }},
+        {"conflict_policy",
+         [&](auto& n, auto& k) { sync.conflict_policy = name(n, k, kPolicies); }},
+        {"first_sync_days",
+         [&](auto& n, auto& k) { sync.first_sync_days = integer(n, k, 0, 3650); }},
+        {"deleted_in_exchange",
+         [&](auto& n, auto& k) { sync.deleted_in_exchange = name(n, k, kDeletedBehaviours); }},
+    };
+    sections["server"] = {
+        {"listen", [&](auto& n, auto& k) { config.server.listen = text(n, k); }},
+        {"port", [&](auto& n, auto& k) { config.server.port = integer(n, k, 0, 65535); }},
+    };
+    sections["tls"] = {
+        {"ca_bundle", [&](auto& n, auto& k) { config.tls.ca_bundle = text(n, k); }},
+        {"proxy", [&](auto& n, auto& k) { config.tls.proxy = text(n, k); }},
+    };
+
+    for (auto&& [key, node] : root_) {
+      std::string top(key.str());
+      if (node.is_table()) {
+        auto section = sections.find(top);
+        if (section == sections.end() || top.empty()) {
+          throw bad(node, top,
+                    "unknown section [" + top +
+                        "]; known sections: [exchange], "
+                        "[graph], [sync], [server], [tls]");
+        }
+        for (auto&& [inner, value] : *node.as_table()) {
+          std::string full = top + "." + std::string(inner.str());
+          auto handler = section->second.find(std::string(inner.str()));
+          if (handler == section->second.end()) {
+            throw bad(value, full, "unknown key" + suggestion(section->second));
+          }
+          handler->second(value, full);
+        }
+      } else {
+        auto handler = sections[""].find(top);
+        if (handler == sections[""].end())
+          throw bad(node, top, "unknown key" + suggestion(sections[""]));
+        handler->second(node, top);
+      }
+    }
+    check_combinations(config);
+    return config;
+  }
+
+ private:
+  static std::string suggestion(
+      const std::map<std::string, std::function<void(const toml::node&, const std::string&)>>&
+          keys) {
+    std::string out = " (known keys here:";
+    for (const auto& [name, handler] : keys) {
+      if (name != "password" && name != "client_secret") out += " " + name;
+    }
+    return out + ")";
+  }
+
+  std::string where(const toml::node* node) const {
+    std::string out = source_.string();
+    if (node && node->source().begin.line > 0) {
+      out += ":" + std::to_string(node->source().begin.line);
+    }
+    return out;
+  }
+
+  ConfigError bad(const toml::node& node, const std::string& key, const std::string& what) const {
+    return ConfigError{
+        Error::make(ErrorKind::kInvalidData, where(&node) + ": " + key + ": " + what)};
+  }
+  ConfigError bad_key(const std::string& key, const std::string& what) const {
+    // For combinations of keys: point at the key's line when it is present.
+    auto node = root_.at_path(key).node();
+    return ConfigError{
+        Error::make(ErrorKind::kInvalidData, where(node) + ": " + key + ": " + what)};
+  }
+
+  static const char* type_name(const toml::node& node) {
+    switch (node.type()) {
+      case toml::node_type::string:
+        return "a string";
+      case toml::node_type::integer:
+        return "an integer";
+      case toml::node_type::floating_point:
+        return "a number";
+      case toml::node_type::boolean:
+        return "true/false";
+      case toml::node_type::table:
+        return "a table";
+      case toml::node_type::array:
+        return "an array";
+      default:
+        return "a date/time";
+    }
+  }
+
+  std::string text(const toml::node& node, const std::string& key) const {
+    if (!node.is_string()) {
+      throw bad(node, key, std::string("expected a string in quotes, found ") + type_name(node));
+    }
+    return node.as_string()->get();
+  }
+
+  bool boolean(const toml::node& node, const std::string& key) const {
+    if (!node.is_boolean()) {
+      throw bad(node, key, std::string("expected true or false, found ") + type_name(node));
+    }
+    return node.as_boolean()->get();
+  }
+
+  int integer(const toml::node& node, const std::string& key, int min, int max) const {
+    if (!node.is_integer()) {
+      throw bad(node, key, std::string("expected a whole number, found ") + type_name(node));
+    }
+    auto value = node.as_integer()->get();
+    if (value < min || value > max) {
+      throw bad(node, key,
+                std::to_string(value) + " is out of range " + std::to_string(min) + ".." +
+                    std::to_string(max));
+    }
+    return static_cast<int>(value);
+  }
+
+  template <class Enum>
+  Enum name(const toml::node& node, const std::string& key,
+            std::initializer_list<Enum> values) const {
+    auto value = text(node, key);
+    auto parsed = parse_name(value, values);
+    if (!parsed) {
+      throw bad(node, key, "\"" + value + "\" is not a valid value; use " + list_names(values));
+    }
+    return *parsed;
+  }
+
+  ExchangeVersion version(const toml::node& node, const std::string& key) const {
+    auto value = node.is_integer() ? std::to_string(node.as_integer()->get()) : text(node, key);
+    if (auto parsed = parse_name(value, kVersions)) return *parsed;
+    if (value.starts_with("2010") || value.starts_with("2007") || value.starts_with("2003")) {
+      throw bad(node, key,
+                "Exchange " + value +
+                    " is not supported (R1): AgendaSync needs Exchange 2013 "
+                    "or newer; upgrade the server or use Exchange Online "
+                    "through [graph]");
+    }
+    throw bad(node, key, "\"" + value + "\" is not a valid value; use " + list_names(kVersions));
+  }
+
+  [[noreturn]] void inline_secret(const toml::node& node, const std::string& key) const {
+    throw bad(node, key,
+              "secrets are never written in the configuration file; put it in a "
+              "file readable only by the service and set " +
+                  key + "_file, or set " + key +
+                  "_env to the name of an environment variable that holds it");
+  }
+
+  static bool is_loopback_url(std::string_view url) {
+    for (std::string_view prefix : {"http://127.0.0.1", "http://localhost", "http://[::1]"}) {
+      if (url.starts_with(prefix) &&
+          (url.size() == prefix.size() || url[prefix.size()] == ':' || url[prefix.size()] == '/')) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void check_combinations(Config& config) const {
+    const auto& ex = config.exchange;
+    if (!ex.mail_domain.empty() && !is_valid_address("user@" + ex.mail_domain)) {
+      throw bad_key("exchange.mail_domain", "\"" + ex.mail_domain +
+                                                "\" is not a valid mail domain (e.g. example.com, "
+                                                "without @)");
+    }
+    if (!ex.password.file.empty() && !ex.password.env.empty()) {
+      throw bad_key("exchange.password_env", "set either password_file or password_env, not both");
+    }
+    if (!config.graph.client_secret.file.empty() && !config.graph.client_secret.env.empty()) {
+      throw bad_key("graph.client_secret_env",
+                    "set either client_secret_file or client_secret_env, not both");
+    }
+    if (!ex.url.empty() && !ex.url.starts_with("https://") && !is_loopback_url(ex.url)) {
+      throw bad_key("exchange.url", "\"" + ex.url +
+                                        "\" must start with https:// (TLS 1.2 or "
+                                        "newer is required, R6)");
+    }
+    if (ex.backend == ExchangeBackend::kEws) {
+      if (ex.url.empty() && !ex.autodiscover) {
+        throw bad_key("exchange.url",
+                      "backend \"ews\" needs the EWS address (e.g. "
+                      "https://mail.example.com/EWS/Exchange.asmx) or "
+                      "autodiscover = true");
+      }
+      if (ex.auth != EwsAuth::kOAuth && (ex.user.empty() || ex.password.empty())) {
+        throw bad_key("exchange.user", "backend \"ews\" with " + std::string(to_string(ex.auth)) +
+                                           " authentication needs the service account: set "
+                                           "user and password_file (or password_env)");
+      }
+      if (ex.auth == EwsAuth::kBasic) {
+        config.warnings.push_back(where(root_.at_path("exchange.auth").node()) +
+                                  ": exchange.auth: Basic authentication is deprecated; prefer "
+                                  "ntlm (on premises) or oauth (Exchange Online)");
+      }
+    }
+    const auto& graph = config.graph;
+    if (ex.backend == ExchangeBackend::kGraph ||
+        (ex.backend == ExchangeBackend::kEws && ex.auth == EwsAuth::kOAuth)) {
+      if (graph.tenant_id.empty()) {
+        throw bad_key("graph.tenant_id",
+                      "Exchange Online needs the directory (tenant) id of the "
+                      "app registration in [graph] tenant_id");
+      }
+      if (graph.client_id.empty()) {
+        throw bad_key("graph.client_id",
+                      "Exchange Online needs the application (client) id of "
+                      "the app registration in [graph] client_id");
+      }
+      if (graph.client_secret.empty()) {
+        throw bad_key("graph.client_secret_file",
+                      "Exchange Online needs the client secret: set client_secret_file or "
+                      "client_secret_env in [graph]");
+      }
+    }
+  }
+
+  const toml::table& root_;
+  std::filesystem::path source_;
+};
+
+/// Relative paths in a config file mean "next to the config file".
+void resolve_relative(Config& config) {
+  auto base = config.source.parent_path();
+  auto resolve = [&](std::filesystem::path& path) {
+    if (!path.empty() && path.is_relative()) path = base / path;
+  };
+  resolve(config.database);
+  resolve(config.exchange.password.file);
+  resolve(config.graph.client_secret.file);
+  resolve(config.tls.ca_bundle);
+}
+
+}  // namespace
+
+Result<Config> parse_config(std::string_view text, const std::filesystem::path& source) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source.string());
+  } catch (const toml::parse_error& error) {
+    return fail(ErrorKind::kInvalidData,
+                source.string() + ":" + std::to_string(error.source().begin.line) + ":" +
+                    std::to_string(error.source().begin.column) +
+                    ": not valid TOML: " + std::string(error.description()));
+  }
+  try {
+    auto config = Reader(root, source).read();
+    resolve_relative(config);
+    return config;
+  } catch (const ConfigError& error) {
+    return std::unexpected(error.error);
+  }
+}
+
+Result<Config> load_config(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    return fail(ErrorKind::kNotFound, "cannot read configuration file " + file.string() +
+                                          ": create one with `agendasync init` or pass "
+                                          "--config FILE");
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), file);
+}
+
+Result<Secret> load_secret(const SecretSource& source, std::string_view what) {
+  if (!source.env.empty()) {
+    const char* value = std::getenv(source.env.c_str());
+    if (!value || !*value) {
+      return fail(ErrorKind::kInvalidData, std::string(what) + ": environment variable " +
+                                               source.env + " is not set or empty");
+    }
+    return Secret(value);
+  }
+  if (!source.file.empty()) {
+    std::ifstream in(source.file, std::ios::binary);
+    if (!in) {
+      return fail(ErrorKind::kNotFound, std::string(what) + ": cannot read secret file " +
+                                            source.file.string() +
+                                            "; check that it exists and is readable by this user");
+    }
+    std::string value;
+    std::getline(in, value);
+    if (!value.empty() && value.back() == '\r') value.pop_back();
+    if (value.empty()) {
+      return fail(ErrorKind::kInvalidData,
+                  std::string(what) + ": secret file " + source.file.string() + " is empty");
+    }
+    return Secret(std::move(value));
+  }
+  return fail(ErrorKind::kInvalidData, std::string(what) + " is not configured: set " +
+                                           std::string(what) + "_file or " + std::string(what) +
+                                           "_env");
+}
+
+}  // namespace agendasync::config

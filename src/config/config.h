@@ -1,0 +1,107 @@
+#pragma once
+/// The agendasync configuration file (TOML) as typed values. Parsing validates everything it
+/// can without touching the network; every error names the file, the line (when known) and
+/// the key. Secrets are never read from the file itself: it names a file or an environment
+/// variable that holds them (R9).
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "core/secret.h"
+#include "core/settings.h"
+
+namespace agendasync::config {
+
+enum class ExchangeBackend { kNone, kEws, kGraph };
+/// R1: the EWS RequestServerVersion family. 2010 and older are refused at parse time.
+enum class ExchangeVersion { k2013, k2013Sp1, k2016, k2019 };
+/// R4. Basic is accepted but flagged as deprecated.
+enum class EwsAuth { kNtlm, kBasic, kOAuth };
+
+const char* to_string(ExchangeBackend value);
+const char* to_string(ExchangeVersion value);
+const char* to_string(EwsAuth value);
+const char* to_string(DeletedInExchange value);
+
+/// Where a secret lives: a file (first line, trailing newline dropped) or an environment
+/// variable. Both empty = no secret configured.
+struct SecretSource {
+  std::filesystem::path file;
+  std::string env;
+  bool empty() const { return file.empty() && env.empty(); }
+  bool operator==(const SecretSource&) const = default;
+};
+
+/// Reads the secret `source` points at. `what` names it in errors ("exchange.password").
+Result<Secret> load_secret(const SecretSource& source, std::string_view what);
+
+struct ExchangeConfig {
+  ExchangeBackend backend = ExchangeBackend::kNone;
+  ExchangeVersion version = ExchangeVersion::k2016;
+  std::string url;            ///< https://host/EWS/Exchange.asmx (R2)
+  bool autodiscover = false;  ///< off by default (R2)
+  EwsAuth auth = EwsAuth::kNtlm;
+  std::string user;    ///< the impersonating service account (R3)
+  std::string domain;  ///< NetBIOS domain for NTLM (R4)
+  SecretSource password;
+  std::string mail_domain;  ///< "E-mail DNS" (R7)
+  bool operator==(const ExchangeConfig&) const = default;
+};
+
+struct GraphConfig {
+  std::string tenant_id;  ///< directory id (R5)
+  std::string client_id;  ///< application id
+  SecretSource client_secret;
+  bool operator==(const GraphConfig&) const = default;
+};
+
+struct SyncConfig {
+  SyncDirection direction = SyncDirection::kTwoWay;
+  ConflictPolicy conflict_policy = ConflictPolicy::kNewestWins;
+  int first_sync_days = 30;
+  DeletedInExchange deleted_in_exchange = DeletedInExchange::kRecreate;
+  bool operator==(const SyncConfig&) const = default;
+};
+
+struct ServerConfig {
+  std::string listen = "127.0.0.1";
+  int port = 8080;
+  bool operator==(const ServerConfig&) const = default;
+};
+
+struct TlsConfig {
+  std::filesystem::path ca_bundle;  ///< extra CA bundle (PEM); empty = system store (R6)
+  std::string proxy;                ///< outbound HTTP proxy, e.g. http://proxy:3128
+  bool operator==(const TlsConfig&) const = default;
+};
+
+struct Config {
+  /// The file this came from (empty when parsed from text without one).
+  std::filesystem::path source;
+  /// The SQLite agenda; relative paths are resolved against the config file's folder.
+  std::filesystem::path database = "agenda.db";
+  ExchangeConfig exchange;
+  GraphConfig graph;
+  SyncConfig sync;
+  ServerConfig server;
+  TlsConfig tls;
+  /// Accepted but worth telling the admin (deprecated Basic auth, ...).
+  std::vector<std::string> warnings;
+};
+
+/// Reads and validates `file`.
+Result<Config> load_config(const std::filesystem::path& file);
+/// Parses `text` as if read from `source` (for messages and relative paths).
+Result<Config> parse_config(std::string_view text, const std::filesystem::path& source);
+
+/// The commented configuration `agendasync init` writes: every key, with its default, and
+/// where secrets go.
+std::string default_config_text(const std::filesystem::path& database);
+/// Writes default_config_text to `file`. Refuses (kConflict) when the file exists: an
+/// existing configuration is never overwritten.
+Result<void> write_default_config(const std::filesystem::path& file,
+                                  const std::filesystem::path& database);
+
+}  // namespace agendasync::config

@@ -1,0 +1,228 @@
+// The TOML configuration: defaults, a full file, and bad input that names the file, the line
+// and the key.
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+
+namespace agendasync::config {
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    char pattern[] = "/tmp/agendasync-config-test-XXXXXX";
+    path_ = ::mkdtemp(pattern);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::string read(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void write(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+/// Parses `text` as /etc/agendasync/agendasync.toml and expects an error mentioning each of
+/// `parts`.
+void expect_error(const std::string& text, std::initializer_list<std::string> parts) {
+  auto config = parse_config(text, "/etc/agendasync/agendasync.toml");
+  ASSERT_FALSE(config) << "accepted:\n" << text;
+  EXPECT_EQ(config.error().kind, ErrorKind::kInvalidData);
+  for (const auto& part : parts) {
+    EXPECT_NE(config.error().message.find(part), std::string::npos)
+        << "message lacks \"" << part << "\": " << config.error().message;
+  }
+}
+
+TEST(Config, AnEmptyFileGivesTheDefaults) {
+  auto config = parse_config("", "/etc/agendasync/agendasync.toml");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->database, "/etc/agendasync/agenda.db");
+  EXPECT_EQ(config->exchange, ExchangeConfig{});
+  EXPECT_EQ(config->sync, SyncConfig{});
+  EXPECT_EQ(config->server.port, 8080);
+  EXPECT_TRUE(config->warnings.empty());
+}
+
+TEST(Config, TheDefaultFileParsesBackToTheDefaults) {
+  auto config = parse_config(default_config_text("data/agenda.db"), "/srv/as/agendasync.toml");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->database, "/srv/as/data/agenda.db");
+  EXPECT_EQ(config->exchange, ExchangeConfig{});
+  EXPECT_EQ(config->graph, GraphConfig{});
+  EXPECT_EQ(config->sync, SyncConfig{});
+  EXPECT_EQ(config->server, ServerConfig{});
+  EXPECT_EQ(config->tls, TlsConfig{});
+  // The example never holds a secret inline.
+  auto text = default_config_text("agenda.db");
+  EXPECT_EQ(text.find("\npassword ="), std::string::npos);
+  EXPECT_EQ(text.find("\nclient_secret ="), std::string::npos);
+}
+
+TEST(Config, AFullEwsConfigurationIsRead) {
+  auto config = parse_config(R"(
+database = "/var/lib/agendasync/agenda.db"
+[exchange]
+backend = "ews"
+version = "2013-sp1"
+url = "https://mail.example.com/EWS/Exchange.asmx"
+auth = "basic"
+user = "svc-agendasync"
+domain = "CONTOSO"
+password_file = "secrets/ews"
+mail_domain = "afas.nl"
+[sync]
+direction = "to-exchange"
+conflict_policy = "host-wins"
+first_sync_days = 14
+deleted_in_exchange = "leave-deleted"
+[server]
+listen = "0.0.0.0"
+port = 9443
+[tls]
+ca_bundle = "/etc/ssl/corp.pem"
+proxy = "http://proxy:3128"
+)",
+                             "/etc/agendasync/agendasync.toml");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->database, "/var/lib/agendasync/agenda.db");
+  EXPECT_EQ(config->exchange.backend, ExchangeBackend::kEws);
+  EXPECT_EQ(config->exchange.version, ExchangeVersion::k2013Sp1);
+  EXPECT_EQ(config->exchange.auth, EwsAuth::kBasic);
+  EXPECT_EQ(config->exchange.password.file, "/etc/agendasync/secrets/ews");
+  EXPECT_EQ(config->exchange.mail_domain, "afas.nl");
+  EXPECT_EQ(config->sync.direction, SyncDirection::kToExchange);
+  EXPECT_EQ(config->sync.conflict_policy, ConflictPolicy::kHostWins);
+  EXPECT_EQ(config->sync.first_sync_days, 14);
+  EXPECT_EQ(config->sync.deleted_in_exchange, DeletedInExchange::kLeaveDeleted);
+  EXPECT_EQ(config->server, (ServerConfig{"0.0.0.0", 9443}));
+  EXPECT_EQ(config->tls.ca_bundle, "/etc/ssl/corp.pem");
+  ASSERT_EQ(config->warnings.size(), 1u);
+  EXPECT_NE(config->warnings[0].find("deprecated"), std::string::npos);
+  EXPECT_NE(config->warnings[0].find(":7:"), std::string::npos) << config->warnings[0];
+}
+
+TEST(Config, GraphNeedsTheAppRegistration) {
+  expect_error("[exchange]\nbackend = \"graph\"\n", {"graph.tenant_id", "agendasync.toml"});
+  auto config = parse_config(
+      "[exchange]\nbackend = \"graph\"\n[graph]\ntenant_id = \"t\"\nclient_id = \"c\"\n"
+      "client_secret_env = \"AS_SECRET\"\n",
+      "/x/agendasync.toml");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->graph.client_secret.env, "AS_SECRET");
+}
+
+TEST(Config, BadTomlSyntaxNamesFileAndLine) {
+  expect_error("[exchange]\nbackend = \"ews\"\nurl = https://unquoted\n",
+               {"/etc/agendasync/agendasync.toml:3:", "not valid TOML"});
+}
+
+TEST(Config, AnUnknownKeyIsNamedWithFileAndLine) {
+  expect_error(
+      "[exchange]\nbackend = \"none\"\nmail_domian = \"afas.nl\"\n",
+      {"/etc/agendasync/agendasync.toml:3:", "exchange.mail_domian", "unknown key", "mail_domain"});
+  expect_error("databse = \"x.db\"\n", {"agendasync.toml:1:", "databse", "unknown key"});
+  expect_error("[exchnage]\nurl = \"x\"\n", {"unknown section [exchnage]"});
+}
+
+TEST(Config, AWrongTypeIsNamed) {
+  expect_error("[sync]\nfirst_sync_days = \"thirty\"\n",
+               {"agendasync.toml:2:", "sync.first_sync_days", "whole number", "a string"});
+  expect_error("[exchange]\nautodiscover = \"yes\"\n", {"exchange.autodiscover", "true or false"});
+  expect_error("[server]\nport = 70000\n", {"server.port", "out of range"});
+}
+
+TEST(Config, AnInvalidEnumValueListsTheValidOnes) {
+  expect_error("[sync]\ndirection = \"both\"\n",
+               {"agendasync.toml:2:", "sync.direction", "\"both\"", "to-exchange", "from-exchange",
+                "two-way"});
+  expect_error("[sync]\nconflict_policy = \"latest\"\n", {"sync.conflict_policy", "newest-wins"});
+  expect_error("[exchange]\nauth = \"kerberos\"\n", {"exchange.auth", "ntlm"});
+  expect_error("[sync]\ndeleted_in_exchange = \"ignore\"\n",
+               {"sync.deleted_in_exchange", "leave-deleted"});
+}
+
+TEST(Config, Exchange2010IsRefusedClearly) {
+  expect_error("[exchange]\nversion = \"2010-sp3\"\n",
+               {"exchange.version", "2010", "not supported", "2013 or newer"});
+  expect_error("[exchange]\nversion = 2010\n", {"exchange.version", "not supported"});
+}
+
+TEST(Config, InlineSecretsAreRefused) {
+  expect_error("[exchange]\npassword = \"hunter2\"\n", {"exchange.password", "password_file"});
+  expect_error("[graph]\nclient_secret = \"s3cr3t\"\n", {"graph.client_secret", "_env"});
+  auto config = parse_config("[exchange]\npassword = \"hunter2\"\n", "/x/agendasync.toml");
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().message.find("hunter2"), std::string::npos);
+}
+
+TEST(Config, CombinationsAreChecked) {
+  expect_error("[exchange]\nbackend = \"ews\"\nuser = \"svc\"\npassword_env = \"P\"\n",
+               {"exchange.url", "autodiscover"});
+  expect_error("[exchange]\nurl = \"http://mail.example.com/EWS/Exchange.asmx\"\n",
+               {"agendasync.toml:2:", "exchange.url", "https://"});
+  expect_error("[exchange]\nmail_domain = \"@afas.nl\"\n", {"exchange.mail_domain"});
+  auto local = parse_config("[exchange]\nurl = \"http://127.0.0.1:8443/EWS/Exchange.asmx\"\n",
+                            "/x/agendasync.toml");
+  EXPECT_TRUE(local) << "a loopback simulator may use plain HTTP";
+}
+
+TEST(Config, LoadConfigNamesAMissingFile) {
+  TempDir dir;
+  auto config = load_config(dir / "missing.toml");
+  ASSERT_FALSE(config);
+  EXPECT_NE(config.error().message.find("missing.toml"), std::string::npos);
+  EXPECT_NE(config.error().message.find("agendasync init"), std::string::npos);
+}
+
+TEST(Config, WriteDefaultConfigNeverOverwrites) {
+  TempDir dir;
+  auto file = dir / "agendasync.toml";
+  ASSERT_TRUE(write_default_config(file, "agenda.db"));
+  auto loaded = load_config(file);
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_EQ(loaded->database, dir / "agenda.db");
+
+  write(file, "# mine\n");
+  auto again = write_default_config(file, "agenda.db");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().kind, ErrorKind::kConflict);
+  EXPECT_NE(again.error().message.find(file.string()), std::string::npos);
+  EXPECT_EQ(read(file), "# mine\n");
+}
+
+TEST(Config, SecretsComeFromAFileOrTheEnvironment) {
+  TempDir dir;
+  write(dir / "secret", "p@ss word\n");
+  auto from_file = load_secret({dir / "secret", ""}, "exchange.password");
+  ASSERT_TRUE(from_file) << from_file.error().message;
+  EXPECT_EQ(from_file->reveal(), "p@ss word");
+
+  ::setenv("AGENDASYNC_TEST_SECRET", "from-env", 1);
+  auto from_env = load_secret({"", "AGENDASYNC_TEST_SECRET"}, "graph.client_secret");
+  ASSERT_TRUE(from_env);
+  EXPECT_EQ(from_env->reveal(), "from-env");
+
+  auto missing = load_secret({dir / "nope", ""}, "exchange.password");
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("exchange.password"), std::string::npos);
+  auto unset = load_secret({"", "AGENDASYNC_TEST_UNSET_VARIABLE"}, "graph.client_secret");
+  ASSERT_FALSE(unset);
+  EXPECT_NE(unset.error().message.find("AGENDASYNC_TEST_UNSET_VARIABLE"), std::string::npos);
+  EXPECT_FALSE(load_secret({}, "exchange.password"));
+}
+
+}  // namespace
+}  // namespace agendasync::config

@@ -1,0 +1,115 @@
+// The commented configuration `agendasync init` writes.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "config/config.h"
+
+namespace agendasync::config {
+
+std::string default_config_text(const std::filesystem::path& database) {
+  // Every key with its default. Relative paths are relative to this file's folder.
+  std::string db = database.string();
+  std::string escaped;
+  for (char c : db) {
+    if (c == '\\' || c == '"') escaped += '\\';
+    escaped += c;
+  }
+  return R"(# AgendaSync configuration (TOML). Every key is shown with its default.
+# Relative paths are relative to the folder of this file.
+# Secrets (passwords, client secrets) are never written here: point *_file at a file that
+# only the service can read, or *_env at an environment variable that holds the secret.
+
+# The host agenda (SQLite).
+database = ")" +
+         escaped + R"("
+
+[exchange]
+# none | ews (Exchange Server on premises) | graph (Exchange Online, Microsoft Graph)
+backend = "none"
+# Exchange Server version for EWS: 2013 | 2013-sp1 | 2016 | 2019 (2010 and older: unsupported)
+version = "2016"
+# EWS address, e.g. "https://mail.example.com/EWS/Exchange.asmx"
+url = ""
+# Find the EWS address by Autodiscover instead of url.
+autodiscover = false
+# ntlm | basic (deprecated) | oauth (Exchange Online EWS; uses the [graph] app registration)
+auth = "ntlm"
+# The service account with the ApplicationImpersonation right, and its NetBIOS domain.
+user = ""
+domain = ""
+# password_file = "/etc/agendasync/exchange-password"
+# password_env = "AGENDASYNC_EXCHANGE_PASSWORD"
+# "E-mail DNS": a user's mailbox is USERNAME@mail_domain unless the user has a deviating
+# Exchange address.
+mail_domain = ""
+
+[graph]
+# Entra ID app registration with application permissions Calendars.ReadWrite,
+# User.Read.All and MailboxSettings.Read.
+tenant_id = ""
+client_id = ""
+# client_secret_file = "/etc/agendasync/graph-client-secret"
+# client_secret_env = "AGENDASYNC_GRAPH_CLIENT_SECRET"
+
+[sync]
+# Organisation default; users may override it: to-exchange | from-exchange | two-way
+direction = "two-way"
+# When both sides changed the same field: newest-wins | host-wins | exchange-wins
+conflict_policy = "newest-wins"
+# The first sync skips items that ended more than this many days ago (series with future
+# occurrences excepted).
+first_sync_days = 30
+# An item deleted in Exchange under to-exchange: recreate | leave-deleted
+deleted_in_exchange = "recreate"
+
+[server]
+# Where `agendasync serve` listens.
+listen = "127.0.0.1"
+port = 8080
+
+[tls]
+# Extra CA bundle (PEM) to trust besides the system store; "" = system store only.
+ca_bundle = ""
+# Outbound HTTP proxy, e.g. "http://proxy.example.com:3128"; "" = direct.
+proxy = ""
+)";
+}
+
+Result<void> write_default_config(const std::filesystem::path& file,
+                                  const std::filesystem::path& database) {
+  // O_EXCL: never overwrite, and no window between "does it exist" and "create".
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    if (errno == EEXIST) {
+      return fail(ErrorKind::kConflict, "configuration file " + file.string() +
+                                            " already exists; it was left unchanged. Remove it "
+                                            "first, or choose another path with --config");
+    }
+    return fail(ErrorKind::kPermission,
+                "cannot create configuration file " + file.string() + ": " + std::strerror(errno));
+  }
+  auto text = default_config_text(database);
+  std::size_t written = 0;
+  while (written < text.size()) {
+    auto n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int saved = errno;
+      ::close(fd);
+      ::unlink(file.c_str());
+      return fail(ErrorKind::kPermanent,
+                  "cannot write configuration file " + file.string() + ": " + std::strerror(saved));
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (::close(fd) != 0) {
+    return fail(ErrorKind::kPermanent,
+                "cannot write configuration file " + file.string() + ": " + std::strerror(errno));
+  }
+  return {};
+}
+
+}  // namespace agendasync::config
