@@ -7,6 +7,7 @@
 #include <libical/ical.h>
 
 #include <algorithm>
+#include <deque>
 #include <limits>
 #include <map>
 #include <memory>
@@ -56,6 +57,76 @@ struct IteratorDeleter {
   void operator()(icalrecur_iterator* it) const { icalrecur_iterator_free(it); }
 };
 
+/// How a rule is handed to libical 3.0.16 (Debian 12), with its known gaps worked around.
+/// Each workaround is pinned by a libical corpus case in tests/model.
+struct LibicalPlan {
+  RecurrenceRule rule;                ///< what libical runs: no COUNT/UNTIL, lists deduplicated
+  std::vector<int> month_day_filter;  ///< DAILY with a negative BYMONTHDAY: filtered here
+  std::vector<int> weekly_set_pos;    ///< WEEKLY with BYSETPOS: selected here, per week
+};
+
+template <class T>
+void dedupe_in_order(std::vector<T>& values) {
+  std::vector<T> out;
+  for (const auto& v : values) {
+    if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
+  }
+  values = std::move(out);
+}
+
+LibicalPlan plan_for(const RecurrenceRule& rule) {
+  LibicalPlan plan{rule, {}, {}};
+  plan.rule.count.reset();
+  plan.rule.until.reset();
+  // A repeated BYDAY entry makes libical repeat the instance (libical issue 945).
+  dedupe_in_order(plan.rule.by_day);
+  dedupe_in_order(plan.rule.by_month_day);
+  dedupe_in_order(plan.rule.by_month);
+  dedupe_in_order(plan.rule.by_set_pos);
+  const bool has_ordinal = std::any_of(rule.by_day.begin(), rule.by_day.end(),
+                                       [](const WeekdayNum& d) { return d.ordinal != 0; });
+  // YEARLY;BYMONTHDAY without BYMONTH means those days of every month (RFC 5545, dateutil);
+  // libical 3.0.16 takes only DTSTART's month. Naming all months is the same rule.
+  if (rule.freq == Frequency::kYearly && !rule.by_month_day.empty() && rule.by_month.empty() &&
+      !has_ordinal) {
+    plan.rule.by_month = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  }
+  // libical 3.0.16 drops negative BYMONTHDAY values in DAILY rules; there they only filter.
+  if (rule.freq == Frequency::kDaily &&
+      std::any_of(rule.by_month_day.begin(), rule.by_month_day.end(),
+                  [](int d) { return d < 0; })) {
+    plan.month_day_filter = plan.rule.by_month_day;
+    plan.rule.by_month_day.clear();
+  }
+  // libical 3.0.16 applies BYSETPOS in WEEKLY rules to the wrong set.
+  if (rule.freq == Frequency::kWeekly && !rule.by_set_pos.empty() && !rule.by_day.empty()) {
+    plan.weekly_set_pos = plan.rule.by_set_pos;
+    plan.rule.by_set_pos.clear();
+  }
+  return plan;
+}
+
+unsigned days_in_month(std::chrono::year_month_day date) {
+  return static_cast<unsigned>((date.year() / date.month() / std::chrono::last).day());
+}
+
+bool matches_month_day(std::chrono::local_seconds at, const std::vector<int>& month_days) {
+  std::chrono::year_month_day date{std::chrono::floor<days>(at)};
+  const int day = static_cast<int>(static_cast<unsigned>(date.day()));
+  const int length = static_cast<int>(days_in_month(date));
+  return std::any_of(month_days.begin(), month_days.end(), [&](int wanted) {
+    return wanted > 0 ? wanted == day : length + wanted + 1 == day;
+  });
+}
+
+/// The first day of the week holding `at`, for weeks starting on `week_start`.
+std::chrono::local_days week_of(std::chrono::local_seconds at, std::chrono::weekday week_start) {
+  const auto day = std::chrono::floor<days>(at);
+  const unsigned offset =
+      (std::chrono::weekday(day).c_encoding() + 7 - week_start.c_encoding()) % 7;
+  return day - days(offset);
+}
+
 /// The original starts of a series, in order, with COUNT and UNTIL applied here (libical
 /// gets the rule without them: UNTIL is an instant and only we know the zone).
 class OriginalStarts {
@@ -63,25 +134,28 @@ class OriginalStarts {
   static Result<OriginalStarts> create(const Appointment& item) {
     const RecurrenceRule& rule = item.recurrence->rule;
     if (auto checked = check_rule(rule); !checked) return std::unexpected(checked.error());
-    RecurrenceRule open_rule = rule;
-    open_rule.count.reset();
-    open_rule.until.reset();
-    const std::string text = format_rrule(open_rule);
+    LibicalPlan plan = plan_for(rule);
+    const std::string text = format_rrule(plan.rule);
     icalrecurrencetype recur = icalrecurrencetype_from_string(text.c_str());
     if (recur.freq == ICAL_NO_RECURRENCE) {
       icalerror_clear_errno();
       return fail(ErrorKind::kInvalidData, "recurrence rule '" + text + "' cannot be expanded");
     }
-    OriginalStarts starts(item);
-    std::chrono::local_seconds first_local;
+    OriginalStarts starts(item, std::move(plan));
     if (item.all_day) {
-      first_local = std::chrono::local_seconds(item.start.time_since_epoch());
+      starts.first_local_ = std::chrono::local_seconds(item.start.time_since_epoch());
     } else {
       auto local = to_local(item.start, item.time_zone);
       if (!local) return std::unexpected(local.error());
-      first_local = *local;
+      starts.first_local_ = *local;
     }
-    starts.iterator_.reset(icalrecur_iterator_new(recur, to_ical(first_local, item.all_day)));
+    // Set positions count from the first day of DTSTART's week, so libical starts there;
+    // with BYDAY given, the week's days do not depend on DTSTART's weekday.
+    std::chrono::local_seconds libical_start = starts.first_local_;
+    if (!starts.plan_.weekly_set_pos.empty()) {
+      libical_start = starts.week_start_time(starts.first_local_);
+    }
+    starts.iterator_.reset(icalrecur_iterator_new(recur, to_ical(libical_start, item.all_day)));
     if (!starts.iterator_) {
       icalerror_clear_errno();
       return fail(ErrorKind::kInvalidData,
@@ -90,8 +164,8 @@ class OriginalStarts {
     return starts;
   }
 
-  /// Skips ahead to the first original start at or after `at`. Only for rules without
-  /// COUNT: counting needs every occurrence from the first.
+  /// Skips ahead to about `at` (never past an original start at or after it). Only for
+  /// rules without COUNT: counting needs every occurrence from the first.
   Result<void> skip_to(Instant at) {
     if (count_) return {};
     std::chrono::local_seconds local(at.time_since_epoch());
@@ -100,6 +174,7 @@ class OriginalStarts {
       if (!converted) return std::unexpected(converted.error());
       local = *converted;
     }
+    if (!plan_.weekly_set_pos.empty()) local = week_start_time(local);
     icalrecur_iterator_set_start(iterator_.get(), to_ical(local, all_day_));
     return {};
   }
@@ -107,13 +182,13 @@ class OriginalStarts {
   /// The next original start, or nullopt when the series has ended.
   Result<std::optional<Instant>> next() {
     if (count_ && produced_ >= *count_) return std::nullopt;
-    icaltimetype t = icalrecur_iterator_next(iterator_.get());
-    if (icaltime_is_null_time(t)) return std::nullopt;
+    auto local = next_local();
+    if (!local) return std::nullopt;
     Instant start;
     if (all_day_) {
-      start = Instant(from_ical(t).time_since_epoch());
+      start = Instant(local->time_since_epoch());
     } else {
-      auto converted = to_utc(from_ical(t), zone_);
+      auto converted = to_utc(*local, zone_);
       if (!converted) return std::unexpected(converted.error());
       start = *converted;
     }
@@ -123,16 +198,89 @@ class OriginalStarts {
   }
 
  private:
-  explicit OriginalStarts(const Appointment& item)
+  OriginalStarts(const Appointment& item, LibicalPlan plan)
       : all_day_(item.all_day),
         zone_(item.time_zone),
         count_(item.recurrence->rule.count),
-        until_(item.recurrence->rule.until) {}
+        until_(item.recurrence->rule.until),
+        plan_(std::move(plan)) {}
+
+  /// A filter that never matches must not spin for ever: after this many candidates in a
+  /// row without an occurrence (about 270 years of days) the series counts as ended.
+  static constexpr int kMaxBarrenCandidates = 100'000;
+
+  std::chrono::local_seconds week_start_time(std::chrono::local_seconds at) const {
+    const auto time_of_day = first_local_ - std::chrono::floor<days>(first_local_);
+    return std::chrono::local_seconds(week_of(at, plan_.rule.week_start)) + time_of_day;
+  }
+
+  std::optional<std::chrono::local_seconds> pull() {
+    icaltimetype t = icalrecur_iterator_next(iterator_.get());
+    if (icaltime_is_null_time(t)) return std::nullopt;
+    return from_ical(t);
+  }
+
+  /// Reads one week of libical's candidates and keeps the BYSETPOS ones. False at the end.
+  bool fill_week() {
+    auto first = lookahead_ ? lookahead_ : pull();
+    lookahead_.reset();
+    if (!first) return false;
+    const auto week = week_of(*first, plan_.rule.week_start);
+    std::vector<std::chrono::local_seconds> candidates{*first};
+    while (auto t = pull()) {
+      if (week_of(*t, plan_.rule.week_start) != week) {
+        lookahead_ = t;
+        break;
+      }
+      candidates.push_back(*t);
+    }
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    std::set<std::chrono::local_seconds> chosen;
+    const auto size = static_cast<int>(candidates.size());
+    for (int pos : plan_.weekly_set_pos) {
+      const int index = pos > 0 ? pos - 1 : size + pos;
+      if (index >= 0 && index < size) chosen.insert(candidates[static_cast<std::size_t>(index)]);
+    }
+    ready_.insert(ready_.end(), chosen.begin(), chosen.end());
+    return true;
+  }
+
+  std::optional<std::chrono::local_seconds> next_candidate() {
+    if (plan_.weekly_set_pos.empty()) return pull();
+    while (ready_.empty()) {
+      if (!fill_week()) return std::nullopt;
+    }
+    auto t = ready_.front();
+    ready_.pop_front();
+    return t;
+  }
+
+  /// The next wall-clock start after the workarounds' filters, in strictly rising order.
+  std::optional<std::chrono::local_seconds> next_local() {
+    for (int barren = 0; barren < kMaxBarrenCandidates; ++barren) {
+      auto t = next_candidate();
+      if (!t) return std::nullopt;
+      if (*t < first_local_) continue;
+      if (last_local_ && *t <= *last_local_) continue;
+      if (!plan_.month_day_filter.empty() && !matches_month_day(*t, plan_.month_day_filter)) {
+        continue;
+      }
+      last_local_ = t;
+      return t;
+    }
+    return std::nullopt;
+  }
 
   bool all_day_;
   std::string zone_;
   std::optional<int> count_;
   std::optional<Instant> until_;
+  LibicalPlan plan_;
+  std::chrono::local_seconds first_local_{};
+  std::optional<std::chrono::local_seconds> last_local_;
+  std::optional<std::chrono::local_seconds> lookahead_;
+  std::deque<std::chrono::local_seconds> ready_;
   int produced_ = 0;
   std::unique_ptr<icalrecur_iterator, IteratorDeleter> iterator_;
 };
