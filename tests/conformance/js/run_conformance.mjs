@@ -1,0 +1,160 @@
+#!/usr/bin/env node
+// Runs the ews-javascript-api conformance suite against a freshly started exsim:
+//   node run_conformance.mjs --exsim /path/to/exsim
+// Starts two exsim instances on free loopback ports (plain HTTP, and HTTPS with a generated CA),
+// exports their URLs, runs every *.test.mjs here except pending_* with `node --test`, stops
+// exsim and exits with the test runner's status. A missing node_modules is a failure, not a skip.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const STARTUP_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+function fail(message) {
+  console.error(`conformance_js: ${message}`);
+  process.exit(1);
+}
+
+function argument(name) {
+  const index = process.argv.indexOf(name);
+  return index >= 0 ? process.argv[index + 1] : undefined;
+}
+
+const exsimBinary = argument('--exsim') ?? process.env.EXSIM_BIN;
+if (!exsimBinary || !existsSync(exsimBinary)) {
+  fail(`exsim binary not found (${exsimBinary ?? 'no --exsim given'}): build it with ` +
+       '`cmake --build <build dir> --target exsim` or pass --exsim <path>');
+}
+if (!existsSync(join(here, 'node_modules', 'ews-javascript-api', 'package.json'))) {
+  fail(`${join(here, 'node_modules')} is missing ews-javascript-api: run scripts/install-deps.sh ` +
+       '(it runs `npm ci` in tests/conformance/js), or `npm ci` in that folder yourself');
+}
+
+const { MAILBOX, SERVICE_WITH_IMPERSONATION, SERVICE_WITHOUT_IMPERSONATION } =
+  await import('./lib/accounts.mjs');
+
+const workDir = mkdtempSync(join(tmpdir(), 'exsim-js-'));
+// A throw-away password for this run only; the tests read it from the environment.
+const password = `pw-${randomBytes(9).toString('base64url')}`;
+const adminToken = `admin-${randomBytes(9).toString('base64url')}`;
+
+/// exsim's JSON config (format: tools/exsim/README.md): every test mailbox, its owner as an
+/// account, and two service accounts that differ only in the impersonation right.
+function exsimConfig(extra) {
+  return {
+    listen: '127.0.0.1',
+    port: 0,
+    version: 'Exchange2016',
+    auth: ['basic', 'ntlm'],
+    admin_token: adminToken,
+    mailboxes: Object.values(MAILBOX),
+    accounts: [
+      ...Object.values(MAILBOX).map((address) => ({ user: address, password })),
+      { user: SERVICE_WITH_IMPERSONATION, password, impersonation: true },
+      { user: SERVICE_WITHOUT_IMPERSONATION, password, impersonation: false },
+    ],
+    ...extra,
+  };
+}
+
+/// Starts exsim with `config`; resolves with { child, url, stderr() } once it prints its URL.
+function startExsim(name, config) {
+  const configPath = join(workDir, `${name}.json`);
+  writeFileSync(configPath, JSON.stringify(config, null, 2));
+  const child = spawn(exsimBinary, ['--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderrText = '';
+  child.stderr.on('data', (chunk) => {
+    stderrText += chunk;
+  });
+  const stderr = () => stderrText;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} exsim printed no URL within ${STARTUP_TIMEOUT_MS} ms; stderr:\n${stderrText}`));
+    }, STARTUP_TIMEOUT_MS);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot start ${exsimBinary}: ${error.message}`));
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exsim exited early (code ${code}, signal ${signal}); stderr:\n${stderrText}`));
+    });
+    const lines = createInterface({ input: child.stdout });
+    lines.on('line', (line) => {
+      const match = line.match(/https?:\/\/[^\s]+/);
+      if (!match) return;
+      clearTimeout(timer);
+      child.removeAllListeners('exit');
+      resolve({ child, url: match[0].replace(/\/$/, ''), stderr });
+    });
+  });
+}
+
+/// Sends SIGTERM and waits (bounded) for exit; returns true if exsim was still alive, i.e. it
+/// did not crash while the tests ran.
+async function stopExsim(instance) {
+  if (instance.child.exitCode !== null || instance.child.signalCode !== null) return false;
+  const exited = new Promise((resolve) => instance.child.once('exit', resolve));
+  instance.child.kill('SIGTERM');
+  const timer = setTimeout(() => instance.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
+  return true;
+}
+
+function runNodeTests(env) {
+  const files = readdirSync(here)
+    .filter((name) => name.endsWith('.test.mjs') && !name.startsWith('pending_'))
+    .sort()
+    .map((name) => join(here, name));
+  if (files.length === 0) fail(`no *.test.mjs files in ${here}`);
+  const args = ['--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=120000',
+                '--test-force-exit', ...files];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: here, env, stdio: 'inherit' });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+let plain;
+let secure;
+let status = 1;
+try {
+  plain = await startExsim('plain', exsimConfig({}));
+  const caPath = join(workDir, 'exsim-ca.pem');
+  secure = await startExsim('tls', exsimConfig({ tls: { enabled: true, min_version: '1.2', ca_out: caPath } }));
+  if (!existsSync(caPath)) throw new Error(`TLS exsim did not write its CA certificate to ${caPath}`);
+  console.log(`conformance_js: exsim at ${plain.url} and ${secure.url}`);
+  status = await runNodeTests({
+    ...process.env,
+    EXSIM_URL: plain.url,
+    EXSIM_TLS_URL: secure.url,
+    EXSIM_CA_FILE: caPath,
+    EXSIM_PASSWORD: password,
+    EXSIM_ADMIN_TOKEN: adminToken,
+    // The generated CA is trusted the way an integrator would: through Node's extra CA list.
+    NODE_EXTRA_CA_CERTS: caPath,
+    TZ: process.env.TZ ?? 'UTC',
+  });
+} catch (error) {
+  console.error(`conformance_js: ${error.message}`);
+  status = 1;
+} finally {
+  for (const instance of [plain, secure]) {
+    if (!instance) continue;
+    const alive = await stopExsim(instance);
+    if (!alive) {
+      console.error(`conformance_js: exsim died during the tests; stderr:\n${instance.stderr()}`);
+      status = 1;
+    }
+  }
+  rmSync(workDir, { recursive: true, force: true });
+}
+process.exit(status);

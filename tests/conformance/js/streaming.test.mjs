@@ -1,0 +1,107 @@
+// Streaming notifications: Subscribe (StreamingSubscriptionRequest) on the calendar, then
+// GetStreamingEvents held open by StreamingSubscriptionConnection; creating and changing an
+// item must arrive as Created / Modified events naming that item, then Unsubscribe.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { ews, makeService, calendarOf, utc, uniqueSubject } from './lib/ews.mjs';
+import { MAILBOX } from './lib/accounts.mjs';
+
+const {
+  Appointment,
+  EventType,
+  Folder,
+  StreamingSubscriptionConnection,
+  SendInvitationsMode,
+  SendInvitationsOrCancellationsMode,
+  ConflictResolutionMode,
+} = ews;
+
+const owner = MAILBOX.streaming;
+const EVENT_WAIT_MS = 20_000;
+
+/// Collects events from a connection and lets a test wait (bounded) for one that matches.
+class EventLog {
+  constructor(connection) {
+    this.events = [];
+    this.errors = [];
+    this.waiters = [];
+    connection.OnNotificationEvent.push((_sender, args) => {
+      for (const event of args.Events) this.events.push(event);
+      this.wake();
+    });
+    connection.OnSubscriptionError.push((_sender, args) => {
+      this.errors.push(args.Exception);
+      this.wake();
+    });
+  }
+
+  wake() {
+    for (const waiter of this.waiters.splice(0)) waiter();
+  }
+
+  async waitFor(predicate, what) {
+    const deadline = Date.now() + EVENT_WAIT_MS;
+    for (;;) {
+      const found = this.events.find(predicate);
+      if (found) return found;
+      if (this.errors.length) throw new Error(`subscription error while waiting for ${what}: ${this.errors[0]?.message ?? this.errors[0]}`);
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Error(`no ${what} within ${EVENT_WAIT_MS} ms; saw ${this.events.map((e) => EventType[e.EventType]).join(', ') || 'no events'}`);
+      }
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 500));
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+}
+
+describe('streaming subscription', () => {
+  test('a created and then modified item arrive as Created and Modified events', async () => {
+    const service = makeService(owner);
+    const calendar = await Folder.Bind(service, calendarOf(owner));
+    const subscription = await service.SubscribeToStreamingNotifications(
+      [calendar.Id],
+      EventType.Created,
+      EventType.Modified,
+      EventType.Deleted,
+    );
+    assert.ok(subscription.Id, 'Subscribe answered a SubscriptionId');
+
+    const connection = new StreamingSubscriptionConnection(service, 1);
+    connection.AddSubscription(subscription);
+    const log = new EventLog(connection);
+    await connection.Open();
+    try {
+      assert.equal(connection.IsOpen, true);
+      // A second service instance writes, as another client would.
+      const writer = makeService(owner);
+      const appointment = new Appointment(writer);
+      appointment.Subject = uniqueSubject('streamed');
+      appointment.Start = utc(2031, 4, 1, 9, 0);
+      appointment.End = utc(2031, 4, 1, 10, 0);
+      await appointment.Save(calendarOf(owner), SendInvitationsMode.SendToNone);
+
+      const created = await log.waitFor(
+        (e) => e.EventType === EventType.Created && e.ItemId?.UniqueId === appointment.Id.UniqueId,
+        'Created event for the new item',
+      );
+      assert.equal(created.ParentFolderId.UniqueId, calendar.Id.UniqueId);
+
+      appointment.Location = 'Changed while streaming';
+      await appointment.Update(ConflictResolutionMode.AlwaysOverwrite, SendInvitationsOrCancellationsMode.SendToNone);
+      await log.waitFor(
+        (e) => e.EventType === EventType.Modified && e.ItemId?.UniqueId === appointment.Id.UniqueId,
+        'Modified event for the changed item',
+      );
+    } finally {
+      connection.Close();
+      await subscription.Unsubscribe();
+    }
+  });
+});
