@@ -259,12 +259,13 @@ void CurlClient::run_loop() {
       limits.swap(limit_changes_);
       if (stopping_) return abandon_everything(std::move(arrived));
     }
+    // Caps first: a caller that lowers the cap and then sends expects the new cap to hold.
+    for (const auto& [key, limit] : limits) start_admitted(slots_.set_limit(key, limit));
     for (auto& transfer : arrived) {
       Transfer& ref = *transfer;
       transfers_.emplace(ref.id, std::move(transfer));
       admit(ref);
     }
-    for (const auto& [key, limit] : limits) start_admitted(slots_.set_limit(key, limit));
     fire_due_retries();
     int running = 0;
     curl_multi_perform(multi_, &running);
@@ -327,6 +328,8 @@ void CurlClient::on_attempt_done(Transfer& transfer, CURLcode code) {
   curl_easy_getinfo(transfer.easy, CURLINFO_RESPONSE_CODE, &status);
   curl_easy_getinfo(transfer.easy, CURLINFO_PRIMARY_IP, &ip);
   curl_easy_getinfo(transfer.easy, CURLINFO_PRIMARY_PORT, &port);
+  long connect_code = 0;  // the proxy's answer to CONNECT, when tunnelling
+  curl_easy_getinfo(transfer.easy, CURLINFO_HTTP_CONNECTCODE, &connect_code);
   if (ip != nullptr && *ip != '\0') {
     transfer.response.remote_address = fmt::format("{}:{}", ip, port);
   }
@@ -341,7 +344,12 @@ void CurlClient::on_attempt_done(Transfer& transfer, CURLcode code) {
 
   if (code != CURLE_OK) {
     ++counters_.transport_errors;
-    Error error = transport_error(code, transfer.error_buffer, context_of(transfer));
+    Error error =
+        connect_code >= 300
+            ? (connect_code == 407 ? proxy_auth_required(redact_url(options_.proxy))
+                                   : proxy_refused(redact_url(options_.proxy),
+                                                   transfer.server.host_port(), connect_code))
+            : transport_error(code, transfer.error_buffer, context_of(transfer));
     AttemptOutcome outcome;
     outcome.transport_error = true;
     outcome.transport_retryable = is_retryable(error);

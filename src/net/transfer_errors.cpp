@@ -247,4 +247,14 @@ Error proxy_auth_required(std::string_view proxy) {
                      "407");
 }
 
+Error proxy_refused(std::string_view proxy, std::string_view host_port, long status) {
+  // 502/503/504 from a proxy mean it could not reach the server: that may pass.
+  const ErrorKind kind = status >= 500 ? ErrorKind::kTransient : ErrorKind::kPermanent;
+  return Error::make(kind,
+                     fmt::format("the proxy {} refused the tunnel to {} (HTTP {}); check that "
+                                 "the proxy allows connections to that host and port",
+                                 proxy, host_port, status),
+                     std::to_string(status));
+}
+
 }  // namespace agendasync::net

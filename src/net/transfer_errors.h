@@ -38,4 +38,8 @@ Error auth_rejected(const Credentials& credentials, const Response& response,
 /// The kAuth error for a 407 from the configured proxy.
 Error proxy_auth_required(std::string_view proxy);
 
+/// The error for a proxy that answered CONNECT with another non-2xx status (its rules forbid
+/// the target, or the target is down from where the proxy stands).
+Error proxy_refused(std::string_view proxy, std::string_view host_port, long status);
+
 }  // namespace agendasync::net

@@ -1,0 +1,358 @@
+// The curl client against real HTTP servers on 127.0.0.1: methods, headers and bodies,
+// parallelism on few threads, connection reuse, the per-server cap, timeouts, shutdown.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "net/http.h"
+#include "net/testing/client_test_support.h"
+#include "net/testing/local_server.h"
+#include "net/testing/raw_server.h"
+
+namespace agendasync::net {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::Completions;
+using testing::Connections;
+using ::testing::HasSubstr;
+using testing::InFlight;
+using testing::LocalServer;
+using Clock = std::chrono::steady_clock;
+
+Request get(std::string url) {
+  Request request;
+  request.method = "GET";
+  request.url = std::move(url);
+  return request;
+}
+
+long elapsed_ms(Clock::time_point since) {
+  return static_cast<long>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count());
+}
+
+TEST(CurlClientTest, GetAndPostCarryHeadersAndBodies) {
+  httplib::Server server;
+  server.Get("/hello", [](const httplib::Request& req, httplib::Response& res) {
+    res.set_header("X-Served-By", "test");
+    res.set_content("hello " + req.get_header_value("X-Caller"), "text/plain");
+  });
+  server.Post("/echo", [](const httplib::Request& req, httplib::Response& res) {
+    res.status = 201;
+    res.set_content(req.get_header_value("Content-Type") + "|" + req.body, "text/plain");
+  });
+  LocalServer running(server);
+  auto client = make_curl_client({});
+
+  Request hello = get(running.url("/hello"));
+  hello.headers.emplace_back("X-Caller", "agendasync");
+  auto got = client->send(hello, {});
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(got->status, 200);
+  EXPECT_EQ(got->body, "hello agendasync");
+  EXPECT_EQ(got->header("x-served-by"), "test");
+  EXPECT_EQ(got->header("X-Served-By"), "test");
+  EXPECT_EQ(got->remote_address, "127.0.0.1:" + std::to_string(running.port()));
+  EXPECT_EQ(got->tls_version, "");
+  EXPECT_EQ(got->attempts, 1);
+
+  Request post;
+  post.url = running.url("/echo");
+  post.headers.emplace_back("Content-Type", "text/xml; charset=utf-8");
+  post.body = std::string(5000, 'x') + "<end/>";  // larger than curl's Expect threshold
+  auto posted = client->send(post, {});
+  ASSERT_TRUE(posted) << posted.error().message;
+  EXPECT_EQ(posted->status, 201);
+  EXPECT_EQ(posted->body, "text/xml; charset=utf-8|" + post.body);
+}
+
+TEST(CurlClientTest, OtherMethodsReachTheServerWithTheirBodies) {
+  httplib::Server server;
+  const auto echo = [](const httplib::Request& req, httplib::Response& res) {
+    res.set_content(req.method + ":" + req.body, "text/plain");
+  };
+  server.Put("/r", echo);
+  server.Patch("/r", echo);
+  server.Delete("/r", echo);
+  LocalServer running(server);
+  auto client = make_curl_client({});
+  for (const char* method : {"PUT", "PATCH", "DELETE"}) {
+    Request request;
+    request.method = method;
+    request.url = running.url("/r");
+    request.body = "{}";
+    auto got = client->send(request, {});
+    ASSERT_TRUE(got) << got.error().message;
+    EXPECT_EQ(got->body, std::string(method) + ":{}");
+  }
+}
+
+TEST(CurlClientTest, NonSuccessStatusesComeBackAsResponses) {
+  httplib::Server server;
+  server.Get("/missing", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 404;
+    res.set_content("no such item", "text/plain");
+  });
+  LocalServer running(server);
+  auto client = make_curl_client({});
+  auto got = client->send(get(running.url("/missing")), {});
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(got->status, 404);
+  EXPECT_EQ(got->body, "no such item");
+}
+
+TEST(CurlClientTest, TwoHundredSlowRequestsRunInParallelOnFewThreads) {
+  httplib::Server server;
+  server.Get("/slow", [](const httplib::Request&, httplib::Response& res) {
+    std::this_thread::sleep_for(100ms);
+    res.set_content("ok", "text/plain");
+  });
+  LocalServer running(server, 64);
+  auto client = make_curl_client({});  // default cap: 20 per server
+  constexpr int kRequests = 200;
+  Completions completions(kRequests);
+  std::atomic<int> ok{0};
+  const auto start = Clock::now();
+  for (int i = 0; i < kRequests; ++i) {
+    client->send_async(get(running.url("/slow")), {}, [&](Result<Response> result) {
+      if (result && result->status == 200) ++ok;
+      completions.done();
+    });
+  }
+  ASSERT_TRUE(completions.wait());
+  const long took = elapsed_ms(start);
+  EXPECT_EQ(ok.load(), kRequests);
+  // Serially 20 s; with 20 in flight about 1 s. Allow a slow shared machine.
+  EXPECT_LT(took, 6000) << "200 requests of 100 ms took " << took << " ms";
+  RecordProperty("two_hundred_100ms_requests_ms", std::to_string(took));
+}
+
+TEST(CurlClientTest, ConnectionsAreReused) {
+  httplib::Server server;
+  Connections connections;
+  server.Get("/r", [&](const httplib::Request& req, httplib::Response& res) {
+    connections.saw(req.remote_addr, req.remote_port);
+    res.set_content("ok", "text/plain");
+  });
+  LocalServer running(server);
+  auto client = make_curl_client({});
+  for (int i = 0; i < 50; ++i) {
+    auto got = client->send(get(running.url("/r")), {});
+    ASSERT_TRUE(got) << got.error().message;
+  }
+  EXPECT_EQ(connections.count(), 1u) << "50 sequential requests should share one connection";
+
+  Completions completions(100);
+  for (int i = 0; i < 100; ++i) {
+    client->send_async(get(running.url("/r")), {}, [&](Result<Response>) { completions.done(); });
+  }
+  ASSERT_TRUE(completions.wait());
+  EXPECT_LE(connections.count(), 21u) << "at most one connection per in-flight slot";
+}
+
+TEST(CurlClientTest, ThePerServerCapHoldsAcrossBlockingAndAsyncCallers) {
+  httplib::Server server;
+  InFlight in_flight;
+  server.Get("/r", [&](const httplib::Request&, httplib::Response& res) {
+    in_flight.enter();
+    std::this_thread::sleep_for(50ms);
+    in_flight.leave();
+    res.set_content("ok", "text/plain");
+  });
+  LocalServer running(server, 32);
+  ClientOptions options;
+  options.max_concurrency_per_host = 4;
+  auto client = make_curl_client(options);
+
+  Completions completions(20);
+  for (int i = 0; i < 20; ++i) {
+    client->send_async(get(running.url("/r")), {}, [&](Result<Response>) { completions.done(); });
+  }
+  std::vector<std::thread> callers;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 4; ++t) {
+    callers.emplace_back([&] {
+      for (int i = 0; i < 5; ++i) {
+        if (auto got = client->send(get(running.url("/r")), {}); got && got->status == 200) ++ok;
+      }
+    });
+  }
+  for (auto& caller : callers) caller.join();
+  ASSERT_TRUE(completions.wait());
+  EXPECT_EQ(ok.load(), 20);
+  EXPECT_EQ(in_flight.peak(), 4) << "never above the cap of 4, and the cap is used";
+  EXPECT_GT(client->stats().queued_for_host_cap, 0u);
+}
+
+TEST(CurlClientTest, TheCapCanBeLoweredAtRunTime) {
+  httplib::Server server;
+  InFlight in_flight;
+  server.Get("/r", [&](const httplib::Request&, httplib::Response& res) {
+    in_flight.enter();
+    std::this_thread::sleep_for(40ms);
+    in_flight.leave();
+    res.set_content("ok", "text/plain");
+  });
+  LocalServer running(server, 32);
+  ClientOptions options;
+  options.max_concurrency_per_host = 8;
+  auto client = make_curl_client(options);
+  const auto burst = [&](int count) {
+    Completions completions(count);
+    for (int i = 0; i < count; ++i) {
+      client->send_async(get(running.url("/r")), {}, [&](Result<Response>) { completions.done(); });
+    }
+    return completions.wait();
+  };
+  ASSERT_TRUE(burst(24));
+  EXPECT_EQ(in_flight.peak(), 8);
+
+  // Any URL on the server names it; another server keeps its own cap.
+  client->set_host_concurrency(running.url("/EWS/Exchange.asmx"), 2);
+  in_flight.reset_peak();
+  ASSERT_TRUE(burst(12));
+  EXPECT_EQ(in_flight.peak(), 2);
+
+  client->set_host_concurrency(running.url("/"), 6);
+  in_flight.reset_peak();
+  ASSERT_TRUE(burst(18));
+  EXPECT_EQ(in_flight.peak(), 6);
+}
+
+TEST(CurlClientTest, LoweringTheCapWhileRequestsRunHoldsTheRestBack) {
+  httplib::Server server;
+  InFlight in_flight;
+  std::atomic<int> started{0};
+  server.Get("/r", [&](const httplib::Request&, httplib::Response& res) {
+    in_flight.enter();
+    ++started;
+    std::this_thread::sleep_for(150ms);
+    in_flight.leave();
+    res.set_content("ok", "text/plain");
+  });
+  LocalServer running(server, 32);
+  ClientOptions options;
+  options.max_concurrency_per_host = 8;
+  auto client = make_curl_client(options);
+  Completions completions(24);
+  for (int i = 0; i < 24; ++i) {
+    client->send_async(get(running.url("/r")), {}, [&](Result<Response>) { completions.done(); });
+  }
+  for (int i = 0; i < 200 && started.load() < 8; ++i) std::this_thread::sleep_for(5ms);
+  client->set_host_concurrency(running.url("/"), 2);
+  // The first eight finish after ~150 ms; from then on at most two run at once.
+  std::this_thread::sleep_for(250ms);
+  in_flight.reset_peak();
+  ASSERT_TRUE(completions.wait());
+  EXPECT_LE(in_flight.peak(), 2);
+}
+
+TEST(CurlClientTest, ARequestTimeoutEndsASlowAnswer) {
+  httplib::Server server;
+  server.Get("/stuck", [](const httplib::Request&, httplib::Response& res) {
+    std::this_thread::sleep_for(1500ms);
+    res.set_content("late", "text/plain");
+  });
+  LocalServer running(server);
+  ClientOptions options;
+  options.max_attempts = 1;
+  auto client = make_curl_client(options);
+  Request request = get(running.url("/stuck"));
+  request.timeout = 200ms;
+  const auto start = Clock::now();
+  auto got = client->send(request, {});
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().kind, ErrorKind::kTransient);
+  EXPECT_THAT(got.error().message, HasSubstr("did not answer completely within 200 ms"));
+  EXPECT_THAT(got.error().message, HasSubstr("127.0.0.1:" + std::to_string(running.port())));
+  EXPECT_LT(elapsed_ms(start), 1200);
+}
+
+TEST(CurlClientTest, TheClientTimeoutAppliesWhenTheRequestHasNone) {
+  httplib::Server server;
+  server.Get("/stuck", [](const httplib::Request&, httplib::Response& res) {
+    std::this_thread::sleep_for(1500ms);
+    res.set_content("late", "text/plain");
+  });
+  LocalServer running(server);
+  ClientOptions options;
+  options.max_attempts = 1;
+  options.request_timeout = 250ms;
+  auto client = make_curl_client(options);
+  auto got = client->send(get(running.url("/stuck")), {});
+  ASSERT_FALSE(got);
+  EXPECT_THAT(got.error().message, HasSubstr("within 250 ms"));
+}
+
+TEST(CurlClientTest, ARefusedConnectionNamesHostAndPort) {
+  const int port = testing::unused_port();
+  ClientOptions options;
+  options.max_attempts = 2;
+  options.backoff_base = 10ms;
+  auto client = make_curl_client(options);
+  auto got = client->send(get("http://127.0.0.1:" + std::to_string(port) + "/"), {});
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().kind, ErrorKind::kTransient);
+  EXPECT_THAT(got.error().message,
+              HasSubstr("cannot connect to 127.0.0.1:" + std::to_string(port)));
+  EXPECT_THAT(got.error().message, HasSubstr("gave up after 2 attempts"));
+  EXPECT_EQ(client->stats().attempts, 2u);
+  EXPECT_EQ(client->stats().failed, 1u);
+}
+
+TEST(CurlClientTest, ABadUrlIsInvalidData) {
+  auto client = make_curl_client({});
+  auto got = client->send(get("mailto:someone@example.com"), {});
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().kind, ErrorKind::kInvalidData);
+}
+
+TEST(CurlClientTest, DestroyingTheClientCompletesEveryPendingRequest) {
+  httplib::Server server;
+  server.Get("/slow", [](const httplib::Request&, httplib::Response& res) {
+    std::this_thread::sleep_for(300ms);
+    res.set_content("ok", "text/plain");
+  });
+  LocalServer running(server);
+  std::atomic<int> called{0};
+  std::atomic<int> shut_down{0};
+  {
+    ClientOptions options;
+    options.max_concurrency_per_host = 2;
+    auto client = make_curl_client(options);
+    for (int i = 0; i < 10; ++i) {
+      client->send_async(get(running.url("/slow")), {}, [&](Result<Response> result) {
+        ++called;
+        if (!result && result.error().message.find("shut down") != std::string::npos) {
+          ++shut_down;
+        }
+      });
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(called.load(), 10);
+  EXPECT_EQ(shut_down.load(), 10);
+}
+
+TEST(CurlClientTest, EnvironmentProxiesAreIgnored) {
+  // A proxy variable pointing nowhere must not divert requests: only the setting counts.
+  const std::string nowhere = "http://127.0.0.1:" + std::to_string(testing::unused_port());
+  setenv("http_proxy", nowhere.c_str(), 1);
+  setenv("HTTPS_PROXY", nowhere.c_str(), 1);
+  httplib::Server server;
+  server.Get("/r", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("direct", "text/plain");
+  });
+  LocalServer running(server);
+  auto client = make_curl_client({});
+  auto got = client->send(get(running.url("/r")), {});
+  unsetenv("http_proxy");
+  unsetenv("HTTPS_PROXY");
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(got->body, "direct");
+}
+
+}  // namespace
+}  // namespace agendasync::net
