@@ -58,11 +58,12 @@ struct IteratorDeleter {
 };
 
 /// How a rule is handed to libical 3.0.16 (Debian 12), with its known gaps worked around.
-/// Each workaround is pinned by a libical corpus case in tests/model.
+/// Each workaround is pinned by corpus cases and the dateutil cross-check in tests/model.
 struct LibicalPlan {
   RecurrenceRule rule;                ///< what libical runs: no COUNT/UNTIL, lists deduplicated
   std::vector<int> month_day_filter;  ///< DAILY with a negative BYMONTHDAY: filtered here
   std::vector<int> weekly_set_pos;    ///< WEEKLY with BYSETPOS: selected here, per week
+  int week_interval = 1;              ///< WEEKLY with INTERVAL > 1: weeks picked here
 };
 
 template <class T>
@@ -75,7 +76,7 @@ void dedupe_in_order(std::vector<T>& values) {
 }
 
 LibicalPlan plan_for(const RecurrenceRule& rule) {
-  LibicalPlan plan{rule, {}, {}};
+  LibicalPlan plan{rule, {}, {}, 1};
   plan.rule.count.reset();
   plan.rule.until.reset();
   // A repeated BYDAY entry makes libical repeat the instance (libical issue 945).
@@ -97,6 +98,12 @@ LibicalPlan plan_for(const RecurrenceRule& rule) {
                   [](int d) { return d < 0; })) {
     plan.month_day_filter = plan.rule.by_month_day;
     plan.rule.by_month_day.clear();
+  }
+  // libical 3.0.16 counts WEEKLY intervals in Sunday-based weeks whatever WKST says; it runs
+  // every week and the weeks are picked here, counted from DTSTART's week by WKST.
+  if (rule.freq == Frequency::kWeekly && rule.interval > 1) {
+    plan.week_interval = rule.interval;
+    plan.rule.interval = 1;
   }
   // libical 3.0.16 applies BYSETPOS in WEEKLY rules to the wrong set.
   if (rule.freq == Frequency::kWeekly && !rule.by_set_pos.empty() && !rule.by_day.empty()) {
@@ -214,6 +221,15 @@ class OriginalStarts {
     return std::chrono::local_seconds(week_of(at, plan_.rule.week_start)) + time_of_day;
   }
 
+  /// WEEKLY;INTERVAL=n: only every n-th week, counted from DTSTART's week.
+  bool in_interval_week(std::chrono::local_seconds at) const {
+    const auto weeks =
+        (week_of(at, plan_.rule.week_start) - week_of(first_local_, plan_.rule.week_start))
+            .count() /
+        7;
+    return weeks % plan_.week_interval == 0;
+  }
+
   std::optional<std::chrono::local_seconds> pull() {
     icaltimetype t = icalrecur_iterator_next(iterator_.get());
     if (icaltime_is_null_time(t)) return std::nullopt;
@@ -266,6 +282,7 @@ class OriginalStarts {
       if (!plan_.month_day_filter.empty() && !matches_month_day(*t, plan_.month_day_filter)) {
         continue;
       }
+      if (plan_.week_interval > 1 && !in_interval_week(*t)) continue;
       last_local_ = t;
       return t;
     }

@@ -181,6 +181,27 @@ TEST(Expand, FarWindowOfAnEndlessSeriesMatchesAFullWalk) {
   }
 }
 
+TEST(Expand, WeeklyIntervalsCountWeeksFromWkst) {
+  // Friday start, every 3rd week on Sunday: that Sunday is in DTSTART's (Monday) week.
+  auto sunday = series("FREQ=WEEKLY;INTERVAL=3;BYDAY=SU;COUNT=2", utc(1998, 9, 18, 9), "UTC");
+  EXPECT_EQ(starts(expand(sunday, utc(1998, 1, 1), kFar)),
+            (std::vector<Instant>{utc(1998, 9, 20, 9), utc(1998, 10, 11, 9)}));
+  // Weeks starting Thursday: Tuesday the 12th is in the week of Friday the 8th.
+  auto thursday =
+      series("FREQ=WEEKLY;INTERVAL=2;BYDAY=TU;WKST=TH;COUNT=2", utc(2016, 4, 8, 9), "UTC");
+  EXPECT_EQ(starts(expand(thursday, utc(2016, 1, 1), kFar)),
+            (std::vector<Instant>{utc(2016, 4, 12, 9), utc(2016, 4, 26, 9)}));
+}
+
+TEST(Expand, WeeklySetPositionsCountTheWholeWeek) {
+  // Thursday 30 Nov 1995; the week (from Monday) holds We 29, Fr 1, Sa 2, Su 3. Position 2
+  // is Friday and -1 Sunday; Wednesday is before DTSTART and so not an occurrence.
+  auto item =
+      series("FREQ=WEEKLY;BYDAY=SU,WE,SA,FR;BYSETPOS=-1,2;COUNT=3", utc(1995, 11, 30, 9), "UTC");
+  EXPECT_EQ(starts(expand(item, utc(1995, 1, 1), kFar)),
+            (std::vector<Instant>{utc(1995, 12, 1, 9), utc(1995, 12, 3, 9), utc(1995, 12, 8, 9)}));
+}
+
 TEST(Expand, AllDaySeriesNeverShiftInAnyZone) {
   for (const char* zone : {"Pacific/Kiritimati", "Asia/Tokyo", "Pacific/Honolulu", "UTC"}) {
     auto item = all_day_series("FREQ=WEEKLY;COUNT=3", utc(2024, 3, 29), zone);
