@@ -25,14 +25,10 @@ constexpr int kMaxViewPages = 200;
 constexpr auto kViewChunk = std::chrono::days{180};
 constexpr int kViewPageSize = 500;
 
-std::optional<std::chrono::milliseconds> retry_after_header(const net::Response& response) {
-  const auto value = response.header("retry-after");
-  if (!value) return std::nullopt;
-  try {
-    return std::chrono::milliseconds{std::stol(*value) * 1000};
-  } catch (...) {
-    return std::nullopt;
-  }
+/// The transport may retry a 5xx only when it is not an EWS SOAP fault: faults
+/// (ErrorServerBusy, schema errors) are answers we map ourselves.
+bool retry_non_soap(const net::Response& response) {
+  return response.body.find("Envelope") == std::string::npos;
 }
 
 }  // namespace
@@ -57,7 +53,7 @@ Error EwsCalendarSide::message_error(const ResponseMessage& message) const {
                                   message.back_off);
 }
 
-Result<SoapResponse> EwsCalendarSide::call(const std::string& body) {
+Result<SoapResponse> EwsCalendarSide::call(const std::string& body, bool idempotent) {
   const ErrorContext context{options_.credentials.user, options_.context.mailbox,
                              net::to_string(options_.credentials.method)};
   for (int attempt = 0;; ++attempt) {
@@ -65,6 +61,8 @@ Result<SoapResponse> EwsCalendarSide::call(const std::string& body) {
     request.url = options_.endpoint;
     request.headers = request_headers(options_.context);
     request.body = body;
+    request.retry_allowed = idempotent;
+    request.retry_response = retry_non_soap;
     Result<net::Response> response = [&] {
       const auto slot = options_.budget->acquire();
       ++requests_sent_;
@@ -76,7 +74,7 @@ Result<SoapResponse> EwsCalendarSide::call(const std::string& body) {
     Result<SoapResponse> parsed = parse_response(response->body);
     std::optional<Error> error;
     if (response->status != 200 && (!parsed || !parsed->fault)) {
-      error = error_from_http_status(response->status, context, retry_after_header(*response));
+      error = error_from_http_status(response->status, context, net::retry_after(*response));
     } else if (!parsed) {
       return std::unexpected(parsed.error());
     } else if (parsed->fault) {

@@ -47,7 +47,8 @@ class EwsCalendarSide final : public CalendarSide {
 
   /// Sends one SOAP request: throttling back-off (bounded), fault and HTTP error mapping.
   /// Public for the doctor and the streaming subscription, which share the plumbing.
-  Result<SoapResponse> call(const std::string& body);
+  /// `idempotent` false (CreateItem) stops the transport from resending it on its own.
+  Result<SoapResponse> call(const std::string& body, bool idempotent = true);
 
   /// The error for a failed response message, with this side's context in the message.
   Error message_error(const ResponseMessage& message) const;

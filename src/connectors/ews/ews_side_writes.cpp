@@ -80,11 +80,11 @@ std::vector<WriteResult> EwsCalendarSide::apply(std::span<const Write> writes) {
   /// Sends `count` entries in batches; `build` makes the request for [begin, end), `done`
   /// receives each entry's response message or the call's error.
   const auto send_batched =
-      [&](std::size_t count, const std::function<std::string(std::size_t, std::size_t)>& build,
+      [&](std::size_t count, bool idempotent, const std::function<std::string(std::size_t, std::size_t)>& build,
           const std::function<void(std::size_t, const ResponseMessage*, const Error*)>& done) {
         for (std::size_t begin = 0; begin < count; begin += batch) {
           const std::size_t end = std::min(count, begin + batch);
-          auto response = call(build(begin, end));
+          auto response = call(build(begin, end), idempotent);
           Error mismatch = Error::make(
               ErrorKind::kPermanent, "Exchange answered a batch with the wrong number of results.");
           for (std::size_t i = begin; i < end; ++i) {
@@ -150,7 +150,7 @@ std::vector<WriteResult> EwsCalendarSide::apply(std::span<const Write> writes) {
   }
 
   send_batched(
-      create_items.size(),
+      create_items.size(), false,
       [&](std::size_t b, std::size_t e) {
         return build_create_item(options_.context,
                                  std::span<const CalendarItem>(create_items).subspan(b, e - b));
@@ -167,7 +167,7 @@ std::vector<WriteResult> EwsCalendarSide::apply(std::span<const Write> writes) {
                                              : message->items.front().item_id.id;
       });
   send_batched(
-      update_changes.size(),
+      update_changes.size(), true,
       [&](std::size_t b, std::size_t e) {
         return build_update_item(options_.context,
                                  std::span<const ItemChange>(update_changes).subspan(b, e - b));
@@ -178,7 +178,7 @@ std::vector<WriteResult> EwsCalendarSide::apply(std::span<const Write> writes) {
         if (!message->ok()) return fail_write(i, message_error(*message));
       });
   send_batched(
-      delete_targets.size(),
+      delete_targets.size(), true,
       [&](std::size_t b, std::size_t e) {
         return build_delete_item(options_.context,
                                  std::span<const ItemTarget>(delete_targets).subspan(b, e - b));
@@ -302,7 +302,7 @@ std::vector<WriteResult> EwsCalendarSide::apply(std::span<const Write> writes) {
   }
 
   send_batched(
-      occ_update_changes.size(),
+      occ_update_changes.size(), true,
       [&](std::size_t b, std::size_t e) {
         return build_update_item(options_.context,
                                  std::span<const ItemChange>(occ_update_changes).subspan(b, e - b));
@@ -313,7 +313,7 @@ std::vector<WriteResult> EwsCalendarSide::apply(std::span<const Write> writes) {
         if (!message->ok()) return fail_write(i, message_error(*message));
       });
   send_batched(
-      occ_delete_targets.size(),
+      occ_delete_targets.size(), true,
       [&](std::size_t b, std::size_t e) {
         return build_delete_item(options_.context,
                                  std::span<const ItemTarget>(occ_delete_targets).subspan(b, e - b));

@@ -152,6 +152,19 @@ Result<SoapResponse> parse_response(std::string_view text) {
   if (auto parsed = parse_untrusted(doc, text, "EWS response"); !parsed)
     return std::unexpected(parsed.error());
   const pugi::xml_node envelope = doc.document_element();
+  // Some documentation (and logging proxies) show the operation response without its
+  // envelope; it carries everything we need.
+  if (local_name(envelope).ends_with("Response") && child(envelope, "ResponseMessages")) {
+    SoapResponse bare;
+    bare.operation = std::string(local_name(envelope));
+    for (const pugi::xml_node message : child(envelope, "ResponseMessages").children()) {
+      if (message.type() != pugi::node_element) continue;
+      auto parsed = read_message(message);
+      if (!parsed) return std::unexpected(parsed.error());
+      bare.messages.push_back(std::move(*parsed));
+    }
+    return bare;
+  }
   if (local_name(envelope) != "Envelope") {
     return fail(ErrorKind::kInvalidData,
                 "The EWS response is not a SOAP envelope; check that the EWS URL ends in "
