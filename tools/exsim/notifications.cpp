@@ -1,0 +1,193 @@
+#include "notifications.h"
+
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "operation.h"
+#include "xml_util.h"
+
+namespace exsim {
+
+void handle_subscribe(OperationContext& ctx) {
+  pugi::xml_node messages = ctx.response.begin("Subscribe");
+  pugi::xml_node req = child(ctx.request, "StreamingSubscriptionRequest");
+  if (!req) {
+    add_response_message(
+        messages, "SubscribeResponseMessage", "ErrorInvalidSubscriptionRequest",
+        "exsim supports streaming subscriptions only (StreamingSubscriptionRequest).");
+    return;
+  }
+  Subscription sub;
+  sub.owner = ctx.account.user;
+  Mailbox* mb = ctx.principal;
+  for (pugi::xml_node id : element_children(child(req, "FolderIds"))) {
+    auto r = resolve_folder(ctx, id);
+    if (auto* e = std::get_if<EwsError>(&r)) {
+      add_response_message(messages, "SubscribeResponseMessage", e->code, e->message);
+      return;
+    }
+    auto [m, folder] = std::get<std::pair<Mailbox*, FolderKind>>(r);
+    mb = m;
+    sub.folders.insert(folder);
+  }
+  if (!mb) {
+    add_response_message(messages, "SubscribeResponseMessage", "ErrorNonExistentMailbox",
+                         "The account has no mailbox of its own: use ExchangeImpersonation.");
+    return;
+  }
+  for (pugi::xml_node t : children(child(req, "EventTypes"), "EventType")) {
+    sub.event_types.insert(t.text().as_string());
+  }
+  sub.mailbox = mb->index;
+  sub.last_seq = mb->seq;
+  sub.id = base64_encode(random_bytes(24));
+  pugi::xml_node msg = add_response_message(messages, "SubscribeResponseMessage");
+  add_text(msg, "m:SubscriptionId", sub.id);
+  ctx.subscriptions.all()[sub.id] = sub;
+}
+
+void handle_unsubscribe(OperationContext& ctx) {
+  pugi::xml_node messages = ctx.response.begin("Unsubscribe");
+  std::string id = child_text(ctx.request, "SubscriptionId");
+  auto it = ctx.subscriptions.all().find(id);
+  if (it == ctx.subscriptions.all().end() || it->second.owner != ctx.account.user) {
+    add_response_message(messages, "UnsubscribeResponseMessage", "ErrorSubscriptionNotFound",
+                         "The specified subscription was not found.");
+    return;
+  }
+  ctx.subscriptions.all().erase(it);
+  add_response_message(messages, "UnsubscribeResponseMessage");
+}
+
+namespace {
+
+const char* event_element(ChangeEvent::Kind k) {
+  switch (k) {
+    case ChangeEvent::Kind::kCreated:
+      return "t:CreatedEvent";
+    case ChangeEvent::Kind::kModified:
+      return "t:ModifiedEvent";
+    case ChangeEvent::Kind::kDeleted:
+      return "t:DeletedEvent";
+  }
+  return "t:ModifiedEvent";
+}
+
+const char* event_type_name(ChangeEvent::Kind k) {
+  switch (k) {
+    case ChangeEvent::Kind::kCreated:
+      return "CreatedEvent";
+    case ChangeEvent::Kind::kModified:
+      return "ModifiedEvent";
+    case ChangeEvent::Kind::kDeleted:
+      return "DeletedEvent";
+  }
+  return "ModifiedEvent";
+}
+
+// One envelope: the pending events of every subscription (or none: a keep-alive), with the
+// connection status. Caller holds the store mutex.
+std::string batch(Subscriptions& subs, Store& store, const ServerConfig& config,
+                  const std::vector<std::string>& ids, const char* status, bool& any_events) {
+  SoapResponse response(config.version);
+  pugi::xml_node messages = response.begin("GetStreamingEvents");
+  pugi::xml_node msg = add_response_message(messages, "GetStreamingEventsResponseMessage");
+  pugi::xml_node notifications;
+  any_events = false;
+  for (const std::string& id : ids) {
+    auto it = subs.all().find(id);
+    if (it == subs.all().end()) continue;
+    Subscription& sub = it->second;
+    Mailbox* mb = store.mailbox_at(sub.mailbox);
+    if (!mb) continue;
+    pugi::xml_node n;
+    for (const ChangeEvent& e : mb->events) {
+      if (e.seq <= sub.last_seq) continue;
+      if (!sub.folders.empty() && !sub.folders.count(e.folder)) continue;
+      if (!sub.event_types.empty() && !sub.event_types.count(event_type_name(e.kind))) continue;
+      if (!notifications) notifications = msg.append_child("m:Notifications");
+      if (!n) {
+        n = notifications.append_child("m:Notification");
+        add_text(n, "t:SubscriptionId", sub.id);
+      }
+      pugi::xml_node ev = n.append_child(event_element(e.kind));
+      add_text(ev, "t:Watermark", base64_encode(fmt::format("exsim:{}", e.seq)));
+      add_text(ev, "t:TimeStamp", format_utc(e.when));
+      pugi::xml_node item = ev.append_child("t:ItemId");
+      item.append_attribute("Id") = encode_item_id({mb->index, e.item, std::nullopt}).c_str();
+      auto live = mb->items.find(e.item);
+      item.append_attribute("ChangeKey") =
+          encode_change_key(e.item, live == mb->items.end() ? 0 : live->second.version).c_str();
+      pugi::xml_node parent = ev.append_child("t:ParentFolderId");
+      parent.append_attribute("Id") = encode_folder_id(mb->index, e.folder).c_str();
+      parent.append_attribute("ChangeKey") = "AQAAAA==";
+      any_events = true;
+    }
+    sub.last_seq = mb->seq;
+  }
+  add_text(msg, "m:ConnectionStatus", status);
+  return response.str();
+}
+
+}  // namespace
+
+EwsReply streaming_events_reply(Subscriptions& subs, Store& store, const ServerConfig& config,
+                                const AccountConfig& account, pugi::xml_node request) {
+  std::vector<std::string> ids;
+  for (pugi::xml_node id : element_children(child(request, "SubscriptionIds"))) {
+    ids.push_back(id.text().as_string());
+  }
+  int timeout_minutes = child(request, "ConnectionTimeout").text().as_int(0);
+  {
+    std::lock_guard lock(store.mutex());
+    SoapResponse response(config.version);
+    pugi::xml_node messages = response.begin("GetStreamingEvents");
+    bool bad = ids.empty() || timeout_minutes < 1 || timeout_minutes > 30;
+    for (const std::string& id : ids) {
+      auto it = subs.all().find(id);
+      bad = bad || it == subs.all().end() || it->second.owner != account.user;
+    }
+    if (bad) {
+      add_response_message(
+          messages, "GetStreamingEventsResponseMessage",
+          ids.empty() || (timeout_minutes >= 1 && timeout_minutes <= 30)
+              ? "ErrorInvalidSubscription"
+              : "ErrorInvalidRequest",
+          "The subscription is invalid, or ConnectionTimeout is not 1..30 minutes.");
+      return EwsReply{200, response.str(), "GetStreamingEvents", nullptr};
+    }
+  }
+  EwsReply reply;
+  reply.operation = "GetStreamingEvents";
+  int keepalive = config.streaming_keepalive_seconds;
+  reply.stream = [&subs, &store, &config, ids, timeout_minutes,
+                  keepalive](const std::function<bool(const std::string&)>& write) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(timeout_minutes);
+    std::unique_lock lock(store.mutex());
+    auto next_keepalive = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() < deadline) {
+      bool events = false;
+      std::string chunk = batch(subs, store, config, ids, "OK", events);
+      auto now = std::chrono::steady_clock::now();
+      if (events || now >= next_keepalive) {
+        lock.unlock();
+        bool ok = write(chunk);
+        lock.lock();
+        if (!ok) return;
+        next_keepalive = now + std::chrono::seconds(keepalive);
+      }
+      bool alive = false;
+      for (const std::string& id : ids) alive = alive || subs.all().count(id);
+      if (!alive) break;
+      store.changed().wait_until(lock, std::min(deadline, next_keepalive));
+    }
+    bool events = false;
+    std::string last = batch(subs, store, config, ids, "Closed", events);
+    lock.unlock();
+    write(last);
+  };
+  return reply;
+}
+
+}  // namespace exsim
