@@ -18,6 +18,8 @@ for arg in "$@"; do
   esac
 done
 export AGENDASYNC_LONG_TESTS=$long
+# Let ccache reuse objects across checkouts in other folders (CI clones afresh each run).
+export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
 
 bash scripts/install-deps.sh
 source scripts/services.sh
