@@ -80,7 +80,8 @@ std::vector<WriteResult> EwsCalendarSide::apply(std::span<const Write> writes) {
   /// Sends `count` entries in batches; `build` makes the request for [begin, end), `done`
   /// receives each entry's response message or the call's error.
   const auto send_batched =
-      [&](std::size_t count, bool idempotent, const std::function<std::string(std::size_t, std::size_t)>& build,
+      [&](std::size_t count, bool idempotent,
+          const std::function<std::string(std::size_t, std::size_t)>& build,
           const std::function<void(std::size_t, const ResponseMessage*, const Error*)>& done) {
         for (std::size_t begin = 0; begin < count; begin += batch) {
           const std::size_t end = std::min(count, begin + batch);

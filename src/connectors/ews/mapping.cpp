@@ -302,7 +302,10 @@ Result<Instant> ews_instant(Instant model, bool all_day, const std::string& iana
 
 Result<std::string> item_zone(const CalendarItem& item) {
   if (!item.start_time_zone) return std::string("UTC");
-  return iana_for_definition(*item.start_time_zone, item.start);
+  auto zone = iana_for_definition(*item.start_time_zone, item.start);
+  // The model spells UTC "UTC"; CLDR maps Windows "UTC" to Etc/UTC (or Etc/GMT).
+  if (zone && (*zone == "Etc/UTC" || *zone == "Etc/GMT" || *zone == "Etc/UCT")) return "UTC";
+  return zone;
 }
 
 Result<CalendarItem> to_ews(const Appointment& item) {

@@ -41,8 +41,8 @@ CalendarItem rich_item() {
   item.free_busy = ShowAs::kTentative;
   item.location = "Room 1";
   item.recurrence = EwsRecurrence{
-      RecurrencePattern{PatternKind::kRelativeMonthly, 2, {DayClass::kWeekday}, DayClass::kMonday,
-                        -1, 1, 1},
+      RecurrencePattern{
+          PatternKind::kRelativeMonthly, 2, {DayClass::kWeekday}, DayClass::kMonday, -1, 1, 1},
       RecurrenceRange{RangeKind::kEndDate, 2024y / 3 / 29, 2025y / 3 / 31, 0}};
   TimeZoneDefinition zone;
   zone.id = "Customized Time Zone";
@@ -80,8 +80,8 @@ TEST_P(RequestSchemaTest, GetMastersIsValid) {
 }
 
 TEST_P(RequestSchemaTest, FindItemCalendarViewIsValid) {
-  expect_valid(build_find_calendar_view(context(), sys_days{2024y / 1 / 1},
-                                        sys_days{2024y / 7 / 1}, 500));
+  expect_valid(
+      build_find_calendar_view(context(), sys_days{2024y / 1 / 1}, sys_days{2024y / 7 / 1}, 500));
 }
 
 TEST_P(RequestSchemaTest, FindItemByKeyIsValid) {
@@ -101,8 +101,10 @@ TEST_P(RequestSchemaTest, CreateItemIsValidForEveryFieldAndPattern) {
     CalendarItem item = rich_item();
     item.recurrence->pattern.kind = kind;
     item.recurrence->pattern.days_of_week = {DayClass::kMonday, DayClass::kThursday};
-    if (kind == PatternKind::kRelativeYearly) item.recurrence->pattern.days_of_week = {DayClass::kDay};
-    item.recurrence->range.kind = kind == PatternKind::kDaily ? RangeKind::kNumbered : RangeKind::kNoEnd;
+    if (kind == PatternKind::kRelativeYearly)
+      item.recurrence->pattern.days_of_week = {DayClass::kDay};
+    item.recurrence->range.kind =
+        kind == PatternKind::kDaily ? RangeKind::kNumbered : RangeKind::kNoEnd;
     item.recurrence->range.count = 10;
     items.push_back(item);
   }
@@ -120,9 +122,9 @@ TEST_P(RequestSchemaTest, UpdateItemIsValidWithSetAndDeleteFields) {
   CalendarItem before = rich_item();
   CalendarItem after = before;
   after.subject = "Renamed";
-  after.location.clear();                     // DeleteItemField
-  after.recurrence.reset();                   // DeleteItemField calendar:Recurrence
-  after.agenda_sync_key.reset();              // DeleteItemField ExtendedFieldURI
+  after.location.clear();         // DeleteItemField
+  after.recurrence.reset();       // DeleteItemField calendar:Recurrence
+  after.agenda_sync_key.reset();  // DeleteItemField ExtendedFieldURI
   after.start += 1h;
   std::vector<ItemChange> changes{
       ItemChange{ItemId{"AAA=", "CK1"}, before, after},
@@ -149,17 +151,18 @@ TEST_P(RequestSchemaTest, StreamingRequestsAreValid) {
 
 TEST_P(RequestSchemaTest, GetFolderIsValid) { expect_valid(build_get_calendar_folder(context())); }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllHeaderCombinations, RequestSchemaTest,
-    ::testing::Combine(::testing::Values(ServerVersion::kExchange2013,
-                                         ServerVersion::kExchange2013Sp1,
-                                         ServerVersion::kExchange2016),
-                       ::testing::Values(AccessMode::kImpersonation, AccessMode::kDelegate)),
-    [](const auto& info) {
-      return std::string(request_server_version(std::get<0>(info.param))) +
-             (std::get<1>(info.param) == AccessMode::kImpersonation ? "_Impersonation"
-                                                                     : "_Delegate");
-    });
+INSTANTIATE_TEST_SUITE_P(AllHeaderCombinations, RequestSchemaTest,
+                         ::testing::Combine(::testing::Values(ServerVersion::kExchange2013,
+                                                              ServerVersion::kExchange2013Sp1,
+                                                              ServerVersion::kExchange2016),
+                                            ::testing::Values(AccessMode::kImpersonation,
+                                                              AccessMode::kDelegate)),
+                         [](const auto& info) {
+                           return std::string(request_server_version(std::get<0>(info.param))) +
+                                  (std::get<1>(info.param) == AccessMode::kImpersonation
+                                       ? "_Impersonation"
+                                       : "_Delegate");
+                         });
 
 TEST(RequestSchema, TheValidatorRejectsWhatTheSchemaForbids) {
   // Start before Subject: EWS element order matters and the validator must notice.
@@ -206,7 +209,8 @@ TEST(RequestBytes, WritesNeverSendMail) {
             std::string::npos);
   const std::vector<ItemChange> changes{ItemChange{ItemId{"A", "CK"}, CalendarItem{}, rich_item()}};
   const std::string update = build_update_item(context, changes);
-  EXPECT_NE(update.find(R"(SendMeetingInvitationsOrCancellations="SendToNone")"), std::string::npos);
+  EXPECT_NE(update.find(R"(SendMeetingInvitationsOrCancellations="SendToNone")"),
+            std::string::npos);
   EXPECT_NE(update.find(R"(ConflictResolution="NeverOverwrite")"), std::string::npos);
   EXPECT_NE(update.find(R"(<t:ItemId Id="A" ChangeKey="CK"/>)"), std::string::npos);
   EXPECT_NE(build_delete_item(context, std::vector<ItemTarget>{ItemId{"A", ""}})
@@ -231,9 +235,9 @@ TEST(RequestBytes, SubjectOnlyUpdateLeavesStartAndEndAlone) {
   const std::vector<ItemChange> changes{ItemChange{ItemId{"A", "CK"}, *before, *after}};
   const std::string xml = build_update_item(RequestContext{}, changes);
   EXPECT_NE(xml.find(R"(<t:FieldURI FieldURI="item:Subject"/>)"), std::string::npos);
-  for (const char* untouched : {"calendar:Start\"", "calendar:End\"", "calendar:StartTimeZone",
-                                "calendar:EndTimeZone", "calendar:Recurrence", "<t:Start>",
-                                "<t:End>", "IsAllDayEvent"}) {
+  for (const char* untouched :
+       {"calendar:Start\"", "calendar:End\"", "calendar:StartTimeZone", "calendar:EndTimeZone",
+        "calendar:Recurrence", "<t:Start>", "<t:End>", "IsAllDayEvent"}) {
     EXPECT_EQ(xml.find(untouched), std::string::npos) << untouched << " in " << xml;
   }
   std::size_t updates = 0;

@@ -19,10 +19,11 @@ namespace {
 using namespace std::chrono_literals;
 using std::chrono::sys_days;
 
-const std::set<std::string> kCalendarRoots{
-    "CreateItemResponse", "GetItemResponse",    "UpdateItemResponse",     "DeleteItemResponse",
-    "FindItemResponse",   "SyncFolderItemsResponse", "SubscribeResponse",
-    "GetStreamingEventsResponse", "UnsubscribeResponse", "GetFolderResponse"};
+const std::set<std::string> kCalendarRoots{"CreateItemResponse",  "GetItemResponse",
+                                           "UpdateItemResponse",  "DeleteItemResponse",
+                                           "FindItemResponse",    "SyncFolderItemsResponse",
+                                           "SubscribeResponse",   "GetStreamingEventsResponse",
+                                           "UnsubscribeResponse", "GetFolderResponse"};
 
 struct Example {
   std::string file;
@@ -83,15 +84,16 @@ TEST(DocumentedResponses, EveryCalendarResponseParses) {
 }
 
 Error first_error(const std::string& file) {
-  const auto parsed = parse_response(
-      testing::read_file(testing::conformance_dir() + "/ews-examples/" + file));
+  const auto parsed =
+      parse_response(testing::read_file(testing::conformance_dir() + "/ews-examples/" + file));
   if (!parsed) {
     ADD_FAILURE() << file << ": " << parsed.error().message;
     return {};
   }
   for (const ResponseMessage& message : parsed->messages) {
-    if (!message.ok()) return error_from_response_code(message.response_code, message.message_text,
-                                                       ErrorContext{"svc", "jdoe@example.com", "NTLM"});
+    if (!message.ok())
+      return error_from_response_code(message.response_code, message.message_text,
+                                      ErrorContext{"svc", "jdoe@example.com", "NTLM"});
   }
   ADD_FAILURE() << file << " has no error message";
   return {};
@@ -106,8 +108,8 @@ TEST(DocumentedResponses, ErrorNamedFilesMapToTheirKind) {
       {"ErrorSubscriptionAccessDenied", ErrorKind::kPermission},
   };
   int checked = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(testing::conformance_dir() +
-                                                                "/ews-examples")) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(testing::conformance_dir() + "/ews-examples")) {
     const std::string name = entry.path().filename().string();
     for (const auto& [code, kind] : expected) {
       if (name.find("-" + code + ".xml") == std::string::npos) continue;
@@ -123,8 +125,9 @@ TEST(DocumentedResponses, ErrorNamedFilesMapToTheirKind) {
 }
 
 TEST(DocumentedResponses, GetItemCalendarFields) {
-  const auto parsed = parse_response(testing::read_file(
-      testing::conformance_dir() + "/ews-examples/getitem-operation-calendar-item__04__GetItemResponse.xml"));
+  const auto parsed = parse_response(
+      testing::read_file(testing::conformance_dir() +
+                         "/ews-examples/getitem-operation-calendar-item__04__GetItemResponse.xml"));
   ASSERT_TRUE(parsed);
   ASSERT_EQ(parsed->messages.size(), 1u);
   ASSERT_EQ(parsed->messages[0].items.size(), 1u);  // ConflictingMeetings are not items
@@ -143,8 +146,9 @@ TEST(DocumentedResponses, GetItemCalendarFields) {
 }
 
 TEST(DocumentedResponses, RecurringMasterWithOffsetStartDate) {
-  const auto parsed = parse_response(testing::read_file(
-      testing::conformance_dir() + "/ews-examples/create-a-recurring-series__04__GetItemResponse.xml"));
+  const auto parsed = parse_response(
+      testing::read_file(testing::conformance_dir() +
+                         "/ews-examples/create-a-recurring-series__04__GetItemResponse.xml"));
   ASSERT_TRUE(parsed);
   const CalendarItem& item = parsed->messages.at(0).items.at(0);
   EXPECT_EQ(item.calendar_item_type, "RecurringMaster");
@@ -157,8 +161,9 @@ TEST(DocumentedResponses, RecurringMasterWithOffsetStartDate) {
 }
 
 TEST(DocumentedResponses, SyncFolderItemsChangesAndState) {
-  const auto parsed = parse_response(testing::read_file(
-      testing::conformance_dir() + "/ews-examples/synchronize-items__02__SyncFolderItemsResponse.xml"));
+  const auto parsed = parse_response(
+      testing::read_file(testing::conformance_dir() +
+                         "/ews-examples/synchronize-items__02__SyncFolderItemsResponse.xml"));
   ASSERT_TRUE(parsed);
   const ResponseMessage& message = parsed->messages.at(0);
   EXPECT_EQ(message.sync_state, "H4sIAAA==");
@@ -187,8 +192,8 @@ TEST(UntrustedXml, DoctypeIsRefused) {
 }
 
 TEST(UntrustedXml, GarbageIsInvalidDataNotACrash) {
-  for (const char* text : {"", "<", "not xml", "<html><body>Login</body></html>",
-                           "<s:Envelope xmlns:s='x'/>"}) {
+  for (const char* text :
+       {"", "<", "not xml", "<html><body>Login</body></html>", "<s:Envelope xmlns:s='x'/>"}) {
     const auto parsed = parse_response(text);
     ASSERT_FALSE(parsed) << text;
     EXPECT_EQ(parsed.error().kind, ErrorKind::kInvalidData);

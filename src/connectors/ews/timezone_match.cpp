@@ -253,6 +253,17 @@ std::optional<minutes> bias_at(const TimeZoneDefinition& zone, Instant instant) 
   return bias;
 }
 
+/// How many earlier years break ties between zones that agree in the reference year.
+constexpr int kHistoryYears = 20;
+
+/// Instants at which to compare a definition with a zone in `year`: twice a month, plus
+/// just around every change of offset, so equal offsets with different switch dates or
+/// hours do not match.
+Result<std::vector<Instant>> samples_for_year(const TimeZoneDefinition& zone, int year);
+
+bool follows(const TimeZoneDefinition& zone, const std::string& iana,
+             const std::vector<Instant>& samples);
+
 }  // namespace
 
 std::optional<minutes> definition_offset(const TimeZoneDefinition& zone, Instant instant) {
@@ -262,21 +273,9 @@ std::optional<minutes> definition_offset(const TimeZoneDefinition& zone, Instant
   return -*bias;
 }
 
-Result<std::string> iana_for_definition(const TimeZoneDefinition& zone, Instant reference) {
-  if (!zone.id.empty()) {
-    if (auto known = iana_from_windows(zone.id)) return known;
-    if (auto iana = normalize_zone(zone.id)) return iana;
-  }
-  if (zone.periods.empty()) {
-    return fail(ErrorKind::kInvalidData,
-                fmt::format("Exchange named the time zone '{}' without its rules, and it is not a "
-                            "Windows zone id AgendaSync knows; update the tzdata/ICU packages.",
-                            zone.id));
-  }
-  // Sample the definition through the reference year: twice a month, plus just before and
-  // after every instant where its offset changes, so equal offsets with different switch
-  // dates or hours do not match.
-  const int year = static_cast<int>(year_month_day{std::chrono::floor<days>(reference)}.year());
+namespace {
+
+Result<std::vector<Instant>> samples_for_year(const TimeZoneDefinition& zone, int year) {
   std::vector<Instant> samples;
   for (unsigned month = 1; month <= 12; ++month) {
     for (const unsigned day : {1u, 15u}) {
@@ -303,16 +302,56 @@ Result<std::string> iana_for_definition(const TimeZoneDefinition& zone, Instant 
     }
     previous = offset;
   }
+  return samples;
+}
+
+bool follows(const TimeZoneDefinition& zone, const std::string& iana,
+             const std::vector<Instant>& samples) {
+  return std::all_of(samples.begin(), samples.end(), [&](Instant sample) {
+    const auto theirs = utc_offset(sample, iana);
+    return theirs &&
+           std::chrono::duration_cast<minutes>(*theirs) == definition_offset(zone, sample);
+  });
+}
+
+}  // namespace
+
+Result<std::string> iana_for_definition(const TimeZoneDefinition& zone, Instant reference) {
+  if (!zone.id.empty()) {
+    if (auto known = iana_from_windows(zone.id)) return known;
+    if (auto iana = normalize_zone(zone.id)) return iana;
+  }
+  if (zone.periods.empty()) {
+    return fail(ErrorKind::kInvalidData,
+                fmt::format("Exchange named the time zone '{}' without its rules, and it is not a "
+                            "Windows zone id AgendaSync knows; update the tzdata/ICU packages.",
+                            zone.id));
+  }
+  const int year = static_cast<int>(year_month_day{std::chrono::floor<days>(reference)}.year());
+  auto reference_samples = samples_for_year(zone, year);
+  if (!reference_samples) return std::unexpected(reference_samples.error());
+  // Several zones can share this year's rules (Tijuana and Los Angeles since 2010): the
+  // one that also follows the definition in more of the earlier years wins; CLDR order
+  // breaks ties.
+  std::vector<std::vector<Instant>> history;
+  for (int y = year - 1; y >= year - kHistoryYears; --y) {
+    auto samples = samples_for_year(zone, y);
+    if (samples) history.push_back(std::move(*samples));
+  }
+  std::optional<std::string> best;
+  int best_score = -1;
   for (const char* windows_id : kWindowsZoneIds) {
     const auto iana = iana_from_windows(windows_id);
-    if (!iana) continue;
-    const bool matches = std::all_of(samples.begin(), samples.end(), [&](Instant sample) {
-      const auto theirs = utc_offset(sample, *iana);
-      return theirs &&
-             std::chrono::duration_cast<minutes>(*theirs) == definition_offset(zone, sample);
-    });
-    if (matches) return *iana;
+    if (!iana || !follows(zone, *iana, *reference_samples)) continue;
+    int score = 0;
+    for (const auto& samples : history) score += follows(zone, *iana, samples) ? 1 : 0;
+    if (score > best_score) {
+      best = *iana;
+      best_score = score;
+    }
+    if (score == kHistoryYears) break;
   }
+  if (best) return *best;
   return fail(ErrorKind::kInvalidData,
               fmt::format("No known time zone follows the rules of the custom time zone '{}' ({}) "
                           "in {}; ask the user to pick a standard zone for the item in Outlook.",

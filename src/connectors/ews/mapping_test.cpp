@@ -1,0 +1,428 @@
+// core -> EWS XML -> core round trips for every recurrence pattern and range, with modified
+// and deleted occurrences; custom time zones mapped by their rules; all-day items east and
+// west of UTC never shift.
+#include "connectors/ews/mapping.h"
+
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <pugixml.hpp>
+
+#include "connectors/ews/calendar_schema.h"
+#include "connectors/ews/responses.h"
+#include "connectors/ews/testing/xsd_validator.h"
+#include "connectors/ews/timezone_match.h"
+#include "connectors/ews/timezone_xml.h"
+#include "connectors/ews/xml.h"
+#include "core/expand.h"
+#include "core/time_zone.h"
+
+namespace agendasync::ews {
+namespace {
+
+using namespace std::chrono_literals;
+using std::chrono::Friday;
+using std::chrono::Monday;
+using std::chrono::Saturday;
+using std::chrono::Sunday;
+using std::chrono::sys_days;
+using std::chrono::Thursday;
+using std::chrono::Tuesday;
+using std::chrono::Wednesday;
+
+void append_item(pugi::xml_node& items, const CalendarItem& item, const std::string& id) {
+  write_calendar_item(items, item, ServerVersion::kExchange2016);
+  pugi::xml_node written = items.last_child();
+  pugi::xml_node item_id = written.prepend_child("t:ItemId");
+  item_id.append_attribute("Id").set_value(id.c_str());
+  item_id.append_attribute("ChangeKey").set_value("CK");
+}
+
+/// Plays Exchange: stores `appointment` as CreateItem would send it, then answers a GetItem
+/// for the master (with ModifiedOccurrences/DeletedOccurrences) and for the modified
+/// occurrences, as XML; parses that and maps it back.
+Result<Appointment> through_exchange(const Appointment& appointment) {
+  auto master = to_ews(appointment);
+  if (!master) return std::unexpected(master.error());
+  std::vector<CalendarItem> details;
+  if (appointment.recurrence) {
+    int n = 0;
+    for (const OccurrenceOverride& o : appointment.recurrence->overrides) {
+      const std::string id = "occ" + std::to_string(n++);
+      CalendarItem detail;
+      detail.item_id.id = id;
+      detail.subject = o.subject;
+      detail.body = o.body;
+      detail.location = o.location;
+      detail.free_busy = o.show_as;
+      detail.sensitivity = o.sensitivity;
+      detail.reminder_is_set = o.reminder.has_value();
+      detail.reminder_minutes = o.reminder ? static_cast<int>(o.reminder->count()) : 15;
+      detail.is_all_day = appointment.all_day;
+      detail.start = *ews_instant(o.start, appointment.all_day, appointment.time_zone);
+      detail.end = *ews_instant(o.end, appointment.all_day, appointment.time_zone);
+      master->modified_occurrences.push_back(OccurrenceInfo{
+          ItemId{id, "CK"}, detail.start, detail.end,
+          *ews_instant(o.recurrence_id, appointment.all_day, appointment.time_zone)});
+      details.push_back(detail);
+    }
+    for (const Instant exdate : appointment.recurrence->exdates)
+      master->deleted_occurrences.push_back(
+          *ews_instant(exdate, appointment.all_day, appointment.time_zone));
+  }
+  pugi::xml_document doc;
+  pugi::xml_node envelope = doc.append_child("s:Envelope");
+  envelope.append_attribute("xmlns:s").set_value(kSoapNs);
+  envelope.append_attribute("xmlns:t").set_value(kTypesNs);
+  envelope.append_attribute("xmlns:m").set_value(kMessagesNs);
+  pugi::xml_node message = envelope.append_child("s:Body")
+                               .append_child("m:GetItemResponse")
+                               .append_child("m:ResponseMessages")
+                               .append_child("m:GetItemResponseMessage");
+  message.append_attribute("ResponseClass").set_value("Success");
+  message.append_child("m:ResponseCode").text().set("NoError");
+  pugi::xml_node items = message.append_child("m:Items");
+  append_item(items, *master, "master");
+  // The writer skips read-only fields; Exchange reports them, so add them as it would.
+  pugi::xml_node master_node = items.last_child();
+  if (!master->modified_occurrences.empty()) {
+    pugi::xml_node list = master_node.append_child("t:ModifiedOccurrences");
+    for (const OccurrenceInfo& info : master->modified_occurrences) {
+      pugi::xml_node o = list.append_child("t:Occurrence");
+      o.append_child("t:ItemId").append_attribute("Id").set_value(info.item_id.id.c_str());
+      o.append_child("t:Start").text().set(format_date_time(info.start).c_str());
+      o.append_child("t:End").text().set(format_date_time(info.end).c_str());
+      o.append_child("t:OriginalStart").text().set(format_date_time(info.original_start).c_str());
+    }
+  }
+  if (!master->deleted_occurrences.empty()) {
+    pugi::xml_node list = master_node.append_child("t:DeletedOccurrences");
+    for (const Instant start : master->deleted_occurrences)
+      list.append_child("t:DeletedOccurrence")
+          .append_child("t:Start")
+          .text()
+          .set(format_date_time(start).c_str());
+  }
+  for (const CalendarItem& detail : details) append_item(items, detail, detail.item_id.id);
+  std::ostringstream text;
+  doc.save(text, "", pugi::format_raw);
+  auto parsed = parse_response(text.str());
+  if (!parsed) return std::unexpected(parsed.error());
+  const auto& read = parsed->messages.at(0).items;
+  return from_ews(read.at(0), std::span<const CalendarItem>(read).subspan(1));
+}
+
+Appointment timed_base(const std::string& zone = "Europe/Berlin") {
+  Appointment a;
+  a.subject = "Team meeting";
+  a.body = Body{BodyType::kHtml, "<b>weekly</b>"};
+  a.location = "Room 4";
+  a.time_zone = zone;
+  a.start = *to_utc(std::chrono::local_days{2024y / 3 / 5} + 9h, zone);  // a Tuesday
+  a.end = a.start + 45min;
+  a.sensitivity = Sensitivity::kPrivate;
+  a.show_as = ShowAs::kTentative;
+  a.categories = {"Green", "Sales"};
+  a.reminder = 10min;
+  return a;
+}
+
+/// Adds a deleted second occurrence and a moved, renamed third occurrence.
+void add_exceptions(Appointment& a) {
+  auto occurrences = expand(a, a.start, a.start + std::chrono::days{10 * 366}, 4);
+  ASSERT_TRUE(occurrences) << occurrences.error().message;
+  ASSERT_GE(occurrences->size(), 3u);
+  a.recurrence->exdates = {(*occurrences)[1].recurrence_id};
+  OccurrenceOverride o;
+  o.recurrence_id = (*occurrences)[2].recurrence_id;
+  o.start = o.recurrence_id + (a.all_day ? std::chrono::days{1} : 2h);
+  o.end = o.start + (a.end - a.start);
+  o.subject = "Moved";
+  o.body = Body{BodyType::kText, "moved"};
+  o.location = "Elsewhere";
+  o.show_as = ShowAs::kOutOfOffice;
+  o.sensitivity = Sensitivity::kNormal;
+  o.reminder = std::nullopt;
+  a.recurrence->overrides = {o};
+}
+
+struct PatternCase {
+  const char* name;
+  RecurrenceRule rule;
+  bool all_day = false;
+};
+
+RecurrenceRule rule(Frequency freq, int interval = 1) {
+  RecurrenceRule r;
+  r.freq = freq;
+  r.interval = interval;
+  return r;
+}
+
+std::vector<PatternCase> pattern_cases() {
+  std::vector<PatternCase> out;
+  {
+    auto r = rule(Frequency::kDaily, 2);
+    r.count = 10;
+    out.push_back({"DailyNumbered", r});
+  }
+  {
+    auto r = rule(Frequency::kWeekly);
+    r.by_day = {{0, Monday}, {0, Tuesday}, {0, Friday}};
+    r.week_start = Sunday;
+    out.push_back({"WeeklyEndDate", r});  // until set below from the 6th occurrence
+  }
+  {
+    auto r = rule(Frequency::kWeekly, 3);
+    r.by_day = {{0, Tuesday}};
+    out.push_back({"WeeklyEvery3NoEnd", r});
+  }
+  {
+    auto r = rule(Frequency::kMonthly);
+    r.by_month_day = {5};
+    out.push_back({"AbsoluteMonthlyNoEnd", r});
+  }
+  {
+    auto r = rule(Frequency::kMonthly, 2);
+    r.by_day = {{1, Tuesday}};
+    r.count = 6;
+    out.push_back({"RelativeMonthlyFirstTuesday", r});
+  }
+  {
+    auto r = rule(Frequency::kMonthly);
+    r.by_day = {{-1, Friday}};
+    r.count = 6;
+    out.push_back({"RelativeMonthlyLastFriday", r});
+  }
+  {
+    auto r = rule(Frequency::kMonthly);
+    r.by_day = {{0, Monday}, {0, Tuesday}, {0, Wednesday}, {0, Thursday}, {0, Friday}};
+    r.by_set_pos = {-1};
+    r.count = 8;
+    out.push_back({"RelativeMonthlyLastWeekday", r});
+  }
+  {
+    auto r = rule(Frequency::kMonthly);
+    r.by_day = {{0, Saturday}, {0, Sunday}};
+    r.by_set_pos = {3};
+    out.push_back({"RelativeMonthlyThirdWeekendDay", r});
+  }
+  {
+    auto r = rule(Frequency::kMonthly);
+    r.by_day = {{0, Monday}, {0, Tuesday},  {0, Wednesday}, {0, Thursday},
+                {0, Friday}, {0, Saturday}, {0, Sunday}};
+    r.by_set_pos = {2};
+    r.count = 5;
+    out.push_back({"RelativeMonthlySecondDay", r});
+  }
+  {
+    auto r = rule(Frequency::kYearly);
+    r.by_month = {3};
+    r.by_month_day = {5};
+    r.count = 4;
+    out.push_back({"AbsoluteYearly", r});
+  }
+  {
+    auto r = rule(Frequency::kYearly);
+    r.by_month = {3};
+    r.by_day = {{1, Tuesday}};
+    out.push_back({"RelativeYearlyNoEnd", r});
+  }
+  {
+    auto r = rule(Frequency::kYearly, 2);
+    r.by_month = {3};
+    r.by_month_day = {5};
+    r.count = 3;
+    out.push_back({"EveryTwoYears", r});
+  }
+  {
+    auto r = rule(Frequency::kDaily);
+    r.count = 5;
+    out.push_back({"AllDayDaily", r, true});
+  }
+  {
+    auto r = rule(Frequency::kWeekly);
+    r.by_day = {{0, Tuesday}, {0, Thursday}};
+    out.push_back({"AllDayWeeklyEndDate", r, true});
+  }
+  return out;
+}
+
+class PatternRoundTrip : public ::testing::TestWithParam<PatternCase> {};
+
+TEST_P(PatternRoundTrip, CoreToEwsXmlToCoreIsEqual) {
+  const PatternCase& c = GetParam();
+  Appointment a = timed_base();
+  if (c.all_day) {
+    a.all_day = true;
+    a.start = sys_days{2024y / 3 / 5};
+    a.end = sys_days{2024y / 3 / 6};
+  }
+  a.recurrence = Recurrence{c.rule, {}, {}};
+  if (std::string(c.name).ends_with("EndDate")) {
+    auto occurrences = expand(a, a.start, a.start + std::chrono::days{400}, 6);
+    ASSERT_TRUE(occurrences);
+    a.recurrence->rule.until = occurrences->back().recurrence_id;
+  }
+  add_exceptions(a);
+  const auto back = through_exchange(a);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->recurrence->rule, a.recurrence->rule)
+      << format_rrule(back->recurrence->rule) << " vs " << format_rrule(a.recurrence->rule);
+  EXPECT_EQ(back->recurrence->exdates, a.recurrence->exdates);
+  EXPECT_EQ(back->recurrence->overrides, a.recurrence->overrides);
+  EXPECT_EQ(*back, a);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryPatternAndRange, PatternRoundTrip,
+                         ::testing::ValuesIn(pattern_cases()),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+TEST(Mapping, EwsPatternsForCanonicalRules) {
+  Appointment a = timed_base();
+  a.recurrence = Recurrence{};
+  a.recurrence->rule = rule(Frequency::kMonthly);
+  a.recurrence->rule.by_day = {{0, Saturday}, {0, Sunday}};
+  a.recurrence->rule.by_set_pos = {-1};
+  auto ews = to_ews(a);
+  ASSERT_TRUE(ews);
+  EXPECT_EQ(ews->recurrence->pattern.kind, PatternKind::kRelativeMonthly);
+  EXPECT_EQ(ews->recurrence->pattern.days_of_week, std::vector<DayClass>{DayClass::kWeekendDay});
+  EXPECT_EQ(ews->recurrence->pattern.day_of_week_index, -1);
+  EXPECT_EQ(ews->recurrence->range.kind, RangeKind::kNoEnd);
+  EXPECT_EQ(ews->recurrence->range.start_date, 2024y / 3 / 5);
+  EXPECT_EQ(ews->start_time_zone->id, "W. Europe Standard Time");
+}
+
+TEST(Mapping, RulesExchangeCannotStoreAreUnsupported) {
+  Appointment a = timed_base();
+  a.recurrence = Recurrence{};
+  a.recurrence->rule = rule(Frequency::kMonthly);
+  a.recurrence->rule.by_month_day = {1, 15};
+  const auto ews = to_ews(a);
+  ASSERT_FALSE(ews);
+  EXPECT_EQ(ews.error().kind, ErrorKind::kUnsupported);
+  EXPECT_NE(ews.error().message.find("several days of the month"), std::string::npos);
+}
+
+// ---- all-day items east and west of UTC ----
+
+class AllDay : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(AllDay, DatesNeverShift) {
+  Appointment a;
+  a.subject = "Holiday";
+  a.all_day = true;
+  a.time_zone = GetParam();
+  a.start = sys_days{2024y / 1 / 10};
+  a.end = sys_days{2024y / 1 / 12};
+  a.show_as = ShowAs::kFree;
+  const auto ews = to_ews(a);
+  ASSERT_TRUE(ews);
+  EXPECT_TRUE(ews->is_all_day);
+  // Exchange stores all-day items as local midnight in their zone.
+  EXPECT_EQ(ews->start, *to_utc(std::chrono::local_days{2024y / 1 / 10}, GetParam()));
+  EXPECT_EQ(ews->end, *to_utc(std::chrono::local_days{2024y / 1 / 12}, GetParam()));
+  const auto back = through_exchange(a);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(*back, a);
+}
+
+INSTANTIATE_TEST_SUITE_P(EastAndWest, AllDay,
+                         ::testing::Values("Pacific/Auckland", "Asia/Tokyo", "UTC",
+                                           "America/Los_Angeles", "Pacific/Honolulu"),
+                         [](const auto& info) {
+                           std::string name = info.param;
+                           for (char& c : name)
+                             if (c == '/') c = '_';
+                           return name;
+                         });
+
+// ---- custom time zones (R18) ----
+
+TimeZoneDefinition definition_from(const std::string& xml) {
+  pugi::xml_document doc;
+  EXPECT_TRUE(doc.load_string(xml.c_str()));
+  const auto zone = read_time_zone(doc.document_element());
+  EXPECT_TRUE(zone);
+  return zone.value_or(TimeZoneDefinition{});
+}
+
+TEST(CustomTimeZone, PacificRulesFromTheDocumentationMatchLosAngeles) {
+  // The TimeZoneDefinition of Microsoft's "create a recurring series" example, renamed so
+  // only its rules can identify it.
+  const std::string file = testing::read_file(
+      testing::conformance_dir() + "/ews-examples/create-a-recurring-series__01__CreateItem.xml");
+  pugi::xml_document doc;
+  ASSERT_TRUE(doc.load_string(file.c_str()));
+  pugi::xml_node node = descendant(doc, "TimeZoneDefinition");
+  ASSERT_TRUE(node);
+  auto zone = read_time_zone(node);
+  ASSERT_TRUE(zone);
+  zone->id = "Customized Time Zone";
+  EXPECT_EQ(iana_for_definition(*zone, sys_days{2024y / 6 / 1}).value(), "America/Los_Angeles");
+  // Before 2007 the US rules differed (April to October): the old group is used then.
+  EXPECT_EQ(definition_offset(*zone, sys_days{2006y / 3 / 20} + 12h), -8h);
+  EXPECT_EQ(definition_offset(*zone, sys_days{2024y / 3 / 20} + 12h), -7h);
+}
+
+TEST(CustomTimeZone, CentralEuropeanRulesMatchBerlin) {
+  const auto zone = definition_from(R"(
+    <t:StartTimeZone xmlns:t="x" Id="tzone://Microsoft/Custom" Name="Custom">
+      <t:Periods>
+        <t:Period Bias="-PT1H" Name="Standard" Id="Std"/>
+        <t:Period Bias="-PT2H" Name="Daylight" Id="Dlt"/>
+      </t:Periods>
+      <t:TransitionsGroups><t:TransitionsGroup Id="0">
+        <t:RecurringDayTransition><t:To Kind="Period">Dlt</t:To><t:TimeOffset>PT2H</t:TimeOffset>
+          <t:Month>3</t:Month><t:DayOfWeek>Sunday</t:DayOfWeek><t:Occurrence>-1</t:Occurrence>
+        </t:RecurringDayTransition>
+        <t:RecurringDayTransition><t:To Kind="Period">Std</t:To><t:TimeOffset>PT3H</t:TimeOffset>
+          <t:Month>10</t:Month><t:DayOfWeek>Sunday</t:DayOfWeek><t:Occurrence>-1</t:Occurrence>
+        </t:RecurringDayTransition>
+      </t:TransitionsGroup></t:TransitionsGroups>
+      <t:Transitions><t:Transition><t:To Kind="Group">0</t:To></t:Transition></t:Transitions>
+    </t:StartTimeZone>)");
+  EXPECT_EQ(iana_for_definition(zone, sys_days{2024y / 1 / 1}).value(), "Europe/Berlin");
+}
+
+TEST(CustomTimeZone, FixedOffsetWithoutDaylightTime) {
+  const auto zone = definition_from(R"(
+    <t:StartTimeZone xmlns:t="x" Id="Customized Time Zone">
+      <t:Periods><t:Period Bias="-PT330M" Name="Standard" Id="Std"/></t:Periods>
+      <t:Transitions><t:Transition><t:To Kind="Period">Std</t:To></t:Transition></t:Transitions>
+    </t:StartTimeZone>)");
+  EXPECT_EQ(iana_for_definition(zone, sys_days{2024y / 1 / 1}).value(),
+            iana_from_windows("India Standard Time").value());
+}
+
+TEST(CustomTimeZone, RulesNoZoneFollowsAreAClearError) {
+  const auto zone = definition_from(R"(
+    <t:StartTimeZone xmlns:t="x" Id="Customized Time Zone" Name="Mars Base">
+      <t:Periods><t:Period Bias="-PT817M" Name="Standard" Id="Std"/></t:Periods>
+    </t:StartTimeZone>)");
+  const auto iana = iana_for_definition(zone, sys_days{2024y / 1 / 1});
+  ASSERT_FALSE(iana);
+  EXPECT_EQ(iana.error().kind, ErrorKind::kInvalidData);
+  EXPECT_NE(iana.error().message.find("Mars Base"), std::string::npos);
+}
+
+TEST(CustomTimeZone, ItemInACustomZoneReadsInTheMatchingZone) {
+  CalendarItem item;
+  item.subject = "Custom";
+  item.start = sys_days{2024y / 7 / 1} + 16h;  // 09:00 in Los Angeles (PDT)
+  item.end = item.start + 1h;
+  const std::string file = testing::read_file(
+      testing::conformance_dir() + "/ews-examples/create-a-recurring-series__01__CreateItem.xml");
+  pugi::xml_document doc;
+  ASSERT_TRUE(doc.load_string(file.c_str()));
+  item.start_time_zone = read_time_zone(descendant(doc, "TimeZoneDefinition"));
+  item.start_time_zone->id = "Customized Time Zone";
+  const auto a = from_ews(item);
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(a->time_zone, "America/Los_Angeles");
+  EXPECT_EQ(a->start, item.start);
+}
+
+}  // namespace
+}  // namespace agendasync::ews
