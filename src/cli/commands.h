@@ -1,0 +1,18 @@
+#pragma once
+/// Each command registers itself on the CLI11 app; its callback records the exit code in the
+/// Context.
+namespace CLI {
+class App;
+}
+
+namespace agendasync::cli {
+
+struct Context;
+
+void add_init_command(CLI::App& app, Context& context);
+void add_users_command(CLI::App& app, Context& context);
+void add_activity_types_command(CLI::App& app, Context& context);
+void add_appointments_command(CLI::App& app, Context& context);
+void add_version_command(CLI::App& app, Context& context);
+
+}  // namespace agendasync::cli

@@ -1,0 +1,49 @@
+#pragma once
+/// What every command shares: the global options, how to find the configuration and the
+/// database, exit codes and error output. The CLI is thin: commands parse arguments, call the
+/// libraries and print.
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "config/config.h"
+#include "core/error.h"
+#include "store/agenda_store.h"
+
+namespace agendasync::cli {
+
+/// 0 ok, 1 the operation failed, 2 the command line is wrong (unknown option, malformed
+/// value).
+enum ExitCode : int { kExitOk = 0, kExitRuntime = 1, kExitUsage = 2 };
+
+struct GlobalOptions {
+  /// --config; empty = $AGENDASYNC_CONFIG, else ./agendasync.toml.
+  std::string config_path;
+  /// --database: overrides the configuration's `database`.
+  std::string database_path;
+};
+
+struct Context {
+  GlobalOptions global;
+  /// Set by the command that ran.
+  int exit_code = kExitOk;
+
+  /// The configuration file in effect.
+  std::filesystem::path config_file() const;
+  /// The parsed configuration.
+  Result<config::Config> load_config() const;
+  /// The agenda database: --database, else the configuration's `database`.
+  Result<std::filesystem::path> database_file() const;
+  /// Opens the existing agenda database.
+  Result<std::unique_ptr<store::AgendaStore>> open_store() const;
+  /// The mail domain users' mailboxes resolve against (R7): the organisation setting in the
+  /// database, else the configuration's [exchange] mail_domain.
+  std::string mail_domain(store::AgendaStore& store) const;
+
+  /// Prints "agendasync: error: ..." to stderr and records `code`.
+  void fail(const Error& error, ExitCode code);
+  void fail(const std::string& message, ExitCode code);
+};
+
+}  // namespace agendasync::cli

@@ -1,0 +1,33 @@
+// agendasync: the command-line interface (R31). Thin: parsing and printing only.
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "cli/context.h"
+
+int main(int argc, char** argv) {
+  using namespace agendasync::cli;
+  Context context;
+  CLI::App app{"AgendaSync: keeps a business agenda in step with Exchange calendars.",
+               "agendasync"};
+  app.require_subcommand(1);
+  app.fallthrough();  // global options may follow the command
+  app.add_option("--config", context.global.config_path,
+                 "Configuration file (default: $AGENDASYNC_CONFIG, else ./agendasync.toml)");
+  app.add_option("--database", context.global.database_path,
+                 "Agenda database; overrides `database` in the configuration");
+
+  add_init_command(app, context);
+  add_users_command(app, context);
+  add_activity_types_command(app, context);
+  add_appointments_command(app, context);
+  add_version_command(app, context);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    // --help prints and exits 0; anything else is a usage error.
+    int code = app.exit(error);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  return context.exit_code;
+}
