@@ -89,3 +89,17 @@ class SyncEngine {
 };
 
 }  // namespace agendasync::sync
+
+namespace agendasync::sync {
+
+/// R10, R11: runs `engine` only for a user whose sync is on and who is not blocked; nullopt
+/// (nothing read, nothing written) otherwise. Sync resumes when the user is unblocked.
+inline Result<std::optional<RunReport>> sync_if_enabled(const User& user, SyncEngine& engine,
+                                                        bool dry_run = false) {
+  if (!user_is_synced(user)) return std::nullopt;
+  auto report = engine.run(dry_run);
+  if (!report) return std::unexpected(report.error());
+  return std::optional<RunReport>(std::move(*report));
+}
+
+}  // namespace agendasync::sync

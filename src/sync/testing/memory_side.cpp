@@ -21,6 +21,10 @@ bool MemorySide::roll(double rate) {
 }
 
 Result<void> MemorySide::read_fault(const char* what) {
+  if (faults_.fail_read_after >= 0 && faults_.fail_read_after-- == 0) {
+    return fail(ErrorKind::kTransient,
+                fmt::format("{}: injected failure part-way through a read ({})", name_, what));
+  }
   if (faults_.fail_reads > 0 || roll(faults_.read_failure_rate)) {
     if (faults_.fail_reads > 0) --faults_.fail_reads;
     return fail(ErrorKind::kTransient, fmt::format("{}: injected read failure in {}", name_, what));

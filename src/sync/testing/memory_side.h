@@ -26,6 +26,7 @@ struct ManualClock {
 /// Faults the next calls meet. Counters count down as they fire; rates draw from the seed.
 struct Faults {
   int fail_reads = 0;          ///< the next N read calls fail (kTransient)
+  int fail_read_after = -1;    ///< >= 0: that many reads succeed, then one fails (partial read)
   int fail_writes = 0;         ///< the next N writes fail without landing (kTransient)
   int lose_write_replies = 0;  ///< the next N writes land but report kTransient
   double read_failure_rate = 0;

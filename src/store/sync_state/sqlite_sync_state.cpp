@@ -1,0 +1,330 @@
+#include "store/sync_state/sqlite_sync_state.h"
+
+#include <nlohmann/json.hpp>
+
+#include "store/appointment_document.h"
+
+namespace agendasync::store {
+
+using sync::JournalEntry;
+using sync::LinkRecord;
+using sync::Side;
+
+namespace {
+
+constexpr std::string_view kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS sync_link(
+  pair TEXT NOT NULL, key TEXT NOT NULL,
+  host_ref TEXT NOT NULL, host_version TEXT NOT NULL, host_hash TEXT NOT NULL,
+  remote_ref TEXT NOT NULL, remote_version TEXT NOT NULL, remote_hash TEXT NOT NULL,
+  base TEXT NOT NULL, created_on INTEGER,
+  PRIMARY KEY(pair, key));
+CREATE INDEX IF NOT EXISTS sync_link_host ON sync_link(pair, host_ref);
+CREATE INDEX IF NOT EXISTS sync_link_remote ON sync_link(pair, remote_ref);
+CREATE TABLE IF NOT EXISTS sync_cursor(
+  pair TEXT NOT NULL, side INTEGER NOT NULL, cursor TEXT NOT NULL, PRIMARY KEY(pair, side));
+CREATE TABLE IF NOT EXISTS sync_journal(
+  pair TEXT NOT NULL, key TEXT NOT NULL, target INTEGER NOT NULL, op INTEGER NOT NULL,
+  target_ref TEXT NOT NULL, pending TEXT NOT NULL, run_id TEXT NOT NULL,
+  PRIMARY KEY(pair, key, target));
+CREATE TABLE IF NOT EXISTS sync_quarantine(
+  pair TEXT PRIMARY KEY, reason TEXT NOT NULL, approved INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sync_audit(
+  id INTEGER PRIMARY KEY, pair TEXT NOT NULL, run_id TEXT NOT NULL, at INTEGER NOT NULL,
+  side INTEGER NOT NULL, item TEXT NOT NULL, link TEXT NOT NULL, operation TEXT NOT NULL,
+  rule TEXT NOT NULL, changes TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS sync_audit_link ON sync_audit(link);
+)sql";
+
+constexpr const char* kLinkColumns =
+    "key, host_ref, host_version, host_hash, remote_ref, remote_version, remote_hash, base, "
+    "created_on";
+
+std::int64_t side_code(Side side) { return side == Side::kHost ? 0 : 1; }
+Side side_from(std::int64_t code) { return code == 0 ? Side::kHost : Side::kRemote; }
+
+Result<sqlite::Connection> open_file(const std::filesystem::path& path) {
+  auto db = sqlite::Connection::open(path, /*create=*/true);
+  if (!db) return std::unexpected(db.error());
+  // WAL: readers alongside one writer; FULL: a committed journal entry survives a power cut,
+  // which is the point of committing it before the remote write (R28).
+  auto mode = db->prepare("PRAGMA journal_mode = WAL");
+  if (!mode) return std::unexpected(mode.error());
+  if (auto stepped = mode->step(); !stepped) return std::unexpected(stepped.error());
+  if (auto set = db->exec("PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL"); !set) {
+    return std::unexpected(set.error());
+  }
+  if (auto schema = db->exec(kSchema); !schema) return std::unexpected(schema.error());
+  return db;
+}
+
+nlohmann::json link_to_json(const LinkRecord& link) {
+  nlohmann::json sides = nlohmann::json::array();
+  for (Side side : sync::kBothSides) {
+    const auto& state = link.sides[side];
+    sides.push_back({state.ref.str(), state.version.str(), state.hash});
+  }
+  nlohmann::json json{{"key", link.key.str()}, {"sides", sides}, {"base", to_document(link.base)}};
+  if (link.created_on) json["created_on"] = side_code(*link.created_on);
+  return json;
+}
+
+Result<LinkRecord> link_from_json(std::string_view text) {
+  auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded() || !json.contains("sides") || json["sides"].size() != 2) {
+    return fail(ErrorKind::kInvalidData,
+                "a journal entry in the sync state is damaged; delete the pair's state to "
+                "resync it (`agendasync sync --user NAME` rebuilds it without duplicates)");
+  }
+  LinkRecord link;
+  link.key = IdempotencyKey(json.value("key", ""));
+  for (Side side : sync::kBothSides) {
+    const auto& state = json["sides"][sync::index(side)];
+    link.sides[side] = {ItemRef(state[0].get<std::string>()),
+                        VersionTag(state[1].get<std::string>()), state[2].get<std::string>()};
+  }
+  auto base = from_document(json.value("base", ""));
+  if (!base) return std::unexpected(base.error());
+  link.base = std::move(*base);
+  if (json.contains("created_on")) link.created_on = side_from(json["created_on"].get<int>());
+  return link;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteSyncState>> SqliteSyncState::open(const std::filesystem::path& path,
+                                                               std::string pair_id) {
+  auto db = open_file(path);
+  if (!db) return std::unexpected(db.error());
+  return std::unique_ptr<SqliteSyncState>(new SqliteSyncState(std::move(*db), std::move(pair_id)));
+}
+
+Result<std::vector<LinkRecord>> SqliteSyncState::query_links(std::string_view where,
+                                                             std::vector<sqlite::Value> params) {
+  params.insert(params.begin(), pair_);
+  auto statement = db_.prepare(std::string("SELECT ") + kLinkColumns +
+                                   " FROM sync_link WHERE pair = ?1" + std::string(where),
+                               params);
+  if (!statement) return std::unexpected(statement.error());
+  std::vector<LinkRecord> links;
+  while (true) {
+    auto row = statement->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    LinkRecord link;
+    link.key = IdempotencyKey(statement->text_at(0));
+    link.sides[Side::kHost] = {ItemRef(statement->text_at(1)), VersionTag(statement->text_at(2)),
+                               statement->text_at(3)};
+    link.sides[Side::kRemote] = {ItemRef(statement->text_at(4)), VersionTag(statement->text_at(5)),
+                                 statement->text_at(6)};
+    auto base = from_document(statement->text_at(7));
+    if (!base) return std::unexpected(base.error());
+    link.base = std::move(*base);
+    if (!statement->is_null(8)) link.created_on = side_from(statement->int_at(8));
+    links.push_back(std::move(link));
+  }
+  return links;
+}
+
+Result<std::optional<LinkRecord>> SqliteSyncState::find_link_by_ref(Side side, const ItemRef& ref) {
+  auto links =
+      query_links(side == Side::kHost ? " AND host_ref = ?2" : " AND remote_ref = ?2", {ref.str()});
+  if (!links) return std::unexpected(links.error());
+  if (links->empty() || ref.empty()) return std::nullopt;
+  return std::move(links->front());
+}
+
+Result<std::optional<LinkRecord>> SqliteSyncState::find_link_by_key(const IdempotencyKey& key) {
+  auto links = query_links(" AND key = ?2", {key.str()});
+  if (!links) return std::unexpected(links.error());
+  if (links->empty()) return std::nullopt;
+  return std::move(links->front());
+}
+
+Result<std::vector<LinkRecord>> SqliteSyncState::all_links() { return query_links("", {}); }
+
+Result<std::size_t> SqliteSyncState::link_count() {
+  auto count = db_.query_int("SELECT COUNT(*) FROM sync_link WHERE pair = ?1", {pair_});
+  if (!count) return std::unexpected(count.error());
+  return static_cast<std::size_t>(count->value_or(0));
+}
+
+Result<Cursor> SqliteSyncState::cursor(Side side) {
+  auto statement = db_.prepare("SELECT cursor FROM sync_cursor WHERE pair = ?1 AND side = ?2",
+                               {pair_, side_code(side)});
+  if (!statement) return std::unexpected(statement.error());
+  auto row = statement->step();
+  if (!row) return std::unexpected(row.error());
+  return *row ? Cursor(statement->text_at(0)) : Cursor();
+}
+
+Result<void> SqliteSyncState::journal(std::span<const JournalEntry> entries) {
+  return sqlite::write_transaction(db_, [&]() -> Result<void> {
+    for (const auto& entry : entries) {
+      auto stored = db_.run(
+          "INSERT OR REPLACE INTO sync_journal(pair, key, target, op, target_ref, pending, "
+          "run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+          {pair_, entry.key.str(), side_code(entry.target), static_cast<std::int64_t>(entry.op),
+           entry.target_ref.str(), link_to_json(entry.pending_link).dump(), entry.run_id});
+      if (!stored) return stored;
+    }
+    return {};
+  });
+}
+
+Result<std::vector<JournalEntry>> SqliteSyncState::pending_journal() {
+  auto statement = db_.prepare(
+      "SELECT key, target, op, target_ref, pending, run_id FROM sync_journal WHERE pair = ?1 "
+      "ORDER BY key, target",
+      {pair_});
+  if (!statement) return std::unexpected(statement.error());
+  std::vector<JournalEntry> entries;
+  while (true) {
+    auto row = statement->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    auto pending = link_from_json(statement->text_at(4));
+    if (!pending) return std::unexpected(pending.error());
+    entries.push_back({IdempotencyKey(statement->text_at(0)), side_from(statement->int_at(1)),
+                       static_cast<WriteOp>(statement->int_at(2)), ItemRef(statement->text_at(3)),
+                       std::move(*pending), statement->text_at(5)});
+  }
+  return entries;
+}
+
+Result<void> SqliteSyncState::upsert(const LinkRecord& link) {
+  const auto& host = link.sides[Side::kHost];
+  const auto& remote = link.sides[Side::kRemote];
+  return db_.run(
+      "INSERT OR REPLACE INTO sync_link(pair, key, host_ref, host_version, host_hash, "
+      "remote_ref, remote_version, remote_hash, base, created_on) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+      {pair_, link.key.str(), host.ref.str(), host.version.str(), host.hash, remote.ref.str(),
+       remote.version.str(), remote.hash, to_document(link.base),
+       link.created_on ? sqlite::Value(side_code(*link.created_on)) : sqlite::Value()});
+}
+
+Result<void> SqliteSyncState::commit(const sync::StateDelta& delta) {
+  if (delta.empty()) return {};
+  return sqlite::write_transaction(db_, [&]() -> Result<void> {
+    for (const auto& key : delta.remove) {
+      auto removed =
+          db_.run("DELETE FROM sync_link WHERE pair = ?1 AND key = ?2", {pair_, key.str()});
+      if (!removed) return removed;
+    }
+    for (const auto& link : delta.upsert) {
+      if (auto stored = upsert(link); !stored) return stored;
+    }
+    for (const auto& key : delta.journal_done) {
+      auto done =
+          db_.run("DELETE FROM sync_journal WHERE pair = ?1 AND key = ?2", {pair_, key.str()});
+      if (!done) return done;
+    }
+    for (Side side : sync::kBothSides) {
+      if (!delta.cursors[side]) continue;
+      auto stored =
+          db_.run("INSERT OR REPLACE INTO sync_cursor(pair, side, cursor) VALUES (?1, ?2, ?3)",
+                  {pair_, side_code(side), delta.cursors[side]->str()});
+      if (!stored) return stored;
+    }
+    if (delta.clear_quarantine) {
+      auto lifted = db_.run("DELETE FROM sync_quarantine WHERE pair = ?1", {pair_});
+      if (!lifted) return lifted;
+    }
+    return {};
+  });
+}
+
+Result<std::optional<sync::Quarantine>> SqliteSyncState::quarantine() {
+  auto statement =
+      db_.prepare("SELECT reason, approved FROM sync_quarantine WHERE pair = ?1", {pair_});
+  if (!statement) return std::unexpected(statement.error());
+  auto row = statement->step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return std::nullopt;
+  return sync::Quarantine{statement->text_at(0), statement->int_at(1) != 0};
+}
+
+Result<void> SqliteSyncState::set_quarantine(const std::string& reason) {
+  return db_.run(
+      "INSERT OR REPLACE INTO sync_quarantine(pair, reason, approved) VALUES (?1, ?2, 0)",
+      {pair_, reason});
+}
+
+Result<void> SqliteSyncState::approve() {
+  auto updated = db_.run("UPDATE sync_quarantine SET approved = 1 WHERE pair = ?1", {pair_});
+  if (!updated) return updated;
+  if (db_.changes() == 0) {
+    return fail(ErrorKind::kNotFound, "nothing to approve: pair " + pair_ + " is not quarantined");
+  }
+  return {};
+}
+
+Result<void> SqliteSyncState::clear() {
+  return sqlite::write_transaction(db_, [&]() -> Result<void> {
+    for (const char* table : {"sync_link", "sync_cursor", "sync_journal", "sync_quarantine"}) {
+      auto cleared = db_.run(std::string("DELETE FROM ") + table + " WHERE pair = ?1", {pair_});
+      if (!cleared) return cleared;
+    }
+    return {};
+  });
+}
+
+Result<std::unique_ptr<SqliteAuditSink>> SqliteAuditSink::open(const std::filesystem::path& path) {
+  auto db = open_file(path);
+  if (!db) return std::unexpected(db.error());
+  return std::unique_ptr<SqliteAuditSink>(new SqliteAuditSink(std::move(*db)));
+}
+
+Result<void> SqliteAuditSink::record(const std::vector<sync::AuditRecord>& records) {
+  return sqlite::write_transaction(db_, [&]() -> Result<void> {
+    for (const auto& record : records) {
+      nlohmann::json changes = nlohmann::json::array();
+      for (const auto& change : record.changes) {
+        changes.push_back({change.field, change.before, change.after});
+      }
+      auto stored = db_.run(
+          "INSERT INTO sync_audit(pair, run_id, at, side, item, link, operation, rule, changes) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+          {record.pair_id, record.run_id,
+           static_cast<std::int64_t>(record.at.time_since_epoch().count()), side_code(record.side),
+           record.item, record.link, record.operation, record.rule, changes.dump()});
+      if (!stored) return stored;
+    }
+    return {};
+  });
+}
+
+Result<std::vector<sync::AuditRecord>> SqliteAuditSink::history(const std::string& link) {
+  auto statement = db_.prepare(
+      "SELECT pair, run_id, at, side, item, link, operation, rule, changes FROM sync_audit "
+      "WHERE link = ?1 ORDER BY id",
+      {link});
+  if (!statement) return std::unexpected(statement.error());
+  std::vector<sync::AuditRecord> records;
+  while (true) {
+    auto row = statement->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    sync::AuditRecord record;
+    record.pair_id = statement->text_at(0);
+    record.run_id = statement->text_at(1);
+    record.at = Instant(std::chrono::seconds(statement->int_at(2)));
+    record.side = side_from(statement->int_at(3));
+    record.item = statement->text_at(4);
+    record.link = statement->text_at(5);
+    record.operation = statement->text_at(6);
+    record.rule = statement->text_at(7);
+    auto changes = nlohmann::json::parse(statement->text_at(8), nullptr, false);
+    if (changes.is_array()) {
+      for (const auto& change : changes) {
+        record.changes.push_back({change[0].get<std::string>(), change[1].get<std::string>(),
+                                  change[2].get<std::string>()});
+      }
+    }
+    records.push_back(std::move(record));
+  }
+  return records;
+}
+
+}  // namespace agendasync::store

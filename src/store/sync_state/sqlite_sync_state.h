@@ -1,0 +1,60 @@
+#pragma once
+/// The engine's state (links, cursors, journal, quarantine) and the audit trail in SQLite:
+/// one file, WAL, synchronous=FULL, every commit one transaction. Several pairs share a file,
+/// each row carrying its pair id. Lookups by ref and by key are indexed (cost rule).
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "store/sqlite_connection.h"
+#include "sync/audit.h"
+#include "sync/sync_state.h"
+
+namespace agendasync::store {
+
+class SqliteSyncState final : public sync::SyncState {
+ public:
+  /// Opens (creating when missing) the state of pair `pair_id` in `path`. Fails naming the
+  /// file when it cannot be opened or is not an AgendaSync state database.
+  static Result<std::unique_ptr<SqliteSyncState>> open(const std::filesystem::path& path,
+                                                       std::string pair_id);
+
+  Result<std::optional<sync::LinkRecord>> find_link_by_ref(sync::Side side,
+                                                           const ItemRef& ref) override;
+  Result<std::optional<sync::LinkRecord>> find_link_by_key(const IdempotencyKey& key) override;
+  Result<std::vector<sync::LinkRecord>> all_links() override;
+  Result<std::size_t> link_count() override;
+  Result<Cursor> cursor(sync::Side side) override;
+  Result<void> journal(std::span<const sync::JournalEntry> entries) override;
+  Result<std::vector<sync::JournalEntry>> pending_journal() override;
+  Result<void> commit(const sync::StateDelta& delta) override;
+  Result<std::optional<sync::Quarantine>> quarantine() override;
+  Result<void> set_quarantine(const std::string& reason) override;
+  Result<void> approve() override;
+  Result<void> clear() override;
+
+ private:
+  SqliteSyncState(sqlite::Connection db, std::string pair_id)
+      : db_(std::move(db)), pair_(std::move(pair_id)) {}
+  Result<std::vector<sync::LinkRecord>> query_links(std::string_view where,
+                                                    std::vector<sqlite::Value> params);
+  Result<void> upsert(const sync::LinkRecord& link);
+
+  sqlite::Connection db_;
+  std::string pair_;
+};
+
+/// The audit trail (R32) in the same kind of file: one row per applied change.
+class SqliteAuditSink final : public sync::AuditSink {
+ public:
+  static Result<std::unique_ptr<SqliteAuditSink>> open(const std::filesystem::path& path);
+  Result<void> record(const std::vector<sync::AuditRecord>& records) override;
+  /// The records of one item (by link key), oldest first: "why did this change?".
+  Result<std::vector<sync::AuditRecord>> history(const std::string& link);
+
+ private:
+  explicit SqliteAuditSink(sqlite::Connection db) : db_(std::move(db)) {}
+  sqlite::Connection db_;
+};
+
+}  // namespace agendasync::store
