@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { ews, makeService, calendarOf, ewsUrl, password, expectFailure } from './lib/ews.mjs';
 import { MAILBOX } from './lib/accounts.mjs';
 
-const { Folder, ExchangeService, ExchangeVersion, Uri } = ews;
+const { Folder, ExchangeService, ExchangeVersion, Uri, WebCredentials } = ews;
 const require = createRequire(import.meta.url);
 const { XhrApi } = require('@ewsjs/xhr');
 
@@ -47,6 +47,8 @@ describe('authentication', () => {
   test('NTLMv2 through @ewsjs/xhr logs on with the account password', async () => {
     const service = new ExchangeService(ExchangeVersion.Exchange2013_SP1);
     service.Url = new Uri(ewsUrl());
+    // The library insists on Credentials even when the transport does the authentication.
+    service.Credentials = new WebCredentials(owner, password());
     service.XHRApi = new XhrApi().useNtlmAuthentication(owner, password());
     const folder = await Folder.Bind(service, calendarOf(owner));
     assert.equal(folder.DisplayName, 'Calendar');
@@ -55,6 +57,7 @@ describe('authentication', () => {
   test('NTLMv2 with a wrong password is refused with HTTP 401', async () => {
     const service = new ExchangeService(ExchangeVersion.Exchange2013_SP1);
     service.Url = new Uri(ewsUrl());
+    service.Credentials = new WebCredentials(owner, password() + '-wrong');
     service.XHRApi = new XhrApi().useNtlmAuthentication(owner, password() + '-wrong');
     const failure = await expectFailure(Folder.Bind(service, calendarOf(owner)));
     assert.equal(failure.httpStatus, 401, JSON.stringify(failure));

@@ -11,6 +11,7 @@ import {
   isoUtc,
   uniqueSubject,
   expectFailure,
+  xmlText,
 } from './lib/ews.mjs';
 import { MAILBOX } from './lib/accounts.mjs';
 
@@ -110,12 +111,19 @@ describe('single calendar items', () => {
   });
 
   test('an HTML body round-trips as HTML', async () => {
-    const created = await createSingle({
-      body: new MessageBody(BodyType.HTML, '<html><body><p>Hello <b>there</b></p></body></html>'),
-    });
+    const html = '<html><body><p>Hello <b>there</b> &amp; welcome</p></body></html>';
+    const created = await createSingle({ body: new MessageBody(BodyType.HTML, xmlText(html)) });
     const read = await Appointment.Bind(service, created.Id);
     assert.equal(read.Body.BodyType, BodyType.HTML);
-    assert.match(read.Body.Text, /Hello <b>there<\/b>/);
+    assert.match(read.Body.Text ?? '', /Hello <b>there<\/b> &amp; welcome/);
+  });
+
+  test('text with XML special characters round-trips exactly', async () => {
+    const subject = uniqueSubject('R&D <review> "quarterly"');
+    const created = await createSingle({ subject: xmlText(subject), location: xmlText('Café & Bar <2nd floor>') });
+    const read = await Appointment.Bind(service, new ItemId(created.Id.UniqueId));
+    assert.equal(read.Subject, subject);
+    assert.equal(read.Location, 'Café & Bar <2nd floor>');
   });
 
   test('an all-day item keeps its dates', async () => {

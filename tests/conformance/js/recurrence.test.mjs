@@ -64,15 +64,15 @@ describe('recurring series', () => {
     const master = await Appointment.Bind(service, new ItemId(created.Id.UniqueId), masterProperties);
     assert.equal(master.AppointmentType, AppointmentType.RecurringMaster);
     assert.ok(master.Recurrence instanceof Recurrence.WeeklyPattern, `got ${master.Recurrence?.constructor?.name}`);
-    assert.equal(master.Recurrence.Interval, 1);
+    assert.equal(Number(master.Recurrence.Interval), 1); // the library keeps it as read: text
     assert.deepEqual(
       master.Recurrence.DaysOfTheWeek.GetEnumerator().slice().sort(),
       [DayOfTheWeek.Monday, DayOfTheWeek.Wednesday].sort(),
     );
-    assert.equal(master.Recurrence.NumberOfOccurrences, 6);
+    assert.equal(Number(master.Recurrence.NumberOfOccurrences), 6);
     assert.equal(master.Recurrence.StartDate.Format('YYYY-MM-DD'), '2030-01-07');
     assert.equal(isoUtc(master.FirstOccurrence.Start), '2030-01-07T09:00:00.000Z');
-    assert.equal(isoUtc(master.LastOccurrence.Start), '2030-01-21T09:00:00.000Z');
+    assert.equal(isoUtc(master.LastOccurrence.Start), '2030-01-23T09:00:00.000Z');
 
     const starts = await occurrenceStarts(created.Subject, utc(2030, 1, 1), utc(2030, 3, 1));
     assert.deepEqual(starts, [
@@ -92,7 +92,7 @@ describe('recurring series', () => {
 
     const master = await Appointment.Bind(service, created.Id, masterProperties);
     assert.ok(master.Recurrence instanceof Recurrence.WeeklyPattern);
-    assert.equal(master.Recurrence.Interval, 2);
+    assert.equal(Number(master.Recurrence.Interval), 2);
     assert.equal(master.Recurrence.HasEnd, true);
     assert.equal(master.Recurrence.EndDate.Format('YYYY-MM-DD'), '2030-03-15');
     assert.equal(master.Recurrence.NumberOfOccurrences ?? null, null, 'an EndDate range has no count');
@@ -115,7 +115,7 @@ describe('recurring series', () => {
     assert.ok(master.Recurrence instanceof Recurrence.RelativeMonthlyPattern, `got ${master.Recurrence?.constructor?.name}`);
     assert.equal(master.Recurrence.DayOfTheWeek, DayOfTheWeek.Friday);
     assert.equal(master.Recurrence.DayOfTheWeekIndex, DayOfTheWeekIndex.Last);
-    assert.equal(master.Recurrence.Interval, 1);
+    assert.equal(Number(master.Recurrence.Interval), 1); // the library keeps it as read: text
     assert.equal(master.Recurrence.HasEnd, false, 'a NoEnd range never ends');
 
     const starts = await occurrenceStarts(created.Subject, utc(2030, 1, 1), utc(2030, 5, 1));
@@ -148,7 +148,7 @@ describe('recurring series', () => {
     const master = await Appointment.Bind(service, created.Id, masterProperties);
     assert.ok(master.Recurrence instanceof Recurrence.YearlyPattern, `got ${master.Recurrence?.constructor?.name}`);
     assert.equal(master.Recurrence.Month, Month.March);
-    assert.equal(master.Recurrence.DayOfMonth, 15);
+    assert.equal(Number(master.Recurrence.DayOfMonth), 15);
     assert.equal(master.Recurrence.EndDate.Format('YYYY-MM-DD'), '2033-03-15');
 
     const starts = await occurrenceStarts(created.Subject, utc(2029, 1, 1), utc(2035, 1, 1));

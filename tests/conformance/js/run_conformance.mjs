@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the ews-javascript-api conformance suite against a freshly started exsim:
-//   node run_conformance.mjs --exsim /path/to/exsim
+//   node run_conformance.mjs --exsim /path/to/exsim [-- file-name-part ...]
 // Starts two exsim instances on free loopback ports (plain HTTP, and HTTPS with a generated CA),
 // exports their URLs, runs every *.test.mjs here except pending_* with `node --test`, stops
 // exsim and exits with the test runner's status. A missing node_modules is a failure, not a skip.
@@ -46,8 +46,11 @@ const adminToken = `admin-${randomBytes(9).toString('base64url')}`;
 
 /// exsim's JSON config (format: tools/exsim/README.md): every test mailbox, its owner as an
 /// account, and two service accounts that differ only in the impersonation right.
-function exsimConfig(extra) {
+/// EXSIM_TRACE_DIR=<dir> keeps every request/response exsim saw (one subfolder per instance).
+function exsimConfig(name, extra) {
+  const traceRoot = process.env.EXSIM_TRACE_DIR;
   return {
+    ...(traceRoot ? { trace_dir: join(traceRoot, name) } : {}),
     listen: '127.0.0.1',
     port: 0,
     version: 'Exchange2016',
@@ -109,9 +112,17 @@ async function stopExsim(instance) {
   return true;
 }
 
+/// Test files to run: every *.test.mjs except pending_*, or, after `--`, the names given there
+/// (a pending_ file can be run that way to see whether exsim has been fixed).
+function testFiles() {
+  const separator = process.argv.indexOf('--');
+  const wanted = separator >= 0 ? process.argv.slice(separator + 1) : null;
+  return readdirSync(here).filter((name) =>
+    wanted ? wanted.some((w) => name.includes(w)) : name.endsWith('.test.mjs') && !name.startsWith('pending_'));
+}
+
 function runNodeTests(env) {
-  const files = readdirSync(here)
-    .filter((name) => name.endsWith('.test.mjs') && !name.startsWith('pending_'))
+  const files = testFiles()
     .sort()
     .map((name) => join(here, name));
   if (files.length === 0) fail(`no *.test.mjs files in ${here}`);
@@ -127,9 +138,9 @@ let plain;
 let secure;
 let status = 1;
 try {
-  plain = await startExsim('plain', exsimConfig({}));
+  plain = await startExsim('plain', exsimConfig('plain', {}));
   const caPath = join(workDir, 'exsim-ca.pem');
-  secure = await startExsim('tls', exsimConfig({ tls: { enabled: true, min_version: '1.2', ca_out: caPath } }));
+  secure = await startExsim('tls', exsimConfig('tls', { tls: { enabled: true, min_version: '1.2', ca_out: caPath } }));
   if (!existsSync(caPath)) throw new Error(`TLS exsim did not write its CA certificate to ${caPath}`);
   console.log(`conformance_js: exsim at ${plain.url} and ${secure.url}`);
   status = await runNodeTests({

@@ -14,6 +14,7 @@ export const MAILBOX = Object.freeze({
   auth: 'auth@exsim.test',
   streaming: 'streaming@exsim.test',
   tls: 'tls@exsim.test',
+  timeZones: 'timezones@exsim.test',
 });
 
 /// Holds the ApplicationImpersonation role (ExchangeImpersonation is honoured).

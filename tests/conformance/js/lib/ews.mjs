@@ -77,6 +77,13 @@ export function isoUtc(dateTime) {
   return new Date(dateTime.TotalMilliSeconds).toISOString();
 }
 
+/// ews-javascript-api 0.15.3 writes string values into the request without XML escaping
+/// (EwsServiceXmlWriter.WriteValue), so text with & < > must be escaped by the caller, as every
+/// user of the library has to; the server answers with the plain text.
+export function xmlText(text) {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
 /// A subject no other run or test shares, so assertions never match someone else's item.
 export function uniqueSubject(prefix) {
   return `${prefix} ${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
@@ -86,8 +93,10 @@ export function uniqueSubject(prefix) {
 /// whatever ews-javascript-api rejected with: a ServiceResponseException (per-item error), a
 /// SoapFaultDetails (SOAP fault or HTTP error) or a plain Error.
 export function failureOf(error) {
-  const codeNumber =
-    error?.ErrorCode ?? error?.Response?.ErrorCode ?? error?.ResponseCode ?? error?.responseCode;
+  // A SoapFaultDetails carries the fault's code in ResponseCode and leaves ErrorCode at NoError;
+  // a ServiceResponseException carries it in ErrorCode. Take the first that names an error.
+  const candidates = [error?.ErrorCode, error?.Response?.ErrorCode, error?.ResponseCode];
+  const codeNumber = candidates.find((c) => c !== undefined && c !== null && c !== ServiceError.NoError);
   const code = typeof codeNumber === 'number' ? ServiceError[codeNumber] : codeNumber;
   return {
     code: code ?? null,
