@@ -80,9 +80,11 @@ Result<SoapResponse> EwsCalendarSide::call(const std::string& body, bool idempot
     } else if (parsed->fault) {
       error = message_error(*parsed->fault);
     } else if (!parsed->messages.empty() &&
-               std::all_of(
-                   parsed->messages.begin(), parsed->messages.end(),
-                   [](const ResponseMessage& m) { return m.response_code == "ErrorServerBusy"; })) {
+               std::all_of(parsed->messages.begin(), parsed->messages.end(),
+                           [this](const ResponseMessage& m) {
+                             return !m.ok() && message_error(m).kind == ErrorKind::kThrottled;
+                           })) {
+      // The whole call was throttled (every item says so): back off and send it again.
       error = message_error(parsed->messages.front());
     } else {
       return parsed;
@@ -174,9 +176,8 @@ Result<std::vector<CalendarItem>> EwsCalendarSide::get_items(std::span<const Ite
         continue;
       }
       // A vanished item is simply absent; any other failure fails the read (R38).
-      const Error error = message_error(message);
-      if (error.kind == ErrorKind::kNotFound) continue;
-      return std::unexpected(error);
+      if (message.response_code == "ErrorItemNotFound") continue;
+      return std::unexpected(message_error(message));
     }
   }
   return out;

@@ -112,8 +112,8 @@ std::vector<WriteResult> EwsCalendarSide::apply(std::span<const Write> writes) {
 
   for (std::size_t i = 0; i < n; ++i) {
     const Write& w = writes[i];
-    if (w.occurrence) continue;  // phase 4
     item_ids[i] = w.ref.str();
+    if (w.occurrence) continue;  // phase 4
     if (w.op == WriteOp::kDelete) {
       delete_writes.push_back(i);
       delete_targets.emplace_back(ItemId{w.ref.str(), w.expected.str()});
