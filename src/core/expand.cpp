@@ -308,6 +308,23 @@ bool overlaps(Instant start, Instant end, Instant from, Instant to) {
   return start < to && end > from;
 }
 
+/// Whether the rule itself produces `original` (before EXDATEs and overrides).
+Result<bool> is_original_start(const Appointment& item, Instant original) {
+  auto starts = OriginalStarts::create(item);
+  if (!starts) return std::unexpected(starts.error());
+  if (!item.recurrence->rule.count && original > item.start + days(2)) {
+    if (auto skipped = starts->skip_to(original - days(1)); !skipped) {
+      return std::unexpected(skipped.error());
+    }
+  }
+  while (true) {
+    auto next = starts->next();
+    if (!next) return std::unexpected(next.error());
+    if (!*next || **next > original) return false;
+    if (**next == original) return true;
+  }
+}
+
 }  // namespace
 
 Result<std::vector<Occurrence>> expand(const Appointment& item, Instant from, Instant to,
@@ -330,18 +347,26 @@ Result<std::vector<Occurrence>> expand(const Appointment& item, Instant from, In
   // Every override must be visited even when it lies outside the window: it may have been
   // moved into it.
   const Instant last_override = moved.empty() ? Instant::min() : moved.rbegin()->first;
-  const Instant first_override = moved.empty() ? Instant::max() : moved.begin()->first;
 
   auto starts = OriginalStarts::create(item);
   if (!starts) return std::unexpected(starts.error());
   // Skipping ahead keeps far-future windows cheap; a day of margin covers zone offsets.
-  // Compared without subtracting from `from`: callers may pass Instant::min().
-  const Instant margin_end = item.start + duration + days(1);
-  if (from > margin_end && first_override > item.start + days(1)) {
-    const Instant skip_target = std::min(from - duration, first_override) - days(1);
-    if (auto skipped = starts->skip_to(skip_target); !skipped) {
+  // Compared without subtracting from `from`: callers may pass Instant::min(). COUNT needs
+  // every occurrence from the first, so such series are always walked from the start.
+  Instant walk_from = item.start;
+  if (!item.recurrence->rule.count && from > item.start + duration + days(2)) {
+    walk_from = from - duration - days(1);
+    if (auto skipped = starts->skip_to(walk_from); !skipped) {
       return std::unexpected(skipped.error());
     }
+  }
+  // Occurrences before the walk are not visited, but may have been moved into the window.
+  for (const auto& [original, change] : moved) {
+    if (original >= walk_from) break;
+    if (deleted.contains(original) || !overlaps(change->start, change->end, from, to)) continue;
+    auto real = is_original_start(item, original);
+    if (!real) return std::unexpected(real.error());
+    if (*real) out.push_back(Occurrence{original, change->start, change->end, true});
   }
 
   std::size_t plain_in_window = 0;

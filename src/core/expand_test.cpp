@@ -143,6 +143,29 @@ TEST(Expand, OverridesMoveOccurrencesInAndOutOfTheWindow) {
   EXPECT_EQ(starts(expand(item, utc(2024, 5, 1), utc(2024, 5, 5))).size(), 3u);
 }
 
+TEST(Expand, OldOccurrenceMovedIntoAFarWindowIsFound) {
+  // An endless series is skipped ahead to the window; an override of an occurrence long
+  // before the window, moved into it, must still show, and one of a non-occurrence not.
+  auto item = series("FREQ=WEEKLY;BYDAY=MO", utc(2020, 1, 6, 8), "Europe/Amsterdam");
+  OccurrenceOverride moved{};
+  moved.recurrence_id = utc(2020, 2, 3, 8);
+  moved.start = utc(2030, 3, 5, 12);
+  moved.end = utc(2030, 3, 5, 13);
+  OccurrenceOverride stray = moved;
+  stray.recurrence_id = utc(2020, 2, 4, 8);  // a Tuesday: not an occurrence
+  stray.start = utc(2030, 3, 6, 12);
+  stray.end = utc(2030, 3, 6, 13);
+  item.recurrence->overrides = {moved, stray};
+  auto occurrences = expand(item, utc(2030, 3, 4), utc(2030, 3, 11));
+  EXPECT_EQ(starts(occurrences), (std::vector<Instant>{utc(2030, 3, 4, 8), utc(2030, 3, 5, 12)}));
+  ASSERT_TRUE(occurrences);
+  EXPECT_EQ((*occurrences)[1].recurrence_id, utc(2020, 2, 3, 8));
+  // Deleted after being moved: gone.
+  item.recurrence->exdates = {utc(2020, 2, 3, 8)};
+  EXPECT_EQ(starts(expand(item, utc(2030, 3, 4), utc(2030, 3, 11))),
+            (std::vector<Instant>{utc(2030, 3, 4, 8)}));
+}
+
 TEST(Expand, WindowIsHalfOpenOverlap) {
   auto item = series("FREQ=DAILY", utc(2024, 5, 1, 7), "UTC");
   // [08:00 on day 2, 07:00 on day 3): day 2's 07:00-08:00 ends at the window start: out;
