@@ -181,8 +181,11 @@ void install_autodiscover_routes(httplib::Server& http, const ServerConfig& conf
   auto soap = guarded([&config, base_url](const std::string& body) {
     return soap_autodiscover_response(body, config, base_url());
   });
-  http.Post(R"((?i)/autodiscover/autodiscover\.xml)", pox);
-  http.Post(R"((?i)/autodiscover/autodiscover\.svc)", soap);
+  for (const char* prefix : {"/autodiscover/autodiscover", "/Autodiscover/Autodiscover",
+                             "/AutoDiscover/AutoDiscover"}) {
+    http.Post(std::string(prefix) + ".xml", pox);
+    http.Post(std::string(prefix) + ".svc", soap);
+  }
 }
 
 }  // namespace exsim

@@ -169,6 +169,12 @@ pugi::xml_node stored_property(const ItemView& v, std::string_view element) {
   return child(bag_root(v.item.props), element);
 }
 
+bool is_boolean(std::string_view element) {
+  return element == "ReminderIsSet" || element == "IsAllDayEvent" ||
+         element == "IsResponseRequested" || element == "AllowNewTimeProposal" ||
+         element == "IsOnlineMeeting";
+}
+
 bool is_series_only(std::string_view element) {
   return element == "Recurrence" || element == "FirstOccurrence" || element == "LastOccurrence" ||
          element == "ModifiedOccurrences" || element == "DeletedOccurrences";
@@ -460,6 +466,18 @@ std::optional<FieldError> set_field(StoredItem& item, PropertyBag* override_prop
     item.deleted_occurrences.clear();
   }
   pugi::xml_node existing = child(root, name);
+  if (is_boolean(name)) {
+    // Exchange writes xs:boolean values as true/false whatever spelling the client used.
+    std::string_view v = property.text().as_string();
+    if (v != "true" && v != "false" && v != "1" && v != "0") {
+      return FieldError{"ErrorInvalidRequest", fmt::format("{} must be a boolean.", name)};
+    }
+    pugi::xml_document tmp;
+    pugi::xml_node n = tmp.append_child(fmt::format("t:{}", name).c_str());
+    n.text().set(v == "true" || v == "1" ? "true" : "false");
+    put_in_order(root, n);
+    return std::nullopt;
+  }
   if (append && existing &&
       (name == "RequiredAttendees" || name == "OptionalAttendees" || name == "Resources" ||
        name == "Categories")) {

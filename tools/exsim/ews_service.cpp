@@ -57,15 +57,9 @@ EwsReply EwsService::handle(const AccountConfig& account, std::string_view body)
   if (pugi::xml_node rsv = child(req.header, "RequestServerVersion")) {
     std::string value = rsv.attribute("Version").as_string();
     auto rank = request_version_rank(value);
-    if (!rank) {
-      SoapFault f = fault("ErrorSchemaValidation", "The request failed schema validation.");
-      f.violation = fmt::format(
-          "The 'Version' attribute is invalid - The value '{}' is invalid "
-          "according to its datatype 'ExchangeVersionType'.",
-          value);
-      return fault_reply(f, nullptr, op);
-    }
-    if (*rank > config_.version.api_rank) {
+    // Exchange answers values it does not know (e.g. "Exchange2019", which clients try first)
+    // exactly like versions newer than itself, so that clients can step down.
+    if (!rank || *rank > config_.version.api_rank) {
       return fault_reply(
           fault("ErrorInvalidServerVersion", "The specified server version is invalid."), nullptr,
           op);

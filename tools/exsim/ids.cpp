@@ -105,7 +105,7 @@ std::optional<std::pair<uint32_t, FolderKind>> decode_folder_id(std::string_view
     return std::nullopt;
   }
   auto f = static_cast<uint8_t>((*raw)[8]);
-  if (f < 1 || f > 3) return std::nullopt;
+  if (f < 1 || f > 4) return std::nullopt;
   return std::pair{static_cast<uint32_t>(get_le(*raw, 4, 4)), static_cast<FolderKind>(f)};
 }
 

@@ -11,7 +11,12 @@
 namespace exsim {
 
 /// Folders exsim models per mailbox.
-enum class FolderKind : uint8_t { kCalendar = 1, kDeletedItems = 2, kRoot = 3 };
+enum class FolderKind : uint8_t {
+  kCalendar = 1,
+  kDeletedItems = 2,
+  kRoot = 3,
+  kRecoverableDeletions = 4,  // where SoftDelete puts items
+};
 
 /// What an ItemId points at: an item, or one occurrence of a recurring master.
 struct ItemKey {

@@ -39,6 +39,8 @@ std::variant<std::pair<Mailbox*, FolderKind>, EwsError> resolve_folder(Operation
       folder = FolderKind::kDeletedItems;
     else if (name == "root" || name == "msgfolderroot")
       folder = FolderKind::kRoot;
+    else if (name == "recoverableitemsdeletions")
+      folder = FolderKind::kRecoverableDeletions;
     else {
       return EwsError{
           "ErrorFolderNotFound",

@@ -52,6 +52,7 @@ void write_folder(pugi::xml_node parent, const Mailbox& mb, FolderKind folder,
     add_text(f, "t:DisplayName",
              folder == FolderKind::kCalendar       ? "Calendar"
              : folder == FolderKind::kDeletedItems ? "Deleted Items"
+             : folder == FolderKind::kRecoverableDeletions ? "Deletions"
                                                    : "Top of Information Store");
   }
   if (shape.wants("folder:TotalCount", true)) {

@@ -224,11 +224,10 @@ void Server::install_routes() {
     }
     res.set_content(reply.body, "text/xml; charset=utf-8");
   };
-  http_->Post(R"((?i)/ews/exchange\.asmx)", ews);
-  http_->Get(R"((?i)/ews/exchange\.asmx)", [](const httplib::Request&, httplib::Response& res) {
-    res.status = 401;
-    res.set_content("", "text/html");
-  });
+  // std::regex has no case-insensitive flag syntax; register the spellings clients use.
+  for (const char* path : {"/EWS/Exchange.asmx", "/ews/exchange.asmx", "/EWS/exchange.asmx"}) {
+    http_->Post(path, ews);
+  }
   install_autodiscover_routes(
       *http_, config_, [this] { return base_url(); },
       [this](const httplib::Request& req) {
