@@ -1,6 +1,7 @@
 #include "core/time_zone.h"
 
 #include <unicode/basictz.h>
+#include <unicode/strenum.h>
 #include <unicode/timezone.h>
 #include <unicode/unistr.h>
 
@@ -61,6 +62,39 @@ Result<const icu::BasicTimeZone*> zone_for(std::string_view iana_id) {
   return slot->second.get();
 }
 
+std::string fold_ascii(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+/// Every IANA id ICU knows and every Windows id they map to, keyed by lowercase spelling.
+/// Built once (thread-safe static initialisation), a few hundred entries.
+const std::unordered_map<std::string, std::string>& ids_by_folded_case() {
+  static const auto ids = [] {
+    std::unordered_map<std::string, std::string> out;
+    UErrorCode status = U_ZERO_ERROR;
+    std::unique_ptr<icu::StringEnumeration> all(
+        icu::TimeZone::createTimeZoneIDEnumeration(UCAL_ZONE_TYPE_ANY, nullptr, nullptr, status));
+    if (U_FAILURE(status) || !all) return out;
+    while (const icu::UnicodeString* id = all->snext(status)) {
+      if (U_FAILURE(status)) break;
+      const std::string iana = from_icu(*id);
+      out.emplace(fold_ascii(iana), iana);
+      icu::UnicodeString windows;
+      UErrorCode windows_status = U_ZERO_ERROR;
+      icu::TimeZone::getWindowsID(*id, windows, windows_status);
+      if (U_SUCCESS(windows_status) && !windows.isEmpty()) {
+        out.emplace(fold_ascii(from_icu(windows)), from_icu(windows));
+      }
+    }
+    return out;
+  }();
+  return ids;
+}
+
 UDate to_udate(std::chrono::seconds since_epoch) {
   return static_cast<UDate>(since_epoch.count()) * 1000.0;
 }
@@ -103,6 +137,10 @@ Result<std::string> normalize_zone(std::string_view zone_id) {
   if (is_known_iana(zone_id)) return std::string(zone_id);
   auto from_windows = iana_from_windows(zone_id);
   if (from_windows) return from_windows;
+  // Hand-typed ids ("europe/amsterdam", "w. europe standard time") get their proper case.
+  const auto& ids = ids_by_folded_case();
+  auto found = ids.find(fold_ascii(zone_id));
+  if (found != ids.end()) return normalize_zone(found->second);
   return unknown_zone(zone_id);
 }
 

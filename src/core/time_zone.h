@@ -15,7 +15,8 @@ Result<std::string> iana_from_windows(std::string_view windows_id,
                                       std::string_view territory = "001");
 /// The Windows zone id for an IANA zone (aliases accepted). Unknown: kInvalidData.
 Result<std::string> windows_from_iana(std::string_view iana_id);
-/// Accepts either an IANA or a Windows id and returns the canonical IANA id.
+/// Accepts either an IANA or a Windows id (any letter case) and returns an IANA id: a known
+/// IANA id as given (aliases kept), a Windows id as its CLDR default ("001") zone.
 Result<std::string> normalize_zone(std::string_view zone_id);
 
 /// A wall-clock time without a zone.

@@ -50,6 +50,9 @@ TEST(TimeZone, NormalizeKeepsIanaAndMapsWindows) {
   EXPECT_EQ(normalize_zone("Asia/Kolkata").value(), "Asia/Kolkata");
   EXPECT_EQ(normalize_zone("UTC").value(), "UTC");
   EXPECT_EQ(normalize_zone("Pacific Standard Time").value(), "America/Los_Angeles");
+  EXPECT_EQ(normalize_zone("europe/amsterdam").value(), "Europe/Amsterdam");
+  EXPECT_EQ(normalize_zone("utc").value(), "UTC");
+  EXPECT_EQ(normalize_zone("w. europe standard time").value(), "Europe/Berlin");
   auto bad = normalize_zone("Nowhere/Special");
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().kind, ErrorKind::kInvalidData);
