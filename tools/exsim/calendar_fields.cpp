@@ -252,7 +252,7 @@ void write_computed(pugi::xml_node out, const ItemView& v, const FieldSpec& f) {
     if (!item.rule || v.original_start) return;
     // A NoEnd series has no last occurrence.
     if (e == "LastOccurrence" && item.rule->range == RecurrenceRule::Range::kNoEnd) return;
-    auto starts = occurrence_starts(item, Seconds::max(), e == "FirstOccurrence" ? 1 : 1000);
+    auto starts = occurrence_starts(item, far_future(), 1000);
     std::erase_if(starts, [&](Seconds s) { return item.deleted_occurrences.count(s) > 0; });
     if (starts.empty()) return;
     write_occurrence_info(out, fmt::format("t:{}", e).c_str(), mb, item,

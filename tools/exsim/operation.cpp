@@ -122,7 +122,7 @@ std::variant<ResolvedItem, EwsError> resolve_item(OperationContext& ctx, pugi::x
                       "RecurringMasterId is not a recurring master."};
     }
     auto starts =
-        occurrence_starts(item, Seconds::max(), static_cast<size_t>(std::max(*instance_index, 1)));
+        occurrence_starts(item, far_future(), static_cast<size_t>(std::max(*instance_index, 1)));
     if (*instance_index < 1 || static_cast<size_t>(*instance_index) > starts.size()) {
       return EwsError{"ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange",
                       "The occurrence index is out of the recurrence range."};

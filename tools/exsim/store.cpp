@@ -21,9 +21,15 @@ PropertyBag clone_property_bag(const PropertyBag& bag) {
 
 pugi::xml_node bag_root(const PropertyBag& bag) { return bag->document_element(); }
 
+Seconds far_future() {
+  using namespace std::chrono;
+  return sys_days{year{2200} / 1 / 1};
+}
+
 std::vector<Seconds> occurrence_starts(const StoredItem& master, Seconds until, size_t max) {
   std::vector<Seconds> out;
   if (!master.rule) return out;
+  until = std::min(until, far_future());
   using namespace std::chrono;
   LocalSeconds local_start = master.zone.to_local(master.start);
   auto time_of_day = local_start - floor<days>(local_start);

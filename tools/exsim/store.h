@@ -59,6 +59,9 @@ struct StoredItem {
   int sequence_number = 0;
 };
 
+/// A bound for open-ended expansion (2200-01-01): far beyond any sync window, still a date
+/// every calendar library handles.
+Seconds far_future();
 /// Occurrence starts of a master in order (original starts), at most `max`, none after `until`.
 std::vector<Seconds> occurrence_starts(const StoredItem& master, Seconds until, size_t max);
 /// True when the item has attendees (it is a meeting).
