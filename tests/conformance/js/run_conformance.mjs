@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs the ews-javascript-api conformance suite against a freshly started exsim:
 //   node run_conformance.mjs --exsim /path/to/exsim [-- file-name-part ...]
-// Starts two exsim instances on free loopback ports (plain HTTP, and HTTPS with a generated CA),
+// Starts three exsim instances on free loopback ports (plain HTTP, HTTPS with a generated CA, and
+// one for fault injection),
 // exports their URLs, runs every *.test.mjs here except pending_* with `node --test`, stops
 // exsim and exits with the test runner's status. A missing node_modules is a failure, not a skip.
 import { spawn } from 'node:child_process';
@@ -136,17 +137,21 @@ function runNodeTests(env) {
 
 let plain;
 let secure;
+let faulty;
 let status = 1;
 try {
   plain = await startExsim('plain', exsimConfig('plain', {}));
+  // Injected faults are server-wide, so faults.test.mjs gets an instance of its own.
+  faulty = await startExsim('faults', exsimConfig('faults', {}));
   const caPath = join(workDir, 'exsim-ca.pem');
   secure = await startExsim('tls', exsimConfig('tls', { tls: { enabled: true, min_version: '1.2', ca_out: caPath } }));
   if (!existsSync(caPath)) throw new Error(`TLS exsim did not write its CA certificate to ${caPath}`);
-  console.log(`conformance_js: exsim at ${plain.url} and ${secure.url}`);
+  console.log(`conformance_js: exsim at ${plain.url}, ${secure.url} and ${faulty.url}`);
   status = await runNodeTests({
     ...process.env,
     EXSIM_URL: plain.url,
     EXSIM_TLS_URL: secure.url,
+    EXSIM_FAULTS_URL: faulty.url,
     EXSIM_CA_FILE: caPath,
     EXSIM_PASSWORD: password,
     EXSIM_ADMIN_TOKEN: adminToken,
@@ -158,7 +163,7 @@ try {
   console.error(`conformance_js: ${error.message}`);
   status = 1;
 } finally {
-  for (const instance of [plain, secure]) {
+  for (const instance of [plain, secure, faulty]) {
     if (!instance) continue;
     const alive = await stopExsim(instance);
     if (!alive) {

@@ -15,6 +15,10 @@ export const MAILBOX = Object.freeze({
   streaming: 'streaming@exsim.test',
   tls: 'tls@exsim.test',
   timeZones: 'timezones@exsim.test',
+  meetings: 'meetings@exsim.test',
+  attendee: 'attendee@exsim.test',
+  misc: 'misc@exsim.test',
+  faults: 'faults@exsim.test',
 });
 
 /// Holds the ApplicationImpersonation role (ExchangeImpersonation is honoured).

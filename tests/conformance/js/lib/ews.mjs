@@ -98,9 +98,11 @@ export function failureOf(error) {
   const candidates = [error?.ErrorCode, error?.Response?.ErrorCode, error?.ResponseCode];
   const codeNumber = candidates.find((c) => c !== undefined && c !== null && c !== ServiceError.NoError);
   const code = typeof codeNumber === 'number' ? ServiceError[codeNumber] : codeNumber;
+  const details = error?.ErrorDetails ?? error?.errorDetails ?? error?.Response?.ErrorDetails;
   return {
     code: code ?? null,
     httpStatus: error?.HttpStatusCode ?? null,
+    backOffMilliseconds: details?.containsKey?.('BackOffMilliseconds') ? details.get('BackOffMilliseconds') : null,
     message: String(error?.message ?? error?.Message ?? error),
   };
 }
@@ -123,4 +125,17 @@ export async function eventually(check, { attempts = 50, delayMs = 100 } = {}) {
     await new Promise((resolve) => setTimeout(resolve, delayMs));
   }
   return null;
+}
+
+/// Calls exsim's admin endpoint (`/exsim/admin/...`, token from the driver) on the instance at
+/// `baseUrl`; answers the parsed JSON or throws with the status and body.
+export async function admin(path, { method = 'GET', body, baseUrl = requireEnv('EXSIM_URL') } = {}) {
+  const response = await fetch(`${baseUrl}/exsim/admin/${path}`, {
+    method,
+    headers: { 'X-Exsim-Admin-Token': requireEnv('EXSIM_ADMIN_TOKEN'), 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`admin ${method} ${path} answered ${response.status}: ${text}`);
+  return JSON.parse(text);
 }

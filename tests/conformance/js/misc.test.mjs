@@ -1,0 +1,36 @@
+// Smaller operations a client meets on the way: GetServerTimeZones, ResolveNames, and SOAP
+// Autodiscover (GetUserSettings over HTTPS, as the EWS Managed API requires) pointing at EWS.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { ews, makeService, password, requireEnv } from './lib/ews.mjs';
+import { MAILBOX } from './lib/accounts.mjs';
+
+const { AutodiscoverService, ExchangeVersion, UserSettingName, Uri, WebCredentials } = ews;
+
+const owner = MAILBOX.misc;
+
+describe('other operations', () => {
+  test('GetServerTimeZones lists the Windows zones a sync needs', async () => {
+    const zones = await makeService(owner).GetServerTimeZones();
+    const ids = zones.map((z) => z.Id);
+    for (const id of ['W. Europe Standard Time', 'Pacific Standard Time', 'UTC']) {
+      assert.ok(ids.includes(id), `${id} is listed`);
+    }
+  });
+
+  test('ResolveNames finds a mailbox by its address', async () => {
+    const resolutions = await makeService(owner).ResolveName(MAILBOX.attendee);
+    assert.equal(resolutions.Count, 1);
+    assert.equal(resolutions._getItem(0).Mailbox.Address.toLowerCase(), MAILBOX.attendee);
+  });
+
+  test('SOAP Autodiscover over HTTPS answers the EWS URL', async () => {
+    const base = requireEnv('EXSIM_TLS_URL');
+    const autodiscover = new AutodiscoverService(new Uri(`${base}/autodiscover/autodiscover.svc`), ExchangeVersion.Exchange2013);
+    autodiscover.Credentials = new WebCredentials(owner, password());
+    const response = await autodiscover.GetUserSettings(owner, [UserSettingName.InternalEwsUrl, UserSettingName.ExternalEwsUrl]);
+    const external = response.GetSettingValue(UserSettingName.ExternalEwsUrl);
+    assert.equal(String(external).toLowerCase(), `${base}/EWS/Exchange.asmx`.toLowerCase());
+  });
+});
