@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "core/time_zone.h"
 
 namespace agendasync {
@@ -269,6 +271,24 @@ TEST(Expand, RuleThatNeverMatchesIsInvalidData) {
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().kind, ErrorKind::kInvalidData);
   EXPECT_NE(result.error().message.find("can never occur"), std::string::npos);
+}
+
+TEST(Expand, ConcurrentExpansionsAgree) {
+  // The engine expands series of many mailboxes at once: results must not depend on threads.
+  auto item = series("FREQ=MONTHLY;BYDAY=-1FR", utc(2024, 1, 26, 8), "America/New_York");
+  const auto expected = starts(expand(item, utc(2024, 1, 1), utc(2034, 1, 1)));
+  ASSERT_EQ(expected.size(), 120u);
+  std::vector<int> mismatches(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        if (starts(expand(item, utc(2024, 1, 1), utc(2034, 1, 1))) != expected) ++mismatches[t];
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int count : mismatches) EXPECT_EQ(count, 0);
 }
 
 TEST(LastOccurrence, CountUntilAndEndless) {
