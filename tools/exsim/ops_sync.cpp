@@ -38,9 +38,13 @@ void handle_sync_folder_items(OperationContext& ctx) {
   if (!state.empty()) {
     auto w = ctx.sync_states.decode(state, mb->index, folder);
     if (!w || *w > mb->seq) {
-      add_response_message(messages, element, "ErrorInvalidSyncStateData",
-                           "Synchronization state data is corrupt or otherwise invalid. Start over "
-                           "with an empty SyncState.");
+      // As Exchange answers it: an empty SyncState and IncludesLastItemInRange=true.
+      pugi::xml_node m = add_response_message(
+          messages, element, "ErrorInvalidSyncStateData",
+          "Synchronization state data is corrupted or otherwise invalid. Start over with an "
+          "empty SyncState.");
+      m.append_child("m:SyncState");
+      add_text(m, "m:IncludesLastItemInRange", "true");
       return;
     }
     watermark = *w;
