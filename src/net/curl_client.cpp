@@ -342,6 +342,9 @@ void CurlClient::on_attempt_done(Transfer& transfer, CURLcode code) {
   response.attempts = transfer.attempts;
   response.retry_wait = transfer.waited;
 
+  if (code == CURLE_WRITE_ERROR && transfer.stopped_by_caller) {
+    return finish(transfer, std::move(response));  // the caller ended the stream
+  }
   if (code != CURLE_OK) {
     ++counters_.transport_errors;
     Error error =
@@ -352,7 +355,8 @@ void CurlClient::on_attempt_done(Transfer& transfer, CURLcode code) {
             : transport_error(code, transfer.error_buffer, context_of(transfer));
     AttemptOutcome outcome;
     outcome.transport_error = true;
-    outcome.transport_retryable = is_retryable(error);
+    // Pieces already handed over cannot be taken back: a stream is not replayed.
+    outcome.transport_retryable = is_retryable(error) && !transfer.body_handed_over;
     const auto decision = decide_retry(policy_, transfer.attempts, transfer.request.retry_allowed,
                                        outcome, random_());
     if (decision.retry) return retry_later(transfer, decision.wait, error.message);

@@ -19,6 +19,13 @@ using ::testing::HasSubstr;
 using testing::LocalServer;
 using testing::RawServer;
 
+Request get_url(std::string url) {
+  Request request;
+  request.method = "GET";
+  request.url = std::move(url);
+  return request;
+}
+
 /// Relays CONNECT tunnels and forwards absolute-form plain HTTP requests, to 127.0.0.1 only;
 /// answers `refuse_with` (e.g. "407 ...") instead when set.
 class TestProxy {
@@ -88,8 +95,7 @@ TEST(CurlClientProxyTest, HttpsGoesThroughAConnectTunnel) {
   ClientOptions options;
   options.proxy = proxy.url();
   options.tls.ca_bundle_path = pki.ca_certificate();
-  auto got = make_curl_client(options)->send(
-      Request{"GET", running.url("/ews", "https"), {}, {}, true, {}, {}}, {});
+  auto got = make_curl_client(options)->send(get_url(running.url("/ews", "https")), {});
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(got->body, "tunnelled");
   EXPECT_EQ(got->tls_version, "TLSv1.3");
@@ -107,8 +113,7 @@ TEST(CurlClientProxyTest, PlainHttpIsForwarded) {
   TestProxy proxy;
   ClientOptions options;
   options.proxy = proxy.url();
-  auto got =
-      make_curl_client(options)->send(Request{"GET", running.url("/r"), {}, {}, true, {}, {}}, {});
+  auto got = make_curl_client(options)->send(get_url(running.url("/r")), {});
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(got->body, "forwarded");
   const auto lines = proxy.request_lines();
@@ -121,11 +126,11 @@ TEST(CurlClientProxyTest, AProxyAskingForCredentialsIsAnAuthError) {
   ClientOptions options;
   options.proxy = proxy.url();
   auto client = make_curl_client(options);
-  auto tunnel = client->send(Request{"GET", "https://127.0.0.1:9/", {}, {}, true, {}, {}}, {});
+  auto tunnel = client->send(get_url("https://127.0.0.1:9/"), {});
   ASSERT_FALSE(tunnel);
   EXPECT_EQ(tunnel.error().kind, ErrorKind::kAuth);
   EXPECT_THAT(tunnel.error().message, HasSubstr(proxy.url() + " requires authentication"));
-  auto forward = client->send(Request{"GET", "http://127.0.0.1:9/", {}, {}, true, {}, {}}, {});
+  auto forward = client->send(get_url("http://127.0.0.1:9/"), {});
   ASSERT_FALSE(forward);
   EXPECT_EQ(forward.error().kind, ErrorKind::kAuth);
 }
@@ -134,8 +139,7 @@ TEST(CurlClientProxyTest, AProxyRefusingTheTunnelIsNamed) {
   TestProxy proxy("403 Forbidden");
   ClientOptions options;
   options.proxy = proxy.url();
-  auto got = make_curl_client(options)->send(
-      Request{"GET", "https://127.0.0.1:9/", {}, {}, true, {}, {}}, {});
+  auto got = make_curl_client(options)->send(get_url("https://127.0.0.1:9/"), {});
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().kind, ErrorKind::kPermanent);
   EXPECT_THAT(got.error().message, HasSubstr("the proxy " + proxy.url() +
@@ -147,8 +151,7 @@ TEST(CurlClientProxyTest, AnUnreachableProxyIsNamedWithoutItsPassword) {
   ClientOptions options;
   options.proxy = "http://agent:proxy-secret@127.0.0.1:" + std::to_string(port);
   options.max_attempts = 1;
-  auto got = make_curl_client(options)->send(
-      Request{"GET", "https://127.0.0.1:9/", {}, {}, true, {}, {}}, {});
+  auto got = make_curl_client(options)->send(get_url("https://127.0.0.1:9/"), {});
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().kind, ErrorKind::kTransient);
   EXPECT_THAT(got.error().message,

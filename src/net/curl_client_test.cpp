@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <thread>
 
 #include "net/http.h"
@@ -157,7 +158,8 @@ TEST(CurlClientTest, ThePerServerCapHoldsAcrossBlockingAndAsyncCallers) {
   InFlight in_flight;
   server.Get("/r", [&](const httplib::Request&, httplib::Response& res) {
     in_flight.enter();
-    std::this_thread::sleep_for(50ms);
+    in_flight.hold_until(4, 1000ms);
+    std::this_thread::sleep_for(10ms);
     in_flight.leave();
     res.set_content("ok", "text/plain");
   });
@@ -189,9 +191,11 @@ TEST(CurlClientTest, ThePerServerCapHoldsAcrossBlockingAndAsyncCallers) {
 TEST(CurlClientTest, TheCapCanBeLoweredAtRunTime) {
   httplib::Server server;
   InFlight in_flight;
+  std::atomic<int> expected_cap{8};
   server.Get("/r", [&](const httplib::Request&, httplib::Response& res) {
     in_flight.enter();
-    std::this_thread::sleep_for(40ms);
+    in_flight.hold_until(expected_cap, 1000ms);
+    std::this_thread::sleep_for(10ms);
     in_flight.leave();
     res.set_content("ok", "text/plain");
   });
@@ -211,11 +215,13 @@ TEST(CurlClientTest, TheCapCanBeLoweredAtRunTime) {
 
   // Any URL on the server names it; another server keeps its own cap.
   client->set_host_concurrency(running.url("/EWS/Exchange.asmx"), 2);
+  expected_cap = 2;
   in_flight.reset_peak();
   ASSERT_TRUE(burst(12));
   EXPECT_EQ(in_flight.peak(), 2);
 
   client->set_host_concurrency(running.url("/"), 6);
+  expected_cap = 6;
   in_flight.reset_peak();
   ASSERT_TRUE(burst(18));
   EXPECT_EQ(in_flight.peak(), 6);
@@ -334,6 +340,81 @@ TEST(CurlClientTest, DestroyingTheClientCompletesEveryPendingRequest) {
   }
   EXPECT_EQ(called.load(), 10);
   EXPECT_EQ(shut_down.load(), 10);
+}
+
+std::string chunk(std::string_view data) {
+  char size[16];
+  std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+  return size + std::string(data) + "\r\n";
+}
+
+TEST(CurlClientTest, StreamedBodiesArriveAsTheyAreSentAndTheCallerCanStop) {
+  // Like GetStreamingEvents: one chunked response, notifications minutes apart.
+  std::atomic<bool> first_piece_seen{false};
+  std::atomic<bool> server_waited_in_vain{false};
+  testing::RawServer server([&](int fd, int) {
+    if (testing::read_http_request(fd).empty()) return;
+    testing::send_all(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+    testing::send_all(fd, chunk("<Envelope>one</Envelope>"));
+    for (int i = 0; i < 300 && !first_piece_seen; ++i) std::this_thread::sleep_for(10ms);
+    if (!first_piece_seen) server_waited_in_vain = true;
+    testing::send_all(fd, chunk("<Envelope>two</Envelope>"));
+    // Never ends the response: the client has to stop it.
+    testing::read_http_request(fd, 3000ms);
+  });
+  std::vector<std::string> pieces;
+  Request request = get("http://127.0.0.1:" + std::to_string(server.port()) + "/stream");
+  request.on_body_piece = [&](std::string_view piece) {
+    pieces.emplace_back(piece);
+    first_piece_seen = true;
+    return piece.find("two") == std::string_view::npos;
+  };
+  const auto start = Clock::now();
+  auto got = make_curl_client({})->send(request, {});
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(got->status, 200);
+  EXPECT_EQ(got->body, "");
+  EXPECT_FALSE(server_waited_in_vain) << "the first piece was not handed over before the second";
+  EXPECT_EQ(pieces,
+            (std::vector<std::string>{"<Envelope>one</Envelope>", "<Envelope>two</Envelope>"}));
+  EXPECT_LT(elapsed_ms(start), 2500);
+}
+
+TEST(CurlClientTest, ABrokenStreamIsNotReplayed) {
+  testing::RawServer server([](int fd, int) {
+    if (testing::read_http_request(fd).empty()) return;
+    testing::send_all(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+    testing::send_all(fd, chunk("<Envelope>one</Envelope>"));
+    testing::arm_reset(fd);
+  });
+  ClientOptions options;
+  options.backoff_base = 1ms;
+  Request request = get("http://127.0.0.1:" + std::to_string(server.port()) + "/stream");
+  int pieces = 0;
+  request.on_body_piece = [&](std::string_view) { return ++pieces > 0; };
+  auto got = make_curl_client(options)->send(request, {});
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().kind, ErrorKind::kTransient);
+  EXPECT_EQ(server.connections(), 1);
+  EXPECT_EQ(pieces, 1);
+}
+
+TEST(CurlClientTest, ErrorBodiesOfStreamedRequestsAreCollectedAsUsual) {
+  httplib::Server server;
+  server.Get("/stream", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 500;
+    res.set_content("<Envelope>ErrorServerBusy</Envelope>", "text/xml");
+  });
+  LocalServer running(server);
+  Request request = get(running.url("/stream"));
+  request.retry_allowed = false;
+  bool called = false;
+  request.on_body_piece = [&](std::string_view) { return called = true; };
+  auto got = make_curl_client({})->send(request, {});
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(got->status, 500);
+  EXPECT_EQ(got->body, "<Envelope>ErrorServerBusy</Envelope>");
+  EXPECT_FALSE(called);
 }
 
 TEST(CurlClientTest, EnvironmentProxiesAreIgnored) {

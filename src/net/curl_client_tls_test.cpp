@@ -22,6 +22,13 @@ using testing::KeyPair;
 using testing::LocalServer;
 using testing::TestPki;
 
+Request get_url(std::string url) {
+  Request request;
+  request.method = "GET";
+  request.url = std::move(url);
+  return request;
+}
+
 const TestPki& pki() {
   static const TestPki instance;
   return instance;
@@ -171,16 +178,14 @@ TEST(CurlClientTlsTest, Tls13CanBeCappedTo12) {
 TEST(CurlClientTlsTest, AnUnreadableCaBundleFailsEveryRequestNamingTheSetting) {
   ClientOptions options;
   options.tls.ca_bundle_path = (pki().directory() / "missing.pem").string();
-  auto got = make_curl_client(options)->send(
-      Request{"GET", "https://127.0.0.1:1/", {}, {}, true, {}, {}}, {});
+  auto got = make_curl_client(options)->send(get_url("https://127.0.0.1:1/"), {});
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().kind, ErrorKind::kPermanent);
   EXPECT_THAT(got.error().message, HasSubstr("[tls] ca_bundle"));
   EXPECT_THAT(got.error().message, HasSubstr("missing.pem"));
 
   options.tls.ca_bundle_path = pki().server().key;  // a PEM file, but no certificate in it
-  got = make_curl_client(options)->send(
-      Request{"GET", "https://127.0.0.1:1/", {}, {}, true, {}, {}}, {});
+  got = make_curl_client(options)->send(get_url("https://127.0.0.1:1/"), {});
   ASSERT_FALSE(got);
   EXPECT_THAT(got.error().message, HasSubstr("holds no PEM certificate"));
 }
@@ -189,8 +194,7 @@ TEST(CurlClientTlsTest, PlainHttpOnTheTlsUrlIsExplained) {
   httplib::Server plain;
   add_routes(plain);
   LocalServer running(plain);
-  auto got = make_curl_client(trusting_test_ca())
-                 ->send(Request{"GET", running.url("/ews", "https"), {}, {}, true, {}, {}}, {});
+  auto got = make_curl_client(trusting_test_ca())->send(get_url(running.url("/ews", "https")), {});
   ASSERT_FALSE(got);
   EXPECT_THAT(got.error().message, HasSubstr("did not answer with TLS"));
 }
@@ -207,7 +211,7 @@ TEST(CurlClientTlsTest, ConnectionsAndSessionsAreReusedOverTls) {
   LocalServer running(*server);
   auto client = make_curl_client(trusting_test_ca());
   for (int i = 0; i < 20; ++i) {
-    auto got = client->send(Request{"GET", running.url("/r", "https"), {}, {}, true, {}, {}}, {});
+    auto got = client->send(get_url(running.url("/r", "https")), {});
     ASSERT_TRUE(got) << got.error().message;
   }
   EXPECT_EQ(ports.size(), 1u);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -28,6 +29,11 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
     // first; only the last block describes the response.
     transfer.response.headers.clear();
     transfer.response.body.clear();
+    // "HTTP/1.1 200 OK": the code follows the first space.
+    const auto space = line.find(' ');
+    transfer.status_so_far = space == std::string_view::npos
+                                 ? 0
+                                 : std::atol(std::string(line.substr(space + 1, 3)).c_str());
     // Read while the connection is live: after the transfer the TLS pointer is gone.
     if (auto version = negotiated_tls_version(transfer.easy); !version.empty()) {
       transfer.response.tls_version = std::move(version);
@@ -47,6 +53,13 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
 size_t on_body(char* data, size_t size, size_t count, void* user) {
   auto& transfer = *static_cast<Transfer*>(user);
   const size_t length = size * count;
+  const auto& stream = transfer.request.on_body_piece;
+  if (stream && transfer.status_so_far >= 200 && transfer.status_so_far < 300) {
+    transfer.body_handed_over = true;
+    if (stream(std::string_view(data, length))) return length;
+    transfer.stopped_by_caller = true;
+    return 0;  // CURLE_WRITE_ERROR ends the transfer
+  }
   if (transfer.response.body.size() + length > kMaxResponseBytes) return 0;  // CURLE_WRITE_ERROR
   transfer.response.body.append(data, length);
   return length;
@@ -136,6 +149,9 @@ Result<void> prepare_attempt(Transfer& transfer, const ClientOptions& options, C
   transfer.end_attempt();
   transfer.response = Response{};
   transfer.error_buffer[0] = '\0';
+  transfer.status_so_far = 0;
+  transfer.body_handed_over = false;
+  transfer.stopped_by_caller = false;
   CURL* curl = curl_easy_init();
   if (curl == nullptr) return fail(ErrorKind::kTransient, "libcurl could not make a handle");
   transfer.easy = curl;

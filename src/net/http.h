@@ -75,6 +75,12 @@ struct Request {
   /// EWS answers SOAP faults (ErrorServerBusy, schema errors) with 500 and wants them back
   /// untouched; it passes a predicate that retries only non-SOAP 5xx.
   std::function<bool(const Response&)> retry_response;
+  /// Streaming responses (EWS GetStreamingEvents): when set, the body of a 2xx response is
+  /// handed over piece by piece as it arrives instead of collecting in Response::body. Runs on
+  /// the client's event loop: keep it short, never block, never call send() from it. Return
+  /// false to end the transfer early; the Response then comes back with the status and headers
+  /// that arrived. Once a piece was handed over, the request is not retried.
+  std::function<bool(std::string_view piece)> on_body_piece;
 };
 
 struct Response {

@@ -150,6 +150,13 @@ Error transport_error(CURLcode code, std::string_view curl_detail, const Transfe
                               "configuration (TLS 1.2 or newer with a modern cipher)",
                               hp, why),
                   code);
+    case CURLE_WRITE_ERROR:
+      // Our body callback refuses only what exceeds the size limit.
+      return make(ErrorKind::kPermanent,
+                  fmt::format("the answer from {} is larger than AgendaSync accepts (512 MiB); "
+                              "ask for fewer items per request",
+                              hp),
+                  code);
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
       return make(ErrorKind::kInvalidData,

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
 
 namespace agendasync::net::testing {
@@ -41,6 +42,14 @@ class InFlight {
     }
   }
   void leave() { --current_; }
+  /// Waits (bounded) until `target` requests are in flight together, so a test can see a cap
+  /// reached without depending on how fast a loaded machine starts them.
+  void hold_until(int target, std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (current_.load() < target && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
   int peak() const { return peak_.load(); }
   void reset_peak() { peak_ = current_.load(); }
 
