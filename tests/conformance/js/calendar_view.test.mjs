@@ -1,12 +1,13 @@
 // FindItem with a CalendarView (ExchangeService.FindAppointments): items overlapping the window,
-// recurring series expanded into occurrences, MaxEntriesReturned honoured.
+// recurring series expanded into occurrences, MaxEntriesReturned honoured; and FindItem with an
+// indexed ItemView paging through the folder.
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { ews, makeService, calendarOf, utc, isoUtc, uniqueSubject } from './lib/ews.mjs';
 import { MAILBOX } from './lib/accounts.mjs';
 
-const { Appointment, AppointmentType, Recurrence, DayOfTheWeek, CalendarView, SendInvitationsMode } = ews;
+const { Appointment, AppointmentType, Recurrence, DayOfTheWeek, CalendarView, ItemView, SendInvitationsMode } = ews;
 
 const owner = MAILBOX.view;
 const service = makeService(owner);
@@ -74,6 +75,23 @@ describe('CalendarView', () => {
     const found = await find(utc(2031, 2, 8), utc(2031, 2, 18), 3);
     assert.equal(found.Items.length, 3);
     assert.equal(found.MoreAvailable, true);
+  });
+
+  test('FindItem with an ItemView pages through the folder with offsets', async () => {
+    // Without a CalendarView a recurring series is one item (its master): 4 singles + 1 master.
+    const seen = [];
+    let offset = 0;
+    for (let page = 0; page < 10; page++) {
+      const found = await service.FindItems(calendarOf(owner), new ItemView(2, offset));
+      assert.equal(found.TotalCount, 5);
+      seen.push(...found.Items.map((item) => item.Subject));
+      if (!found.MoreAvailable) break;
+      assert.equal(found.NextPageOffset, offset + found.Items.length);
+      offset = found.NextPageOffset;
+    }
+    assert.equal(seen.length, 5);
+    assert.equal(new Set(seen).size, 5, 'no item twice');
+    assert.ok(seen.includes(`${tag} daily`), 'the series appears once, as its master');
   });
 
   test('an empty window returns nothing', async () => {

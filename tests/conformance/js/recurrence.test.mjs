@@ -1,5 +1,5 @@
-// Recurring masters: each EWS pattern the product maps (Weekly, RelativeMonthly, AbsoluteYearly)
-// with each range (Numbered, EndDate, NoEnd), written by the EWS Managed API port and read back
+// Recurring masters: each EWS pattern the product maps (Weekly, AbsoluteMonthly, RelativeMonthly,
+// AbsoluteYearly, RelativeYearly) with each range (Numbered, EndDate, NoEnd), written by the EWS Managed API port and read back
 // both as the master's Recurrence and as the occurrences a CalendarView expands.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -166,6 +166,39 @@ describe('recurring series', () => {
     const created = await createRecurring(utc(2030, 11, 2, 8, 0), utc(2030, 11, 2, 9, 0), pattern);
     const starts = await occurrenceStarts(created.Subject, utc(2036, 1, 1), utc(2038, 1, 1));
     assert.deepEqual(starts, ['2036-11-02T08:00:00.000Z', '2037-11-02T08:00:00.000Z']);
+  });
+
+  test('AbsoluteMonthly on day 31 falls on the last day of shorter months, as Outlook does', async () => {
+    // Outlook/CDO semantics (Microsoft's RecurrencePattern.DayOfMonth: "The last day of every
+    // month can be represented by the value 31"), unlike RFC 5545, which skips such months.
+    const pattern = new Recurrence.MonthlyPattern(utc(2030, 1, 31), 1, 31);
+    pattern.NumberOfOccurrences = 4;
+    const created = await createRecurring(utc(2030, 1, 31, 9, 0), utc(2030, 1, 31, 9, 30), pattern);
+
+    const master = await Appointment.Bind(service, created.Id, masterProperties);
+    assert.ok(master.Recurrence instanceof Recurrence.MonthlyPattern, `got ${master.Recurrence?.constructor?.name}`);
+    assert.equal(Number(master.Recurrence.DayOfMonth), 31);
+    const starts = await occurrenceStarts(created.Subject, utc(2030, 1, 1), utc(2030, 6, 1));
+    assert.deepEqual(starts, [
+      '2030-01-31T09:00:00.000Z',
+      '2030-02-28T09:00:00.000Z',
+      '2030-03-31T09:00:00.000Z',
+      '2030-04-30T09:00:00.000Z',
+    ]);
+  });
+
+  test('RelativeYearly on the first Monday of September, Numbered range', async () => {
+    const pattern = new Recurrence.RelativeYearlyPattern(utc(2030, 9, 2), Month.September, DayOfTheWeek.Monday, DayOfTheWeekIndex.First);
+    pattern.NumberOfOccurrences = 3;
+    const created = await createRecurring(utc(2030, 9, 2, 7, 0), utc(2030, 9, 2, 8, 0), pattern);
+
+    const master = await Appointment.Bind(service, created.Id, masterProperties);
+    assert.ok(master.Recurrence instanceof Recurrence.RelativeYearlyPattern, `got ${master.Recurrence?.constructor?.name}`);
+    assert.equal(master.Recurrence.Month, Month.September);
+    assert.equal(master.Recurrence.DayOfTheWeek, DayOfTheWeek.Monday);
+    assert.equal(master.Recurrence.DayOfTheWeekIndex, DayOfTheWeekIndex.First);
+    const starts = await occurrenceStarts(created.Subject, utc(2030, 1, 1), utc(2034, 1, 1));
+    assert.deepEqual(starts, ['2030-09-02T07:00:00.000Z', '2031-09-01T07:00:00.000Z', '2032-09-06T07:00:00.000Z']);
   });
 
   test('changing the pattern of a master re-expands the series and changes the ChangeKey', async () => {
