@@ -134,8 +134,6 @@ void Server::install_routes() {
     }
     const AccountConfig& account = *auth.account;
     FaultDecision fault = faults_->decide();
-    if (fault.latency_ms > 0)
-      std::this_thread::sleep_for(std::chrono::milliseconds(fault.latency_ms));
     if (fault.http_error) {
       res.status = fault.http_error;
       res.set_content(fault.http_error == 503 ? "Service Unavailable" : "Internal Server Error",
@@ -175,6 +173,10 @@ void Server::install_routes() {
       res.set_content(fault_envelope(f, &config_.version), "text/xml; charset=utf-8");
       return;
     }
+    // Latency counts as time in flight, so that it also exercises the concurrency limit.
+    if (fault.latency_ms > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(fault.latency_ms));
+    }
     EwsReply reply = ews_->handle(account, req.body);
     faults_->leave(account.user);
     uint64_t n = ++trace_counter_;
@@ -186,6 +188,11 @@ void Server::install_routes() {
     }
     res.status = reply.status;
     if (reply.stream) {
+      // httplib gzips chunked bodies when the client accepts it, and its compressor holds data
+      // back until the end: notifications would arrive only when the stream closes. Exchange
+      // streams them uncompressed, so drop the offer. (The Request object is the server's own,
+      // not a const object, so the cast is well-defined.)
+      const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
       std::string trace_stem =
           config_.trace_dir.empty()
               ? std::string()

@@ -7,6 +7,7 @@ schema check, and stops it at exit. Usage in a case:  with Exsim(args) as ex: ..
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -56,6 +57,8 @@ class Exsim:
         path = os.path.join(self.tmp.name, "exsim.json")
         with open(path, "w") as f:
             json.dump(config, f)
+        # Start from an empty trace folder: the schema check reads everything in it.
+        shutil.rmtree(self.args.trace_dir, ignore_errors=True)
         os.makedirs(self.args.trace_dir, exist_ok=True)
         self.proc = subprocess.Popen([self.args.exsim, "--config", path, "--port", "0"] + self.extra,
                                      stdout=subprocess.PIPE, text=True)
