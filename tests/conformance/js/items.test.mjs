@@ -38,6 +38,8 @@ const {
   Mailbox,
   Folder,
   StringList,
+  SearchFilter,
+  ItemView,
 } = ews;
 
 const owner = MAILBOX.items;
@@ -108,6 +110,32 @@ describe('single calendar items', () => {
     const keyOut = { outValue: null };
     assert.ok(read.ExtendedProperties.TryGetValue(idempotencyKey, keyOut), 'the extended property came back');
     assert.equal(keyOut.outValue, 'key-create-0001');
+  });
+
+  test('FindItem finds an item by its extended property, and an update of the property moves the match', async () => {
+    // How a client finds its own earlier write after a crash (R28): a Restriction on the key.
+    const key = `key-${uniqueSubject('lookup').replace(/\W+/g, '-')}`;
+    const appointment = new Appointment(service);
+    appointment.Subject = uniqueSubject('keyed');
+    appointment.Start = utc(2030, 3, 7, 9, 0);
+    appointment.End = utc(2030, 3, 7, 10, 0);
+    appointment.SetExtendedProperty(idempotencyKey, key);
+    await appointment.Save(calendarOf(owner), SendInvitationsMode.SendToNone);
+
+    const byKey = async (value) => {
+      const view = new ItemView(10);
+      view.PropertySet = new PropertySet(BasePropertySet.IdOnly, [idempotencyKey]);
+      const found = await service.FindItems(calendarOf(owner), new SearchFilter.IsEqualTo(idempotencyKey, value), view);
+      return found.Items.map((item) => item.Id.UniqueId);
+    };
+    assert.deepEqual(await byKey(key), [appointment.Id.UniqueId]);
+    assert.deepEqual(await byKey(key + '-other'), []);
+
+    const bound = await Appointment.Bind(service, appointment.Id, new PropertySet(BasePropertySet.FirstClassProperties, [idempotencyKey]));
+    bound.SetExtendedProperty(idempotencyKey, key + '-v2');
+    await bound.Update(ConflictResolutionMode.AlwaysOverwrite, SendInvitationsOrCancellationsMode.SendToNone);
+    assert.deepEqual(await byKey(key), []);
+    assert.deepEqual(await byKey(key + '-v2'), [appointment.Id.UniqueId]);
   });
 
   test('an HTML body round-trips as HTML', async () => {
@@ -208,10 +236,10 @@ describe('single calendar items', () => {
     await created.Delete(DeleteMode.MoveToDeletedItems, SendCancellationsMode.SendToNone);
     const deletedItems = await Folder.Bind(service, new FolderId(WellKnownFolderName.DeletedItems, new Mailbox(owner)));
     const calendar = await Folder.Bind(service, calendarOf(owner));
-    const found = await service.FindItems(deletedItems.Id, new ews.ItemView(100));
+    const found = await service.FindItems(deletedItems.Id, new ItemView(100));
     const inDeleted = found.Items.some((item) => item.Subject === created.Subject);
     assert.ok(inDeleted, 'the item is found in Deleted Items');
-    const inCalendar = await service.FindItems(calendar.Id, new ews.ItemView(1000));
+    const inCalendar = await service.FindItems(calendar.Id, new ItemView(1000));
     assert.ok(!inCalendar.Items.some((item) => item.Subject === created.Subject), 'not in the calendar any more');
   });
 
