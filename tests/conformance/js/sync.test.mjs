@@ -31,8 +31,8 @@ let syncState = null;
 const known = new Map(); // ItemId -> ChangeKey, as the client has seen them
 
 /// One SyncFolderItems round from the current state.
-async function syncRound(max) {
-  const changes = await service.SyncFolderItems(folderId, PropertySet.IdOnly, null, max, SyncFolderItemsScope.NormalItems, syncState);
+async function syncRound(max, propertySet = PropertySet.IdOnly) {
+  const changes = await service.SyncFolderItems(folderId, propertySet, null, max, SyncFolderItemsScope.NormalItems, syncState);
   syncState = changes.SyncState;
   return changes;
 }
@@ -128,6 +128,18 @@ describe('SyncFolderItems', () => {
     const replay = await syncRound(512);
     assert.equal(replay.Count, 1, 'the same change is reported again from the older state');
     assert.equal(replay._getItem(0).ItemId.UniqueId, later.Id.UniqueId);
+  });
+
+  test('with FirstClassProperties a change carries the item itself', async () => {
+    const item = newItem(40000);
+    await item.Save(folderId, SendInvitationsMode.SendToNone);
+    const changes = await syncRound(512, PropertySet.FirstClassProperties);
+    assert.equal(changes.Count, 1);
+    const change = changes._getItem(0);
+    assert.equal(change.ChangeType, ChangeType.Create);
+    assert.equal(change.Item.Subject, item.Subject);
+    assert.equal(change.Item.Start.TotalMilliSeconds, item.Start.TotalMilliSeconds);
+    assert.equal(change.Item.Id.ChangeKey, item.Id.ChangeKey);
   });
 
   test('a sync state Exchange never issued answers ErrorInvalidSyncStateData', async () => {
