@@ -364,7 +364,12 @@ Result<Appointment> from_ews(const CalendarItem& item,
   if (!end) return std::unexpected(end.error());
   out.start = *start;
   out.end = *end;
-  if (item.organizer) out.organizer = Person{item.organizer->name, item.organizer->email};
+  // Exchange names the mailbox owner as organizer of every plain appointment; only a
+  // meeting (an item with attendees) has an organizer worth reporting.
+  const bool meeting = !item.required_attendees.empty() || !item.optional_attendees.empty() ||
+                       !item.resources.empty();
+  if (item.organizer && meeting)
+    out.organizer = Person{item.organizer->name, item.organizer->email};
   const auto add_attendees = [&](const std::vector<Recipient>& list, AttendeeRole role) {
     for (const Recipient& r : list) {
       out.attendees.push_back(

@@ -10,6 +10,7 @@
 
 #include "connectors/ews/calendar_schema.h"
 #include "connectors/ews/responses.h"
+#include "connectors/ews/testing/recurrence_cases.h"
 #include "connectors/ews/testing/xsd_validator.h"
 #include "connectors/ews/timezone_match.h"
 #include "connectors/ews/timezone_xml.h"
@@ -19,6 +20,12 @@
 
 namespace agendasync::ews {
 namespace {
+
+using testing::add_exceptions;
+using testing::pattern_cases;
+using testing::PatternCase;
+using testing::rule;
+using testing::timed_base;
 
 using namespace std::chrono_literals;
 using std::chrono::Friday;
@@ -112,142 +119,6 @@ Result<Appointment> through_exchange(const Appointment& appointment) {
   return from_ews(read.at(0), std::span<const CalendarItem>(read).subspan(1));
 }
 
-Appointment timed_base(const std::string& zone = "Europe/Berlin") {
-  Appointment a;
-  a.subject = "Team meeting";
-  a.body = Body{BodyType::kHtml, "<b>weekly</b>"};
-  a.location = "Room 4";
-  a.time_zone = zone;
-  a.start = *to_utc(std::chrono::local_days{2024y / 3 / 5} + 9h, zone);  // a Tuesday
-  a.end = a.start + 45min;
-  a.sensitivity = Sensitivity::kPrivate;
-  a.show_as = ShowAs::kTentative;
-  a.categories = {"Green", "Sales"};
-  a.reminder = 10min;
-  return a;
-}
-
-/// Adds a deleted second occurrence and a moved, renamed third occurrence.
-void add_exceptions(Appointment& a) {
-  auto occurrences = expand(a, a.start, a.start + std::chrono::days{10 * 366}, 4);
-  ASSERT_TRUE(occurrences) << occurrences.error().message;
-  ASSERT_GE(occurrences->size(), 3u);
-  a.recurrence->exdates = {(*occurrences)[1].recurrence_id};
-  OccurrenceOverride o;
-  o.recurrence_id = (*occurrences)[2].recurrence_id;
-  o.start = o.recurrence_id + (a.all_day ? std::chrono::days{1} : 2h);
-  o.end = o.start + (a.end - a.start);
-  o.subject = "Moved";
-  o.body = Body{BodyType::kText, "moved"};
-  o.location = "Elsewhere";
-  o.show_as = ShowAs::kOutOfOffice;
-  o.sensitivity = Sensitivity::kNormal;
-  o.reminder = std::nullopt;
-  a.recurrence->overrides = {o};
-}
-
-struct PatternCase {
-  const char* name;
-  RecurrenceRule rule;
-  bool all_day = false;
-};
-
-RecurrenceRule rule(Frequency freq, int interval = 1) {
-  RecurrenceRule r;
-  r.freq = freq;
-  r.interval = interval;
-  return r;
-}
-
-std::vector<PatternCase> pattern_cases() {
-  std::vector<PatternCase> out;
-  {
-    auto r = rule(Frequency::kDaily, 2);
-    r.count = 10;
-    out.push_back({"DailyNumbered", r});
-  }
-  {
-    auto r = rule(Frequency::kWeekly);
-    r.by_day = {{0, Monday}, {0, Tuesday}, {0, Friday}};
-    r.week_start = Sunday;
-    out.push_back({"WeeklyEndDate", r});  // until set below from the 6th occurrence
-  }
-  {
-    auto r = rule(Frequency::kWeekly, 3);
-    r.by_day = {{0, Tuesday}};
-    out.push_back({"WeeklyEvery3NoEnd", r});
-  }
-  {
-    auto r = rule(Frequency::kMonthly);
-    r.by_month_day = {5};
-    out.push_back({"AbsoluteMonthlyNoEnd", r});
-  }
-  {
-    auto r = rule(Frequency::kMonthly, 2);
-    r.by_day = {{1, Tuesday}};
-    r.count = 6;
-    out.push_back({"RelativeMonthlyFirstTuesday", r});
-  }
-  {
-    auto r = rule(Frequency::kMonthly);
-    r.by_day = {{-1, Friday}};
-    r.count = 6;
-    out.push_back({"RelativeMonthlyLastFriday", r});
-  }
-  {
-    auto r = rule(Frequency::kMonthly);
-    r.by_day = {{0, Monday}, {0, Tuesday}, {0, Wednesday}, {0, Thursday}, {0, Friday}};
-    r.by_set_pos = {-1};
-    r.count = 8;
-    out.push_back({"RelativeMonthlyLastWeekday", r});
-  }
-  {
-    auto r = rule(Frequency::kMonthly);
-    r.by_day = {{0, Saturday}, {0, Sunday}};
-    r.by_set_pos = {3};
-    out.push_back({"RelativeMonthlyThirdWeekendDay", r});
-  }
-  {
-    auto r = rule(Frequency::kMonthly);
-    r.by_day = {{0, Monday}, {0, Tuesday},  {0, Wednesday}, {0, Thursday},
-                {0, Friday}, {0, Saturday}, {0, Sunday}};
-    r.by_set_pos = {2};
-    r.count = 5;
-    out.push_back({"RelativeMonthlySecondDay", r});
-  }
-  {
-    auto r = rule(Frequency::kYearly);
-    r.by_month = {3};
-    r.by_month_day = {5};
-    r.count = 4;
-    out.push_back({"AbsoluteYearly", r});
-  }
-  {
-    auto r = rule(Frequency::kYearly);
-    r.by_month = {3};
-    r.by_day = {{1, Tuesday}};
-    out.push_back({"RelativeYearlyNoEnd", r});
-  }
-  {
-    auto r = rule(Frequency::kYearly, 2);
-    r.by_month = {3};
-    r.by_month_day = {5};
-    r.count = 3;
-    out.push_back({"EveryTwoYears", r});
-  }
-  {
-    auto r = rule(Frequency::kDaily);
-    r.count = 5;
-    out.push_back({"AllDayDaily", r, true});
-  }
-  {
-    auto r = rule(Frequency::kWeekly);
-    r.by_day = {{0, Tuesday}, {0, Thursday}};
-    out.push_back({"AllDayWeeklyEndDate", r, true});
-  }
-  return out;
-}
-
 class PatternRoundTrip : public ::testing::TestWithParam<PatternCase> {};
 
 TEST_P(PatternRoundTrip, CoreToEwsXmlToCoreIsEqual) {
@@ -264,7 +135,7 @@ TEST_P(PatternRoundTrip, CoreToEwsXmlToCoreIsEqual) {
     ASSERT_TRUE(occurrences);
     a.recurrence->rule.until = occurrences->back().recurrence_id;
   }
-  add_exceptions(a);
+  ASSERT_TRUE(add_exceptions(a));
   const auto back = through_exchange(a);
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_EQ(back->recurrence->rule, a.recurrence->rule)

@@ -1,0 +1,317 @@
+// The connector against exsim over real HTTPS on loopback (TLS on, exsim's generated CA
+// configured in the client): every operation, the impersonation errors, SyncFolderItems
+// paging, a round trip of every recurrence pattern with exceptions, a subject-only update
+// that leaves start and end byte-identical, and an outbox that stays empty (R39).
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "connectors/ews/ews_side.h"
+#include "connectors/ews/testing/exsim_process.h"
+#include "connectors/ews/testing/recurrence_cases.h"
+#include "connectors/ews/testing/xsd_validator.h"
+
+namespace agendasync::ews {
+namespace {
+
+using namespace std::chrono_literals;
+using std::chrono::sys_days;
+
+/// Forwards to the real client and validates every EWS request it carries against the
+/// schema, so "every request the connector sends validates" holds for the whole suite.
+class ValidatingHttp final : public net::HttpClient {
+ public:
+  explicit ValidatingHttp(std::unique_ptr<net::HttpClient> inner)
+      : inner_(std::move(inner)), validator_(testing::conformance_dir()) {}
+  Result<net::Response> send(const net::Request& request,
+                             const net::Credentials& credentials) override {
+    if (request.url.ends_with("/EWS/Exchange.asmx")) {
+      const auto problems = validator_.validate_envelope(request.body);
+      ++validated;
+      for (const std::string& problem : problems) ADD_FAILURE() << problem << "\n" << request.body;
+    }
+    return inner_->send(request, credentials);
+  }
+  void send_async(net::Request request, net::Credentials credentials,
+                  std::function<void(Result<net::Response>)> done) override {
+    done(send(request, credentials));
+  }
+  int validated = 0;
+
+ private:
+  std::unique_ptr<net::HttpClient> inner_;
+  testing::XsdValidator validator_;
+};
+
+class ExsimTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    exsim_ = new testing::ExsimProcess(
+        {"--version", "Exchange2016", "--mailbox", "jdoe@example.com", "--mailbox",
+         "other@example.com", "--account", "svc@example.com:s3cret:impersonation", "--account",
+         "plain@example.com:s3cret", "--auth", "basic,ntlm"});
+    net::ClientOptions options;
+    options.tls.ca_bundle_path = exsim_->ca_path();
+    http_ = new ValidatingHttp(net::make_curl_client(options));
+  }
+  static void TearDownTestSuite() {
+    EXPECT_GT(http_->validated, 20) << "requests validated against the EWS schema";
+    delete http_;
+    delete exsim_;
+  }
+
+  static EwsSideOptions options(const std::string& mailbox,
+                                const std::string& account = "svc@example.com",
+                                net::AuthMethod method = net::AuthMethod::kBasic) {
+    EwsSideOptions o;
+    o.endpoint = exsim_->ews_url();
+    o.context = RequestContext{ServerVersion::kExchange2016, AccessMode::kImpersonation, mailbox};
+    o.credentials.method = method;
+    o.credentials.user = account;
+    o.credentials.password = Secret("s3cret");
+    o.sleep = [](std::chrono::milliseconds) {};
+    return o;
+  }
+
+  static nlohmann::json admin(const std::string& method, const std::string& path,
+                              const std::string& body = "") {
+    net::Request request;
+    request.method = method;
+    request.url = exsim_->base_url() + path;
+    request.headers = {{"X-Exsim-Admin-Token", exsim_->admin_token()},
+                       {"Content-Type", "application/json"}};
+    request.body = body;
+    const auto response = http_->send(request, net::Credentials{});
+    EXPECT_TRUE(response) << (response ? "" : response.error().message);
+    if (!response) return {};
+    EXPECT_LT(response->status, 300) << response->body;
+    return nlohmann::json::parse(response->body, nullptr, false);
+  }
+
+  static nlohmann::json admin_item(const std::string& mailbox, const std::string& item_id) {
+    for (const auto& item : admin("GET", "/exsim/admin/mailboxes/" + mailbox + "/items")) {
+      if (item.value("item_id", "") == item_id) return item;
+    }
+    return {};
+  }
+
+  static Write create(const Appointment& item, const std::string& key) {
+    Write w;
+    w.op = WriteOp::kCreate;
+    w.item = item;
+    w.key = IdempotencyKey(key);
+    return w;
+  }
+
+  static testing::ExsimProcess* exsim_;
+  static ValidatingHttp* http_;
+};
+
+testing::ExsimProcess* ExsimTest::exsim_ = nullptr;
+ValidatingHttp* ExsimTest::http_ = nullptr;
+
+TEST_F(ExsimTest, CreateGetUpdateDeleteInBatches) {
+  EwsCalendarSide side(*http_, options("jdoe@example.com"));
+  std::vector<Write> creates;
+  for (int i = 0; i < 5; ++i) {
+    Appointment a = testing::timed_base();
+    a.subject = "Batch " + std::to_string(i);
+    a.start += std::chrono::days{i};
+    a.end += std::chrono::days{i};
+    creates.push_back(create(a, "batch-key-" + std::to_string(i)));
+  }
+  const int before = side.requests_sent();
+  const auto created = side.apply(creates);
+  EXPECT_EQ(side.requests_sent() - before, 2) << "one CreateItem and one GetItem for 5 items";
+  ASSERT_EQ(created.size(), 5u);
+  std::vector<ItemRef> refs;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(created[i].outcome) << created[i].outcome.error().message;
+    EXPECT_EQ(created[i].outcome->item, creates[i].item)
+        << testing::differences(created[i].outcome->item, creates[i].item);
+    EXPECT_EQ(created[i].outcome->idempotency_key->str(), "batch-key-" + std::to_string(i));
+    EXPECT_FALSE(created[i].outcome->version.empty());
+    refs.push_back(created[i].outcome->ref);
+  }
+  const auto fetched = side.fetch(refs);
+  ASSERT_TRUE(fetched) << fetched.error().message;
+  ASSERT_EQ(fetched->size(), 5u);
+
+  const auto found = side.find_by_key(IdempotencyKey("batch-key-3"));
+  ASSERT_TRUE(found) << found.error().message;
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->ref, refs[3]);
+
+  std::vector<Write> changes(2);
+  for (int i = 0; i < 2; ++i) {
+    changes[i].op = WriteOp::kUpdate;
+    changes[i].ref = refs[i];
+    changes[i].expected = created[i].outcome->version;
+    changes[i].previous = created[i].outcome->item;
+    changes[i].item = created[i].outcome->item;
+    changes[i].item.location = "New room " + std::to_string(i);
+  }
+  const auto updated = side.apply(changes);
+  for (const auto& result : updated) {
+    ASSERT_TRUE(result.outcome) << result.outcome.error().message;
+    EXPECT_EQ(result.outcome->item.location.substr(0, 8), "New room");
+  }
+  // The ChangeKey we held is stale now: NeverOverwrite makes that a conflict.
+  const auto stale = side.apply(changes);
+  ASSERT_FALSE(stale[0].outcome);
+  EXPECT_EQ(stale[0].outcome.error().kind, ErrorKind::kConflict);
+
+  std::vector<Write> deletes(2);
+  deletes[0].op = deletes[1].op = WriteOp::kDelete;
+  deletes[0].ref = refs[3];
+  deletes[1].ref = ItemRef(refs[4]);
+  const auto removed = side.apply(deletes);
+  EXPECT_TRUE(removed[0].outcome && removed[1].outcome);
+  const auto after = side.fetch(refs);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->size(), 3u);
+  EXPECT_TRUE(admin("GET", "/exsim/admin/outbox").empty()) << "R39: no mail, ever";
+}
+
+TEST_F(ExsimTest, SubjectOnlyUpdateLeavesStartAndEndByteIdentical) {
+  EwsCalendarSide side(*http_, options("jdoe@example.com"));
+  Appointment a = testing::timed_base("America/New_York");
+  a.subject = "Before";
+  const auto created = side.apply(std::vector<Write>{create(a, "subject-only")});
+  ASSERT_TRUE(created[0].outcome) << created[0].outcome.error().message;
+  const std::string id = created[0].outcome->ref.str();
+  const auto server_before = admin_item("jdoe@example.com", id);
+  ASSERT_FALSE(server_before.is_null());
+
+  Write w;
+  w.op = WriteOp::kUpdate;
+  w.ref = created[0].outcome->ref;
+  w.expected = created[0].outcome->version;
+  w.previous = created[0].outcome->item;
+  w.item = created[0].outcome->item;
+  w.item.subject = "After";
+  const auto updated = side.apply(std::vector<Write>{w});
+  ASSERT_TRUE(updated[0].outcome) << updated[0].outcome.error().message;
+  const auto server_after = admin_item("jdoe@example.com", id);
+  EXPECT_EQ(server_after["subject"], "After");
+  EXPECT_EQ(server_after["start"], server_before["start"]);
+  EXPECT_EQ(server_after["end"], server_before["end"]);
+  EXPECT_EQ(updated[0].outcome->item.start, a.start);
+  EXPECT_TRUE(admin("GET", "/exsim/admin/outbox").empty());
+}
+
+TEST_F(ExsimTest, EveryRecurrencePatternWithExceptionsRoundTrips) {
+  EwsCalendarSide side(*http_, options("jdoe@example.com"));
+  std::vector<Write> writes;
+  const auto cases = testing::pattern_cases();
+  for (const auto& c : cases) {
+    Appointment a = testing::timed_base();
+    a.subject = c.name;
+    ASSERT_TRUE(testing::apply_case(c, a)) << c.name;
+    writes.push_back(create(a, std::string("pattern-") + c.name));
+  }
+  const auto results = side.apply(writes);
+  ASSERT_EQ(results.size(), cases.size());
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    SCOPED_TRACE(cases[i].name);
+    ASSERT_TRUE(results[i].outcome) << results[i].outcome.error().message;
+    const auto fetched = side.fetch(std::vector<ItemRef>{results[i].outcome->ref});
+    ASSERT_TRUE(fetched) << fetched.error().message;
+    ASSERT_EQ(fetched->size(), 1u);
+    const Appointment& back = fetched->front().item;
+    ASSERT_TRUE(back.recurrence);
+    EXPECT_EQ(back.recurrence->rule, writes[i].item.recurrence->rule)
+        << format_rrule(back.recurrence->rule);
+    EXPECT_EQ(back.recurrence->exdates, writes[i].item.recurrence->exdates);
+    EXPECT_EQ(back.recurrence->overrides, writes[i].item.recurrence->overrides);
+    EXPECT_EQ(back, writes[i].item) << testing::differences(back, writes[i].item);
+  }
+  EXPECT_TRUE(admin("GET", "/exsim/admin/outbox").empty());
+}
+
+TEST_F(ExsimTest, SyncFolderItemsPagesThroughMoreThan512Changes) {
+  EwsCalendarSide side(*http_, options("other@example.com"));
+  const auto start = side.changes_since(Cursor());
+  ASSERT_TRUE(start) << start.error().message;
+  admin("POST", "/exsim/admin/mailboxes/other@example.com/seed",
+        R"({"count": 1100, "start": "2031-01-06T09:00:00Z"})");
+  const int before = side.requests_sent();
+  const auto batch = side.changes_since(start->next);
+  ASSERT_TRUE(batch) << batch.error().message;
+  EXPECT_TRUE(batch->complete);
+  EXPECT_EQ(batch->changed.size(), 1100u);
+  EXPECT_GE(side.requests_sent() - before, 3) << "512 changes per page";
+  const auto again = side.changes_since(batch->next);
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->changed.empty());
+  const auto invalid = side.changes_since(Cursor("bm90IGEgc3luYyBzdGF0ZQ=="));
+  ASSERT_FALSE(invalid);
+  EXPECT_EQ(invalid.error().kind, ErrorKind::kCursorInvalid);
+}
+
+TEST_F(ExsimTest, ListAWindowFindsSinglesAndSeriesMasters) {
+  EwsCalendarSide side(*http_, options("jdoe@example.com"));
+  Appointment single = testing::timed_base();
+  single.subject = "List single";
+  single.start = sys_days{2027y / 5 / 3} + 9h;
+  single.end = single.start + 1h;
+  Appointment series = single;
+  series.subject = "List series";
+  series.start = sys_days{2027y / 4 / 1} + 9h;  // master starts before the window
+  series.end = series.start + 1h;
+  series.recurrence = Recurrence{};
+  series.recurrence->rule.freq = Frequency::kWeekly;
+  series.recurrence->rule.by_day = {WeekdayNum{0, std::chrono::Thursday}};
+  series.recurrence->rule.count = 20;
+  const auto created =
+      side.apply(std::vector<Write>{create(single, "list-1"), create(series, "list-2")});
+  ASSERT_TRUE(created[0].outcome && created[1].outcome);
+  const auto listed = side.list(TimeWindow{sys_days{2027y / 5 / 1}, sys_days{2027y / 6 / 1}});
+  ASSERT_TRUE(listed) << listed.error().message;
+  std::set<std::string> subjects;
+  for (const SideItem& item : listed->first) subjects.insert(item.item.subject);
+  EXPECT_TRUE(subjects.contains("List single"));
+  EXPECT_TRUE(subjects.contains("List series"));
+  EXPECT_FALSE(listed->second.empty());
+}
+
+TEST_F(ExsimTest, MissingImpersonationRightNamesTheCommand) {
+  EwsCalendarSide side(*http_, options("jdoe@example.com", "plain@example.com"));
+  const auto batch = side.changes_since(Cursor());
+  ASSERT_FALSE(batch);
+  EXPECT_EQ(batch.error().kind, ErrorKind::kPermission);
+  EXPECT_EQ(batch.error().protocol_code, "ErrorImpersonateUserDenied");
+  EXPECT_NE(batch.error().message.find("New-ManagementRoleAssignment -Name "
+                                       "AgendaSyncImpersonation -Role ApplicationImpersonation "
+                                       "-User plain@example.com"),
+            std::string::npos)
+      << batch.error().message;
+}
+
+TEST_F(ExsimTest, UnknownMailboxNamesTheAddress) {
+  EwsCalendarSide side(*http_, options("nobody@example.com"));
+  const auto batch = side.changes_since(Cursor());
+  ASSERT_FALSE(batch);
+  EXPECT_EQ(batch.error().kind, ErrorKind::kNotFound);
+  EXPECT_NE(batch.error().message.find("nobody@example.com"), std::string::npos);
+}
+
+TEST_F(ExsimTest, WrongPasswordIsAnAuthErrorNamingTheMethod) {
+  EwsSideOptions o = options("jdoe@example.com");
+  o.credentials.password = Secret("wrong");
+  EwsCalendarSide side(*http_, o);
+  const auto batch = side.changes_since(Cursor());
+  ASSERT_FALSE(batch);
+  EXPECT_EQ(batch.error().kind, ErrorKind::kAuth);
+  EXPECT_NE(batch.error().message.find("Basic"), std::string::npos) << batch.error().message;
+  EXPECT_EQ(batch.error().message.find("wrong"), std::string::npos) << "never the password";
+}
+
+TEST_F(ExsimTest, NtlmWorksToo) {
+  EwsCalendarSide side(*http_,
+                       options("jdoe@example.com", "svc@example.com", net::AuthMethod::kNtlm));
+  const auto batch = side.changes_since(Cursor());
+  ASSERT_TRUE(batch) << batch.error().message;
+}
+
+}  // namespace
+}  // namespace agendasync::ews
