@@ -96,6 +96,16 @@ Result<void> check_exceptions(const Appointment& item) {
   return {};
 }
 
+Result<void> check_reminder(const std::optional<std::chrono::minutes>& reminder,
+                            const std::string& what) {
+  if (reminder && reminder->count() < 0) {
+    return fail(ErrorKind::kInvalidData,
+                "the reminder of " + what + " is " + std::to_string(reminder->count()) +
+                    " minutes: a reminder is given in minutes before the start, 0 or more");
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<void> validate(const Appointment& item) {
@@ -105,7 +115,13 @@ Result<void> validate(const Appointment& item) {
     }
   }
   if (auto times = check_times(item); !times) return times;
+  if (auto reminder = check_reminder(item.reminder, "the item"); !reminder) return reminder;
   if (!item.recurrence) return {};
+  for (const auto& change : item.recurrence->overrides) {
+    auto reminder =
+        check_reminder(change.reminder, "the occurrence " + text_of(change.recurrence_id));
+    if (!reminder) return reminder;
+  }
   if (auto rule = check_rule(item.recurrence->rule); !rule) return rule;
   return check_exceptions(item);
 }

@@ -7,7 +7,9 @@ namespace agendasync {
 
 /// kInvalidData with the first problem found: unknown zone, end before start, all-day not on
 /// date boundaries, impossible rule (BYMONTHDAY=30 with BYMONTH=2, COUNT and UNTIL together,
-/// interval < 1, ...), override or exdate that is not an occurrence of the series.
+/// interval < 1, ...), override or exdate that is not an occurrence of the series, two
+/// overrides of one occurrence, a moved occurrence ending before it starts, a negative
+/// reminder.
 Result<void> validate(const Appointment& item);
 
 }  // namespace agendasync

@@ -65,6 +65,21 @@ TEST(Validate, AllDayNotOnMidnight) {
   expect_invalid(item, "at least one day");
 }
 
+TEST(Validate, NegativeReminder) {
+  auto item = good_series();
+  item.reminder = minutes(-5);
+  expect_invalid(item, "-5 minutes");
+  item.reminder = minutes(0);
+  EXPECT_TRUE(validate(item));
+  OccurrenceOverride change{};
+  change.recurrence_id = utc(2024, 3, 18, 8);
+  change.start = utc(2024, 3, 18, 8);
+  change.end = utc(2024, 3, 18, 9);
+  change.reminder = minutes(-1);
+  item.recurrence->overrides = {change};
+  expect_invalid(item, "occurrence 2024-03-18T08:00:00Z");
+}
+
 TEST(Validate, ImpossibleRules) {
   auto item = good_series();
   item.recurrence->rule = RecurrenceRule{};
