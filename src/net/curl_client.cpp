@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <stdexcept>
 #include <thread>
 #include <unordered_map>
 
@@ -213,7 +214,13 @@ void CurlClient::fetch_token_then_submit(TransferPtr transfer, bool after_reject
     const auto& source = after_rejection && credentials.bearer_token_refresh
                              ? credentials.bearer_token_refresh
                              : credentials.bearer_token;
-    auto token = source();
+    Result<Secret> token = fail(ErrorKind::kAuth, "the token source failed unexpectedly");
+    try {
+      token = source();
+    } catch (const std::exception& e) {
+      token = fail(ErrorKind::kAuth, fmt::format("the token source failed: {}", e.what()));
+    } catch (...) {
+    }
     if (!token) {
       Error error = token.error();
       error.message =
@@ -345,6 +352,12 @@ void CurlClient::on_attempt_done(Transfer& transfer, CURLcode code) {
   if (code == CURLE_WRITE_ERROR && transfer.stopped_by_caller) {
     return finish(transfer, std::move(response));  // the caller ended the stream
   }
+  if (code == CURLE_WRITE_ERROR && transfer.piece_handler_threw) {
+    return finish(transfer, fail(ErrorKind::kPermanent,
+                                 fmt::format("the handler for the streamed answer from {} threw; "
+                                             "the stream was closed",
+                                             transfer.server.host_port())));
+  }
   if (code != CURLE_OK) {
     ++counters_.transport_errors;
     Error error =
@@ -385,7 +398,11 @@ void CurlClient::on_attempt_done(Transfer& transfer, CURLcode code) {
   outcome.status = status;
   outcome.retry_after = retry_after(response);
   if (status >= 500 && transfer.request.retry_response) {
-    outcome.response_retryable = transfer.request.retry_response(response);
+    try {
+      outcome.response_retryable = transfer.request.retry_response(response);
+    } catch (...) {
+      outcome.response_retryable = false;  // the connector reads the answer itself
+    }
   }
   const auto decision =
       decide_retry(policy_, transfer.attempts, transfer.request.retry_allowed, outcome, random_());

@@ -10,6 +10,7 @@
 #include <future>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 
 #include "net/http.h"
 #include "net/testing/local_server.h"
@@ -168,6 +169,19 @@ TEST(CurlClientAuthTest, ATokenSourceFailureIsReportedWithoutSending) {
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().kind, ErrorKind::kAuth);
   EXPECT_THAT(got.error().message, HasSubstr("refused the client secret"));
+  EXPECT_EQ(bearer.hits.load(), 0);
+}
+
+TEST(CurlClientAuthTest, AThrowingTokenSourceIsAnErrorNotAHang) {
+  BearerServer bearer;
+  LocalServer running(bearer.server);
+  Credentials credentials;
+  credentials.method = AuthMethod::kBearer;
+  credentials.bearer_token = []() -> Result<Secret> { throw std::runtime_error("cache broken"); };
+  auto got = make_curl_client({})->send(get(running.url("/me")), credentials);
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().kind, ErrorKind::kAuth);
+  EXPECT_THAT(got.error().message, HasSubstr("cache broken"));
   EXPECT_EQ(bearer.hits.load(), 0);
 }
 

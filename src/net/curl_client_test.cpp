@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <stdexcept>
 #include <thread>
 
 #include "net/http.h"
@@ -397,6 +398,19 @@ TEST(CurlClientTest, ABrokenStreamIsNotReplayed) {
   EXPECT_EQ(got.error().kind, ErrorKind::kTransient);
   EXPECT_EQ(server.connections(), 1);
   EXPECT_EQ(pieces, 1);
+}
+
+TEST(CurlClientTest, AThrowingStreamHandlerEndsTheTransferWithAnError) {
+  httplib::Server server;
+  server.Get("/stream", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("<Envelope/>", "text/xml");
+  });
+  LocalServer running(server);
+  Request request = get(running.url("/stream"));
+  request.on_body_piece = [](std::string_view) -> bool { throw std::runtime_error("parser bug"); };
+  auto got = make_curl_client({})->send(request, {});
+  ASSERT_FALSE(got);
+  EXPECT_THAT(got.error().message, HasSubstr("handler for the streamed answer"));
 }
 
 TEST(CurlClientTest, ErrorBodiesOfStreamedRequestsAreCollectedAsUsual) {

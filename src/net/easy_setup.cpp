@@ -56,7 +56,15 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   const auto& stream = transfer.request.on_body_piece;
   if (stream && transfer.status_so_far >= 200 && transfer.status_so_far < 300) {
     transfer.body_handed_over = true;
-    if (stream(std::string_view(data, length))) return length;
+    // An exception must not unwind through libcurl's C frames: end the transfer instead.
+    bool go_on = false;
+    try {
+      go_on = stream(std::string_view(data, length));
+    } catch (...) {
+      transfer.piece_handler_threw = true;
+      return 0;
+    }
+    if (go_on) return length;
     transfer.stopped_by_caller = true;
     return 0;  // CURLE_WRITE_ERROR ends the transfer
   }
@@ -152,6 +160,7 @@ Result<void> prepare_attempt(Transfer& transfer, const ClientOptions& options, C
   transfer.status_so_far = 0;
   transfer.body_handed_over = false;
   transfer.stopped_by_caller = false;
+  transfer.piece_handler_threw = false;
   CURL* curl = curl_easy_init();
   if (curl == nullptr) return fail(ErrorKind::kTransient, "libcurl could not make a handle");
   transfer.easy = curl;
@@ -169,7 +178,9 @@ Result<void> prepare_attempt(Transfer& transfer, const ClientOptions& options, C
   set.set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
   set.set(CURLOPT_TCP_KEEPALIVE, 1L);
   set.set(CURLOPT_USERAGENT, options.user_agent.c_str());
-  set.set(CURLOPT_ACCEPT_ENCODING, "");
+  // gzip: what IIS/Exchange and Graph use, cheap for the server. Not brotli: servers that
+  // compress it at the best (default) quality spend milliseconds on every small answer.
+  set.set(CURLOPT_ACCEPT_ENCODING, "gzip");
   set.set(CURLOPT_HEADERFUNCTION, &on_header);
   set.set(CURLOPT_HEADERDATA, static_cast<void*>(&transfer));
   set.set(CURLOPT_WRITEFUNCTION, &on_body);

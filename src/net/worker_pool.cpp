@@ -1,5 +1,9 @@
 #include "net/worker_pool.h"
 
+#include <exception>
+
+#include <spdlog/spdlog.h>
+
 namespace agendasync::net {
 
 WorkerPool::WorkerPool(int threads) {
@@ -34,7 +38,14 @@ void WorkerPool::run() {
       job = std::move(jobs_.front());
       jobs_.pop_front();
     }
-    job();
+    // A throwing callback must not take the pool (and every later completion) down.
+    try {
+      job();
+    } catch (const std::exception& e) {
+      spdlog::error("net: a completion callback threw: {}", e.what());
+    } catch (...) {
+      spdlog::error("net: a completion callback threw a non-exception");
+    }
   }
 }
 
