@@ -20,7 +20,8 @@ using testing::TempDir;
 /// Runs one statement with the raw SQLite API and returns the first column of the first row.
 std::string raw_query(const std::filesystem::path& path, const std::string& sql) {
   sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr), SQLITE_OK);
+  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr),
+            SQLITE_OK);
   sqlite3_stmt* stmt = nullptr;
   EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sql;
   std::string value;
@@ -73,6 +74,29 @@ TEST(Schema, ReopeningAnExistingDatabaseChangesNothing) {
     EXPECT_EQ(users->front().user_name, "ANNA");
   }
   EXPECT_EQ(file_bytes(path), before);
+}
+
+TEST(Schema, AnOlderDatabaseIsUpgradedKeepingItsData) {
+  TempDir dir;
+  auto path = dir / "agenda.db";
+  {
+    auto store = open_sqlite_agenda_store(path, testing::creating()).value();
+    ASSERT_TRUE(store->add_user(testing::sample_user("ANNA")));
+  }
+  // Back to schema version 1: what migration 2 adds is gone.
+  raw_query(path, "DROP INDEX change_users_by_revision");
+  raw_query(path, "PRAGMA user_version = 1");
+  {
+    auto store = open_sqlite_agenda_store(path);
+    ASSERT_TRUE(store) << store.error().message;
+    EXPECT_EQ((*store)->users().value().size(), 1u);
+    EXPECT_EQ((*store)->head_revision().value(), 1);
+  }
+  EXPECT_EQ(raw_query(path, "PRAGMA user_version"), "2");
+  EXPECT_EQ(raw_query(path,
+                      "SELECT count(*) FROM sqlite_master WHERE name = "
+                      "'change_users_by_revision'"),
+            "1");
 }
 
 TEST(Schema, AMissingFileIsNotCreatedWithoutTheCreateOption) {

@@ -8,7 +8,7 @@ namespace agendasync::store::sqlite {
 namespace {
 
 /// Migration N+1 is kMigrations[N]. Never edit a released migration: append a new one.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     // 1: the host agenda.
     R"sql(
 CREATE TABLE organisation_settings (
@@ -91,6 +91,11 @@ CREATE TABLE tombstones (
   participants     TEXT NOT NULL,  -- JSON array of user names
   deleted_at_utc   INTEGER NOT NULL
 );
+)sql",
+    // 2: the feed's user lists are read by revision (without it, reading the feed is
+    // quadratic in its length).
+    R"sql(
+CREATE INDEX change_users_by_revision ON change_users (revision, user_name);
 )sql",
 };
 
