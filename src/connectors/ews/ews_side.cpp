@@ -97,6 +97,29 @@ Result<SoapResponse> EwsCalendarSide::call(const std::string& body, bool idempot
   }
 }
 
+Result<net::Response> EwsCalendarSide::send_raw(const std::string& body,
+                                                std::optional<std::chrono::milliseconds> timeout) {
+  net::Request request;
+  request.url = options_.endpoint;
+  request.headers = request_headers(options_.context);
+  request.body = body;
+  request.timeout = timeout;
+  request.retry_response = retry_non_soap;
+  Result<net::Response> response = [&] {
+    const auto slot = options_.budget->acquire();
+    ++requests_sent_;
+    return http_.send(request, options_.credentials);
+  }();
+  if (!response) return response;
+  if (response->status != 200 && response->body.find("Envelope") == std::string::npos) {
+    const ErrorContext context{options_.credentials.user, options_.context.mailbox,
+                               net::to_string(options_.credentials.method)};
+    return std::unexpected(
+        error_from_http_status(response->status, context, net::retry_after(*response)));
+  }
+  return response;
+}
+
 Result<std::string> EwsCalendarSide::current_sync_state() {
   // The position after every existing change: page through and drop the changes.
   std::string state;

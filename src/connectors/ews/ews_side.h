@@ -50,6 +50,13 @@ class EwsCalendarSide final : public CalendarSide {
   /// `idempotent` false (CreateItem) stops the transport from resending it on its own.
   Result<SoapResponse> call(const std::string& body, bool idempotent = true);
 
+  /// Sends one SOAP request and returns the raw HTTP response (streaming bodies, doctor).
+  /// HTTP errors other than SOAP faults are mapped like call() does.
+  Result<net::Response> send_raw(const std::string& body,
+                                 std::optional<std::chrono::milliseconds> timeout = {});
+
+  const RequestContext& context() const { return options_.context; }
+
   /// The error for a failed response message, with this side's context in the message.
   Error message_error(const ResponseMessage& message) const;
 

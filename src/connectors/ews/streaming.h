@@ -1,0 +1,71 @@
+#pragma once
+/// EWS streaming notifications (R23): a streaming subscription on the mailbox's calendar and
+/// GetStreamingEvents connections, exposed as "this mailbox changed" wake-ups. The change
+/// itself is always read through changes_since (SyncFolderItems), never from the events.
+/// Reference:
+/// https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/notification-subscriptions-mailbox-events-and-ews-in-exchange
+#include <chrono>
+#include <functional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "connectors/ews/ews_side.h"
+
+namespace agendasync::ews {
+
+/// Splits the body of a GetStreamingEvents response, a stream of back-to-back SOAP envelopes
+/// sent as the server has news, into whole envelopes, incrementally: feed bytes as they
+/// arrive, get each envelope as soon as its closing tag is in.
+class EnvelopeSplitter {
+ public:
+  explicit EnvelopeSplitter(std::size_t max_envelope_bytes = 4u << 20)
+      : max_envelope_bytes_(max_envelope_bytes) {}
+  /// The envelopes completed by `bytes`. kInvalidData when one grows past the limit or the
+  /// stream is not XML envelopes.
+  Result<std::vector<std::string>> feed(std::string_view bytes);
+  /// Bytes received but not yet part of a whole envelope.
+  std::size_t pending() const { return buffer_.size(); }
+
+ private:
+  std::size_t max_envelope_bytes_;
+  std::string buffer_;
+};
+
+struct WatchOptions {
+  /// Minutes a GetStreamingEvents connection stays open (EWS allows 1..30).
+  int connection_timeout_minutes = 10;
+  /// Failed connections in a row after which run() gives up (nothing retried forever, R26).
+  int max_consecutive_failures = 5;
+  /// Pause before reconnecting after a failure; throttling errors wait their retry_after.
+  std::chrono::milliseconds retry_delay{5'000};
+};
+
+/// Watches one mailbox's calendar and calls `on_change` when Exchange reports item events.
+class MailboxWatcher {
+ public:
+  /// `side` must outlive the watcher; `on_change` runs on the watcher's thread.
+  MailboxWatcher(EwsCalendarSide& side, std::function<void()> on_change, WatchOptions options = {});
+
+  /// One streaming connection: subscribes first when there is no subscription, then waits
+  /// until the server closes the stream. Returns how many wake-ups it delivered. An expired
+  /// or unknown subscription is dropped so the next call resubscribes.
+  Result<int> listen_once();
+
+  /// Reconnects (and resubscribes) until `stop` is requested or too many connections in a
+  /// row failed; the last error is returned then.
+  Result<void> run(std::stop_token stop);
+
+  const std::string& subscription_id() const { return subscription_id_; }
+
+ private:
+  Result<void> subscribe();
+
+  EwsCalendarSide& side_;
+  std::function<void()> on_change_;
+  WatchOptions options_;
+  std::string subscription_id_;
+};
+
+}  // namespace agendasync::ews
