@@ -47,14 +47,48 @@ void ExtraCaBundle::install(CURL* curl) const {
 }
 
 CURLcode ExtraCaBundle::add_to_context(CURL*, void* ssl_ctx, void* self) {
-  const auto* bundle = static_cast<const ExtraCaBundle*>(self);
+  static_cast<const ExtraCaBundle*>(self)->add_to_store(ssl_ctx);
+  return CURLE_OK;
+}
+
+void ExtraCaBundle::add_to_store(void* ssl_ctx) const {
   X509_STORE* store = SSL_CTX_get_cert_store(static_cast<SSL_CTX*>(ssl_ctx));
-  for (X509* certificate : bundle->certificates_) {
+  for (X509* certificate : certificates_) {
     // curl may hand us a cached store that already holds them: a duplicate is not an error.
     X509_STORE_add_cert(store, certificate);
   }
   ERR_clear_error();
+}
+
+namespace {
+
+int version_slot() {
+  static const int slot = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return slot;
+}
+
+void on_tls_event(const SSL* ssl, int where, int) {
+  if ((where & SSL_CB_HANDSHAKE_DONE) == 0) return;
+  auto* version =
+      static_cast<std::string*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), version_slot()));
+  if (version != nullptr) *version = SSL_get_version(ssl);
+}
+
+CURLcode probe_context(CURL*, void* ssl_ctx, void* self) {
+  auto* probe = static_cast<TlsVersionProbe*>(self);
+  if (probe->extra_ca != nullptr) probe->extra_ca->add_to_store(ssl_ctx);
+  // curl makes a context per connection, so the context's slot belongs to this probe.
+  auto* context = static_cast<SSL_CTX*>(ssl_ctx);
+  SSL_CTX_set_ex_data(context, version_slot(), &probe->version);
+  SSL_CTX_set_info_callback(context, &on_tls_event);
   return CURLE_OK;
+}
+
+}  // namespace
+
+void TlsVersionProbe::install(CURL* curl) {
+  curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, &probe_context);
+  curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, static_cast<void*>(this));
 }
 
 std::string negotiated_tls_version(CURL* curl) {

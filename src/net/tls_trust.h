@@ -27,11 +27,23 @@ class ExtraCaBundle {
   std::size_t size() const { return certificates_.size(); }
   /// Installs the bundle on `curl` (CURLOPT_SSL_CTX_FUNCTION); `this` must outlive the transfer.
   void install(CURL* curl) const;
+  /// Adds the certificates to the trust store of an OpenSSL SSL_CTX (from a CTX hook).
+  void add_to_store(void* ssl_ctx) const;
 
  private:
   ExtraCaBundle() = default;
   static CURLcode add_to_context(CURL* curl, void* ssl_ctx, void* self);
   std::vector<X509*> certificates_;
+};
+
+/// A TLS context hook for one handle: trusts `extra_ca` (may be null) and records the
+/// negotiated version when the handshake completes — for CONNECT_ONLY handles, whose TLS
+/// pointer is gone once curl_easy_perform returns.
+struct TlsVersionProbe {
+  const ExtraCaBundle* extra_ca = nullptr;
+  std::string version;  ///< "TLSv1.3" after a handshake, else empty
+  /// Installs the hook on `curl`; `this` must outlive the transfer.
+  void install(CURL* curl);
 };
 
 /// The TLS version of the connection `curl` is using ("TLSv1.3"), or "" for plain HTTP.

@@ -50,7 +50,7 @@ CertPtr make_certificate(EVP_PKEY* subject_key, const char* common_name, const c
   X509_set_version(cert.get(), 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), serial);
   X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 7 * 24 * 3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 90 * 24 * 3600);
   X509_set_pubkey(cert.get(), subject_key);
   X509_NAME* name = X509_get_subject_name(cert.get());
   X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
