@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "sync/fields.h"
 #include "sync/identity.h"
 
 namespace agendasync::sync {
@@ -24,10 +25,12 @@ Result<void> SyncEngine::recover(const std::string& run_id) {
   if (!pending) return std::unexpected(pending.error());
   if (pending->empty()) return {};
   StateDelta delta;
+  std::map<IdempotencyKey, std::vector<const JournalEntry*>> updates;
   for (const auto& entry : *pending) {
-    // Updates and deletes need no lookup: if they landed, the next read reports them and the
-    // three-way merge sees both sides agree. A create that landed must be linked, or the
-    // next cycle would create the item again.
+    // Deletes need no lookup: if they landed, the next read reports them. A create that
+    // landed must be linked, or the next cycle would create the item again. An update that
+    // landed must be known as ours, or it would look like a person's edit (below).
+    if (entry.op == WriteOp::kUpdate) updates[entry.key].push_back(&entry);
     if (entry.op == WriteOp::kCreate) {
       auto found = side(entry.target).find_by_key(entry.key);
       if (!found) {
@@ -40,14 +43,70 @@ Result<void> SyncEngine::recover(const std::string& run_id) {
       }
       if (*found) {
         LinkRecord record = entry.pending_link;
-        record.sides[entry.target] = {(*found)->ref, (*found)->version,
-                                      item_fingerprint(entry.target, (*found)->item)};
+        // The item may have been edited since it was created: record what we wrote, under no
+        // version, so the next read of it compares contents and keeps such an edit.
+        record.sides[entry.target] = {(*found)->ref, VersionTag(),
+                                      item_fingerprint(entry.target, record.base), std::nullopt};
         delta.upsert.push_back(std::move(record));
       }
     }
     delta.journal_done.push_back(entry.key);
   }
+  for (const auto& [key, entries] : updates) {
+    auto recorded = recover_updates(key, entries);
+    if (!recorded) return std::unexpected(recorded.error());
+    if (*recorded) delta.upsert.push_back(std::move(**recorded));
+  }
   return state_.commit(delta);
+}
+
+namespace {
+
+/// Whether `found` shows every field a write changed from `before` to `written`.
+bool carries_write(const Appointment& before, const Appointment& written,
+                   const Appointment& found) {
+  bool changed_any = false;
+  for (const auto& field : appointment_fields()) {
+    if (field.host_only || field.equal(before, written)) continue;
+    changed_any = true;
+    if (!field.equal(found, written)) return false;
+  }
+  return changed_any;
+}
+
+}  // namespace
+
+Result<std::optional<LinkRecord>> SyncEngine::recover_updates(
+    const IdempotencyKey& key, const std::vector<const JournalEntry*>& entries) {
+  const LinkRecord& intended = entries.front()->pending_link;
+  if (intended.key != key) return std::nullopt;  // an entry without its link: nothing to add
+  auto stored = state_.find_link_by_key(key);
+  if (!stored) return std::unexpected(stored.error());
+  // The executor may already have recorded the writes that were confirmed.
+  const bool partly_recorded = *stored && (*stored)->base == intended.base;
+  LinkRecord record = partly_recorded ? **stored : intended;
+  bool landed = false;
+  for (const JournalEntry* entry : entries) {
+    const std::vector<ItemRef> refs{entry->target_ref};
+    auto found = side(entry->target).fetch(refs);
+    if (!found) return std::unexpected(found.error());
+    const std::string wanted = item_fingerprint(entry->target, intended.base);
+    if (!found->empty() && item_fingerprint(entry->target, found->front().item) == wanted) {
+      record.sides[entry->target] = {found->front().ref, found->front().version, wanted,
+                                     std::nullopt};
+      landed = true;
+    } else if (!found->empty() && carries_write(entry->previous.value_or(record.base),
+                                                intended.base, found->front().item)) {
+      // Landed, and edited by a person since: record our write under no version, so the
+      // next read sees their edit as a change against what we wrote.
+      record.sides[entry->target] = {found->front().ref, VersionTag(), wanted, std::nullopt};
+      landed = true;
+    } else if (!partly_recorded) {
+      record.sides[entry->target].held = entry->previous;
+    }
+  }
+  if (!landed) return std::nullopt;
+  return record;
 }
 
 Result<std::vector<SideItem>> SyncEngine::fetch_all(Side which, const std::vector<ItemRef>& refs) {
@@ -223,9 +282,10 @@ Result<RunReport> SyncEngine::run(bool dry_run) {
       auto listing = read_full(which, next[which], listed[which]);
       if (!listing) return std::unexpected(listing.error());
       reports[which] = std::move(*listing);
-      if (listed[which] == 0 && *links_before > 0) {
-        // R38: a side that suddenly lists empty while items are linked is a broken read or a
-        // wrong mailbox, not a mass deletion.
+      if (listed[which] == 0 && *links_before >= options_.breaker.min_items && !approved) {
+        // R38: a side that suddenly lists empty while many items are linked is a broken read
+        // or a wrong mailbox, not a mass deletion. (A handful of links can legitimately all
+        // be gone; an admin's approval lets a real emptying through.)
         return fail(ErrorKind::kInvalidData,
                     fmt::format("{} listed no items while {} are linked; refusing to treat that "
                                 "as deletions. Check the mailbox address and the service "

@@ -70,6 +70,9 @@ class SyncEngine {
  private:
   CalendarSide& side(Side which) { return which == Side::kHost ? host_ : remote_; }
   Result<void> recover(const std::string& run_id);
+  /// The link after updates whose replies were lost: what landed is ours, not an edit.
+  Result<std::optional<LinkRecord>> recover_updates(
+      const IdempotencyKey& key, const std::vector<const JournalEntry*>& entries);
   Result<SideReport> read_changes(Side which, const Cursor& cursor, Cursor& next);
   Result<SideReport> read_full(Side which, Cursor& next, std::size_t& listed);
   Result<std::vector<SideItem>> fetch_all(Side which, const std::vector<ItemRef>& refs);

@@ -57,14 +57,27 @@ Result<void> SyncEngine::execute(const Plan& plan, RunReport& report, PerSide<Cu
   writes.reserve(ops.size());
   for (const auto& operation : ops) writes.push_back(as_write(operation));
 
+  // The link each update group means to record, for the recovery of lost replies.
+  std::map<IdempotencyKey, const LinkRecord*> intended;
+  for (const auto& operation : ops) {
+    if (const auto* link = std::get_if<LinkOp>(&operation))
+      intended[link->record.key] = &link->record;
+  }
+
   // R28: the intent is durable before anything is sent.
   std::vector<JournalEntry> journal;
   for (std::size_t i = 0; i < ops.size(); ++i) {
     if (!writes[i]) continue;
     JournalEntry entry{
         link_of(ops[i]), writes[i]->target, writes[i]->write.op, writes[i]->write.ref, {},
-        report.run_id};
+        report.run_id,   std::nullopt};
     if (const auto* create = std::get_if<CreateOp>(&ops[i])) entry.pending_link = create->pending;
+    if (const auto* update = std::get_if<UpdateOp>(&ops[i])) {
+      if (auto found = intended.find(update->link); found != intended.end()) {
+        entry.pending_link = *found->second;
+      }
+      entry.previous = update->previous;
+    }
     journal.push_back(std::move(entry));
   }
   if (!journal.empty()) {
@@ -112,29 +125,47 @@ Result<void> SyncEngine::execute(const Plan& plan, RunReport& report, PerSide<Cu
   std::vector<AuditRecord> audit;
   bool all_ok = true;
   const Instant now = options_.clock();
+  auto succeeded = [&](std::size_t i) {
+    if (!outcomes[i]) return false;
+    if (*outcomes[i]) return true;
+    // Deleting what is already gone reaches the deletion's goal.
+    return std::holds_alternative<DeleteOp>(ops[i]) &&
+           outcomes[i]->error().kind == ErrorKind::kNotFound;
+  };
   for (const auto& key : group_order) {
     const auto& members = groups.at(key);
     bool ok = true;
-    bool failed_create = false;
+    bool unknown_outcome = false;
+    bool some_landed = false;
+    bool only_updates = true;
     for (std::size_t i : members) {
-      if (!outcomes[i] || *outcomes[i]) continue;
-      const Error& error = outcomes[i]->error();
-      if (std::holds_alternative<DeleteOp>(ops[i]) && error.kind == ErrorKind::kNotFound) {
-        continue;  // already gone: the deletion's goal holds
+      if (!writes[i]) continue;
+      only_updates = only_updates && writes[i]->write.op == WriteOp::kUpdate;
+      if (succeeded(i)) {
+        some_landed = true;
+        continue;
       }
+      const Error& error = outcomes[i]->error();
       ok = false;
-      failed_create = failed_create || std::holds_alternative<CreateOp>(ops[i]);
+      // A write that failed this way may still have landed (a lost reply); the others did not.
+      const bool ambiguous = error.kind == ErrorKind::kTransient ||
+                             error.kind == ErrorKind::kThrottled ||
+                             error.kind == ErrorKind::kPermanent;
+      unknown_outcome = unknown_outcome || (ambiguous && writes[i]->write.op != WriteOp::kDelete);
       ++summary.sides[writes[i]->target].failed;
       report.errors.push_back(fmt::format("{} {} on {} failed ({}): {}", writes[i]->operation,
                                           key.str(), side(writes[i]->target).describe(),
                                           to_string(error.kind), error.message));
     }
-    // A create that failed may still have landed (a lost reply): its journal entry stays,
-    // and the next run's recovery looks the key up before anything is created again.
-    if (!failed_create) delta.journal_done.push_back(key);
+    // A write whose outcome is unknown keeps its journal entry: the next run's recovery
+    // looks the item up before anything is created again or a landed update is mistaken
+    // for a person's edit.
+    if (!unknown_outcome) delta.journal_done.push_back(key);
     if (!ok) {
       all_ok = false;
-      continue;
+      // One side took the merged item, the other did not: record what landed, and what the
+      // other side still holds, so the next merge neither repeats nor reverts anything.
+      if (!(some_landed && only_updates)) continue;
     }
     std::optional<LinkRecord> record;
     bool forget = false;
@@ -154,6 +185,10 @@ Result<void> SyncEngine::execute(const Plan& plan, RunReport& report, PerSide<Cu
       if (!writes[i]) continue;
       const Side target = writes[i]->target;
       const Write& write = writes[i]->write;
+      if (!succeeded(i)) {
+        if (record) record->sides[target].held = write.previous;
+        continue;
+      }
       AuditRecord entry{report.run_id,
                         now,
                         options_.policy.pair_id,
@@ -171,7 +206,7 @@ Result<void> SyncEngine::execute(const Plan& plan, RunReport& report, PerSide<Cu
         const SideItem& written = **outcomes[i];
         if (record) {
           record->sides[target] = {written.ref, written.version,
-                                   item_fingerprint(target, written.item)};
+                                   item_fingerprint(target, written.item), std::nullopt};
         }
         ++(write.op == WriteOp::kCreate ? summary.sides[target].created
                                         : summary.sides[target].updated);

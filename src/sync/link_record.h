@@ -17,6 +17,10 @@ struct SideState {
   ItemRef ref;         ///< empty: the item is gone on this side and left deleted (R25)
   VersionTag version;  ///< the version we last saw or wrote
   std::string hash;    ///< item_fingerprint() of that version
+  /// What this side holds when it differs from the base: a write to it failed while the
+  /// other side's succeeded. The next merge rebases this side's edits onto the base instead
+  /// of mistaking "not received yet" for "changed back".
+  std::optional<Appointment> held;
   bool operator==(const SideState&) const = default;
 };
 
@@ -47,6 +51,9 @@ struct JournalEntry {
   /// state is filled from what recovery finds).
   LinkRecord pending_link;
   std::string run_id;
+  /// Update: what the target held before, for a write whose outcome is unknown (a lost
+  /// reply). `pending_link` then is the link as it would be with every write of the run.
+  std::optional<Appointment> previous;
 };
 
 /// A set of status changes committed atomically after the writes of a cycle.

@@ -8,8 +8,9 @@ namespace {
 LinkRecord link(std::string key, std::string host_ref, std::string remote_ref) {
   LinkRecord record;
   record.key = IdempotencyKey(std::move(key));
-  record.sides[Side::kHost] = {ItemRef(std::move(host_ref)), VersionTag("1"), "h"};
-  record.sides[Side::kRemote] = {ItemRef(std::move(remote_ref)), VersionTag("1"), "r"};
+  record.sides[Side::kHost] = {ItemRef(std::move(host_ref)), VersionTag("1"), "h", std::nullopt};
+  record.sides[Side::kRemote] = {ItemRef(std::move(remote_ref)), VersionTag("1"), "r",
+                                 std::nullopt};
   return record;
 }
 

@@ -138,14 +138,27 @@ class Planner {
   /// The item as `side` holds it now: what it reported, else the base. A report with the
   /// version we stored is our own write coming back: its content is the base by definition.
   const Appointment& actual(const Entity& e, Side side) const {
-    if (!e.item[side] || seen(e, side) == Seen::kUnchanged) return e.link.base;
+    if (!e.item[side] || seen(e, side) == Seen::kUnchanged) {
+      return e.link.sides[side].held ? *e.link.sides[side].held : e.link.base;
+    }
     return e.item[side]->item.item;
+  }
+
+  /// What a changed side contributes to the merge. A side holding stale content (its last
+  /// write failed) has its own edits rebased onto the base: only what the person changed
+  /// since counts as a change, not the fields it never received.
+  Appointment contribution(const Entity& e, Side side) const {
+    const Appointment& now = actual(e, side);
+    const auto& held = e.link.sides[side].held;
+    if (!held) return now;
+    return side == Side::kHost ? merge3(*held, now, e.link.base, Side::kHost).merged
+                               : merge3(*held, e.link.base, now, Side::kRemote).merged;
   }
 
   SideState current_state(const Entity& e, Side side) const {
     if (!e.item[side]) return e.link.sides[side];
     const SideItem& item = e.item[side]->item;
-    return {item.ref, item.version, item_fingerprint(side, item.item)};
+    return {item.ref, item.version, item_fingerprint(side, item.item), std::nullopt};
   }
 
   Side winner_for(const Entity& e) const {
@@ -263,7 +276,7 @@ class Planner {
       // A change from a side whose changes do not flow is not merged: the base stands and
       // the write below puts it back (one-way mirror, R19).
       accepted[side] =
-          (state[side] == Seen::kChanged && accepts(side)) ? actual(e, side) : e.link.base;
+          (state[side] == Seen::kChanged && accepts(side)) ? contribution(e, side) : e.link.base;
     }
     const Side winner = winner_for(e);
     MergeResult merge = merge3(e.link.base, accepted[Side::kHost], accepted[Side::kRemote], winner);
@@ -320,7 +333,11 @@ class Planner {
                        e.relinked[Side::kRemote];
     if (writes || noted || is_new) {
       LinkRecord record = e.link;
-      for (Side side : kBothSides) record.sides[side] = current_state(e, side);
+      for (Side side : kBothSides) {
+        record.sides[side] = current_state(e, side);
+        // Written sides get their new state from the write; the others hold `merged` now.
+        record.sides[side].held.reset();
+      }
       record.base = merged;
       plan_.operations.push_back(LinkOp{record, is_new, new_link_rule.value_or("status updated")});
     }
@@ -433,7 +450,8 @@ class Planner {
     const IdempotencyKey key = derive_key(policy_.pair_id, side, obs.item.ref);
     LinkRecord pending;
     pending.key = key;
-    pending.sides[side] = {obs.item.ref, obs.item.version, item_fingerprint(side, item)};
+    pending.sides[side] = {obs.item.ref, obs.item.version, item_fingerprint(side, item),
+                           std::nullopt};
     pending.base = side == Side::kHost ? item : written;
     pending.created_on = target;
     plan_.operations.push_back(

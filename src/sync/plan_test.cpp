@@ -24,9 +24,11 @@ struct Fixture {
   Fixture() {
     base.activity_type = "Appointment";
     link.key = IdempotencyKey("as1-link");
-    link.sides[Side::kHost] = {ItemRef("h1"), VersionTag("1"), item_fingerprint(Side::kHost, base)};
+    link.sides[Side::kHost] = {ItemRef("h1"), VersionTag("1"), item_fingerprint(Side::kHost, base),
+                               std::nullopt};
     link.sides[Side::kRemote] = {ItemRef("r1"), VersionTag("1"),
-                                 item_fingerprint(Side::kRemote, without_host_fields(base))};
+                                 item_fingerprint(Side::kRemote, without_host_fields(base)),
+                                 std::nullopt};
     link.base = base;
     link.created_on = Side::kRemote;
     input.links = {link};

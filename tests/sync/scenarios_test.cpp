@@ -351,15 +351,15 @@ TEST(Scenario, R38_FailedOrPartialReadIsNeverTakenAsDeletions) {
 
 TEST(Scenario, R38_EmptyListingStopsTheRun) {
   Pair pair;
-  for (int i = 0; i < 5; ++i)
+  for (int i = 0; i < 12; ++i)
     pair.host->user_create(host_item(fmt::format("I{}", i), at(2 + i, 9)));
   must_sync(pair);
   pair.remote_memory().invalidate_cursors();        // forces a full listing...
   pair.remote_memory().faults().list_empty = true;  // ...that comes back empty
   auto result = pair.sync();
   ASSERT_FALSE(result);
-  EXPECT_NE(result.error().message.find("listed no items while 5 are linked"), std::string::npos);
-  EXPECT_EQ(pair.host->items().size(), 5u);
+  EXPECT_NE(result.error().message.find("listed no items while 12 are linked"), std::string::npos);
+  EXPECT_EQ(pair.host->items().size(), 12u);
 }
 
 TEST(Scenario, R38_CircuitBreakerQuarantinesUntilApproved) {

@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS sync_link(
   pair TEXT NOT NULL, key TEXT NOT NULL,
   host_ref TEXT NOT NULL, host_version TEXT NOT NULL, host_hash TEXT NOT NULL,
   remote_ref TEXT NOT NULL, remote_version TEXT NOT NULL, remote_hash TEXT NOT NULL,
-  base TEXT NOT NULL, created_on INTEGER,
+  base TEXT NOT NULL, created_on INTEGER, host_held TEXT, remote_held TEXT,
   PRIMARY KEY(pair, key));
 CREATE INDEX IF NOT EXISTS sync_link_host ON sync_link(pair, host_ref);
 CREATE INDEX IF NOT EXISTS sync_link_remote ON sync_link(pair, remote_ref);
@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS sync_cursor(
   pair TEXT NOT NULL, side INTEGER NOT NULL, cursor TEXT NOT NULL, PRIMARY KEY(pair, side));
 CREATE TABLE IF NOT EXISTS sync_journal(
   pair TEXT NOT NULL, key TEXT NOT NULL, target INTEGER NOT NULL, op INTEGER NOT NULL,
-  target_ref TEXT NOT NULL, pending TEXT NOT NULL, run_id TEXT NOT NULL,
+  target_ref TEXT NOT NULL, pending TEXT NOT NULL, run_id TEXT NOT NULL, previous TEXT,
   PRIMARY KEY(pair, key, target));
 CREATE TABLE IF NOT EXISTS sync_quarantine(
   pair TEXT PRIMARY KEY, reason TEXT NOT NULL, approved INTEGER NOT NULL);
@@ -38,7 +38,7 @@ CREATE INDEX IF NOT EXISTS sync_audit_link ON sync_audit(link);
 
 constexpr const char* kLinkColumns =
     "key, host_ref, host_version, host_hash, remote_ref, remote_version, remote_hash, base, "
-    "created_on";
+    "created_on, host_held, remote_held";
 
 std::int64_t side_code(Side side) { return side == Side::kHost ? 0 : 1; }
 Side side_from(std::int64_t code) { return code == 0 ? Side::kHost : Side::kRemote; }
@@ -62,7 +62,8 @@ nlohmann::json link_to_json(const LinkRecord& link) {
   nlohmann::json sides = nlohmann::json::array();
   for (Side side : sync::kBothSides) {
     const auto& state = link.sides[side];
-    sides.push_back({state.ref.str(), state.version.str(), state.hash});
+    sides.push_back({state.ref.str(), state.version.str(), state.hash,
+                     state.held ? to_document(*state.held) : std::string()});
   }
   nlohmann::json json{{"key", link.key.str()}, {"sides", sides}, {"base", to_document(link.base)}};
   if (link.created_on) json["created_on"] = side_code(*link.created_on);
@@ -81,7 +82,13 @@ Result<LinkRecord> link_from_json(std::string_view text) {
   for (Side side : sync::kBothSides) {
     const auto& state = json["sides"][sync::index(side)];
     link.sides[side] = {ItemRef(state[0].get<std::string>()),
-                        VersionTag(state[1].get<std::string>()), state[2].get<std::string>()};
+                        VersionTag(state[1].get<std::string>()), state[2].get<std::string>(),
+                        std::nullopt};
+    if (state.size() > 3 && !state[3].get<std::string>().empty()) {
+      auto held = from_document(state[3].get<std::string>());
+      if (!held) return std::unexpected(held.error());
+      link.sides[side].held = std::move(*held);
+    }
   }
   auto base = from_document(json.value("base", ""));
   if (!base) return std::unexpected(base.error());
@@ -114,13 +121,20 @@ Result<std::vector<LinkRecord>> SqliteSyncState::query_links(std::string_view wh
     LinkRecord link;
     link.key = IdempotencyKey(statement->text_at(0));
     link.sides[Side::kHost] = {ItemRef(statement->text_at(1)), VersionTag(statement->text_at(2)),
-                               statement->text_at(3)};
+                               statement->text_at(3), std::nullopt};
     link.sides[Side::kRemote] = {ItemRef(statement->text_at(4)), VersionTag(statement->text_at(5)),
-                                 statement->text_at(6)};
+                                 statement->text_at(6), std::nullopt};
     auto base = from_document(statement->text_at(7));
     if (!base) return std::unexpected(base.error());
     link.base = std::move(*base);
     if (!statement->is_null(8)) link.created_on = side_from(statement->int_at(8));
+    for (Side side : sync::kBothSides) {
+      const int column = side == Side::kHost ? 9 : 10;
+      if (statement->is_null(column)) continue;
+      auto held = from_document(statement->text_at(column));
+      if (!held) return std::unexpected(held.error());
+      link.sides[side].held = std::move(*held);
+    }
     links.push_back(std::move(link));
   }
   return links;
@@ -163,9 +177,10 @@ Result<void> SqliteSyncState::journal(std::span<const JournalEntry> entries) {
     for (const auto& entry : entries) {
       auto stored = db_.run(
           "INSERT OR REPLACE INTO sync_journal(pair, key, target, op, target_ref, pending, "
-          "run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+          "run_id, previous) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
           {pair_, entry.key.str(), side_code(entry.target), static_cast<std::int64_t>(entry.op),
-           entry.target_ref.str(), link_to_json(entry.pending_link).dump(), entry.run_id});
+           entry.target_ref.str(), link_to_json(entry.pending_link).dump(), entry.run_id,
+           entry.previous ? sqlite::Value(to_document(*entry.previous)) : sqlite::Value()});
       if (!stored) return stored;
     }
     return {};
@@ -174,7 +189,8 @@ Result<void> SqliteSyncState::journal(std::span<const JournalEntry> entries) {
 
 Result<std::vector<JournalEntry>> SqliteSyncState::pending_journal() {
   auto statement = db_.prepare(
-      "SELECT key, target, op, target_ref, pending, run_id FROM sync_journal WHERE pair = ?1 "
+      "SELECT key, target, op, target_ref, pending, run_id, previous FROM sync_journal "
+      "WHERE pair = ?1 "
       "ORDER BY key, target",
       {pair_});
   if (!statement) return std::unexpected(statement.error());
@@ -187,7 +203,12 @@ Result<std::vector<JournalEntry>> SqliteSyncState::pending_journal() {
     if (!pending) return std::unexpected(pending.error());
     entries.push_back({IdempotencyKey(statement->text_at(0)), side_from(statement->int_at(1)),
                        static_cast<WriteOp>(statement->int_at(2)), ItemRef(statement->text_at(3)),
-                       std::move(*pending), statement->text_at(5)});
+                       std::move(*pending), statement->text_at(5), std::nullopt});
+    if (!statement->is_null(6)) {
+      auto previous = from_document(statement->text_at(6));
+      if (!previous) return std::unexpected(previous.error());
+      entries.back().previous = std::move(*previous);
+    }
   }
   return entries;
 }
@@ -197,11 +218,13 @@ Result<void> SqliteSyncState::upsert(const LinkRecord& link) {
   const auto& remote = link.sides[Side::kRemote];
   return db_.run(
       "INSERT OR REPLACE INTO sync_link(pair, key, host_ref, host_version, host_hash, "
-      "remote_ref, remote_version, remote_hash, base, created_on) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+      "remote_ref, remote_version, remote_hash, base, created_on, host_held, remote_held) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
       {pair_, link.key.str(), host.ref.str(), host.version.str(), host.hash, remote.ref.str(),
        remote.version.str(), remote.hash, to_document(link.base),
-       link.created_on ? sqlite::Value(side_code(*link.created_on)) : sqlite::Value()});
+       link.created_on ? sqlite::Value(side_code(*link.created_on)) : sqlite::Value(),
+       host.held ? sqlite::Value(to_document(*host.held)) : sqlite::Value(),
+       remote.held ? sqlite::Value(to_document(*remote.held)) : sqlite::Value()});
 }
 
 Result<void> SqliteSyncState::commit(const sync::StateDelta& delta) {

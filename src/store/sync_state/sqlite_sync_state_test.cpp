@@ -22,8 +22,10 @@ std::filesystem::path fresh_file(const std::string& name) {
 sync::LinkRecord link(std::string key, std::string host_ref, std::string remote_ref) {
   sync::LinkRecord record;
   record.key = IdempotencyKey(std::move(key));
-  record.sides[Side::kHost] = {ItemRef(std::move(host_ref)), VersionTag("h1"), "hash-h"};
-  record.sides[Side::kRemote] = {ItemRef(std::move(remote_ref)), VersionTag("r1"), "hash-r"};
+  record.sides[Side::kHost] = {ItemRef(std::move(host_ref)), VersionTag("h1"), "hash-h",
+                               std::nullopt};
+  record.sides[Side::kRemote] = {ItemRef(std::move(remote_ref)), VersionTag("r1"), "hash-r",
+                                 std::nullopt};
   record.base.subject = "Base subject";
   record.base.start = Instant(std::chrono::seconds(1'700'000'000));
   record.base.end = record.base.start + std::chrono::hours(1);
@@ -43,7 +45,7 @@ TEST(SqliteSyncState, EverythingSurvivesAReopen) {
     delta.cursors[Side::kRemote] = Cursor("remote-cursor");
     ASSERT_TRUE((*state)->commit(delta));
     sync::JournalEntry entry{IdempotencyKey("k3"),  Side::kRemote, WriteOp::kCreate, {},
-                             link("k3", "h-3", ""), "run-1"};
+                             link("k3", "h-3", ""), "run-1",       std::nullopt};
     ASSERT_TRUE((*state)->journal(std::span(&entry, 1)));
     ASSERT_TRUE((*state)->set_quarantine("too many deletions"));
   }
@@ -73,8 +75,8 @@ TEST(SqliteSyncState, CommitRelinksRemovesAndResolvesAtomically) {
   sync::StateDelta first;
   first.upsert = {link("k1", "h-1", "r-1"), link("k2", "h-2", "r-2")};
   ASSERT_TRUE((*state)->commit(first));
-  sync::JournalEntry entry{IdempotencyKey("k1"), Side::kHost, WriteOp::kUpdate,
-                           ItemRef("h-1"),       {},          "run"};
+  sync::JournalEntry entry{
+      IdempotencyKey("k1"), Side::kHost, WriteOp::kUpdate, ItemRef("h-1"), {}, "run", std::nullopt};
   ASSERT_TRUE((*state)->journal(std::span(&entry, 1)));
   sync::StateDelta second;
   second.upsert = {link("k1", "h-1", "r-9")};
