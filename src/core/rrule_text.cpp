@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/recurrence.h"
+#include "core/rule_shape.h"
 
 namespace agendasync {
 namespace {
@@ -254,6 +255,25 @@ Result<void> check_rule(const RecurrenceRule& rule) {
       return fail(ErrorKind::kInvalidData,
                   "recurrence can never occur: BYMONTHDAY=" + join_ints(rule.by_month_day) +
                       " does not exist in BYMONTH=" + join_ints(rule.by_month));
+    }
+  }
+  const bool has_ordinal = std::any_of(rule.by_day.begin(), rule.by_day.end(),
+                                       [](const WeekdayNum& d) { return d.ordinal != 0; });
+  if (!rule.by_set_pos.empty() || (has_ordinal && !rule.by_month_day.empty())) {
+    // Refused here because libical would search for seconds before giving up.
+    const int most = detail::max_candidates_per_period(rule);
+    if (most == 0) {
+      return fail(ErrorKind::kInvalidData, "recurrence " + format_rrule(rule) +
+                                               " can never occur: no day satisfies all of "
+                                               "its BYDAY, BYMONTHDAY and BYMONTH parts");
+    }
+    const bool reachable = std::any_of(rule.by_set_pos.begin(), rule.by_set_pos.end(),
+                                       [most](int pos) { return std::abs(pos) <= most; });
+    if (!rule.by_set_pos.empty() && !reachable) {
+      return fail(ErrorKind::kInvalidData, "recurrence BYSETPOS=" + join_ints(rule.by_set_pos) +
+                                               " can never occur: each period of the rule holds "
+                                               "at most " +
+                                               std::to_string(most) + " days");
     }
   }
   return {};
