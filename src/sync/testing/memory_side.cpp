@@ -167,6 +167,7 @@ std::vector<WriteResult> MemorySide::apply(std::span<const Write> writes) {
       continue;
     }
     auto outcome = apply_one(write);
+    if (outcome && faults_.after_write) faults_.after_write();
     if (outcome && (faults_.lose_write_replies > 0 || roll(faults_.lost_reply_rate))) {
       if (faults_.lose_write_replies > 0) --faults_.lose_write_replies;
       results.push_back(

@@ -34,6 +34,9 @@ struct Faults {
   double lost_reply_rate = 0;
   bool list_empty = false;       ///< list() answers nothing (a broken backend, R38)
   std::set<ItemRef> unreadable;  ///< fetch() of these fails (an unreadable occurrence, R38)
+  /// Called after each write landed, before its reply: a test throws from it to simulate a
+  /// kill in the middle of a batch.
+  std::function<void()> after_write;
 };
 
 /// Call counters, for "afterwards only changes" (R22) and cost assertions.
