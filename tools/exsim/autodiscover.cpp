@@ -181,8 +181,8 @@ void install_autodiscover_routes(httplib::Server& http, const ServerConfig& conf
   auto soap = guarded([&config, base_url](const std::string& body) {
     return soap_autodiscover_response(body, config, base_url());
   });
-  for (const char* prefix : {"/autodiscover/autodiscover", "/Autodiscover/Autodiscover",
-                             "/AutoDiscover/AutoDiscover"}) {
+  for (const char* prefix :
+       {"/autodiscover/autodiscover", "/Autodiscover/Autodiscover", "/AutoDiscover/AutoDiscover"}) {
     http.Post(std::string(prefix) + ".xml", pox);
     http.Post(std::string(prefix) + ".svc", soap);
   }

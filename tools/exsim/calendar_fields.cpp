@@ -459,7 +459,7 @@ std::optional<FieldError> set_field(StoredItem& item, PropertyBag* override_prop
     }
     std::string error;
     auto rule = parse_recurrence(property, error);
-    if (!rule) return FieldError{"ErrorInvalidRecurrence", error};
+    if (!rule) return FieldError{"ErrorCalendarInvalidRecurrence", error};
     item.rule = rule;
     // Occurrence edits of the old pattern no longer apply.
     item.overrides.clear();

@@ -108,7 +108,7 @@ std::string batch(Subscriptions& subs, Store& store, const ServerConfig& config,
       if (!sub.event_types.empty() && !sub.event_types.count(event_type_name(e.kind))) continue;
       if (!notifications) notifications = msg.append_child("m:Notifications");
       if (!n) {
-        n = notifications.append_child("m:Notification");
+        n = notifications.append_child("t:Notification");
         add_text(n, "t:SubscriptionId", sub.id);
       }
       pugi::xml_node ev = n.append_child(event_element(e.kind));

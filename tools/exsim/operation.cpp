@@ -118,7 +118,7 @@ std::variant<ResolvedItem, EwsError> resolve_item(OperationContext& ctx, pugi::x
   }
   if (instance_index) {
     if (!item.rule || key->occurrence) {
-      return EwsError{"ErrorCalendarItemNotRecurring",
+      return EwsError{"ErrorCalendarCannotUseIdForOccurrenceId",
                       "RecurringMasterId is not a recurring master."};
     }
     auto starts =

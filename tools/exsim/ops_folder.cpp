@@ -50,10 +50,10 @@ void write_folder(pugi::xml_node parent, const Mailbox& mb, FolderKind folder,
   }
   if (shape.wants("folder:DisplayName", true)) {
     add_text(f, "t:DisplayName",
-             folder == FolderKind::kCalendar       ? "Calendar"
-             : folder == FolderKind::kDeletedItems ? "Deleted Items"
+             folder == FolderKind::kCalendar               ? "Calendar"
+             : folder == FolderKind::kDeletedItems         ? "Deleted Items"
              : folder == FolderKind::kRecoverableDeletions ? "Deletions"
-                                                   : "Top of Information Store");
+                                                           : "Top of Information Store");
   }
   if (shape.wants("folder:TotalCount", true)) {
     add_text(f, "t:TotalCount", std::to_string(count_items(mb, folder)));
@@ -82,7 +82,8 @@ void handle_get_folder(OperationContext& ctx) {
   for (pugi::xml_node id : element_children(child(ctx.request, "FolderIds"))) {
     auto r = resolve_folder(ctx, id);
     if (auto* e = std::get_if<EwsError>(&r)) {
-      add_response_message(messages, "GetFolderResponseMessage", e->code, e->message);
+      add_response_message(messages, "GetFolderResponseMessage", e->code, e->message)
+          .append_child("m:Folders");
       continue;
     }
     auto [mb, folder] = std::get<std::pair<Mailbox*, FolderKind>>(r);

@@ -28,7 +28,50 @@ void record_mail(OperationContext& ctx, const Mailbox& mb, const StoredItem& ite
 }
 
 void add_error(pugi::xml_node messages, std::string_view element, const EwsError& e) {
-  add_response_message(messages, element, e.code, e.message);
+  pugi::xml_node m = add_response_message(messages, element, e.code, e.message);
+  // Create/Get/UpdateItem messages always carry Items (empty on error), as Exchange sends them.
+  if (element != "DeleteItemResponseMessage") m.append_child("m:Items");
+}
+
+// Response objects (CreateItem of CancelCalendarItem, AcceptItem, ...): the organiser cancels
+// (the item goes, attendees get a cancellation) or an attendee answers (the organiser gets the
+// response). Mail is recorded unless MessageDisposition is SaveOnly.
+void respond_to_meeting(OperationContext& ctx, pugi::xml_node messages, pugi::xml_node src) {
+  pugi::xml_node ref = child(src, "ReferenceItemId");
+  pugi::xml_document tmp;
+  pugi::xml_node id = tmp.append_child("t:ItemId");
+  id.append_attribute("Id") = ref.attribute("Id").value();
+  auto r = resolve_item(ctx, id);
+  if (auto* e = std::get_if<EwsError>(&r)) {
+    add_error(messages, "CreateItemResponseMessage", *e);
+    return;
+  }
+  auto& ri = std::get<ResolvedItem>(r);
+  bool send =
+      std::string_view(ctx.request.attribute("MessageDisposition").as_string()) != "SaveOnly";
+  std::string_view kind = local_name(src);
+  if (kind == "CancelCalendarItem") {
+    if (send && has_attendees(*ri.item))
+      record_mail(ctx, *ri.mailbox, *ri.item, "MeetingCancellation");
+    if (ri.occurrence) {
+      ri.item->overrides.erase(*ri.occurrence);
+      ri.item->deleted_occurrences.insert(*ri.occurrence);
+      ctx.store.record_update(*ri.mailbox, *ri.item);
+    } else {
+      ctx.store.remove_item(*ri.mailbox, ri.item->id);
+    }
+  } else if (send) {
+    OutboxMessage m;
+    m.kind = std::string(kind);
+    m.from = ri.mailbox->address;
+    m.to = {
+        child_text(child(child(bag_root(ri.item->props), "Organizer"), "Mailbox"), "EmailAddress")};
+    m.subject = child_text(bag_root(ri.item->props), "Subject");
+    m.uid = child_text(bag_root(ri.item->props), "UID");
+    m.when = ctx.store.now();
+    ctx.store.outbox().push_back(std::move(m));
+  }
+  add_response_message(messages, "CreateItemResponseMessage").append_child("m:Items");
 }
 
 }  // namespace
@@ -59,9 +102,15 @@ void handle_create_item(OperationContext& ctx) {
                  "SavedItemFolderId with a Mailbox."});
       continue;
     }
+    std::string_view kind = local_name(src);
+    if (kind == "CancelCalendarItem" || kind == "AcceptItem" || kind == "DeclineItem" ||
+        kind == "TentativelyAcceptItem") {
+      respond_to_meeting(ctx, messages, src);
+      continue;
+    }
     if (local_name(src) != "CalendarItem") {
       add_error(messages, "CreateItemResponseMessage",
-                {"ErrorInvalidItemForOperation",
+                {"ErrorInvalidItemForOperationCreateItem",
                  fmt::format("exsim stores calendar items only, not {}.", local_name(src))});
       continue;
     }
@@ -177,8 +226,9 @@ std::optional<FieldError> apply_updates(OperationContext& ctx, StoredItem& item,
       return FieldError{"ErrorInvalidRequest", fmt::format("Unknown update {}.", kind)};
     }
     pugi::xml_node holder = child(u, "CalendarItem");
+    if (!holder) holder = child(u, "Item");  // the base type is accepted for item: fields
     if (!holder) {
-      return FieldError{"ErrorInvalidItemForOperation",
+      return FieldError{"ErrorUpdatePropertyMismatch",
                         "The update must carry a CalendarItem element with the property."};
     }
     auto props = element_children(holder);

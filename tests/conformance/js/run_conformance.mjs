@@ -101,16 +101,26 @@ function startExsim(name, config) {
   });
 }
 
-/// Sends SIGTERM and waits (bounded) for exit; returns true if exsim was still alive, i.e. it
-/// did not crash while the tests ran.
+/// Sends SIGTERM and waits (bounded) for exit. Answers null when exsim stopped cleanly, else what
+/// went wrong: it died during the tests, ignored SIGTERM, or exited non-zero (a sanitizer report
+/// at exit, a crash while shutting down).
 async function stopExsim(instance) {
-  if (instance.child.exitCode !== null || instance.child.signalCode !== null) return false;
-  const exited = new Promise((resolve) => instance.child.once('exit', resolve));
-  instance.child.kill('SIGTERM');
-  const timer = setTimeout(() => instance.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-  await exited;
+  const { child } = instance;
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return `died during the tests (code ${child.exitCode}, signal ${child.signalCode})`;
+  }
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  child.kill('SIGTERM');
+  let forced = false;
+  const timer = setTimeout(() => {
+    forced = true;
+    child.kill('SIGKILL');
+  }, STOP_TIMEOUT_MS);
+  const { code, signal } = await exited;
   clearTimeout(timer);
-  return true;
+  if (forced) return `did not stop within ${STOP_TIMEOUT_MS} ms of SIGTERM`;
+  if (code !== 0) return `exited with code ${code}, signal ${signal} after SIGTERM`;
+  return null;
 }
 
 /// Test files to run: every *.test.mjs except pending_*, or, after `--`, the names given there
@@ -165,9 +175,9 @@ try {
 } finally {
   for (const instance of [plain, secure, faulty]) {
     if (!instance) continue;
-    const alive = await stopExsim(instance);
-    if (!alive) {
-      console.error(`conformance_js: exsim died during the tests; stderr:\n${instance.stderr()}`);
+    const problem = await stopExsim(instance);
+    if (problem) {
+      console.error(`conformance_js: exsim at ${instance.url} ${problem}; stderr:\n${instance.stderr()}`);
       status = 1;
     }
   }
