@@ -213,8 +213,8 @@ class OriginalStarts {
         plan_(std::move(plan)) {}
 
   /// A filter that never matches must not spin for ever: after this many candidates in a
-  /// row without an occurrence (about 270 years of days) the series counts as ended.
-  static constexpr int kMaxBarrenCandidates = 100'000;
+  /// row without an occurrence (some 55 years of days) the series counts as ended.
+  static constexpr int kMaxBarrenCandidates = 20'000;
 
   std::chrono::local_seconds week_start_time(std::chrono::local_seconds at) const {
     const auto time_of_day = first_local_ - std::chrono::floor<days>(first_local_);
