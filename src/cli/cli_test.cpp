@@ -95,6 +95,9 @@ TEST_F(Cli, EveryCommandHasHelp) {
                                                           {"activity-types"},
                                                           {"activity-types", "add"},
                                                           {"activity-types", "list"},
+                                                          {"settings"},
+                                                          {"settings", "show"},
+                                                          {"settings", "set"},
                                                           {"appointments"},
                                                           {"appointments", "add"},
                                                           {"appointments", "list"},
@@ -192,6 +195,31 @@ TEST_F(Cli, UsersAddListAndSet) {
   auto duplicate = run({"users", "add", "dmartina"});
   EXPECT_EQ(duplicate.exit_code, 1);
   EXPECT_CONTAINS(duplicate.err, "already exists");
+}
+
+TEST_F(Cli, SettingsShowAndSet) {
+  init();
+  ASSERT_EQ(run({"users", "add", "ANNA"}).exit_code, 0);
+  auto shown = nlohmann::json::parse(run({"settings", "show", "--json"}).out);
+  EXPECT_EQ(shown["mail_domain"], "afas.nl");
+  EXPECT_EQ(shown["direction"], "two-way");
+  auto set = run({"settings", "set", "--mail-domain", "example.com", "--direction", "to-exchange",
+                  "--first-sync-days", "14", "--deleted-in-exchange", "leave-deleted"});
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  shown = nlohmann::json::parse(run({"settings", "show", "--json"}).out);
+  EXPECT_EQ(shown["mail_domain"], "example.com");
+  EXPECT_EQ(shown["direction"], "to-exchange");
+  EXPECT_EQ(shown["first_sync_days"], 14);
+  EXPECT_EQ(shown["deleted_in_exchange"], "leave-deleted");
+  EXPECT_EQ(shown["conflict_policy"], "newest-wins");
+  EXPECT_CONTAINS(run({"users", "list"}).out, "ANNA@example.com");
+
+  auto before = database_bytes();
+  auto bad = run({"settings", "set", "--mail-domain", "not a domain"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_CONTAINS(bad.err, "not a domain");
+  EXPECT_EQ(run({"settings", "set", "--direction", "sideways"}).exit_code, 2);
+  EXPECT_EQ(database_bytes(), before);
 }
 
 TEST_F(Cli, AnInvalidDeviatingAddressIsRefusedNamingTheUserAndChangesNothing) {

@@ -12,6 +12,7 @@ struct Context;
 void add_init_command(CLI::App& app, Context& context);
 void add_users_command(CLI::App& app, Context& context);
 void add_activity_types_command(CLI::App& app, Context& context);
+void add_settings_command(CLI::App& app, Context& context);
 void add_appointments_command(CLI::App& app, Context& context);
 void add_version_command(CLI::App& app, Context& context);
 

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   add_init_command(app, context);
   add_users_command(app, context);
   add_activity_types_command(app, context);
+  add_settings_command(app, context);
   add_appointments_command(app, context);
   add_version_command(app, context);
 
