@@ -12,6 +12,11 @@
 //   AbsoluteYearly(Month, DayOfMonth)     FREQ=YEARLY;BYMONTH=m;BYMONTHDAY=d
 //   RelativeYearly(Month, index, days)    FREQ=YEARLY;BYMONTH=m;BYDAY=.. as RelativeMonthly
 //   NumberedRecurrence -> COUNT, EndDateRecurrence -> UNTIL, NoEndRecurrence -> neither.
+// Outlook/Exchange put DayOfMonth 29-31 on the last day of shorter months (MS-OXCICAL
+// 2.1.3.2.2.3; CDO DayOfMonth: "Outlook and CDO generate recurrences on February 28"),
+// where RFC 5545 BYMONTHDAY skips those months. The RFC spelling of Exchange's behaviour:
+//   DayOfMonth 31 -> BYMONTHDAY=-1;  30 -> BYMONTHDAY=28,29,30;BYSETPOS=-1;
+//   29 -> BYMONTHDAY=28,29;BYSETPOS=-1 (and so AbsoluteYearly 29 February).
 #include <gtest/gtest.h>
 
 #include "calendar_text.h"
@@ -43,6 +48,18 @@ const std::vector<PatternCase> kCases = {
      "FREQ=MONTHLY;BYMONTHDAY=15;COUNT=3",
      "20240115T090000",
      {"20240115T090000", "20240215T090000", "20240315T090000"}},
+    {"AbsoluteMonthly day 31 (last day of each month in Exchange)",
+     "FREQ=MONTHLY;BYMONTHDAY=-1;COUNT=3",
+     "20240131T090000",
+     {"20240131T090000", "20240229T090000", "20240331T090000"}},
+    {"AbsoluteMonthly day 30 (the 30th, or the last day of February)",
+     "FREQ=MONTHLY;BYMONTHDAY=28,29,30;BYSETPOS=-1;COUNT=3",
+     "20240130T090000",
+     {"20240130T090000", "20240229T090000", "20240330T090000"}},
+    {"AbsoluteYearly 29 February (28 February in other years, as Outlook does)",
+     "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=28,29;BYSETPOS=-1;COUNT=3",
+     "20240229T090000",
+     {"20240229T090000", "20250228T090000", "20260228T090000"}},
     {"RelativeMonthly First Monday",
      "FREQ=MONTHLY;BYDAY=1MO;COUNT=3",
      "20240101T090000",
