@@ -1,0 +1,56 @@
+#pragma once
+/// What a route handler sees and returns: plain values, no cpp-httplib types, so handlers are
+/// testable without a socket and the HTTP library stays in router.cpp.
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "service/tokens.h"
+
+namespace agendasync::service {
+
+/// One request, as a handler sees it.
+struct Call {
+  std::string method;
+  std::string path;
+  std::string route;  ///< the template that matched, e.g. "/api/v1/users/{name}"
+  std::map<std::string, std::string> params;      ///< path parameters by name
+  std::multimap<std::string, std::string> query;  ///< decoded query parameters
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::optional<Principal> principal;  ///< set on authenticated routes
+
+  /// Header value by case-insensitive name.
+  std::optional<std::string> header(std::string_view name) const;
+  std::optional<std::string> query_value(const std::string& name) const;
+};
+
+/// One response.
+struct Reply {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+/// 2xx JSON reply.
+Reply json_reply(int status, const nlohmann::json& body);
+/// RFC 9457 application/problem+json: type, title, status, detail, instance.
+Reply problem(int status, std::string_view slug, std::string_view title, std::string_view detail,
+              std::string_view instance);
+/// The problem for an Error, its status chosen by kind (kNotFound 404, kConflict 409,
+/// kInvalidData 422, kAuth 401, kPermission 403, kTransient 503, kThrottled 429, ...).
+Reply problem_from(const Error& error, std::string_view instance);
+/// 403 naming what role the route needs.
+Reply forbidden(const Call& call, std::string_view needed);
+/// The request body as JSON, or a 400 problem.
+std::variant<nlohmann::json, Reply> parse_body(const Call& call);
+
+}  // namespace agendasync::service

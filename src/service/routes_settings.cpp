@@ -1,0 +1,88 @@
+// /api/v1/settings: organisation settings (R12) with write-only secrets (R9).
+#include <algorithm>
+
+#include "service/api_context.h"
+#include "service/json_codec.h"
+
+namespace agendasync::service {
+
+namespace {
+
+using nlohmann::json;
+
+Reply settings_reply(ApiContext& api, const Call& call) {
+  auto settings = api.store.settings();
+  if (!settings) return problem_from(settings.error(), call.path);
+  auto set_names = api.secrets.names();
+  if (!set_names) return problem_from(set_names.error(), call.path);
+  json body = to_json(*settings);
+  // Secrets are write-only: the API tells whether one is set, never what it is.
+  json secrets = json::object();
+  for (const auto& name : known_secret_names()) {
+    bool set = std::find(set_names->begin(), set_names->end(), name) != set_names->end();
+    secrets[name] = {{"set", set}};
+  }
+  body["secrets"] = secrets;
+  return json_reply(200, body);
+}
+
+}  // namespace
+
+void add_settings_routes(Router& router, ApiContext& api) {
+  router.add("GET", "/api/v1/settings", [&api](Call& call) -> Reply {
+    if (!call.principal->is_admin()) return forbidden(call, "role admin");
+    return settings_reply(api, call);
+  });
+
+  router.add("PUT", "/api/v1/settings", [&api](Call& call) -> Reply {
+    if (!call.principal->is_admin()) return forbidden(call, "role admin");
+    auto body = parse_body(call);
+    if (auto* reply = std::get_if<Reply>(&body)) return *reply;
+    const json& document = std::get<json>(body);
+    auto settings = api.store.settings();
+    if (!settings) return problem_from(settings.error(), call.path);
+    if (auto applied = apply_settings_json(*settings, document); !applied) {
+      return problem_from(applied.error(), call.path);
+    }
+    // Check every secret before writing anything, so a bad request changes nothing.
+    std::vector<std::pair<std::string, Secret>> secrets;
+    if (auto given = document.find("secrets"); given != document.end()) {
+      if (!given->is_object()) {
+        return problem(422, "invalid-data", "Invalid data",
+                       "secrets: expected an object such as {\"exchange_password\": \"...\"}",
+                       call.path);
+      }
+      for (const auto& [name, value] : given->items()) {
+        const auto& known = known_secret_names();
+        if (std::find(known.begin(), known.end(), name) == known.end() ||
+            !(value.is_string() || value.is_null())) {
+          std::string list;
+          for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+          return problem(422, "invalid-data", "Invalid data",
+                         "secrets." + name + ": unknown secret or not a string (known: " + list +
+                             "; null removes one)",
+                         call.path);
+        }
+        secrets.emplace_back(name, Secret(value.is_string() ? value.get<std::string>() : ""));
+      }
+    }
+    if (auto stored = api.store.set_settings(*settings); !stored) {
+      return problem_from(stored.error(), call.path);
+    }
+    for (const auto& [name, value] : secrets) {
+      if (auto put = api.secrets.put(name, value); !put) {
+        return problem_from(put.error(), call.path);
+      }
+    }
+    return settings_reply(api, call);
+  });
+
+  router.add("POST", "/api/v1/settings/secrets/rotate", [&api](Call& call) -> Reply {
+    if (!call.principal->is_admin()) return forbidden(call, "role admin");
+    auto resealed = api.secrets.rotate();
+    if (!resealed) return problem_from(resealed.error(), call.path);
+    return json_reply(200, {{"resealed", *resealed}});
+  });
+}
+
+}  // namespace agendasync::service

@@ -1,0 +1,219 @@
+// /api/v1/users: the directory (R10), per-user sync enablement (R11), sync-now and status
+// (R23, R32); /api/v1/activity-types (R16).
+#include "service/api_context.h"
+#include "service/json_codec.h"
+
+namespace agendasync::service {
+
+namespace {
+
+using nlohmann::json;
+
+Result<json> user_json(ApiContext& api, const User& user) {
+  auto settings = api.store.settings();
+  if (!settings) return std::unexpected(settings.error());
+  auto mailbox = mailbox_address(user, settings->mail_domain);
+  auto managed = api.status.admin_managed(user.user_name);
+  if (!managed) return std::unexpected(managed.error());
+  return to_json(user, *managed, mailbox ? *mailbox : std::nullopt);
+}
+
+/// The `{name}` user, or the reply to send instead.
+std::variant<User, Reply> load_user(ApiContext& api, const Call& call) {
+  const std::string& name = call.params.at("name");
+  auto found = api.store.user(name);
+  if (!found) return problem_from(found.error(), call.path);
+  if (!*found) {
+    return problem(404, "not-found", "Not found",
+                   "no user \"" + name + "\"; list users with GET /api/v1/users", call.path);
+  }
+  return **found;
+}
+
+Reply user_reply(ApiContext& api, const Call& call, int status, const User& user) {
+  auto body = user_json(api, user);
+  if (!body) return problem_from(body.error(), call.path);
+  return json_reply(status, *body);
+}
+
+}  // namespace
+
+void add_user_routes(Router& router, ApiContext& api) {
+  router.add("GET", "/api/v1/users", [&api](Call& call) -> Reply {
+    if (!is_staff(call)) return forbidden(call, "role admin or integration");
+    auto users = api.store.users();
+    if (!users) return problem_from(users.error(), call.path);
+    json list = json::array();
+    for (const auto& user : *users) {
+      auto body = user_json(api, user);
+      if (!body) return problem_from(body.error(), call.path);
+      list.push_back(*body);
+    }
+    return json_reply(200, {{"users", list}});
+  });
+
+  router.add("POST", "/api/v1/users", [&api](Call& call) -> Reply {
+    if (!is_staff(call)) return forbidden(call, "role admin or integration");
+    auto body = parse_body(call);
+    if (auto* reply = std::get_if<Reply>(&body)) return *reply;
+    const json& document = std::get<json>(body);
+    User user;
+    if (!document.contains("user_name") || !document["user_name"].is_string() ||
+        document["user_name"].get<std::string>().empty()) {
+      return problem(422, "invalid-data", "Invalid data",
+                     "user_name: every user needs a user name (a string)", call.path);
+    }
+    user.user_name = document["user_name"].get<std::string>();
+    if (auto applied = apply_user_json(user, document); !applied) {
+      return problem_from(applied.error(), call.path);
+    }
+    // Sync is turned on by the user (R11), never by whoever creates the record.
+    if (auto added = api.store.add_user(user); !added)
+      return problem_from(added.error(), call.path);
+    if (document.value("admin_managed", false)) {
+      if (!call.principal->is_admin()) return forbidden(call, "role admin to set admin_managed");
+      if (auto set = api.status.set_admin_managed(user.user_name, true); !set) {
+        return problem_from(set.error(), call.path);
+      }
+    }
+    Reply reply = user_reply(api, call, 201, user);
+    reply.headers.emplace_back("Location", "/api/v1/users/" + user.user_name);
+    return reply;
+  });
+
+  router.add("GET", "/api/v1/users/{name}", [&api](Call& call) -> Reply {
+    if (!is_staff(call) && !call.principal->is_user(call.params.at("name"))) {
+      return forbidden(call, "role admin or integration, or that user's own token");
+    }
+    auto loaded = load_user(api, call);
+    if (auto* reply = std::get_if<Reply>(&loaded)) return *reply;
+    return user_reply(api, call, 200, std::get<User>(loaded));
+  });
+
+  router.add("PATCH", "/api/v1/users/{name}", [&api](Call& call) -> Reply {
+    if (!is_staff(call)) return forbidden(call, "role admin or integration");
+    auto loaded = load_user(api, call);
+    if (auto* reply = std::get_if<Reply>(&loaded)) return *reply;
+    User user = std::get<User>(loaded);
+    auto body = parse_body(call);
+    if (auto* reply = std::get_if<Reply>(&body)) return *reply;
+    const json& document = std::get<json>(body);
+    if (document.contains("sync_enabled")) {
+      return problem(422, "invalid-data", "Invalid data",
+                     "sync_enabled is changed with PUT /api/v1/users/{name}/sync by the user "
+                     "(or an admin for an admin-managed user, R11)",
+                     call.path);
+    }
+    if (auto applied = apply_user_json(user, document); !applied) {
+      return problem_from(applied.error(), call.path);
+    }
+    if (auto managed = document.find("admin_managed"); managed != document.end()) {
+      if (!call.principal->is_admin()) return forbidden(call, "role admin to set admin_managed");
+      if (!managed->is_boolean()) {
+        return problem(422, "invalid-data", "Invalid data", "admin_managed: expected true or false",
+                       call.path);
+      }
+      if (auto set = api.status.set_admin_managed(user.user_name, managed->get<bool>()); !set) {
+        return problem_from(set.error(), call.path);
+      }
+    }
+    if (auto updated = api.store.update_user(user); !updated) {
+      return problem_from(updated.error(), call.path);
+    }
+    // Blocking or a new address changes what the pair must do (R10, R40).
+    api.scheduler.trigger(user.user_name, Trigger::kHostChange);
+    return user_reply(api, call, 200, user);
+  });
+
+  router.add("PUT", "/api/v1/users/{name}/sync", [&api](Call& call) -> Reply {
+    auto loaded = load_user(api, call);
+    if (auto* reply = std::get_if<Reply>(&loaded)) return *reply;
+    User user = std::get<User>(loaded);
+    auto managed = api.status.admin_managed(user.user_name);
+    if (!managed) return problem_from(managed.error(), call.path);
+    // R11: only the user turns their own sync on or off; for an admin-managed user
+    // (resource mode) the admin does.
+    bool allowed =
+        call.principal->is_user(user.user_name) || (*managed && call.principal->is_admin());
+    if (!allowed) {
+      return forbidden(call, *managed ? "role admin (this user is admin-managed) or the user's "
+                                        "own token"
+                                      : "the user's own token (R11: only the user turns their "
+                                        "sync on or off, unless an admin manages it)");
+    }
+    auto body = parse_body(call);
+    if (auto* reply = std::get_if<Reply>(&body)) return *reply;
+    const json& document = std::get<json>(body);
+    if (!document.contains("enabled") || !document["enabled"].is_boolean()) {
+      return problem(422, "invalid-data", "Invalid data", "enabled: expected true or false",
+                     call.path);
+    }
+    user.sync_enabled = document["enabled"].get<bool>();
+    if (auto updated = api.store.update_user(user); !updated) {
+      return problem_from(updated.error(), call.path);
+    }
+    if (user.sync_enabled) api.scheduler.trigger(user.user_name, Trigger::kSyncNow);
+    return user_reply(api, call, 200, user);
+  });
+
+  router.add("POST", "/api/v1/users/{name}/sync-now", [&api](Call& call) -> Reply {
+    if (!is_staff(call) && !call.principal->is_user(call.params.at("name"))) {
+      return forbidden(call, "role admin or integration, or that user's own token");
+    }
+    auto loaded = load_user(api, call);
+    if (auto* reply = std::get_if<Reply>(&loaded)) return *reply;
+    const User& user = std::get<User>(loaded);
+    if (user.blocked || !user.sync_enabled) {
+      return problem(409, "sync-off", "Sync is off for this user",
+                     user.blocked ? "the user is blocked (R10); unblock with PATCH "
+                                    "/api/v1/users/" +
+                                        user.user_name
+                                  : "the user has not turned sync on (PUT /api/v1/users/" +
+                                        user.user_name + "/sync)",
+                     call.path);
+    }
+    if (!api.scheduler.trigger(user.user_name, Trigger::kSyncNow)) {
+      return problem(503, "shutting-down", "Shutting down",
+                     "the server is stopping; the sync runs after the restart", call.path);
+    }
+    Reply reply = json_reply(202, {{"queued", true}, {"user_name", user.user_name}});
+    reply.headers.emplace_back("Location", "/api/v1/users/" + user.user_name + "/status");
+    return reply;
+  });
+
+  router.add("GET", "/api/v1/users/{name}/status", [&api](Call& call) -> Reply {
+    if (!is_staff(call) && !call.principal->is_user(call.params.at("name"))) {
+      return forbidden(call, "role admin or integration, or that user's own token");
+    }
+    auto loaded = load_user(api, call);
+    if (auto* reply = std::get_if<Reply>(&loaded)) return *reply;
+    const User& user = std::get<User>(loaded);
+    auto status = api.status.status(user.user_name);
+    if (!status) return problem_from(status.error(), call.path);
+    (*status)["sync_enabled"] = user.sync_enabled;
+    (*status)["blocked"] = user.blocked;
+    return json_reply(200, *status);
+  });
+
+  router.add("GET", "/api/v1/activity-types", [&api](Call& call) -> Reply {
+    auto types = api.store.activity_types();
+    if (!types) return problem_from(types.error(), call.path);
+    json list = json::array();
+    for (const auto& type : *types) list.push_back(to_json(type));
+    return json_reply(200, {{"activity_types", list}});
+  });
+
+  router.add("PUT", "/api/v1/activity-types/{name}", [&api](Call& call) -> Reply {
+    if (!call.principal->is_admin()) return forbidden(call, "role admin");
+    auto body = parse_body(call);
+    if (auto* reply = std::get_if<Reply>(&body)) return *reply;
+    auto type = activity_type_from_json(std::get<json>(body), call.params.at("name"));
+    if (!type) return problem_from(type.error(), call.path);
+    if (auto put = api.store.put_activity_type(*type); !put) {
+      return problem_from(put.error(), call.path);
+    }
+    return json_reply(200, to_json(*type));
+  });
+}
+
+}  // namespace agendasync::service

@@ -1,0 +1,96 @@
+#pragma once
+/// `agendasync serve` (R29): the REST API, the scheduler (R23), webhooks, Graph notification
+/// intake and metrics in one process over the agenda database.
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+#include "core/error.h"
+#include "net/http.h"
+#include "service/audit_lookup.h"
+#include "service/graph_subscriptions.h"
+#include "service/metrics.h"
+#include "service/router.h"
+#include "service/scheduler.h"
+#include "service/secret_store.h"
+#include "service/sync_status.h"
+#include "service/tokens.h"
+#include "service/webhooks.h"
+#include "store/agenda_store.h"
+
+namespace agendasync::service {
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1";
+  int port = 0;  ///< 0 = any free port (tests)
+  std::filesystem::path database;
+  bool create_database = false;
+  /// Key ring file for secrets at rest; empty = $AGENDASYNC_SECRET_KEY.
+  std::filesystem::path secret_key_file;
+  /// Runs one sync of a user's pair. Empty: runs fail with a message saying sync is not
+  /// wired (the API still works).
+  SyncFn sync;
+  SchedulerOptions scheduler;
+  WebhookOptions webhooks;
+  /// For webhook deliveries; empty = a libcurl client.
+  std::shared_ptr<net::HttpClient> http;
+  AuditLookup audit;
+  /// Renews Graph subscriptions; empty = no renewal loop.
+  GraphRenewFn graph_renew;
+  std::chrono::seconds graph_renew_margin{std::chrono::minutes(30)};
+  std::chrono::milliseconds graph_renew_interval{std::chrono::minutes(5)};
+  /// How often the change feed is read for webhook events.
+  std::chrono::milliseconds feed_poll{100};
+  std::size_t http_threads = 16;
+};
+
+class Server {
+ public:
+  /// Opens the database, starts the workers and listens. Fails naming what to fix (database
+  /// path, key ring, port in use).
+  static Result<std::unique_ptr<Server>> start(ServerOptions options);
+  ~Server();
+
+  int port() const { return port_; }
+  /// Graceful: stops accepting requests, lets running syncs finish, stops webhooks.
+  void stop();
+
+  const Router& router() const { return router_; }
+  store::AgendaStore& store() { return *store_; }
+  TokenStore& tokens() { return *tokens_; }
+  SecretStore& secrets() { return *secrets_; }
+  Scheduler& scheduler() { return *scheduler_; }
+  Webhooks& webhooks() { return *webhooks_; }
+  GraphSubscriptions& graph() { return *graph_; }
+  Metrics& metrics() { return metrics_; }
+
+ private:
+  struct Impl;
+  Server();
+  void feed_loop();
+  void graph_renew_loop();
+
+  ServerOptions options_;
+  std::unique_ptr<store::AgendaStore> store_;
+  std::unique_ptr<ServiceDb> db_;
+  std::unique_ptr<TokenStore> tokens_;
+  std::unique_ptr<SecretStore> secrets_;
+  std::unique_ptr<SyncStatusStore> status_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::shared_ptr<net::HttpClient> http_;
+  std::unique_ptr<Webhooks> webhooks_;
+  std::unique_ptr<GraphSubscriptions> graph_;
+  Metrics metrics_;
+  Router router_;
+  std::unique_ptr<Impl> impl_;
+  int port_ = 0;
+};
+
+/// Blocks serving `config` until SIGTERM or SIGINT, then stops gracefully. Returns the
+/// process exit code (0 after a clean stop, 1 when the server could not start; the reason
+/// goes to stderr).
+int run_server(const config::Config& config, ServerOptions options);
+
+}  // namespace agendasync::service

@@ -1,0 +1,57 @@
+#include "service/service_db.h"
+
+#include <chrono>
+
+namespace agendasync::service {
+
+namespace {
+
+constexpr std::string_view kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS service_token(
+  id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, role TEXT NOT NULL, label TEXT NOT NULL,
+  created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS service_secret(
+  name TEXT PRIMARY KEY, sealed TEXT NOT NULL, updated_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS service_webhook(
+  id INTEGER PRIMARY KEY, url TEXT NOT NULL, secret_sealed TEXT NOT NULL,
+  created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS service_dead_letter(
+  id INTEGER PRIMARY KEY, webhook_id INTEGER NOT NULL, url TEXT NOT NULL,
+  event_id TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL,
+  last_error TEXT NOT NULL, failed_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS service_sync_status(
+  user_name TEXT PRIMARY KEY COLLATE NOCASE, runs INTEGER NOT NULL DEFAULT 0,
+  failures INTEGER NOT NULL DEFAULT 0, last_started INTEGER, last_finished INTEGER,
+  last_success INTEGER, last_outcome TEXT NOT NULL DEFAULT '', counts TEXT NOT NULL DEFAULT '{}');
+CREATE TABLE IF NOT EXISTS service_sync_error(
+  id INTEGER PRIMARY KEY, user_name TEXT NOT NULL COLLATE NOCASE, at INTEGER NOT NULL,
+  message TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS service_sync_error_user ON service_sync_error(user_name, id);
+CREATE TABLE IF NOT EXISTS service_user_mode(
+  user_name TEXT PRIMARY KEY COLLATE NOCASE, admin_managed INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS service_graph_subscription(
+  id TEXT PRIMARY KEY, user_name TEXT NOT NULL COLLATE NOCASE, client_state_sealed TEXT NOT NULL,
+  expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS service_state(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+)sql";
+
+}  // namespace
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Result<std::unique_ptr<ServiceDb>> ServiceDb::open(const std::filesystem::path& path) {
+  auto db = store::sqlite::Connection::open(path, /*create=*/false);
+  if (!db) return std::unexpected(db.error());
+  // The store and the engine write the same file: wait for their locks instead of failing.
+  if (auto set = db->exec("PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON"); !set) {
+    return std::unexpected(set.error());
+  }
+  if (auto schema = db->exec(kSchema); !schema) return std::unexpected(schema.error());
+  return std::unique_ptr<ServiceDb>(new ServiceDb(std::move(*db)));
+}
+
+}  // namespace agendasync::service

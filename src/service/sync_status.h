@@ -1,0 +1,37 @@
+#pragma once
+/// Per-user sync status and error history (R32): run counts, the last start, finish and
+/// success, the last outcome with its counts, and the most recent errors.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "service/scheduler.h"
+#include "service/service_db.h"
+
+namespace agendasync::service {
+
+class SyncStatusStore {
+ public:
+  explicit SyncStatusStore(ServiceDb& db) : db_(db) {}
+  /// Records a finished run; keeps the newest `kErrorsKept` errors per user.
+  Result<void> record(const std::string& user, const Result<SyncResult>& result,
+                      std::int64_t started, std::int64_t finished);
+  /// The status as the API shows it (a never-synced user has runs = 0 and nulls).
+  Result<nlohmann::json> status(const std::string& user);
+  /// Seconds since the user's last successful run, nullopt when never.
+  Result<std::optional<std::int64_t>> last_success(const std::string& user);
+
+  /// R11 resource mode: the admin, not the user, manages this user's sync.
+  Result<bool> admin_managed(const std::string& user);
+  Result<void> set_admin_managed(const std::string& user, bool managed);
+
+  static constexpr int kErrorsKept = 20;
+
+ private:
+  ServiceDb& db_;
+};
+
+}  // namespace agendasync::service

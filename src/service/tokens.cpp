@@ -1,0 +1,133 @@
+#include "service/tokens.h"
+
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "service/secrets/hex.h"
+
+namespace agendasync::service {
+
+namespace {
+
+bool iequal(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+Result<std::string> random_hex(std::size_t bytes) {
+  std::vector<std::uint8_t> buffer(bytes);
+  if (RAND_bytes(buffer.data(), static_cast<int>(buffer.size())) != 1) {
+    return fail(ErrorKind::kPermanent, "the system random generator failed");
+  }
+  return secrets::to_hex(buffer.data(), buffer.size());
+}
+
+}  // namespace
+
+bool Principal::is_user(std::string_view name) const {
+  return kind == RoleKind::kUser && iequal(user_name, name);
+}
+
+Result<Principal> parse_role(std::string_view role) {
+  if (role == "admin") return Principal{RoleKind::kAdmin, {}, {}};
+  if (role == "integration") return Principal{RoleKind::kIntegration, {}, {}};
+  if (role.starts_with("user:") && role.size() > 5) {
+    return Principal{RoleKind::kUser, std::string(role.substr(5)), {}};
+  }
+  return fail(ErrorKind::kInvalidData, "unknown role \"" + std::string(role) +
+                                           "\"; use admin, integration or user:<user name>");
+}
+
+std::string role_text(const Principal& principal) {
+  switch (principal.kind) {
+    case RoleKind::kAdmin:
+      return "admin";
+    case RoleKind::kIntegration:
+      return "integration";
+    case RoleKind::kUser:
+      return "user:" + principal.user_name;
+  }
+  return "user:";
+}
+
+std::string sha256_hex(std::string_view text) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  return secrets::to_hex(digest, sizeof digest);
+}
+
+Result<CreatedToken> TokenStore::create(std::string_view role, std::string_view label) {
+  auto principal = parse_role(role);
+  if (!principal) return std::unexpected(principal.error());
+  auto id = random_hex(6);
+  auto secret = random_hex(24);
+  if (!id || !secret) return std::unexpected(!id ? id.error() : secret.error());
+  CreatedToken created;
+  created.info = TokenInfo{*id, role_text(*principal), std::string(label), unix_now()};
+  created.value = Secret("ast_" + *id + "_" + *secret);
+  auto stored = db_.with([&](store::sqlite::Connection& db) {
+    return db.run(
+        "INSERT INTO service_token(id, hash, role, label, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        {created.info.id, sha256_hex(created.value.reveal()), created.info.role, created.info.label,
+         created.info.created_at});
+  });
+  if (!stored) return std::unexpected(stored.error());
+  return created;
+}
+
+Result<Principal> TokenStore::authenticate(std::string_view presented) {
+  const std::string hash = sha256_hex(presented);
+  auto found = db_.with([&](store::sqlite::Connection& db) -> Result<std::optional<TokenInfo>> {
+    auto statement = db.prepare("SELECT id, role FROM service_token WHERE hash = ?1", {hash});
+    if (!statement) return std::unexpected(statement.error());
+    auto row = statement->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return std::nullopt;
+    return TokenInfo{statement->text_at(0), statement->text_at(1), {}, 0};
+  });
+  if (!found) return std::unexpected(found.error());
+  if (!*found) {
+    return fail(ErrorKind::kAuth,
+                "the API token is unknown or revoked; ask an admin for a token "
+                "(`agendasync tokens create --role ...`)");
+  }
+  auto principal = parse_role((*found)->role);
+  if (!principal) return std::unexpected(principal.error());
+  principal->token_id = (*found)->id;
+  return principal;
+}
+
+Result<std::vector<TokenInfo>> TokenStore::list() {
+  return db_.with([&](store::sqlite::Connection& db) -> Result<std::vector<TokenInfo>> {
+    auto statement =
+        db.prepare("SELECT id, role, label, created_at FROM service_token ORDER BY created_at, id");
+    if (!statement) return std::unexpected(statement.error());
+    std::vector<TokenInfo> tokens;
+    while (true) {
+      auto row = statement->step();
+      if (!row) return std::unexpected(row.error());
+      if (!*row) break;
+      tokens.push_back({statement->text_at(0), statement->text_at(1), statement->text_at(2),
+                        statement->int_at(3)});
+    }
+    return tokens;
+  });
+}
+
+Result<void> TokenStore::revoke(std::string_view id) {
+  return db_.with([&](store::sqlite::Connection& db) -> Result<void> {
+    auto removed = db.run("DELETE FROM service_token WHERE id = ?1", {std::string(id)});
+    if (!removed) return removed;
+    if (db.changes() == 0) {
+      return fail(ErrorKind::kNotFound, "no API token has id " + std::string(id));
+    }
+    return {};
+  });
+}
+
+}  // namespace agendasync::service
