@@ -47,9 +47,11 @@ const adminToken = `admin-${randomBytes(9).toString('base64url')}`;
 
 /// exsim's JSON config (format: tools/exsim/README.md): every test mailbox, its owner as an
 /// account, and two service accounts that differ only in the impersonation right.
-/// EXSIM_TRACE_DIR=<dir> keeps every request/response exsim saw (one subfolder per instance).
+/// EXSIM_TRACE_DIR=<dir> keeps every request/response exsim saw (one subfolder per instance,
+/// emptied first so a run's traces are only that run's).
 function exsimConfig(name, extra) {
   const traceRoot = process.env.EXSIM_TRACE_DIR;
+  if (traceRoot) rmSync(join(traceRoot, name), { recursive: true, force: true });
   return {
     ...(traceRoot ? { trace_dir: join(traceRoot, name) } : {}),
     listen: '127.0.0.1',
