@@ -100,11 +100,19 @@ void handle_find_item(OperationContext& ctx) {
     if (pugi::xml_node order = child(child(ctx.request, "SortOrder"), "FieldOrder")) {
       std::string uri = child(order, "FieldURI").attribute("FieldURI").as_string();
       bool desc = std::string_view(order.attribute("Order").as_string()) == "Descending";
-      std::stable_sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {
-        std::string x = field_text({*mb, *a.item, a.occurrence}, uri);
-        std::string y = field_text({*mb, *b.item, b.occurrence}, uri);
-        return desc ? y < x : x < y;
+      // std::sort plus the original position is a stable sort without std::stable_sort,
+      // whose temporary buffer clang-19 flags as deprecated in libstdc++ 12.
+      std::vector<std::pair<std::string, size_t>> keys;
+      for (size_t k = 0; k < rows.size(); ++k) {
+        keys.emplace_back(field_text({*mb, *rows[k].item, rows[k].occurrence}, uri), k);
+      }
+      std::sort(keys.begin(), keys.end(), [&](const auto& a, const auto& b) {
+        if (a.first != b.first) return desc ? b.first < a.first : a.first < b.first;
+        return a.second < b.second;
       });
+      std::vector<Row> sorted;
+      for (const auto& key : keys) sorted.push_back(rows[key.second]);
+      rows = std::move(sorted);
     }
     size_t total = rows.size();
     size_t first = std::min(offset, total);
