@@ -1,11 +1,11 @@
 // Faults exsim injects on request, as Exchange produces them under load, and how the EWS
-// Managed API port surfaces them: ErrorServerBusy with BackOffMilliseconds and HTTP 503
-// (ErrorExceededConnectionCount is in pending_faults.test.mjs). Runs on its own exsim instance (EXSIM_FAULTS_URL) so no other
+// Managed API port surfaces them: ErrorServerBusy with BackOffMilliseconds, HTTP 503 and
+// ErrorExceededConnectionCount. Runs on its own exsim instance (EXSIM_FAULTS_URL) so no other
 // test file sees the injected faults.
 import { describe, test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { ews, makeService, calendarOf, requireEnv, expectFailure, admin } from './lib/ews.mjs';
+import { ews, makeService, calendarOf, requireEnv, expectFailure, failureOf, admin } from './lib/ews.mjs';
 import { MAILBOX } from './lib/accounts.mjs';
 
 const { Folder } = ews;
@@ -35,5 +35,14 @@ describe('injected faults', () => {
     const failure = await expectFailure(Folder.Bind(service(), calendarOf(owner)));
     assert.equal(failure.httpStatus, 503, JSON.stringify(failure));
     await Folder.Bind(service(), calendarOf(owner));
+  });
+
+  test('more concurrent requests than allowed get ErrorExceededConnectionCount', async () => {
+    await setFaults({ latency_ms: 300, max_concurrent_per_account: 1 });
+    const outcomes = await Promise.allSettled([0, 1, 2, 3].map(() => Folder.Bind(service(), calendarOf(owner))));
+    const refused = outcomes.filter((o) => o.status === 'rejected');
+    assert.ok(outcomes.some((o) => o.status === 'fulfilled'), 'at least one request got through');
+    assert.ok(refused.length >= 1, 'at least one request was refused');
+    for (const r of refused) assert.equal(failureOf(r.reason).code, 'ErrorExceededConnectionCount');
   });
 });
