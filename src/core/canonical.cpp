@@ -3,8 +3,9 @@
 // The canonical form is one "name: value" line per field, in this fixed order. It covers
 // exactly the fields that sync between sides (R17):
 //   subject, body.type, body (line endings -> LF, trailing whitespace dropped), location,
-//   all-day, start, end (all-day: dates; timed: UTC instants), zone (timed items only: an
-//   all-day item's zone is kept for the round trip but does not change the item),
+//   all-day, start, end (all-day: dates; timed: UTC instants), zone (timed items only, as
+//   its Windows zone id when it has one: Exchange keeps only that; an all-day item's zone
+//   is kept for the round trip but does not change the item),
 //   rrule (format_rrule), exdate (sorted), override (sorted by recurrence id; each with
 //   start, end, subject, body, location, show-as, sensitivity, reminder), sensitivity,
 //   show-as, category (sorted, duplicates dropped), reminder, organizer, attendee (sorted;
@@ -24,6 +25,8 @@
 #include <cstdlib>
 #include <string_view>
 #include <vector>
+
+#include "core/time_zone.h"
 
 namespace agendasync {
 namespace {
@@ -152,6 +155,14 @@ void append_recurrence(std::string& out, const Appointment& item) {
   append_overrides(out, item);
 }
 
+/// Zones compared by their Windows id: Exchange and Graph only know those, so an item that
+/// went through Exchange may come back as Europe/Berlin where it left as Europe/Amsterdam.
+/// Zones without a Windows id are compared as given.
+std::string zone_class(const std::string& zone) {
+  auto windows = windows_from_iana(zone);
+  return windows ? *windows : zone;
+}
+
 std::string sha256_hex(std::string_view data) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int size = 0;
@@ -207,7 +218,7 @@ std::string canonical_form(const Appointment& item) {
   line(out, "all-day", item.all_day ? "yes" : "no");
   line(out, "start", format_time(item.start, item.all_day));
   line(out, "end", format_time(item.end, item.all_day));
-  if (!item.all_day) line(out, "zone", escape(item.time_zone));
+  if (!item.all_day) line(out, "zone", escape(zone_class(item.time_zone)));
   append_recurrence(out, item);
   line(out, "sensitivity", to_string(item.sensitivity));
   line(out, "show-as", to_string(item.show_as));
