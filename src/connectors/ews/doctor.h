@@ -1,0 +1,36 @@
+#pragma once
+/// The EWS connectivity test (R8), like Microsoft's Remote Connectivity Analyzer: DNS, TCP,
+/// TLS version and certificate, authentication, server version, then for every mailbox the
+/// impersonation right and calendar access. Each failure says exactly what to fix. The CLI
+/// (`agendasync doctor`) and the admin console print these rows.
+#include <string>
+#include <vector>
+
+#include "connectors/ews/requests.h"
+#include "net/http.h"
+
+namespace agendasync::ews {
+
+struct DoctorCheck {
+  std::string check;  ///< "dns", "tcp", "tls", "auth", "server-version", "impersonation ...", ...
+  bool pass = false;
+  std::string detail;  ///< what was found
+  std::string remedy;  ///< on failure: what to do
+};
+
+struct DoctorInput {
+  std::string endpoint;  ///< the EWS URL
+  ServerVersion version = ServerVersion::kExchange2016;
+  AccessMode mode = AccessMode::kImpersonation;
+  net::Credentials credentials;
+  std::vector<std::string> mailboxes;  ///< the enabled users' addresses
+};
+
+/// Runs every check in order; later checks are skipped (reported as failed with "not run")
+/// when an earlier one makes them meaningless (no DNS, no TCP, no TLS, no login).
+std::vector<DoctorCheck> run_ews_doctor(net::HttpClient& http, const DoctorInput& input);
+
+/// One line per check: "PASS dns: ..." / "FAIL tls: ... -> remedy".
+std::string format_doctor_report(const std::vector<DoctorCheck>& checks);
+
+}  // namespace agendasync::ews
