@@ -30,8 +30,11 @@ def parse_args():
 
 
 class Exsim:
-    def __init__(self, tls=True, version="Exchange2016", extra=()):
+    def __init__(self, tls=True, version="Exchange2016", extra=(), trace_subdir=None):
         self.args = parse_args()
+        self.trace_dir = self.args.trace_dir
+        if trace_subdir:  # several servers in one case file keep separate traces
+            self.trace_dir = os.path.join(self.trace_dir, trace_subdir)
         self.tls = tls
         self.version = version
         self.extra = list(extra)
@@ -49,7 +52,7 @@ class Exsim:
                 {"user": NOIMP, "password": PASSWORD},
             ],
             "admin_token": ADMIN_TOKEN,
-            "trace_dir": self.args.trace_dir,
+            "trace_dir": self.trace_dir,
             "streaming_keepalive_seconds": 1,
         }
         if self.tls:
@@ -58,8 +61,8 @@ class Exsim:
         with open(path, "w") as f:
             json.dump(config, f)
         # Start from an empty trace folder: the schema check reads everything in it.
-        shutil.rmtree(self.args.trace_dir, ignore_errors=True)
-        os.makedirs(self.args.trace_dir, exist_ok=True)
+        shutil.rmtree(self.trace_dir, ignore_errors=True)
+        os.makedirs(self.trace_dir, exist_ok=True)
         self.proc = subprocess.Popen([self.args.exsim, "--config", path, "--port", "0"] + self.extra,
                                      stdout=subprocess.PIPE, text=True)
         self.url = self.proc.stdout.readline().strip()
