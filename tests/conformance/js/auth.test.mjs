@@ -1,13 +1,14 @@
 // Authentication as ews-javascript-api does it: Basic (WebCredentials) accepted with the right
-// password and answered 401 with a WWW-Authenticate challenge otherwise. NTLMv2 through the
+// password and answered 401 with a WWW-Authenticate challenge otherwise; OAuth Bearer tokens
+// (OAuthCredentials) likewise. NTLMv2 through the
 // library's @ewsjs/xhr transport is in pending_ntlm.test.mjs until exsim passes it.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { ews, makeService, calendarOf, ewsUrl, password, expectFailure } from './lib/ews.mjs';
+import { ews, makeService, calendarOf, ewsUrl, password, expectFailure, requireEnv } from './lib/ews.mjs';
 import { MAILBOX } from './lib/accounts.mjs';
 
-const { Folder } = ews;
+const { Folder, ExchangeService, ExchangeVersion, OAuthCredentials, Uri } = ews;
 
 const owner = MAILBOX.auth;
 
@@ -29,7 +30,7 @@ describe('authentication', () => {
     assert.equal(failure.httpStatus, 401, JSON.stringify(failure));
   });
 
-  test('the 401 carries Basic and NTLM challenges and no SOAP body is needed to read it', async () => {
+  test('the 401 carries a challenge for each enabled scheme (Basic, NTLM, Bearer)', async () => {
     const response = await fetch(ewsUrl(), {
       method: 'POST',
       headers: { 'Content-Type': 'text/xml; charset=utf-8' },
@@ -39,5 +40,23 @@ describe('authentication', () => {
     const challenges = response.headers.get('www-authenticate') ?? '';
     assert.match(challenges, /\bBasic\b/i);
     assert.match(challenges, /\bNTLM\b/i);
+    assert.match(challenges, /\bBearer\b/i);
+  });
+
+  test('a Bearer token (OAuthCredentials) is accepted for the account it was issued to', async () => {
+    const service = new ExchangeService(ExchangeVersion.Exchange2013_SP1);
+    service.Url = new Uri(ewsUrl());
+    service.Credentials = new OAuthCredentials(requireEnv('EXSIM_BEARER_TOKEN'));
+    const folder = await Folder.Bind(service, calendarOf(owner));
+    const ownFolder = await Folder.Bind(makeService(owner), calendarOf(owner));
+    assert.equal(folder.Id.UniqueId, ownFolder.Id.UniqueId, 'the token opened the owner\'s calendar');
+  });
+
+  test('an unknown Bearer token is refused with HTTP 401', async () => {
+    const service = new ExchangeService(ExchangeVersion.Exchange2013_SP1);
+    service.Url = new Uri(ewsUrl());
+    service.Credentials = new OAuthCredentials(requireEnv('EXSIM_BEARER_TOKEN') + 'x');
+    const failure = await expectFailure(Folder.Bind(service, calendarOf(owner)));
+    assert.equal(failure.httpStatus, 401, JSON.stringify(failure));
   });
 });

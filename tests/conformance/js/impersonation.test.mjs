@@ -1,6 +1,7 @@
 // ExchangeImpersonation (ImpersonatedUserId): honoured for an account holding the
 // ApplicationImpersonation role, refused with ErrorImpersonateUserDenied for one that does not,
-// and ErrorNonExistentMailbox for an address no mailbox has.
+// and ErrorNonExistentMailbox for an address no mailbox has. Delegate access (full access,
+// mailbox named in the folder id) works without the impersonation right.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -9,6 +10,7 @@ import {
   MAILBOX,
   SERVICE_WITH_IMPERSONATION,
   SERVICE_WITHOUT_IMPERSONATION,
+  SERVICE_DELEGATE,
   UNKNOWN_MAILBOX,
 } from './lib/accounts.mjs';
 
@@ -69,6 +71,20 @@ describe('impersonation', () => {
       ['ErrorAccessDenied', 'ErrorItemNotFound', 'ErrorFolderNotFound'].includes(failure.code),
       `expected an access refusal, got ${JSON.stringify(failure)}`,
     );
+  });
+
+  test('a delegate with full access writes into the calendar it names, without impersonation', async () => {
+    const delegate = makeService(SERVICE_DELEGATE);
+    const subject = uniqueSubject('delegated');
+    const appointment = newAppointment(delegate, subject);
+    await appointment.Save(calendarOf(target), SendInvitationsMode.SendToNone);
+    const read = await Appointment.Bind(makeService(target), new ItemId(appointment.Id.UniqueId));
+    assert.equal(read.Subject, subject);
+
+    // Full access is not impersonation: the impersonation header is still refused.
+    const impersonating = makeService(SERVICE_DELEGATE, { impersonate: target });
+    const failure = await expectFailure(Folder.Bind(impersonating, WellKnownFolderName.Calendar));
+    assert.equal(failure.code, 'ErrorImpersonateUserDenied', JSON.stringify(failure));
   });
 
   test('impersonating an address without a mailbox gets ErrorNonExistentMailbox', async () => {

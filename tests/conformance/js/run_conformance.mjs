@@ -37,16 +37,20 @@ if (!existsSync(join(here, 'node_modules', 'ews-javascript-api', 'package.json')
        '(it runs `npm ci` in tests/conformance/js), or `npm ci` in that folder yourself');
 }
 
-const { MAILBOX, SERVICE_WITH_IMPERSONATION, SERVICE_WITHOUT_IMPERSONATION } =
+const { MAILBOX, SERVICE_WITH_IMPERSONATION, SERVICE_WITHOUT_IMPERSONATION, SERVICE_DELEGATE } =
   await import('./lib/accounts.mjs');
 
 const workDir = mkdtempSync(join(tmpdir(), 'exsim-js-'));
 // A throw-away password for this run only; the tests read it from the environment.
 const password = `pw-${randomBytes(9).toString('base64url')}`;
 const adminToken = `admin-${randomBytes(9).toString('base64url')}`;
+// JWT-shaped (header.payload.signature): ews-javascript-api's OAuthCredentials refuses anything
+// else; exsim treats it as an opaque token mapped to an account.
+const bearerToken = ['header', 'payload', 'signature'].map(() => randomBytes(18).toString('base64url')).join('.');
 
 /// exsim's JSON config (format: tools/exsim/README.md): every test mailbox, its owner as an
-/// account, and two service accounts that differ only in the impersonation right.
+/// account, two service accounts that differ only in the impersonation right, a delegate with
+/// full access to one mailbox, and a Bearer token for the auth mailbox's owner.
 /// EXSIM_TRACE_DIR=<dir> keeps every request/response exsim saw (one subfolder per instance,
 /// emptied first so a run's traces are only that run's).
 function exsimConfig(name, extra) {
@@ -57,14 +61,16 @@ function exsimConfig(name, extra) {
     listen: '127.0.0.1',
     port: 0,
     version: 'Exchange2016',
-    auth: ['basic', 'ntlm'],
+    auth: ['basic', 'ntlm', 'bearer'],
     admin_token: adminToken,
     mailboxes: Object.values(MAILBOX),
     accounts: [
       ...Object.values(MAILBOX).map((address) => ({ user: address, password })),
       { user: SERVICE_WITH_IMPERSONATION, password, impersonation: true },
       { user: SERVICE_WITHOUT_IMPERSONATION, password, impersonation: false },
+      { user: SERVICE_DELEGATE, password, impersonation: false, full_access: [MAILBOX.impersonated] },
     ],
+    bearer_tokens: { [bearerToken]: MAILBOX.auth },
     ...extra,
   };
 }
@@ -167,6 +173,7 @@ try {
     EXSIM_CA_FILE: caPath,
     EXSIM_PASSWORD: password,
     EXSIM_ADMIN_TOKEN: adminToken,
+    EXSIM_BEARER_TOKEN: bearerToken,
     // The generated CA is trusted the way an integrator would: through Node's extra CA list.
     NODE_EXTRA_CA_CERTS: caPath,
     TZ: process.env.TZ ?? 'UTC',

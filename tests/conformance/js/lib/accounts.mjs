@@ -23,6 +23,9 @@ export const MAILBOX = Object.freeze({
 
 /// Holds the ApplicationImpersonation role (ExchangeImpersonation is honoured).
 export const SERVICE_WITH_IMPERSONATION = 'svc-impersonation@exsim.test';
+/// Has full access to MAILBOX.impersonated as a delegate (no impersonation right): R3's
+/// delegate mode, where the mailbox is named in the folder id instead.
+export const SERVICE_DELEGATE = 'svc-delegate@exsim.test';
 /// A valid logon without any right on other mailboxes (ErrorImpersonateUserDenied expected).
 export const SERVICE_WITHOUT_IMPERSONATION = 'svc-plain@exsim.test';
 /// An SMTP address no mailbox has (ErrorNonExistentMailbox expected).
