@@ -160,6 +160,36 @@ with Exsim() as ex:
         status, text = ex.post_raw(GET_CALENDAR.encode())
         check(status == 200 and "NoError" in text, "faults off again")
 
-    run([meeting_mail_in_outbox, resolve_names, convert_id, server_time_zones,
+    def customised_time_zone_kept():
+        tz = ("<t:StartTimeZone Id=\"Customized Time Zone\" Name=\"Customized Time Zone\">"
+              "<t:Periods><t:Period Bias=\"-PT330M\" Name=\"Standard\" Id=\"Std\"/>"
+              "<t:Period Bias=\"-PT390M\" Name=\"Daylight\" Id=\"Dlt\"/></t:Periods>"
+              "<t:TransitionsGroups><t:TransitionsGroup Id=\"0\"><t:RecurringDayTransition>"
+              "<t:To Kind=\"Period\">Dlt</t:To><t:TimeOffset>PT2H</t:TimeOffset><t:Month>3</t:Month>"
+              "<t:DayOfWeek>Sunday</t:DayOfWeek><t:Occurrence>2</t:Occurrence></t:RecurringDayTransition>"
+              "<t:RecurringDayTransition><t:To Kind=\"Period\">Std</t:To><t:TimeOffset>PT2H</t:TimeOffset>"
+              "<t:Month>11</t:Month><t:DayOfWeek>Sunday</t:DayOfWeek><t:Occurrence>1</t:Occurrence>"
+              "</t:RecurringDayTransition></t:TransitionsGroup></t:TransitionsGroups>"
+              "<t:Transitions><t:Transition><t:To Kind=\"Group\">0</t:To></t:Transition></t:Transitions>"
+              "</t:StartTimeZone>")
+        create = ENVELOPE.format(
+            "<m:CreateItem SendMeetingInvitations='SendToNone'><m:Items><t:CalendarItem>"
+            "<t:Subject>Custom zone</t:Subject><t:Start>2025-01-15T09:00:00</t:Start>"
+            "<t:End>2025-01-15T10:00:00</t:End>" + tz + "</t:CalendarItem></m:Items></m:CreateItem>")
+        status, text = ex.post_raw(create.encode())
+        item_id = re.search(r'ItemId Id="([^"]+)"', text).group(1)
+        get = ENVELOPE.format(
+            "<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties>"
+            "<t:FieldURI FieldURI='calendar:Start'/><t:FieldURI FieldURI='calendar:StartTimeZone'/>"
+            "</t:AdditionalProperties></m:ItemShape><m:ItemIds><t:ItemId Id='" + item_id +
+            "'/></m:ItemIds></m:GetItem>")
+        status, text = ex.post_raw(get.encode())
+        # Wall-clock 09:00 with no offset is placed with the zone's standard bias (UTC+5:30).
+        check("<t:Start>2025-01-15T03:30:00Z</t:Start>" in text, f"start {text[:800]}")
+        for kept in ('Id="Customized Time Zone"', 'Bias="-PT390M"', "<t:Month>11</t:Month>",
+                     '<t:To Kind="Group">0</t:To>'):
+            check(kept in text, f"definition part {kept} not kept: {text[:1500]}")
+
+    run([customised_time_zone_kept, meeting_mail_in_outbox, resolve_names, convert_id, server_time_zones,
          streaming_notifications, autodiscover_pox_and_soap,
          bad_input_gets_faults_and_server_keeps_serving, injected_faults])
