@@ -47,15 +47,14 @@ UserSet audience(const Appointment& item) {
 /// Refuses files that are SQLite but not ours, before anything is written to them.
 Result<void> check_readable(sqlite::Connection& db) {
   // One snapshot: another process may be migrating this very file right now.
-  auto state = sqlite::read_transaction(
-      db, [&]() -> Result<std::pair<std::int64_t, std::int64_t>> {
-        auto version = db.query_int("PRAGMA user_version");
-        if (!version) return std::unexpected(version.error());
-        // Reading the schema table touches page 1 and the schema: a corrupt file fails here.
-        auto tables = db.query_int("SELECT count(*) FROM sqlite_master");
-        if (!tables) return std::unexpected(tables.error());
-        return std::pair{version->value_or(0), tables->value_or(0)};
-      });
+  auto state = sqlite::read_transaction(db, [&]() -> Result<std::pair<std::int64_t, std::int64_t>> {
+    auto version = db.query_int("PRAGMA user_version");
+    if (!version) return std::unexpected(version.error());
+    // Reading the schema table touches page 1 and the schema: a corrupt file fails here.
+    auto tables = db.query_int("SELECT count(*) FROM sqlite_master");
+    if (!tables) return std::unexpected(tables.error());
+    return std::pair{version->value_or(0), tables->value_or(0)};
+  });
   if (!state) return std::unexpected(state.error());
   auto [version, tables] = *state;
   if (version == 0 && tables > 0) {
