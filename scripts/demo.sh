@@ -66,6 +66,8 @@ as appointments add --subject x --start 2026-03-02T09:00 --end 2026-03-02T10:00 
 
 echo
 echo "=== the agenda"
+as settings show
+echo
 as users list
 echo
 as appointments list
