@@ -138,6 +138,25 @@ describe('occurrences of a recurring series', () => {
     assert.equal(gone.code, 'ErrorCalendarOccurrenceIsDeletedFromRecurrence');
   });
 
+  test('deleting a modified occurrence moves it from ModifiedOccurrences to DeletedOccurrences', async () => {
+    const master = await createWeekSeries();
+    const first = await Appointment.BindToOccurrence(service, master.Id, 1);
+    first.Subject = 'Changed then deleted ' + master.Subject;
+    await first.Update(ConflictResolutionMode.AlwaysOverwrite, SendInvitationsOrCancellationsMode.SendToNone);
+    let reread = await Appointment.Bind(service, master.Id, masterProperties);
+    assert.equal(reread.ModifiedOccurrences?.Count ?? 0, 1);
+
+    const exception = await Appointment.BindToOccurrence(service, master.Id, 1);
+    await exception.Delete(DeleteMode.HardDelete, SendCancellationsMode.SendToNone);
+    reread = await Appointment.Bind(service, master.Id, masterProperties);
+    assert.equal(reread.ModifiedOccurrences?.Count ?? 0, 0, 'no longer a modified occurrence');
+    const deleted = reread.DeletedOccurrences?.GetEnumerator() ?? [];
+    assert.deepEqual(deleted.map((d) => isoUtc(d.OriginalStart)), ['2030-09-02T09:00:00.000Z']);
+    const starts = (await viewOf(master.Subject)).map((a) => isoUtc(a.Start)).sort();
+    assert.equal(starts.length, 4);
+    assert.ok(!starts.includes('2030-09-02T09:00:00.000Z'));
+  });
+
   test('an occurrence found through the calendar view can be updated by its own ItemId', async () => {
     const master = await createWeekSeries();
     const items = await viewOf(master.Subject);
