@@ -142,6 +142,24 @@ describe('SyncFolderItems', () => {
     assert.equal(change.Item.Id.ChangeKey, item.Id.ChangeKey);
   });
 
+  test('a recurring series syncs as its master; editing one occurrence reports the master updated', async () => {
+    const series = newItem(50000);
+    const pattern = new ews.Recurrence.DailyPattern(series.Start, 1);
+    pattern.NumberOfOccurrences = 5;
+    series.Recurrence = pattern;
+    await series.Save(folderId, SendInvitationsMode.SendToNone);
+    let { all } = await syncAll(512);
+    assert.deepEqual(all.map((c) => [ChangeType[c.ChangeType], c.ItemId.UniqueId]), [['Create', series.Id.UniqueId]],
+      'one change for the whole series, none per occurrence');
+
+    const occurrence = await Appointment.BindToOccurrence(service, series.Id, 3);
+    occurrence.Subject = 'moved ' + series.Subject;
+    await occurrence.Update(ConflictResolutionMode.AlwaysOverwrite, SendInvitationsOrCancellationsMode.SendToNone);
+    ({ all } = await syncAll(512));
+    assert.deepEqual(all.map((c) => [ChangeType[c.ChangeType], c.ItemId.UniqueId]), [['Update', series.Id.UniqueId]]);
+    assert.notEqual(all[0].ItemId.ChangeKey, series.Id.ChangeKey, 'the master has a new ChangeKey');
+  });
+
   test('a sync state Exchange never issued answers ErrorInvalidSyncStateData', async () => {
     const failure = await expectFailure(
       service.SyncFolderItems(folderId, PropertySet.IdOnly, null, 100, SyncFolderItemsScope.NormalItems, 'H4sIAAAAAAAEAO29B2AcSZYlJi9tynt/SvVK1+B0gQBIgGATJNiQQBAk2JBAEGjvbm'),
