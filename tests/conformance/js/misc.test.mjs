@@ -1,12 +1,12 @@
-// Smaller operations a client meets on the way: GetServerTimeZones, ResolveNames, and SOAP
+// Smaller operations a client meets on the way: GetServerTimeZones, FindFolder, ResolveNames, and SOAP
 // Autodiscover (GetUserSettings over HTTPS, as the EWS Managed API requires) pointing at EWS.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { ews, makeService, password, requireEnv } from './lib/ews.mjs';
+import { ews, makeService, calendarOf, password, requireEnv } from './lib/ews.mjs';
 import { MAILBOX } from './lib/accounts.mjs';
 
-const { AutodiscoverService, ExchangeVersion, UserSettingName, Uri, WebCredentials } = ews;
+const { AutodiscoverService, ExchangeVersion, Folder, FolderView, UserSettingName, Uri, WebCredentials, WellKnownFolderName } = ews;
 
 const owner = MAILBOX.misc;
 
@@ -17,6 +17,16 @@ describe('other operations', () => {
     for (const id of ['W. Europe Standard Time', 'Pacific Standard Time', 'UTC']) {
       assert.ok(ids.includes(id), `${id} is listed`);
     }
+  });
+
+  test('FindFolder under the message root lists the calendar folder GetFolder returns', async () => {
+    const service = makeService(owner);
+    const found = await service.FindFolders(WellKnownFolderName.MsgFolderRoot, new FolderView(100));
+    const calendar = await Folder.Bind(service, calendarOf(owner));
+    const match = found.Folders.find((f) => f.Id.UniqueId === calendar.Id.UniqueId);
+    assert.ok(match, `the calendar is among ${found.Folders.map((f) => f.DisplayName).join(', ')}`);
+    assert.equal(match.DisplayName, 'Calendar');
+    assert.equal(match.FolderClass, 'IPF.Appointment');
   });
 
   test('ResolveNames finds a mailbox by its address', async () => {
