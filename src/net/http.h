@@ -25,7 +25,8 @@ struct Credentials {
   std::string user;    ///< NTLM: "DOMAIN\\user" or user with `domain` set; Basic: user name
   std::string domain;  ///< NTLM NetBIOS domain (may be empty)
   Secret password;     ///< NTLM/Basic
-  /// Bearer: called before each request (and again after a 401) for a current token.
+  /// Bearer: called before each request (and again after a 401) for a current token. The
+  /// refresh after a 401 is one extra attempt on top of ClientOptions::max_attempts.
   /// Runs on a client worker thread, never on the event loop, so it may itself send requests
   /// (a token endpoint) through the same client.
   std::function<Result<Secret>()> bearer_token;
@@ -73,7 +74,8 @@ struct Request {
   std::optional<std::chrono::milliseconds> timeout;
   /// Decides whether a 5xx response is a hiccup worth retrying. Empty = every 5xx is retried.
   /// EWS answers SOAP faults (ErrorServerBusy, schema errors) with 500 and wants them back
-  /// untouched; it passes a predicate that retries only non-SOAP 5xx.
+  /// untouched; it passes a predicate that retries only non-SOAP 5xx. Runs on the client's
+  /// event loop: quick, no blocking, no send().
   std::function<bool(const Response&)> retry_response;
   /// Streaming responses (EWS GetStreamingEvents): when set, the body of a 2xx response is
   /// handed over piece by piece as it arrives instead of collecting in Response::body. Runs on
