@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <stdexcept>
 #include <thread>
 
@@ -28,6 +29,16 @@ Request get(std::string url) {
   request.method = "GET";
   request.url = std::move(url);
   return request;
+}
+
+/// Threads of this process, from /proc.
+int process_threads() {
+  int count = 0;
+  for ([[maybe_unused]] const auto& entry :
+       std::filesystem::directory_iterator("/proc/self/task")) {
+    ++count;
+  }
+  return count;
 }
 
 long elapsed_ms(Clock::time_point since) {
@@ -112,6 +123,7 @@ TEST(CurlClientTest, TwoHundredSlowRequestsRunInParallelOnFewThreads) {
     res.set_content("ok", "text/plain");
   });
   LocalServer running(server, 64);
+  const int threads_before = process_threads();
   auto client = make_curl_client({});  // default cap: 20 per server
   constexpr int kRequests = 200;
   Completions completions(kRequests);
@@ -123,9 +135,13 @@ TEST(CurlClientTest, TwoHundredSlowRequestsRunInParallelOnFewThreads) {
       completions.done();
     });
   }
+  std::this_thread::sleep_for(300ms);  // mid-burst: 20 requests in flight
+  const int client_threads = process_threads() - threads_before;
   ASSERT_TRUE(completions.wait());
   const long took = elapsed_ms(start);
   EXPECT_EQ(ok.load(), kRequests);
+  // One event loop, two callback and two token workers: not a thread per request.
+  EXPECT_LE(client_threads, 5);
   // Serially 20 s; with 20 in flight about 1 s. Allow a slow shared machine.
   EXPECT_LT(took, 6000) << "200 requests of 100 ms took " << took << " ms";
   RecordProperty("two_hundred_100ms_requests_ms", std::to_string(took));
