@@ -74,6 +74,13 @@ AuthOutcome Authenticator::authenticate(std::string_view authorization,
   AuthOutcome out;
   std::lock_guard lock(mutex_);
   auto now = std::chrono::steady_clock::now();
+  // Forget connections idle for longer than any keep-alive, so the table stays small and a
+  // reused client port does not inherit an old logon.
+  if (connections_.size() > 256) {
+    std::erase_if(connections_, [&](const auto& kv) {
+      return now - kv.second.last_seen > std::chrono::seconds(60);
+    });
+  }
   if (authorization.empty()) {
     auto it = connections_.find(connection);
     if (it != connections_.end() && it->second.account) {

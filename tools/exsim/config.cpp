@@ -62,6 +62,7 @@ std::optional<ServerConfig> load_config_file(const std::string& path, ServerConf
     }
     cfg.admin_token = j.value("admin_token", cfg.admin_token);
     cfg.trace_dir = j.value("trace_dir", cfg.trace_dir);
+    cfg.store = j.value("store", cfg.store);
     cfg.max_request_bytes = j.value("max_request_bytes", cfg.max_request_bytes);
     cfg.threads = j.value("threads", cfg.threads);
     cfg.streaming_keepalive_seconds =

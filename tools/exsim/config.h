@@ -50,6 +50,7 @@ struct ServerConfig {
   size_t max_request_bytes = 4 * 1024 * 1024;
   int threads = 64;                      // worker threads; streaming subscriptions hold one each
   std::string state_key;                 // secret that signs sync states; random when empty
+  std::string store = "memory";          // "memory" or "sqlite:PATH" (write-through persistence)
   int streaming_keepalive_seconds = 10;  // GetStreamingEvents keep-alive interval
 };
 

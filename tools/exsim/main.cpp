@@ -47,6 +47,9 @@ int main(int argc, char** argv) {
   app.add_option("--tls-ca-out", config.tls.ca_out, "write the generated CA certificate here");
   app.add_option("--admin-token", config.admin_token, "enables /exsim/admin/* with this token");
   app.add_option("--trace-dir", config.trace_dir, "record every EWS request/response here");
+  app.add_option("--store", config.store,
+                 "memory, or sqlite:PATH to keep mailboxes across restarts")
+      ->capture_default_str();
   app.add_option("--threads", config.threads, "worker threads")->capture_default_str();
   app.add_option("--max-request-bytes", config.max_request_bytes, "largest accepted request body")
       ->capture_default_str();

@@ -24,7 +24,7 @@ void record_mail(OperationContext& ctx, const Mailbox& mb, const StoredItem& ite
   m.subject = child_text(bag_root(item.props), "Subject");
   m.uid = child_text(bag_root(item.props), "UID");
   m.when = ctx.store.now();
-  ctx.store.outbox().push_back(std::move(m));
+  ctx.store.record_mail(std::move(m));
 }
 
 void add_error(pugi::xml_node messages, std::string_view element, const EwsError& e) {
@@ -69,7 +69,7 @@ void respond_to_meeting(OperationContext& ctx, pugi::xml_node messages, pugi::xm
     m.subject = child_text(bag_root(ri.item->props), "Subject");
     m.uid = child_text(bag_root(ri.item->props), "UID");
     m.when = ctx.store.now();
-    ctx.store.outbox().push_back(std::move(m));
+    ctx.store.record_mail(std::move(m));
   }
   add_response_message(messages, "CreateItemResponseMessage").append_child("m:Items");
 }

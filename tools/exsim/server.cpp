@@ -14,8 +14,10 @@
 #include "autodiscover.h"
 #include "ews_service.h"
 #include "faults.h"
+#include "ids.h"
 #include "notifications.h"
 #include "soap.h"
+#include "sqlite_store.h"
 #include "store.h"
 #include "tls.h"
 
@@ -47,11 +49,25 @@ Server::Server(ServerConfig config)
     : config_(std::move(config)),
       store_(std::make_unique<Store>()),
       subscriptions_(std::make_unique<Subscriptions>()),
-      faults_(std::make_unique<FaultInjector>()) {
-  for (const MailboxConfig& m : config_.mailboxes) store_->add_mailbox(m.address, m.display_name);
-  auth_ = std::make_unique<Authenticator>(
-      config_, std::make_shared<StaticBearerTokens>(config_.bearer_tokens));
-  ews_ = std::make_unique<EwsService>(*store_, config_, *subscriptions_);
+      faults_(std::make_unique<FaultInjector>()) {}
+
+bool Server::open_store(std::string& error) {
+  if (config_.store.starts_with("sqlite:")) {
+    persistence_ = SqlitePersistence::open(config_.store.substr(7), error);
+    if (!persistence_ || !persistence_->load(*store_, error)) return false;
+    // Sync states handed out before a restart stay valid: the signing key is kept too.
+    config_.state_key =
+        persistence_->state_key(config_.state_key.empty() ? random_bytes(32) : config_.state_key);
+  } else if (config_.store != "memory") {
+    error = "store must be 'memory' or 'sqlite:PATH', not '" + config_.store + "'";
+    return false;
+  }
+  for (const MailboxConfig& m : config_.mailboxes) {
+    Mailbox& mb = store_->add_mailbox(m.address, m.display_name);
+    if (persistence_) persistence_->save_mailbox(mb);
+  }
+  store_->set_observer(persistence_.get());
+  return true;
 }
 
 Server::~Server() { stop(); }
@@ -62,6 +78,10 @@ const std::string& Server::ca_pem() const {
 }
 
 bool Server::start(std::string& error) {
+  if (!open_store(error)) return false;
+  auth_ = std::make_unique<Authenticator>(
+      config_, std::make_shared<StaticBearerTokens>(config_.bearer_tokens));
+  ews_ = std::make_unique<EwsService>(*store_, config_, *subscriptions_);
   if (config_.tls.enabled) {
     int min_version = tls_version_from_text(config_.tls.min_version);
     if (!min_version) {

@@ -18,6 +18,7 @@ class Subscriptions;
 class Authenticator;
 class EwsService;
 class FaultInjector;
+class SqlitePersistence;
 struct TlsMaterial;
 
 /// A running simulator.
@@ -43,8 +44,10 @@ class Server {
 
  private:
   void install_routes();
+  bool open_store(std::string& error);
 
   ServerConfig config_;
+  std::unique_ptr<SqlitePersistence> persistence_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<Subscriptions> subscriptions_;
   std::unique_ptr<Authenticator> auth_;

@@ -106,6 +106,20 @@ StoredItem& Store::new_item(Mailbox& mb, FolderKind folder) {
 void Store::record_create(Mailbox& mb, StoredItem& item) {
   item.create_seq = item.change_seq = ++mb.seq;
   push_event(mb, ChangeEvent::Kind::kCreated, item.id, item.folder);
+  if (observer_) observer_->item_saved(mb, item);
+}
+
+StoredItem& Store::restore_item(Mailbox& mb, uint64_t id) {
+  next_item_id_ = std::max(next_item_id_, id + 1);
+  StoredItem& item = mb.items[id];
+  item.id = id;
+  item.props = new_property_bag();
+  return item;
+}
+
+void Store::record_mail(OutboxMessage message) {
+  outbox_.push_back(std::move(message));
+  if (observer_) observer_->mail_recorded(outbox_.back());
 }
 
 void Store::record_update(Mailbox& mb, StoredItem& item) {
@@ -113,6 +127,7 @@ void Store::record_update(Mailbox& mb, StoredItem& item) {
   item.change_seq = ++mb.seq;
   item.modified = now();
   push_event(mb, ChangeEvent::Kind::kModified, item.id, item.folder);
+  if (observer_) observer_->item_saved(mb, item);
 }
 
 void Store::remove_item(Mailbox& mb, uint64_t id) {
@@ -121,6 +136,7 @@ void Store::remove_item(Mailbox& mb, uint64_t id) {
   mb.tombstones.push_back({id, it->second.folder, it->second.create_seq, ++mb.seq});
   push_event(mb, ChangeEvent::Kind::kDeleted, id, it->second.folder);
   mb.items.erase(it);
+  if (observer_) observer_->item_removed(mb, mb.tombstones.back());
 }
 
 void Store::push_event(Mailbox& mb, ChangeEvent::Kind kind, uint64_t item, FolderKind folder) {

@@ -107,6 +107,15 @@ struct Mailbox {
   uint64_t seq = 0;                // change sequence (SyncFolderItems watermark)
 };
 
+/// Told about every change, after it happened (persistence hooks in here).
+class StoreObserver {
+ public:
+  virtual ~StoreObserver() = default;
+  virtual void item_saved(const Mailbox& mb, const StoredItem& item) = 0;
+  virtual void item_removed(const Mailbox& mb, const Tombstone& tombstone) = 0;
+  virtual void mail_recorded(const OutboxMessage& message) = 0;
+};
+
 /// All mailboxes, the outbox and the clock.
 class Store {
  public:
@@ -130,6 +139,13 @@ class Store {
   void remove_item(Mailbox& mb, uint64_t id);
 
   std::vector<OutboxMessage>& outbox() { return outbox_; }
+  /// Records mail Exchange would have sent.
+  void record_mail(OutboxMessage message);
+  /// Persistence (or any observer) of changes; not owned; null = none.
+  void set_observer(StoreObserver* observer) { observer_ = observer; }
+  /// Restores a saved item as it was (ids, versions, sequences); no change is recorded.
+  StoredItem& restore_item(Mailbox& mb, uint64_t id);
+  void restore_tombstone(Mailbox& mb, const Tombstone& t) { mb.tombstones.push_back(t); }
   Seconds now() const;
 
  private:
@@ -140,6 +156,7 @@ class Store {
   std::vector<std::unique_ptr<Mailbox>> mailboxes_;
   std::vector<OutboxMessage> outbox_;
   uint64_t next_item_id_ = 1;
+  StoreObserver* observer_ = nullptr;
 };
 
 }  // namespace exsim
