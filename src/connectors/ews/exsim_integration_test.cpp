@@ -319,6 +319,41 @@ TEST_F(ExsimTest, NtlmWorksToo) {
   ASSERT_TRUE(batch) << batch.error().message;
 }
 
+TEST_F(ExsimTest, ServerBusyWaitsExactlyTheServersBackOff) {
+  EwsSideOptions o = options("jdoe@example.com");
+  std::vector<std::chrono::milliseconds> waits;
+  o.sleep = [&](std::chrono::milliseconds ms) { waits.push_back(ms); };
+  EwsCalendarSide side(*http_, o);
+  admin("POST", "/exsim/admin/faults", R"({"server_busy_next": 2, "back_off_ms": 1500})");
+  const auto batch = side.changes_since(Cursor());
+  admin("POST", "/exsim/admin/faults", R"({"server_busy_next": 0})");
+  ASSERT_TRUE(batch) << batch.error().message;
+  EXPECT_EQ(waits, (std::vector<std::chrono::milliseconds>{1500ms, 1500ms}));
+}
+
+TEST_F(ExsimTest, ServerBusyIsNotRetriedForever) {
+  EwsSideOptions o = options("jdoe@example.com");
+  int waits = 0;
+  o.sleep = [&](std::chrono::milliseconds) { ++waits; };
+  EwsCalendarSide side(*http_, o);
+  admin("POST", "/exsim/admin/faults", R"({"server_busy_next": 50, "back_off_ms": 900})");
+  const auto batch = side.changes_since(Cursor());
+  admin("POST", "/exsim/admin/faults", R"({"server_busy_next": 0})");
+  ASSERT_FALSE(batch);
+  EXPECT_EQ(batch.error().kind, ErrorKind::kThrottled);
+  EXPECT_EQ(batch.error().retry_after, 900ms);
+  EXPECT_EQ(waits, 3);
+}
+
+TEST_F(ExsimTest, UntrustedCertificateIsRefusedWithoutTheCa) {
+  const auto plain_client = net::make_curl_client(net::ClientOptions{});
+  EwsCalendarSide side(*plain_client, options("jdoe@example.com"));
+  const auto batch = side.changes_since(Cursor());
+  ASSERT_FALSE(batch);
+  EXPECT_NE(batch.error().kind, ErrorKind::kAuth);
+  EXPECT_NE(batch.error().message.find("CA"), std::string::npos) << batch.error().message;
+}
+
 TEST_F(ExsimTest, DoctorPassesForAWellConfiguredServer) {
   DoctorInput input;
   input.endpoint = exsim_->ews_url();
