@@ -246,6 +246,40 @@ TEST(CurlClientTest, TheCapCanBeLoweredAtRunTime) {
   EXPECT_EQ(in_flight.peak(), 6);
 }
 
+TEST(CurlClientTest, EachServerHasItsOwnCap) {
+  // Two servers, cap 2 each: lowering one leaves the other alone; a bad URL changes nothing.
+  httplib::Server first_server, second_server;
+  InFlight first, second;
+  const auto handler = [](InFlight& in_flight, int cap) {
+    return [&in_flight, cap](const httplib::Request&, httplib::Response& res) {
+      in_flight.enter();
+      in_flight.hold_until(cap, 1000ms);
+      std::this_thread::sleep_for(10ms);
+      in_flight.leave();
+      res.set_content("ok", "text/plain");
+    };
+  };
+  first_server.Get("/r", handler(first, 1));
+  second_server.Get("/r", handler(second, 3));
+  LocalServer first_running(first_server, 16);
+  LocalServer second_running(second_server, 16);
+  ClientOptions options;
+  options.max_concurrency_per_host = 3;
+  auto client = make_curl_client(options);
+  client->set_host_concurrency("not a url", 1);
+  client->set_host_concurrency(first_running.url("/"), 1);
+  Completions completions(24);
+  for (int i = 0; i < 12; ++i) {
+    client->send_async(get(first_running.url("/r")), {},
+                       [&](Result<Response>) { completions.done(); });
+    client->send_async(get(second_running.url("/r")), {},
+                       [&](Result<Response>) { completions.done(); });
+  }
+  ASSERT_TRUE(completions.wait());
+  EXPECT_EQ(first.peak(), 1);
+  EXPECT_EQ(second.peak(), 3);
+}
+
 TEST(CurlClientTest, LoweringTheCapWhileRequestsRunHoldsTheRestBack) {
   httplib::Server server;
   InFlight in_flight;
