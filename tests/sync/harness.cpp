@@ -9,6 +9,57 @@
 
 namespace agendasync::sync::scenario {
 
+ItemRef InterfaceScenarioSide::user_create(Appointment item) {
+  Write write;
+  write.op = WriteOp::kCreate;
+  write.item = std::move(item);
+  auto results = side_->apply(std::span(&write, 1));
+  EXPECT_EQ(results.size(), 1u);
+  if (results.empty() || !results[0].outcome) {
+    ADD_FAILURE() << "create failed" << (results.empty() ? "" : results[0].outcome.error().message);
+    return {};
+  }
+  return results[0].outcome->ref;
+}
+
+void InterfaceScenarioSide::user_edit(const ItemRef& ref,
+                                      const std::function<void(Appointment&)>& edit) {
+  auto current = side_->fetch(std::span(&ref, 1));
+  if (!current || current->empty()) {
+    ADD_FAILURE() << "cannot read " << ref.str() << " to edit it";
+    return;
+  }
+  Write write;
+  write.op = WriteOp::kUpdate;
+  write.ref = ref;
+  write.expected = current->front().version;
+  write.previous = current->front().item;
+  write.item = current->front().item;
+  edit(write.item);
+  auto results = side_->apply(std::span(&write, 1));
+  if (results.empty() || !results[0].outcome) ADD_FAILURE() << "edit of " << ref.str() << " failed";
+}
+
+void InterfaceScenarioSide::user_delete(const ItemRef& ref) {
+  Write write;
+  write.op = WriteOp::kDelete;
+  write.ref = ref;
+  auto results = side_->apply(std::span(&write, 1));
+  if (results.empty() || !results[0].outcome)
+    ADD_FAILURE() << "delete of " << ref.str() << " failed";
+}
+
+std::vector<SideItem> InterfaceScenarioSide::items() {
+  using namespace std::chrono;
+  const TimeWindow everything{sys_days{year{2000} / 1 / 1}, sys_days{year{2100} / 1 / 1}};
+  auto listed = side_->list(everything);
+  if (!listed) {
+    ADD_FAILURE() << listed.error().message;
+    return {};
+  }
+  return listed->first;
+}
+
 std::vector<std::string> subjects(ScenarioSide& side) {
   std::vector<std::string> names;
   for (const auto& item : side.items()) names.push_back(item.item.subject);

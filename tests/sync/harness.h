@@ -45,8 +45,38 @@ class MemoryScenarioSide final : public ScenarioSide {
   testing::MemorySide side_;
 };
 
+/// Any CalendarSide driven only through its interface: a person's edits are writes without
+/// an idempotency key. This is how a side backed by exsim + the EWS connector (or Graph, or
+/// CalDAV) plugs into the scenarios: give it the connector's CalendarSide.
+class InterfaceScenarioSide final : public ScenarioSide {
+ public:
+  explicit InterfaceScenarioSide(std::unique_ptr<CalendarSide> side,
+                                 testing::MemorySide* memory = nullptr)
+      : side_(std::move(side)), memory_(memory) {}
+  CalendarSide& side() override { return *side_; }
+  ItemRef user_create(Appointment item) override;
+  void user_edit(const ItemRef& ref, const std::function<void(Appointment&)>& edit) override;
+  void user_delete(const ItemRef& ref) override;
+  std::vector<SideItem> items() override;
+  testing::MemorySide* memory() override { return memory_; }
+
+ private:
+  std::unique_ptr<CalendarSide> side_;
+  testing::MemorySide* memory_;
+};
+
 /// Makes the two sides of a pair. Default: both in memory.
 using SideFactory = std::function<std::unique_ptr<ScenarioSide>(Side, testing::ManualClock& clock)>;
+
+/// In-memory sides reached only through the CalendarSide interface (the exsim shape).
+inline SideFactory interface_sides() {
+  return [](Side which, testing::ManualClock& clock) -> std::unique_ptr<ScenarioSide> {
+    auto side =
+        std::make_unique<testing::MemorySide>(to_string(which), clock, which == Side::kRemote, 7);
+    testing::MemorySide* memory = side.get();
+    return std::make_unique<InterfaceScenarioSide>(std::move(side), memory);
+  };
+}
 
 inline SideFactory memory_sides() {
   return [](Side which, testing::ManualClock& clock) -> std::unique_ptr<ScenarioSide> {
