@@ -1,0 +1,316 @@
+#include "connectors/graph/graph_side.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "connectors/graph/delta_cursor.h"
+#include "connectors/graph/errors.h"
+#include "connectors/graph/graph_time.h"
+#include "connectors/graph/url.h"
+#include "core/expand.h"
+
+namespace agendasync::graph {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kPreferUtc = "outlook.timezone=\"UTC\"";
+
+Instant floor_day(Instant time) { return std::chrono::floor<std::chrono::days>(time); }
+
+bool overlaps(const Appointment& item, Instant from, Instant to) {
+  const Instant end = item.end > item.start ? item.end : item.start + std::chrono::seconds(1);
+  return item.start < to && end > from;
+}
+
+}  // namespace
+
+GraphSide::GraphSide(net::HttpClient& http, net::Credentials credentials, GraphSideOptions options)
+    : http_(http),
+      credentials_(std::move(credentials)),
+      options_(std::move(options)),
+      gate_(options_.mailbox_concurrency) {
+  while (!options_.base_url.empty() && options_.base_url.back() == '/') {
+    options_.base_url.pop_back();
+  }
+}
+
+std::string GraphSide::describe() const { return "graph:" + options_.mailbox; }
+
+Instant GraphSide::now() const {
+  const auto time = options_.clock ? options_.clock() : std::chrono::system_clock::now();
+  return std::chrono::floor<std::chrono::seconds>(time);
+}
+
+std::string GraphSide::user_path() const { return "/users/" + url_encode(options_.mailbox); }
+
+std::vector<std::pair<std::string, std::string>> GraphSide::read_headers() const {
+  return {{"Accept", "application/json"},
+          {"Prefer", std::string(kPreferUtc) + ", odata.maxpagesize=100"}};
+}
+
+std::pair<Instant, Instant> GraphSide::current_window() const {
+  const Instant from = floor_day(now()) - options_.window_past;
+  return {from, from + options_.window_past + options_.window_future};
+}
+
+Result<json> GraphSide::get_json(const std::string& url, std::string_view what) {
+  net::Request request;
+  request.method = "GET";
+  request.url = url;
+  request.headers = read_headers();
+  auto response = [&] {
+    MailboxGate::Slot slot(gate_);
+    return http_.send(request, credentials_);
+  }();
+  if (!response) return std::unexpected(response.error());
+  if (response->status < 200 || response->status > 299) {
+    return std::unexpected(
+        graph_error(*response, fmt::format("{} for {}", what, options_.mailbox)));
+  }
+  auto parsed = json::parse(response->body, nullptr, false);
+  if (parsed.is_discarded() || !parsed.is_object()) {
+    return fail(ErrorKind::kTransient, fmt::format("Graph answered {} for {} with unreadable JSON",
+                                                   what, options_.mailbox));
+  }
+  return parsed;
+}
+
+std::string GraphSide::round_start_url(Instant from, Instant to) const {
+  return fmt::format("{}{}/calendarView/delta?startDateTime={}&endDateTime={}", options_.base_url,
+                     user_path(), url_encode(format_utc(from)), url_encode(format_utc(to)));
+}
+
+Result<GraphSide::Round> GraphSide::run_round(std::string url) {
+  Round round;
+  for (int page = 0; page < options_.max_pages; ++page) {
+    auto body = get_json(url, "reading calendar changes");
+    if (!body) return std::unexpected(body.error());
+    if (const auto value = body->find("value"); value != body->end() && value->is_array()) {
+      for (const auto& entry : *value) {
+        auto event = parse_event(entry);
+        if (!event) return std::unexpected(event.error());
+        if (event->id.empty()) continue;
+        if (event->removed) {
+          round.removed.push_back(event->id);
+        } else {
+          round.events.push_back(std::move(*event));
+        }
+      }
+    }
+    if (const auto next = body->find("@odata.nextLink"); next != body->end() && next->is_string()) {
+      url = next->get<std::string>();
+      continue;
+    }
+    if (const auto delta = body->find("@odata.deltaLink");
+        delta != body->end() && delta->is_string()) {
+      round.delta_link = delta->get<std::string>();
+      learn(round);
+      return round;
+    }
+    return fail(ErrorKind::kTransient,
+                "Graph ended a calendarView/delta page without nextLink or deltaLink; the read "
+                "is repeated next cycle");
+  }
+  return fail(ErrorKind::kTransient,
+              fmt::format("Graph calendarView/delta for {} had more than {} pages; the read is "
+                          "continued next cycle",
+                          options_.mailbox, options_.max_pages));
+}
+
+void GraphSide::learn(const Round& round) {
+  std::lock_guard lock(masters_mutex_);
+  for (const auto& event : round.events) {
+    if (!event.series_master_id.empty()) master_of_[event.id] = event.series_master_id;
+  }
+}
+
+Result<ChangeBatch> GraphSide::changes_since(const Cursor& cursor) {
+  const auto [from, to] = current_window();
+  if (cursor.empty()) {
+    auto round = run_round(round_start_url(from, to));
+    if (!round) return std::unexpected(round.error());
+    return ChangeBatch{{}, {}, encode_cursor({from, to, round->delta_link}), true};
+  }
+  const auto state = decode_cursor(cursor);
+  if (!state) {
+    return fail(ErrorKind::kCursorInvalid,
+                "the stored Graph change cursor is not readable; a full resync follows");
+  }
+  std::vector<Round> rounds;
+  DeltaCursor next = *state;
+  std::vector<std::string> entered;
+  if (from > state->from + options_.window_step || to < state->to) {
+    // The window moves: the new round first, so the old link covers everything before it.
+    auto fresh = run_round(round_start_url(from, to));
+    if (!fresh) return std::unexpected(fresh.error());
+    for (const auto& event : fresh->events) {
+      if (overlaps(event.item, std::max(state->to, from), to)) {
+        entered.push_back(event.series_master_id.empty() ? event.id : event.series_master_id);
+      }
+    }
+    next = DeltaCursor{from, to, fresh->delta_link};
+  }
+  auto old = run_round(state->delta_link);
+  if (!old) return std::unexpected(old.error());
+  if (next.delta_link == state->delta_link) next.delta_link = old->delta_link;
+
+  ChangeBatch batch;
+  batch.next = encode_cursor(next);
+  std::set<std::string> changed(entered.begin(), entered.end());
+  std::set<std::string> deleted;
+  for (const auto& event : old->events) {
+    changed.insert(event.series_master_id.empty() ? event.id : event.series_master_id);
+  }
+  {
+    std::lock_guard lock(masters_mutex_);
+    for (const auto& id : old->removed) {
+      const auto master = master_of_.find(id);
+      if (master != master_of_.end()) {
+        changed.insert(master->second);  // an occurrence removed: its series changed
+      } else {
+        deleted.insert(id);
+      }
+    }
+  }
+  for (const auto& id : deleted) changed.erase(id);
+  for (const auto& id : changed) batch.changed.emplace_back(id);
+  for (const auto& id : deleted) batch.deleted.emplace_back(id);
+  return batch;
+}
+
+Result<std::pair<std::vector<SideItem>, Cursor>> GraphSide::list(const TimeWindow& window) {
+  // The cursor first: whatever changes while we list is reported by it later.
+  auto start = changes_since(Cursor{});
+  if (!start) return std::unexpected(start.error());
+  std::vector<ItemRef> refs;
+  std::set<std::string> seen;
+  std::string url = fmt::format(
+      "{}{}/calendarView?startDateTime={}&endDateTime={}&$select=id,type,seriesMasterId",
+      options_.base_url, user_path(), url_encode(format_utc(window.from)),
+      url_encode(format_utc(window.to)));
+  for (int page = 0;; ++page) {
+    if (page >= options_.max_pages) {
+      return fail(ErrorKind::kTransient,
+                  fmt::format("Graph calendarView for {} had more than {} pages", options_.mailbox,
+                              options_.max_pages));
+    }
+    auto body = get_json(url, "listing the calendar");
+    if (!body) return std::unexpected(body.error());
+    for (const auto& entry : body->value("value", json::array())) {
+      if (!entry.is_object()) continue;
+      const std::string master = entry.value("seriesMasterId", std::string{});
+      const std::string id = master.empty() ? entry.value("id", std::string{}) : master;
+      if (!id.empty() && seen.insert(id).second) refs.emplace_back(id);
+    }
+    const auto next = body->find("@odata.nextLink");
+    if (next == body->end() || !next->is_string()) break;
+    url = next->get<std::string>();
+  }
+  auto items = fetch(refs);
+  if (!items) return std::unexpected(items.error());
+  return std::pair{std::move(*items), start->next};
+}
+
+Result<std::vector<GraphEvent>> GraphSide::instances(const std::string& master_id, Instant from,
+                                                     Instant to) {
+  std::vector<GraphEvent> out;
+  std::string url =
+      fmt::format("{}{}/events/{}/instances?startDateTime={}&endDateTime={}&$select={}",
+                  options_.base_url, user_path(), url_encode(master_id),
+                  url_encode(format_utc(from)), url_encode(format_utc(to)), kEventSelect);
+  for (int page = 0; page < options_.max_pages; ++page) {
+    auto body = get_json(url, "reading the occurrences of a series");
+    if (!body) return std::unexpected(body.error());
+    for (const auto& entry : body->value("value", json::array())) {
+      auto event = parse_event(entry);
+      if (!event) return std::unexpected(event.error());
+      out.push_back(std::move(*event));
+    }
+    const auto next = body->find("@odata.nextLink");
+    if (next == body->end() || !next->is_string()) return out;
+    url = next->get<std::string>();
+  }
+  return fail(ErrorKind::kTransient, "Graph listed too many occurrences of one series");
+}
+
+Result<void> GraphSide::complete_series(GraphEvent& master) {
+  if (!master.item.recurrence) return {};
+  const Instant from = master.item.start - std::chrono::days(1);
+  Instant to = floor_day(now()) + options_.instances_horizon;
+  auto last = last_occurrence_start(master.item);
+  if (!last) return std::unexpected(last.error());
+  if (*last) to = std::min(to, **last + std::chrono::days(2));
+  if (to <= from) return {};
+  auto found = instances(master.id, from, to);
+  if (!found) return std::unexpected(found.error());
+  return merge_instances(master.item, *found, from, to);
+}
+
+SideItem GraphSide::to_side_item(GraphEvent event) const {
+  SideItem item;
+  item.ref = ItemRef(event.id);
+  item.version = VersionTag(event.etag);
+  if (event.idempotency_key && !event.idempotency_key->empty()) {
+    item.idempotency_key = IdempotencyKey(*event.idempotency_key);
+  }
+  item.item = std::move(event.item);
+  return item;
+}
+
+Result<std::vector<SideItem>> GraphSide::fetch(std::span<const ItemRef> refs) {
+  std::vector<BatchRequest> requests;
+  for (const auto& ref : refs) {
+    requests.push_back(
+        BatchRequest{"GET",
+                     fmt::format("{}/events/{}?$select={}&$expand={}", user_path(),
+                                 url_encode(ref.str()), kEventSelect, url_encode(key_expand())),
+                     {{"Prefer", kPreferUtc}},
+                     std::nullopt});
+  }
+  auto answers =
+      send_batch(http_, credentials_, options_.base_url, requests, gate_, options_.batch);
+  std::vector<SideItem> out;
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    auto& answer = answers[i];
+    if (!answer) return std::unexpected(answer.error());
+    if (answer->status == 404) continue;
+    if (answer->status < 200 || answer->status > 299) {
+      return std::unexpected(graph_error(answer->status, answer->body.dump(),
+                                         fmt::format("reading an event of {}", options_.mailbox),
+                                         answer->retry_after()));
+    }
+    auto event = parse_event(answer->body);
+    if (!event) return std::unexpected(event.error());
+    if (event->id.empty()) event->id = refs[i].str();
+    if (auto done = complete_series(*event); !done) return std::unexpected(done.error());
+    out.push_back(to_side_item(std::move(*event)));
+  }
+  return out;
+}
+
+Result<std::optional<SideItem>> GraphSide::find_by_key(const IdempotencyKey& key) {
+  std::string quoted = key.str();
+  for (std::size_t at = quoted.find('\''); at != std::string::npos;
+       at = quoted.find('\'', at + 2)) {
+    quoted.insert(at, "'");  // OData escapes a quote by doubling it
+  }
+  const std::string filter =
+      fmt::format("singleValueExtendedProperties/Any(ep: ep/id eq '{}' and ep/value eq '{}')",
+                  kKeyPropertyId, quoted);
+  auto body = get_json(fmt::format("{}{}/events?$filter={}&$select=id", options_.base_url,
+                                   user_path(), url_encode(filter)),
+                       "looking up an event by its AgendaSync key");
+  if (!body) return std::unexpected(body.error());
+  const auto value = body->value("value", json::array());
+  if (value.empty() || !value[0].is_object()) return std::optional<SideItem>{};
+  const ItemRef ref(value[0].value("id", std::string{}));
+  auto items = fetch(std::span(&ref, 1));
+  if (!items) return std::unexpected(items.error());
+  if (items->empty()) return std::optional<SideItem>{};
+  return std::optional<SideItem>(std::move(items->front()));
+}
+
+}  // namespace agendasync::graph

@@ -1,0 +1,88 @@
+#pragma once
+/// One Exchange Online mailbox's calendar through Microsoft Graph v1.0, as a CalendarSide.
+/// Reads: calendarView/delta with a rolling window (delta_cursor.h), events with $select and
+/// the idempotency key expanded, series exceptions through /instances. Writes: $batch (20 per
+/// POST), If-Match on updates and deletes, PATCH of changed properties only, never an
+/// invitation (R39, event_json.h).
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "connectors/graph/batch.h"
+#include "connectors/graph/event_json.h"
+#include "connectors/graph/mailbox_gate.h"
+#include "core/calendar_side.h"
+#include "net/http.h"
+
+namespace agendasync::graph {
+
+struct GraphSideOptions {
+  std::string base_url = "https://graph.microsoft.com/v1.0";
+  std::string mailbox;  ///< user id or UPN / primary SMTP address
+  WriteOptions write;
+  /// The rolling delta window: [today - past, today + future), moved in steps of `step`.
+  std::chrono::days window_past{30};
+  std::chrono::days window_future{365};
+  std::chrono::days window_step{7};
+  /// Series exceptions are read up to this far ahead (instances beyond are not looked at).
+  std::chrono::days instances_horizon{730};
+  int mailbox_concurrency = 4;
+  int max_pages = 10'000;  ///< bound on pages followed in one call
+  BatchOptions batch;
+  std::function<std::chrono::system_clock::time_point()> clock;  ///< tests; default now
+};
+
+class GraphSide final : public CalendarSide {
+ public:
+  /// `credentials` is Bearer (TokenProvider::credentials()).
+  GraphSide(net::HttpClient& http, net::Credentials credentials, GraphSideOptions options);
+
+  std::string describe() const override;
+  Result<ChangeBatch> changes_since(const Cursor& cursor) override;
+  Result<std::pair<std::vector<SideItem>, Cursor>> list(const TimeWindow& window) override;
+  Result<std::vector<SideItem>> fetch(std::span<const ItemRef> refs) override;
+  Result<std::optional<SideItem>> find_by_key(const IdempotencyKey& key) override;
+  std::vector<WriteResult> apply(std::span<const Write> writes) override;
+
+  /// The window the cursor should cover now.
+  std::pair<Instant, Instant> current_window() const;
+
+ private:
+  struct Round {
+    std::vector<GraphEvent> events;  ///< changed or new events (instances and singles)
+    std::vector<std::string> removed;
+    std::string delta_link;
+  };
+
+  Instant now() const;
+  std::string user_path() const;
+  /// GET with the side's headers, through the mailbox gate; non-2xx mapped to an error.
+  Result<nlohmann::json> get_json(const std::string& url, std::string_view what);
+  /// Follows a delta link or starts a round for [from, to), to its final delta link.
+  Result<Round> run_round(std::string url);
+  std::string round_start_url(Instant from, Instant to) const;
+  /// Remembers occurrence -> master ids seen in rounds (see changes_since).
+  void learn(const Round& round);
+  /// Series masters: exdates and overrides from /instances.
+  Result<void> complete_series(GraphEvent& master);
+  Result<std::vector<GraphEvent>> instances(const std::string& master_id, Instant from, Instant to);
+  SideItem to_side_item(GraphEvent event) const;
+  /// Sends one request (create/update/delete); exceptions fixed afterwards.
+  Result<void> apply_exceptions(const std::string& master_id, const Appointment& item);
+  Result<std::string> occurrence_id(const std::string& master_id, Instant original_start);
+  std::vector<std::pair<std::string, std::string>> read_headers() const;
+
+  net::HttpClient& http_;
+  net::Credentials credentials_;
+  GraphSideOptions options_;
+  MailboxGate gate_;
+  std::mutex masters_mutex_;
+  /// Occurrence/exception id -> series master id, learnt from delta rounds in this process.
+  /// A deleted occurrence arrives as "@removed" with its own id only; this map turns it into
+  /// a change of its series (the engine re-reads the series and sees the new exdate).
+  std::map<std::string, std::string> master_of_;
+};
+
+}  // namespace agendasync::graph
