@@ -21,6 +21,11 @@ std::shared_ptr<spdlog::logger> service_logger() {
   return logger;
 }
 
+void add_log_sink(std::shared_ptr<spdlog::sinks::sink> sink) {
+  sink->set_pattern("%v");
+  service_logger()->sinks().push_back(std::move(sink));
+}
+
 void log_event(spdlog::level::level_enum level, std::string_view event, nlohmann::json fields) {
   auto logger = service_logger();
   if (!logger->should_log(level)) return;

@@ -12,6 +12,9 @@ namespace agendasync::service {
 /// The service's logger (stderr by default). Tests add a sink to capture every line.
 std::shared_ptr<spdlog::logger> service_logger();
 
+/// Adds a sink (a file, a test capture) that receives the same bare JSON lines.
+void add_log_sink(std::shared_ptr<spdlog::sinks::sink> sink);
+
 /// Logs `event` with `fields` as one JSON line.
 void log_event(spdlog::level::level_enum level, std::string_view event,
                nlohmann::json fields = nlohmann::json::object());
