@@ -86,6 +86,20 @@ const char* event_type_name(ChangeEvent::Kind k) {
   return "ModifiedEvent";
 }
 
+// Exchange writes each part of the stream as <Envelope xmlns="...soap..."> without an XML
+// declaration; clients split the stream on that (ews-javascript-api looks for "<Envelope").
+std::string as_stream_part(const std::string& envelope) {
+  std::string_view text = envelope;
+  if (text.starts_with("<?xml")) text.remove_prefix(text.find("?>") + 2);
+  std::string open = std::string("<s:Envelope xmlns:s=\"") + kSoapNs + "\">";
+  std::string close = "</s:Envelope>";
+  if (!text.starts_with(open) || !text.ends_with(close)) return envelope;
+  text.remove_prefix(open.size());
+  text.remove_suffix(close.size());
+  return std::string("<Envelope xmlns=\"") + kSoapNs + "\" xmlns:s=\"" + kSoapNs + "\">" +
+         std::string(text) + "</Envelope>";
+}
+
 // One envelope: the pending events of every subscription (or none: a keep-alive), with the
 // connection status. Caller holds the store mutex.
 std::string batch(Subscriptions& subs, Store& store, const ServerConfig& config,
@@ -127,7 +141,7 @@ std::string batch(Subscriptions& subs, Store& store, const ServerConfig& config,
     sub.last_seq = mb->seq;
   }
   add_text(msg, "m:ConnectionStatus", status);
-  return response.str();
+  return as_stream_part(response.str());
 }
 
 }  // namespace

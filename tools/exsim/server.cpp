@@ -252,8 +252,22 @@ void Server::install_routes() {
     res.set_content(reply.body, "text/xml; charset=utf-8");
   };
   // std::regex has no case-insensitive flag syntax; register the spellings clients use.
+  // IIS runs the logon handshake for any verb: a GET (some clients probe with one) gets the
+  // same 401 challenges, NTLM Type 2 included; once logged on, a short service page.
+  auto ews_get = [this](const httplib::Request& req, httplib::Response& res) {
+    std::string connection = fmt::format("{}:{}", req.remote_addr, req.remote_port);
+    AuthOutcome auth = auth_->authenticate(req.get_header_value("Authorization"), connection);
+    if (!auth.account) {
+      res.status = 401;
+      for (const std::string& c : auth.www_authenticate) res.headers.emplace("WWW-Authenticate", c);
+      res.set_content("", "text/html");
+      return;
+    }
+    res.set_content("<html><body>Exchange Web Services (exsim)</body></html>", "text/html");
+  };
   for (const char* path : {"/EWS/Exchange.asmx", "/ews/exchange.asmx", "/EWS/exchange.asmx"}) {
     http_->Post(path, ews);
+    http_->Get(path, ews_get);
   }
   install_autodiscover_routes(
       *http_, config_, [this] { return base_url(); },
