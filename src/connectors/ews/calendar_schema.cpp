@@ -422,6 +422,20 @@ void write_additional_properties(pugi::xml_node& parent, ServerVersion version) 
   }
 }
 
+int write_all_fields(pugi::xml_node& updates, const CalendarItem& item, ServerVersion version) {
+  int written = 0;
+  for (const FieldSpec& spec : kFields) {
+    if (spec.access == FieldAccess::kReadOnly || !available(spec, version)) continue;
+    if (!spec.has_value(item)) continue;
+    pugi::xml_node set = updates.append_child("t:SetItemField");
+    write_field_path(set, spec);
+    pugi::xml_node element = set.append_child("t:CalendarItem");
+    spec.write(element, item);
+    ++written;
+  }
+  return written;
+}
+
 bool has_field_changes(const CalendarItem& before, const CalendarItem& after,
                        ServerVersion version) {
   for (const FieldSpec& spec : kFields) {

@@ -58,6 +58,10 @@ void write_additional_properties(pugi::xml_node& parent, ServerVersion version);
 int write_field_updates(pugi::xml_node& updates, const CalendarItem& before,
                         const CalendarItem& after, ServerVersion version);
 
+/// Appends a SetItemField for every writable field `item` has a value for (an update whose
+/// previous state is unknown); returns how many it wrote.
+int write_all_fields(pugi::xml_node& updates, const CalendarItem& item, ServerVersion version);
+
 /// Whether any writable field differs (an UpdateItem change needs at least one update).
 bool has_field_changes(const CalendarItem& before, const CalendarItem& after,
                        ServerVersion version);

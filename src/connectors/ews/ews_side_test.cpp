@@ -303,6 +303,27 @@ TEST_F(Fixture, SubjectOnlyUpdateSendsOnlyTheSubjectWithTheChangeKey) {
   EXPECT_EQ(update.find("calendar:End"), std::string::npos);
 }
 
+TEST_F(Fixture, UpdateWithoutPreviousStateSetsEveryField) {
+  http.push(messages("UpdateItem", ok_items("UpdateItem",
+                                            "<t:CalendarItem><t:ItemId Id=\"A\" "
+                                            "ChangeKey=\"new\"/></t:CalendarItem>")));
+  http.push(messages("GetItem", ok_items("GetItem", calendar_item("A", "New"))));
+  Write w;
+  w.op = WriteOp::kUpdate;
+  w.ref = ItemRef("A");
+  w.expected = VersionTag("CK");
+  w.item = appointment("New");
+  const auto results = side->apply(std::vector<Write>{w});
+  ASSERT_TRUE(results.at(0).outcome) << results[0].outcome.error().message;
+  const std::string& update = http.requests.at(0).body;
+  for (const char* field : {"item:Subject", "calendar:Start", "calendar:End",
+                            "calendar:StartTimeZone", "calendar:IsAllDayEvent"}) {
+    EXPECT_NE(update.find(field), std::string::npos) << field;
+  }
+  EXPECT_EQ(update.find("DeleteItemField"), std::string::npos);
+  EXPECT_EQ(update.find("AgendaSyncKey"), std::string::npos) << "the key is never rewritten";
+}
+
 TEST_F(Fixture, StaleChangeKeyIsAConflict) {
   http.push(messages("UpdateItem", error_message("UpdateItem", "ErrorIrresolvableConflict")));
   Write w;

@@ -142,12 +142,11 @@ std::vector<WriteResult> EwsCalendarSide::apply(std::span<const Write> writes) {
     // The key is stamped once at create; an update never touches it.
     before.agenda_sync_key.reset();
     after->agenda_sync_key.reset();
-    if (!w.previous) before.start_time_zone.reset();
-    if (!has_field_changes(before, *after, options_.context.version))
-      continue;  // occurrences only, or nothing
+    // Without the previous state every field is set; with it, only what changed (R18).
+    if (w.previous && !has_field_changes(before, *after, options_.context.version)) continue;
     update_writes.push_back(i);
-    update_changes.push_back(
-        ItemChange{ItemId{w.ref.str(), w.expected.str()}, std::move(before), std::move(*after)});
+    update_changes.push_back(ItemChange{ItemId{w.ref.str(), w.expected.str()}, std::move(before),
+                                        std::move(*after), !w.previous.has_value()});
   }
 
   send_batched(

@@ -196,7 +196,11 @@ std::string build_update_item(const RequestContext& context, std::span<const Ite
     pugi::xml_node node = list.append_child("t:ItemChange");
     add_target(node, change.target);
     pugi::xml_node updates = node.append_child("t:Updates");
-    write_field_updates(updates, change.before, change.after, context.version);
+    if (change.set_all) {
+      write_all_fields(updates, change.after, context.version);
+    } else {
+      write_field_updates(updates, change.before, change.after, context.version);
+    }
   }
   return envelope.text();
 }

@@ -41,6 +41,8 @@ struct ItemChange {
   ItemTarget target;
   CalendarItem before;
   CalendarItem after;
+  /// No `before` known: set every writable field `after` has a value for.
+  bool set_all = false;
 };
 
 std::string build_get_item(const RequestContext& context, std::span<const ItemId> ids);

@@ -128,6 +128,7 @@ TEST_P(RequestSchemaTest, UpdateItemIsValidWithSetAndDeleteFields) {
   after.start += 1h;
   std::vector<ItemChange> changes{
       ItemChange{ItemId{"AAA=", "CK1"}, before, after},
+      ItemChange{ItemId{"BBB=", "CK9"}, CalendarItem{}, rich_item(), true},
       ItemChange{OccurrenceRef{"MASTER=", "CK2", 3}, CalendarItem{}, [] {
                    CalendarItem o;
                    o.subject = "Moved occurrence";
