@@ -15,5 +15,10 @@ void add_activity_types_command(CLI::App& app, Context& context);
 void add_settings_command(CLI::App& app, Context& context);
 void add_appointments_command(CLI::App& app, Context& context);
 void add_version_command(CLI::App& app, Context& context);
+void add_sync_command(CLI::App& app, Context& context);
+void add_approve_command(CLI::App& app, Context& context);
+void add_offboard_command(CLI::App& app, Context& context);
+void add_status_command(CLI::App& app, Context& context);
+void add_doctor_command(CLI::App& app, Context& context);
 
 }  // namespace agendasync::cli

@@ -22,6 +22,11 @@ int main(int argc, char** argv) {
   add_settings_command(app, context);
   add_appointments_command(app, context);
   add_version_command(app, context);
+  add_sync_command(app, context);
+  add_approve_command(app, context);
+  add_offboard_command(app, context);
+  add_status_command(app, context);
+  add_doctor_command(app, context);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,119 @@
+#pragma once
+/// The wiring that turns a Config and the host agenda into running syncs: per user, the host
+/// side (that user's view of the agenda) paired with their Exchange mailbox through EWS, the
+/// engine with the SQLite sync state and audit trail, and the organisation's rules (R10, R11,
+/// R14, R16, R19, R21, R24, R25, R38, R40). A library: the CLI and the daemon call it; it
+/// never prints.
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/run_status.h"
+#include "config/config.h"
+#include "connectors/ews/doctor.h"
+#include "core/calendar_side.h"
+#include "net/http.h"
+#include "store/agenda_store.h"
+#include "sync/engine.h"
+#include "sync/offboard.h"
+
+namespace agendasync::app {
+
+/// Where a run is, for progress bars. `total` is 0 while unknown (reading).
+struct Progress {
+  std::string user;
+  enum class Phase { kReading, kWriting, kDone } phase = Phase::kReading;
+  std::size_t done = 0;
+  std::size_t total = 0;
+};
+using ProgressFn = std::function<void(const Progress&)>;
+
+struct AppOptions {
+  /// Connection (endpoint, version, auth, service account, TLS/CA/proxy) and defaults.
+  config::Config config;
+  /// Sync state + audit trail; empty = next to the agenda database (state_file()).
+  std::filesystem::path state_path;
+  /// Injected HTTP client (tests); null = a libcurl client built from the config's TLS options.
+  std::shared_ptr<net::HttpClient> http;
+  /// R38: the breaker's share and floor.
+  sync::CircuitBreaker breaker;
+  /// R38: the first sync of a pair waits for `agendasync approve` after its dry run.
+  bool first_sync_requires_approval = false;
+  /// Injectable clock (tests); null = the system clock.
+  std::function<Instant()> clock;
+  /// Test hook forwarded to the engine (crash tests).
+  std::function<void(sync::CycleStep)> on_step;
+};
+
+/// What happened to one user's pair in one run.
+struct UserRun {
+  enum class Outcome { kSynced, kPartial, kDryRun, kQuarantined, kSkipped, kFailed };
+  std::string user;
+  std::string mailbox;  ///< empty when the user is not synced
+  Outcome outcome = Outcome::kSkipped;
+  /// kSkipped: which rule left the user alone (R10 blocked, R11 not enabled).
+  std::string reason;
+  /// The engine's report (plan, summary, errors); absent when skipped or failed before it.
+  std::optional<sync::RunReport> report;
+  /// kFailed: what went wrong and what to do.
+  std::optional<Error> error;
+};
+
+const char* to_string(UserRun::Outcome outcome);
+
+/// Per-user status (`agendasync status`, the daemon's status API).
+struct UserStatus {
+  User user;
+  std::string mailbox;
+  std::size_t linked_items = 0;
+  std::optional<sync::Quarantine> quarantine;
+  std::optional<RunStatus> last_run;
+};
+
+/// The sync state file for a configuration: the agenda database's name with ".sync.db".
+std::filesystem::path state_file(const config::Config& config);
+
+class SyncApp {
+ public:
+  /// `store` must outlive the app. Fails when the service account's secret cannot be read.
+  static Result<std::unique_ptr<SyncApp>> open(store::AgendaStore& store, AppOptions options);
+
+  /// One cycle of `user_name`'s pair. Unknown user: kNotFound. Blocked or not enabled users
+  /// are skipped (nothing read, nothing written). A dry run (R37) writes nothing anywhere:
+  /// not to either side, not to the sync state, not to the run status.
+  Result<UserRun> sync_user(const std::string& user_name, bool dry_run = false,
+                            const ProgressFn& progress = {});
+  /// Every user, in user-name order; one failing user does not stop the others.
+  Result<std::vector<UserRun>> sync_all(bool dry_run = false, const ProgressFn& progress = {});
+
+  /// R38: lets the next run of a quarantined pair through. kNotFound when not quarantined.
+  Result<void> approve(const std::string& user_name);
+
+  /// R40: removes from the user's calendar the items the sync created there (never items the
+  /// person made) and forgets the pair.
+  Result<sync::OffboardReport> offboard(const std::string& user_name);
+
+  Result<UserStatus> status(const std::string& user_name);
+  Result<std::vector<UserStatus>> status_all();
+
+  /// R8: the EWS connectivity test for every enabled user's mailbox.
+  std::vector<ews::DoctorCheck> doctor();
+
+  /// The user's mailbox address (R7), or an error naming the setting to fix.
+  Result<std::string> mailbox_of(const User& user);
+
+ private:
+  SyncApp(store::AgendaStore& store, AppOptions options, Secret password,
+          std::shared_ptr<net::HttpClient> http);
+  store::AgendaStore& store_;
+  AppOptions options_;
+  Secret password_;
+  std::shared_ptr<net::HttpClient> http_;
+  RunStatusFile status_file_;
+};
+
+}  // namespace agendasync::app

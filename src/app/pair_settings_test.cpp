@@ -1,0 +1,92 @@
+// The engine policy and the EWS connection a user's pair gets from the settings.
+#include "app/pair_settings.h"
+
+#include <gtest/gtest.h>
+
+namespace agendasync::app {
+namespace {
+
+TEST(PlanPolicy, UserOverridesWinOverOrganisationDefaults) {
+  User user;
+  user.user_name = "JDOE";
+  user.sync_enabled = true;
+  store::OrganisationSettings settings;
+  settings.default_direction = SyncDirection::kTwoWay;
+  settings.conflict_policy = ConflictPolicy::kNewestWins;
+  settings.first_sync_days = 12;
+  settings.deleted_in_exchange = DeletedInExchange::kLeaveDeleted;
+  auto policy = plan_policy(user, settings, {});
+  EXPECT_EQ(policy.direction, SyncDirection::kTwoWay);
+  EXPECT_EQ(policy.conflict_policy, ConflictPolicy::kNewestWins);
+  EXPECT_EQ(policy.skip_ended_after, std::chrono::days{12});
+  EXPECT_EQ(policy.deleted_in_exchange, DeletedInExchange::kLeaveDeleted);
+  EXPECT_EQ(policy.host_user, "JDOE");
+
+  user.overrides.direction = SyncDirection::kFromExchange;
+  user.overrides.conflict_policy = ConflictPolicy::kHostWins;
+  policy = plan_policy(user, settings, {});
+  EXPECT_EQ(policy.direction, SyncDirection::kFromExchange);
+  EXPECT_EQ(policy.conflict_policy, ConflictPolicy::kHostWins);
+  EXPECT_FALSE(policy.send_invitations);
+}
+
+TEST(PlanPolicy, ActivityTypesTheAdminChose) {
+  User user;
+  user.user_name = "JDOE";
+  user.sync_enabled = true;
+  std::vector<store::ActivityType> types{store::ActivityType{"Meeting", true, true, false},
+                                         store::ActivityType{"Personal", true, false, true},
+                                         store::ActivityType{"Internal", false, false, false}};
+  auto policy = plan_policy(user, {}, types);
+  Appointment item;
+  item.activity_type = "Meeting";
+  EXPECT_TRUE(policy.activity_types.syncs_to_remote(item));
+  item.activity_type = "Internal";
+  EXPECT_FALSE(policy.activity_types.syncs_to_remote(item));
+  item.activity_type = "";
+  EXPECT_TRUE(policy.activity_types.syncs_to_remote(item));
+  item.activity_type = "Meeting";
+  item.project_task = true;
+  EXPECT_FALSE(policy.activity_types.syncs_to_remote(item));
+  EXPECT_EQ(policy.activity_types.default_type, "Meeting");
+  Appointment remote;
+  remote.sensitivity = Sensitivity::kPrivate;
+  EXPECT_EQ(policy.activity_types.host_type_for(remote), "Personal");
+}
+
+TEST(PlanPolicy, NoTypeChosenMeansNothingTyped) {
+  User user;
+  user.user_name = "JDOE";
+  user.sync_enabled = true;
+  std::vector<store::ActivityType> types{store::ActivityType{"Meeting", false, true, false}};
+  auto policy = plan_policy(user, {}, types);
+  Appointment item;
+  item.activity_type = "Meeting";
+  EXPECT_FALSE(policy.activity_types.syncs_to_remote(item));
+}
+
+TEST(EwsSideOptions, FromTheConfig) {
+  config::Config config;
+  config.source = "/etc/agendasync.toml";
+  config.exchange.backend = config::ExchangeBackend::kEws;
+  config.exchange.url = "https://mail.example.com/EWS/Exchange.asmx";
+  config.exchange.version = config::ExchangeVersion::k2019;
+  config.exchange.auth = config::EwsAuth::kNtlm;
+  config.exchange.user = "svc";
+  config.exchange.domain = "CORP";
+  auto options = ews_side_options(config, Secret("pw"), "jdoe@example.com");
+  ASSERT_TRUE(options) << options.error().message;
+  EXPECT_EQ(options->context.version, ews::ServerVersion::kExchange2016);
+  EXPECT_EQ(options->context.mode, ews::AccessMode::kImpersonation);
+  EXPECT_EQ(options->context.mailbox, "jdoe@example.com");
+  EXPECT_EQ(options->credentials.method, net::AuthMethod::kNtlm);
+  EXPECT_EQ(options->credentials.domain, "CORP");
+
+  config.exchange.url.clear();
+  auto missing = ews_side_options(config, Secret("pw"), "jdoe@example.com");
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("exchange.url"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace agendasync::app

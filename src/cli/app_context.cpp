@@ -1,0 +1,28 @@
+#include "cli/app_context.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include "store/sqlite_agenda_store.h"
+
+namespace agendasync::cli {
+
+Result<OpenedApp> open_app(const Context& context) {
+  auto config = context.load_config();
+  if (!config) return std::unexpected(config.error());
+  if (!context.global.database_path.empty()) config->database = context.global.database_path;
+  OpenedApp opened;
+  auto store = store::open_sqlite_agenda_store(config->database);
+  if (!store) return std::unexpected(store.error());
+  opened.store = std::move(*store);
+  app::AppOptions options;
+  options.config = std::move(*config);
+  auto app = app::SyncApp::open(*opened.store, std::move(options));
+  if (!app) return std::unexpected(app.error());
+  opened.app = std::move(*app);
+  return opened;
+}
+
+std::string format_time(Instant at) { return fmt::format("{:%Y-%m-%d %H:%M:%S} UTC", at); }
+
+}  // namespace agendasync::cli
