@@ -323,11 +323,11 @@ class Model {
   std::string log_;
 };
 
-/// Seeds per policy: 1 500 (6 000 per run), a tenth of that under the sanitizers (CI runs the
+/// Seeds per policy: 1 000 (4 000 per run), a tenth of that under the sanitizers (CI runs the
 /// whole suite there too), ten times more with AGENDASYNC_LONG_TESTS=1.
 int seeds() {
   const char* long_tests = std::getenv("AGENDASYNC_LONG_TESTS");
-  const int base = (long_tests && std::string(long_tests) == "1") ? 15000 : 1500;
+  const int base = (long_tests && std::string(long_tests) == "1") ? 10000 : 1000;
 #if defined(__SANITIZE_ADDRESS__)
   return base / 10;
 #else
