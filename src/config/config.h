@@ -23,7 +23,6 @@ enum class EwsAuth { kNtlm, kBasic, kOAuth };
 const char* to_string(ExchangeBackend value);
 const char* to_string(ExchangeVersion value);
 const char* to_string(EwsAuth value);
-const char* to_string(DeletedInExchange value);
 
 /// Where a secret lives: a file (first line, trailing newline dropped) or an environment
 /// variable. Both empty = no secret configured.

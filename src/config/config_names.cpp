@@ -41,14 +41,4 @@ const char* to_string(EwsAuth value) {
   return "?";
 }
 
-const char* to_string(DeletedInExchange value) {
-  switch (value) {
-    case DeletedInExchange::kRecreate:
-      return "recreate";
-    case DeletedInExchange::kLeaveDeleted:
-      return "leave-deleted";
-  }
-  return "?";
-}
-
 }  // namespace agendasync::config

@@ -29,6 +29,24 @@ const char* to_string(ConflictPolicy value) {
   return "?";
 }
 
+const char* to_string(DeletedInExchange value) {
+  switch (value) {
+    case DeletedInExchange::kRecreate:
+      return "recreate";
+    case DeletedInExchange::kLeaveDeleted:
+      return "leave-deleted";
+  }
+  return "?";
+}
+
+Result<DeletedInExchange> parse_deleted_in_exchange(std::string_view text) {
+  for (auto value : {DeletedInExchange::kRecreate, DeletedInExchange::kLeaveDeleted}) {
+    if (text == to_string(value)) return value;
+  }
+  return fail(ErrorKind::kInvalidData, "unknown deleted-in-Exchange behaviour \"" +
+                                           std::string(text) + "\": use recreate or leave-deleted");
+}
+
 Result<SyncDirection> parse_sync_direction(std::string_view text) {
   for (auto value :
        {SyncDirection::kToExchange, SyncDirection::kFromExchange, SyncDirection::kTwoWay}) {

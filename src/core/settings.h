@@ -17,10 +17,12 @@ enum class DeletedInExchange { kRecreate, kLeaveDeleted };
 
 const char* to_string(SyncDirection value);
 const char* to_string(ConflictPolicy value);
+const char* to_string(DeletedInExchange value);  // recreate|leave-deleted
 Result<SyncDirection> parse_sync_direction(
     std::string_view text);  // to-exchange|from-exchange|two-way
 Result<ConflictPolicy> parse_conflict_policy(
     std::string_view text);  // newest-wins|host-wins|exchange-wins
+Result<DeletedInExchange> parse_deleted_in_exchange(std::string_view text);
 
 /// Settings a user or resource may override; nullopt = organisation default.
 struct UserOverrides {

@@ -1,6 +1,5 @@
 #pragma once
-/// Text names for the one organisation setting core has no names for yet.
-/// TODO(core): move to core/settings.h next to parse_sync_direction.
+/// Text names of the store's own enums (the settings' names live in core/settings.h).
 #include <string_view>
 
 #include "core/error.h"
@@ -8,8 +7,6 @@
 
 namespace agendasync::store {
 
-/// "recreate" | "leave-deleted"
-const char* to_string(DeletedInExchange value);
-Result<DeletedInExchange> parse_deleted_in_exchange(std::string_view text);
+using agendasync::parse_deleted_in_exchange;
 
 }  // namespace agendasync::store
