@@ -371,6 +371,13 @@ void write_calendar_item(pugi::xml_node parent, const ItemView& v, const ItemSha
       continue;
     }
     if (pugi::xml_node stored = stored_property(v, f.element)) {
+      // Exchange answers a zone given by Id alone with its full definition.
+      bool id_only = (f.element == "StartTimeZone" || f.element == "EndTimeZone") &&
+                     !child(stored, "Periods") && stored.attribute("Id");
+      if (id_only && write_full_time_zone(out, fmt::format("t:{}", f.element).c_str(),
+                                          stored.attribute("Id").value())) {
+        continue;
+      }
       out.append_copy(stored);
     } else if (f.element == "Organizer") {
       write_default_organizer(out, v.mailbox);

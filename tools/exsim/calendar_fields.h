@@ -63,8 +63,13 @@ std::optional<std::string> extended_value(const StoredItem& item, std::string_vi
 
 /// Context for parsing wall-clock times that carry no offset.
 struct TimeContext {
-  Zone zone;  // from the TimeZoneContext header, else UTC
+  Zone zone;                       // from the TimeZoneContext header, else UTC
+  pugi::xml_node zone_definition;  // the header's TimeZoneDefinition, if any
 };
+
+/// Writes `element` (e.g. "t:StartTimeZone") as the full definition of Windows zone `id`
+/// (periods and transitions, as Exchange returns it); false when the id is unknown.
+bool write_full_time_zone(pugi::xml_node parent, const char* element, std::string_view id);
 
 /// A failed property write: an EWS ResponseCode and a message.
 struct FieldError {

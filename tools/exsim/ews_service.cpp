@@ -91,6 +91,7 @@ EwsReply EwsService::handle(const AccountConfig& account, std::string_view body)
   TimeContext time;
   if (pugi::xml_node tzc = child(req.header, "TimeZoneContext")) {
     time.zone = Zone::from_element(child(tzc, "TimeZoneDefinition"));
+    time.zone_definition = child(tzc, "TimeZoneDefinition");
   }
 
   if (op == "GetStreamingEvents") {

@@ -133,6 +133,17 @@ void handle_create_item(OperationContext& ctx) {
       item.start = std::chrono::floor<std::chrono::minutes>(ctx.store.now());
       if (item.end < item.start) item.end = item.start + std::chrono::minutes(30);
     }
+    // Without a zone of its own, the item takes the request's TimeZoneContext, as on Exchange.
+    pugi::xml_node root = bag_root(item.props);
+    if (!err && ctx.time.zone_definition && !child(root, "StartTimeZone") &&
+        !child(root, "MeetingTimeZone")) {
+      for (const char* name : {"t:StartTimeZone", "t:EndTimeZone"}) {
+        pugi::xml_document tmp;
+        pugi::xml_node z = tmp.append_copy(ctx.time.zone_definition);
+        z.set_name(name);
+        if ((err = set_field(item, nullptr, nullptr, z, false, tc))) break;
+      }
+    }
     if (!err) err = finish_item(item);
     if (err) {
       mb->items.erase(item.id);

@@ -91,8 +91,9 @@ std::string bias_text(int minutes_east) {
   return fmt::format("{}PT{}M", bias < 0 ? "-" : "", std::abs(bias));
 }
 
-void write_zone(pugi::xml_node parent, std::string_view id, std::string_view name, bool full) {
-  pugi::xml_node z = parent.append_child("t:TimeZoneDefinition");
+void write_zone(pugi::xml_node parent, std::string_view id, std::string_view name, bool full,
+                const char* element = "t:TimeZoneDefinition") {
+  pugi::xml_node z = parent.append_child(element);
   z.append_attribute("Name") = std::string(name).c_str();
   z.append_attribute("Id") = std::string(id).c_str();
   if (!full) return;
@@ -136,6 +137,16 @@ void write_zone(pugi::xml_node parent, std::string_view id, std::string_view nam
 }
 
 }  // namespace
+
+bool write_full_time_zone(pugi::xml_node parent, const char* element, std::string_view id) {
+  if (Zone::from_windows_id(id).iana().empty() && id != "UTC") return false;
+  std::string name(id);
+  for (const auto& [zid, zname] : kZones) {
+    if (zid == id) name = zname;
+  }
+  write_zone(parent, id, name, true, element);
+  return true;
+}
 
 void handle_get_server_time_zones(OperationContext& ctx) {
   pugi::xml_node messages = ctx.response.begin("GetServerTimeZones");

@@ -55,9 +55,10 @@ bool Server::open_store(std::string& error) {
   if (config_.store.starts_with("sqlite:")) {
     persistence_ = SqlitePersistence::open(config_.store.substr(7), error);
     if (!persistence_ || !persistence_->load(*store_, error)) return false;
-    // Sync states handed out before a restart stay valid: the signing key is kept too.
-    config_.state_key =
-        persistence_->state_key(config_.state_key.empty() ? random_bytes(32) : config_.state_key);
+    // Sync states handed out before a restart stay valid: the signing key is kept too (as
+    // base64 text: SQLite's text accessors stop at a NUL byte).
+    config_.state_key = persistence_->state_key(
+        config_.state_key.empty() ? base64_encode(random_bytes(32)) : config_.state_key);
   } else if (config_.store != "memory") {
     error = "store must be 'memory' or 'sqlite:PATH', not '" + config_.store + "'";
     return false;
