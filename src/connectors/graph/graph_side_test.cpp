@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "connectors/graph/delta_cursor.h"
 #include "connectors/graph/testing/fake_http.h"
 
@@ -341,6 +344,91 @@ TEST_F(SideFixture, FindByKeyFiltersOnTheExtendedProperty) {
   auto found = side.find_by_key(IdempotencyKey("it's"));
   ASSERT_TRUE(found) << found.error().message;
   EXPECT_FALSE(found->has_value());
+}
+
+TEST_F(SideFixture, ListReadsSeriesWithExceptionsFromInstances) {
+  json master = event_json("M");
+  master["type"] = "seriesMaster";
+  master["start"]["dateTime"] = "2026-12-07T10:00:00.0000000";
+  master["end"]["dateTime"] = "2026-12-07T11:00:00.0000000";
+  master["originalStartTimeZone"] = "UTC";
+  master["recurrence"] = {
+      {"pattern", {{"type", "weekly"}, {"interval", 1}, {"daysOfWeek", {"monday"}}}},
+      {"range", {{"type", "numbered"}, {"startDate", "2026-12-07"}, {"numberOfOccurrences", 3}}}};
+  const auto instance = [](const std::string& id, const std::string& type, const std::string& day,
+                           const std::string& start) {
+    json event = event_json(id, "M");
+    event["type"] = type;
+    event["originalStart"] = day + "T10:00:00Z";
+    event["start"]["dateTime"] = day + "T" + start + ".0000000";
+    event["end"]["dateTime"] = day + "T23:00:00.0000000";
+    return event;
+  };
+  std::vector<std::string> urls;
+  http.handler = [&](const net::Request& request) -> Result<net::Response> {
+    urls.push_back(request.url);
+    if (request.url.find("/calendarView/delta") != std::string::npos) {
+      return answer(200, {{"value", json::array()},
+                          {"@odata.deltaLink", std::string(kBase) + "/delta?$deltatoken=L"}});
+    }
+    if (request.url.find("/calendarView?") != std::string::npos) {
+      return answer(200, {{"value", json::array({event_json("O1", "M"), event_json("S")})}});
+    }
+    if (request.url.ends_with("/$batch")) {
+      const auto body = json::parse(request.body);
+      json responses = json::array();
+      for (const auto& sub : body["requests"]) {
+        const bool is_master =
+            sub["url"].get<std::string>().find("/events/M?") != std::string::npos;
+        responses.push_back(json{
+            {"id", sub["id"]}, {"status", 200}, {"body", is_master ? master : event_json("S")}});
+      }
+      return answer(200, {{"responses", responses}});
+    }
+    if (request.url.find("/events/M/instances?") != std::string::npos) {
+      // Week 2 moved to 14:00, week 3 cancelled (absent).
+      return answer(
+          200, {{"value", json::array({instance("I1", "occurrence", "2026-12-07", "10:00:00"),
+                                       instance("I2", "exception", "2026-12-14", "14:00:00")})}});
+    }
+    return answer(404, {{"error", {{"code", "ResourceNotFound"}}}});
+  };
+  GraphSide side(http, {}, options());
+  const TimeWindow window{sys_days{year{2026} / 12 / 1}, sys_days{year{2027} / 1 / 1}};
+  auto listed = side.list(window);
+  ASSERT_TRUE(listed) << listed.error().message;
+  auto& [items, cursor] = *listed;
+  ASSERT_EQ(items.size(), 2u);
+  const SideItem& series = items[0].ref.str() == "M" ? items[0] : items[1];
+  ASSERT_TRUE(series.item.recurrence);
+  EXPECT_EQ(series.item.recurrence->rule.count, 3);
+  ASSERT_EQ(series.item.recurrence->exdates.size(), 1u);
+  EXPECT_EQ(series.item.recurrence->exdates[0], sys_days{year{2026} / 12 / 21} + hours(10));
+  ASSERT_EQ(series.item.recurrence->overrides.size(), 1u);
+  EXPECT_EQ(series.item.recurrence->overrides[0].start, sys_days{year{2026} / 12 / 14} + hours(14));
+  EXPECT_EQ(decode_cursor(cursor)->delta_link, std::string(kBase) + "/delta?$deltatoken=L");
+  EXPECT_NE(urls[0].find("/calendarView/delta"), std::string::npos);  // cursor first
+}
+
+TEST(MailboxGate, NeverMoreThanTheLimitInFlight) {
+  MailboxGate gate(4);
+  std::atomic<int> current{0};
+  std::atomic<int> peak{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 12; ++i) {
+    threads.emplace_back([&] {
+      MailboxGate::Slot slot(gate);
+      const int now_in = ++current;
+      int seen = peak.load();
+      while (now_in > seen && !peak.compare_exchange_weak(seen, now_in)) {
+      }
+      std::this_thread::sleep_for(milliseconds(20));
+      --current;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_LE(peak.load(), 4);
+  EXPECT_GE(peak.load(), 2);
 }
 
 }  // namespace
