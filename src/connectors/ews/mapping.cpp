@@ -87,6 +87,42 @@ void set_relative_day(RecurrenceRule& rule, DayClass day, int index) {
   rule.by_set_pos = {index};
 }
 
+// Exchange (MS-OXCICAL) puts an absolute DayOfMonth of 29-31 on the last day of a shorter
+// month, where RFC 5545's BYMONTHDAY=29..31 would skip that month. These are the RRULE forms
+// that expand the way Exchange shows the series.
+const std::vector<int> kUpTo29{28, 29};
+const std::vector<int> kUpTo30{28, 29, 30};
+
+/// The DayOfMonth (29-31) that `rule`'s "last day, at most N" form stands for; nullopt for
+/// any other shape.
+std::optional<int> clamped_month_day(const RecurrenceRule& rule) {
+  if (!rule.by_day.empty()) return std::nullopt;
+  if (rule.by_set_pos.empty() && rule.by_month_day == std::vector<int>{-1}) return 31;
+  if (rule.by_set_pos != std::vector<int>{-1}) return std::nullopt;
+  if (rule.by_month_day == kUpTo30) return 30;
+  if (rule.by_month_day == kUpTo29) return 29;
+  return std::nullopt;
+}
+
+/// The reverse of clamped_month_day: DayOfMonth 29-31 becomes "that day or the month's last".
+void set_clamped_month_day(RecurrenceRule& rule, int day_of_month) {
+  switch (day_of_month) {
+    case 31:
+      rule.by_month_day = {-1};
+      break;
+    case 30:
+      rule.by_month_day = kUpTo30;
+      rule.by_set_pos = {-1};
+      break;
+    case 29:
+      rule.by_month_day = kUpTo29;
+      rule.by_set_pos = {-1};
+      break;
+    default:
+      rule.by_month_day = {day_of_month};
+  }
+}
+
 Error unsupported_rule(std::string_view what) {
   return Error::make(ErrorKind::kUnsupported,
                      fmt::format("Exchange cannot store this recurrence: {}. Edit the series in "
@@ -150,11 +186,17 @@ Result<EwsRecurrence> to_ews_recurrence(const Appointment& item) {
       const int month =
           rule.by_month.empty() ? static_cast<int>(unsigned{start_date.month()}) : rule.by_month[0];
       if (!rule.by_month_day.empty() || rule.by_day.empty()) {
-        if (rule.by_month_day.size() > 1 || !rule.by_day.empty() || !rule.by_set_pos.empty())
-          return std::unexpected(unsupported_rule("several days of the month"));
-        const int day = rule.by_month_day.empty() ? static_cast<int>(unsigned{start_date.day()})
-                                                  : rule.by_month_day[0];
-        if (day < 1) return std::unexpected(unsupported_rule("a day counted from the month's end"));
+        int day = 0;
+        if (const auto clamped = clamped_month_day(rule)) {
+          day = *clamped;
+        } else {
+          if (rule.by_month_day.size() > 1 || !rule.by_day.empty() || !rule.by_set_pos.empty())
+            return std::unexpected(unsupported_rule("several days of the month"));
+          day = rule.by_month_day.empty() ? static_cast<int>(unsigned{start_date.day()})
+                                          : rule.by_month_day[0];
+          if (day < 1)
+            return std::unexpected(unsupported_rule("a day counted from the month's end"));
+        }
         p.kind = yearly ? PatternKind::kAbsoluteYearly : PatternKind::kAbsoluteMonthly;
         p.day_of_month = day;
       } else {
@@ -228,7 +270,7 @@ Result<RecurrenceRule> from_ews_recurrence(const EwsRecurrence& recurrence, bool
     case PatternKind::kAbsoluteMonthly:
     case PatternKind::kAbsoluteYearly:
       rule.freq = Frequency::kMonthly;  // yearly patterns are fixed up below
-      rule.by_month_day = {p.day_of_month};
+      set_clamped_month_day(rule, p.day_of_month);
       break;
     case PatternKind::kRelativeMonthly:
     case PatternKind::kRelativeYearly:

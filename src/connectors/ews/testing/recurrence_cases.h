@@ -1,6 +1,7 @@
 #pragma once
 /// Test-only: one case per EWS recurrence pattern and range, in the model's canonical form,
 /// shared by the XML round-trip tests and the exsim integration tests.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,8 @@ struct PatternCase {
   const char* name;
   RecurrenceRule rule;
   bool all_day = false;
+  /// The series' first day when it is not the base item's (e.g. a series on the 31st).
+  std::optional<std::chrono::year_month_day> start_date = std::nullopt;
 };
 
 inline RecurrenceRule rule(Frequency freq, int interval = 1) {
@@ -143,6 +146,34 @@ inline std::vector<PatternCase> pattern_cases() {
     r.count = 3;
     out.push_back({"EveryTwoYears", r});
   }
+  // Exchange's DayOfMonth 29-31: the last day of a shorter month (MS-OXCICAL).
+  {
+    auto r = rule(Frequency::kMonthly);
+    r.by_month_day = {-1};
+    r.count = 6;
+    out.push_back({"AbsoluteMonthlyDay31", r, false, 2024y / 1 / 31});
+  }
+  {
+    auto r = rule(Frequency::kMonthly);
+    r.by_month_day = {28, 29, 30};
+    r.by_set_pos = {-1};
+    r.count = 6;
+    out.push_back({"AbsoluteMonthlyDay30", r, false, 2024y / 1 / 30});
+  }
+  {
+    auto r = rule(Frequency::kMonthly);
+    r.by_month_day = {28, 29};
+    r.by_set_pos = {-1};
+    out.push_back({"AbsoluteMonthlyDay29NoEnd", r, false, 2024y / 1 / 29});
+  }
+  {
+    auto r = rule(Frequency::kYearly);
+    r.by_month = {2};
+    r.by_month_day = {28, 29};
+    r.by_set_pos = {-1};
+    r.count = 5;
+    out.push_back({"AbsoluteYearlyFebruary29", r, false, 2024y / 2 / 29});
+  }
   {
     auto r = rule(Frequency::kDaily);
     r.count = 5;
@@ -163,6 +194,12 @@ inline bool apply_case(const PatternCase& c, Appointment& a) {
     a.all_day = true;
     a.start = sys_days{2024y / 3 / 5};
     a.end = sys_days{2024y / 3 / 6};
+  }
+  if (c.start_date) {
+    const auto moved = to_utc(std::chrono::local_days{*c.start_date} + 9h, a.time_zone);
+    if (!moved) return false;
+    a.end = *moved + (a.end - a.start);
+    a.start = *moved;
   }
   a.recurrence = Recurrence{c.rule, {}, {}};
   if (std::string(c.name).ends_with("EndDate")) {
