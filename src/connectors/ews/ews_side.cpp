@@ -31,6 +31,17 @@ bool retry_non_soap(const net::Response& response) {
   return response.body.find("Envelope") == std::string::npos;
 }
 
+/// A raw response that is an HTTP problem rather than an EWS answer (no SOAP body) becomes
+/// the matching error: 401 names the auth method, 503/429 carry Retry-After.
+Result<net::Response> http_problem(Result<net::Response> response, const ErrorContext& context) {
+  if (!response) return response;
+  if (response->status != 200 && response->body.find("Envelope") == std::string::npos) {
+    return std::unexpected(
+        error_from_http_status(response->status, context, net::retry_after(*response)));
+  }
+  return response;
+}
+
 }  // namespace
 
 EwsCalendarSide::EwsCalendarSide(net::HttpClient& http, EwsSideOptions options)
@@ -110,14 +121,37 @@ Result<net::Response> EwsCalendarSide::send_raw(const std::string& body,
     ++requests_sent_;
     return http_.send(request, options_.credentials);
   }();
-  if (!response) return response;
-  if (response->status != 200 && response->body.find("Envelope") == std::string::npos) {
-    const ErrorContext context{options_.credentials.user, options_.context.mailbox,
-                               net::to_string(options_.credentials.method)};
-    return std::unexpected(
-        error_from_http_status(response->status, context, net::retry_after(*response)));
-  }
-  return response;
+  return http_problem(std::move(response),
+                      ErrorContext{options_.credentials.user, options_.context.mailbox,
+                                   net::to_string(options_.credentials.method)});
+}
+
+void EwsCalendarSide::stream_raw(const std::string& body, std::chrono::milliseconds timeout,
+                                 std::function<bool(std::string_view)> on_piece,
+                                 std::function<void(Result<net::Response>)> done) {
+  net::Request request;
+  request.url = options_.endpoint;
+  request.headers = request_headers(options_.context);
+  request.body = body;
+  request.timeout = timeout;
+  request.retry_response = retry_non_soap;
+  request.on_body_piece = std::move(on_piece);
+  // The slot (and the budget it returns to, destroyed after it) live until the transfer
+  // ends, even when the side is gone by then.
+  struct HeldSlot {
+    std::shared_ptr<ConcurrencyBudget> budget;
+    ConcurrencyBudget::Slot slot;
+  };
+  auto slot = std::make_shared<HeldSlot>(HeldSlot{options_.budget, options_.budget->acquire()});
+  ++requests_sent_;
+  const ErrorContext context{options_.credentials.user, options_.context.mailbox,
+                             net::to_string(options_.credentials.method)};
+  http_.send_async(std::move(request), options_.credentials,
+                   [slot = std::move(slot), context,
+                    done = std::move(done)](Result<net::Response> response) mutable {
+                     slot.reset();
+                     done(http_problem(std::move(response), context));
+                   });
 }
 
 Result<std::string> EwsCalendarSide::current_sync_state() {

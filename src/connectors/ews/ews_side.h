@@ -55,6 +55,14 @@ class EwsCalendarSide final : public CalendarSide {
   Result<net::Response> send_raw(const std::string& body,
                                  std::optional<std::chrono::milliseconds> timeout = {});
 
+  /// Sends one SOAP request without waiting for it (GetStreamingEvents): the body of a 2xx
+  /// response goes to `on_piece` as it arrives, on the client's event loop (short, no
+  /// blocking; false ends the transfer). Then `done` gets the response, HTTP errors mapped as
+  /// send_raw maps them. Holds a concurrency slot until `done`.
+  void stream_raw(const std::string& body, std::chrono::milliseconds timeout,
+                  std::function<bool(std::string_view)> on_piece,
+                  std::function<void(Result<net::Response>)> done);
+
   const RequestContext& context() const { return options_.context; }
 
   /// The error for a failed response message, with this side's context in the message.

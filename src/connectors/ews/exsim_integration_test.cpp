@@ -2,6 +2,8 @@
 // configured in the client): every operation, the impersonation errors, SyncFolderItems
 // paging, a round trip of every recurrence pattern with exceptions, a subject-only update
 // that leaves start and end byte-identical, and an outbox that stays empty (R39).
+#include <atomic>
+#include <stop_token>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -10,6 +12,8 @@
 #include "connectors/ews/autodiscover.h"
 #include "connectors/ews/doctor.h"
 #include "connectors/ews/ews_side.h"
+#include "connectors/ews/requests.h"
+#include "connectors/ews/responses.h"
 #include "connectors/ews/streaming.h"
 #include "connectors/ews/testing/exsim_process.h"
 #include "connectors/ews/testing/recurrence_cases.h"
@@ -38,7 +42,13 @@ class ValidatingHttp final : public net::HttpClient {
   }
   void send_async(net::Request request, net::Credentials credentials,
                   std::function<void(Result<net::Response>)> done) override {
-    done(send(request, credentials));
+    // Forwarded as it is, so streamed bodies reach the caller piece by piece.
+    if (request.url.ends_with("/EWS/Exchange.asmx") && request.method == "POST") {
+      const auto problems = validator_.validate_envelope(request.body);
+      ++validated;
+      for (const std::string& problem : problems) ADD_FAILURE() << problem << "\n" << request.body;
+    }
+    inner_->send_async(std::move(request), std::move(credentials), std::move(done));
   }
   int validated = 0;
 
@@ -234,6 +244,51 @@ TEST_F(ExsimTest, EveryRecurrencePatternWithExceptionsRoundTrips) {
   EXPECT_TRUE(admin("GET", "/exsim/admin/outbox").empty());
 }
 
+TEST_F(ExsimTest, SeriesOnThe31stShowsOnThe30thOfApril) {
+  EwsCalendarSide side(*http_, options("jdoe@example.com"));
+  Appointment a = testing::timed_base();
+  a.subject = "Month end";
+  a.start = *to_utc(std::chrono::local_days{2029y / 1 / 31} + 7h + 15min, a.time_zone);
+  a.end = a.start + 1h;
+  a.recurrence = Recurrence{};
+  a.recurrence->rule.freq = Frequency::kMonthly;
+  a.recurrence->rule.by_month_day = {-1};
+  a.recurrence->rule.count = 6;
+  const auto created = side.apply(std::vector<Write>{create(a, "month-end")});
+  ASSERT_EQ(created.size(), 1u);
+  ASSERT_TRUE(created[0].outcome) << created[0].outcome.error().message;
+
+  // The occurrences as Exchange shows them: a CalendarView over April.
+  const auto context =
+      RequestContext{ServerVersion::kExchange2016, AccessMode::kImpersonation, "jdoe@example.com"};
+  net::Request request;
+  request.method = "POST";
+  request.url = exsim_->ews_url();
+  request.headers = request_headers(context);
+  request.body =
+      build_find_calendar_view(context, sys_days{2029y / 4 / 1}, sys_days{2029y / 5 / 2}, 100);
+  const auto response = http_->send(request, options("jdoe@example.com").credentials);
+  ASSERT_TRUE(response) << response.error().message;
+  const auto parsed = parse_response(response->body);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  ASSERT_FALSE(parsed->messages.empty());
+  std::vector<Instant> starts;
+  // Only this series starts at 07:15 (the open-ended pattern series reach 2029 at 09:00).
+  // Through 1 May: an RFC 5545 reading of "the 31st" would show nothing at all.
+  for (const CalendarItem& item : parsed->messages.front().items) {
+    const auto local = to_local(item.start, a.time_zone);
+    ASSERT_TRUE(local);
+    if (*local - std::chrono::floor<std::chrono::days>(*local) == 7h + 15min)
+      starts.push_back(item.start);
+  }
+  EXPECT_EQ(starts, std::vector<Instant>{*to_utc(
+                        std::chrono::local_days{2029y / 4 / 30} + 7h + 15min, a.time_zone)});
+  const auto fetched = side.fetch(std::vector<ItemRef>{created[0].outcome->ref});
+  ASSERT_TRUE(fetched) << fetched.error().message;
+  ASSERT_EQ(fetched->size(), 1u);
+  EXPECT_EQ(fetched->front().item.recurrence->rule, a.recurrence->rule);
+}
+
 TEST_F(ExsimTest, SyncFolderItemsPagesThroughMoreThan512Changes) {
   EwsCalendarSide side(*http_, options("other@example.com"));
   const auto start = side.changes_since(Cursor());
@@ -394,25 +449,45 @@ TEST_F(ExsimTest, AutodiscoverFindsTheEwsUrl) {
   EXPECT_NE(found->tried.at(0).find("POX"), std::string::npos);
 }
 
-TEST_F(ExsimTest, StreamingSubscriptionWakesOnAChange) {
+TEST_F(ExsimTest, StreamingSubscriptionWakesAsSoonAsAChangeIsMade) {
   EwsCalendarSide side(*http_, options("other@example.com"));
+  using Clock = std::chrono::steady_clock;
+  std::atomic<Clock::rep> changed_at{0};
+  std::atomic<Clock::rep> woken_at{0};
+  std::stop_source stop;
   int wakeups = 0;
   MailboxWatcher watcher(
-      side, [&] { ++wakeups; }, WatchOptions{1, 2, 10ms});
+      side,
+      [&] {
+        ++wakeups;
+        woken_at = Clock::now().time_since_epoch().count();
+        stop.request_stop();  // one wake-up is all this test needs
+      },
+      WatchOptions{1, 2, 10ms});
   // A change the subscription will report, made from another thread while the stream is
-  // open; exsim closes the one-minute stream at its deadline.
-  std::thread writer([] {
+  // open. The wake-up must come while the one-minute stream is still open, and listen_once
+  // end at the next piece after the stop (a keep-alive), not at the stream's deadline.
+  std::thread writer([&] {
     std::this_thread::sleep_for(2s);
+    changed_at = Clock::now().time_since_epoch().count();
     admin(
         "POST", "/exsim/admin/mailboxes/other@example.com/items",
         R"({"subject": "Made in Outlook", "start": "2032-01-05T09:00:00Z", "end": "2032-01-05T10:00:00Z"})");
   });
-  const auto result = watcher.listen_once();
+  const auto started = Clock::now();
+  const auto result = watcher.listen_once(stop.get_token());
+  const auto listened = Clock::now() - started;
   writer.join();
   ASSERT_TRUE(result) << result.error().message;
   EXPECT_GE(*result, 1);
   EXPECT_GE(wakeups, 1);
   EXPECT_FALSE(watcher.subscription_id().empty());
+  ASSERT_NE(woken_at.load(), 0);
+  const auto latency = Clock::duration{woken_at.load() - changed_at.load()};
+  EXPECT_LT(latency, 2s) << "wake-up came "
+                         << std::chrono::duration_cast<std::chrono::milliseconds>(latency).count()
+                         << " ms after the change";
+  EXPECT_LT(listened, 30s) << "listen_once waited for the stream's deadline";
 }
 
 }  // namespace

@@ -1,5 +1,10 @@
 #include "connectors/ews/streaming.h"
 
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -90,43 +95,108 @@ Result<void> MailboxWatcher::subscribe() {
   return {};
 }
 
-Result<int> MailboxWatcher::listen_once() {
+Result<bool> MailboxWatcher::handle_envelope(const std::string& envelope) {
+  auto parsed = parse_response(envelope);
+  if (!parsed) return std::unexpected(parsed.error());
+  if (parsed->fault) return std::unexpected(side_.message_error(*parsed->fault));
+  bool changed = false;
+  for (const ResponseMessage& message : parsed->messages) {
+    if (!message.ok()) {
+      const Error error = side_.message_error(message);
+      // The server forgot the subscription (expiry, restart): subscribe again next time.
+      if (error.kind == ErrorKind::kNotFound) subscription_id_.clear();
+      return std::unexpected(error);
+    }
+    for (const NotificationEvent& event : message.notifications) {
+      changed = changed || is_item_event(event.type);
+    }
+  }
+  return changed;
+}
+
+namespace {
+
+/// What the client's event loop hands the watcher thread while a stream is open.
+struct OpenStream {
+  std::mutex mutex;
+  std::condition_variable news;
+  EnvelopeSplitter splitter;
+  std::deque<std::string> envelopes;
+  std::optional<Error> broken;  ///< the stream was not SOAP envelopes
+  std::optional<Result<net::Response>> done;
+  std::atomic<bool> give_up{false};  ///< the watcher needs no more pieces
+};
+
+}  // namespace
+
+Result<int> MailboxWatcher::listen_once(std::stop_token stop) {
   if (subscription_id_.empty()) {
     if (auto subscribed = subscribe(); !subscribed) return std::unexpected(subscribed.error());
   }
   const std::vector<std::string> ids{subscription_id_};
   const auto timeout = std::chrono::minutes{options_.connection_timeout_minutes + 1};
-  // The HTTP seam hands over the body when the server ends the stream; the splitter would
-  // equally take it chunk by chunk.
-  auto response = side_.send_raw(
+  // Envelopes are split off on the client's event loop as pieces arrive, and handled (parsed,
+  // on_change_) here, so a wake-up fires when Exchange sends the notification rather than
+  // when it closes the connection.
+  auto stream = std::make_shared<OpenStream>();
+  side_.stream_raw(
       build_get_streaming_events(side_.context(), ids, options_.connection_timeout_minutes),
-      timeout);
-  if (!response) return std::unexpected(response.error());
-  EnvelopeSplitter splitter;
-  auto envelopes = splitter.feed(response->body);
-  if (!envelopes) return std::unexpected(envelopes.error());
+      timeout,
+      [stream, stop](std::string_view piece) {
+        std::lock_guard lock(stream->mutex);
+        auto complete = stream->splitter.feed(piece);
+        if (!complete) {
+          stream->broken = complete.error();
+        } else {
+          for (std::string& envelope : *complete) stream->envelopes.push_back(std::move(envelope));
+        }
+        stream->news.notify_one();
+        return complete.has_value() && !stop.stop_requested() && !stream->give_up;
+      },
+      [stream](Result<net::Response> response) {
+        std::lock_guard lock(stream->mutex);
+        stream->done = std::move(response);
+        stream->news.notify_one();
+      });
+
   int wakeups = 0;
-  for (const std::string& envelope : *envelopes) {
-    auto parsed = parse_response(envelope);
-    if (!parsed) return std::unexpected(parsed.error());
-    if (parsed->fault) return std::unexpected(side_.message_error(*parsed->fault));
-    bool changed = false;
-    for (const ResponseMessage& message : parsed->messages) {
-      if (!message.ok()) {
-        const Error error = side_.message_error(message);
-        // The server forgot the subscription (expiry, restart): subscribe again next time.
-        if (error.kind == ErrorKind::kNotFound) subscription_id_.clear();
-        return std::unexpected(error);
-      }
-      for (const NotificationEvent& event : message.notifications) {
-        changed = changed || is_item_event(event.type);
+  std::optional<Error> failure;
+  bool finished = false;
+  while (!finished) {
+    std::deque<std::string> ready;
+    {
+      std::unique_lock lock(stream->mutex);
+      // Bounded: the transfer ends by the request timeout at the latest, and then `done` is set.
+      stream->news.wait(lock, [&] { return !stream->envelopes.empty() || stream->done; });
+      ready.swap(stream->envelopes);
+      if (stream->broken && !failure) failure = stream->broken;
+      finished = stream->done.has_value();
+      if (finished && stream->done->has_value()) {
+        // A transport that does not stream (or a non-2xx SOAP fault) leaves the body here.
+        auto rest = stream->splitter.feed((*stream->done)->body);
+        if (!rest) {
+          if (!failure) failure = rest.error();
+        } else {
+          for (std::string& envelope : *rest) ready.push_back(std::move(envelope));
+        }
       }
     }
-    if (changed) {
-      ++wakeups;
-      on_change_();
+    for (const std::string& envelope : ready) {
+      if (failure) break;
+      auto changed = handle_envelope(envelope);
+      if (!changed) {
+        failure = changed.error();
+        stream->give_up = true;
+        break;
+      }
+      if (*changed) {
+        ++wakeups;
+        on_change_();
+      }
     }
   }
+  if (failure) return std::unexpected(*failure);
+  if (!stream->done->has_value()) return std::unexpected(stream->done->error());
   return wakeups;
 }
 
@@ -134,7 +204,7 @@ Result<void> MailboxWatcher::run(std::stop_token stop) {
   int failures = 0;
   Error last;
   while (!stop.stop_requested()) {
-    auto result = listen_once();
+    auto result = listen_once(stop);
     if (result) {
       failures = 0;
       continue;

@@ -48,10 +48,12 @@ class MailboxWatcher {
   /// `side` must outlive the watcher; `on_change` runs on the watcher's thread.
   MailboxWatcher(EwsCalendarSide& side, std::function<void()> on_change, WatchOptions options = {});
 
-  /// One streaming connection: subscribes first when there is no subscription, then waits
-  /// until the server closes the stream. Returns how many wake-ups it delivered. An expired
-  /// or unknown subscription is dropped so the next call resubscribes.
-  Result<int> listen_once();
+  /// One streaming connection: subscribes first when there is no subscription, then calls
+  /// `on_change` as each notification arrives, until the server closes the stream (or, once
+  /// `stop` is requested, at the next piece the server sends: a notification or keep-alive).
+  /// Returns how many wake-ups it delivered. An expired or unknown subscription is dropped
+  /// so the next call resubscribes.
+  Result<int> listen_once(std::stop_token stop = {});
 
   /// Reconnects (and resubscribes) until `stop` is requested or too many connections in a
   /// row failed; the last error is returned then.
@@ -61,6 +63,8 @@ class MailboxWatcher {
 
  private:
   Result<void> subscribe();
+  /// Whether one GetStreamingEvents envelope reports an item change; errors it carries.
+  Result<bool> handle_envelope(const std::string& envelope);
 
   EwsCalendarSide& side_;
   std::function<void()> on_change_;
