@@ -75,6 +75,9 @@ sync::PlanPolicy plan_policy(const User& user, const store::OrganisationSettings
   policy.deleted_in_exchange = settings.deleted_in_exchange;
   policy.skip_ended_after = std::chrono::days{settings.first_sync_days};
   policy.send_invitations = false;  // R39: never, until a setting for real meetings exists
+  // Items from Exchange get the default type (R16); the host refuses unknown types, so with
+  // no default type defined they come in untyped rather than as a type that does not exist.
+  policy.activity_types.default_type.clear();
   bool any_unsynced = false;
   for (const auto& type : types) {
     policy.activity_types.existing_types.insert(type.name);

@@ -65,6 +65,16 @@ TEST(PlanPolicy, NoTypeChosenMeansNothingTyped) {
   EXPECT_FALSE(policy.activity_types.syncs_to_remote(item));
 }
 
+TEST(PlanPolicy, WithoutActivityTypesRemoteItemsComeInUntyped) {
+  User user;
+  user.user_name = "JDOE";
+  auto policy = plan_policy(user, {}, {});
+  Appointment remote;
+  EXPECT_EQ(policy.activity_types.host_type_for(remote), "");
+  remote.sensitivity = Sensitivity::kPrivate;
+  EXPECT_EQ(policy.activity_types.host_type_for(remote), "");
+}
+
 TEST(EwsSideOptions, FromTheConfig) {
   config::Config config;
   config.source = "/etc/agendasync.toml";

@@ -1,0 +1,164 @@
+// The real `agendasync` binary against exsim: doctor (R8), dry run (R37), the circuit
+// breaker and approve (R38), status.
+#include <sqlite3.h>
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "tests/e2e/world.h"
+
+namespace agendasync::e2e {
+namespace {
+
+/// Every row of the sync state's tables as text: what a dry run must leave untouched (the file's
+/// bytes are no measure: SQLite checkpoints its WAL when a reader closes).
+std::string state_rows(const std::filesystem::path& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return "";
+  std::string rows;
+  for (const char* table :
+       {"sync_link", "sync_cursor", "sync_journal", "sync_quarantine", "sync_audit"}) {
+    const std::string sql = std::string("SELECT * FROM ") + table;
+    sqlite3_exec(
+        db, sql.c_str(),
+        [](void* out, int columns, char** values, char**) {
+          auto& text = *static_cast<std::string*>(out);
+          for (int i = 0; i < columns; ++i)
+            text += (values[i] ? values[i] : "NULL") + std::string("|");
+          text += "\n";
+          return 0;
+        },
+        &rows, nullptr);
+  }
+  sqlite3_close(db);
+  return rows;
+}
+
+TEST(Doctor, AllChecksPassAgainstExsim) {
+  World world;
+  world.add_user("jdoe");
+  world.add_user("asmith");
+  auto result = world.cli({"doctor"});
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_EQ(result.out.find("FAIL"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("PASS tls"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("jdoe@example.com"), std::string::npos) << result.out;
+}
+
+TEST(Doctor, MissingImpersonationNamesTheRoleAssignmentCommand) {
+  World world(WorldOptions{.impersonation = false});
+  world.add_user("jdoe");
+  auto result = world.cli({"doctor"});
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.out.find("FAIL"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("New-ManagementRoleAssignment"), std::string::npos) << result.out;
+}
+
+TEST(Doctor, WrongPasswordNamesTheAuthMethod) {
+  World world(WorldOptions{.password = "not-the-password"});
+  world.add_user("jdoe");
+  auto result = world.cli({"doctor"});
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.out.find("FAIL auth"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("Basic"), std::string::npos) << result.out;
+  EXPECT_EQ(result.out.find("not-the-password"), std::string::npos) << "secret in output";
+}
+
+TEST(Doctor, TlsWithoutTheCaSaysHowToAddIt) {
+  World world(WorldOptions{.configure_ca = false});
+  world.add_user("jdoe");
+  auto result = world.cli({"doctor"});
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.out.find("FAIL tls"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("ca_bundle"), std::string::npos) << result.out;
+}
+
+TEST(CliSync, R37_DryRunPrintsThePlanAndWritesNothing) {
+  World world;
+  world.add_user("jdoe");
+  world.add_appointment("jdoe", "Planned only", future());
+  world.outlook_create("jdoe@example.com", "From Outlook", future(1));
+  const auto head_before = world.store().head_revision();
+  ASSERT_TRUE(head_before);
+  auto result = world.cli({"sync", "--dry-run"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("Planned only"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("From Outlook"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("1 created"), std::string::npos) << result.out;
+  EXPECT_EQ(world.exchange_items("jdoe@example.com").size(), 1u);
+  EXPECT_EQ(world.host_items("jdoe").size(), 1u);
+  EXPECT_FALSE(std::filesystem::exists(world.state_path()));
+  EXPECT_EQ(*world.store().head_revision(), *head_before) << "the agenda's feed moved";
+
+  // After a real sync, a dry run still changes nothing.
+  ASSERT_EQ(world.cli({"sync"}).exit_code, 0);
+  world.add_appointment("jdoe", "Second", future(2));
+  const std::string state_before = state_rows(world.state_path());
+  ASSERT_FALSE(state_before.empty());
+  auto plan = world.cli({"plan", "--user", "jdoe"});
+  EXPECT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_NE(plan.out.find("Second"), std::string::npos) << plan.out;
+  EXPECT_EQ(world.exchange_items("jdoe@example.com").size(), 2u);
+  EXPECT_EQ(state_rows(world.state_path()), state_before);
+  EXPECT_EQ(world.outbox_size(), 0u);
+}
+
+TEST(CliSync, R38_CircuitBreakerQuarantinesUntilApproved) {
+  World world;
+  world.add_user("jdoe");
+  std::vector<store::AppointmentId> ids;
+  for (int i = 0; i < 30; ++i)
+    ids.push_back(world.add_appointment("jdoe", "Item " + std::to_string(i), future(i)).id);
+  auto first = world.cli({"sync", "--user", "jdoe"});
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  EXPECT_NE(first.out.find("30 created"), std::string::npos) << first.out;
+  for (int i = 0; i < 15; ++i) world.delete_appointment(ids[i]);
+
+  auto stopped = world.cli({"sync", "--user", "jdoe"});
+  EXPECT_EQ(stopped.exit_code, 1) << stopped.out;
+  EXPECT_NE(stopped.out.find("quarantined"), std::string::npos) << stopped.out;
+  EXPECT_EQ(world.exchange_items("jdoe@example.com").size(), 30u) << "nothing deleted";
+  auto status = world.cli({"status", "--user", "jdoe"});
+  EXPECT_NE(status.out.find("quarantined"), std::string::npos) << status.out;
+  // Still stopped without approval.
+  EXPECT_EQ(world.cli({"sync", "--user", "jdoe"}).exit_code, 1);
+  EXPECT_EQ(world.exchange_items("jdoe@example.com").size(), 30u);
+
+  auto approve = world.cli({"approve", "--user", "jdoe"});
+  EXPECT_EQ(approve.exit_code, 0) << approve.err;
+  auto applied = world.cli({"sync", "--user", "jdoe"});
+  EXPECT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  EXPECT_EQ(world.exchange_items("jdoe@example.com").size(), 15u);
+  EXPECT_EQ(world.outbox_size(), 0u);
+}
+
+TEST(CliSync, StatusShowsLastSyncAndCounts) {
+  World world;
+  world.add_user("jdoe");
+  world.add_user("asmith", /*sync_enabled=*/false);
+  world.add_appointment("jdoe", "One", future());
+  ASSERT_EQ(world.cli({"sync"}).exit_code, 0);
+  auto status = world.cli({"status", "--json"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  auto json = nlohmann::json::parse(status.out);
+  ASSERT_EQ(json.size(), 2u);
+  EXPECT_EQ(json[1]["user"], "jdoe");
+  EXPECT_EQ(json[1]["outcome"], "synced");
+  EXPECT_EQ(json[1]["linked_items"], 1);
+  EXPECT_EQ(json[0]["sync"], "off");
+  EXPECT_FALSE(json[0].contains("last_sync"));
+}
+
+TEST(CliSync, EveryNewCommandHasHelp) {
+  for (const std::string command : {"sync", "plan", "approve", "offboard", "status", "doctor"}) {
+    World* none = nullptr;
+    (void)none;
+    const std::string line = agendasync_binary() + " " + command + " --help > /dev/null";
+    EXPECT_EQ(std::system(line.c_str()), 0) << command;
+  }
+}
+
+}  // namespace
+}  // namespace agendasync::e2e

@@ -1,0 +1,300 @@
+#include "tests/e2e/world.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "connectors/ews/ews_side.h"
+#include "net/http.h"
+#include "store/sqlite_agenda_store.h"
+
+namespace agendasync::e2e {
+namespace {
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::filesystem::path fresh_dir() {
+  static std::atomic<int> counter{0};
+  auto dir = std::filesystem::temp_directory_path() /
+             fmt::format("agendasync-e2e-{}-{}", ::getpid(), counter++);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+std::string utc(Instant at) { return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", at); }
+
+}  // namespace
+
+Instant future(int days, int hours) {
+  using namespace std::chrono;
+  return sys_days{year{2027} / 1 / 11} + std::chrono::hours{9 + hours} + std::chrono::days{days};
+}
+
+std::vector<std::string> duplicate_subjects(const std::vector<nlohmann::json>& items) {
+  std::map<std::string, int> seen;
+  for (const auto& item : items) ++seen[item.value("subject", "")];
+  std::vector<std::string> duplicates;
+  for (const auto& [subject, count] : seen)
+    if (count > 1) duplicates.push_back(subject);
+  return duplicates;
+}
+
+std::string agendasync_binary() { return AGENDASYNC_CLI_BINARY; }
+
+World::World(WorldOptions options) : options_(std::move(options)), dir_(fresh_dir()) {
+  std::vector<std::string> args{"--version", "Exchange2016", "--auth", "basic,ntlm"};
+  for (const auto& mailbox : options_.mailboxes) {
+    args.push_back("--mailbox");
+    args.push_back(mailbox);
+  }
+  args.push_back("--account");
+  args.push_back(options_.impersonation ? "svc@example.com:s3cret:impersonation"
+                                        : "svc@example.com:s3cret");
+  exsim_ = std::make_unique<ews::testing::ExsimProcess>(args);
+  net::ClientOptions client;
+  client.tls.ca_bundle_path = exsim_->ca_path();
+  admin_http_ = net::make_curl_client(client);
+
+  database_path_ = dir_ / "agenda.db";
+  config_path_ = dir_ / "agendasync.toml";
+  write_config(options_);
+  auto store =
+      store::open_sqlite_agenda_store(database_path_, store::SqliteOptions{.create = true});
+  if (!store) throw std::runtime_error(store.error().message);
+  store_ = std::move(*store);
+  if (auto cleared = admin("POST", "/exsim/admin/outbox/clear"); cleared.is_discarded())
+    throw std::runtime_error("exsim admin endpoint does not answer");
+}
+
+World::~World() {
+  store_.reset();
+  exsim_.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+void World::write_config(const WorldOptions& options) {
+  std::ofstream(dir_ / "exchange-password") << options.password << "\n";
+  std::ofstream config(config_path_);
+  config << "database = \"" << database_path_.string() << "\"\n"
+         << "[exchange]\nbackend = \"ews\"\nversion = \"2016\"\n"
+         << "url = \"" << exsim_->ews_url() << "\"\n"
+         << "auth = \"basic\"\nuser = \"svc@example.com\"\n"
+         << "password_file = \"" << (dir_ / "exchange-password").string() << "\"\n"
+         << "mail_domain = \"example.com\"\n"
+         << "[tls]\nca_bundle = \"" << (options.configure_ca ? exsim_->ca_path() : "") << "\"\n";
+}
+
+std::filesystem::path World::state_path() const { return dir_ / "agenda.sync.db"; }
+
+void World::add_user(const std::string& name, bool sync_enabled, bool blocked,
+                     const std::string& address) {
+  User user;
+  user.user_name = name;
+  user.display_name = name;
+  user.exchange_address = address;
+  user.sync_enabled = sync_enabled;
+  user.blocked = blocked;
+  auto added = store_->add_user(user);
+  ASSERT_TRUE(added) << added.error().message;
+}
+
+void World::update_user(const std::string& name, const std::function<void(User&)>& edit) {
+  auto user = store_->user(name);
+  ASSERT_TRUE(user && *user);
+  User changed = **user;
+  edit(changed);
+  auto updated = store_->update_user(changed);
+  ASSERT_TRUE(updated) << updated.error().message;
+}
+
+store::StoredAppointment World::add_appointment(const std::string& owner,
+                                                const std::string& subject, Instant start,
+                                                int minutes, std::vector<std::string> participants,
+                                                const std::string& activity_type) {
+  Appointment item;
+  item.subject = subject;
+  item.start = start;
+  item.end = start + std::chrono::minutes{minutes};
+  item.time_zone = "Europe/Amsterdam";
+  item.owner = owner;
+  item.participants = std::move(participants);
+  item.activity_type = activity_type;
+  return add_appointment(item);
+}
+
+store::StoredAppointment World::add_appointment(const Appointment& item) {
+  auto stored = store_->create_appointment(item);
+  EXPECT_TRUE(stored) << stored.error().message;
+  return stored ? *stored : store::StoredAppointment{};
+}
+
+void World::edit_appointment(store::AppointmentId id,
+                             const std::function<void(Appointment&)>& edit) {
+  auto stored = store_->appointment(id);
+  ASSERT_TRUE(stored && *stored);
+  Appointment item = (*stored)->item;
+  edit(item);
+  auto updated = store_->update_appointment(id, item, std::nullopt);
+  ASSERT_TRUE(updated) << updated.error().message;
+}
+
+void World::delete_appointment(store::AppointmentId id) {
+  auto deleted = store_->delete_appointment(id, std::nullopt);
+  ASSERT_TRUE(deleted) << deleted.error().message;
+}
+
+std::vector<store::StoredAppointment> World::host_items(const std::string& user) {
+  store::AppointmentQuery query;
+  query.user = user;
+  auto items = store_->appointments(query);
+  EXPECT_TRUE(items) << items.error().message;
+  return items ? *items : std::vector<store::StoredAppointment>{};
+}
+
+nlohmann::json World::admin(const std::string& method, const std::string& path,
+                            const nlohmann::json& body) {
+  net::Request request;
+  request.method = method;
+  request.url = exsim_->base_url() + path;
+  request.headers = {{"X-Exsim-Admin-Token", exsim_->admin_token()},
+                     {"Content-Type", "application/json"}};
+  if (!body.is_null()) request.body = body.dump();
+  const auto response = admin_http_->send(request, net::Credentials{});
+  EXPECT_TRUE(response) << (response ? "" : response.error().message);
+  if (!response) return nlohmann::json::value_t::discarded;
+  EXPECT_LT(response->status, 300) << path << ": " << response->body;
+  return nlohmann::json::parse(response->body, nullptr, false);
+}
+
+std::vector<nlohmann::json> World::exchange_items(const std::string& mailbox) {
+  std::vector<nlohmann::json> items;
+  for (const auto& item : admin("GET", "/exsim/admin/mailboxes/" + mailbox + "/items")) {
+    if (item.value("folder", "") == "calendar") items.push_back(item);
+  }
+  return items;
+}
+
+long World::outlook_create(const std::string& mailbox, const std::string& subject, Instant start,
+                           int minutes) {
+  auto created = admin("POST", "/exsim/admin/mailboxes/" + mailbox + "/items",
+                       {{"subject", subject},
+                        {"start", utc(start)},
+                        {"end", utc(start + std::chrono::minutes{minutes})}});
+  return created.value("id", -1L);
+}
+
+void World::outlook_update(const std::string& mailbox, long id, const nlohmann::json& fields) {
+  admin("POST", fmt::format("/exsim/admin/mailboxes/{}/items/{}/update", mailbox, id), fields);
+}
+
+void World::outlook_delete(const std::string& mailbox, long id) {
+  admin("POST", fmt::format("/exsim/admin/mailboxes/{}/items/{}/delete", mailbox, id));
+}
+
+std::string World::ews_call(const std::string& mailbox, const std::string& soap_body) {
+  ews::EwsSideOptions options;
+  options.endpoint = exsim_->ews_url();
+  options.context = ews::RequestContext{ews::ServerVersion::kExchange2016,
+                                        ews::AccessMode::kImpersonation, mailbox};
+  options.credentials.method = net::AuthMethod::kBasic;
+  options.credentials.user = "svc@example.com";
+  options.credentials.password = Secret("s3cret");
+  ews::EwsCalendarSide side(*admin_http_, options);
+  auto response = side.send_raw(soap_body);
+  EXPECT_TRUE(response) << (response ? "" : response.error().message);
+  return response ? response->body : std::string();
+}
+
+void World::outlook_create_private(const std::string& mailbox, const std::string& subject,
+                                   Instant start) {
+  const std::string body = fmt::format(
+      R"(<?xml version="1.0" encoding="utf-8"?>
+<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"
+  xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types"
+  xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages">
+<soap:Header><t:RequestServerVersion Version="Exchange2016"/>
+<t:ExchangeImpersonation><t:ConnectingSID><t:PrimarySmtpAddress>{}</t:PrimarySmtpAddress></t:ConnectingSID></t:ExchangeImpersonation></soap:Header>
+<soap:Body><m:CreateItem SendMeetingInvitations="SendToNone">
+<m:SavedItemFolderId><t:DistinguishedFolderId Id="calendar"/></m:SavedItemFolderId>
+<m:Items><t:CalendarItem><t:Subject>{}</t:Subject><t:Sensitivity>Private</t:Sensitivity>
+<t:Start>{}</t:Start><t:End>{}</t:End></t:CalendarItem></m:Items>
+</m:CreateItem></soap:Body></soap:Envelope>)",
+      mailbox, subject, utc(start), utc(start + std::chrono::hours{1}));
+  const std::string reply = ews_call(mailbox, body);
+  EXPECT_NE(reply.find("NoError"), std::string::npos) << reply;
+}
+
+void World::set_faults(const nlohmann::json& faults) {
+  admin("POST", "/exsim/admin/faults", faults);
+}
+
+std::size_t World::outbox_size() { return admin("GET", "/exsim/admin/outbox").size(); }
+
+std::unique_ptr<app::SyncApp> World::app(app::AppOptions options) {
+  auto config = config::load_config(config_path_);
+  EXPECT_TRUE(config) << config.error().message;
+  if (!config) return nullptr;
+  options.config = *config;
+  auto opened = app::SyncApp::open(*store_, std::move(options));
+  EXPECT_TRUE(opened) << opened.error().message;
+  return opened ? std::move(*opened) : nullptr;
+}
+
+app::UserRun World::sync(const std::string& user, bool dry_run, app::AppOptions options) {
+  auto sync_app = app(std::move(options));
+  if (!sync_app) return {};
+  auto run = sync_app->sync_user(user, dry_run);
+  EXPECT_TRUE(run) << run.error().message;
+  if (!run) return {};
+  if (run->error) ADD_FAILURE() << user << ": " << run->error->message;
+  if (run->report) {
+    for (const auto& error : run->report->errors) ADD_FAILURE() << user << ": " << error;
+  }
+  return *run;
+}
+
+CommandResult World::cli(const std::vector<std::string>& args) {
+  const auto out_path = dir_ / "cli.out";
+  const auto err_path = dir_ / "cli.err";
+  std::vector<std::string> argv{agendasync_binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.push_back("--config");
+  argv.push_back(config_path_.string());
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(out, STDOUT_FILENO);
+    ::dup2(err, STDERR_FILENO);
+    std::vector<char*> raw;
+    for (auto& arg : argv) raw.push_back(arg.data());
+    raw.push_back(nullptr);
+    ::execv(raw[0], raw.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  CommandResult result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.out = read_file(out_path);
+  result.err = read_file(err_path);
+  return result;
+}
+
+}  // namespace agendasync::e2e

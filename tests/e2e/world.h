@@ -1,0 +1,113 @@
+#pragma once
+/// The end-to-end world: the real exsim binary (TLS, port 0, its generated CA), a
+/// configuration file and password file, a real SQLite agenda, and ways to act "in Outlook"
+/// (exsim's admin endpoint and raw EWS) and "in the host" (the store), then sync through the
+/// app layer in process or through the real `agendasync` binary.
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "app/app.h"
+#include "connectors/ews/testing/exsim_process.h"
+#include "store/agenda_store.h"
+
+namespace agendasync::e2e {
+
+/// What a run of the `agendasync` binary did.
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+struct WorldOptions {
+  std::vector<std::string> mailboxes{"jdoe@example.com", "asmith@example.com", "bwayne@example.com",
+                                     "ckent@example.com", "diana.prince@example.com"};
+  /// Whether the service account holds the ApplicationImpersonation role.
+  bool impersonation = true;
+  /// Whether the configuration names exsim's CA in [tls] ca_bundle.
+  bool configure_ca = true;
+  /// The password the configuration's secret file holds (exsim's is "s3cret").
+  std::string password = "s3cret";
+};
+
+class World {
+ public:
+  explicit World(WorldOptions options = {});
+  ~World();
+
+  const std::filesystem::path& dir() const { return dir_; }
+  const std::filesystem::path& config_path() const { return config_path_; }
+  const std::filesystem::path& database_path() const { return database_path_; }
+  std::filesystem::path state_path() const;
+  store::AgendaStore& store() { return *store_; }
+  ews::testing::ExsimProcess& exsim() { return *exsim_; }
+
+  // --- the host agenda -----------------------------------------------------------------
+  /// Adds a user whose mailbox is user_name@example.com unless `address` is given.
+  void add_user(const std::string& name, bool sync_enabled = true, bool blocked = false,
+                const std::string& address = "");
+  void update_user(const std::string& name, const std::function<void(User&)>& edit);
+  /// A timed appointment owned by `owner` on [start, start + minutes).
+  store::StoredAppointment add_appointment(const std::string& owner, const std::string& subject,
+                                           Instant start, int minutes = 60,
+                                           std::vector<std::string> participants = {},
+                                           const std::string& activity_type = "");
+  store::StoredAppointment add_appointment(const Appointment& item);
+  void edit_appointment(store::AppointmentId id, const std::function<void(Appointment&)>& edit);
+  void delete_appointment(store::AppointmentId id);
+  /// The host appointments `user` sees (owner or participant).
+  std::vector<store::StoredAppointment> host_items(const std::string& user);
+
+  // --- Exchange ("Outlook") through exsim's admin endpoint --------------------------------
+  nlohmann::json admin(const std::string& method, const std::string& path,
+                       const nlohmann::json& body = nullptr);
+  /// Calendar items of `mailbox` (deleted-items folder excluded).
+  std::vector<nlohmann::json> exchange_items(const std::string& mailbox);
+  /// Creates an item as Outlook would; returns exsim's numeric id.
+  long outlook_create(const std::string& mailbox, const std::string& subject, Instant start,
+                      int minutes = 60);
+  void outlook_update(const std::string& mailbox, long id, const nlohmann::json& fields);
+  void outlook_delete(const std::string& mailbox, long id);
+  /// Sends raw EWS SOAP as the service account impersonating `mailbox`; returns the body.
+  std::string ews_call(const std::string& mailbox, const std::string& soap_body);
+  /// A private (Sensitivity=Private) item made in Outlook, through EWS CreateItem.
+  void outlook_create_private(const std::string& mailbox, const std::string& subject,
+                              Instant start);
+  void set_faults(const nlohmann::json& faults);
+  /// Messages Exchange would have sent (R39: must stay empty).
+  std::size_t outbox_size();
+
+  // --- syncing ----------------------------------------------------------------------------
+  /// The app layer on this world's configuration (a fresh one each call, like a CLI run).
+  std::unique_ptr<app::SyncApp> app(app::AppOptions options = {});
+  /// One in-process sync of `user`; fails the test on an error result.
+  app::UserRun sync(const std::string& user, bool dry_run = false, app::AppOptions options = {});
+  /// Runs the real binary with `--config <this world's config>` and `args`.
+  CommandResult cli(const std::vector<std::string>& args);
+
+ private:
+  void write_config(const WorldOptions& options);
+
+  WorldOptions options_;
+  std::filesystem::path dir_;
+  std::filesystem::path config_path_;
+  std::filesystem::path database_path_;
+  std::unique_ptr<ews::testing::ExsimProcess> exsim_;
+  std::shared_ptr<net::HttpClient> admin_http_;
+  std::unique_ptr<store::AgendaStore> store_;
+};
+
+/// 2027-01-11 09:00 UTC plus `days` and `hours`: a future Monday inside the sync horizon.
+Instant future(int days = 0, int hours = 0);
+
+/// Items grouped by subject: any subject appearing more than once is a duplicate.
+std::vector<std::string> duplicate_subjects(const std::vector<nlohmann::json>& items);
+
+/// The path of the `agendasync` binary under test.
+std::string agendasync_binary();
+
+}  // namespace agendasync::e2e
