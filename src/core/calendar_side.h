@@ -52,7 +52,16 @@ struct Write {
   /// update: the item as the side last had it, so a connector can send only changed fields
   /// (an update that does not touch the time leaves start and end byte-identical, R18).
   std::optional<Appointment> previous;
-  /// When set, update/delete addresses one occurrence of the series `ref`.
+  /// When set, update/delete addresses one occurrence of the series `ref`: the occurrence
+  /// whose original start (recurrence id) is this instant.
+  ///
+  /// Contract for occurrence writes:
+  /// - update: `item` is the whole series, with the change in it: the connector takes the
+  ///   override whose recurrence_id equals `occurrence` from item.recurrence->overrides and
+  ///   writes only that occurrence (the rest of `item` is not written). A series without
+  ///   such an override is refused with kInvalidData. `previous`, when set, is the whole
+  ///   series as the side last had it.
+  /// - delete: nothing but `ref` and `occurrence` is needed; `item` is ignored.
   std::optional<Instant> occurrence;
 };
 

@@ -396,6 +396,57 @@ TEST_F(Fixture, DeletesAndOccurrenceDeletesUseTheRightIds) {
   }
 }
 
+// core/calendar_side.h: an occurrence update carries the whole series, the change being the
+// override for `occurrence` in it.
+TEST_F(Fixture, OccurrenceUpdateWritesTheOverrideTakenFromTheSeries) {
+  http.push(messages("UpdateItem", ok_items("UpdateItem",
+                                            "<t:CalendarItem><t:ItemId Id=\"O3\" "
+                                            "ChangeKey=\"new\"/></t:CalendarItem>")));
+  http.push(messages("GetItem", ok_items("GetItem", calendar_item("S", "Series"))));
+  Appointment series = appointment("Series");
+  series.recurrence = Recurrence{};
+  series.recurrence->rule.freq = Frequency::kDaily;
+  series.recurrence->rule.count = 5;
+  Write w;
+  w.op = WriteOp::kUpdate;
+  w.ref = ItemRef("S");
+  w.previous = series;
+  OccurrenceOverride moved;
+  moved.recurrence_id = series.start + std::chrono::days{2};
+  moved.start = moved.recurrence_id + 3h;
+  moved.end = moved.start + 1h;
+  moved.subject = "Moved third";
+  series.recurrence->overrides = {moved};
+  w.item = series;
+  w.occurrence = moved.recurrence_id;
+  const auto results = side->apply(std::vector<Write>{w});
+  ASSERT_TRUE(results.at(0).outcome) << results[0].outcome.error().message;
+  const std::string& update = http.requests.at(0).body;
+  EXPECT_NE(update.find(R"(<t:OccurrenceItemId RecurringMasterId="S" InstanceIndex="3"/>)"),
+            std::string::npos)
+      << update;
+  EXPECT_NE(update.find("Moved third"), std::string::npos) << update;
+  EXPECT_EQ(update.find("<t:Recurrence>"), std::string::npos) << "only the occurrence is written";
+}
+
+TEST_F(Fixture, OccurrenceUpdateWithoutItsOverrideIsRefused) {
+  Appointment series = appointment("Series");
+  series.recurrence = Recurrence{};
+  series.recurrence->rule.freq = Frequency::kDaily;
+  series.recurrence->rule.count = 5;
+  Write w;
+  w.op = WriteOp::kUpdate;
+  w.ref = ItemRef("S");
+  w.item = series;  // no override for the occurrence: nothing says what to change
+  w.occurrence = series.start + std::chrono::days{2};
+  const auto results = side->apply(std::vector<Write>{w});
+  ASSERT_FALSE(results.at(0).outcome);
+  EXPECT_EQ(results[0].outcome.error().kind, ErrorKind::kInvalidData);
+  EXPECT_NE(results[0].outcome.error().message.find("override"), std::string::npos);
+  for (const net::Request& request : http.requests)
+    EXPECT_EQ(request.body.find("<m:UpdateItem"), std::string::npos) << request.body;
+}
+
 TEST_F(Fixture, RequestsCarryImpersonationAndAnchorMailbox) {
   http.push(sync_page("S1", true, ""));
   ASSERT_TRUE(side->changes_since(Cursor("S0")));

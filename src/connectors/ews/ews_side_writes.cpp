@@ -12,6 +12,7 @@
 #include "connectors/ews/calendar_schema.h"
 #include "connectors/ews/ews_side.h"
 #include "connectors/ews/mapping.h"
+#include "connectors/ews/xml.h"
 
 namespace agendasync::ews {
 
@@ -243,23 +244,21 @@ std::vector<WriteResult> EwsCalendarSide::apply(std::span<const Write> writes) {
         add_occurrence_delete(i, *series, *w.occurrence);
         continue;
       }
-      // `item` is the series with the override in it, or the occurrence itself.
-      OccurrenceOverride after = generated_occurrence(w.item, *w.occurrence);
-      if (const OccurrenceOverride* o = find_override(w.item, *w.occurrence)) {
-        after = *o;
-      } else if (!w.item.recurrence) {
-        after.start = w.item.start;
-        after.end = w.item.end;
+      // core/calendar_side.h: `item` is the whole series; the override for `occurrence` in
+      // it is the change.
+      const OccurrenceOverride* change = find_override(w.item, *w.occurrence);
+      if (change == nullptr) {
+        fail_write(i, Error::make(ErrorKind::kInvalidData,
+                                  fmt::format("An occurrence update for {} carries no modified "
+                                              "occurrence at {} in its series; send the whole "
+                                              "series with that occurrence's override in it.",
+                                              w.ref.str(), format_date_time(*w.occurrence))));
+        continue;
       }
+      const OccurrenceOverride after = *change;
       OccurrenceOverride before = generated_occurrence(*series, *w.occurrence);
       if (w.previous) {
-        if (const OccurrenceOverride* o = find_override(*w.previous, *w.occurrence)) {
-          before = *o;
-        } else if (!w.previous->recurrence) {
-          before = generated_occurrence(*w.previous, *w.occurrence);
-          before.start = w.previous->start;
-          before.end = w.previous->end;
-        }
+        if (const OccurrenceOverride* o = find_override(*w.previous, *w.occurrence)) before = *o;
       }
       add_occurrence_update(i, *series, before, after);
       continue;
