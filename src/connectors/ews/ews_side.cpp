@@ -100,7 +100,12 @@ Result<SoapResponse> EwsCalendarSide::call(const std::string& body, bool idempot
     } else {
       return parsed;
     }
-    if (lowers_concurrency(error->protocol_code)) options_.budget->lower();
+    if (lowers_concurrency(error->protocol_code)) {
+      // Our budget covers the sides sharing it; the client's cap covers every other user of
+      // the client (doctor, other pairs) talking to the same server.
+      options_.budget->lower();
+      http_.set_host_concurrency(options_.endpoint, options_.budget->limit());
+    }
     if (error->kind != ErrorKind::kThrottled || attempt >= options_.max_throttle_waits) {
       return std::unexpected(*error);
     }

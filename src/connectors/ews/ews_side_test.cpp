@@ -166,6 +166,9 @@ TEST_F(Fixture, ExceededConnectionCountLowersConcurrency) {
   ASSERT_FALSE(batch);
   EXPECT_EQ(batch.error().kind, ErrorKind::kThrottled);
   EXPECT_EQ(budget->limit(), 4);
+  // The client's own cap for the server drops too, for every user of the client.
+  ASSERT_EQ(http.host_caps.size(), 1u);
+  EXPECT_EQ(http.host_caps[0].second, 4);
 }
 
 TEST_F(Fixture, ImpersonationDeniedTellsTheAdminWhatToRun) {

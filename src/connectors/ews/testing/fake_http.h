@@ -5,6 +5,8 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "net/http.h"
@@ -40,6 +42,13 @@ class FakeHttp final : public net::HttpClient {
     auto next = std::move(queue.front());
     queue.pop_front();
     return next;
+  }
+
+  /// Every set_host_concurrency call: (url, limit).
+  std::vector<std::pair<std::string, int>> host_caps;
+  void set_host_concurrency(std::string_view url, int limit) override {
+    std::lock_guard lock(mutex_);
+    host_caps.emplace_back(std::string(url), limit);
   }
 
   void send_async(net::Request request, net::Credentials credentials,
