@@ -1,7 +1,7 @@
 // Authentication as ews-javascript-api does it: Basic (WebCredentials) accepted with the right
 // password and answered 401 with a WWW-Authenticate challenge otherwise; OAuth Bearer tokens
 // (OAuthCredentials) likewise. NTLMv2 through the
-// library's @ewsjs/xhr transport is in pending_ntlm.test.mjs until exsim passes it.
+// library's @ewsjs/xhr transport is in ntlm.test.mjs.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 

@@ -1,8 +1,6 @@
-// PENDING (exsim deviation, see README.md): NTLMv2 through @ewsjs/xhr, the transport
-// ews-javascript-api ships with. Its NTLM provider sends the Type 1 message as a GET to
-// /EWS/Exchange.asmx and expects the 401 + "WWW-Authenticate: NTLM <challenge>" IIS gives for
-// any verb; exsim's GET route answers 401 without a challenge. Move back into auth.test.mjs
-// once `node run_conformance.mjs --exsim <exsim> -- pending_ntlm` passes.
+// NTLMv2 through @ewsjs/xhr, the transport ews-javascript-api ships with. Its NTLM provider
+// sends the Type 1 message as a GET to /EWS/Exchange.asmx and expects the 401 +
+// "WWW-Authenticate: NTLM <challenge>" IIS gives for any verb.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';

@@ -1,11 +1,10 @@
-// PENDING (exsim deviations, see README.md):
-// - GetItem answers StartTimeZone/EndTimeZone with only Id and Name; Exchange sends the full
-//   TimeZoneDefinition (Periods, TransitionsGroups, Transitions), and ews-javascript-api (like
-//   the EWS Managed API) rejects a definition without them, so the zone reads back as null.
-// - A CreateItem without StartTimeZone must take its zone from the TimeZoneContext header
+// Time zone definitions as Exchange gives them:
+// - GetItem answers StartTimeZone/EndTimeZone with the full TimeZoneDefinition (Periods,
+//   TransitionsGroups, Transitions); ews-javascript-api (like the EWS Managed API) rejects a
+//   definition without them, so the zone would read back as null.
+// - A CreateItem without StartTimeZone takes its zone from the TimeZoneContext header
 //   ("used as the default when assigning the time zone for the DateTime properties of objects
-//   that are created"); exsim uses UTC, so a series does not follow DST.
-// Move back into time_zones.test.mjs once `run_conformance.mjs ... -- pending_time_zones` passes.
+//   that are created"), so a series follows DST.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -70,7 +69,7 @@ async function starts(service, subject) {
   return found.Items.filter((a) => a.Subject === subject).map((a) => isoUtc(a.Start));
 }
 
-describe('time zones (pending)', () => {
+describe('time zone definitions', () => {
   test('StartTimeZone/EndTimeZone read back as the zones written', async () => {
     const service = serviceIn('UTC');
     const series = await createMondaySeries(service, true);

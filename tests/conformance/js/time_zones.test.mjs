@@ -1,7 +1,7 @@
 // Time zones as the EWS Managed API port sends them: a series created in a zone with daylight
 // saving time (StartTimeZone/EndTimeZone) keeps its local wall-clock time across the DST change,
 // so its UTC times shift by an hour. Reading the zones back and the TimeZoneContext default are
-// in pending_time_zones.test.mjs until exsim passes them.
+// in time_zone_definitions.test.mjs.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
