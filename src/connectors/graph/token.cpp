@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
-#include <regex>
 
 #include "connectors/graph/base64url.h"
 #include "connectors/graph/url.h"
@@ -127,10 +126,14 @@ Error token_error(long status, std::string_view body, const AppCredentials& app)
       !parsed["error_codes"].empty() && parsed["error_codes"][0].is_number_integer()) {
     aadsts = parsed["error_codes"][0].get<long>();
   } else {
-    static const std::regex pattern("AADSTS([0-9]+)");
-    std::smatch match;
-    const std::string text(description);
-    if (std::regex_search(text, match, pattern)) aadsts = std::stol(match[1]);
+    // "AADSTS7000215: ..." in the description (older answers carry no error_codes).
+    const auto at = description.find("AADSTS");
+    if (at != std::string::npos) {
+      std::size_t end = at + 6;
+      while (end < description.size() && description[end] >= '0' && description[end] <= '9') ++end;
+      if (end > at + 6 && end - at - 6 < 10)
+        aadsts = std::stol(description.substr(at + 6, end - at - 6));
+    }
   }
   // Only the first line: later lines carry trace and correlation ids.
   const std::string first_line = description.substr(0, description.find_first_of("\r\n"));
