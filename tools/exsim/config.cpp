@@ -67,6 +67,19 @@ std::optional<ServerConfig> load_config_file(const std::string& path, ServerConf
     cfg.threads = j.value("threads", cfg.threads);
     cfg.streaming_keepalive_seconds =
         j.value("streaming_keepalive_seconds", cfg.streaming_keepalive_seconds);
+    if (j.contains("graph")) {
+      const auto& g = j["graph"];
+      cfg.graph_token_lifetime_seconds =
+          g.value("token_lifetime_seconds", cfg.graph_token_lifetime_seconds);
+      for (const auto& a : g.value("apps", nlohmann::json::array())) {
+        GraphAppConfig app;
+        app.tenant_id = a.at("tenant").get<std::string>();
+        app.client_id = a.at("client_id").get<std::string>();
+        app.client_secret = a.value("secret", "");
+        app.roles = a.value("roles", std::vector<std::string>{});
+        cfg.graph_apps.push_back(app);
+      }
+    }
   } catch (const nlohmann::json::exception& e) {
     error = "config file " + path + " is not valid: " + e.what();
     return std::nullopt;

@@ -34,6 +34,14 @@ struct TlsConfig {
   std::string ca_out;  // where to write the generated CA certificate (clients trust it)
 };
 
+/// An Entra ID app registration (client) the token endpoint knows.
+struct GraphAppConfig {
+  std::string tenant_id;           // directory id; the token's `tid`
+  std::string client_id;           // the token's `appid`
+  std::string client_secret;       // never logged
+  std::vector<std::string> roles;  // granted application permissions, e.g. Calendars.ReadWrite
+};
+
 /// Everything the server needs at start.
 struct ServerConfig {
   std::string host = "127.0.0.1";
@@ -48,10 +56,12 @@ struct ServerConfig {
   std::string admin_token;                           // empty: admin endpoint disabled
   std::string trace_dir;                             // record every exchange here
   size_t max_request_bytes = 4 * 1024 * 1024;
-  int threads = 64;                      // worker threads; streaming subscriptions hold one each
-  std::string state_key;                 // secret that signs sync states; random when empty
-  std::string store = "memory";          // "memory" or "sqlite:PATH" (write-through persistence)
-  int streaming_keepalive_seconds = 10;  // GetStreamingEvents keep-alive interval
+  int threads = 64;                         // worker threads; streaming subscriptions hold one each
+  std::string state_key;                    // secret that signs sync states; random when empty
+  std::string store = "memory";             // "memory" or "sqlite:PATH" (write-through persistence)
+  int streaming_keepalive_seconds = 10;     // GetStreamingEvents keep-alive interval
+  std::vector<GraphAppConfig> graph_apps;   // apps the Entra ID token endpoint serves
+  int graph_token_lifetime_seconds = 3599;  // lifetime of issued access tokens
 };
 
 /// Reads a JSON config file over `base`. On failure returns nullopt and a message in `error`.

@@ -20,6 +20,7 @@
 #include "sqlite_store.h"
 #include "store.h"
 #include "tls.h"
+#include "token_service.h"
 
 namespace exsim {
 namespace {
@@ -277,6 +278,9 @@ void Server::install_routes() {
         return auth_->authenticate(req.get_header_value("Authorization"), connection);
       });
   install_admin_routes(*http_, config_, *store_, *faults_);
+  tokens_ = std::make_unique<TokenService>(
+      config_.graph_apps, std::chrono::seconds(config_.graph_token_lifetime_seconds));
+  install_token_routes(*http_, *tokens_, [this] { return base_url(); });
 }
 
 }  // namespace exsim

@@ -18,6 +18,7 @@ class Subscriptions;
 class Authenticator;
 class EwsService;
 class FaultInjector;
+class TokenService;
 class SqlitePersistence;
 struct TlsMaterial;
 
@@ -53,6 +54,7 @@ class Server {
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<EwsService> ews_;
   std::unique_ptr<FaultInjector> faults_;
+  std::unique_ptr<TokenService> tokens_;
   std::unique_ptr<TlsMaterial> tls_;
   std::unique_ptr<httplib::Server> http_;
   std::atomic<uint64_t> trace_counter_{0};

@@ -1,0 +1,294 @@
+#include "token_service.h"
+
+#include <fmt/format.h>
+#include <httplib.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
+#include <cstring>
+
+#include "ids.h"
+
+namespace exsim {
+namespace {
+
+constexpr const char* kGraphScope = "https://graph.microsoft.com/.default";
+
+std::string base64url(std::string_view bytes) {
+  std::string out = base64_encode(bytes);
+  for (char& c : out) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  return out;
+}
+
+std::optional<std::string> base64url_decode(std::string text) {
+  for (char& c : text) {
+    if (c == '-') c = '+';
+    if (c == '_') c = '/';
+  }
+  while (text.size() % 4 != 0) text.push_back('=');
+  return base64_decode(text);
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string url_decode(std::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out.push_back(' ');
+    } else if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
+               hex_value(text[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+/// Entra ID's error body: error, error_description "AADSTSnnn: text", error_codes, error_uri.
+TokenReply entra_error(int status, const std::string& error, int code, const std::string& text) {
+  TokenReply reply;
+  reply.status = status;
+  reply.body = {
+      {"error", error},
+      {"error_description", fmt::format("AADSTS{}: {}", code, text)},
+      {"error_codes", nlohmann::json::array({code})},
+      {"timestamp", ""},
+      {"error_uri", fmt::format("https://login.microsoftonline.com/error?code={}", code)}};
+  return reply;
+}
+
+std::string form_value(const std::vector<std::pair<std::string, std::string>>& form,
+                       const std::string& name) {
+  for (const auto& [key, value] : form) {
+    if (key == name) return value;
+  }
+  return {};
+}
+
+}  // namespace
+
+struct TokenService::Key {
+  EVP_PKEY* pkey = nullptr;
+  ~Key() { EVP_PKEY_free(pkey); }
+};
+
+std::vector<std::pair<std::string, std::string>> parse_form(const std::string& body) {
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t start = 0;
+  while (start <= body.size()) {
+    size_t end = body.find('&', start);
+    if (end == std::string::npos) end = body.size();
+    std::string_view pair(body.data() + start, end - start);
+    if (!pair.empty()) {
+      size_t eq = pair.find('=');
+      out.emplace_back(url_decode(pair.substr(0, eq)),
+                       eq == std::string_view::npos ? "" : url_decode(pair.substr(eq + 1)));
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+TokenService::TokenService(std::vector<GraphAppConfig> apps, std::chrono::seconds lifetime)
+    : key_(std::make_unique<Key>()), apps_(std::move(apps)), lifetime_(lifetime) {
+  key_->pkey = EVP_RSA_gen(2048);
+}
+
+TokenService::~TokenService() = default;
+
+std::string TokenService::public_key_pem() const {
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PUBKEY(bio, key_->pkey);
+  char* data = nullptr;
+  long size = BIO_get_mem_data(bio, &data);
+  std::string pem(data, static_cast<size_t>(size));
+  BIO_free(bio);
+  return pem;
+}
+
+std::string TokenService::sign(const nlohmann::json& claims) const {
+  const nlohmann::json header = {{"typ", "JWT"}, {"alg", "RS256"}, {"kid", "exsim-signing"}};
+  const std::string input = base64url(header.dump()) + "." + base64url(claims.dump());
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  size_t size = 0;
+  std::string signature;
+  if (EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key_->pkey) == 1 &&
+      EVP_DigestSign(ctx, nullptr, &size, reinterpret_cast<const unsigned char*>(input.data()),
+                     input.size()) == 1) {
+    signature.resize(size);
+    EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(signature.data()), &size,
+                   reinterpret_cast<const unsigned char*>(input.data()), input.size());
+    signature.resize(size);
+  }
+  EVP_MD_CTX_free(ctx);
+  return input + "." + base64url(signature);
+}
+
+std::optional<nlohmann::json> TokenService::verify(const std::string& token) const {
+  const size_t first = token.find('.');
+  const size_t second = token.find('.', first == std::string::npos ? 0 : first + 1);
+  if (first == std::string::npos || second == std::string::npos) return std::nullopt;
+  const std::string input = token.substr(0, second);
+  auto signature = base64url_decode(token.substr(second + 1));
+  auto payload = base64url_decode(token.substr(first + 1, second - first - 1));
+  if (!signature || !payload) return std::nullopt;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  const bool valid =
+      EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key_->pkey) == 1 &&
+      EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(signature->data()),
+                       signature->size(), reinterpret_cast<const unsigned char*>(input.data()),
+                       input.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  if (!valid) return std::nullopt;
+  auto claims = nlohmann::json::parse(*payload, nullptr, false);
+  if (claims.is_discarded() || !claims.contains("exp") ||
+      claims["exp"].get<int64_t>() <= unix_now())
+    return std::nullopt;
+  return claims;
+}
+
+TokenReply TokenService::handle_token_request(const std::string& tenant,
+                                              const std::string& body) const {
+  const auto form = parse_form(body);
+  bool tenant_known = false;
+  for (const auto& app : apps_) tenant_known = tenant_known || app.tenant_id == tenant;
+  if (!tenant_known) {
+    return entra_error(400, "invalid_request", 90002,
+                       fmt::format("Tenant '{}' not found. Check to make sure you have the correct "
+                                   "tenant ID and are signing into the correct cloud.",
+                                   tenant));
+  }
+  if (form_value(form, "grant_type") != "client_credentials") {
+    return entra_error(400, "unsupported_grant_type", 70003,
+                       fmt::format("The app requested an unsupported grant type '{}'.",
+                                   form_value(form, "grant_type")));
+  }
+  const std::string client_id = form_value(form, "client_id");
+  const GraphAppConfig* app = nullptr;
+  for (const auto& candidate : apps_) {
+    if (candidate.tenant_id == tenant && candidate.client_id == client_id) app = &candidate;
+  }
+  if (app == nullptr) {
+    return entra_error(
+        400, "unauthorized_client", 700016,
+        fmt::format("Application with identifier '{}' was not found in the directory '{}'. This "
+                    "can happen if the application has not been installed by the administrator "
+                    "of the tenant or consented to by any user in the tenant. You may have sent "
+                    "your authentication request to the wrong tenant.",
+                    client_id, tenant));
+  }
+  if (app->client_secret.empty() || form_value(form, "client_secret") != app->client_secret) {
+    return entra_error(
+        401, "invalid_client", 7000215,
+        fmt::format("Invalid client secret provided. Ensure the secret being sent in the request "
+                    "is the client secret value, not the client secret ID, for a secret added to "
+                    "app '{}'.",
+                    client_id));
+  }
+  if (form_value(form, "scope") != kGraphScope) {
+    return entra_error(
+        400, "invalid_scope", 1002012,
+        fmt::format("The provided value for scope {} is not valid. Client credential flows must "
+                    "have a scope value with /.default suffixed to the resource identifier "
+                    "(application ID URI).",
+                    form_value(form, "scope")));
+  }
+  const int64_t now = unix_now();
+  const nlohmann::json claims = {{"aud", "https://graph.microsoft.com"},
+                                 {"iss", fmt::format("https://sts.windows.net/{}/", tenant)},
+                                 {"iat", now},
+                                 {"nbf", now},
+                                 {"exp", now + lifetime_.count()},
+                                 {"appid", app->client_id},
+                                 {"idtyp", "app"},
+                                 {"roles", app->roles},
+                                 {"sub", app->client_id},
+                                 {"tid", tenant},
+                                 {"ver", "1.0"}};
+  TokenReply reply;
+  reply.body = {{"token_type", "Bearer"},
+                {"expires_in", lifetime_.count()},
+                {"ext_expires_in", lifetime_.count()},
+                {"access_token", sign(claims)}};
+  return reply;
+}
+
+namespace {
+
+/// OpenID Connect metadata as login.microsoftonline.com serves it for `tenant`.
+nlohmann::json openid_configuration(const std::string& base, const std::string& tenant) {
+  const std::string root = fmt::format("{}/{}", base, tenant);
+  return {{"token_endpoint", root + "/oauth2/v2.0/token"},
+          {"token_endpoint_auth_methods_supported",
+           {"client_secret_post", "private_key_jwt", "client_secret_basic"}},
+          {"jwks_uri", root + "/discovery/v2.0/keys"},
+          {"response_modes_supported", {"query", "fragment", "form_post"}},
+          {"subject_types_supported", {"pairwise"}},
+          {"id_token_signing_alg_values_supported", {"RS256"}},
+          {"response_types_supported", {"code", "id_token", "code id_token", "id_token token"}},
+          {"scopes_supported", {"openid", "profile", "email", "offline_access"}},
+          {"issuer", fmt::format("{}/{}/v2.0", base, tenant)},
+          {"request_uri_parameter_supported", false},
+          {"userinfo_endpoint", base + "/oidc/userinfo"},
+          {"authorization_endpoint", root + "/oauth2/v2.0/authorize"},
+          {"device_authorization_endpoint", root + "/oauth2/v2.0/devicecode"},
+          {"http_logout_supported", true},
+          {"frontchannel_logout_supported", true},
+          {"end_session_endpoint", root + "/oauth2/v2.0/logout"},
+          {"claims_supported",
+           {"sub", "iss", "aud", "exp", "iat", "nbf", "tid", "ver", "oid", "appid", "roles"}},
+          {"tenant_region_scope", "EU"},
+          {"cloud_instance_name", "microsoftonline.com"}};
+}
+
+}  // namespace
+
+void install_token_routes(httplib::Server& http, const TokenService& tokens,
+                          std::function<std::string()> base_url) {
+  http.Post(R"(/([^/]+)/oauth2/v2\.0/token)",
+            [&tokens](const httplib::Request& req, httplib::Response& res) {
+              const TokenReply reply = tokens.handle_token_request(req.matches[1], req.body);
+              res.status = reply.status;
+              res.set_content(reply.body.dump(), "application/json; charset=utf-8");
+            });
+  http.Get(R"(/([^/]+)/v2\.0/\.well-known/openid-configuration)",
+           [base_url](const httplib::Request& req, httplib::Response& res) {
+             res.set_content(openid_configuration(base_url(), req.matches[1]).dump(),
+                             "application/json; charset=utf-8");
+           });
+  // Instance discovery: exsim is its own cloud; the host is its only alias.
+  http.Get(R"(/([^/]+)/discovery/instance)",
+           [base_url](const httplib::Request& req, httplib::Response& res) {
+             const std::string base = base_url();
+             const std::string host = base.substr(base.find("://") + 3);
+             const std::string tenant = req.matches[1];
+             nlohmann::json body = {
+                 {"tenant_discovery_endpoint",
+                  fmt::format("{}/{}/v2.0/.well-known/openid-configuration", base, tenant)},
+                 {"api-version", "1.1"},
+                 {"metadata",
+                  {{{"preferred_network", host}, {"preferred_cache", host}, {"aliases", {host}}}}}};
+             res.set_content(body.dump(), "application/json; charset=utf-8");
+           });
+}
+
+}  // namespace exsim
