@@ -235,7 +235,10 @@ TEST_F(Scenario, R25_DeletedInExchangeUnderToExchange) {
   world.add_appointment("jdoe", "Recreated", future());
   world.sync("jdoe");
   world.outlook_delete("jdoe@example.com", world.exchange_items("jdoe@example.com").at(0)["id"]);
-  world.sync("jdoe");
+  auto recreated = world.sync("jdoe");
+  ASSERT_TRUE(recreated.report);
+  EXPECT_EQ(recreated.report->summary.sides[sync::Side::kRemote].created, 1u)
+      << sync::format_plan(recreated.report->plan);
   EXPECT_EQ(exchange_subjects(world, "jdoe@example.com"), Subjects{"Recreated"});
   EXPECT_EQ(host_subjects(world, "jdoe"), Subjects{"Recreated"});
 
@@ -300,6 +303,29 @@ TEST_F(Scenario, R7_DeviatingAddressIsTheMailbox) {
   auto run = world.sync("DPRINCE");
   EXPECT_EQ(run.mailbox, "diana.prince@example.com");
   EXPECT_EQ(exchange_subjects(world, "diana.prince@example.com"), Subjects{"Deviating"});
+}
+
+}  // namespace
+}  // namespace agendasync::e2e
+
+namespace agendasync::e2e {
+namespace {
+
+TEST(ScenarioDeletes, R25_DeletedInOutlookUnderTwoWayDeletesOnHost) {
+  World world;
+  world.add_user("jdoe");
+  world.add_appointment("jdoe", "Goes away", future());
+  world.add_appointment("jdoe", "Stays", future(1));
+  world.sync("jdoe");
+  for (const auto& item : world.exchange_items("jdoe@example.com")) {
+    if (item["subject"] == "Goes away") world.outlook_delete("jdoe@example.com", item["id"]);
+  }
+  auto run = world.sync("jdoe");
+  ASSERT_TRUE(run.report);
+  EXPECT_EQ(run.report->summary.sides[sync::Side::kHost].deleted, 1u)
+      << sync::format_plan(run.report->plan);
+  EXPECT_EQ(host_subjects(world, "jdoe"), Subjects{"Stays"});
+  EXPECT_EQ(world.outbox_size(), 0u);
 }
 
 }  // namespace
