@@ -49,10 +49,11 @@ bool sync_and_kill(World& world, std::chrono::milliseconds delay) {
 std::vector<std::string> duplicate_keys(const std::vector<nlohmann::json>& items) {
   std::map<std::string, int> seen;
   for (const auto& item : items) {
-    for (const auto& [uri, value] :
-         item.value("extended_properties", nlohmann::json::object()).items()) {
-      if (value.is_string() && !value.get<std::string>().empty())
-        ++seen[uri + "=" + value.get<std::string>()];
+    if (!item.contains("extended_properties")) continue;
+    const nlohmann::json& properties = item["extended_properties"];
+    for (auto it = properties.begin(); it != properties.end(); ++it) {
+      if (it->is_string() && !it->get<std::string>().empty())
+        ++seen[it.key() + "=" + it->get<std::string>()];
     }
   }
   std::vector<std::string> duplicates;
@@ -122,14 +123,16 @@ TEST(CrashSafety, SigkillDuringFirstAndIncrementalSyncsLosesNothingAndDuplicates
   EXPECT_EQ(host.size(), 300u + 20u + kills_per_phase());
   // Every host edit arrived (none lost).
   for (const auto& stored : host) {
-    if (stored.item.subject.rfind("Edited", 0) == 0)
+    if (stored.item.subject.rfind("Edited", 0) == 0) {
       EXPECT_TRUE(exchange_subjects.contains(stored.item.subject));
+    }
   }
   // Every Outlook edit arrived in the host.
   for (const auto& stored : host) {
     if (auto edited = outlook_locations.find(stored.item.subject);
-        edited != outlook_locations.end())
+        edited != outlook_locations.end()) {
       EXPECT_EQ(stored.item.location, edited->second) << stored.item.subject;
+    }
   }
   EXPECT_EQ(world.outbox_size(), 0u);
   std::cout << "killed " << killed << " of " << 2 * kills_per_phase() << " runs\n";
