@@ -15,12 +15,6 @@ namespace agendasync::cli {
 
 namespace {
 
-/// "recreate" | "leave-deleted", spelled here so this file does not depend on which layer
-/// currently owns the enum's names (they are moving from store to core).
-const char* deleted_in_exchange_name(DeletedInExchange value) {
-  return value == DeletedInExchange::kRecreate ? "recreate" : "leave-deleted";
-}
-
 struct SettingsOptions {
   std::string mail_domain;
   CLI::Option* mail_domain_option = nullptr;
@@ -48,7 +42,7 @@ int run_show(Context& context, const SettingsOptions& options) {
                                 {"conflict_policy", to_string(settings->conflict_policy)},
                                 {"first_sync_days", settings->first_sync_days},
                                 {"deleted_in_exchange",
-                                 deleted_in_exchange_name(settings->deleted_in_exchange)}}
+                                 agendasync::to_string(settings->deleted_in_exchange)}}
                      .dump(2)
               << "\n";
     return kExitOk;
@@ -58,7 +52,7 @@ int run_show(Context& context, const SettingsOptions& options) {
   table.add({"direction", to_string(settings->default_direction)});
   table.add({"conflict-policy", to_string(settings->conflict_policy)});
   table.add({"first-sync-days", std::to_string(settings->first_sync_days)});
-  table.add({"deleted-in-exchange", deleted_in_exchange_name(settings->deleted_in_exchange)});
+  table.add({"deleted-in-exchange", agendasync::to_string(settings->deleted_in_exchange)});
   table.print(std::cout);
   return kExitOk;
 }
