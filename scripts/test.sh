@@ -17,7 +17,7 @@ for arg in "$@"; do
     *) echo "usage: scripts/test.sh [--quick] [--long]" >&2; exit 2 ;;
   esac
 done
-export AGENDASYNC_LONG_TESTS=$long
+if ((long)); then export AGENDASYNC_LONG_TESTS=1; else unset AGENDASYNC_LONG_TESTS; fi
 # Let ccache reuse objects across checkouts in other folders (CI clones afresh each run).
 export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
 

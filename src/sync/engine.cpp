@@ -337,15 +337,19 @@ Result<RunReport> SyncEngine::run(bool dry_run) {
   report.plan = make_plan(input, options_.policy);
   report.summary = summarize(report.plan);
 
-  // R38 gates: the circuit breaker (not on a pair's very first sync, which has nothing to
-  // protect yet) and the optional approval of a first sync.
+  // R38 gates: the circuit breaker and the optional approval of a first sync. Until a first
+  // sync has completed (no cursor stored yet) creating the other side's items is the whole
+  // point, even when a killed earlier attempt already linked some of them; only deletions
+  // count then. Afterwards mass creates count too.
   const bool first_sync = full && *links_before == 0;
+  const bool first_sync_unfinished = cursors[Side::kHost].empty() && cursors[Side::kRemote].empty();
   std::string reason;
   if (!approved && !first_sync) {
     for (Side target : kBothSides) {
       const SideCounts& counts = report.summary.sides[target];
       const std::size_t size = std::max(*links_before, listed[target]);
-      if (options_.breaker.trips(counts.created + counts.deleted, size)) {
+      const std::size_t changes = (first_sync_unfinished ? 0 : counts.created) + counts.deleted;
+      if (options_.breaker.trips(changes, size)) {
         reason = fmt::format(
             "the run would create {} and delete {} items on {} ({} items linked), more than "
             "{:.0f}% of the calendar",

@@ -80,6 +80,7 @@ class CrashPair {
       auto report = pair_.sync();
       if (!report) return ::testing::AssertionFailure() << report.error().message;
       if (report->outcome == RunOutcome::kQuarantined) {
+        ++quarantines_;
         (void)pair_.state->approve();
         continue;
       }
@@ -87,8 +88,11 @@ class CrashPair {
     }
     return sides_agree(pair_);
   }
+  /// How often recovery met the circuit breaker (R38).
+  int quarantines() const { return quarantines_; }
 
  private:
+  int quarantines_ = 0;
   std::filesystem::path path_;
   Pair pair_;
   std::unique_ptr<store::SqliteSyncState> sqlite_;
@@ -123,6 +127,9 @@ TEST(CrashSafety, R28_KillAtEveryStepOfAFirstSync) {
     ASSERT_TRUE(crash.recover_and_check()) << "killed at event " << kill_at;
     EXPECT_EQ(crash.pair().host->items().size(), 55u) << "killed at event " << kill_at;
     EXPECT_EQ(crash.pair().remote->items().size(), 55u) << "killed at event " << kill_at;
+    EXPECT_EQ(crash.quarantines(), 0)
+        << "a resumed first sync is still a first sync, not a mass change; killed at event "
+        << kill_at;
   }
   // 40 + 15 creates in batches of 7, plus the step boundaries: every one was a kill point.
   EXPECT_GT(kill_points, 60);
