@@ -7,7 +7,6 @@
 
 #include "app/counting_side.h"
 #include "app/pair_settings.h"
-#include "connectors/ews/ews_side.h"
 #include "connectors/host/host_side.h"
 #include "store/sync_state/sqlite_sync_state.h"
 #include "sync/memory_state.h"
@@ -58,25 +57,16 @@ std::filesystem::path state_file(const config::Config& config) {
   return path;
 }
 
-SyncApp::SyncApp(store::AgendaStore& store, AppOptions options, Secret password,
-                 std::shared_ptr<net::HttpClient> http)
+SyncApp::SyncApp(store::AgendaStore& store, AppOptions options,
+                 std::unique_ptr<ExchangeConnection> exchange)
     : store_(store),
       options_(std::move(options)),
-      password_(std::move(password)),
-      http_(std::move(http)),
+      exchange_(std::move(exchange)),
       status_file_(status_directory(options_.state_path)) {}
 
 Result<std::unique_ptr<SyncApp>> SyncApp::open(store::AgendaStore& store, AppOptions options) {
   if (options.state_path.empty()) options.state_path = state_file(options.config);
   if (!options.clock) options.clock = system_now;
-  // The secret is read once, up front: a missing secret file fails here, naming the setting,
-  // not halfway through a run. No secret configured is allowed (status, approve need none).
-  Secret password;
-  if (!options.config.exchange.password.empty()) {
-    auto loaded = config::load_secret(options.config.exchange.password, "exchange.password");
-    if (!loaded) return std::unexpected(loaded.error());
-    password = std::move(*loaded);
-  }
   auto http = options.http;
   if (!http) {
     net::ClientOptions client;
@@ -84,8 +74,11 @@ Result<std::unique_ptr<SyncApp>> SyncApp::open(store::AgendaStore& store, AppOpt
     client.proxy = options.config.tls.proxy;
     http = std::shared_ptr<net::HttpClient>(net::make_curl_client(std::move(client)));
   }
-  return std::unique_ptr<SyncApp>(
-      new SyncApp(store, std::move(options), std::move(password), std::move(http)));
+  // Secrets are read once, up front: a missing secret file fails here, naming the setting,
+  // not halfway through a run.
+  auto exchange = ExchangeConnection::open(options.config, std::move(http));
+  if (!exchange) return std::unexpected(exchange.error());
+  return std::unique_ptr<SyncApp>(new SyncApp(store, std::move(options), std::move(*exchange)));
 }
 
 Result<std::string> SyncApp::mailbox_of(const User& user) {
@@ -148,8 +141,8 @@ Result<UserRun> SyncApp::sync_user(const std::string& user_name, bool dry_run,
   auto types = store_.activity_types();
   if (!types) return std::unexpected(types.error());
 
-  auto side_options = ews_side_options(options_.config, password_, run.mailbox);
-  if (!side_options) return record_failure(side_options.error());
+  auto remote_side = exchange_->side(run.mailbox);
+  if (!remote_side) return record_failure(remote_side.error());
 
   // R37: a dry run must not even create the state file; a pair that never synced plans
   // against an empty in-memory state, which is exactly what its first run would see.
@@ -172,7 +165,6 @@ Result<UserRun> SyncApp::sync_user(const std::string& user_name, bool dry_run,
   }
 
   host::HostCalendarSide host_side(store_, user.user_name);
-  ews::EwsCalendarSide ews_side(*http_, std::move(*side_options));
 
   Progress position{user.user_name};
   auto report_progress = [&] {
@@ -183,7 +175,7 @@ Result<UserRun> SyncApp::sync_user(const std::string& user_name, bool dry_run,
     report_progress();
   };
   CountingSide counted_host(host_side, count_writes);
-  CountingSide counted_remote(ews_side, count_writes);
+  CountingSide counted_remote(**remote_side, count_writes);
 
   sync::EngineOptions engine_options;
   engine_options.policy = plan_policy(user, *settings, *types);
@@ -308,14 +300,13 @@ Result<sync::OffboardReport> SyncApp::offboard(const std::string& user_name) {
   if (!*found) return std::unexpected(unknown_user(user_name));
   auto mailbox = mailbox_of(**found);
   if (!mailbox) return std::unexpected(mailbox.error());
-  auto side_options = ews_side_options(options_.config, password_, *mailbox);
-  if (!side_options) return std::unexpected(side_options.error());
+  auto remote = exchange_->side(*mailbox);
+  if (!remote) return std::unexpected(remote.error());
   auto state = store::SqliteSyncState::open(options_.state_path, user_name);
   if (!state) return std::unexpected(state.error());
   auto audit = store::SqliteAuditSink::open(options_.state_path);
   if (!audit) return std::unexpected(audit.error());
-  ews::EwsCalendarSide remote(*http_, std::move(*side_options));
-  return sync::offboard(remote, **state, **audit, user_name, options_.clock());
+  return sync::offboard(**remote, **state, **audit, user_name, options_.clock());
 }
 
 Result<UserStatus> SyncApp::status(const std::string& user_name) {
@@ -352,42 +343,26 @@ Result<std::vector<UserStatus>> SyncApp::status_all() {
   return statuses;
 }
 
-std::vector<ews::DoctorCheck> SyncApp::doctor() {
-  std::vector<ews::DoctorCheck> checks;
-  const auto& exchange = options_.config.exchange;
-  auto setting_failure = [&](const Error& error) {
-    checks.push_back({"configuration", false, error.message,
-                      "fix the setting named above in " + options_.config.source.string()});
-    return checks;
-  };
-  auto side_options = ews_side_options(options_.config, password_, "");
-  if (!side_options) return setting_failure(side_options.error());
-  if (exchange.password.empty() && exchange.auth != config::EwsAuth::kOAuth) {
-    checks.push_back({"configuration", false, "exchange.password names no secret",
-                      "set password_file or password_env in [exchange] to where the service "
-                      "account's password is kept"});
-    return checks;
-  }
-
-  ews::DoctorInput input;
-  input.endpoint = exchange.url;
-  input.version = server_version(exchange.version);
-  input.mode = ews::AccessMode::kImpersonation;
-  input.credentials = side_options->credentials;
+std::vector<DoctorCheck> SyncApp::doctor() {
+  std::vector<DoctorCheck> unaddressable;
+  std::vector<std::string> mailboxes;
   auto users = store_.users();
-  if (!users) return setting_failure(users.error());
+  if (!users) {
+    return {{"configuration", false, users.error().message,
+             "fix the setting named above in " + options_.config.source.string()}};
+  }
   for (const User& user : *users) {
     if (!sync::user_is_synced(user)) continue;
     auto mailbox = mailbox_of(user);
     if (!mailbox) {
-      checks.push_back({"mailbox " + user.user_name, false, mailbox.error().message,
-                        "set the mail domain or the user's deviating address"});
+      unaddressable.push_back({"mailbox " + user.user_name, false, mailbox.error().message,
+                               "set the mail domain or the user's deviating address"});
       continue;
     }
-    input.mailboxes.push_back(*mailbox);
+    mailboxes.push_back(*mailbox);
   }
-  auto ews_checks = ews::run_ews_doctor(*http_, input);
-  checks.insert(checks.begin(), ews_checks.begin(), ews_checks.end());
+  auto checks = exchange_->doctor(mailboxes);
+  checks.insert(checks.end(), unaddressable.begin(), unaddressable.end());
   return checks;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 /// The wiring that turns a Config and the host agenda into running syncs: per user, the host
-/// side (that user's view of the agenda) paired with their Exchange mailbox through EWS, the
+/// side (that user's view of the agenda) paired with their Exchange mailbox through EWS or
+/// Microsoft Graph (exchange_connection.h), the
 /// engine with the SQLite sync state and audit trail, and the organisation's rules (R10, R11,
 /// R14, R16, R19, R21, R24, R25, R38, R40). A library: the CLI and the daemon call it; it
 /// never prints.
@@ -12,9 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "app/exchange_connection.h"
 #include "app/run_status.h"
 #include "config/config.h"
-#include "connectors/ews/doctor.h"
 #include "core/calendar_side.h"
 #include "net/http.h"
 #include "store/agenda_store.h"
@@ -79,7 +80,8 @@ std::filesystem::path state_file(const config::Config& config);
 
 class SyncApp {
  public:
-  /// `store` must outlive the app. Fails when the service account's secret cannot be read.
+  /// `store` must outlive the app. Fails when the backend's secret (EWS password, Graph client
+  /// secret or private key) or the Graph certificate cannot be read.
   static Result<std::unique_ptr<SyncApp>> open(store::AgendaStore& store, AppOptions options);
 
   /// One cycle of `user_name`'s pair. Unknown user: kNotFound. Blocked or not enabled users
@@ -100,19 +102,18 @@ class SyncApp {
   Result<UserStatus> status(const std::string& user_name);
   Result<std::vector<UserStatus>> status_all();
 
-  /// R8: the EWS connectivity test for every enabled user's mailbox.
-  std::vector<ews::DoctorCheck> doctor();
+  /// R8: the configured backend's connectivity test for every enabled user's mailbox.
+  std::vector<DoctorCheck> doctor();
 
   /// The user's mailbox address (R7), or an error naming the setting to fix.
   Result<std::string> mailbox_of(const User& user);
 
  private:
-  SyncApp(store::AgendaStore& store, AppOptions options, Secret password,
-          std::shared_ptr<net::HttpClient> http);
+  SyncApp(store::AgendaStore& store, AppOptions options,
+          std::unique_ptr<ExchangeConnection> exchange);
   store::AgendaStore& store_;
   AppOptions options_;
-  Secret password_;
-  std::shared_ptr<net::HttpClient> http_;
+  std::unique_ptr<ExchangeConnection> exchange_;
   RunStatusFile status_file_;
 };
 

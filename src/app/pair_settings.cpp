@@ -46,8 +46,8 @@ Result<ews::EwsSideOptions> ews_side_options(const config::Config& config, const
   if (config.exchange.backend != config::ExchangeBackend::kEws) {
     return std::unexpected(Error::make(
         ErrorKind::kUnsupported,
-        fmt::format("{}: exchange.backend is \"{}\"; this command syncs through EWS: set "
-                    "backend = \"ews\" in [exchange]",
+        fmt::format("{}: exchange.backend is \"{}\": set backend = \"ews\" (Exchange Server) or "
+                    "\"graph\" (Exchange Online) in [exchange]",
                     config.source.string(), config::to_string(config.exchange.backend))));
   }
   if (config.exchange.url.empty()) {
@@ -62,6 +62,34 @@ Result<ews::EwsSideOptions> ews_side_options(const config::Config& config, const
   options.context = ews::RequestContext{server_version(config.exchange.version),
                                         ews::AccessMode::kImpersonation, mailbox};
   options.credentials = service_credentials(config.exchange, password);
+  return options;
+}
+
+graph::AppCredentials graph_app_credentials(const config::GraphConfig& graph, Secret client_secret,
+                                            std::string certificate_pem, Secret private_key_pem) {
+  graph::AppCredentials app;
+  app.authority = graph.authority_url;
+  app.tenant = graph.tenant_id;
+  app.client_id = graph.client_id;
+  app.client_secret = std::move(client_secret);
+  app.certificate_pem = std::move(certificate_pem);
+  app.private_key_pem = std::move(private_key_pem);
+  return app;
+}
+
+Result<graph::GraphSideOptions> graph_side_options(const config::Config& config,
+                                                   const std::string& mailbox) {
+  if (config.exchange.backend != config::ExchangeBackend::kGraph) {
+    return std::unexpected(Error::make(
+        ErrorKind::kUnsupported,
+        fmt::format("{}: exchange.backend is \"{}\", not \"graph\"; set backend = \"graph\" "
+                    "in [exchange] to sync Exchange Online through Microsoft Graph",
+                    config.source.string(), config::to_string(config.exchange.backend))));
+  }
+  graph::GraphSideOptions options;
+  options.base_url = config.graph.graph_url;
+  while (!options.base_url.empty() && options.base_url.back() == '/') options.base_url.pop_back();
+  options.mailbox = mailbox;
   return options;
 }
 

@@ -98,5 +98,36 @@ TEST(EwsSideOptions, FromTheConfig) {
   EXPECT_NE(missing.error().message.find("exchange.url"), std::string::npos);
 }
 
+TEST(GraphSideOptions, FromTheConfig) {
+  config::Config config;
+  config.source = "/etc/agendasync.toml";
+  config.exchange.backend = config::ExchangeBackend::kGraph;
+  config.graph.graph_url = "https://127.0.0.1:4443/v1.0/";
+  auto options = graph_side_options(config, "jdoe@example.com");
+  ASSERT_TRUE(options) << options.error().message;
+  EXPECT_EQ(options->base_url, "https://127.0.0.1:4443/v1.0");
+  EXPECT_EQ(options->mailbox, "jdoe@example.com");
+
+  config.exchange.backend = config::ExchangeBackend::kNone;
+  auto refused = graph_side_options(config, "jdoe@example.com");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("backend = \"graph\""), std::string::npos);
+}
+
+TEST(GraphAppCredentials, FromTheConfig) {
+  config::GraphConfig graph;
+  graph.tenant_id = "11111111-2222-3333-4444-555555555555";
+  graph.client_id = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
+  graph.authority_url = "https://127.0.0.1:4443";
+  auto app = graph_app_credentials(graph, Secret("s3cret"), "", Secret{});
+  EXPECT_EQ(app.authority, "https://127.0.0.1:4443");
+  EXPECT_EQ(app.tenant, graph.tenant_id);
+  EXPECT_EQ(app.client_id, graph.client_id);
+  EXPECT_EQ(app.client_secret.reveal(), "s3cret");
+  EXPECT_EQ(graph::admin_consent_url(app),
+            "https://127.0.0.1:4443/11111111-2222-3333-4444-555555555555/adminconsent?client_id="
+            "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee");
+}
+
 }  // namespace
 }  // namespace agendasync::app

@@ -1,4 +1,4 @@
-// agendasync doctor (R8): the EWS connectivity test, one line per check.
+// agendasync doctor (R8): the configured backend's connectivity test, one line per check.
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -11,8 +11,10 @@ namespace agendasync::cli {
 void add_doctor_command(CLI::App& app, Context& context) {
   auto* doctor = app.add_subcommand(
       "doctor",
-      "Test the Exchange connection: DNS, TCP, TLS, authentication, server version, and each "
-      "enabled user's impersonation and calendar access; exit 1 when any check fails");
+      "Test the Exchange connection. EWS: DNS, TCP, TLS, authentication, server version, each "
+      "enabled user's impersonation and calendar access. Graph: app token, granted roles, the "
+      "tenant's admin-consent URL, each enabled user's mailbox, calendar and mailbox time zone. "
+      "Exit 1 when any check fails");
   doctor->callback([&context] {
     auto opened = open_app(context);
     if (!opened) return context.fail(opened.error(), kExitRuntime);

@@ -68,6 +68,12 @@ class Reader {
         {"client_secret_file", [&](auto& n, auto& k) { graph.client_secret.file = text(n, k); }},
         {"client_secret_env", [&](auto& n, auto& k) { graph.client_secret.env = text(n, k); }},
         {"client_secret", [&](auto& n, auto& k) { inline_secret(n, k); }},
+        {"certificate_file", [&](auto& n, auto& k) { graph.certificate_file = text(n, k); }},
+        {"private_key_file", [&](auto& n, auto& k) { graph.private_key.file = text(n, k); }},
+        {"private_key_env", [&](auto& n, auto& k) { graph.private_key.env = text(n, k); }},
+        {"private_key", [&](auto& n, auto& k) { inline_secret(n, k); }},
+        {"graph_url", [&](auto& n, auto& k) { graph.graph_url = text(n, k); }},
+        {"authority_url", [&](auto& n, auto& k) { graph.authority_url = text(n, k); }},
     };
     auto& sync = config.sync;
     sections["sync"] = {
@@ -123,7 +129,7 @@ class Reader {
           keys) {
     std::string out = " (known keys here:";
     for (const auto& [name, handler] : keys) {
-      if (name != "password" && name != "client_secret") out += " " + name;
+      if (name != "password" && name != "client_secret" && name != "private_key") out += " " + name;
     }
     return out + ")";
   }
@@ -249,6 +255,17 @@ class Reader {
       throw bad_key("graph.client_secret_env",
                     "set either client_secret_file or client_secret_env, not both");
     }
+    if (!config.graph.private_key.file.empty() && !config.graph.private_key.env.empty()) {
+      throw bad_key("graph.private_key_env",
+                    "set either private_key_file or private_key_env, not both");
+    }
+    for (const auto& [key, url] : {std::pair{"graph.graph_url", config.graph.graph_url},
+                                   std::pair{"graph.authority_url", config.graph.authority_url}}) {
+      if (!url.starts_with("https://") && !is_loopback_url(url)) {
+        throw bad_key(
+            key, "\"" + url + "\" must start with https:// (TLS 1.2 or newer is required, R6)");
+      }
+    }
     if (!ex.url.empty() && !ex.url.starts_with("https://") && !is_loopback_url(ex.url)) {
       throw bad_key("exchange.url", "\"" + ex.url +
                                         "\" must start with https:// (TLS 1.2 or "
@@ -285,10 +302,20 @@ class Reader {
                       "Exchange Online needs the application (client) id of "
                       "the app registration in [graph] client_id");
       }
-      if (graph.client_secret.empty()) {
+      if (graph.client_secret.empty() && !graph.uses_certificate()) {
         throw bad_key("graph.client_secret_file",
-                      "Exchange Online needs the client secret: set client_secret_file or "
-                      "client_secret_env in [graph]");
+                      "Exchange Online needs the app's credential: set client_secret_file or "
+                      "client_secret_env, or certificate_file with private_key_file (or "
+                      "private_key_env), in [graph]");
+      }
+      if (!graph.client_secret.empty() && graph.uses_certificate()) {
+        throw bad_key("graph.certificate_file",
+                      "set either a client secret or a certificate in [graph], not both");
+      }
+      if (graph.uses_certificate() && graph.private_key.empty()) {
+        throw bad_key("graph.private_key_file",
+                      "certificate_file needs its private key: set private_key_file or "
+                      "private_key_env in [graph]");
       }
     }
   }
@@ -306,6 +333,8 @@ void resolve_relative(Config& config) {
   resolve(config.database);
   resolve(config.exchange.password.file);
   resolve(config.graph.client_secret.file);
+  resolve(config.graph.certificate_file);
+  resolve(config.graph.private_key.file);
   resolve(config.tls.ca_bundle);
 }
 
@@ -370,6 +399,35 @@ Result<Secret> load_secret(const SecretSource& source, std::string_view what) {
   return fail(ErrorKind::kInvalidData, std::string(what) + " is not configured: set " +
                                            std::string(what) + "_file or " + std::string(what) +
                                            "_env");
+}
+
+Result<Secret> load_secret_pem(const SecretSource& source, std::string_view what) {
+  std::string value;
+  std::string origin;
+  if (!source.env.empty()) {
+    const char* text = std::getenv(source.env.c_str());
+    if (text) value = text;
+    origin = "environment variable " + source.env;
+  } else if (!source.file.empty()) {
+    std::ifstream in(source.file, std::ios::binary);
+    if (!in) {
+      return fail(ErrorKind::kNotFound, std::string(what) + ": cannot read " +
+                                            source.file.string() +
+                                            "; check that it exists and is readable by this user");
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    value = text.str();
+    origin = "file " + source.file.string();
+  } else {
+    return load_secret(source, what);  // names both settings
+  }
+  if (value.find("-----BEGIN") == std::string::npos) {
+    return fail(ErrorKind::kInvalidData,
+                std::string(what) + ": " + origin +
+                    " holds no PEM block (-----BEGIN ...); export the key in PEM format");
+  }
+  return Secret(std::move(value));
 }
 
 }  // namespace agendasync::config

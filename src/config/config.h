@@ -35,6 +35,9 @@ struct SecretSource {
 
 /// Reads the secret `source` points at. `what` names it in errors ("exchange.password").
 Result<Secret> load_secret(const SecretSource& source, std::string_view what);
+/// Reads a multi-line secret (a PEM private key): the whole file or variable, which must hold
+/// a "-----BEGIN" block. `what` names it in errors ("graph.private_key").
+Result<Secret> load_secret_pem(const SecretSource& source, std::string_view what);
 
 struct ExchangeConfig {
   ExchangeBackend backend = ExchangeBackend::kNone;
@@ -49,10 +52,19 @@ struct ExchangeConfig {
   bool operator==(const ExchangeConfig&) const = default;
 };
 
+/// Exchange Online through Microsoft Graph (R5): the Entra ID app registration, with either a
+/// client secret or a certificate (public PEM file + private key as a secret reference).
 struct GraphConfig {
   std::string tenant_id;  ///< directory id (R5)
   std::string client_id;  ///< application id
   SecretSource client_secret;
+  std::filesystem::path certificate_file;  ///< the app's certificate (PEM, public part)
+  SecretSource private_key;                ///< its private key (PEM)
+  /// Graph's version root; overridable for national clouds and for exsim in tests.
+  std::string graph_url = "https://graph.microsoft.com/v1.0";
+  /// Entra ID's authority (token endpoint host); overridable like graph_url.
+  std::string authority_url = "https://login.microsoftonline.com";
+  bool uses_certificate() const { return !certificate_file.empty(); }
   bool operator==(const GraphConfig&) const = default;
 };
 

@@ -124,6 +124,48 @@ TEST(Config, GraphNeedsTheAppRegistration) {
   EXPECT_EQ(config->graph.client_secret.env, "AS_SECRET");
 }
 
+TEST(Config, GraphWithACertificateAndOverriddenAddresses) {
+  const std::string head =
+      "[exchange]\nbackend = \"graph\"\n[graph]\ntenant_id = \"t\"\nclient_id = \"c\"\n";
+  auto config = parse_config(head +
+                                 "certificate_file = \"app.crt\"\nprivate_key_file = \"app.key\"\n"
+                                 "graph_url = \"https://127.0.0.1:8443/v1.0\"\n"
+                                 "authority_url = \"http://localhost:9000\"\n",
+                             "/x/agendasync.toml");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_TRUE(config->graph.uses_certificate());
+  EXPECT_EQ(config->graph.certificate_file, "/x/app.crt");
+  EXPECT_EQ(config->graph.private_key.file, "/x/app.key");
+  EXPECT_EQ(config->graph.graph_url, "https://127.0.0.1:8443/v1.0");
+  EXPECT_EQ(config->graph.authority_url, "http://localhost:9000");
+
+  expect_error(head + "certificate_file = \"app.crt\"\n",
+               {"graph.private_key_file", "private_key_env"});
+  expect_error(head +
+                   "certificate_file = \"a.crt\"\nprivate_key_env = \"K\"\n"
+                   "client_secret_env = \"S\"\n",
+               {"graph.certificate_file", "not both"});
+  expect_error(head + "client_secret_env = \"S\"\ngraph_url = \"http://graph.example.com\"\n",
+               {"graph.graph_url", "https://"});
+  expect_error(head + "private_key = \"-----BEGIN\"\n", {"graph.private_key", "_file"});
+}
+
+TEST(Config, PemSecretsAreReadWhole) {
+  TempDir dir;
+  const std::string pem = "-----BEGIN PRIVATE KEY-----\nMIIB\nAAAA\n-----END PRIVATE KEY-----\n";
+  write(dir / "app.key", pem);
+  auto loaded = load_secret_pem({dir / "app.key", ""}, "graph.private_key");
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_EQ(loaded->reveal(), pem);
+
+  write(dir / "not-pem", "just a line\n");
+  auto refused = load_secret_pem({dir / "not-pem", ""}, "graph.private_key");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("graph.private_key"), std::string::npos);
+  EXPECT_EQ(refused.error().message.find("just a line"), std::string::npos);
+  EXPECT_FALSE(load_secret_pem({dir / "missing.key", ""}, "graph.private_key"));
+}
+
 TEST(Config, BadTomlSyntaxNamesFileAndLine) {
   expect_error("[exchange]\nbackend = \"ews\"\nurl = https://unquoted\n",
                {"/etc/agendasync/agendasync.toml:3:", "not valid TOML"});

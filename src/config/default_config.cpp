@@ -51,8 +51,18 @@ mail_domain = ""
 # User.Read.All and MailboxSettings.Read.
 tenant_id = ""
 client_id = ""
+# The app's credential: a client secret ...
 # client_secret_file = "/etc/agendasync/graph-client-secret"
 # client_secret_env = "AGENDASYNC_GRAPH_CLIENT_SECRET"
+# ... or a certificate (uploaded under Certificates & secrets) and its private key.
+# certificate_file = "/etc/agendasync/graph-app.crt"
+# private_key_file = "/etc/agendasync/graph-app.key"
+# private_key_env = "AGENDASYNC_GRAPH_PRIVATE_KEY"
+# After registering, a global administrator grants consent once:
+# `agendasync doctor` prints the tenant's admin-consent URL.
+# Microsoft Graph and Entra ID addresses (national clouds differ).
+graph_url = "https://graph.microsoft.com/v1.0"
+authority_url = "https://login.microsoftonline.com"
 
 [sync]
 # Organisation default; users may override it: to-exchange | from-exchange | two-way

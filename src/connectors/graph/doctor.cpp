@@ -75,6 +75,13 @@ std::vector<DoctorCheck> run_graph_doctor(net::HttpClient& http, TokenProvider& 
       checks.push_back({"roles", true, fmt::format("granted: {}", fmt::join(*roles, ", ")), {}});
     }
   }
+  // Printed every time: the admin needs it once, when registering the app or adding a role.
+  checks.push_back({"admin consent",
+                    true,
+                    fmt::format("a global administrator grants the app's permissions for the "
+                                "tenant at {}",
+                                admin_consent_url(tokens.app())),
+                    {}});
   const net::Credentials credentials = tokens.credentials();
   for (const auto& mailbox : input.mailboxes) {
     const std::string user = "/users/" + url_encode(mailbox);

@@ -1,7 +1,7 @@
 #pragma once
-/// The Graph connectivity test (R8): token, roles, then for every mailbox the user, its
-/// calendar and its mailbox time zone. Each failure says what to fix. Same row shape as the
-/// EWS doctor (connectors/ews/doctor.h) so the CLI prints both alike.
+/// The Graph connectivity test (R8): token, roles, the tenant's admin-consent URL, then for
+/// every mailbox the user, its calendar and its mailbox time zone. Each failure says what to fix.
+/// Same row shape as the EWS doctor (connectors/ews/doctor.h) so the CLI prints both alike.
 #include <string>
 #include <vector>
 
@@ -11,7 +11,8 @@
 namespace agendasync::graph {
 
 struct DoctorCheck {
-  std::string check;  ///< "token", "roles", "mailbox jdoe@...", "calendar ...", "time zone ..."
+  std::string check;  ///< "token", "roles", "admin consent", "mailbox jdoe@...", "calendar ...",
+                      ///< "time zone ..."
   bool pass = false;
   std::string detail;  ///< what was found
   std::string remedy;  ///< on failure: what to do

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "connectors/graph/base64url.h"
-#include "connectors/graph/testing/fake_http.h"
+#include "net/testing/fake_http.h"
 
 namespace agendasync::graph {
 namespace {
@@ -20,7 +20,7 @@ net::Response answer(long status, const json& body) {
 }
 
 TEST(GraphDoctor, ReportsTokenRolesMailboxCalendarAndZone) {
-  testing::FakeHttp http;
+  net::testing::FakeHttp http;
   const std::string token = base64url_encode("{}") + "." +
                             base64url_encode(json{{"roles", {"Calendars.ReadWrite"}}}.dump()) +
                             ".x";
@@ -45,16 +45,19 @@ TEST(GraphDoctor, ReportsTokenRolesMailboxCalendarAndZone) {
   TokenProvider tokens(http, app);
   const auto checks = run_graph_doctor(
       http, tokens, {"https://graph.test/v1.0", {"ann@contoso.com", "gone@contoso.com"}});
-  ASSERT_EQ(checks.size(), 6u);
+  ASSERT_EQ(checks.size(), 7u);
   EXPECT_TRUE(checks[0].pass);
   EXPECT_FALSE(checks[1].pass);  // roles: User.Read.All and MailboxSettings.Read missing
   EXPECT_NE(checks[1].remedy.find("User.Read.All"), std::string::npos);
-  EXPECT_TRUE(checks[2].pass);
+  EXPECT_NE(checks[1].remedy.find("Entra admin center > App registrations"), std::string::npos);
+  EXPECT_EQ(checks[2].check, "admin consent");
+  EXPECT_NE(checks[2].detail.find("/t/adminconsent?client_id=c"), std::string::npos);
   EXPECT_TRUE(checks[3].pass);
   EXPECT_TRUE(checks[4].pass);
-  EXPECT_NE(checks[4].detail.find("Europe/Berlin"), std::string::npos);
-  EXPECT_FALSE(checks[5].pass);
-  EXPECT_NE(checks[5].remedy.find("mailbox address"), std::string::npos);
+  EXPECT_TRUE(checks[5].pass);
+  EXPECT_NE(checks[5].detail.find("Europe/Berlin"), std::string::npos);
+  EXPECT_FALSE(checks[6].pass);
+  EXPECT_NE(checks[6].remedy.find("mailbox address"), std::string::npos);
   const auto report = format_doctor_report(checks);
   EXPECT_NE(report.find("FAIL roles"), std::string::npos);
   EXPECT_EQ(report.find("\"s\""), std::string::npos);

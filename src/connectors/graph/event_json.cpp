@@ -206,6 +206,11 @@ Result<GraphEvent> parse_event(const json& event) {
     }
   }
   if (out.removed) return out;
+  if (const std::string modified = str(event, "lastModifiedDateTime"); !modified.empty()) {
+    auto at = parse_date_time(modified);
+    if (!at) return std::unexpected(at.error());
+    out.last_modified = Instant{at->time_since_epoch()};
+  }
 
   Appointment& item = out.item;
   item.subject = str(event, "subject");

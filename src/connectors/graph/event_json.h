@@ -24,7 +24,7 @@ inline constexpr const char* kKeyPropertyId =
 inline constexpr const char* kEventSelect =
     "subject,body,start,end,isAllDay,originalStartTimeZone,location,sensitivity,showAs,"
     "categories,isReminderOn,reminderMinutesBeforeStart,organizer,attendees,onlineMeeting,"
-    "recurrence,type,seriesMasterId,originalStart";
+    "recurrence,type,seriesMasterId,originalStart,lastModifiedDateTime";
 
 /// The $expand that brings the idempotency key along.
 std::string key_expand();
@@ -41,6 +41,8 @@ struct GraphEvent {
   std::optional<Instant> original_start;  ///< occurrences and exceptions
   bool removed = false;                   ///< delta "@removed" entry
   std::optional<std::string> idempotency_key;
+  /// lastModifiedDateTime: newest-wins conflicts (R24) compare it.
+  std::optional<Instant> last_modified;
   Appointment item;
 };
 

@@ -256,6 +256,7 @@ SideItem GraphSide::to_side_item(GraphEvent event) const {
   if (event.idempotency_key && !event.idempotency_key->empty()) {
     item.idempotency_key = IdempotencyKey(*event.idempotency_key);
   }
+  item.last_modified = event.last_modified;
   item.item = std::move(event.item);
   return item;
 }

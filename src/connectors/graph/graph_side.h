@@ -2,8 +2,8 @@
 /// One Exchange Online mailbox's calendar through Microsoft Graph v1.0, as a CalendarSide.
 /// Reads: calendarView/delta with a rolling window (delta_cursor.h), events with $select and
 /// the idempotency key expanded, series exceptions through /instances. Writes: $batch (20 per
-/// POST), If-Match on updates and deletes, PATCH of changed properties only, never an
-/// invitation (R39, event_json.h).
+/// POST), If-Match on updates and deletes, PATCH of changed properties only, no invitation
+/// unless a write asks for one (Write::send_invitations; R39, event_json.h).
 #include <chrono>
 #include <functional>
 #include <map>
@@ -21,7 +21,6 @@ namespace agendasync::graph {
 struct GraphSideOptions {
   std::string base_url = "https://graph.microsoft.com/v1.0";
   std::string mailbox;  ///< user id or UPN / primary SMTP address
-  WriteOptions write;
   /// The rolling delta window: [today - past, today + future), moved in steps of `step`.
   std::chrono::days window_past{30};
   std::chrono::days window_future{365};

@@ -8,13 +8,13 @@
 #include <thread>
 
 #include "connectors/graph/delta_cursor.h"
-#include "connectors/graph/testing/fake_http.h"
+#include "net/testing/fake_http.h"
 
 namespace agendasync::graph {
 namespace {
 
+using net::testing::FakeHttp;
 using nlohmann::json;
-using testing::FakeHttp;
 using namespace std::chrono;
 
 constexpr const char* kBase = "https://graph.test/v1.0";
@@ -277,6 +277,12 @@ TEST_F(SideFixture, CreateStampsTheKeyAndNeverInvites) {
   EXPECT_FALSE(sent["body"].contains("attendees"));
   EXPECT_EQ(sent["body"]["singleValueExtendedProperties"][0]["value"], "k-42");
   EXPECT_EQ(sent["body"]["singleValueExtendedProperties"][0]["id"], kKeyPropertyId);
+
+  // Only a write that asks for invitations (a real-meetings setting) gets real attendees.
+  write.send_invitations = true;
+  ASSERT_TRUE(side.apply(std::span(&write, 1))[0].outcome);
+  ASSERT_TRUE(sent["body"].contains("attendees"));
+  EXPECT_EQ(sent["body"]["attendees"][0]["emailAddress"]["address"], "bob@example.com");
 }
 
 TEST_F(SideFixture, UpdatePatchesOnlyChangedFieldsWithIfMatch) {

@@ -129,10 +129,13 @@ std::vector<WriteResult> GraphSide::apply(std::span<const Write> writes) {
       target = *id;
     }
     const std::string event_url = fmt::format("{}/events/{}", user_path(), url_encode(target));
+    // R39: attendees become real ones (and Exchange mails them) only when the engine asks.
+    WriteOptions write_options;
+    write_options.real_meetings = write.send_invitations;
     BatchRequest request;
     switch (write.op) {
       case WriteOp::kCreate: {
-        auto body = event_to_json(write.item, write.key.str(), options_.write);
+        auto body = event_to_json(write.item, write.key.str(), write_options);
         if (!body) {
           results[i].outcome = std::unexpected(body.error());
           continue;
@@ -141,8 +144,8 @@ std::vector<WriteResult> GraphSide::apply(std::span<const Write> writes) {
         break;
       }
       case WriteOp::kUpdate: {
-        auto body = write.previous ? event_patch(*write.previous, write.item, options_.write)
-                                   : event_to_json(write.item, {}, options_.write);
+        auto body = write.previous ? event_patch(*write.previous, write.item, write_options)
+                                   : event_to_json(write.item, {}, write_options);
         if (!body) {
           results[i].outcome = std::unexpected(body.error());
           continue;

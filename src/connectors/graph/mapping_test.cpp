@@ -306,5 +306,18 @@ TEST(GraphMapping, UnreadableValuesFailWithInvalidData) {
   EXPECT_EQ(rule.error().kind, ErrorKind::kInvalidData);
 }
 
+TEST(GraphEventJson, LastModifiedIsRead) {
+  auto event =
+      parse_event(json{{"id", "e1"},
+                       {"subject", "s"},
+                       {"lastModifiedDateTime", "2027-01-05T08:30:12.1234567Z"},
+                       {"start", {{"dateTime", "2027-01-11T09:00:00"}, {"timeZone", "UTC"}}},
+                       {"end", {{"dateTime", "2027-01-11T10:00:00"}, {"timeZone", "UTC"}}}});
+  ASSERT_TRUE(event) << event.error().message;
+  ASSERT_TRUE(event->last_modified);
+  EXPECT_EQ(*event->last_modified, utc(2027, 1, 5, 8, 30) + seconds(12));
+  EXPECT_FALSE(parse_event(json{{"id", "e2"}, {"lastModifiedDateTime", "yesterday"}}));
+}
+
 }  // namespace
 }  // namespace agendasync::graph

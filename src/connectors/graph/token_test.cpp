@@ -11,14 +11,14 @@
 #include <thread>
 
 #include "connectors/graph/base64url.h"
-#include "connectors/graph/testing/fake_http.h"
 #include "connectors/graph/testing/test_cert.h"
+#include "net/testing/fake_http.h"
 
 namespace agendasync::graph {
 namespace {
 
+using net::testing::FakeHttp;
 using nlohmann::json;
-using testing::FakeHttp;
 
 /// An unsigned JWT whose payload carries `roles` (the connector only reads it).
 std::string jwt_with_roles(const std::vector<std::string>& roles) {

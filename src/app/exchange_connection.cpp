@@ -1,0 +1,123 @@
+#include "app/exchange_connection.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "app/pair_settings.h"
+#include "connectors/ews/doctor.h"
+#include "connectors/ews/ews_side.h"
+#include "connectors/graph/doctor.h"
+#include "connectors/graph/graph_side.h"
+#include "connectors/graph/token.h"
+
+namespace agendasync::app {
+namespace {
+
+/// The certificate is public, but an unreadable one must fail naming its setting.
+Result<std::string> read_certificate(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    return fail(ErrorKind::kNotFound,
+                fmt::format("graph.certificate_file: cannot read {}; check that it exists and is "
+                            "readable by this user",
+                            file.string()));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+/// The Graph app's credential as configured: a client secret, or certificate + private key.
+Result<graph::AppCredentials> load_app(const config::GraphConfig& graph) {
+  if (graph.uses_certificate()) {
+    auto certificate = read_certificate(graph.certificate_file);
+    if (!certificate) return std::unexpected(certificate.error());
+    auto key = config::load_secret_pem(graph.private_key, "graph.private_key");
+    if (!key) return std::unexpected(key.error());
+    return graph_app_credentials(graph, Secret{}, std::move(*certificate), std::move(*key));
+  }
+  auto secret = config::load_secret(graph.client_secret, "graph.client_secret");
+  if (!secret) return std::unexpected(secret.error());
+  return graph_app_credentials(graph, std::move(*secret), {}, Secret{});
+}
+
+template <class Check>
+DoctorCheck row(const Check& check) {
+  return DoctorCheck{check.check, check.pass, check.detail, check.remedy};
+}
+
+}  // namespace
+
+ExchangeConnection::ExchangeConnection(config::Config config, std::shared_ptr<net::HttpClient> http)
+    : config_(std::move(config)), http_(std::move(http)) {}
+
+ExchangeConnection::~ExchangeConnection() = default;
+
+Result<std::unique_ptr<ExchangeConnection>> ExchangeConnection::open(
+    const config::Config& config, std::shared_ptr<net::HttpClient> http) {
+  std::unique_ptr<ExchangeConnection> connection(new ExchangeConnection(config, std::move(http)));
+  if (config.exchange.backend == config::ExchangeBackend::kGraph) {
+    auto app = load_app(config.graph);
+    if (!app) return std::unexpected(app.error());
+    connection->tokens_ =
+        std::make_unique<graph::TokenProvider>(*connection->http_, std::move(*app));
+  } else if (!config.exchange.password.empty()) {
+    auto loaded = config::load_secret(config.exchange.password, "exchange.password");
+    if (!loaded) return std::unexpected(loaded.error());
+    connection->password_ = std::move(*loaded);
+  }
+  return connection;
+}
+
+Result<std::unique_ptr<CalendarSide>> ExchangeConnection::side(const std::string& mailbox) {
+  if (tokens_) {
+    auto options = graph_side_options(config_, mailbox);
+    if (!options) return std::unexpected(options.error());
+    return std::make_unique<graph::GraphSide>(*http_, tokens_->credentials(), std::move(*options));
+  }
+  auto options = ews_side_options(config_, password_, mailbox);
+  if (!options) return std::unexpected(options.error());
+  return std::make_unique<ews::EwsCalendarSide>(*http_, std::move(*options));
+}
+
+std::vector<DoctorCheck> ExchangeConnection::doctor(const std::vector<std::string>& mailboxes) {
+  return tokens_ ? graph_doctor(mailboxes) : ews_doctor(mailboxes);
+}
+
+std::vector<DoctorCheck> ExchangeConnection::ews_doctor(const std::vector<std::string>& mailboxes) {
+  const auto& exchange = config_.exchange;
+  auto side_options = ews_side_options(config_, password_, "");
+  if (!side_options) {
+    return {{"configuration", false, side_options.error().message,
+             "fix the setting named above in " + config_.source.string()}};
+  }
+  if (exchange.password.empty() && exchange.auth != config::EwsAuth::kOAuth) {
+    return {{"configuration", false, "exchange.password names no secret",
+             "set password_file or password_env in [exchange] to where the service "
+             "account's password is kept"}};
+  }
+  ews::DoctorInput input;
+  input.endpoint = exchange.url;
+  input.version = server_version(exchange.version);
+  input.mode = ews::AccessMode::kImpersonation;
+  input.credentials = side_options->credentials;
+  input.mailboxes = mailboxes;
+  std::vector<DoctorCheck> checks;
+  for (const auto& check : ews::run_ews_doctor(*http_, input)) checks.push_back(row(check));
+  return checks;
+}
+
+std::vector<DoctorCheck> ExchangeConnection::graph_doctor(
+    const std::vector<std::string>& mailboxes) {
+  graph::DoctorInput input;
+  input.base_url = config_.graph.graph_url;
+  input.mailboxes = mailboxes;
+  std::vector<DoctorCheck> checks;
+  for (const auto& check : graph::run_graph_doctor(*http_, *tokens_, input))
+    checks.push_back(row(check));
+  return checks;
+}
+
+}  // namespace agendasync::app
