@@ -71,12 +71,14 @@ std::optional<ServerConfig> load_config_file(const std::string& path, ServerConf
       const auto& g = j["graph"];
       cfg.graph_token_lifetime_seconds =
           g.value("token_lifetime_seconds", cfg.graph_token_lifetime_seconds);
+      cfg.graph_mailbox_concurrency = g.value("mailbox_concurrency", cfg.graph_mailbox_concurrency);
       for (const auto& a : g.value("apps", nlohmann::json::array())) {
         GraphAppConfig app;
         app.tenant_id = a.at("tenant").get<std::string>();
         app.client_id = a.at("client_id").get<std::string>();
         app.client_secret = a.value("secret", "");
         app.roles = a.value("roles", std::vector<std::string>{});
+        app.certificates = a.value("certificates", std::vector<std::string>{});
         cfg.graph_apps.push_back(app);
       }
     }

@@ -40,6 +40,7 @@ struct GraphAppConfig {
   std::string client_id;           // the token's `appid`
   std::string client_secret;       // never logged
   std::vector<std::string> roles;  // granted application permissions, e.g. Calendars.ReadWrite
+  std::vector<std::string> certificates;  // PEM files (or PEM text) of certificate credentials
 };
 
 /// Everything the server needs at start.
@@ -62,6 +63,7 @@ struct ServerConfig {
   int streaming_keepalive_seconds = 10;     // GetStreamingEvents keep-alive interval
   std::vector<GraphAppConfig> graph_apps;   // apps the Entra ID token endpoint serves
   int graph_token_lifetime_seconds = 3599;  // lifetime of issued access tokens
+  int graph_mailbox_concurrency = 4;        // Graph requests in flight per mailbox (0 = no limit)
 };
 
 /// Reads a JSON config file over `base`. On failure returns nullopt and a message in `error`.

@@ -14,6 +14,9 @@
 #include "autodiscover.h"
 #include "ews_service.h"
 #include "faults.h"
+#include "graph_api.h"
+#include "graph_http.h"
+#include "graph_subscriptions.h"
 #include "ids.h"
 #include "notifications.h"
 #include "soap.h"
@@ -281,6 +284,11 @@ void Server::install_routes() {
   tokens_ = std::make_unique<TokenService>(
       config_.graph_apps, std::chrono::seconds(config_.graph_token_lifetime_seconds));
   install_token_routes(*http_, *tokens_, [this] { return base_url(); });
+  graph_ = std::make_unique<GraphApi>(*store_, [this] { return base_url(); },
+                                      config_.graph_mailbox_concurrency);
+  graph_subscriptions_ = std::make_unique<GraphSubscriptions>(*store_);
+  graph_->set_subscriptions(graph_subscriptions_.get());
+  install_graph_routes(*http_, *graph_, *tokens_, *faults_);
 }
 
 }  // namespace exsim

@@ -19,6 +19,8 @@ class Authenticator;
 class EwsService;
 class FaultInjector;
 class TokenService;
+class GraphApi;
+class GraphSubscriptions;
 class SqlitePersistence;
 struct TlsMaterial;
 
@@ -57,6 +59,8 @@ class Server {
   std::unique_ptr<TokenService> tokens_;
   std::unique_ptr<TlsMaterial> tls_;
   std::unique_ptr<httplib::Server> http_;
+  std::unique_ptr<GraphSubscriptions> graph_subscriptions_;
+  std::unique_ptr<GraphApi> graph_;
   std::atomic<uint64_t> trace_counter_{0};
   int port_ = 0;
 };
