@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "connectors/ews/testing/fake_http.h"
+#include "connectors/ews/testing/soap_envelope.h"
 #include "connectors/ews/testing/xsd_validator.h"
 
 namespace agendasync::ews {

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "connectors/ews/testing/fake_http.h"
+#include "connectors/ews/testing/soap_envelope.h"
 #include "core/time_zone.h"
 
 namespace agendasync::ews {

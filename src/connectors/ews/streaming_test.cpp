@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "connectors/ews/testing/fake_http.h"
+#include "connectors/ews/testing/soap_envelope.h"
 
 namespace agendasync::ews {
 namespace {
