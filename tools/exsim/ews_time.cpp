@@ -8,6 +8,7 @@
 #include <unicode/ucal.h>
 
 #include "xml_util.h"
+#include "zone_rules.h"
 
 namespace exsim {
 namespace {
@@ -162,27 +163,18 @@ Zone Zone::from_element(pugi::xml_node tz) {
     Zone known = from_windows_id(id.value());
     if (!known.iana_.empty()) return known;
   }
-  // Customised definition: the standard period's bias ("-PT60M" = UTC+1).
-  if (pugi::xml_node periods = child(tz, "Periods")) {
-    for (pugi::xml_node p : children(periods, "Period")) {
-      std::string_view name = p.attribute("Name").value();
-      if (name == "Standard" || children(periods, "Period").size() == 1) {
-        if (auto bias = parse_duration(p.attribute("Bias").value())) {
-          Zone z;
-          z.fixed_offset_ = -*bias;
-          return z;
-        }
-      }
+  // A customised definition (Periods) or a legacy MeetingTimeZone without a known name: its
+  // own rules.
+  bool legacy = !child(tz, "Periods");
+  if (legacy) {
+    if (pugi::xml_attribute name = tz.attribute("TimeZoneName")) {
+      Zone known = from_windows_id(name.value());
+      if (!known.iana_.empty()) return known;
     }
   }
-  // MeetingTimeZone (Exchange 2007 style): TimeZoneName or BaseOffset.
-  if (pugi::xml_attribute name = tz.attribute("TimeZoneName")) {
-    Zone known = from_windows_id(name.value());
-    if (!known.iana_.empty()) return known;
-  }
-  if (auto base = parse_duration(child_text(tz, "BaseOffset"))) {
+  if (auto rules = RuleBasedZone::from_element(tz)) {
     Zone z;
-    z.fixed_offset_ = -*base;
+    z.rules_ = std::make_shared<const RuleBasedZone>(std::move(*rules));
     return z;
   }
   return {};
@@ -203,7 +195,7 @@ std::unique_ptr<UCalendar, CalCloser> open_calendar(const std::string& iana) {
 }  // namespace
 
 Seconds Zone::to_utc(LocalSeconds wall) const {
-  if (iana_.empty()) return Seconds{wall.time_since_epoch() - fixed_offset_};
+  if (iana_.empty()) return rules_ ? rules_->to_utc(wall) : Seconds{wall.time_since_epoch()};
   auto cal = open_calendar(iana_);
   if (!cal) return Seconds{wall.time_since_epoch()};
   auto days = floor<std::chrono::days>(wall);
@@ -222,7 +214,9 @@ Seconds Zone::to_utc(LocalSeconds wall) const {
 }
 
 LocalSeconds Zone::to_local(Seconds t) const {
-  if (iana_.empty()) return LocalSeconds{t.time_since_epoch() + fixed_offset_};
+  if (iana_.empty()) {
+    return LocalSeconds{t.time_since_epoch() + (rules_ ? rules_->offset_at(t) : seconds{0})};
+  }
   auto cal = open_calendar(iana_);
   if (!cal) return LocalSeconds{t.time_since_epoch()};
   UErrorCode status = U_ZERO_ERROR;

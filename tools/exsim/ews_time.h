@@ -1,6 +1,7 @@
 #pragma once
 /// xs:dateTime / xs:date / xs:duration as EWS writes them, and the time zones EWS items carry.
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,9 +35,11 @@ std::string format_date(std::chrono::year_month_day d);
 /// "P0DT1H30M0S" style, as Exchange writes Duration.
 std::string format_duration(std::chrono::seconds d);
 
+class RuleBasedZone;
+
 /// A zone an item's wall-clock times live in: a Windows zone known to ICU, or a customised
-/// definition reduced to its standard bias (periods with their own transitions are kept
-/// verbatim by the store; only the bias is needed to place occurrences).
+/// definition (TimeZoneDefinition with its own periods and transitions, or a MeetingTimeZone)
+/// applied by its own rules, daylight saving time included, as Exchange does.
 class Zone {
  public:
   /// UTC.
@@ -51,8 +54,8 @@ class Zone {
   const std::string& iana() const { return iana_; }
 
  private:
-  std::string iana_;                     // empty: use fixed_offset_
-  std::chrono::seconds fixed_offset_{};  // UTC + this = wall clock
+  std::string iana_;                            // empty: use rules_ (UTC when null)
+  std::shared_ptr<const RuleBasedZone> rules_;  // a customised definition
 };
 
 }  // namespace exsim

@@ -15,7 +15,7 @@ void handle_sync_folder_items(OperationContext& ctx) {
   if (max_changes < 1 || max_changes > 512) {
     ctx.fault =
         SoapFault{"ErrorSchemaValidation", "The request failed schema validation.", {}, {}, 500};
-    ctx.fault->violation = fmt::format(
+    ctx.fault->violation.text = fmt::format(
         "The 'MaxChangesReturned' element is invalid - The value '{}' is invalid according to its "
         "datatype: it must be between 1 and 512.",
         child_text(ctx.request, "MaxChangesReturned"));

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "schema_check.h"
 #include "xml_util.h"
 
 namespace exsim {
@@ -53,11 +54,15 @@ std::variant<SoapRequest, SoapFault> parse_soap_request(std::string_view body) {
   req.operation = ops.front();
   if (namespace_uri(req.operation) != kMessagesNs) {
     SoapFault f{"ErrorSchemaValidation", "The request failed schema validation.", {}, {}, 500};
-    f.violation = fmt::format(
+    f.violation.text = fmt::format(
         "The element 'Body' in namespace '{}' has invalid child element '{}' in namespace '{}'.",
         kSoapNs, local_name(req.operation), namespace_uri(req.operation));
     return f;
   }
+  for (pugi::xml_node part : element_children(req.header)) {
+    if (auto f = check_text_only_content(part, body)) return *f;
+  }
+  if (auto f = check_text_only_content(req.operation, body)) return *f;
   return req;
 }
 
@@ -91,22 +96,29 @@ std::string fault_envelope(const SoapFault& fault, const ServerVersion* version)
   code.text().set(("a:" + fault.code).c_str());
   pugi::xml_node fs = f.append_child("faultstring");
   fs.append_attribute("xml:lang") = "en-US";
-  fs.text().set(fault.message.c_str());
+  // Exchange's faultstring carries the violation ("... validation: The element ..."); the
+  // detail's Message is the bare sentence.
+  std::string faultstring = fault.message;
+  if (!fault.violation.text.empty()) {
+    if (faultstring.ends_with('.')) faultstring.pop_back();
+    faultstring += ": " + fault.violation.text;
+  }
+  fs.text().set(faultstring.c_str());
   pugi::xml_node detail = f.append_child("detail");
   pugi::xml_node rc = add_text(detail, "e:ResponseCode", fault.code);
   rc.append_attribute("xmlns:e") = kErrorsNs;
   pugi::xml_node msg = add_text(detail, "e:Message", fault.message);
   msg.append_attribute("xmlns:e") = kErrorsNs;
-  if (!fault.values.empty() || !fault.violation.empty()) {
+  if (!fault.values.empty() || !fault.violation.text.empty()) {
     pugi::xml_node mx = detail.append_child("t:MessageXml");
     mx.append_attribute("xmlns:t") = kTypesNs;
     for (const auto& [name, value] : fault.values) {
       add_text(mx, "t:Value", value).append_attribute("Name") = name.c_str();
     }
-    if (!fault.violation.empty()) {
-      add_text(mx, "t:LineNumber", "1");
-      add_text(mx, "t:LinePosition", "1");
-      add_text(mx, "t:Violation", fault.violation);
+    if (!fault.violation.text.empty()) {
+      add_text(mx, "t:LineNumber", std::to_string(fault.violation.line));
+      add_text(mx, "t:LinePosition", std::to_string(fault.violation.position));
+      add_text(mx, "t:Violation", fault.violation.text);
     }
   }
   return serialise(doc);

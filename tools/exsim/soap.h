@@ -13,12 +13,19 @@
 
 namespace exsim {
 
+/// Where and how a request broke the schema (MessageXml of an ErrorSchemaValidation fault).
+struct SchemaViolation {
+  std::string text;  // empty: no violation to report
+  size_t line = 1;
+  size_t position = 1;
+};
+
 /// A SOAP fault as Exchange sends it (HTTP 500, faultcode a:<ResponseCode>).
 struct SoapFault {
   std::string code;     // ErrorInvalidRequest, ErrorSchemaValidation, ErrorServerBusy, ...
   std::string message;  // faultstring and e:Message
   std::vector<std::pair<std::string, std::string>> values;  // MessageXml <t:Value Name=..>
-  std::string violation;                                    // ErrorSchemaValidation: what was wrong
+  SchemaViolation violation;                                // ErrorSchemaValidation: what was wrong
   int http_status = 500;
 };
 
@@ -29,7 +36,8 @@ struct SoapRequest {
   pugi::xml_node operation;  // the single child of soap:Body
 };
 
-/// Parses a request body. DOCTYPE/ENTITY declarations are refused before parsing.
+/// Parses a request body. DOCTYPE/ENTITY declarations are refused before parsing; markup inside
+/// text-only elements is refused with ErrorSchemaValidation (schema_check.h).
 std::variant<SoapRequest, SoapFault> parse_soap_request(std::string_view body);
 
 /// Serialises a fault envelope.

@@ -247,5 +247,36 @@ TEST_F(DocumentedExamples, DocumentedRecurrenceSkeletonsAreRefused) {
   EXPECT_GE(tried, 15);
 }
 
+// Exchange validates each request against its schema: markup inside an element whose type
+// allows text only (here an unescaped HTML body) is refused as a whole with ErrorSchemaValidation,
+// the violation, line and position in MessageXml; the escaped body is stored.
+TEST_F(DocumentedExamples, MarkupInsideATextOnlyElementIsRefusedWithErrorSchemaValidation) {
+  const std::string head =
+      R"(<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types"><s:Body><m:CreateItem SendMeetingInvitations="SendToNone"><m:Items><t:CalendarItem><t:Subject>Markup</t:Subject>)"
+      "\n  <t:Body BodyType=\"HTML\">";
+  const std::string tail =
+      R"(</t:Body><t:Start>2030-01-01T09:00:00Z</t:Start><t:End>2030-01-01T10:00:00Z</t:End></t:CalendarItem></m:Items></m:CreateItem></s:Body></s:Envelope>)";
+  int status = 0;
+  std::string refused = post(head + "<html><p>raw</p></html>" + tail, status);
+  EXPECT_EQ(status, 500);
+  EXPECT_NE(refused.find("a:ErrorSchemaValidation</faultcode>"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("<faultstring xml:lang=\"en-US\">The request failed schema validation: "
+                         "The element 'Body' in namespace "
+                         "'http://schemas.microsoft.com/exchange/services/2006/types' cannot "
+                         "contain child element 'html' because the parent element's content "
+                         "model is text only.</faultstring>"),
+            std::string::npos)
+      << refused;
+  // Positions count from 1 and point at the element's name, after '<' (.NET's XmlReader).
+  EXPECT_NE(refused.find("<t:LineNumber>2</t:LineNumber><t:LinePosition>28</t:LinePosition>"),
+            std::string::npos)
+      << refused;
+
+  std::string stored =
+      post(head + "&lt;html&gt;&lt;p&gt;escaped&lt;/p&gt;&lt;/html&gt;" + tail, status);
+  EXPECT_EQ(status, 200);
+  EXPECT_NE(stored.find("ResponseClass=\"Success\""), std::string::npos) << stored;
+}
+
 }  // namespace
 }  // namespace exsim_test

@@ -40,6 +40,7 @@ const {
   StringList,
   SearchFilter,
   ItemView,
+  CalendarView,
 } = ews;
 
 const owner = MAILBOX.items;
@@ -249,5 +250,19 @@ describe('single calendar items', () => {
       ['ErrorInvalidIdMalformed', 'ErrorItemNotFound'].includes(failure.code),
       `unexpected answer ${JSON.stringify(failure)}`,
     );
+  });
+  test('markup inside t:Body is refused with ErrorSchemaValidation and nothing is created', async () => {
+    // ews-javascript-api does not escape string values, so this HTML arrives as child elements
+    // of t:Body, whose type (BodyType) allows text only: Exchange's schema validation refuses it.
+    const service = makeService(owner);
+    const appointment = new Appointment(service);
+    appointment.Subject = uniqueSubject('schema');
+    appointment.Start = utc(2030, 3, 6, 9, 0);
+    appointment.End = utc(2030, 3, 6, 10, 0);
+    appointment.Body = new MessageBody(BodyType.HTML, '<html><body><p>unescaped</p></body></html>');
+    const failure = await expectFailure(appointment.Save(calendarOf(owner), SendInvitationsMode.SendToNone));
+    assert.equal(failure.code, 'ErrorSchemaValidation', JSON.stringify(failure));
+    const view = await service.FindAppointments(calendarOf(owner), new CalendarView(utc(2030, 3, 6), utc(2030, 3, 7)));
+    assert.equal(view.Items.filter((a) => a.Subject === appointment.Subject).length, 0);
   });
 });
