@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/appointment.h"
@@ -23,12 +24,29 @@ struct SideItem {
   /// Set when the item was created by AgendaSync (our extended property / X- property).
   std::optional<IdempotencyKey> idempotency_key;
   Appointment item;
+  /// When the item was last changed, as the side records it (EWS LastModifiedTime, Graph
+  /// lastModifiedDateTime, the host's revision time); nullopt when the side cannot tell.
+  /// Newest-wins conflicts (R24) compare these; an unknown time lets the host win.
+  std::optional<Instant> last_modified;
 };
 
 /// What changed since a cursor. `changed` lists refs only: the engine fetches what it needs.
 struct ChangeBatch {
+  ChangeBatch() = default;
+  /// The form without versions (a side whose feed carries none).
+  ChangeBatch(std::vector<ItemRef> changed_refs, std::vector<ItemRef> deleted_refs,
+              Cursor next_cursor, bool is_complete)
+      : changed(std::move(changed_refs)),
+        deleted(std::move(deleted_refs)),
+        next(std::move(next_cursor)),
+        complete(is_complete) {}
+
   std::vector<ItemRef> changed;
   std::vector<ItemRef> deleted;
+  /// The current version of each `changed` item when the feed carries it (EWS ChangeKey in
+  /// SyncFolderItems, the host's revision): empty, or the same size as `changed`. Lets the
+  /// engine recognise its own writes coming back without fetching them.
+  std::vector<VersionTag> changed_versions;
   Cursor next;
   /// False when the side has more changes after `next` (EWS IncludesLastItemInRange false,
   /// Graph @odata.nextLink): call again with `next`.
@@ -52,6 +70,10 @@ struct Write {
   /// update: the item as the side last had it, so a connector can send only changed fields
   /// (an update that does not touch the time leaves start and end byte-identical, R18).
   std::optional<Appointment> previous;
+  /// R39: whether the write may send meeting requests, updates or cancellations. The engine
+  /// sets it only when a setting asks for real meetings; a connector that cannot honour it
+  /// refuses the write (kUnsupported) rather than sending mail it was not asked to.
+  bool send_invitations = false;
   /// When set, update/delete addresses one occurrence of the series `ref`: the occurrence
   /// whose original start (recurrence id) is this instant.
   ///

@@ -158,6 +158,9 @@ class AgendaStore {
   virtual Result<std::vector<Change>> changes_since(const ChangeQuery& query) = 0;
   /// The newest committed revision (0 for an empty feed).
   virtual Result<Revision> head_revision() = 0;
+  /// When `revision` was committed (the feed's clock, whole seconds); nullopt for a revision
+  /// the feed does not hold. The host side's modification time (newest-wins, R24).
+  virtual Result<std::optional<Instant>> revision_time(Revision revision) = 0;
 };
 
 }  // namespace agendasync::store

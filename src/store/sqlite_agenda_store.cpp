@@ -437,4 +437,12 @@ Result<Revision> SqliteAgendaStore::head_revision() {
   return head->value_or(0);
 }
 
+Result<std::optional<Instant>> SqliteAgendaStore::revision_time(Revision revision) {
+  std::lock_guard lock(mutex_);
+  auto at = db_.query_int("SELECT at_utc FROM changes WHERE revision = ?1", {revision});
+  if (!at) return std::unexpected(at.error());
+  if (!*at) return std::optional<Instant>{};
+  return std::optional<Instant>{Instant(std::chrono::seconds(**at))};
+}
+
 }  // namespace agendasync::store

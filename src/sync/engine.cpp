@@ -121,22 +121,28 @@ Result<std::vector<SideItem>> SyncEngine::fetch_all(Side which, const std::vecto
   return items;
 }
 
-Result<SideReport> SyncEngine::read_changes(Side which, const Cursor& cursor, Cursor& next) {
+Result<FeedRead> SyncEngine::read_feed(Side which, const Cursor& cursor) {
   // Page until the feed says complete. A failing page fails the whole read: a partial read
   // must never look like "fewer changes" or "no deletions" (R38).
   std::vector<ItemRef> order;
-  std::unordered_map<ItemRef, bool> deleted;  // last word per ref wins across pages
+  struct LastWord {
+    bool deleted = false;
+    VersionTag version;
+  };
+  std::unordered_map<ItemRef, LastWord> last;  // the last word per ref wins across pages
+  auto note = [&](const ItemRef& ref, LastWord word) {
+    if (last.insert_or_assign(ref, std::move(word)).second) order.push_back(ref);
+  };
   Cursor position = cursor;
   bool complete = false;
   for (std::size_t page = 0; page < options_.max_pages && !complete; ++page) {
     auto batch = side(which).changes_since(position);
     if (!batch) return std::unexpected(batch.error());
-    for (const auto& ref : batch->changed) {
-      if (deleted.insert_or_assign(ref, false).second) order.push_back(ref);
+    const bool versioned = batch->changed_versions.size() == batch->changed.size();
+    for (std::size_t i = 0; i < batch->changed.size(); ++i) {
+      note(batch->changed[i], {false, versioned ? batch->changed_versions[i] : VersionTag()});
     }
-    for (const auto& ref : batch->deleted) {
-      if (deleted.insert_or_assign(ref, true).second) order.push_back(ref);
-    }
+    for (const auto& ref : batch->deleted) note(ref, {true, VersionTag()});
     position = batch->next;
     complete = batch->complete;
   }
@@ -146,19 +152,85 @@ Result<SideReport> SyncEngine::read_changes(Side which, const Cursor& cursor, Cu
                             "synced, the next run continues",
                             side(which).describe(), options_.max_pages));
   }
+  FeedRead read;
+  for (const auto& ref : order) {
+    LastWord& word = last.at(ref);
+    if (word.deleted) {
+      read.deleted.push_back(ref);
+    } else {
+      read.changed.emplace_back(ref, std::move(word.version));
+    }
+  }
+  read.end = std::move(position);
+  return read;
+}
+
+Result<SideReport> SyncEngine::read_changes(Side which, const Cursor& cursor, Cursor& next,
+                                            std::size_t& echoes) {
+  auto feed = read_feed(which, cursor);
+  if (!feed) return std::unexpected(feed.error());
   SideReport report;
+  report.deleted = std::move(feed->deleted);
   std::vector<ItemRef> changed;
-  for (const auto& ref : order) (deleted.at(ref) ? report.deleted : changed).push_back(ref);
+  for (auto& [ref, version] : feed->changed) {
+    if (!version.empty()) {
+      // The link already holds this version: our own write coming back (or an item the
+      // status is up to date with). Planning would classify it unchanged; skip the fetch.
+      // Not when a side of the link still holds content a failed write did not replace:
+      // the re-read of this change is what makes the planner retry that write.
+      auto link = state_.find_link_by_ref(which, ref);
+      if (!link) return std::unexpected(link.error());
+      if (*link && (*link)->sides[which].version == version && !(*link)->sides[Side::kHost].held &&
+          !(*link)->sides[Side::kRemote].held) {
+        ++echoes;
+        continue;
+      }
+    }
+    changed.push_back(std::move(ref));
+  }
   auto items = fetch_all(which, changed);
   if (!items) return std::unexpected(items.error());
   // A changed item absent from the fetch was deleted after the feed was read: the next feed
   // reports that deletion. It is not taken as one now (R38).
-  for (auto& item : *items) {
-    auto modified = options_.modified_time ? options_.modified_time(which, item) : std::nullopt;
-    report.items.push_back({std::move(item), modified});
-  }
-  next = position;
+  for (auto& item : *items) report.items.push_back({std::move(item)});
+  next = std::move(feed->end);
   return report;
+}
+
+std::optional<Cursor> SyncEngine::cursor_past(Side which, const Cursor& from,
+                                              const OwnWrites& own) {
+  // An empty cursor would read as "now" and prove nothing.
+  if (from.empty()) return std::nullopt;
+  // A failed read here costs nothing but the echoes next time: the writes are done.
+  auto feed = read_feed(which, from);
+  if (!feed) return std::nullopt;
+  std::vector<ItemRef> unversioned;
+  for (const auto& [ref, version] : feed->changed) {
+    auto mine = own.written.find(ref);
+    // Someone else's change (made while this run was reading or writing): the next run
+    // must read it, so it starts from `from`, where the feed reports it.
+    if (mine == own.written.end()) return std::nullopt;
+    if (version.empty()) {
+      unversioned.push_back(ref);
+    } else if (version != mine->second) {
+      return std::nullopt;  // changed again after our write
+    }
+  }
+  for (const auto& ref : feed->deleted) {
+    if (!own.deleted.contains(ref)) return std::nullopt;
+  }
+  if (!unversioned.empty()) {
+    // A feed without versions: the items themselves say whether they are still as written.
+    auto items = fetch_all(which, unversioned);
+    if (!items || items->size() != unversioned.size()) return std::nullopt;
+    for (const auto& item : *items) {
+      auto mine = own.written.find(item.ref);
+      if (mine == own.written.end() || mine->second.empty() || item.version != mine->second) {
+        return std::nullopt;
+      }
+    }
+  }
+  return std::move(feed->end);
 }
 
 Result<SideReport> SyncEngine::read_full(Side which, Cursor& next, std::size_t& listed) {
@@ -167,10 +239,7 @@ Result<SideReport> SyncEngine::read_full(Side which, Cursor& next, std::size_t& 
   auto listing = side(which).list(window);
   if (!listing) return std::unexpected(listing.error());
   SideReport report;
-  for (auto& item : listing->first) {
-    auto modified = options_.modified_time ? options_.modified_time(which, item) : std::nullopt;
-    report.items.push_back({std::move(item), modified});
-  }
+  for (auto& item : listing->first) report.items.push_back({std::move(item)});
   listed = report.items.size();
   next = listing->second;
   return report;
@@ -267,7 +336,7 @@ Result<RunReport> SyncEngine::run(bool dry_run) {
   PerSide<std::size_t> listed;
   if (!full) {
     for (Side which : kBothSides) {
-      auto changes = read_changes(which, cursors[which], next[which]);
+      auto changes = read_changes(which, cursors[which], next[which], report.echoes[which]);
       if (!changes && changes.error().kind == ErrorKind::kCursorInvalid) {
         full = true;  // R27: a full resync, matching by key first, then by R20
         break;
@@ -278,6 +347,7 @@ Result<RunReport> SyncEngine::run(bool dry_run) {
   }
   if (full) {
     reports = {};
+    report.echoes = {};
     for (Side which : kBothSides) {
       auto listing = read_full(which, next[which], listed[which]);
       if (!listing) return std::unexpected(listing.error());
@@ -319,8 +389,7 @@ Result<RunReport> SyncEngine::run(bool dry_run) {
       std::unordered_set<ItemRef> alive;
       for (auto& item : *found) {
         alive.insert(item.ref);
-        auto modified = options_.modified_time ? options_.modified_time(which, item) : std::nullopt;
-        reports[which].items.push_back({std::move(item), modified});
+        reports[which].items.push_back({std::move(item)});
       }
       for (const auto& ref : missing) {
         if (!alive.contains(ref)) reports[which].deleted.push_back(ref);

@@ -5,6 +5,10 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include "core/calendar_side.h"
 #include "sync/audit.h"
@@ -34,8 +38,6 @@ struct EngineOptions {
   std::size_t fetch_batch = 100;   ///< refs per CalendarSide::fetch
   std::size_t max_pages = 100000;  ///< a change feed that never completes is an error
   std::function<Instant()> clock;
-  /// Modification time of an item as a side reports it, when known (newest wins, R24).
-  std::function<std::optional<Instant>(Side, const SideItem&)> modified_time;
   /// Test hook: called at each step boundary. Throwing from it simulates a kill.
   std::function<void(CycleStep)> on_step;
 };
@@ -55,6 +57,27 @@ struct RunReport {
   Summary summary;
   std::string quarantine_reason;
   std::vector<std::string> errors;  ///< failed writes, each saying what to do
+  /// Changes a feed reported with the version the link already holds (our own writes coming
+  /// back): skipped without fetching them.
+  PerSide<std::size_t> echoes;
+  /// Whether the cursor stored for a side lies past this run's own writes to it, so the next
+  /// run does not read them back (false when someone else changed the side meanwhile).
+  PerSide<bool> cursor_past_writes;
+};
+
+/// A change feed read from a cursor to its end, the last word per item.
+struct FeedRead {
+  /// Changed items with the version the feed gave (empty when it gives none).
+  std::vector<std::pair<ItemRef, VersionTag>> changed;
+  std::vector<ItemRef> deleted;
+  Cursor end;
+};
+
+/// What this run wrote to one side and saw land: a feed entry matching it is our echo.
+struct OwnWrites {
+  std::unordered_map<ItemRef, VersionTag> written;  ///< created or updated: the version written
+  std::unordered_set<ItemRef> deleted;
+  bool empty() const { return written.empty() && deleted.empty(); }
 };
 
 class SyncEngine {
@@ -73,7 +96,12 @@ class SyncEngine {
   /// The link after updates whose replies were lost: what landed is ours, not an edit.
   Result<std::optional<LinkRecord>> recover_updates(
       const IdempotencyKey& key, const std::vector<const JournalEntry*>& entries);
-  Result<SideReport> read_changes(Side which, const Cursor& cursor, Cursor& next);
+  Result<FeedRead> read_feed(Side which, const Cursor& cursor);
+  Result<SideReport> read_changes(Side which, const Cursor& cursor, Cursor& next,
+                                  std::size_t& echoes);
+  /// The feed's position after `own` when everything the feed reports since `from` is `own`;
+  /// nullopt when someone else changed the side too or the feed cannot tell.
+  std::optional<Cursor> cursor_past(Side which, const Cursor& from, const OwnWrites& own);
   Result<SideReport> read_full(Side which, Cursor& next, std::size_t& listed);
   Result<std::vector<SideItem>> fetch_all(Side which, const std::vector<ItemRef>& refs);
   Result<std::vector<LinkRecord>> links_for(PerSide<SideReport>& reports);

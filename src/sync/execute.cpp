@@ -22,6 +22,7 @@ std::optional<WriteOpView> as_write(const Operation& operation) {
     write.op = WriteOp::kCreate;
     write.key = op->link;
     write.item = op->item;
+    write.send_invitations = op->send_invitations;
     return WriteOpView{op->target, std::move(write), "create"};
   }
   if (const auto* op = std::get_if<UpdateOp>(&operation)) {
@@ -31,6 +32,7 @@ std::optional<WriteOpView> as_write(const Operation& operation) {
     write.expected = op->expected;
     write.item = op->item;
     write.previous = op->previous;
+    write.send_invitations = op->send_invitations;
     return WriteOpView{op->target, std::move(write), "update"};
   }
   if (const auto* op = std::get_if<DeleteOp>(&operation)) {
@@ -123,6 +125,7 @@ Result<void> SyncEngine::execute(const Plan& plan, RunReport& report, PerSide<Cu
   summary.skipped = plan.skipped.size();
   StateDelta delta;
   std::vector<AuditRecord> audit;
+  PerSide<OwnWrites> own;
   bool all_ok = true;
   const Instant now = options_.clock();
   auto succeeded = [&](std::size_t i) {
@@ -199,11 +202,13 @@ Result<void> SyncEngine::execute(const Plan& plan, RunReport& report, PerSide<Cu
                         rule_of(ops[i]),
                         {}};
       if (write.op == WriteOp::kDelete) {
+        own[target].deleted.insert(write.ref);
         ++summary.sides[target].deleted;
         entry.changes =
             diff(write.previous.value_or(Appointment{}), Appointment{}, target == Side::kHost);
       } else {
         const SideItem& written = **outcomes[i];
+        own[target].written.insert_or_assign(written.ref, written.version);
         if (record) {
           record->sides[target] = {written.ref, written.version,
                                    item_fingerprint(target, written.item), std::nullopt};
@@ -225,7 +230,19 @@ Result<void> SyncEngine::execute(const Plan& plan, RunReport& report, PerSide<Cu
   // Cursors move only when everything this run read was dealt with; else the next run reads
   // the same changes again (already-synced ones are echoes by then and cost nothing).
   if (all_ok) {
-    for (Side which : kBothSides) delta.cursors[which] = next_cursors[which];
+    for (Side which : kBothSides) {
+      delta.cursors[which] = next_cursors[which];
+      // The position read before the writes would hand them back next run as changes, and
+      // a feed like Exchange's SyncFolderItems hides an item created and deleted after a
+      // position entirely: an item we create that a person deletes before the next run
+      // would never be seen as deleted. One read of the feed right after the writes moves
+      // the cursor past them when they are all it reports.
+      if (own[which].empty()) continue;
+      if (auto past = cursor_past(which, next_cursors[which], own[which])) {
+        delta.cursors[which] = std::move(*past);
+        report.cursor_past_writes[which] = true;
+      }
+    }
   }
   delta.clear_quarantine = clear_quarantine;
   // The audit trail first: the writes above happened whatever the status commit does.

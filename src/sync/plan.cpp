@@ -165,7 +165,7 @@ class Planner {
     if (policy_.direction == SyncDirection::kToExchange) return Side::kHost;
     if (policy_.direction == SyncDirection::kFromExchange) return Side::kRemote;
     auto modified = [&](Side side) {
-      return e.item[side] ? e.item[side]->modified : std::optional<Instant>{};
+      return e.item[side] ? e.item[side]->item.last_modified : std::optional<Instant>{};
     };
     return conflict_winner(policy_.conflict_policy, modified(Side::kHost), modified(Side::kRemote));
   }

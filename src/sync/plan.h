@@ -88,11 +88,9 @@ struct Plan {
 /// The link an operation belongs to (every operation belongs to exactly one).
 const IdempotencyKey& link_of(const Operation& operation);
 
-/// An item as a side reported it this cycle.
+/// An item as a side reported it this cycle (its `last_modified` drives newest-wins, R24).
 struct Observed {
   SideItem item;
-  /// Modification time, when the side can tell (newest-wins conflicts, R24).
-  std::optional<Instant> modified;
 };
 
 /// What one side reported this cycle.

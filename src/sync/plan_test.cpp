@@ -38,8 +38,8 @@ struct Fixture {
   }
   void report(Side side, Appointment item, std::string version) {
     const ItemRef ref(side == Side::kHost ? "h1" : "r1");
-    input.reports[side].items.push_back(
-        {SideItem{ref, VersionTag(std::move(version)), std::nullopt, std::move(item)}, {}});
+    input.reports[side].items.push_back({SideItem{ref, VersionTag(std::move(version)), std::nullopt,
+                                                  std::move(item), std::nullopt}});
   }
   void deleted(Side side) {
     input.reports[side].deleted.push_back(ItemRef(side == Side::kHost ? "h1" : "r1"));
@@ -214,7 +214,7 @@ TEST(Plan, NewItemsAreCreatedOnTheOtherSideWithDeterministicKeys) {
   outlook.sensitivity = Sensitivity::kPrivate;
   policy.activity_types.existing_types = {"Personal"};
   input.reports[Side::kRemote].items.push_back(
-      {SideItem{ItemRef("r5"), VersionTag("1"), std::nullopt, outlook}, {}});
+      {SideItem{ItemRef("r5"), VersionTag("1"), std::nullopt, outlook, std::nullopt}});
   const auto creates = ops_of<CreateOp>(make_plan(input, policy));
   ASSERT_EQ(creates.size(), 1u);
   EXPECT_EQ(creates[0].target, Side::kHost);
@@ -236,9 +236,9 @@ TEST(Plan, R20_MatchingItemsAreLinkedNotDuplicated) {
   remote.subject = "  board MEETING ";  // match key trims and folds case
   remote.body.content = "agenda attached";
   input.reports[Side::kHost].items.push_back(
-      {SideItem{ItemRef("h1"), VersionTag("1"), std::nullopt, host}, {}});
+      {SideItem{ItemRef("h1"), VersionTag("1"), std::nullopt, host, std::nullopt}});
   input.reports[Side::kRemote].items.push_back(
-      {SideItem{ItemRef("r1"), VersionTag("1"), std::nullopt, remote}, {}});
+      {SideItem{ItemRef("r1"), VersionTag("1"), std::nullopt, remote, std::nullopt}});
   const Plan plan = make_plan(input, policy);
   const Summary summary = summarize(plan);
   EXPECT_EQ(summary.linked, 1u) << format_plan(plan);
@@ -248,8 +248,9 @@ TEST(Plan, R20_MatchingItemsAreLinkedNotDuplicated) {
 TEST(Plan, ACopyOfOurItemIsANewItemNotOurs) {
   Fixture f;
   // A person copied the remote item r1 (it carries our key) while r1 still exists.
-  SideItem copy{ItemRef("r2"), VersionTag("1"), f.link.key, without_host_fields(f.base)};
-  f.input.reports[Side::kRemote].items.push_back({copy, {}});
+  SideItem copy{ItemRef("r2"), VersionTag("1"), f.link.key, without_host_fields(f.base),
+                std::nullopt};
+  f.input.reports[Side::kRemote].items.push_back({copy});
   f.input.reports[Side::kRemote].existing.insert(ItemRef("r1"));
   const Plan plan = f.plan();
   const auto creates = ops_of<CreateOp>(plan);
@@ -262,8 +263,9 @@ TEST(Plan, ACopyOfOurItemIsANewItemNotOurs) {
 TEST(Plan, OurItemUnderANewRefIsRelinked) {
   Fixture f;
   // r1 is gone and r9 carries our key: the same item under a new id (resync, moved mailbox).
-  SideItem moved{ItemRef("r9"), VersionTag("7"), f.link.key, without_host_fields(f.base)};
-  f.input.reports[Side::kRemote].items.push_back({moved, {}});
+  SideItem moved{ItemRef("r9"), VersionTag("7"), f.link.key, without_host_fields(f.base),
+                 std::nullopt};
+  f.input.reports[Side::kRemote].items.push_back({moved});
   f.deleted(Side::kRemote);
   const Plan plan = f.plan();
   EXPECT_TRUE(ops_of<CreateOp>(plan).empty()) << format_plan(plan);

@@ -101,10 +101,6 @@ struct Pair {
     options.policy.host_user = "JDOE";
     options.policy.activity_types.existing_types = {"Appointment", "Personal", "Meeting"};
     options.clock = [this] { return clock.now; };
-    options.modified_time = [this](Side which, const SideItem& item) {
-      auto* memory = (which == Side::kHost ? host : remote)->memory();
-      return memory ? memory->modified_at(item.ref) : std::nullopt;
-    };
   }
 
   SyncEngine engine() { return SyncEngine(host->side(), remote->side(), *state, audit, options); }

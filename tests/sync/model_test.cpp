@@ -336,7 +336,11 @@ int seeds() {
 }
 
 void run_model(ConflictPolicy policy, bool lost_replies = false) {
-  for (int seed = 0; seed < seeds(); ++seed) {
+  // AGENDASYNC_MODEL_SEED=N replays the one seed a failure printed.
+  const char* only = std::getenv("AGENDASYNC_MODEL_SEED");
+  const int first = only ? std::atoi(only) : 0;
+  const int last = only ? first + 1 : seeds();
+  for (int seed = first; seed < last; ++seed) {
     Model model(static_cast<std::uint64_t>(seed), policy, lost_replies);
     model.run(40);
     const auto settled = model.settle();

@@ -440,6 +440,17 @@ TEST(Scenario, R39_TheEngineNeverAsksForInvitations) {
     }
   }
   EXPECT_EQ(writes, 2u);
+  // The intent reaches the sides with every write.
+  EXPECT_EQ(pair.remote_memory().calls().writes, 2u);
+  EXPECT_EQ(pair.remote_memory().calls().invitations, 0u);
+}
+
+TEST(Scenario, R39_OnlyTheSettingMakesWritesAskForInvitations) {
+  Pair pair;
+  pair.options.policy.send_invitations = true;
+  pair.host->user_create(host_item("Real meeting", at(10, 9)));
+  must_sync(pair);
+  EXPECT_EQ(pair.remote_memory().calls().invitations, 1u);
 }
 
 TEST(Scenario, R40_OffboardingRemovesOnlyWhatTheSyncCreated) {
@@ -551,6 +562,84 @@ TEST(PainPoint, ARenamedSeriesIsNotDuplicated) {
   must_sync(pair);
   EXPECT_EQ(subjects(*pair.host), Strings{"Weekly sync (renamed)"});
   EXPECT_EQ(pair.remote->items().size(), 1u);
+}
+
+// Echo suppression: our own writes never come back as work.
+
+TEST(Echoes, AfterARunTheCursorsLiePastItsOwnWrites) {
+  Pair pair;
+  for (int i = 0; i < 30; ++i)
+    pair.host->user_create(host_item(fmt::format("Host {}", i), at(2, 9)));
+  for (int i = 0; i < 5; ++i)
+    pair.remote->user_create(appointment(fmt::format("Outlook {}", i), at(3, 9)));
+  const RunReport first = must_sync(pair);
+  EXPECT_TRUE(first.cursor_past_writes[Side::kHost]);
+  EXPECT_TRUE(first.cursor_past_writes[Side::kRemote]);
+  pair.host_memory().calls() = {};
+  pair.remote_memory().calls() = {};
+  const RunReport quiet = must_sync(pair);
+  EXPECT_FALSE(quiet.full_listing);
+  EXPECT_TRUE(quiet.plan.operations.empty()) << format_plan(quiet.plan);
+  // Nothing read back: one feed call per side, no item fetched.
+  EXPECT_EQ(pair.host_memory().calls().changes_since, 1u);
+  EXPECT_EQ(pair.remote_memory().calls().changes_since, 1u);
+  EXPECT_EQ(pair.host_memory().calls().fetched_items + pair.remote_memory().calls().fetched_items,
+            0u);
+}
+
+TEST(Echoes, WhenSomeoneElseWroteMeanwhileEchoesAreSkippedWithoutAFetch) {
+  Pair pair;
+  for (int i = 0; i < 20; ++i)
+    pair.host->user_create(host_item(fmt::format("Host {}", i), at(2, 9)));
+  // A person adds an item to Exchange while our creates are being written: the cursor must
+  // stay where that item is reported, so the next run reads our 20 creates back too.
+  pair.options.on_step = [&](CycleStep step) {
+    if (step == CycleStep::kBatchApplied && pair.remote_memory().size() == 20) {
+      pair.remote->user_create(appointment("Made meanwhile", at(4, 9)));
+    }
+  };
+  const RunReport first = must_sync(pair);
+  EXPECT_FALSE(first.cursor_past_writes[Side::kRemote]);
+  pair.options.on_step = nullptr;
+  pair.remote_memory().calls() = {};
+  const RunReport next = must_sync(pair);
+  EXPECT_EQ(next.echoes[Side::kRemote], 20u);
+  EXPECT_EQ(pair.remote_memory().calls().fetched_items, 1u);  // only the person's item
+  EXPECT_EQ(next.summary.sides[Side::kHost].created, 1u);
+  EXPECT_TRUE(sides_agree(pair));
+}
+
+TEST(Echoes, AFeedWithoutVersionsIsCheckedByFetchingOnlyWhatWasWritten) {
+  Pair pair;
+  pair.remote_memory().set_feed_versions(false);
+  for (int i = 0; i < 12; ++i)
+    pair.host->user_create(host_item(fmt::format("Host {}", i), at(2, 9)));
+  const RunReport first = must_sync(pair);
+  EXPECT_TRUE(first.cursor_past_writes[Side::kRemote]);
+  pair.remote_memory().calls() = {};
+  must_sync(pair);
+  EXPECT_EQ(pair.remote_memory().calls().fetched_items, 0u);
+}
+
+TEST(Echoes, AnEditRightAfterOurWriteIsNotMistakenForItsEcho) {
+  Pair pair;
+  const ItemRef h = pair.host->user_create(host_item("A", at(10, 9)));
+  must_sync(pair);
+  const ItemRef r = pair.remote->items()[0].ref;
+  pair.host->user_edit(h, [](Appointment& a) { a.subject = "host edit"; });
+  // Outlook edits the item between our write and the end of the run.
+  pair.options.on_step = [&](CycleStep step) {
+    if (step == CycleStep::kBatchApplied) {
+      pair.remote->user_edit(r, [](Appointment& a) { a.location = "outlook, right after"; });
+    }
+  };
+  const RunReport report = must_sync(pair);
+  EXPECT_FALSE(report.cursor_past_writes[Side::kRemote]);
+  pair.options.on_step = nullptr;
+  must_sync(pair);
+  EXPECT_EQ(pair.host->items()[0].item.location, "outlook, right after");
+  EXPECT_EQ(pair.host->items()[0].item.subject, "host edit");
+  EXPECT_TRUE(sides_agree(pair));
 }
 
 }  // namespace

@@ -128,6 +128,8 @@ struct CalendarItem {
   int reminder_minutes = 15;
   /// Our idempotency key extended property (R28); nullopt when absent.
   std::optional<std::string> agenda_sync_key;
+  /// item:LastModifiedTime (read only): newest-wins conflicts compare it (R24).
+  std::optional<Instant> last_modified;
   Instant start{};
   Instant end{};
   /// Occurrences and exceptions carry the start the series would have given them.

@@ -179,6 +179,15 @@ struct ItemIdCodec {
   static bool has_value(const CalendarItem&) { return false; }
 };
 
+struct LastModifiedCodec {
+  static bool read(const pugi::xml_node& e, CalendarItem& item) {
+    item.last_modified = parse_date_time(e.text().as_string());
+    return item.last_modified.has_value();
+  }
+  static void write(pugi::xml_node&, const CalendarItem&) {}
+  static bool has_value(const CalendarItem&) { return false; }
+};
+
 struct OriginalStartCodec {
   static bool read(const pugi::xml_node& e, CalendarItem& item) {
     item.original_start = parse_date_time(e.text().as_string());
@@ -331,6 +340,8 @@ const std::array kFields{
   field<IntCodec<&C::reminder_minutes, kReminderMinutes>>(
       "item:ReminderMinutesBeforeStart", kReminderMinutes, RW, same_reminder_minutes),
   field<KeyCodec>("", "ExtendedProperty", RW, same_member<&C::agenda_sync_key>),
+  field<LastModifiedCodec>("item:LastModifiedTime", "LastModifiedTime", RO,
+                           same_member<&C::last_modified>),
   field<InstantCodec<&C::start, kStart>>("calendar:Start", kStart, RW, same_member<&C::start>),
   field<InstantCodec<&C::end, kEnd>>("calendar:End", kEnd, RW, same_member<&C::end>),
   field<OriginalStartCodec>("calendar:OriginalStart", "OriginalStart", RO,

@@ -3,6 +3,7 @@
 #include "connectors/ews/ews_side.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <thread>
 #include <unordered_set>
@@ -187,7 +188,7 @@ Result<ChangeBatch> EwsCalendarSide::changes_since(const Cursor& cursor) {
     return batch;
   }
   std::string state = cursor.str();
-  std::set<std::string> changed;
+  std::map<std::string, std::string> changed;  // id -> the ChangeKey of its last change
   std::set<std::string> deleted;
   batch.complete = false;
   for (int page = 0; page < options_.max_sync_pages; ++page) {
@@ -203,7 +204,7 @@ Result<ChangeBatch> EwsCalendarSide::changes_since(const Cursor& cursor) {
         case ChangeKind::kCreate:
         case ChangeKind::kUpdate:
           deleted.erase(id);
-          changed.insert(id);
+          changed.insert_or_assign(id, change.item_id.change_key);
           break;
         case ChangeKind::kDelete:
           changed.erase(id);
@@ -219,7 +220,13 @@ Result<ChangeBatch> EwsCalendarSide::changes_since(const Cursor& cursor) {
       break;
     }
   }
-  for (const std::string& id : changed) batch.changed.emplace_back(id);
+  // The ChangeKeys let the engine recognise its own writes without a GetItem.
+  const bool versioned = std::all_of(changed.begin(), changed.end(),
+                                     [](const auto& entry) { return !entry.second.empty(); });
+  for (const auto& [id, change_key] : changed) {
+    batch.changed.emplace_back(id);
+    if (versioned) batch.changed_versions.emplace_back(change_key);
+  }
   for (const std::string& id : deleted) batch.deleted.emplace_back(id);
   batch.next = Cursor(state);
   return batch;
@@ -274,6 +281,7 @@ Result<std::vector<SideItem>> EwsCalendarSide::to_side_items(std::vector<Calenda
     if (item.agenda_sync_key && !item.agenda_sync_key->empty())
       side.idempotency_key = IdempotencyKey(*item.agenda_sync_key);
     side.item = std::move(*appointment);
+    side.last_modified = item.last_modified;
     out.push_back(std::move(side));
   }
   return out;

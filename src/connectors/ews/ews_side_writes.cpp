@@ -114,6 +114,15 @@ std::vector<WriteResult> EwsCalendarSide::apply(std::span<const Write> writes) {
   for (std::size_t i = 0; i < n; ++i) {
     const Write& w = writes[i];
     item_ids[i] = w.ref.str();
+    if (w.send_invitations) {
+      // R39: every request here says SendToNone; a write that asks for meeting mail is
+      // refused rather than silently sent without it.
+      fail_write(i, Error::make(ErrorKind::kUnsupported,
+                                "The EWS connector writes calendar items without sending meeting "
+                                "requests or cancellations (R39); real meetings are not "
+                                "supported. Turn off send_invitations for this pair."));
+      continue;
+    }
     if (w.occurrence) continue;  // phase 4
     if (w.op == WriteOp::kDelete) {
       delete_writes.push_back(i);
@@ -347,7 +356,7 @@ std::vector<WriteResult> EwsCalendarSide::apply(std::span<const Write> writes) {
       continue;
     }
     if (deleted[i]) {
-      results.push_back(WriteResult{SideItem{w.ref, {}, std::nullopt, {}}});
+      results.push_back(WriteResult{SideItem{w.ref, {}, std::nullopt, {}, std::nullopt}});
       continue;
     }
     if (auto it = current.find(item_ids[i]); it != current.end()) {
@@ -356,7 +365,7 @@ std::vector<WriteResult> EwsCalendarSide::apply(std::span<const Write> writes) {
     }
     // Written, but the read-back failed or did not find it: report what we know (the id
     // is real, so the engine must not write again), without a version.
-    SideItem known{ItemRef(item_ids[i]), {}, std::nullopt, w.item};
+    SideItem known{ItemRef(item_ids[i]), {}, std::nullopt, w.item, std::nullopt};
     if (w.op == WriteOp::kCreate) known.idempotency_key = w.key;
     (void)read_error;
     results.push_back(WriteResult{std::move(known)});

@@ -42,18 +42,14 @@ Result<std::optional<store::Revision>> expected_revision(const VersionTag& tag) 
   return std::optional<store::Revision>{*revision};
 }
 
-OccurrenceOverride override_from(const Appointment& item, Instant recurrence_id) {
-  OccurrenceOverride moved;
-  moved.recurrence_id = recurrence_id;
-  moved.start = item.start;
-  moved.end = item.end;
-  moved.subject = item.subject;
-  moved.body = item.body;
-  moved.location = item.location;
-  moved.show_as = item.show_as;
-  moved.sensitivity = item.sensitivity;
-  moved.reminder = item.reminder;
-  return moved;
+/// The override a write carries for its occurrence (core/calendar_side.h: the write's item
+/// is the whole series with the change in it).
+const OccurrenceOverride* override_for(const Appointment& series, Instant recurrence_id) {
+  if (!series.recurrence) return nullptr;
+  for (const auto& change : series.recurrence->overrides) {
+    if (change.recurrence_id == recurrence_id) return &change;
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -70,9 +66,12 @@ bool HostCalendarSide::visible(const Appointment& item) const {
                      [&](const std::string& name) { return same_user(name, user_name_); });
 }
 
-SideItem HostCalendarSide::side_item(const store::StoredAppointment& stored) const {
+Result<SideItem> HostCalendarSide::side_item(const store::StoredAppointment& stored) const {
+  // The revision's commit time is the item's modification time (newest-wins, R24).
+  auto modified = store_.revision_time(stored.revision);
+  if (!modified) return std::unexpected(modified.error());
   return SideItem{ItemRef(std::to_string(stored.id)), VersionTag(std::to_string(stored.revision)),
-                  stored.idempotency_key, stored.item};
+                  stored.idempotency_key, stored.item, *modified};
 }
 
 Result<ChangeBatch> HostCalendarSide::changes_since(const Cursor& cursor) {
@@ -117,6 +116,8 @@ Result<ChangeBatch> HostCalendarSide::changes_since(const Cursor& cursor) {
     if (!stored) return std::unexpected(stored.error());
     if (*stored && visible((*stored)->item)) {
       batch.changed.push_back(ref);
+      // The revision is the version: the engine recognises its own writes without a fetch.
+      batch.changed_versions.emplace_back(std::to_string((*stored)->revision));
     } else {
       batch.deleted.push_back(ref);
     }
@@ -142,7 +143,9 @@ Result<std::pair<std::vector<SideItem>, Cursor>> HostCalendarSide::list(const Ti
       auto occurrences = expand(appointment.item, window.from, window.to, 1);
       if (occurrences && occurrences->empty()) continue;
     }
-    items.push_back(side_item(appointment));
+    auto item = side_item(appointment);
+    if (!item) return std::unexpected(item.error());
+    items.push_back(std::move(*item));
   }
   return std::pair{std::move(items), Cursor(std::to_string(*head))};
 }
@@ -154,7 +157,10 @@ Result<std::vector<SideItem>> HostCalendarSide::fetch(std::span<const ItemRef> r
     if (!id) continue;  // not ours: absent, like a deleted item
     auto stored = store_.appointment(*id);
     if (!stored) return std::unexpected(stored.error());
-    if (*stored && visible((*stored)->item)) items.push_back(side_item(**stored));
+    if (!*stored || !visible((*stored)->item)) continue;
+    auto item = side_item(**stored);
+    if (!item) return std::unexpected(item.error());
+    items.push_back(std::move(*item));
   }
   return items;
 }
@@ -163,7 +169,9 @@ Result<std::optional<SideItem>> HostCalendarSide::find_by_key(const IdempotencyK
   auto stored = store_.appointment_by_key(key);
   if (!stored) return std::unexpected(stored.error());
   if (!*stored || !visible((*stored)->item)) return std::optional<SideItem>{};
-  return std::optional<SideItem>{side_item(**stored)};
+  auto item = side_item(**stored);
+  if (!item) return std::unexpected(item.error());
+  return std::optional<SideItem>{std::move(*item)};
 }
 
 std::vector<WriteResult> HostCalendarSide::apply(std::span<const Write> writes) {
@@ -224,9 +232,16 @@ Result<SideItem> HostCalendarSide::update(const Write& write) {
       return fail(ErrorKind::kInvalidData, describe() + ": appointment " + write.ref.str() +
                                                " is not a series; it has no occurrences to edit");
     }
+    const OccurrenceOverride* change = override_for(write.item, *write.occurrence);
+    if (!change) {
+      return fail(ErrorKind::kInvalidData,
+                  describe() + ": the update of one occurrence of appointment " + write.ref.str() +
+                      " carries no override for that occurrence; nothing was written");
+    }
+    // Only that occurrence is written: the rest of the stored series stays as it is.
     auto& overrides = item.recurrence->overrides;
     std::erase_if(overrides, [&](const auto& o) { return o.recurrence_id == *write.occurrence; });
-    overrides.push_back(override_from(write.item, *write.occurrence));
+    overrides.push_back(*change);
     std::sort(overrides.begin(), overrides.end(),
               [](const auto& a, const auto& b) { return a.recurrence_id < b.recurrence_id; });
     std::erase(item.recurrence->exdates, *write.occurrence);
@@ -271,7 +286,7 @@ Result<SideItem> HostCalendarSide::remove(const Write& write) {
   auto revision = store_.delete_appointment(current->id, *expected);
   if (!revision) return std::unexpected(revision.error());
   return SideItem{write.ref, VersionTag(std::to_string(*revision)), current->idempotency_key,
-                  current->item};
+                  current->item, std::nullopt};
 }
 
 }  // namespace agendasync::host

@@ -35,7 +35,7 @@ class HostCalendarSide final : public CalendarSide {
 
  private:
   bool visible(const Appointment& item) const;
-  SideItem side_item(const store::StoredAppointment& stored) const;
+  Result<SideItem> side_item(const store::StoredAppointment& stored) const;
   Result<store::StoredAppointment> load_visible(const ItemRef& ref);
   Result<SideItem> create(const Write& write);
   Result<SideItem> update(const Write& write);

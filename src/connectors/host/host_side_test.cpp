@@ -192,16 +192,32 @@ TEST_F(HostSide, OneOccurrenceCanBeMovedOrDeleted) {
   series.recurrence->rule.count = 5;
   auto created = apply_one(*anna_, create_write(series)).value();
 
+  // Per the contract in core/calendar_side.h: the item is the whole series, the change is
+  // its override for the occurrence; nothing else of the item is written.
   Write move;
   move.op = WriteOp::kUpdate;
   move.ref = created.ref;
   move.expected = created.version;
   move.occurrence = at(2026, 3, 3, 8);
-  move.item = sample_appointment("ANNA", "daily (moved)", at(2026, 3, 3, 14));
+  move.item = created.item;
+  move.item.subject = "not written: only the occurrence is";
+  OccurrenceOverride change;
+  change.recurrence_id = at(2026, 3, 3, 8);
+  change.start = at(2026, 3, 3, 14);
+  change.end = at(2026, 3, 3, 15);
+  change.subject = "daily (moved)";
+  move.item.recurrence->overrides.push_back(change);
+
+  Write without_override = move;
+  without_override.occurrence = at(2026, 3, 5, 8);
+  auto refused = apply_one(*anna_, without_override);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind, ErrorKind::kInvalidData);
+
   auto moved = apply_one(*anna_, move);
   ASSERT_TRUE(moved) << moved.error().message;
   ASSERT_EQ(moved->item.recurrence->overrides.size(), 1u);
-  EXPECT_EQ(moved->item.recurrence->overrides[0].start, at(2026, 3, 3, 14));
+  EXPECT_EQ(moved->item.recurrence->overrides[0], change);
   EXPECT_EQ(moved->item.subject, "daily");
 
   Write drop;
@@ -213,6 +229,24 @@ TEST_F(HostSide, OneOccurrenceCanBeMovedOrDeleted) {
   ASSERT_TRUE(dropped) << dropped.error().message;
   EXPECT_EQ(dropped->item.recurrence->exdates, std::vector<Instant>{at(2026, 3, 4, 8)});
   EXPECT_EQ(anna_->fetch(std::vector<ItemRef>{created.ref}).value().size(), 1u);
+}
+
+TEST_F(HostSide, TheFeedCarriesVersionsAndItemsTheirModificationTime) {
+  const auto cursor = anna_->changes_since(Cursor()).value().next;
+  const auto before = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  auto created = apply_one(*anna_, create_write(sample_appointment("", "timed"))).value();
+  const auto after = std::chrono::ceil<std::chrono::seconds>(std::chrono::system_clock::now());
+  // The revision's commit time, in whole seconds of the system clock.
+  ASSERT_TRUE(created.last_modified.has_value());
+  EXPECT_GE(*created.last_modified, before);
+  EXPECT_LE(*created.last_modified, after);
+  auto fetched = anna_->fetch(std::vector<ItemRef>{created.ref}).value();
+  ASSERT_EQ(fetched.size(), 1u);
+  EXPECT_EQ(fetched[0].last_modified, created.last_modified);
+
+  auto batch = anna_->changes_since(cursor).value();
+  ASSERT_EQ(batch.changed, std::vector<ItemRef>{created.ref});
+  EXPECT_EQ(batch.changed_versions, std::vector<VersionTag>{created.version});
 }
 
 TEST_F(HostSide, InvalidCursorsAskForAResync) {

@@ -68,7 +68,13 @@ Result<ChangeBatch> MemorySide::changes_since(const Cursor& cursor) {
   for (std::size_t i = seq; i < end; ++i) {
     const ItemRef& ref = log_[i];
     if (!seen.insert(ref).second) continue;
-    (items_.contains(ref) ? batch.changed : batch.deleted).push_back(ref);
+    auto item = items_.find(ref);
+    if (item == items_.end()) {
+      batch.deleted.push_back(ref);
+      continue;
+    }
+    batch.changed.push_back(ref);
+    if (feed_versions_) batch.changed_versions.push_back(item->second.item.version);
   }
   batch.next = position(end);
   batch.complete = end == log_.size();
@@ -118,8 +124,8 @@ Result<SideItem> MemorySide::apply_one(const Write& write) {
   switch (write.op) {
     case WriteOp::kCreate: {
       const ItemRef ref(fmt::format("{}-{}", name_, ++next_ref_));
-      Stored stored{SideItem{ref, next_version(), write.key, stored_form(write.item)},
-                    clock_.tick()};
+      Stored stored{
+          SideItem{ref, next_version(), write.key, stored_form(write.item), clock_.tick()}};
       if (write.key.empty()) stored.item.idempotency_key.reset();
       if (stored.item.idempotency_key) by_key_[write.key].insert(ref);
       items_[ref] = stored;
@@ -138,7 +144,7 @@ Result<SideItem> MemorySide::apply_one(const Write& write) {
       }
       found->second.item.item = stored_form(write.item);
       found->second.item.version = next_version();
-      found->second.modified = clock_.tick();
+      found->second.item.last_modified = clock_.tick();
       record_change(write.ref);
       return found->second.item;
     }
@@ -160,6 +166,7 @@ std::vector<WriteResult> MemorySide::apply(std::span<const Write> writes) {
   std::vector<WriteResult> results;
   for (const auto& write : writes) {
     ++calls_.writes;
+    if (write.send_invitations) ++calls_.invitations;
     if (faults_.fail_writes > 0 || roll(faults_.write_failure_rate)) {
       if (faults_.fail_writes > 0) --faults_.fail_writes;
       results.push_back(
@@ -182,8 +189,8 @@ std::vector<WriteResult> MemorySide::apply(std::span<const Write> writes) {
 
 ItemRef MemorySide::user_create(Appointment item) {
   const ItemRef ref(fmt::format("{}-{}", name_, ++next_ref_));
-  items_[ref] = Stored{SideItem{ref, next_version(), std::nullopt, stored_form(std::move(item))},
-                       clock_.tick()};
+  items_[ref] = Stored{
+      SideItem{ref, next_version(), std::nullopt, stored_form(std::move(item)), clock_.tick()}};
   record_change(ref);
   return ref;
 }
@@ -197,7 +204,7 @@ Result<void> MemorySide::user_edit(const ItemRef& ref,
   edit(found->second.item.item);
   found->second.item.item = stored_form(found->second.item.item);
   found->second.item.version = next_version();
-  found->second.modified = clock_.tick();
+  found->second.item.last_modified = clock_.tick();
   record_change(ref);
   return {};
 }
@@ -217,7 +224,7 @@ std::optional<ItemRef> MemorySide::user_copy(const ItemRef& ref) {
   Stored copy = found->second;
   copy.item.ref = ItemRef(fmt::format("{}-{}", name_, ++next_ref_));
   copy.item.version = next_version();
-  copy.modified = clock_.tick();
+  copy.item.last_modified = clock_.tick();
   if (copy.item.idempotency_key) by_key_[*copy.item.idempotency_key].insert(copy.item.ref);
   const ItemRef new_ref = copy.item.ref;
   items_[new_ref] = std::move(copy);
@@ -242,12 +249,6 @@ std::optional<SideItem> MemorySide::get(const ItemRef& ref) const {
   auto found = items_.find(ref);
   if (found == items_.end()) return std::nullopt;
   return found->second.item;
-}
-
-std::optional<Instant> MemorySide::modified_at(const ItemRef& ref) const {
-  auto found = items_.find(ref);
-  if (found == items_.end()) return std::nullopt;
-  return found->second.modified;
 }
 
 }  // namespace agendasync::sync::testing

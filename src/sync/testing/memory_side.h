@@ -43,6 +43,7 @@ struct Faults {
 struct SideCalls {
   std::size_t changes_since = 0, list = 0, fetch = 0, fetched_items = 0, find_by_key = 0, apply = 0,
               writes = 0;
+  std::size_t invitations = 0;  ///< writes that asked to send meeting mail (R39)
 };
 
 class MemorySide final : public CalendarSide {
@@ -70,19 +71,20 @@ class MemorySide final : public CalendarSide {
   void touch(const ItemRef& ref);
   /// Forgets every cursor handed out (expired SyncState / delta token, R27).
   void invalidate_cursors() { ++epoch_; }
+  /// Whether changes_since reports each changed item's version (EWS and the host do; a side
+  /// whose feed does not makes the engine fetch to recognise its own writes).
+  void set_feed_versions(bool on) { feed_versions_ = on; }
 
   // Inspection.
   std::vector<SideItem> items() const;
   std::optional<SideItem> get(const ItemRef& ref) const;
   std::size_t size() const { return items_.size(); }
-  std::optional<Instant> modified_at(const ItemRef& ref) const;
   Faults& faults() { return faults_; }
   SideCalls& calls() { return calls_; }
 
  private:
   struct Stored {
-    SideItem item;
-    Instant modified{};
+    SideItem item;  ///< its last_modified ticks the shared clock on every change
   };
 
   Result<void> read_fault(const char* what);
@@ -103,6 +105,7 @@ class MemorySide final : public CalendarSide {
   std::uint64_t epoch_ = 1;
   std::uint64_t next_ref_ = 0;
   std::uint64_t versions_ = 0;
+  bool feed_versions_ = true;
   Faults faults_;
   SideCalls calls_;
 };
