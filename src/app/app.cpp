@@ -221,25 +221,9 @@ Result<UserRun> SyncApp::sync_user(const std::string& user_name, bool dry_run,
       break;
   }
   run.report = std::move(*report);
-  // A full listing leaves the cursors where the listing was taken, before this run's own
-  // writes. Exchange's SyncFolderItems hides an item created and deleted after a sync state
-  // (ICS reports neither), so an item we created and the user deleted before the next run
-  // would never be seen as deleted. One more incremental cycle right away reads our own
-  // writes back as echoes and moves the cursors past them, shrinking that window to
-  // milliseconds. Its changes (if someone edited meanwhile) are added to the summary.
-  if (!dry_run && run.report->full_listing && run.outcome == UserRun::Outcome::kSynced) {
-    if (auto settle = engine.run(false); settle && settle->outcome == sync::RunOutcome::kSynced) {
-      auto& total = run.report->summary;
-      for (sync::Side side : sync::kBothSides) {
-        total.sides[side].created += settle->summary.sides[side].created;
-        total.sides[side].updated += settle->summary.sides[side].updated;
-        total.sides[side].deleted += settle->summary.sides[side].deleted;
-        total.sides[side].failed += settle->summary.sides[side].failed;
-      }
-      total.linked += settle->summary.linked;
-      total.conflicts += settle->summary.conflicts;
-    }
-  }
+  // No settle cycle: the engine stores cursors past its own writes (engine.h,
+  // RunReport::cursor_past_writes), so the next run neither reads them back nor misses a
+  // deletion Exchange's SyncFolderItems would hide (an item created and deleted after a state).
   position.phase = Progress::Phase::kDone;
   position.done = position.total;
   report_progress();
