@@ -28,6 +28,7 @@ const std::map<std::string_view, Handler>& handlers() {
       {"GetServerTimeZones", handle_get_server_time_zones},
       {"Subscribe", handle_subscribe},
       {"Unsubscribe", handle_unsubscribe},
+      {"GetEvents", handle_get_events},
   };
   return kHandlers;
 }

@@ -1,5 +1,6 @@
 #include "notifications.h"
 
+#include <charconv>
 #include <chrono>
 
 #include <fmt/format.h>
@@ -9,16 +10,33 @@
 
 namespace exsim {
 
+std::string encode_watermark(uint64_t seq) { return base64_encode(fmt::format("exsim:{}", seq)); }
+
+std::optional<uint64_t> decode_watermark(std::string_view watermark) {
+  auto raw = base64_decode(watermark);
+  if (!raw || !raw->starts_with("exsim:")) return std::nullopt;
+  uint64_t seq = 0;
+  std::string_view digits = std::string_view(*raw).substr(6);
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), seq);
+  if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+  return seq;
+}
+
 void handle_subscribe(OperationContext& ctx) {
   pugi::xml_node messages = ctx.response.begin("Subscribe");
   pugi::xml_node req = child(ctx.request, "StreamingSubscriptionRequest");
+  Subscription sub;
+  if (!req) {
+    req = child(ctx.request, "PullSubscriptionRequest");
+    sub.kind = Subscription::Kind::kPull;
+  }
   if (!req) {
     add_response_message(
         messages, "SubscribeResponseMessage", "ErrorInvalidSubscriptionRequest",
-        "exsim supports streaming subscriptions only (StreamingSubscriptionRequest).");
+        "exsim supports streaming and pull subscriptions (StreamingSubscriptionRequest, "
+        "PullSubscriptionRequest), not push subscriptions.");
     return;
   }
-  Subscription sub;
   sub.owner = ctx.account.user;
   Mailbox* mb = ctx.principal;
   for (pugi::xml_node id : element_children(child(req, "FolderIds"))) {
@@ -41,9 +59,32 @@ void handle_subscribe(OperationContext& ctx) {
   }
   sub.mailbox = mb->index;
   sub.last_seq = mb->seq;
+  if (sub.kind == Subscription::Kind::kPull) {
+    // Timeout: 1..1440 minutes (types.xsd SubscriptionTimeoutType).
+    int timeout = child(req, "Timeout").text().as_int(0);
+    if (timeout < 1 || timeout > 1440) {
+      add_response_message(messages, "SubscribeResponseMessage", "ErrorInvalidSubscriptionRequest",
+                           "Timeout must be 1 to 1440 minutes.");
+      return;
+    }
+    sub.timeout = std::chrono::minutes(timeout);
+    sub.expires = std::chrono::steady_clock::now() + sub.timeout;
+    // A Watermark from an earlier subscription resumes from there.
+    if (pugi::xml_node w = child(req, "Watermark")) {
+      auto seq = decode_watermark(w.text().as_string());
+      if (!seq || *seq > mb->seq) {
+        add_response_message(messages, "SubscribeResponseMessage", "ErrorInvalidWatermark",
+                             "The watermark is invalid.");
+        return;
+      }
+      sub.last_seq = *seq;
+    }
+  }
   sub.id = base64_encode(random_bytes(24));
   pugi::xml_node msg = add_response_message(messages, "SubscribeResponseMessage");
   add_text(msg, "m:SubscriptionId", sub.id);
+  if (sub.kind == Subscription::Kind::kPull)
+    add_text(msg, "m:Watermark", encode_watermark(sub.last_seq));
   ctx.subscriptions.all()[sub.id] = sub;
 }
 
@@ -86,6 +127,29 @@ const char* event_type_name(ChangeEvent::Kind k) {
   return "ModifiedEvent";
 }
 
+}  // namespace
+
+bool subscribed_to(const Subscription& sub, const ChangeEvent& e) {
+  if (!sub.folders.empty() && !sub.folders.count(e.folder)) return false;
+  return sub.event_types.empty() || sub.event_types.count(event_type_name(e.kind));
+}
+
+void append_event(pugi::xml_node parent, const Mailbox& mb, const ChangeEvent& e) {
+  pugi::xml_node ev = parent.append_child(event_element(e.kind));
+  add_text(ev, "t:Watermark", encode_watermark(e.seq));
+  add_text(ev, "t:TimeStamp", format_utc(e.when));
+  pugi::xml_node item = ev.append_child("t:ItemId");
+  item.append_attribute("Id") = encode_item_id({mb.index, e.item, std::nullopt}).c_str();
+  auto live = mb.items.find(e.item);
+  item.append_attribute("ChangeKey") =
+      encode_change_key(e.item, live == mb.items.end() ? 0 : live->second.version).c_str();
+  pugi::xml_node folder = ev.append_child("t:ParentFolderId");
+  folder.append_attribute("Id") = encode_folder_id(mb.index, e.folder).c_str();
+  folder.append_attribute("ChangeKey") = "AQAAAA==";
+}
+
+namespace {
+
 // Exchange writes each part of the stream as <Envelope xmlns="...soap..."> without an XML
 // declaration; clients split the stream on that (ews-javascript-api looks for "<Envelope").
 std::string as_stream_part(const std::string& envelope) {
@@ -118,24 +182,13 @@ std::string batch(Subscriptions& subs, Store& store, const ServerConfig& config,
     pugi::xml_node n;
     for (const ChangeEvent& e : mb->events) {
       if (e.seq <= sub.last_seq) continue;
-      if (!sub.folders.empty() && !sub.folders.count(e.folder)) continue;
-      if (!sub.event_types.empty() && !sub.event_types.count(event_type_name(e.kind))) continue;
+      if (!subscribed_to(sub, e)) continue;
       if (!notifications) notifications = msg.append_child("m:Notifications");
       if (!n) {
         n = notifications.append_child("t:Notification");
         add_text(n, "t:SubscriptionId", sub.id);
       }
-      pugi::xml_node ev = n.append_child(event_element(e.kind));
-      add_text(ev, "t:Watermark", base64_encode(fmt::format("exsim:{}", e.seq)));
-      add_text(ev, "t:TimeStamp", format_utc(e.when));
-      pugi::xml_node item = ev.append_child("t:ItemId");
-      item.append_attribute("Id") = encode_item_id({mb->index, e.item, std::nullopt}).c_str();
-      auto live = mb->items.find(e.item);
-      item.append_attribute("ChangeKey") =
-          encode_change_key(e.item, live == mb->items.end() ? 0 : live->second.version).c_str();
-      pugi::xml_node parent = ev.append_child("t:ParentFolderId");
-      parent.append_attribute("Id") = encode_folder_id(mb->index, e.folder).c_str();
-      parent.append_attribute("ChangeKey") = "AQAAAA==";
+      append_event(n, *mb, e);
       any_events = true;
     }
     sub.last_seq = mb->seq;
@@ -160,7 +213,8 @@ EwsReply streaming_events_reply(Subscriptions& subs, Store& store, const ServerC
     bool bad = ids.empty() || timeout_minutes < 1 || timeout_minutes > 30;
     for (const std::string& id : ids) {
       auto it = subs.all().find(id);
-      bad = bad || it == subs.all().end() || it->second.owner != account.user;
+      bad = bad || it == subs.all().end() || it->second.owner != account.user ||
+            it->second.kind != Subscription::Kind::kStreaming;
     }
     if (bad) {
       add_response_message(

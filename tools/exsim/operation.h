@@ -69,5 +69,6 @@ void handle_convert_id(OperationContext& ctx);
 void handle_get_server_time_zones(OperationContext& ctx);
 void handle_subscribe(OperationContext& ctx);
 void handle_unsubscribe(OperationContext& ctx);
+void handle_get_events(OperationContext& ctx);
 
 }  // namespace exsim

@@ -1,11 +1,13 @@
 """exchangelib and raw SOAP against exsim: meeting mail in the outbox, ResolveNames, ConvertId,
-GetServerTimeZones, streaming notifications, Autodiscover, bad input and injected faults."""
+GetServerTimeZones, streaming and pull notifications, Autodiscover, bad input and injected faults."""
 import concurrent.futures
+import datetime
 import re
 import threading
 import time
 
 import requests
+from exchangelib.errors import ErrorInvalidWatermark, ErrorSubscriptionNotFound
 from exchangelib import Attendee, CalendarItem, EWSDateTime, EWSTimeZone, Mailbox
 from exchangelib.items import SEND_TO_ALL_AND_SAVE_COPY, SEND_ONLY_TO_ALL, SEND_TO_NONE
 from exchangelib.properties import AlternateId, EWS_ID, HEX_ENTRY_ID
@@ -70,7 +72,63 @@ with Exsim() as ex:
 
     def server_time_zones():
         zones = {z.id: z for z in acc.protocol.get_timezones(return_full_timezone_data=True)}
-        check("W. Europe Standard Time" in zones and "UTC" in zones, f"zones {list(zones)[:5]}")
+        check(len(zones) >= 100, f"the full Windows set, got {len(zones)}")
+        for zone_id in ("W. Europe Standard Time", "UTC", "Russian Standard Time",
+                        "E. South America Standard Time", "New Zealand Standard Time"):
+            check(zone_id in zones, f"{zone_id} listed")
+        # exchangelib reads the current rules the way it builds its own TimeZone elements.
+        year = datetime.date.today().year
+        std, dst, period = zones["W. Europe Standard Time"].get_std_and_dst(for_year=year)
+        check(period.bias_in_minutes == -60, f"W. Europe standard bias {period.bias_in_minutes}")
+        check((dst.iso_month, dst.weekday, dst.time, dst.bias) == (3, 7, datetime.time(2), -60),
+              f"W. Europe daylight time from the last Sunday of March 02:00: {dst}")
+        check((std.iso_month, std.weekday, std.time) == (10, 7, datetime.time(3)),
+              f"W. Europe standard time from the last Sunday of October 03:00: {std}")
+        std, dst, period = zones["AUS Eastern Standard Time"].get_std_and_dst(for_year=year)
+        check((period.bias_in_minutes, dst.iso_month, std.iso_month) == (-600, 10, 4),
+              f"Sydney: UTC+10, daylight time October to April: {period} {dst} {std}")
+        names = {z.id: z.name for z in acc.protocol.get_timezones()}  # ids and names only
+        check(names["India Standard Time"].startswith("(UTC+05:30)"), names["India Standard Time"])
+
+    def pull_subscription_events():
+        with acc.calendar.pull_subscription() as (subscription_id, watermark):
+            item = CalendarItem(account=acc, folder=acc.calendar, subject="Pulled", start=START,
+                                end=END)
+            item.save()
+            ex.admin(f"mailboxes/{ALICE}/items", {"subject": "from Outlook",
+                                                  "start": "2025-03-05T09:00:00Z",
+                                                  "end": "2025-03-05T10:00:00Z"})
+            first = list(acc.calendar.get_events(subscription_id, watermark))
+            created = [e for n in first for e in n.events if type(e).__name__ == "CreatedEvent"]
+            check(len(created) == 2 and created[0].item_id.id == item.id,
+                  f"two CreatedEvents, ours first: {first}")
+            check(first[0].previous_watermark == watermark and not first[-1].more_events,
+                  f"previous watermark and MoreEvents: {first}")
+            # From the last watermark on: only what happened since.
+            item.subject = "Pulled 2"
+            item.save(update_fields=["subject"])
+            last = created[-1].watermark
+            second = list(acc.calendar.get_events(subscription_id, last))
+            kinds = [type(e).__name__ for n in second for e in n.events]
+            check(kinds == ["ModifiedEvent"], f"one ModifiedEvent after the watermark: {kinds}")
+            # Nothing new: a StatusEvent hands out the watermark to continue from.
+            modified = [e for n in second for e in n.events][0]
+            idle = list(acc.calendar.get_events(subscription_id, modified.watermark))
+            kinds = [type(e).__name__ for n in idle for e in n.events]
+            check(kinds == ["StatusEvent"], f"a StatusEvent when idle: {kinds}")
+        # The context manager unsubscribed: the id is gone.
+        try:
+            list(acc.calendar.get_events(subscription_id, watermark))
+            raise AssertionError("GetEvents after Unsubscribe must fail")
+        except ErrorSubscriptionNotFound:
+            pass
+        # A watermark exsim never issued is refused.
+        with acc.calendar.pull_subscription() as (subscription_id, watermark):
+            try:
+                list(acc.calendar.get_events(subscription_id, "bm90LWEtd2F0ZXJtYXJr"))
+                raise AssertionError("a forged watermark must be refused")
+            except ErrorInvalidWatermark:
+                pass
 
     def streaming_notifications():
         sub = acc.calendar.subscribe_to_streaming()
@@ -189,7 +247,26 @@ with Exsim() as ex:
         for kept in ('Id="Customized Time Zone"', 'Bias="-PT390M"', "<t:Month>11</t:Month>",
                      '<t:To Kind="Group">0</t:To>'):
             check(kept in text, f"definition part {kept} not kept: {text[:1500]}")
+        # A weekly series in that zone: 09:00 local is UTC+5:30 until its own daylight time
+        # starts (second Sunday of March, 9 March 2025), UTC+6:30 after, as Exchange applies a
+        # customised definition's rules (no real zone has them, so only the definition can).
+        series = ENVELOPE.format(
+            "<m:CreateItem SendMeetingInvitations='SendToNone'><m:Items><t:CalendarItem>"
+            "<t:Subject>Custom zone series</t:Subject><t:Recurrence><t:WeeklyRecurrence>"
+            "<t:Interval>1</t:Interval><t:DaysOfWeek>Monday</t:DaysOfWeek></t:WeeklyRecurrence>"
+            "<t:NumberedRecurrence><t:StartDate>2025-03-03</t:StartDate>"
+            "<t:NumberOfOccurrences>3</t:NumberOfOccurrences></t:NumberedRecurrence></t:Recurrence>"
+            "<t:Start>2025-03-03T09:00:00</t:Start><t:End>2025-03-03T10:00:00</t:End>" + tz +
+            "</t:CalendarItem></m:Items></m:CreateItem>")
+        status, text = ex.post_raw(series.encode())
+        check(status == 200 and "NoError" in text, f"series created: {text[:600]}")
+        view = acc.calendar.view(start=EWSDateTime(2025, 3, 1, tzinfo=TZ),
+                                 end=EWSDateTime(2025, 3, 31, tzinfo=TZ))
+        starts = sorted(i.start.strftime("%Y-%m-%dT%H:%M") for i in view
+                        if i.subject == "Custom zone series")
+        check(starts == ["2025-03-03T03:30", "2025-03-10T02:30", "2025-03-17T02:30"],
+              f"occurrences placed by the custom daylight rule: {starts}")
 
     run([customised_time_zone_kept, meeting_mail_in_outbox, resolve_names, convert_id, server_time_zones,
-         streaming_notifications, autodiscover_pox_and_soap,
+         streaming_notifications, pull_subscription_events, autodiscover_pox_and_soap,
          bad_input_gets_faults_and_server_keeps_serving, injected_faults])
