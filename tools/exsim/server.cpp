@@ -128,6 +128,10 @@ bool Server::start(std::string& error) {
   http_->set_tcp_nodelay(true);
   if (!config_.trace_dir.empty()) std::filesystem::create_directories(config_.trace_dir);
   install_routes();
+  if (auto bad = tokens_->certificate_errors(); !bad.empty()) {
+    error = bad.front();
+    return false;
+  }
   port_ = config_.port == 0 ? http_->bind_to_any_port(config_.host)
                             : (http_->bind_to_port(config_.host, config_.port) ? config_.port : -1);
   if (port_ <= 0) {

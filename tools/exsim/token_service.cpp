@@ -5,6 +5,10 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include <fstream>
+#include <sstream>
 
 #include <cstring>
 
@@ -84,7 +88,72 @@ std::string form_value(const std::vector<std::pair<std::string, std::string>>& f
   return {};
 }
 
+constexpr const char* kJwtBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// True when `token` ("header.payload.signature") carries a valid RS256 signature by `key`.
+bool rs256_valid(EVP_PKEY* key, const std::string& token) {
+  const size_t first = token.find('.');
+  const size_t second = token.find('.', first == std::string::npos ? 0 : first + 1);
+  if (first == std::string::npos || second == std::string::npos) return false;
+  const std::string input = token.substr(0, second);
+  auto signature = base64url_decode(token.substr(second + 1));
+  if (!signature) return false;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  const bool valid =
+      EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
+      EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(signature->data()),
+                       signature->size(), reinterpret_cast<const unsigned char*>(input.data()),
+                       input.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  return valid;
+}
+
+/// The JSON of a JWT part (0 = header, 1 = payload); discarded when unreadable.
+nlohmann::json jwt_part(const std::string& token, int part) {
+  size_t begin = 0;
+  for (int i = 0; i < part; ++i) {
+    begin = token.find('.', begin);
+    if (begin == std::string::npos) return nlohmann::json::value_t::discarded;
+    ++begin;
+  }
+  size_t end = token.find('.', begin);
+  if (end == std::string::npos) return nlohmann::json::value_t::discarded;
+  auto text = base64url_decode(token.substr(begin, end - begin));
+  if (!text) return nlohmann::json::value_t::discarded;
+  return nlohmann::json::parse(*text, nullptr, false);
+}
+
+X509* load_certificate(const std::string& pem_or_path) {
+  std::string pem = pem_or_path;
+  if (pem.find("-----BEGIN") == std::string::npos) {
+    std::ifstream in(pem_or_path, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    pem = text.str();
+  }
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  return cert;
+}
+
+std::string thumbprint(X509* cert, const EVP_MD* md) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  X509_digest(cert, md, digest, &size);
+  return base64url(std::string_view(reinterpret_cast<const char*>(digest), size));
+}
+
 }  // namespace
+
+/// A certificate credential of an app: the certificate and its thumbprints (x5t, x5t#S256).
+struct TokenService::Certificate {
+  std::string client_id;
+  X509* cert = nullptr;
+  std::string x5t;
+  std::string x5t_s256;
+  ~Certificate() { X509_free(cert); }
+};
 
 struct TokenService::Key {
   EVP_PKEY* pkey = nullptr;
@@ -111,6 +180,111 @@ std::vector<std::pair<std::string, std::string>> parse_form(const std::string& b
 TokenService::TokenService(std::vector<GraphAppConfig> apps, std::chrono::seconds lifetime)
     : key_(std::make_unique<Key>()), apps_(std::move(apps)), lifetime_(lifetime) {
   key_->pkey = EVP_RSA_gen(2048);
+  for (const auto& app : apps_) {
+    for (const auto& source : app.certificates) {
+      auto c = std::make_unique<Certificate>();
+      c->client_id = app.client_id;
+      c->cert = load_certificate(source);
+      if (!c->cert) continue;  // reported by certificate_errors()
+      c->x5t = thumbprint(c->cert, EVP_sha1());
+      c->x5t_s256 = thumbprint(c->cert, EVP_sha256());
+      certificates_.push_back(std::move(c));
+    }
+  }
+}
+
+std::vector<std::string> TokenService::certificate_errors() const {
+  std::vector<std::string> errors;
+  for (const auto& app : apps_) {
+    for (const auto& source : app.certificates) {
+      X509* cert = load_certificate(source);
+      if (!cert) {
+        errors.push_back(fmt::format(
+            "graph app {}: certificate '{}' is not a readable PEM certificate (give a PEM file "
+            "or the PEM text)",
+            app.client_id, source.size() > 80 ? source.substr(0, 80) + "..." : source));
+      }
+      X509_free(cert);
+    }
+  }
+  return errors;
+}
+
+std::optional<TokenReply> TokenService::check_assertion(const GraphAppConfig& app,
+                                                        const std::string& assertion,
+                                                        const std::string& tenant,
+                                                        const std::string& endpoint) const {
+  const auto header = jwt_part(assertion, 0);
+  const auto claims = jwt_part(assertion, 1);
+  if (!header.is_object() || !claims.is_object()) {
+    return entra_error(400, "invalid_client", 50027,
+                       "JWT token is invalid or malformed: the client assertion is not a JWT.");
+  }
+  const std::string x5t = header.value("x5t", "");
+  const std::string x5t_s256 = header.value("x5t#S256", "");
+  const Certificate* cert = nullptr;
+  for (const auto& c : certificates_) {
+    if (c->client_id == app.client_id &&
+        ((!x5t.empty() && c->x5t == x5t) || (!x5t_s256.empty() && c->x5t_s256 == x5t_s256))) {
+      cert = c.get();
+    }
+  }
+  const std::string shown = x5t.empty() ? x5t_s256 : x5t;
+  if (!cert) {
+    return entra_error(
+        401, "invalid_client", 700027,
+        fmt::format("Client assertion failed signature validation. [Reason - The key was not "
+                    "found., Thumbprint of key used by client: '{}'. Please visit the Azure "
+                    "Portal, Graph Explorer or directly use MS Graph to see configured keys for "
+                    "app Id '{}'.]",
+                    shown, app.client_id));
+  }
+  const int64_t now = unix_now();
+  if (X509_cmp_time(X509_get0_notAfter(cert->cert), nullptr) < 0 ||
+      X509_cmp_time(X509_get0_notBefore(cert->cert), nullptr) > 0) {
+    return entra_error(
+        401, "invalid_client", 700027,
+        fmt::format("Client assertion contains an invalid signature. [Reason - The key used is "
+                    "expired., Thumbprint of key used by client: '{}', Configured keys: app Id "
+                    "'{}'.] Upload a new certificate to the app registration.",
+                    shown, app.client_id));
+  }
+  if (header.value("alg", "") != "RS256" || !rs256_valid(X509_get0_pubkey(cert->cert), assertion)) {
+    return entra_error(
+        401, "invalid_client", 700027,
+        fmt::format("Client assertion contains an invalid signature. [Reason - The provided "
+                    "signature value did not match the expected signature value., Thumbprint "
+                    "of key used by client: '{}']",
+                    shown));
+  }
+  if (claims.value("iss", "") != app.client_id || claims.value("sub", "") != app.client_id) {
+    return entra_error(
+        400, "invalid_client", 700021,
+        "Client assertion application identifier doesn't match 'client_id' "
+        "parameter. Review the documentation at "
+        "https://learn.microsoft.com/entra/identity-platform/certificate-credentials.");
+  }
+  const std::string aud = claims.value("aud", "");
+  const std::string real_endpoint =
+      fmt::format("https://login.microsoftonline.com/{}/oauth2/v2.0/token", tenant);
+  if (aud != real_endpoint && (endpoint.empty() || aud != endpoint)) {
+    return entra_error(400, "invalid_client", 700212,
+                       fmt::format("The client assertion's audience claim '{}' does not match "
+                                   "the token endpoint '{}'.",
+                                   aud, endpoint.empty() ? real_endpoint : endpoint));
+  }
+  const auto exp = claims.find("exp");
+  const auto nbf = claims.find("nbf");
+  constexpr int64_t kSkew = 300;  // Entra ID allows five minutes of clock skew
+  if (exp == claims.end() || !exp->is_number() || exp->get<int64_t>() + kSkew <= now ||
+      (nbf != claims.end() && nbf->is_number() && nbf->get<int64_t>() - kSkew > now)) {
+    return entra_error(
+        400, "invalid_client", 700024,
+        fmt::format("Client assertion is not within its valid time range. Current time: {}, "
+                    "expiry time of assertion {}.",
+                    now, exp != claims.end() && exp->is_number() ? exp->get<int64_t>() : 0));
+  }
+  return std::nullopt;
 }
 
 TokenService::~TokenService() = default;
@@ -144,30 +318,18 @@ std::string TokenService::sign(const nlohmann::json& claims) const {
 }
 
 std::optional<nlohmann::json> TokenService::verify(const std::string& token) const {
-  const size_t first = token.find('.');
-  const size_t second = token.find('.', first == std::string::npos ? 0 : first + 1);
-  if (first == std::string::npos || second == std::string::npos) return std::nullopt;
-  const std::string input = token.substr(0, second);
-  auto signature = base64url_decode(token.substr(second + 1));
-  auto payload = base64url_decode(token.substr(first + 1, second - first - 1));
-  if (!signature || !payload) return std::nullopt;
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  const bool valid =
-      EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key_->pkey) == 1 &&
-      EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(signature->data()),
-                       signature->size(), reinterpret_cast<const unsigned char*>(input.data()),
-                       input.size()) == 1;
-  EVP_MD_CTX_free(ctx);
-  if (!valid) return std::nullopt;
-  auto claims = nlohmann::json::parse(*payload, nullptr, false);
-  if (claims.is_discarded() || !claims.contains("exp") ||
-      claims["exp"].get<int64_t>() <= unix_now())
+  if (!rs256_valid(key_->pkey, token)) return std::nullopt;
+  auto claims = jwt_part(token, 1);
+  if (!claims.is_object()) return std::nullopt;
+  const auto exp = claims.find("exp");
+  if (exp == claims.end() || !exp->is_number() || exp->get<int64_t>() <= unix_now()) {
     return std::nullopt;
+  }
   return claims;
 }
 
-TokenReply TokenService::handle_token_request(const std::string& tenant,
-                                              const std::string& body) const {
+TokenReply TokenService::handle_token_request(const std::string& tenant, const std::string& body,
+                                              const std::string& endpoint) const {
   const auto form = parse_form(body);
   bool tenant_known = false;
   for (const auto& app : apps_) tenant_known = tenant_known || app.tenant_id == tenant;
@@ -196,7 +358,19 @@ TokenReply TokenService::handle_token_request(const std::string& tenant,
                     "your authentication request to the wrong tenant.",
                     client_id, tenant));
   }
-  if (app->client_secret.empty() || form_value(form, "client_secret") != app->client_secret) {
+  const std::string assertion = form_value(form, "client_assertion");
+  if (!assertion.empty() || !form_value(form, "client_assertion_type").empty()) {
+    if (form_value(form, "client_assertion_type") != kJwtBearer) {
+      return entra_error(400, "invalid_request", 50027,
+                         fmt::format("client_assertion_type must be '{}'.", kJwtBearer));
+    }
+    if (auto refused = check_assertion(*app, assertion, tenant, endpoint)) return *refused;
+  } else if (form_value(form, "client_secret").empty()) {
+    return entra_error(401, "invalid_client", 7000218,
+                       "The request body must contain the following parameter: "
+                       "'client_assertion' or 'client_secret'.");
+  } else if (app->client_secret.empty() ||
+             form_value(form, "client_secret") != app->client_secret) {
     return entra_error(
         401, "invalid_client", 7000215,
         fmt::format("Invalid client secret provided. Ensure the secret being sent in the request "
@@ -265,8 +439,10 @@ nlohmann::json openid_configuration(const std::string& base, const std::string& 
 void install_token_routes(httplib::Server& http, const TokenService& tokens,
                           std::function<std::string()> base_url) {
   http.Post(R"(/([^/]+)/oauth2/v2\.0/token)",
-            [&tokens](const httplib::Request& req, httplib::Response& res) {
-              const TokenReply reply = tokens.handle_token_request(req.matches[1], req.body);
+            [&tokens, base_url](const httplib::Request& req, httplib::Response& res) {
+              const std::string tenant = req.matches[1];
+              const TokenReply reply = tokens.handle_token_request(
+                  tenant, req.body, fmt::format("{}/{}/oauth2/v2.0/token", base_url(), tenant));
               res.status = reply.status;
               res.set_content(reply.body.dump(), "application/json; charset=utf-8");
             });

@@ -1,7 +1,8 @@
 #pragma once
 /// Entra ID v2.0 token endpoint as exsim serves it: client-credentials grant with a client
-/// secret, issuing RS256-signed JWT access tokens whose `roles` are the app's granted
-/// application permissions (what Graph checks on every request).
+/// secret or a certificate (a signed JWT client assertion, x5t / x5t#S256), issuing RS256-signed
+/// JWT access tokens whose `roles` are the app's granted application permissions (what Graph checks
+/// on every request).
 
 #include <chrono>
 #include <functional>
@@ -35,8 +36,13 @@ class TokenService {
   TokenService(const TokenService&) = delete;
   TokenService& operator=(const TokenService&) = delete;
 
-  /// Answers POST /{tenant}/oauth2/v2.0/token with the url-encoded form `form`.
-  TokenReply handle_token_request(const std::string& tenant, const std::string& form) const;
+  /// Answers POST /{tenant}/oauth2/v2.0/token with the url-encoded form `form`. `endpoint` is
+  /// this endpoint's own URL, which a client assertion's `aud` may name (besides Entra ID's).
+  TokenReply handle_token_request(const std::string& tenant, const std::string& form,
+                                  const std::string& endpoint = {}) const;
+
+  /// One message per configured certificate that cannot be read (empty when all load).
+  std::vector<std::string> certificate_errors() const;
 
   /// The signing key's public half (PEM), so tests and /discovery/keys can verify tokens.
   std::string public_key_pem() const;
@@ -46,7 +52,13 @@ class TokenService {
 
  private:
   std::string sign(const nlohmann::json& claims) const;
+  /// Checks a client assertion for `app`; an Entra error reply when it is refused.
+  std::optional<TokenReply> check_assertion(const GraphAppConfig& app, const std::string& assertion,
+                                            const std::string& tenant,
+                                            const std::string& endpoint) const;
   struct Key;
+  struct Certificate;
+  std::vector<std::unique_ptr<Certificate>> certificates_;
   std::unique_ptr<Key> key_;
   std::vector<GraphAppConfig> apps_;
   std::chrono::seconds lifetime_;
