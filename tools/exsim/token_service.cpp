@@ -220,8 +220,14 @@ std::optional<TokenReply> TokenService::check_assertion(const GraphAppConfig& ap
     return entra_error(400, "invalid_client", 50027,
                        "JWT token is invalid or malformed: the client assertion is not a JWT.");
   }
-  const std::string x5t = header.value("x5t", "");
-  const std::string x5t_s256 = header.value("x5t#S256", "");
+  // Clients differ in padding and alphabet (MSAL Python pads): compare the bytes' base64url.
+  auto canonical = [](std::string text) {
+    for (char& c : text) c = c == '+' ? '-' : c == '/' ? '_' : c;
+    while (!text.empty() && text.back() == '=') text.pop_back();
+    return text;
+  };
+  const std::string x5t = canonical(header.value("x5t", ""));
+  const std::string x5t_s256 = canonical(header.value("x5t#S256", ""));
   const Certificate* cert = nullptr;
   for (const auto& c : certificates_) {
     if (c->client_id == app.client_id &&
