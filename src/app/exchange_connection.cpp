@@ -104,6 +104,8 @@ std::vector<DoctorCheck> ExchangeConnection::ews_doctor(const std::vector<std::s
   input.mode = ews::AccessMode::kImpersonation;
   input.credentials = side_options->credentials;
   input.mailboxes = mailboxes;
+  input.connection.tls.ca_bundle_path = config_.tls.ca_bundle.string();
+  input.connection.proxy = config_.tls.proxy;
   std::vector<DoctorCheck> checks;
   for (const auto& check : ews::run_ews_doctor(*http_, input)) checks.push_back(row(check));
   return checks;

@@ -1,109 +1,18 @@
 #include "connectors/ews/doctor.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
+#include <algorithm>
+#include <string_view>
 
 #include <fmt/format.h>
 
 #include "connectors/ews/errors.h"
 #include "connectors/ews/ews_side.h"
+#include "net/connection_check.h"
+#include "net/server_address.h"
 
 namespace agendasync::ews {
 
 namespace {
-
-struct UrlParts {
-  std::string scheme;
-  std::string host;
-  std::string port;
-};
-
-UrlParts split_url(const std::string& url) {
-  UrlParts parts;
-  const auto scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return parts;
-  parts.scheme = url.substr(0, scheme_end);
-  std::string rest = url.substr(scheme_end + 3);
-  rest = rest.substr(0, rest.find('/'));
-  if (const auto at = rest.rfind('@'); at != std::string::npos) rest = rest.substr(at + 1);
-  if (!rest.empty() && rest.front() == '[') {
-    const auto close = rest.find(']');
-    parts.host = rest.substr(1, close - 1);
-    if (close + 1 < rest.size() && rest[close + 1] == ':') parts.port = rest.substr(close + 2);
-  } else if (const auto colon = rest.rfind(':'); colon != std::string::npos) {
-    parts.host = rest.substr(0, colon);
-    parts.port = rest.substr(colon + 1);
-  } else {
-    parts.host = rest;
-  }
-  if (parts.port.empty()) parts.port = parts.scheme == "http" ? "80" : "443";
-  return parts;
-}
-
-/// Addresses of `host`, or the resolver's error.
-std::pair<std::vector<std::string>, std::string> resolve(const UrlParts& url) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  const int rc = getaddrinfo(url.host.c_str(), url.port.c_str(), &hints, &found);
-  if (rc != 0) return {{}, gai_strerror(rc)};
-  std::vector<std::string> out;
-  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
-    char text[INET6_ADDRSTRLEN] = {};
-    const void* addr =
-        a->ai_family == AF_INET
-            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr)
-            : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr);
-    inet_ntop(a->ai_family, addr, text, sizeof text);
-    out.emplace_back(text);
-  }
-  freeaddrinfo(found);
-  return {out, {}};
-}
-
-/// Opens (and closes) a TCP connection within 5 seconds; empty on success, else the reason.
-std::string tcp_connect(const UrlParts& url) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (getaddrinfo(url.host.c_str(), url.port.c_str(), &hints, &found) != 0) return "no address";
-  std::string reason = "no address answered";
-  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
-    const int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK, a->ai_protocol);
-    if (fd < 0) continue;
-    int rc = connect(fd, a->ai_addr, a->ai_addrlen);
-    if (rc != 0 && errno == EINPROGRESS) {
-      pollfd p{fd, POLLOUT, 0};
-      rc = poll(&p, 1, 5000) == 1 ? 0 : -1;
-      int error = 0;
-      socklen_t length = sizeof error;
-      if (rc == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error != 0) {
-        errno = error;
-        rc = -1;
-      } else if (rc != 0) {
-        errno = ETIMEDOUT;
-      }
-    }
-    const int saved = errno;
-    close(fd);
-    if (rc == 0) {
-      freeaddrinfo(found);
-      return {};
-    }
-    reason = std::strerror(saved);
-  }
-  freeaddrinfo(found);
-  return reason;
-}
 
 DoctorCheck not_run(const std::string& check, const std::string& why) {
   return DoctorCheck{check, false, "not run: " + why, "fix the failed check above first"};
@@ -117,11 +26,27 @@ std::string version_name(int major, int minor) {
   return fmt::format("Exchange {}.{} (2010 or older)", major, minor);
 }
 
+/// The step named `name` of net::check_connection's answer, if it ran.
+const net::CheckResult* step(const std::vector<net::CheckResult>& steps, std::string_view name) {
+  auto found = std::find_if(steps.begin(), steps.end(),
+                            [&](const net::CheckResult& r) { return r.name == name; });
+  return found == steps.end() ? nullptr : &*found;
+}
+
+/// What went wrong in a failed step: net puts it in the remedy, with the detail empty.
+std::string failure_of(const net::CheckResult& r) {
+  if (r.detail.empty()) return r.remedy;
+  if (r.remedy.empty()) return r.detail;
+  return r.detail + ": " + r.remedy;
+}
+
 }  // namespace
 
 std::vector<DoctorCheck> run_ews_doctor(net::HttpClient& http, const DoctorInput& input) {
   std::vector<DoctorCheck> checks;
-  const UrlParts url = split_url(input.endpoint);
+  const auto server = net::parse_server_address(input.endpoint);
+  const std::string host = server ? server->host : "";
+  const std::string port = server ? std::to_string(server->port) : "";
   const std::vector<std::string> later{"tcp", "tls", "auth", "server-version"};
   const auto skip_rest = [&](std::size_t from, const std::string& why) {
     for (std::size_t i = from; i < later.size(); ++i) checks.push_back(not_run(later[i], why));
@@ -131,46 +56,55 @@ std::vector<DoctorCheck> run_ews_doctor(net::HttpClient& http, const DoctorInput
     }
   };
 
-  // DNS
-  const auto [addresses, dns_error] = resolve(url);
-  if (url.host.empty() || addresses.empty()) {
+  // DNS, TCP, TLS version and certificate: net's transport check, with the TLS and proxy
+  // settings the sync itself uses.
+  const std::vector<net::CheckResult> steps =
+      server ? net::check_connection(input.endpoint, input.connection)
+             : std::vector<net::CheckResult>{};
+  const net::CheckResult* dns = step(steps, "DNS");
+  if (!server || !dns || !dns->passed) {
     checks.push_back({"dns", false,
-                      fmt::format("cannot resolve '{}': {}", url.host,
-                                  url.host.empty() ? "no host in the EWS URL" : dns_error),
+                      !server ? server.error().message
+                      : !dns  ? "cannot resolve '" + host + "'"
+                              : failure_of(*dns),
                       "check the EWS URL setting (https://<server>/EWS/Exchange.asmx) and the DNS "
                       "record of the server"});
     skip_rest(0, "no DNS");
     return checks;
   }
-  std::string list;
-  for (const std::string& a : addresses) list += (list.empty() ? "" : ", ") + a;
-  checks.push_back({"dns", true, fmt::format("{} resolves to {}", url.host, list), ""});
+  // net writes "host -> 10.0.0.1, ..."; doctor's lines read as sentences.
+  std::string resolved = dns->detail;
+  if (auto arrow = resolved.find(" -> "); arrow != std::string::npos) {
+    resolved.replace(arrow, 4, " resolves to ");
+  }
+  checks.push_back({"dns", true, resolved, ""});
 
-  // TCP
-  if (const std::string reason = tcp_connect(url); !reason.empty()) {
-    checks.push_back({"tcp", false,
-                      fmt::format("cannot connect to {}:{}: {}", url.host, url.port, reason),
-                      fmt::format("allow outbound TCP to {} port {} (firewall, proxy setting)",
-                                  url.host, url.port)});
+  const net::CheckResult* tcp = step(steps, "TCP");
+  if (!tcp || !tcp->passed) {
+    checks.push_back(
+        {"tcp", false, tcp ? failure_of(*tcp) : fmt::format("cannot connect to {}:{}", host, port),
+         fmt::format("allow outbound TCP to {} port {} (firewall, proxy setting)", host, port)});
     skip_rest(1, "no TCP connection");
     return checks;
   }
-  checks.push_back({"tcp", true, fmt::format("connected to {}:{}", url.host, url.port), ""});
+  checks.push_back({"tcp", true, tcp->detail, ""});
 
-  // TLS version and certificate: an anonymous request; any HTTP answer proves the handshake.
-  if (url.scheme != "https") {
+  if (server->scheme != "https") {
     checks.push_back({"tls", false, "the EWS URL does not use https",
                       "use https:// in the EWS URL: AgendaSync requires TLS 1.2 or newer"});
     skip_rest(2, "no TLS");
     return checks;
   }
-  net::Request probe;
-  probe.url = input.endpoint;
-  probe.method = "GET";
-  const auto tls = http.send(probe, net::Credentials{});
-  // A 401 to the anonymous probe still proves the handshake and the certificate.
-  if (!tls && tls.error().kind != ErrorKind::kAuth) {
-    checks.push_back({"tls", false, tls.error().message,
+  const net::CheckResult* version = step(steps, "TLS version");
+  const net::CheckResult* certificate = step(steps, "TLS certificate");
+  if (!version || !certificate || !version->passed || !certificate->passed) {
+    std::string what = "no TLS handshake";
+    if (version && !version->passed) {
+      what = failure_of(*version);
+    } else if (certificate && !certificate->passed) {
+      what = failure_of(*certificate);
+    }
+    checks.push_back({"tls", false, what,
                       "the server needs TLS 1.2 or newer and a certificate the client trusts; "
                       "for a private CA set the CA bundle path in the connection settings"});
     skip_rest(2, "no TLS connection");
@@ -178,9 +112,7 @@ std::vector<DoctorCheck> run_ews_doctor(net::HttpClient& http, const DoctorInput
   }
   checks.push_back(
       {"tls", true,
-       fmt::format("{} with a trusted certificate",
-                   !tls || tls->tls_version.empty() ? std::string("TLS 1.2+") : tls->tls_version),
-       ""});
+       fmt::format("{} with a trusted certificate: {}", version->detail, certificate->detail), ""});
 
   // Authentication and server version: one EWS call as the service account itself.
   EwsSideOptions own;

@@ -1,7 +1,8 @@
 #pragma once
 /// The EWS connectivity test (R8), like Microsoft's Remote Connectivity Analyzer: DNS, TCP,
-/// TLS version and certificate, authentication, server version, then for every mailbox the
-/// impersonation right and calendar access. Each failure says exactly what to fix. The CLI
+/// TLS version and certificate (net::check_connection), authentication, server version, then for
+/// every mailbox the impersonation right and calendar access. Each failure says exactly what to
+/// fix. The CLI
 /// (`agendasync doctor`) and the admin console print these rows.
 #include <string>
 #include <vector>
@@ -24,6 +25,9 @@ struct DoctorInput {
   AccessMode mode = AccessMode::kImpersonation;
   net::Credentials credentials;
   std::vector<std::string> mailboxes;  ///< the enabled users' addresses
+  /// The TLS (CA bundle, verification) and proxy settings of the sync's HTTP client, so that the
+  /// DNS/TCP/TLS checks (net::check_connection) test the path the sync takes.
+  net::ClientOptions connection;
 };
 
 /// Runs every check in order; later checks are skipped (reported as failed with "not run")

@@ -415,6 +415,7 @@ TEST_F(ExsimTest, UntrustedCertificateIsRefusedWithoutTheCa) {
 TEST_F(ExsimTest, DoctorPassesForAWellConfiguredServer) {
   DoctorInput input;
   input.endpoint = exsim_->ews_url();
+  input.connection.tls.ca_bundle_path = exsim_->ca_path();
   input.credentials = options("jdoe@example.com").credentials;
   input.mailboxes = {"jdoe@example.com", "other@example.com"};
   const auto checks = run_ews_doctor(*http_, input);
@@ -424,9 +425,29 @@ TEST_F(ExsimTest, DoctorPassesForAWellConfiguredServer) {
   EXPECT_NE(report.find("PASS server-version: Exchange 2016"), std::string::npos) << report;
 }
 
+// The transport checks use the TLS settings given in DoctorInput (net::check_connection), not
+// the HTTP client's: without exsim's CA the certificate check fails and says which setting adds
+// a CA, and nothing after it runs.
+TEST_F(ExsimTest, DoctorWithoutTheCaFailsTlsAndNamesTheCaSetting) {
+  DoctorInput input;
+  input.endpoint = exsim_->ews_url();
+  input.credentials = options("jdoe@example.com").credentials;
+  input.mailboxes = {"jdoe@example.com"};
+  const auto checks = run_ews_doctor(*http_, input);
+  const std::string report = format_doctor_report(checks);
+  ASSERT_EQ(checks.size(), 7u) << report;
+  EXPECT_TRUE(checks[0].pass && checks[1].pass) << report;
+  EXPECT_EQ(checks[2].check, "tls");
+  EXPECT_FALSE(checks[2].pass) << report;
+  EXPECT_NE(checks[2].detail.find("ca_bundle"), std::string::npos) << report;
+  EXPECT_NE(checks[2].remedy.find("TLS 1.2"), std::string::npos) << report;
+  EXPECT_NE(checks[3].detail.find("not run"), std::string::npos) << report;
+}
+
 TEST_F(ExsimTest, DoctorNamesTheMissingImpersonationRightAndBadPassword) {
   DoctorInput input;
   input.endpoint = exsim_->ews_url();
+  input.connection.tls.ca_bundle_path = exsim_->ca_path();
   input.credentials = options("jdoe@example.com", "plain@example.com").credentials;
   input.mailboxes = {"jdoe@example.com"};
   auto checks = run_ews_doctor(*http_, input);
