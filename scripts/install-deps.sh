@@ -14,6 +14,8 @@ packages=(
   # independent peers and servers used by the tests
   python3 python3-exchangelib python3-requests-ntlm python3-dateutil python3-msal
   postgresql radicale curl openssl
+  # the demo reads JSON answers with it
+  jq
 )
 # Node.js brings npm on machines whose nodejs package bundles it; Debian's splits them.
 command -v node >/dev/null || packages+=(nodejs)
@@ -38,4 +40,7 @@ fi
 root=$(cd "$(dirname "$0")/.." && pwd)
 if [[ -f "$root/tests/conformance/js/package.json" && ! -d "$root/tests/conformance/js/node_modules" ]]; then
   (cd "$root/tests/conformance/js" && npm ci --no-audit --no-fund)
+fi
+if [[ -f "$root/tests/conformance/graph_js/package.json" && ! -d "$root/tests/conformance/graph_js/node_modules" ]]; then
+  (cd "$root/tests/conformance/graph_js" && npm ci --no-audit --no-fund)
 fi
