@@ -19,6 +19,8 @@
 #include "connectors/ews/testing/recurrence_cases.h"
 #include "connectors/ews/testing/xsd_validator.h"
 #include "core/canonical.h"
+#include "core/expand.h"
+#include "core/time_zone.h"
 
 namespace agendasync::ews {
 namespace {
@@ -290,6 +292,74 @@ TEST_F(ExsimTest, SeriesOnThe31stShowsOnThe30thOfApril) {
   ASSERT_TRUE(fetched) << fetched.error().message;
   ASSERT_EQ(fetched->size(), 1u);
   EXPECT_EQ(fetched->front().item.recurrence->rule, a.recurrence->rule);
+}
+
+// A series in a "Customized Time Zone" (a definition with its own periods and transitions and
+// no known id, as some clients send for W. Europe time): exsim places the occurrences by the
+// definition's own daylight-saving rules, and the connector maps the definition to an IANA zone
+// by those rules (R18), so the core item expands to the same instants.
+TEST_F(ExsimTest, CustomizedTimeZoneSeriesIsPlacedByItsOwnDaylightRules) {
+  const auto context =
+      RequestContext{ServerVersion::kExchange2016, AccessMode::kImpersonation, "jdoe@example.com"};
+  const std::string zone =
+      R"(<t:StartTimeZone Id="Customized Time Zone" Name="Customized Time Zone"><t:Periods>)"
+      R"(<t:Period Bias="-PT1H" Name="Standard" Id="Std"/><t:Period Bias="-PT2H" Name="Daylight" Id="Dlt"/>)"
+      R"(</t:Periods><t:TransitionsGroups><t:TransitionsGroup Id="0"><t:RecurringDayTransition>)"
+      R"(<t:To Kind="Period">Dlt</t:To><t:TimeOffset>PT2H</t:TimeOffset><t:Month>3</t:Month>)"
+      R"(<t:DayOfWeek>Sunday</t:DayOfWeek><t:Occurrence>-1</t:Occurrence></t:RecurringDayTransition>)"
+      R"(<t:RecurringDayTransition><t:To Kind="Period">Std</t:To><t:TimeOffset>PT3H</t:TimeOffset>)"
+      R"(<t:Month>10</t:Month><t:DayOfWeek>Sunday</t:DayOfWeek><t:Occurrence>-1</t:Occurrence>)"
+      R"(</t:RecurringDayTransition></t:TransitionsGroup></t:TransitionsGroups><t:Transitions>)"
+      R"(<t:Transition><t:To Kind="Group">0</t:To></t:Transition></t:Transitions></t:StartTimeZone>)";
+  net::Request request;
+  request.method = "POST";
+  request.url = exsim_->ews_url();
+  request.headers = request_headers(context);
+  // Mondays 10:25 local from 18 March 2030 (a time no other case uses); the definition's daylight
+  // time starts on the last Sunday of March (31 March 2030).
+  request.body =
+      R"(<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types"><s:Header><t:RequestServerVersion Version="Exchange2016"/><t:ExchangeImpersonation><t:ConnectingSID><t:SmtpAddress>jdoe@example.com</t:SmtpAddress></t:ConnectingSID></t:ExchangeImpersonation></s:Header><s:Body><m:CreateItem SendMeetingInvitations="SendToNone"><m:SavedItemFolderId><t:DistinguishedFolderId Id="calendar"/></m:SavedItemFolderId><m:Items><t:CalendarItem><t:Subject>Customized zone series</t:Subject><t:Start>2030-03-18T10:25:00</t:Start><t:End>2030-03-18T11:25:00</t:End><t:Recurrence><t:WeeklyRecurrence><t:Interval>1</t:Interval><t:DaysOfWeek>Monday</t:DaysOfWeek></t:WeeklyRecurrence><t:NumberedRecurrence><t:StartDate>2030-03-18</t:StartDate><t:NumberOfOccurrences>4</t:NumberOfOccurrences></t:NumberedRecurrence></t:Recurrence>)" +
+      zone + R"(</t:CalendarItem></m:Items></m:CreateItem></s:Body></s:Envelope>)";
+  const auto created = http_->send(request, options("jdoe@example.com").credentials);
+  ASSERT_TRUE(created) << created.error().message;
+  const auto parsed = parse_response(created->body);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  ASSERT_EQ(parsed->messages.size(), 1u);
+  ASSERT_TRUE(parsed->messages.front().ok()) << created->body;
+  ASSERT_EQ(parsed->messages.front().items.size(), 1u);
+  const std::string id = parsed->messages.front().items.front().item_id.id;
+
+  const std::vector<Instant> expected = {
+      sys_days{2030y / 3 / 18} + 9h + 25min, sys_days{2030y / 3 / 25} + 9h + 25min,
+      sys_days{2030y / 4 / 1} + 8h + 25min, sys_days{2030y / 4 / 8} + 8h + 25min};
+  // As Exchange shows them: a CalendarView (IdOnly + times: this series is the one at :25).
+  request.body =
+      build_find_calendar_view(context, sys_days{2030y / 3 / 17}, sys_days{2030y / 4 / 10}, 100);
+  const auto view = http_->send(request, options("jdoe@example.com").credentials);
+  ASSERT_TRUE(view) << view.error().message;
+  const auto listed = parse_response(view->body);
+  ASSERT_TRUE(listed) << listed.error().message;
+  std::vector<Instant> shown;
+  for (const CalendarItem& item : listed->messages.front().items) {
+    if (item.start - std::chrono::floor<std::chrono::hours>(item.start) == 25min) {
+      shown.push_back(item.start);
+    }
+  }
+  EXPECT_EQ(shown, expected);
+
+  // As the connector reads it: a core item in a zone with the same rules, expanding the same.
+  EwsCalendarSide side(*http_, options("jdoe@example.com"));
+  const auto fetched = side.fetch(std::vector<ItemRef>{ItemRef(id)});
+  ASSERT_TRUE(fetched) << fetched.error().message;
+  ASSERT_EQ(fetched->size(), 1u);
+  const Appointment& series = fetched->front().item;
+  EXPECT_EQ(*utc_offset(sys_days{2030y / 1 / 15}, series.time_zone), 1h) << series.time_zone;
+  EXPECT_EQ(*utc_offset(sys_days{2030y / 7 / 15}, series.time_zone), 2h) << series.time_zone;
+  const auto occurrences = expand(series, sys_days{2030y / 3 / 1}, sys_days{2030y / 5 / 1});
+  ASSERT_TRUE(occurrences) << occurrences.error().message;
+  std::vector<Instant> expanded;
+  for (const auto& o : *occurrences) expanded.push_back(o.start);
+  EXPECT_EQ(expanded, expected);
 }
 
 TEST_F(ExsimTest, SyncFolderItemsPagesThroughMoreThan512Changes) {
