@@ -20,5 +20,8 @@ void add_approve_command(CLI::App& app, Context& context);
 void add_offboard_command(CLI::App& app, Context& context);
 void add_status_command(CLI::App& app, Context& context);
 void add_doctor_command(CLI::App& app, Context& context);
+void add_serve_command(CLI::App& app, Context& context);
+void add_tokens_command(CLI::App& app, Context& context);
+void add_secrets_command(CLI::App& app, Context& context);
 
 }  // namespace agendasync::cli

@@ -27,6 +27,9 @@ int main(int argc, char** argv) {
   add_offboard_command(app, context);
   add_status_command(app, context);
   add_doctor_command(app, context);
+  add_serve_command(app, context);
+  add_tokens_command(app, context);
+  add_secrets_command(app, context);
 
   try {
     app.parse(argc, argv);

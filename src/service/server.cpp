@@ -8,6 +8,7 @@
 #include "service/api_context.h"
 #include "service/json_codec.h"
 #include "service/log.h"
+#include "service/pooled_agenda_store.h"
 #include "service/secrets/key_ring.h"
 #include "store/sqlite_agenda_store.h"
 
@@ -101,8 +102,11 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   store_options.create = s.options_.create_database;
   auto opened = store::open_sqlite_agenda_store(s.options_.database, store_options);
   if (!opened) return std::unexpected(opened.error());
-  s.store_ = std::move(*opened);
-  auto db = ServiceDb::open(s.options_.database);
+  auto pooled =
+      PooledAgendaStore::open(std::move(*opened), s.options_.database, s.options_.database_readers);
+  if (!pooled) return std::unexpected(pooled.error());
+  s.store_ = std::move(*pooled);
+  auto db = ServiceDb::open(s.options_.database, s.options_.database_readers);
   if (!db) return std::unexpected(db.error());
   s.db_ = std::move(*db);
   auto ring = secrets::load_key_ring(s.options_.secret_key_file);
@@ -272,24 +276,36 @@ void Server::stop() {
 
 int run_server(const config::Config& config, ServerOptions options) {
   if (options.database.empty()) options.database = config.database;
-  if (options.port == 0 && config.server.port != 0) options.port = config.server.port;
-  if (!config.server.listen.empty()) options.listen = config.server.listen;
   // Block the stop signals in every thread (the mask is inherited), then wait for them here.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  auto start_companions = std::move(options.start_companions);
   auto server = Server::start(std::move(options));
   if (!server) {
     std::cerr << "agendasync: error: " << server.error().message << "\n";
     return 1;
   }
-  std::cerr << "agendasync: serving on " << config.server.listen << ":" << (*server)->port()
-            << " (SIGTERM or Ctrl-C stops gracefully)\n";
+  std::function<void()> stop_companions;
+  if (start_companions) {
+    auto started = start_companions(**server);
+    if (!started) {
+      std::cerr << "agendasync: error: " << started.error().message << "\n";
+      (*server)->stop();
+      return 1;
+    }
+    stop_companions = std::move(*started);
+  }
+  std::cout << "listening on http://" << (*server)->listen_address() << ":" << (*server)->port()
+            << std::endl;
+  std::cerr << "agendasync: SIGTERM or Ctrl-C stops gracefully (running syncs finish)\n";
   int received = 0;
   sigwait(&signals, &received);
   log_event(spdlog::level::info, "shutdown_requested", {{"signal", received}});
+  // Watchers first, so nothing new is queued while the scheduler drains.
+  if (stop_companions) stop_companions();
   (*server)->stop();
   return 0;
 }

@@ -3,6 +3,7 @@
 /// intake and metrics in one process over the agenda database.
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -21,6 +22,8 @@
 #include "store/agenda_store.h"
 
 namespace agendasync::service {
+
+class Server;
 
 struct ServerOptions {
   std::string listen = "127.0.0.1";
@@ -44,6 +47,13 @@ struct ServerOptions {
   /// How often the change feed is read for webhook events.
   std::chrono::milliseconds feed_poll{100};
   std::size_t http_threads = 16;
+  /// Reader connections on the database, for the agenda and for the service's own tables
+  /// each (requests read in parallel under WAL; writes share one connection).
+  std::size_t database_readers = 4;
+  /// Started once the server listens (e.g. the mailbox watchers, which trigger the
+  /// scheduler); the function it returns is called first on shutdown, before the server
+  /// stops. Empty = nothing to start.
+  std::function<Result<std::function<void()>>(Server&)> start_companions;
 };
 
 class Server {
@@ -54,6 +64,8 @@ class Server {
   ~Server();
 
   int port() const { return port_; }
+  /// The address it listens on (ServerOptions::listen).
+  const std::string& listen_address() const { return options_.listen; }
   /// Graceful: stops accepting requests, lets running syncs finish, stops webhooks.
   void stop();
 
@@ -88,9 +100,11 @@ class Server {
   int port_ = 0;
 };
 
-/// Blocks serving `config` until SIGTERM or SIGINT, then stops gracefully. Returns the
-/// process exit code (0 after a clean stop, 1 when the server could not start; the reason
-/// goes to stderr).
+/// Blocks serving until SIGTERM or SIGINT, then stops gracefully. `options` are final (the
+/// caller applies the configuration's [server] and --listen); an empty database is the
+/// configuration's. Prints "listening on http://HOST:PORT" to stdout once ready (scripts and
+/// tests read the port from it when it was 0). Returns the process exit code (0 after a clean
+/// stop, 1 when the server could not start; the reason goes to stderr).
 int run_server(const config::Config& config, ServerOptions options);
 
 }  // namespace agendasync::service

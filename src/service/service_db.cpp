@@ -1,5 +1,6 @@
 #include "service/service_db.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace agendasync::service {
@@ -43,15 +44,32 @@ std::int64_t unix_now() {
       .count();
 }
 
-Result<std::unique_ptr<ServiceDb>> ServiceDb::open(const std::filesystem::path& path) {
+namespace {
+
+Result<store::sqlite::Connection> connect(const std::filesystem::path& path) {
   auto db = store::sqlite::Connection::open(path, /*create=*/false);
   if (!db) return std::unexpected(db.error());
   // The store and the engine write the same file: wait for their locks instead of failing.
   if (auto set = db->exec("PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON"); !set) {
     return std::unexpected(set.error());
   }
+  return db;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ServiceDb>> ServiceDb::open(const std::filesystem::path& path,
+                                                   std::size_t readers) {
+  auto db = connect(path);
+  if (!db) return std::unexpected(db.error());
   if (auto schema = db->exec(kSchema); !schema) return std::unexpected(schema.error());
-  return std::unique_ptr<ServiceDb>(new ServiceDb(std::move(*db)));
+  std::unique_ptr<ServiceDb> opened(new ServiceDb(std::move(*db)));
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, readers); ++i) {
+    auto reader = connect(path);
+    if (!reader) return std::unexpected(reader.error());
+    opened->readers_.push_back(std::make_unique<store::sqlite::Connection>(std::move(*reader)));
+  }
+  return opened;
 }
 
 }  // namespace agendasync::service

@@ -65,7 +65,7 @@ Result<void> SyncStatusStore::record(const std::string& user, const Result<SyncR
 }
 
 Result<json> SyncStatusStore::status(const std::string& user) {
-  return db_.with([&](store::sqlite::Connection& db) -> Result<json> {
+  return db_.read([&](store::sqlite::Connection& db) -> Result<json> {
     json out = {{"user_name", user},
                 {"runs", 0},
                 {"failures", 0},
@@ -105,14 +105,14 @@ Result<json> SyncStatusStore::status(const std::string& user) {
 }
 
 Result<std::optional<std::int64_t>> SyncStatusStore::last_success(const std::string& user) {
-  return db_.with([&](store::sqlite::Connection& db) -> Result<std::optional<std::int64_t>> {
+  return db_.read([&](store::sqlite::Connection& db) -> Result<std::optional<std::int64_t>> {
     return db.query_int("SELECT last_success FROM service_sync_status WHERE user_name = ?1",
                         {user});
   });
 }
 
 Result<bool> SyncStatusStore::admin_managed(const std::string& user) {
-  auto value = db_.with([&](store::sqlite::Connection& db) {
+  auto value = db_.read([&](store::sqlite::Connection& db) {
     return db.query_int("SELECT admin_managed FROM service_user_mode WHERE user_name = ?1", {user});
   });
   if (!value) return std::unexpected(value.error());

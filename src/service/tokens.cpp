@@ -82,7 +82,7 @@ Result<CreatedToken> TokenStore::create(std::string_view role, std::string_view 
 
 Result<Principal> TokenStore::authenticate(std::string_view presented) {
   const std::string hash = sha256_hex(presented);
-  auto found = db_.with([&](store::sqlite::Connection& db) -> Result<std::optional<TokenInfo>> {
+  auto found = db_.read([&](store::sqlite::Connection& db) -> Result<std::optional<TokenInfo>> {
     auto statement = db.prepare("SELECT id, role FROM service_token WHERE hash = ?1", {hash});
     if (!statement) return std::unexpected(statement.error());
     auto row = statement->step();

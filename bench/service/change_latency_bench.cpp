@@ -1,0 +1,230 @@
+// Change latency of `agendasync serve` (issue 8, R23), as real processes on loopback: exsim
+// (TLS) and the daemon over a SQLite agenda. Two directions, measured one change at a time:
+//   host -> Exchange: PATCH over the REST API until exsim's admin listing shows the new
+//                     subject (debounce + sync + EWS UpdateItem);
+//   Exchange -> host: an "Outlook" edit through exsim's admin endpoint until the host change
+//                     feed carries the appointment with the new subject (streaming
+//                     notification + sync; the safety net is an hour away).
+// Prints one JSON object with p50/p90/p99/max per direction.
+//
+//   bench_service_latency [--changes N]   (default 200 per direction)
+#include <httplib.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "connectors/ews/testing/exsim_process.h"
+#include "net/http.h"
+#include "service/service_db.h"
+#include "service/tokens.h"
+#include "store/sqlite_agenda_store.h"
+#include "tests/demo/serve_process.h"
+
+using namespace agendasync;
+using namespace std::chrono_literals;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  return values[static_cast<std::size_t>(p * static_cast<double>(values.size() - 1))];
+}
+
+json stats(const std::vector<double>& ms) {
+  return {{"samples", ms.size()},
+          {"p50_ms", percentile(ms, 0.50)},
+          {"p90_ms", percentile(ms, 0.90)},
+          {"p99_ms", percentile(ms, 0.99)},
+          {"max_ms", percentile(ms, 1.0)}};
+}
+
+/// Polls `condition` every 2 ms until it holds; the time it took, or nothing after 30 s.
+template <class F>
+std::optional<double> time_until(Clock::time_point started, F condition) {
+  const auto deadline = started + 30s;
+  while (Clock::now() < deadline) {
+    if (condition())
+      return std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+    std::this_thread::sleep_for(2ms);
+  }
+  return std::nullopt;
+}
+
+class ExsimAdmin {
+ public:
+  explicit ExsimAdmin(const ews::testing::ExsimProcess& exsim) : exsim_(exsim) {
+    net::ClientOptions options;
+    options.tls.ca_bundle_path = exsim.ca_path();
+    http_ = net::make_curl_client(options);
+  }
+  json call(const std::string& method, const std::string& path, const json& body = nullptr) {
+    net::Request request;
+    request.method = method;
+    request.url = exsim_.base_url() + "/exsim/admin/" + path;
+    request.headers = {{"X-Exsim-Admin-Token", exsim_.admin_token()},
+                       {"Content-Type", "application/json"}};
+    if (!body.is_null()) request.body = body.dump();
+    auto response = http_->send(request, net::Credentials{});
+    if (!response || response->status >= 300) return json::value_t::discarded;
+    return json::parse(response->body, nullptr, false);
+  }
+
+ private:
+  const ews::testing::ExsimProcess& exsim_;
+  std::unique_ptr<net::HttpClient> http_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int changes = 200;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::string(argv[i]) == "--changes") changes = std::clamp(std::atoi(argv[i + 1]), 1, 5000);
+  }
+  auto dir = std::filesystem::temp_directory_path() /
+             ("agendasync-latency-" + std::to_string(std::random_device{}()));
+  std::filesystem::create_directories(dir);
+
+  ews::testing::ExsimProcess exsim({"--version", "Exchange2016", "--auth", "basic", "--mailbox",
+                                    "jdoe@example.com", "--account",
+                                    "svc@example.com:s3cret:impersonation"});
+  ExsimAdmin admin(exsim);
+  const auto database = dir / "agenda.db";
+  std::ofstream(dir / "password") << "s3cret\n";
+  std::ofstream(dir / "agendasync.toml")
+      << "database = \"" << database.string() << "\"\n[exchange]\nbackend = \"ews\"\n"
+      << "version = \"2016\"\nurl = \"" << exsim.ews_url() << "\"\nauth = \"basic\"\n"
+      << "user = \"svc@example.com\"\npassword_file = \"" << (dir / "password").string()
+      << "\"\nmail_domain = \"example.com\"\n[sync]\ndirection = \"two-way\"\n"
+      << "[tls]\nca_bundle = \"" << exsim.ca_path() << "\"\n";
+
+  std::string token;
+  {
+    auto store = store::open_sqlite_agenda_store(database, store::SqliteOptions{.create = true});
+    if (!store) return std::cerr << store.error().message << "\n", 1;
+    User user;
+    user.user_name = "JDOE";
+    user.display_name = "John Doe";
+    user.sync_enabled = true;
+    if (auto added = (*store)->add_user(user); !added) return 1;
+    auto db = service::ServiceDb::open(database);
+    if (!db) return std::cerr << db.error().message << "\n", 1;
+    service::TokenStore tokens(**db);
+    token = tokens.create("integration", "latency bench")->value.reveal();
+  }
+
+  demotest::ServeProcess serve(AGENDASYNC_CLI_BINARY,
+                               {"--config", (dir / "agendasync.toml").string(), "serve", "--listen",
+                                "127.0.0.1:0", "--safety-net-minutes", "60"},
+                               dir / "serve.log");
+  httplib::Client api("127.0.0.1", serve.port());
+  api.set_read_timeout(30, 0);
+  const httplib::Headers auth{{"Authorization", "Bearer " + token}};
+
+  auto created = api.Post("/api/v1/appointments", auth,
+                          json{{"subject", "latency 0"},
+                               {"start", "2027-01-12T09:00:00Z"},
+                               {"end", "2027-01-12T10:00:00Z"},
+                               {"time_zone", "Europe/Amsterdam"},
+                               {"owner", "JDOE"}}
+                              .dump(),
+                          "application/json");
+  if (!created || created->status != 201) return std::cerr << "cannot create\n", 1;
+  const auto host_id = json::parse(created->body).at("id").get<long>();
+  const std::string path = "/api/v1/appointments/" + std::to_string(host_id);
+  auto exchange_subject = [&](long& id) {
+    for (const auto& item : admin.call("GET", "mailboxes/jdoe@example.com/items")) {
+      if (item.value("folder", "") == "calendar" &&
+          item.value("subject", "").rfind("latency", 0) == 0) {
+        id = item.value("id", -1L);
+        return item.value("subject", "");
+      }
+    }
+    return std::string();
+  };
+  long exchange_id = -1;
+  if (!time_until(Clock::now(), [&] { return !exchange_subject(exchange_id).empty(); })) {
+    return std::cerr << "the first sync did not reach exsim; log:\n" << serve.log(), 1;
+  }
+  // Let the echo of our own create settle (its notification wakes one more run).
+  std::this_thread::sleep_for(1s);
+
+  std::vector<double> to_exchange, to_host;
+  long failures = 0;
+  for (int i = 1; i <= changes; ++i) {
+    // Host -> Exchange.
+    const std::string host_subject = "latency host " + std::to_string(i);
+    auto current = api.Get(path, auth);
+    if (!current || current->status != 200) return std::cerr << "cannot read\n", 1;
+    httplib::Headers write = auth;
+    write.emplace("If-Match", current->get_header_value("ETag"));
+    auto started = Clock::now();
+    auto patched =
+        api.Patch(path, write, json{{"subject", host_subject}}.dump(), "application/json");
+    if (!patched || patched->status != 200) {
+      ++failures;
+      continue;
+    }
+    long id = -1;
+    if (auto ms = time_until(started, [&] { return exchange_subject(id) == host_subject; })) {
+      to_exchange.push_back(*ms);
+    } else {
+      ++failures;
+    }
+
+    // Exchange -> host.
+    long since = 0;
+    for (;;) {  // the head of the feed
+      auto page = api.Get("/api/v1/changes?limit=1000&since=" + std::to_string(since), auth);
+      if (!page || page->status != 200) break;
+      auto body = json::parse(page->body);
+      since = body.at("next").get<long>();
+      if (!body.at("more").get<bool>()) break;
+    }
+    const std::string outlook_subject = "latency outlook " + std::to_string(i);
+    started = Clock::now();
+    admin.call("POST", "mailboxes/jdoe@example.com/items/" + std::to_string(id) + "/update",
+               {{"subject", outlook_subject}});
+    auto arrived = time_until(started, [&] {
+      auto page = api.Get("/api/v1/changes?since=" + std::to_string(since), auth);
+      if (!page || page->status != 200) return false;
+      for (const auto& change : json::parse(page->body).at("changes")) {
+        if (change.value("id", -1L) != host_id) continue;
+        auto item = api.Get(path, auth);
+        return item && item->status == 200 &&
+               json::parse(item->body).value("subject", "") == outlook_subject;
+      }
+      return false;
+    });
+    if (arrived) {
+      to_host.push_back(*arrived);
+    } else {
+      ++failures;
+    }
+  }
+  const int stopped = serve.stop(SIGTERM);
+  json result = {{"benchmark", "service_change_latency"},
+                 {"changes_per_direction", changes},
+                 {"host_to_exchange", stats(to_exchange)},
+                 {"exchange_to_host_streaming", stats(to_host)},
+                 {"failures", failures},
+                 {"daemon_exit_code", stopped},
+                 {"target_p99_ms", 1000}};
+  std::cout << result.dump(2) << "\n";
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  return failures == 0 && stopped == 0 ? 0 : 1;
+}

@@ -1,0 +1,48 @@
+#pragma once
+/// The daemon's SyncFn: runs the app layer's sync for one user on a scheduler worker. Each
+/// worker borrows its own agenda connection and SyncApp from a pool (an SQLite connection
+/// must not be shared by threads running at once); every borrower shares one HTTP client, so
+/// the per-server connection caps hold across workers.
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "app/app.h"
+#include "config/config.h"
+#include "service/scheduler.h"
+
+namespace agendasync::cli {
+
+class SyncAppPool {
+ public:
+  /// Opens the first slot at once, so a wrong database or an unreadable service-account
+  /// secret fails `serve` at start-up rather than at the first run.
+  static Result<std::unique_ptr<SyncAppPool>> open(config::Config config);
+
+  /// One cycle of `user`'s pair, as the scheduler's SyncFn. A failed run is an Error; a
+  /// quarantined pair says how to approve it.
+  Result<service::SyncResult> run(const std::string& user);
+
+ private:
+  struct Slot {
+    std::unique_ptr<store::AgendaStore> store;
+    std::unique_ptr<app::SyncApp> app;
+  };
+  SyncAppPool(config::Config config, std::shared_ptr<net::HttpClient> http)
+      : config_(std::move(config)), http_(std::move(http)) {}
+  Result<std::unique_ptr<Slot>> open_slot();
+  std::unique_ptr<Slot> borrow();
+  void give_back(std::unique_ptr<Slot> slot);
+
+  config::Config config_;
+  std::shared_ptr<net::HttpClient> http_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Slot>> idle_;
+};
+
+/// The scheduler's view of one app-layer run.
+Result<service::SyncResult> to_sync_result(const app::UserRun& run);
+
+}  // namespace agendasync::cli

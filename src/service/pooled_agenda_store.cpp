@@ -1,0 +1,100 @@
+#include "service/pooled_agenda_store.h"
+
+#include "store/sqlite_agenda_store.h"
+
+namespace agendasync::service {
+
+Result<std::unique_ptr<PooledAgendaStore>> PooledAgendaStore::open(
+    std::unique_ptr<store::AgendaStore> writer, const std::filesystem::path& path,
+    std::size_t readers) {
+  std::unique_ptr<PooledAgendaStore> pooled(new PooledAgendaStore(std::move(writer)));
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, readers); ++i) {
+    auto reader = store::open_sqlite_agenda_store(path);
+    if (!reader) return std::unexpected(reader.error());
+    pooled->idle_.push_back(std::move(*reader));
+  }
+  return pooled;
+}
+
+template <class F>
+auto PooledAgendaStore::read(F&& read) -> decltype(read(std::declval<store::AgendaStore&>())) {
+  std::unique_ptr<store::AgendaStore> reader;
+  {
+    std::unique_lock lock(mutex_);
+    idle_changed_.wait(lock, [this] { return !idle_.empty(); });
+    reader = std::move(idle_.back());
+    idle_.pop_back();
+  }
+  auto result = read(*reader);
+  {
+    std::lock_guard lock(mutex_);
+    idle_.push_back(std::move(reader));
+  }
+  idle_changed_.notify_one();
+  return result;
+}
+
+// --- reads: any idle reader ------------------------------------------------------------
+
+Result<store::OrganisationSettings> PooledAgendaStore::settings() {
+  return read([](store::AgendaStore& s) { return s.settings(); });
+}
+Result<std::optional<User>> PooledAgendaStore::user(std::string_view user_name) {
+  return read([&](store::AgendaStore& s) { return s.user(user_name); });
+}
+Result<std::vector<User>> PooledAgendaStore::users() {
+  return read([](store::AgendaStore& s) { return s.users(); });
+}
+Result<std::vector<store::ActivityType>> PooledAgendaStore::activity_types() {
+  return read([](store::AgendaStore& s) { return s.activity_types(); });
+}
+Result<std::optional<store::StoredAppointment>> PooledAgendaStore::appointment(
+    store::AppointmentId id) {
+  return read([&](store::AgendaStore& s) { return s.appointment(id); });
+}
+Result<std::optional<store::StoredAppointment>> PooledAgendaStore::appointment_by_key(
+    const IdempotencyKey& key) {
+  return read([&](store::AgendaStore& s) { return s.appointment_by_key(key); });
+}
+Result<std::vector<store::StoredAppointment>> PooledAgendaStore::appointments(
+    const store::AppointmentQuery& query) {
+  return read([&](store::AgendaStore& s) { return s.appointments(query); });
+}
+Result<std::optional<store::Tombstone>> PooledAgendaStore::tombstone(store::AppointmentId id) {
+  return read([&](store::AgendaStore& s) { return s.tombstone(id); });
+}
+Result<std::vector<store::Change>> PooledAgendaStore::changes_since(
+    const store::ChangeQuery& query) {
+  return read([&](store::AgendaStore& s) { return s.changes_since(query); });
+}
+Result<store::Revision> PooledAgendaStore::head_revision() {
+  return read([](store::AgendaStore& s) { return s.head_revision(); });
+}
+Result<std::optional<Instant>> PooledAgendaStore::revision_time(store::Revision revision) {
+  return read([&](store::AgendaStore& s) { return s.revision_time(revision); });
+}
+
+// --- writes: the one writer connection ---------------------------------------------------
+
+Result<void> PooledAgendaStore::set_settings(const store::OrganisationSettings& settings) {
+  return writer_->set_settings(settings);
+}
+Result<void> PooledAgendaStore::add_user(const User& user) { return writer_->add_user(user); }
+Result<void> PooledAgendaStore::update_user(const User& user) { return writer_->update_user(user); }
+Result<void> PooledAgendaStore::put_activity_type(const store::ActivityType& type) {
+  return writer_->put_activity_type(type);
+}
+Result<store::StoredAppointment> PooledAgendaStore::create_appointment(
+    const Appointment& item, std::optional<IdempotencyKey> key) {
+  return writer_->create_appointment(item, std::move(key));
+}
+Result<store::StoredAppointment> PooledAgendaStore::update_appointment(
+    store::AppointmentId id, const Appointment& item, std::optional<store::Revision> expected) {
+  return writer_->update_appointment(id, item, expected);
+}
+Result<store::Revision> PooledAgendaStore::delete_appointment(
+    store::AppointmentId id, std::optional<store::Revision> expected) {
+  return writer_->delete_appointment(id, expected);
+}
+
+}  // namespace agendasync::service

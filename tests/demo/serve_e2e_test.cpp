@@ -1,0 +1,143 @@
+// `agendasync serve` as a real process against exsim (issue 8): an appointment created over
+// the REST API reaches the mailbox; a change made in "Outlook" reaches the host change feed
+// through the EWS streaming wake-up (the safety net is an hour away, so nothing else could
+// bring it); SIGTERM ends the daemon with exit 0 and leaves no pending journal.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+
+#include <chrono>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "store/sync_state/sqlite_sync_state.h"
+#include "tests/demo/serve_process.h"
+#include "tests/e2e/world.h"
+
+namespace agendasync::demotest {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+/// Polls `condition` until it holds or `limit` passes (generous: CI machines are loaded).
+template <class F>
+bool eventually(F condition, std::chrono::milliseconds limit = 60s) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return condition();
+}
+
+std::size_t count(const std::string& text, const std::string& needle) {
+  std::size_t found = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+    ++found;
+  }
+  return found;
+}
+
+struct Api {
+  httplib::Client client;
+  std::string token;
+  Api(int port, std::string bearer) : client("127.0.0.1", port), token(std::move(bearer)) {
+    client.set_read_timeout(30, 0);
+  }
+  std::pair<int, json> call(const std::string& method, const std::string& path,
+                            const json& body = nullptr) {
+    httplib::Headers headers{{"Authorization", "Bearer " + token}};
+    httplib::Result result = method == "GET"
+                                 ? client.Get(path, headers)
+                                 : client.Post(path, headers, body.dump(), "application/json");
+    if (!result) return {0, nullptr};
+    return {result->status, json::parse(result->body, nullptr, false)};
+  }
+};
+
+std::string admin_token(e2e::World& world) {
+  auto created = world.cli({"tokens", "create", "--role", "integration", "--label", "e2e"});
+  EXPECT_EQ(created.exit_code, 0) << created.err;
+  std::string token = created.out.substr(0, created.out.find('\n'));
+  EXPECT_EQ(token.rfind("ast_", 0), 0u) << created.out;
+  return token;
+}
+
+TEST(ServeE2e, ApiToExchangeStreamingBackAndCleanStop) {
+  e2e::World world;
+  world.add_user("JDOE");
+  const std::string token = admin_token(world);
+  auto key = world.cli({"secrets", "new-key", "--file", (world.dir() / "keys").string()});
+  ASSERT_EQ(key.exit_code, 0) << key.err;
+  EXPECT_EQ(
+      std::filesystem::status(world.dir() / "keys").permissions() & std::filesystem::perms::all,
+      std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+
+  ServeProcess serve(e2e::agendasync_binary(),
+                     {"--config", world.config_path().string(), "serve", "--listen", "127.0.0.1:0",
+                      "--secret-key-file", (world.dir() / "keys").string(), "--safety-net-minutes",
+                      "60", "--watch-refresh-seconds", "1"},
+                     world.dir() / "serve.log");
+  Api api(serve.port(), token);
+
+  // The start-up catch-up sync runs; then the watcher subscribes.
+  ASSERT_TRUE(eventually([&] {
+    return serve.log().find("mailbox_watch_started") != std::string::npos;
+  })) << serve.log();
+
+  // Host -> Exchange: created over the API, debounced, synced.
+  auto [status, created] = api.call("POST", "/api/v1/appointments",
+                                    {{"subject", "Planning via API"},
+                                     {"start", "2027-01-12T09:00:00Z"},
+                                     {"end", "2027-01-12T10:00:00Z"},
+                                     {"time_zone", "Europe/Amsterdam"},
+                                     {"owner", "JDOE"},
+                                     {"participants", json::array()}});
+  ASSERT_EQ(status, 201) << created.dump();
+  const auto host_id = created.at("id").get<std::int64_t>();
+  long exchange_id = -1;
+  ASSERT_TRUE(eventually([&] {
+    for (const auto& item : world.exchange_items("jdoe@example.com")) {
+      if (item.value("subject", "") == "Planning via API") exchange_id = item.value("id", -1L);
+    }
+    return exchange_id >= 0;
+  })) << serve.log();
+
+  // Exchange -> host: the streaming notification wakes JDOE's pair.
+  auto [head_status, head] = api.call("GET", "/api/v1/changes?since=0&limit=1000");
+  ASSERT_EQ(head_status, 200);
+  const auto since = head.at("next").get<std::int64_t>();
+  const auto wakeups_before = count(serve.log(), "\"event\":\"mailbox_changed\"");
+  world.outlook_update("jdoe@example.com", exchange_id,
+                       {{"subject", "Planning (moved in Outlook)"}});
+  ASSERT_TRUE(eventually([&] {
+    auto [code, feed] = api.call("GET", "/api/v1/changes?since=" + std::to_string(since));
+    if (code != 200) return false;
+    for (const auto& change : feed.at("changes")) {
+      if (change.value("id", std::int64_t{-1}) != host_id) continue;
+      auto [item_code, item] = api.call("GET", "/api/v1/appointments/" + std::to_string(host_id));
+      if (item_code == 200 && item.value("subject", "") == "Planning (moved in Outlook)") {
+        return true;
+      }
+    }
+    return false;
+  })) << serve.log();
+  EXPECT_GT(count(serve.log(), "\"event\":\"mailbox_changed\""), wakeups_before);
+  EXPECT_EQ(world.outbox_size(), 0u);  // R39: nobody was mailed
+
+  // Graceful stop: exit 0, nothing left in the journal, the stop logged.
+  EXPECT_EQ(serve.stop(SIGTERM), 0) << serve.log();
+  EXPECT_NE(serve.log().find("server_stopped"), std::string::npos);
+  auto state = store::SqliteSyncState::open(world.state_path(), "JDOE");
+  ASSERT_TRUE(state) << state.error().message;
+  auto pending = (*state)->pending_journal();
+  ASSERT_TRUE(pending);
+  EXPECT_TRUE(pending->empty());
+  // The secret of the service account never reaches the log.
+  EXPECT_EQ(serve.log().find("s3cret"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace agendasync::demotest
