@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -440,6 +443,136 @@ TEST_F(GraphApiTest, InvitationsRecordedOnlyForAttendees) {
   const json& messages = outbox.is_array() ? outbox : outbox["messages"];
   ASSERT_EQ(messages.size(), 1u) << outbox.dump();
   EXPECT_EQ(messages[0]["kind"], "MeetingRequest");
+}
+
+}  // namespace
+}  // namespace exsim
+
+namespace exsim {
+namespace {
+
+// Documented Graph examples (../shared/conformance/graph-examples): exsim answers each
+// published request with the status and the JSON shape of the published response.
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Members exsim answers with null where the documented example had a value (not modelled).
+bool may_be_null(const std::string& key) {
+  static const std::set<std::string> kNullable = {"transactionId", "onlineMeetingUrl",
+                                                  "onlineMeeting", "recurrence", "seriesMasterId"};
+  return kNullable.count(key) > 0;
+}
+
+// Every member of `doc` is in `ours` with the same JSON type, recursively; problems go to `out`.
+void compare_shape(const json& doc, const json& ours, const std::string& where,
+                   std::vector<std::string>& out) {
+  if (doc.is_null()) return;
+  if (doc.is_object()) {
+    if (!ours.is_object()) {
+      out.push_back(where + ": not an object");
+      return;
+    }
+    for (const auto& [key, value] : doc.items()) {
+      if (key.starts_with("@odata.") && key != "@odata.etag") continue;
+      auto it = ours.find(key);
+      if (it == ours.end()) {
+        out.push_back(where + "." + key + ": missing");
+      } else if (!(it->is_null() && may_be_null(key))) {
+        compare_shape(value, *it, where + "." + key, out);
+      }
+    }
+    return;
+  }
+  if (doc.is_array()) {
+    if (!ours.is_array()) {
+      out.push_back(where + ": not an array");
+    } else if (!doc.empty() && !ours.empty()) {
+      compare_shape(doc[0], ours[0], where + "[0]", out);
+    }
+    return;
+  }
+  if (doc.type() != ours.type() && !(doc.is_number() && ours.is_number())) {
+    out.push_back(where + ": type differs (" + doc.dump() + " vs " + ours.dump() + ")");
+  }
+}
+
+TEST_F(GraphApiTest, DocumentedExamplesAnsweredInTheDocumentedShape) {
+  const std::string dir = std::string(AGENDASYNC_CONFORMANCE_DIR) + "/graph-examples/";
+  // A daily series since 2019 with an attendee and a location covers every documented window.
+  json seed = event("Seed", "2019-01-01T09:00:00", "2019-01-01T09:30:00", "Pacific Standard Time");
+  seed["location"] = {{"displayName", "Room"}};
+  seed["attendees"] = {
+      {{"type", "required"}, {"emailAddress", {{"address", "bob@example.com"}, {"name", "Bob"}}}}};
+  seed["recurrence"] = {{"pattern", {{"type", "daily"}, {"interval", 1}}},
+                        {"range", {{"type", "noEnd"}, {"startDate", "2019-01-01"}}}};
+  Answer master = call("POST", events_path(), seed);
+  ASSERT_EQ(master.status, 201) << master.body.dump();
+  const std::string id = master.body["id"];
+  const std::string calendar_id =
+      call("GET", fmt::format("/v1.0/users/{}/calendar", kUser)).body["id"];
+  const std::vector<std::pair<std::string, std::string>> examples = {
+      {"user-post-events__02__request__create_event_from_user",
+       "user-post-events__03__response__create_event_from_user"},
+      {"calendar-post-events__04__request__create_event_from_calendar",
+       "calendar-post-events__05__response"},
+      {"event-get__02__request__get_event", "event-get__03__response"},
+      {"user-list-events__02__request__get_events", "user-list-events__03__response"},
+      {"user-list-calendarview__04__request__user_get_calendarview",
+       "user-list-calendarview__05__response"},
+      {"event-list-instances__02__request__get_instances",
+       "event-list-instances__03__response__get_instances"},
+      {"event-update__02__request__update_event", "event-update__03__response"},
+      {"event-delta__02__request__event_delta", "event-delta__03__response"},
+  };
+  int checked = 0;
+  for (const auto& [request_name, response_name] : examples) {
+    const std::string request = read_text(dir + request_name + ".http");
+    const std::string response = read_text(dir + response_name + ".http");
+    ASSERT_FALSE(request.empty()) << request_name;
+    ASSERT_FALSE(response.empty()) << response_name;
+    std::istringstream lines(request);
+    std::string method, url, line;
+    lines >> method >> url;
+    std::getline(lines, line);
+    httplib::Headers headers;
+    while (std::getline(lines, line) && !line.empty() && line != "\r") {
+      auto colon = line.find(':');
+      std::string name = line.substr(0, colon);
+      if (name == "Prefer") headers.emplace(name, line.substr(colon + 2));
+    }
+    url = url.substr(url.find("/v1.0"));
+    for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
+             {"/v1.0/me/", fmt::format("/v1.0/users/{}/", kUser)},
+             {"{start_datetime}", "2030-01-01T00:00:00Z"},
+             {"{end_datetime}", "2030-01-03T00:00:00Z"},
+             {"{id}", id}}) {
+      if (auto at = url.find(from); at != std::string::npos) url.replace(at, from.size(), to);
+    }
+    if (auto at = url.find("/calendars/"); at != std::string::npos) {
+      url.replace(at + 11, url.find('/', at + 11) - at - 11, calendar_id);
+    }
+    if (auto at = url.find("/events/"); at != std::string::npos) {
+      auto end = url.find_first_of("/?", at + 8);
+      url.replace(at + 8, (end == std::string::npos ? url.size() : end) - at - 8, id);
+    }
+    json body = nullptr;
+    if (std::string text = read_text(dir + request_name + ".body.json"); !text.empty()) {
+      body = json::parse(text);
+    }
+    Answer ours = call(method, url, body, headers);
+    const int documented_status = std::stoi(response.substr(response.find(' ') + 1, 3));
+    EXPECT_EQ(ours.status, documented_status)
+        << request_name << " " << url << ": " << ours.body.dump();
+    json documented = json::parse(read_text(dir + response_name + ".body.json"), nullptr, false);
+    ASSERT_FALSE(documented.is_discarded()) << response_name;
+    std::vector<std::string> problems;
+    compare_shape(documented, ours.body, response_name, problems);
+    for (const std::string& p : problems) ADD_FAILURE() << p;
+    ++checked;
+  }
+  EXPECT_EQ(checked, static_cast<int>(examples.size()));
 }
 
 }  // namespace

@@ -294,7 +294,10 @@ json render_event(const Mailbox& mb, const StoredItem& item, std::optional<Secon
     if (url.empty()) {
       url = fmt::format("https://teams.microsoft.com/l/meetup-join/exsim/{}", child_text(x, "UID"));
     }
-    e["onlineMeeting"] = {{"joinUrl", url}};
+    // Teams meetings carry a dial-in conference id and toll number next to the join URL.
+    e["onlineMeeting"] = {{"joinUrl", url},
+                          {"conferenceId", std::to_string(100000000 + item.id % 900000000)},
+                          {"tollNumber", "+1 555-0100"}};
   } else {
     e["onlineMeeting"] = nullptr;
   }
@@ -329,6 +332,8 @@ json render_event(const Mailbox& mb, const StoredItem& item, std::optional<Secon
   for (const std::string& name : how.select) {
     if (auto it = e.find(name); it != e.end()) selected[name] = *it;
   }
+  // Graph answers a selected location with the locations list too (documented examples).
+  if (how.select.count("location")) selected["locations"] = e["locations"];
   if (how.expand_extended)
     selected["singleValueExtendedProperties"] = e["singleValueExtendedProperties"];
   return selected;
