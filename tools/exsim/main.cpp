@@ -20,7 +20,10 @@ int main(int argc, char** argv) {
       "exsim - an Exchange Server simulator speaking EWS SOAP at <base>/EWS/Exchange.asmx.\n"
       "Prints its base URL on stdout once ready. Example:\n"
       "  exsim --port 0 --mailbox alice@example.com --account alice@example.com:secret\n"
-      "        --account svc@example.com:secret:impersonation --tls --tls-ca-out ca.pem"};
+      "        --account svc@example.com:secret:impersonation --tls --tls-ca-out ca.pem\n"
+      "Microsoft Graph v1.0 is served at <base>/v1.0 over the same mailboxes, with an Entra ID\n"
+      "token endpoint at <base>/<tenant>/oauth2/v2.0/token; app registrations (tenant, client\n"
+      "id, secret or certificates, roles) go in the config file's \"graph\" section."};
   exsim::ServerConfig config;
   std::string config_file, version = "Exchange2016", auth = "basic,ntlm,bearer";
   std::vector<std::string> mailboxes, accounts, bearer;

@@ -91,12 +91,13 @@ if (!base || !base.startsWith('https://')) {
 }
 
 const files = readdirSync(here).filter((f) => f.endsWith('.test.mjs')).sort();
-const runner = spawn(process.execPath, ['--test', '--test-concurrency=1', ...files], {
+const runner = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-force-exit', ...files], {
   cwd: here,
   stdio: 'inherit',
   env: { ...process.env, ...env, EXSIM_BASE: base, NODE_EXTRA_CA_CERTS: ca },
 });
 const status = await new Promise((resolve) => runner.once('exit', (code) => resolve(code ?? 1)));
+console.error(`conformance_graph_js: tests done in ${Math.round(performance.now())} ms`);
 exsim.kill('SIGTERM');
 await new Promise((resolve) => {
   const timer = setTimeout(() => { exsim.kill('SIGKILL'); resolve(); }, 10_000);
