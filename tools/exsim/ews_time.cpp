@@ -97,7 +97,9 @@ std::optional<seconds> parse_duration(std::string_view s) {
     }
     long long v = 0;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc()) return std::nullopt;
+    // Components beyond ~30 years are never a bias or reminder; refusing them keeps the sum
+    // far from overflowing.
+    if (ec != std::errc() || v < 0 || v > 1'000'000'000) return std::nullopt;
     s.remove_prefix(static_cast<size_t>(p - s.data()));
     if (!s.empty() && s.front() == '.') {  // fractional seconds: drop
       s.remove_prefix(1);
@@ -118,6 +120,7 @@ std::optional<seconds> parse_duration(std::string_view s) {
       total += v * 7 * 86400;
     else
       return std::nullopt;  // years and months have no fixed length
+    if (total > 1'000'000'000'000'000) return std::nullopt;
   }
   return seconds{sign * total};
 }
