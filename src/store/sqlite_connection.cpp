@@ -46,6 +46,11 @@ std::string advice(int code) {
       return "check that the file and its folder exist and are writable by this user";
     case SQLITE_FULL:
       return "the disk is full; free space and retry";
+    case SQLITE_IOERR:
+      // A write past a quota or file-size limit (EFBIG) comes back as an I/O error, not FULL.
+      return "writing to the disk failed: the disk may be full or the file may have reached a "
+             "quota or size limit (ulimit -f); free space or raise the limit, check the disk, "
+             "and retry";
     default:
       return {};
   }

@@ -6,25 +6,46 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <map>
 #include <random>
 #include <set>
-#include <string_view>
 #include <thread>
 
 #include <gtest/gtest.h>
 
 #include "tests/e2e/world.h"
+#include "tests/reliability/mailbox_checks.h"
 
 namespace agendasync::e2e {
 namespace {
 
 using namespace std::chrono_literals;
 
-/// Starts `agendasync sync --user jdoe` and SIGKILLs it after `delay` unless it ended first.
-/// Returns true when the process was killed.
-bool sync_and_kill(World& world, std::chrono::milliseconds delay) {
+/// Kill moments adapt to how long a run takes on this machine (fast in release, slow under
+/// ASan on a loaded CI): each delay is drawn from [2 ms, longest], and a run that ends before
+/// its kill lowers `longest` to 80% of its duration, so later kills land inside runs.
+class KillClock {
+ public:
+  explicit KillClock(std::uint32_t seed) : random_(seed) {}
+  std::chrono::milliseconds next() {
+    return std::chrono::milliseconds{
+        std::uniform_int_distribution<long>(2, std::max<long>(3, longest_.count()))(random_)};
+  }
+  void run_finished_after(std::chrono::milliseconds took) {
+    longest_ = std::min(longest_, std::chrono::milliseconds{took.count() * 4 / 5});
+  }
+  std::mt19937& random() { return random_; }
+
+ private:
+  std::mt19937 random_;
+  std::chrono::milliseconds longest_{1200};
+};
+
+/// Starts `agendasync sync --user jdoe` and SIGKILLs it after a delay from `clock` unless it
+/// ended first. Returns true when the process was killed.
+bool sync_and_kill(World& world, KillClock& clock) {
+  const auto delay = clock.next();
+  const auto started = std::chrono::steady_clock::now();
   const pid_t pid = ::fork();
   if (pid == 0) {
     std::string binary = agendasync_binary();
@@ -35,38 +56,22 @@ bool sync_and_kill(World& world, std::chrono::milliseconds delay) {
             static_cast<char*>(nullptr));
     ::_exit(127);
   }
-  const auto deadline = std::chrono::steady_clock::now() + delay;
+  const auto deadline = started + delay;
   int status = 0;
   while (std::chrono::steady_clock::now() < deadline) {
-    if (::waitpid(pid, &status, WNOHANG) == pid) return false;
-    std::this_thread::sleep_for(2ms);
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      clock.run_finished_after(std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - started));
+      return false;
+    }
+    std::this_thread::sleep_for(1ms);
   }
   ::kill(pid, SIGKILL);
   ::waitpid(pid, &status, 0);
   return WIFSIGNALED(status);
 }
 
-/// Every key of our extended property must appear at most once in the mailbox.
-std::vector<std::string> duplicate_keys(const std::vector<nlohmann::json>& items) {
-  std::map<std::string, int> seen;
-  for (const auto& item : items) {
-    if (!item.contains("extended_properties")) continue;
-    const nlohmann::json& properties = item["extended_properties"];
-    for (auto it = properties.begin(); it != properties.end(); ++it) {
-      if (it->is_string() && !it->get<std::string>().empty())
-        ++seen[it.key() + "=" + it->get<std::string>()];
-    }
-  }
-  std::vector<std::string> duplicates;
-  for (const auto& [key, count] : seen)
-    if (count > 1) duplicates.push_back(key);
-  return duplicates;
-}
-
-int kills_per_phase() {
-  const char* long_tests = std::getenv("AGENDASYNC_LONG_TESTS");
-  return long_tests != nullptr && std::string_view(long_tests) == "1" ? 100 : 25;
-}
+int kills_per_phase() { return reliability::long_tests() ? 100 : 25; }
 
 TEST(CrashSafety, SigkillDuringFirstAndIncrementalSyncsLosesNothingAndDuplicatesNothing) {
   World world;
@@ -79,15 +84,15 @@ TEST(CrashSafety, SigkillDuringFirstAndIncrementalSyncsLosesNothingAndDuplicates
   for (int i = 0; i < 20; ++i)
     world.outlook_create("jdoe@example.com", "Outlook " + std::to_string(i), future(i, 10));
 
-  std::mt19937 random(20261125);
-  std::uniform_int_distribution<int> delay_ms(20, 1200);
+  KillClock clock(20261125);
+  std::mt19937& random = clock.random();
   int killed = 0;
 
   // Phase 1: the large first sync, killed again and again; each run resumes from the journal.
   // A first sync cut short is still a first sync: its remaining creates must not trip the
   // breaker (R38), so no admin approval is needed on the way.
   for (int run = 0; run < kills_per_phase(); ++run) {
-    killed += sync_and_kill(world, std::chrono::milliseconds{delay_ms(random)});
+    killed += sync_and_kill(world, clock);
   }
   auto finish = world.cli({"sync", "--user", "jdoe"});
   ASSERT_EQ(finish.exit_code, 0) << finish.out << finish.err;
@@ -107,7 +112,7 @@ TEST(CrashSafety, SigkillDuringFirstAndIncrementalSyncsLosesNothingAndDuplicates
                            {{"location", "Room " + std::to_string(run)}});
       outlook_locations[target.value("subject", "")] = "Room " + std::to_string(run);
     }
-    killed += sync_and_kill(world, std::chrono::milliseconds{delay_ms(random) / 3});
+    killed += sync_and_kill(world, clock);
   }
   for (int attempt = 0; attempt < 3; ++attempt) {
     if (world.cli({"sync", "--user", "jdoe"}).exit_code == 0) break;
@@ -121,7 +126,7 @@ TEST(CrashSafety, SigkillDuringFirstAndIncrementalSyncsLosesNothingAndDuplicates
   const auto host = world.host_items("jdoe");
   EXPECT_GE(killed, kills_per_phase()) << "the kills must actually interrupt runs";
   EXPECT_TRUE(duplicate_subjects(exchange).empty());
-  EXPECT_TRUE(duplicate_keys(exchange).empty());
+  EXPECT_TRUE(reliability::duplicate_keys(exchange).empty());
   std::multiset<std::string> exchange_subjects, host_subjects;
   for (const auto& item : exchange) exchange_subjects.insert(item.value("subject", ""));
   for (const auto& stored : host) host_subjects.insert(stored.item.subject);

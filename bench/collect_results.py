@@ -1,0 +1,179 @@
+#!/usr/bin/python3
+"""Merges the outputs of one scripts/bench.sh run into ONE results file: per scenario and
+metric the value, its unit, the peer's value where a peer runs, the target and whether it was
+met, plus the machine (cpu model, cores, RAM, kernel, compiler, build type, git commit, load).
+
+  collect_results.py --raw DIR --build DIR --source DIR --command "..." --out FILE
+DIR holds first_sync.json, peer.json, idle.json, incremental.json, ews_parse.json,
+graph_parse.json and exsim_throughput.json (whichever ran)."""
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+
+
+def load(raw, name):
+    path = os.path.join(raw, name)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        text = f.read().strip()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:  # one JSON object per line: take the last
+        return json.loads(text.splitlines()[-1])
+
+
+def machine(build, source):
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem_kb = int(re.search(r"MemTotal:\s+(\d+)", f.read()).group(1))
+    cache = {}
+    with open(os.path.join(build, "CMakeCache.txt")) as f:
+        for line in f:
+            m = re.match(r"(CMAKE_CXX_COMPILER|CMAKE_BUILD_TYPE):\w+=(.*)", line.strip())
+            if m:
+                cache[m.group(1)] = m.group(2)
+    compiler = cache.get("CMAKE_CXX_COMPILER", "c++")
+    version = subprocess.run([compiler, "--version"], capture_output=True, text=True).stdout
+    git = lambda *a: subprocess.run(["git", "-C", source, *a], capture_output=True,
+                                    text=True).stdout.strip()
+    return {
+        "cpu_model": cpu,
+        "cores": os.cpu_count(),
+        "ram_gb": round(mem_kb / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "compiler": version.splitlines()[0] if version else compiler,
+        "build_type": cache.get("CMAKE_BUILD_TYPE", ""),
+        "git_commit": git("rev-parse", "HEAD"),
+        "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "load_average_at_end": list(os.getloadavg()),
+    }
+
+
+def row(scenario, metric, value, unit, target=None, met=None, peer=None, note=None):
+    out = {"scenario": scenario, "metric": metric, "value": value, "unit": unit,
+           "peer_value": peer, "target": target, "met": met}
+    if note:
+        out["note"] = note
+    return out
+
+
+def first_sync_rows(s1, peer):
+    rows = [
+        row("1_first_sync_10k", "wall_time", round(s1["wall_seconds"], 2), "s", "< 15 s",
+            s1["wall_seconds"] < 15 and s1["synced"]),
+        row("1_first_sync_10k", "requests", s1["requests"], "requests",
+            f"<= {s1['items'] // 50} (1 per 50 items)", s1["requests"] <= s1["items"] / 50),
+        row("1_first_sync_10k", "items_per_request", round(s1["items_per_request"], 1),
+            "items/request"),
+        row("1_first_sync_10k", "client_cpu", round(s1["client_cpu_seconds"], 2), "s"),
+        row("1_first_sync_10k", "peak_rss", round(s1["peak_rss_mb"], 1), "MB"),
+        row("1_first_sync_10k", "synced_without_errors", s1["synced"], "bool", "true",
+            s1["synced"]),
+    ]
+    if peer:
+        ratio = s1["wall_seconds"] / peer["wall_seconds"]
+        rows += [
+            row("2_peer_exchangelib", "wall_time", round(s1["wall_seconds"], 2), "s",
+                peer=round(peer["wall_seconds"], 2),
+                note=f"exchangelib {peer.get('exchangelib_version')}: create + exceptions "
+                     f"{peer['create_seconds']:.1f} s, full read-back {peer['read_seconds']:.1f} s"),
+            row("2_peer_exchangelib", "our_time_over_peer_time", round(ratio, 3), "ratio",
+                "<= 0.2 (5x faster)", ratio <= 0.2),
+        ]
+    return rows
+
+
+def idle_rows(s3):
+    n = s3["mailboxes"]
+    ok = s3["idle_cycle_failed"] == 0
+    return [
+        row(f"3_idle_{n}_mailboxes", "requests_per_mailbox_cycle",
+            round(s3["requests_per_mailbox_cycle"], 3), "requests", "<= 1",
+            ok and s3["requests_per_mailbox_cycle"] <= 1),
+        row(f"3_idle_{n}_mailboxes", "client_cpu_per_mailbox_cycle",
+            round(s3["client_cpu_us_per_mailbox_cycle"], 1), "us", "< 200",
+            ok and s3["client_cpu_us_per_mailbox_cycle"] < 200),
+        row(f"3_idle_{n}_mailboxes", "rss_per_mailbox", round(s3["rss_kb_per_mailbox"], 2),
+            "KB", "< 8", s3["rss_kb_per_mailbox"] < 8),
+        row(f"3_idle_{n}_mailboxes", "idle_cycle_wall_time",
+            round(s3["idle_cycle_wall_seconds"], 2), "s"),
+        row(f"3_idle_{n}_mailboxes", "failed_pairs", s3["idle_cycle_failed"], "pairs", "0", ok),
+    ]
+
+
+def incremental_rows(s4):
+    runs = {int(b["linked"]): b for b in s4["benchmarks"] if "linked" in b}
+    rows = []
+    for size, b in sorted(runs.items()):
+        ms = b["real_time"] / {"ns": 1e6, "us": 1e3, "ms": 1, "s": 1e-3}[b["time_unit"]]
+        rows.append(row("4_incremental_10_changes", f"cycle_time_{size}_items", round(ms, 3),
+                        "ms"))
+        rows.append(row("4_incremental_10_changes", f"items_fetched_{size}_items",
+                        b["items_fetched"], "items",
+                        note="in-memory sides: fetches + writes stand for requests"))
+        rows.append(row("4_incremental_10_changes", f"writes_{size}_items", b["writes"], "writes"))
+    if len(runs) >= 2:
+        small, large = runs[min(runs)], runs[max(runs)]
+        same_work = all(small[k] == large[k] for k in ("items_fetched", "writes", "status_lookups"))
+        growth = large["real_time"] / small["real_time"]
+        rows.append(row("4_incremental_10_changes", "time_growth_largest_over_smallest",
+                        round(growth, 2), "ratio",
+                        "flat: same fetches/writes/lookups, time ratio <= 2",
+                        same_work and growth <= 2))
+    return rows
+
+
+def google_benchmark_rows(scenario, data):
+    rows = []
+    for b in data.get("benchmarks", []):
+        if "bytes_per_second" in b:
+            rows.append(row(scenario, f"{b['name']}_throughput",
+                            round(b["bytes_per_second"] / 1e6, 1), "MB/s"))
+        if "items_per_second" in b:
+            rows.append(row(scenario, f"{b['name']}_items", round(b["items_per_second"]),
+                            "items/s"))
+    return rows
+
+
+def main():
+    p = argparse.ArgumentParser()
+    for name in ("--raw", "--build", "--source", "--command", "--out"):
+        p.add_argument(name, required=True)
+    args = p.parse_args()
+    results = []
+    s1, peer = load(args.raw, "first_sync.json"), load(args.raw, "peer.json")
+    if s1:
+        results += first_sync_rows(s1, peer)
+    if (s3 := load(args.raw, "idle.json")):
+        results += idle_rows(s3)
+    if (s4 := load(args.raw, "incremental.json")):
+        results += incremental_rows(s4)
+    for name, scenario in (("ews_parse.json", "5_parse_ews"), ("graph_parse.json", "5_parse_graph")):
+        if (data := load(args.raw, name)):
+            results += google_benchmark_rows(scenario, data)
+    if (ex := load(args.raw, "exsim_throughput.json")):
+        results.append(row("exsim_throughput", "operations_per_second",
+                           round(ex.get("operations_per_second", 0)), "ops/s", ">= 2000",
+                           ex.get("operations_per_second", 0) >= 2000,
+                           note="the simulator must not be the bottleneck"))
+    out = {"command": args.command, "machine": machine(args.build, args.source),
+           "results": results,
+           "raw": {name[:-5]: load(args.raw, name) for name in sorted(os.listdir(args.raw))
+                   if name.endswith(".json")}}
+    with open(args.out, "w") as f:
+        json.dump(out, f, indent=1)
+    missed = [f"{r['scenario']}/{r['metric']}" for r in results if r["met"] is False]
+    print(f"bench: {len(results)} results in {args.out}; targets missed: {missed or 'none'}")
+
+
+if __name__ == "__main__":
+    main()
