@@ -267,6 +267,41 @@ TEST_F(GraphApiTest, ItemsWrittenOverEwsAdminAreSeenOverGraph) {
   EXPECT_EQ(view[0]["subject"], "From Outlook");
 }
 
+TEST_F(GraphApiTest, EventsWrittenOverGraphAreSeenByTheEwsStore) {
+  Answer created = call("POST", events_path(),
+                        event("From Graph", "2030-08-02T09:00:00", "2030-08-02T10:00:00"));
+  ASSERT_EQ(created.status, 201);
+  auto res = client_->Get(fmt::format("/exsim/admin/mailboxes/{}/items", kUser),
+                          {{"X-Exsim-Admin-Token", "admin"}});
+  ASSERT_TRUE(res && res->status == 200);
+  EXPECT_NE(res->body.find("From Graph"), std::string::npos) << res->body;
+}
+
+TEST(GraphApiTokens, ExpiredAccessTokenIsRefused) {
+  ServerConfig config;
+  config.mailboxes = {{kUser, "Alice"}};
+  config.graph_apps = {GraphAppConfig{kTenant, "app", "secret", {"Calendars.ReadWrite"}, {}}};
+  config.graph_token_lifetime_seconds = 0;  // every token is issued already expired
+  Server server(config);
+  std::string error;
+  ASSERT_TRUE(server.start(error)) << error;
+  std::thread thread([&] { server.run(); });
+  httplib::Client client("127.0.0.1", server.port());
+  auto token = client.Post(fmt::format("/{}/oauth2/v2.0/token", kTenant),
+                           "grant_type=client_credentials&client_id=app&client_secret=secret&"
+                           "scope=https%3A%2F%2Fgraph.microsoft.com%2F.default",
+                           "application/x-www-form-urlencoded");
+  ASSERT_TRUE(token && token->status == 200);
+  auto res = client.Get(
+      fmt::format("/v1.0/users/{}/events", kUser),
+      {{"Authorization", "Bearer " + json::parse(token->body)["access_token"].get<std::string>()}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  EXPECT_EQ(json::parse(res->body)["error"]["code"], "InvalidAuthenticationToken");
+  server.stop();
+  thread.join();
+}
+
 TEST_F(GraphApiTest, ExtendedPropertyWrittenFilteredAndExpanded) {
   const std::string prop = "String {6f1c3a52-8d0e-4b7a-9e21-4a5c0d7b9e13} Name AgendaSyncKey";
   json body = event("Keyed", "2030-09-01T10:00:00", "2030-09-01T11:00:00");
