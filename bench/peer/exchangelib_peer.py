@@ -68,9 +68,10 @@ def main():
     failed = [c for c in created if isinstance(c, Exception)]
     if failed:
         sys.exit(f"exchangelib: {len(failed)} creates failed, first: {failed[0]!r}")
-    series = [(c, s) for c, s in zip(created, specs) if "weekly_count" in s]
-    for c, _ in series:
-        c.account, c.folder = account, account.calendar
+    # bulk_create answers ids only: occurrences are addressed from the master's id.
+    series = [(CalendarItem(account=account, folder=account.calendar, id=c.id,
+                            changekey=c.changekey), s)
+              for c, s in zip(created, specs) if "weekly_count" in s]
     moved = list(account.fetch(ids=[c.occurrence(s["moved_occurrence"]) for c, s in series],
                                chunk_size=100))
     shift = datetime.timedelta(minutes=series[0][1]["moved_minutes"]) if series else None
