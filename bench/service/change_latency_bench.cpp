@@ -37,6 +37,12 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+/// The change feed carries entity ids as text; the appointment API as numbers.
+bool same_id(const nlohmann::json& id, std::int64_t expected) {
+  return id.is_string() ? id.get<std::string>() == std::to_string(expected)
+                        : id.is_number() && id.get<std::int64_t>() == expected;
+}
+
 double percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
@@ -202,7 +208,7 @@ int main(int argc, char** argv) {
       auto page = api.Get("/api/v1/changes?since=" + std::to_string(since), auth);
       if (!page || page->status != 200) return false;
       for (const auto& change : json::parse(page->body).at("changes")) {
-        if (change.value("id", -1L) != host_id) continue;
+        if (!same_id(change.at("id"), host_id)) continue;
         auto item = api.Get(path, auth);
         return item && item->status == 200 &&
                json::parse(item->body).value("subject", "") == outlook_subject;

@@ -5,7 +5,8 @@
 // Latency is measured from each request's scheduled send time, so a stalled server cannot
 // hide its queueing (no coordinated omission). Prints one JSON object.
 //
-//   bench_service_load [--rate N] [--seconds S] [--clients C]
+//   bench_service_load [--rate N] [--seconds S] [--clients C] [--readers R]
+// (--readers 0: one database connection for everything, the layout before the reader pool)
 #include <httplib.h>
 
 #include <algorithm>
@@ -47,13 +48,14 @@ double percentile(std::vector<double> values, double p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int rate = 500, seconds = 60, clients = 16;
+  int rate = 500, seconds = 60, clients = 16, readers = 4;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     int value = std::max(1, std::atoi(argv[i + 1]));
     if (flag == "--rate") rate = std::min(value, 5000);
     if (flag == "--seconds") seconds = std::min(value, 600);
     if (flag == "--clients") clients = std::min(value, 64);
+    if (flag == "--readers") readers = std::clamp(std::atoi(argv[i + 1]), 0, 32);
   }
   service::service_logger()->set_level(spdlog::level::warn);  // one line per request is noise
 
@@ -69,6 +71,7 @@ int main(int argc, char** argv) {
   options.scheduler.debounce = 200ms;
   options.scheduler.safety_net = 0ms;
   options.http_threads = 32;
+  options.database_readers = static_cast<std::size_t>(readers);
   // A stand-in for the engine that does what an incremental host read does: the user's
   // change feed and agenda, on the same database the API writes.
   options.sync = [&](const std::string& user) -> Result<service::SyncResult> {
@@ -197,6 +200,7 @@ int main(int argc, char** argv) {
       {"target_rate_per_s", rate},
       {"seconds", seconds},
       {"clients", clients},
+      {"database_readers", readers},
       {"requests", samples.size()},
       {"achieved_rate_per_s", static_cast<double>(samples.size()) / elapsed},
       {"errors", errors},

@@ -102,10 +102,14 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   store_options.create = s.options_.create_database;
   auto opened = store::open_sqlite_agenda_store(s.options_.database, store_options);
   if (!opened) return std::unexpected(opened.error());
-  auto pooled =
-      PooledAgendaStore::open(std::move(*opened), s.options_.database, s.options_.database_readers);
-  if (!pooled) return std::unexpected(pooled.error());
-  s.store_ = std::move(*pooled);
+  if (s.options_.database_readers == 0) {
+    s.store_ = std::move(*opened);
+  } else {
+    auto pooled = PooledAgendaStore::open(std::move(*opened), s.options_.database,
+                                          s.options_.database_readers);
+    if (!pooled) return std::unexpected(pooled.error());
+    s.store_ = std::move(*pooled);
+  }
   auto db = ServiceDb::open(s.options_.database, s.options_.database_readers);
   if (!db) return std::unexpected(db.error());
   s.db_ = std::move(*db);

@@ -48,7 +48,8 @@ struct ServerOptions {
   std::chrono::milliseconds feed_poll{100};
   std::size_t http_threads = 16;
   /// Reader connections on the database, for the agenda and for the service's own tables
-  /// each (requests read in parallel under WAL; writes share one connection).
+  /// each (requests read in parallel under WAL; writes share one connection). 0 = every call
+  /// on the one connection (the layout before the pool; kept for the load benchmark).
   std::size_t database_readers = 4;
   /// Started once the server listens (e.g. the mailbox watchers, which trigger the
   /// scheduler); the function it returns is called first on shutdown, before the server

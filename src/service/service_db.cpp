@@ -64,7 +64,8 @@ Result<std::unique_ptr<ServiceDb>> ServiceDb::open(const std::filesystem::path& 
   if (!db) return std::unexpected(db.error());
   if (auto schema = db->exec(kSchema); !schema) return std::unexpected(schema.error());
   std::unique_ptr<ServiceDb> opened(new ServiceDb(std::move(*db)));
-  for (std::size_t i = 0; i < std::max<std::size_t>(1, readers); ++i) {
+  opened->reader_count_ = readers;
+  for (std::size_t i = 0; i < readers; ++i) {
     auto reader = connect(path);
     if (!reader) return std::unexpected(reader.error());
     opened->readers_.push_back(std::make_unique<store::sqlite::Connection>(std::move(*reader)));

@@ -31,10 +31,11 @@ class ServiceDb {
     return body(db_);
   }
 
-  /// Runs `body(connection)` on an idle reader connection (waiting when all are busy). Only
-  /// for statements that do not write.
+  /// Runs `body(connection)` on an idle reader connection (waiting when all are busy), or on
+  /// the writer when opened with no readers. Only for statements that do not write.
   template <class F>
   auto read(F&& body) -> decltype(body(std::declval<store::sqlite::Connection&>())) {
+    if (reader_count_ == 0) return with(std::forward<F>(body));
     std::unique_ptr<store::sqlite::Connection> reader;
     {
       std::unique_lock lock(readers_mutex_);
@@ -58,6 +59,7 @@ class ServiceDb {
   std::mutex readers_mutex_;
   std::condition_variable reader_idle_;
   std::vector<std::unique_ptr<store::sqlite::Connection>> readers_;
+  std::size_t reader_count_ = 0;
 };
 
 /// Seconds since the Unix epoch, for the `*_at` columns.
