@@ -69,7 +69,9 @@ Result<std::vector<Result<BatchResponse>>> parse_batch_response(std::string_view
     const auto [end, error] = std::from_chars(id.data(), id.data() + id.size(), index);
     if (error != std::errc{} || end != id.data() + id.size() || index >= expected) continue;
     BatchResponse response;
-    response.status = entry.value("status", 0L);
+    if (const auto status = entry.find("status");
+        status != entry.end() && status->is_number_integer())
+      response.status = status->get<long>();
     if (const auto headers = entry.find("headers");
         headers != entry.end() && headers->is_object()) {
       for (const auto& [name, value] : headers->items()) {

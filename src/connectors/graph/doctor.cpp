@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "connectors/graph/errors.h"
+#include "connectors/graph/event_json.h"
 #include "connectors/graph/url.h"
 #include "core/time_zone.h"
 
@@ -96,10 +97,8 @@ std::vector<DoctorCheck> run_graph_doctor(net::HttpClient& http, TokenProvider& 
           {"mailbox " + mailbox, false, found.error().message, remedy_for(found.error(), mailbox)});
       continue;
     }
-    checks.push_back({"mailbox " + mailbox,
-                      true,
-                      fmt::format("user id {}", found->value("id", std::string{})),
-                      {}});
+    checks.push_back(
+        {"mailbox " + mailbox, true, fmt::format("user id {}", string_at(*found, "id")), {}});
     auto calendar = get(http, credentials, base, user + "/calendar?$select=id,name",
                         "reading the calendar of " + mailbox);
     if (!calendar) {
@@ -108,7 +107,7 @@ std::vector<DoctorCheck> run_graph_doctor(net::HttpClient& http, TokenProvider& 
     } else {
       checks.push_back({"calendar " + mailbox,
                         true,
-                        fmt::format("calendar \"{}\"", calendar->value("name", std::string{})),
+                        fmt::format("calendar \"{}\"", string_at(*calendar, "name")),
                         {}});
     }
     auto zone = get(http, credentials, base, user + "/mailboxSettings/timeZone",
@@ -118,7 +117,7 @@ std::vector<DoctorCheck> run_graph_doctor(net::HttpClient& http, TokenProvider& 
           {"time zone " + mailbox, false, zone.error().message, remedy_for(zone.error(), mailbox)});
       continue;
     }
-    const std::string name = zone->value("value", std::string{});
+    const std::string name = string_at(*zone, "value");
     if (auto iana = normalize_zone(name); iana) {
       checks.push_back({"time zone " + mailbox, true, fmt::format("{} ({})", name, *iana), {}});
     } else {

@@ -182,6 +182,10 @@ std::string graph_zone_name(const std::string& iana) {
 
 }  // namespace
 
+std::string string_at(const json& object, const char* key) {
+  return object.is_object() ? str(object, key) : std::string{};
+}
+
 std::string key_expand() {
   return fmt::format("singleValueExtendedProperties($filter=id eq '{}')", kKeyPropertyId);
 }

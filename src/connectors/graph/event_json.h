@@ -26,6 +26,10 @@ inline constexpr const char* kEventSelect =
     "categories,isReminderOn,reminderMinutesBeforeStart,organizer,attendees,onlineMeeting,"
     "recurrence,type,seriesMasterId,originalStart,lastModifiedDateTime";
 
+/// The string at `key` of a JSON object; empty when absent, null (Graph writes
+/// "seriesMasterId": null on single events) or not a string. Never throws.
+std::string string_at(const nlohmann::json& object, const char* key);
+
 /// The $expand that brings the idempotency key along.
 std::string key_expand();
 

@@ -201,8 +201,8 @@ Result<std::pair<std::vector<SideItem>, Cursor>> GraphSide::list(const TimeWindo
     if (!body) return std::unexpected(body.error());
     for (const auto& entry : body->value("value", json::array())) {
       if (!entry.is_object()) continue;
-      const std::string master = entry.value("seriesMasterId", std::string{});
-      const std::string id = master.empty() ? entry.value("id", std::string{}) : master;
+      const std::string master = string_at(entry, "seriesMasterId");
+      const std::string id = master.empty() ? string_at(entry, "id") : master;
       if (!id.empty() && seen.insert(id).second) refs.emplace_back(id);
     }
     const auto next = body->find("@odata.nextLink");
@@ -307,7 +307,7 @@ Result<std::optional<SideItem>> GraphSide::find_by_key(const IdempotencyKey& key
   if (!body) return std::unexpected(body.error());
   const auto value = body->value("value", json::array());
   if (value.empty() || !value[0].is_object()) return std::optional<SideItem>{};
-  const ItemRef ref(value[0].value("id", std::string{}));
+  const ItemRef ref(string_at(value[0], "id"));
   auto items = fetch(std::span(&ref, 1));
   if (!items) return std::unexpected(items.error());
   if (items->empty()) return std::optional<SideItem>{};

@@ -35,7 +35,8 @@ json event_json(const std::string& id, const std::string& master = {}) {
                 {"type", master.empty() ? "singleInstance" : "occurrence"},
                 {"start", {{"dateTime", "2026-12-01T10:00:00.0000000"}, {"timeZone", "UTC"}}},
                 {"end", {{"dateTime", "2026-12-01T11:00:00.0000000"}, {"timeZone", "UTC"}}}};
-  if (!master.empty()) event["seriesMasterId"] = master;
+  // Graph writes null, not nothing, for a single event's seriesMasterId.
+  event["seriesMasterId"] = master.empty() ? json(nullptr) : json(master);
   return event;
 }
 

@@ -319,5 +319,14 @@ TEST(GraphEventJson, LastModifiedIsRead) {
   EXPECT_FALSE(parse_event(json{{"id", "e2"}, {"lastModifiedDateTime", "yesterday"}}));
 }
 
+TEST(GraphEventJson, StringAtIgnoresNullAndOtherTypes) {
+  const json entry = {{"id", "E1"}, {"seriesMasterId", nullptr}, {"n", 3}};
+  EXPECT_EQ(string_at(entry, "id"), "E1");
+  EXPECT_EQ(string_at(entry, "seriesMasterId"), "");
+  EXPECT_EQ(string_at(entry, "n"), "");
+  EXPECT_EQ(string_at(entry, "missing"), "");
+  EXPECT_EQ(string_at(json(nullptr), "id"), "");
+}
+
 }  // namespace
 }  // namespace agendasync::graph

@@ -120,7 +120,9 @@ Result<RecurrenceRule> rule_from_graph(const json& recurrence, std::string_view 
     return fail(ErrorKind::kInvalidData, "Graph recurrence has no pattern");
   }
   const json& pattern = recurrence["pattern"];
-  const json range = recurrence.value("range", json::object());
+  const auto range_at = recurrence.find("range");
+  const json range =
+      range_at != recurrence.end() && range_at->is_object() ? *range_at : json::object();
   RecurrenceRule rule;
   rule.interval = std::max(1, int_or(pattern, "interval", 1));
   if (const auto first = pattern.find("firstDayOfWeek"); first != pattern.end()) {

@@ -188,6 +188,21 @@ Result<void> TokenProvider::fetch_locked() {
                      {"Accept", "application/json"}};
   request.body = std::move(body);
   auto response = http_.send(request, net::Credentials{});
+  if (!response && response.error().kind == ErrorKind::kAuth &&
+      response.error().protocol_code == "401") {
+    // Entra ID answers 401 only for invalid_client; the transport reports a 401 as an auth
+    // error and keeps the body (with the AADSTS code) to itself, so say what 401 means here.
+    return fail(ErrorKind::kAuth,
+                app_.certificate_pem.empty()
+                    ? "Entra ID refused the app's client secret (invalid_client): it is wrong or "
+                      "expired; copy a current secret's Value (not its Secret ID) from Entra "
+                      "admin center > App registrations > (the app) > Certificates & secrets "
+                      "into the Graph client secret setting"
+                    : "Entra ID refused the app's certificate (invalid_client): upload its "
+                      "public part in Entra admin center > App registrations > (the app) > "
+                      "Certificates & secrets, or set the certificate that is uploaded there",
+                "invalid_client");
+  }
   if (!response) return std::unexpected(response.error());
   if (response->status != 200)
     return std::unexpected(token_error(response->status, response->body, app_));

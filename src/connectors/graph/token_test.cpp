@@ -135,6 +135,23 @@ TEST(GraphToken, WrongSecretSaysWhatToCopyAndNeverShowsTheSecret) {
   EXPECT_EQ(token.error().message.find("s3cr3t"), std::string::npos);
 }
 
+TEST(GraphToken, TransportsAuthErrorOnTheTokenEndpointStillNamesTheSecretSetting) {
+  // libcurl's client turns a 401 into an auth error without the body: the remedy must still
+  // point at the secret, not at a service account.
+  FakeHttp http;
+  http.handler = [](const net::Request&) -> Result<net::Response> {
+    return std::unexpected(Error::make(ErrorKind::kAuth, "host requires authentication", "401"));
+  };
+  TokenProvider provider(http, secret_app());
+  auto token = provider.token();
+  ASSERT_FALSE(token);
+  EXPECT_EQ(token.error().kind, ErrorKind::kAuth);
+  EXPECT_EQ(token.error().protocol_code, "invalid_client");
+  EXPECT_NE(token.error().message.find("client secret"), std::string::npos);
+  EXPECT_NE(token.error().message.find("Certificates & secrets"), std::string::npos);
+  EXPECT_EQ(token.error().message.find("s3cr3t"), std::string::npos);
+}
+
 TEST(GraphToken, AadstsCodesMapToRemedies) {
   const auto app = secret_app();
   const auto expired = token_error(
