@@ -1,0 +1,453 @@
+// The Graph connector against a real exsim process over HTTPS on loopback (its Entra ID token
+// endpoint and its Graph v1.0 endpoints; exsim's generated CA configured in the client):
+// delta from scratch and incrementally with paging, create/update/delete through $batch,
+// all-day without a shift, the idempotency key, and the errors an admin meets: a missing role, a
+// wrong secret, an expired certificate, an expired delta token. Writes never send mail (exsim's
+// outbox).
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "connectors/ews/testing/exsim_process.h"
+#include "connectors/graph/delta_cursor.h"
+#include "connectors/graph/graph_side.h"
+#include "connectors/graph/graph_time.h"
+#include "connectors/graph/testing/test_cert.h"
+#include "connectors/graph/token.h"
+
+namespace agendasync::graph {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono;
+using namespace std::chrono_literals;
+
+constexpr const char* kTenant = "11111111-2222-3333-4444-555555555555";
+constexpr const char* kClient = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
+constexpr const char* kNoCalendarsClient = "bbbbbbbb-cccc-dddd-eeee-ffffffffffff";
+constexpr const char* kSecret = "graph-app-s3cret";
+
+/// Forwards to the real client and counts what the connector sent, by kind.
+class RecordingHttp final : public net::HttpClient {
+ public:
+  explicit RecordingHttp(std::unique_ptr<net::HttpClient> inner) : inner_(std::move(inner)) {}
+  Result<net::Response> send(const net::Request& request,
+                             const net::Credentials& credentials) override {
+    count(request);
+    return inner_->send(request, credentials);
+  }
+  void send_async(net::Request request, net::Credentials credentials,
+                  std::function<void(Result<net::Response>)> done) override {
+    count(request);
+    inner_->send_async(std::move(request), std::move(credentials), std::move(done));
+  }
+  std::atomic<int> batches{0};
+  std::atomic<int> delta_pages{0};
+  std::atomic<int> view_pages{0};
+  std::atomic<int> instance_reads{0};
+
+ private:
+  void count(const net::Request& request) {
+    if (request.method == "POST" && request.url.ends_with("/$batch")) ++batches;
+    if (request.url.find("/calendarView/delta") != std::string::npos) ++delta_pages;
+    if (request.url.find("/calendarView?") != std::string::npos) ++view_pages;
+    if (request.url.find("/instances?") != std::string::npos) ++instance_reads;
+  }
+  std::unique_ptr<net::HttpClient> inner_;
+};
+
+class GraphExsimTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    config_path_ = new std::string(::testing::TempDir() + "exsim-graph-integration.json");
+    json apps = json::array();
+    apps.push_back({{"tenant", kTenant},
+                    {"client_id", kClient},
+                    {"secret", kSecret},
+                    {"roles", {"Calendars.ReadWrite", "User.Read.All", "MailboxSettings.Read"}}});
+    apps.push_back({{"tenant", kTenant},
+                    {"client_id", kNoCalendarsClient},
+                    {"secret", kSecret},
+                    {"roles", {"User.Read.All", "MailboxSettings.Read"}}});
+    std::ofstream(*config_path_) << json{{"graph", {{"apps", apps}}}}.dump(2);
+    exsim_ =
+        new ews::testing::ExsimProcess({"--config", *config_path_, "--mailbox", "jdoe@example.com",
+                                        "--mailbox", "paging@example.com", "--mailbox",
+                                        "other@example.com", "--mailbox", "throttle@example.com"});
+    net::ClientOptions options;
+    options.tls.ca_bundle_path = exsim_->ca_path();
+    http_ = new RecordingHttp(net::make_curl_client(options));
+    admin_http_ = net::make_curl_client(options).release();
+    tokens_ = new TokenProvider(*http_, app(kClient, kSecret));
+  }
+  static void TearDownTestSuite() {
+    delete tokens_;
+    delete admin_http_;
+    delete http_;
+    delete exsim_;
+    std::remove(config_path_->c_str());
+    delete config_path_;
+  }
+  void SetUp() override { admin("POST", "/exsim/admin/outbox/clear"); }
+  void TearDown() override {
+    EXPECT_EQ(admin("GET", "/exsim/admin/outbox").size(), 0u) << "R39: writes sent mail";
+  }
+
+  static AppCredentials app(const std::string& client_id, const std::string& secret) {
+    AppCredentials credentials;
+    credentials.authority = exsim_->base_url();
+    credentials.tenant = kTenant;
+    credentials.client_id = client_id;
+    credentials.client_secret = Secret(secret);
+    return credentials;
+  }
+
+  static GraphSideOptions options(const std::string& mailbox) {
+    GraphSideOptions o;
+    o.base_url = exsim_->base_url() + "/v1.0";
+    o.mailbox = mailbox;
+    return o;
+  }
+
+  static GraphSide side(const std::string& mailbox) {
+    return GraphSide(*http_, tokens_->credentials(), options(mailbox));
+  }
+
+  /// exsim's admin endpoint: Outlook's view of the same mailboxes.
+  static json admin(const std::string& method, const std::string& path,
+                    const json& body = nullptr) {
+    net::Request request;
+    request.method = method;
+    request.url = exsim_->base_url() + path;
+    request.headers = {{"X-Exsim-Admin-Token", exsim_->admin_token()},
+                       {"Content-Type", "application/json"}};
+    if (!body.is_null()) request.body = body.dump();
+    auto response = admin_http_->send(request, net::Credentials{});
+    EXPECT_TRUE(response) << (response ? "" : response.error().message);
+    if (!response) return json::array();
+    EXPECT_LT(response->status, 300) << path << ": " << response->body;
+    return json::parse(response->body, nullptr, false);
+  }
+  static std::vector<json> calendar(const std::string& mailbox) {
+    std::vector<json> items;
+    for (const auto& item : admin("GET", "/exsim/admin/mailboxes/" + mailbox + "/items"))
+      if (item.value("folder", "") == "calendar") items.push_back(item);
+    return items;
+  }
+  static long outlook_create(const std::string& mailbox, const std::string& subject, Instant at) {
+    return admin("POST", "/exsim/admin/mailboxes/" + mailbox + "/items",
+                 {{"subject", subject}, {"start", format_utc(at)}, {"end", format_utc(at + 1h)}})
+        .value("id", -1L);
+  }
+
+  /// Day `n` from today at 09:00 UTC: inside the side's rolling window.
+  static Instant day(int n, int hour = 9) {
+    return floor<days>(system_clock::now()) + days{n} + hours{hour};
+  }
+  static TimeWindow window() {
+    const Instant today = floor<days>(system_clock::now());
+    return {today - days{30}, today + days{365}};
+  }
+
+  static Appointment timed(const std::string& subject, Instant start) {
+    Appointment item;
+    item.subject = subject;
+    item.start = start;
+    item.end = start + 1h;
+    item.time_zone = "Europe/Amsterdam";
+    return item;
+  }
+  static Write create(Appointment item, const std::string& key) {
+    Write write;
+    write.op = WriteOp::kCreate;
+    write.key = IdempotencyKey(key);
+    write.item = std::move(item);
+    return write;
+  }
+  /// Applies `writes`, failing the test on any failed write.
+  static std::vector<SideItem> apply_all(GraphSide& graph, const std::vector<Write>& writes) {
+    std::vector<SideItem> written;
+    for (auto& result : graph.apply(writes)) {
+      EXPECT_TRUE(result.outcome) << result.outcome.error().message;
+      if (result.outcome) written.push_back(*result.outcome);
+    }
+    return written;
+  }
+  /// Follows changes_since until complete; the last batch's cursor is returned in `cursor`.
+  static ChangeBatch drain(GraphSide& graph, Cursor& cursor) {
+    ChangeBatch all;
+    for (int round = 0; round < 50; ++round) {
+      auto batch = graph.changes_since(cursor);
+      EXPECT_TRUE(batch) << batch.error().message;
+      if (!batch) break;
+      all.changed.insert(all.changed.end(), batch->changed.begin(), batch->changed.end());
+      all.deleted.insert(all.deleted.end(), batch->deleted.begin(), batch->deleted.end());
+      cursor = batch->next;
+      if (batch->complete) break;
+    }
+    return all;
+  }
+
+  static std::string* config_path_;
+  static ews::testing::ExsimProcess* exsim_;
+  static RecordingHttp* http_;
+  static net::HttpClient* admin_http_;
+  static TokenProvider* tokens_;
+};
+
+std::string* GraphExsimTest::config_path_ = nullptr;
+ews::testing::ExsimProcess* GraphExsimTest::exsim_ = nullptr;
+RecordingHttp* GraphExsimTest::http_ = nullptr;
+net::HttpClient* GraphExsimTest::admin_http_ = nullptr;
+TokenProvider* GraphExsimTest::tokens_ = nullptr;
+
+bool contains(const std::vector<ItemRef>& refs, const ItemRef& ref) {
+  return std::ranges::find(refs, ref) != refs.end();
+}
+
+TEST_F(GraphExsimTest, TokenCarriesTheGrantedRoles) {
+  auto roles = tokens_->roles();
+  ASSERT_TRUE(roles) << roles.error().message;
+  EXPECT_TRUE(check_roles(*roles, tokens_->app()));
+}
+
+TEST_F(GraphExsimTest, FullListingFollowsEveryPageThenDeltaIsQuiet) {
+  admin("POST", "/exsim/admin/mailboxes/paging@example.com/seed",
+        {{"count", 230}, {"start", format_utc(day(1))}, {"subject_prefix", "Paged"}});
+  auto graph = side("paging@example.com");
+  const int pages_before = http_->delta_pages;
+  const int view_pages_before = http_->view_pages;
+  auto listed = graph.list(window());
+  ASSERT_TRUE(listed) << listed.error().message;
+  EXPECT_EQ(listed->first.size(), 230u);
+  std::set<std::string> subjects;
+  for (const auto& item : listed->first) subjects.insert(item.item.subject);
+  EXPECT_EQ(subjects.size(), 230u) << "no duplicates across pages";
+  EXPECT_GE(http_->delta_pages - pages_before, 3) << "100 events per page: at least 3 pages";
+  EXPECT_GE(http_->view_pages - view_pages_before, 3) << "calendarView pages followed";
+
+  Cursor cursor = listed->second;
+  auto quiet = drain(graph, cursor);
+  EXPECT_TRUE(quiet.changed.empty());
+  EXPECT_TRUE(quiet.deleted.empty());
+}
+
+TEST_F(GraphExsimTest, IncrementalDeltaReportsOutlookCreatesUpdatesAndDeletes) {
+  auto graph = side("other@example.com");
+  const long kept = outlook_create("other@example.com", "Kept", day(2));
+  const long edited = outlook_create("other@example.com", "Edited", day(3));
+  const long removed = outlook_create("other@example.com", "Removed", day(4));
+  auto listed = graph.list(window());
+  ASSERT_TRUE(listed) << listed.error().message;
+  ASSERT_EQ(listed->first.size(), 3u);
+  std::map<std::string, ItemRef> refs;
+  for (const auto& item : listed->first) refs[item.item.subject] = item.ref;
+
+  admin("POST", fmt::format("/exsim/admin/mailboxes/other@example.com/items/{}/update", edited),
+        {{"subject", "Edited in Outlook"}});
+  admin("POST", fmt::format("/exsim/admin/mailboxes/other@example.com/items/{}/delete", removed));
+  outlook_create("other@example.com", "New in Outlook", day(5));
+  Cursor cursor = listed->second;
+  auto changes = drain(graph, cursor);
+  EXPECT_TRUE(contains(changes.changed, refs["Edited"]));
+  EXPECT_TRUE(contains(changes.deleted, refs["Removed"]));
+  EXPECT_FALSE(contains(changes.changed, refs["Kept"]));
+  auto fetched = graph.fetch(changes.changed);
+  ASSERT_TRUE(fetched) << fetched.error().message;
+  std::set<std::string> subjects;
+  for (const auto& item : *fetched) subjects.insert(item.item.subject);
+  EXPECT_EQ(subjects, (std::set<std::string>{"Edited in Outlook", "New in Outlook"}));
+  (void)kept;
+
+  // Nothing new: the next round is empty.
+  auto quiet = drain(graph, cursor);
+  EXPECT_TRUE(quiet.changed.empty());
+  EXPECT_TRUE(quiet.deleted.empty());
+}
+
+TEST_F(GraphExsimTest, CreateUpdateDeleteThroughBatchWithTheIdempotencyKey) {
+  auto graph = side("jdoe@example.com");
+  std::vector<Write> writes;
+  for (int i = 0; i < 25; ++i) {
+    auto item = timed(fmt::format("Batch {:02}", i), day(10 + i / 8, 8 + i % 8));
+    // R39: attendees of a synced item never become a meeting request.
+    if (i == 0) item.attendees.push_back({{"Ann", "ann@example.org"}, AttendeeRole::kRequired, {}});
+    writes.push_back(create(std::move(item), fmt::format("key-batch-{}", i)));
+  }
+  const int batches_before = http_->batches;
+  auto created = apply_all(graph, writes);
+  ASSERT_EQ(created.size(), 25u);
+  EXPECT_EQ(http_->batches - batches_before, 2) << "25 writes: two $batch POSTs of at most 20";
+  int with_key = 0;
+  for (const auto& item : calendar("jdoe@example.com")) {
+    if (item.value("subject", "").starts_with("Batch ")) {
+      with_key += item.dump().find("key-batch-") != std::string::npos;
+    }
+  }
+  EXPECT_EQ(with_key, 25);
+
+  auto found = graph.find_by_key(IdempotencyKey("key-batch-7"));
+  ASSERT_TRUE(found) << found.error().message;
+  ASSERT_TRUE(*found);
+  EXPECT_EQ((*found)->ref, created[7].ref);
+  EXPECT_EQ((*found)->item.subject, "Batch 07");
+
+  Write update;
+  update.op = WriteOp::kUpdate;
+  update.ref = created[7].ref;
+  update.expected = created[7].version;
+  update.previous = created[7].item;
+  update.item = created[7].item;
+  update.item.subject = "Batch 07 (moved)";
+  update.item.location = "Room 4";
+  auto updated = apply_all(graph, {update});
+  ASSERT_EQ(updated.size(), 1u);
+  EXPECT_NE(updated[0].version, created[7].version);
+  EXPECT_EQ(updated[0].item.start, created[7].item.start) << "a subject edit moves nothing";
+
+  // The old version no longer matches: If-Match refuses it (no lost update).
+  Write stale = update;
+  stale.item.subject = "Stale";
+  auto refused = graph.apply(std::vector<Write>{stale});
+  ASSERT_EQ(refused.size(), 1u);
+  ASSERT_FALSE(refused[0].outcome);
+  EXPECT_EQ(refused[0].outcome.error().kind, ErrorKind::kConflict);
+
+  Write remove;
+  remove.op = WriteOp::kDelete;
+  remove.ref = created[8].ref;
+  remove.expected = created[8].version;
+  apply_all(graph, {remove});
+  std::set<std::string> subjects;
+  for (const auto& item : calendar("jdoe@example.com")) subjects.insert(item.value("subject", ""));
+  EXPECT_TRUE(subjects.contains("Batch 07 (moved)"));
+  EXPECT_FALSE(subjects.contains("Batch 08"));
+  EXPECT_FALSE(subjects.contains("Stale"));
+}
+
+TEST_F(GraphExsimTest, AllDayComesBackOnTheSameDatesWhateverTheZone) {
+  auto graph = side("jdoe@example.com");
+  std::vector<Write> writes;
+  int n = 0;
+  for (const char* zone : {"Pacific/Auckland", "America/Los_Angeles", "UTC"}) {
+    Appointment item;
+    item.subject = fmt::format("Holiday {}", zone);
+    item.all_day = true;
+    item.start = floor<days>(day(20 + n));
+    item.end = item.start + days{2};
+    item.time_zone = zone;
+    writes.push_back(create(item, fmt::format("key-all-day-{}", n++)));
+  }
+  auto created = apply_all(graph, writes);
+  ASSERT_EQ(created.size(), 3u);
+  std::vector<ItemRef> refs;
+  for (const auto& item : created) refs.push_back(item.ref);
+  auto fetched = graph.fetch(refs);
+  ASSERT_TRUE(fetched) << fetched.error().message;
+  ASSERT_EQ(fetched->size(), 3u);
+  for (std::size_t i = 0; i < fetched->size(); ++i) {
+    const auto& read = (*fetched)[i].item;
+    EXPECT_TRUE(read.all_day) << read.subject;
+    EXPECT_EQ(read.start, writes[i].item.start) << read.subject;
+    EXPECT_EQ(read.end, writes[i].item.end) << read.subject;
+  }
+}
+
+TEST_F(GraphExsimTest, ExpiredDeltaTokenAsksForAFullResync) {
+  auto graph = side("other@example.com");
+  auto listed = graph.list(window());
+  ASSERT_TRUE(listed) << listed.error().message;
+  auto cursor = decode_cursor(listed->second);
+  ASSERT_TRUE(cursor);
+  // A delta link whose token the server no longer knows (as after 7 days unused).
+  const auto token = cursor->delta_link.find("deltatoken=");
+  ASSERT_NE(token, std::string::npos) << cursor->delta_link;
+  cursor->delta_link = cursor->delta_link.substr(0, token) + "deltatoken=expired-token-0000";
+  auto changes = graph.changes_since(encode_cursor(*cursor));
+  ASSERT_FALSE(changes);
+  EXPECT_EQ(changes.error().kind, ErrorKind::kCursorInvalid) << changes.error().message;
+  // The resync the engine then runs lists each item once.
+  auto relisted = graph.list(window());
+  ASSERT_TRUE(relisted) << relisted.error().message;
+  std::set<std::string> ids;
+  for (const auto& item : relisted->first) ids.insert(item.ref.str());
+  EXPECT_EQ(ids.size(), relisted->first.size());
+  EXPECT_EQ(relisted->first.size(), listed->first.size());
+}
+
+TEST_F(GraphExsimTest, ThrottledReadWaitsForRetryAfterThenSucceeds) {
+  auto graph = side("throttle@example.com");
+  admin("POST", "/exsim/admin/faults", {{"server_busy_next", 1}, {"back_off_ms", 1000}});
+  const auto started = steady_clock::now();
+  auto listed = graph.list(window());
+  const auto waited = steady_clock::now() - started;
+  admin("POST", "/exsim/admin/faults", {{"server_busy_next", 0}});
+  ASSERT_TRUE(listed) << listed.error().message;
+  EXPECT_GE(waited, 900ms) << "429 with Retry-After: 1 must be waited out, not hammered";
+}
+
+TEST_F(GraphExsimTest, ThrottledBatchWaitsForRetryAfterAndWritesExactlyOnce) {
+  auto graph = side("throttle@example.com");
+  const auto before = calendar("throttle@example.com").size();
+  // 429 on the $batch POST: Exchange did nothing, so sending it again after Retry-After is
+  // safe; the item must land once.
+  admin("POST", "/exsim/admin/faults", {{"server_busy_next", 1}, {"back_off_ms", 2000}});
+  const std::vector<Write> writes{create(timed("Throttled once", day(40)), "key-throttled")};
+  const auto started = steady_clock::now();
+  auto written = apply_all(graph, writes);
+  const auto waited = steady_clock::now() - started;
+  admin("POST", "/exsim/admin/faults", {{"server_busy_next", 0}});
+  ASSERT_EQ(written.size(), 1u);
+  EXPECT_GE(waited, 1900ms) << "Retry-After: 2 must be waited out";
+  EXPECT_EQ(calendar("throttle@example.com").size(), before + 1);
+}
+
+TEST_F(GraphExsimTest, MissingCalendarsRoleIsNamedWithWhereToGrantIt) {
+  TokenProvider limited(*http_, app(kNoCalendarsClient, kSecret));
+  auto roles = limited.roles();
+  ASSERT_TRUE(roles) << roles.error().message;
+  auto checked = check_roles(*roles, limited.app());
+  ASSERT_FALSE(checked);
+  EXPECT_EQ(checked.error().kind, ErrorKind::kPermission);
+  EXPECT_NE(checked.error().message.find("Calendars.ReadWrite"), std::string::npos);
+  EXPECT_NE(checked.error().message.find("API permissions"), std::string::npos);
+
+  GraphSide graph(*http_, limited.credentials(), options("jdoe@example.com"));
+  auto listed = graph.list(window());
+  ASSERT_FALSE(listed);
+  EXPECT_EQ(listed.error().kind, ErrorKind::kPermission) << listed.error().message;
+  EXPECT_NE(listed.error().message.find("Calendars.ReadWrite"), std::string::npos)
+      << listed.error().message;
+}
+
+TEST_F(GraphExsimTest, WrongSecretSaysWhichSettingToFixWithoutEchoingIt) {
+  TokenProvider wrong(*http_, app(kClient, "not-the-secret"));
+  auto token = wrong.token();
+  ASSERT_FALSE(token);
+  EXPECT_EQ(token.error().kind, ErrorKind::kAuth) << token.error().message;
+  EXPECT_NE(token.error().message.find("secret"), std::string::npos) << token.error().message;
+  EXPECT_EQ(token.error().message.find("not-the-secret"), std::string::npos);
+}
+
+TEST_F(GraphExsimTest, ExpiredCertificateIsRefusedBeforeAnyRequest) {
+  const auto expired = testing::make_certificate(-30, -1);
+  AppCredentials credentials = app(kClient, "");
+  credentials.client_secret = Secret{};
+  credentials.certificate_pem = expired.certificate_pem;
+  credentials.private_key_pem = Secret(expired.private_key_pem);
+  TokenProvider provider(*http_, credentials);
+  auto token = provider.token();
+  ASSERT_FALSE(token);
+  EXPECT_EQ(token.error().kind, ErrorKind::kAuth);
+  EXPECT_NE(token.error().message.find("expired"), std::string::npos) << token.error().message;
+}
+
+}  // namespace
+}  // namespace agendasync::graph
