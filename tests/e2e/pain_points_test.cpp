@@ -87,6 +87,21 @@ class PainPoint : public ::testing::Test {
   World world;
 };
 
+// ---- echoes of our own writes -----------------------------------------------------------
+
+TEST_F(PainPoint, OurOwnWritesAreNotReadBackAsChanges) {
+  for (int i = 0; i < 5; ++i) world.add_appointment("jdoe", fmt::format("Host {}", i), future(i));
+  world.outlook_create(kMailbox, "Outlook item", future(0, 3));
+  const auto first = clean_sync();
+  // SyncFolderItems right after the writes reported only them: both cursors lie past them.
+  EXPECT_TRUE(first.cursor_past_writes[sync::Side::kRemote]);
+  EXPECT_TRUE(first.cursor_past_writes[sync::Side::kHost]);
+  const auto quiet = clean_sync();
+  EXPECT_FALSE(quiet.full_listing);
+  EXPECT_TRUE(quiet.plan.operations.empty()) << sync::format_plan(quiet.plan);
+  EXPECT_EQ(quiet.echoes[sync::Side::kRemote] + quiet.echoes[sync::Side::kHost], 0u);
+}
+
 // ---- a copied item ----------------------------------------------------------------------
 
 TEST_F(PainPoint, AnItemCopiedInOutlookIsANewItemNotADuplicateNorLost) {
