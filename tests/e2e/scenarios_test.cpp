@@ -1,6 +1,7 @@
 // One scenario per rule of the sync issue, end to end: the app layer with a real SQLite
-// agenda and sync state, the EWS connector over HTTPS, the real exsim. Every test ends by
-// checking exsim's outbox is empty (R39: the sync never sends mail).
+// agenda and sync state, the real exsim over HTTPS, once through the EWS connector and once
+// through the Graph connector (same scenarios, same expectations: the engine runs unchanged).
+// Every test ends by checking exsim's outbox is empty (R39: the sync never sends mail).
 #include <sqlite3.h>
 
 #include <gtest/gtest.h>
@@ -28,13 +29,17 @@ std::vector<std::string> host_subjects(World& world, const std::string& user) {
 
 using Subjects = std::vector<std::string>;
 
-class Scenario : public ::testing::Test {
+class Scenario : public ::testing::TestWithParam<Backend> {
  protected:
   void TearDown() override { EXPECT_EQ(world.outbox_size(), 0u) << "R39: exsim's outbox"; }
-  World world;
+  World world{GetParam()};
 };
 
-TEST_F(Scenario, R14_OwnerAndEnabledParticipantsEvenWhenCreatorDisabled) {
+std::string backend_test_name(const ::testing::TestParamInfo<Backend>& info) {
+  return backend_name(info.param);
+}
+
+TEST_P(Scenario, R14_OwnerAndEnabledParticipantsEvenWhenCreatorDisabled) {
   world.add_user("jdoe", /*sync_enabled=*/false);
   world.add_user("asmith");
   world.add_user("bwayne");
@@ -48,7 +53,7 @@ TEST_F(Scenario, R14_OwnerAndEnabledParticipantsEvenWhenCreatorDisabled) {
   EXPECT_TRUE(world.exchange_items("ckent@example.com").empty());
 }
 
-TEST_F(Scenario, R10_BlockedUserLeftAloneAndResumesWhenUnblocked) {
+TEST_P(Scenario, R10_BlockedUserLeftAloneAndResumesWhenUnblocked) {
   world.add_user("jdoe", true, /*blocked=*/true);
   world.add_appointment("jdoe", "Host item", future());
   world.outlook_create("jdoe@example.com", "Outlook item", future(1));
@@ -64,7 +69,7 @@ TEST_F(Scenario, R10_BlockedUserLeftAloneAndResumesWhenUnblocked) {
   EXPECT_EQ(host_subjects(world, "jdoe"), (Subjects{"Host item", "Outlook item"}));
 }
 
-TEST_F(Scenario, R11_UserWhoDidNotEnableSyncLeftAlone) {
+TEST_P(Scenario, R11_UserWhoDidNotEnableSyncLeftAlone) {
   world.add_user("jdoe", /*sync_enabled=*/false);
   world.add_appointment("jdoe", "Host item", future());
   world.outlook_create("jdoe@example.com", "Outlook item", future(1));
@@ -75,7 +80,7 @@ TEST_F(Scenario, R11_UserWhoDidNotEnableSyncLeftAlone) {
   EXPECT_EQ(host_subjects(world, "jdoe"), Subjects{"Host item"});
 }
 
-TEST_F(Scenario, R12_R19_DirectionsOrganisationDefaultAndUserOverride) {
+TEST_P(Scenario, R12_R19_DirectionsOrganisationDefaultAndUserOverride) {
   auto settings = world.store().settings();
   ASSERT_TRUE(settings);
   settings->default_direction = SyncDirection::kTwoWay;
@@ -105,7 +110,7 @@ TEST_F(Scenario, R12_R19_DirectionsOrganisationDefaultAndUserOverride) {
   EXPECT_EQ(host_subjects(world, "ckent"), (Subjects{"Host ckent", "Outlook ckent"}));
 }
 
-TEST_F(Scenario, R16_ActivityTypes) {
+TEST_P(Scenario, R16_ActivityTypes) {
   ASSERT_TRUE(world.store().put_activity_type({"Meeting", true, true, false}));
   ASSERT_TRUE(world.store().put_activity_type({"Internal", false, false, false}));
   ASSERT_TRUE(world.store().put_activity_type({"Personal", true, false, true}));
@@ -136,7 +141,7 @@ TEST_F(Scenario, R16_ActivityTypes) {
   }
 }
 
-TEST_F(Scenario, R20_FirstSyncLinksInsteadOfDuplicating) {
+TEST_P(Scenario, R20_FirstSyncLinksInsteadOfDuplicating) {
   world.add_user("jdoe");
   world.add_appointment("jdoe", "Weekly review", future(), 60);
   world.outlook_create("jdoe@example.com", "Weekly review", future(), 60);
@@ -147,7 +152,7 @@ TEST_F(Scenario, R20_FirstSyncLinksInsteadOfDuplicating) {
   EXPECT_EQ(host_subjects(world, "jdoe"), Subjects{"Weekly review"});
 }
 
-TEST_F(Scenario, R21_FirstSyncSkipsItemsThatEndedLongAgo) {
+TEST_P(Scenario, R21_FirstSyncSkipsItemsThatEndedLongAgo) {
   world.add_user("jdoe");
   const auto now =
       std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
@@ -169,7 +174,7 @@ TEST_F(Scenario, R21_FirstSyncSkipsItemsThatEndedLongAgo) {
             (Subjects{"Last week", "Old weekly series"}));
 }
 
-TEST_F(Scenario, R22_AfterTheFirstSyncOnlyChanges) {
+TEST_P(Scenario, R22_AfterTheFirstSyncOnlyChanges) {
   world.add_user("jdoe");
   auto host = world.add_appointment("jdoe", "Host item", future());
   const long outlook = world.outlook_create("jdoe@example.com", "Outlook item", future(1));
@@ -193,7 +198,7 @@ TEST_F(Scenario, R22_AfterTheFirstSyncOnlyChanges) {
   EXPECT_TRUE(located);
 }
 
-TEST_F(Scenario, R24_ConflictsMergeFieldsAndFollowThePolicy) {
+TEST_P(Scenario, R24_ConflictsMergeFieldsAndFollowThePolicy) {
   world.add_user("jdoe");
   world.update_user("jdoe",
                     [](User& user) { user.overrides.conflict_policy = ConflictPolicy::kHostWins; });
@@ -222,7 +227,7 @@ TEST_F(Scenario, R24_ConflictsMergeFieldsAndFollowThePolicy) {
   EXPECT_EQ(exchange_subjects(world, "jdoe@example.com"), Subjects{"Budget v2 (outlook)"});
 }
 
-TEST_F(Scenario, R25_DeletedInExchangeUnderToExchange) {
+TEST_P(Scenario, R25_DeletedInExchangeUnderToExchange) {
   world.add_user("jdoe");
   world.add_user("asmith");
   for (const std::string user : {"jdoe", "asmith"}) {
@@ -254,7 +259,7 @@ TEST_F(Scenario, R25_DeletedInExchangeUnderToExchange) {
   EXPECT_EQ(host_subjects(world, "asmith"), Subjects{"Left deleted"});  // host keeps it
 }
 
-TEST_F(Scenario, R27_InvalidSyncStateResyncsWithoutDuplicates) {
+TEST_P(Scenario, R27_InvalidSyncStateResyncsWithoutDuplicates) {
   world.add_user("jdoe");
   for (int i = 0; i < 5; ++i) world.add_appointment("jdoe", "Host " + std::to_string(i), future(i));
   world.outlook_create("jdoe@example.com", "Outlook 1", future(0, 3));
@@ -279,7 +284,7 @@ TEST_F(Scenario, R27_InvalidSyncStateResyncsWithoutDuplicates) {
   EXPECT_EQ(host_subjects(world, "jdoe"), exchange_subjects(world, "jdoe@example.com"));
 }
 
-TEST_F(Scenario, R40_OffboardingRemovesOnlyWhatTheSyncCreated) {
+TEST_P(Scenario, R40_OffboardingRemovesOnlyWhatTheSyncCreated) {
   world.add_user("jdoe");
   world.add_appointment("jdoe", "From the host", future());
   world.outlook_create("jdoe@example.com", "Made in Outlook", future(1));
@@ -297,7 +302,7 @@ TEST_F(Scenario, R40_OffboardingRemovesOnlyWhatTheSyncCreated) {
   EXPECT_EQ(world.exchange_items("jdoe@example.com").size(), 2u);
 }
 
-TEST_F(Scenario, R7_DeviatingAddressIsTheMailbox) {
+TEST_P(Scenario, R7_DeviatingAddressIsTheMailbox) {
   world.add_user("DPRINCE", true, false, "diana.prince@example.com");
   world.add_appointment("DPRINCE", "Deviating", future());
   auto run = world.sync("DPRINCE");
@@ -305,14 +310,13 @@ TEST_F(Scenario, R7_DeviatingAddressIsTheMailbox) {
   EXPECT_EQ(exchange_subjects(world, "diana.prince@example.com"), Subjects{"Deviating"});
 }
 
-}  // namespace
-}  // namespace agendasync::e2e
+INSTANTIATE_TEST_SUITE_P(Backends, Scenario, ::testing::Values(Backend::kEws, Backend::kGraph),
+                         backend_test_name);
 
-namespace agendasync::e2e {
-namespace {
+class ScenarioDeletes : public ::testing::TestWithParam<Backend> {};
 
-TEST(ScenarioDeletes, R25_DeletedInOutlookUnderTwoWayDeletesOnHost) {
-  World world;
+TEST_P(ScenarioDeletes, R25_DeletedInOutlookUnderTwoWayDeletesOnHost) {
+  World world(GetParam());
   world.add_user("jdoe");
   world.add_appointment("jdoe", "Goes away", future());
   world.add_appointment("jdoe", "Stays", future(1));
@@ -327,6 +331,9 @@ TEST(ScenarioDeletes, R25_DeletedInOutlookUnderTwoWayDeletesOnHost) {
   EXPECT_EQ(host_subjects(world, "jdoe"), Subjects{"Stays"});
   EXPECT_EQ(world.outbox_size(), 0u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, ScenarioDeletes,
+                         ::testing::Values(Backend::kEws, Backend::kGraph), backend_test_name);
 
 }  // namespace
 }  // namespace agendasync::e2e

@@ -56,8 +56,24 @@ std::vector<std::string> duplicate_subjects(const std::vector<nlohmann::json>& i
 
 std::string agendasync_binary() { return AGENDASYNC_CLI_BINARY; }
 
+const char* backend_name(Backend backend) { return backend == Backend::kGraph ? "graph" : "ews"; }
+
+namespace {
+WorldOptions with_backend(Backend backend) {
+  WorldOptions options;
+  options.backend = backend;
+  return options;
+}
+}  // namespace
+
+World::World(Backend backend) : World(with_backend(backend)) {}
+
 World::World(WorldOptions options) : options_(std::move(options)), dir_(fresh_dir()) {
   std::vector<std::string> args{"--version", "Exchange2016", "--auth", "basic,ntlm"};
+  if (options_.backend == Backend::kGraph) {
+    args.push_back("--config");
+    args.push_back(write_exsim_graph_config(options_).string());
+  }
   for (const auto& mailbox : options_.mailboxes) {
     args.push_back("--mailbox");
     args.push_back(mailbox);
@@ -88,16 +104,39 @@ World::~World() {
   std::filesystem::remove_all(dir_, ec);
 }
 
+std::filesystem::path World::write_exsim_graph_config(const WorldOptions& options) {
+  const auto path = dir_ / "exsim-graph.json";
+  nlohmann::json config = {{"graph",
+                            {{"apps",
+                              {{{"tenant", GraphApp::kTenant},
+                                {"client_id", GraphApp::kClientId},
+                                {"secret", GraphApp::kSecret},
+                                {"roles", options.graph_roles}}}}}}};
+  std::ofstream(path) << config.dump(2);
+  return path;
+}
+
 void World::write_config(const WorldOptions& options) {
-  std::ofstream(dir_ / "exchange-password") << options.password << "\n";
   std::ofstream config(config_path_);
-  config << "database = \"" << database_path_.string() << "\"\n"
-         << "[exchange]\nbackend = \"ews\"\nversion = \"2016\"\n"
-         << "url = \"" << exsim_->ews_url() << "\"\n"
-         << "auth = \"basic\"\nuser = \"svc@example.com\"\n"
-         << "password_file = \"" << (dir_ / "exchange-password").string() << "\"\n"
-         << "mail_domain = \"example.com\"\n"
-         << "[tls]\nca_bundle = \"" << (options.configure_ca ? exsim_->ca_path() : "") << "\"\n";
+  config << "database = \"" << database_path_.string() << "\"\n";
+  if (options.backend == Backend::kGraph) {
+    std::ofstream(dir_ / "graph-client-secret") << options.graph_secret << "\n";
+    // exsim stands in for both Entra ID (its token endpoint) and Graph (/v1.0).
+    config << "[exchange]\nbackend = \"graph\"\nmail_domain = \"example.com\"\n"
+           << "[graph]\ntenant_id = \"" << GraphApp::kTenant << "\"\n"
+           << "client_id = \"" << GraphApp::kClientId << "\"\n"
+           << "client_secret_file = \"" << (dir_ / "graph-client-secret").string() << "\"\n"
+           << "graph_url = \"" << exsim_->base_url() << "/v1.0\"\n"
+           << "authority_url = \"" << exsim_->base_url() << "\"\n";
+  } else {
+    std::ofstream(dir_ / "exchange-password") << options.password << "\n";
+    config << "[exchange]\nbackend = \"ews\"\nversion = \"2016\"\n"
+           << "url = \"" << exsim_->ews_url() << "\"\n"
+           << "auth = \"basic\"\nuser = \"svc@example.com\"\n"
+           << "password_file = \"" << (dir_ / "exchange-password").string() << "\"\n"
+           << "mail_domain = \"example.com\"\n";
+  }
+  config << "[tls]\nca_bundle = \"" << (options.configure_ca ? exsim_->ca_path() : "") << "\"\n";
 }
 
 std::filesystem::path World::state_path() const { return dir_ / "agenda.sync.db"; }

@@ -23,6 +23,21 @@ struct CommandResult {
   std::string err;
 };
 
+/// Which protocol the sync speaks to exsim: EWS (Exchange Server) or Microsoft Graph (Exchange
+/// Online, with exsim's Entra ID token endpoint). "Outlook" (the admin endpoint, raw EWS) is
+/// the same either way: both protocols see one mailbox store.
+enum class Backend { kEws, kGraph };
+
+/// "ews" / "graph", for parameterised test names.
+const char* backend_name(Backend backend);
+
+/// The Entra ID app registration exsim knows in a Graph world.
+struct GraphApp {
+  static constexpr const char* kTenant = "11111111-2222-3333-4444-555555555555";
+  static constexpr const char* kClientId = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
+  static constexpr const char* kSecret = "graph-app-s3cret";
+};
+
 struct WorldOptions {
   std::vector<std::string> mailboxes{"jdoe@example.com", "asmith@example.com", "bwayne@example.com",
                                      "ckent@example.com", "diana.prince@example.com"};
@@ -32,13 +47,22 @@ struct WorldOptions {
   bool configure_ca = true;
   /// The password the configuration's secret file holds (exsim's is "s3cret").
   std::string password = "s3cret";
+  Backend backend = Backend::kEws;
+  /// Graph: the application permissions exsim grants the app.
+  std::vector<std::string> graph_roles{"Calendars.ReadWrite", "User.Read.All",
+                                       "MailboxSettings.Read"};
+  /// Graph: the client secret the configuration's secret file holds.
+  std::string graph_secret = GraphApp::kSecret;
 };
 
 class World {
  public:
   explicit World(WorldOptions options = {});
+  /// A default world syncing through `backend`.
+  explicit World(Backend backend);
   ~World();
 
+  Backend backend() const { return options_.backend; }
   const std::filesystem::path& dir() const { return dir_; }
   const std::filesystem::path& config_path() const { return config_path_; }
   const std::filesystem::path& database_path() const { return database_path_; }
@@ -91,6 +115,8 @@ class World {
 
  private:
   void write_config(const WorldOptions& options);
+  /// exsim's JSON config for the Graph side: the app registration and its roles.
+  std::filesystem::path write_exsim_graph_config(const WorldOptions& options);
 
   WorldOptions options_;
   std::filesystem::path dir_;
