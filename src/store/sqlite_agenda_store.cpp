@@ -68,23 +68,6 @@ Result<void> check_readable(sqlite::Connection& db) {
   return {};
 }
 
-/// WAL lets readers run while one writer commits; setting it is a no-op when already set.
-/// SQLite does not call the busy handler while switching a fresh file to WAL (another
-/// connection may be doing the same), so retry here, bounded by the busy timeout.
-Result<void> enable_wal(sqlite::Connection& db, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    auto mode = db.prepare("PRAGMA journal_mode = WAL");
-    if (!mode) return std::unexpected(mode.error());
-    auto row = mode->step();
-    if (row) return {};
-    if (row.error().kind != ErrorKind::kTransient || std::chrono::steady_clock::now() > deadline) {
-      return std::unexpected(row.error());
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-}
-
 }  // namespace
 
 bool NoCaseLess::operator()(const std::string& a, const std::string& b) const {
@@ -106,7 +89,8 @@ Result<std::unique_ptr<AgendaStore>> open_sqlite_agenda_store(const std::filesys
   }
   if (auto readable = check_readable(*db); !readable) return std::unexpected(readable.error());
   // WAL lets readers run while one writer commits. Setting it is a no-op when already set.
-  if (auto wal = enable_wal(*db, options.busy_timeout); !wal) return std::unexpected(wal.error());
+  if (auto wal = sqlite::enable_wal(*db, options.busy_timeout); !wal)
+    return std::unexpected(wal.error());
   if (auto migrated = sqlite::migrate(*db); !migrated) return std::unexpected(migrated.error());
   return std::unique_ptr<AgendaStore>(std::make_unique<SqliteAgendaStore>(std::move(*db)));
 }

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <fstream>
+#include <thread>
 
 namespace agendasync::store::sqlite {
 
@@ -192,5 +193,19 @@ Result<std::optional<std::int64_t>> Connection::query_int(std::string_view sql,
 int Connection::changes() const { return sqlite3_changes(db_); }
 
 std::int64_t Connection::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+
+Result<void> enable_wal(Connection& db, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto mode = db.prepare("PRAGMA journal_mode = WAL");
+    if (!mode) return std::unexpected(mode.error());
+    auto row = mode->step();
+    if (row) return {};
+    if (row.error().kind != ErrorKind::kTransient || std::chrono::steady_clock::now() > deadline) {
+      return std::unexpected(row.error());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
 
 }  // namespace agendasync::store::sqlite

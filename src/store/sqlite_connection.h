@@ -2,6 +2,7 @@
 /// A thin RAII layer over the SQLite C API: one connection, prepared statements with bound
 /// parameters, and SQLite result codes turned into Result values whose messages name the
 /// database file. Used only inside the SQLite store.
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -84,6 +85,11 @@ class Connection {
   sqlite3* db_;
   std::filesystem::path path_;
 };
+
+/// Switches the file to WAL, so readers run while one writer commits (a no-op when already
+/// set). SQLite does not call the busy handler while switching a fresh file to WAL (another
+/// connection may be doing the same), so this retries, bounded by `timeout`.
+Result<void> enable_wal(Connection& db, std::chrono::milliseconds timeout);
 
 /// Runs `body` inside BEGIN IMMEDIATE ... COMMIT: the write lock is taken up front, so
 /// concurrent writers queue (busy timeout) instead of failing at commit, and everything read

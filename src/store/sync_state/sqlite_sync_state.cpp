@@ -46,12 +46,16 @@ Side side_from(std::int64_t code) { return code == 0 ? Side::kHost : Side::kRemo
 Result<sqlite::Connection> open_file(const std::filesystem::path& path) {
   auto db = sqlite::Connection::open(path, /*create=*/true);
   if (!db) return std::unexpected(db.error());
+  // The busy timeout first: another worker may be opening the same new file right now.
+  if (auto set = db->exec("PRAGMA busy_timeout = 5000"); !set) {
+    return std::unexpected(set.error());
+  }
   // WAL: readers alongside one writer; FULL: a committed journal entry survives a power cut,
   // which is the point of committing it before the remote write (R28).
-  auto mode = db->prepare("PRAGMA journal_mode = WAL");
-  if (!mode) return std::unexpected(mode.error());
-  if (auto stepped = mode->step(); !stepped) return std::unexpected(stepped.error());
-  if (auto set = db->exec("PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL"); !set) {
+  if (auto wal = sqlite::enable_wal(*db, std::chrono::seconds(5)); !wal) {
+    return std::unexpected(wal.error());
+  }
+  if (auto set = db->exec("PRAGMA synchronous = FULL"); !set) {
     return std::unexpected(set.error());
   }
   if (auto schema = db->exec(kSchema); !schema) return std::unexpected(schema.error());
