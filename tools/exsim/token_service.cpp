@@ -12,6 +12,7 @@
 
 #include <cstring>
 
+#include "graph_request.h"  // url_decode
 #include "ids.h"
 
 namespace exsim {
@@ -36,29 +37,6 @@ std::optional<std::string> base64url_decode(std::string text) {
   }
   while (text.size() % 4 != 0) text.push_back('=');
   return base64_decode(text);
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string url_decode(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
-      out.push_back(' ');
-    } else if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
-               hex_value(text[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(text[i]);
-    }
-  }
-  return out;
 }
 
 int64_t unix_now() {
@@ -169,8 +147,10 @@ std::vector<std::pair<std::string, std::string>> parse_form(const std::string& b
     std::string_view pair(body.data() + start, end - start);
     if (!pair.empty()) {
       size_t eq = pair.find('=');
-      out.emplace_back(url_decode(pair.substr(0, eq)),
-                       eq == std::string_view::npos ? "" : url_decode(pair.substr(eq + 1)));
+      out.emplace_back(url_decode(pair.substr(0, eq), /*plus_is_space=*/true),
+                       eq == std::string_view::npos
+                           ? ""
+                           : url_decode(pair.substr(eq + 1), /*plus_is_space=*/true));
     }
     start = end + 1;
   }
