@@ -58,23 +58,31 @@ std::string EwsCalendarSide::describe() const {
   return fmt::format("ews:{}", options_.context.mailbox);
 }
 
+net::Request EwsCalendarSide::soap_request(const std::string& body) const {
+  net::Request request;
+  request.url = options_.endpoint;
+  request.headers = request_headers(options_.context);
+  request.body = body;
+  request.retry_response = retry_non_soap;
+  return request;
+}
+
+ErrorContext EwsCalendarSide::error_context() const {
+  return ErrorContext{options_.credentials.user, options_.context.mailbox,
+                      net::to_string(options_.credentials.method)};
+}
+
 Error EwsCalendarSide::message_error(const ResponseMessage& message) const {
-  const ErrorContext context{options_.credentials.user, options_.context.mailbox,
-                             net::to_string(options_.credentials.method)};
+  const ErrorContext context = error_context();
   return error_from_response_code(message.response_code, message.message_text, context,
                                   message.back_off);
 }
 
 Result<SoapResponse> EwsCalendarSide::call(const std::string& body, bool idempotent) {
-  const ErrorContext context{options_.credentials.user, options_.context.mailbox,
-                             net::to_string(options_.credentials.method)};
+  const ErrorContext context = error_context();
   for (int attempt = 0;; ++attempt) {
-    net::Request request;
-    request.url = options_.endpoint;
-    request.headers = request_headers(options_.context);
-    request.body = body;
+    net::Request request = soap_request(body);
     request.retry_allowed = idempotent;
-    request.retry_response = retry_non_soap;
     Result<net::Response> response = [&] {
       const auto slot = options_.budget->acquire();
       ++requests_sent_;
@@ -116,31 +124,21 @@ Result<SoapResponse> EwsCalendarSide::call(const std::string& body, bool idempot
 
 Result<net::Response> EwsCalendarSide::send_raw(const std::string& body,
                                                 std::optional<std::chrono::milliseconds> timeout) {
-  net::Request request;
-  request.url = options_.endpoint;
-  request.headers = request_headers(options_.context);
-  request.body = body;
+  net::Request request = soap_request(body);
   request.timeout = timeout;
-  request.retry_response = retry_non_soap;
   Result<net::Response> response = [&] {
     const auto slot = options_.budget->acquire();
     ++requests_sent_;
     return http_.send(request, options_.credentials);
   }();
-  return http_problem(std::move(response),
-                      ErrorContext{options_.credentials.user, options_.context.mailbox,
-                                   net::to_string(options_.credentials.method)});
+  return http_problem(std::move(response), error_context());
 }
 
 void EwsCalendarSide::stream_raw(const std::string& body, std::chrono::milliseconds timeout,
                                  std::function<bool(std::string_view)> on_piece,
                                  std::function<void(Result<net::Response>)> done) {
-  net::Request request;
-  request.url = options_.endpoint;
-  request.headers = request_headers(options_.context);
-  request.body = body;
+  net::Request request = soap_request(body);
   request.timeout = timeout;
-  request.retry_response = retry_non_soap;
   request.on_body_piece = std::move(on_piece);
   // The slot (and the budget it returns to, destroyed after it) live until the transfer
   // ends, even when the side is gone by then.
@@ -150,8 +148,7 @@ void EwsCalendarSide::stream_raw(const std::string& body, std::chrono::milliseco
   };
   auto slot = std::make_shared<HeldSlot>(HeldSlot{options_.budget, options_.budget->acquire()});
   ++requests_sent_;
-  const ErrorContext context{options_.credentials.user, options_.context.mailbox,
-                             net::to_string(options_.credentials.method)};
+  const ErrorContext context = error_context();
   http_.send_async(std::move(request), options_.credentials,
                    [slot = std::move(slot), context,
                     done = std::move(done)](Result<net::Response> response) mutable {

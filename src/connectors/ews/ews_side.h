@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "connectors/ews/errors.h"
 #include "connectors/ews/requests.h"
 #include "connectors/ews/responses.h"
 #include "connectors/ews/throttle.h"
@@ -72,6 +73,10 @@ class EwsCalendarSide final : public CalendarSide {
   int requests_sent() const { return requests_sent_; }
 
  private:
+  /// A SOAP POST to the EWS endpoint with this side's headers (impersonation, version).
+  net::Request soap_request(const std::string& body) const;
+  /// Who and which mailbox an error message names.
+  ErrorContext error_context() const;
   Result<std::vector<CalendarItem>> get_items(std::span<const ItemId> ids);
   Result<std::vector<SideItem>> to_side_items(std::vector<CalendarItem> items);
   Result<std::string> current_sync_state();
