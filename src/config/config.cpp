@@ -88,6 +88,7 @@ class Reader {
     sections["server"] = {
         {"listen", [&](auto& n, auto& k) { config.server.listen = text(n, k); }},
         {"port", [&](auto& n, auto& k) { config.server.port = integer(n, k, 0, 65535); }},
+        {"public_url", [&](auto& n, auto& k) { config.server.public_url = text(n, k); }},
     };
     sections["tls"] = {
         {"ca_bundle", [&](auto& n, auto& k) { config.tls.ca_bundle = text(n, k); }},
@@ -265,6 +266,15 @@ class Reader {
         throw bad_key(
             key, "\"" + url + "\" must start with https:// (TLS 1.2 or newer is required, R6)");
       }
+    }
+    auto& public_url = config.server.public_url;
+    while (public_url.ends_with('/')) public_url.pop_back();
+    if (!public_url.empty() && !public_url.starts_with("https://") &&
+        !is_loopback_url(public_url)) {
+      throw bad_key("server.public_url",
+                    "\"" + public_url +
+                        "\" must start with https:// (Microsoft Graph delivers change "
+                        "notifications over HTTPS only)");
     }
     if (!ex.url.empty() && !ex.url.starts_with("https://") && !is_loopback_url(ex.url)) {
       throw bad_key("exchange.url", "\"" + ex.url +

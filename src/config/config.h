@@ -79,6 +79,10 @@ struct SyncConfig {
 struct ServerConfig {
   std::string listen = "127.0.0.1";
   int port = 8080;
+  /// The daemon's address as Microsoft Graph reaches it (https://sync.example.com, no
+  /// trailing slash); Graph change notifications go to <public_url>/api/v1/notifications/graph.
+  /// Empty = no Graph notifications (the safety-net interval is the latency).
+  std::string public_url;
   bool operator==(const ServerConfig&) const = default;
 };
 

@@ -91,6 +91,7 @@ deleted_in_exchange = "leave-deleted"
 [server]
 listen = "0.0.0.0"
 port = 9443
+public_url = "https://sync.example.com/"
 [tls]
 ca_bundle = "/etc/ssl/corp.pem"
 proxy = "http://proxy:3128"
@@ -107,7 +108,7 @@ proxy = "http://proxy:3128"
   EXPECT_EQ(config->sync.conflict_policy, ConflictPolicy::kHostWins);
   EXPECT_EQ(config->sync.first_sync_days, 14);
   EXPECT_EQ(config->sync.deleted_in_exchange, DeletedInExchange::kLeaveDeleted);
-  EXPECT_EQ(config->server, (ServerConfig{"0.0.0.0", 9443}));
+  EXPECT_EQ(config->server, (ServerConfig{"0.0.0.0", 9443, "https://sync.example.com"}));
   EXPECT_EQ(config->tls.ca_bundle, "/etc/ssl/corp.pem");
   ASSERT_EQ(config->warnings.size(), 1u);
   EXPECT_NE(config->warnings[0].find("deprecated"), std::string::npos);
@@ -184,6 +185,8 @@ TEST(Config, AWrongTypeIsNamed) {
                {"agendasync.toml:2:", "sync.first_sync_days", "whole number", "a string"});
   expect_error("[exchange]\nautodiscover = \"yes\"\n", {"exchange.autodiscover", "true or false"});
   expect_error("[server]\nport = 70000\n", {"server.port", "out of range"});
+  expect_error("[server]\npublic_url = \"http://sync.example.com\"\n",
+               {"server.public_url", "https://"});
 }
 
 TEST(Config, AnInvalidEnumValueListsTheValidOnes) {

@@ -79,6 +79,10 @@ deleted_in_exchange = "recreate"
 # Where `agendasync serve` listens.
 listen = "127.0.0.1"
 port = 8080
+# backend = "graph": the daemon's HTTPS address as Microsoft reaches it (a reverse proxy in
+# front of listen/port); Graph change notifications go to <public_url>/api/v1/notifications/graph.
+# "" = no Graph notifications: changes in Outlook arrive with the next safety-net sync.
+public_url = ""
 
 [tls]
 # Extra CA bundle (PEM) to trust besides the system store; "" = system store only.
