@@ -449,5 +449,56 @@ TEST_F(GraphExsimTest, ExpiredCertificateIsRefusedBeforeAnyRequest) {
   EXPECT_NE(token.error().message.find("expired"), std::string::npos) << token.error().message;
 }
 
+TEST_F(GraphExsimTest, SeriesWithAnExceptionAndADeletedOccurrenceThroughInstances) {
+  auto graph = side("jdoe@example.com");
+  Appointment series = timed("Weekly sync", day(14, 10));
+  series.recurrence = Recurrence{};
+  series.recurrence->rule.freq = Frequency::kWeekly;
+  series.recurrence->rule.count = 6;
+  series.recurrence->rule.by_day = {WeekdayNum{0, weekday{floor<days>(series.start)}}};
+  auto created = apply_all(graph, {create(series, "key-series")});
+  ASSERT_EQ(created.size(), 1u);
+
+  // Outlook-like edits through the side's occurrence writes: move the 2nd, delete the 4th.
+  const Instant second = series.start + days{7};
+  const Instant fourth = series.start + days{21};
+  Appointment changed = created[0].item;
+  OccurrenceOverride moved;
+  moved.recurrence_id = second;
+  moved.start = second + 2h;
+  moved.end = second + 3h;
+  moved.subject = "Weekly sync (later)";
+  changed.recurrence->overrides.push_back(moved);
+  Write move;
+  move.op = WriteOp::kUpdate;
+  move.ref = created[0].ref;
+  move.expected = created[0].version;
+  move.item = changed;
+  move.previous = created[0].item;
+  move.occurrence = second;
+  Write drop;
+  drop.op = WriteOp::kDelete;
+  drop.ref = created[0].ref;
+  drop.occurrence = fourth;
+  apply_all(graph, {move});
+  apply_all(graph, {drop});
+
+  const int instance_reads_before = http_->instance_reads;
+  auto fetched = graph.fetch(std::vector<ItemRef>{created[0].ref});
+  ASSERT_TRUE(fetched) << fetched.error().message;
+  ASSERT_EQ(fetched->size(), 1u);
+  const auto& read = fetched->front().item;
+  EXPECT_GT(http_->instance_reads - instance_reads_before, 0);
+  ASSERT_TRUE(read.recurrence);
+  EXPECT_EQ(read.recurrence->rule.count, 6);
+  ASSERT_EQ(read.recurrence->overrides.size(), 1u);
+  EXPECT_EQ(read.recurrence->overrides[0].recurrence_id, second);
+  EXPECT_EQ(read.recurrence->overrides[0].start, second + 2h);
+  EXPECT_EQ(read.recurrence->overrides[0].subject, "Weekly sync (later)");
+  EXPECT_EQ(read.recurrence->exdates, std::vector<Instant>{fourth});
+  // Written as "W. Europe Standard Time": read back as that Windows zone's CLDR primary.
+  EXPECT_EQ(read.time_zone, "Europe/Berlin");
+}
+
 }  // namespace
 }  // namespace agendasync::graph

@@ -68,9 +68,22 @@ class GraphSide final : public CalendarSide {
   Result<void> complete_series(GraphEvent& master);
   Result<std::vector<GraphEvent>> instances(const std::string& master_id, Instant from, Instant to);
   SideItem to_side_item(GraphEvent event) const;
-  /// Sends one request (create/update/delete); exceptions fixed afterwards.
-  Result<void> apply_exceptions(const std::string& master_id, const Appointment& item);
-  Result<std::string> occurrence_id(const std::string& master_id, Instant original_start);
+  /// Brings the series' instances in line with `item`'s exdates and overrides: only those
+  /// that differ from `previous` (all when null) are deleted or patched; an override dropped
+  /// since `previous` puts its occurrence back as the series makes it. True when it wrote.
+  Result<bool> apply_exceptions(const std::string& master_id, const Appointment& item,
+                                const Appointment* previous);
+  /// The instance of series `master_id` whose original start is `original_start`.
+  Result<GraphEvent> find_instance(const std::string& master_id, Instant original_start,
+                                   bool all_day);
+  /// The request for a write addressing one occurrence: DELETE or PATCH of that instance
+  /// (the changed fields of write.item's override), never of the master.
+  Result<BatchRequest> occurrence_request(const Write& write);
+  /// The request for a create, or an update/delete of a whole event.
+  Result<BatchRequest> series_request(const Write& write);
+  /// The event as Graph holds it after a write (new etag, exceptions); what was asked for
+  /// when it cannot be read now.
+  SideItem read_back(const ItemRef& ref, const Write& write);
   std::vector<std::pair<std::string, std::string>> read_headers() const;
 
   net::HttpClient& http_;
