@@ -5,7 +5,9 @@
 // worker pools so the loop never waits on user code.
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <future>
 #include <map>
 #include <mutex>
@@ -37,6 +39,19 @@ using std::chrono::milliseconds;
 constexpr milliseconds kMaxPoll{500};
 /// Idle connections kept for reuse across all servers.
 constexpr long kConnectionCacheSize = 256;
+
+/// True when the answer carries a JSON body (application/json, also with parameters or a
+/// +json suffix), the way Graph and Entra ID describe their errors.
+bool explains_itself_in_json(const Response& response) {
+  if (response.body.empty()) return false;
+  const auto type = response.header("Content-Type");
+  if (!type) return false;
+  std::string lowered(*type);
+  std::transform(lowered.begin(), lowered.end(), lowered.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string media = lowered.substr(0, lowered.find(';'));
+  return media.find("/json") != std::string::npos || media.find("+json") != std::string::npos;
+}
 
 struct Counters {
   std::atomic<std::uint64_t> requests{0}, attempts{0}, retries{0}, transport_errors{0},
@@ -387,8 +402,15 @@ void CurlClient::on_attempt_done(Transfer& transfer, CURLcode code) {
       auto node = transfers_.extract(transfer.id);
       return fetch_token_then_submit(std::move(node.mapped()), true);
     }
-    return finish(transfer, std::unexpected(auth_rejected(transfer.credentials, response,
-                                                          transfer.server.host_port())));
+    // A service that explains its 401 in JSON (Graph's {"error":{"code":
+    // "InvalidAuthenticationToken"}}, Entra ID's token endpoint with its AADSTS code) said
+    // more than the transport could: its caller maps that body. EWS and IIS answer 401 with
+    // a challenge and an HTML or empty body: that stays an auth error naming the method.
+    if (!explains_itself_in_json(response)) {
+      return finish(transfer, std::unexpected(auth_rejected(transfer.credentials, response,
+                                                            transfer.server.host_port())));
+    }
+    return finish(transfer, std::move(response));
   }
   if (status == 407) {
     return finish(transfer, std::unexpected(proxy_auth_required(redact_url(options_.proxy))));

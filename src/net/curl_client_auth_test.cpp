@@ -223,6 +223,78 @@ TEST(CurlClientAuthTest, NoCredentialsAndA401IsAnAuthErrorNamingTheOfferedMethod
   EXPECT_THAT(got.error().message, HasSubstr("it offers Negotiate"));
 }
 
+TEST(CurlClientAuthTest, NoCredentialsAndAJson401ComeBackAsTheServersAnswer) {
+  // Entra ID's token endpoint (and Graph) explain a 401 in JSON: the caller maps that body.
+  const std::string body =
+      R"({"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret"})";
+  httplib::Server server;
+  server.Post("/token", [&](const httplib::Request&, httplib::Response& res) {
+    res.status = 401;
+    res.set_content(body, "application/json; charset=utf-8");
+  });
+  LocalServer running(server);
+  Request token;
+  token.url = running.url("/token");
+  token.body = "grant_type=client_credentials";
+  auto got = make_curl_client({})->send(token, {});
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(got->status, 401);
+  EXPECT_EQ(got->body, body);
+}
+
+TEST(CurlClientAuthTest, BearerRejectedTwiceWithJsonComesBackAfterOneRefresh) {
+  // Graph answers a bad token with its error object; after the one refresh the answer goes
+  // to the connector's error mapping instead of the transport's generic message.
+  const std::string body =
+      R"({"error":{"code":"InvalidAuthenticationToken","message":"Access token is empty."}})";
+  std::atomic<int> hits{0};
+  httplib::Server server;
+  server.Get("/me", [&](const httplib::Request&, httplib::Response& res) {
+    ++hits;
+    res.status = 401;
+    res.set_header("WWW-Authenticate", "Bearer realm=\"\"");
+    res.set_content(body, "application/json");
+  });
+  LocalServer running(server);
+  std::atomic<int> fetched{0}, refreshed{0};
+  Credentials credentials;
+  credentials.method = AuthMethod::kBearer;
+  credentials.bearer_token = [&]() -> Result<Secret> {
+    ++fetched;
+    return Secret("stale");
+  };
+  credentials.bearer_token_refresh = [&]() -> Result<Secret> {
+    ++refreshed;
+    return Secret("also-bad");
+  };
+  auto got = make_curl_client({})->send(get(running.url("/me")), credentials);
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(got->status, 401);
+  EXPECT_EQ(got->body, body);
+  EXPECT_EQ(hits.load(), 2) << "one try, one more after the refresh";
+  EXPECT_EQ(refreshed.load(), 1);
+}
+
+TEST(CurlClientAuthTest, AnHtml401StaysAnAuthErrorAsForEws) {
+  // IIS in front of EWS: a challenge and an HTML page. The transport's message names the
+  // configured method; the page is not passed on.
+  httplib::Server server;
+  server.Post("/EWS/Exchange.asmx", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 401;
+    res.set_header("WWW-Authenticate", "Negotiate");
+    res.set_content("<html><body>401 - Unauthorized</body></html>", "text/html");
+  });
+  LocalServer running(server);
+  Request request;
+  request.url = running.url("/EWS/Exchange.asmx");
+  request.body = "<soap/>";
+  auto got = make_curl_client({})->send(request, {});
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().kind, ErrorKind::kAuth);
+  EXPECT_EQ(got.error().protocol_code, "401");
+  EXPECT_THAT(got.error().message, HasSubstr("it offers Negotiate"));
+}
+
 // --- NTLM -------------------------------------------------------------------------------------
 
 std::uint32_t read32(std::string_view data, std::size_t at) {

@@ -44,8 +44,9 @@ constexpr CodeRule kCodes[] = {
     {"accessDenied", ErrorKind::kPermission,
      "grant the missing application permission and admin consent"},
     {"InvalidAuthenticationToken", ErrorKind::kAuth,
-     "the access token was rejected; check the tenant id and the client id in the Graph "
-     "settings"},
+     "Graph rejected the app's access token even after a fresh one was fetched; check "
+     "tenant_id and client_id in [graph] (the app registration's Directory and Application "
+     "ids) and that graph_url and authority_url name the same cloud"},
     {"ErrorIrresolvableConflict", ErrorKind::kConflict, "the event changed meanwhile"},
     {"PreconditionFailed", ErrorKind::kConflict, "the event changed meanwhile"},
     {"ErrorInvalidRequest", ErrorKind::kInvalidData, ""},

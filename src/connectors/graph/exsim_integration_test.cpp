@@ -500,5 +500,63 @@ TEST_F(GraphExsimTest, SeriesWithAnExceptionAndADeletedOccurrenceThroughInstance
   EXPECT_EQ(read.time_zone, "Europe/Berlin");
 }
 
+/// A token exsim signed, with its signature spoilt: what Graph sees of an expired or
+/// tampered token.
+std::string spoilt(const Secret& token) {
+  std::string text = token.reveal();
+  text.back() = text.back() == 'A' ? 'B' : 'A';
+  text[text.size() - 2] = text[text.size() - 2] == 'A' ? 'B' : 'A';
+  return text;
+}
+
+TEST_F(GraphExsimTest, RejectedTokenIsRefreshedOnceThenTheReadSucceeds) {
+  auto good = tokens_->token();
+  ASSERT_TRUE(good) << good.error().message;
+  std::atomic<int> refreshed{0};
+  net::Credentials credentials;
+  credentials.method = net::AuthMethod::kBearer;
+  credentials.bearer_token = [&]() -> Result<Secret> { return Secret(spoilt(*good)); };
+  credentials.bearer_token_refresh = [&]() -> Result<Secret> {
+    ++refreshed;
+    return tokens_->refresh();
+  };
+  GraphSide graph(*http_, credentials, options("other@example.com"));
+  auto changes = graph.changes_since(Cursor{});
+  ASSERT_TRUE(changes) << changes.error().message;
+  EXPECT_EQ(refreshed.load(), 1);
+}
+
+TEST_F(GraphExsimTest, TokenRejectedAfterTheRefreshIsGraphsErrorNamingTheSettings) {
+  auto good = tokens_->token();
+  ASSERT_TRUE(good) << good.error().message;
+  std::atomic<int> refreshed{0};
+  net::Credentials credentials;
+  credentials.method = net::AuthMethod::kBearer;
+  credentials.bearer_token = [&]() -> Result<Secret> { return Secret(spoilt(*good)); };
+  credentials.bearer_token_refresh = [&]() -> Result<Secret> {
+    ++refreshed;
+    return Secret(spoilt(*good));
+  };
+  GraphSide graph(*http_, credentials, options("other@example.com"));
+  auto listed = graph.list(window());
+  ASSERT_FALSE(listed);
+  EXPECT_EQ(listed.error().kind, ErrorKind::kAuth);
+  EXPECT_EQ(refreshed.load(), 1) << "one refresh, then the error";
+  const std::string& message = listed.error().message;
+  EXPECT_NE(message.find("InvalidAuthenticationToken"), std::string::npos) << message;
+  EXPECT_NE(message.find("tenant_id"), std::string::npos) << message;
+  EXPECT_NE(message.find("client_id"), std::string::npos) << message;
+  EXPECT_EQ(message.find(good->reveal()), std::string::npos) << "never the token";
+
+  // Writes go through $batch: the same answer, the same error, nothing written.
+  const auto before = calendar("other@example.com").size();
+  auto written = graph.apply(std::vector<Write>{create(timed("Not written", day(6)), "key-x")});
+  ASSERT_EQ(written.size(), 1u);
+  ASSERT_FALSE(written[0].outcome);
+  EXPECT_EQ(written[0].outcome.error().kind, ErrorKind::kAuth);
+  EXPECT_NE(written[0].outcome.error().message.find("tenant_id"), std::string::npos);
+  EXPECT_EQ(calendar("other@example.com").size(), before);
+}
+
 }  // namespace
 }  // namespace agendasync::graph

@@ -190,8 +190,9 @@ Result<void> TokenProvider::fetch_locked() {
   auto response = http_.send(request, net::Credentials{});
   if (!response && response.error().kind == ErrorKind::kAuth &&
       response.error().protocol_code == "401") {
-    // Entra ID answers 401 only for invalid_client; the transport reports a 401 as an auth
-    // error and keeps the body (with the AADSTS code) to itself, so say what 401 means here.
+    // Entra ID's 401 (invalid_client) comes back as a response with its JSON body and is
+    // mapped by token_error below; a 401 without JSON (a gateway in between) is an auth error
+    // from the transport, so say what 401 means here.
     return fail(ErrorKind::kAuth,
                 app_.certificate_pem.empty()
                     ? "Entra ID refused the app's client secret (invalid_client): it is wrong or "
