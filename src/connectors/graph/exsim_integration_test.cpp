@@ -9,9 +9,12 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
+#include <utility>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -53,14 +56,29 @@ class RecordingHttp final : public net::HttpClient {
   std::atomic<int> view_pages{0};
   std::atomic<int> instance_reads{0};
 
+  /// The members of every $batch sent since the last call, as "METHOD url" lines.
+  std::vector<std::string> take_batch_members() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(members_, {});
+  }
+
  private:
   void count(const net::Request& request) {
-    if (request.method == "POST" && request.url.ends_with("/$batch")) ++batches;
+    if (request.method == "POST" && request.url.ends_with("/$batch")) {
+      ++batches;
+      const auto body = json::parse(request.body, nullptr, false);
+      std::lock_guard lock(mutex_);
+      for (const auto& member : body.value("requests", json::array())) {
+        members_.push_back(member.value("method", "") + " " + member.value("url", ""));
+      }
+    }
     if (request.url.find("/calendarView/delta") != std::string::npos) ++delta_pages;
     if (request.url.find("/calendarView?") != std::string::npos) ++view_pages;
     if (request.url.find("/instances?") != std::string::npos) ++instance_reads;
   }
   std::unique_ptr<net::HttpClient> inner_;
+  std::mutex mutex_;
+  std::vector<std::string> members_;
 };
 
 class GraphExsimTest : public ::testing::Test {
@@ -140,6 +158,31 @@ class GraphExsimTest : public ::testing::Test {
     for (const auto& item : admin("GET", "/exsim/admin/mailboxes/" + mailbox + "/items"))
       if (item.value("folder", "") == "calendar") items.push_back(item);
     return items;
+  }
+  /// A Graph call as another client (Outlook on the web) makes it, with the app's token.
+  static json graph_call(const std::string& method, const std::string& path,
+                         const json& body = nullptr) {
+    net::Request request;
+    request.method = method;
+    request.url = exsim_->base_url() + "/v1.0" + path;
+    request.headers = {{"Content-Type", "application/json"},
+                       {"Prefer", "outlook.timezone=\"UTC\""}};
+    if (!body.is_null()) request.body = body.dump();
+    auto response = http_->send(request, tokens_->credentials());
+    EXPECT_TRUE(response) << (response ? "" : response.error().message);
+    if (!response) return nullptr;
+    EXPECT_LT(response->status, 300) << path << ": " << response->body;
+    return response->body.empty() ? json(nullptr) : json::parse(response->body, nullptr, false);
+  }
+  /// The exsim store's view of one calendar item, by its Graph id (the EWS id, URL-safe).
+  static json stored(const std::string& mailbox, const std::string& graph_id) {
+    for (auto item : calendar(mailbox)) {
+      std::string id = item.value("item_id", "");
+      std::ranges::replace(id, '+', '-');
+      std::ranges::replace(id, '/', '_');
+      if (id == graph_id) return item;
+    }
+    return nullptr;
   }
   static long outlook_create(const std::string& mailbox, const std::string& subject, Instant at) {
     return admin("POST", "/exsim/admin/mailboxes/" + mailbox + "/items",
@@ -498,6 +541,97 @@ TEST_F(GraphExsimTest, SeriesWithAnExceptionAndADeletedOccurrenceThroughInstance
   EXPECT_EQ(read.recurrence->exdates, std::vector<Instant>{fourth});
   // Written as "W. Europe Standard Time": read back as that Windows zone's CLDR primary.
   EXPECT_EQ(read.time_zone, "Europe/Berlin");
+  // Outlook's view (the store): one exception, one deleted occurrence, the master as it was.
+  const json master = stored("jdoe@example.com", created[0].ref.str());
+  ASSERT_TRUE(master.is_object());
+  EXPECT_EQ(master["subject"], "Weekly sync");
+  EXPECT_EQ(master["start"], format_utc(series.start));
+  EXPECT_EQ(master["modified_occurrences"], json::array({format_utc(second)}));
+  EXPECT_EQ(master["deleted_occurrences"], json::array({format_utc(fourth)}));
+}
+
+TEST_F(GraphExsimTest, SeriesCreatedWithExceptionsRoundTrips) {
+  // The engine's create of a series that already has a deleted and a modified occurrence.
+  auto graph = side("jdoe@example.com");
+  Appointment series = timed("Monthly review", day(60, 13));
+  series.recurrence = Recurrence{};
+  series.recurrence->rule.freq = Frequency::kDaily;
+  series.recurrence->rule.interval = 2;
+  series.recurrence->rule.count = 4;
+  const Instant dropped = series.start + days{2};
+  const Instant changed_at = series.start + days{4};
+  series.recurrence->exdates = {dropped};
+  OccurrenceOverride change;
+  change.recurrence_id = changed_at;
+  change.start = changed_at - 1h;
+  change.end = changed_at + 30min;
+  change.subject = "Monthly review (longer)";
+  change.location = "Board room";
+  change.show_as = ShowAs::kTentative;
+  change.sensitivity = Sensitivity::kPrivate;
+  series.recurrence->overrides = {change};
+  auto created = apply_all(graph, {create(series, "key-review")});
+  ASSERT_EQ(created.size(), 1u);
+  EXPECT_EQ(created[0].idempotency_key, IdempotencyKey("key-review"));
+  ASSERT_TRUE(created[0].item.recurrence);
+  EXPECT_EQ(created[0].item.recurrence->exdates, std::vector<Instant>{dropped});
+  EXPECT_EQ(created[0].item.recurrence->overrides, std::vector<OccurrenceOverride>{change});
+
+  auto listed = graph.list(window());
+  ASSERT_TRUE(listed) << listed.error().message;
+  const auto found = std::ranges::find(listed->first, created[0].ref, &SideItem::ref);
+  ASSERT_NE(found, listed->first.end()) << "the series is listed once, by its master";
+  EXPECT_EQ(std::ranges::count(listed->first, created[0].ref, &SideItem::ref), 1);
+  ASSERT_TRUE(found->item.recurrence);
+  EXPECT_EQ(found->item.recurrence->rule.interval, 2);
+  EXPECT_EQ(found->item.recurrence->exdates, std::vector<Instant>{dropped});
+  EXPECT_EQ(found->item.recurrence->overrides, std::vector<OccurrenceOverride>{change});
+}
+
+TEST_F(GraphExsimTest, OutlookEditsOfOneOccurrenceReachTheSeriesThroughDelta) {
+  auto graph = side("other@example.com");
+  Appointment series = timed("Gym", day(70, 17));
+  series.recurrence = Recurrence{};
+  series.recurrence->rule.freq = Frequency::kDaily;
+  series.recurrence->rule.count = 3;
+  auto created = apply_all(graph, {create(series, "key-gym")});
+  ASSERT_EQ(created.size(), 1u);
+  auto listed = graph.list(window());
+  ASSERT_TRUE(listed) << listed.error().message;
+  Cursor cursor = listed->second;
+
+  // Outlook on the web: the instances, then one moved and one deleted.
+  const std::string master = created[0].ref.str();
+  const json instances =
+      graph_call("GET", fmt::format("/users/other@example.com/events/{}/instances?startDateTime={}&"
+                                    "endDateTime={}",
+                                    master, format_utc(series.start - days{1}),
+                                    format_utc(series.start + days{4})));
+  ASSERT_EQ(instances.value("value", json::array()).size(), 3u) << instances.dump();
+  const std::string first = instances["value"][0]["id"];
+  const std::string third = instances["value"][2]["id"];
+  graph_call(
+      "PATCH", "/users/other@example.com/events/" + first,
+      {{"subject", "Gym (short)"},
+       {"end",
+        {{"dateTime", format_date_time(LocalTime{(series.start + 30min).time_since_epoch()})},
+         {"timeZone", "UTC"}}}});
+  graph_call("DELETE", "/users/other@example.com/events/" + third);
+
+  auto changes = drain(graph, cursor);
+  EXPECT_TRUE(contains(changes.changed, created[0].ref))
+      << "an occurrence's change or removal is a change of its series";
+  EXPECT_FALSE(contains(changes.deleted, created[0].ref));
+  auto fetched = graph.fetch(std::vector<ItemRef>{created[0].ref});
+  ASSERT_TRUE(fetched && fetched->size() == 1u);
+  const auto& read = fetched->front().item;
+  ASSERT_TRUE(read.recurrence);
+  EXPECT_EQ(read.subject, "Gym");
+  EXPECT_EQ(read.recurrence->exdates, std::vector<Instant>{series.start + days{2}});
+  ASSERT_EQ(read.recurrence->overrides.size(), 1u);
+  EXPECT_EQ(read.recurrence->overrides[0].recurrence_id, series.start);
+  EXPECT_EQ(read.recurrence->overrides[0].subject, "Gym (short)");
+  EXPECT_EQ(read.recurrence->overrides[0].end, series.start + 30min);
 }
 
 /// A token exsim signed, with its signature spoilt: what Graph sees of an expired or
@@ -556,6 +690,115 @@ TEST_F(GraphExsimTest, TokenRejectedAfterTheRefreshIsGraphsErrorNamingTheSetting
   EXPECT_EQ(written[0].outcome.error().kind, ErrorKind::kAuth);
   EXPECT_NE(written[0].outcome.error().message.find("tenant_id"), std::string::npos);
   EXPECT_EQ(calendar("other@example.com").size(), before);
+}
+
+/// The members of `batch` with `method` whose URL addresses event `id`.
+int addressed(const std::vector<std::string>& batch, const std::string& method,
+              const std::string& id) {
+  return static_cast<int>(std::ranges::count_if(batch, [&](const std::string& member) {
+    return member.starts_with(method + " ") &&
+           (member.ends_with("/events/" + id) ||
+            member.find("/events/" + id + "?") != std::string::npos);
+  }));
+}
+
+TEST_F(GraphExsimTest, OccurrenceUpdatePatchesOnlyThatInstanceNeverTheMaster) {
+  auto graph = side("jdoe@example.com");
+  Appointment series = timed("Standup", day(50, 8));
+  series.location = "Room 1";
+  series.reminder = 10min;
+  series.recurrence = Recurrence{};
+  series.recurrence->rule.freq = Frequency::kDaily;
+  series.recurrence->rule.count = 5;
+  auto created = apply_all(graph, {create(series, "key-standup")});
+  ASSERT_EQ(created.size(), 1u);
+  const std::string master_id = created[0].ref.str();
+  auto before = graph.fetch(std::vector<ItemRef>{created[0].ref});
+  ASSERT_TRUE(before && before->size() == 1u);
+  http_->take_batch_members();
+
+  // Outlook-like edit of the third day through an occurrence write.
+  const Instant third = series.start + days{2};
+  Appointment changed = before->front().item;
+  OccurrenceOverride moved;
+  moved.recurrence_id = third;
+  moved.start = third + 1h;
+  moved.end = third + 2h;
+  moved.subject = "Standup (late)";
+  moved.location = "Room 1";
+  moved.reminder = 10min;
+  changed.recurrence->overrides.push_back(moved);
+  Write move;
+  move.op = WriteOp::kUpdate;
+  move.ref = created[0].ref;
+  move.expected = before->front().version;
+  move.previous = before->front().item;
+  move.item = changed;
+  move.occurrence = third;
+  auto moved_result = apply_all(graph, {move});
+  ASSERT_EQ(moved_result.size(), 1u);
+  const auto sent = http_->take_batch_members();
+  EXPECT_EQ(addressed(sent, "PATCH", master_id), 0) << fmt::format("{}", fmt::join(sent, "\n"));
+  EXPECT_EQ(std::ranges::count_if(sent, [](const auto& m) { return m.starts_with("PATCH "); }), 1)
+      << fmt::format("{}", fmt::join(sent, "\n"));
+  // The result is the series (its ref, its new version), not the instance.
+  EXPECT_EQ(moved_result[0].ref, created[0].ref);
+  EXPECT_FALSE(moved_result[0].version.empty());
+
+  auto after = graph.fetch(std::vector<ItemRef>{created[0].ref});
+  ASSERT_TRUE(after && after->size() == 1u);
+  const Appointment& read = after->front().item;
+  EXPECT_EQ(read.subject, "Standup") << "the master keeps its subject";
+  EXPECT_EQ(read.start, series.start) << "the master keeps its time";
+  EXPECT_EQ(read.location, "Room 1");
+  EXPECT_EQ(read.reminder, 10min);
+  ASSERT_TRUE(read.recurrence);
+  EXPECT_EQ(read.recurrence->rule, before->front().item.recurrence->rule);
+  EXPECT_TRUE(read.recurrence->exdates.empty());
+  ASSERT_EQ(read.recurrence->overrides.size(), 1u) << "the other four stay occurrences";
+  EXPECT_EQ(read.recurrence->overrides[0], moved);
+  EXPECT_EQ(moved_result[0].version, after->front().version);
+
+  // The engine's form: the whole series with one more override, no `occurrence`. Only that
+  // instance is patched; the master gets no PATCH and the moved occurrence is not rewritten.
+  const Instant fifth = series.start + days{4};
+  Appointment again = read;
+  OccurrenceOverride renamed;
+  renamed.recurrence_id = fifth;
+  renamed.start = fifth;
+  renamed.end = fifth + 1h;
+  renamed.subject = "Standup (retro)";
+  renamed.location = "Room 1";
+  renamed.reminder = 10min;
+  again.recurrence->overrides.push_back(renamed);
+  Write series_update;
+  series_update.op = WriteOp::kUpdate;
+  series_update.ref = created[0].ref;
+  series_update.expected = after->front().version;
+  series_update.previous = read;
+  series_update.item = again;
+  auto updated = apply_all(graph, {series_update});
+  ASSERT_EQ(updated.size(), 1u);
+  const auto sent_again = http_->take_batch_members();
+  EXPECT_EQ(addressed(sent_again, "PATCH", master_id), 0)
+      << fmt::format("{}", fmt::join(sent_again, "\n"));
+  EXPECT_EQ(
+      std::ranges::count_if(sent_again, [](const auto& m) { return m.starts_with("PATCH "); }), 1)
+      << fmt::format("{}", fmt::join(sent_again, "\n"));
+  ASSERT_TRUE(updated[0].item.recurrence);
+  EXPECT_EQ(updated[0].item.subject, "Standup");
+  EXPECT_EQ(updated[0].item.recurrence->overrides,
+            (std::vector<OccurrenceOverride>{moved, renamed}));
+
+  // An occurrence update without its override is refused, and nothing is sent.
+  Write without = move;
+  without.item = series;
+  without.occurrence = series.start + days{1};
+  auto refused = graph.apply(std::vector<Write>{without});
+  ASSERT_EQ(refused.size(), 1u);
+  ASSERT_FALSE(refused[0].outcome);
+  EXPECT_EQ(refused[0].outcome.error().kind, ErrorKind::kInvalidData);
+  EXPECT_TRUE(http_->take_batch_members().empty());
 }
 
 }  // namespace
