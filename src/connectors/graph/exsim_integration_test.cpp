@@ -35,6 +35,7 @@ using namespace std::chrono_literals;
 constexpr const char* kTenant = "11111111-2222-3333-4444-555555555555";
 constexpr const char* kClient = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
 constexpr const char* kNoCalendarsClient = "bbbbbbbb-cccc-dddd-eeee-ffffffffffff";
+constexpr const char* kCertificateClient = "cccccccc-dddd-eeee-ffff-000000000000";
 constexpr const char* kSecret = "graph-app-s3cret";
 
 /// Forwards to the real client and counts what the connector sent, by kind.
@@ -94,6 +95,11 @@ class GraphExsimTest : public ::testing::Test {
                     {"client_id", kNoCalendarsClient},
                     {"secret", kSecret},
                     {"roles", {"User.Read.All", "MailboxSettings.Read"}}});
+    certificate_ = new testing::TestCertificate(testing::make_certificate(-1, 30));
+    apps.push_back({{"tenant", kTenant},
+                    {"client_id", kCertificateClient},
+                    {"certificates", {certificate_->certificate_pem}},
+                    {"roles", {"Calendars.ReadWrite", "User.Read.All", "MailboxSettings.Read"}}});
     std::ofstream(*config_path_) << json{{"graph", {{"apps", apps}}}}.dump(2);
     exsim_ =
         new ews::testing::ExsimProcess({"--config", *config_path_, "--mailbox", "jdoe@example.com",
@@ -112,6 +118,7 @@ class GraphExsimTest : public ::testing::Test {
     delete exsim_;
     std::remove(config_path_->c_str());
     delete config_path_;
+    delete certificate_;
   }
   void SetUp() override { admin("POST", "/exsim/admin/outbox/clear"); }
   void TearDown() override {
@@ -239,6 +246,7 @@ class GraphExsimTest : public ::testing::Test {
   }
 
   static std::string* config_path_;
+  static testing::TestCertificate* certificate_;  ///< registered for kCertificateClient
   static ews::testing::ExsimProcess* exsim_;
   static RecordingHttp* http_;
   static net::HttpClient* admin_http_;
@@ -246,6 +254,7 @@ class GraphExsimTest : public ::testing::Test {
 };
 
 std::string* GraphExsimTest::config_path_ = nullptr;
+testing::TestCertificate* GraphExsimTest::certificate_ = nullptr;
 ews::testing::ExsimProcess* GraphExsimTest::exsim_ = nullptr;
 RecordingHttp* GraphExsimTest::http_ = nullptr;
 net::HttpClient* GraphExsimTest::admin_http_ = nullptr;
@@ -799,6 +808,56 @@ TEST_F(GraphExsimTest, OccurrenceUpdatePatchesOnlyThatInstanceNeverTheMaster) {
   ASSERT_FALSE(refused[0].outcome);
   EXPECT_EQ(refused[0].outcome.error().kind, ErrorKind::kInvalidData);
   EXPECT_TRUE(http_->take_batch_members().empty());
+}
+
+TEST_F(GraphExsimTest, ValidCertificateGetsATokenThenReadsAndWrites) {
+  AppCredentials credentials = app(kCertificateClient, "");
+  credentials.client_secret = Secret{};
+  credentials.certificate_pem = certificate_->certificate_pem;
+  credentials.private_key_pem = Secret(certificate_->private_key_pem);
+  TokenProvider provider(*http_, credentials);
+  auto roles = provider.roles();
+  ASSERT_TRUE(roles) << roles.error().message;
+  EXPECT_TRUE(check_roles(*roles, provider.app()));
+
+  GraphSide graph(*http_, provider.credentials(), options("other@example.com"));
+  auto created = apply_all(graph, {create(timed("Signed in by certificate", day(8)), "key-cert")});
+  ASSERT_EQ(created.size(), 1u);
+  auto listed = graph.list(window());
+  ASSERT_TRUE(listed) << listed.error().message;
+  const auto found = std::ranges::find(listed->first, created[0].ref, &SideItem::ref);
+  ASSERT_NE(found, listed->first.end());
+  EXPECT_EQ(found->item.subject, "Signed in by certificate");
+  EXPECT_EQ(found->idempotency_key, IdempotencyKey("key-cert"));
+
+  Write rename;
+  rename.op = WriteOp::kUpdate;
+  rename.ref = created[0].ref;
+  rename.expected = found->version;
+  rename.previous = found->item;
+  rename.item = found->item;
+  rename.item.subject = "Renamed by certificate";
+  ASSERT_EQ(apply_all(graph, {rename}).size(), 1u);
+  const json stored_item = stored("other@example.com", created[0].ref.str());
+  ASSERT_TRUE(stored_item.is_object());
+  EXPECT_EQ(stored_item["subject"], "Renamed by certificate");
+}
+
+TEST_F(GraphExsimTest, CertificateNotUploadedNamesWhereToUploadIt) {
+  // A valid certificate Entra ID does not know for the app: AADSTS700027 in a JSON 401,
+  // which now reaches the token error table.
+  const auto other = testing::make_certificate(-1, 30);
+  AppCredentials credentials = app(kCertificateClient, "");
+  credentials.client_secret = Secret{};
+  credentials.certificate_pem = other.certificate_pem;
+  credentials.private_key_pem = Secret(other.private_key_pem);
+  TokenProvider provider(*http_, credentials);
+  auto token = provider.token();
+  ASSERT_FALSE(token);
+  EXPECT_EQ(token.error().kind, ErrorKind::kAuth);
+  EXPECT_EQ(token.error().protocol_code, "AADSTS700027") << token.error().message;
+  EXPECT_NE(token.error().message.find("Certificates & secrets"), std::string::npos)
+      << token.error().message;
 }
 
 }  // namespace
