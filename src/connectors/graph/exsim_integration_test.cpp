@@ -24,6 +24,8 @@
 #include "connectors/graph/graph_time.h"
 #include "connectors/graph/testing/test_cert.h"
 #include "connectors/graph/token.h"
+#include "core/expand.h"
+#include "core/time_zone.h"
 
 namespace agendasync::graph {
 namespace {
@@ -858,6 +860,121 @@ TEST_F(GraphExsimTest, CertificateNotUploadedNamesWhereToUploadIt) {
   EXPECT_EQ(token.error().protocol_code, "AADSTS700027") << token.error().message;
   EXPECT_NE(token.error().message.find("Certificates & secrets"), std::string::npos)
       << token.error().message;
+}
+
+TEST_F(GraphExsimTest, EveryMappedFieldRoundTripsThroughExsim) {
+  auto graph = side("other@example.com");
+  Appointment html = timed("Planning", day(90, 8));
+  html.time_zone = "Europe/Berlin";
+  html.body = {BodyType::kHtml, "<p>Agenda</p>"};
+  html.location = "Room 1";
+  html.sensitivity = Sensitivity::kPrivate;
+  html.show_as = ShowAs::kOutOfOffice;
+  html.categories = {"Red category", "Kunde"};
+  html.reminder = 15min;
+  Appointment text = timed("Call", day(91, 15));
+  text.time_zone = "America/New_York";
+  text.body = {BodyType::kText, "plain\nsecond line"};
+  text.sensitivity = Sensitivity::kConfidential;
+  text.show_as = ShowAs::kTentative;
+  text.reminder.reset();
+  auto created =
+      apply_all(graph, {create(html, "key-fields-html"), create(text, "key-fields-text")});
+  ASSERT_EQ(created.size(), 2u);
+  auto fetched = graph.fetch(std::vector<ItemRef>{created[0].ref, created[1].ref});
+  ASSERT_TRUE(fetched) << fetched.error().message;
+  ASSERT_EQ(fetched->size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const Appointment& want = i == 0 ? html : text;
+    const Appointment& read = (*fetched)[i].item;
+    EXPECT_EQ(read.subject, want.subject);
+    EXPECT_EQ(read.body, want.body) << read.subject;
+    EXPECT_EQ(read.location, want.location) << read.subject;
+    EXPECT_EQ(read.start, want.start) << read.subject;
+    EXPECT_EQ(read.end, want.end) << read.subject;
+    EXPECT_EQ(read.time_zone, want.time_zone) << read.subject;
+    EXPECT_EQ(read.sensitivity, want.sensitivity) << read.subject;
+    EXPECT_EQ(read.show_as, want.show_as) << read.subject;
+    EXPECT_EQ(read.categories, want.categories) << read.subject;
+    EXPECT_EQ(read.reminder, want.reminder) << read.subject;
+    EXPECT_TRUE(read.online_meeting_url.empty()) << read.subject;
+  }
+}
+
+TEST_F(GraphExsimTest, PatternedRecurrencesRoundTripThroughExsim) {
+  auto graph = side("other@example.com");
+  struct Case {
+    const char* rrule;
+    bool all_day;
+  };
+  const Case cases[] = {
+      {"FREQ=DAILY;INTERVAL=2;COUNT=5", true},
+      {"FREQ=WEEKLY;BYDAY=MO,WE,FR;COUNT=6", false},
+      {"FREQ=MONTHLY;BYMONTHDAY=-1;COUNT=4", false},
+      {"FREQ=MONTHLY;BYDAY=-1FR;COUNT=3", false},
+      {"FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1;COUNT=3", false},
+      {"FREQ=YEARLY;BYMONTH=11;BYDAY=4TH;COUNT=2", true},
+  };
+  std::vector<Write> writes;
+  for (const auto& test : cases) {
+    auto rule = parse_rrule(test.rrule);
+    ASSERT_TRUE(rule) << test.rrule;
+    Appointment item = timed(test.rrule, day(100, 7));
+    if (test.all_day) {
+      item.all_day = true;
+      item.start = floor<days>(item.start);
+      item.end = item.start + days{1};
+    }
+    item.recurrence = Recurrence{*rule, {}, {}};
+    // The first occurrence is the series' start, as Exchange requires.
+    auto first = expand(item, item.start - days{1}, item.start + days{400});
+    ASSERT_TRUE(first && !first->empty()) << test.rrule;
+    const auto length = item.end - item.start;
+    item.start = first->front().start;
+    item.end = item.start + length;
+    writes.push_back(create(item, std::string("key-rule-") + test.rrule));
+  }
+  auto created = apply_all(graph, writes);
+  ASSERT_EQ(created.size(), writes.size());
+  std::vector<ItemRef> refs;
+  for (const auto& item : created) refs.push_back(item.ref);
+  auto fetched = graph.fetch(refs);
+  ASSERT_TRUE(fetched) << fetched.error().message;
+  ASSERT_EQ(fetched->size(), writes.size());
+  for (std::size_t i = 0; i < writes.size(); ++i) {
+    const Appointment& read = (*fetched)[i].item;
+    ASSERT_TRUE(read.recurrence) << cases[i].rrule;
+    EXPECT_EQ(format_rrule(read.recurrence->rule), format_rrule(writes[i].item.recurrence->rule))
+        << cases[i].rrule;
+    EXPECT_EQ(read.start, writes[i].item.start) << cases[i].rrule;
+    EXPECT_EQ(read.all_day, cases[i].all_day) << cases[i].rrule;
+    EXPECT_TRUE(read.recurrence->exdates.empty()) << cases[i].rrule;
+    EXPECT_TRUE(read.recurrence->overrides.empty()) << cases[i].rrule;
+  }
+}
+
+TEST_F(GraphExsimTest, IanaZonesAndOnlineMeetingsFromOtherClientsAreRead) {
+  // Outlook on the web and Teams: an IANA zone name and an online meeting.
+  auto graph = side("other@example.com");
+  const Instant at = day(95, 14);
+  const auto chicago = to_local(at, "America/Chicago");
+  ASSERT_TRUE(chicago);
+  const json made = graph_call(
+      "POST", "/users/other@example.com/events",
+      {{"subject", "Teams call"},
+       {"start", {{"dateTime", format_date_time(*chicago)}, {"timeZone", "America/Chicago"}}},
+       {"end", {{"dateTime", format_date_time(*chicago + 1h)}, {"timeZone", "America/Chicago"}}},
+       {"isOnlineMeeting", true}});
+  ASSERT_TRUE(made.is_object() && made.contains("id")) << made.dump();
+  const ItemRef ref(made["id"].get<std::string>());
+  auto fetched = graph.fetch(std::vector<ItemRef>{ref});
+  ASSERT_TRUE(fetched && fetched->size() == 1u);
+  const Appointment& read = fetched->front().item;
+  EXPECT_EQ(read.start, at);
+  EXPECT_EQ(read.end, at + 1h);
+  EXPECT_EQ(read.time_zone, "America/Chicago");
+  EXPECT_TRUE(read.online_meeting_url.starts_with("https://teams.microsoft.com/"))
+      << read.online_meeting_url;
 }
 
 }  // namespace

@@ -205,6 +205,26 @@ TEST(GraphMapping, DocumentedPatternShapes) {
   EXPECT_EQ(pattern_of("FREQ=WEEKLY")["pattern"]["daysOfWeek"], json::array({"monday"}));
 }
 
+TEST(GraphMapping, WeekStartIsReadForWeeklyPatternsOnly) {
+  // Exchange answers firstDayOfWeek "sunday" on every pattern but keeps it for weekly ones.
+  const auto rule_of = [](const char* type) {
+    const json recurrence = {{"pattern",
+                              {{"type", type},
+                               {"interval", 1},
+                               {"daysOfWeek", {"friday"}},
+                               {"index", "last"},
+                               {"firstDayOfWeek", "sunday"}}},
+                             {"range", {{"type", "noEnd"}, {"startDate", "2025-03-28"}}}};
+    return rule_from_graph(recurrence, "Europe/Berlin", false);
+  };
+  auto weekly = rule_of("weekly");
+  ASSERT_TRUE(weekly) << weekly.error().message;
+  EXPECT_EQ(weekly->week_start, std::chrono::Sunday);
+  auto monthly = rule_of("relativeMonthly");
+  ASSERT_TRUE(monthly) << monthly.error().message;
+  EXPECT_EQ(format_rrule(*monthly), "FREQ=MONTHLY;BYDAY=-1FR");
+}
+
 TEST(GraphMapping, Exchange29To31ReadAsLastDayOfShortMonths) {
   const auto rule_for = [](int day) {
     return rule_from_graph(

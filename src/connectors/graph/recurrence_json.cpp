@@ -125,11 +125,6 @@ Result<RecurrenceRule> rule_from_graph(const json& recurrence, std::string_view 
       range_at != recurrence.end() && range_at->is_object() ? *range_at : json::object();
   RecurrenceRule rule;
   rule.interval = std::max(1, int_or(pattern, "interval", 1));
-  if (const auto first = pattern.find("firstDayOfWeek"); first != pattern.end()) {
-    auto day = parse_day(*first);
-    if (!day) return std::unexpected(day.error());
-    rule.week_start = *day;
-  }
   std::vector<weekday> days;
   if (const auto list = pattern.find("daysOfWeek"); list != pattern.end() && list->is_array()) {
     for (const auto& entry : *list) {
@@ -139,6 +134,14 @@ Result<RecurrenceRule> rule_from_graph(const json& recurrence, std::string_view 
     }
   }
   const std::string type = lower(string_or(pattern, "type"));
+  // Exchange keeps the week start of weekly patterns only (EWS WeeklyRecurrence); the others
+  // come back with Graph's default "sunday", which means nothing for them.
+  if (const auto first = pattern.find("firstDayOfWeek");
+      type == "weekly" && first != pattern.end()) {
+    auto day = parse_day(*first);
+    if (!day) return std::unexpected(day.error());
+    rule.week_start = *day;
+  }
   const auto relative = [&](RecurrenceRule& target) -> Result<void> {
     if (days.empty()) {
       return fail(ErrorKind::kInvalidData, "Graph relative recurrence has no daysOfWeek");
