@@ -86,7 +86,7 @@ GraphReply GraphDelta::handle(Mailbox& mb, const GraphRequest& request, const st
   Session session;
   session.mailbox = mb.index;
   session.page = page_size(request, 10, 1000);
-  for (const ViewRow& row : calendar_view_rows(mb, next.from, next.to)) {
+  for (const ViewRow& row : calendar_view_rows(mb, FolderKind::kCalendar, next.from, next.to)) {
     std::string id = graph_event_id(mb, *row.item, row.occurrence);
     next.versions[id] = row.item->version;
     if (previous) {

@@ -323,8 +323,9 @@ GraphReply calendar_view(EventsContext& ctx) {
   if (auto* e = std::get_if<GraphError>(&how)) return GraphReply::error(*e);
   auto window = window_of(ctx.request);
   if (!window) return GraphReply::error(window_missing());
-  return page_of(ctx, calendar_view_rows(ctx.mailbox, window->first, window->second),
-                 std::get<EventRendering>(how), "/calendarView");
+  return page_of(
+      ctx, calendar_view_rows(ctx.mailbox, FolderKind::kCalendar, window->first, window->second),
+      std::get<EventRendering>(how), "/calendarView");
 }
 
 GraphReply calendar_view_delta(EventsContext& ctx) {

@@ -1,12 +1,13 @@
 #pragma once
 /// How Microsoft Graph sees the mailbox store: REST ids of events (Exchange's item ids in
-/// URL-safe base64, as Graph's ConvertId calls them "restId"), user ids, and calendarView
-/// expansion (single items, occurrences and exceptions overlapping a window).
+/// URL-safe base64, as Graph's ConvertId calls them "restId") and user ids. The calendarView
+/// expansion is shared with EWS FindItem (calendar_view.h).
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "calendar_view.h"
 #include "store.h"
 
 namespace exsim {
@@ -29,16 +30,5 @@ std::optional<GraphEventRef> resolve_graph_event(Mailbox& mb, std::string_view i
 std::string graph_user_id(const Mailbox& mb);
 /// Finds a mailbox by user id or user principal name (case-insensitive).
 Mailbox* find_graph_user(Store& store, std::string_view id_or_upn);
-
-/// One row of a calendar view: a single item, or an occurrence/exception of a master.
-struct ViewRow {
-  StoredItem* item;
-  std::optional<Seconds> occurrence;
-  Seconds start;
-};
-/// Every single item and every occurrence of the calendar overlapping [from, to), by start.
-std::vector<ViewRow> calendar_view_rows(Mailbox& mb, Seconds from, Seconds to);
-/// The occurrences and exceptions of one master overlapping [from, to), by start.
-std::vector<ViewRow> instance_rows(StoredItem& master, Seconds from, Seconds to);
 
 }  // namespace exsim

@@ -4,54 +4,12 @@
 
 #include <fmt/format.h>
 
+#include "calendar_view.h"
 #include "operation.h"
 #include "restriction.h"
 #include "xml_util.h"
 
 namespace exsim {
-namespace {
-
-struct Row {
-  const StoredItem* item;
-  std::optional<Seconds> occurrence;
-  Seconds start;
-};
-
-// Every single item and every occurrence overlapping [from, to).
-std::vector<Row> calendar_view(const Mailbox& mb, FolderKind folder, Seconds from, Seconds to) {
-  std::vector<Row> rows;
-  for (const auto& [id, item] : mb.items) {
-    if (item.folder != folder) continue;
-    if (!item.rule) {
-      if (item.start < to && (item.end > from || (item.end == item.start && item.start >= from))) {
-        rows.push_back({&item, std::nullopt, item.start});
-      }
-      continue;
-    }
-    auto duration = item.end - item.start;
-    for (Seconds original : occurrence_starts(item, to, 100000)) {
-      if (item.deleted_occurrences.count(original)) continue;
-      Seconds s = original, e = original + duration;
-      if (auto it = item.overrides.find(original); it != item.overrides.end()) {
-        s = it->second.start;
-        e = it->second.end;
-      }
-      if (s < to && (e > from || (e == s && s >= from))) rows.push_back({&item, original, s});
-    }
-    // Exceptions moved into the window from outside it.
-    for (const auto& [original, o] : item.overrides) {
-      if (original >= to && o.start < to && o.end > from)
-        rows.push_back({&item, original, o.start});
-    }
-  }
-  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
-    return a.start != b.start ? a.start < b.start : a.item->id < b.item->id;
-  });
-  return rows;
-}
-
-}  // namespace
-
 void handle_find_item(OperationContext& ctx) {
   pugi::xml_node messages = ctx.response.begin("FindItem");
   ItemShape shape = ItemShape::parse(child(ctx.request, "ItemShape"));
@@ -64,7 +22,7 @@ void handle_find_item(OperationContext& ctx) {
       continue;
     }
     auto [mb, folder] = std::get<std::pair<Mailbox*, FolderKind>>(r);
-    std::vector<Row> rows;
+    std::vector<ViewRow> rows;
     size_t offset = 0;
     size_t max_entries = 1000;
     bool from_end = false;
@@ -79,10 +37,10 @@ void handle_find_item(OperationContext& ctx) {
       }
       Seconds f = from->offset ? from->utc() : ctx.time.zone.to_utc(from->wall);
       Seconds t = to->offset ? to->utc() : ctx.time.zone.to_utc(to->wall);
-      rows = calendar_view(*mb, folder, f, t);
+      rows = calendar_view_rows(*mb, folder, f, t);
       if (auto m = cv.attribute("MaxEntriesReturned")) max_entries = m.as_uint();
     } else {
-      for (const auto& [iid, item] : mb->items) {
+      for (auto& [iid, item] : mb->items) {
         if (item.folder == folder) rows.push_back({&item, std::nullopt, item.start});
       }
       pugi::xml_node view = child(ctx.request, "IndexedPageItemView");
@@ -93,7 +51,7 @@ void handle_find_item(OperationContext& ctx) {
       }
     }
     if (expr) {
-      std::erase_if(rows, [&](const Row& row) {
+      std::erase_if(rows, [&](const ViewRow& row) {
         return !matches_restriction({*mb, *row.item, row.occurrence}, expr);
       });
     }
@@ -110,7 +68,7 @@ void handle_find_item(OperationContext& ctx) {
         if (a.first != b.first) return desc ? b.first < a.first : a.first < b.first;
         return a.second < b.second;
       });
-      std::vector<Row> sorted;
+      std::vector<ViewRow> sorted;
       for (const auto& key : keys) sorted.push_back(rows[key.second]);
       rows = std::move(sorted);
     }
