@@ -367,6 +367,24 @@ Result<json> event_patch(const Appointment& previous, const Appointment& item,
   return patch;
 }
 
+OccurrenceOverride override_from(const Appointment& occurrence, Instant recurrence_id) {
+  return OccurrenceOverride{recurrence_id,      occurrence.start,       occurrence.end,
+                            occurrence.subject, occurrence.body,        occurrence.location,
+                            occurrence.show_as, occurrence.sensitivity, occurrence.reminder};
+}
+
+Appointment with_override(Appointment occurrence, const OccurrenceOverride& change) {
+  occurrence.start = change.start;
+  occurrence.end = change.end;
+  occurrence.subject = change.subject;
+  occurrence.body = change.body;
+  occurrence.location = change.location;
+  occurrence.show_as = change.show_as;
+  occurrence.sensitivity = change.sensitivity;
+  occurrence.reminder = change.reminder;
+  return occurrence;
+}
+
 Result<void> merge_instances(Appointment& master, const std::vector<GraphEvent>& instances,
                              Instant from, Instant to) {
   if (!master.recurrence) return {};
@@ -387,17 +405,7 @@ Result<void> merge_instances(Appointment& master, const std::vector<GraphEvent>&
     const Instant original = key_of(*instance.original_start);
     seen.insert(original);
     if (instance.type != EventType::kException) continue;
-    OccurrenceOverride change;
-    change.recurrence_id = original;
-    change.start = instance.item.start;
-    change.end = instance.item.end;
-    change.subject = instance.item.subject;
-    change.body = instance.item.body;
-    change.location = instance.item.location;
-    change.show_as = instance.item.show_as;
-    change.sensitivity = instance.item.sensitivity;
-    change.reminder = instance.item.reminder;
-    recurrence.overrides.push_back(std::move(change));
+    recurrence.overrides.push_back(override_from(instance.item, original));
   }
   Appointment plain = master;
   plain.recurrence->overrides.clear();

@@ -70,6 +70,12 @@ Result<nlohmann::json> event_to_json(const Appointment& item, const std::string&
 Result<nlohmann::json> event_patch(const Appointment& previous, const Appointment& item,
                                    const WriteOptions& options);
 
+/// The parts of an occurrence an exception can change, as `occurrence` has them.
+OccurrenceOverride override_from(const Appointment& occurrence, Instant recurrence_id);
+
+/// `occurrence` with the parts an exception can change taken from `change`.
+Appointment with_override(Appointment occurrence, const OccurrenceOverride& change);
+
 /// Turns a series master plus its instances (occurrences and exceptions in a window) into
 /// exdates and overrides: exceptions become overrides, expected occurrences missing from
 /// `instances` inside [from, to) become exdates.

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -654,17 +655,26 @@ std::string spoilt(const Secret& token) {
   return text;
 }
 
+/// Bearer credentials that send a spoilt token first and, after Graph's 401, what `refresh`
+/// gives; `refreshed` counts the refreshes.
+net::Credentials spoilt_first(const Secret& good, std::function<Result<Secret>()> refresh,
+                              std::atomic<int>& refreshed) {
+  net::Credentials credentials;
+  credentials.method = net::AuthMethod::kBearer;
+  credentials.bearer_token = [text = spoilt(good)]() -> Result<Secret> { return Secret(text); };
+  credentials.bearer_token_refresh = [refresh = std::move(refresh), &refreshed] {
+    ++refreshed;
+    return refresh();
+  };
+  return credentials;
+}
+
 TEST_F(GraphExsimTest, RejectedTokenIsRefreshedOnceThenTheReadSucceeds) {
   auto good = tokens_->token();
   ASSERT_TRUE(good) << good.error().message;
   std::atomic<int> refreshed{0};
-  net::Credentials credentials;
-  credentials.method = net::AuthMethod::kBearer;
-  credentials.bearer_token = [&]() -> Result<Secret> { return Secret(spoilt(*good)); };
-  credentials.bearer_token_refresh = [&]() -> Result<Secret> {
-    ++refreshed;
-    return tokens_->refresh();
-  };
+  const auto credentials = spoilt_first(
+      *good, [] { return tokens_->refresh(); }, refreshed);
   GraphSide graph(*http_, credentials, options("other@example.com"));
   auto changes = graph.changes_since(Cursor{});
   ASSERT_TRUE(changes) << changes.error().message;
@@ -675,13 +685,8 @@ TEST_F(GraphExsimTest, TokenRejectedAfterTheRefreshIsGraphsErrorNamingTheSetting
   auto good = tokens_->token();
   ASSERT_TRUE(good) << good.error().message;
   std::atomic<int> refreshed{0};
-  net::Credentials credentials;
-  credentials.method = net::AuthMethod::kBearer;
-  credentials.bearer_token = [&]() -> Result<Secret> { return Secret(spoilt(*good)); };
-  credentials.bearer_token_refresh = [&]() -> Result<Secret> {
-    ++refreshed;
-    return Secret(spoilt(*good));
-  };
+  const auto credentials = spoilt_first(
+      *good, [bad = spoilt(*good)]() -> Result<Secret> { return Secret(bad); }, refreshed);
   GraphSide graph(*http_, credentials, options("other@example.com"));
   auto listed = graph.list(window());
   ASSERT_FALSE(listed);

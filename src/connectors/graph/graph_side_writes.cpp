@@ -31,14 +31,7 @@ Appointment wanted_occurrence(const Appointment& series, Instant recurrence_id) 
   occurrence.start = recurrence_id;
   occurrence.end = recurrence_id + (series.end - series.start);
   if (const OccurrenceOverride* change = override_at(series, recurrence_id)) {
-    occurrence.start = change->start;
-    occurrence.end = change->end;
-    occurrence.subject = change->subject;
-    occurrence.body = change->body;
-    occurrence.location = change->location;
-    occurrence.show_as = change->show_as;
-    occurrence.sensitivity = change->sensitivity;
-    occurrence.reminder = change->reminder;
+    return with_override(std::move(occurrence), *change);
   }
   return occurrence;
 }
@@ -46,15 +39,8 @@ Appointment wanted_occurrence(const Appointment& series, Instant recurrence_id) 
 /// The PATCH for one instance: the occurrence fields in which `wanted` differs from what
 /// Graph holds for it (`instance`). Empty when nothing differs.
 Result<json> occurrence_patch(const GraphEvent& instance, const Appointment& wanted) {
-  Appointment held = wanted;  // series-level fields (zone, categories, ...) compare equal
-  held.start = instance.item.start;
-  held.end = instance.item.end;
-  held.subject = instance.item.subject;
-  held.body = instance.item.body;
-  held.location = instance.item.location;
-  held.show_as = instance.item.show_as;
-  held.sensitivity = instance.item.sensitivity;
-  held.reminder = instance.item.reminder;
+  // Series-level fields (zone, categories, ...) compare equal: only the occurrence's differ.
+  const Appointment held = with_override(wanted, override_from(instance.item, {}));
   auto full = event_patch(held, wanted, WriteOptions{});
   if (!full) return std::unexpected(full.error());
   json patch = json::object();
