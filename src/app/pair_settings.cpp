@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "sync/policies.h"
-
 namespace agendasync::app {
 
 ews::ServerVersion server_version(config::ExchangeVersion version) {
@@ -93,16 +91,53 @@ Result<graph::GraphSideOptions> graph_side_options(const config::Config& config,
   return options;
 }
 
-sync::PlanPolicy plan_policy(const User& user, const store::OrganisationSettings& settings,
+SyncSettings effective_settings(const config::Config& config,
+                                const store::OrganisationSettings& organisation, const User* user) {
+  return layer_sync_settings(config.sync, organisation.sync,
+                             user ? user->overrides : UserOverrides{});
+}
+
+sync::CircuitBreaker circuit_breaker(const SyncSettings& settings) {
+  sync::CircuitBreaker breaker;
+  breaker.max_share = settings.breaker_share_percent.value / 100.0;
+  breaker.min_items = static_cast<std::size_t>(settings.breaker_min_items.value);
+  return breaker;
+}
+
+Result<PairPolicy> pair_policy(const User& user, const config::Config& config,
+                               const store::OrganisationSettings& organisation,
+                               const std::vector<store::ActivityType>& types) {
+  const SyncSettings settings = effective_settings(config, organisation, &user);
+  if (settings.send_meeting_requests.value &&
+      config.exchange.backend != config::ExchangeBackend::kGraph) {
+    // The configuration file refuses this combination itself; an organisation setting can
+    // still ask for it, and writing attendees without the mail would be a silent lie.
+    return std::unexpected(Error::make(
+        ErrorKind::kUnsupported,
+        fmt::format("send_meeting_requests is on ({}) but backend \"{}\" writes attendees as "
+                    "information only; real meeting requests need backend = \"graph\". Turn it "
+                    "off with `agendasync settings set --send-meeting-requests default` (or "
+                    "false)",
+                    to_string(settings.send_meeting_requests.source),
+                    config::to_string(config.exchange.backend))));
+  }
+  PairPolicy pair;
+  pair.plan = plan_policy(user, settings, types);
+  pair.breaker = circuit_breaker(settings);
+  pair.first_sync_requires_approval = settings.first_sync_approval.value;
+  return pair;
+}
+
+sync::PlanPolicy plan_policy(const User& user, const SyncSettings& settings,
                              const std::vector<store::ActivityType>& types) {
   sync::PlanPolicy policy;
   policy.pair_id = user.user_name;
   policy.host_user = user.user_name;
-  policy.direction = sync::effective_direction(settings.default_direction, user);
-  policy.conflict_policy = sync::effective_conflict_policy(settings.conflict_policy, user);
-  policy.deleted_in_exchange = settings.deleted_in_exchange;
-  policy.skip_ended_after = std::chrono::days{settings.first_sync_days};
-  policy.send_invitations = false;  // R39: never, until a setting for real meetings exists
+  policy.direction = settings.direction.value;
+  policy.conflict_policy = settings.conflict_policy.value;
+  policy.deleted_in_exchange = settings.deleted_in_exchange.value;
+  policy.skip_ended_after = std::chrono::days{settings.first_sync_days.value};
+  policy.send_invitations = settings.send_meeting_requests.value;  // R39: off by default
   // Items from Exchange get the default type (R16); the host refuses unknown types, so with
   // no default type defined they come in untyped rather than as a type that does not exist.
   policy.activity_types.default_type.clear();

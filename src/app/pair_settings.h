@@ -12,6 +12,7 @@
 #include "core/secret.h"
 #include "store/agenda_store.h"
 #include "sync/plan.h"
+#include "sync/policies.h"
 
 namespace agendasync::app {
 
@@ -34,14 +35,41 @@ graph::AppCredentials graph_app_credentials(const config::GraphConfig& graph, Se
                                             std::string certificate_pem, Secret private_key_pem);
 
 /// The Graph side of `mailbox`: Graph's address from [graph] graph_url (invitations follow
-/// each write's send_invitations, which plan_policy keeps off, R39). Fails naming the setting when
-/// the backend is not Graph.
+/// each write's send_invitations: the send_meeting_requests setting, off by default, R39). Fails
+/// naming the setting when the backend is not Graph.
 Result<graph::GraphSideOptions> graph_side_options(const config::Config& config,
                                                    const std::string& mailbox);
 
-/// R12, R16, R19, R21, R24, R25: the engine's policy for `user`: organisation defaults with
-/// the user's overrides, the activity types the admin chose.
-sync::PlanPolicy plan_policy(const User& user, const store::OrganisationSettings& settings,
+/// R12: the sync settings in effect, each with the layer it came from: built-in default <
+/// the configuration file's [sync] < the organisation settings in the agenda < `user`'s
+/// overrides (none when `user` is null: the organisation's view).
+SyncSettings effective_settings(const config::Config& config,
+                                const store::OrganisationSettings& organisation,
+                                const User* user = nullptr);
+
+/// R16, R19, R21, R24, R25, R39: the engine's plan policy for `user` under `settings`, with
+/// the activity types the admin chose.
+sync::PlanPolicy plan_policy(const User& user, const SyncSettings& settings,
                              const std::vector<store::ActivityType>& types);
+
+/// R38: the circuit breaker `settings` ask for.
+sync::CircuitBreaker circuit_breaker(const SyncSettings& settings);
+
+/// Everything a run of one user's pair takes from the settings. The CLI and the daemon get it
+/// the same way: SyncApp reads the organisation settings for every run (so a change through
+/// `agendasync settings set` or the REST API applies at the next run) and layers them over
+/// AppOptions::config.
+struct PairPolicy {
+  sync::PlanPolicy plan;
+  sync::CircuitBreaker breaker;
+  bool first_sync_requires_approval = false;  ///< R38
+};
+
+/// The pair policy for `user`. Fails (kUnsupported, naming the setting and how to change it)
+/// when the settings ask for meeting requests the configured backend cannot send (R39: the
+/// EWS connector writes without meeting mail; only Graph sends invitations).
+Result<PairPolicy> pair_policy(const User& user, const config::Config& config,
+                               const store::OrganisationSettings& organisation,
+                               const std::vector<store::ActivityType>& types);
 
 }  // namespace agendasync::app

@@ -10,12 +10,12 @@ TEST(PlanPolicy, UserOverridesWinOverOrganisationDefaults) {
   User user;
   user.user_name = "JDOE";
   user.sync_enabled = true;
-  store::OrganisationSettings settings;
-  settings.default_direction = SyncDirection::kTwoWay;
-  settings.conflict_policy = ConflictPolicy::kNewestWins;
-  settings.first_sync_days = 12;
-  settings.deleted_in_exchange = DeletedInExchange::kLeaveDeleted;
-  auto policy = plan_policy(user, settings, {});
+  store::OrganisationSettings organisation;
+  organisation.sync.direction = SyncDirection::kTwoWay;
+  organisation.sync.conflict_policy = ConflictPolicy::kNewestWins;
+  organisation.sync.first_sync_days = 12;
+  organisation.sync.deleted_in_exchange = DeletedInExchange::kLeaveDeleted;
+  auto policy = plan_policy(user, effective_settings({}, organisation, &user), {});
   EXPECT_EQ(policy.direction, SyncDirection::kTwoWay);
   EXPECT_EQ(policy.conflict_policy, ConflictPolicy::kNewestWins);
   EXPECT_EQ(policy.skip_ended_after, std::chrono::days{12});
@@ -24,10 +24,112 @@ TEST(PlanPolicy, UserOverridesWinOverOrganisationDefaults) {
 
   user.overrides.direction = SyncDirection::kFromExchange;
   user.overrides.conflict_policy = ConflictPolicy::kHostWins;
-  policy = plan_policy(user, settings, {});
+  policy = plan_policy(user, effective_settings({}, organisation, &user), {});
   EXPECT_EQ(policy.direction, SyncDirection::kFromExchange);
   EXPECT_EQ(policy.conflict_policy, ConflictPolicy::kHostWins);
   EXPECT_FALSE(policy.send_invitations);
+}
+
+/// A configuration whose [sync] sets every key to a non-default value.
+config::Config config_with_sync() {
+  config::Config config;
+  config.exchange.backend = config::ExchangeBackend::kGraph;
+  config.sync.direction = SyncDirection::kToExchange;
+  config.sync.conflict_policy = ConflictPolicy::kHostWins;
+  config.sync.first_sync_days = 7;
+  config.sync.deleted_in_exchange = DeletedInExchange::kLeaveDeleted;
+  config.sync.breaker_share_percent = 50;
+  config.sync.breaker_min_items = 3;
+  config.sync.first_sync_approval = true;
+  config.sync.send_meeting_requests = true;
+  return config;
+}
+
+TEST(LayeredSettings, R12_BuiltInDefaultsWhenNothingIsSet) {
+  const auto settings = effective_settings({}, {});
+  EXPECT_EQ(settings, SyncSettings{});
+  EXPECT_EQ(settings.direction.value, SyncDirection::kTwoWay);
+  EXPECT_EQ(settings.breaker_share_percent.value, 20);
+  EXPECT_EQ(settings.breaker_min_items.value, 10);
+  EXPECT_FALSE(settings.first_sync_approval.value);
+  EXPECT_FALSE(settings.send_meeting_requests.value);
+  for (const auto& line : setting_lines(settings)) {
+    EXPECT_EQ(line.source, SettingSource::kBuiltIn) << line.key;
+  }
+}
+
+TEST(LayeredSettings, R12_ConfigFileAppliesWhenTheAgendaHasNone) {
+  User user;
+  user.user_name = "JDOE";
+  auto pair = pair_policy(user, config_with_sync(), {}, {});
+  ASSERT_TRUE(pair) << pair.error().message;
+  EXPECT_EQ(pair->plan.direction, SyncDirection::kToExchange);
+  EXPECT_EQ(pair->plan.conflict_policy, ConflictPolicy::kHostWins);
+  EXPECT_EQ(pair->plan.skip_ended_after, std::chrono::days{7});
+  EXPECT_EQ(pair->plan.deleted_in_exchange, DeletedInExchange::kLeaveDeleted);
+  EXPECT_TRUE(pair->plan.send_invitations);
+  EXPECT_DOUBLE_EQ(pair->breaker.max_share, 0.5);
+  EXPECT_EQ(pair->breaker.min_items, 3u);
+  EXPECT_TRUE(pair->first_sync_requires_approval);
+  for (const auto& line : setting_lines(effective_settings(config_with_sync(), {}))) {
+    EXPECT_EQ(line.source, SettingSource::kConfigFile) << line.key;
+  }
+}
+
+TEST(LayeredSettings, R12_AgendaValueWinsOverTheConfigFile) {
+  store::OrganisationSettings organisation;
+  organisation.sync.direction = SyncDirection::kTwoWay;  // the built-in value, set explicitly
+  organisation.sync.breaker_share_percent = 20;
+  organisation.sync.first_sync_approval = false;
+  User user;
+  user.user_name = "JDOE";
+  auto pair = pair_policy(user, config_with_sync(), organisation, {});
+  ASSERT_TRUE(pair) << pair.error().message;
+  EXPECT_EQ(pair->plan.direction, SyncDirection::kTwoWay);
+  EXPECT_DOUBLE_EQ(pair->breaker.max_share, 0.2);
+  EXPECT_FALSE(pair->first_sync_requires_approval);
+  // Keys the organisation leaves alone still come from the file.
+  EXPECT_EQ(pair->plan.conflict_policy, ConflictPolicy::kHostWins);
+  EXPECT_EQ(pair->breaker.min_items, 3u);
+  const auto settings = effective_settings(config_with_sync(), organisation);
+  EXPECT_EQ(settings.direction.source, SettingSource::kOrganisation);
+  EXPECT_EQ(settings.conflict_policy.source, SettingSource::kConfigFile);
+}
+
+TEST(LayeredSettings, R12_R19_UserOverrideWinsOverBoth) {
+  store::OrganisationSettings organisation;
+  organisation.sync.direction = SyncDirection::kTwoWay;
+  organisation.sync.conflict_policy = ConflictPolicy::kExchangeWins;
+  User user;
+  user.user_name = "JDOE";
+  user.overrides.direction = SyncDirection::kFromExchange;
+  user.overrides.conflict_policy = ConflictPolicy::kNewestWins;
+  auto pair = pair_policy(user, config_with_sync(), organisation, {});
+  ASSERT_TRUE(pair) << pair.error().message;
+  EXPECT_EQ(pair->plan.direction, SyncDirection::kFromExchange);
+  EXPECT_EQ(pair->plan.conflict_policy, ConflictPolicy::kNewestWins);
+  const auto settings = effective_settings(config_with_sync(), organisation, &user);
+  EXPECT_EQ(settings.direction.source, SettingSource::kUser);
+  EXPECT_EQ(settings.conflict_policy.source, SettingSource::kUser);
+  // The organisation's view ignores the user.
+  EXPECT_EQ(effective_settings(config_with_sync(), organisation).direction.value,
+            SyncDirection::kTwoWay);
+}
+
+TEST(LayeredSettings, R39_MeetingRequestsOnAnEwsBackendAreRefusedNamingTheFix) {
+  config::Config config;
+  config.exchange.backend = config::ExchangeBackend::kEws;
+  store::OrganisationSettings organisation;
+  organisation.sync.send_meeting_requests = true;
+  User user;
+  user.user_name = "JDOE";
+  auto pair = pair_policy(user, config, organisation, {});
+  ASSERT_FALSE(pair);
+  EXPECT_EQ(pair.error().kind, ErrorKind::kUnsupported);
+  EXPECT_NE(pair.error().message.find("--send-meeting-requests"), std::string::npos);
+  EXPECT_NE(pair.error().message.find("organisation"), std::string::npos);
+  organisation.sync.send_meeting_requests = false;
+  EXPECT_TRUE(pair_policy(user, config, organisation, {}));
 }
 
 TEST(PlanPolicy, ActivityTypesTheAdminChose) {
@@ -37,7 +139,7 @@ TEST(PlanPolicy, ActivityTypesTheAdminChose) {
   std::vector<store::ActivityType> types{store::ActivityType{"Meeting", true, true, false},
                                          store::ActivityType{"Personal", true, false, true},
                                          store::ActivityType{"Internal", false, false, false}};
-  auto policy = plan_policy(user, {}, types);
+  auto policy = plan_policy(user, SyncSettings{}, types);
   Appointment item;
   item.activity_type = "Meeting";
   EXPECT_TRUE(policy.activity_types.syncs_to_remote(item));
@@ -59,7 +161,7 @@ TEST(PlanPolicy, NoTypeChosenMeansNothingTyped) {
   user.user_name = "JDOE";
   user.sync_enabled = true;
   std::vector<store::ActivityType> types{store::ActivityType{"Meeting", false, true, false}};
-  auto policy = plan_policy(user, {}, types);
+  auto policy = plan_policy(user, SyncSettings{}, types);
   Appointment item;
   item.activity_type = "Meeting";
   EXPECT_FALSE(policy.activity_types.syncs_to_remote(item));
@@ -68,7 +170,7 @@ TEST(PlanPolicy, NoTypeChosenMeansNothingTyped) {
 TEST(PlanPolicy, WithoutActivityTypesRemoteItemsComeInUntyped) {
   User user;
   user.user_name = "JDOE";
-  auto policy = plan_policy(user, {}, {});
+  auto policy = plan_policy(user, SyncSettings{}, {});
   Appointment remote;
   EXPECT_EQ(policy.activity_types.host_type_for(remote), "");
   remote.sensitivity = Sensitivity::kPrivate;

@@ -30,7 +30,16 @@ void draw_progress(const app::Progress& progress) {
   if (progress.phase == app::Progress::Phase::kDone) std::cout << "\n";
 }
 
-/// One user's result: the plan for a dry run (R37), else the summary.
+/// The plan of a run that wrote nothing (R37): each operation, then the counts.
+void print_plan(const sync::RunReport& report) {
+  const std::string plan = sync::format_plan(report.plan);
+  std::cout << (plan.empty() ? std::string("  nothing to do\n") : plan);
+  if (!plan.empty() && plan.back() != '\n') std::cout << "\n";
+  std::cout << "  would do: " << sync::format_summary(report.summary) << "\n";
+}
+
+/// One user's result: the plan for a dry run (R37) or a run the breaker or first-sync
+/// approval stopped (R38), else the summary.
 void print_run(const app::UserRun& run) {
   const std::string who = run.mailbox.empty() ? run.user : run.user + " (" + run.mailbox + ")";
   switch (run.outcome) {
@@ -45,19 +54,18 @@ void print_run(const app::UserRun& run) {
       std::cout << who << ": quarantined\n";
       if (run.error) std::cerr << "agendasync: error: " << run.error->message << "\n";
       if (run.report) {
+        // The run stopped after planning: its plan is the dry run the admin approves.
         std::cout << "  reason: " << run.report->quarantine_reason << "\n"
-                  << "  review: agendasync plan --user " << run.user
+                  << "  plan (nothing written):\n";
+        print_plan(*run.report);
+        std::cout << "  review: agendasync plan --user " << run.user
                   << "\n  then:   agendasync approve --user " << run.user << "\n";
       }
       return;
-    case app::UserRun::Outcome::kDryRun: {
+    case app::UserRun::Outcome::kDryRun:
       std::cout << who << ": plan (dry run, nothing written)\n";
-      const std::string plan = sync::format_plan(run.report->plan);
-      std::cout << (plan.empty() ? std::string("  nothing to do\n") : plan);
-      if (!plan.empty() && plan.back() != '\n') std::cout << "\n";
-      std::cout << "  would do: " << sync::format_summary(run.report->summary) << "\n";
+      print_plan(*run.report);
       return;
-    }
     case app::UserRun::Outcome::kSynced:
     case app::UserRun::Outcome::kPartial:
       std::cout << who << ": " << app::to_string(run.outcome) << " - "

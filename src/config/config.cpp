@@ -81,13 +81,26 @@ class Reader {
         {"conflict_policy",
          [&](auto& n, auto& k) { sync.conflict_policy = name(n, k, kPolicies); }},
         {"first_sync_days",
-         [&](auto& n, auto& k) { sync.first_sync_days = integer(n, k, 0, 3650); }},
+         [&](auto& n, auto& k) { sync.first_sync_days = integer(n, k, kFirstSyncDaysRange); }},
         {"deleted_in_exchange",
          [&](auto& n, auto& k) { sync.deleted_in_exchange = name(n, k, kDeletedBehaviours); }},
+        {"breaker_share",
+         [&](auto& n, auto& k) {
+           sync.breaker_share_percent = integer(n, k, kBreakerSharePercentRange, " percent");
+         }},
+        {"breaker_min_items",
+         [&](auto& n, auto& k) { sync.breaker_min_items = integer(n, k, kBreakerMinItemsRange); }},
+        {"first_sync_approval",
+         [&](auto& n, auto& k) { sync.first_sync_approval = boolean(n, k); }},
+        {"send_meeting_requests",
+         [&](auto& n, auto& k) { sync.send_meeting_requests = boolean(n, k); }},
     };
     sections["server"] = {
         {"listen", [&](auto& n, auto& k) { config.server.listen = text(n, k); }},
-        {"port", [&](auto& n, auto& k) { config.server.port = integer(n, k, 0, 65535); }},
+        {"port",
+         [&](auto& n, auto& k) {
+           config.server.port = integer(n, k, {0, 65535});
+         }},
         {"public_url", [&](auto& n, auto& k) { config.server.public_url = text(n, k); }},
     };
     sections["tls"] = {
@@ -187,15 +200,17 @@ class Reader {
     return node.as_boolean()->get();
   }
 
-  int integer(const toml::node& node, const std::string& key, int min, int max) const {
+  /// `unit` follows the range in messages (" percent").
+  int integer(const toml::node& node, const std::string& key, SettingRange range,
+              const char* unit = "") const {
     if (!node.is_integer()) {
       throw bad(node, key, std::string("expected a whole number, found ") + type_name(node));
     }
     auto value = node.as_integer()->get();
-    if (value < min || value > max) {
+    if (!range.contains(value)) {
       throw bad(node, key,
-                std::to_string(value) + " is out of range " + std::to_string(min) + ".." +
-                    std::to_string(max));
+                std::to_string(value) + " is out of range " + std::to_string(range.min) + ".." +
+                    std::to_string(range.max) + unit);
     }
     return static_cast<int>(value);
   }
@@ -244,6 +259,13 @@ class Reader {
 
   void check_combinations(Config& config) const {
     const auto& ex = config.exchange;
+    if (config.sync.send_meeting_requests.value_or(false) && ex.backend == ExchangeBackend::kEws) {
+      // R39: the EWS connector writes every item with SendToNone; accepting the key would
+      // promise meeting mail that never goes out.
+      throw bad_key("sync.send_meeting_requests",
+                    "real meeting requests need backend = \"graph\" (Exchange Online); the EWS "
+                    "backend writes attendees as information only. Set it to false");
+    }
     if (!ex.mail_domain.empty() && !is_valid_address("user@" + ex.mail_domain)) {
       throw bad_key("exchange.mail_domain", "\"" + ex.mail_domain +
                                                 "\" is not a valid mail domain (e.g. example.com, "

@@ -68,13 +68,10 @@ struct GraphConfig {
   bool operator==(const GraphConfig&) const = default;
 };
 
-struct SyncConfig {
-  SyncDirection direction = SyncDirection::kTwoWay;
-  ConflictPolicy conflict_policy = ConflictPolicy::kNewestWins;
-  int first_sync_days = 30;
-  DeletedInExchange deleted_in_exchange = DeletedInExchange::kRecreate;
-  bool operator==(const SyncConfig&) const = default;
-};
+/// [sync]: the configuration file's layer of the sync settings. A key left out of the file
+/// stays nullopt, so the built-in default applies and `agendasync settings show` says so;
+/// organisation settings in the agenda and users' overrides win over it (core/settings.h).
+using SyncConfig = SyncSettingsLayer;
 
 struct ServerConfig {
   std::string listen = "127.0.0.1";

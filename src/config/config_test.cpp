@@ -189,6 +189,50 @@ TEST(Config, AWrongTypeIsNamed) {
                {"server.public_url", "https://"});
 }
 
+TEST(Config, SyncKeysLeftOutStayUnsetSoLowerLayersApply) {
+  auto config = parse_config("[sync]\nbreaker_share = 35\n", "/etc/agendasync/agendasync.toml");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->sync.breaker_share_percent, 35);
+  EXPECT_FALSE(config->sync.direction.has_value());
+  EXPECT_FALSE(config->sync.breaker_min_items.has_value());
+  EXPECT_FALSE(config->sync.first_sync_approval.has_value());
+}
+
+TEST(Config, R38_BreakerAndFirstSyncApprovalKeys) {
+  auto config =
+      parse_config("[sync]\nbreaker_share = 5\nbreaker_min_items = 3\nfirst_sync_approval = true\n",
+                   "/etc/agendasync/agendasync.toml");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->sync.breaker_share_percent, 5);
+  EXPECT_EQ(config->sync.breaker_min_items, 3);
+  EXPECT_EQ(config->sync.first_sync_approval, true);
+  // Out of range: the file, the line, the key and the allowed range.
+  expect_error("[sync]\n\nbreaker_share = 0\n",
+               {"agendasync.toml:3:", "sync.breaker_share", "out of range 1..100 percent"});
+  expect_error("[sync]\nbreaker_share = 150\n", {"sync.breaker_share", "1..100"});
+  expect_error("[sync]\nbreaker_share = 0.2\n", {"sync.breaker_share", "whole number"});
+  expect_error("[sync]\nbreaker_min_items = -1\n",
+               {"agendasync.toml:2:", "sync.breaker_min_items", "out of range 0..1000000"});
+  expect_error("[sync]\nfirst_sync_approval = \"yes\"\n",
+               {"sync.first_sync_approval", "true or false"});
+}
+
+TEST(Config, R39_MeetingRequestsNeedTheGraphBackend) {
+  auto off = parse_config("[sync]\nsend_meeting_requests = false\n", "/x/agendasync.toml");
+  ASSERT_TRUE(off) << off.error().message;
+  EXPECT_EQ(off->sync.send_meeting_requests, false);
+  expect_error(
+      "[exchange]\nbackend = \"ews\"\nurl = \"https://mail.example.com/EWS/Exchange.asmx\"\n"
+      "user = \"svc\"\npassword_file = \"pw\"\n[sync]\nsend_meeting_requests = true\n",
+      {"agendasync.toml:7:", "sync.send_meeting_requests", "graph"});
+  auto graph = parse_config(
+      "[exchange]\nbackend = \"graph\"\n[graph]\ntenant_id = \"t\"\nclient_id = \"c\"\n"
+      "client_secret_file = \"s\"\n[sync]\nsend_meeting_requests = true\n",
+      "/x/agendasync.toml");
+  ASSERT_TRUE(graph) << graph.error().message;
+  EXPECT_EQ(graph->sync.send_meeting_requests, true);
+}
+
 TEST(Config, AnInvalidEnumValueListsTheValidOnes) {
   expect_error("[sync]\ndirection = \"both\"\n",
                {"agendasync.toml:2:", "sync.direction", "\"both\"", "to-exchange", "from-exchange",

@@ -65,15 +65,31 @@ graph_url = "https://graph.microsoft.com/v1.0"
 authority_url = "https://login.microsoftonline.com"
 
 [sync]
-# Organisation default; users may override it: to-exchange | from-exchange | two-way
-direction = "two-way"
+# Defaults for the whole organisation. An organisation setting in the agenda
+# (`agendasync settings set`, PUT /api/v1/settings) wins over a key here, and a user's own
+# direction or conflict policy wins over both; `agendasync settings show` prints where each
+# value comes from. Keys left out (or commented out) take the built-in default shown.
+# to-exchange | from-exchange | two-way
+#direction = "two-way"
 # When both sides changed the same field: newest-wins | host-wins | exchange-wins
-conflict_policy = "newest-wins"
+#conflict_policy = "newest-wins"
 # The first sync skips items that ended more than this many days ago (series with future
-# occurrences excepted).
-first_sync_days = 30
+# occurrences excepted). 0..3650
+#first_sync_days = 30
 # An item deleted in Exchange under to-exchange: recreate | leave-deleted
-deleted_in_exchange = "recreate"
+#deleted_in_exchange = "recreate"
+# Circuit breaker: a run that would create or delete more than this percentage of a
+# calendar (1..100), and at least breaker_min_items items, stops and waits for
+# `agendasync approve --user NAME`.
+#breaker_share = 20
+#breaker_min_items = 10
+# The first sync of every pair stops after planning and waits for `agendasync approve`
+# (review it with `agendasync plan --user NAME`).
+#first_sync_approval = false
+# Attendees of host appointments are written as information in the item's text (no mail).
+# true makes them real meeting attendees, and Exchange mails them invitations, updates and
+# cancellations. Exchange Online (backend "graph") only.
+#send_meeting_requests = false
 
 [server]
 # Where `agendasync serve` listens.

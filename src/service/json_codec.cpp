@@ -1,6 +1,7 @@
 #include "service/json_codec.h"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <array>
 #include <cstdio>
 
@@ -41,10 +42,6 @@ constexpr std::array kDirections{SyncDirection::kToExchange, SyncDirection::kFro
                                  SyncDirection::kTwoWay};
 constexpr std::array kPolicies{ConflictPolicy::kNewestWins, ConflictPolicy::kHostWins,
                                ConflictPolicy::kExchangeWins};
-
-const char* deleted_name(DeletedInExchange value) {
-  return value == DeletedInExchange::kRecreate ? "recreate" : "leave-deleted";
-}
 
 Result<void> type_error(std::string_view member, std::string_view expected) {
   return fail(ErrorKind::kInvalidData, std::string(member) + ": expected " + std::string(expected));
@@ -470,41 +467,54 @@ Result<store::ActivityType> activity_type_from_json(const json& body, std::strin
   return type;
 }
 
+namespace {
+
+/// The API names the direction "default_direction"; the other sync keys keep their names.
+std::string api_name(std::string_view sync_key) {
+  return sync_key == "direction" ? "default_direction" : std::string(sync_key);
+}
+
+}  // namespace
+
 json to_json(const store::OrganisationSettings& settings) {
-  return {{"mail_domain", settings.mail_domain},
-          {"default_direction", to_string(settings.default_direction)},
-          {"conflict_policy", to_string(settings.conflict_policy)},
-          {"first_sync_days", settings.first_sync_days},
-          {"deleted_in_exchange", deleted_name(settings.deleted_in_exchange)}};
+  // Every sync key, null when the organisation leaves it to the configuration file (R12).
+  json body = {{"mail_domain", settings.mail_domain}};
+  for (const auto& key : sync_setting_keys()) body[api_name(key.name)] = nullptr;
+  for (const auto& [key, text] : sync_setting_texts(settings.sync)) {
+    json& value = body[api_name(key)];
+    const auto kind = std::find_if(sync_setting_keys().begin(), sync_setting_keys().end(),
+                                   [&](const SyncSettingKey& k) { return k.name == key; })
+                          ->kind;
+    if (kind == SettingKind::kWholeNumber) {
+      value = std::stoi(text);
+    } else if (kind == SettingKind::kFlag) {
+      value = text == "true";
+    } else {
+      value = text;
+    }
+  }
+  return body;
 }
 
 Result<void> apply_settings_json(store::OrganisationSettings& settings, const json& body) {
   AS_TRY(read_string(body, "mail_domain", settings.mail_domain));
-  if (auto value = body.find("default_direction"); value != body.end()) {
-    auto parsed = parse_enum(kDirections, *value, "default_direction");
-    if (!parsed) return std::unexpected(parsed.error());
-    settings.default_direction = *parsed;
-  }
-  if (auto value = body.find("conflict_policy"); value != body.end()) {
-    auto parsed = parse_enum(kPolicies, *value, "conflict_policy");
-    if (!parsed) return std::unexpected(parsed.error());
-    settings.conflict_policy = *parsed;
-  }
-  if (auto value = body.find("first_sync_days"); value != body.end()) {
-    if (!value->is_number_integer() || value->get<long long>() < 0 ||
-        value->get<long long>() > 3660) {
-      return type_error("first_sync_days", "a whole number of days from 0 to 3660");
+  for (const auto& key : sync_setting_keys()) {
+    const std::string member = api_name(key.name);
+    auto value = body.find(member);
+    if (value == body.end()) continue;
+    std::optional<std::string> text;  // null: the organisation stops setting it
+    if (key.kind == SettingKind::kWholeNumber && value->is_number_integer()) {
+      text = std::to_string(value->get<long long>());
+    } else if (key.kind == SettingKind::kFlag && value->is_boolean()) {
+      text = value->get<bool>() ? "true" : "false";
+    } else if (key.kind == SettingKind::kName && value->is_string()) {
+      text = value->get<std::string>();
+    } else if (!value->is_null()) {
+      return type_error(member, key.kind == SettingKind::kWholeNumber ? "a whole number or null"
+                                : key.kind == SettingKind::kFlag      ? "true, false or null"
+                                                                      : "a name or null");
     }
-    settings.first_sync_days = value->get<int>();
-  }
-  if (auto value = body.find("deleted_in_exchange"); value != body.end()) {
-    if (*value == "recreate") {
-      settings.deleted_in_exchange = DeletedInExchange::kRecreate;
-    } else if (*value == "leave-deleted") {
-      settings.deleted_in_exchange = DeletedInExchange::kLeaveDeleted;
-    } else {
-      return type_error("deleted_in_exchange", "\"recreate\" or \"leave-deleted\"");
-    }
+    AS_TRY(set_sync_setting(settings.sync, key.name, text));
   }
   return {};
 }

@@ -46,13 +46,13 @@ struct ActivityType {
   bool operator==(const ActivityType&) const = default;
 };
 
-/// Organisation-wide defaults (R7, R12, R19, R21, R24, R25); users may override some.
+/// Organisation-wide settings the admin edits at run time (R7, R12, R19, R21, R24, R25, R38,
+/// R39); users may override some.
 struct OrganisationSettings {
-  std::string mail_domain;  ///< "E-mail DNS": user name @ this domain (R7)
-  SyncDirection default_direction = SyncDirection::kTwoWay;
-  ConflictPolicy conflict_policy = ConflictPolicy::kNewestWins;
-  int first_sync_days = 30;  ///< R21: skip items that ended longer ago than this
-  DeletedInExchange deleted_in_exchange = DeletedInExchange::kRecreate;
+  std::string mail_domain;  ///< "E-mail DNS": user name @ this domain (R7); empty = not set
+  /// The organisation's layer of the sync settings: a key left unset lets the configuration
+  /// file's [sync] value, else the built-in default, apply (core/settings.h).
+  SyncSettingsLayer sync;
   bool operator==(const OrganisationSettings&) const = default;
 };
 
@@ -115,8 +115,8 @@ class AgendaStore {
   virtual std::string describe() const = 0;
 
   virtual Result<OrganisationSettings> settings() = 0;
-  /// Replaces the organisation settings. A mail domain that cannot form addresses is
-  /// kInvalidData.
+  /// Replaces the organisation settings; sync keys left unset are removed from the agenda. A
+  /// mail domain that cannot form addresses, or a sync value out of range, is kInvalidData.
   virtual Result<void> set_settings(const OrganisationSettings& settings) = 0;
 
   /// Adds a user. kInvalidData (naming the user) for an empty name or an invalid deviating

@@ -154,11 +154,32 @@ TEST_F(Directory, ThereIsAtMostOneDefaultAndOnePersonalActivityType) {
 
 TEST_F(Directory, OrganisationSettingsRoundTrip) {
   EXPECT_EQ(store_->settings().value(), OrganisationSettings{});
-  OrganisationSettings settings{"afas.nl", SyncDirection::kToExchange,
-                                ConflictPolicy::kExchangeWins, 45,
-                                DeletedInExchange::kLeaveDeleted};
+  OrganisationSettings settings;
+  settings.mail_domain = "afas.nl";
+  settings.sync.direction = SyncDirection::kToExchange;
+  settings.sync.conflict_policy = ConflictPolicy::kExchangeWins;
+  settings.sync.first_sync_days = 45;
+  settings.sync.deleted_in_exchange = DeletedInExchange::kLeaveDeleted;
+  settings.sync.breaker_share_percent = 35;
+  settings.sync.breaker_min_items = 4;
+  settings.sync.first_sync_approval = true;
+  settings.sync.send_meeting_requests = false;
   ASSERT_TRUE(store_->set_settings(settings));
   EXPECT_EQ(store_->settings().value(), settings);
+
+  // A key left unset is removed: the configuration file's value applies again (R12).
+  auto cleared = settings;
+  cleared.sync.direction.reset();
+  cleared.sync.breaker_share_percent.reset();
+  ASSERT_TRUE(store_->set_settings(cleared));
+  EXPECT_EQ(store_->settings().value(), cleared);
+  ASSERT_TRUE(store_->set_settings(settings));
+
+  auto out_of_range = settings;
+  out_of_range.sync.breaker_share_percent = 0;
+  auto range_refused = store_->set_settings(out_of_range);
+  ASSERT_FALSE(range_refused);
+  EXPECT_NE(range_refused.error().message.find("breaker_share"), std::string::npos);
 
   auto bad = settings;
   bad.mail_domain = "@afas.nl";

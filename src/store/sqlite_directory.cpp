@@ -217,6 +217,18 @@ Result<std::vector<ActivityType>> SqliteAgendaStore::activity_types() {
   return result;
 }
 
+namespace {
+
+/// The agenda names the direction "default_direction" (its first schema); every other sync
+/// key is stored under the configuration file's name.
+constexpr std::string_view kStoredDirectionKey = "default_direction";
+
+std::string stored_key(std::string_view sync_key) {
+  return sync_key == "direction" ? std::string(kStoredDirectionKey) : std::string(sync_key);
+}
+
+}  // namespace
+
 Result<OrganisationSettings> SqliteAgendaStore::settings() {
   std::lock_guard lock(mutex_);
   auto rows = db_.prepare("SELECT key, value FROM organisation_settings");
@@ -228,29 +240,20 @@ Result<OrganisationSettings> SqliteAgendaStore::settings() {
     if (!*row) break;
     auto key = rows->text_at(0);
     auto value = rows->text_at(1);
-    auto bad = [&](const Error& error) {
-      return fail(ErrorKind::kInvalidData, "database " + db_.path().string() +
-                                               ": organisation setting " + key + ": " +
-                                               error.message);
-    };
     if (key == "mail_domain") {
       settings.mail_domain = value;
-    } else if (key == "default_direction") {
-      auto parsed = parse_sync_direction(value);
-      if (!parsed) return bad(parsed.error());
-      settings.default_direction = *parsed;
-    } else if (key == "conflict_policy") {
-      auto parsed = parse_conflict_policy(value);
-      if (!parsed) return bad(parsed.error());
-      settings.conflict_policy = *parsed;
-    } else if (key == "first_sync_days") {
-      settings.first_sync_days = std::atoi(value.c_str());
-    } else if (key == "deleted_in_exchange") {
-      auto parsed = parse_deleted_in_exchange(value);
-      if (!parsed) return bad(parsed.error());
-      settings.deleted_in_exchange = *parsed;
+      continue;
     }
-    // Unknown keys come from a newer agendasync sharing the database: keep, ignore.
+    const std::string sync_key = key == kStoredDirectionKey ? "direction" : key;
+    const auto& known = sync_setting_keys();
+    if (std::none_of(known.begin(), known.end(), [&](auto& k) { return k.name == sync_key; })) {
+      continue;  // from a newer agendasync sharing the database: keep, ignore
+    }
+    if (auto set = set_sync_setting(settings.sync, sync_key, value); !set) {
+      return fail(ErrorKind::kInvalidData, "database " + db_.path().string() +
+                                               ": organisation setting " + set.error().message +
+                                               "; fix it with `agendasync settings set`");
+    }
   }
   return settings;
 }
@@ -261,22 +264,31 @@ Result<void> SqliteAgendaStore::set_settings(const OrganisationSettings& setting
                                              "\" is not a valid domain (expected e.g. "
                                              "example.com, without @)");
   }
-  if (settings.first_sync_days < 0) {
-    return fail(ErrorKind::kInvalidData, "first_sync_days must be 0 or more days");
+  // Round-trip through the text form: what is stored is exactly what settings() accepts.
+  const auto texts = sync_setting_texts(settings.sync);
+  SyncSettingsLayer checked;
+  for (const auto& [key, text] : texts) {
+    if (auto set = set_sync_setting(checked, key, text); !set) return set;
   }
   std::lock_guard lock(mutex_);
-  const std::vector<std::pair<const char*, std::string>> entries = {
-      {"mail_domain", settings.mail_domain},
-      {"default_direction", to_string(settings.default_direction)},
-      {"conflict_policy", to_string(settings.conflict_policy)},
-      {"first_sync_days", std::to_string(settings.first_sync_days)},
-      {"deleted_in_exchange", to_string(settings.deleted_in_exchange)},
-  };
   return sqlite::write_transaction(db_, [&]() -> Result<void> {
-    for (const auto& [key, value] : entries) {
-      if (auto put = db_.run("INSERT OR REPLACE INTO organisation_settings (key, value) "
-                             "VALUES (?1, ?2)",
-                             {std::string(key), value});
+    if (auto put = db_.run("INSERT OR REPLACE INTO organisation_settings (key, value) "
+                           "VALUES ('mail_domain', ?1)",
+                           {settings.mail_domain});
+        !put) {
+      return put;
+    }
+    // Unset keys leave the agenda, so the configuration file's value applies again.
+    for (const auto& key : sync_setting_keys()) {
+      if (auto removed =
+              db_.run("DELETE FROM organisation_settings WHERE key = ?1", {stored_key(key.name)});
+          !removed) {
+        return removed;
+      }
+    }
+    for (const auto& [key, text] : texts) {
+      if (auto put = db_.run("INSERT INTO organisation_settings (key, value) VALUES (?1, ?2)",
+                             {stored_key(key), text});
           !put) {
         return put;
       }

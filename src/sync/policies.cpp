@@ -6,14 +6,6 @@
 
 namespace agendasync::sync {
 
-SyncDirection effective_direction(SyncDirection organisation, const User& user) {
-  return user.overrides.direction.value_or(organisation);
-}
-
-ConflictPolicy effective_conflict_policy(ConflictPolicy organisation, const User& user) {
-  return user.overrides.conflict_policy.value_or(organisation);
-}
-
 bool accepts_changes_from(SyncDirection direction, Side side) {
   switch (direction) {
     case SyncDirection::kTwoWay:

@@ -15,10 +15,8 @@
 
 namespace agendasync::sync {
 
-/// R12, R19: the user's own direction when set, else the organisation's.
-SyncDirection effective_direction(SyncDirection organisation, const User& user);
-/// R12, R24: the user's own conflict policy when set, else the organisation's.
-ConflictPolicy effective_conflict_policy(ConflictPolicy organisation, const User& user);
+// R12, R19, R24 (which direction and conflict policy a user's pair gets: built-in, the
+// configuration file, the organisation, the user's override) are core's layer_sync_settings.
 
 /// R15, R19: whether changes made on `side` flow to the other side under `direction`.
 /// to-Exchange: only host changes; from-Exchange: only remote changes; two-way: both.
@@ -59,7 +57,9 @@ bool ended_too_long_ago(const Appointment& item, Instant now, std::chrono::days 
 Side conflict_winner(ConflictPolicy policy, std::optional<Instant> host_modified,
                      std::optional<Instant> remote_modified);
 
-/// R38: stops a run that would create or delete more than a share of a calendar.
+/// R38: stops a run that would create or delete more than a share of a calendar. The
+/// defaults are the built-in ones; the settings breaker_share / breaker_min_items change them
+/// (app::circuit_breaker).
 struct CircuitBreaker {
   double max_share = 0.20;
   std::size_t min_items = 10;

@@ -39,12 +39,17 @@ TEST(Policies, R12_UserOverrideBeatsOrganisationDefault) {
   User own = user("B", true);
   own.overrides.direction = SyncDirection::kFromExchange;
   own.overrides.conflict_policy = ConflictPolicy::kExchangeWins;
-  EXPECT_EQ(effective_direction(SyncDirection::kTwoWay, plain), SyncDirection::kTwoWay);
-  EXPECT_EQ(effective_direction(SyncDirection::kTwoWay, own), SyncDirection::kFromExchange);
-  EXPECT_EQ(effective_conflict_policy(ConflictPolicy::kNewestWins, plain),
-            ConflictPolicy::kNewestWins);
-  EXPECT_EQ(effective_conflict_policy(ConflictPolicy::kNewestWins, own),
-            ConflictPolicy::kExchangeWins);
+  SyncSettingsLayer organisation;
+  organisation.direction = SyncDirection::kTwoWay;
+  organisation.conflict_policy = ConflictPolicy::kNewestWins;
+  const auto for_plain = layer_sync_settings({}, organisation, plain.overrides);
+  const auto for_own = layer_sync_settings({}, organisation, own.overrides);
+  EXPECT_EQ(for_plain.direction.value, SyncDirection::kTwoWay);
+  EXPECT_EQ(for_plain.direction.source, SettingSource::kOrganisation);
+  EXPECT_EQ(for_own.direction.value, SyncDirection::kFromExchange);
+  EXPECT_EQ(for_own.direction.source, SettingSource::kUser);
+  EXPECT_EQ(for_plain.conflict_policy.value, ConflictPolicy::kNewestWins);
+  EXPECT_EQ(for_own.conflict_policy.value, ConflictPolicy::kExchangeWins);
 }
 
 TEST(Policies, R10_R11_OnlyUnblockedUsersWithSyncOn) {

@@ -83,7 +83,7 @@ TEST_P(Scenario, R11_UserWhoDidNotEnableSyncLeftAlone) {
 TEST_P(Scenario, R12_R19_DirectionsOrganisationDefaultAndUserOverride) {
   auto settings = world.store().settings();
   ASSERT_TRUE(settings);
-  settings->default_direction = SyncDirection::kTwoWay;
+  settings->sync.direction = SyncDirection::kTwoWay;
   ASSERT_TRUE(world.store().set_settings(*settings));
   world.add_user("asmith");
   world.add_user("bwayne");
@@ -235,7 +235,7 @@ TEST_P(Scenario, R25_DeletedInExchangeUnderToExchange) {
   }
   auto settings = world.store().settings();
   ASSERT_TRUE(settings);
-  settings->deleted_in_exchange = DeletedInExchange::kRecreate;
+  settings->sync.deleted_in_exchange = DeletedInExchange::kRecreate;
   ASSERT_TRUE(world.store().set_settings(*settings));
   world.add_appointment("jdoe", "Recreated", future());
   world.sync("jdoe");
@@ -247,7 +247,7 @@ TEST_P(Scenario, R25_DeletedInExchangeUnderToExchange) {
   EXPECT_EQ(exchange_subjects(world, "jdoe@example.com"), Subjects{"Recreated"});
   EXPECT_EQ(host_subjects(world, "jdoe"), Subjects{"Recreated"});
 
-  settings->deleted_in_exchange = DeletedInExchange::kLeaveDeleted;
+  settings->sync.deleted_in_exchange = DeletedInExchange::kLeaveDeleted;
   ASSERT_TRUE(world.store().set_settings(*settings));
   world.add_appointment("asmith", "Left deleted", future());
   world.sync("asmith");

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <functional>
+
 #include "core/canonical.h"
 #include "harness.h"
 #include "sync/offboard.h"
@@ -24,19 +26,65 @@ Appointment host_item(std::string subject, Instant start, std::string type = "Ap
   return item;
 }
 
+/// A daily series of `count` occurrences owned by the host user, with an activity type.
+Appointment host_series(std::string subject, Instant start, int count) {
+  Appointment series = daily_series(std::move(subject), start, count);
+  series.activity_type = "Appointment";
+  return series;
+}
+
+/// The host user JDOE with sync on or off.
+User jdoe(bool sync_enabled, bool blocked = false) {
+  User user;
+  user.user_name = "JDOE";
+  user.sync_enabled = sync_enabled;
+  user.blocked = blocked;
+  return user;
+}
+
 RunReport must_sync(Pair& pair, bool dry_run = false) {
   auto report = pair.sync(dry_run);
   EXPECT_TRUE(report) << (report ? "" : report.error().message);
   return report ? *report : RunReport{};
 }
 
+/// Creates `count` host items named `prefix` + number, the i-th starting at `start(i)`.
+void add_host_items(Pair& pair, int count, const std::string& prefix,
+                    const std::function<Instant(int)>& start) {
+  for (int i = 0; i < count; ++i) {
+    pair.host->user_create(host_item(fmt::format("{}{}", prefix, i), start(i)));
+  }
+}
+
+/// Forgets both sides' call counters, so the next run's calls can be counted.
+void reset_calls(Pair& pair) {
+  pair.host_memory().calls() = {};
+  pair.remote_memory().calls() = {};
+}
+
+/// One host item synced to the remote: both its references.
+struct SyncedItem {
+  ItemRef host;
+  ItemRef remote;
+};
+SyncedItem synced_item(Pair& pair, std::string subject) {
+  const ItemRef h = pair.host->user_create(host_item(std::move(subject), at(10, 9)));
+  must_sync(pair);
+  return {h, pair.remote->items()[0].ref};
+}
+
+/// "Outlook" sets the location of `remote` when the next run reaches `when`.
+void remote_edit_at(Pair& pair, CycleStep when, ItemRef remote, std::string location) {
+  pair.options.on_step = [&pair, when, remote, location](CycleStep step) {
+    if (step == when)
+      pair.remote->user_edit(remote, [&](Appointment& a) { a.location = location; });
+  };
+}
+
 TEST(Scenario, R10_BlockedUserLeftAlone) {
   Pair pair;
   pair.host->user_create(host_item("Review", at(10, 9)));
-  User user;
-  user.user_name = "JDOE";
-  user.sync_enabled = true;
-  user.blocked = true;
+  User user = jdoe(/*sync_enabled=*/true, /*blocked=*/true);
   auto engine = pair.engine();
   auto result = sync_if_enabled(user, engine);
   ASSERT_TRUE(result);
@@ -52,9 +100,7 @@ TEST(Scenario, R10_BlockedUserLeftAlone) {
 TEST(Scenario, R11_UserWithoutSyncEnabledLeftAlone) {
   Pair pair;
   pair.host->user_create(host_item("Review", at(10, 9)));
-  User user;
-  user.user_name = "JDOE";
-  user.sync_enabled = false;
+  User user = jdoe(/*sync_enabled=*/false);
   auto engine = pair.engine();
   auto result = sync_if_enabled(user, engine);
   ASSERT_TRUE(result);
@@ -66,7 +112,10 @@ TEST(Scenario, R12_R19_UserDirectionOverridesTheOrganisation) {
   Pair pair;
   User user;
   user.overrides.direction = SyncDirection::kFromExchange;
-  pair.options.policy.direction = effective_direction(SyncDirection::kTwoWay, user);
+  SyncSettingsLayer organisation;
+  organisation.direction = SyncDirection::kTwoWay;
+  pair.options.policy.direction =
+      layer_sync_settings({}, organisation, user.overrides).direction.value;
   pair.host->user_create(host_item("Host only", at(10, 9)));
   pair.remote->user_create(appointment("From Outlook", at(11, 9)));
   must_sync(pair);
@@ -169,11 +218,7 @@ TEST(Scenario, R20_FirstSyncLinksExistingItems) {
   same.body.content = "notes";
   pair.remote->user_create(same);
   pair.remote->user_create(daily_series("Standup", at(2, 9), 30));
-  pair.host->user_create([] {
-    Appointment series = daily_series("Standup", at(2, 9), 30);
-    series.activity_type = "Appointment";
-    return series;
-  }());
+  pair.host->user_create(host_series("Standup", at(2, 9), 30));
   const RunReport report = must_sync(pair);
   EXPECT_EQ(report.summary.linked, 2u) << format_plan(report.plan);
   EXPECT_EQ(pair.host->items().size(), 3u);
@@ -196,14 +241,12 @@ TEST(Scenario, R21_FirstSyncSkipsItemsThatEndedLongAgo) {
 
 TEST(Scenario, R22_AfterTheFirstSyncOnlyChangesAreRead) {
   Pair pair;
-  for (int i = 0; i < 30; ++i)
-    pair.host->user_create(host_item(fmt::format("Item {}", i), at(2 + i % 20, 9)));
+  add_host_items(pair, 30, "Item ", [](int i) { return at(2 + i % 20, 9); });
   must_sync(pair);
   EXPECT_EQ(pair.host_memory().calls().list, 1u);
   const ItemRef one = pair.host->items()[3].ref;
   pair.host->user_edit(one, [](Appointment& a) { a.subject = "changed"; });
-  pair.host_memory().calls() = {};
-  pair.remote_memory().calls() = {};
+  reset_calls(pair);
   const RunReport report = must_sync(pair);
   EXPECT_FALSE(report.full_listing);
   EXPECT_EQ(pair.host_memory().calls().list, 0u);
@@ -213,9 +256,7 @@ TEST(Scenario, R22_AfterTheFirstSyncOnlyChangesAreRead) {
 
 TEST(Scenario, R24_ConflictNewestWinsByDefault) {
   Pair pair;
-  const ItemRef h = pair.host->user_create(host_item("A", at(10, 9)));
-  must_sync(pair);
-  const ItemRef r = pair.remote->items()[0].ref;
+  const auto [h, r] = synced_item(pair, "A");
   pair.host->user_edit(h, [](Appointment& a) { a.subject = "host edit"; });
   pair.remote->user_edit(r, [](Appointment& a) { a.subject = "outlook edit (later)"; });
   pair.host->user_edit(h, [](Appointment& a) { a.location = "kept: other field"; });
@@ -231,9 +272,7 @@ TEST(Scenario, R24_ConflictHostWinsAndExchangeWins) {
   for (auto policy : {ConflictPolicy::kHostWins, ConflictPolicy::kExchangeWins}) {
     Pair pair;
     pair.options.policy.conflict_policy = policy;
-    const ItemRef h = pair.host->user_create(host_item("A", at(10, 9)));
-    must_sync(pair);
-    const ItemRef r = pair.remote->items()[0].ref;
+    const auto [h, r] = synced_item(pair, "A");
     pair.remote->user_edit(r, [](Appointment& a) { a.subject = "exchange"; });
     pair.host->user_edit(h, [](Appointment& a) { a.subject = "host"; });
     must_sync(pair);
@@ -277,8 +316,7 @@ TEST(Scenario, R25_DeletionsFollowTheDirection) {
 
 TEST(Scenario, R27_InvalidCursorFullResyncWithoutDuplicates) {
   Pair pair;
-  for (int i = 0; i < 12; ++i)
-    pair.host->user_create(host_item(fmt::format("H{}", i), at(2 + i, 9)));
+  add_host_items(pair, 12, "H", [](int i) { return at(2 + i, 9); });
   for (int i = 0; i < 5; ++i)
     pair.remote->user_create(appointment(fmt::format("R{}", i), at(2 + i, 15)));
   must_sync(pair);
@@ -333,8 +371,7 @@ TEST(Scenario, R37_DryRunPrintsThePlanAndWritesNothing) {
 
 TEST(Scenario, R38_FailedOrPartialReadIsNeverTakenAsDeletions) {
   Pair pair;
-  for (int i = 0; i < 20; ++i)
-    pair.host->user_create(host_item(fmt::format("I{}", i), at(2 + i, 9)));
+  add_host_items(pair, 20, "I", [](int i) { return at(2 + i, 9); });
   must_sync(pair);
   for (const auto& item : pair.host->items()) pair.host->user_delete(item.ref);
   // Three pages of deletions: the first page reads, the second fails.
@@ -351,8 +388,7 @@ TEST(Scenario, R38_FailedOrPartialReadIsNeverTakenAsDeletions) {
 
 TEST(Scenario, R38_EmptyListingStopsTheRun) {
   Pair pair;
-  for (int i = 0; i < 12; ++i)
-    pair.host->user_create(host_item(fmt::format("I{}", i), at(2 + i, 9)));
+  add_host_items(pair, 12, "I", [](int i) { return at(2 + i, 9); });
   must_sync(pair);
   pair.remote_memory().invalidate_cursors();        // forces a full listing...
   pair.remote_memory().faults().list_empty = true;  // ...that comes back empty
@@ -364,8 +400,7 @@ TEST(Scenario, R38_EmptyListingStopsTheRun) {
 
 TEST(Scenario, R38_CircuitBreakerQuarantinesUntilApproved) {
   Pair pair;
-  for (int i = 0; i < 40; ++i)
-    pair.host->user_create(host_item(fmt::format("I{}", i), at(2 + i % 25, 9)));
+  add_host_items(pair, 40, "I", [](int i) { return at(2 + i % 25, 9); });
   must_sync(pair);
   const auto items = pair.host->items();
   for (int i = 0; i < 12; ++i) pair.host->user_delete(items[i].ref);  // 30% of the calendar
@@ -399,11 +434,7 @@ TEST(Scenario, R38_FirstSyncCanRequireApprovalAfterItsDryRun) {
 
 TEST(Scenario, R38_AnUnreadableOccurrenceIsNotADeletedOne) {
   Pair pair;
-  const ItemRef h = pair.host->user_create([] {
-    Appointment series = daily_series("Daily", at(2, 9), 10);
-    series.activity_type = "Appointment";
-    return series;
-  }());
+  const ItemRef h = pair.host->user_create(host_series("Daily", at(2, 9), 10));
   must_sync(pair);
   const ItemRef r = pair.remote->items()[0].ref;
   pair.remote->user_edit(r, [](Appointment& a) { a.location = "Room 3"; });
@@ -471,11 +502,7 @@ TEST(Scenario, R40_OffboardingRemovesOnlyWhatTheSyncCreated) {
 
 TEST(Scenario, OccurrenceChangesStayOccurrenceChanges) {
   Pair pair;
-  pair.host->user_create([] {
-    Appointment series = daily_series("Daily", at(2, 9), 10);
-    series.activity_type = "Appointment";
-    return series;
-  }());
+  pair.host->user_create(host_series("Daily", at(2, 9), 10));
   must_sync(pair);
   const ItemRef h = pair.host->items()[0].ref;
   const ItemRef r = pair.remote->items()[0].ref;
@@ -521,24 +548,17 @@ TEST(PainPoint, FlakyVersionTagsCauseNoWrites) {
   must_sync(pair);
   pair.remote_memory().touch(pair.remote->items()[0].ref);
   pair.host_memory().touch(pair.host->items()[0].ref);
-  pair.host_memory().calls() = {};
-  pair.remote_memory().calls() = {};
+  reset_calls(pair);
   must_sync(pair);
   EXPECT_EQ(pair.host_memory().calls().writes + pair.remote_memory().calls().writes, 0u);
 }
 
 TEST(PainPoint, AStaleChangeKeyLosesNoEdit) {
   Pair pair;
-  const ItemRef h = pair.host->user_create(host_item("A", at(10, 9)));
-  must_sync(pair);
-  const ItemRef r = pair.remote->items()[0].ref;
+  const auto [h, r] = synced_item(pair, "A");
   pair.host->user_edit(h, [](Appointment& a) { a.subject = "host edit"; });
   // The remote item changes between our read and our write: the update hits a stale key.
-  pair.options.on_step = [&](CycleStep step) {
-    if (step == CycleStep::kJournaled) {
-      pair.remote->user_edit(r, [](Appointment& a) { a.location = "outlook edit"; });
-    }
-  };
+  remote_edit_at(pair, CycleStep::kJournaled, r, "outlook edit");
   const RunReport racing = must_sync(pair);
   EXPECT_EQ(racing.outcome, RunOutcome::kPartial);
   pair.options.on_step = nullptr;
@@ -551,11 +571,7 @@ TEST(PainPoint, AStaleChangeKeyLosesNoEdit) {
 
 TEST(PainPoint, ARenamedSeriesIsNotDuplicated) {
   Pair pair;
-  pair.host->user_create([] {
-    Appointment series = daily_series("Weekly sync", at(2, 9), 8);
-    series.activity_type = "Appointment";
-    return series;
-  }());
+  pair.host->user_create(host_series("Weekly sync", at(2, 9), 8));
   must_sync(pair);
   pair.remote->user_edit(pair.remote->items()[0].ref,
                          [](Appointment& a) { a.subject = "Weekly sync (renamed)"; });
@@ -568,15 +584,13 @@ TEST(PainPoint, ARenamedSeriesIsNotDuplicated) {
 
 TEST(Echoes, AfterARunTheCursorsLiePastItsOwnWrites) {
   Pair pair;
-  for (int i = 0; i < 30; ++i)
-    pair.host->user_create(host_item(fmt::format("Host {}", i), at(2, 9)));
+  add_host_items(pair, 30, "Host ", [](int) { return at(2, 9); });
   for (int i = 0; i < 5; ++i)
     pair.remote->user_create(appointment(fmt::format("Outlook {}", i), at(3, 9)));
   const RunReport first = must_sync(pair);
   EXPECT_TRUE(first.cursor_past_writes[Side::kHost]);
   EXPECT_TRUE(first.cursor_past_writes[Side::kRemote]);
-  pair.host_memory().calls() = {};
-  pair.remote_memory().calls() = {};
+  reset_calls(pair);
   const RunReport quiet = must_sync(pair);
   EXPECT_FALSE(quiet.full_listing);
   EXPECT_TRUE(quiet.plan.operations.empty()) << format_plan(quiet.plan);
@@ -589,8 +603,7 @@ TEST(Echoes, AfterARunTheCursorsLiePastItsOwnWrites) {
 
 TEST(Echoes, WhenSomeoneElseWroteMeanwhileEchoesAreSkippedWithoutAFetch) {
   Pair pair;
-  for (int i = 0; i < 20; ++i)
-    pair.host->user_create(host_item(fmt::format("Host {}", i), at(2, 9)));
+  add_host_items(pair, 20, "Host ", [](int) { return at(2, 9); });
   // A person adds an item to Exchange while our creates are being written: the cursor must
   // stay where that item is reported, so the next run reads our 20 creates back too.
   pair.options.on_step = [&](CycleStep step) {
@@ -612,8 +625,7 @@ TEST(Echoes, WhenSomeoneElseWroteMeanwhileEchoesAreSkippedWithoutAFetch) {
 TEST(Echoes, AFeedWithoutVersionsIsCheckedByFetchingOnlyWhatWasWritten) {
   Pair pair;
   pair.remote_memory().set_feed_versions(false);
-  for (int i = 0; i < 12; ++i)
-    pair.host->user_create(host_item(fmt::format("Host {}", i), at(2, 9)));
+  add_host_items(pair, 12, "Host ", [](int) { return at(2, 9); });
   const RunReport first = must_sync(pair);
   EXPECT_TRUE(first.cursor_past_writes[Side::kRemote]);
   pair.remote_memory().calls() = {};
@@ -623,16 +635,10 @@ TEST(Echoes, AFeedWithoutVersionsIsCheckedByFetchingOnlyWhatWasWritten) {
 
 TEST(Echoes, AnEditRightAfterOurWriteIsNotMistakenForItsEcho) {
   Pair pair;
-  const ItemRef h = pair.host->user_create(host_item("A", at(10, 9)));
-  must_sync(pair);
-  const ItemRef r = pair.remote->items()[0].ref;
+  const auto [h, r] = synced_item(pair, "A");
   pair.host->user_edit(h, [](Appointment& a) { a.subject = "host edit"; });
   // Outlook edits the item between our write and the end of the run.
-  pair.options.on_step = [&](CycleStep step) {
-    if (step == CycleStep::kBatchApplied) {
-      pair.remote->user_edit(r, [](Appointment& a) { a.location = "outlook, right after"; });
-    }
-  };
+  remote_edit_at(pair, CycleStep::kBatchApplied, r, "outlook, right after");
   const RunReport report = must_sync(pair);
   EXPECT_FALSE(report.cursor_past_writes[Side::kRemote]);
   pair.options.on_step = nullptr;
