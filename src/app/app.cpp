@@ -26,11 +26,6 @@ Error unknown_user(const std::string& user_name) {
       fmt::format("unknown user \"{}\"; list the users with `agendasync users list`", user_name));
 }
 
-/// The directory the per-user run statuses live in, beside the sync state.
-std::filesystem::path status_directory(const std::filesystem::path& state) {
-  return state.string() + ".status";
-}
-
 }  // namespace
 
 const char* to_string(UserRun::Outcome outcome) {
@@ -59,10 +54,22 @@ std::filesystem::path state_file(const config::Config& config) {
 
 SyncApp::SyncApp(store::AgendaStore& store, AppOptions options,
                  std::unique_ptr<ExchangeConnection> exchange)
-    : store_(store),
-      options_(std::move(options)),
-      exchange_(std::move(exchange)),
-      status_file_(status_directory(options_.state_path)) {}
+    : store_(store), options_(std::move(options)), exchange_(std::move(exchange)) {}
+
+Result<std::shared_ptr<store::sqlite::Connection>> SyncApp::state_database() {
+  if (!state_db_) {
+    auto opened = store::open_state_database(options_.state_path);
+    if (!opened) return std::unexpected(opened.error());
+    state_db_ = std::move(*opened);
+  }
+  return state_db_;
+}
+
+Result<void> SyncApp::record_status(const std::string& user, const RunStatus& status) {
+  auto db = state_database();
+  if (!db) return std::unexpected(db.error());
+  return store::SqliteRunStatus(*db).record(user, status);
+}
 
 Result<std::unique_ptr<SyncApp>> SyncApp::open(store::AgendaStore& store, AppOptions options) {
   if (options.state_path.empty()) options.state_path = state_file(options.config);
@@ -125,10 +132,7 @@ Result<UserRun> SyncApp::sync_user(const std::string& user_name, bool dry_run,
   auto record_failure = [&](Error error) -> Result<UserRun> {
     run.outcome = UserRun::Outcome::kFailed;
     run.error = error;
-    if (!dry_run) {
-      (void)status_file_.record(user.user_name,
-                                RunStatus{options_.clock(), "failed", "", error.message, {}});
-    }
+    if (!dry_run) (void)record_status(user.user_name, failed_run(options_.clock(), error));
     return run;
   };
 
@@ -148,20 +152,20 @@ Result<UserRun> SyncApp::sync_user(const std::string& user_name, bool dry_run,
   // against an empty in-memory state, which is exactly what its first run would see.
   std::unique_ptr<sync::SyncState> state;
   std::error_code exists_error;
-  if (dry_run && !std::filesystem::exists(options_.state_path, exists_error)) {
+  if (dry_run && !state_db_ && !std::filesystem::exists(options_.state_path, exists_error)) {
     state = std::make_unique<sync::MemorySyncState>();
   } else {
-    auto opened = store::SqliteSyncState::open(options_.state_path, user.user_name);
-    if (!opened) return record_failure(opened.error());
-    state = std::move(*opened);
+    auto db = state_database();
+    if (!db) return record_failure(db.error());
+    state = store::SqliteSyncState::over(*db, user.user_name);
   }
   std::unique_ptr<sync::AuditSink> audit;
   if (dry_run) {
     audit = std::make_unique<sync::MemoryAuditSink>();
   } else {
-    auto opened = store::SqliteAuditSink::open(options_.state_path);
-    if (!opened) return record_failure(opened.error());
-    audit = std::move(*opened);
+    auto db = state_database();
+    if (!db) return record_failure(db.error());
+    audit = store::SqliteAuditSink::over(*db);
   }
 
   host::HostCalendarSide host_side(store_, user.user_name);
@@ -178,11 +182,9 @@ Result<UserRun> SyncApp::sync_user(const std::string& user_name, bool dry_run,
   CountingSide counted_remote(**remote_side, count_writes);
 
   sync::EngineOptions engine_options;
-  auto pair = pair_policy(user, options_.config, *settings, *types);
-  if (!pair) return record_failure(pair.error());
-  engine_options.policy = std::move(pair->plan);
-  engine_options.breaker = pair->breaker;
-  engine_options.first_sync_requires_approval = pair->first_sync_requires_approval;
+  engine_options.policy = plan_policy(user, *settings, *types);
+  engine_options.breaker = options_.breaker;
+  engine_options.first_sync_requires_approval = options_.first_sync_requires_approval;
   engine_options.clock = options_.clock;
   engine_options.on_step = [&](sync::CycleStep step) {
     if (step == sync::CycleStep::kJournaled && progress) {
@@ -231,15 +233,8 @@ Result<UserRun> SyncApp::sync_user(const std::string& user_name, bool dry_run,
   report_progress();
 
   if (!dry_run) {
-    RunStatus status;
-    status.at = options_.clock();
-    status.outcome = to_string(run.outcome);
-    status.summary = sync::format_summary(run.report->summary);
-    if (!run.report->errors.empty()) status.last_error = run.report->errors.front();
-    if (run.outcome == UserRun::Outcome::kQuarantined)
-      status.last_error = run.report->quarantine_reason;
-    if (run.outcome == UserRun::Outcome::kSynced) status.last_success = status.at;
-    if (auto recorded = status_file_.record(user.user_name, status); !recorded)
+    const RunStatus status = finished_run(options_.clock(), to_string(run.outcome), *run.report);
+    if (auto recorded = record_status(user.user_name, status); !recorded)
       return std::unexpected(recorded.error());
   }
   return run;
@@ -275,9 +270,9 @@ Result<void> SyncApp::approve(const std::string& user_name) {
         fmt::format("the pair of {} is not quarantined (it never synced); nothing to approve",
                     user_name)));
   }
-  auto state = store::SqliteSyncState::open(options_.state_path, user_name);
-  if (!state) return std::unexpected(state.error());
-  return (*state)->approve();
+  auto db = state_database();
+  if (!db) return std::unexpected(db.error());
+  return store::SqliteSyncState::over(*db, user_name)->approve();
 }
 
 Result<sync::OffboardReport> SyncApp::offboard(const std::string& user_name) {
@@ -288,11 +283,11 @@ Result<sync::OffboardReport> SyncApp::offboard(const std::string& user_name) {
   if (!mailbox) return std::unexpected(mailbox.error());
   auto remote = exchange_->side(*mailbox);
   if (!remote) return std::unexpected(remote.error());
-  auto state = store::SqliteSyncState::open(options_.state_path, user_name);
-  if (!state) return std::unexpected(state.error());
-  auto audit = store::SqliteAuditSink::open(options_.state_path);
-  if (!audit) return std::unexpected(audit.error());
-  return sync::offboard(**remote, **state, **audit, user_name, options_.clock());
+  auto db = state_database();
+  if (!db) return std::unexpected(db.error());
+  auto state = store::SqliteSyncState::over(*db, user_name);
+  auto audit = store::SqliteAuditSink::over(*db);
+  return sync::offboard(**remote, *state, *audit, user_name, options_.clock());
 }
 
 Result<UserStatus> SyncApp::status(const std::string& user_name) {
@@ -303,17 +298,20 @@ Result<UserStatus> SyncApp::status(const std::string& user_name) {
   status.user = **found;
   if (auto mailbox = mailbox_of(status.user)) status.mailbox = *mailbox;
   std::error_code ec;
-  if (std::filesystem::exists(options_.state_path, ec)) {
-    auto state = store::SqliteSyncState::open(options_.state_path, user_name);
-    if (!state) return std::unexpected(state.error());
-    auto count = (*state)->link_count();
+  if (state_db_ || std::filesystem::exists(options_.state_path, ec)) {
+    auto db = state_database();
+    if (!db) return std::unexpected(db.error());
+    auto state = store::SqliteSyncState::over(*db, user_name);
+    auto count = state->link_count();
     if (!count) return std::unexpected(count.error());
     status.linked_items = *count;
-    auto gate = (*state)->quarantine();
+    auto gate = state->quarantine();
     if (!gate) return std::unexpected(gate.error());
     status.quarantine = *gate;
+    auto last_run = store::SqliteRunStatus(*db).read(user_name);
+    if (!last_run) return std::unexpected(last_run.error());
+    status.last_run = *last_run;
   }
-  status.last_run = status_file_.read(user_name);
   return status;
 }
 

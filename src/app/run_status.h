@@ -1,39 +1,23 @@
 #pragma once
-/// The last run of each user's pair (`agendasync status`: last sync, outcome, counts, last
-/// error), kept as one small text file per user beside the sync state. Written atomically
-/// (temporary file + rename), so a killed run leaves the previous status readable.
-#include <filesystem>
-#include <optional>
+/// The last run of each user's pair as `agendasync status` shows it (last sync, outcome,
+/// counts, last error): built here from a run's outcome, kept as one row per pair in the sync
+/// state database (store/sync_state/run_status_table.h), beside the pair's state.
 #include <string>
 
-#include "core/appointment.h"
 #include "core/error.h"
+#include "store/sync_state/run_status_table.h"
+#include "sync/engine.h"
 
 namespace agendasync::app {
 
-struct RunStatus {
-  Instant at{};            ///< when the run finished
-  std::string outcome;     ///< synced, partial, quarantined, failed
-  std::string summary;     ///< sync::format_summary of the run
-  std::string last_error;  ///< empty when the run had none
-  Instant last_success{};  ///< the newest run that synced everything (epoch = never)
-  bool operator==(const RunStatus&) const = default;
-};
+using RunStatus = store::RunStatus;
 
-class RunStatusFile {
- public:
-  /// Statuses live in `directory` (created on the first write).
-  explicit RunStatusFile(std::filesystem::path directory) : directory_(std::move(directory)) {}
+/// The status of a run the engine finished at `at` with `outcome` (to_string(UserRun::Outcome)):
+/// its counts, its first error (a quarantined run: the breaker's reason), and `at` as the last
+/// success when everything synced.
+RunStatus finished_run(Instant at, const std::string& outcome, const sync::RunReport& report);
 
-  /// Records a run, carrying `last_success` over from the previous record when this run
-  /// did not succeed.
-  Result<void> record(const std::string& user, RunStatus status);
-  /// The user's last run; nullopt when it never ran (or the file is unreadable).
-  std::optional<RunStatus> read(const std::string& user) const;
-
- private:
-  std::filesystem::path file_for(const std::string& user) const;
-  std::filesystem::path directory_;
-};
+/// The status of a run that failed at `at` with `error` (the last success carries over).
+RunStatus failed_run(Instant at, const Error& error);
 
 }  // namespace agendasync::app

@@ -447,7 +447,7 @@ Result<RunReport> SyncEngine::run(bool dry_run) {
     report.outcome = RunOutcome::kDryRun;
     return report;
   }
-  if (auto done = execute(report.plan, report, next, approved); !done) {
+  if (auto done = execute(report.plan, report, cursors, next, approved); !done) {
     return std::unexpected(done.error());
   }
   return report;

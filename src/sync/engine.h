@@ -34,7 +34,11 @@ struct EngineOptions {
   bool first_sync_requires_approval = false;
   /// Full listings cover [now - policy.skip_ended_after, now + horizon).
   std::chrono::days horizon{3 * 366};
-  std::size_t write_batch = 20;    ///< writes per CalendarSide::apply (EWS/Graph batch sizes)
+  /// Writes per CalendarSide::apply. The side splits them into its protocol's requests (EWS:
+  /// EwsSideOptions::write_batch_size per CreateItem/UpdateItem/DeleteItem; Graph: 20 per
+  /// $batch), so this only bounds memory and progress steps; a small value here would cap the
+  /// items per request (docs/DECISIONS.md).
+  std::size_t write_batch = 1000;
   std::size_t fetch_batch = 100;   ///< refs per CalendarSide::fetch
   std::size_t max_pages = 100000;  ///< a change feed that never completes is an error
   std::function<Instant()> clock;
@@ -105,8 +109,10 @@ class SyncEngine {
   Result<SideReport> read_full(Side which, Cursor& next, std::size_t& listed);
   Result<std::vector<SideItem>> fetch_all(Side which, const std::vector<ItemRef>& refs);
   Result<std::vector<LinkRecord>> links_for(PerSide<SideReport>& reports);
-  Result<void> execute(const Plan& plan, RunReport& report, PerSide<Cursor> next_cursors,
-                       bool clear_quarantine);
+  /// `read_cursors` are the stored cursors this run started from: an unchanged cursor is not
+  /// written again, so an idle cycle commits nothing.
+  Result<void> execute(const Plan& plan, RunReport& report, const PerSide<Cursor>& read_cursors,
+                       PerSide<Cursor> next_cursors, bool clear_quarantine);
   void step(CycleStep which) {
     if (options_.on_step) options_.on_step(which);
   }

@@ -52,7 +52,8 @@ std::string rule_of(const Operation& operation) {
 
 }  // namespace
 
-Result<void> SyncEngine::execute(const Plan& plan, RunReport& report, PerSide<Cursor> next_cursors,
+Result<void> SyncEngine::execute(const Plan& plan, RunReport& report,
+                                 const PerSide<Cursor>& read_cursors, PerSide<Cursor> next_cursors,
                                  bool clear_quarantine) {
   const auto& ops = plan.operations;
   std::vector<std::optional<WriteOpView>> writes;
@@ -231,17 +232,21 @@ Result<void> SyncEngine::execute(const Plan& plan, RunReport& report, PerSide<Cu
   // the same changes again (already-synced ones are echoes by then and cost nothing).
   if (all_ok) {
     for (Side which : kBothSides) {
-      delta.cursors[which] = next_cursors[which];
+      Cursor cursor = next_cursors[which];
       // The position read before the writes would hand them back next run as changes, and
       // a feed like Exchange's SyncFolderItems hides an item created and deleted after a
       // position entirely: an item we create that a person deletes before the next run
       // would never be seen as deleted. One read of the feed right after the writes moves
       // the cursor past them when they are all it reports.
-      if (own[which].empty()) continue;
-      if (auto past = cursor_past(which, next_cursors[which], own[which])) {
-        delta.cursors[which] = std::move(*past);
-        report.cursor_past_writes[which] = true;
+      if (!own[which].empty()) {
+        if (auto past = cursor_past(which, next_cursors[which], own[which])) {
+          cursor = std::move(*past);
+          report.cursor_past_writes[which] = true;
+        }
       }
+      // An idle cycle ends where it started: writing the same cursor again would cost a
+      // transaction and an fsync per pair and cycle for nothing.
+      if (cursor != read_cursors[which]) delta.cursors[which] = std::move(cursor);
     }
   }
   delta.clear_quarantine = clear_quarantine;

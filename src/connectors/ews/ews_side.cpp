@@ -52,6 +52,7 @@ EwsCalendarSide::EwsCalendarSide(net::HttpClient& http, EwsSideOptions options)
     options_.sleep = [](std::chrono::milliseconds ms) { std::this_thread::sleep_for(ms); };
   }
   if (options_.batch_size < 1) options_.batch_size = 1;
+  if (options_.write_batch_size < 1) options_.write_batch_size = 1;
 }
 
 std::string EwsCalendarSide::describe() const {

@@ -1,6 +1,8 @@
 // EwsCalendarSide::apply: creates, updates and deletes in batches (several items per
 // CreateItem/UpdateItem/DeleteItem, R26), then the occurrence operations that carry a
-// series' modified and deleted occurrences, then one GetItem to report what Exchange holds.
+// series' modified and deleted occurrences. What was written is reported with the ItemId and
+// ChangeKey the Create/UpdateItem response carries; only items whose ChangeKey the occurrence
+// operations moved on (or that no response named) are read back, in batched GetItems.
 // Every write sends no mail (SendToNone, R39); updates carry the ChangeKey and only the
 // fields that changed (R18).
 #include <algorithm>
@@ -73,10 +75,16 @@ std::vector<WriteResult> EwsCalendarSide::apply(std::span<const Write> writes) {
   std::vector<std::optional<Error>> errors(n);
   std::vector<std::string> item_ids(n);  // the item (series) each write ended up on
   std::vector<bool> deleted(n, false);
+  // The ChangeKey a Create/UpdateItem response gave; empty = read the item back to learn it.
+  std::vector<std::string> change_keys(n);
+  // A single item as Exchange stores it: what was sent, through the mapping and back (the
+  // mapping drops what EWS does not keep). Series are read back: their occurrences live
+  // outside the CalendarItem that was sent.
+  std::vector<std::optional<Appointment>> as_stored(n);
   const auto fail_write = [&](std::size_t i, Error error) {
     if (!errors[i]) errors[i] = std::move(error);
   };
-  const std::size_t batch = static_cast<std::size_t>(options_.batch_size);
+  const std::size_t batch = static_cast<std::size_t>(options_.write_batch_size);
 
   /// Sends `count` entries in batches; `build` makes the request for [begin, end), `done`
   /// receives each entry's response message or the call's error.
@@ -134,6 +142,9 @@ std::vector<WriteResult> EwsCalendarSide::apply(std::span<const Write> writes) {
       fail_write(i, after.error());
       continue;
     }
+    if (!w.item.recurrence) {
+      if (auto stored = from_ews(*after)) as_stored[i] = std::move(*stored);
+    }
     if (w.op == WriteOp::kCreate) {
       after->agenda_sync_key = w.key.str();
       create_writes.push_back(i);
@@ -173,8 +184,10 @@ std::vector<WriteResult> EwsCalendarSide::apply(std::span<const Write> writes) {
           return fail_write(i, Error::make(ErrorKind::kPermanent,
                                            "Exchange created the item but returned no id."));
         }
-        item_ids[i] = message->items.empty() ? message->other_item_ids.front().id
-                                             : message->items.front().item_id.id;
+        const ItemId& created = message->items.empty() ? message->other_item_ids.front()
+                                                       : message->items.front().item_id;
+        item_ids[i] = created.id;
+        change_keys[i] = created.change_key;
       });
   send_batched(
       update_changes.size(), true,
@@ -186,6 +199,8 @@ std::vector<WriteResult> EwsCalendarSide::apply(std::span<const Write> writes) {
         const std::size_t i = update_writes[k];
         if (error) return fail_write(i, *error);
         if (!message->ok()) return fail_write(i, message_error(*message));
+        if (!message->items.empty() && message->items.front().item_id.id == item_ids[i])
+          change_keys[i] = message->items.front().item_id.change_key;
       });
   send_batched(
       delete_targets.size(), true,
@@ -332,10 +347,17 @@ std::vector<WriteResult> EwsCalendarSide::apply(std::span<const Write> writes) {
         if (!message->ok()) return fail_write(i, message_error(*message));
       });
 
-  // ---- 5. report what Exchange now holds (new ids, ChangeKeys after occurrence edits) ----
+  // ---- 5. report what Exchange now holds ----------------------------------------------
+  // An occurrence operation changes its series' ChangeKey: those series are read back, as
+  // are writes no response named (an update with nothing to change was not sent).
+  for (std::size_t i : occ_update_writes) change_keys[i].clear();
+  for (std::size_t i : occ_delete_writes) change_keys[i].clear();
   std::vector<ItemRef> to_read;
   for (std::size_t i = 0; i < n; ++i) {
-    if (!errors[i] && !deleted[i] && !item_ids[i].empty()) to_read.emplace_back(item_ids[i]);
+    if (!errors[i] && !deleted[i] && !item_ids[i].empty() && change_keys[i].empty())
+      to_read.emplace_back(item_ids[i]);
+    else if (!errors[i] && !deleted[i] && !as_stored[i])
+      to_read.emplace_back(item_ids[i]);
   }
   std::map<std::string, SideItem> current;
   std::optional<Error> read_error;
@@ -361,6 +383,15 @@ std::vector<WriteResult> EwsCalendarSide::apply(std::span<const Write> writes) {
     }
     if (auto it = current.find(item_ids[i]); it != current.end()) {
       results.push_back(WriteResult{it->second});
+      continue;
+    }
+    if (!change_keys[i].empty() && as_stored[i]) {
+      // Exchange stored what was sent as the mapping reads it back (the exsim tests hold a
+      // later read to the same content and ChangeKey), under the ChangeKey its response gave.
+      SideItem written{ItemRef(item_ids[i]), VersionTag(change_keys[i]), std::nullopt,
+                       std::move(*as_stored[i]), std::nullopt};
+      if (w.op == WriteOp::kCreate) written.idempotency_key = w.key;
+      results.push_back(WriteResult{std::move(written)});
       continue;
     }
     // Written, but the read-back failed or did not find it: report what we know (the id

@@ -34,6 +34,9 @@ CREATE TABLE IF NOT EXISTS sync_audit(
   side INTEGER NOT NULL, item TEXT NOT NULL, link TEXT NOT NULL, operation TEXT NOT NULL,
   rule TEXT NOT NULL, changes TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS sync_audit_link ON sync_audit(link);
+CREATE TABLE IF NOT EXISTS sync_run_status(
+  pair TEXT PRIMARY KEY, at INTEGER NOT NULL, outcome TEXT NOT NULL, summary TEXT NOT NULL,
+  last_error TEXT NOT NULL, last_success INTEGER NOT NULL);
 )sql";
 
 constexpr const char* kLinkColumns =
@@ -103,19 +106,30 @@ Result<LinkRecord> link_from_json(std::string_view text) {
 
 }  // namespace
 
-Result<std::unique_ptr<SqliteSyncState>> SqliteSyncState::open(const std::filesystem::path& path,
-                                                               std::string pair_id) {
+Result<std::shared_ptr<sqlite::Connection>> open_state_database(const std::filesystem::path& path) {
   auto db = open_file(path);
   if (!db) return std::unexpected(db.error());
-  return std::unique_ptr<SqliteSyncState>(new SqliteSyncState(std::move(*db), std::move(pair_id)));
+  return std::make_shared<sqlite::Connection>(std::move(*db));
+}
+
+Result<std::unique_ptr<SqliteSyncState>> SqliteSyncState::open(const std::filesystem::path& path,
+                                                               std::string pair_id) {
+  auto db = open_state_database(path);
+  if (!db) return std::unexpected(db.error());
+  return over(std::move(*db), std::move(pair_id));
+}
+
+std::unique_ptr<SqliteSyncState> SqliteSyncState::over(std::shared_ptr<sqlite::Connection> db,
+                                                       std::string pair_id) {
+  return std::unique_ptr<SqliteSyncState>(new SqliteSyncState(std::move(db), std::move(pair_id)));
 }
 
 Result<std::vector<LinkRecord>> SqliteSyncState::query_links(std::string_view where,
                                                              std::vector<sqlite::Value> params) {
   params.insert(params.begin(), pair_);
-  auto statement = db_.prepare(std::string("SELECT ") + kLinkColumns +
-                                   " FROM sync_link WHERE pair = ?1" + std::string(where),
-                               params);
+  auto statement = db_->prepare(std::string("SELECT ") + kLinkColumns +
+                                    " FROM sync_link WHERE pair = ?1" + std::string(where),
+                                params);
   if (!statement) return std::unexpected(statement.error());
   std::vector<LinkRecord> links;
   while (true) {
@@ -162,14 +176,14 @@ Result<std::optional<LinkRecord>> SqliteSyncState::find_link_by_key(const Idempo
 Result<std::vector<LinkRecord>> SqliteSyncState::all_links() { return query_links("", {}); }
 
 Result<std::size_t> SqliteSyncState::link_count() {
-  auto count = db_.query_int("SELECT COUNT(*) FROM sync_link WHERE pair = ?1", {pair_});
+  auto count = db_->query_int("SELECT COUNT(*) FROM sync_link WHERE pair = ?1", {pair_});
   if (!count) return std::unexpected(count.error());
   return static_cast<std::size_t>(count->value_or(0));
 }
 
 Result<Cursor> SqliteSyncState::cursor(Side side) {
-  auto statement = db_.prepare("SELECT cursor FROM sync_cursor WHERE pair = ?1 AND side = ?2",
-                               {pair_, side_code(side)});
+  auto statement = db_->prepare("SELECT cursor FROM sync_cursor WHERE pair = ?1 AND side = ?2",
+                                {pair_, side_code(side)});
   if (!statement) return std::unexpected(statement.error());
   auto row = statement->step();
   if (!row) return std::unexpected(row.error());
@@ -177,9 +191,9 @@ Result<Cursor> SqliteSyncState::cursor(Side side) {
 }
 
 Result<void> SqliteSyncState::journal(std::span<const JournalEntry> entries) {
-  return sqlite::write_transaction(db_, [&]() -> Result<void> {
+  return sqlite::write_transaction(*db_, [&]() -> Result<void> {
     for (const auto& entry : entries) {
-      auto stored = db_.run(
+      auto stored = db_->run(
           "INSERT OR REPLACE INTO sync_journal(pair, key, target, op, target_ref, pending, "
           "run_id, previous) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
           {pair_, entry.key.str(), side_code(entry.target), static_cast<std::int64_t>(entry.op),
@@ -192,7 +206,7 @@ Result<void> SqliteSyncState::journal(std::span<const JournalEntry> entries) {
 }
 
 Result<std::vector<JournalEntry>> SqliteSyncState::pending_journal() {
-  auto statement = db_.prepare(
+  auto statement = db_->prepare(
       "SELECT key, target, op, target_ref, pending, run_id, previous FROM sync_journal "
       "WHERE pair = ?1 "
       "ORDER BY key, target",
@@ -220,7 +234,7 @@ Result<std::vector<JournalEntry>> SqliteSyncState::pending_journal() {
 Result<void> SqliteSyncState::upsert(const LinkRecord& link) {
   const auto& host = link.sides[Side::kHost];
   const auto& remote = link.sides[Side::kRemote];
-  return db_.run(
+  return db_->run(
       "INSERT OR REPLACE INTO sync_link(pair, key, host_ref, host_version, host_hash, "
       "remote_ref, remote_version, remote_hash, base, created_on, host_held, remote_held) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -233,10 +247,10 @@ Result<void> SqliteSyncState::upsert(const LinkRecord& link) {
 
 Result<void> SqliteSyncState::commit(const sync::StateDelta& delta) {
   if (delta.empty()) return {};
-  return sqlite::write_transaction(db_, [&]() -> Result<void> {
+  return sqlite::write_transaction(*db_, [&]() -> Result<void> {
     for (const auto& key : delta.remove) {
       auto removed =
-          db_.run("DELETE FROM sync_link WHERE pair = ?1 AND key = ?2", {pair_, key.str()});
+          db_->run("DELETE FROM sync_link WHERE pair = ?1 AND key = ?2", {pair_, key.str()});
       if (!removed) return removed;
     }
     for (const auto& link : delta.upsert) {
@@ -244,18 +258,18 @@ Result<void> SqliteSyncState::commit(const sync::StateDelta& delta) {
     }
     for (const auto& key : delta.journal_done) {
       auto done =
-          db_.run("DELETE FROM sync_journal WHERE pair = ?1 AND key = ?2", {pair_, key.str()});
+          db_->run("DELETE FROM sync_journal WHERE pair = ?1 AND key = ?2", {pair_, key.str()});
       if (!done) return done;
     }
     for (Side side : sync::kBothSides) {
       if (!delta.cursors[side]) continue;
       auto stored =
-          db_.run("INSERT OR REPLACE INTO sync_cursor(pair, side, cursor) VALUES (?1, ?2, ?3)",
-                  {pair_, side_code(side), delta.cursors[side]->str()});
+          db_->run("INSERT OR REPLACE INTO sync_cursor(pair, side, cursor) VALUES (?1, ?2, ?3)",
+                   {pair_, side_code(side), delta.cursors[side]->str()});
       if (!stored) return stored;
     }
     if (delta.clear_quarantine) {
-      auto lifted = db_.run("DELETE FROM sync_quarantine WHERE pair = ?1", {pair_});
+      auto lifted = db_->run("DELETE FROM sync_quarantine WHERE pair = ?1", {pair_});
       if (!lifted) return lifted;
     }
     return {};
@@ -264,7 +278,7 @@ Result<void> SqliteSyncState::commit(const sync::StateDelta& delta) {
 
 Result<std::optional<sync::Quarantine>> SqliteSyncState::quarantine() {
   auto statement =
-      db_.prepare("SELECT reason, approved FROM sync_quarantine WHERE pair = ?1", {pair_});
+      db_->prepare("SELECT reason, approved FROM sync_quarantine WHERE pair = ?1", {pair_});
   if (!statement) return std::unexpected(statement.error());
   auto row = statement->step();
   if (!row) return std::unexpected(row.error());
@@ -273,24 +287,24 @@ Result<std::optional<sync::Quarantine>> SqliteSyncState::quarantine() {
 }
 
 Result<void> SqliteSyncState::set_quarantine(const std::string& reason) {
-  return db_.run(
+  return db_->run(
       "INSERT OR REPLACE INTO sync_quarantine(pair, reason, approved) VALUES (?1, ?2, 0)",
       {pair_, reason});
 }
 
 Result<void> SqliteSyncState::approve() {
-  auto updated = db_.run("UPDATE sync_quarantine SET approved = 1 WHERE pair = ?1", {pair_});
+  auto updated = db_->run("UPDATE sync_quarantine SET approved = 1 WHERE pair = ?1", {pair_});
   if (!updated) return updated;
-  if (db_.changes() == 0) {
+  if (db_->changes() == 0) {
     return fail(ErrorKind::kNotFound, "nothing to approve: pair " + pair_ + " is not quarantined");
   }
   return {};
 }
 
 Result<void> SqliteSyncState::clear() {
-  return sqlite::write_transaction(db_, [&]() -> Result<void> {
+  return sqlite::write_transaction(*db_, [&]() -> Result<void> {
     for (const char* table : {"sync_link", "sync_cursor", "sync_journal", "sync_quarantine"}) {
-      auto cleared = db_.run(std::string("DELETE FROM ") + table + " WHERE pair = ?1", {pair_});
+      auto cleared = db_->run(std::string("DELETE FROM ") + table + " WHERE pair = ?1", {pair_});
       if (!cleared) return cleared;
     }
     return {};
@@ -298,19 +312,23 @@ Result<void> SqliteSyncState::clear() {
 }
 
 Result<std::unique_ptr<SqliteAuditSink>> SqliteAuditSink::open(const std::filesystem::path& path) {
-  auto db = open_file(path);
+  auto db = open_state_database(path);
   if (!db) return std::unexpected(db.error());
-  return std::unique_ptr<SqliteAuditSink>(new SqliteAuditSink(std::move(*db)));
+  return over(std::move(*db));
+}
+
+std::unique_ptr<SqliteAuditSink> SqliteAuditSink::over(std::shared_ptr<sqlite::Connection> db) {
+  return std::unique_ptr<SqliteAuditSink>(new SqliteAuditSink(std::move(db)));
 }
 
 Result<void> SqliteAuditSink::record(const std::vector<sync::AuditRecord>& records) {
-  return sqlite::write_transaction(db_, [&]() -> Result<void> {
+  return sqlite::write_transaction(*db_, [&]() -> Result<void> {
     for (const auto& record : records) {
       nlohmann::json changes = nlohmann::json::array();
       for (const auto& change : record.changes) {
         changes.push_back({change.field, change.before, change.after});
       }
-      auto stored = db_.run(
+      auto stored = db_->run(
           "INSERT INTO sync_audit(pair, run_id, at, side, item, link, operation, rule, changes) "
           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
           {record.pair_id, record.run_id,
@@ -323,7 +341,7 @@ Result<void> SqliteAuditSink::record(const std::vector<sync::AuditRecord>& recor
 }
 
 Result<std::vector<sync::AuditRecord>> SqliteAuditSink::history(const std::string& link) {
-  auto statement = db_.prepare(
+  auto statement = db_->prepare(
       "SELECT pair, run_id, at, side, item, link, operation, rule, changes FROM sync_audit "
       "WHERE link = ?1 ORDER BY id",
       {link});

@@ -2,6 +2,8 @@
 /// The engine's state (links, cursors, journal, quarantine) and the audit trail in SQLite:
 /// one file, WAL, synchronous=FULL, every commit one transaction. Several pairs share a file,
 /// each row carrying its pair id. Lookups by ref and by key are indexed (cost rule).
+/// A caller syncing many pairs opens the file once (open_state_database) and hands the
+/// connection to each pair's state (`over`): an idle cycle then opens no file at all.
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -12,12 +14,20 @@
 
 namespace agendasync::store {
 
+/// Opens (creating when missing) a state database: schema, WAL, synchronous=FULL. Fails
+/// naming the file when it cannot be opened or is not an AgendaSync state database. Not for
+/// use by two threads at once (SQLite transactions are per connection).
+Result<std::shared_ptr<sqlite::Connection>> open_state_database(const std::filesystem::path& path);
+
 class SqliteSyncState final : public sync::SyncState {
  public:
   /// Opens (creating when missing) the state of pair `pair_id` in `path`. Fails naming the
   /// file when it cannot be opened or is not an AgendaSync state database.
   static Result<std::unique_ptr<SqliteSyncState>> open(const std::filesystem::path& path,
                                                        std::string pair_id);
+  /// The state of pair `pair_id` on an open state database (open_state_database).
+  static std::unique_ptr<SqliteSyncState> over(std::shared_ptr<sqlite::Connection> db,
+                                               std::string pair_id);
 
   Result<std::optional<sync::LinkRecord>> find_link_by_ref(sync::Side side,
                                                            const ItemRef& ref) override;
@@ -34,13 +44,13 @@ class SqliteSyncState final : public sync::SyncState {
   Result<void> clear() override;
 
  private:
-  SqliteSyncState(sqlite::Connection db, std::string pair_id)
+  SqliteSyncState(std::shared_ptr<sqlite::Connection> db, std::string pair_id)
       : db_(std::move(db)), pair_(std::move(pair_id)) {}
   Result<std::vector<sync::LinkRecord>> query_links(std::string_view where,
                                                     std::vector<sqlite::Value> params);
   Result<void> upsert(const sync::LinkRecord& link);
 
-  sqlite::Connection db_;
+  std::shared_ptr<sqlite::Connection> db_;
   std::string pair_;
 };
 
@@ -48,13 +58,15 @@ class SqliteSyncState final : public sync::SyncState {
 class SqliteAuditSink final : public sync::AuditSink {
  public:
   static Result<std::unique_ptr<SqliteAuditSink>> open(const std::filesystem::path& path);
+  /// The audit trail on an open state database (open_state_database).
+  static std::unique_ptr<SqliteAuditSink> over(std::shared_ptr<sqlite::Connection> db);
   Result<void> record(const std::vector<sync::AuditRecord>& records) override;
   /// The records of one item (by link key), oldest first: "why did this change?".
   Result<std::vector<sync::AuditRecord>> history(const std::string& link);
 
  private:
-  explicit SqliteAuditSink(sqlite::Connection db) : db_(std::move(db)) {}
-  sqlite::Connection db_;
+  explicit SqliteAuditSink(std::shared_ptr<sqlite::Connection> db) : db_(std::move(db)) {}
+  std::shared_ptr<sqlite::Connection> db_;
 };
 
 }  // namespace agendasync::store

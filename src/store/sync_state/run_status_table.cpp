@@ -1,0 +1,47 @@
+#include "store/sync_state/run_status_table.h"
+
+namespace agendasync::store {
+namespace {
+
+std::int64_t seconds_of(Instant at) {
+  return std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();
+}
+
+}  // namespace
+
+Result<void> SqliteRunStatus::record(const std::string& pair, const RunStatus& status) {
+  // A status is written every cycle of every pair; an fsync each time was most of an idle
+  // cycle's cost. synchronous=NORMAL in WAL appends the row without syncing; the next FULL
+  // commit of the sync state (or a checkpoint) makes it durable.
+  if (auto relaxed = db_->exec("PRAGMA synchronous = NORMAL"); !relaxed) return relaxed;
+  auto stored = db_->run(
+      "INSERT INTO sync_run_status(pair, at, outcome, summary, last_error, last_success) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(pair) DO UPDATE SET at = excluded.at, "
+      "outcome = excluded.outcome, summary = excluded.summary, last_error = excluded.last_error, "
+      "last_success = CASE WHEN excluded.last_success = 0 THEN sync_run_status.last_success "
+      "ELSE excluded.last_success END",
+      {pair, seconds_of(status.at), status.outcome, status.summary, status.last_error,
+       seconds_of(status.last_success)});
+  auto strict = db_->exec("PRAGMA synchronous = FULL");
+  if (!stored) return stored;
+  return strict;
+}
+
+Result<std::optional<RunStatus>> SqliteRunStatus::read(const std::string& pair) {
+  auto statement = db_->prepare(
+      "SELECT at, outcome, summary, last_error, last_success FROM sync_run_status WHERE pair = ?1",
+      {pair});
+  if (!statement) return std::unexpected(statement.error());
+  auto row = statement->step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return std::nullopt;
+  RunStatus status;
+  status.at = Instant{std::chrono::seconds{statement->int_at(0)}};
+  status.outcome = statement->text_at(1);
+  status.summary = statement->text_at(2);
+  status.last_error = statement->text_at(3);
+  status.last_success = Instant{std::chrono::seconds{statement->int_at(4)}};
+  return status;
+}
+
+}  // namespace agendasync::store
