@@ -182,9 +182,11 @@ Result<UserRun> SyncApp::sync_user(const std::string& user_name, bool dry_run,
   CountingSide counted_remote(**remote_side, count_writes);
 
   sync::EngineOptions engine_options;
-  engine_options.policy = plan_policy(user, *settings, *types);
-  engine_options.breaker = options_.breaker;
-  engine_options.first_sync_requires_approval = options_.first_sync_requires_approval;
+  auto pair = pair_policy(user, options_.config, *settings, *types);
+  if (!pair) return record_failure(pair.error());
+  engine_options.policy = std::move(pair->plan);
+  engine_options.breaker = pair->breaker;
+  engine_options.first_sync_requires_approval = pair->first_sync_requires_approval;
   engine_options.clock = options_.clock;
   engine_options.on_step = [&](sync::CycleStep step) {
     if (step == sync::CycleStep::kJournaled && progress) {

@@ -38,16 +38,17 @@ struct Progress {
 using ProgressFn = std::function<void(const Progress&)>;
 
 struct AppOptions {
-  /// Connection (endpoint, version, auth, service account, TLS/CA/proxy) and defaults.
+  /// Connection (endpoint, version, auth, service account, TLS/CA/proxy) and the [sync]
+  /// layer of the settings. Every run layers the organisation settings read from the agenda
+  /// (and the user's overrides) over config.sync: direction, conflict policy, first-sync
+  /// window, R25, the R38 breaker (breaker_share, breaker_min_items) and first-sync approval,
+  /// R39 meeting requests (app::pair_policy). The CLI and the daemon both pass the loaded
+  /// configuration here; nothing else needs wiring.
   config::Config config;
   /// Sync state + audit trail; empty = next to the agenda database (state_file()).
   std::filesystem::path state_path;
   /// Injected HTTP client (tests); null = a libcurl client built from the config's TLS options.
   std::shared_ptr<net::HttpClient> http;
-  /// R38: the breaker's share and floor.
-  sync::CircuitBreaker breaker;
-  /// R38: the first sync of a pair waits for `agendasync approve` after its dry run.
-  bool first_sync_requires_approval = false;
   /// Injectable clock (tests); null = the system clock.
   std::function<Instant()> clock;
   /// Test hook forwarded to the engine (crash tests).
