@@ -137,6 +137,16 @@ class GraphExsimTest : public ::testing::Test {
     return credentials;
   }
 
+  /// The app signing in with a certificate (client assertion) instead of a secret.
+  static AppCredentials certificate_app(const std::string& client_id,
+                                        const testing::TestCertificate& certificate) {
+    AppCredentials credentials = app(client_id, "");
+    credentials.client_secret = Secret{};
+    credentials.certificate_pem = certificate.certificate_pem;
+    credentials.private_key_pem = Secret(certificate.private_key_pem);
+    return credentials;
+  }
+
   static GraphSideOptions options(const std::string& mailbox) {
     GraphSideOptions o;
     o.base_url = exsim_->base_url() + "/v1.0";
@@ -215,6 +225,14 @@ class GraphExsimTest : public ::testing::Test {
     item.start = start;
     item.end = start + 1h;
     item.time_zone = "Europe/Amsterdam";
+    return item;
+  }
+  /// `item` repeated `count` times every `interval` days.
+  static Appointment daily(Appointment item, int count, int interval = 1) {
+    item.recurrence = Recurrence{};
+    item.recurrence->rule.freq = Frequency::kDaily;
+    item.recurrence->rule.interval = interval;
+    item.recurrence->rule.count = count;
     return item;
   }
   static Write create(Appointment item, const std::string& key) {
@@ -493,11 +511,7 @@ TEST_F(GraphExsimTest, WrongSecretSaysWhichSettingToFixWithoutEchoingIt) {
 
 TEST_F(GraphExsimTest, ExpiredCertificateIsRefusedBeforeAnyRequest) {
   const auto expired = testing::make_certificate(-30, -1);
-  AppCredentials credentials = app(kClient, "");
-  credentials.client_secret = Secret{};
-  credentials.certificate_pem = expired.certificate_pem;
-  credentials.private_key_pem = Secret(expired.private_key_pem);
-  TokenProvider provider(*http_, credentials);
+  TokenProvider provider(*http_, certificate_app(kClient, expired));
   auto token = provider.token();
   ASSERT_FALSE(token);
   EXPECT_EQ(token.error().kind, ErrorKind::kAuth);
@@ -565,11 +579,7 @@ TEST_F(GraphExsimTest, SeriesWithAnExceptionAndADeletedOccurrenceThroughInstance
 TEST_F(GraphExsimTest, SeriesCreatedWithExceptionsRoundTrips) {
   // The engine's create of a series that already has a deleted and a modified occurrence.
   auto graph = side("jdoe@example.com");
-  Appointment series = timed("Monthly review", day(60, 13));
-  series.recurrence = Recurrence{};
-  series.recurrence->rule.freq = Frequency::kDaily;
-  series.recurrence->rule.interval = 2;
-  series.recurrence->rule.count = 4;
+  Appointment series = daily(timed("Monthly review", day(60, 13)), 4, 2);
   const Instant dropped = series.start + days{2};
   const Instant changed_at = series.start + days{4};
   series.recurrence->exdates = {dropped};
@@ -602,10 +612,7 @@ TEST_F(GraphExsimTest, SeriesCreatedWithExceptionsRoundTrips) {
 
 TEST_F(GraphExsimTest, OutlookEditsOfOneOccurrenceReachTheSeriesThroughDelta) {
   auto graph = side("other@example.com");
-  Appointment series = timed("Gym", day(70, 17));
-  series.recurrence = Recurrence{};
-  series.recurrence->rule.freq = Frequency::kDaily;
-  series.recurrence->rule.count = 3;
+  const Appointment series = daily(timed("Gym", day(70, 17)), 3);
   auto created = apply_all(graph, {create(series, "key-gym")});
   ASSERT_EQ(created.size(), 1u);
   auto listed = graph.list(window());
@@ -718,14 +725,44 @@ int addressed(const std::vector<std::string>& batch, const std::string& method,
   }));
 }
 
+int patches(const std::vector<std::string>& batch) {
+  return static_cast<int>(
+      std::ranges::count_if(batch, [](const auto& m) { return m.starts_with("PATCH "); }));
+}
+
+/// One standup occurrence changed: another start and subject, the rest as the series has it.
+OccurrenceOverride standup_change(Instant original, Instant start, std::string subject) {
+  OccurrenceOverride change;
+  change.recurrence_id = original;
+  change.start = start;
+  change.end = start + 1h;
+  change.subject = std::move(subject);
+  change.location = "Room 1";
+  change.reminder = 10min;
+  return change;
+}
+
+/// An update of `current` adding `change`: for that one occurrence, or (nullopt) the whole
+/// series as the engine writes it.
+Write with_change(const SideItem& current, const OccurrenceOverride& change,
+                  std::optional<Instant> occurrence) {
+  Write write;
+  write.op = WriteOp::kUpdate;
+  write.ref = current.ref;
+  write.expected = current.version;
+  write.previous = current.item;
+  write.item = current.item;
+  write.item.recurrence->overrides.push_back(change);
+  write.occurrence = occurrence;
+  return write;
+}
+
 TEST_F(GraphExsimTest, OccurrenceUpdatePatchesOnlyThatInstanceNeverTheMaster) {
   auto graph = side("jdoe@example.com");
   Appointment series = timed("Standup", day(50, 8));
   series.location = "Room 1";
   series.reminder = 10min;
-  series.recurrence = Recurrence{};
-  series.recurrence->rule.freq = Frequency::kDaily;
-  series.recurrence->rule.count = 5;
+  series = daily(series, 5);
   auto created = apply_all(graph, {create(series, "key-standup")});
   ASSERT_EQ(created.size(), 1u);
   const std::string master_id = created[0].ref.str();
@@ -735,28 +772,13 @@ TEST_F(GraphExsimTest, OccurrenceUpdatePatchesOnlyThatInstanceNeverTheMaster) {
 
   // Outlook-like edit of the third day through an occurrence write.
   const Instant third = series.start + days{2};
-  Appointment changed = before->front().item;
-  OccurrenceOverride moved;
-  moved.recurrence_id = third;
-  moved.start = third + 1h;
-  moved.end = third + 2h;
-  moved.subject = "Standup (late)";
-  moved.location = "Room 1";
-  moved.reminder = 10min;
-  changed.recurrence->overrides.push_back(moved);
-  Write move;
-  move.op = WriteOp::kUpdate;
-  move.ref = created[0].ref;
-  move.expected = before->front().version;
-  move.previous = before->front().item;
-  move.item = changed;
-  move.occurrence = third;
+  const OccurrenceOverride moved = standup_change(third, third + 1h, "Standup (late)");
+  const Write move = with_change(before->front(), moved, third);
   auto moved_result = apply_all(graph, {move});
   ASSERT_EQ(moved_result.size(), 1u);
   const auto sent = http_->take_batch_members();
   EXPECT_EQ(addressed(sent, "PATCH", master_id), 0) << fmt::format("{}", fmt::join(sent, "\n"));
-  EXPECT_EQ(std::ranges::count_if(sent, [](const auto& m) { return m.starts_with("PATCH "); }), 1)
-      << fmt::format("{}", fmt::join(sent, "\n"));
+  EXPECT_EQ(patches(sent), 1) << fmt::format("{}", fmt::join(sent, "\n"));
   // The result is the series (its ref, its new version), not the instance.
   EXPECT_EQ(moved_result[0].ref, created[0].ref);
   EXPECT_FALSE(moved_result[0].version.empty());
@@ -778,29 +800,13 @@ TEST_F(GraphExsimTest, OccurrenceUpdatePatchesOnlyThatInstanceNeverTheMaster) {
   // The engine's form: the whole series with one more override, no `occurrence`. Only that
   // instance is patched; the master gets no PATCH and the moved occurrence is not rewritten.
   const Instant fifth = series.start + days{4};
-  Appointment again = read;
-  OccurrenceOverride renamed;
-  renamed.recurrence_id = fifth;
-  renamed.start = fifth;
-  renamed.end = fifth + 1h;
-  renamed.subject = "Standup (retro)";
-  renamed.location = "Room 1";
-  renamed.reminder = 10min;
-  again.recurrence->overrides.push_back(renamed);
-  Write series_update;
-  series_update.op = WriteOp::kUpdate;
-  series_update.ref = created[0].ref;
-  series_update.expected = after->front().version;
-  series_update.previous = read;
-  series_update.item = again;
-  auto updated = apply_all(graph, {series_update});
+  const OccurrenceOverride renamed = standup_change(fifth, fifth, "Standup (retro)");
+  auto updated = apply_all(graph, {with_change(after->front(), renamed, std::nullopt)});
   ASSERT_EQ(updated.size(), 1u);
   const auto sent_again = http_->take_batch_members();
   EXPECT_EQ(addressed(sent_again, "PATCH", master_id), 0)
       << fmt::format("{}", fmt::join(sent_again, "\n"));
-  EXPECT_EQ(
-      std::ranges::count_if(sent_again, [](const auto& m) { return m.starts_with("PATCH "); }), 1)
-      << fmt::format("{}", fmt::join(sent_again, "\n"));
+  EXPECT_EQ(patches(sent_again), 1) << fmt::format("{}", fmt::join(sent_again, "\n"));
   ASSERT_TRUE(updated[0].item.recurrence);
   EXPECT_EQ(updated[0].item.subject, "Standup");
   EXPECT_EQ(updated[0].item.recurrence->overrides,
@@ -818,11 +824,7 @@ TEST_F(GraphExsimTest, OccurrenceUpdatePatchesOnlyThatInstanceNeverTheMaster) {
 }
 
 TEST_F(GraphExsimTest, ValidCertificateGetsATokenThenReadsAndWrites) {
-  AppCredentials credentials = app(kCertificateClient, "");
-  credentials.client_secret = Secret{};
-  credentials.certificate_pem = certificate_->certificate_pem;
-  credentials.private_key_pem = Secret(certificate_->private_key_pem);
-  TokenProvider provider(*http_, credentials);
+  TokenProvider provider(*http_, certificate_app(kCertificateClient, *certificate_));
   auto roles = provider.roles();
   ASSERT_TRUE(roles) << roles.error().message;
   EXPECT_TRUE(check_roles(*roles, provider.app()));
@@ -854,11 +856,7 @@ TEST_F(GraphExsimTest, CertificateNotUploadedNamesWhereToUploadIt) {
   // A valid certificate Entra ID does not know for the app: AADSTS700027 in a JSON 401,
   // which now reaches the token error table.
   const auto other = testing::make_certificate(-1, 30);
-  AppCredentials credentials = app(kCertificateClient, "");
-  credentials.client_secret = Secret{};
-  credentials.certificate_pem = other.certificate_pem;
-  credentials.private_key_pem = Secret(other.private_key_pem);
-  TokenProvider provider(*http_, credentials);
+  TokenProvider provider(*http_, certificate_app(kCertificateClient, other));
   auto token = provider.token();
   ASSERT_FALSE(token);
   EXPECT_EQ(token.error().kind, ErrorKind::kAuth);
