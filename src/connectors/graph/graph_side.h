@@ -3,7 +3,8 @@
 /// Reads: calendarView/delta with a rolling window (delta_cursor.h), events with $select and
 /// the idempotency key expanded, series exceptions through /instances. Writes: $batch (20 per
 /// POST), If-Match on updates and deletes, PATCH of changed properties only, no invitation
-/// unless a write asks for one (Write::send_invitations; R39, event_json.h).
+/// unless a write asks for one (Write::send_invitations; R39, event_json.h). A write for one
+/// occurrence touches that instance only, never the master.
 #include <chrono>
 #include <functional>
 #include <map>
