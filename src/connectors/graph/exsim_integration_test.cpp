@@ -823,6 +823,37 @@ TEST_F(GraphExsimTest, OccurrenceUpdatePatchesOnlyThatInstanceNeverTheMaster) {
   EXPECT_TRUE(http_->take_batch_members().empty());
 }
 
+TEST_F(GraphExsimTest, NewPatternKeepsTheSeriesExceptions) {
+  // Exchange drops a series' exceptions when its pattern changes: the side writes them again.
+  auto graph = side("other@example.com");
+  Appointment series = timed("Standup", day(120, 8));
+  series.location = "Room 1";
+  series.reminder = 10min;
+  series = daily(series, 4);
+  const Instant second = series.start + days{1};
+  const OccurrenceOverride moved = standup_change(second, second + 3h, "Standup (afternoon)");
+  series.recurrence->overrides = {moved};
+  auto created = apply_all(graph, {create(series, "key-longer")});
+  ASSERT_EQ(created.size(), 1u);
+  ASSERT_EQ(created[0].item.recurrence->overrides, std::vector<OccurrenceOverride>{moved});
+
+  Write longer;
+  longer.op = WriteOp::kUpdate;
+  longer.ref = created[0].ref;
+  longer.expected = created[0].version;
+  longer.previous = created[0].item;
+  longer.item = created[0].item;
+  longer.item.recurrence->rule.count = 6;
+  auto updated = apply_all(graph, {longer});
+  ASSERT_EQ(updated.size(), 1u);
+  auto read = graph.fetch(std::vector<ItemRef>{created[0].ref});
+  ASSERT_TRUE(read && read->size() == 1u);
+  ASSERT_TRUE(read->front().item.recurrence);
+  EXPECT_EQ(read->front().item.recurrence->rule.count, 6);
+  EXPECT_EQ(read->front().item.recurrence->overrides, std::vector<OccurrenceOverride>{moved});
+  EXPECT_EQ(updated[0].version, read->front().version);
+}
+
 TEST_F(GraphExsimTest, ValidCertificateGetsATokenThenReadsAndWrites) {
   TokenProvider provider(*http_, certificate_app(kCertificateClient, *certificate_));
   auto roles = provider.roles();

@@ -257,8 +257,11 @@ std::vector<WriteResult> GraphSide::apply(std::span<const Write> writes) {
     }
     if (event->id.empty()) event->id = write.ref.str();
     if (write.item.recurrence) {
-      const Appointment* previous =
-          write.op == WriteOp::kUpdate && write.previous ? &*write.previous : nullptr;
+      // A new pattern makes Exchange drop the series' exceptions: then all are written again.
+      const bool pattern_sent = requests[r].body && requests[r].body->contains("recurrence");
+      const Appointment* previous = write.op == WriteOp::kUpdate && write.previous && !pattern_sent
+                                        ? &*write.previous
+                                        : nullptr;
       auto wrote = apply_exceptions(event->id, write.item, previous);
       if (!wrote) {
         results[i].outcome = std::unexpected(wrote.error());
