@@ -43,6 +43,10 @@ class ExchangeConnection {
   /// Graph: token, roles, the tenant's admin-consent URL, each mailbox, calendar, time zone.
   std::vector<DoctorCheck> doctor(const std::vector<std::string>& mailboxes);
 
+  /// The Graph app token (backend "graph"; nullptr otherwise), e.g. for the daemon's
+  /// change-notification subscriptions.
+  graph::TokenProvider* graph_tokens() { return tokens_.get(); }
+
  private:
   ExchangeConnection(config::Config config, std::shared_ptr<net::HttpClient> http);
   std::vector<DoctorCheck> ews_doctor(const std::vector<std::string>& mailboxes);

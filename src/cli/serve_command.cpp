@@ -1,5 +1,6 @@
 // agendasync serve (R29, R23): the REST API, the scheduler wired to the app layer, EWS
-// streaming wake-ups, the periodic safety net, graceful stop on SIGTERM/SIGINT.
+// streaming wake-ups or Graph change notifications, the periodic safety net, graceful stop
+// on SIGTERM/SIGINT.
 #include <CLI/CLI.hpp>
 
 #include <charconv>
@@ -22,7 +23,12 @@ struct ServeOptions {
   int safety_net_minutes = 15;
   int watch_refresh_seconds = 30;
   bool no_streaming = false;
+  int graph_lifetime_minutes = 4320;
+  int graph_renew_before_minutes = 1440;
 };
+
+/// Microsoft Graph keeps subscriptions on Outlook events for less than 7 days.
+constexpr int kGraphMaxLifetimeMinutes = 10080;
 
 /// "HOST:PORT" (PORT 0 = any free port). kInvalidData naming the flag otherwise.
 Result<std::pair<std::string, int>> parse_listen(const std::string& text) {
@@ -76,11 +82,27 @@ void run_serve(Context& context, const ServeOptions& flags) {
 
   const bool stream =
       !flags.no_streaming && config->exchange.backend == config::ExchangeBackend::kEws;
+  const bool graph = config->exchange.backend == config::ExchangeBackend::kGraph;
   WatcherOptions watcher_options;
   watcher_options.refresh = std::chrono::seconds(std::max(1, flags.watch_refresh_seconds));
+  if (flags.graph_lifetime_minutes < 1 || flags.graph_lifetime_minutes > kGraphMaxLifetimeMinutes ||
+      flags.graph_renew_before_minutes < 1) {
+    return context.fail(
+        Error::make(ErrorKind::kInvalidData,
+                    "--graph-lifetime-minutes must be 1.." +
+                        std::to_string(kGraphMaxLifetimeMinutes) +
+                        " (Graph's limit for Outlook events) and --graph-renew-before-minutes "
+                        "at least 1"),
+        kExitUsage);
+  }
+  service::GraphKeeperOptions graph_options;
+  graph_options.refresh = watcher_options.refresh;
+  graph_options.lifetime = std::chrono::minutes(flags.graph_lifetime_minutes);
+  graph_options.renew_before = std::chrono::minutes(flags.graph_renew_before_minutes);
+  const auto safety_net = std::chrono::minutes(std::max(0, flags.safety_net_minutes));
   const config::Config& loaded = *config;
-  options.start_companions =
-      [&loaded, stream, watcher_options](service::Server& server) -> Result<std::function<void()>> {
+  options.start_companions = [&loaded, stream, graph, watcher_options, graph_options, safety_net](
+                                 service::Server& server) -> Result<std::function<void()>> {
     service::Scheduler& scheduler = server.scheduler();
     // Catch up once at start: whatever changed while the daemon was down.
     if (auto users = server.store().users()) {
@@ -90,6 +112,7 @@ void run_serve(Context& context, const ServeOptions& flags) {
         }
       }
     }
+    if (graph) return start_graph_watch(loaded, server, graph_options, safety_net);
     if (!stream) return std::function<void()>([] {});
     auto watchers = MailboxWatchers::start(
         loaded, server.store(),
@@ -123,10 +146,21 @@ void add_serve_command(CLI::App& app, Context& context) {
       ->capture_default_str();
   serve
       ->add_option("--watch-refresh-seconds", flags->watch_refresh_seconds,
-                   "How often the user list is re-read to start or stop mailbox watchers")
+                   "How often the user list is re-read to start or stop mailbox watchers "
+                   "(and Graph subscriptions)")
       ->capture_default_str();
   serve->add_flag("--no-streaming", flags->no_streaming,
                   "Do not open EWS streaming subscriptions (rely on the safety net)");
+  serve
+      ->add_option("--graph-lifetime-minutes", flags->graph_lifetime_minutes,
+                   "Backend graph: lifetime asked for each change-notification subscription "
+                   "(at most 10080)")
+      ->capture_default_str();
+  serve
+      ->add_option("--graph-renew-before-minutes", flags->graph_renew_before_minutes,
+                   "Backend graph: renew a subscription once less than this is left (checked "
+                   "every --watch-refresh-seconds)")
+      ->capture_default_str();
   serve->callback([&context, flags] { run_serve(context, *flags); });
 }
 

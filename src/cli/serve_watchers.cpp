@@ -3,10 +3,14 @@
 #include <condition_variable>
 #include <shared_mutex>
 
+#include "app/exchange_connection.h"
 #include "app/pair_settings.h"
 #include "connectors/ews/streaming.h"
+#include "connectors/graph/graph_subscriber.h"
+#include "connectors/graph/token.h"
 #include "core/settings.h"
 #include "service/log.h"
+#include "service/server.h"
 
 namespace agendasync::cli {
 
@@ -64,6 +68,24 @@ void pause(std::stop_token stop, std::chrono::milliseconds duration) {
 }
 
 }  // namespace
+
+Result<std::map<std::string, std::string>> synced_mailboxes(const config::Config& config,
+                                                            store::AgendaStore& store) {
+  auto users = store.users();
+  if (!users) return std::unexpected(users.error());
+  auto settings = store.settings();
+  const std::string domain = settings && !settings->mail_domain.empty()
+                                 ? settings->mail_domain
+                                 : config.exchange.mail_domain;
+  std::map<std::string, std::string> mailboxes;
+  for (const auto& user : *users) {
+    if (!user.sync_enabled || user.blocked) continue;
+    auto address = mailbox_address(user, domain);
+    // Users without an address fail their sync with the fix; nothing to watch meanwhile.
+    if (address && *address && !(*address)->empty()) mailboxes[user.user_name] = **address;
+  }
+  return mailboxes;
+}
 
 Result<std::unique_ptr<MailboxWatchers>> MailboxWatchers::start(
     const config::Config& config, store::AgendaStore& store,
@@ -132,29 +154,15 @@ void MailboxWatchers::refresh_loop(std::stop_token stop) {
   }
 }
 
-std::map<std::string, std::string> MailboxWatchers::wanted() {
-  std::map<std::string, std::string> mailboxes;
-  auto users = store_.users();
-  if (!users) {
-    service::log_event(spdlog::level::warn, "mailbox_watch_refresh_failed",
-                       {{"error", users.error().message}});
-    return mailboxes;
-  }
-  auto settings = store_.settings();
-  const std::string domain = settings && !settings->mail_domain.empty()
-                                 ? settings->mail_domain
-                                 : config_.exchange.mail_domain;
-  for (const auto& user : *users) {
-    if (!user.sync_enabled || user.blocked) continue;
-    auto address = mailbox_address(user, domain);
-    // Users without an address fail their sync with the fix; nothing to watch meanwhile.
-    if (address && *address && !(*address)->empty()) mailboxes[user.user_name] = **address;
-  }
-  return mailboxes;
-}
-
 void MailboxWatchers::refresh() {
-  auto mailboxes = wanted();
+  auto wanted = synced_mailboxes(config_, store_);
+  if (!wanted) {
+    // Keep watching what is watched: the agenda could not be read for a moment.
+    service::log_event(spdlog::level::warn, "mailbox_watch_refresh_failed",
+                       {{"error", wanted.error().message}});
+    return;
+  }
+  const auto& mailboxes = *wanted;
   std::lock_guard lock(mutex_);
   if (stopped_) return;
   for (auto it = watches_.begin(); it != watches_.end();) {
@@ -201,6 +209,98 @@ void MailboxWatchers::watch(const std::string& user, const std::string& mailbox)
       pause(stop, options_.restart_after);
     }
   });
+}
+
+namespace {
+
+/// What the Graph subscription calls need for as long as the keeper runs.
+struct GraphLink {
+  config::Config config;
+  std::shared_ptr<net::HttpClient> http;
+  std::unique_ptr<app::ExchangeConnection> connection;  ///< owns the app token
+  std::unique_ptr<graph::Subscriber> subscriber;
+};
+
+service::GraphSubscriptionCalls graph_calls(std::shared_ptr<GraphLink> link) {
+  using Seconds = std::chrono::sys_seconds;
+  service::GraphSubscriptionCalls calls;
+  calls.create = [link](const std::string& mailbox, const Secret& client_state,
+                        std::int64_t expires_at) -> Result<service::GraphSubscription> {
+    auto created =
+        link->subscriber->create(mailbox, client_state, Seconds(std::chrono::seconds(expires_at)));
+    if (!created) return std::unexpected(created.error());
+    return service::GraphSubscription{created->id, "", created->expires.time_since_epoch().count()};
+  };
+  calls.renew = [link](const std::string& id, std::int64_t expires_at) -> Result<std::int64_t> {
+    auto renewed = link->subscriber->renew(id, Seconds(std::chrono::seconds(expires_at)));
+    if (!renewed) return std::unexpected(renewed.error());
+    return renewed->time_since_epoch().count();
+  };
+  calls.remove = [link](const std::string& id) { return link->subscriber->remove(id); };
+  return calls;
+}
+
+}  // namespace
+
+Result<std::function<void()>> start_graph_watch(const config::Config& config,
+                                                service::Server& server,
+                                                service::GraphKeeperOptions options,
+                                                std::chrono::minutes safety_net) {
+  auto nothing = std::function<void()>([] {});
+  if (config.server.public_url.empty()) {
+    service::log_event(
+        spdlog::level::warn, "graph_notifications_off",
+        {{"detail",
+          "[server] public_url is not set, so Microsoft Graph cannot notify this "
+          "daemon: changes made in Outlook arrive with the safety-net sync, every " +
+              std::to_string(safety_net.count()) +
+              " minutes (--safety-net-minutes). Set public_url to the daemon's HTTPS "
+              "address as Microsoft reaches it for real-time wake-ups"}});
+    return nothing;
+  }
+  auto link = std::make_shared<GraphLink>();
+  link->config = config;
+  net::ClientOptions client;
+  client.tls.ca_bundle_path = config.tls.ca_bundle.string();
+  client.proxy = config.tls.proxy;
+  link->http = std::shared_ptr<net::HttpClient>(net::make_curl_client(std::move(client)));
+  auto connection = app::ExchangeConnection::open(config, link->http);
+  if (!connection) return std::unexpected(connection.error());
+  link->connection = std::move(*connection);
+  graph::TokenProvider* tokens = link->connection->graph_tokens();
+  if (!tokens) {
+    return fail(ErrorKind::kInvalidData,
+                "Graph change notifications need [exchange] backend = \"graph\"");
+  }
+  graph::SubscriberOptions subscriber;
+  subscriber.base_url = config.graph.graph_url;
+  subscriber.notification_url = config.server.public_url + kGraphNotificationPath;
+  subscriber.lifecycle_url = subscriber.notification_url;
+  link->subscriber = std::make_unique<graph::Subscriber>(*link->http, tokens->credentials(),
+                                                         std::move(subscriber));
+
+  store::AgendaStore& store = server.store();
+  service::Scheduler& scheduler = server.scheduler();
+  GraphLink* held = link.get();
+  auto keeper = service::GraphSubscriptionKeeper::start(
+      server.graph(), graph_calls(link),
+      [held, &store] { return synced_mailboxes(held->config, store); },
+      [&scheduler](const std::string& user) {
+        scheduler.trigger(user, service::Trigger::kSafetyNet);
+      },
+      options);
+  if (!keeper) {
+    service::log_event(
+        spdlog::level::err, "graph_notifications_off",
+        {{"error", keeper.error().message},
+         {"detail", "changes made in Outlook arrive with the safety-net sync, every " +
+                        std::to_string(safety_net.count()) + " minutes"}});
+    return nothing;
+  }
+  service::log_event(spdlog::level::info, "graph_notifications_on",
+                     {{"notification_url", config.server.public_url + kGraphNotificationPath}});
+  std::shared_ptr<service::GraphSubscriptionKeeper> running = std::move(*keeper);
+  return std::function<void()>([running, link] { running->stop(); });
 }
 
 }  // namespace agendasync::cli

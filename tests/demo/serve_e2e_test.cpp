@@ -3,16 +3,13 @@
 // through the EWS streaming wake-up (the safety net is an hour away, so nothing else could
 // bring it); SIGTERM ends the daemon with exit 0 and leaves no pending journal.
 #include <gtest/gtest.h>
-#include <httplib.h>
 #include <signal.h>
-
-#include <chrono>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "store/sync_state/sqlite_sync_state.h"
 #include "tests/demo/serve_process.h"
+#include "tests/demo/serve_test_support.h"
 #include "tests/e2e/world.h"
 
 namespace agendasync::demotest {
@@ -21,60 +18,10 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-/// Polls `condition` until it holds or `limit` passes (generous: CI machines are loaded).
-template <class F>
-bool eventually(F condition, std::chrono::milliseconds limit = 60s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return condition();
-}
-
-/// The change feed carries entity ids as text; the appointment API as numbers.
-bool same_id(const nlohmann::json& id, std::int64_t expected) {
-  return id.is_string() ? id.get<std::string>() == std::to_string(expected)
-                        : id.is_number() && id.get<std::int64_t>() == expected;
-}
-
-std::size_t count(const std::string& text, const std::string& needle) {
-  std::size_t found = 0;
-  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
-    ++found;
-  }
-  return found;
-}
-
-struct Api {
-  httplib::Client client;
-  std::string token;
-  Api(int port, std::string bearer) : client("127.0.0.1", port), token(std::move(bearer)) {
-    client.set_read_timeout(30, 0);
-  }
-  std::pair<int, json> call(const std::string& method, const std::string& path,
-                            const json& body = nullptr) {
-    httplib::Headers headers{{"Authorization", "Bearer " + token}};
-    httplib::Result result = method == "GET"
-                                 ? client.Get(path, headers)
-                                 : client.Post(path, headers, body.dump(), "application/json");
-    if (!result) return {0, nullptr};
-    return {result->status, json::parse(result->body, nullptr, false)};
-  }
-};
-
-std::string admin_token(e2e::World& world) {
-  auto created = world.cli({"tokens", "create", "--role", "integration", "--label", "e2e"});
-  EXPECT_EQ(created.exit_code, 0) << created.err;
-  std::string token = created.out.substr(0, created.out.find('\n'));
-  EXPECT_EQ(token.rfind("ast_", 0), 0u) << created.out;
-  return token;
-}
-
 TEST(ServeE2e, ApiToExchangeStreamingBackAndCleanStop) {
   e2e::World world;
   world.add_user("JDOE");
-  const std::string token = admin_token(world);
+  const std::string token = integration_token(world);
   auto key = world.cli({"secrets", "new-key", "--file", (world.dir() / "keys").string()});
   ASSERT_EQ(key.exit_code, 0) << key.err;
   EXPECT_EQ(
