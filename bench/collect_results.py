@@ -5,7 +5,9 @@ met, plus the machine (cpu model, cores, RAM, kernel, compiler, build type, git 
 
   collect_results.py --raw DIR --build DIR --source DIR --command "..." --out FILE
 DIR holds first_sync.json, peer.json, idle.json, incremental.json, ews_parse.json,
-graph_parse.json and exsim_throughput.json (whichever ran)."""
+graph_parse.json and exsim_throughput.json (whichever ran). An existing FILE is updated: the
+scenarios this run produced replace their rows, every other row (parts not run this time,
+other layers' entries) is kept, and `commands` lists the runs the file's rows come from."""
 import argparse
 import json
 import os
@@ -165,10 +167,22 @@ def main():
                            round(ex.get("operations_per_second", 0)), "ops/s", ">= 2000",
                            ex.get("operations_per_second", 0) >= 2000,
                            note="the simulator must not be the bottleneck"))
-    out = {"command": args.command, "machine": machine(args.build, args.source),
-           "results": results,
-           "raw": {name[:-5]: load(args.raw, name) for name in sorted(os.listdir(args.raw))
-                   if name.endswith(".json")}}
+    raw = {name[:-5]: load(args.raw, name) for name in sorted(os.listdir(args.raw))
+           if name.endswith(".json")}
+    commands = [args.command]  # newest first: the runs whose results the file holds
+    if os.path.exists(args.out):
+        # A run of some parts (--only) or another layer's benchmarks (the daemon's service
+        # entries) share the file: keep every scenario and raw output this run did not produce.
+        with open(args.out) as f:
+            previous = json.load(f)
+        produced = {r["scenario"] for r in results}
+        results += [r for r in previous.get("results", []) if r["scenario"] not in produced]
+        for name, value in previous.get("raw", {}).items():
+            raw.setdefault(name, value)
+        commands += [c for c in previous.get("commands", [previous.get("command")])
+                     if c and c not in commands]
+    out = {"command": args.command, "commands": commands,
+           "machine": machine(args.build, args.source), "results": results, "raw": raw}
     with open(args.out, "w") as f:
         json.dump(out, f, indent=1)
     missed = [f"{r['scenario']}/{r['metric']}" for r in results if r["met"] is False]

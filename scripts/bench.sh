@@ -1,29 +1,40 @@
 #!/usr/bin/env bash
 # The benchmark command: builds with -DAGENDASYNC_BENCH=ON, starts exsim (TLS on a free
 # 127.0.0.1 port), runs every scenario and writes ONE JSON results file (see bench/README.md).
-#   scripts/bench.sh [--out FILE] [--items N] [--mailboxes N] [--build-dir DIR]
-# Defaults: --out bench/results/latest.json, 10,000 items, 10,000 mailboxes, build/bench.
+#   scripts/bench.sh [--out FILE] [--items N] [--mailboxes N] [--build-dir DIR] [--only PARTS]
+# Defaults: --out bench/results/latest.json, 10,000 items, 10,000 mailboxes, build/bench, every
+# part. PARTS is a comma list of e2e (scenarios 1 and 3), peer (2, needs e2e), sync (4),
+# parse (5), exsim; an existing FILE keeps the rows of the parts not run (collect_results.py).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 command_line="scripts/bench.sh $*"
 
 out=bench/results/latest.json items=10000 mailboxes=10000 build=build/bench
+only=e2e,peer,sync,parse,exsim
 while (($#)); do
   case "$1" in
     --out) out=$2; shift 2 ;;
     --items) items=$2; shift 2 ;;
     --mailboxes) mailboxes=$2; shift 2 ;;
     --build-dir) build=$2; shift 2 ;;
-    *) echo "usage: scripts/bench.sh [--out FILE] [--items N] [--mailboxes N] [--build-dir DIR]" >&2
+    --only) only=$2; shift 2 ;;
+    *) echo "usage: scripts/bench.sh [--out FILE] [--items N] [--mailboxes N] [--build-dir DIR]" \
+            "[--only e2e,peer,sync,parse,exsim]" >&2
        exit 2 ;;
   esac
 done
 
+runs() { [[ ",$only," == *",$1,"* ]]; }
+targets=(exsim)
+runs e2e && targets+=(bench_first_sync bench_idle_mailboxes)
+runs sync && targets+=(bench_sync_incremental)
+runs parse && targets+=(bench_ews bench_graph)
+runs exsim && targets+=(exsim_throughput)
+
 export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAGENDASYNC_BENCH=ON >/dev/null
-cmake --build "$build" -j2 --target exsim bench_first_sync bench_idle_mailboxes \
-  bench_sync_incremental bench_ews bench_graph exsim_throughput
+cmake --build "$build" -j2 --target "${targets[@]}"
 
 work=$(mktemp -d)
 raw="$work/raw"
@@ -35,6 +46,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+if runs e2e; then
 # One exsim for scenarios 1-3: our mailbox, the peer's mailbox and the idle mailboxes.
 /usr/bin/python3 - "$work" "$mailboxes" <<'PY'
 import json, sys
@@ -55,21 +67,30 @@ echo "=== exsim at $base_url"
 echo "=== 1: first sync of $items host appointments into one mailbox (our engine)"
 "$build/bench/e2e/bench_first_sync" --ews-url "$ews_url" --ca "$work/ca.pem" --items "$items" \
   --mailbox bench@example.com --items-out "$work/items.json" | tee "$raw/first_sync.json"
-echo "=== 2: the peer: exchangelib creates and reads back the same items"
-/usr/bin/python3 bench/peer/exchangelib_peer.py --ews-url "$ews_url" --ca "$work/ca.pem" \
-  --items "$work/items.json" --mailbox peer@example.com | tee "$raw/peer.json"
+if runs peer; then
+  echo "=== 2: the peer: exchangelib creates and reads back the same items"
+  /usr/bin/python3 bench/peer/exchangelib_peer.py --ews-url "$ews_url" --ca "$work/ca.pem" \
+    --items "$work/items.json" --mailbox peer@example.com | tee "$raw/peer.json"
+fi
 echo "=== 3: idle incremental cycle over $mailboxes mailboxes"
 "$build/bench/e2e/bench_idle_mailboxes" --ews-url "$ews_url" --ca "$work/ca.pem" \
   --mailboxes "$mailboxes" | tee "$raw/idle.json"
 kill "$exsim_pid"; wait "$exsim_pid" 2>/dev/null || true; exsim_pid=
+fi
 
-echo "=== 4: 10 changes in pairs of 1k, 10k, 100k items"
-"$build/bench/sync/bench_sync_incremental" --benchmark_format=json >"$raw/incremental.json"
-echo "=== 5: EWS and Graph parse throughput"
-"$build/bench/ews/bench_ews" --benchmark_format=json >"$raw/ews_parse.json"
-"$build/bench/graph/bench_graph" --benchmark_format=json >"$raw/graph_parse.json"
-echo "=== exsim throughput (the simulator must not be the bottleneck)"
-"$build/bench/exsim/exsim_throughput" 5 4 | tail -1 >"$raw/exsim_throughput.json"
+if runs sync; then
+  echo "=== 4: 10 changes in pairs of 1k, 10k, 100k items"
+  "$build/bench/sync/bench_sync_incremental" --benchmark_format=json >"$raw/incremental.json"
+fi
+if runs parse; then
+  echo "=== 5: EWS and Graph parse throughput"
+  "$build/bench/ews/bench_ews" --benchmark_format=json >"$raw/ews_parse.json"
+  "$build/bench/graph/bench_graph" --benchmark_format=json >"$raw/graph_parse.json"
+fi
+if runs exsim; then
+  echo "=== exsim throughput (the simulator must not be the bottleneck)"
+  "$build/bench/exsim/exsim_throughput" 5 4 | tail -1 >"$raw/exsim_throughput.json"
+fi
 
 mkdir -p "$(dirname "$out")"
 /usr/bin/python3 bench/collect_results.py --raw "$raw" --build "$build" --source "$root" \

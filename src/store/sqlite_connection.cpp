@@ -84,7 +84,7 @@ Result<void> check_header(const std::filesystem::path& path) {
 }  // namespace
 
 Statement::~Statement() {
-  if (stmt_) sqlite3_finalize(stmt_);
+  if (stmt_) db_->release(stmt_);
 }
 
 Result<bool> Statement::step() {
@@ -134,7 +134,18 @@ Result<Connection> Connection::open(const std::filesystem::path& path, bool crea
 }
 
 Connection::~Connection() {
+  for (auto& [sql, stmt] : idle_statements_) sqlite3_finalize(stmt);
   if (db_) sqlite3_close_v2(db_);
+}
+
+void Connection::release(sqlite3_stmt* stmt) {
+  // reset ends the statement's read or write; its error (if any) was reported by step().
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  if (idle_statements_.size() < kMaxIdleStatements) {
+    if (idle_statements_.try_emplace(sqlite3_sql(stmt), stmt).second) return;
+  }
+  sqlite3_finalize(stmt);
 }
 
 Error Connection::error(int code, std::string_view what) const {
@@ -154,8 +165,15 @@ Result<void> Connection::exec(std::string_view sql) {
 
 Result<Statement> Connection::prepare(std::string_view sql, const std::vector<Value>& params) {
   sqlite3_stmt* raw = nullptr;
-  int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
-  if (rc != SQLITE_OK) return std::unexpected(error(rc, "prepare"));
+  int rc = SQLITE_OK;
+  if (auto idle = idle_statements_.find(std::string(sql)); idle != idle_statements_.end()) {
+    raw = idle->second;
+    idle_statements_.erase(idle);
+  } else {
+    rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                            SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+    if (rc != SQLITE_OK) return std::unexpected(error(rc, "prepare"));
+  }
   Statement statement(this, raw);
   for (std::size_t i = 0; i < params.size(); ++i) {
     int index = static_cast<int>(i + 1);
