@@ -5,16 +5,25 @@
 // Latency is measured from each request's scheduled send time, so a stalled server cannot
 // hide its queueing (no coordinated omission). Prints one JSON object.
 //
+// The mix: 50 % a user's agenda for one week (what a calendar view asks), 20 % a user's sync
+// status, 20 % creates spread over a year, 10 % read-then-PATCH with If-Match.
+//
 //   bench_service_load [--rate N] [--seconds S] [--clients C] [--readers R]
-// (--readers 0: one database connection for everything, the layout before the reader pool)
+//                      [--window-days D] [--fsync-every-write]
+// For before/after comparisons: --readers 0 is one database connection for everything (the
+// layout before the reader pool); --window-days 0 lists the user's whole agenda (the first
+// mix, whose responses grew with every create); --fsync-every-write commits the API's writes
+// with synchronous=FULL (the durability before docs/DECISIONS.md "API write durability").
 #include <httplib.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <random>
 #include <string>
@@ -48,14 +57,22 @@ double percentile(std::vector<double> values, double p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int rate = 500, seconds = 60, clients = 16, readers = 4;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  int rate = 500, seconds = 60, clients = 16, readers = 4, window_days = 7;
+  bool fsync_every_write = false;
+  for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
+    if (flag == "--fsync-every-write") {
+      fsync_every_write = true;
+      continue;
+    }
+    if (i + 1 >= argc) break;
     int value = std::max(1, std::atoi(argv[i + 1]));
     if (flag == "--rate") rate = std::min(value, 5000);
     if (flag == "--seconds") seconds = std::min(value, 600);
     if (flag == "--clients") clients = std::min(value, 64);
     if (flag == "--readers") readers = std::clamp(std::atoi(argv[i + 1]), 0, 32);
+    if (flag == "--window-days") window_days = std::clamp(std::atoi(argv[i + 1]), 0, 366);
+    ++i;
   }
   service::service_logger()->set_level(spdlog::level::warn);  // one line per request is noise
 
@@ -72,19 +89,32 @@ int main(int argc, char** argv) {
   options.scheduler.safety_net = 0ms;
   options.http_threads = 32;
   options.database_readers = static_cast<std::size_t>(readers);
+  options.fsync_every_write = fsync_every_write;
   // A stand-in for the engine that does what an incremental host read does: the user's
-  // change feed and agenda, on the same database the API writes.
+  // changes since its cursor, then each changed appointment, on the same database the API
+  // writes. The scheduler runs one sync per user at a time, so the cursors need no lock
+  // beyond the map's.
+  std::mutex cursors_mutex;
+  std::map<std::string, store::Revision> cursors;
   options.sync = [&](const std::string& user) -> Result<service::SyncResult> {
     store::ChangeQuery feed;
     feed.user = user;
     feed.limit = 200;
-    if (auto changes = server_ptr->store().changes_since(feed); !changes) {
-      return std::unexpected(changes.error());
+    {
+      std::lock_guard lock(cursors_mutex);
+      feed.after = cursors[user];
     }
-    store::AppointmentQuery query;
-    query.user = user;
-    if (auto items = server_ptr->store().appointments(query); !items) {
-      return std::unexpected(items.error());
+    auto changes = server_ptr->store().changes_since(feed);
+    if (!changes) return std::unexpected(changes.error());
+    for (const auto& change : *changes) {
+      std::int64_t id = std::stoll(change.entity_id);
+      if (auto item = server_ptr->store().appointment(id); !item) {
+        return std::unexpected(item.error());
+      }
+    }
+    if (!changes->empty()) {
+      std::lock_guard lock(cursors_mutex);
+      cursors[user] = changes->back().revision;
     }
     std::this_thread::sleep_for(20ms);  // the remote side's round trips
     ++syncs;
@@ -107,14 +137,32 @@ int main(int argc, char** argv) {
   // Seed a few appointments per user so reads return data.
   httplib::Client seed("127.0.0.1", port);
   httplib::Headers auth = {{"Authorization", "Bearer " + token}};
-  auto appointment_body = [](const std::string& owner, int n) {
+  // Appointments spread over 2030 (one a day per slot), so a week's view stays the size a
+  // real agenda has while the database grows.
+  constexpr std::int64_t kYearStart = 1893456000;  // 2030-01-01T00:00:00Z
+  auto rfc3339 = [](std::int64_t unix_seconds) {
+    std::time_t t = static_cast<std::time_t>(unix_seconds);
+    std::tm utc{};
+    gmtime_r(&t, &utc);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return std::string(text);
+  };
+  auto appointment_body = [&](const std::string& owner, int n) {
+    std::int64_t start = kYearStart + (n % 365) * 86400 + (8 + n % 9) * 3600;
     return json{{"subject", "Bench " + std::to_string(n)},
-                {"start", "2030-05-06T09:00:00Z"},
-                {"end", "2030-05-06T10:00:00Z"},
+                {"start", rfc3339(start)},
+                {"end", rfc3339(start + 3600)},
                 {"owner", owner}}
         .dump();
   };
-  for (int i = 0; i < 80; ++i) {
+  auto agenda_query = [&](const std::string& user, std::mt19937& random) {
+    std::string path = "/api/v1/appointments?user=" + user;
+    if (window_days == 0) return path;
+    std::int64_t from = kYearStart + static_cast<std::int64_t>(random() % 365) * 86400;
+    return path + "&from=" + rfc3339(from) + "&to=" + rfc3339(from + window_days * 86400);
+  };
+  for (int i = 0; i < 400; ++i) {
     seed.Post("/api/v1/appointments", auth, appointment_body(users[i % users.size()], i),
               "application/json");
   }
@@ -151,14 +199,15 @@ int main(int argc, char** argv) {
         bool write = kind >= 7;  // 70 % reads, 30 % writes
         bool ok = false;
         if (kind < 5) {
-          auto r = client.Get(("/api/v1/appointments?user=" + user).c_str(), auth);
+          auto r = client.Get(agenda_query(user, random).c_str(), auth);
           ok = r && r->status == 200;
         } else if (kind < 7) {
           auto r = client.Get(("/api/v1/users/" + user + "/status").c_str(), auth);
           ok = r && r->status == 200;
         } else if (kind < 9 || mine.empty()) {
           auto r = client.Post("/api/v1/appointments", auth,
-                               appointment_body(user, static_cast<int>(n)), "application/json");
+                               appointment_body(user, static_cast<int>(random() % 100000)),
+                               "application/json");
           ok = r && r->status == 201;
           if (ok) mine.push_back(json::parse(r->body)["id"].get<long>());
         } else {
@@ -201,6 +250,8 @@ int main(int argc, char** argv) {
       {"seconds", seconds},
       {"clients", clients},
       {"database_readers", readers},
+      {"read_window_days", window_days},
+      {"fsync_every_write", fsync_every_write},
       {"requests", samples.size()},
       {"achieved_rate_per_s", static_cast<double>(samples.size()) / elapsed},
       {"errors", errors},

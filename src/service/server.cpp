@@ -100,6 +100,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   s.options_ = std::move(options);
   store::SqliteOptions store_options;
   store_options.create = s.options_.create_database;
+  store_options.fsync_every_commit = s.options_.fsync_every_write;
   auto opened = store::open_sqlite_agenda_store(s.options_.database, store_options);
   if (!opened) return std::unexpected(opened.error());
   if (s.options_.database_readers == 0) {
@@ -110,7 +111,8 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
     if (!pooled) return std::unexpected(pooled.error());
     s.store_ = std::move(*pooled);
   }
-  auto db = ServiceDb::open(s.options_.database, s.options_.database_readers);
+  auto db = ServiceDb::open(s.options_.database, s.options_.database_readers,
+                            s.options_.fsync_every_write);
   if (!db) return std::unexpected(db.error());
   s.db_ = std::move(*db);
   auto ring = secrets::load_key_ring(s.options_.secret_key_file);

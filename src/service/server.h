@@ -51,6 +51,11 @@ struct ServerOptions {
   /// each (requests read in parallel under WAL; writes share one connection). 0 = every call
   /// on the one connection (the layout before the pool; kept for the load benchmark).
   std::size_t database_readers = 4;
+  /// true: every API write waits for its fsync (`synchronous = FULL`), which caps writes at
+  /// one per disk flush (~7 ms here, ~140 writes/s). false (default): `synchronous = NORMAL`
+  /// on the API's connections; a power loss may drop the last acknowledged writes, the file
+  /// never corrupts, a process crash loses nothing. docs/DECISIONS.md, "API write durability".
+  bool fsync_every_write = false;
   /// Started once the server listens (e.g. the mailbox watchers, which trigger the
   /// scheduler); the function it returns is called first on shutdown, before the server
   /// stops. Empty = nothing to start.

@@ -46,11 +46,15 @@ std::int64_t unix_now() {
 
 namespace {
 
-Result<store::sqlite::Connection> connect(const std::filesystem::path& path) {
+Result<store::sqlite::Connection> connect(const std::filesystem::path& path,
+                                          bool fsync_every_commit) {
   auto db = store::sqlite::Connection::open(path, /*create=*/false);
   if (!db) return std::unexpected(db.error());
   // The store and the engine write the same file: wait for their locks instead of failing.
-  if (auto set = db->exec("PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON"); !set) {
+  if (auto set = db->exec(std::string("PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; "
+                                      "PRAGMA synchronous = ") +
+                          (fsync_every_commit ? "FULL" : "NORMAL"));
+      !set) {
     return std::unexpected(set.error());
   }
   return db;
@@ -59,14 +63,14 @@ Result<store::sqlite::Connection> connect(const std::filesystem::path& path) {
 }  // namespace
 
 Result<std::unique_ptr<ServiceDb>> ServiceDb::open(const std::filesystem::path& path,
-                                                   std::size_t readers) {
-  auto db = connect(path);
+                                                   std::size_t readers, bool fsync_every_commit) {
+  auto db = connect(path, fsync_every_commit);
   if (!db) return std::unexpected(db.error());
   if (auto schema = db->exec(kSchema); !schema) return std::unexpected(schema.error());
   std::unique_ptr<ServiceDb> opened(new ServiceDb(std::move(*db)));
   opened->reader_count_ = readers;
   for (std::size_t i = 0; i < readers; ++i) {
-    auto reader = connect(path);
+    auto reader = connect(path, fsync_every_commit);
     if (!reader) return std::unexpected(reader.error());
     opened->readers_.push_back(std::make_unique<store::sqlite::Connection>(std::move(*reader)));
   }

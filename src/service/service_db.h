@@ -21,8 +21,11 @@ namespace agendasync::service {
 class ServiceDb {
  public:
   /// Opens `path` (which must exist: the store creates it) and creates the service tables.
+  /// `fsync_every_commit` false: the writer commits with `synchronous = NORMAL` (see
+  /// store::SqliteOptions::fsync_every_commit).
   static Result<std::unique_ptr<ServiceDb>> open(const std::filesystem::path& path,
-                                                 std::size_t readers = 4);
+                                                 std::size_t readers = 4,
+                                                 bool fsync_every_commit = true);
 
   /// Runs `body(connection)` on the writer connection, under its lock.
   template <class F>

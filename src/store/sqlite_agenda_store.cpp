@@ -83,7 +83,8 @@ Result<std::unique_ptr<AgendaStore>> open_sqlite_agenda_store(const std::filesys
   if (!db) return std::unexpected(db.error());
   // Connection settings: none of these write to the file.
   if (auto set = db->exec("PRAGMA busy_timeout = " + std::to_string(options.busy_timeout.count()) +
-                          "; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL");
+                          "; PRAGMA foreign_keys = ON; PRAGMA synchronous = " +
+                          (options.fsync_every_commit ? "FULL" : "NORMAL"));
       !set) {
     return std::unexpected(set.error());
   }

@@ -15,6 +15,12 @@ struct SqliteOptions {
   bool create = false;
   /// How long a writer waits for another writer's lock before failing with kTransient.
   std::chrono::milliseconds busy_timeout{10'000};
+  /// true (the default): every commit waits for fsync (`synchronous = FULL`), so an
+  /// acknowledged write survives a power loss. false (`synchronous = NORMAL`, what the daemon's
+  /// API connection uses): commits return once in the WAL; a power loss (not a process crash)
+  /// may drop the last acknowledged writes, but the file never corrupts. See
+  /// docs/DECISIONS.md, "API write durability".
+  bool fsync_every_commit = true;
 };
 
 /// Opens (and migrates) the agenda database at `path`: WAL journal, foreign keys on, the
