@@ -107,6 +107,7 @@ int main(int argc, char** argv) {
     auto changes = server_ptr->store().changes_since(feed);
     if (!changes) return std::unexpected(changes.error());
     for (const auto& change : *changes) {
+      if (change.entity != store::ChangeEntity::kAppointment) continue;  // users: by name
       std::int64_t id = std::stoll(change.entity_id);
       if (auto item = server_ptr->store().appointment(id); !item) {
         return std::unexpected(item.error());
@@ -186,6 +187,7 @@ int main(int argc, char** argv) {
       std::mt19937 random(static_cast<unsigned>(c) * 7919u + 1);
       httplib::Client client("127.0.0.1", port);
       client.set_keep_alive(true);
+      client.set_tcp_nodelay(true);  // as curl and most HTTP clients do
       client.set_read_timeout(10, 0);
       std::vector<Sample> local;
       std::vector<long> mine;  // ids this client created
