@@ -42,6 +42,22 @@ std::vector<std::string> sorted_subjects(const std::vector<nlohmann::json>& item
   return subjects;
 }
 
+/// A series owned by jdoe in Amsterdam time: `count` occurrences of `length`, every day or
+/// week from future().
+Appointment series_of(const std::string& subject, std::chrono::minutes length, Frequency freq,
+                      int count) {
+  Appointment series;
+  series.subject = subject;
+  series.start = future();
+  series.end = future() + length;
+  series.time_zone = "Europe/Amsterdam";
+  series.owner = "jdoe";
+  series.recurrence = Recurrence{};
+  series.recurrence->rule.freq = freq;
+  series.recurrence->rule.count = count;
+  return series;
+}
+
 class PainPoint : public ::testing::Test {
  protected:
   void SetUp() override { world.add_user("jdoe"); }
@@ -82,6 +98,14 @@ class PainPoint : public ::testing::Test {
     auto run = world.sync("jdoe");
     EXPECT_EQ(run.outcome, app::UserRun::Outcome::kSynced);
     return run.report.value_or(sync::RunReport{});
+  }
+
+  /// Twelve host items ("Item 00" ...) over six days, synced to Exchange.
+  void add_twelve_synced_items() {
+    for (int i = 0; i < 12; ++i)
+      world.add_appointment("jdoe", fmt::format("Item {:02}", i), future(i % 6, i / 6));
+    clean_sync();
+    ASSERT_EQ(world.exchange_items(kMailbox).size(), 12u);
   }
 
   World world;
@@ -143,16 +167,7 @@ TEST_F(PainPoint, AnItemCopiedInOutlookIsANewItemNotADuplicateNorLost) {
 // ---- a renamed series -------------------------------------------------------------------
 
 TEST_F(PainPoint, ARenamedSeriesIsRenamedNotDuplicatedAlsoAfterAFullResync) {
-  Appointment series;
-  series.subject = "Weekly planning";
-  series.start = future();
-  series.end = future() + 1h;
-  series.time_zone = "Europe/Amsterdam";
-  series.owner = "jdoe";
-  series.recurrence = Recurrence{};
-  series.recurrence->rule.freq = Frequency::kWeekly;
-  series.recurrence->rule.count = 6;
-  world.add_appointment(series);
+  world.add_appointment(series_of("Weekly planning", 1h, Frequency::kWeekly, 6));
   clean_sync();
   ASSERT_EQ(exchange_subjects(), Subjects{"Weekly planning"});
 
@@ -181,16 +196,8 @@ TEST_F(PainPoint, ARenamedSeriesIsRenamedNotDuplicatedAlsoAfterAFullResync) {
 // ---- a moved occurrence -----------------------------------------------------------------
 
 TEST_F(PainPoint, AnOccurrenceMovedInOutlookArrivesAsThatOccurrenceAndBack) {
-  Appointment series;
-  series.subject = "Daily stand-up";
-  series.start = future();
-  series.end = future() + 15min;
-  series.time_zone = "Europe/Amsterdam";
-  series.owner = "jdoe";
-  series.recurrence = Recurrence{};
-  series.recurrence->rule.freq = Frequency::kDaily;
-  series.recurrence->rule.count = 5;
-  const auto stored = world.add_appointment(series);
+  const auto stored =
+      world.add_appointment(series_of("Daily stand-up", 15min, Frequency::kDaily, 5));
   clean_sync();
   const auto master = world.exchange_items(kMailbox).at(0);
 
@@ -323,10 +330,7 @@ TEST_F(PainPoint, AStaleChangeKeyEndsInAMergeNotALostEdit) {
 // ---- an empty or failed read ------------------------------------------------------------
 
 TEST_F(PainPoint, AFailedReadDeletesNothing) {
-  for (int i = 0; i < 12; ++i)
-    world.add_appointment("jdoe", fmt::format("Item {:02}", i), future(i % 6, i / 6));
-  clean_sync();
-  ASSERT_EQ(world.exchange_items(kMailbox).size(), 12u);
+  add_twelve_synced_items();
   // Every EWS answer arrives cut short (a proxy dropping the connection): the run fails
   // and nothing is taken as a deletion. (A 503 would be retried with back-off first.)
   world.set_faults({{"truncate_rate", 1.0}});
@@ -342,9 +346,7 @@ TEST_F(PainPoint, AFailedReadDeletesNothing) {
 }
 
 TEST_F(PainPoint, AnEmptyMailboxBehindTheSameUserDeletesNothing) {
-  for (int i = 0; i < 12; ++i)
-    world.add_appointment("jdoe", fmt::format("Item {:02}", i), future(i % 6, i / 6));
-  clean_sync();
+  add_twelve_synced_items();
   // The user's address now points at an empty mailbox (a wrong address, a re-created
   // mailbox): its sync state is invalid there and its full listing is empty.
   world.update_user("jdoe", [](User& user) { user.exchange_address = "ckent@example.com"; });
