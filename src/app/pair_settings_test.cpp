@@ -30,19 +30,45 @@ TEST(PlanPolicy, UserOverridesWinOverOrganisationDefaults) {
   EXPECT_FALSE(policy.send_invitations);
 }
 
-/// A configuration whose [sync] sets every key to a non-default value.
+/// A configuration whose [sync] sets every key to a non-default value (through the text
+/// codec the file, the CLI and the agenda share).
 config::Config config_with_sync() {
   config::Config config;
   config.exchange.backend = config::ExchangeBackend::kGraph;
-  config.sync.direction = SyncDirection::kToExchange;
-  config.sync.conflict_policy = ConflictPolicy::kHostWins;
-  config.sync.first_sync_days = 7;
-  config.sync.deleted_in_exchange = DeletedInExchange::kLeaveDeleted;
-  config.sync.breaker_share_percent = 50;
-  config.sync.breaker_min_items = 3;
-  config.sync.first_sync_approval = true;
-  config.sync.send_meeting_requests = true;
+  const std::pair<const char*, const char*> keys[] = {
+      {"direction", "to-exchange"},    {"conflict_policy", "host-wins"},
+      {"first_sync_days", "7"},        {"deleted_in_exchange", "leave-deleted"},
+      {"breaker_share", "50"},         {"breaker_min_items", "3"},
+      {"first_sync_approval", "true"}, {"send_meeting_requests", "true"}};
+  for (const auto& [key, text] : keys) {
+    auto set = set_sync_setting(config.sync, key, text);
+    EXPECT_TRUE(set) << set.error().message;
+  }
   return config;
+}
+
+TEST(SettingCodec, BadTextNamesTheKeyAndWhatIsAllowed) {
+  SyncSettingsLayer layer;
+  auto expect_refused = [&](const char* key, const char* text, const char* expected) {
+    auto set = set_sync_setting(layer, key, text);
+    ASSERT_FALSE(set) << key << "=" << text;
+    EXPECT_EQ(set.error().kind, ErrorKind::kInvalidData);
+    EXPECT_NE(set.error().message.find(key), std::string::npos) << set.error().message;
+    EXPECT_NE(set.error().message.find(expected), std::string::npos) << set.error().message;
+  };
+  expect_refused("direction", "sideways", "two-way");
+  expect_refused("breaker_share", "0", "1..100 percent");
+  expect_refused("breaker_share", "20%", "1..100 percent");
+  expect_refused("first_sync_days", "3651", "0..3650");
+  expect_refused("first_sync_approval", "yes", "true or false");
+  expect_refused("breaker_shares", "20", "known: direction");
+  EXPECT_EQ(layer, SyncSettingsLayer{}) << "nothing set by a refused value";
+  // Text round trip, and nullopt clears.
+  ASSERT_TRUE(set_sync_setting(layer, "breaker_min_items", "0"));
+  EXPECT_EQ(sync_setting_texts(layer),
+            (std::vector<std::pair<std::string, std::string>>{{"breaker_min_items", "0"}}));
+  ASSERT_TRUE(set_sync_setting(layer, "breaker_min_items", std::nullopt));
+  EXPECT_EQ(layer, SyncSettingsLayer{});
 }
 
 TEST(LayeredSettings, R12_BuiltInDefaultsWhenNothingIsSet) {
