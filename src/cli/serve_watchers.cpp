@@ -263,6 +263,9 @@ Result<std::function<void()>> start_graph_watch(const config::Config& config,
   net::ClientOptions client;
   client.tls.ca_bundle_path = config.tls.ca_bundle.string();
   client.proxy = config.tls.proxy;
+  // Graph answers a new subscription within its 10 s validation window; a shorter bound
+  // than the sync's keeps a shutdown from waiting on a hung call.
+  client.request_timeout = std::chrono::seconds(30);
   link->http = std::shared_ptr<net::HttpClient>(net::make_curl_client(std::move(client)));
   auto connection = app::ExchangeConnection::open(config, link->http);
   if (!connection) return std::unexpected(connection.error());

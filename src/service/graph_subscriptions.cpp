@@ -243,7 +243,7 @@ void GraphSubscriptionKeeper::run(std::stop_token stop) {
           return calls_.renew(subscription.id, unix_now() + options_.lifetime.count());
         },
         margin);
-    reconcile();
+    reconcile(stop);
     std::unique_lock lock(mutex_);
     changed_.wait_for(lock, stop, options_.refresh, [this] { return !lifecycle_.empty(); });
   }
@@ -280,7 +280,7 @@ void GraphSubscriptionKeeper::handle(GraphLifecycle event, const GraphSubscripti
              {"reason", to_string(event)}});
 }
 
-void GraphSubscriptionKeeper::reconcile() {
+void GraphSubscriptionKeeper::reconcile(std::stop_token stop) {
   auto wanted = wanted_();
   auto recorded = records_.all();
   if (!wanted || !recorded) {
@@ -302,6 +302,7 @@ void GraphSubscriptionKeeper::reconcile() {
     }
   }
   for (const auto& [user, mailbox] : *wanted) {
+    if (stop.stop_requested()) return;  // many mailboxes: do not hold up a shutdown
     if (!covered.contains(user)) subscribe(user, mailbox);
   }
   for (auto it = retry_.begin(); it != retry_.end();) {

@@ -130,7 +130,7 @@ class GraphSubscriptionKeeper {
   void run(std::stop_token stop);
   void queue(GraphLifecycle event, const GraphSubscription& subscription);
   void handle(GraphLifecycle event, const GraphSubscription& subscription);
-  void reconcile();
+  void reconcile(std::stop_token stop);
   void subscribe(const std::string& user, const std::string& mailbox);
   void unsubscribe(const GraphSubscription& subscription, std::string_view reason);
   void forget(const std::string& id);
