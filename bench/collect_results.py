@@ -175,8 +175,11 @@ def main():
         # entries) share the file: keep every scenario and raw output this run did not produce.
         with open(args.out) as f:
             previous = json.load(f)
-        produced = {r["scenario"] for r in results}
-        results += [r for r in previous.get("results", []) if r["scenario"] not in produced]
+        # Numbered scenarios by number: "3_idle_2000_mailboxes" is replaced by "3_idle_10000_...".
+        def part(scenario):
+            return scenario.split("_")[0] if scenario[:1].isdigit() else scenario
+        produced = {part(r["scenario"]) for r in results}
+        results += [r for r in previous.get("results", []) if part(r["scenario"]) not in produced]
         for name, value in previous.get("raw", {}).items():
             raw.setdefault(name, value)
         commands += [c for c in previous.get("commands", [previous.get("command")])
