@@ -5,7 +5,8 @@ met, plus the machine (cpu model, cores, RAM, kernel, compiler, build type, git 
 
   collect_results.py --raw DIR --build DIR --source DIR --command "..." --out FILE
 DIR holds first_sync.json, peer.json, idle.json, incremental.json, ews_parse.json,
-graph_parse.json and exsim_throughput.json (whichever ran). An existing FILE is updated: the
+graph_parse.json, exsim_throughput.json, service_latency.json and service_load.json (whichever
+ran). An existing FILE is updated: the
 scenarios this run produced replace their rows, every other row (parts not run this time,
 other layers' entries) is kept, and `commands` lists the runs the file's rows come from."""
 import argparse
@@ -24,7 +25,11 @@ def load(raw, name):
         text = f.read().strip()
     try:
         return json.loads(text)
-    except json.JSONDecodeError:  # one JSON object per line: take the last
+    except json.JSONDecodeError:
+        # Log lines before a pretty-printed object (the daemon's benchmarks), or one JSON
+        # object per line: take the object that ends the output.
+        if "{\n" in text:
+            return json.loads(text[text.index("{\n"):])
         return json.loads(text.splitlines()[-1])
 
 
@@ -134,6 +139,43 @@ def incremental_rows(s4):
     return rows
 
 
+def latency_rows(s):
+    ok = s["failures"] == 0 and s["daemon_exit_code"] == 0
+    rows = []
+    for key, name in (("host_to_exchange", "host_to_exchange"),
+                      ("exchange_to_host_streaming", "exchange_to_host_streaming")):
+        d = s[key]
+        rows += [
+            row("service_change_latency", f"{name}_p50", round(d["p50_ms"], 1), "ms"),
+            row("service_change_latency", f"{name}_p99", round(d["p99_ms"], 1), "ms", "< 1000",
+                ok and d["samples"] == s["changes_per_direction"] and d["p99_ms"] < 1000,
+                note=f"{d['samples']} changes, max {d['max_ms']:.1f} ms"),
+        ]
+    rows.append(row("service_change_latency", "failures", s["failures"], "changes", "0",
+                    s["failures"] == 0))
+    return rows
+
+
+def load_rows(s):
+    ok = s["errors"] == 0
+    rate = s["target_rate_per_s"]
+    lat = s["latency_ms"]
+    note = (f"{s['seconds']} s, {s['clients']} clients, {s['syncs_run']} syncs alongside, "
+            f"read window {s.get('read_window_days', 0)} days, "
+            f"fsync every write: {s.get('fsync_every_write', True)}")
+    return [
+        row("service_api_load", "achieved_rate", round(s["achieved_rate_per_s"], 1), "requests/s",
+            f">= {rate} for {s['seconds']} s", ok and s["achieved_rate_per_s"] >= 0.99 * rate,
+            note=note),
+        row("service_api_load", "latency_p50", round(lat["all"]["p50"], 1), "ms"),
+        row("service_api_load", "latency_p99", round(lat["all"]["p99"], 1), "ms",
+            note="from each request's scheduled send time (no coordinated omission)"),
+        row("service_api_load", "read_latency_p99", round(lat["reads"]["p99"], 1), "ms"),
+        row("service_api_load", "write_latency_p99", round(lat["writes"]["p99"], 1), "ms"),
+        row("service_api_load", "errors", s["errors"], "requests", "0", ok),
+    ]
+
+
 def google_benchmark_rows(scenario, data):
     rows = []
     for b in data.get("benchmarks", []):
@@ -162,6 +204,10 @@ def main():
     for name, scenario in (("ews_parse.json", "5_parse_ews"), ("graph_parse.json", "5_parse_graph")):
         if (data := load(args.raw, name)):
             results += google_benchmark_rows(scenario, data)
+    if (lat := load(args.raw, "service_latency.json")):
+        results += latency_rows(lat)
+    if (sl := load(args.raw, "service_load.json")):
+        results += load_rows(sl)
     if (ex := load(args.raw, "exsim_throughput.json")):
         results.append(row("exsim_throughput", "operations_per_second",
                            round(ex.get("operations_per_second", 0)), "ops/s", ">= 2000",

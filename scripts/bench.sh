@@ -4,14 +4,15 @@
 #   scripts/bench.sh [--out FILE] [--items N] [--mailboxes N] [--build-dir DIR] [--only PARTS]
 # Defaults: --out bench/results/latest.json, 10,000 items, 10,000 mailboxes, build/bench, every
 # part. PARTS is a comma list of e2e (scenarios 1 and 3), peer (2, needs e2e), sync (4),
-# parse (5), exsim; an existing FILE keeps the rows of the parts not run (collect_results.py).
+# parse (5), exsim, service (the daemon's change latency and API load); an existing FILE keeps
+# the rows of the parts not run (collect_results.py).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 command_line="scripts/bench.sh $*"
 
 out=bench/results/latest.json items=10000 mailboxes=10000 build=build/bench
-only=e2e,peer,sync,parse,exsim
+only=e2e,peer,sync,parse,exsim,service
 while (($#)); do
   case "$1" in
     --out) out=$2; shift 2 ;;
@@ -20,7 +21,7 @@ while (($#)); do
     --build-dir) build=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     *) echo "usage: scripts/bench.sh [--out FILE] [--items N] [--mailboxes N] [--build-dir DIR]" \
-            "[--only e2e,peer,sync,parse,exsim]" >&2
+            "[--only e2e,peer,sync,parse,exsim,service]" >&2
        exit 2 ;;
   esac
 done
@@ -31,6 +32,7 @@ runs e2e && targets+=(bench_first_sync bench_idle_mailboxes)
 runs sync && targets+=(bench_sync_incremental)
 runs parse && targets+=(bench_ews bench_graph)
 runs exsim && targets+=(exsim_throughput)
+runs service && targets+=(bench_service_latency bench_service_load)
 
 export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAGENDASYNC_BENCH=ON >/dev/null
@@ -90,6 +92,13 @@ fi
 if runs exsim; then
   echo "=== exsim throughput (the simulator must not be the bottleneck)"
   "$build/bench/exsim/exsim_throughput" 5 4 | tail -1 >"$raw/exsim_throughput.json"
+fi
+if runs service; then
+  # Each starts its own exsim / daemon (bench/README.md); JSON after their log lines.
+  echo "=== daemon: change latency over 200 changes each way"
+  "$build/bench/service/bench_service_latency" --changes 200 >"$raw/service_latency.json"
+  echo "=== daemon: API load, 500 requests/s for 60 s while syncs run"
+  "$build/bench/service/bench_service_load" --rate 500 --seconds 60 >"$raw/service_load.json"
 fi
 
 mkdir -p "$(dirname "$out")"
