@@ -9,6 +9,8 @@
 #   scripts/demo.sh --keep      leave the servers running and keep the folder
 #   scripts/demo.sh --no-build  use the binaries already built (AGENDASYNC_BIN, EXSIM_BIN or
 #                               build/default); the demo test runs it this way
+# AGENDASYNC_DEMO_LOG_DIR=DIR copies the daemon's and exsim's logs there at the end (the demo
+# test scans them for secrets).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -40,6 +42,9 @@ cleanup() {
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   fi
+  if [[ -n "${AGENDASYNC_DEMO_LOG_DIR:-}" ]]; then
+    cp "$work"/*.log "$work"/*.out "$AGENDASYNC_DEMO_LOG_DIR"/ 2>/dev/null || true
+  fi
   if ((code != 0)); then
     echo "demo failed (exit $code); logs:" >&2
     tail -n 20 "$work"/*.log >&2 2>/dev/null || true
@@ -65,7 +70,7 @@ wait_for_line() {
   done
 }
 
-password=demo-$RANDOM$RANDOM
+password=${AGENDASYNC_DEMO_PASSWORD:-demo-$RANDOM$RANDOM}
 admin_token=exsim-admin-$RANDOM$RANDOM
 echo "=== exsim: an Exchange 2016 with five mailboxes, TLS on 127.0.0.1"
 "$exsim_bin" --port 0 --version Exchange2016 --auth basic,ntlm \

@@ -3,7 +3,8 @@
 # asserts its key outputs: the first sync of every enabled user, both sides shown (the
 # deviating address, the blocked user left alone, the series with its exception, the private
 # Outlook item), the Outlook change arriving through the streaming wake-up, the curl
-# instructions with a token, a clean stop, and no folder left behind.
+# instructions with a token, a clean stop, no folder left behind, and no secret (the service
+# account's password, the API token) in any log line of the daemon or exsim.
 #   demo_test.sh SOURCE_DIR AGENDASYNC_BIN EXSIM_BIN
 set -uo pipefail
 source_dir=$1
@@ -12,6 +13,9 @@ tmp=$(mktemp -d -t agendasync-demo-test-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 export TMPDIR=$tmp
 
+mkdir "$tmp/logs"
+export AGENDASYNC_DEMO_LOG_DIR=$tmp/logs
+export AGENDASYNC_DEMO_PASSWORD=demo-test-secret-$RANDOM$RANDOM
 out=$(timeout 300 bash "$source_dir/scripts/demo.sh" --no-build 2>&1)
 code=$?
 failures=0
@@ -42,6 +46,28 @@ if grep -A1 -E '^olduser@example\.com:$' <<<"$out" | grep -q 'Farewell lunch'; t
 fi
 if ((code != 0)); then
   echo "FAILED: demo exited with $code"
+  failures=$((failures + 1))
+fi
+# The secret scan: the password (given to exsim and written to a 0600 file) and the API token
+# (printed once, for curl) never appear in a log; the scan must have seen the daemon's log.
+if [[ ! -s "$tmp/logs/serve.log" ]]; then
+  echo "FAILED: the daemon's log was not kept for the secret scan"
+  failures=$((failures + 1))
+fi
+token=$(grep -oE 'ast_[A-Za-z0-9_-]+' <<<"$out" | head -1)
+if [[ -z "$token" ]]; then
+  echo "FAILED: no API token in the output to scan for"
+  failures=$((failures + 1))
+fi
+for secret in "$AGENDASYNC_DEMO_PASSWORD" ${token:+"$token"}; do
+  if grep -rlF -- "$secret" "$tmp/logs" >/dev/null; then
+    echo "FAILED: a secret (${secret:0:8}...) appears in $(grep -rlF -- "$secret" "$tmp/logs" | xargs -n1 basename | tr '\n' ' ')"
+    failures=$((failures + 1))
+  fi
+done
+# The password must not reach the demo's own output either.
+if grep -qF -- "$AGENDASYNC_DEMO_PASSWORD" <<<"$out"; then
+  echo "FAILED: the service account's password appears in the demo's output"
   failures=$((failures + 1))
 fi
 leftover=$(find "$tmp" -mindepth 1 -maxdepth 1 -name 'agendasync-demo-*' | wc -l)
