@@ -23,6 +23,7 @@ struct ServeOptions {
   int safety_net_minutes = 15;
   int watch_refresh_seconds = 30;
   bool no_streaming = false;
+  bool fsync_every_write = false;
   int graph_lifetime_minutes = 4320;
   int graph_renew_before_minutes = 1440;
 };
@@ -62,6 +63,7 @@ void run_serve(Context& context, const ServeOptions& flags) {
     std::tie(options.listen, options.port) = *listen;
   }
   options.secret_key_file = flags.secret_key_file;
+  options.fsync_every_write = flags.fsync_every_write;
   options.scheduler.workers = std::max<std::size_t>(1, flags.workers);
   options.scheduler.safety_net = std::chrono::minutes(std::max(0, flags.safety_net_minutes));
 
@@ -151,6 +153,9 @@ void add_serve_command(CLI::App& app, Context& context) {
       ->capture_default_str();
   serve->add_flag("--no-streaming", flags->no_streaming,
                   "Do not open EWS streaming subscriptions (rely on the safety net)");
+  serve->add_flag("--fsync-every-write", flags->fsync_every_write,
+                  "API writes survive a power loss too (SQLite synchronous=FULL), at a lower "
+                  "write rate; see docs/DECISIONS.md \"API write durability\"");
   serve
       ->add_option("--graph-lifetime-minutes", flags->graph_lifetime_minutes,
                    "Backend graph: lifetime asked for each change-notification subscription "

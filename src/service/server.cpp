@@ -214,11 +214,14 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   s.impl_->feed = std::thread([&s] { s.feed_loop(); });
   if (s.options_.graph_renew) s.impl_->graph = std::thread([&s] { s.graph_renew_loop(); });
   s.impl_->listener = std::thread([&http] { http.listen_after_bind(); });
-  log_event(spdlog::level::info, "server_started",
-            {{"listen", s.options_.listen},
-             {"port", s.port_},
-             {"database", s.store_->describe()},
-             {"routes", s.router_.routes().size()}});
+  log_event(
+      spdlog::level::info, "server_started",
+      {{"listen", s.options_.listen},
+       {"port", s.port_},
+       {"database", s.store_->describe()},
+       // Operators check here whether API writes survive a power loss (DECISIONS.md).
+       {"api_commits", s.options_.fsync_every_write ? "synchronous=FULL" : "synchronous=NORMAL"},
+       {"routes", s.router_.routes().size()}});
   return server;
 }
 

@@ -90,6 +90,32 @@ TEST(ServeE2e, ApiToExchangeStreamingBackAndCleanStop) {
   EXPECT_TRUE(pending->empty());
   // The secret of the service account never reaches the log.
   EXPECT_EQ(serve.log().find("s3cret"), std::string::npos);
+  // Without --fsync-every-write the API commits with synchronous=NORMAL, and says so.
+  EXPECT_NE(serve.log().find("\"api_commits\":\"synchronous=NORMAL\""), std::string::npos);
+}
+
+// An operator who wants every acknowledged API write to survive a power loss asks for it; the
+// daemon still serves writes and reports the mode it runs in.
+TEST(ServeE2e, FsyncEveryWriteMakesApiCommitsFull) {
+  e2e::World world;
+  world.add_user("JDOE");
+  const std::string token = integration_token(world);
+  ServeProcess serve(e2e::agendasync_binary(),
+                     {"--config", world.config_path().string(), "serve", "--listen", "127.0.0.1:0",
+                      "--fsync-every-write", "--no-streaming", "--safety-net-minutes", "60"},
+                     world.dir() / "serve.log");
+  Api api(serve.port(), token);
+  auto [status, created] = api.call("POST", "/api/v1/appointments",
+                                    {{"subject", "Durable"},
+                                     {"start", "2027-01-12T09:00:00Z"},
+                                     {"end", "2027-01-12T10:00:00Z"},
+                                     {"time_zone", "Europe/Amsterdam"},
+                                     {"owner", "JDOE"},
+                                     {"participants", json::array()}});
+  EXPECT_EQ(status, 201) << created.dump();
+  EXPECT_NE(serve.log().find("\"api_commits\":\"synchronous=FULL\""), std::string::npos)
+      << serve.log();
+  EXPECT_EQ(serve.stop(SIGTERM), 0) << serve.log();
 }
 
 }  // namespace
