@@ -9,8 +9,8 @@
 #   scripts/demo.sh --keep      leave the servers running and keep the folder
 #   scripts/demo.sh --no-build  use the binaries already built (AGENDASYNC_BIN, EXSIM_BIN or
 #                               build/default); the demo test runs it this way
-# AGENDASYNC_DEMO_LOG_DIR=DIR copies the daemon's and exsim's logs there at the end (the demo
-# test scans them for secrets).
+# For the demo test's secret scan: AGENDASYNC_DEMO_LOG_DIR=DIR copies the daemon's and
+# exsim's logs there at the end; AGENDASYNC_DEMO_PASSWORD fixes the service account's password.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
