@@ -2,7 +2,6 @@
 // against exsim's Entra ID token endpoint and Graph endpoints (token, roles, the admin-consent
 // URL, each mailbox; a missing role and a wrong secret named with what to do), and a sync
 // whose delta token expired resyncing in full without duplicates.
-#include <sqlite3.h>
 
 #include <gtest/gtest.h>
 
@@ -31,8 +30,7 @@ TEST(GraphDoctor, AllChecksPassAndTheAdminConsentUrlIsPrinted) {
             std::string::npos)
       << result.out;
   EXPECT_NE(result.out.find("PASS calendar jdoe@example.com"), std::string::npos) << result.out;
-  EXPECT_NE(result.out.find("PASS time zone asmith@example.com"), std::string::npos)
-      << result.out;
+  EXPECT_NE(result.out.find("PASS time zone asmith@example.com"), std::string::npos) << result.out;
   EXPECT_EQ(result.out.find(GraphApp::kSecret), std::string::npos) << "secret in output";
 }
 
@@ -71,15 +69,9 @@ TEST(GraphSync, ExpiredDeltaTokenResyncsInFullWithoutDuplicates) {
   ASSERT_EQ(world.exchange_items("jdoe@example.com").size(), 5u);
 
   // The Graph cursor stays well-formed; only its delta token is one exsim no longer knows.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(world.state_path().c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "UPDATE sync_cursor SET cursor = replace(cursor, 'deltatoken=', "
-                         "'deltatoken=expired') WHERE cursor LIKE 'graph1|%deltatoken=%'",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  EXPECT_EQ(sqlite3_changes(db), 1);
-  sqlite3_close(db);
+  EXPECT_EQ(world.rewrite_cursors("UPDATE sync_cursor SET cursor = replace(cursor, 'deltatoken=', "
+                                  "'deltatoken=expired') WHERE cursor LIKE 'graph1|%deltatoken=%'"),
+            1);
 
   world.outlook_create("jdoe@example.com", "Outlook 2", future(0, 5));
   world.add_appointment("jdoe", "Host new", future(0, 7));

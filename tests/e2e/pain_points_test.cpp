@@ -3,7 +3,6 @@
 // through exsim's admin endpoint or raw EWS, the way a mail client would. Every test ends by
 // checking exsim's outbox is empty (R39).
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -179,12 +178,7 @@ TEST_F(PainPoint, ARenamedSeriesIsRenamedNotDuplicatedAlsoAfterAFullResync) {
 
   // Forget both cursors (an expired sync state): the full resync matches by our key, not by
   // the subject the series no longer has.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(world.state_path().c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(
-      sqlite3_exec(db, "UPDATE sync_cursor SET cursor = 'expired'", nullptr, nullptr, nullptr),
-      SQLITE_OK);
-  sqlite3_close(db);
+  ASSERT_GE(world.rewrite_cursors("UPDATE sync_cursor SET cursor = 'expired'"), 0);
   world.edit_appointment(world.host_items("jdoe").at(0).id,
                          [](Appointment& item) { item.subject = "Weekly planning (host name)"; });
   const auto resync = clean_sync();

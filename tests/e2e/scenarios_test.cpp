@@ -2,7 +2,6 @@
 // agenda and sync state, the real exsim over HTTPS, once through the EWS connector and once
 // through the Graph connector (same scenarios, same expectations: the engine runs unchanged).
 // Every test ends by checking exsim's outbox is empty (R39: the sync never sends mail).
-#include <sqlite3.h>
 
 #include <gtest/gtest.h>
 
@@ -266,13 +265,7 @@ TEST_P(Scenario, R27_InvalidSyncStateResyncsWithoutDuplicates) {
   world.sync("jdoe");
   // Tamper both cursors: EWS rejects the sync state (ErrorInvalidSyncStateData), the host
   // side rejects a revision that is not a number.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(world.state_path().c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "UPDATE sync_cursor SET cursor = 'H4sIAAAAAAAA-tampered'", nullptr,
-                         nullptr, nullptr),
-            SQLITE_OK);
-  EXPECT_GT(sqlite3_changes(db), 0);
-  sqlite3_close(db);
+  EXPECT_GT(world.rewrite_cursors("UPDATE sync_cursor SET cursor = 'H4sIAAAAAAAA-tampered'"), 0);
   world.outlook_create("jdoe@example.com", "Outlook 2", future(0, 5));
   world.add_appointment("jdoe", "Host new", future(0, 7));
   auto run = world.sync("jdoe");

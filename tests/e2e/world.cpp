@@ -12,6 +12,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "connectors/ews/ews_side.h"
 #include "net/http.h"
@@ -140,6 +141,19 @@ void World::write_config(const WorldOptions& options) {
 }
 
 std::filesystem::path World::state_path() const { return dir_ / "agenda.sync.db"; }
+
+int World::rewrite_cursors(const std::string& update_sql) {
+  sqlite3* db = nullptr;
+  int changed = -1;
+  if (sqlite3_open(state_path().c_str(), &db) == SQLITE_OK &&
+      sqlite3_exec(db, update_sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK) {
+    changed = sqlite3_changes(db);
+  } else {
+    ADD_FAILURE() << "rewriting cursors failed: " << sqlite3_errmsg(db);
+  }
+  sqlite3_close(db);
+  return changed;
+}
 
 void World::add_user(const std::string& name, bool sync_enabled, bool blocked,
                      const std::string& address) {

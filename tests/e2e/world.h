@@ -67,6 +67,10 @@ class World {
   const std::filesystem::path& config_path() const { return config_path_; }
   const std::filesystem::path& database_path() const { return database_path_; }
   std::filesystem::path state_path() const;
+  /// Runs `update_sql` (an UPDATE of sync_cursor) on the sync state file, to simulate a lost,
+  /// expired or tampered cursor. Returns the rows changed, or -1 (and a test failure) when
+  /// the statement failed.
+  int rewrite_cursors(const std::string& update_sql);
   store::AgendaStore& store() { return *store_; }
   ews::testing::ExsimProcess& exsim() { return *exsim_; }
 
