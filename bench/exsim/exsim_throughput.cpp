@@ -12,7 +12,7 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
-#include "exsim/server.h"
+#include "exsim/server/server.h"
 
 namespace {
 

@@ -14,7 +14,7 @@
 #include <httplib.h>
 
 #include "ews_schema_validator.h"
-#include "exsim/server.h"
+#include "exsim/server/server.h"
 
 namespace exsim_test {
 namespace {

@@ -1,0 +1,191 @@
+#include "exsim/ews/autodiscover.h"
+
+#include <sstream>
+
+#include <fmt/format.h>
+#include <httplib.h>
+#include <pugixml.hpp>
+
+#include "exsim/store/xml_util.h"
+
+namespace exsim {
+namespace {
+
+bool has_mailbox(const ServerConfig& config, std::string_view address) {
+  for (const MailboxConfig& m : config.mailboxes) {
+    if (m.address.size() == address.size() &&
+        std::equal(m.address.begin(), m.address.end(), address.begin(),
+                   [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string serialise(const pugi::xml_document& doc) {
+  std::ostringstream out;
+  out << "<?xml version=\"1.0\" encoding=\"utf-8\"?>";
+  doc.save(out, "", pugi::format_raw | pugi::format_no_declaration);
+  return out.str();
+}
+
+}  // namespace
+
+std::string pox_autodiscover_response(std::string_view body, const ServerConfig& config,
+                                      const std::string& base_url) {
+  pugi::xml_document req;
+  std::string email;
+  if (body.find("<!DOCTYPE") == std::string_view::npos &&
+      req.load_buffer(body.data(), body.size())) {
+    email = child_text(child(req.document_element(), "Request"), "EMailAddress");
+  }
+  pugi::xml_document doc;
+  pugi::xml_node root = doc.append_child("Autodiscover");
+  root.append_attribute("xmlns") =
+      "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006";
+  pugi::xml_node resp = root.append_child("Response");
+  resp.append_attribute("xmlns") =
+      "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a";
+  if (!has_mailbox(config, email)) {
+    pugi::xml_node err = resp.append_child("Error");
+    err.append_attribute("Time") = "00:00:00.0000000";
+    err.append_attribute("Id") = "2477272013";
+    add_text(err, "ErrorCode", "500");
+    add_text(err, "Message", "The email address can't be found.");
+    err.append_child("DebugData");
+    return serialise(doc);
+  }
+  std::string ews = base_url + "/EWS/Exchange.asmx";
+  pugi::xml_node user = resp.append_child("User");
+  add_text(user, "DisplayName", email.substr(0, email.find('@')));
+  add_text(user, "LegacyDN",
+           fmt::format("/o=exsim/ou=Exchange Administrative Group/cn=Recipients/cn={}", email));
+  add_text(user, "AutoDiscoverSMTPAddress", email);
+  add_text(user, "DeploymentId", "1c3e3f2e-7d1a-4d5b-9a51-0e1f00e75b1a");
+  pugi::xml_node account = resp.append_child("Account");
+  add_text(account, "AccountType", "email");
+  add_text(account, "Action", "settings");
+  add_text(account, "MicrosoftOnline", "False");
+  for (const char* type : {"EXCH", "EXPR"}) {
+    pugi::xml_node p = account.append_child("Protocol");
+    add_text(p, "Type", type);
+    add_text(p, "Server", "exsim.local");
+    add_text(p, "ASUrl", ews);
+    add_text(p, "EwsUrl", ews);
+    add_text(p, "EmwsUrl", ews);
+    add_text(p, "OOFUrl", ews);
+  }
+  return serialise(doc);
+}
+
+std::string soap_autodiscover_response(std::string_view body, const ServerConfig& config,
+                                       const std::string& base_url) {
+  constexpr const char* kNs = "http://schemas.microsoft.com/exchange/2010/Autodiscover";
+  pugi::xml_document req;
+  std::vector<std::string> mailboxes;
+  std::vector<std::string> settings;
+  if (body.find("<!DOCTYPE") == std::string_view::npos &&
+      req.load_buffer(body.data(), body.size())) {
+    pugi::xml_node r =
+        child(child(child(child(req.document_element(), "Body"), "GetUserSettingsRequestMessage"),
+                    "Request"),
+              "Users");
+    for (pugi::xml_node u : children(r, "User")) mailboxes.push_back(child_text(u, "Mailbox"));
+    pugi::xml_node req_node = child(
+        child(child(req.document_element(), "Body"), "GetUserSettingsRequestMessage"), "Request");
+    for (pugi::xml_node s : children(child(req_node, "RequestedSettings"), "Setting")) {
+      settings.push_back(s.text().as_string());
+    }
+  }
+  pugi::xml_document doc;
+  pugi::xml_node env = doc.append_child("s:Envelope");
+  env.append_attribute("xmlns:s") = kSoapNs;
+  env.append_attribute("xmlns:a") = "http://www.w3.org/2005/08/addressing";
+  pugi::xml_node header = env.append_child("s:Header");
+  pugi::xml_node action = add_text(header, "a:Action",
+                                   "http://schemas.microsoft.com/exchange/2010/Autodiscover/"
+                                   "Autodiscover/GetUserSettingsResponse");
+  action.append_attribute("s:mustUnderstand") = "1";
+  pugi::xml_node svi = header.append_child("h:ServerVersionInfo");
+  svi.append_attribute("xmlns:h") = kNs;
+  svi.append_attribute("xmlns:i") = "http://www.w3.org/2001/XMLSchema-instance";
+  add_text(svi, "h:MajorVersion", std::to_string(config.version.major));
+  add_text(svi, "h:MinorVersion", std::to_string(config.version.minor));
+  add_text(svi, "h:MajorBuildNumber", std::to_string(config.version.major_build));
+  add_text(svi, "h:MinorBuildNumber", std::to_string(config.version.minor_build));
+  add_text(svi, "h:Version", config.version.name);
+  pugi::xml_node msg = env.append_child("s:Body").append_child("GetUserSettingsResponseMessage");
+  msg.append_attribute("xmlns") = kNs;
+  pugi::xml_node resp = msg.append_child("Response");
+  resp.append_attribute("xmlns:i") = "http://www.w3.org/2001/XMLSchema-instance";
+  add_text(resp, "ErrorCode", "NoError");
+  resp.append_child("ErrorMessage");
+  pugi::xml_node users = resp.append_child("UserResponses");
+  std::string ews = base_url + "/EWS/Exchange.asmx";
+  for (const std::string& m : mailboxes) {
+    pugi::xml_node ur = users.append_child("UserResponse");
+    if (!has_mailbox(config, m)) {
+      add_text(ur, "ErrorCode", "InvalidUser");
+      add_text(ur, "ErrorMessage", fmt::format("Invalid user: '{}'", m));
+      ur.append_child("RedirectTarget").append_attribute("i:nil") = "true";
+      ur.append_child("UserSettingErrors");
+      ur.append_child("UserSettings");
+      continue;
+    }
+    add_text(ur, "ErrorCode", "NoError");
+    add_text(ur, "ErrorMessage", "No error.");
+    ur.append_child("RedirectTarget").append_attribute("i:nil") = "true";
+    ur.append_child("UserSettingErrors");
+    pugi::xml_node us = ur.append_child("UserSettings");
+    auto add_setting = [&](const char* name, const std::string& value) {
+      if (!settings.empty() && std::find(settings.begin(), settings.end(), name) == settings.end())
+        return;
+      pugi::xml_node s = us.append_child("UserSetting");
+      s.append_attribute("i:type") = "StringSetting";
+      add_text(s, "Name", name);
+      add_text(s, "Value", value);
+    };
+    add_setting("AutoDiscoverSMTPAddress", m);
+    add_setting("UserDisplayName", m.substr(0, m.find('@')));
+    add_setting("InternalEwsUrl", ews);
+    add_setting("ExternalEwsUrl", ews);
+    add_setting("CasVersion",
+                fmt::format("{}.{:02}.{:04}.{:03}", config.version.major, config.version.minor,
+                            config.version.major_build, config.version.minor_build));
+    add_setting("EwsSupportedSchemas",
+                "Exchange2007, Exchange2007_SP1, Exchange2010, Exchange2010_SP1, Exchange2010_SP2, "
+                "Exchange2013, Exchange2013_SP1");
+  }
+  return serialise(doc);
+}
+
+void install_autodiscover_routes(httplib::Server& http, const ServerConfig& config,
+                                 std::function<std::string()> base_url,
+                                 std::function<AuthOutcome(const httplib::Request&)> authenticate) {
+  auto guarded = [authenticate](auto answer) {
+    return [authenticate, answer](const httplib::Request& req, httplib::Response& res) {
+      AuthOutcome auth = authenticate(req);
+      if (!auth.account) {
+        res.status = 401;
+        for (const std::string& c : auth.www_authenticate)
+          res.headers.emplace("WWW-Authenticate", c);
+        res.set_content("", "text/html");
+        return;
+      }
+      res.set_content(answer(req.body), "text/xml; charset=utf-8");
+    };
+  };
+  auto pox = guarded([&config, base_url](const std::string& body) {
+    return pox_autodiscover_response(body, config, base_url());
+  });
+  auto soap = guarded([&config, base_url](const std::string& body) {
+    return soap_autodiscover_response(body, config, base_url());
+  });
+  for (const char* prefix :
+       {"/autodiscover/autodiscover", "/Autodiscover/Autodiscover", "/AutoDiscover/AutoDiscover"}) {
+    http.Post(std::string(prefix) + ".xml", pox);
+    http.Post(std::string(prefix) + ".svc", soap);
+  }
+}
+
+}  // namespace exsim

@@ -1,0 +1,118 @@
+#include "exsim/ews/ews_service.h"
+
+#include <map>
+
+#include <fmt/format.h>
+
+#include "exsim/ews/notifications.h"
+#include "exsim/ews/operation.h"
+#include "exsim/store/xml_util.h"
+
+namespace exsim {
+namespace {
+
+using Handler = void (*)(OperationContext&);
+
+const std::map<std::string_view, Handler>& handlers() {
+  static const std::map<std::string_view, Handler> kHandlers = {
+      {"GetFolder", handle_get_folder},
+      {"FindFolder", handle_find_folder},
+      {"CreateItem", handle_create_item},
+      {"GetItem", handle_get_item},
+      {"UpdateItem", handle_update_item},
+      {"DeleteItem", handle_delete_item},
+      {"FindItem", handle_find_item},
+      {"SyncFolderItems", handle_sync_folder_items},
+      {"ResolveNames", handle_resolve_names},
+      {"ConvertId", handle_convert_id},
+      {"GetServerTimeZones", handle_get_server_time_zones},
+      {"Subscribe", handle_subscribe},
+      {"Unsubscribe", handle_unsubscribe},
+      {"GetEvents", handle_get_events},
+  };
+  return kHandlers;
+}
+
+EwsReply fault_reply(const SoapFault& f, const ServerVersion* v, std::string operation) {
+  return EwsReply{f.http_status, fault_envelope(f, v), std::move(operation), nullptr};
+}
+
+SoapFault fault(std::string code, std::string message) {
+  return SoapFault{std::move(code), std::move(message), {}, {}, 500};
+}
+
+}  // namespace
+
+EwsService::EwsService(Store& store, const ServerConfig& config, Subscriptions& subscriptions)
+    : store_(store),
+      config_(config),
+      subscriptions_(subscriptions),
+      sync_states_(config.state_key.empty() ? random_bytes(32) : config.state_key) {}
+
+EwsReply EwsService::handle(const AccountConfig& account, std::string_view body) {
+  auto parsed = parse_soap_request(body);
+  if (auto* f = std::get_if<SoapFault>(&parsed)) return fault_reply(*f, nullptr, "");
+  SoapRequest& req = std::get<SoapRequest>(parsed);
+  std::string op(local_name(req.operation));
+
+  if (pugi::xml_node rsv = child(req.header, "RequestServerVersion")) {
+    std::string value = rsv.attribute("Version").as_string();
+    auto rank = request_version_rank(value);
+    // Exchange answers values it does not know (e.g. "Exchange2019", which clients try first)
+    // exactly like versions newer than itself, so that clients can step down.
+    if (!rank || *rank > config_.version.api_rank) {
+      return fault_reply(
+          fault("ErrorInvalidServerVersion", "The specified server version is invalid."), nullptr,
+          op);
+    }
+  }
+
+  std::unique_lock lock(store_.mutex());
+  Mailbox* principal = store_.find_mailbox(account.user);
+  if (pugi::xml_node imp = child(req.header, "ExchangeImpersonation")) {
+    pugi::xml_node sid = child(imp, "ConnectingSID");
+    std::string address = child_text(sid, "PrimarySmtpAddress");
+    if (address.empty()) address = child_text(sid, "SmtpAddress");
+    if (address.empty()) address = child_text(sid, "PrincipalName");
+    if (!account.impersonation) {
+      return fault_reply(fault("ErrorImpersonateUserDenied",
+                               "The account does not have permission to impersonate the requested "
+                               "user. Grant it the ApplicationImpersonation role."),
+                         &config_.version, op);
+    }
+    principal = store_.find_mailbox(address);
+    if (!principal) {
+      return fault_reply(
+          fault("ErrorNonExistentMailbox",
+                fmt::format("The SMTP address has no mailbox associated with it: {}", address)),
+          &config_.version, op);
+    }
+  }
+
+  TimeContext time;
+  if (pugi::xml_node tzc = child(req.header, "TimeZoneContext")) {
+    time.zone = Zone::from_element(child(tzc, "TimeZoneDefinition"));
+    time.zone_definition = child(tzc, "TimeZoneDefinition");
+  }
+
+  if (op == "GetStreamingEvents") {
+    lock.unlock();
+    return streaming_events_reply(subscriptions_, store_, config_, account, req.operation);
+  }
+  auto it = handlers().find(op);
+  if (it == handlers().end()) {
+    SoapFault f = fault("ErrorInvalidRequest",
+                        fmt::format("The request is invalid. exsim does not implement the "
+                                    "operation '{}'.",
+                                    op));
+    return fault_reply(f, &config_.version, op);
+  }
+  SoapResponse response(config_.version);
+  OperationContext ctx{store_,    config_, sync_states_,  subscriptions_, account,
+                       principal, time,    req.operation, response,       std::nullopt};
+  it->second(ctx);
+  if (ctx.fault) return fault_reply(*ctx.fault, nullptr, op);
+  return EwsReply{200, response.str(), op, nullptr};
+}
+
+}  // namespace exsim

@@ -1,0 +1,74 @@
+#pragma once
+/// What every EWS operation handler gets: the store, the caller, the request and the response
+/// under construction; plus the helpers they share (folder and item id resolution, errors).
+#include <optional>
+#include <string>
+#include <variant>
+
+#include <pugixml.hpp>
+
+#include "exsim/ews/soap.h"
+#include "exsim/server/config.h"
+#include "exsim/store/calendar_fields.h"
+#include "exsim/store/ids.h"
+#include "exsim/store/store.h"
+
+namespace exsim {
+
+class Outbox;
+class Subscriptions;
+
+/// Per-request context. The store mutex is held for the whole operation.
+struct OperationContext {
+  Store& store;
+  const ServerConfig& config;
+  const SyncStateCodec& sync_states;
+  Subscriptions& subscriptions;
+  const AccountConfig& account;
+  Mailbox* principal;  // the mailbox the caller acts as (own or impersonated); may be null
+  TimeContext time;
+  pugi::xml_node request;  // the operation element
+  SoapResponse& response;
+  /// Set by a handler whose whole request fails (answered as a SOAP fault).
+  std::optional<SoapFault> fault;
+};
+
+/// An EWS error for one response message.
+struct EwsError {
+  std::string code;
+  std::string message;
+};
+
+/// Resolves a folder id element (DistinguishedFolderId / FolderId) to a mailbox and folder,
+/// checking that the caller may open it.
+std::variant<std::pair<Mailbox*, FolderKind>, EwsError> resolve_folder(OperationContext& ctx,
+                                                                       pugi::xml_node id);
+
+/// An item (or one occurrence of it) named by ItemId, OccurrenceItemId or RecurringMasterItemId.
+struct ResolvedItem {
+  Mailbox* mailbox;
+  StoredItem* item;
+  std::optional<Seconds> occurrence;  // original start
+};
+std::variant<ResolvedItem, EwsError> resolve_item(OperationContext& ctx, pugi::xml_node id);
+
+/// Whether the caller may open `mb`.
+bool may_access(const OperationContext& ctx, const Mailbox& mb);
+
+/// Operation handlers (one file per family).
+void handle_get_folder(OperationContext& ctx);
+void handle_find_folder(OperationContext& ctx);
+void handle_create_item(OperationContext& ctx);
+void handle_get_item(OperationContext& ctx);
+void handle_update_item(OperationContext& ctx);
+void handle_delete_item(OperationContext& ctx);
+void handle_find_item(OperationContext& ctx);
+void handle_sync_folder_items(OperationContext& ctx);
+void handle_resolve_names(OperationContext& ctx);
+void handle_convert_id(OperationContext& ctx);
+void handle_get_server_time_zones(OperationContext& ctx);
+void handle_subscribe(OperationContext& ctx);
+void handle_unsubscribe(OperationContext& ctx);
+void handle_get_events(OperationContext& ctx);
+
+}  // namespace exsim

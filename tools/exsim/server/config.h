@@ -1,0 +1,75 @@
+#pragma once
+/// exsim's start-up configuration: mailboxes, accounts and their rights, version, TLS, auth.
+/// Read from a JSON file (see README.md) and/or command-line flags.
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "exsim/ews/versions.h"
+
+namespace exsim {
+
+/// A mailbox the server hosts (its calendar is what clients sync).
+struct MailboxConfig {
+  std::string address;       // primary SMTP address
+  std::string display_name;  // defaults to the local part
+};
+
+/// A logon account. Its own mailbox is the mailbox with the same address, if any.
+struct AccountConfig {
+  std::string user;                      // "svc@example.com"; "DOMAIN\\svc" and "svc" also log on
+  std::string password;                  // never logged
+  bool impersonation = false;            // holds the ApplicationImpersonation role
+  std::vector<std::string> full_access;  // mailboxes it may open as a delegate ("*" = all)
+};
+
+/// TLS settings: a self-signed CA and server certificate are generated when no files are given.
+struct TlsConfig {
+  bool enabled = false;
+  std::string min_version = "1.2";  // "1.0", "1.1", "1.2" or "1.3"
+  std::string cert_file;            // PEM; generated when empty
+  std::string key_file;
+  std::string ca_out;  // where to write the generated CA certificate (clients trust it)
+};
+
+/// An Entra ID app registration (client) the token endpoint knows.
+struct GraphAppConfig {
+  std::string tenant_id;           // directory id; the token's `tid`
+  std::string client_id;           // the token's `appid`
+  std::string client_secret;       // never logged
+  std::vector<std::string> roles;  // granted application permissions, e.g. Calendars.ReadWrite
+  std::vector<std::string> certificates;  // PEM files (or PEM text) of certificate credentials
+};
+
+/// Everything the server needs at start.
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  int port = 0;  // 0 = pick a free port
+  ServerVersion version = *find_server_version("Exchange2016");
+  TlsConfig tls;
+  std::vector<std::string> auth_methods = {"basic", "ntlm", "bearer"};
+  std::string domain = "EXSIM";  // NTLM domain / Basic realm
+  std::vector<MailboxConfig> mailboxes;
+  std::vector<AccountConfig> accounts;
+  std::map<std::string, std::string> bearer_tokens;  // token -> account user
+  std::string admin_token;                           // empty: admin endpoint disabled
+  std::string trace_dir;                             // record every exchange here
+  size_t max_request_bytes = 4 * 1024 * 1024;
+  int threads = 64;                         // worker threads; streaming subscriptions hold one each
+  std::string state_key;                    // secret that signs sync states; random when empty
+  std::string store = "memory";             // "memory" or "sqlite:PATH" (write-through persistence)
+  int streaming_keepalive_seconds = 10;     // GetStreamingEvents keep-alive interval
+  std::vector<GraphAppConfig> graph_apps;   // apps the Entra ID token endpoint serves
+  int graph_token_lifetime_seconds = 3599;  // lifetime of issued access tokens
+  int graph_mailbox_concurrency = 4;        // Graph requests in flight per mailbox (0 = no limit)
+};
+
+/// Reads a JSON config file over `base`. On failure returns nullopt and a message in `error`.
+std::optional<ServerConfig> load_config_file(const std::string& path, ServerConfig base,
+                                             std::string& error);
+/// Parses "user:password[:impersonation]" (from --account).
+std::optional<AccountConfig> parse_account_flag(const std::string& text);
+
+}  // namespace exsim
