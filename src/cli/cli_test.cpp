@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "store/test_support.h"
+
 namespace agendasync::cli {
 namespace {
 
@@ -74,10 +76,9 @@ class Cli : public ::testing::Test {
     ASSERT_EQ(result.exit_code, 0) << result.err;
   }
 
-  /// The database's bytes (main file and WAL): "changes nothing" is checked on these.
-  std::string database_bytes() const {
-    return slurp(database_) + "|wal|" + slurp(database_.string() + "-wal");
-  }
+  /// The database as SQLite reads it (main file with the WAL applied), through SQLite only:
+  /// "changes nothing" is checked on these.
+  std::string database_bytes() const { return store::testing::database_image(database_); }
 
   std::filesystem::path dir_, config_, database_;
 };

@@ -9,7 +9,7 @@
 namespace agendasync::store {
 namespace {
 
-using testing::file_bytes;
+using testing::database_image;
 using testing::sample_user;
 using testing::TempDir;
 
@@ -51,8 +51,7 @@ TEST_F(Directory, AnInvalidDeviatingAddressIsRefusedNamingTheUserAndChangesNothi
   ASSERT_TRUE(store_->add_user(sample_user("ANNA")));
   auto head = store_->head_revision().value();
   auto users_before = store_->users().value();
-  auto bytes_before = file_bytes(path_);
-  auto wal_before = file_bytes(path_.string() + "-wal");
+  auto bytes_before = database_image(path_);
 
   for (const char* bad : {"not-an-address", "two@@example.com", "space in@example.com",
                           "nodot@localhost", "@example.com"}) {
@@ -72,8 +71,7 @@ TEST_F(Directory, AnInvalidDeviatingAddressIsRefusedNamingTheUserAndChangesNothi
   }
   EXPECT_EQ(store_->head_revision().value(), head);
   EXPECT_EQ(store_->users().value(), users_before);
-  EXPECT_EQ(file_bytes(path_), bytes_before);
-  EXPECT_EQ(file_bytes(path_.string() + "-wal"), wal_before);
+  EXPECT_EQ(database_image(path_), bytes_before);
 }
 
 TEST_F(Directory, MailboxAddressFollowsTheRule) {

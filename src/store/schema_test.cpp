@@ -14,7 +14,7 @@
 namespace agendasync::store {
 namespace {
 
-using testing::file_bytes;
+using testing::database_image;
 using testing::TempDir;
 
 /// Runs one statement with the raw SQLite API and returns the first column of the first row.
@@ -63,7 +63,7 @@ TEST(Schema, ReopeningAnExistingDatabaseChangesNothing) {
     ASSERT_TRUE(store);
     ASSERT_TRUE((*store)->add_user(testing::sample_user("ANNA")));
   }
-  auto before = file_bytes(path);
+  auto before = database_image(path);
   ASSERT_FALSE(before.empty());
   {
     auto store = open_sqlite_agenda_store(path);
@@ -73,7 +73,7 @@ TEST(Schema, ReopeningAnExistingDatabaseChangesNothing) {
     ASSERT_EQ(users->size(), 1u);
     EXPECT_EQ(users->front().user_name, "ANNA");
   }
-  EXPECT_EQ(file_bytes(path), before);
+  EXPECT_EQ(database_image(path), before);
 }
 
 TEST(Schema, AnOlderDatabaseIsUpgradedKeepingItsData) {
@@ -115,26 +115,26 @@ TEST(Schema, ADatabaseFromANewerVersionIsRefusedAndLeftUntouched) {
   auto path = dir / "agenda.db";
   { ASSERT_TRUE(open_sqlite_agenda_store(path, testing::creating())); }
   raw_query(path, "PRAGMA user_version = 999");
-  auto before = file_bytes(path);
+  auto before = database_image(path);
   auto store = open_sqlite_agenda_store(path);
   ASSERT_FALSE(store);
   EXPECT_EQ(store.error().kind, ErrorKind::kUnsupported);
   EXPECT_NE(store.error().message.find(path.string()), std::string::npos);
   EXPECT_NE(store.error().message.find("999"), std::string::npos);
   EXPECT_NE(store.error().message.find("Upgrade agendasync"), std::string::npos);
-  EXPECT_EQ(file_bytes(path), before);
+  EXPECT_EQ(database_image(path), before);
 }
 
 TEST(Schema, AnotherApplicationsDatabaseIsRefusedAndLeftUntouched) {
   TempDir dir;
   auto path = dir / "other.db";
   raw_query(path, "CREATE TABLE invoices (id INTEGER PRIMARY KEY)");
-  auto before = file_bytes(path);
+  auto before = database_image(path);
   auto store = open_sqlite_agenda_store(path, testing::creating());
   ASSERT_FALSE(store);
   EXPECT_EQ(store.error().kind, ErrorKind::kInvalidData);
   EXPECT_NE(store.error().message.find("another application"), std::string::npos);
-  EXPECT_EQ(file_bytes(path), before);
+  EXPECT_EQ(database_image(path), before);
   EXPECT_EQ(raw_query(path, "PRAGMA user_version"), "0");
 }
 

@@ -2,8 +2,6 @@
 
 #include <sqlite3.h>
 
-#include <array>
-#include <fstream>
 #include <thread>
 
 namespace agendasync::store::sqlite {
@@ -57,20 +55,17 @@ std::string advice(int code) {
   }
 }
 
-/// True when the file starts with the SQLite header or is empty (SQLite treats an empty file
-/// as a new database).
-Result<void> check_header(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return fail(ErrorKind::kPermission,
-                "cannot read database file " + path.string() + ": check its permissions");
-  }
-  std::array<char, 16> header{};
-  in.read(header.data(), header.size());
-  auto got = in.gcount();
-  if (got == 0) return {};
-  static constexpr char kMagic[16] = "SQLite format 3";  // includes the trailing NUL
-  if (got < 16 || !std::equal(header.begin(), header.end(), kMagic)) {
+/// The first read of a newly opened connection, which is where SQLite finds out whether the
+/// file is a database at all (SQLITE_NOTADB). The file is never opened any other way: on
+/// POSIX, closing *any* descriptor of a file drops every fcntl lock the process holds on it,
+/// those of its live SQLite connections included, and another process's last close then
+/// checkpoints and deletes the WAL under them ("How To Corrupt An SQLite Database File",
+/// section 2.2). A header check with std::ifstream did exactly that and lost acknowledged
+/// writes of a daemon whenever the CLI ran beside it.
+Result<void> probe(sqlite3* db, const std::filesystem::path& path) {
+  int rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr);
+  if (rc == SQLITE_OK) return {};
+  if ((rc & 0xff) == SQLITE_NOTADB) {
     return fail(ErrorKind::kInvalidData,
                 "database file " + path.string() +
                     " is not an SQLite database (wrong file header); nothing was changed. "
@@ -78,7 +73,15 @@ Result<void> check_header(const std::filesystem::path& path) {
                     "run `agendasync init` to create a new one elsewhere",
                 "SQLITE_NOTADB");
   }
-  return {};
+  if ((rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_PERM) {
+    return fail(ErrorKind::kPermission,
+                "cannot read database file " + path.string() + ": check its permissions",
+                sqlite3_errstr(rc));
+  }
+  std::string detail = sqlite3_errmsg(db);
+  std::string message = "database " + path.string() + ": first read failed: " + detail;
+  if (auto hint = advice(rc); !hint.empty()) message += "; " + hint;
+  return std::unexpected(Error::make(kind_of(rc), std::move(message), sqlite3_errstr(rc)));
 }
 
 }  // namespace
@@ -116,10 +119,8 @@ bool Statement::is_null(int column) const {
 
 Result<Connection> Connection::open(const std::filesystem::path& path, bool create) {
   std::error_code ec;
-  bool exists = std::filesystem::exists(path, ec);
-  if (exists) {
-    if (auto header = check_header(path); !header) return std::unexpected(header.error());
-  } else if (!create) {
+  bool exists = std::filesystem::exists(path, ec);  // stat(2): opens nothing
+  if (!exists && !create) {
     return fail(ErrorKind::kNotFound, "database file " + path.string() +
                                           " does not exist; create it with `agendasync init` "
                                           "or fix `database` in the configuration");
@@ -130,6 +131,9 @@ Result<Connection> Connection::open(const std::filesystem::path& path, bool crea
   Connection connection(db, path);
   if (rc != SQLITE_OK) return std::unexpected(connection.error(rc, "open"));
   sqlite3_extended_result_codes(db, 1);
+  // Another process may be recovering the WAL right now; wait for it like every caller does.
+  sqlite3_busy_timeout(db, 5000);
+  if (auto readable = probe(db, path); !readable) return std::unexpected(readable.error());
   return connection;
 }
 

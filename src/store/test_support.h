@@ -2,6 +2,7 @@
 /// Helpers for the store's tests: a temporary directory, file contents, a sample user and
 /// appointment.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -44,9 +45,29 @@ class TempDir {
 };
 
 /// The bytes of a file; empty when it does not exist.
+/// The bytes of a file that is *not* an SQLite database in use (a junk file, a key file).
+/// Never for a database: closing a descriptor of a database file drops every POSIX lock this
+/// process holds on it, those of its live SQLite connections included.
 inline std::string file_bytes(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+/// Every page of the database at `path` as SQLite reads it (main file with the WAL applied),
+/// through a read-only SQLite connection: the "changes nothing" check for a database. Empty
+/// when the file is missing or not readable as a database.
+inline std::string database_image(const std::filesystem::path& path) {
+  sqlite3* db = nullptr;
+  std::string image;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_int64 size = 0;
+    if (unsigned char* bytes = sqlite3_serialize(db, "main", &size, 0)) {
+      image.assign(reinterpret_cast<const char*>(bytes), static_cast<std::size_t>(size));
+      sqlite3_free(bytes);
+    }
+  }
+  sqlite3_close_v2(db);
+  return image;
 }
 
 inline void write_file(const std::filesystem::path& path, const std::string& bytes) {

@@ -90,12 +90,17 @@ World::World(WorldOptions options) : options_(std::move(options)), dir_(fresh_di
   database_path_ = dir_ / "agenda.db";
   config_path_ = dir_ / "agendasync.toml";
   write_config(options_);
-  auto store =
-      store::open_sqlite_agenda_store(database_path_, store::SqliteOptions{.create = true});
-  if (!store) throw std::runtime_error(store.error().message);
-  store_ = std::move(*store);
+  open_store(/*create=*/true);
   if (auto cleared = admin("POST", "/exsim/admin/outbox/clear"); cleared.is_discarded())
     throw std::runtime_error("exsim admin endpoint does not answer");
+}
+
+void World::open_store(bool create) {
+  if (store_) return;
+  auto store =
+      store::open_sqlite_agenda_store(database_path_, store::SqliteOptions{.create = create});
+  if (!store) throw std::runtime_error(store.error().message);
+  store_ = std::move(*store);
 }
 
 World::~World() {
@@ -163,16 +168,16 @@ void World::add_user(const std::string& name, bool sync_enabled, bool blocked,
   user.exchange_address = address;
   user.sync_enabled = sync_enabled;
   user.blocked = blocked;
-  auto added = store_->add_user(user);
+  auto added = store().add_user(user);
   ASSERT_TRUE(added) << added.error().message;
 }
 
 void World::update_user(const std::string& name, const std::function<void(User&)>& edit) {
-  auto user = store_->user(name);
+  auto user = store().user(name);
   ASSERT_TRUE(user && *user);
   User changed = **user;
   edit(changed);
-  auto updated = store_->update_user(changed);
+  auto updated = store().update_user(changed);
   ASSERT_TRUE(updated) << updated.error().message;
 }
 
@@ -192,30 +197,30 @@ store::StoredAppointment World::add_appointment(const std::string& owner,
 }
 
 store::StoredAppointment World::add_appointment(const Appointment& item) {
-  auto stored = store_->create_appointment(item);
+  auto stored = store().create_appointment(item);
   EXPECT_TRUE(stored) << stored.error().message;
   return stored ? *stored : store::StoredAppointment{};
 }
 
 void World::edit_appointment(store::AppointmentId id,
                              const std::function<void(Appointment&)>& edit) {
-  auto stored = store_->appointment(id);
+  auto stored = store().appointment(id);
   ASSERT_TRUE(stored && *stored);
   Appointment item = (*stored)->item;
   edit(item);
-  auto updated = store_->update_appointment(id, item, std::nullopt);
+  auto updated = store().update_appointment(id, item, std::nullopt);
   ASSERT_TRUE(updated) << updated.error().message;
 }
 
 void World::delete_appointment(store::AppointmentId id) {
-  auto deleted = store_->delete_appointment(id, std::nullopt);
+  auto deleted = store().delete_appointment(id, std::nullopt);
   ASSERT_TRUE(deleted) << deleted.error().message;
 }
 
 std::vector<store::StoredAppointment> World::host_items(const std::string& user) {
   store::AppointmentQuery query;
   query.user = user;
-  auto items = store_->appointments(query);
+  auto items = store().appointments(query);
   EXPECT_TRUE(items) << items.error().message;
   return items ? *items : std::vector<store::StoredAppointment>{};
 }
@@ -304,7 +309,7 @@ std::unique_ptr<app::SyncApp> World::app(app::AppOptions options) {
   EXPECT_TRUE(config) << config.error().message;
   if (!config) return nullptr;
   options.config = *config;
-  auto opened = app::SyncApp::open(*store_, std::move(options));
+  auto opened = app::SyncApp::open(store(), std::move(options));
   EXPECT_TRUE(opened) << opened.error().message;
   return opened ? std::move(*opened) : nullptr;
 }

@@ -71,7 +71,15 @@ class World {
   /// expired or tampered cursor. Returns the rows changed, or -1 (and a test failure) when
   /// the statement failed.
   int rewrite_cursors(const std::string& update_sql);
-  store::AgendaStore& store() { return *store_; }
+  store::AgendaStore& store() {
+    open_store();
+    return *store_;
+  }
+  /// Closes this process's own connection to the agenda, so that a test of several processes
+  /// on one file sees only theirs (a live connection here would hide lock bugs elsewhere: its
+  /// shared lock keeps any other process from checkpointing and removing the WAL). Calls that
+  /// need the store reopen it.
+  void close_store() { store_.reset(); }
   ews::testing::ExsimProcess& exsim() { return *exsim_; }
 
   // --- the host agenda -----------------------------------------------------------------
@@ -119,6 +127,8 @@ class World {
 
  private:
   void write_config(const WorldOptions& options);
+  /// Opens the agenda connection unless it is open.
+  void open_store(bool create = false);
   /// exsim's JSON config for the Graph side: the app registration and its roles.
   std::filesystem::path write_exsim_graph_config(const WorldOptions& options);
 
