@@ -8,6 +8,7 @@
 #include "app/counting_side.h"
 #include "app/pair_settings.h"
 #include "connectors/host/host_side.h"
+#include "store/sync_state/pair_lock.h"
 #include "store/sync_state/sqlite_sync_state.h"
 #include "sync/memory_state.h"
 #include "sync/policies.h"
@@ -147,6 +148,22 @@ Result<UserRun> SyncApp::sync_user(const std::string& user_name, bool dry_run,
 
   auto remote_side = exchange_->side(run.mailbox);
   if (!remote_side) return record_failure(remote_side.error());
+
+  // One run of a pair at a time across processes: the CLI's `sync` beside the daemon would
+  // otherwise create the same new items twice. Taken before the state is read, so the run
+  // sees the cursors and links of the run before it. Dry runs write nothing and need none.
+  std::optional<store::PairLock> pair_lock;
+  if (!dry_run) {
+    auto locked =
+        store::PairLock::acquire(options_.state_path, user.user_name, options_.pair_lock_wait);
+    if (!locked) {
+      // Not the pair's failure: its status stays what the run in the other process records.
+      run.outcome = UserRun::Outcome::kFailed;
+      run.error = locked.error();
+      return run;
+    }
+    pair_lock.emplace(std::move(*locked));
+  }
 
   // R37: a dry run must not even create the state file; a pair that never synced plans
   // against an empty in-memory state, which is exactly what its first run would see.

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,6 +54,9 @@ struct AppOptions {
   std::function<Instant()> clock;
   /// Test hook forwarded to the engine (crash tests).
   std::function<void(sync::CycleStep)> on_step;
+  /// How long a run waits while another process (the daemon, another CLI run) syncs the
+  /// same pair (store::PairLock); then the run fails with a transient error, changing nothing.
+  std::chrono::milliseconds pair_lock_wait{std::chrono::seconds(60)};
 };
 
 /// What happened to one user's pair in one run.

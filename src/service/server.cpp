@@ -210,6 +210,9 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   }
 
   s.scheduler_->start();
+  // Writes of other processes on this agenda (the CLI, another node) wake their pairs too.
+  s.follower_ = std::make_unique<ChangeFollower>(*s.store_, *s.scheduler_, s.options_.feed_poll);
+  s.follower_->start();
   s.webhooks_->start();
   s.impl_->feed = std::thread([&s] { s.feed_loop(); });
   if (s.options_.graph_renew) s.impl_->graph = std::thread([&s] { s.graph_renew_loop(); });
@@ -280,6 +283,7 @@ void Server::stop() {
   // journal and cursors per batch), then the background loops.
   impl_->http.stop();
   if (impl_->listener.joinable()) impl_->listener.join();
+  if (follower_) follower_->stop();
   if (scheduler_) scheduler_->stop();
   if (impl_->feed.joinable()) impl_->feed.join();
   if (impl_->graph.joinable()) impl_->graph.join();

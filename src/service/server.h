@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "net/http.h"
 #include "service/audit_lookup.h"
+#include "service/change_follower.h"
 #include "service/graph_subscriptions.h"
 #include "service/metrics.h"
 #include "service/router.h"
@@ -100,6 +101,7 @@ class Server {
   std::shared_ptr<net::HttpClient> http_;
   std::unique_ptr<Webhooks> webhooks_;
   std::unique_ptr<GraphSubscriptions> graph_;
+  std::unique_ptr<ChangeFollower> follower_;
   Metrics metrics_;
   Router router_;
   std::unique_ptr<Impl> impl_;
