@@ -43,8 +43,11 @@ Result<graph::AppCredentials> load_app(const config::GraphConfig& graph) {
   return graph_app_credentials(graph, std::move(*secret), {}, Secret{});
 }
 
-template <class Check>
-DoctorCheck row(const Check& check) {
+DoctorCheck row(const ews::DoctorCheck& check) {
+  return DoctorCheck{check.check, check.pass, check.detail, check.remedy, check.warning};
+}
+
+DoctorCheck row(const graph::DoctorCheck& check) {
   return DoctorCheck{check.check, check.pass, check.detail, check.remedy};
 }
 

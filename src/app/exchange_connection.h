@@ -22,8 +22,9 @@ namespace agendasync::app {
 struct DoctorCheck {
   std::string check;  ///< "tls", "auth", "token", "roles", "mailbox jdoe@...", ...
   bool pass = false;
-  std::string detail;  ///< what was found
-  std::string remedy;  ///< on failure: what to do
+  std::string detail;    ///< what was found
+  std::string remedy;    ///< on failure (or warning): what to do
+  bool warning = false;  ///< passed, but not fit for production (plain http to loopback)
 };
 
 class ExchangeConnection {

@@ -21,8 +21,13 @@ void add_doctor_command(CLI::App& app, Context& context) {
     const auto checks = opened->app->doctor();
     bool all_pass = !checks.empty();
     for (const auto& check : checks) {
-      std::cout << (check.pass ? "PASS " : "FAIL ") << check.check << ": " << check.detail;
-      if (!check.pass && !check.remedy.empty()) std::cout << "\n     fix: " << check.remedy;
+      std::cout << (check.warning ? "WARN "
+                    : check.pass  ? "PASS "
+                                  : "FAIL ")
+                << check.check << ": " << check.detail;
+      if ((!check.pass || check.warning) && !check.remedy.empty()) {
+        std::cout << "\n     fix: " << check.remedy;
+      }
       std::cout << "\n";
       all_pass = all_pass && check.pass;
     }

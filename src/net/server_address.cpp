@@ -69,4 +69,9 @@ Result<ServerAddress> parse_server_address(std::string_view url) {
   return address;
 }
 
+bool is_loopback_host(std::string_view host) {
+  // The same three the configuration accepts with http:// (src/config, is_loopback_url).
+  return host == "127.0.0.1" || host == "localhost" || host == "[::1]";
+}
+
 }  // namespace agendasync::net

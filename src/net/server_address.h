@@ -22,6 +22,10 @@ struct ServerAddress {
 /// the URL (without any user:password part) when it is not one.
 Result<ServerAddress> parse_server_address(std::string_view url);
 
+/// Whether `host` (as ServerAddress holds it) is 127.0.0.1, localhost or [::1]: plain http is
+/// accepted only to such a host (test servers, exsim), by the configuration and doctor alike.
+bool is_loopback_host(std::string_view host);
+
 /// `url` as it may appear in a message or log: without user:password@ and without the query.
 std::string redact_url(std::string_view url);
 

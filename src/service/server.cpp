@@ -217,6 +217,11 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   s.impl_->feed = std::thread([&s] { s.feed_loop(); });
   if (s.options_.graph_renew) s.impl_->graph = std::thread([&s] { s.graph_renew_loop(); });
   s.impl_->listener = std::thread([&http] { http.listen_after_bind(); });
+  // httplib's stop() is lost when it comes before the listener thread reached accept(): stop
+  // would then wait for that thread forever (a test that starts and stops at once hung).
+  for (int waited = 0; !http.is_running() && waited < 5000; ++waited) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   log_event(
       spdlog::level::info, "server_started",
       {{"listen", s.options_.listen},

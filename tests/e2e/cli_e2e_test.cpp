@@ -75,6 +75,28 @@ TEST(Doctor, TlsWithoutTheCaSaysHowToAddIt) {
   EXPECT_NE(result.out.find("ca_bundle"), std::string::npos) << result.out;
 }
 
+// The fix line names the configuration's own key and value: applied as written, the next
+// doctor passes (it once said `set ews.server_version to 2013 or 2013_SP1`).
+TEST(Doctor, AVersionMismatchNamesTheKeyAndValueThatFixIt) {
+  World world(WorldOptions{.exsim_version = "Exchange2013_SP1"});
+  world.add_user("jdoe");
+  auto result = world.cli({"doctor"});
+  EXPECT_NE(result.exit_code, 0);
+  const std::string fix = "set [exchange] version = \"2013-sp1\"";
+  ASSERT_NE(result.out.find("FAIL server-version"), std::string::npos) << result.out;
+  ASSERT_NE(result.out.find(fix), std::string::npos) << result.out;
+
+  std::ifstream in(world.config_path());
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  const std::string old_line = "version = \"2016\"";
+  ASSERT_NE(text.find(old_line), std::string::npos) << text;
+  text.replace(text.find(old_line), old_line.size(), "version = \"2013-sp1\"");
+  std::ofstream(world.config_path(), std::ios::trunc) << text;
+  auto fixed = world.cli({"doctor"});
+  EXPECT_EQ(fixed.exit_code, 0) << fixed.out << fixed.err;
+  EXPECT_NE(fixed.out.find("PASS server-version"), std::string::npos) << fixed.out;
+}
+
 TEST(CliSync, R37_DryRunPrintsThePlanAndWritesNothing) {
   World world;
   world.add_user("jdoe");

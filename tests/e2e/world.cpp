@@ -70,7 +70,7 @@ WorldOptions with_backend(Backend backend) {
 World::World(Backend backend) : World(with_backend(backend)) {}
 
 World::World(WorldOptions options) : options_(std::move(options)), dir_(fresh_dir()) {
-  std::vector<std::string> args{"--version", "Exchange2016", "--auth", "basic,ntlm"};
+  std::vector<std::string> args{"--version", options_.exsim_version, "--auth", "basic,ntlm"};
   if (options_.backend == Backend::kGraph) {
     args.push_back("--config");
     args.push_back(write_exsim_graph_config(options_).string());

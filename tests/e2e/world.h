@@ -48,6 +48,8 @@ struct WorldOptions {
   /// The password the configuration's secret file holds (exsim's is "s3cret").
   std::string password = "s3cret";
   Backend backend = Backend::kEws;
+  /// The Exchange version exsim pretends to be (its --version flag).
+  std::string exsim_version = "Exchange2016";
   /// Graph: the application permissions exsim grants the app.
   std::vector<std::string> graph_roles{"Calendars.ReadWrite", "User.Read.All",
                                        "MailboxSettings.Read"};

@@ -155,9 +155,9 @@ Result<AutodiscoverResult> autodiscover(net::HttpClient& http, const net::Creden
   for (const std::string& line : result.tried) list += "\n  - " + line;
   return fail(
       ErrorKind::kPermanent,
-      fmt::format("Autodiscover found no EWS URL for {}. Addresses tried:{}\nSet the EWS URL "
-                  "(https://<server>/EWS/Exchange.asmx) in the connection settings, or fix "
-                  "the autodiscover DNS record.",
+      fmt::format("Autodiscover found no EWS URL for {}. Addresses tried:{}\nSet [exchange] url "
+                  "(https://<server>/EWS/Exchange.asmx) and [exchange] autodiscover = false, or "
+                  "fix the autodiscover DNS record.",
                   email, list));
 }
 

@@ -14,8 +14,10 @@ namespace agendasync::ews {
 
 namespace {
 
+std::string not_run_remedy();
+
 DoctorCheck not_run(const std::string& check, const std::string& why) {
-  return DoctorCheck{check, false, "not run: " + why, "fix the failed check above first"};
+  return DoctorCheck{check, false, "not run: " + why, not_run_remedy()};
 }
 
 std::string version_name(int major, int minor) {
@@ -40,7 +42,68 @@ std::string failure_of(const net::CheckResult& r) {
   return r.detail + ": " + r.remedy;
 }
 
+// Every remedy that names a setting writes it as the configuration file spells it,
+// `[section] key` (and `= "value"`): remedy_catalogue() lists them all and a test parses each
+// named setting with the configuration parser.
+std::string not_run_remedy() { return "fix the failed check above first"; }
+std::string dns_remedy() {
+  return "check [exchange] url (https://<server>/EWS/Exchange.asmx) and the DNS record of the "
+         "server";
+}
+std::string tcp_remedy(const std::string& host, const std::string& port) {
+  return fmt::format(
+      "allow outbound TCP to {} port {} (firewall); a proxy in between goes in [tls] proxy", host,
+      port);
+}
+std::string plain_http_remedy() {
+  return "use https:// in [exchange] url: AgendaSync requires TLS 1.2 or newer (plain http is "
+         "accepted for a loopback test server only)";
+}
+std::string tls_remedy() {
+  return "the server needs TLS 1.2 or newer and a certificate the client trusts; for a private "
+         "CA set [tls] ca_bundle to the CA's PEM file";
+}
+std::string auth_remedy(const std::string& user, std::string_view method) {
+  return fmt::format(
+      "check [exchange] user ('{}'), [exchange] domain and the password in [exchange] "
+      "password_file (or password_env), and that {} authentication is enabled on the EWS "
+      "virtual directory ([exchange] auth = \"{}\")",
+      user, method,
+      method == "Basic"    ? "basic"
+      : method == "Bearer" ? "oauth"
+                           : "ntlm");
+}
+std::string no_version_remedy() { return "check that [exchange] url points at Exchange"; }
+std::string old_server_remedy() { return "AgendaSync needs Exchange 2013 or newer"; }
+/// Exchange 2013 reports 15.0; SP1 is build 15.0.847 and later.
+std::string version_mismatch_remedy(int major_build) {
+  return fmt::format("set [exchange] version = \"{}\" for this server",
+                     major_build >= 847 ? "2013-sp1" : "2013");
+}
+
 }  // namespace
+
+std::vector<std::string> remedy_catalogue() {
+  std::vector<std::string> all = {not_run_remedy(),
+                                  dns_remedy(),
+                                  tcp_remedy("mail.example.com", "443"),
+                                  plain_http_remedy(),
+                                  tls_remedy(),
+                                  no_version_remedy(),
+                                  old_server_remedy(),
+                                  version_mismatch_remedy(0),
+                                  version_mismatch_remedy(847)};
+  for (const char* method : {"NTLM", "Basic", "Bearer"}) {
+    all.push_back(auth_remedy("svc-agendasync", method));
+  }
+  // The version setting's own refusals.
+  for (const char* setting : {"2010", "Exchange 2099"}) {
+    all.push_back(parse_server_version(setting).error().message);
+  }
+  // The impersonation and calendar rows carry the error table's messages as their remedy.
+  for (auto& message : error_messages_for_catalogue()) all.push_back(std::move(message));
+  return all;
+}
 
 std::vector<DoctorCheck> run_ews_doctor(net::HttpClient& http, const DoctorInput& input) {
   std::vector<DoctorCheck> checks;
@@ -67,8 +130,7 @@ std::vector<DoctorCheck> run_ews_doctor(net::HttpClient& http, const DoctorInput
                       !server ? server.error().message
                       : !dns  ? "cannot resolve '" + host + "'"
                               : failure_of(*dns),
-                      "check the EWS URL setting (https://<server>/EWS/Exchange.asmx) and the DNS "
-                      "record of the server"});
+                      dns_remedy()});
     skip_rest(0, "no DNS");
     return checks;
   }
@@ -81,38 +143,48 @@ std::vector<DoctorCheck> run_ews_doctor(net::HttpClient& http, const DoctorInput
 
   const net::CheckResult* tcp = step(steps, "TCP");
   if (!tcp || !tcp->passed) {
-    checks.push_back(
-        {"tcp", false, tcp ? failure_of(*tcp) : fmt::format("cannot connect to {}:{}", host, port),
-         fmt::format("allow outbound TCP to {} port {} (firewall, proxy setting)", host, port)});
+    checks.push_back({"tcp", false,
+                      tcp ? failure_of(*tcp) : fmt::format("cannot connect to {}:{}", host, port),
+                      tcp_remedy(host, port)});
     skip_rest(1, "no TCP connection");
     return checks;
   }
   checks.push_back({"tcp", true, tcp->detail, ""});
 
-  if (server->scheme != "https") {
-    checks.push_back({"tls", false, "the EWS URL does not use https",
-                      "use https:// in the EWS URL: AgendaSync requires TLS 1.2 or newer"});
+  // One rule with the configuration: plain http only to a loopback server (tests, exsim),
+  // and then as a warning that lets the later checks run, since the sync would run too.
+  const bool plain_http = server->scheme != "https";
+  if (plain_http && !net::is_loopback_host(server->host)) {
+    checks.push_back({"tls", false, "the EWS URL does not use https", plain_http_remedy()});
     skip_rest(2, "no TLS");
     return checks;
   }
+  if (plain_http) {
+    checks.push_back({"tls", true,
+                      "plain http to a loopback server: accepted for tests only, never for a real "
+                      "Exchange",
+                      plain_http_remedy(), /*warning=*/true});
+  }
   const net::CheckResult* version = step(steps, "TLS version");
   const net::CheckResult* certificate = step(steps, "TLS certificate");
-  if (!version || !certificate || !version->passed || !certificate->passed) {
+  if (plain_http) {
+    // No TLS to check.
+  } else if (!version || !certificate || !version->passed || !certificate->passed) {
     std::string what = "no TLS handshake";
     if (version && !version->passed) {
       what = failure_of(*version);
     } else if (certificate && !certificate->passed) {
       what = failure_of(*certificate);
     }
-    checks.push_back({"tls", false, what,
-                      "the server needs TLS 1.2 or newer and a certificate the client trusts; "
-                      "for a private CA set the CA bundle path in the connection settings"});
+    checks.push_back({"tls", false, what, tls_remedy()});
     skip_rest(2, "no TLS connection");
     return checks;
+  } else {
+    checks.push_back(
+        {"tls", true,
+         fmt::format("{} with a trusted certificate: {}", version->detail, certificate->detail),
+         ""});
   }
-  checks.push_back(
-      {"tls", true,
-       fmt::format("{} with a trusted certificate: {}", version->detail, certificate->detail), ""});
 
   // Authentication and server version: one EWS call as the service account itself.
   EwsSideOptions own;
@@ -121,13 +193,24 @@ std::vector<DoctorCheck> run_ews_doctor(net::HttpClient& http, const DoctorInput
   own.context = RequestContext{input.version, AccessMode::kDelegate, input.credentials.user};
   own.max_throttle_waits = 0;
   EwsCalendarSide service(http, own);
-  const auto login = service.call(build_get_calendar_folder(own.context));
+  auto login = service.call(build_get_calendar_folder(own.context));
+  // A server older than the configured version refuses the request itself
+  // (ErrorInvalidServerVersion), which proves the login worked. Ask again as Exchange 2013,
+  // which every supported server speaks, to learn from ServerVersionInfo what it runs.
+  bool version_refused = false;
+  if (!login && login.error().protocol_code == "ErrorInvalidServerVersion") {
+    version_refused = true;
+    EwsSideOptions oldest = own;
+    oldest.context.version = ServerVersion::kExchange2013;
+    EwsCalendarSide probe(http, oldest);
+    if (auto answered = probe.call(build_get_calendar_folder(oldest.context)); answered) {
+      login = std::move(answered);
+    }
+  }
   if (!login && (login.error().kind == ErrorKind::kAuth || login.error().protocol_code == "401")) {
     checks.push_back(
         {"auth", false, login.error().message,
-         fmt::format("check the user name, domain and password of '{}' and that {} "
-                     "authentication is enabled on the EWS virtual directory",
-                     input.credentials.user, net::to_string(input.credentials.method))});
+         auth_remedy(input.credentials.user, net::to_string(input.credentials.method))});
     skip_rest(3, "not logged in");
     return checks;
   }
@@ -141,21 +224,29 @@ std::vector<DoctorCheck> run_ews_doctor(net::HttpClient& http, const DoctorInput
                                 net::to_string(input.credentials.method)),
                     ""});
   if (!login->server_version) {
-    checks.push_back({"server-version", false, "the server sent no ServerVersionInfo",
-                      "check that the EWS URL points at Exchange"});
+    checks.push_back(
+        {"server-version", false, "the server sent no ServerVersionInfo", no_version_remedy()});
   } else {
     const auto& v = *login->server_version;
     const std::string name = version_name(v.major, v.minor);
     const bool supported = v.major >= 15;
-    const bool matches = v.major > 15 || (v.major == 15 && v.minor >= 1) ||
-                         input.version != ServerVersion::kExchange2016;
+    const bool matches = !version_refused && (v.major > 15 || (v.major == 15 && v.minor >= 1) ||
+                                              input.version != ServerVersion::kExchange2016);
     checks.push_back(
         {"server-version", supported && matches,
          fmt::format("{} (build {}.{}.{}.{}), requests use {}", name, v.major, v.minor,
                      v.major_build, v.minor_build, request_server_version(input.version)),
-         !supported ? "AgendaSync needs Exchange 2013 or newer"
-         : !matches ? fmt::format("set {} to 2013 or 2013_SP1 for this server", kVersionSetting)
+         !supported ? old_server_remedy()
+         : !matches ? version_mismatch_remedy(v.major_build)
                     : ""});
+  }
+
+  if (version_refused) {
+    for (const std::string& mailbox : input.mailboxes) {
+      checks.push_back(not_run("impersonation " + mailbox, "the server refused the version"));
+      checks.push_back(not_run("calendar " + mailbox, "the server refused the version"));
+    }
+    return checks;
   }
 
   // Per mailbox: the impersonation right (or delegate access), then the calendar.
@@ -198,8 +289,12 @@ std::vector<DoctorCheck> run_ews_doctor(net::HttpClient& http, const DoctorInput
 std::string format_doctor_report(const std::vector<DoctorCheck>& checks) {
   std::string out;
   for (const DoctorCheck& c : checks) {
-    out += fmt::format("{} {}: {}", c.pass ? "PASS" : "FAIL", c.check, c.detail);
-    if (!c.pass && !c.remedy.empty()) out += " -> " + c.remedy;
+    out += fmt::format("{} {}: {}",
+                       c.warning ? "WARN"
+                       : c.pass  ? "PASS"
+                                 : "FAIL",
+                       c.check, c.detail);
+    if ((!c.pass || c.warning) && !c.remedy.empty()) out += " -> " + c.remedy;
     out += "\n";
   }
   return out;

@@ -15,8 +15,9 @@ namespace agendasync::ews {
 struct DoctorCheck {
   std::string check;  ///< "dns", "tcp", "tls", "auth", "server-version", "impersonation ...", ...
   bool pass = false;
-  std::string detail;  ///< what was found
-  std::string remedy;  ///< on failure: what to do
+  std::string detail;    ///< what was found
+  std::string remedy;    ///< on failure (or warning): what to do
+  bool warning = false;  ///< passed, but not as it should be in production (plain http to loopback)
 };
 
 struct DoctorInput {
@@ -33,6 +34,10 @@ struct DoctorInput {
 /// Runs every check in order; later checks are skipped (reported as failed with "not run")
 /// when an earlier one makes them meaningless (no DNS, no TCP, no TLS, no login).
 std::vector<DoctorCheck> run_ews_doctor(net::HttpClient& http, const DoctorInput& input);
+
+/// Every remedy text run_ews_doctor can give (with sample names filled in), the error table's
+/// messages included: a test parses each configuration setting they name.
+std::vector<std::string> remedy_catalogue();
 
 /// One line per check: "PASS dns: ..." / "FAIL tls: ... -> remedy".
 std::string format_doctor_report(const std::vector<DoctorCheck>& checks);

@@ -1,6 +1,7 @@
 // Doctor checks that need no server: DNS of a literal address, a refused TCP connection
 // that stops the later checks, and the one-line-per-check report.
 #include "connectors/ews/doctor.h"
+#include "net/server_address.h"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -50,7 +51,9 @@ TEST(Doctor, RefusedTcpConnectionStopsTheLaterChecks) {
   EXPECT_NE(report.find("FAIL tcp:"), std::string::npos);
 }
 
-TEST(Doctor, PlainHttpIsRefused) {
+// One rule with the configuration: plain http to a loopback server (tests, exsim) is a warning
+// and the later checks still run, as the sync would.
+TEST(Doctor, PlainHttpToLoopbackWarnsAndTheLaterChecksRun) {
   testing::FakeHttp http;
   DoctorInput input;
   // TCP must succeed for the TLS check to run: listen on a loopback port for the test.
@@ -66,11 +69,24 @@ TEST(Doctor, PlainHttpIsRefused) {
       "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/EWS/Exchange.asmx";
   const auto checks = run_ews_doctor(http, input);
   close(fd);
-  ASSERT_GE(checks.size(), 3u);
+  ASSERT_GE(checks.size(), 4u);
   EXPECT_TRUE(checks[1].pass);
   EXPECT_EQ(checks[2].check, "tls");
-  EXPECT_FALSE(checks[2].pass);
-  EXPECT_NE(checks[2].remedy.find("TLS 1.2"), std::string::npos);
+  EXPECT_TRUE(checks[2].pass);
+  EXPECT_TRUE(checks[2].warning);
+  EXPECT_NE(checks[2].remedy.find("[exchange] url"), std::string::npos);
+  EXPECT_EQ(checks[3].check, "auth");
+  EXPECT_EQ(checks[3].detail.find("not run"), std::string::npos) << checks[3].detail;
+  EXPECT_NE(format_doctor_report(checks).find("WARN tls:"), std::string::npos);
+}
+
+TEST(Doctor, PlainHttpIsAcceptedForLoopbackHostsOnly) {
+  EXPECT_TRUE(net::is_loopback_host("127.0.0.1"));
+  EXPECT_TRUE(net::is_loopback_host("localhost"));
+  EXPECT_TRUE(net::is_loopback_host("[::1]"));
+  EXPECT_FALSE(net::is_loopback_host("mail.example.com"));
+  EXPECT_FALSE(net::is_loopback_host("127.0.0.1.example.com"));
+  EXPECT_FALSE(net::is_loopback_host("10.0.0.1"));
 }
 
 }  // namespace

@@ -33,7 +33,7 @@ constexpr std::array kRules{
              "Add-MailboxPermission -Identity {mailbox} -User {account} -AccessRights FullAccess"},
     CodeRule{"ErrorNonExistentMailbox", ErrorKind::kNotFound,
              "Exchange has no mailbox with the address {mailbox}. Check the user's deviating "
-             "Exchange address, or the mail domain setting (the part after @) used to build "
+             "Exchange address, or [exchange] mail_domain (the part after @) used to build "
              "the address from the user name"},
     CodeRule{"ErrorMailboxMoveInProgress", ErrorKind::kTransient,
              "The mailbox {mailbox} is being moved; sync resumes when the move is finished"},
@@ -65,8 +65,8 @@ constexpr std::array kRules{
     CodeRule{"ErrorFolderNotFound", ErrorKind::kNotFound,
              "The calendar folder of {mailbox} was not found"},
     CodeRule{"ErrorInvalidServerVersion", ErrorKind::kUnsupported,
-             "The server does not accept the configured Exchange version; set ews.server_version "
-             "to the version the server runs (2013, 2013_SP1, 2016 or 2019)"},
+             "The server does not accept the configured Exchange version; set [exchange] version "
+             "to the version the server runs: \"2013\", \"2013-sp1\", \"2016\" or \"2019\""},
     CodeRule{"ErrorInvalidSubscription", ErrorKind::kNotFound,
              "The notification subscription for {mailbox} is no longer valid; resubscribing"},
     CodeRule{"ErrorSubscriptionNotFound", ErrorKind::kNotFound,
@@ -134,9 +134,9 @@ Error error_from_http_status(long status, const ErrorContext& context,
     case 401:
       error.kind = ErrorKind::kAuth;
       error.message = fmt::format(
-          "Exchange rejected the credentials of '{}' ({} authentication, HTTP 401). Check the "
-          "user name, NetBIOS domain and password in the EWS connection settings, and that {} is "
-          "enabled on the EWS virtual directory.",
+          "Exchange rejected the credentials of '{}' ({} authentication, HTTP 401). Check "
+          "[exchange] user, [exchange] domain (the NetBIOS domain) and the password in "
+          "[exchange] password_file, and that {} is enabled on the EWS virtual directory.",
           context.service_account, context.auth_method.empty() ? "no" : context.auth_method,
           context.auth_method.empty() ? "an authentication method" : context.auth_method);
       break;
@@ -168,5 +168,15 @@ Error error_from_http_status(long status, const ErrorContext& context,
 }
 
 bool lowers_concurrency(std::string_view code) { return code == "ErrorExceededConnectionCount"; }
+
+std::vector<std::string> error_messages_for_catalogue() {
+  const ErrorContext sample{"svc-agendasync", "jdoe@example.com", "NTLM"};
+  std::vector<std::string> all;
+  for (const CodeRule& rule : kRules) all.push_back(fill(rule.message, sample));
+  for (long status : {400L, 401L, 403L, 404L, 429L, 500L, 503L}) {
+    all.push_back(error_from_http_status(status, sample, std::nullopt).message);
+  }
+  return all;
+}
 
 }  // namespace agendasync::ews

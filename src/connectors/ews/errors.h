@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.h"
 
@@ -31,5 +32,9 @@ Error error_from_http_status(long status, const ErrorContext& context,
 /// True for the codes that mean "too many concurrent connections": the caller lowers its
 /// concurrency before retrying.
 bool lowers_concurrency(std::string_view code);
+
+/// Every message of the error table and of the HTTP statuses, filled with sample names: the
+/// doctor's remedy catalogue (a test parses each setting they name).
+std::vector<std::string> error_messages_for_catalogue();
 
 }  // namespace agendasync::ews

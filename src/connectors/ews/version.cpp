@@ -38,13 +38,15 @@ Result<ServerVersion> parse_server_version(std::string_view setting) {
       return fail(ErrorKind::kUnsupported,
                   fmt::format("Exchange version '{}' is not supported: AgendaSync needs Exchange "
                               "2013 or newer. Upgrade the server, or set {} to the version the "
-                              "server actually runs (2013, 2013_SP1, 2016 or 2019).",
+                              "server actually runs: \"2013\", \"2013-sp1\", \"2016\" or \"2019\".",
                               setting, kVersionSetting));
     }
   }
-  return fail(ErrorKind::kInvalidData,
-              fmt::format("Unknown Exchange version '{}' in {}: use 2013, 2013_SP1, 2016 or 2019.",
-                          setting, kVersionSetting));
+  return fail(
+      ErrorKind::kInvalidData,
+      fmt::format(
+          "Unknown Exchange version '{}' in {}: use \"2013\", \"2013-sp1\", \"2016\" or \"2019\".",
+          setting, kVersionSetting));
 }
 
 const char* request_server_version(ServerVersion version) {

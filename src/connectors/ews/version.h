@@ -12,7 +12,7 @@ namespace agendasync::ews {
 enum class ServerVersion { kExchange2013, kExchange2013Sp1, kExchange2016 };
 
 /// The settings key the version comes from, named in every message about it.
-inline constexpr std::string_view kVersionSetting = "ews.server_version";
+inline constexpr std::string_view kVersionSetting = "[exchange] version";
 
 /// "2013", "Exchange2013", "2013 SP1", "Exchange2013_SP1", "2016", "2019" (uses the 2016
 /// schema) and so on. Exchange 2010 and older: kUnsupported naming the setting; anything

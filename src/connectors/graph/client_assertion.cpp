@@ -18,8 +18,8 @@ namespace {
 
 constexpr const char* kUploadAdvice =
     "create a new certificate, upload its public part in Entra admin center > App "
-    "registrations > (the app) > Certificates & secrets, and set the certificate and key in "
-    "the Graph settings";
+    "registrations > (the app) > Certificates & secrets, and set [graph] certificate_file and "
+    "[graph] private_key_file to the new pair";
 
 template <class T, void (*Free)(T*)>
 struct Deleter {
@@ -70,7 +70,7 @@ Result<std::string> client_assertion(const AppCredentials& app,
   if (X509_check_private_key(cert.get(), key.get()) != 1) {
     return fail(ErrorKind::kAuth,
                 "the Graph private key does not belong to the Graph certificate; set the "
-                "matching pair in the Graph settings");
+                "matching pair in [graph] certificate_file and [graph] private_key_file");
   }
   unsigned char der_hash[SHA_DIGEST_LENGTH];
   unsigned char* der = nullptr;

@@ -33,8 +33,8 @@ std::string remedy_for(const Error& error, const std::string& mailbox) {
   switch (error.kind) {
     case ErrorKind::kNotFound:
       return fmt::format(
-          "no Exchange Online user {}: check the user's mailbox address (or the "
-          "mail domain) in the settings",
+          "no Exchange Online user {}: check the user's deviating mailbox address, or "
+          "[exchange] mail_domain",
           mailbox);
     case ErrorKind::kPermission:
       return "grant Calendars.ReadWrite, User.Read.All and MailboxSettings.Read as application "
@@ -48,7 +48,30 @@ std::string remedy_for(const Error& error, const std::string& mailbox) {
   }
 }
 
+std::string token_remedy(const AppCredentials& app) {
+  return fmt::format(
+      "fix [graph] tenant_id, [graph] client_id and the app's secret or certificate; admin "
+      "consent: {}",
+      admin_consent_url(app));
+}
+
 }  // namespace
+
+std::vector<std::string> remedy_catalogue() {
+  AppCredentials app;
+  app.tenant = "11111111-2222-3333-4444-555555555555";
+  app.client_id = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
+  std::vector<std::string> all = {token_remedy(app), "check the token's issuer",
+                                  "fix the token first",
+                                  "set the mailbox time zone in Outlook on the web > Settings > "
+                                  "Calendar"};
+  for (ErrorKind kind : {ErrorKind::kNotFound, ErrorKind::kPermission, ErrorKind::kUnsupported}) {
+    all.push_back(remedy_for(Error::make(kind, "sample"), "jdoe@example.com"));
+  }
+  for (auto& advice : token_advice_catalogue(app)) all.push_back(std::move(advice));
+  for (auto& advice : error_advice_catalogue()) all.push_back(std::move(advice));
+  return all;
+}
 
 std::vector<DoctorCheck> run_graph_doctor(net::HttpClient& http, TokenProvider& tokens,
                                           const DoctorInput& input) {
@@ -57,9 +80,7 @@ std::vector<DoctorCheck> run_graph_doctor(net::HttpClient& http, TokenProvider& 
   while (!base.empty() && base.back() == '/') base.pop_back();
   auto token = tokens.token();
   if (!token) {
-    checks.push_back({"token", false, token.error().message,
-                      fmt::format("fix the Graph app settings; admin consent: {}",
-                                  admin_consent_url(tokens.app()))});
+    checks.push_back({"token", false, token.error().message, token_remedy(tokens.app())});
   } else {
     checks.push_back({"token",
                       true,

@@ -28,6 +28,10 @@ std::vector<DoctorCheck> run_graph_doctor(net::HttpClient& http, TokenProvider& 
                                           const DoctorInput& input);
 
 /// One line per check: "PASS token: ..." / "FAIL roles: ... -> remedy".
+/// Every remedy text run_graph_doctor can give (with sample names), the token and Graph error
+/// tables' advice included: a test parses each configuration setting they name.
+std::vector<std::string> remedy_catalogue();
+
 std::string format_doctor_report(const std::vector<DoctorCheck>& checks);
 
 }  // namespace agendasync::graph

@@ -28,9 +28,9 @@ constexpr CodeRule kCodes[] = {
     {"ErrorItemNotFound", ErrorKind::kNotFound, "the event was deleted in Outlook"},
     {"itemNotFound", ErrorKind::kNotFound, "the event was deleted in Outlook"},
     {"ResourceNotFound", ErrorKind::kNotFound,
-     "check the user's mailbox address in the user settings"},
+     "check the user's deviating mailbox address, or [exchange] mail_domain"},
     {"ErrorInvalidUser", ErrorKind::kNotFound,
-     "check the user's mailbox address in the user settings"},
+     "check the user's deviating mailbox address, or [exchange] mail_domain"},
     {"MailboxNotEnabledForRESTAPI", ErrorKind::kUnsupported,
      "the mailbox is on-premises or has no Exchange Online licence; use the EWS connection "
      "for it or assign a licence"},
@@ -45,8 +45,9 @@ constexpr CodeRule kCodes[] = {
      "grant the missing application permission and admin consent"},
     {"InvalidAuthenticationToken", ErrorKind::kAuth,
      "Graph rejected the app's access token even after a fresh one was fetched; check "
-     "tenant_id and client_id in [graph] (the app registration's Directory and Application "
-     "ids) and that graph_url and authority_url name the same cloud"},
+     "[graph] tenant_id and [graph] client_id (the app registration's Directory and "
+     "Application ids) and that [graph] graph_url and [graph] authority_url name the same "
+     "cloud"},
     {"ErrorIrresolvableConflict", ErrorKind::kConflict, "the event changed meanwhile"},
     {"PreconditionFailed", ErrorKind::kConflict, "the event changed meanwhile"},
     {"ErrorInvalidRequest", ErrorKind::kInvalidData, ""},
@@ -134,6 +135,12 @@ Error graph_error(long status, std::string_view body, std::string_view what,
 
 Error graph_error(const net::Response& response, std::string_view what) {
   return graph_error(response.status, response.body, what, net::retry_after(response));
+}
+
+std::vector<std::string> error_advice_catalogue() {
+  std::vector<std::string> all;
+  for (const auto& rule : kCodes) all.emplace_back(rule.advice);
+  return all;
 }
 
 }  // namespace agendasync::graph

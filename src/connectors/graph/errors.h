@@ -2,6 +2,7 @@
 /// Graph error bodies ({"error":{"code","message"}}) and statuses mapped to typed errors, in
 /// one table (errors.cpp).
 #include <string_view>
+#include <vector>
 
 #include "core/error.h"
 #include "net/http.h"
@@ -16,5 +17,8 @@ Error graph_error(long status, std::string_view body, std::string_view what,
 
 /// graph_error for a transport response.
 Error graph_error(const net::Response& response, std::string_view what);
+
+/// The advice of every Graph error code handled specially (the doctor's remedy catalogue).
+std::vector<std::string> error_advice_catalogue();
 
 }  // namespace agendasync::graph

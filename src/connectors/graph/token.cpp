@@ -27,11 +27,12 @@ struct AadstsRule {
 constexpr AadstsRule kAadsts[] = {
     {7000215, ErrorKind::kAuth,
      "the client secret is wrong: copy the secret's Value (not its Secret ID) from Entra admin "
-     "center > App registrations > (the app) > Certificates & secrets into the Graph client "
-     "secret setting"},
+     "center > App registrations > (the app) > Certificates & secrets into the file "
+     "[graph] client_secret_file names (or the variable [graph] client_secret_env names)"},
     {7000222, ErrorKind::kAuth,
      "the client secret expired: create a new client secret in Entra admin center > App "
-     "registrations > (the app) > Certificates & secrets and set it in the Graph settings"},
+     "registrations > (the app) > Certificates & secrets and put it in the file [graph] "
+     "client_secret_file names"},
     {700027, ErrorKind::kAuth,
      "Entra ID did not accept the certificate: upload the certificate's public part in Entra "
      "admin center > App registrations > (the app) > Certificates & secrets (it may be "
@@ -39,14 +40,14 @@ constexpr AadstsRule kAadsts[] = {
     {700024, ErrorKind::kAuth,
      "the client assertion is outside its valid time range: check this server's clock (NTP)"},
     {90002, ErrorKind::kAuth,
-     "the tenant does not exist: check the Graph tenant id setting (Entra admin center > "
+     "the tenant does not exist: check [graph] tenant_id (Entra admin center > "
      "Overview > Tenant ID)"},
     {900023, ErrorKind::kAuth,
-     "the tenant id is not valid: set the Graph tenant id to the tenant's GUID or primary "
+     "the tenant id is not valid: set [graph] tenant_id to the tenant's GUID or primary "
      "domain"},
-    {90023, ErrorKind::kAuth, "the tenant id is not valid: check the Graph tenant id setting"},
+    {90023, ErrorKind::kAuth, "the tenant id is not valid: check [graph] tenant_id"},
     {700016, ErrorKind::kAuth,
-     "the application is unknown in this tenant: check the Graph client id setting (App "
+     "the application is unknown in this tenant: check [graph] client_id (App "
      "registrations > (the app) > Application (client) ID) and that admin consent was granted "
      "in this tenant"},
     {7000112, ErrorKind::kAuth,
@@ -153,8 +154,9 @@ Error token_error(long status, std::string_view body, const AppCredentials& app)
                          : status == 429 ? ErrorKind::kThrottled
                                          : ErrorKind::kAuth;
   return Error::make(kind,
-                     fmt::format("Entra ID refused the Graph token: HTTP {} {} {}; check the "
-                                 "Graph tenant id, client id and secret or certificate settings",
+                     fmt::format("Entra ID refused the Graph token: HTTP {} {} {}; check "
+                                 "[graph] tenant_id, [graph] client_id and [graph] "
+                                 "client_secret_file or certificate_file",
                                  status, code, first_line.substr(0, 300)),
                      aadsts ? fmt::format("AADSTS{}", aadsts) : code);
 }
@@ -178,8 +180,8 @@ Result<void> TokenProvider::fetch_locked() {
     body += "&client_secret=" + url_encode(app_.client_secret.reveal());
   } else {
     return fail(ErrorKind::kAuth,
-                "no Graph credential is configured: set the client secret or the certificate "
-                "and key of the app registration in the Graph settings");
+                "no Graph credential is configured: set [graph] client_secret_file (or "
+                "client_secret_env), or [graph] certificate_file and [graph] private_key_file");
   }
   net::Request request;
   request.method = "POST";
@@ -198,7 +200,7 @@ Result<void> TokenProvider::fetch_locked() {
                     ? "Entra ID refused the app's client secret (invalid_client): it is wrong or "
                       "expired; copy a current secret's Value (not its Secret ID) from Entra "
                       "admin center > App registrations > (the app) > Certificates & secrets "
-                      "into the Graph client secret setting"
+                      "into the file [graph] client_secret_file names"
                     : "Entra ID refused the app's certificate (invalid_client): upload its "
                       "public part in Entra admin center > App registrations > (the app) > "
                       "Certificates & secrets, or set the certificate that is uploaded there",
@@ -254,6 +256,16 @@ net::Credentials TokenProvider::credentials() {
   credentials.bearer_token = [this] { return token(); };
   credentials.bearer_token_refresh = [this] { return refresh(); };
   return credentials;
+}
+
+std::vector<std::string> token_advice_catalogue(const AppCredentials& app) {
+  std::vector<std::string> all;
+  for (const auto& rule : kAadsts) {
+    all.push_back(
+        token_error(400, fmt::format(R"({{"error_codes":[{}]}})", rule.code), app).message);
+  }
+  all.push_back(token_error(400, R"({"error":"invalid_request"})", app).message);
+  return all;
 }
 
 }  // namespace agendasync::graph

@@ -55,6 +55,9 @@ Result<void> check_roles(const std::vector<std::string>& granted, const AppCrede
 /// The error for a failed token request: AADSTS codes mapped to what to fix.
 Error token_error(long status, std::string_view body, const AppCredentials& app);
 
+/// The message of every Entra ID refusal token_error explains (the doctor's remedy catalogue).
+std::vector<std::string> token_advice_catalogue(const AppCredentials& app);
+
 /// Fetches, caches and renews the app token. Thread-safe: one refresh at a time, other
 /// callers wait for it and share the result.
 class TokenProvider {
