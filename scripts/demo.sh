@@ -231,7 +231,12 @@ elapsed_ms=$((($(date +%s%N) - started) / 1000000))
 echo "arrived in the host agenda after ${elapsed_ms} ms: appointment $arrived"
 api GET "/api/v1/appointments/$arrived" | jq -c '{id: .id, subject: .subject, start: .start, "end": .end, owner: .owner, participants: .participants}'
 echo "daemon log (streaming wake-up, then the sync it caused):"
-grep -E '"event":"(mailbox_changed|sync_run)"' "$work/serve.log" | grep DMARTINA | tail -n 2
+# The last wake-up and the run right after it (the daemon may run the pair once more after
+# that: it follows the agenda's change feed, and the run wrote the change there).
+grep -E '"event":"(mailbox_changed|sync_run)"' "$work/serve.log" | grep DMARTINA |
+  awk '/"event":"mailbox_changed"/ { last = $0; next_run = ""; want = 1; next }
+       want && /"event":"sync_run"/ { next_run = $0; want = 0 }
+       END { if (last != "") print last; if (next_run != "") print next_run }'
 
 echo
 echo "=== poke at it"

@@ -104,6 +104,37 @@ with Exsim() as ex:
         back.refresh()
         check(back.id == master.id and back.type == "RecurringMaster", "RecurringMasterItemId")
 
+    def edit_one_occurrence_and_save():
+        # exchangelib's ordinary edit of one occurrence: fetch it, change the subject, save()
+        # without update_fields. It sends DeleteItemField for every empty field (Body,
+        # Location, Categories, attendees ...), which Exchange applies to that occurrence
+        # alone: it becomes an exception without those values, the series keeps them.
+        master = series("Review", local(2024, 9, 2),
+                        Recurrence(pattern=DailyPattern(interval=1), start=datetime.date(2024, 9, 2),
+                                   number=4), minutes=30)
+        master.location = "Room 1"
+        master.categories = ["Blue"]
+        master.save(update_fields=["location", "categories"])
+        occurrence = master.occurrence(index=2)
+        occurrence.refresh()
+        check(occurrence.location == "Room 1", f"occurrence inherits {occurrence.location}")
+        occurrence.subject = "Review (edited)"
+        occurrence.location = None
+        occurrence.categories = None
+        occurrence.save()
+        occurrence.refresh()
+        check(occurrence.type == "Exception", f"edited occurrence is {occurrence.type}")
+        check(occurrence.subject == "Review (edited)", f"subject {occurrence.subject}")
+        check(not occurrence.location, f"location deleted on the occurrence: {occurrence.location}")
+        check(not occurrence.categories, f"categories deleted: {occurrence.categories}")
+        master = acc.calendar.get(id=master.id)
+        check(master.location == "Room 1" and master.categories == ["Blue"],
+              f"the series keeps its values: {master.location} {master.categories}")
+        other = master.occurrence(index=3)
+        other.refresh()
+        check(other.location == "Room 1" and other.type == "Occurrence",
+              f"other occurrences unchanged: {other.location} {other.type}")
+
     def customised_time_zone_kept():
         # exchangelib sends the zone's full definition; any Id Exchange does not know is kept.
         item = CalendarItem(account=acc, folder=acc.calendar, subject="Kolkata",
@@ -115,4 +146,4 @@ with Exsim() as ex:
         check(got._start_timezone is not None or got.start_timezone is not None, "StartTimeZone kept")
 
     run([weekly_numbered_across_dst, every_pattern_and_range, modify_and_delete_occurrences,
-         customised_time_zone_kept])
+         edit_one_occurrence_and_save, customised_time_zone_kept])

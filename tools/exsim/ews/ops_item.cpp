@@ -226,11 +226,9 @@ std::optional<FieldError> apply_updates(OperationContext& ctx, StoredItem& item,
     if (kind == "DeleteItemField") {
       auto paths = element_children(u);
       if (paths.empty()) return FieldError{"ErrorInvalidRequest", "DeleteItemField needs a path."};
-      if (occurrence) {
-        return FieldError{"ErrorInvalidPropertyDelete",
-                          "Delete the property on the recurring master, not on an occurrence."};
-      }
-      if (auto e = delete_field(item, paths.front())) return e;
+      // On an occurrence Exchange deletes the value of that occurrence alone (exchangelib's
+      // plain save() of an occurrence sends one DeleteItemField per empty field).
+      if (auto e = delete_field(item, paths.front(), ov)) return e;
       continue;
     }
     if (kind != "SetItemField" && kind != "AppendToItemField") {

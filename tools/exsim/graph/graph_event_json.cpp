@@ -492,11 +492,11 @@ std::optional<GraphError> apply_event_json(StoredItem& item, std::optional<Secon
     }
   }
   for (const char* uri : to_delete) {
-    if (occurrence) continue;
     pugi::xml_document path_doc;
     pugi::xml_node path = path_doc.append_child("t:FieldURI");
     path.append_attribute("FieldURI") = uri;
-    if (auto e = delete_field(item, path)) return GraphError{400, e->code, e->message};
+    // On an occurrence: that occurrence alone loses the value (an exception), as on EWS.
+    if (auto e = delete_field(item, path, ov)) return GraphError{400, e->code, e->message};
   }
   if (auto e = finish_item(item)) return GraphError{400, e->code, e->message};
   if (ov && ov->end < ov->start) {

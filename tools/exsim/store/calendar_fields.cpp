@@ -161,10 +161,17 @@ std::pair<Seconds, Seconds> times_of(const ItemView& v) {
   return {*v.original_start, *v.original_start + (v.item.end - v.item.start)};
 }
 
+// An occurrence's override marks a field deleted on that occurrence alone with an empty
+// element carrying this attribute (the master's value must not show through).
+constexpr const char* kDeletedMarker = "exsim-deleted";
+
 // The stored property for the view: the occurrence's override first, then the master.
 pugi::xml_node stored_property(const ItemView& v, std::string_view element) {
   if (const OccurrenceOverride* o = override_of(v)) {
-    if (pugi::xml_node n = child(bag_root(o->props), element)) return n;
+    if (pugi::xml_node n = child(bag_root(o->props), element)) {
+      // Deleted on this occurrence: absent, whatever the master holds.
+      return n.attribute(kDeletedMarker) ? pugi::xml_node() : n;
+    }
   }
   return child(bag_root(v.item.props), element);
 }
@@ -501,9 +508,13 @@ std::optional<FieldError> set_field(StoredItem& item, PropertyBag* override_prop
   return std::nullopt;
 }
 
-std::optional<FieldError> delete_field(StoredItem& item, pugi::xml_node path) {
+std::optional<FieldError> delete_field(StoredItem& item, pugi::xml_node path,
+                                       OccurrenceOverride* occurrence) {
   pugi::xml_node root = bag_root(item.props);
   if (local_name(path) == "ExtendedFieldURI") {
+    // Extended properties live on the series (set_field keeps them there too): an occurrence
+    // has none of its own to delete.
+    if (occurrence) return std::nullopt;
     std::string key = extended_key(path);
     for (pugi::xml_node p : children(root, "ExtendedProperty")) {
       if (extended_key(child(p, "ExtendedFieldURI")) == key) root.remove_child(p);
@@ -515,6 +526,18 @@ std::optional<FieldError> delete_field(StoredItem& item, pugi::xml_node path) {
   if (!f) return FieldError{"ErrorInvalidPropertyDelete", uri + " is not a CalendarItem property."};
   if (f->source != FieldSource::kStored || f->element == "UID") {
     return FieldError{"ErrorInvalidPropertyDelete", uri + " cannot be deleted."};
+  }
+  if (occurrence) {
+    if (is_series_only(f->element)) {
+      return FieldError{"ErrorInvalidPropertyDelete",
+                        uri + " belongs to the recurring master; delete it there."};
+    }
+    pugi::xml_node own = bag_root(occurrence->props);
+    for (pugi::xml_node c : children(own, f->element)) own.remove_child(c);
+    own.append_child(fmt::format("t:{}", f->element).c_str()).append_attribute(kDeletedMarker) =
+        "true";
+    item.field_versions[uri] = item.version + 1;
+    return std::nullopt;
   }
   for (pugi::xml_node c : children(root, f->element)) root.remove_child(c);
   if (f->element == "Recurrence") {

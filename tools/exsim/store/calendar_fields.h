@@ -83,7 +83,11 @@ std::optional<FieldError> set_field(StoredItem& item, PropertyBag* override_prop
                                     OccurrenceOverride* occurrence, pugi::xml_node property,
                                     bool append, const TimeContext& tc);
 /// DeleteItemField for a FieldURI or ExtendedFieldURI path element.
-std::optional<FieldError> delete_field(StoredItem& item, pugi::xml_node path);
+/// DeleteItemField. On an occurrence (`occurrence` set) the field is removed from that
+/// occurrence only, as Exchange does: it becomes an exception without the value while the
+/// series and its other occurrences keep theirs.
+std::optional<FieldError> delete_field(StoredItem& item, pugi::xml_node path,
+                                       OccurrenceOverride* occurrence = nullptr);
 /// Checks the item after writes (End after Start, recurrence start) and fills defaults.
 std::optional<FieldError> finish_item(StoredItem& item);
 
