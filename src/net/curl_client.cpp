@@ -24,6 +24,7 @@
 #include "net/host_slots.h"
 #include "net/http.h"
 #include "net/retry_policy.h"
+#include "net/stray_answer.h"
 #include "net/tls_trust.h"
 #include "net/transfer.h"
 #include "net/transfer_errors.h"
@@ -208,6 +209,7 @@ void CurlClient::begin(TransferPtr transfer) {
   auto server = parse_server_address(transfer->request.url);
   if (!server) return complete(std::move(transfer), std::unexpected(server.error()));
   transfer->server = std::move(*server);
+  transfer->fresh_connection = transfer->request.fresh_connection;
   if (transfer->credentials.method == AuthMethod::kBearer) {
     if (!transfer->credentials.bearer_token) {
       return complete(std::move(transfer),
@@ -352,6 +354,8 @@ void CurlClient::on_attempt_done(Transfer& transfer, CURLcode code) {
   curl_easy_getinfo(transfer.easy, CURLINFO_PRIMARY_PORT, &port);
   long connect_code = 0;  // the proxy's answer to CONNECT, when tunnelling
   curl_easy_getinfo(transfer.easy, CURLINFO_HTTP_CONNECTCODE, &connect_code);
+  long new_connections = 0;  // 0: the attempt went out on a kept-alive connection
+  curl_easy_getinfo(transfer.easy, CURLINFO_NUM_CONNECTS, &new_connections);
   if (ip != nullptr && *ip != '\0') {
     transfer.response.remote_address = fmt::format("{}:{}", ip, port);
   }
@@ -392,6 +396,32 @@ void CurlClient::on_attempt_done(Transfer& transfer, CURLcode code) {
       error.message += fmt::format(" (gave up after {} attempts)", transfer.attempts);
     }
     return finish(transfer, std::unexpected(std::move(error)));
+  }
+
+  if (looks_stray(transfer.request, response)) {
+    if (transfer.stray_retried) {
+      return finish(transfer,
+                    std::unexpected(stray_answer_error(response, transfer.server.host_port(),
+                                                       StrayEnding::kAgainOnNewConnection)));
+    }
+    // On a new connection the first answer can only be the server's answer to this request.
+    if (new_connections == 0) {
+      spdlog::warn(
+          "net: {} {}: HTTP {} and Connection: close on a kept-alive connection, "
+          "not an answer to the request (a stray answer){}",
+          transfer.request.method, transfer.server.host_port(), status,
+          transfer.request.retry_allowed ? "; sending it again on a new connection" : "");
+      if (!transfer.request.retry_allowed) {
+        return finish(transfer,
+                      std::unexpected(stray_answer_error(response, transfer.server.host_port(),
+                                                         StrayEnding::kNotRepeatable)));
+      }
+      // A stray answer says nothing about the server's health: no backoff, one retry at
+      // once, on a new connection where no earlier exchange can have left words behind.
+      transfer.stray_retried = true;
+      transfer.fresh_connection = true;
+      return retry_later(transfer, milliseconds(0), "stray answer");
+    }
   }
 
   if (status == 401) {

@@ -177,6 +177,8 @@ Result<void> prepare_attempt(Transfer& transfer, const ClientOptions& options, C
   // does not work over HTTP/2.
   set.set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
   set.set(CURLOPT_TCP_KEEPALIVE, 1L);
+  // Not FORBID_REUSE as well: the new connection is as good as any and may be kept.
+  if (transfer.fresh_connection) set.set(CURLOPT_FRESH_CONNECT, 1L);
   set.set(CURLOPT_USERAGENT, options.user_agent.c_str());
   // gzip: what IIS/Exchange and Graph use, cheap for the server. Not brotli: servers that
   // compress it at the best (default) quality spend milliseconds on every small answer.

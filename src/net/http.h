@@ -83,6 +83,19 @@ struct Request {
   /// false to end the transfer early; the Response then comes back with the status and headers
   /// that arrived. Once a piece was handed over, the request is not retried.
   std::function<bool(std::string_view piece)> on_body_piece;
+  /// Tells this protocol's answers from anything else a server may write (EWS: a SOAP
+  /// envelope). When set, a 4xx/5xx answer (not 401/407) it does not recognise that came on
+  /// a reused connection and closes it (`Connection: close`) is a stray answer: words the
+  /// server wrote on the kept-alive connection on its own (a dropped connection, an idle
+  /// timeout), which libcurl read as the answer to this request. The server may or may not
+  /// have received the request. A retryable request is sent once more at once, on a new
+  /// connection; a request that is not (retry_allowed false), or whose new connection gets
+  /// the same again, ends in an Error that is_stray_answer() recognises. Empty = no answer is
+  /// taken as stray. Runs on the client's event loop: quick, no blocking, no send().
+  std::function<bool(const Response&)> recognises_answer;
+  /// Sends on a new connection instead of a kept-alive one (CURLOPT_FRESH_CONNECT): for a
+  /// request the caller sends again after a stray answer.
+  bool fresh_connection = false;
 };
 
 struct Response {
@@ -98,6 +111,13 @@ struct Response {
   std::chrono::milliseconds retry_wait{0};
   std::optional<std::string> header(std::string_view name) const;
 };
+
+/// The Error::protocol_code of a stray answer (Request::recognises_answer).
+inline constexpr const char* kStrayAnswerCode = "stray-answer";
+
+/// True for the error a stray answer ended in (Request::recognises_answer): the server may
+/// or may not have acted on the request; only its caller can tell whether to send it again.
+bool is_stray_answer(const Error& error);
 
 /// The wait a 429/503 response asks for: Retry-After as delta-seconds or an HTTP-date
 /// (a date in the past is a wait of 0). nullopt when absent or unreadable.

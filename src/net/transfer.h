@@ -31,6 +31,10 @@ struct Transfer {
   bool bearer_refreshed = false;  ///< a 401 already led to one fresh token
   int attempts = 0;
   std::chrono::milliseconds waited{0};
+  /// The next attempt opens a new connection (Request::fresh_connection, or the retry
+  /// after a stray answer).
+  bool fresh_connection = false;
+  bool stray_retried = false;  ///< a stray answer already led to the one retry
 
   // The current attempt.
   CURL* easy = nullptr;

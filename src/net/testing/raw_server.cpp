@@ -31,12 +31,12 @@ int bind_loopback(int& port) {
   return fd;
 }
 
+}  // namespace
+
 bool wait_readable(int fd, milliseconds timeout) {
   pollfd entry{fd, POLLIN, 0};
   return ::poll(&entry, 1, static_cast<int>(timeout.count())) > 0;
 }
-
-}  // namespace
 
 RawServer::RawServer(Handler handler) : handler_(std::move(handler)) {
   listen_fd_ = bind_loopback(port_);

@@ -44,6 +44,8 @@ class RawServer {
 /// Reads an HTTP request head and, by Content-Length, its body. Empty on timeout or close.
 std::string read_http_request(int fd, milliseconds timeout = milliseconds(5000));
 bool send_all(int fd, std::string_view data);
+/// Waits until `fd` has data (or its peer closed it); false on timeout.
+bool wait_readable(int fd, milliseconds timeout);
 /// Makes the coming close() send a TCP RST instead of a FIN: a "connection reset by peer".
 void arm_reset(int fd);
 /// A connected socket to 127.0.0.1:port, or -1.
