@@ -32,6 +32,12 @@ bool retry_non_soap(const net::Response& response) {
   return response.body.find("Envelope") == std::string::npos;
 }
 
+/// Every EWS answer, faults included, is a SOAP envelope: a 4xx/5xx without one that closes
+/// a kept-alive connection is a stray answer, not the server's answer to our request.
+bool is_ews_answer(const net::Response& response) {
+  return response.body.find("Envelope") != std::string::npos;
+}
+
 /// A raw response that is an HTTP problem rather than an EWS answer (no SOAP body) becomes
 /// the matching error: 401 names the auth method, 503/429 carry Retry-After.
 Result<net::Response> http_problem(Result<net::Response> response, const ErrorContext& context) {
@@ -65,6 +71,7 @@ net::Request EwsCalendarSide::soap_request(const std::string& body) const {
   request.headers = request_headers(options_.context);
   request.body = body;
   request.retry_response = retry_non_soap;
+  request.recognises_answer = is_ews_answer;
   return request;
 }
 
@@ -79,11 +86,13 @@ Error EwsCalendarSide::message_error(const ResponseMessage& message) const {
                                   message.back_off);
 }
 
-Result<SoapResponse> EwsCalendarSide::call(const std::string& body, bool idempotent) {
+Result<SoapResponse> EwsCalendarSide::call(const std::string& body, bool idempotent,
+                                           bool fresh_connection) {
   const ErrorContext context = error_context();
   for (int attempt = 0;; ++attempt) {
     net::Request request = soap_request(body);
     request.retry_allowed = idempotent;
+    request.fresh_connection = fresh_connection;
     Result<net::Response> response = [&] {
       const auto slot = options_.budget->acquire();
       ++requests_sent_;

@@ -4,6 +4,7 @@
 /// Implements core's CalendarSide on the net::HttpClient seam.
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -52,8 +53,12 @@ class EwsCalendarSide final : public CalendarSide {
 
   /// Sends one SOAP request: throttling back-off (bounded), fault and HTTP error mapping.
   /// Public for the doctor and the streaming subscription, which share the plumbing.
-  /// `idempotent` false (CreateItem) stops the transport from resending it on its own.
-  Result<SoapResponse> call(const std::string& body, bool idempotent = true);
+  /// `idempotent` false (CreateItem) stops the transport from resending it on its own;
+  /// `fresh_connection` sends it on a new connection (a batch sent again after a stray
+  /// answer). A stray answer the transport could not resolve comes back as an error that
+  /// net::is_stray_answer() recognises.
+  Result<SoapResponse> call(const std::string& body, bool idempotent = true,
+                            bool fresh_connection = false);
 
   /// Sends one SOAP request and returns the raw HTTP response (streaming bodies, doctor).
   /// HTTP errors other than SOAP faults are mapped like call() does.
@@ -84,6 +89,11 @@ class EwsCalendarSide final : public CalendarSide {
   Result<std::vector<CalendarItem>> get_items(std::span<const ItemId> ids);
   Result<std::vector<SideItem>> to_side_items(std::vector<CalendarItem> items);
   Result<std::string> current_sync_state();
+  /// One CreateItem batch (ews_side_create.cpp): per item, the created item's id or why it
+  /// was not created. Survives a stray answer without creating anything twice.
+  std::vector<Result<ItemId>> create_batch(std::span<const CalendarItem> items);
+  /// The items stamped with `keys` (our extended property), by key.
+  Result<std::map<std::string, ItemId>> find_ids_by_keys(std::span<const std::string> keys);
 
   net::HttpClient& http_;
   EwsSideOptions options_;

@@ -170,25 +170,20 @@ std::vector<WriteResult> EwsCalendarSide::apply(std::span<const Write> writes) {
                                         std::move(*after), !w.previous.has_value()});
   }
 
-  send_batched(
-      create_items.size(), false,
-      [&](std::size_t b, std::size_t e) {
-        return build_create_item(options_.context,
-                                 std::span<const CalendarItem>(create_items).subspan(b, e - b));
-      },
-      [&](std::size_t k, const ResponseMessage* message, const Error* error) {
-        const std::size_t i = create_writes[k];
-        if (error) return fail_write(i, *error);
-        if (!message->ok()) return fail_write(i, message_error(*message));
-        if (message->items.empty() && message->other_item_ids.empty()) {
-          return fail_write(i, Error::make(ErrorKind::kPermanent,
-                                           "Exchange created the item but returned no id."));
-        }
-        const ItemId& created = message->items.empty() ? message->other_item_ids.front()
-                                                       : message->items.front().item_id;
-        item_ids[i] = created.id;
-        change_keys[i] = created.change_key;
-      });
+  // Creates have their own batch call: a stray answer must not create anything twice.
+  for (std::size_t begin = 0; begin < create_items.size(); begin += batch) {
+    const std::size_t count = std::min(batch, create_items.size() - begin);
+    auto created = create_batch(std::span<const CalendarItem>(create_items).subspan(begin, count));
+    for (std::size_t k = 0; k < count; ++k) {
+      const std::size_t i = create_writes[begin + k];
+      if (!created[k]) {
+        fail_write(i, created[k].error());
+        continue;
+      }
+      item_ids[i] = created[k]->id;
+      change_keys[i] = created[k]->change_key;
+    }
+  }
   send_batched(
       update_changes.size(), true,
       [&](std::size_t b, std::size_t e) {

@@ -54,6 +54,9 @@ std::string build_find_calendar_view(const RequestContext& context, Instant from
                                      int max_entries);
 /// FindItem (shallow, ids only) for the items stamped with our idempotency key.
 std::string build_find_by_key(const RequestContext& context, const std::string& key);
+/// FindItem for the items stamped with any of `keys`: ids and the key property, so each id
+/// can be matched to its key (the lookup after a CreateItem whose answer was lost).
+std::string build_find_by_keys(const RequestContext& context, std::span<const std::string> keys);
 /// SyncFolderItems on the calendar; an empty `sync_state` starts from the beginning.
 std::string build_sync_folder_items(const RequestContext& context, const std::string& sync_state,
                                     int max_changes = 512);

@@ -88,6 +88,16 @@ TEST_P(RequestSchemaTest, FindItemByKeyIsValid) {
   expect_valid(build_find_by_key(context(), "key-123"));
 }
 
+TEST_P(RequestSchemaTest, FindItemByKeysIsValidForOneKeyAndForSeveral) {
+  const std::vector<std::string> one{"key-1"};
+  const std::vector<std::string> several{"key-1", "key-2", "key-3"};
+  expect_valid(build_find_by_keys(context(), one));
+  const std::string body = build_find_by_keys(context(), several);
+  expect_valid(body);
+  EXPECT_NE(body.find("<t:Or>"), std::string::npos);
+  EXPECT_NE(body.find("Value=\"key-3\""), std::string::npos);
+}
+
 TEST_P(RequestSchemaTest, SyncFolderItemsIsValidWithAndWithoutState) {
   expect_valid(build_sync_folder_items(context(), ""));
   expect_valid(build_sync_folder_items(context(), "H4sIAAA=="));

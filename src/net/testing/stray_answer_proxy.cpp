@@ -55,15 +55,18 @@ void StrayAnswerProxy::serve(int client_fd) {
         ::recv(client_fd, &first, 1, MSG_PEEK) <= 0) {
       return;  // the client closed the connection (or went quiet)
     }
-    const bool before = planned(requests_.load() + 1, When::kBeforeForwarding);
-    if (before) {
+    if (planned(requests_.load() + 1, When::kBeforeForwarding)) {
+      ++requests_;
       send_all(client_fd, kStrayAnswer);
       ++strays_;
+      // Read and dropped: the server never sees it. libcurl may stop sending a large body
+      // once it has read the answer, so the request is counted as soon as it began.
+      read_http_request(client_fd);
+      return;
     }
     const std::string request = read_http_request(client_fd);
     if (request.empty()) return;  // the client closed the connection (or went quiet)
     const int n = ++requests_;
-    if (before) return;  // read and dropped: the server never saw it
     if (upstream.fd < 0) upstream.fd = connect_loopback(upstream_port_);
     if (upstream.fd < 0 || !send_all(upstream.fd, request)) return;
     // httplib and exsim frame every answer with Content-Length, which read_http_request

@@ -16,7 +16,7 @@ std::string ExsimProcess::binary() {
   return std::string(AGENDASYNC_BINARY_DIR) + "/tools/exsim/exsim";
 }
 
-ExsimProcess::ExsimProcess(const std::vector<std::string>& args) {
+ExsimProcess::ExsimProcess(const std::vector<std::string>& args, bool tls) {
   if (!std::filesystem::exists(binary())) {
     throw std::runtime_error("exsim not built at " + binary() +
                              " (cmake --build <dir> --target exsim)");
@@ -25,9 +25,9 @@ ExsimProcess::ExsimProcess(const std::vector<std::string>& args) {
   if (mkdtemp(templ) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = templ;
   ca_path_ = dir_ + "/ca.pem";
-  std::vector<std::string> argv{
-      binary(), "--host",       "127.0.0.1", "--port",        "0",
-      "--tls",  "--tls-ca-out", ca_path_,    "--admin-token", admin_token_};
+  std::vector<std::string> argv{binary(), "--host",        "127.0.0.1", "--port",
+                                "0",      "--admin-token", admin_token_};
+  if (tls) argv.insert(argv.end(), {"--tls", "--tls-ca-out", ca_path_});
   argv.insert(argv.end(), args.begin(), args.end());
   int out[2];
   if (pipe(out) != 0) throw std::runtime_error("pipe failed");
@@ -67,6 +67,8 @@ ExsimProcess::ExsimProcess(const std::vector<std::string>& args) {
   while (!base_url_.empty() && (base_url_.back() == '\r' || base_url_.back() == '/'))
     base_url_.pop_back();
 }
+
+int ExsimProcess::port() const { return std::stoi(base_url_.substr(base_url_.rfind(':') + 1)); }
 
 ExsimProcess::~ExsimProcess() {
   if (pid_ > 0) {

@@ -11,12 +11,15 @@ namespace agendasync::ews::testing {
 class ExsimProcess {
  public:
   /// `args` are added to: --port 0 --tls --tls-ca-out <dir>/ca.pem --admin-token <token>.
-  explicit ExsimProcess(const std::vector<std::string>& args);
+  /// `tls` false serves plain HTTP (no --tls): for a test relay in front of exsim.
+  explicit ExsimProcess(const std::vector<std::string>& args, bool tls = true);
   ~ExsimProcess();
   ExsimProcess(const ExsimProcess&) = delete;
   ExsimProcess& operator=(const ExsimProcess&) = delete;
 
   const std::string& base_url() const { return base_url_; }
+  /// The port exsim listens on (127.0.0.1).
+  int port() const;
   std::string ews_url() const { return base_url_ + "/EWS/Exchange.asmx"; }
   const std::string& ca_path() const { return ca_path_; }
   const std::string& admin_token() const { return admin_token_; }
