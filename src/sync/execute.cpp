@@ -4,6 +4,7 @@
 #include <map>
 
 #include "sync/engine.h"
+#include "sync/failures.h"
 #include "sync/identity.h"
 
 namespace agendasync::sync {
@@ -128,6 +129,7 @@ Result<void> SyncEngine::execute(const Plan& plan, RunReport& report,
   std::vector<AuditRecord> audit;
   PerSide<OwnWrites> own;
   bool all_ok = true;
+  std::vector<WriteFailure> failures;  // grouped into report.errors below
   const Instant now = options_.clock();
   auto succeeded = [&](std::size_t i) {
     if (!outcomes[i]) return false;
@@ -157,9 +159,8 @@ Result<void> SyncEngine::execute(const Plan& plan, RunReport& report,
                              error.kind == ErrorKind::kPermanent;
       unknown_outcome = unknown_outcome || (ambiguous && writes[i]->write.op != WriteOp::kDelete);
       ++summary.sides[writes[i]->target].failed;
-      report.errors.push_back(fmt::format("{} {} on {} failed ({}): {}", writes[i]->operation,
-                                          key.str(), side(writes[i]->target).describe(),
-                                          to_string(error.kind), error.message));
+      failures.push_back(
+          WriteFailure{writes[i]->operation, key.str(), side(writes[i]->target).describe(), error});
     }
     // A write whose outcome is unknown keeps its journal entry: the next run's recovery
     // looks the item up before anything is created again or a landed update is mistaken
@@ -228,6 +229,7 @@ Result<void> SyncEngine::execute(const Plan& plan, RunReport& report,
       delta.upsert.push_back(std::move(*record));
     }
   }
+  for (std::string& line : report_lines(failures)) report.errors.push_back(std::move(line));
   // Cursors move only when everything this run read was dealt with; else the next run reads
   // the same changes again (already-synced ones are echoes by then and cost nothing).
   if (all_ok) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <functional>
 
@@ -645,6 +646,31 @@ TEST(Echoes, AnEditRightAfterOurWriteIsNotMistakenForItsEcho) {
   must_sync(pair);
   EXPECT_EQ(pair.host->items()[0].item.location, "outlook, right after");
   EXPECT_EQ(pair.host->items()[0].item.subject, "host edit");
+  EXPECT_TRUE(sides_agree(pair));
+}
+
+}  // namespace
+}  // namespace agendasync::sync::scenario
+
+namespace agendasync::sync::scenario {
+namespace {
+
+// Issue 15 §5: one cause that fails a whole batch is one line of the report, with the count,
+// not one line per item; the next run writes them all without duplicates.
+TEST(Scenario, IdenticalWriteFailuresAreOneLineOfTheReport) {
+  Pair pair;
+  add_host_items(pair, 30, "Item ", [](int i) { return at(10, 9) + std::chrono::hours(i); });
+  pair.remote_memory().faults().fail_writes = 30;
+  const RunReport failed = must_sync(pair);
+  EXPECT_EQ(failed.outcome, RunOutcome::kPartial);
+  EXPECT_EQ(failed.summary.sides[Side::kRemote].failed, 30u);
+  ASSERT_EQ(failed.errors.size(), 1u) << fmt::format("{}", fmt::join(failed.errors, "\n"));
+  EXPECT_TRUE(failed.errors[0].starts_with("30 items: create on remote")) << failed.errors[0];
+  EXPECT_NE(failed.errors[0].find("injected write failure"), std::string::npos);
+
+  const RunReport next = must_sync(pair);
+  EXPECT_TRUE(next.errors.empty());
+  EXPECT_EQ(pair.remote->items().size(), 30u);
   EXPECT_TRUE(sides_agree(pair));
 }
 
