@@ -90,6 +90,7 @@ std::vector<Result<ItemId>> EwsCalendarSide::create_batch(std::span<const Calend
              stray.protocol_code));
   }
 
+  // Every entry is set below: the item found by its key, or the answer to the batch sent again.
   std::vector<Result<ItemId>> out(items.size(), fail(ErrorKind::kPermanent, "not sent"));
   std::vector<std::size_t> missing;
   std::vector<CalendarItem> again;
