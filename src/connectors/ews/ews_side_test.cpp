@@ -191,7 +191,7 @@ TEST_F(Fixture, NonExistentMailboxNamesTheAddressAndTheSettings) {
   EXPECT_EQ(items.error().kind, ErrorKind::kNotFound);
   EXPECT_NE(items.error().message.find("jdoe@example.com"), std::string::npos);
   EXPECT_NE(items.error().message.find("deviating Exchange address"), std::string::npos);
-  EXPECT_NE(items.error().message.find("mail domain"), std::string::npos);
+  EXPECT_NE(items.error().message.find("[exchange] mail_domain"), std::string::npos);
 }
 
 TEST_F(Fixture, HttpThrottlingWithRetryAfter) {
