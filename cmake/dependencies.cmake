@@ -16,6 +16,9 @@ pkg_check_modules(LIBICAL REQUIRED IMPORTED_TARGET libical)
 pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)
 # Debian's cpp-httplib 0.11 is a compiled library: link it, header-only use fails to link.
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+# The daemon's HTTP server (src/service/http_server.cpp): Boost.Beast and Asio, header-only
+# (Debian 12 libboost1.81-dev; nothing to link). exsim and the tests' clients keep cpp-httplib.
+find_package(Boost 1.81 REQUIRED CONFIG)
 find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp REQUIRED)
 find_package(rapidcheck QUIET)
 if(AGENDASYNC_BENCH)

@@ -1,6 +1,6 @@
 #pragma once
-/// What a route handler sees and returns: plain values, no cpp-httplib types, so handlers are
-/// testable without a socket and the HTTP library stays in router.cpp.
+/// What a route handler sees and returns: plain values, no HTTP library types, so handlers are
+/// testable without a socket and Boost.Beast stays in http_server.cpp.
 #include <map>
 #include <optional>
 #include <string>
@@ -15,6 +15,15 @@
 #include "service/tokens.h"
 
 namespace agendasync::service {
+
+/// One complete request as the HTTP server read it (header and body, within the limits and
+/// deadlines), before routing. Router::dispatch turns it into a Call.
+struct HttpRequest {
+  std::string method;
+  std::string target;  ///< as sent: path and query, still percent-encoded
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
 
 /// One request, as a handler sees it.
 struct Call {

@@ -1,16 +1,25 @@
 #include "service/router.h"
 
-#include <httplib.h>
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <regex>
 
 #include "service/log.h"
+#include "web/query.h"
+#include "web/utf8.h"
 
 namespace agendasync::service {
 
+struct Router::Matcher {
+  std::regex pattern;
+  std::vector<std::string> names;
+};
+
 namespace {
 
-/// "/api/v1/users/{name}" -> regex "/api/v1/users/([^/]+)" and the parameter names.
+/// "/api/v1/users/{name}" -> regex "/api/v1/users/([^/]+)" and the parameter names. The regex
+/// runs on the path as sent (still encoded), so an encoded "/" (%2F) stays inside its segment.
 std::pair<std::string, std::vector<std::string>> compile(const std::string& path) {
   std::string pattern;
   std::vector<std::string> names;
@@ -30,115 +39,186 @@ std::pair<std::string, std::vector<std::string>> compile(const std::string& path
   return {pattern, names};
 }
 
-std::optional<std::string> bearer(const httplib::Request& request) {
-  auto header = request.get_header_value("Authorization");
-  constexpr std::string_view kPrefix = "Bearer ";
-  if (header.size() <= kPrefix.size() || header.compare(0, kPrefix.size(), kPrefix) != 0) {
-    return std::nullopt;
-  }
-  return header.substr(kPrefix.size());
+bool iequal(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
 }
 
-void send(httplib::Response& response, const Reply& reply) {
-  response.status = reply.status;
-  for (const auto& [name, value] : reply.headers) response.set_header(name, value);
-  response.set_content(reply.body, reply.content_type.c_str());
+/// Methods of HTTP/1.1 that the API answers (with a route or a 404); anything else is 501.
+bool known_method(std::string_view method) {
+  for (std::string_view known : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}) {
+    if (method == known) return true;
+  }
+  return false;
+}
+
+std::optional<std::string> bearer(const HttpRequest& request) {
+  constexpr std::string_view kPrefix = "Bearer ";
+  for (const auto& [name, value] : request.headers) {
+    if (!iequal(name, "Authorization")) continue;
+    if (value.size() <= kPrefix.size() || value.compare(0, kPrefix.size(), kPrefix) != 0) {
+      return std::nullopt;
+    }
+    return value.substr(kPrefix.size());
+  }
+  return std::nullopt;
+}
+
+Reply not_utf8(const std::string& field, std::string_view instance) {
+  return problem(400, "invalid-utf8", "Text is not UTF-8",
+                 field +
+                     " is not valid UTF-8; send text as UTF-8 (in a path or query, percent-encode "
+                     "its UTF-8 bytes, e.g. \xC3\xA9 as %C3%A9)",
+                 instance);
+}
+
+/// The first text a handler could see that is not UTF-8, as a 400 problem; checked before any
+/// routing so a name such as `%FF%FE` can never be stored (it made every later JSON answer that
+/// listed it fail). Fields are quoted percent-encoded; problem() replaces what is not UTF-8 in
+/// the instance.
+std::optional<Reply> check_utf8(const HttpRequest& request, std::string_view raw_path,
+                                const web::QueryParams& query, const std::string& path) {
+  std::string_view rest = raw_path;
+  while (!rest.empty()) {
+    auto slash = rest.find('/');
+    auto segment = web::percent_decode(rest.substr(0, slash), false);
+    if (!web::is_valid_utf8(segment)) {
+      return not_utf8("the path segment \"" + web::percent_encode(segment) + "\"", path);
+    }
+    if (slash == std::string_view::npos) break;
+    rest.remove_prefix(slash + 1);
+  }
+  for (const auto& [name, value] : query) {
+    if (!web::is_valid_utf8(name)) {
+      return not_utf8("the query parameter name \"" + web::percent_encode(name) + "\"", path);
+    }
+    if (!web::is_valid_utf8(value)) {
+      return not_utf8("the value of query parameter \"" + name + "\"", path);
+    }
+  }
+  for (const auto& [name, value] : request.headers) {
+    if (!web::is_valid_utf8(value)) return not_utf8("the value of header " + name, path);
+  }
+  if (!web::is_valid_utf8(request.body)) return not_utf8("the request body", path);
+  return std::nullopt;
+}
+
+/// Authentication, then the handler.
+Reply run(const Route& route, Call& call, const HttpRequest& request, TokenStore& tokens) {
+  if (route.authenticated) {
+    auto presented = bearer(request);
+    if (!presented) {
+      Reply reply = problem(401, "unauthenticated", "Authentication required",
+                            "send an API token as `Authorization: Bearer <token>`; an admin "
+                            "creates tokens with `agendasync tokens create --role ...`",
+                            call.path);
+      reply.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"agendasync\"");
+      return reply;
+    }
+    auto principal = tokens.authenticate(*presented);
+    if (!principal) {
+      Reply reply = problem_from(principal.error(), call.path);
+      if (reply.status == 401) {
+        reply.headers.emplace_back("WWW-Authenticate",
+                                   "Bearer realm=\"agendasync\", error=\"invalid_token\"");
+      }
+      return reply;
+    }
+    call.principal = *principal;
+  }
+  try {
+    return route.handler(call);
+  } catch (const std::exception& error) {
+    log_event(spdlog::level::err, "handler_exception",
+              {{"route", route.path}, {"method", call.method}, {"what", error.what()}});
+    return problem(500, "internal", "Internal error",
+                   "the server failed on this request; the log has the details", call.path);
+  }
 }
 
 }  // namespace
 
+Router::Router() = default;
+Router::~Router() = default;
+
 void Router::add(std::string method, std::string path, Handler handler, bool authenticated) {
+  auto [pattern, names] = compile(path);
+  matchers_.push_back(std::make_unique<Matcher>(Matcher{std::regex(pattern), std::move(names)}));
   routes_.push_back(Route{std::move(method), std::move(path), authenticated, std::move(handler)});
 }
 
-void Router::install(httplib::Server& server, TokenStore& tokens, Metrics& metrics) const {
-  for (const Route& route : routes_) {
-    auto [pattern, names] = compile(route.path);
-    httplib::Server::Handler handler = [&route, names = names, &tokens, &metrics](
-                                           const httplib::Request& request,
-                                           httplib::Response& response) {
-      auto started = std::chrono::steady_clock::now();
-      Call call;
-      call.method = request.method;
-      call.path = request.path;
-      call.route = route.path;
-      for (std::size_t i = 0; i < names.size() && i + 1 < request.matches.size(); ++i) {
-        call.params[names[i]] = request.matches[static_cast<int>(i + 1)].str();
+Reply Router::dispatch(const HttpRequest& request, TokenStore& tokens, Metrics& metrics) const {
+  auto started = std::chrono::steady_clock::now();
+  auto target = web::split_target(request.target);
+  auto query = web::parse_query(target.query);
+  Call call;
+  call.method = request.method;
+  call.path = web::percent_decode(target.path, false);
+
+  const Route* route = nullptr;
+  Reply reply;
+  if (auto refused = check_utf8(request, target.path, query, call.path)) {
+    reply = std::move(*refused);
+  } else if (!known_method(request.method)) {
+    reply = problem(501, "unsupported-method", "Method not supported",
+                    "this API has no use for the method " + request.method +
+                        "; its routes take GET, POST, PUT, PATCH and DELETE, as listed in "
+                        "/api/v1/openapi.json",
+                    call.path);
+  } else {
+    // HEAD is GET without the body (the HTTP server drops it).
+    std::string_view method = request.method == "HEAD" ? "GET" : request.method;
+    std::string raw_path(target.path);
+    std::smatch match;
+    for (std::size_t i = 0; i < routes_.size(); ++i) {
+      if (routes_[i].method != method ||
+          !std::regex_match(raw_path, match, matchers_[i]->pattern)) {
+        continue;
       }
-      for (const auto& [key, value] : request.params) call.query.emplace(key, value);
-      for (const auto& [key, value] : request.headers) {
+      route = &routes_[i];
+      const auto& names = matchers_[i]->names;
+      for (std::size_t n = 0; n < names.size() && n + 1 < match.size(); ++n) {
+        call.params[names[n]] = web::percent_decode(match[static_cast<int>(n + 1)].str(), false);
+      }
+      break;
+    }
+    if (!route) {
+      reply = problem(404, "no-such-route", "Not found",
+                      "no API route matches " + request.method + " " + call.path +
+                          "; the routes are listed in /api/v1/openapi.json",
+                      call.path);
+    } else {
+      call.route = route->path;
+      for (auto& [name, value] : query) call.query.emplace(std::move(name), std::move(value));
+      for (const auto& [name, value] : request.headers) {
         // The Authorization header never travels further than this function.
-        if (key != "Authorization") call.headers.emplace_back(key, value);
+        if (!iequal(name, "Authorization")) call.headers.emplace_back(name, value);
       }
       call.body = request.body;
-
-      Reply reply;
-      if (route.authenticated) {
-        auto presented = bearer(request);
-        if (!presented) {
-          reply = problem(401, "unauthenticated", "Authentication required",
-                          "send an API token as `Authorization: Bearer <token>`; an admin "
-                          "creates tokens with `agendasync tokens create --role ...`",
-                          request.path);
-          reply.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"agendasync\"");
-        } else if (auto principal = tokens.authenticate(*presented); !principal) {
-          reply = problem_from(principal.error(), request.path);
-          if (reply.status == 401) {
-            reply.headers.emplace_back("WWW-Authenticate",
-                                       "Bearer realm=\"agendasync\", error=\"invalid_token\"");
-          }
-        } else {
-          call.principal = *principal;
-        }
-      }
-      if (!route.authenticated || call.principal) {
-        try {
-          reply = route.handler(call);
-        } catch (const std::exception& error) {
-          log_event(spdlog::level::err, "handler_exception",
-                    {{"route", route.path}, {"method", call.method}, {"what", error.what()}});
-          reply =
-              problem(500, "internal", "Internal error",
-                      "the server failed on this request; the log has the details", request.path);
-        }
-      }
-      send(response, reply);
-
-      double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      metrics.observe(metric::kHttpLatency, {{"route", route.path}, {"method", call.method}},
-                      seconds);
-      metrics.add(metric::kHttpRequests, {{"route", route.path},
-                                          {"method", call.method},
-                                          {"status", std::to_string(reply.status)}});
-      log_event(reply.status >= 500 ? spdlog::level::err : spdlog::level::info, "http_request",
-                {{"method", call.method},
-                 {"route", route.path},
-                 {"path", request.path},
-                 {"status", reply.status},
-                 {"ms", seconds * 1000.0},
-                 {"role", call.principal ? role_text(*call.principal) : std::string()}});
-    };
-    if (route.method == "GET") {
-      server.Get(pattern, handler);
-    } else if (route.method == "POST") {
-      server.Post(pattern, handler);
-    } else if (route.method == "PUT") {
-      server.Put(pattern, handler);
-    } else if (route.method == "PATCH") {
-      server.Patch(pattern, handler);
-    } else if (route.method == "DELETE") {
-      server.Delete(pattern, handler);
+      reply = run(*route, call, request, tokens);
     }
   }
-  server.set_error_handler([](const httplib::Request& request, httplib::Response& response) {
-    if (response.status == 404 && response.body.empty()) {
-      send(response, problem(404, "no-such-route", "Not found",
-                             "no API route matches " + request.method + " " + request.path +
-                                 "; the routes are listed in /api/v1/openapi.json",
-                             request.path));
-    }
-  });
+
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (route) {
+    // Labelled by template only: a raw path per user or id would grow the registry unbounded.
+    metrics.observe(metric::kHttpLatency, {{"route", route->path}, {"method", call.method}},
+                    seconds);
+    metrics.add(metric::kHttpRequests, {{"route", route->path},
+                                        {"method", call.method},
+                                        {"status", std::to_string(reply.status)}});
+  }
+  log_event(reply.status >= 500 ? spdlog::level::err : spdlog::level::info, "http_request",
+            {{"method", call.method},
+             {"route", route ? route->path : std::string()},
+             {"path", web::is_valid_utf8(call.path) ? call.path : web::percent_encode(call.path)},
+             {"status", reply.status},
+             {"ms", seconds * 1000.0},
+             {"role", call.principal ? role_text(*call.principal) : std::string()}});
+  return reply;
 }
 
 }  // namespace agendasync::service

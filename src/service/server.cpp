@@ -1,6 +1,5 @@
 #include "service/server.h"
 
-#include <httplib.h>
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -15,8 +14,7 @@
 namespace agendasync::service {
 
 struct Server::Impl {
-  httplib::Server http;
-  std::thread listener;
+  std::unique_ptr<HttpServer> http;
   std::thread feed;
   std::thread graph;
   std::mutex mutex;
@@ -172,27 +170,16 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   add_feed_routes(s.router_, api);
   add_notification_routes(s.router_, api);
 
-  auto& http = s.impl_->http;
-  std::size_t threads = std::max<std::size_t>(2, s.options_.http_threads);
-  http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  http.set_keep_alive_max_count(1000);
-  // httplib writes a response's headers and body separately; with Nagle's algorithm the body
-  // then waits for the client's delayed ACK (40 ms on Linux), which capped a keep-alive
-  // connection at ~25 requests/s (the load benchmark's 186-235 requests/s with 16 clients).
-  http.set_tcp_nodelay(true);
-  http.set_payload_max_length(4 * 1024 * 1024);
-  s.router_.install(http, *s.tokens_, s.metrics_);
-
-  int port = s.options_.port == 0
-                 ? http.bind_to_any_port(s.options_.listen)
-                 : (http.bind_to_port(s.options_.listen, s.options_.port) ? s.options_.port : -1);
-  if (port <= 0) {
-    return fail(ErrorKind::kPermanent,
-                "cannot listen on " + s.options_.listen + ":" + std::to_string(s.options_.port) +
-                    "; is another process using the port? Change [server] port in the "
-                    "configuration");
-  }
-  s.port_ = port;
+  const Router* router = &s.router_;
+  TokenStore* tokens = s.tokens_.get();
+  auto http = HttpServer::listen(
+      s.options_.listen, s.options_.port, std::max<std::size_t>(2, s.options_.http_threads),
+      s.options_.http_limits, [router, tokens, metrics](const HttpRequest& request) {
+        return router->dispatch(request, *tokens, *metrics);
+      });
+  if (!http) return std::unexpected(http.error());
+  s.impl_->http = std::move(*http);
+  s.port_ = s.impl_->http->port();
 
   // The feed position starts at the head: webhooks report changes from now on, not history.
   auto saved = s.db_->with([](store::sqlite::Connection& c) {
@@ -216,12 +203,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   s.webhooks_->start();
   s.impl_->feed = std::thread([&s] { s.feed_loop(); });
   if (s.options_.graph_renew) s.impl_->graph = std::thread([&s] { s.graph_renew_loop(); });
-  s.impl_->listener = std::thread([&http] { http.listen_after_bind(); });
-  // httplib's stop() is lost when it comes before the listener thread reached accept(): stop
-  // would then wait for that thread forever (a test that starts and stops at once hung).
-  for (int waited = 0; !http.is_running() && waited < 5000; ++waited) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  s.impl_->http->serve();
   log_event(
       spdlog::level::info, "server_started",
       {{"listen", s.options_.listen},
@@ -286,8 +268,7 @@ void Server::stop() {
   }
   // Order: no new requests, then no new syncs (running ones finish: the engine commits its
   // journal and cursors per batch), then the background loops.
-  impl_->http.stop();
-  if (impl_->listener.joinable()) impl_->listener.join();
+  if (impl_->http) impl_->http->stop();
   if (follower_) follower_->stop();
   if (scheduler_) scheduler_->stop();
   if (impl_->feed.joinable()) impl_->feed.join();

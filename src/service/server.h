@@ -13,6 +13,7 @@
 #include "service/audit_lookup.h"
 #include "service/change_follower.h"
 #include "service/graph_subscriptions.h"
+#include "service/http_server.h"
 #include "service/metrics.h"
 #include "service/router.h"
 #include "service/scheduler.h"
@@ -47,7 +48,10 @@ struct ServerOptions {
   std::chrono::milliseconds graph_renew_interval{std::chrono::minutes(5)};
   /// How often the change feed is read for webhook events.
   std::chrono::milliseconds feed_poll{100};
+  /// Worker threads that run route handlers. Connections do not hold one (http_server.h).
   std::size_t http_threads = 16;
+  /// Connection cap, size limits and deadlines of the HTTP server.
+  HttpLimits http_limits;
   /// Reader connections on the database, for the agenda and for the service's own tables
   /// each (requests read in parallel under WAL; writes share one connection). 0 = every call
   /// on the one connection (the layout before the pool; kept for the load benchmark).
