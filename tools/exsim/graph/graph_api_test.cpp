@@ -18,6 +18,7 @@
 #include "exsim/faults/faults.h"
 #include "exsim/graph/graph_request.h"
 #include "exsim/server/server.h"
+#include "web/query.h"
 
 namespace exsim {
 namespace {
@@ -312,18 +313,41 @@ TEST_F(GraphApiTest, ExtendedPropertyWrittenFilteredAndExpanded) {
       call("POST", events_path(), event("Other", "2030-09-02T10:00:00", "2030-09-02T11:00:00"))
           .status,
       201);
-  const std::string filter = url_encode(fmt::format(
+  const std::string filter = agendasync::web::percent_encode(fmt::format(
       "singleValueExtendedProperties/Any(ep: ep/id eq '{}' and ep/value eq 'key-1')", prop));
   Answer found = call("GET", events_path() + "?$filter=" + filter + "&$select=id");
   ASSERT_EQ(found.status, 200) << found.body.dump();
   ASSERT_EQ(found.body["value"].size(), 1u);
   EXPECT_EQ(found.body["value"][0]["id"], created.body["id"]);
   Answer expanded =
-      call("GET",
-           events_path() + "/" + created.body["id"].get<std::string>() + "?$expand=" +
-               url_encode(fmt::format("singleValueExtendedProperties($filter=id eq '{}')", prop)));
+      call("GET", events_path() + "/" + created.body["id"].get<std::string>() + "?$expand=" +
+                      agendasync::web::percent_encode(
+                          fmt::format("singleValueExtendedProperties($filter=id eq '{}')", prop)));
   ASSERT_EQ(expanded.body["singleValueExtendedProperties"].size(), 1u);
   EXPECT_EQ(expanded.body["singleValueExtendedProperties"][0]["value"], "key-1");
+}
+
+// The same $expand as Graph's documentation writes it: `$` and `=` literal, not encoded. A
+// decoder that splits a query value at every `=` (cpp-httplib's req.params) cut it after
+// "($filter" and the property did not come back.
+TEST_F(GraphApiTest, ExpandWithLiteralDollarAndEqualsReachesTheHandler) {
+  const std::string prop = "String {0b5c3f5e-2a7d-4c1e-9f3b-7d2e6a1c4b80} Name X";
+  json body = event("Literal", "2030-09-03T10:00:00", "2030-09-03T11:00:00");
+  body["singleValueExtendedProperties"] = {{{"id", prop}, {"value", "literal-1"}}};
+  Answer created = call("POST", events_path(), body);
+  ASSERT_EQ(created.status, 201) << created.body.dump();
+  // Only the spaces are escaped (as %20); `$`, `=`, `(`, `{` and `'` go as they are.
+  std::string target = events_path() + "/" + created.body["id"].get<std::string>() +
+                       "?$expand=singleValueExtendedProperties($filter=id eq '" + prop + "')";
+  std::string escaped;
+  for (char c : target) escaped += c == ' ' ? std::string("%20") : std::string(1, c);
+  ASSERT_NE(escaped.find("$expand=singleValueExtendedProperties($filter=id%20eq%20'String%20{"),
+            std::string::npos);
+  Answer expanded = call("GET", escaped);
+  ASSERT_EQ(expanded.status, 200) << expanded.body.dump();
+  ASSERT_EQ(expanded.body["singleValueExtendedProperties"].size(), 1u) << expanded.body.dump();
+  EXPECT_EQ(expanded.body["singleValueExtendedProperties"][0]["id"], prop);
+  EXPECT_EQ(expanded.body["singleValueExtendedProperties"][0]["value"], "literal-1");
 }
 
 TEST_F(GraphApiTest, BatchWithDependsOnAndLimit) {

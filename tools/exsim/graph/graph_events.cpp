@@ -10,6 +10,7 @@
 #include "exsim/store/calendar_fields.h"
 #include "exsim/store/ids.h"
 #include "exsim/store/xml_util.h"
+#include "web/query.h"
 
 namespace exsim {
 namespace {
@@ -116,7 +117,8 @@ GraphReply page_of(EventsContext& ctx, const std::vector<ViewRow>& rows, const E
     std::string query;
     for (const auto& [key, v] : ctx.request.query) {
       if (key == "$skip" || key == "$top") continue;
-      query += fmt::format("{}={}&", url_encode(key), url_encode(v));
+      query += fmt::format("{}={}&", agendasync::web::percent_encode(key),
+                           agendasync::web::percent_encode(v));
     }
     body["@odata.nextLink"] = fmt::format("{}?{}$skip={}", ctx.link, query, skip + size);
   }

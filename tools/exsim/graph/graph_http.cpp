@@ -4,6 +4,7 @@
 #include <httplib.h>
 
 #include "exsim/graph/graph_batch.h"
+#include "web/query.h"
 
 namespace exsim {
 namespace {
@@ -82,8 +83,10 @@ void install_graph_routes(httplib::Server& http, GraphApi& api, const TokenServi
   auto handler = [&api, &tokens, &faults](const httplib::Request& req, httplib::Response& res) {
     GraphRequest request;
     request.method = req.method;
-    request.path = req.path.substr(5);  // after "/v1.0"
-    for (const auto& [name, value] : req.params) request.query[name] = value;
+    // From the target as sent, not req.path/req.params: cpp-httplib splits a query value at
+    // every `=`, which cut `$expand=...($filter=id eq '...')`.
+    split_target(req.target, request.path, request.query);
+    request.path.erase(0, 5);  // after "/v1.0"
     for (const auto& [name, value] : req.headers) {
       std::string lower = name;
       for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

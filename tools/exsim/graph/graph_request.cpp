@@ -6,16 +6,10 @@
 #include <fmt/format.h>
 
 #include "exsim/store/ids.h"
+#include "web/query.h"
 
 namespace exsim {
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // The value of one preference in a Prefer header ("a=1, b=\"x y\""), unquoted.
 std::optional<std::string> preference(const std::string& prefer, std::string_view name) {
@@ -104,50 +98,12 @@ std::optional<GraphZone> preferred_zone(const GraphRequest& request) {
   return resolve_graph_zone(name ? *name : "UTC");
 }
 
-std::string url_encode(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
-}
-
-std::string url_decode(std::string_view text, bool plus_is_space) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+' && plus_is_space) {
-      out.push_back(' ');
-    } else if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
-               hex_value(text[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(text[i]);
-    }
-  }
-  return out;
-}
-
 void split_target(std::string_view target, std::string& path,
                   std::map<std::string, std::string>& query) {
-  size_t q = target.find('?');
-  path = url_decode(target.substr(0, q), false);
-  if (q == std::string_view::npos) return;
-  std::string_view rest = target.substr(q + 1);
-  while (!rest.empty()) {
-    size_t amp = rest.find('&');
-    std::string_view pair = rest.substr(0, amp);
-    size_t eq = pair.find('=');
-    if (!pair.empty()) {
-      query[url_decode(pair.substr(0, eq), true)] =
-          eq == std::string_view::npos ? "" : url_decode(pair.substr(eq + 1), true);
-    }
-    if (amp == std::string_view::npos) break;
-    rest = rest.substr(amp + 1);
+  auto parts = agendasync::web::split_target(target);
+  path = agendasync::web::percent_decode(parts.path, false);
+  for (auto& [name, value] : agendasync::web::parse_query(parts.query)) {
+    query[std::move(name)] = std::move(value);
   }
 }
 

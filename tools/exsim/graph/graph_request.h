@@ -42,11 +42,8 @@ struct GraphReply {
 size_t page_size(const GraphRequest& request, size_t fallback, size_t max);
 /// The zone of Prefer: outlook.timezone="..." (UTC when absent); nullopt when unknown.
 std::optional<GraphZone> preferred_zone(const GraphRequest& request);
-/// Percent-encodes a query parameter value.
-std::string url_encode(std::string_view text);
-/// Decodes %XX escapes (and '+' as space when `plus_is_space`).
-std::string url_decode(std::string_view text, bool plus_is_space);
-/// Splits "path?query" into a decoded path and decoded parameters.
+/// Splits "path?query" into a decoded path and decoded parameters with the daemon's decoder
+/// (web/query.h): a value keeps every `=` after the first. A repeated name keeps its last value.
 void split_target(std::string_view target, std::string& path,
                   std::map<std::string, std::string>& query);
 

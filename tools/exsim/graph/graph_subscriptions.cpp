@@ -9,6 +9,7 @@
 #include "exsim/graph/graph_event_json.h"
 #include "exsim/graph/graph_view.h"
 #include "exsim/store/ids.h"
+#include "web/query.h"
 
 namespace exsim {
 namespace {
@@ -172,8 +173,9 @@ GraphReply GraphSubscriptions::handle(const GraphRequest& request,
           base64_encode(random_bytes(9)));
       std::string echoed;
       const char sep = url.find('?') == std::string::npos ? '?' : '&';
-      if (!post_to_url(fmt::format("{}{}validationToken={}", url, sep, url_encode(token)), "",
-                       "text/plain; charset=utf-8", 10, &echoed) ||
+      if (!post_to_url(fmt::format("{}{}validationToken={}", url, sep,
+                                   agendasync::web::percent_encode(token)),
+                       "", "text/plain; charset=utf-8", 10, &echoed) ||
           echoed != token) {
         return GraphReply::error(
             {400, "ValidationError",

@@ -12,8 +12,8 @@
 
 #include <cstring>
 
-#include "exsim/graph/graph_request.h"  // url_decode
 #include "exsim/store/ids.h"
+#include "web/query.h"
 
 namespace exsim {
 namespace {
@@ -139,22 +139,7 @@ struct TokenService::Key {
 };
 
 std::vector<std::pair<std::string, std::string>> parse_form(const std::string& body) {
-  std::vector<std::pair<std::string, std::string>> out;
-  size_t start = 0;
-  while (start <= body.size()) {
-    size_t end = body.find('&', start);
-    if (end == std::string::npos) end = body.size();
-    std::string_view pair(body.data() + start, end - start);
-    if (!pair.empty()) {
-      size_t eq = pair.find('=');
-      out.emplace_back(url_decode(pair.substr(0, eq), /*plus_is_space=*/true),
-                       eq == std::string_view::npos
-                           ? ""
-                           : url_decode(pair.substr(eq + 1), /*plus_is_space=*/true));
-    }
-    start = end + 1;
-  }
-  return out;
+  return agendasync::web::parse_query(body);
 }
 
 TokenService::TokenService(std::vector<GraphAppConfig> apps, std::chrono::seconds lifetime)
