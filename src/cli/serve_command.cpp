@@ -57,6 +57,7 @@ void run_serve(Context& context, const ServeOptions& flags) {
   options.database = config->database;
   options.listen = config->server.listen;
   options.port = config->server.port;
+  options.http_limits.max_connections = static_cast<std::size_t>(config->server.max_connections);
   if (!flags.listen.empty()) {
     auto listen = parse_listen(flags.listen);
     if (!listen) return context.fail(listen.error(), kExitUsage);

@@ -102,6 +102,10 @@ class Reader {
            config.server.port = integer(n, k, {0, 65535});
          }},
         {"public_url", [&](auto& n, auto& k) { config.server.public_url = text(n, k); }},
+        {"max_connections",
+         [&](auto& n, auto& k) {
+           config.server.max_connections = integer(n, k, {1, 1000000});
+         }},
     };
     sections["tls"] = {
         {"ca_bundle", [&](auto& n, auto& k) { config.tls.ca_bundle = text(n, k); }},

@@ -80,6 +80,9 @@ struct ServerConfig {
   /// trailing slash); Graph change notifications go to <public_url>/api/v1/notifications/graph.
   /// Empty = no Graph notifications (the safety-net interval is the latency).
   std::string public_url;
+  /// Open HTTP connections the daemon accepts; beyond it a new one gets 503 and is closed.
+  /// Each waiting connection costs a socket and a few kilobytes, no thread (1..1000000).
+  int max_connections = 1024;
   bool operator==(const ServerConfig&) const = default;
 };
 

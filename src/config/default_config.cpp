@@ -99,6 +99,9 @@ port = 8080
 # front of listen/port); Graph change notifications go to <public_url>/api/v1/notifications/graph.
 # "" = no Graph notifications: changes in Outlook arrive with the next safety-net sync.
 public_url = ""
+# Open connections the API accepts at once; beyond it a new connection gets 503. A waiting
+# connection costs a socket, not a thread; keep it below the process's open-file limit.
+#max_connections = 1024
 
 [tls]
 # Extra CA bundle (PEM) to trust besides the system store; "" = system store only.
