@@ -243,8 +243,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   /// Answers with `reply` and closes: the request was not read to its end, so the connection
   /// cannot carry another one.
   void refuse(Reply reply) {
+    auto problem_body = nlohmann::json::parse(reply.body, nullptr, false);
     log_event(spdlog::level::warn, "http_refused",
-              {{"status", reply.status}, {"peer", peer()}, {"detail", reply.body}});
+              {{"status", reply.status},
+               {"peer", peer()},
+               {"detail", problem_body.is_object() ? problem_body.value("detail", "") : ""}});
     keep_alive_ = false;
     head_ = false;
     if (reply.status == 503) reply.headers.emplace_back("Retry-After", "1");

@@ -55,7 +55,8 @@ bool RawConnection::fill(std::chrono::steady_clock::time_point deadline) {
   return true;
 }
 
-std::optional<RawResponse> RawConnection::read_response(std::chrono::milliseconds limit) {
+std::optional<RawResponse> RawConnection::read_response(std::chrono::milliseconds limit,
+                                                        bool head_request) {
   auto deadline = std::chrono::steady_clock::now() + limit;
   std::size_t end_of_head;
   while ((end_of_head = buffer_.find("\r\n\r\n")) == std::string::npos) {
@@ -83,7 +84,9 @@ std::optional<RawResponse> RawConnection::read_response(std::chrono::millisecond
     line = next;
   }
   std::size_t length =
-      static_cast<std::size_t>(std::atoll(response.header("content-length").c_str()));
+      head_request
+          ? 0
+          : static_cast<std::size_t>(std::atoll(response.header("content-length").c_str()));
   std::size_t body_start = end_of_head + 4;
   while (buffer_.size() < body_start + length) {
     if (eof_ || !fill(deadline)) return std::nullopt;

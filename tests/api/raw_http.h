@@ -31,9 +31,10 @@ class RawConnection {
   bool ok() const { return fd_ >= 0; }
   /// Sends every byte; false when the server has closed or reset the connection.
   bool send(std::string_view bytes);
-  /// One response (status line, headers, a Content-Length body); nullopt when none arrived
-  /// within `limit` or the connection ended first.
-  std::optional<RawResponse> read_response(std::chrono::milliseconds limit);
+  /// One response (status line, headers, a Content-Length body; no body when `head_request`,
+  /// the answer to a HEAD); nullopt when none arrived within `limit` or the connection ended.
+  std::optional<RawResponse> read_response(std::chrono::milliseconds limit,
+                                           bool head_request = false);
   /// True when the server closed (or reset) the connection within `limit`; bytes that arrive
   /// meanwhile are kept for read_response.
   bool closed_within(std::chrono::milliseconds limit);

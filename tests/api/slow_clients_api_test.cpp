@@ -107,5 +107,33 @@ TEST_F(SlowClientsApi, TricklingAndIdleConnectionsLeaveTheApiServing) {
   EXPECT_EQ(answered, kEach);
 }
 
+// Bytes of a second request that arrived with the first are not lost while the first runs on a
+// worker; HEAD announces the GET body's length and sends none.
+TEST_F(SlowClientsApi, PipelinedRequestsAreAnsweredInOrderAndHeadHasNoBody) {
+  RawConnection connection(server_->port());
+  ASSERT_TRUE(
+      connection.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                      "GET /api/v1/users HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                      admin_ + "\r\n\r\nHEAD /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  auto health = connection.read_response(5s);
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(json::parse(health->body)["status"], "ok");
+  auto users = connection.read_response(5s);
+  ASSERT_TRUE(users);
+  EXPECT_EQ(users->status, 200);
+  EXPECT_EQ(json::parse(users->body)["users"].size(), 3u);
+  auto head = connection.read_response(5s, /*head=*/true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(head->header("content-length"), std::to_string(health->body.size()));
+  // No body bytes follow: the next answer starts right after the HEAD answer's header.
+  ASSERT_TRUE(connection.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  auto next = connection.read_response(5s);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 200);
+  EXPECT_EQ(next->body, health->body);
+}
+
 }  // namespace
 }  // namespace agendasync::apitest
