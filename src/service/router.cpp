@@ -169,7 +169,7 @@ Reply Router::dispatch(const HttpRequest& request, TokenStore& tokens, Metrics& 
                     call.path);
   } else {
     // HEAD is GET without the body (the HTTP server drops it).
-    std::string_view method = request.method == "HEAD" ? "GET" : request.method;
+    const std::string method = request.method == "HEAD" ? std::string("GET") : request.method;
     std::string raw_path(target.path);
     std::smatch match;
     for (std::size_t i = 0; i < routes_.size(); ++i) {
