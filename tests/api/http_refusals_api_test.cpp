@@ -153,6 +153,7 @@ class ConnectionCapApi : public RefusalsApi {
 };
 
 TEST_F(ConnectionCapApi, BeyondTheCapIs503AndAClosedConnectionFreesASlot) {
+  auto before = state();
   std::vector<std::unique_ptr<RawConnection>> held;
   for (int i = 0; i < 8; ++i) {
     auto& connection = held.emplace_back(std::make_unique<RawConnection>(server_->port()));
@@ -172,6 +173,8 @@ TEST_F(ConnectionCapApi, BeyondTheCapIs503AndAClosedConnectionFreesASlot) {
     auto answer = connection.read_response(2s);
     return answer && answer->status == 200;
   })) << "a closed connection frees its slot";
+  held.clear();
+  EXPECT_TRUE(eventually([&] { return state() == before; }));
 }
 
 class DeadlinesApi : public RefusalsApi {
