@@ -160,10 +160,10 @@ TEST(GraphToken, AadstsCodesMapToRemedies) {
       app);
   EXPECT_NE(expired.message.find("expired"), std::string::npos);
   const auto tenant = token_error(400, R"({"error":"invalid_request","error_codes":[90002]})", app);
-  EXPECT_NE(tenant.message.find("tenant id"), std::string::npos);
+  EXPECT_NE(tenant.message.find("[graph] tenant_id"), std::string::npos);
   const auto unknown_app =
       token_error(400, R"({"error":"unauthorized_client","error_codes":[700016]})", app);
-  EXPECT_NE(unknown_app.message.find("client id"), std::string::npos);
+  EXPECT_NE(unknown_app.message.find("[graph] client_id"), std::string::npos);
   const auto consent = token_error(400, R"({"error":"invalid_grant","error_codes":[65001]})", app);
   EXPECT_EQ(consent.kind, ErrorKind::kPermission);
   EXPECT_NE(consent.message.find("adminconsent"), std::string::npos);
