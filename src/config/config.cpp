@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "config/config_names.h"
+#include "core/utf8.h"
 
 namespace agendasync::config {
 
@@ -374,9 +375,44 @@ void resolve_relative(Config& config) {
   resolve(config.tls.ca_bundle);
 }
 
+/// The error for the first line that is not UTF-8: "file:line: section.key: ...", or nullopt.
+std::optional<Error> invalid_utf8_line(std::string_view text, const std::filesystem::path& source) {
+  auto at = first_invalid_utf8(text);
+  if (!at) return std::nullopt;
+  std::string section;
+  std::size_t line_number = 1;
+  std::size_t line_start = 0;
+  for (std::size_t i = 0; i < *at; ++i) {
+    if (text[i] != '\n') continue;
+    std::string_view line = text.substr(line_start, i - line_start);
+    if (line.starts_with("[") && line.find(']') != std::string_view::npos) {
+      section = std::string(line.substr(1, line.find(']') - 1));
+    }
+    ++line_number;
+    line_start = i + 1;
+  }
+  std::string_view line = text.substr(line_start, text.find('\n', line_start) - line_start);
+  std::string where;
+  if (auto equals = line.find('='); equals != std::string_view::npos && equals < *at - line_start) {
+    std::string key(line.substr(0, equals));
+    while (!key.empty() && (key.back() == ' ' || key.back() == '\t')) key.pop_back();
+    while (!key.empty() && (key.front() == ' ' || key.front() == '\t')) key.erase(0, 1);
+    if (valid_utf8(key)) where = (section.empty() ? "" : section + ".") + key + ": ";
+  }
+  return Error::make(ErrorKind::kInvalidData,
+                     source.string() + ":" + std::to_string(line_number) + ": " + where +
+                         "not valid UTF-8 (ill-formed byte at column " +
+                         std::to_string(*at - line_start + 1) +
+                         "); nothing was read. Save the file as UTF-8 (e.g. iconv -f LATIN1 -t "
+                         "UTF-8)");
+}
+
 }  // namespace
 
 Result<Config> parse_config(std::string_view text, const std::filesystem::path& source) {
+  // Checked before toml++ so the message names the line and key the way every other
+  // configuration error does, and tells what to do.
+  if (auto invalid = invalid_utf8_line(text, source)) return std::unexpected(*invalid);
   toml::table root;
   try {
     root = toml::parse(text, source.string());

@@ -173,6 +173,16 @@ TEST(Config, BadTomlSyntaxNamesFileAndLine) {
                {"/etc/agendasync/agendasync.toml:3:", "not valid TOML"});
 }
 
+TEST(Config, TextThatIsNotUtf8IsRefusedNamingFileLineAndKey) {
+  expect_error("[exchange]\nbackend = \"ews\"\nuser = \"J\xF6rg\"\n",
+               {"/etc/agendasync/agendasync.toml:3: exchange.user: not valid UTF-8", "column 10",
+                "Save the file as UTF-8"});
+  expect_error("# caf\xE9\n", {"agendasync.toml:1: not valid UTF-8"});
+  expect_error("database = \"x.db\" # \xC0\xAF\n", {"agendasync.toml:1: database: not valid"});
+  // Valid UTF-8 beyond ASCII is fine.
+  EXPECT_TRUE(parse_config("[exchange]\nuser = \"J\xC3\xB6rg\"\n", "a.toml"));
+}
+
 TEST(Config, AnUnknownKeyIsNamedWithFileAndLine) {
   expect_error(
       "[exchange]\nbackend = \"none\"\nmail_domian = \"afas.nl\"\n",

@@ -6,6 +6,7 @@
 #include <set>
 #include <string>
 
+#include "core/appointment_text.h"
 #include "core/expand.h"
 #include "core/time_zone.h"
 
@@ -109,6 +110,8 @@ Result<void> check_reminder(const std::optional<std::chrono::minutes>& reminder,
 }  // namespace
 
 Result<void> validate(const Appointment& item) {
+  // First: a message about a later field would otherwise echo the broken text.
+  if (auto text = check_text_utf8(item); !text) return text;
   if (!item.all_day || !item.time_zone.empty()) {
     if (auto offset = utc_offset(item.start, item.time_zone); !offset) {
       return std::unexpected(offset.error());

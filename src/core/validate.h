@@ -9,7 +9,7 @@ namespace agendasync {
 /// date boundaries, impossible rule (BYMONTHDAY=30 with BYMONTH=2, COUNT and UNTIL together,
 /// interval < 1, ...), override or exdate that is not an occurrence of the series, two
 /// overrides of one occurrence, a moved occurrence ending before it starts, a negative
-/// reminder.
+/// reminder, text that is not valid UTF-8 (core/appointment_text.h).
 Result<void> validate(const Appointment& item);
 
 }  // namespace agendasync

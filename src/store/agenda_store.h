@@ -103,7 +103,9 @@ struct Tombstone {
   bool operator==(const Tombstone&) const = default;
 };
 
-/// The host agenda. Every method is a single transaction; every write to an appointment (and
+/// The host agenda. Text must be valid UTF-8: writes refuse anything else with kInvalidData
+/// naming the field (core/utf8.h), so nothing downstream (JSON, Exchange) meets broken bytes.
+/// Every method is a single transaction; every write to an appointment (and
 /// every user change that matters to sync) takes the next revision of the change feed.
 /// Implementations are safe to use from several threads, and several processes may share one
 /// database.
@@ -133,6 +135,18 @@ class AgendaStore {
   /// Adds or replaces an activity type. Setting is_default (or is_personal) clears it on the
   /// others: there is at most one of each.
   virtual Result<void> put_activity_type(const ActivityType& type) = 0;
+  /// Changes the existing type `current_name` into `updated` (its flags, and its name when
+  /// `updated.name` differs): one transaction. Every appointment of a renamed type is rewritten
+  /// with the new name and gets a feed entry, so the sync reads it again and its links follow.
+  /// kNotFound for an unknown type; kConflict when another type already has the new name;
+  /// kInvalidData for an empty name or one that is not valid UTF-8.
+  virtual Result<ActivityType> update_activity_type(std::string_view current_name,
+                                                    const ActivityType& updated) = 0;
+  /// Removes an activity type that no appointment uses. kConflict while appointments use it
+  /// (removing it would change what they sync as, R16: the message says how many and what to
+  /// do); kNotFound for an unknown type. Removing the "Personal" type makes private Exchange
+  /// items take the default type; removing the default type makes Exchange items untyped.
+  virtual Result<void> remove_activity_type(std::string_view name) = 0;
   virtual Result<std::vector<ActivityType>> activity_types() = 0;
 
   /// Creates an appointment. Owner and participants must be known users, the activity type

@@ -92,7 +92,8 @@ TEST(Schema, AnOlderDatabaseIsUpgradedKeepingItsData) {
     EXPECT_EQ((*store)->users().value().size(), 1u);
     EXPECT_EQ((*store)->head_revision().value(), 1);
   }
-  EXPECT_EQ(raw_query(path, "PRAGMA user_version"), "2");
+  EXPECT_EQ(raw_query(path, "PRAGMA user_version"),
+            std::to_string(sqlite::current_schema_version()));
   EXPECT_EQ(raw_query(path,
                       "SELECT count(*) FROM sqlite_master WHERE name = "
                       "'change_users_by_revision'"),

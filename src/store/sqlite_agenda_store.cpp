@@ -7,6 +7,7 @@
 #include <chrono>
 #include <thread>
 
+#include "core/appointment_text.h"
 #include "store/appointment_document.h"
 #include "store/sqlite_agenda_store_impl.h"
 #include "store/sqlite_schema.h"
@@ -37,13 +38,6 @@ std::optional<std::int64_t> series_until(const Appointment& item) {
   return bound;
 }
 
-UserSet audience(const Appointment& item) {
-  UserSet users;
-  if (!item.owner.empty()) users.insert(item.owner);
-  users.insert(item.participants.begin(), item.participants.end());
-  return users;
-}
-
 /// Refuses files that are SQLite but not ours, before anything is written to them.
 Result<void> check_readable(sqlite::Connection& db) {
   // One snapshot: another process may be migrating this very file right now.
@@ -69,6 +63,13 @@ Result<void> check_readable(sqlite::Connection& db) {
 }
 
 }  // namespace
+
+UserSet audience(const Appointment& item) {
+  UserSet users;
+  if (!item.owner.empty()) users.insert(item.owner);
+  users.insert(item.participants.begin(), item.participants.end());
+  return users;
+}
 
 bool NoCaseLess::operator()(const std::string& a, const std::string& b) const {
   return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
@@ -98,27 +99,27 @@ Result<std::unique_ptr<AgendaStore>> open_sqlite_agenda_store(const std::filesys
 
 std::string SqliteAgendaStore::describe() const { return "sqlite:" + db_.path().string(); }
 
-Result<Revision> SqliteAgendaStore::record_change(ChangeEntity entity, const std::string& entity_id,
-                                                  ChangeOp op, const UserSet& users) {
+Result<Revision> append_change(sqlite::Connection& db, ChangeEntity entity,
+                               const std::string& entity_id, ChangeOp op, const UserSet& users) {
   // Inside BEGIN IMMEDIATE we hold the only write lock, so the counter increment and the
   // commit order agree: revision N is visible before N+1 can commit.
-  auto revision = db_.query_int(
+  auto revision = db.query_int(
       "UPDATE feed_counter SET last_revision = last_revision + 1 WHERE id = 1 "
       "RETURNING last_revision");
   if (!revision) return std::unexpected(revision.error());
   if (!*revision)
     return fail(ErrorKind::kPermanent,
-                "database " + db_.path().string() + ": the change feed counter is missing");
-  if (auto inserted = db_.run("INSERT INTO changes (revision, entity, entity_id, op, at_utc) "
-                              "VALUES (?1, ?2, ?3, ?4, ?5)",
-                              {**revision, std::string(to_string(entity)), entity_id,
-                               std::string(to_string(op)), now_utc()});
+                "database " + db.path().string() + ": the change feed counter is missing");
+  if (auto inserted = db.run("INSERT INTO changes (revision, entity, entity_id, op, at_utc) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5)",
+                             {**revision, std::string(to_string(entity)), entity_id,
+                              std::string(to_string(op)), now_utc()});
       !inserted) {
     return std::unexpected(inserted.error());
   }
   for (const auto& user : users) {
-    if (auto added = db_.run("INSERT INTO change_users (revision, user_name) VALUES (?1, ?2)",
-                             {**revision, user});
+    if (auto added = db.run("INSERT INTO change_users (revision, user_name) VALUES (?1, ?2)",
+                            {**revision, user});
         !added) {
       return std::unexpected(added.error());
     }
@@ -126,7 +127,16 @@ Result<Revision> SqliteAgendaStore::record_change(ChangeEntity entity, const std
   return **revision;
 }
 
+Result<Revision> SqliteAgendaStore::record_change(ChangeEntity entity, const std::string& entity_id,
+                                                  ChangeOp op, const UserSet& users) {
+  return append_change(db_, entity, entity_id, op, users);
+}
+
 Result<void> SqliteAgendaStore::check_references(const Appointment& item) {
+  // Broken bytes would fail the document's JSON and every reader after it (issue 13).
+  if (auto text = check_text_utf8(item); !text) {
+    return fail(ErrorKind::kInvalidData, "appointment: " + text.error().message);
+  }
   if (item.owner.empty()) {
     return fail(ErrorKind::kInvalidData, "appointment \"" + item.subject +
                                              "\" has no owner: every host appointment "
@@ -187,6 +197,33 @@ Result<void> SqliteAgendaStore::write_appointment_row(AppointmentId id, Revision
         return std::unexpected(added.error());
       }
     }
+  }
+  return {};
+}
+
+Result<void> SqliteAgendaStore::retype_appointments(const std::string& from,
+                                                    const std::string& to) {
+  auto rows =
+      db_.prepare("SELECT id FROM appointments WHERE activity_type = ?1 ORDER BY id", {from});
+  if (!rows) return std::unexpected(rows.error());
+  std::vector<AppointmentId> ids;
+  for (;;) {
+    auto row = rows->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    ids.push_back(rows->int_at(0));
+  }
+  for (AppointmentId id : ids) {
+    auto stored = load_appointment(id);
+    if (!stored) return std::unexpected(stored.error());
+    if (!*stored) continue;
+    Appointment item = (*stored)->item;
+    item.activity_type = to;
+    // A real change of the host item: the sync reads it again and its link's base follows.
+    auto revision = record_change(ChangeEntity::kAppointment, std::to_string(id), ChangeOp::kUpsert,
+                                  audience(item));
+    if (!revision) return std::unexpected(revision.error());
+    if (auto written = write_appointment_row(id, *revision, item); !written) return written;
   }
   return {};
 }

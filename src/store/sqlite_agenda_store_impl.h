@@ -17,6 +17,13 @@ struct NoCaseLess {
 };
 using UserSet = std::set<std::string, NoCaseLess>;
 
+/// Takes the next revision and records the feed entry; call inside a write transaction. Shared
+/// by the store's writes and the migrations that rewrite rows (sqlite_utf8_repair.cpp).
+Result<Revision> append_change(sqlite::Connection& db, ChangeEntity entity,
+                               const std::string& entity_id, ChangeOp op, const UserSet& users);
+/// The owner and participants: the users whose agenda an appointment is in.
+UserSet audience(const Appointment& item);
+
 class SqliteAgendaStore final : public AgendaStore {
  public:
   explicit SqliteAgendaStore(sqlite::Connection db) : db_(std::move(db)) {}
@@ -32,6 +39,9 @@ class SqliteAgendaStore final : public AgendaStore {
   Result<std::vector<User>> users() override;
 
   Result<void> put_activity_type(const ActivityType& type) override;
+  Result<ActivityType> update_activity_type(std::string_view current_name,
+                                            const ActivityType& updated) override;
+  Result<void> remove_activity_type(std::string_view name) override;
   Result<std::vector<ActivityType>> activity_types() override;
 
   Result<StoredAppointment> create_appointment(const Appointment& item,
@@ -54,8 +64,12 @@ class SqliteAgendaStore final : public AgendaStore {
   Result<Revision> record_change(ChangeEntity entity, const std::string& entity_id, ChangeOp op,
                                  const UserSet& users);
   Result<std::optional<User>> load_user(std::string_view user_name);
+  Result<std::optional<ActivityType>> load_activity_type(std::string_view name);
   Result<std::optional<StoredAppointment>> load_appointment(AppointmentId id);
   Result<void> check_references(const Appointment& item);
+  /// Rewrites every appointment of type `from` as type `to`, a feed entry each (inside a
+  /// write transaction).
+  Result<void> retype_appointments(const std::string& from, const std::string& to);
   Result<void> write_appointment_row(AppointmentId id, Revision revision, const Appointment& item);
 
   std::mutex mutex_;

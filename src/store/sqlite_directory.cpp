@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/appointment_text.h"
+#include "core/utf8.h"
 #include "store/settings_names.h"
 #include "store/sqlite_agenda_store_impl.h"
 
@@ -16,6 +18,15 @@ namespace {
 Result<void> validate_user(const User& user) {
   if (user.user_name.empty()) {
     return fail(ErrorKind::kInvalidData, "a user needs a user name");
+  }
+  for (const auto& [field, text] :
+       {std::pair{"user name", &user.user_name}, std::pair{"display name", &user.display_name},
+        std::pair{"Exchange address", &user.exchange_address}}) {
+    if (auto at = first_invalid_utf8(*text)) {
+      return fail(ErrorKind::kInvalidData,
+                  std::string("the user's ") + field + " is not valid UTF-8 (ill-formed byte at " +
+                      "offset " + std::to_string(*at) + "); send it encoded as UTF-8");
+    }
   }
   if (std::any_of(user.user_name.begin(), user.user_name.end(), [](char c) {
         return std::isspace(static_cast<unsigned char>(c)) ||
@@ -172,25 +183,46 @@ Result<std::vector<User>> SqliteAgendaStore::users() {
   });
 }
 
+namespace {
+
+Result<void> check_type_name(std::string_view name) {
+  if (name.empty()) return fail(ErrorKind::kInvalidData, "an activity type needs a name");
+  if (auto at = first_invalid_utf8(name)) {
+    return fail(ErrorKind::kInvalidData,
+                "the activity type name is not valid UTF-8 (ill-formed byte at offset " +
+                    std::to_string(*at) + "); send it encoded as UTF-8");
+  }
+  return {};
+}
+
+/// At most one default and one "Personal" type (R16): `type` takes the roles it claims.
+Result<void> take_roles(sqlite::Connection& db, const ActivityType& type) {
+  if (type.is_default) {
+    if (auto cleared =
+            db.run("UPDATE activity_types SET is_default = 0 WHERE name <> ?1", {type.name});
+        !cleared) {
+      return cleared;
+    }
+  }
+  if (type.is_personal) {
+    if (auto cleared =
+            db.run("UPDATE activity_types SET is_personal = 0 WHERE name <> ?1", {type.name});
+        !cleared) {
+      return cleared;
+    }
+  }
+  return {};
+}
+
+std::string in_quotes(std::string_view name) { return "\"" + std::string(name) + "\""; }
+
+}  // namespace
+
 Result<void> SqliteAgendaStore::put_activity_type(const ActivityType& type) {
-  if (type.name.empty()) return fail(ErrorKind::kInvalidData, "an activity type needs a name");
+  if (auto name = check_type_name(type.name); !name) return name;
   std::lock_guard lock(mutex_);
   return sqlite::write_transaction(db_, [&]() -> Result<void> {
-    // At most one default and one "Personal" type (R16): the new one takes the role.
-    if (type.is_default) {
-      if (auto cleared =
-              db_.run("UPDATE activity_types SET is_default = 0 WHERE name <> ?1", {type.name});
-          !cleared) {
-        return cleared;
-      }
-    }
-    if (type.is_personal) {
-      if (auto cleared =
-              db_.run("UPDATE activity_types SET is_personal = 0 WHERE name <> ?1", {type.name});
-          !cleared) {
-        return cleared;
-      }
-    }
+    if (auto roles = take_roles(db_, type); !roles) return roles;
     return db_.run(
         "INSERT INTO activity_types (name, synced, is_default, is_personal) VALUES (?1, ?2, ?3, "
         "?4) "
@@ -198,6 +230,98 @@ Result<void> SqliteAgendaStore::put_activity_type(const ActivityType& type) {
         "is_default = excluded.is_default, is_personal = excluded.is_personal",
         {type.name, std::int64_t{type.synced}, std::int64_t{type.is_default},
          std::int64_t{type.is_personal}});
+  });
+}
+
+Result<std::optional<ActivityType>> SqliteAgendaStore::load_activity_type(std::string_view name) {
+  auto row = db_.prepare(
+      "SELECT name, synced, is_default, is_personal FROM activity_types WHERE name = ?1",
+      {std::string(name)});
+  if (!row) return std::unexpected(row.error());
+  auto found = row->step();
+  if (!found) return std::unexpected(found.error());
+  if (!*found) return std::optional<ActivityType>{};
+  return std::optional<ActivityType>{
+      ActivityType{row->text_at(0), row->int_at(1) != 0, row->int_at(2) != 0, row->int_at(3) != 0}};
+}
+
+Result<ActivityType> SqliteAgendaStore::update_activity_type(std::string_view current_name,
+                                                             const ActivityType& updated) {
+  if (auto name = check_type_name(updated.name); !name) return std::unexpected(name.error());
+  std::lock_guard lock(mutex_);
+  return sqlite::write_transaction(db_, [&]() -> Result<ActivityType> {
+    auto current = load_activity_type(current_name);
+    if (!current) return std::unexpected(current.error());
+    if (!*current) {
+      return fail(ErrorKind::kNotFound, "activity type " + in_quotes(current_name) +
+                                            " does not exist; list the types with `agendasync "
+                                            "activity-types list`");
+    }
+    const std::string old_name = (*current)->name;
+    if (updated.name != old_name) {
+      // Names compare without case (the column is NOCASE): "meeting" -> "Meeting" is a
+      // respelling of the same type, anything else must be free.
+      auto taken = load_activity_type(updated.name);
+      if (!taken) return std::unexpected(taken.error());
+      if (*taken && (*taken)->name != old_name) {
+        return fail(ErrorKind::kConflict,
+                    "activity type " + in_quotes((*taken)->name) +
+                        " already exists; nothing was changed. Pick another name, or move the "
+                        "appointments of " +
+                        in_quotes(old_name) + " to it and remove " + in_quotes(old_name));
+      }
+      // The appointments still name the old type until the rewrite below; the foreign key is
+      // checked at commit (this pragma ends with the transaction).
+      if (auto deferred = db_.exec("PRAGMA defer_foreign_keys = ON"); !deferred) {
+        return std::unexpected(deferred.error());
+      }
+      if (auto renamed = db_.run("UPDATE activity_types SET name = ?2 WHERE name = ?1",
+                                 {old_name, updated.name});
+          !renamed) {
+        return std::unexpected(renamed.error());
+      }
+      if (auto moved = retype_appointments(old_name, updated.name); !moved) {
+        return std::unexpected(moved.error());
+      }
+    }
+    if (auto roles = take_roles(db_, updated); !roles) return std::unexpected(roles.error());
+    if (auto flags =
+            db_.run("UPDATE activity_types SET synced = ?2, is_default = ?3, is_personal = ?4 "
+                    "WHERE name = ?1",
+                    {updated.name, std::int64_t{updated.synced}, std::int64_t{updated.is_default},
+                     std::int64_t{updated.is_personal}});
+        !flags) {
+      return std::unexpected(flags.error());
+    }
+    return updated;
+  });
+}
+
+Result<void> SqliteAgendaStore::remove_activity_type(std::string_view name) {
+  std::lock_guard lock(mutex_);
+  return sqlite::write_transaction(db_, [&]() -> Result<void> {
+    auto current = load_activity_type(name);
+    if (!current) return std::unexpected(current.error());
+    if (!*current) {
+      return fail(ErrorKind::kNotFound, "activity type " + in_quotes(name) +
+                                            " does not exist; list the types with `agendasync "
+                                            "activity-types list`");
+    }
+    const std::string& stored = (*current)->name;
+    // Refused while in use: moving the appointments to the default type could send
+    // unsynced ones to Exchange or delete synced ones there (R16); the admin decides.
+    auto in_use =
+        db_.query_int("SELECT count(*) FROM appointments WHERE activity_type = ?1", {stored});
+    if (!in_use) return std::unexpected(in_use.error());
+    if (in_use->value_or(0) > 0) {
+      return fail(ErrorKind::kConflict,
+                  "activity type " + in_quotes(stored) + " is used by " +
+                      std::to_string(in_use->value_or(0)) +
+                      " appointment(s); nothing was changed. Give them another type first "
+                      "(`agendasync appointments set ID --activity-type OTHER`), or rename the "
+                      "type instead (`agendasync activity-types rename`)");
+    }
+    return db_.run("DELETE FROM activity_types WHERE name = ?1", {stored});
   });
 }
 

@@ -3,12 +3,14 @@
 #include <array>
 #include <string>
 
+#include "store/sqlite_utf8_repair.h"
+
 namespace agendasync::store::sqlite {
 
 namespace {
 
 /// Migration N+1 is kMigrations[N]. Never edit a released migration: append a new one.
-constexpr std::array<const char*, 2> kMigrations = {
+constexpr std::array<const char*, 3> kMigrations = {
     // 1: the host agenda.
     R"sql(
 CREATE TABLE organisation_settings (
@@ -97,7 +99,15 @@ CREATE TABLE tombstones (
     R"sql(
 CREATE INDEX change_users_by_revision ON change_users (revision, user_name);
 )sql",
+    // 3: text stored before the UTF-8 check is repaired (data only: run_code_step below).
+    "",
 };
+
+/// The part of a migration that SQL cannot express, run right after its SQL.
+Result<void> run_code_step(Connection& db, int version) {
+  if (version == 3) return repair_invalid_utf8(db);
+  return {};
+}
 
 }  // namespace
 
@@ -138,6 +148,7 @@ Result<void> migrate(Connection& db) {
       if (auto applied = db.exec(kMigrations[static_cast<std::size_t>(version)]); !applied) {
         return std::unexpected(applied.error());
       }
+      if (auto step = run_code_step(db, version + 1); !step) return step;
       // user_version lives in the database header and is part of this transaction.
       if (auto bumped = db.exec("PRAGMA user_version = " + std::to_string(version + 1)); !bumped) {
         return std::unexpected(bumped.error());
