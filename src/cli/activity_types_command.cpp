@@ -1,6 +1,8 @@
-// agendasync activity-types add|list (R16)
+// agendasync activity-types add|list|rename|remove (R16)
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <iostream>
 #include <memory>
 
@@ -32,6 +34,56 @@ int run_add(Context& context, const TypeOptions& options) {
     return context.exit_code;
   }
   std::cout << "Saved activity type " << options.name << "\n";
+  return kExitOk;
+}
+
+/// Refusals of a name (empty, not UTF-8) are the command line's fault; the rest is not.
+ExitCode exit_for(const Error& error) {
+  return error.kind == ErrorKind::kInvalidData ? kExitUsage : kExitRuntime;
+}
+
+int run_rename(Context& context, const std::string& old_name, const std::string& new_name) {
+  auto store = context.open_store();
+  if (!store) {
+    context.fail(store.error(), kExitRuntime);
+    return context.exit_code;
+  }
+  auto types = (*store)->activity_types();
+  if (!types) {
+    context.fail(types.error(), kExitRuntime);
+    return context.exit_code;
+  }
+  // A rename keeps the type's flags; the store finds the type without regard to case.
+  store::ActivityType renamed{new_name, true, false, false};
+  for (const auto& type : *types) {
+    if (std::equal(type.name.begin(), type.name.end(), old_name.begin(), old_name.end(),
+                   [](char a, char b) {
+                     return std::tolower(static_cast<unsigned char>(a)) ==
+                            std::tolower(static_cast<unsigned char>(b));
+                   })) {
+      renamed = {new_name, type.synced, type.is_default, type.is_personal};
+    }
+  }
+  if (auto updated = (*store)->update_activity_type(old_name, renamed); !updated) {
+    context.fail(updated.error(), exit_for(updated.error()));
+    return context.exit_code;
+  }
+  std::cout << "Renamed activity type " << old_name << " to " << new_name
+            << "; its appointments follow at the next sync\n";
+  return kExitOk;
+}
+
+int run_remove(Context& context, const std::string& name) {
+  auto store = context.open_store();
+  if (!store) {
+    context.fail(store.error(), kExitRuntime);
+    return context.exit_code;
+  }
+  if (auto removed = (*store)->remove_activity_type(name); !removed) {
+    context.fail(removed.error(), exit_for(removed.error()));
+    return context.exit_code;
+  }
+  std::cout << "Removed activity type " << name << "\n";
   return kExitOk;
 }
 
@@ -69,6 +121,18 @@ void add_activity_types_command(CLI::App& app, Context& context) {
   add->callback([&context, options] { context.exit_code = run_add(context, *options); });
   auto* list = types->add_subcommand("list", "List activity types");
   list->callback([&context] { context.exit_code = run_list(context); });
+
+  auto names = std::make_shared<std::pair<std::string, std::string>>();
+  auto* rename = types->add_subcommand(
+      "rename", "Rename an activity type; its appointments and their Exchange items keep it");
+  rename->add_option("old", names->first, "Current name")->required();
+  rename->add_option("new", names->second, "New name")->required();
+  rename->callback(
+      [&context, names] { context.exit_code = run_rename(context, names->first, names->second); });
+  auto* remove = types->add_subcommand(
+      "remove", "Remove an activity type (refused while appointments use it)");
+  remove->add_option("name", names->first, "Activity type name")->required();
+  remove->callback([&context, names] { context.exit_code = run_remove(context, names->first); });
 }
 
 }  // namespace agendasync::cli

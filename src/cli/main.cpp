@@ -1,11 +1,19 @@
 // agendasync: the command-line interface (R31). Thin: parsing and printing only.
 #include <CLI/CLI.hpp>
 
+#include <iostream>
+
+#include "cli/arguments.h"
 #include "cli/commands.h"
 #include "cli/context.h"
 
 int main(int argc, char** argv) {
   using namespace agendasync::cli;
+  // Before anything runs: a command must not half-apply text it cannot store (issue 13).
+  if (auto invalid = invalid_utf8_argument(argc, argv)) {
+    std::cerr << "agendasync: error: " << *invalid << "\n";
+    return kExitUsage;
+  }
   Context context;
   CLI::App app{"AgendaSync: keeps a business agenda in step with Exchange calendars.",
                "agendasync"};

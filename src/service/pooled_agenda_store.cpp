@@ -84,6 +84,13 @@ Result<void> PooledAgendaStore::update_user(const User& user) { return writer_->
 Result<void> PooledAgendaStore::put_activity_type(const store::ActivityType& type) {
   return writer_->put_activity_type(type);
 }
+Result<store::ActivityType> PooledAgendaStore::update_activity_type(
+    std::string_view current_name, const store::ActivityType& updated) {
+  return writer_->update_activity_type(current_name, updated);
+}
+Result<void> PooledAgendaStore::remove_activity_type(std::string_view name) {
+  return writer_->remove_activity_type(name);
+}
 Result<store::StoredAppointment> PooledAgendaStore::create_appointment(
     const Appointment& item, std::optional<IdempotencyKey> key) {
   return writer_->create_appointment(item, std::move(key));

@@ -31,6 +31,9 @@ class PooledAgendaStore final : public store::AgendaStore {
   Result<std::optional<User>> user(std::string_view user_name) override;
   Result<std::vector<User>> users() override;
   Result<void> put_activity_type(const store::ActivityType& type) override;
+  Result<store::ActivityType> update_activity_type(std::string_view current_name,
+                                                   const store::ActivityType& updated) override;
+  Result<void> remove_activity_type(std::string_view name) override;
   Result<std::vector<store::ActivityType>> activity_types() override;
   Result<store::StoredAppointment> create_appointment(
       const Appointment& item, std::optional<IdempotencyKey> key = std::nullopt) override;
