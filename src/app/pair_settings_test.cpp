@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include "store/sqlite_agenda_store.h"
+#include "store/test_support.h"
+
 namespace agendasync::app {
 namespace {
 
@@ -201,6 +204,27 @@ TEST(PlanPolicy, WithoutActivityTypesRemoteItemsComeInUntyped) {
   EXPECT_EQ(policy.activity_types.host_type_for(remote), "");
   remote.sensitivity = Sensitivity::kPrivate;
   EXPECT_EQ(policy.activity_types.host_type_for(remote), "");
+}
+
+TEST(PlanPolicy, R16_PrivateItemsFollowARenamedOrRemovedPersonalType) {
+  // Through the real store: what `activity-types rename|remove` leave for the next run.
+  store::testing::TempDir dir;
+  auto agenda = store::open_sqlite_agenda_store(dir / "agenda.db", store::testing::creating());
+  ASSERT_TRUE(agenda) << agenda.error().message;
+  ASSERT_TRUE((*agenda)->put_activity_type({"Meeting", true, true, false}));
+  ASSERT_TRUE((*agenda)->put_activity_type({"Personal", true, false, true}));
+  User user;
+  user.user_name = "JDOE";
+  Appointment remote;
+  remote.sensitivity = Sensitivity::kPrivate;
+
+  ASSERT_TRUE((*agenda)->update_activity_type("Personal", {"Private", true, false, true}));
+  auto policy = plan_policy(user, SyncSettings{}, (*agenda)->activity_types().value());
+  EXPECT_EQ(policy.activity_types.host_type_for(remote), "Private");
+
+  ASSERT_TRUE((*agenda)->remove_activity_type("Private"));
+  policy = plan_policy(user, SyncSettings{}, (*agenda)->activity_types().value());
+  EXPECT_EQ(policy.activity_types.host_type_for(remote), "Meeting");
 }
 
 TEST(EwsSideOptions, FromTheConfig) {

@@ -30,7 +30,8 @@ struct ApiContext {
 };
 
 void add_appointment_routes(Router& router, ApiContext& api);
-void add_user_routes(Router& router, ApiContext& api);
+void add_user_routes(Router& router, ApiContext& api);  // also registers the activity types
+void add_activity_type_routes(Router& router, ApiContext& api);
 void add_settings_routes(Router& router, ApiContext& api);
 void add_feed_routes(Router& router, ApiContext& api);  // changes, webhooks, dead letters
 void add_ops_routes(Router& router, ApiContext& api);   // health, metrics, openapi, tokens

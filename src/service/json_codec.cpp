@@ -467,6 +467,25 @@ Result<store::ActivityType> activity_type_from_json(const json& body, std::strin
   return type;
 }
 
+Result<store::ActivityType> patch_activity_type(store::ActivityType type, const json& body) {
+  if (!body.is_object()) {
+    return fail(ErrorKind::kInvalidData,
+                "the body must be a JSON object such as {\"name\": \"Visit\"}");
+  }
+  for (const auto& [member, value] : body.items()) {
+    if (member != "name" && member != "synced" && member != "is_default" &&
+        member != "is_personal") {
+      return fail(ErrorKind::kInvalidData,
+                  member + ": unknown member (known: name, synced, is_default, is_personal)");
+    }
+  }
+  AS_TRY(read_string(body, "name", type.name));
+  AS_TRY(read_bool(body, "synced", type.synced));
+  AS_TRY(read_bool(body, "is_default", type.is_default));
+  AS_TRY(read_bool(body, "is_personal", type.is_personal));
+  return type;
+}
+
 namespace {
 
 /// The API names the direction "default_direction"; the other sync keys keep their names.

@@ -36,6 +36,10 @@ Result<void> apply_user_json(User& user, const nlohmann::json& body);
 nlohmann::json to_json(const store::ActivityType& type);
 Result<store::ActivityType> activity_type_from_json(const nlohmann::json& body,
                                                     std::string_view name);
+/// PATCH: `type` with the members present in `body` (name, synced, is_default, is_personal);
+/// an unknown member is kInvalidData naming it.
+Result<store::ActivityType> patch_activity_type(store::ActivityType type,
+                                                const nlohmann::json& body);
 
 nlohmann::json to_json(const store::OrganisationSettings& settings);
 /// Applies the non-secret members present in `body`.

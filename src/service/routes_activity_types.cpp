@@ -1,0 +1,76 @@
+// /api/v1/activity-types (R16): list, add or replace, rename or change flags, remove.
+#include <algorithm>
+#include <cctype>
+
+#include "service/api_context.h"
+#include "service/json_codec.h"
+
+namespace agendasync::service {
+
+namespace {
+
+using nlohmann::json;
+
+/// Names compare like the agenda's activity_types.name column (SQLite NOCASE: ASCII only).
+bool same_name(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) ==
+           std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+}  // namespace
+
+void add_activity_type_routes(Router& router, ApiContext& api) {
+  router.add("GET", "/api/v1/activity-types", [&api](Call& call) -> Reply {
+    auto types = api.store.activity_types();
+    if (!types) return problem_from(types.error(), call.path);
+    json list = json::array();
+    for (const auto& type : *types) list.push_back(to_json(type));
+    return json_reply(200, {{"activity_types", list}});
+  });
+
+  router.add("PUT", "/api/v1/activity-types/{name}", [&api](Call& call) -> Reply {
+    if (!call.principal->is_admin()) return forbidden(call, "role admin");
+    auto body = parse_body(call);
+    if (auto* reply = std::get_if<Reply>(&body)) return *reply;
+    auto type = activity_type_from_json(std::get<json>(body), call.params.at("name"));
+    if (!type) return problem_from(type.error(), call.path);
+    if (auto put = api.store.put_activity_type(*type); !put) {
+      return problem_from(put.error(), call.path);
+    }
+    return json_reply(200, to_json(*type));
+  });
+
+  router.add("PATCH", "/api/v1/activity-types/{name}", [&api](Call& call) -> Reply {
+    if (!call.principal->is_admin()) return forbidden(call, "role admin");
+    auto body = parse_body(call);
+    if (auto* reply = std::get_if<Reply>(&body)) return *reply;
+    const std::string& name = call.params.at("name");
+    auto types = api.store.activity_types();
+    if (!types) return problem_from(types.error(), call.path);
+    auto current = std::find_if(types->begin(), types->end(), [&](const store::ActivityType& t) {
+      return same_name(t.name, name);
+    });
+    if (current == types->end()) {
+      return problem(404, "not-found", "Not found",
+                     "no activity type \"" + name + "\"; GET /api/v1/activity-types lists them",
+                     call.path);
+    }
+    auto updated = patch_activity_type(*current, std::get<json>(body));
+    if (!updated) return problem_from(updated.error(), call.path);
+    auto stored = api.store.update_activity_type(current->name, *updated);
+    if (!stored) return problem_from(stored.error(), call.path);
+    return json_reply(200, to_json(*stored));
+  });
+
+  router.add("DELETE", "/api/v1/activity-types/{name}", [&api](Call& call) -> Reply {
+    if (!call.principal->is_admin()) return forbidden(call, "role admin");
+    if (auto removed = api.store.remove_activity_type(call.params.at("name")); !removed) {
+      return problem_from(removed.error(), call.path);
+    }
+    return Reply{204, "application/json", "", {}};
+  });
+}
+
+}  // namespace agendasync::service
