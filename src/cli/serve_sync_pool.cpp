@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include "service/log.h"
 #include "store/sqlite_agenda_store.h"
 #include "store/sync_state/sqlite_sync_state.h"
+#include "sync/summary.h"
 
 namespace agendasync::cli {
 
@@ -76,6 +78,15 @@ Result<service::SyncResult> to_sync_result(const app::UserRun& run) {
   if (run.report) {
     result.summary = run.report->summary;
     result.errors = run.report->errors;
+    for (const auto& [side, repair] : run.report->text_repairs) {
+      // The item id and field names only: the text is the user's and did not print anyway.
+      service::log_event(spdlog::level::warn, "text_repaired",
+                         {{"user", run.user},
+                          {"side", sync::to_string(side)},
+                          {"item", repair.ref.str()},
+                          {"fields", repair.fields},
+                          {"message", sync::format_text_repair(side, repair)}});
+    }
   }
   switch (run.outcome) {
     case app::UserRun::Outcome::kFailed:

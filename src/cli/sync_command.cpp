@@ -71,6 +71,9 @@ void print_run(const app::UserRun& run) {
       std::cout << who << ": " << app::to_string(run.outcome) << " - "
                 << sync::format_summary(run.report->summary) << "\n";
       for (const auto& error : run.report->errors) std::cerr << "  " << error << "\n";
+      for (const auto& [side, repair] : run.report->text_repairs) {
+        std::cerr << "  warning: " << sync::format_text_repair(side, repair) << "\n";
+      }
       return;
   }
 }

@@ -91,6 +91,13 @@ struct WriteResult {
   Result<SideItem> outcome;  ///< the item as written (new ref and version), or why not
 };
 
+/// An item whose text arrived as invalid UTF-8 and was repaired (U+FFFD) by the side that
+/// read it: the item is synced with the repaired text, never failed (issue 13).
+struct TextRepair {
+  ItemRef ref;
+  std::vector<std::string> fields;  ///< names as core/appointment_text.h gives them
+};
+
 class CalendarSide {
  public:
   virtual ~CalendarSide() = default;
@@ -116,6 +123,9 @@ class CalendarSide {
   /// Applies writes, batched as the protocol allows. One result per write, same order; one
   /// failed write does not fail the others.
   virtual std::vector<WriteResult> apply(std::span<const Write> writes) = 0;
+  /// The repairs made by reads since the last call (the engine logs and audits them), and
+  /// forgets them. A side that cannot receive invalid text has none.
+  virtual std::vector<TextRepair> take_text_repairs() { return {}; }
 };
 
 }  // namespace agendasync

@@ -297,6 +297,31 @@ Result<std::vector<LinkRecord>> SyncEngine::links_for(PerSide<SideReport>& repor
   return result;
 }
 
+Result<void> SyncEngine::record_text_repairs(RunReport& report, Instant now, bool dry_run) {
+  std::vector<AuditRecord> records;
+  for (Side which : kBothSides) {
+    for (auto& repair : side(which).take_text_repairs()) {
+      AuditRecord record;
+      record.run_id = report.run_id;
+      record.at = now;
+      record.pair_id = options_.policy.pair_id;
+      record.side = which;
+      record.item = repair.ref.str();
+      record.operation = "repair";
+      record.rule =
+          fmt::format("invalid UTF-8 read from {} replaced with U+FFFD", side(which).describe());
+      // Never the text itself: it is the user's data and did not print anyway.
+      for (const auto& field : repair.fields) {
+        record.changes.push_back(FieldChange{field, "(invalid UTF-8)", "(repaired, U+FFFD)"});
+      }
+      records.push_back(std::move(record));
+      report.text_repairs.emplace_back(which, std::move(repair));
+    }
+  }
+  if (dry_run || records.empty()) return {};
+  return audit_.record(records);
+}
+
 Result<RunReport> SyncEngine::run(bool dry_run) {
   const Instant now = options_.clock();
   RunReport report;
@@ -399,6 +424,9 @@ Result<RunReport> SyncEngine::run(bool dry_run) {
     auto links = links_for(reports);
     if (!links) return std::unexpected(links.error());
     input.links = std::move(*links);
+  }
+  if (auto repairs = record_text_repairs(report, now, dry_run); !repairs) {
+    return std::unexpected(repairs.error());
   }
   step(CycleStep::kRead);
 

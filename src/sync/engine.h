@@ -67,6 +67,10 @@ struct RunReport {
   /// Whether the cursor stored for a side lies past this run's own writes to it, so the next
   /// run does not read them back (false when someone else changed the side meanwhile).
   PerSide<bool> cursor_past_writes;
+  /// Items whose text a side read as invalid UTF-8 and repaired to U+FFFD (issue 13): they
+  /// sync with the repaired text; the caller logs them (the item id, never the text) and
+  /// the audit trail has a "repair" record for each.
+  std::vector<std::pair<Side, TextRepair>> text_repairs;
 };
 
 /// A change feed read from a cursor to its end, the last word per item.
@@ -109,6 +113,8 @@ class SyncEngine {
   Result<SideReport> read_full(Side which, Cursor& next, std::size_t& listed);
   Result<std::vector<SideItem>> fetch_all(Side which, const std::vector<ItemRef>& refs);
   Result<std::vector<LinkRecord>> links_for(PerSide<SideReport>& reports);
+  /// Collects the sides' text repairs into `report` and, unless a dry run, the audit trail.
+  Result<void> record_text_repairs(RunReport& report, Instant now, bool dry_run);
   /// `read_cursors` are the stored cursors this run started from: an unchanged cursor is not
   /// written again, so an idle cycle commits nothing.
   Result<void> execute(const Plan& plan, RunReport& report, const PerSide<Cursor>& read_cursors,

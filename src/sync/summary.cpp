@@ -1,10 +1,18 @@
 #include "sync/summary.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "sync/fields.h"
 
 namespace agendasync::sync {
+
+std::string format_text_repair(Side side, const TextRepair& repair) {
+  return fmt::format(
+      "{} item {}: {} arrived as invalid UTF-8; synced with U+FFFD in place of the broken "
+      "bytes (fix the text in Exchange to restore it)",
+      to_string(side), repair.ref.str(), fmt::join(repair.fields, ", "));
+}
 
 Summary summarize(const Plan& plan) {
   Summary summary;

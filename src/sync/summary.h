@@ -23,6 +23,9 @@ struct Summary {
 Summary summarize(const Plan& plan);
 /// "host: 2 created, 1 updated, 0 deleted; remote: ...; 3 linked, 1 conflict".
 std::string format_summary(const Summary& summary);
+/// One text repair as a warning names it: the side, the item id and the fields, never the
+/// text ("remote item AAMk..: subject, location arrived as invalid UTF-8 ...").
+std::string format_text_repair(Side side, const TextRepair& repair);
 /// The plan as a person reads it (R37), one operation per line with its rule.
 std::string format_plan(const Plan& plan);
 

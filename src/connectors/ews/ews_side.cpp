@@ -7,13 +7,16 @@
 #include <set>
 #include <thread>
 #include <unordered_set>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include "connectors/ews/errors.h"
 #include "connectors/ews/mapping.h"
 #include "connectors/ews/xml.h"
+#include "core/appointment_text.h"
 #include "core/expand.h"
+#include "core/utf8.h"
 
 namespace agendasync::ews {
 
@@ -278,9 +281,14 @@ Result<std::vector<SideItem>> EwsCalendarSide::to_side_items(std::vector<Calenda
     auto appointment = from_ews(item, details);
     if (!appointment) {
       Error error = appointment.error();
-      error.message =
-          fmt::format("Item '{}' in {}: {}", item.subject, options_.context.mailbox, error.message);
+      error.message = fmt::format("Item '{}' in {}: {}", repair_utf8(item.subject),
+                                  options_.context.mailbox, error.message);
       return std::unexpected(error);
+    }
+    // Exchange stores what clients send it, broken bytes included; the item syncs with them
+    // replaced (U+FFFD) rather than failing the batch, and the engine logs and audits it.
+    if (auto repaired = repair_text_utf8(*appointment); !repaired.empty()) {
+      repairs_.push_back(TextRepair{ItemRef(item.item_id.id), std::move(repaired)});
     }
     SideItem side;
     side.ref = ItemRef(item.item_id.id);
@@ -293,6 +301,8 @@ Result<std::vector<SideItem>> EwsCalendarSide::to_side_items(std::vector<Calenda
   }
   return out;
 }
+
+std::vector<TextRepair> EwsCalendarSide::take_text_repairs() { return std::exchange(repairs_, {}); }
 
 Result<std::vector<SideItem>> EwsCalendarSide::fetch(std::span<const ItemRef> refs) {
   std::vector<ItemId> ids;

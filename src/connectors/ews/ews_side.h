@@ -50,6 +50,7 @@ class EwsCalendarSide final : public CalendarSide {
   Result<std::vector<SideItem>> fetch(std::span<const ItemRef> refs) override;
   Result<std::optional<SideItem>> find_by_key(const IdempotencyKey& key) override;
   std::vector<WriteResult> apply(std::span<const Write> writes) override;
+  std::vector<TextRepair> take_text_repairs() override;
 
   /// Sends one SOAP request: throttling back-off (bounded), fault and HTTP error mapping.
   /// Public for the doctor and the streaming subscription, which share the plumbing.
@@ -98,6 +99,8 @@ class EwsCalendarSide final : public CalendarSide {
   net::HttpClient& http_;
   EwsSideOptions options_;
   int requests_sent_ = 0;
+  /// Items whose text arrived as invalid UTF-8 (pugixml passes bytes through unchecked).
+  std::vector<TextRepair> repairs_;
 };
 
 /// The 1-based position of the occurrence that originally started at `recurrence_id` in

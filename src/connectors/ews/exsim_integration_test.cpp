@@ -12,6 +12,7 @@
 #include "connectors/ews/autodiscover.h"
 #include "connectors/ews/doctor.h"
 #include "connectors/ews/ews_side.h"
+#include "connectors/ews/mapping.h"
 #include "connectors/ews/requests.h"
 #include "connectors/ews/responses.h"
 #include "connectors/ews/streaming.h"
@@ -484,6 +485,55 @@ TEST_F(ExsimTest, ListAWindowFindsSinglesAndSeriesMasters) {
   EXPECT_TRUE(subjects.contains("List single"));
   EXPECT_TRUE(subjects.contains("List series"));
   EXPECT_FALSE(listed->second.empty());
+}
+
+TEST_F(ExsimTest, TextThatIsNotUtf8IsRepairedNamedAndNeverFailsTheRead) {
+  // What a client with a Latin-1 bug sends: CreateItem with raw 0xE9 / 0xFF bytes in the
+  // subject, location and a category. It goes through a client without the schema check
+  // (libxml2 would refuse the request before exsim sees it); exsim, like Exchange, keeps it.
+  net::ClientOptions client_options;
+  client_options.tls.ca_bundle_path = exsim_->ca_path();
+  auto plain = net::make_curl_client(client_options);
+  EwsCalendarSide writer(*plain, options("other@example.com"));
+  Appointment item = testing::timed_base();
+  item.subject = "SUBJECT-PLACEHOLDER";
+  item.location = "LOCATION-PLACEHOLDER";
+  item.categories = {"Blue", "CATEGORY-PLACEHOLDER"};
+  item.start = sys_days{2027y / 6 / 7} + 9h;
+  item.end = item.start + 1h;
+  auto ews_item = to_ews(item);
+  ASSERT_TRUE(ews_item) << ews_item.error().message;
+  std::string body = build_create_item(writer.context(), std::span(&*ews_item, 1));
+  for (const auto& [placeholder, bytes] :
+       {std::pair{std::string("SUBJECT-PLACEHOLDER"), std::string("Caf\xE9 review")},
+        std::pair{std::string("LOCATION-PLACEHOLDER"), std::string("Room \xFF")},
+        std::pair{std::string("CATEGORY-PLACEHOLDER"), std::string("Gr\xFCn")}}) {
+    ASSERT_NE(body.find(placeholder), std::string::npos) << placeholder;
+    body.replace(body.find(placeholder), placeholder.size(), bytes);
+  }
+  auto created = writer.call(body, false);
+  ASSERT_TRUE(created) << created.error().message;
+
+  EwsCalendarSide side(*http_, options("other@example.com"));
+  auto listed = side.list(TimeWindow{sys_days{2027y / 6 / 1}, sys_days{2027y / 7 / 1}});
+  ASSERT_TRUE(listed) << listed.error().message;
+  const SideItem* found = nullptr;
+  for (const SideItem& candidate : listed->first) {
+    if (candidate.item.subject.starts_with("Caf")) found = &candidate;
+  }
+  ASSERT_NE(found, nullptr);
+  EXPECT_EQ(found->item.subject, "Caf\xEF\xBF\xBD review");
+  EXPECT_EQ(found->item.location, "Room \xEF\xBF\xBD");
+  EXPECT_EQ(found->item.categories, (std::vector<std::string>{"Blue", "Gr\xEF\xBF\xBDn"}));
+  auto repairs = side.take_text_repairs();
+  ASSERT_EQ(repairs.size(), 1u);
+  EXPECT_EQ(repairs[0].ref, found->ref);
+  EXPECT_EQ(repairs[0].fields, (std::vector<std::string>{"subject", "location", "categories[1]"}));
+  EXPECT_TRUE(side.take_text_repairs().empty()) << "taken once";
+  // Fetching it again repairs it the same way: the content hash is stable across reads.
+  auto fetched = side.fetch(std::span(&found->ref, 1));
+  ASSERT_TRUE(fetched && fetched->size() == 1u);
+  EXPECT_EQ(content_hash(fetched->front().item), content_hash(found->item));
 }
 
 TEST_F(ExsimTest, MissingImpersonationRightNamesTheCommand) {

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "connectors/graph/errors.h"
+#include "connectors/graph/text_repair.h"
 
 namespace agendasync::graph {
 namespace {
@@ -54,7 +55,8 @@ json batch_body(std::span<const BatchRequest> requests) {
 
 Result<std::vector<Result<BatchResponse>>> parse_batch_response(std::string_view body,
                                                                 std::size_t expected) {
-  const auto parsed = json::parse(body, nullptr, false);
+  bool repaired = false;
+  const auto parsed = parse_repairing(body, repaired);
   if (!parsed.is_object() || !parsed.contains("responses") || !parsed["responses"].is_array()) {
     return fail(ErrorKind::kTransient, "Graph answered $batch without a responses list");
   }
@@ -69,6 +71,7 @@ Result<std::vector<Result<BatchResponse>>> parse_batch_response(std::string_view
     const auto [end, error] = std::from_chars(id.data(), id.data() + id.size(), index);
     if (error != std::errc{} || end != id.data() + id.size() || index >= expected) continue;
     BatchResponse response;
+    response.text_repaired = repaired;
     if (const auto status = entry.find("status");
         status != entry.end() && status->is_number_integer())
       response.status = status->get<long>();

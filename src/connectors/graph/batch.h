@@ -28,6 +28,8 @@ struct BatchResponse {
   long status = 0;
   std::vector<std::pair<std::string, std::string>> headers;  ///< names lowercased
   nlohmann::json body;                                       ///< null when none
+  /// The $batch answer was not valid UTF-8 and was repaired before parsing (text_repair.h).
+  bool text_repaired = false;
   /// Retry-After of a 429/503 answer.
   std::optional<std::chrono::milliseconds> retry_after() const;
 };

@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
 
 #include "connectors/graph/delta_cursor.h"
 #include "connectors/graph/errors.h"
 #include "connectors/graph/graph_time.h"
+#include "connectors/graph/text_repair.h"
 #include "connectors/graph/url.h"
 #include "core/expand.h"
 
@@ -70,7 +72,9 @@ Result<json> GraphSide::get_json(const std::string& url, std::string_view what) 
     return std::unexpected(
         graph_error(*response, fmt::format("{} for {}", what, options_.mailbox)));
   }
-  auto parsed = json::parse(response->body, nullptr, false);
+  bool repaired = false;
+  auto parsed = parse_repairing(response->body, repaired);
+  repaired_answer_ = repaired_answer_ || repaired;
   if (parsed.is_discarded() || !parsed.is_object()) {
     return fail(ErrorKind::kTransient, fmt::format("Graph answered {} for {} with unreadable JSON",
                                                    what, options_.mailbox));
@@ -261,6 +265,8 @@ SideItem GraphSide::to_side_item(GraphEvent event) const {
   return item;
 }
 
+std::vector<TextRepair> GraphSide::take_text_repairs() { return std::exchange(repairs_, {}); }
+
 Result<std::vector<SideItem>> GraphSide::fetch(std::span<const ItemRef> refs) {
   std::vector<BatchRequest> requests;
   for (const auto& ref : refs) {
@@ -286,7 +292,14 @@ Result<std::vector<SideItem>> GraphSide::fetch(std::span<const ItemRef> refs) {
     auto event = parse_event(answer->body);
     if (!event) return std::unexpected(event.error());
     if (event->id.empty()) event->id = refs[i].str();
+    repaired_answer_ = answer->text_repaired;  // set again by /instances answers if repaired
     if (auto done = complete_series(*event); !done) return std::unexpected(done.error());
+    if (repaired_answer_) {
+      // The item syncs with U+FFFD in place of the broken bytes; the engine logs and audits.
+      if (auto fields = fields_with_replacement(event->item); !fields.empty()) {
+        repairs_.push_back(TextRepair{ItemRef(event->id), std::move(fields)});
+      }
+    }
     out.push_back(to_side_item(std::move(*event)));
   }
   return out;

@@ -45,6 +45,7 @@ class GraphSide final : public CalendarSide {
   Result<std::vector<SideItem>> fetch(std::span<const ItemRef> refs) override;
   Result<std::optional<SideItem>> find_by_key(const IdempotencyKey& key) override;
   std::vector<WriteResult> apply(std::span<const Write> writes) override;
+  std::vector<TextRepair> take_text_repairs() override;
 
   /// The window the cursor should cover now.
   std::pair<Instant, Instant> current_window() const;
@@ -91,6 +92,10 @@ class GraphSide final : public CalendarSide {
   net::Credentials credentials_;
   GraphSideOptions options_;
   MailboxGate gate_;
+  /// Whether an answer read for the current item had to be repaired (text_repair.h), and
+  /// the repairs not yet taken by the engine.
+  bool repaired_answer_ = false;
+  std::vector<TextRepair> repairs_;
   std::mutex masters_mutex_;
   /// Occurrence/exception id -> series master id, learnt from delta rounds in this process.
   /// A deleted occurrence arrives as "@removed" with its own id only; this map turns it into
