@@ -90,7 +90,6 @@ Result<std::vector<OccurrenceOverride>> parse_moves(const std::vector<std::strin
     moved.end = *new_end;
     overrides.push_back(moved);
   }
-
   return overrides;
 }
 

@@ -1,4 +1,5 @@
 #include "service/sync_status.h"
+#include "core/utf8.h"
 
 namespace agendasync::service {
 
@@ -51,9 +52,11 @@ Result<void> SyncStatusStore::record(const std::string& user, const Result<SyncR
         errors = result->errors;
       }
       for (const auto& message : errors) {
+        // A message may quote what a server sent; the status reply's JSON must never meet
+        // bytes that are not UTF-8 (nlohmann::json::dump throws on them).
         auto added =
             db.run("INSERT INTO service_sync_error(user_name, at, message) VALUES (?1, ?2, ?3)",
-                   {user, finished, message});
+                   {user, finished, repair_utf8(message)});
         if (!added) return added;
       }
       return db.run(

@@ -280,7 +280,20 @@ class Planner {
     }
     const Side winner = winner_for(e);
     MergeResult merge = merge3(e.link.base, accepted[Side::kHost], accepted[Side::kRemote], winner);
+    keep_existing_type(e, merge.merged);
     record_or_write(e, state, merge, winner, std::nullopt);
+  }
+
+  /// R16: an activity type the admin renamed or removed cannot be put back (the host refuses
+  /// a type that does not exist, on every run). The host's own type stands then, also under
+  /// from-Exchange, where other host changes are put back.
+  void keep_existing_type(const Entity& e, Appointment& merged) const {
+    const auto& types = policy_.activity_types.existing_types;
+    if (types.empty() || merged.activity_type.empty() || types.contains(merged.activity_type) ||
+        !e.item[Side::kHost]) {
+      return;
+    }
+    merged.activity_type = actual(e, Side::kHost).activity_type;
   }
 
   /// Writes each side that differs from `merge.merged`, then records the link.

@@ -79,5 +79,20 @@ TEST_F(PoisonedAgendaApi, EveryReadAnswersWithRepairedText) {
             "Visit");
 }
 
+TEST_F(PoisonedAgendaApi, ASyncErrorQuotingBrokenBytesStillGivesAStatus) {
+  sync_.fail_with = Error::make(ErrorKind::kPermanent, "the server said \"caf\xE9\"");
+  ASSERT_EQ(call("PUT", "/api/v1/users/bob/sync", bob_, json{{"enabled", true}}).status, 200);
+  ASSERT_EQ(call("POST", "/api/v1/users/bob/sync-now", admin_).status, 202);
+  ASSERT_TRUE(eventually(
+      [&] { return get("/api/v1/users/bob/status", admin_).json_body["errors"].size() >= 1; }));
+  auto status = get("/api/v1/users/bob/status", admin_);
+  ASSERT_EQ(status.status, 200) << status.body;
+  EXPECT_EQ(status.header("Content-Type"), "application/json");
+  for (const auto& error : status.json_body["errors"]) {
+    EXPECT_NE(error["message"].get<std::string>().find("caf" + kFffd), std::string::npos)
+        << status.body;
+  }
+}
+
 }  // namespace
 }  // namespace agendasync::apitest
