@@ -31,6 +31,7 @@ class CountingSide final : public CalendarSide {
     if (applied_) applied_(writes.size());
     return results;
   }
+  std::vector<TextRepair> take_text_repairs() override { return inner_.take_text_repairs(); }
 
  private:
   CalendarSide& inner_;

@@ -124,7 +124,8 @@ class CalendarSide {
   /// failed write does not fail the others.
   virtual std::vector<WriteResult> apply(std::span<const Write> writes) = 0;
   /// The repairs made by reads since the last call (the engine logs and audits them), and
-  /// forgets them. A side that cannot receive invalid text has none.
+  /// forgets them. A side that cannot receive invalid text has none; a side that wraps
+  /// another must forward this (the default would hide the inner side's repairs).
   virtual std::vector<TextRepair> take_text_repairs() { return {}; }
 };
 

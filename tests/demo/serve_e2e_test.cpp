@@ -118,5 +118,38 @@ TEST(ServeE2e, FsyncEveryWriteMakesApiCommitsFull) {
   EXPECT_EQ(serve.stop(SIGTERM), 0) << serve.log();
 }
 
+// Issue 13: an Outlook item whose subject is Latin-1 bytes reaches the agenda repaired; the
+// daemon logs a warning naming the item id and field, never the text, and serves it as JSON.
+TEST(ServeE2e, TextThatIsNotUtf8IsLoggedAsRepairedAndServed) {
+  e2e::World world;
+  world.add_user("JDOE");
+  const std::string token = integration_token(world);
+  world.outlook_create_private(
+      "jdoe@example.com", "Caf\xE9 lunch",
+      std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()) +
+          std::chrono::days{2} + 12h);
+  ServeProcess serve(e2e::agendasync_binary(),
+                     {"--config", world.config_path().string(), "serve", "--listen", "127.0.0.1:0",
+                      "--no-streaming", "--safety-net-minutes", "60"},
+                     world.dir() / "serve.log");
+  Api api(serve.port(), token);
+  // The start-up catch-up sync reads the item.
+  ASSERT_TRUE(eventually([&] {
+    return serve.log().find("\"event\":\"text_repaired\"") != std::string::npos;
+  })) << serve.log();
+  const std::string log = serve.log();
+  const auto line_start = log.rfind('\n', log.find("\"event\":\"text_repaired\"")) + 1;
+  const std::string line = log.substr(line_start, log.find('\n', line_start) - line_start);
+  EXPECT_NE(line.find("\"level\":\"warn"), std::string::npos) << line;
+  EXPECT_NE(line.find("\"fields\":[\"subject\"]"), std::string::npos) << line;
+  EXPECT_NE(line.find("\"item\":\""), std::string::npos) << line;
+  EXPECT_EQ(log.find("lunch"), std::string::npos) << "the text never reaches the log";
+
+  auto [status, listed] = api.call("GET", "/api/v1/appointments?user=JDOE", nullptr);
+  ASSERT_EQ(status, 200) << listed.dump();
+  EXPECT_NE(listed.dump().find("Caf\xEF\xBF\xBD lunch"), std::string::npos) << listed.dump();
+  EXPECT_EQ(serve.stop(SIGTERM), 0) << serve.log();
+}
+
 }  // namespace
 }  // namespace agendasync::demotest

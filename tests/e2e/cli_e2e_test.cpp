@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "tests/e2e/world.h"
 
@@ -180,6 +181,69 @@ TEST(CliSync, EveryNewCommandHasHelp) {
     const std::string line = agendasync_binary() + " " + command + " --help > /dev/null";
     EXPECT_EQ(std::system(line.c_str()), 0) << command;
   }
+}
+
+/// Rows of the sync state's audit whose operation is `operation`, as "item|rule|changes".
+std::vector<std::string> audit_rows(const std::filesystem::path& path,
+                                    const std::string& operation) {
+  sqlite3* db = nullptr;
+  std::vector<std::string> rows;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return rows;
+  sqlite3_stmt* statement = nullptr;
+  sqlite3_prepare_v2(db, "SELECT item, rule, changes FROM sync_audit WHERE operation = ?1", -1,
+                     &statement, nullptr);
+  sqlite3_bind_text(statement, 1, operation.c_str(), -1, SQLITE_TRANSIENT);
+  while (sqlite3_step(statement) == SQLITE_ROW) {
+    std::string row;
+    for (int i = 0; i < 3; ++i) {
+      const auto* text = sqlite3_column_text(statement, i);
+      row += (text ? reinterpret_cast<const char*>(text) : "") + std::string("|");
+    }
+    rows.push_back(row);
+  }
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+  return rows;
+}
+
+// Issue 13: an Outlook item whose subject is Latin-1 bytes syncs (repaired to U+FFFD), the run
+// warns naming the item id and never the text, the audit has a "repair" record, and the host
+// can list it as JSON. Private, so it takes "Personal" (R16), which can then not be removed.
+TEST(CliSync, TextThatIsNotUtf8FromExchangeIsRepairedWarnedAndAudited) {
+  World world;
+  world.add_user("jdoe");
+  ASSERT_TRUE(world.store().put_activity_type({"Appointment", true, true, false}));
+  ASSERT_TRUE(world.store().put_activity_type({"Personal", true, false, true}));
+  world.outlook_create_private(
+      "jdoe@example.com", "Caf\xE9 lunch",
+      std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()) +
+          std::chrono::days{2} + std::chrono::hours{12});
+  auto result = world.cli({"sync", "--user", "jdoe"});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_NE(result.err.find("warning: remote item "), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find(": subject arrived as invalid UTF-8"), std::string::npos) << result.err;
+  EXPECT_EQ(result.err.find("lunch"), std::string::npos) << "never the text: " << result.err;
+
+  auto items = world.host_items("jdoe");
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].item.subject, "Caf\xEF\xBF\xBD lunch");
+  EXPECT_EQ(items[0].item.activity_type, "Personal");
+  auto listed = world.cli({"appointments", "list", "--json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_NE(listed.out.find("Caf\xEF\xBF\xBD lunch"), std::string::npos) << listed.out;
+
+  auto repairs = audit_rows(world.state_path(), "repair");
+  ASSERT_EQ(repairs.size(), 1u);
+  EXPECT_NE(repairs[0].find("subject"), std::string::npos) << repairs[0];
+  EXPECT_EQ(repairs[0].find("lunch"), std::string::npos) << repairs[0];
+
+  auto removed = world.cli({"activity-types", "remove", "Personal"});
+  EXPECT_EQ(removed.exit_code, 1);
+  EXPECT_NE(removed.err.find("used by 1 appointment(s)"), std::string::npos) << removed.err;
+  // A second run reads nothing new: the repair is not reported again.
+  auto again = world.cli({"sync", "--user", "jdoe"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.err.find("invalid UTF-8"), std::string::npos) << again.err;
 }
 
 }  // namespace
