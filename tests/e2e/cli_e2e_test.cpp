@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <vector>
 
@@ -244,6 +245,43 @@ TEST(CliSync, TextThatIsNotUtf8FromExchangeIsRepairedWarnedAndAudited) {
   auto again = world.cli({"sync", "--user", "jdoe"});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(again.err.find("invalid UTF-8"), std::string::npos) << again.err;
+}
+
+// Issue 13: renaming an activity type through the CLI keeps every appointment, its Exchange
+// item and its link, on two-way (a host item that syncs) and from-exchange (an Outlook item
+// that came in with the default type, where the engine otherwise puts host changes back).
+TEST(CliSync, RenamedActivityTypeKeepsItemsAndLinksOnEveryDirection) {
+  World world;
+  world.add_user("jdoe");
+  ASSERT_TRUE(world.store().put_activity_type({"Appointment", true, true, false}));
+  ASSERT_TRUE(world.store().put_activity_type({"Visit", true, false, false}));
+  const Instant start = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()) +
+                        std::chrono::days{3} + std::chrono::hours{9};
+  world.add_appointment("jdoe", "Customer", start, 60, {}, "Visit");
+  ASSERT_EQ(world.cli({"sync", "--user", "jdoe"}).exit_code, 0);
+  world.outlook_create("jdoe@example.com", "From Outlook", start + std::chrono::hours{3});
+  ASSERT_EQ(world.cli({"sync", "--user", "jdoe"}).exit_code, 0);
+  ASSERT_EQ(world.exchange_items("jdoe@example.com").size(), 2u);
+  ASSERT_EQ(world.host_items("jdoe").size(), 2u);
+
+  ASSERT_EQ(world.cli({"activity-types", "rename", "Visit", "Customer visit"}).exit_code, 0);
+  auto two_way = world.cli({"sync", "--user", "jdoe"});
+  EXPECT_EQ(two_way.exit_code, 0) << two_way.out << two_way.err;
+
+  ASSERT_EQ(world.cli({"settings", "set", "--direction", "from-exchange"}).exit_code, 0);
+  ASSERT_EQ(world.cli({"activity-types", "rename", "Appointment", "Meeting"}).exit_code, 0);
+  auto from_exchange = world.cli({"sync", "--user", "jdoe"});
+  EXPECT_EQ(from_exchange.exit_code, 0) << from_exchange.out << from_exchange.err;
+  auto again = world.cli({"sync", "--user", "jdoe"});
+  EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+
+  std::map<std::string, std::string> types;
+  for (const auto& stored : world.host_items("jdoe")) {
+    types[stored.item.subject] = stored.item.activity_type;
+  }
+  EXPECT_EQ(types, (std::map<std::string, std::string>{{"Customer", "Customer visit"},
+                                                       {"From Outlook", "Meeting"}}));
+  EXPECT_EQ(world.exchange_items("jdoe@example.com").size(), 2u) << "no duplicates, no deletions";
 }
 
 }  // namespace
