@@ -38,8 +38,11 @@ bool ChangeFollower::wake_new_changes() {
       return false;
     }
     for (const auto& change : *changes) {
-      for (const auto& user : change.users) scheduler_.trigger(user, Trigger::kHostChange);
       after_ = change.revision;
+      // Appointments only: a user's own record (sync switch, address) is acted on by the API
+      // route that changes it (sync-now), and waking it here as well ran the pair twice.
+      if (change.entity != store::ChangeEntity::kAppointment) continue;
+      for (const auto& user : change.users) scheduler_.trigger(user, Trigger::kHostChange);
     }
     if (changes->size() < query.limit) return true;
   }

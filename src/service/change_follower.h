@@ -1,5 +1,5 @@
 #pragma once
-/// Wakes the pairs of every agenda change, whoever wrote it. The API wakes pairs for its own
+/// Wakes the pairs of every appointment change, whoever wrote it. The API wakes pairs for its own
 /// writes at once; this follows the change feed so that writes of other processes on the same
 /// agenda (the CLI beside the daemon, another node) reach Exchange within a poll interval
 /// instead of waiting for the safety net. A change the API already woke is woken again, which
