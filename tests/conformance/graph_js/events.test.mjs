@@ -153,3 +153,25 @@ test('an event with attendees records the invitation Graph would send; one witho
   assert.equal(after.length, before + 1);
   assert.equal(after.at(-1).kind, 'MeetingRequest');
 });
+
+// The query forms Microsoft's documentation writes and the client sends with literal `$` and
+// `=` inside a value (issue 15 §2): an extended property read back through $expand with an
+// inner $filter, $filter on subject, $select.
+test('documented query forms: $expand with an inner $filter, $filter and $select', async () => {
+  const propertyId = 'String {6f1c3a52-8d0e-4b7a-9e21-4a5c0d7b9e13} Name JsConformanceKey';
+  const created = await client.api(eventsPath()).post({
+    ...event('JS query forms', '2031-05-06T10:00:00', '2031-05-06T11:00:00'),
+    singleValueExtendedProperties: [{ id: propertyId, value: 'key-42' }],
+  });
+  const expanded = await client.api(`${eventsPath()}/${created.id}`)
+    .expand(`singleValueExtendedProperties($filter=id eq '${propertyId}')`).get();
+  assert.equal(expanded.singleValueExtendedProperties?.length, 1, JSON.stringify(expanded));
+  assert.equal(expanded.singleValueExtendedProperties[0].value, 'key-42');
+
+  const found = await client.api(eventsPath()).filter("subject eq 'JS query forms'")
+    .select('subject,start').get();
+  assert.equal(found.value.length, 1);
+  assert.equal(found.value[0].subject, 'JS query forms');
+  assert.equal(found.value[0].location, undefined, '$select leaves other properties out');
+  await client.api(`${eventsPath()}/${created.id}`).delete();
+});
