@@ -158,10 +158,7 @@ struct KeyCodec {
   }
   static void write(pugi::xml_node& parent, const CalendarItem& item) {
     pugi::xml_node property = parent.append_child("t:ExtendedProperty");
-    pugi::xml_node uri = property.append_child("t:ExtendedFieldURI");
-    uri.append_attribute("PropertySetId").set_value(kKeyPropertySetId);
-    uri.append_attribute("PropertyName").set_value(kKeyPropertyName);
-    uri.append_attribute("PropertyType").set_value("String");
+    append_key_field_uri(property);
     property.append_child("t:Value").text().set(item.agenda_sync_key.value_or("").c_str());
   }
   static bool has_value(const CalendarItem& item) {
@@ -412,12 +409,16 @@ void write_calendar_item(pugi::xml_node& parent, const CalendarItem& item, Serve
   }
 }
 
+void append_key_field_uri(pugi::xml_node parent) {
+  pugi::xml_node uri = parent.append_child("t:ExtendedFieldURI");
+  uri.append_attribute("PropertySetId").set_value(kKeyPropertySetId);
+  uri.append_attribute("PropertyName").set_value(kKeyPropertyName);
+  uri.append_attribute("PropertyType").set_value("String");
+}
+
 void write_field_path(pugi::xml_node& parent, const FieldSpec& spec) {
   if (spec.field_uri.empty()) {
-    pugi::xml_node uri = parent.append_child("t:ExtendedFieldURI");
-    uri.append_attribute("PropertySetId").set_value(kKeyPropertySetId);
-    uri.append_attribute("PropertyName").set_value(kKeyPropertyName);
-    uri.append_attribute("PropertyType").set_value("String");
+    append_key_field_uri(parent);
     return;
   }
   parent.append_child("t:FieldURI")

@@ -22,6 +22,9 @@ namespace agendasync::ews {
 inline constexpr const char* kKeyPropertySetId = "6f1c3a52-8d0e-4b7a-9e21-4a5c0d7b9e13";
 inline constexpr const char* kKeyPropertyName = "AgendaSyncKey";
 
+/// Appends the idempotency key's ExtendedFieldURI (its property set, name and type) to `parent`.
+void append_key_field_uri(pugi::xml_node parent);
+
 enum class FieldAccess { kReadWrite, kReadOnly };
 
 struct FieldSpec {

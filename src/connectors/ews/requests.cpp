@@ -82,6 +82,16 @@ void add_target(pugi::xml_node& parent, const ItemTarget& target) {
   node.append_attribute("InstanceIndex").set_value(occurrence.instance_index);
 }
 
+/// `<t:IsEqualTo>` of the idempotency key property and `key`, appended to `parent`.
+void add_key_equals(pugi::xml_node parent, const std::string& key) {
+  pugi::xml_node equal = parent.append_child("t:IsEqualTo");
+  append_key_field_uri(equal);
+  equal.append_child("t:FieldURIOrConstant")
+      .append_child("t:Constant")
+      .append_attribute("Value")
+      .set_value(key.c_str());
+}
+
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> request_headers(const RequestContext& context) {
@@ -145,15 +155,7 @@ std::string build_find_by_key(const RequestContext& context, const std::string& 
   view.append_attribute("MaxEntriesReturned").set_value(10);
   view.append_attribute("Offset").set_value(0);
   view.append_attribute("BasePoint").set_value("Beginning");
-  pugi::xml_node equal = op.append_child("m:Restriction").append_child("t:IsEqualTo");
-  pugi::xml_node uri = equal.append_child("t:ExtendedFieldURI");
-  uri.append_attribute("PropertySetId").set_value(kKeyPropertySetId);
-  uri.append_attribute("PropertyName").set_value(kKeyPropertyName);
-  uri.append_attribute("PropertyType").set_value("String");
-  equal.append_child("t:FieldURIOrConstant")
-      .append_child("t:Constant")
-      .append_attribute("Value")
-      .set_value(key.c_str());
+  add_key_equals(op.append_child("m:Restriction"), key);
   pugi::xml_node folders = op.append_child("m:ParentFolderIds");
   add_calendar_folder(folders, context);
   return envelope.text();
@@ -165,11 +167,7 @@ std::string build_find_by_keys(const RequestContext& context, std::span<const st
   op.append_attribute("Traversal").set_value("Shallow");
   pugi::xml_node shape = op.append_child("m:ItemShape");
   shape.append_child("t:BaseShape").text().set("IdOnly");
-  pugi::xml_node key_uri =
-      shape.append_child("t:AdditionalProperties").append_child("t:ExtendedFieldURI");
-  key_uri.append_attribute("PropertySetId").set_value(kKeyPropertySetId);
-  key_uri.append_attribute("PropertyName").set_value(kKeyPropertyName);
-  key_uri.append_attribute("PropertyType").set_value("String");
+  append_key_field_uri(shape.append_child("t:AdditionalProperties"));
   // Room for every key twice: a key found on more than one item must not hide another key.
   pugi::xml_node view = op.append_child("m:IndexedPageItemView");
   view.append_attribute("MaxEntriesReturned").set_value(static_cast<int>(keys.size()) * 2 + 10);
@@ -178,17 +176,7 @@ std::string build_find_by_keys(const RequestContext& context, std::span<const st
   pugi::xml_node restriction = op.append_child("m:Restriction");
   // One key is a plain IsEqualTo; several are an Or of them.
   pugi::xml_node parent = keys.size() == 1 ? restriction : restriction.append_child("t:Or");
-  for (const std::string& key : keys) {
-    pugi::xml_node equal = parent.append_child("t:IsEqualTo");
-    pugi::xml_node uri = equal.append_child("t:ExtendedFieldURI");
-    uri.append_attribute("PropertySetId").set_value(kKeyPropertySetId);
-    uri.append_attribute("PropertyName").set_value(kKeyPropertyName);
-    uri.append_attribute("PropertyType").set_value("String");
-    equal.append_child("t:FieldURIOrConstant")
-        .append_child("t:Constant")
-        .append_attribute("Value")
-        .set_value(key.c_str());
-  }
+  for (const std::string& key : keys) add_key_equals(parent, key);
   pugi::xml_node folders = op.append_child("m:ParentFolderIds");
   add_calendar_folder(folders, context);
   return envelope.text();
