@@ -5,11 +5,11 @@
 /// engine with the SQLite sync state and audit trail, and the organisation's rules (R10, R11,
 /// R14, R16, R19, R21, R24, R25, R38, R40). A library: the CLI and the daemon call it; it
 /// never prints.
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <functional>
 #include <memory>
-#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
