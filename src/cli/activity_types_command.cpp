@@ -1,8 +1,6 @@
 // agendasync activity-types add|list|rename|remove (R16)
 #include <CLI/CLI.hpp>
 
-#include <algorithm>
-#include <cctype>
 #include <iostream>
 #include <memory>
 
@@ -55,14 +53,8 @@ int run_rename(Context& context, const std::string& old_name, const std::string&
   }
   // A rename keeps the type's flags; the store finds the type without regard to case.
   store::ActivityType renamed{new_name, true, false, false};
-  for (const auto& type : *types) {
-    if (std::equal(type.name.begin(), type.name.end(), old_name.begin(), old_name.end(),
-                   [](char a, char b) {
-                     return std::tolower(static_cast<unsigned char>(a)) ==
-                            std::tolower(static_cast<unsigned char>(b));
-                   })) {
-      renamed = {new_name, type.synced, type.is_default, type.is_personal};
-    }
+  if (const auto* type = store::find_activity_type(*types, old_name)) {
+    renamed = {new_name, type->synced, type->is_default, type->is_personal};
   }
   if (auto updated = (*store)->update_activity_type(old_name, renamed); !updated) {
     context.fail(updated.error(), exit_for(updated.error()));

@@ -1,25 +1,10 @@
 // /api/v1/activity-types (R16): list, add or replace, rename or change flags, remove.
-#include <algorithm>
-#include <cctype>
-
 #include "service/api_context.h"
 #include "service/json_codec.h"
 
 namespace agendasync::service {
 
-namespace {
-
 using nlohmann::json;
-
-/// Names compare like the agenda's activity_types.name column (SQLite NOCASE: ASCII only).
-bool same_name(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) ==
-           std::tolower(static_cast<unsigned char>(y));
-  });
-}
-
-}  // namespace
 
 void add_activity_type_routes(Router& router, ApiContext& api) {
   router.add("GET", "/api/v1/activity-types", [&api](Call& call) -> Reply {
@@ -49,10 +34,8 @@ void add_activity_type_routes(Router& router, ApiContext& api) {
     const std::string& name = call.params.at("name");
     auto types = api.store.activity_types();
     if (!types) return problem_from(types.error(), call.path);
-    auto current = std::find_if(types->begin(), types->end(), [&](const store::ActivityType& t) {
-      return same_name(t.name, name);
-    });
-    if (current == types->end()) {
+    const store::ActivityType* current = store::find_activity_type(*types, name);
+    if (!current) {
       return problem(404, "not-found", "Not found",
                      "no activity type \"" + name + "\"; GET /api/v1/activity-types lists them",
                      call.path);

@@ -3,6 +3,8 @@
 /// appointments with ids and revisions, and the change feed. Core types only, so the SQLite
 /// implementation here and a PostgreSQL one later satisfy the same contract; no SQL dialect
 /// detail leaks through this header.
+#include <algorithm>
+#include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -45,6 +47,22 @@ struct ActivityType {
   bool is_personal = false;
   bool operator==(const ActivityType&) const = default;
 };
+
+/// The type named `name` in `types`, compared as the agenda's name column does (SQLite
+/// NOCASE: ASCII letters without regard to case); null when there is none.
+inline const ActivityType* find_activity_type(const std::vector<ActivityType>& types,
+                                              std::string_view name) {
+  for (const auto& type : types) {
+    if (std::equal(type.name.begin(), type.name.end(), name.begin(), name.end(),
+                   [](char a, char b) {
+                     return std::tolower(static_cast<unsigned char>(a)) ==
+                            std::tolower(static_cast<unsigned char>(b));
+                   })) {
+      return &type;
+    }
+  }
+  return nullptr;
+}
 
 /// Organisation-wide settings the admin edits at run time (R7, R12, R19, R21, R24, R25, R38,
 /// R39); users may override some.
