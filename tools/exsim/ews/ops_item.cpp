@@ -227,7 +227,13 @@ std::optional<FieldError> apply_updates(OperationContext& ctx, StoredItem& item,
       auto paths = element_children(u);
       if (paths.empty()) return FieldError{"ErrorInvalidRequest", "DeleteItemField needs a path."};
       // On an occurrence Exchange deletes the value of that occurrence alone (exchangelib's
-      // plain save() of an occurrence sends one DeleteItemField per empty field).
+      // plain save() of an occurrence sends one DeleteItemField per empty field). Microsoft:
+      // a single occurrence is updated "with the same methods and operations" as a single
+      // item, using the occurrence's id, and becomes a modified occurrence
+      // (learn.microsoft.com/exchange/client-developer/exchange-web-services/
+      // how-to-update-a-recurring-series-by-using-ews); Delete "removes a property from an
+      // item" (learn.microsoft.com/exchange/client-developer/web-service-reference/
+      // updateitem-operation). No page limits DeleteItemField to the master.
       if (auto e = delete_field(item, paths.front(), ov)) return e;
       continue;
     }
