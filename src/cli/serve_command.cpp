@@ -8,10 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
-#include "cli/serve_sync_pool.h"
-#include "cli/serve_watchers.h"
-#include "service/log.h"
-#include "service/server.h"
+#include "daemon/daemon.h"
 
 namespace agendasync::cli {
 namespace {
@@ -53,41 +50,12 @@ void run_serve(Context& context, const ServeOptions& flags) {
   if (!config) return context.fail(config.error(), kExitRuntime);
   if (!context.global.database_path.empty()) config->database = context.global.database_path;
 
-  service::ServerOptions options;
-  options.database = config->database;
-  options.listen = config->server.listen;
-  options.port = config->server.port;
-  options.http_limits.max_connections = static_cast<std::size_t>(config->server.max_connections);
+  daemon::DaemonOptions options;
   if (!flags.listen.empty()) {
     auto listen = parse_listen(flags.listen);
     if (!listen) return context.fail(listen.error(), kExitUsage);
-    std::tie(options.listen, options.port) = *listen;
+    options.listen = *listen;
   }
-  options.secret_key_file = flags.secret_key_file;
-  options.fsync_every_write = flags.fsync_every_write;
-  options.scheduler.workers = std::max<std::size_t>(1, flags.workers);
-  options.scheduler.safety_net = std::chrono::minutes(std::max(0, flags.safety_net_minutes));
-
-  std::unique_ptr<SyncAppPool> pool;
-  if (config->exchange.backend != config::ExchangeBackend::kNone) {
-    auto opened = SyncAppPool::open(*config);
-    if (!opened) return context.fail(opened.error(), kExitRuntime);
-    pool = std::move(*opened);
-    SyncAppPool* runner = pool.get();
-    options.sync = [runner](const std::string& user) { return runner->run(user); };
-  } else {
-    service::log_event(spdlog::level::warn, "sync_not_configured",
-                       {{"detail",
-                         "[exchange] backend is \"none\": the API works, syncs fail until a "
-                         "backend is configured"}});
-  }
-  options.audit = service::sqlite_audit_lookup(app::state_file(*config));
-
-  const bool stream =
-      !flags.no_streaming && config->exchange.backend == config::ExchangeBackend::kEws;
-  const bool graph = config->exchange.backend == config::ExchangeBackend::kGraph;
-  WatcherOptions watcher_options;
-  watcher_options.refresh = std::chrono::seconds(std::max(1, flags.watch_refresh_seconds));
   if (flags.graph_lifetime_minutes < 1 || flags.graph_lifetime_minutes > kGraphMaxLifetimeMinutes ||
       flags.graph_renew_before_minutes < 1) {
     return context.fail(
@@ -98,36 +66,17 @@ void run_serve(Context& context, const ServeOptions& flags) {
                         "at least 1"),
         kExitUsage);
   }
-  service::GraphKeeperOptions graph_options;
-  graph_options.refresh = watcher_options.refresh;
-  graph_options.lifetime = std::chrono::minutes(flags.graph_lifetime_minutes);
-  graph_options.renew_before = std::chrono::minutes(flags.graph_renew_before_minutes);
-  const auto safety_net = std::chrono::minutes(std::max(0, flags.safety_net_minutes));
-  const config::Config& loaded = *config;
-  options.start_companions = [&loaded, stream, graph, watcher_options, graph_options, safety_net](
-                                 service::Server& server) -> Result<std::function<void()>> {
-    service::Scheduler& scheduler = server.scheduler();
-    // Catch up once at start: whatever changed while the daemon was down.
-    if (auto users = server.store().users()) {
-      for (const auto& user : *users) {
-        if (user.sync_enabled && !user.blocked) {
-          scheduler.trigger(user.user_name, service::Trigger::kSafetyNet);
-        }
-      }
-    }
-    if (graph) return start_graph_watch(loaded, server, graph_options, safety_net);
-    if (!stream) return std::function<void()>([] {});
-    auto watchers = MailboxWatchers::start(
-        loaded, server.store(),
-        [&scheduler](const std::string& user) {
-          scheduler.trigger(user, service::Trigger::kNotification);
-        },
-        watcher_options);
-    if (!watchers) return std::unexpected(watchers.error());
-    std::shared_ptr<MailboxWatchers> running = std::move(*watchers);
-    return std::function<void()>([running] { running->stop(); });
-  };
-  context.exit_code = service::run_server(*config, std::move(options));
+  options.secret_key_file = flags.secret_key_file;
+  options.workers = flags.workers;
+  options.safety_net = std::chrono::minutes(std::max(0, flags.safety_net_minutes));
+  options.watch_refresh = std::chrono::seconds(std::max(1, flags.watch_refresh_seconds));
+  options.streaming = !flags.no_streaming;
+  options.fsync_every_write = flags.fsync_every_write;
+  options.graph_lifetime = std::chrono::minutes(flags.graph_lifetime_minutes);
+  options.graph_renew_before = std::chrono::minutes(flags.graph_renew_before_minutes);
+  auto ran = daemon::run(*config, options);
+  if (!ran) return context.fail(ran.error(), kExitRuntime);
+  context.exit_code = *ran;
 }
 
 }  // namespace

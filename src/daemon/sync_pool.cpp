@@ -1,4 +1,4 @@
-#include "cli/serve_sync_pool.h"
+#include "daemon/sync_pool.h"
 
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 #include "store/sync_state/sqlite_sync_state.h"
 #include "sync/summary.h"
 
-namespace agendasync::cli {
+namespace agendasync::daemon {
 
 Result<std::unique_ptr<SyncAppPool>> SyncAppPool::open(config::Config config) {
   net::ClientOptions client;
@@ -112,4 +112,4 @@ Result<service::SyncResult> to_sync_result(const app::UserRun& run) {
   return result;
 }
 
-}  // namespace agendasync::cli
+}  // namespace agendasync::daemon

@@ -1,9 +1,7 @@
 #pragma once
-/// R23: wake-ups per mailbox. EWS: one streaming subscription per synced mailbox, each waking
-/// only its own pair when Exchange reports a calendar change. Graph: one change-notification
-/// subscription per synced mailbox (service::GraphSubscriptionKeeper over the connector's
-/// graph::Subscriber); Graph posts to the daemon's notification route. Both follow the agenda
-/// (users enabled, blocked or given another address through the API) by a periodic refresh.
+/// R23 for EWS: one streaming subscription per synced mailbox, each waking only its own pair
+/// when Exchange reports a calendar change. Follows the agenda (users enabled, blocked or
+/// given another address through the API) by a periodic refresh.
 #include <chrono>
 #include <functional>
 #include <map>
@@ -17,37 +15,11 @@
 #include "config/config.h"
 #include "core/secret.h"
 #include "net/http.h"
-#include "service/graph_subscriptions.h"
 #include "store/agenda_store.h"
 
-namespace agendasync::service {
-class Server;
-}
-
-namespace agendasync::cli {
+namespace agendasync::daemon {
 
 class ClosableHttpClient;
-
-/// The path Graph posts change and lifecycle notifications to, after [server] public_url.
-inline constexpr const char* kGraphNotificationPath = "/api/v1/notifications/graph";
-
-/// R23 for Graph: subscribes every synced mailbox at Graph with notifications to
-/// `<[server] public_url>/api/v1/notifications/graph` (the server must be listening: Graph
-/// validates the URL first), keeps the subscriptions renewed and follows the agenda. Without
-/// public_url it logs once that notifications are off and that `safety_net` is the latency.
-/// Returns the stop function (deletes the subscriptions at Graph). Only a Graph backend's
-/// credential failing to load is an error; a missing key ring is logged and leaves
-/// notifications off.
-Result<std::function<void()>> start_graph_watch(const config::Config& config,
-                                                service::Server& server,
-                                                service::GraphKeeperOptions options,
-                                                std::chrono::minutes safety_net);
-
-/// user -> mailbox address of every user whose mailbox should be watched now: sync enabled,
-/// not blocked, with an address (the organisation's mail domain from the agenda, else the
-/// configuration's). Shared by the EWS watchers and the Graph subscription keeper.
-Result<std::map<std::string, std::string>> synced_mailboxes(const config::Config& config,
-                                                            store::AgendaStore& store);
 
 struct WatcherOptions {
   /// How often the agenda's users are re-read to start and stop watchers.
@@ -98,4 +70,4 @@ class MailboxWatchers {
   bool stopped_ = false;
 };
 
-}  // namespace agendasync::cli
+}  // namespace agendasync::daemon

@@ -13,7 +13,7 @@
 #include "config/config.h"
 #include "service/scheduler.h"
 
-namespace agendasync::cli {
+namespace agendasync::daemon {
 
 class SyncAppPool {
  public:
@@ -45,4 +45,4 @@ class SyncAppPool {
 /// The scheduler's view of one app-layer run.
 Result<service::SyncResult> to_sync_result(const app::UserRun& run);
 
-}  // namespace agendasync::cli
+}  // namespace agendasync::daemon

@@ -1,0 +1,107 @@
+#include "daemon/graph_watch.h"
+
+#include "app/exchange_connection.h"
+#include "connectors/graph/graph_subscriber.h"
+#include "connectors/graph/token.h"
+#include "daemon/synced_mailboxes.h"
+#include "service/log.h"
+#include "service/server.h"
+
+namespace agendasync::daemon {
+
+namespace {
+
+/// What the Graph subscription calls need for as long as the keeper runs.
+struct GraphLink {
+  config::Config config;
+  std::shared_ptr<net::HttpClient> http;
+  std::unique_ptr<app::ExchangeConnection> connection;  ///< owns the app token
+  std::unique_ptr<graph::Subscriber> subscriber;
+};
+
+service::GraphSubscriptionCalls graph_calls(std::shared_ptr<GraphLink> link) {
+  using Seconds = std::chrono::sys_seconds;
+  service::GraphSubscriptionCalls calls;
+  calls.create = [link](const std::string& mailbox, const Secret& client_state,
+                        std::int64_t expires_at) -> Result<service::GraphSubscription> {
+    auto created =
+        link->subscriber->create(mailbox, client_state, Seconds(std::chrono::seconds(expires_at)));
+    if (!created) return std::unexpected(created.error());
+    return service::GraphSubscription{created->id, "", created->expires.time_since_epoch().count()};
+  };
+  calls.renew = [link](const std::string& id, std::int64_t expires_at) -> Result<std::int64_t> {
+    auto renewed = link->subscriber->renew(id, Seconds(std::chrono::seconds(expires_at)));
+    if (!renewed) return std::unexpected(renewed.error());
+    return renewed->time_since_epoch().count();
+  };
+  calls.remove = [link](const std::string& id) { return link->subscriber->remove(id); };
+  return calls;
+}
+
+}  // namespace
+
+Result<std::function<void()>> start_graph_watch(const config::Config& config,
+                                                service::Server& server,
+                                                service::GraphKeeperOptions options,
+                                                std::chrono::minutes safety_net) {
+  auto nothing = std::function<void()>([] {});
+  if (config.server.public_url.empty()) {
+    service::log_event(
+        spdlog::level::warn, "graph_notifications_off",
+        {{"detail",
+          "[server] public_url is not set, so Microsoft Graph cannot notify this "
+          "daemon: changes made in Outlook arrive with the safety-net sync, every " +
+              std::to_string(safety_net.count()) +
+              " minutes (--safety-net-minutes). Set public_url to the daemon's HTTPS "
+              "address as Microsoft reaches it for real-time wake-ups"}});
+    return nothing;
+  }
+  auto link = std::make_shared<GraphLink>();
+  link->config = config;
+  net::ClientOptions client;
+  client.tls.ca_bundle_path = config.tls.ca_bundle.string();
+  client.proxy = config.tls.proxy;
+  // Graph answers a new subscription within its 10 s validation window; a shorter bound
+  // than the sync's keeps a shutdown from waiting on a hung call.
+  client.request_timeout = std::chrono::seconds(30);
+  link->http = std::shared_ptr<net::HttpClient>(net::make_curl_client(std::move(client)));
+  auto connection = app::ExchangeConnection::open(config, link->http);
+  if (!connection) return std::unexpected(connection.error());
+  link->connection = std::move(*connection);
+  graph::TokenProvider* tokens = link->connection->graph_tokens();
+  if (!tokens) {
+    return fail(ErrorKind::kInvalidData,
+                "Graph change notifications need [exchange] backend = \"graph\"");
+  }
+  graph::SubscriberOptions subscriber;
+  subscriber.base_url = config.graph.graph_url;
+  subscriber.notification_url = config.server.public_url + kGraphNotificationPath;
+  subscriber.lifecycle_url = subscriber.notification_url;
+  link->subscriber = std::make_unique<graph::Subscriber>(*link->http, tokens->credentials(),
+                                                         std::move(subscriber));
+
+  store::AgendaStore& store = server.store();
+  service::Scheduler& scheduler = server.scheduler();
+  GraphLink* held = link.get();
+  auto keeper = service::GraphSubscriptionKeeper::start(
+      server.graph(), graph_calls(link),
+      [held, &store] { return synced_mailboxes(held->config, store); },
+      [&scheduler](const std::string& user) {
+        scheduler.trigger(user, service::Trigger::kSafetyNet);
+      },
+      options);
+  if (!keeper) {
+    service::log_event(
+        spdlog::level::err, "graph_notifications_off",
+        {{"error", keeper.error().message},
+         {"detail", "changes made in Outlook arrive with the safety-net sync, every " +
+                        std::to_string(safety_net.count()) + " minutes"}});
+    return nothing;
+  }
+  service::log_event(spdlog::level::info, "graph_notifications_on",
+                     {{"notification_url", config.server.public_url + kGraphNotificationPath}});
+  std::shared_ptr<service::GraphSubscriptionKeeper> running = std::move(*keeper);
+  return std::function<void()>([running, link] { running->stop(); });
+}
+
+}  // namespace agendasync::daemon

@@ -1,0 +1,33 @@
+#pragma once
+/// R23 for Graph: one change-notification subscription per synced mailbox
+/// (service::GraphSubscriptionKeeper over the connector's graph::Subscriber); Graph posts to
+/// the daemon's notification route.
+#include <chrono>
+#include <functional>
+
+#include "config/config.h"
+#include "core/error.h"
+#include "service/graph_subscriptions.h"
+
+namespace agendasync::service {
+class Server;
+}
+
+namespace agendasync::daemon {
+
+/// The path Graph posts change and lifecycle notifications to, after [server] public_url.
+inline constexpr const char* kGraphNotificationPath = "/api/v1/notifications/graph";
+
+/// R23 for Graph: subscribes every synced mailbox at Graph with notifications to
+/// `<[server] public_url>/api/v1/notifications/graph` (the server must be listening: Graph
+/// validates the URL first), keeps the subscriptions renewed and follows the agenda. Without
+/// public_url it logs once that notifications are off and that `safety_net` is the latency.
+/// Returns the stop function (deletes the subscriptions at Graph). Only a Graph backend's
+/// credential failing to load is an error; a missing key ring is logged and leaves
+/// notifications off.
+Result<std::function<void()>> start_graph_watch(const config::Config& config,
+                                                service::Server& server,
+                                                service::GraphKeeperOptions options,
+                                                std::chrono::minutes safety_net);
+
+}  // namespace agendasync::daemon
