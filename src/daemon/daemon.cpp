@@ -60,12 +60,14 @@ Result<int> run(const config::Config& config, const DaemonOptions& flags) {
     }
     if (graph) return start_graph_watch(config, server, graph_options, safety_net);
     if (!stream) return std::function<void()>([] {});
+    WatcherOptions watching = watcher_options;
+    watching.metrics = &server.metrics();
     auto watchers = MailboxWatchers::start(
         config, server.store(),
         [&scheduler](const std::string& user) {
           scheduler.trigger(user, service::Trigger::kNotification);
         },
-        watcher_options);
+        watching);
     if (!watchers) return std::unexpected(watchers.error());
     std::shared_ptr<MailboxWatchers> running = std::move(*watchers);
     return std::function<void()>([running] { running->stop(); });

@@ -1,8 +1,17 @@
 #pragma once
-/// R23 for EWS: one streaming subscription per synced mailbox, each waking only its own pair
-/// when Exchange reports a calendar change. Follows the agenda (users enabled, blocked or
-/// given another address through the API) by a periodic refresh.
+/// R23 for EWS at organisation scale (issue 14): the synced mailboxes' streaming
+/// subscriptions, grouped. Mailboxes with the same EWS URL and Autodiscover
+/// GroupingInformation share one GetStreamingEvents connection (at most 200 per group), which
+/// impersonates the group's anchor and keeps affinity with the mailbox server holding the
+/// group's subscriptions. So an organisation costs sum(ceil(group size / 200)) connections and
+/// a fixed number of threads, whatever its size. Follows the agenda (users enabled, blocked,
+/// given another address) by a periodic refresh; adding or removing a user touches only the
+/// group it joins or leaves.
+/// https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/how-to-maintain-affinity-between-group-of-subscriptions-and-mailbox-server
+/// https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/handling-notification-related-errors-in-ews
+#include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
@@ -14,25 +23,52 @@
 
 #include "config/config.h"
 #include "core/secret.h"
+#include "daemon/stream_groups.h"
+#include "daemon/task_queue.h"
 #include "net/http.h"
 #include "store/agenda_store.h"
+
+namespace agendasync::service {
+class Metrics;
+}
 
 namespace agendasync::daemon {
 
 class ClosableHttpClient;
 
 struct WatcherOptions {
-  /// How often the agenda's users are re-read to start and stop watchers.
+  /// How often the agenda's users are re-read to start and stop watching mailboxes.
   std::chrono::milliseconds refresh{std::chrono::seconds(30)};
-  /// Pause after a watcher gave up (too many failed connections in a row) before it starts
-  /// over; the safety-net sync covers the mailbox meanwhile.
+  /// The first pause before a failed stream or subscription is tried again; it doubles with
+  /// each failure in a row up to `restart_after`. The safety-net sync (and the poll of
+  /// unwatched mailboxes) covers the mailboxes meanwhile.
+  std::chrono::milliseconds retry_delay{std::chrono::seconds(5)};
   std::chrono::milliseconds restart_after{std::chrono::seconds(60)};
+  /// Minutes each GetStreamingEvents connection stays open (EWS allows 1..30).
+  int connection_timeout_minutes = 10;
+  /// Mailboxes per streaming connection (EWS: at most 200).
+  std::size_t max_group_size = 200;
+  /// Threads that subscribe, read stream news and reconnect, for every group together.
+  std::size_t control_threads = 4;
+  /// Mailboxes without a live subscription (their Subscribe failed, their group's stream is
+  /// down) are synced this often until they are watched again.
+  std::chrono::milliseconds poll_unwatched{std::chrono::seconds(60)};
+  /// Gauges for watched/unwatched mailboxes and open streams; may be null.
+  service::Metrics* metrics = nullptr;
+};
+
+/// What the watchers hold now (tests, logs, metrics).
+struct WatchStats {
+  std::size_t groups = 0;
+  std::size_t streams = 0;    ///< open GetStreamingEvents connections
+  std::size_t watched = 0;    ///< mailboxes whose subscription is on an open stream
+  std::size_t unwatched = 0;  ///< the other synced mailboxes
 };
 
 class MailboxWatchers {
  public:
-  /// `wake(user)` runs on a watcher thread when `user`'s mailbox changed. `store` must
-  /// outlive the watchers (it is read on the refresh thread only).
+  /// `wake(user)` runs on a control thread when `user`'s mailbox changed (or may have: a lost
+  /// subscription). `store` must outlive the watchers (read on the refresh thread only).
   static Result<std::unique_ptr<MailboxWatchers>> start(
       const config::Config& config, store::AgendaStore& store,
       std::function<void(const std::string&)> wake, WatcherOptions options = {});
@@ -41,8 +77,11 @@ class MailboxWatchers {
   /// keep-alive) and joins the threads. Idempotent.
   void stop();
 
-  /// The users watched now (tests, logs).
+  /// The users whose mailbox is watched now (subscribed, on an open stream).
   std::vector<std::string> watched() const;
+  WatchStats stats() const;
+
+  struct Group;
 
  private:
   MailboxWatchers(const config::Config& config, store::AgendaStore& store,
@@ -50,7 +89,23 @@ class MailboxWatchers {
                   Secret password);
   void refresh_loop(std::stop_token stop);
   void refresh();
-  void watch(const std::string& user, const std::string& mailbox);
+  /// mailbox -> group key for `mailboxes`, from Autodiscover (cached per mailbox).
+  void resolve_keys(const std::vector<std::string>& mailboxes);
+  void apply(const GroupPlacement& next, const std::map<std::string, std::string>& user_of);
+
+  // Control tasks of one group (TaskQueue threads).
+  void schedule_cycle(const std::shared_ptr<Group>& group, std::chrono::milliseconds delay = {});
+  void cycle(const std::shared_ptr<Group>& group);
+  void subscribe_missing(Group& group);
+  void open_stream(const std::shared_ptr<Group>& group);
+  void read_news(const std::shared_ptr<Group>& group);
+  void stream_ended(const std::shared_ptr<Group>& group, Result<net::Response> result);
+  void poll_unwatched();
+  /// The pause before a group tries again after `failure` (doubling, Retry-After honoured).
+  std::chrono::milliseconds backoff_after(const Group& group, const Error& failure) const;
+  void publish_stats();
+  /// publish_stats() soon, from a task (for callers holding a group's lock).
+  void stats_changed();
 
   config::Config config_;
   store::AgendaStore& store_;
@@ -58,16 +113,16 @@ class MailboxWatchers {
   WatcherOptions options_;
   Secret password_;
   std::shared_ptr<ClosableHttpClient> http_;
+  std::atomic<bool> stopping_{false};
 
-  struct Watch {
-    std::string mailbox;
-    std::jthread thread;
-  };
-  mutable std::mutex mutex_;
-  std::map<std::string, Watch> watches_;  // by user name
-  std::vector<std::jthread> retiring_;    // stopped, ending at their stream's next piece
+  mutable std::mutex mutex_;  ///< guards the members below; taken before any group's mutex
+  std::map<std::string, std::shared_ptr<Group>> groups_;  ///< by group id
+  GroupPlacement placement_;
+  std::map<std::string, std::string> keys_;  ///< mailbox -> group key
+  bool grouping_unavailable_logged_ = false;
+
+  TaskQueue tasks_;
   std::jthread refresher_;
-  bool stopped_ = false;
 };
 
 }  // namespace agendasync::daemon

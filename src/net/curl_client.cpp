@@ -368,7 +368,8 @@ void CurlClient::on_attempt_done(Transfer& transfer, CURLcode code) {
   response.attempts = transfer.attempts;
   response.retry_wait = transfer.waited;
 
-  if (code == CURLE_WRITE_ERROR && transfer.stopped_by_caller) {
+  if ((code == CURLE_WRITE_ERROR || code == CURLE_ABORTED_BY_CALLBACK) &&
+      transfer.stopped_by_caller) {
     return finish(transfer, std::move(response));  // the caller ended the stream
   }
   if (code == CURLE_WRITE_ERROR && transfer.piece_handler_threw) {

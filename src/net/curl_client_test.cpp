@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <future>
 #include <stdexcept>
 #include <thread>
 
@@ -430,6 +431,34 @@ TEST(CurlClientTest, StreamedBodiesArriveAsTheyAreSentAndTheCallerCanStop) {
   EXPECT_FALSE(server_waited_in_vain) << "the first piece was not handed over before the second";
   EXPECT_EQ(pieces,
             (std::vector<std::string>{"<Envelope>one</Envelope>", "<Envelope>two</Envelope>"}));
+  EXPECT_LT(elapsed_ms(start), 2500);
+}
+
+TEST(CurlClientTest, ASilentStreamEndsSoonAfterItIsCancelled) {
+  // The server sends one piece and then nothing at all (no keep-alive): only the cancel flag
+  // can end the transfer before the server's own timeout.
+  testing::RawServer server([](int fd, int) {
+    if (testing::read_http_request(fd).empty()) return;
+    testing::send_all(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+    testing::send_all(fd, chunk("<Envelope>one</Envelope>"));
+    testing::read_http_request(fd, 10000ms);
+  });
+  auto cancel = std::make_shared<std::atomic<bool>>(false);
+  std::atomic<bool> first_piece{false};
+  Request request = get("http://127.0.0.1:" + std::to_string(server.port()) + "/stream");
+  request.timeout = 20000ms;
+  request.cancel = cancel;
+  request.on_body_piece = [&](std::string_view) { return first_piece = true; };
+  auto client = make_curl_client({});
+  std::promise<Result<Response>> ended;
+  client->send_async(request, {}, [&](Result<Response> got) { ended.set_value(std::move(got)); });
+  for (int i = 0; i < 500 && !first_piece; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(first_piece);
+  const auto start = Clock::now();
+  cancel->store(true);
+  auto got = ended.get_future().get();
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(got->status, 200);
   EXPECT_LT(elapsed_ms(start), 2500);
 }
 

@@ -73,6 +73,14 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   return length;
 }
 
+/// Request::cancel: a non-zero return aborts the transfer (CURLE_ABORTED_BY_CALLBACK).
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto& transfer = *static_cast<Transfer*>(user);
+  if (!transfer.request.cancel || !transfer.request.cancel->load()) return 0;
+  transfer.stopped_by_caller = true;
+  return 1;
+}
+
 long tls_version_range(const TlsOptions& tls) {
   // R6: the floor is TLS 1.2 whatever the options say.
   const long floor = CURL_SSLVERSION_TLSv1_2;
@@ -187,6 +195,11 @@ Result<void> prepare_attempt(Transfer& transfer, const ClientOptions& options, C
   set.set(CURLOPT_HEADERDATA, static_cast<void*>(&transfer));
   set.set(CURLOPT_WRITEFUNCTION, &on_body);
   set.set(CURLOPT_WRITEDATA, static_cast<void*>(&transfer));
+  if (transfer.request.cancel) {
+    set.set(CURLOPT_XFERINFOFUNCTION, &on_progress);
+    set.set(CURLOPT_XFERINFODATA, static_cast<void*>(&transfer));
+    set.set(CURLOPT_NOPROGRESS, 0L);
+  }
 
   set.set(CURLOPT_SSLVERSION, tls_version_range(options.tls));
   set.set(CURLOPT_SSL_VERIFYPEER, options.tls.verify ? 1L : 0L);

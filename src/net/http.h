@@ -2,6 +2,7 @@
 /// The HTTP seam between protocol connectors (EWS, Graph, CalDAV) and the transport (libcurl,
 /// curl_client.cpp). Connectors build requests and read responses; the transport owns
 /// connections, TLS, authentication handshakes, retries, backoff and concurrency caps.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -83,6 +84,11 @@ struct Request {
   /// false to end the transfer early; the Response then comes back with the status and headers
   /// that arrived. Once a piece was handed over, the request is not retried.
   std::function<bool(std::string_view piece)> on_body_piece;
+  /// Ends the transfer once set to true, within about a second (libcurl's progress callback),
+  /// even while the server sends nothing: a stream whose subscriptions changed is closed
+  /// without waiting for the server's next keep-alive. The Response then comes back with the
+  /// status and headers that arrived, as when on_body_piece returns false.
+  std::shared_ptr<const std::atomic<bool>> cancel;
   /// Tells this protocol's answers from anything else a server may write (EWS: a SOAP
   /// envelope). When set, a 4xx/5xx answer (not 401/407) it does not recognise that came on
   /// a reused connection and closes it (`Connection: close`) is a stray answer: words the

@@ -42,7 +42,7 @@ struct Transfer {
   Response response;
   long status_so_far = 0;            ///< from the latest status line, while headers arrive
   bool body_handed_over = false;     ///< on_body_piece got something: no retry after this
-  bool stopped_by_caller = false;    ///< on_body_piece returned false
+  bool stopped_by_caller = false;    ///< on_body_piece returned false, or Request::cancel
   bool piece_handler_threw = false;  ///< on_body_piece threw: a bug on the caller's side
   char error_buffer[CURL_ERROR_SIZE] = {};
 

@@ -56,6 +56,10 @@ Metrics::Metrics() {
   describe(metric::kSyncLag, "gauge", "Seconds since the mailbox last synced successfully");
   describe(metric::kWebhookDeliveries, "counter", "Webhook deliveries by result");
   describe(metric::kNotifications, "counter", "Change notifications received by source and result");
+  describe(metric::kWatchedMailboxes, "gauge",
+           "Synced mailboxes by backend and state: watched in real time or unwatched (polled)");
+  describe(metric::kStreamingConnections, "gauge",
+           "Open EWS streaming connections (one per subscription group)");
 }
 
 void Metrics::describe(const std::string& name, const std::string& type, const std::string& help) {

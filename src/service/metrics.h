@@ -54,6 +54,11 @@ inline constexpr const char* kRunning = "agendasync_syncs_running";
 inline constexpr const char* kSyncLag = "agendasync_mailbox_sync_lag_seconds";  // user
 inline constexpr const char* kWebhookDeliveries = "agendasync_webhook_deliveries_total";
 inline constexpr const char* kNotifications = "agendasync_notifications_total";  // source, result
+/// Mailboxes by how a change in Outlook reaches the daemon: state = watched (a streaming
+/// subscription or a Graph subscription) or unwatched (polled); backend = ews or graph.
+inline constexpr const char* kWatchedMailboxes = "agendasync_watched_mailboxes";
+/// Open EWS streaming connections (one per subscription group).
+inline constexpr const char* kStreamingConnections = "agendasync_streaming_connections";
 }  // namespace metric
 
 }  // namespace agendasync::service

@@ -55,6 +55,8 @@ struct WorldOptions {
                                        "MailboxSettings.Read"};
   /// Graph: the client secret the configuration's secret file holds.
   std::string graph_secret = GraphApp::kSecret;
+  /// More exsim command-line arguments (e.g. its mailbox-server layout for the scale tests).
+  std::vector<std::string> exsim_args{};
 };
 
 class World {

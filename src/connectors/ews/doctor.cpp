@@ -1,5 +1,7 @@
 #include "connectors/ews/doctor.h"
 
+#include <set>
+
 #include <algorithm>
 #include <string_view>
 
@@ -7,6 +9,7 @@
 
 #include "connectors/ews/errors.h"
 #include "connectors/ews/ews_side.h"
+#include "connectors/ews/grouping.h"
 #include "net/connection_check.h"
 #include "net/server_address.h"
 
@@ -73,6 +76,12 @@ std::string auth_remedy(const std::string& user, std::string_view method) {
       : method == "Bearer" ? "oauth"
                            : "ntlm");
 }
+std::string grouping_remedy() {
+  return "let the daemon reach Autodiscover (https://autodiscover.<mail domain>/autodiscover/"
+         "autodiscover.svc, or the EWS server's own /autodiscover/autodiscover.svc) with the "
+         "service account in [exchange] user: without GroupingInformation, streaming "
+         "subscriptions are grouped by [exchange] url alone";
+}
 std::string no_version_remedy() { return "check that [exchange] url points at Exchange"; }
 std::string old_server_remedy() { return "AgendaSync needs Exchange 2013 or newer"; }
 /// Exchange 2013 reports 15.0; SP1 is build 15.0.847 and later.
@@ -85,6 +94,7 @@ std::string version_mismatch_remedy(int major_build) {
 
 std::vector<std::string> remedy_catalogue() {
   std::vector<std::string> all = {not_run_remedy(),
+                                  grouping_remedy(),
                                   dns_remedy(),
                                   tcp_remedy("mail.example.com", "443"),
                                   plain_http_remedy(),
@@ -104,6 +114,29 @@ std::vector<std::string> remedy_catalogue() {
   for (auto& message : error_messages_for_catalogue()) all.push_back(std::move(message));
   return all;
 }
+
+namespace {
+
+/// Real time at scale (issue 14): Autodiscover's GroupingInformation says which mailboxes may
+/// share a streaming connection. Its absence is a warning: grouping by URL still works on
+/// one mailbox server.
+DoctorCheck grouping_check(net::HttpClient& http, const DoctorInput& input) {
+  const std::string& first = input.mailboxes.front();
+  const auto at = first.rfind('@');
+  const auto endpoints = grouping_endpoints(
+      input.endpoint,
+      at == std::string::npos ? std::string_view() : std::string_view(first).substr(at + 1));
+  const auto found = lookup_grouping(http, input.credentials, endpoints, input.mailboxes);
+  if (!found) return {"streaming groups", true, found.error().message, grouping_remedy(), true};
+  std::set<std::string> groups;
+  for (const auto& [mailbox, grouping] : found->found) groups.insert(grouping.grouping);
+  return {"streaming groups", true,
+          fmt::format("Autodiscover ({}) places {} mailboxes in {} group(s) by GroupingInformation",
+                      found->endpoint, found->found.size(), groups.size()),
+          ""};
+}
+
+}  // namespace
 
 std::vector<DoctorCheck> run_ews_doctor(net::HttpClient& http, const DoctorInput& input) {
   std::vector<DoctorCheck> checks;
@@ -283,6 +316,7 @@ std::vector<DoctorCheck> run_ews_doctor(net::HttpClient& http, const DoctorInput
       checks.push_back({"calendar " + mailbox, false, e.protocol_code, e.message});
     }
   }
+  if (!input.mailboxes.empty()) checks.push_back(grouping_check(http, input));
   return checks;
 }
 

@@ -73,6 +73,9 @@ constexpr std::array kRules{
              "The notification subscription for {mailbox} was not found; resubscribing"},
     CodeRule{"ErrorExpiredSubscription", ErrorKind::kNotFound,
              "The notification subscription for {mailbox} expired; resubscribing"},
+    CodeRule{"ErrorMissedNotificationEvents", ErrorKind::kNotFound,
+             "Exchange lost notification events for {mailbox}; the mailbox is synced and "
+             "subscribed again"},
     CodeRule{"ErrorSubscriptionAccessDenied", ErrorKind::kPermission,
              "The service account '{account}' may not use the subscription of {mailbox}"},
     CodeRule{"ErrorInvalidIdMalformed", ErrorKind::kInvalidData,

@@ -72,6 +72,7 @@ net::Request EwsCalendarSide::soap_request(const std::string& body) const {
   net::Request request;
   request.url = options_.endpoint;
   request.headers = request_headers(options_.context);
+  if (options_.affinity) add_affinity_headers(request.headers, *options_.affinity);
   request.body = body;
   request.retry_response = retry_non_soap;
   request.recognises_answer = is_ews_answer;
@@ -149,10 +150,12 @@ Result<net::Response> EwsCalendarSide::send_raw(const std::string& body,
 
 void EwsCalendarSide::stream_raw(const std::string& body, std::chrono::milliseconds timeout,
                                  std::function<bool(std::string_view)> on_piece,
-                                 std::function<void(Result<net::Response>)> done) {
+                                 std::function<void(Result<net::Response>)> done,
+                                 std::shared_ptr<const std::atomic<bool>> cancel) {
   net::Request request = soap_request(body);
   request.timeout = timeout;
   request.on_body_piece = std::move(on_piece);
+  request.cancel = std::move(cancel);
   // The slot (and the budget it returns to, destroyed after it) live until the transfer
   // ends, even when the side is gone by then.
   struct HeldSlot {

@@ -6,8 +6,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "connectors/ews/affinity.h"
 #include "connectors/ews/errors.h"
 #include "connectors/ews/requests.h"
 #include "connectors/ews/responses.h"
@@ -20,6 +22,8 @@ namespace agendasync::ews {
 struct EwsSideOptions {
   std::string endpoint;  ///< https://host/EWS/Exchange.asmx
   RequestContext context;
+  /// Set for the requests of a streaming-subscription group (Subscribe, GetStreamingEvents).
+  std::optional<Affinity> affinity;
   net::Credentials credentials;
   /// Items per GetItem call: full items with bodies and time zones make large responses;
   /// 100 keeps each within throttling budgets.
@@ -72,7 +76,8 @@ class EwsCalendarSide final : public CalendarSide {
   /// send_raw maps them. Holds a concurrency slot until `done`.
   void stream_raw(const std::string& body, std::chrono::milliseconds timeout,
                   std::function<bool(std::string_view)> on_piece,
-                  std::function<void(Result<net::Response>)> done);
+                  std::function<void(Result<net::Response>)> done,
+                  std::shared_ptr<const std::atomic<bool>> cancel = nullptr);
 
   const RequestContext& context() const { return options_.context; }
 

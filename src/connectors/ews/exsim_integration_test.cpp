@@ -618,9 +618,12 @@ TEST_F(ExsimTest, DoctorPassesForAWellConfiguredServer) {
   input.mailboxes = {"jdoe@example.com", "other@example.com"};
   const auto checks = run_ews_doctor(*http_, input);
   const std::string report = format_doctor_report(checks);
-  ASSERT_EQ(checks.size(), 9u) << report;
-  for (const DoctorCheck& check : checks) EXPECT_TRUE(check.pass) << report;
+  ASSERT_EQ(checks.size(), 10u) << report;
+  for (const DoctorCheck& check : checks) EXPECT_TRUE(check.pass && !check.warning) << report;
   EXPECT_NE(report.find("PASS server-version: Exchange 2016"), std::string::npos) << report;
+  // Real time at scale: Autodiscover's GroupingInformation for every mailbox (issue 14).
+  EXPECT_EQ(checks.back().check, "streaming groups");
+  EXPECT_NE(checks.back().detail.find("places 2 mailboxes"), std::string::npos) << report;
 }
 
 // The transport checks use the TLS settings given in DoctorInput (net::check_connection), not
@@ -650,7 +653,7 @@ TEST_F(ExsimTest, DoctorNamesTheMissingImpersonationRightAndBadPassword) {
   input.mailboxes = {"jdoe@example.com"};
   auto checks = run_ews_doctor(*http_, input);
   std::string report = format_doctor_report(checks);
-  ASSERT_EQ(checks.size(), 7u) << report;
+  ASSERT_EQ(checks.size(), 8u) << report;
   EXPECT_TRUE(checks[3].pass) << report;  // auth
   EXPECT_FALSE(checks[5].pass);
   EXPECT_NE(checks[5].remedy.find("New-ManagementRoleAssignment"), std::string::npos) << report;

@@ -71,14 +71,15 @@ void read_changes(const pugi::xml_node& changes, ResponseMessage& out) {
 void read_notifications(const pugi::xml_node& notifications, ResponseMessage& out) {
   for (const pugi::xml_node notification : notifications.children()) {
     if (notification.type() != pugi::node_element) continue;
-    if (out.subscription_id.empty())
-      out.subscription_id = child_text(notification, "SubscriptionId");
+    const std::string subscription = child_text(notification, "SubscriptionId");
+    if (out.subscription_id.empty()) out.subscription_id = subscription;
     for (const pugi::xml_node event : notification.children()) {
       if (event.type() != pugi::node_element) continue;
       const std::string_view name = local_name(event);
       if (!name.ends_with("Event")) continue;
       NotificationEvent parsed;
       parsed.type = std::string(name);
+      parsed.subscription_id = subscription;
       if (pugi::xml_node id = child(event, "ItemId")) parsed.item_id = read_item_id(id);
       if (const std::string watermark = child_text(event, "Watermark"); !watermark.empty())
         out.watermark = watermark;
@@ -121,6 +122,11 @@ Result<ResponseMessage> read_message(const pugi::xml_node& node) {
       read_notifications(e, out);
     } else if (name == "ConnectionStatus") {
       out.connection_status = e.text().as_string();
+    } else if (name == "ErrorSubscriptionIds") {
+      for (const pugi::xml_node id : e.children()) {
+        if (id.type() == pugi::node_element && local_name(id) == "SubscriptionId")
+          out.error_subscription_ids.push_back(id.text().as_string());
+      }
     }
   }
   return out;

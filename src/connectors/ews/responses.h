@@ -24,8 +24,9 @@ struct ItemChangeEvent {
 
 /// One notification event (CreatedEvent, ModifiedEvent, ...) of a streaming subscription.
 struct NotificationEvent {
-  std::string type;  ///< element name, e.g. "ModifiedEvent", "StatusEvent"
-  ItemId item_id;    ///< empty for folder events and StatusEvent
+  std::string type;             ///< element name, e.g. "ModifiedEvent", "StatusEvent"
+  std::string subscription_id;  ///< the Notification's subscription (one stream carries many)
+  ItemId item_id;               ///< empty for folder events and StatusEvent
 };
 
 struct ResponseMessage {
@@ -47,6 +48,10 @@ struct ResponseMessage {
   std::string watermark;
   std::string connection_status;  ///< GetStreamingEvents: OK or Closed
   std::vector<NotificationEvent> notifications;
+  /// GetStreamingEvents: the subscriptions the server the request reached does not hold (lost
+  /// in a restart, or created on another mailbox server); the others keep streaming.
+  /// https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/errorsubscriptionids
+  std::vector<std::string> error_subscription_ids;
 
   bool ok() const { return response_class == "Success" || response_class == "Warning"; }
 };

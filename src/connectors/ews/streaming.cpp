@@ -78,6 +78,37 @@ Result<std::vector<std::string>> EnvelopeSplitter::feed(std::string_view bytes) 
   return out;
 }
 
+Result<GroupNews> read_group_envelope(
+    const std::string& envelope, const std::function<Error(const ResponseMessage&)>& error_of) {
+  auto parsed = parse_response(envelope);
+  if (!parsed) return std::unexpected(parsed.error());
+  GroupNews news;
+  if (parsed->fault) {
+    news.failure = error_of(*parsed->fault);
+    return news;
+  }
+  for (const ResponseMessage& message : parsed->messages) {
+    for (const NotificationEvent& event : message.notifications) {
+      if (is_item_event(event.type)) news.changed.insert(event.subscription_id);
+    }
+    if (message.connection_status == "Closed") news.closed = true;
+    if (message.ok()) continue;
+    const Error error = error_of(message);
+    // ErrorSubscriptionIds names the subscriptions an error is about; the others go on
+    // streaming. Without it, the subscription family of errors (not found, expired, invalid,
+    // missed events) is about every subscription of the stream.
+    if (!message.error_subscription_ids.empty()) {
+      news.lost.insert(message.error_subscription_ids.begin(),
+                       message.error_subscription_ids.end());
+    } else if (error.kind == ErrorKind::kNotFound) {
+      news.all_lost = true;
+    } else {
+      news.failure = error;
+    }
+  }
+  return news;
+}
+
 MailboxWatcher::MailboxWatcher(EwsCalendarSide& side, std::function<void()> on_change,
                                WatchOptions options)
     : side_(side), on_change_(std::move(on_change)), options_(options) {}

@@ -6,6 +6,8 @@
 /// https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/notification-subscriptions-mailbox-events-and-ews-in-exchange
 #include <chrono>
 #include <functional>
+#include <optional>
+#include <set>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -32,6 +34,28 @@ class EnvelopeSplitter {
   std::size_t max_envelope_bytes_;
   std::string buffer_;
 };
+
+/// What one envelope of a group's GetStreamingEvents stream said (issue 14). One stream
+/// carries the subscriptions of up to 200 mailboxes; errors may name some of them only.
+/// https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/handling-notification-related-errors-in-ews
+struct GroupNews {
+  std::set<std::string> changed;  ///< subscriptions with item events: wake their mailboxes
+  /// Subscriptions the server no longer holds or lost events of (ErrorSubscriptionIds,
+  /// ErrorMissedNotificationEvents): sync their mailboxes and subscribe them again.
+  std::set<std::string> lost;
+  bool all_lost = false;         ///< the same for every subscription of the stream
+  bool closed = false;           ///< ConnectionStatus Closed: the server ended the stream
+  std::optional<Error> failure;  ///< any other error (throttling, connection budget, rights)
+};
+
+/// Reads one envelope of a group's stream. `error_of` maps a failed message to an Error
+/// (EwsCalendarSide::message_error). kInvalidData when the envelope is not a SOAP response.
+Result<GroupNews> read_group_envelope(const std::string& envelope,
+                                      const std::function<Error(const ResponseMessage&)>& error_of);
+
+/// At most this many subscriptions share one GetStreamingEvents connection.
+/// https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/notification-subscriptions-mailbox-events-and-ews-in-exchange
+inline constexpr std::size_t kMaxSubscriptionsPerStream = 200;
 
 struct WatchOptions {
   /// Minutes a GetStreamingEvents connection stays open (EWS allows 1..30).

@@ -143,3 +143,79 @@ TEST_F(WatcherFixture, RunGivesUpAfterRepeatedFailures) {
 
 }  // namespace
 }  // namespace agendasync::ews
+
+namespace agendasync::ews {
+namespace {
+
+Error plain_error(const ResponseMessage& message) {
+  return error_from_response_code(message.response_code, message.message_text,
+                                  ErrorContext{"svc", "anchor@example.com", "NTLM"},
+                                  message.back_off);
+}
+
+std::string group_message(const std::string& klass, const std::string& code,
+                          const std::string& inner) {
+  return soap_envelope(
+      "<m:GetStreamingEventsResponse><m:ResponseMessages><m:GetStreamingEventsResponseMessage "
+      "ResponseClass=\"" +
+      klass + "\"><m:ResponseCode>" + code + "</m:ResponseCode>" + inner +
+      "</m:GetStreamingEventsResponseMessage></m:ResponseMessages></"
+      "m:GetStreamingEventsResponse>");
+}
+
+TEST(GroupEnvelope, EachNotificationWakesItsOwnSubscription) {
+  const std::string two =
+      "<m:Notifications><m:Notification><t:SubscriptionId>S1</t:SubscriptionId>" + kCreated +
+      "</m:Notification><m:Notification><t:SubscriptionId>S7</t:SubscriptionId>" + kCreated +
+      "</m:Notification><m:Notification><t:SubscriptionId>S9</t:SubscriptionId>"
+      "<t:StatusEvent><t:Watermark>W</t:Watermark></t:StatusEvent></m:Notification>"
+      "</m:Notifications><m:ConnectionStatus>OK</m:ConnectionStatus>";
+  auto news = read_group_envelope(group_message("Success", "NoError", two), plain_error);
+  ASSERT_TRUE(news) << news.error().message;
+  EXPECT_EQ(news->changed, (std::set<std::string>{"S1", "S7"}));  // a StatusEvent is no change
+  EXPECT_TRUE(news->lost.empty());
+  EXPECT_FALSE(news->all_lost);
+  EXPECT_FALSE(news->closed);
+  EXPECT_FALSE(news->failure);
+}
+
+TEST(GroupEnvelope, ErrorSubscriptionIdsLoseOnlyThoseSubscriptions) {
+  const std::string inner =
+      "<m:MessageText>Subscriptions not found on this server.</m:MessageText>"
+      "<m:ErrorSubscriptionIds><t:SubscriptionId>S2</t:SubscriptionId>"
+      "<t:SubscriptionId>S3</t:SubscriptionId></m:ErrorSubscriptionIds>"
+      "<m:ConnectionStatus>OK</m:ConnectionStatus>";
+  auto news =
+      read_group_envelope(group_message("Error", "ErrorSubscriptionNotFound", inner), plain_error);
+  ASSERT_TRUE(news) << news.error().message;
+  EXPECT_EQ(news->lost, (std::set<std::string>{"S2", "S3"}));
+  EXPECT_FALSE(news->all_lost);
+  EXPECT_FALSE(news->failure);
+}
+
+TEST(GroupEnvelope, MissedEventsWithoutIdsLoseEverySubscriptionOfTheStream) {
+  auto news = read_group_envelope(group_message("Error", "ErrorMissedNotificationEvents",
+                                                "<m:ConnectionStatus>Closed</m:ConnectionStatus>"),
+                                  plain_error);
+  ASSERT_TRUE(news) << news.error().message;
+  EXPECT_TRUE(news->all_lost);
+  EXPECT_TRUE(news->closed);
+  EXPECT_FALSE(news->failure);
+}
+
+TEST(GroupEnvelope, TheConnectionBudgetIsAFailureOfTheStreamNotLostSubscriptions) {
+  auto news =
+      read_group_envelope(group_message("Error", "ErrorExceededConnectionCount", ""), plain_error);
+  ASSERT_TRUE(news) << news.error().message;
+  ASSERT_TRUE(news->failure);
+  EXPECT_EQ(news->failure->kind, ErrorKind::kThrottled);
+  EXPECT_EQ(news->failure->protocol_code, "ErrorExceededConnectionCount");
+  EXPECT_FALSE(news->all_lost);
+}
+
+TEST(GroupEnvelope, NotSoapIsAnError) {
+  EXPECT_FALSE(read_group_envelope("<html>proxy error</html>", plain_error));
+}
+
+}  // namespace
+}  // namespace agendasync::ews
