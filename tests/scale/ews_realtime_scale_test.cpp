@@ -154,9 +154,14 @@ struct ScaleWorld {
   }
 
   std::int64_t feed_head() {
-    auto [code, head] = api->call("GET", "/api/v1/changes?since=0&limit=100000");
-    EXPECT_EQ(code, 200);
-    return head.value("next", std::int64_t{0});
+    std::int64_t since = 0;
+    for (;;) {
+      auto [code, page] =
+          api->call("GET", "/api/v1/changes?limit=1000&since=" + std::to_string(since));
+      EXPECT_EQ(code, 200) << page.dump();
+      if (code != 200 || page.at("changes").empty()) return since;
+      since = page.at("next").get<std::int64_t>();
+    }
   }
 };
 

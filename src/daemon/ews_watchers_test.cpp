@@ -1,0 +1,129 @@
+// The grouped EWS watchers against the real exsim (issue 14): one stream per group of at most
+// max_group_size mailboxes, each change waking exactly its own user, a user added later
+// joining a group, and a mailbox Exchange refuses to subscribe polled instead of watched.
+#include "daemon/ews_watchers.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "service/metrics.h"
+#include "store/sqlite_agenda_store.h"
+#include "tests/e2e/world.h"
+
+namespace agendasync::daemon {
+namespace {
+
+using namespace std::chrono_literals;
+
+template <class F>
+bool eventually(F condition, std::chrono::milliseconds limit = 20s) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return condition();
+}
+
+struct Woken {
+  std::mutex mutex;
+  std::multiset<std::string> users;
+  void add(const std::string& user) {
+    std::lock_guard lock(mutex);
+    users.insert(user);
+  }
+  std::size_t count(const std::string& user) {
+    std::lock_guard lock(mutex);
+    return users.count(user);
+  }
+  void clear() {
+    std::lock_guard lock(mutex);
+    users.clear();
+  }
+};
+
+struct WatchersTest : ::testing::Test {
+  e2e::World world;
+  config::Config config;
+  Woken woken;
+  service::Metrics metrics;
+  /// The watchers' own agenda connection (they read it on their refresh thread).
+  std::unique_ptr<store::AgendaStore> agenda;
+
+  void SetUp() override {
+    for (const char* user : {"JDOE", "ASMITH", "BWAYNE", "CKENT"}) world.add_user(user);
+    auto loaded = config::load_config(world.config_path());
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    config = *loaded;
+    auto opened = store::open_sqlite_agenda_store(world.database_path());
+    ASSERT_TRUE(opened) << opened.error().message;
+    agenda = std::move(*opened);
+  }
+
+  std::unique_ptr<MailboxWatchers> start(WatcherOptions options) {
+    options.metrics = &metrics;
+    auto started = MailboxWatchers::start(
+        config, *agenda, [this](const std::string& user) { woken.add(user); }, options);
+    EXPECT_TRUE(started) << started.error().message;
+    return started ? std::move(*started) : nullptr;
+  }
+};
+
+TEST_F(WatchersTest, GroupsShareOneStreamAndEachChangeWakesOnlyItsUser) {
+  WatcherOptions options;
+  options.max_group_size = 2;  // 4 mailboxes -> 2 streams
+  options.refresh = 200ms;
+  auto watchers = start(options);
+  ASSERT_TRUE(watchers);
+  ASSERT_TRUE(eventually([&] { return watchers->stats().watched == 4; }));
+  const WatchStats stats = watchers->stats();
+  EXPECT_EQ(stats.groups, 2u);
+  EXPECT_EQ(stats.streams, 2u);
+  EXPECT_EQ(stats.unwatched, 0u);
+  EXPECT_TRUE(eventually([&] {
+    return metrics.value(service::metric::kWatchedMailboxes,
+                         {{"backend", "ews"}, {"state", "watched"}}) == 4 &&
+           metrics.value(service::metric::kStreamingConnections, {}) == 2;
+  }));
+
+  woken.clear();
+  world.outlook_create("ckent@example.com", "Made in Outlook",
+                       Instant(std::chrono::hours(500'000)));
+  ASSERT_TRUE(eventually([&] { return woken.count("CKENT") > 0; }));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(woken.count("JDOE") + woken.count("ASMITH") + woken.count("BWAYNE"), 0u)
+      << "only the changed mailbox's pair wakes";
+
+  // A user added later joins a group with room (or a new one) and is watched too.
+  world.add_user("DIANA", true, false, "diana.prince@example.com");
+  ASSERT_TRUE(eventually([&] { return watchers->stats().watched == 5; }));
+  EXPECT_EQ(watchers->stats().streams, 3u);
+  world.outlook_create("diana.prince@example.com", "Hers", Instant(std::chrono::hours(500'001)));
+  EXPECT_TRUE(eventually([&] { return woken.count("DIANA") > 0; }));
+  // ...and the first groups still deliver.
+  world.outlook_create("jdoe@example.com", "His", Instant(std::chrono::hours(500'002)));
+  EXPECT_TRUE(eventually([&] { return woken.count("JDOE") > 0; }));
+  watchers->stop();
+  EXPECT_EQ(watchers->stats().streams, 0u);
+}
+
+TEST_F(WatchersTest, AMailboxExchangeRefusesIsPolledWhileTheOthersStream) {
+  world.add_user("GHOST", true, false, "ghost@example.com");  // no such mailbox in exsim
+  WatcherOptions options;
+  options.refresh = 200ms;
+  options.poll_unwatched = 500ms;
+  auto watchers = start(options);
+  ASSERT_TRUE(watchers);
+  ASSERT_TRUE(eventually([&] { return watchers->stats().watched == 4; }));
+  EXPECT_EQ(watchers->stats().unwatched, 1u);
+  // Polled: woken without any change, every poll interval.
+  EXPECT_TRUE(eventually([&] { return woken.count("GHOST") >= 2; }, 10s));
+  EXPECT_EQ(woken.count("JDOE"), 0u);
+}
+
+}  // namespace
+}  // namespace agendasync::daemon
