@@ -104,7 +104,7 @@ std::vector<DoctorCheck> ExchangeConnection::ews_doctor(const std::vector<std::s
   ews::DoctorInput input;
   input.endpoint = exchange.url;
   input.version = server_version(exchange.version);
-  input.mode = ews::AccessMode::kImpersonation;
+  input.mode = side_options->context.mode;
   input.credentials = side_options->credentials;
   input.mailboxes = mailboxes;
   input.connection.tls.ca_bundle_path = config_.tls.ca_bundle.string();

@@ -58,7 +58,10 @@ Result<ews::EwsSideOptions> ews_side_options(const config::Config& config, const
   ews::EwsSideOptions options;
   options.endpoint = config.exchange.url;
   options.context = ews::RequestContext{server_version(config.exchange.version),
-                                        ews::AccessMode::kImpersonation, mailbox};
+                                        config.exchange.access == config::EwsAccess::kDelegate
+                                            ? ews::AccessMode::kDelegate
+                                            : ews::AccessMode::kImpersonation,
+                                        mailbox};
   options.credentials = service_credentials(config.exchange, password);
   return options;
 }

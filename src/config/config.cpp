@@ -19,6 +19,8 @@ constexpr std::initializer_list<ExchangeBackend> kBackends = {
 constexpr std::initializer_list<ExchangeVersion> kVersions = {
     ExchangeVersion::k2013, ExchangeVersion::k2013Sp1, ExchangeVersion::k2016,
     ExchangeVersion::k2019};
+constexpr std::initializer_list<EwsAccess> kAccesses = {EwsAccess::kImpersonation,
+                                                        EwsAccess::kDelegate};
 constexpr std::initializer_list<EwsAuth> kAuths = {EwsAuth::kNtlm, EwsAuth::kBasic,
                                                    EwsAuth::kOAuth};
 constexpr std::initializer_list<SyncDirection> kDirections = {
@@ -61,6 +63,11 @@ class Reader {
         {"password_env", [&](auto& n, auto& k) { ex.password.env = text(n, k); }},
         {"password", [&](auto& n, auto& k) { inline_secret(n, k); }},
         {"mail_domain", [&](auto& n, auto& k) { ex.mail_domain = text(n, k); }},
+        {"access", [&](auto& n, auto& k) { ex.access = name(n, k, kAccesses); }},
+        {"streaming_connections",
+         [&](auto& n, auto& k) {
+           ex.streaming_connections = integer(n, k, {1, 1000});
+         }},
     };
     auto& graph = config.graph;
     sections["graph"] = {

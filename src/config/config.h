@@ -19,10 +19,14 @@ enum class ExchangeBackend { kNone, kEws, kGraph };
 enum class ExchangeVersion { k2013, k2013Sp1, k2016, k2019 };
 /// R4. Basic is accepted but flagged as deprecated.
 enum class EwsAuth { kNtlm, kBasic, kOAuth };
+/// How the service account reaches each user's mailbox (R3): the ApplicationImpersonation
+/// right, or full mailbox access as a delegate.
+enum class EwsAccess { kImpersonation, kDelegate };
 
 const char* to_string(ExchangeBackend value);
 const char* to_string(ExchangeVersion value);
 const char* to_string(EwsAuth value);
+const char* to_string(EwsAccess value);
 
 /// Where a secret lives: a file (first line, trailing newline dropped) or an environment
 /// variable. Both empty = no secret configured.
@@ -49,6 +53,12 @@ struct ExchangeConfig {
   std::string domain;  ///< NetBIOS domain for NTLM (R4)
   SecretSource password;
   std::string mail_domain;  ///< "E-mail DNS" (R7)
+  EwsAccess access = EwsAccess::kImpersonation;
+  /// Delegate mode only: the streaming connections the service account may hold at once
+  /// (Exchange's HangingConnectionLimit, 3 on premises, charged to the account when it does
+  /// not impersonate). Under impersonation each group's connection is charged to its own
+  /// anchor mailbox and this is not used.
+  int streaming_connections = 3;
   bool operator==(const ExchangeConfig&) const = default;
 };
 

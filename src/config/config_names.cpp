@@ -41,4 +41,14 @@ const char* to_string(EwsAuth value) {
   return "?";
 }
 
+const char* to_string(EwsAccess value) {
+  switch (value) {
+    case EwsAccess::kImpersonation:
+      return "impersonation";
+    case EwsAccess::kDelegate:
+      return "delegate";
+  }
+  return "?";
+}
+
 }  // namespace agendasync::config

@@ -39,6 +39,12 @@ autodiscover = false
 auth = "ntlm"
 # The service account with the ApplicationImpersonation right, and its NetBIOS domain.
 user = ""
+# impersonation (the ApplicationImpersonation right) | delegate (full access to each
+# mailbox, no impersonation).
+access = "impersonation"
+# Delegate mode: streaming connections the service account may hold (Exchange's
+# HangingConnectionLimit, 3 by default); mailboxes beyond 200 per connection are polled.
+streaming_connections = 3
 domain = ""
 # password_file = "/etc/agendasync/exchange-password"
 # password_env = "AGENDASYNC_EXCHANGE_PASSWORD"

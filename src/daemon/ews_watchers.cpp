@@ -1,8 +1,11 @@
 #include "daemon/ews_watchers.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <limits>
 #include <optional>
 #include <set>
 #include <shared_mutex>
@@ -147,6 +150,9 @@ MailboxWatchers::MailboxWatchers(const config::Config& config, store::AgendaStor
       wake_(std::move(wake)),
       options_(options),
       password_(std::move(password)),
+      stream_budget_(config.exchange.access == config::EwsAccess::kDelegate
+                         ? static_cast<std::size_t>(config.exchange.streaming_connections)
+                         : std::numeric_limits<std::size_t>::max()),
       tasks_(options.control_threads) {
   net::ClientOptions client;
   client.tls.ca_bundle_path = config_.tls.ca_bundle.string();
@@ -236,6 +242,12 @@ void MailboxWatchers::refresh_loop(std::stop_token stop) {
     pause(stop, std::min<milliseconds>(options_.refresh, options_.poll_unwatched));
     if (stop.stop_requested()) break;
     refresh();
+    if (subscribed_since_trim_.exchange(0) > 0) {
+      // Subscribing thousands of mailboxes leaves the control threads' malloc arenas full of
+      // freed request and response buffers that glibc keeps; give them back to the system so
+      // the daemon's resident size follows what it holds (a few hundred bytes per mailbox).
+      malloc_trim(0);
+    }
     if (Clock::now() >= next_poll) {
       poll_unwatched();
       next_poll = Clock::now() + options_.poll_unwatched;
@@ -386,6 +398,26 @@ void MailboxWatchers::cycle(const std::shared_ptr<Group>& group) {
     schedule_cycle(group, backoff);
     return;
   }
+  if (open_streams_.load() >= stream_budget_) {
+    // Delegate mode: the account's streaming connections are all in use. These mailboxes
+    // are polled; the group tries again after a while (a stream may have ended by then).
+    if (!budget_logged_.exchange(true)) {
+      service::log_event(
+          spdlog::level::warn, "streaming_budget_reached",
+          {{"streaming_connections", std::to_string(stream_budget_)},
+           {"detail",
+            fmt::format("[exchange] access = \"delegate\": the service account holds at most "
+                        "{} streaming connections (Exchange's HangingConnectionLimit), {} "
+                        "mailboxes each; the other mailboxes are synced every {} s "
+                        "(agendasync_watched_mailboxes{{state=\"unwatched\"}}). Impersonation "
+                        "watches every mailbox",
+                        stream_budget_, options_.max_group_size,
+                        std::chrono::duration_cast<std::chrono::seconds>(options_.poll_unwatched)
+                            .count())}});
+    }
+    schedule_cycle(group, options_.restart_after);
+    return;
+  }
   open_stream(group);
   if (failure) {
     // Some mailboxes could not subscribe for a reason that is the server's, not theirs: the
@@ -464,6 +496,7 @@ void MailboxWatchers::subscribe_missing(Group& group) {
       continue;
     }
     member.retry_at.reset();
+    ++subscribed_since_trim_;
     member.subscription_id = id;
     group.mailbox_of[id] = mailbox;
   }
@@ -485,6 +518,7 @@ void MailboxWatchers::open_stream(const std::shared_ptr<Group>& group) {
   ews::EwsCalendarSide side(*http_, std::move(*options));
   auto stream = std::make_shared<StreamState>();
   group->stream = stream;
+  ++open_streams_;
   group->streaming = std::set<std::string>(ids.begin(), ids.end());
   group->stream_failure.reset();
   const auto timeout = std::chrono::minutes{options_.connection_timeout_minutes + 1};
@@ -595,6 +629,7 @@ void MailboxWatchers::stream_ended(const std::shared_ptr<Group>& group,
   read_news(group);  // whatever arrived last
   std::lock_guard lock(group->mutex);
   std::shared_ptr<StreamState> stream = std::move(group->stream);
+  if (stream) --open_streams_;
   group->streaming.clear();
   if (group->retired || stopping_) return;
   std::optional<Error> failure = group->stream_failure;

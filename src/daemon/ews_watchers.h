@@ -114,6 +114,12 @@ class MailboxWatchers {
   Secret password_;
   std::shared_ptr<ClosableHttpClient> http_;
   std::atomic<bool> stopping_{false};
+  /// Delegate mode: every stream is charged to the service account ([exchange]
+  /// streaming_connections of them at most); under impersonation each to its anchor.
+  std::size_t stream_budget_;
+  std::atomic<std::size_t> open_streams_{0};
+  std::atomic<bool> budget_logged_{false};
+  std::atomic<std::size_t> subscribed_since_trim_{0};
 
   mutable std::mutex mutex_;  ///< guards the members below; taken before any group's mutex
   std::map<std::string, std::shared_ptr<Group>> groups_;  ///< by group id

@@ -5,7 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -29,6 +34,21 @@ bool eventually(F condition, std::chrono::milliseconds limit = 20s) {
   return condition();
 }
 
+/// exsim also knows a delegate: an account with full access to every mailbox and no
+/// impersonation right (R3's delegate mode).
+e2e::WorldOptions world_options() {
+  static const auto config = [] {
+    const auto path = std::filesystem::temp_directory_path() /
+                      ("exsim-delegate-" + std::to_string(::getpid()) + ".json");
+    std::ofstream(path) << R"({"accounts": [{"user": "deleg@example.com", "password": "s3cret",
+                                           "full_access": ["*"]}]})";
+    return path;
+  }();
+  e2e::WorldOptions options;
+  options.exsim_args = {"--config", config.string()};
+  return options;
+}
+
 struct Woken {
   std::mutex mutex;
   std::multiset<std::string> users;
@@ -47,7 +67,7 @@ struct Woken {
 };
 
 struct WatchersTest : ::testing::Test {
-  e2e::World world;
+  e2e::World world{world_options()};
   config::Config config;
   Woken woken;
   service::Metrics metrics;
@@ -123,6 +143,52 @@ TEST_F(WatchersTest, AMailboxExchangeRefusesIsPolledWhileTheOthersStream) {
   // Polled: woken without any change, every poll interval.
   EXPECT_TRUE(eventually([&] { return woken.count("GHOST") >= 2; }, 10s));
   EXPECT_EQ(woken.count("JDOE"), 0u);
+}
+
+TEST_F(WatchersTest, DelegateModeHoldsTheAccountsStreamingBudgetAndPollsTheRest) {
+  // The same organisation through a delegate: every stream is charged to the one account,
+  // which may hold a single streaming connection here.
+  std::string text;
+  {
+    std::ifstream in(world.config_path());
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const auto user_line = text.find("user = \"svc@example.com\"");
+  ASSERT_NE(user_line, std::string::npos) << text;
+  text.replace(user_line, std::string("user = \"svc@example.com\"").size(),
+               "user = \"deleg@example.com\"\naccess = \"delegate\"\n"
+               "streaming_connections = 1");
+  auto parsed = config::parse_config(text, world.config_path());
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  config = *parsed;
+  ASSERT_EQ(config.exchange.access, config::EwsAccess::kDelegate);
+
+  WatcherOptions options;
+  options.max_group_size = 2;  // 4 mailboxes -> 2 groups, budget for 1 stream
+  options.refresh = 200ms;
+  options.poll_unwatched = 500ms;
+  auto watchers = start(options);
+  ASSERT_TRUE(watchers);
+  ASSERT_TRUE(eventually([&] { return watchers->stats().watched == 2; }));
+  std::this_thread::sleep_for(500ms);
+  const WatchStats stats = watchers->stats();
+  EXPECT_EQ(stats.streams, 1u);
+  EXPECT_EQ(stats.watched, 2u);
+  EXPECT_EQ(stats.unwatched, 2u);
+  // The watched ones wake on a change; the others are polled without one.
+  const auto watched = watchers->watched();
+  ASSERT_EQ(watched.size(), 2u);
+  std::string unwatched_user;
+  for (const char* user : {"JDOE", "ASMITH", "BWAYNE", "CKENT"}) {
+    if (std::find(watched.begin(), watched.end(), user) == watched.end()) unwatched_user = user;
+  }
+  EXPECT_TRUE(eventually([&] { return woken.count(unwatched_user) >= 2; }, 10s));
+  std::string lower = watched.front();
+  std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+  woken.clear();
+  world.outlook_create(lower + "@example.com", "Delegate sees it",
+                       Instant(std::chrono::hours(500'003)));
+  EXPECT_TRUE(eventually([&] { return woken.count(watched.front()) > 0; }));
 }
 
 }  // namespace
