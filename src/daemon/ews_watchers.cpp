@@ -637,8 +637,20 @@ void MailboxWatchers::stream_ended(const std::shared_ptr<Group>& group,
   const bool cancelled = stream && stream->cancel->load();
   if (!failure && !result) failure = result.error();
   if (!failure && result && result->status != 200) {
-    failure = Error::make(ErrorKind::kTransient,
-                          fmt::format("GetStreamingEvents answered HTTP {}", result->status));
+    // EWS answers a refused GetStreamingEvents (ErrorExceededConnectionCount, ErrorServerBusy)
+    // with a SOAP fault and HTTP 500: keep Exchange's code and back-off.
+    auto parsed = ews::parse_response(result->body);
+    if (parsed && parsed->fault) {
+      const std::string anchor = group->members.empty() ? "" : group->members.begin()->first;
+      failure = ews::error_from_response_code(
+          parsed->fault->response_code, parsed->fault->message_text,
+          ews::ErrorContext{config_.exchange.user, anchor,
+                            config::to_string(config_.exchange.auth)},
+          parsed->fault->back_off);
+    } else {
+      failure = Error::make(ErrorKind::kTransient,
+                            fmt::format("GetStreamingEvents answered HTTP {}", result->status));
+    }
   }
   // A stream the server ends at once, again and again, is a failure too (no busy loop).
   const bool short_lived =
@@ -648,6 +660,18 @@ void MailboxWatchers::stream_ended(const std::shared_ptr<Group>& group,
     schedule_cycle(group);
     stats_changed();
     return;
+  }
+  if (failure && failure->protocol_code == "ErrorExceededConnectionCount") {
+    // The hanging-connection budget, not EWSMaxConcurrency: syncs keep their concurrency.
+    failure->message = fmt::format(
+        "Exchange refused the streaming connection (ErrorExceededConnectionCount): the account "
+        "it is charged to ({}) already holds its HangingConnectionLimit of open streams. "
+        "Another client may share that budget; raise HangingConnectionLimit in the EWS "
+        "web.config, or in delegate mode lower [exchange] streaming_connections",
+        stream_budget_ == std::numeric_limits<std::size_t>::max()
+            ? "the impersonated anchor " +
+                  (group->members.empty() ? std::string() : group->members.begin()->first)
+            : "the service account " + config_.exchange.user);
   }
   ++group->failures;
   const milliseconds wait = backoff_after(
