@@ -92,8 +92,7 @@ std::string pox_autodiscover_response(std::string_view body, const ServerConfig&
 }
 
 std::string soap_autodiscover_response(std::string_view body, const ServerConfig& config,
-                                       const MailboxServers& servers,
-                                       const std::string& base_url) {
+                                       const MailboxServers& servers, const std::string& base_url) {
   constexpr const char* kNs = "http://schemas.microsoft.com/exchange/2010/Autodiscover";
   pugi::xml_document req;
   std::vector<std::string> mailboxes;

@@ -30,7 +30,6 @@ std::string pox_autodiscover_response(std::string_view body, const ServerConfig&
                                       const MailboxServers& servers, const std::string& base_url);
 /// The SOAP GetUserSettings answer for `body`.
 std::string soap_autodiscover_response(std::string_view body, const ServerConfig& config,
-                                       const MailboxServers& servers,
-                                       const std::string& base_url);
+                                       const MailboxServers& servers, const std::string& base_url);
 
 }  // namespace exsim

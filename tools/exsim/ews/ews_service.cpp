@@ -121,9 +121,8 @@ EwsReply EwsService::handle(const AccountConfig& account, std::string_view body,
     return fault_reply(f, &config_.version, op);
   }
   SoapResponse response(config_.version);
-  OperationContext ctx{store_,    config_,      sync_states_,  subscriptions_,
-                       account,   principal,    time,          req.operation,
-                       response,  std::nullopt, route.server,  budget};
+  OperationContext ctx{store_, config_,       sync_states_, subscriptions_, account,      principal,
+                       time,   req.operation, response,     std::nullopt,   route.server, budget};
   it->second(ctx);
   if (ctx.fault) return fault_reply(*ctx.fault, nullptr, op);
   return EwsReply{200, response.str(), op, nullptr, route.set_cookie};

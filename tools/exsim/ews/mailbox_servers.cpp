@@ -97,9 +97,8 @@ Route MailboxServers::route(const RoutingHeaders& headers, const std::string& ca
       if (auto server = from_cookie(*value)) return Route{*server, ""};
     }
     if (auto server = server_of(trim(headers.anchor_mailbox))) {
-      std::string set_cookie =
-          fmt::format("{}={}; path=/;{} HttpOnly", kCookieName, servers_[*server].cookie,
-                      tls_ ? " secure;" : "");
+      std::string set_cookie = fmt::format("{}={}; path=/;{} HttpOnly", kCookieName,
+                                           servers_[*server].cookie, tls_ ? " secure;" : "");
       return Route{*server, set_cookie};
     }
   }

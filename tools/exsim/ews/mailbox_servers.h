@@ -30,9 +30,9 @@ struct MailboxServer {
 
 /// The HTTP request headers that decide routing (empty when absent).
 struct RoutingHeaders {
-  std::string anchor_mailbox;           // X-AnchorMailbox
-  std::string prefer_server_affinity;   // X-PreferServerAffinity
-  std::string cookie;                   // the whole Cookie header
+  std::string anchor_mailbox;          // X-AnchorMailbox
+  std::string prefer_server_affinity;  // X-PreferServerAffinity
+  std::string cookie;                  // the whole Cookie header
 };
 
 /// Where one request goes.

@@ -41,7 +41,7 @@ void handle_subscribe(OperationContext& ctx) {
   sub.server = ctx.server;
   sub.charged_to = ctx.budget_key;
   auto now = std::chrono::steady_clock::now();
-  ctx.subscriptions.expire(now, std::chrono::minutes(ctx.config.subscription_lifetime_minutes));
+  ctx.subscriptions.expire(now, std::chrono::seconds(ctx.config.subscription_lifetime_seconds));
   // EWSMaxSubscriptions: "the maximum number of nonexpired subscriptions that an account can
   // have at one time", charged to the impersonated mailbox under impersonation (5000 on
   // premises, 20 in Exchange Online). Wording of the error as Exchange writes it.

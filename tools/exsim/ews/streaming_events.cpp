@@ -41,9 +41,8 @@ std::string as_stream_part(const std::string& envelope) {
 
 // A whole response of one error message; `ids` go in ErrorSubscriptionIds (after the
 // ResponseMessageType elements, before ConnectionStatus, as messages.xsd orders them).
-std::string error_envelope(const ServerConfig& config, std::string_view code,
-                           std::string_view text, const std::vector<std::string>& ids,
-                           const char* status) {
+std::string error_envelope(const ServerConfig& config, std::string_view code, std::string_view text,
+                           const std::vector<std::string>& ids, const char* status) {
   SoapResponse response(config.version);
   pugi::xml_node msg =
       add_response_message(response.begin("GetStreamingEvents"), kMessage, code, text);
@@ -151,7 +150,7 @@ EwsReply streaming_events_reply(const StreamingCall& call, pugi::xml_node reques
   std::vector<std::string> not_held;
   {
     std::lock_guard lock(store.mutex());
-    subs.expire(Clock::now(), std::chrono::minutes(config.subscription_lifetime_minutes));
+    subs.expire(Clock::now(), std::chrono::seconds(config.subscription_lifetime_seconds));
     // ConnectionTimeout: 1..30 minutes (types.xsd StreamingSubscriptionConnectionTimeoutType).
     if (timeout_minutes < 1 || timeout_minutes > 30) {
       return answer(error_envelope(config, "ErrorInvalidRequest",
@@ -186,10 +185,10 @@ EwsReply streaming_events_reply(const StreamingCall& call, pugi::xml_node reques
       const Subscription& sub = it->second;
       // "EWS enforces that the subscriptions are owned by" the account opening the connection.
       if (sub.owner != call.account.user) {
-        return answer(error_envelope(
-            config, "ErrorSubscriptionAccessDenied",
-            "The subscription can only be accessed by the account that created it.", {id},
-            "Closed"));
+        return answer(
+            error_envelope(config, "ErrorSubscriptionAccessDenied",
+                           "The subscription can only be accessed by the account that created it.",
+                           {id}, "Closed"));
       }
       if (sub.kind != Subscription::Kind::kStreaming) {
         return answer(error_envelope(config, "ErrorInvalidSubscription",
@@ -225,9 +224,9 @@ EwsReply streaming_events_reply(const StreamingCall& call, pugi::xml_node reques
   // streaming (clients drop only the subscriptions ErrorSubscriptionIds names).
   std::string first_part;
   if (!not_held.empty()) {
-    first_part = as_stream_part(error_envelope(config, "ErrorSubscriptionNotFound",
-                                               "The specified subscription was not found.",
-                                               not_held, "OK"));
+    first_part =
+        as_stream_part(error_envelope(config, "ErrorSubscriptionNotFound",
+                                      "The specified subscription was not found.", not_held, "OK"));
   }
   EwsReply reply;
   reply.operation = "GetStreamingEvents";
@@ -257,7 +256,7 @@ EwsReply streaming_events_reply(const StreamingCall& call, pugi::xml_node reques
     while (Clock::now() < deadline) {
       // A restarted server drops its connections: the client sees the stream break, not a
       // Closed status, and its subscriptions are gone.
-      if (subs.restarts(server) != restarts) {
+      if (subs.restarts(server) != restarts || subs.stopping()) {
         mark_read(subs, held, false);
         return false;
       }

@@ -3,7 +3,7 @@
 namespace exsim {
 
 void Subscriptions::expire(std::chrono::steady_clock::time_point now,
-                           std::chrono::minutes lifetime) {
+                           std::chrono::seconds lifetime) {
   for (auto it = subscriptions_.begin(); it != subscriptions_.end();) {
     const Subscription& s = it->second;
     bool gone = false;
@@ -27,7 +27,8 @@ int Subscriptions::count_charged_to(const std::string& key) const {
 
 size_t Subscriptions::restart(int server) {
   ++restarts_[server];
-  return std::erase_if(subscriptions_, [server](const auto& kv) { return kv.second.server == server; });
+  return std::erase_if(subscriptions_,
+                       [server](const auto& kv) { return kv.second.server == server; });
 }
 
 uint64_t Subscriptions::restarts(int server) const {

@@ -5,6 +5,7 @@
 /// References:
 /// learn.microsoft.com/exchange/client-developer/exchange-web-services/notification-subscriptions-mailbox-events-and-ews-in-exchange
 /// learn.microsoft.com/exchange/client-developer/exchange-web-services/handling-notification-related-errors-in-ews-in-exchange
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -47,7 +48,7 @@ class Subscriptions {
 
   /// Forgets streaming subscriptions that no connection has read for `lifetime` (0 = never)
   /// and pull subscriptions past their Timeout.
-  void expire(std::chrono::steady_clock::time_point now, std::chrono::minutes lifetime);
+  void expire(std::chrono::steady_clock::time_point now, std::chrono::seconds lifetime);
   /// Live subscriptions charged to `key`.
   int count_charged_to(const std::string& key) const;
 
@@ -62,11 +63,16 @@ class Subscriptions {
   /// Whether the change with sequence `seq` of mailbox `mailbox` was lost.
   bool lost(uint32_t mailbox, uint64_t seq) const;
 
+  /// The process is stopping: open streams end at their next wake-up. Needs no lock.
+  void stop() { stopping_ = true; }
+  bool stopping() const { return stopping_; }
+
  private:
   std::map<std::string, Subscription> subscriptions_;
   std::map<int, uint64_t> restarts_;
   // mailbox -> lost sequence ranges [first, last]
   std::map<uint32_t, std::vector<std::pair<uint64_t, uint64_t>>> lost_;
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace exsim

@@ -15,9 +15,7 @@ namespace {
 
 using json = nlohmann::json;
 
-void reply(httplib::Response& res, int status, const json& body) {
-  admin_reply(res, status, body);
-}
+void reply(httplib::Response& res, int status, const json& body) { admin_reply(res, status, body); }
 
 bool authorised(const ServerConfig& config, const httplib::Request& req, httplib::Response& res) {
   return admin_authorised(config, req, res);
@@ -87,8 +85,7 @@ bool admin_authorised(const ServerConfig& config, const httplib::Request& req,
   if (given.empty() && auth.starts_with("Bearer ")) given = auth.substr(7);
   if (given.size() != config.admin_token.size() ||
       CRYPTO_memcmp(given.data(), config.admin_token.data(), given.size()) != 0) {
-    admin_reply(res, 401,
-                {{"error", "missing or wrong admin token (header X-Exsim-Admin-Token)"}});
+    admin_reply(res, 401, {{"error", "missing or wrong admin token (header X-Exsim-Admin-Token)"}});
     return false;
   }
   return true;

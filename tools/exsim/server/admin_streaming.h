@@ -15,9 +15,8 @@ class Subscriptions;
 class MailboxServers;
 class HangingConnections;
 
-void install_streaming_admin_routes(httplib::Server& http, const ServerConfig& config,
-                                    Store& store, Subscriptions& subscriptions,
-                                    const MailboxServers& servers,
+void install_streaming_admin_routes(httplib::Server& http, const ServerConfig& config, Store& store,
+                                    Subscriptions& subscriptions, const MailboxServers& servers,
                                     const HangingConnections& hanging);
 
 }  // namespace exsim

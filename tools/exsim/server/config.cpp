@@ -79,8 +79,8 @@ std::optional<ServerConfig> load_config_file(const std::string& path, ServerConf
     cfg.max_subscriptions = j.value("max_subscriptions", cfg.max_subscriptions);
     cfg.max_subscription_ids = j.value("max_subscription_ids", cfg.max_subscription_ids);
     cfg.server_affinity = j.value("server_affinity", cfg.server_affinity);
-    cfg.subscription_lifetime_minutes =
-        j.value("subscription_lifetime_minutes", cfg.subscription_lifetime_minutes);
+    cfg.subscription_lifetime_seconds =
+        j.value("subscription_lifetime_seconds", cfg.subscription_lifetime_seconds);
     if (cfg.mailbox_servers < 1 || cfg.mailbox_servers > 99) {
       error = "config: mailbox_servers must be 1 to 99";
       return std::nullopt;

@@ -69,12 +69,12 @@ struct ServerConfig {
 
   // Streaming notifications at scale (README "Streaming at scale"): Exchange's rules, each
   // relaxable for a test that needs it. Defaults are an on-premises Exchange 2013+ install.
-  int mailbox_servers = 1;                  // mailboxes are spread over this many servers
-  int hanging_connection_limit = 3;         // open GetStreamingEvents per charged account; 0 = off
-  int max_subscriptions = 5000;             // EWSMaxSubscriptions per charged account; 0 = off
-  int max_subscription_ids = 200;           // ids per GetStreamingEvents; 0 = no limit
-  bool server_affinity = true;              // false: every server holds every subscription
-  int subscription_lifetime_minutes = 30;   // unread streaming subscriptions expire; 0 = never
+  int mailbox_servers = 1;                   // mailboxes are spread over this many servers
+  int hanging_connection_limit = 3;          // open GetStreamingEvents per charged account; 0 = off
+  int max_subscriptions = 5000;              // EWSMaxSubscriptions per charged account; 0 = off
+  int max_subscription_ids = 200;            // ids per GetStreamingEvents; 0 = no limit
+  bool server_affinity = true;               // false: every server holds every subscription
+  int subscription_lifetime_seconds = 1800;  // unread streaming subscriptions expire; 0 = never
 };
 
 /// Applies a throttling profile: "onpremises" (the defaults above) or "online" (Exchange

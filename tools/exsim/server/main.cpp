@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--no-server-affinity", no_affinity,
                "every Mailbox server holds every subscription (relaxes routing)");
-  app.add_option("--subscription-lifetime-minutes", limits.subscription_lifetime_minutes,
+  app.add_option("--subscription-lifetime-seconds", limits.subscription_lifetime_seconds,
                  "unread streaming subscriptions expire after this; 0 = never")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -112,10 +112,11 @@ int main(int argc, char** argv) {
   if (app.count("--hanging-connection-limit"))
     config.hanging_connection_limit = limits.hanging_connection_limit;
   if (app.count("--max-subscriptions")) config.max_subscriptions = limits.max_subscriptions;
-  if (app.count("--max-subscription-ids")) config.max_subscription_ids = limits.max_subscription_ids;
+  if (app.count("--max-subscription-ids"))
+    config.max_subscription_ids = limits.max_subscription_ids;
   if (no_affinity) config.server_affinity = false;
-  if (app.count("--subscription-lifetime-minutes"))
-    config.subscription_lifetime_minutes = limits.subscription_lifetime_minutes;
+  if (app.count("--subscription-lifetime-seconds"))
+    config.subscription_lifetime_seconds = limits.subscription_lifetime_seconds;
   if (config.mailbox_servers < 1 || config.mailbox_servers > 99) {
     std::cerr << "exsim: --mailbox-servers must be 1 to 99\n";
     return 2;

@@ -148,6 +148,10 @@ bool Server::start(std::string& error) {
 void Server::run() { http_->listen_after_bind(); }
 
 void Server::stop() {
+  // Open GetStreamingEvents streams would otherwise hold their workers (and so the stop)
+  // until their ConnectionTimeout.
+  subscriptions_->stop();
+  store_->changed().notify_all();
   if (http_) http_->stop();
 }
 
