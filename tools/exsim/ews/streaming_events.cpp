@@ -54,8 +54,12 @@ std::string error_envelope(const ServerConfig& config, std::string_view code, st
   return response.str();
 }
 
-EwsReply answer(std::string body) {
-  return EwsReply{200, std::move(body), "GetStreamingEvents", nullptr, ""};
+
+
+// An answer given at once: one part in the stream's own form, as clients read every
+// GetStreamingEvents answer (ews-javascript-api only parses "<Envelope" parts).
+EwsReply answer(const std::string& envelope) {
+  return EwsReply{200, as_stream_part(envelope), "GetStreamingEvents", nullptr, ""};
 }
 
 // The first event of `mb` after `seq` (events are kept in sequence order).
