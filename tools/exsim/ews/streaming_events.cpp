@@ -54,8 +54,6 @@ std::string error_envelope(const ServerConfig& config, std::string_view code, st
   return response.str();
 }
 
-
-
 // An answer given at once: one part in the stream's own form, as clients read every
 // GetStreamingEvents answer (ews-javascript-api only parses "<Envelope" parts).
 EwsReply answer(const std::string& envelope) {
@@ -265,11 +263,15 @@ EwsReply streaming_events_reply(const StreamingCall& call, pugi::xml_node reques
         return false;
       }
       auto now = Clock::now();
+      // The lock is let go while a part is written: a change made meanwhile signalled nobody,
+      // so after a write the loop looks again before it waits.
+      bool wrote = false;
       if (pending(subs, store, held) || now >= next_keepalive) {
         bool events = false;
         std::string chunk = batch(subs, store, config, held, "OK", events);
         if (events || now >= next_keepalive) {
           if (!send(chunk)) break;
+          wrote = true;
           next_keepalive = now + std::chrono::seconds(keepalive);
         }
       }
@@ -280,11 +282,12 @@ EwsReply streaming_events_reply(const StreamingCall& call, pugi::xml_node reques
             config, "ErrorMissedNotificationEvents",
             "Events were missed. Synchronize the folder and subscribe again.", missed, "OK"));
         if (!send(part)) break;
+        wrote = true;
       }
       bool alive = false;
       for (const std::string& id : held) alive = alive || subs.all().count(id);
       if (!alive) break;
-      store.changed().wait_until(lock, std::min(deadline, next_keepalive));
+      if (!wrote) store.changed().wait_until(lock, std::min(deadline, next_keepalive));
     }
     bool events = false;
     std::string last = batch(subs, store, config, held, "Closed", events);

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <thread>
 
+#include <sys/socket.h>
+
 #include <fmt/format.h>
 #include <httplib.h>
 #include <openssl/pem.h>
@@ -136,12 +138,22 @@ bool Server::start(std::string& error) {
     error = bad.front();
     return false;
   }
+  int listening = -1;
+  http_->set_socket_options([&listening](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listening = static_cast<int>(sock);
+  });
   port_ = config_.port == 0 ? http_->bind_to_any_port(config_.host)
                             : (http_->bind_to_port(config_.host, config_.port) ? config_.port : -1);
   if (port_ <= 0) {
     error = fmt::format("cannot listen on {}:{}: is the port in use?", config_.host, config_.port);
     return false;
   }
+  // cpp-httplib listens with a backlog of 5: under an organisation's sync traffic the kernel
+  // drops connection attempts beyond it and clients retry a second later. Listening again
+  // only enlarges the queue (the kernel caps it at somaxconn).
+  if (listening >= 0) ::listen(listening, 1024);
+  http_->set_socket_options(httplib::default_socket_options);
   return true;
 }
 
