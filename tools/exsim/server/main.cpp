@@ -53,7 +53,8 @@ int main(int argc, char** argv) {
   app.add_option("--store", config.store,
                  "memory, or sqlite:PATH to keep mailboxes across restarts")
       ->capture_default_str();
-  app.add_option("--threads", config.threads, "worker threads")->capture_default_str();
+  app.add_option("--threads", config.threads, "worker threads at start (see --max-threads)")
+      ->capture_default_str();
   app.add_option("--max-request-bytes", config.max_request_bytes, "largest accepted request body")
       ->capture_default_str();
   // Streaming notifications at scale (README "Streaming at scale"); given flags win over the
