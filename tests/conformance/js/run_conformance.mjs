@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Runs the ews-javascript-api conformance suite against a freshly started exsim:
 //   node run_conformance.mjs --exsim /path/to/exsim [-- file-name-part ...]
-// Starts three exsim instances on free loopback ports (plain HTTP, HTTPS with a generated CA, and
-// one for fault injection),
+// Starts four exsim instances on free loopback ports (plain HTTP, HTTPS with a generated CA, one
+// for fault injection, and one with four Mailbox servers and Exchange's streaming limits),
 // exports their URLs, runs every *.test.mjs here except pending_* with `node --test`, stops
 // exsim and exits with the test runner's status. A missing node_modules is a failure, not a skip.
 import { spawn } from 'node:child_process';
@@ -37,7 +37,7 @@ if (!existsSync(join(here, 'node_modules', 'ews-javascript-api', 'package.json')
        '(it runs `npm ci` in tests/conformance/js), or `npm ci` in that folder yourself');
 }
 
-const { MAILBOX, SERVICE_WITH_IMPERSONATION, SERVICE_WITHOUT_IMPERSONATION, SERVICE_DELEGATE } =
+const { MAILBOX, SCALE_MAILBOXES, SERVICE_WITH_IMPERSONATION, SERVICE_WITHOUT_IMPERSONATION, SERVICE_DELEGATE } =
   await import('./lib/accounts.mjs');
 
 const workDir = mkdtempSync(join(tmpdir(), 'exsim-js-'));
@@ -153,23 +153,41 @@ function runNodeTests(env) {
   });
 }
 
+/// The "scale" instance: four simulated Mailbox servers and every streaming limit at Exchange's
+/// default (HangingConnectionLimit 3, EWSMaxSubscriptions 5000, 200 ids per
+/// GetStreamingEvents, affinity required); nothing relaxed, so grouping must work as against
+/// Exchange.
+function scaleConfig() {
+  return exsimConfig('scale', {
+    mailboxes: SCALE_MAILBOXES,
+    accounts: [
+      ...SCALE_MAILBOXES.map((address) => ({ user: address, password })),
+      { user: SERVICE_WITH_IMPERSONATION, password, impersonation: true },
+    ],
+    mailbox_servers: 4,
+  });
+}
+
 let plain;
 let secure;
 let faulty;
+let scale;
 let status = 1;
 try {
   plain = await startExsim('plain', exsimConfig('plain', {}));
+  scale = await startExsim('scale', scaleConfig());
   // Injected faults are server-wide, so faults.test.mjs gets an instance of its own.
   faulty = await startExsim('faults', exsimConfig('faults', {}));
   const caPath = join(workDir, 'exsim-ca.pem');
   secure = await startExsim('tls', exsimConfig('tls', { tls: { enabled: true, min_version: '1.2', ca_out: caPath } }));
   if (!existsSync(caPath)) throw new Error(`TLS exsim did not write its CA certificate to ${caPath}`);
-  console.log(`conformance_js: exsim at ${plain.url}, ${secure.url} and ${faulty.url}`);
+  console.log(`conformance_js: exsim at ${plain.url}, ${secure.url}, ${faulty.url} and ${scale.url}`);
   status = await runNodeTests({
     ...process.env,
     EXSIM_URL: plain.url,
     EXSIM_TLS_URL: secure.url,
     EXSIM_FAULTS_URL: faulty.url,
+    EXSIM_SCALE_URL: scale.url,
     EXSIM_CA_FILE: caPath,
     EXSIM_PASSWORD: password,
     EXSIM_ADMIN_TOKEN: adminToken,
@@ -182,7 +200,7 @@ try {
   console.error(`conformance_js: ${error.message}`);
   status = 1;
 } finally {
-  for (const instance of [plain, secure, faulty]) {
+  for (const instance of [plain, secure, faulty, scale]) {
     if (!instance) continue;
     const problem = await stopExsim(instance);
     if (problem) {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 
 import { ews, makeService, calendarOf, utc, uniqueSubject } from './lib/ews.mjs';
 import { MAILBOX } from './lib/accounts.mjs';
+import { EventLog } from './lib/event_log.mjs';
 
 const {
   Appointment,
@@ -18,51 +19,6 @@ const {
 } = ews;
 
 const owner = MAILBOX.streaming;
-const EVENT_WAIT_MS = 20_000;
-
-/// Collects events from a connection and lets a test wait (bounded) for one that matches.
-class EventLog {
-  constructor(connection) {
-    this.events = [];
-    this.errors = [];
-    this.waiters = [];
-    connection.OnNotificationEvent.push((_sender, args) => {
-      for (const event of args.Events) this.events.push(event);
-      this.wake();
-    });
-    connection.OnSubscriptionError.push((_sender, args) => this.fail(args.Exception));
-  }
-
-  fail(error) {
-    this.errors.push(error);
-    this.wake();
-  }
-
-  wake() {
-    for (const waiter of this.waiters.splice(0)) waiter();
-  }
-
-  async waitFor(predicate, what) {
-    const deadline = Date.now() + EVENT_WAIT_MS;
-    for (;;) {
-      const found = this.events.find(predicate);
-      if (found) return found;
-      if (this.errors.length) throw new Error(`subscription error while waiting for ${what}: ${this.errors[0]?.message ?? this.errors[0]}`);
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        throw new Error(`no ${what} within ${EVENT_WAIT_MS} ms; saw ${this.events.map((e) => EventType[e.EventType]).join(', ') || 'no events'}`);
-      }
-      await new Promise((resolve) => {
-        const timer = setTimeout(resolve, Math.min(left, 500));
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-  }
-}
-
 describe('streaming subscription', () => {
   test('a created and then modified item arrive as Created and Modified events', async () => {
     const service = makeService(owner);

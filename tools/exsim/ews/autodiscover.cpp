@@ -22,6 +22,12 @@ bool has_mailbox(const ServerConfig& config, std::string_view address) {
   return false;
 }
 
+// The GroupingInformation of a configured mailbox: its Mailbox server's.
+std::string grouping_information(const MailboxServers& servers, std::string_view address) {
+  auto server = servers.server_of(address);
+  return server ? servers.all()[static_cast<size_t>(*server)].grouping_information : "";
+}
+
 std::string serialise(const pugi::xml_document& doc) {
   std::ostringstream out;
   out << "<?xml version=\"1.0\" encoding=\"utf-8\"?>";
@@ -32,7 +38,7 @@ std::string serialise(const pugi::xml_document& doc) {
 }  // namespace
 
 std::string pox_autodiscover_response(std::string_view body, const ServerConfig& config,
-                                      const std::string& base_url) {
+                                      const MailboxServers& servers, const std::string& base_url) {
   pugi::xml_document req;
   std::string email;
   if (body.find("<!DOCTYPE") == std::string_view::npos &&
@@ -74,12 +80,19 @@ std::string pox_autodiscover_response(std::string_view body, const ServerConfig&
     add_text(p, "EwsUrl", ews);
     add_text(p, "EmwsUrl", ews);
     add_text(p, "OOFUrl", ews);
+    // GroupingInformation "is only applicable to Protocol elements that have a Type (POX)
+    // child element with a value of EXPR"; mailboxes with equal values (and EWS URL) may share
+    // a group of subscriptions.
+    // learn.microsoft.com/exchange/client-developer/web-service-reference/groupinginformation-pox
+    if (std::string_view(type) == "EXPR") {
+      add_text(p, "GroupingInformation", grouping_information(servers, email));
+    }
   }
   return serialise(doc);
 }
 
 std::string soap_autodiscover_response(std::string_view body, const ServerConfig& config,
-                                       const std::string& base_url) {
+                                       const MailboxServers& servers, const std::string& base_url) {
   constexpr const char* kNs = "http://schemas.microsoft.com/exchange/2010/Autodiscover";
   pugi::xml_document req;
   std::vector<std::string> mailboxes;
@@ -152,6 +165,10 @@ std::string soap_autodiscover_response(std::string_view body, const ServerConfig
     add_setting("CasVersion",
                 fmt::format("{}.{:02}.{:04}.{:03}", config.version.major, config.version.minor,
                             config.version.major_build, config.version.minor_build));
+    // The GroupingInformation user setting: with ExternalEwsUrl, it says which mailboxes may
+    // share one group of notification subscriptions (Maintain affinity..., step 1).
+    // learn.microsoft.com/exchange/client-developer/exchange-web-services/how-to-maintain-affinity-between-group-of-subscriptions-and-mailbox-server
+    add_setting("GroupingInformation", grouping_information(servers, m));
     add_setting("EwsSupportedSchemas",
                 "Exchange2007, Exchange2007_SP1, Exchange2010, Exchange2010_SP1, Exchange2010_SP2, "
                 "Exchange2013, Exchange2013_SP1");
@@ -160,6 +177,7 @@ std::string soap_autodiscover_response(std::string_view body, const ServerConfig
 }
 
 void install_autodiscover_routes(httplib::Server& http, const ServerConfig& config,
+                                 const MailboxServers& servers,
                                  std::function<std::string()> base_url,
                                  std::function<AuthOutcome(const httplib::Request&)> authenticate) {
   auto guarded = [authenticate](auto answer) {
@@ -175,11 +193,11 @@ void install_autodiscover_routes(httplib::Server& http, const ServerConfig& conf
       res.set_content(answer(req.body), "text/xml; charset=utf-8");
     };
   };
-  auto pox = guarded([&config, base_url](const std::string& body) {
-    return pox_autodiscover_response(body, config, base_url());
+  auto pox = guarded([&config, &servers, base_url](const std::string& body) {
+    return pox_autodiscover_response(body, config, servers, base_url());
   });
-  auto soap = guarded([&config, base_url](const std::string& body) {
-    return soap_autodiscover_response(body, config, base_url());
+  auto soap = guarded([&config, &servers, base_url](const std::string& body) {
+    return soap_autodiscover_response(body, config, servers, base_url());
   });
   for (const char* prefix :
        {"/autodiscover/autodiscover", "/Autodiscover/Autodiscover", "/AutoDiscover/AutoDiscover"}) {

@@ -34,7 +34,7 @@ const std::map<std::string_view, Handler>& handlers() {
 }
 
 EwsReply fault_reply(const SoapFault& f, const ServerVersion* v, std::string operation) {
-  return EwsReply{f.http_status, fault_envelope(f, v), std::move(operation), nullptr};
+  return EwsReply{f.http_status, fault_envelope(f, v), std::move(operation), nullptr, ""};
 }
 
 SoapFault fault(std::string code, std::string message) {
@@ -47,9 +47,12 @@ EwsService::EwsService(Store& store, const ServerConfig& config, Subscriptions& 
     : store_(store),
       config_(config),
       subscriptions_(subscriptions),
-      sync_states_(config.state_key.empty() ? random_bytes(32) : config.state_key) {}
+      sync_states_(config.state_key.empty() ? random_bytes(32) : config.state_key),
+      servers_(config),
+      hanging_(config.hanging_connection_limit) {}
 
-EwsReply EwsService::handle(const AccountConfig& account, std::string_view body) {
+EwsReply EwsService::handle(const AccountConfig& account, std::string_view body,
+                            const RoutingHeaders& routing) {
   auto parsed = parse_soap_request(body);
   if (auto* f = std::get_if<SoapFault>(&parsed)) return fault_reply(*f, nullptr, "");
   SoapRequest& req = std::get<SoapRequest>(parsed);
@@ -67,6 +70,10 @@ EwsReply EwsService::handle(const AccountConfig& account, std::string_view body)
     }
   }
 
+  // Every request lands on one simulated Mailbox server; only notification subscriptions care
+  // which (the Client Access role proxies everything else).
+  Route route = servers_.route(routing, account.user);
+  std::string impersonated;
   std::unique_lock lock(store_.mutex());
   Mailbox* principal = store_.find_mailbox(account.user);
   if (pugi::xml_node imp = child(req.header, "ExchangeImpersonation")) {
@@ -81,6 +88,7 @@ EwsReply EwsService::handle(const AccountConfig& account, std::string_view body)
                          &config_.version, op);
     }
     principal = store_.find_mailbox(address);
+    impersonated = address;
     if (!principal) {
       return fault_reply(
           fault("ErrorNonExistentMailbox",
@@ -95,9 +103,14 @@ EwsReply EwsService::handle(const AccountConfig& account, std::string_view body)
     time.zone_definition = child(tzc, "TimeZoneDefinition");
   }
 
+  std::string budget = budget_key(account, impersonated);
   if (op == "GetStreamingEvents") {
     lock.unlock();
-    return streaming_events_reply(subscriptions_, store_, config_, account, req.operation);
+    EwsReply reply = streaming_events_reply(
+        StreamingCall{subscriptions_, store_, config_, hanging_, account, route.server, budget},
+        req.operation);
+    reply.set_cookie = route.set_cookie;
+    return reply;
   }
   auto it = handlers().find(op);
   if (it == handlers().end()) {
@@ -108,11 +121,11 @@ EwsReply EwsService::handle(const AccountConfig& account, std::string_view body)
     return fault_reply(f, &config_.version, op);
   }
   SoapResponse response(config_.version);
-  OperationContext ctx{store_,    config_, sync_states_,  subscriptions_, account,
-                       principal, time,    req.operation, response,       std::nullopt};
+  OperationContext ctx{store_, config_,       sync_states_, subscriptions_, account,      principal,
+                       time,   req.operation, response,     std::nullopt,   route.server, budget};
   it->second(ctx);
   if (ctx.fault) return fault_reply(*ctx.fault, nullptr, op);
-  return EwsReply{200, response.str(), op, nullptr};
+  return EwsReply{200, response.str(), op, nullptr, route.set_cookie};
 }
 
 }  // namespace exsim

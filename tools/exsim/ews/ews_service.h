@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "exsim/ews/hanging_connections.h"
+#include "exsim/ews/mailbox_servers.h"
 #include "exsim/server/config.h"
 #include "exsim/store/ids.h"
 #include "exsim/store/store.h"
@@ -18,22 +20,31 @@ struct EwsReply {
   int status = 200;
   std::string body;
   std::string operation;  // for traces ("" when the request had none)
-  /// Set for streaming replies: writes chunks through `write` until it returns false.
-  std::function<void(const std::function<bool(const std::string&)>& write)> stream;
+  /// Set for streaming replies: writes chunks through `write` until it returns false. Returns
+  /// false when the connection must be dropped without ending the response (a server restart).
+  std::function<bool(const std::function<bool(const std::string&)>& write)> stream;
+  /// A Set-Cookie header value to answer with (X-BackEndOverrideCookie), or empty.
+  std::string set_cookie;
 };
 
 /// Handles EWS SOAP requests for authenticated accounts.
 class EwsService {
  public:
   EwsService(Store& store, const ServerConfig& config, Subscriptions& subscriptions);
-  EwsReply handle(const AccountConfig& account, std::string_view body);
+  /// Handles one request; `routing` holds its affinity headers (mailbox_servers.h).
+  EwsReply handle(const AccountConfig& account, std::string_view body,
+                  const RoutingHeaders& routing = {});
   const SyncStateCodec& sync_states() const { return sync_states_; }
+  MailboxServers& servers() { return servers_; }
+  HangingConnections& hanging_connections() { return hanging_; }
 
  private:
   Store& store_;
   const ServerConfig& config_;
   Subscriptions& subscriptions_;
   SyncStateCodec sync_states_;
+  MailboxServers servers_;
+  HangingConnections hanging_;
 };
 
 }  // namespace exsim

@@ -38,6 +38,22 @@ void handle_subscribe(OperationContext& ctx) {
     return;
   }
   sub.owner = ctx.account.user;
+  sub.server = ctx.server;
+  sub.charged_to = ctx.budget_key;
+  auto now = std::chrono::steady_clock::now();
+  ctx.subscriptions.expire(now, std::chrono::seconds(ctx.config.subscription_lifetime_seconds));
+  // EWSMaxSubscriptions: "the maximum number of nonexpired subscriptions that an account can
+  // have at one time", charged to the impersonated mailbox under impersonation (5000 on
+  // premises, 20 in Exchange Online). Wording of the error as Exchange writes it.
+  // learn.microsoft.com/exchange/client-developer/exchange-web-services/how-to-maintain-affinity-between-group-of-subscriptions-and-mailbox-server
+  // learn.microsoft.com/exchange/client-developer/exchange-web-services/handling-notification-related-errors-in-ews-in-exchange
+  if (ctx.config.max_subscriptions > 0 &&
+      ctx.subscriptions.count_charged_to(sub.charged_to) >= ctx.config.max_subscriptions) {
+    add_response_message(messages, "SubscribeResponseMessage", "ErrorExceededSubscriptionCount",
+                         "You have exceeded the available subscriptions for your account. Remove "
+                         "unnecessary subscriptions and try your request again.");
+    return;
+  }
   Mailbox* mb = ctx.principal;
   for (pugi::xml_node id : element_children(child(req, "FolderIds"))) {
     auto r = resolve_folder(ctx, id);
@@ -59,6 +75,7 @@ void handle_subscribe(OperationContext& ctx) {
   }
   sub.mailbox = mb->index;
   sub.last_seq = mb->seq;
+  sub.last_read = now;
   if (sub.kind == Subscription::Kind::kPull) {
     // Timeout: 1..1440 minutes (types.xsd SubscriptionTimeoutType).
     int timeout = child(req, "Timeout").text().as_int(0);
@@ -68,7 +85,7 @@ void handle_subscribe(OperationContext& ctx) {
       return;
     }
     sub.timeout = std::chrono::minutes(timeout);
-    sub.expires = std::chrono::steady_clock::now() + sub.timeout;
+    sub.expires = now + sub.timeout;
     // A Watermark from an earlier subscription resumes from there.
     if (pugi::xml_node w = child(req, "Watermark")) {
       auto seq = decode_watermark(w.text().as_string());
@@ -92,7 +109,9 @@ void handle_unsubscribe(OperationContext& ctx) {
   pugi::xml_node messages = ctx.response.begin("Unsubscribe");
   std::string id = child_text(ctx.request, "SubscriptionId");
   auto it = ctx.subscriptions.all().find(id);
-  if (it == ctx.subscriptions.all().end() || it->second.owner != ctx.account.user) {
+  // A subscription lives on the Mailbox server that created it; elsewhere it is not found.
+  if (it == ctx.subscriptions.all().end() || it->second.owner != ctx.account.user ||
+      (ctx.config.server_affinity && it->second.server != ctx.server)) {
     add_response_message(messages, "UnsubscribeResponseMessage", "ErrorSubscriptionNotFound",
                          "The specified subscription was not found.");
     return;
@@ -146,116 +165,6 @@ void append_event(pugi::xml_node parent, const Mailbox& mb, const ChangeEvent& e
   pugi::xml_node folder = ev.append_child("t:ParentFolderId");
   folder.append_attribute("Id") = encode_folder_id(mb.index, e.folder).c_str();
   folder.append_attribute("ChangeKey") = "AQAAAA==";
-}
-
-namespace {
-
-// Exchange writes each part of the stream as <Envelope xmlns="...soap..."> without an XML
-// declaration; clients split the stream on that (ews-javascript-api looks for "<Envelope").
-std::string as_stream_part(const std::string& envelope) {
-  std::string_view text = envelope;
-  if (text.starts_with("<?xml")) text.remove_prefix(text.find("?>") + 2);
-  std::string open = std::string("<s:Envelope xmlns:s=\"") + kSoapNs + "\">";
-  std::string close = "</s:Envelope>";
-  if (!text.starts_with(open) || !text.ends_with(close)) return envelope;
-  text.remove_prefix(open.size());
-  text.remove_suffix(close.size());
-  return std::string("<Envelope xmlns=\"") + kSoapNs + "\" xmlns:s=\"" + kSoapNs + "\">" +
-         std::string(text) + "</Envelope>";
-}
-
-// One envelope: the pending events of every subscription (or none: a keep-alive), with the
-// connection status. Caller holds the store mutex.
-std::string batch(Subscriptions& subs, Store& store, const ServerConfig& config,
-                  const std::vector<std::string>& ids, const char* status, bool& any_events) {
-  SoapResponse response(config.version);
-  pugi::xml_node messages = response.begin("GetStreamingEvents");
-  pugi::xml_node msg = add_response_message(messages, "GetStreamingEventsResponseMessage");
-  pugi::xml_node notifications;
-  any_events = false;
-  for (const std::string& id : ids) {
-    auto it = subs.all().find(id);
-    if (it == subs.all().end()) continue;
-    Subscription& sub = it->second;
-    Mailbox* mb = store.mailbox_at(sub.mailbox);
-    if (!mb) continue;
-    pugi::xml_node n;
-    for (const ChangeEvent& e : mb->events) {
-      if (e.seq <= sub.last_seq) continue;
-      if (!subscribed_to(sub, e)) continue;
-      if (!notifications) notifications = msg.append_child("m:Notifications");
-      if (!n) {
-        n = notifications.append_child("t:Notification");
-        add_text(n, "t:SubscriptionId", sub.id);
-      }
-      append_event(n, *mb, e);
-      any_events = true;
-    }
-    sub.last_seq = mb->seq;
-  }
-  add_text(msg, "m:ConnectionStatus", status);
-  return as_stream_part(response.str());
-}
-
-}  // namespace
-
-EwsReply streaming_events_reply(Subscriptions& subs, Store& store, const ServerConfig& config,
-                                const AccountConfig& account, pugi::xml_node request) {
-  std::vector<std::string> ids;
-  for (pugi::xml_node id : element_children(child(request, "SubscriptionIds"))) {
-    ids.push_back(id.text().as_string());
-  }
-  int timeout_minutes = child(request, "ConnectionTimeout").text().as_int(0);
-  {
-    std::lock_guard lock(store.mutex());
-    SoapResponse response(config.version);
-    pugi::xml_node messages = response.begin("GetStreamingEvents");
-    bool bad = ids.empty() || timeout_minutes < 1 || timeout_minutes > 30;
-    for (const std::string& id : ids) {
-      auto it = subs.all().find(id);
-      bad = bad || it == subs.all().end() || it->second.owner != account.user ||
-            it->second.kind != Subscription::Kind::kStreaming;
-    }
-    if (bad) {
-      add_response_message(
-          messages, "GetStreamingEventsResponseMessage",
-          ids.empty() || (timeout_minutes >= 1 && timeout_minutes <= 30)
-              ? "ErrorInvalidSubscription"
-              : "ErrorInvalidRequest",
-          "The subscription is invalid, or ConnectionTimeout is not 1..30 minutes.");
-      return EwsReply{200, response.str(), "GetStreamingEvents", nullptr};
-    }
-  }
-  EwsReply reply;
-  reply.operation = "GetStreamingEvents";
-  int keepalive = config.streaming_keepalive_seconds;
-  reply.stream = [&subs, &store, &config, ids, timeout_minutes,
-                  keepalive](const std::function<bool(const std::string&)>& write) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(timeout_minutes);
-    std::unique_lock lock(store.mutex());
-    auto next_keepalive = std::chrono::steady_clock::now();
-    while (std::chrono::steady_clock::now() < deadline) {
-      bool events = false;
-      std::string chunk = batch(subs, store, config, ids, "OK", events);
-      auto now = std::chrono::steady_clock::now();
-      if (events || now >= next_keepalive) {
-        lock.unlock();
-        bool ok = write(chunk);
-        lock.lock();
-        if (!ok) return;
-        next_keepalive = now + std::chrono::seconds(keepalive);
-      }
-      bool alive = false;
-      for (const std::string& id : ids) alive = alive || subs.all().count(id);
-      if (!alive) break;
-      store.changed().wait_until(lock, std::min(deadline, next_keepalive));
-    }
-    bool events = false;
-    std::string last = batch(subs, store, config, ids, "Closed", events);
-    lock.unlock();
-    write(last);
-  };
-  return reply;
 }
 
 }  // namespace exsim

@@ -31,6 +31,10 @@ struct OperationContext {
   SoapResponse& response;
   /// Set by a handler whose whole request fails (answered as a SOAP fault).
   std::optional<SoapFault> fault;
+  /// The simulated Mailbox server the request was routed to (mailbox_servers.h).
+  int server = 0;
+  /// What the request's budgets are charged to (hanging_connections.h).
+  std::string budget_key;
 };
 
 /// An EWS error for one response message.

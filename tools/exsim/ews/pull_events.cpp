@@ -26,7 +26,9 @@ void handle_get_events(OperationContext& ctx) {
     all.erase(it);  // expired: Exchange has forgotten it
     it = all.end();
   }
-  if (it == all.end()) {
+  // Pull subscriptions live on their Mailbox server too ("Maintain affinity between a group of
+  // subscriptions and the Mailbox server in Exchange": streaming, pull or push alike).
+  if (it == all.end() || (ctx.config.server_affinity && it->second.server != ctx.server)) {
     add_response_message(messages, kMessage, "ErrorSubscriptionNotFound",
                          "The specified subscription was not found.");
     return;

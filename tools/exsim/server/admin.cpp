@@ -15,25 +15,10 @@ namespace {
 
 using json = nlohmann::json;
 
-void reply(httplib::Response& res, int status, const json& body) {
-  res.status = status;
-  res.set_content(body.dump(), "application/json");
-}
+void reply(httplib::Response& res, int status, const json& body) { admin_reply(res, status, body); }
 
 bool authorised(const ServerConfig& config, const httplib::Request& req, httplib::Response& res) {
-  if (config.admin_token.empty()) {
-    reply(res, 404, {{"error", "the admin endpoint is off: start exsim with --admin-token"}});
-    return false;
-  }
-  std::string given = req.get_header_value("X-Exsim-Admin-Token");
-  std::string auth = req.get_header_value("Authorization");
-  if (given.empty() && auth.starts_with("Bearer ")) given = auth.substr(7);
-  if (given.size() != config.admin_token.size() ||
-      CRYPTO_memcmp(given.data(), config.admin_token.data(), given.size()) != 0) {
-    reply(res, 401, {{"error", "missing or wrong admin token (header X-Exsim-Admin-Token)"}});
-    return false;
-  }
-  return true;
+  return admin_authorised(config, req, res);
 }
 
 json item_json(const Mailbox& mb, const StoredItem& item) {
@@ -83,6 +68,28 @@ std::optional<FieldError> apply_json(StoredItem& item, const json& body) {
 }
 
 }  // namespace
+
+void admin_reply(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+bool admin_authorised(const ServerConfig& config, const httplib::Request& req,
+                      httplib::Response& res) {
+  if (config.admin_token.empty()) {
+    admin_reply(res, 404, {{"error", "the admin endpoint is off: start exsim with --admin-token"}});
+    return false;
+  }
+  std::string given = req.get_header_value("X-Exsim-Admin-Token");
+  std::string auth = req.get_header_value("Authorization");
+  if (given.empty() && auth.starts_with("Bearer ")) given = auth.substr(7);
+  if (given.size() != config.admin_token.size() ||
+      CRYPTO_memcmp(given.data(), config.admin_token.data(), given.size()) != 0) {
+    admin_reply(res, 401, {{"error", "missing or wrong admin token (header X-Exsim-Admin-Token)"}});
+    return false;
+  }
+  return true;
+}
 
 void install_admin_routes(httplib::Server& http, const ServerConfig& config, Store& store,
                           FaultInjector& faults) {

@@ -67,6 +67,24 @@ std::optional<ServerConfig> load_config_file(const std::string& path, ServerConf
     cfg.threads = j.value("threads", cfg.threads);
     cfg.streaming_keepalive_seconds =
         j.value("streaming_keepalive_seconds", cfg.streaming_keepalive_seconds);
+    cfg.max_threads = j.value("max_threads", cfg.max_threads);
+    // The profile first, so that a limit named next to it overrides the profile's value.
+    if (j.contains("profile") && !apply_profile(cfg, j["profile"].get<std::string>())) {
+      error = "config: profile must be onpremises or online";
+      return std::nullopt;
+    }
+    cfg.mailbox_servers = j.value("mailbox_servers", cfg.mailbox_servers);
+    cfg.hanging_connection_limit =
+        j.value("hanging_connection_limit", cfg.hanging_connection_limit);
+    cfg.max_subscriptions = j.value("max_subscriptions", cfg.max_subscriptions);
+    cfg.max_subscription_ids = j.value("max_subscription_ids", cfg.max_subscription_ids);
+    cfg.server_affinity = j.value("server_affinity", cfg.server_affinity);
+    cfg.subscription_lifetime_seconds =
+        j.value("subscription_lifetime_seconds", cfg.subscription_lifetime_seconds);
+    if (cfg.mailbox_servers < 1 || cfg.mailbox_servers > 99) {
+      error = "config: mailbox_servers must be 1 to 99";
+      return std::nullopt;
+    }
     if (j.contains("graph")) {
       const auto& g = j["graph"];
       cfg.graph_token_lifetime_seconds =
@@ -87,6 +105,23 @@ std::optional<ServerConfig> load_config_file(const std::string& path, ServerConf
     return std::nullopt;
   }
   return cfg;
+}
+
+bool apply_profile(ServerConfig& config, std::string_view profile) {
+  // learn.microsoft.com/exchange/client-developer/exchange-web-services/how-to-maintain-affinity-between-group-of-subscriptions-and-mailbox-server
+  // ("What throttling values do I need to take into consideration?"): hanging connection
+  // limit 3 on Exchange 2013 and 10 on Exchange Online; EWSMaxSubscriptions 5000 and 20.
+  if (profile == "onpremises") {
+    config.hanging_connection_limit = 3;
+    config.max_subscriptions = 5000;
+    return true;
+  }
+  if (profile == "online") {
+    config.hanging_connection_limit = 10;
+    config.max_subscriptions = 20;
+    return true;
+  }
+  return false;
 }
 
 std::optional<AccountConfig> parse_account_flag(const std::string& text) {

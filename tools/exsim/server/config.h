@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "exsim/ews/versions.h"
@@ -64,7 +65,21 @@ struct ServerConfig {
   std::vector<GraphAppConfig> graph_apps;   // apps the Entra ID token endpoint serves
   int graph_token_lifetime_seconds = 3599;  // lifetime of issued access tokens
   int graph_mailbox_concurrency = 4;        // Graph requests in flight per mailbox (0 = no limit)
+  int max_threads = 2048;  // the worker pool grows up to this when every worker is busy
+
+  // Streaming notifications at scale (README "Streaming at scale"): Exchange's rules, each
+  // relaxable for a test that needs it. Defaults are an on-premises Exchange 2013+ install.
+  int mailbox_servers = 1;                   // mailboxes are spread over this many servers
+  int hanging_connection_limit = 3;          // open GetStreamingEvents per charged account; 0 = off
+  int max_subscriptions = 5000;              // EWSMaxSubscriptions per charged account; 0 = off
+  int max_subscription_ids = 200;            // ids per GetStreamingEvents; 0 = no limit
+  bool server_affinity = true;               // false: every server holds every subscription
+  int subscription_lifetime_seconds = 1800;  // unread streaming subscriptions expire; 0 = never
 };
+
+/// Applies a throttling profile: "onpremises" (the defaults above) or "online" (Exchange
+/// Online's HangingConnectionLimit 10 and EWSMaxSubscriptions 20). Returns false for others.
+bool apply_profile(ServerConfig& config, std::string_view profile);
 
 /// Reads a JSON config file over `base`. On failure returns nullopt and a message in `error`.
 std::optional<ServerConfig> load_config_file(const std::string& path, ServerConfig base,

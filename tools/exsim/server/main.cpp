@@ -53,8 +53,36 @@ int main(int argc, char** argv) {
   app.add_option("--store", config.store,
                  "memory, or sqlite:PATH to keep mailboxes across restarts")
       ->capture_default_str();
-  app.add_option("--threads", config.threads, "worker threads")->capture_default_str();
+  app.add_option("--threads", config.threads, "worker threads at start (see --max-threads)")
+      ->capture_default_str();
   app.add_option("--max-request-bytes", config.max_request_bytes, "largest accepted request body")
+      ->capture_default_str();
+  // Streaming notifications at scale (README "Streaming at scale"); given flags win over the
+  // config file, and a limit flag over --profile.
+  exsim::ServerConfig limits;
+  std::string profile;
+  bool no_affinity = false;
+  app.add_option("--max-threads", limits.max_threads, "most worker threads (the pool grows)")
+      ->capture_default_str();
+  app.add_option("--profile", profile,
+                 "throttling profile: onpremises (HangingConnectionLimit 3, EWSMaxSubscriptions "
+                 "5000) or online (10, 20)");
+  app.add_option("--mailbox-servers", limits.mailbox_servers,
+                 "simulated Mailbox servers the mailboxes are spread over")
+      ->capture_default_str();
+  app.add_option("--hanging-connection-limit", limits.hanging_connection_limit,
+                 "open GetStreamingEvents per charged account; 0 = no limit")
+      ->capture_default_str();
+  app.add_option("--max-subscriptions", limits.max_subscriptions,
+                 "EWSMaxSubscriptions per charged account; 0 = no limit")
+      ->capture_default_str();
+  app.add_option("--max-subscription-ids", limits.max_subscription_ids,
+                 "subscription ids per GetStreamingEvents; 0 = no limit")
+      ->capture_default_str();
+  app.add_flag("--no-server-affinity", no_affinity,
+               "every Mailbox server holds every subscription (relaxes routing)");
+  app.add_option("--subscription-lifetime-seconds", limits.subscription_lifetime_seconds,
+                 "unread streaming subscriptions expire after this; 0 = never")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
@@ -75,6 +103,24 @@ int main(int argc, char** argv) {
       return 2;
     }
     config.version = *v;
+  }
+  if (!profile.empty() && !exsim::apply_profile(config, profile)) {
+    std::cerr << "exsim: --profile must be onpremises or online\n";
+    return 2;
+  }
+  if (app.count("--max-threads")) config.max_threads = limits.max_threads;
+  if (app.count("--mailbox-servers")) config.mailbox_servers = limits.mailbox_servers;
+  if (app.count("--hanging-connection-limit"))
+    config.hanging_connection_limit = limits.hanging_connection_limit;
+  if (app.count("--max-subscriptions")) config.max_subscriptions = limits.max_subscriptions;
+  if (app.count("--max-subscription-ids"))
+    config.max_subscription_ids = limits.max_subscription_ids;
+  if (no_affinity) config.server_affinity = false;
+  if (app.count("--subscription-lifetime-seconds"))
+    config.subscription_lifetime_seconds = limits.subscription_lifetime_seconds;
+  if (config.mailbox_servers < 1 || config.mailbox_servers > 99) {
+    std::cerr << "exsim: --mailbox-servers must be 1 to 99\n";
+    return 2;
   }
   if (tls) config.tls.enabled = true;
   if (app.count("--auth")) {

@@ -1,8 +1,11 @@
 #include "exsim/server/server.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <thread>
+
+#include <sys/socket.h>
 
 #include <fmt/format.h>
 #include <httplib.h>
@@ -20,6 +23,8 @@
 #include "exsim/identity/auth.h"
 #include "exsim/identity/token_service.h"
 #include "exsim/server/admin.h"
+#include "exsim/server/admin_streaming.h"
+#include "exsim/server/thread_pool.h"
 #include "exsim/server/tls.h"
 #include "exsim/store/ids.h"
 #include "exsim/store/sqlite_store.h"
@@ -118,9 +123,10 @@ bool Server::start(std::string& error) {
   } else {
     http_ = std::make_unique<httplib::Server>();
   }
-  int threads = config_.threads;
-  http_->new_task_queue = [threads] {
-    return new httplib::ThreadPool(static_cast<size_t>(threads));
+  size_t threads = static_cast<size_t>(std::max(1, config_.threads));
+  size_t max_threads = std::max(threads, static_cast<size_t>(std::max(1, config_.max_threads)));
+  http_->new_task_queue = [threads, max_threads] {
+    return new ElasticThreadPool(threads, max_threads);
   };
   http_->set_keep_alive_max_count(1000);
   http_->set_keep_alive_timeout(30);
@@ -132,18 +138,32 @@ bool Server::start(std::string& error) {
     error = bad.front();
     return false;
   }
+  int listening = -1;
+  http_->set_socket_options([&listening](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listening = static_cast<int>(sock);
+  });
   port_ = config_.port == 0 ? http_->bind_to_any_port(config_.host)
                             : (http_->bind_to_port(config_.host, config_.port) ? config_.port : -1);
   if (port_ <= 0) {
     error = fmt::format("cannot listen on {}:{}: is the port in use?", config_.host, config_.port);
     return false;
   }
+  // cpp-httplib listens with a backlog of 5: under an organisation's sync traffic the kernel
+  // drops connection attempts beyond it and clients retry a second later. Listening again
+  // only enlarges the queue (the kernel caps it at somaxconn).
+  if (listening >= 0) ::listen(listening, 1024);
+  http_->set_socket_options(httplib::default_socket_options);
   return true;
 }
 
 void Server::run() { http_->listen_after_bind(); }
 
 void Server::stop() {
+  // Open GetStreamingEvents streams would otherwise hold their workers (and so the stop)
+  // until their ConnectionTimeout.
+  subscriptions_->stop();
+  store_->changed().notify_all();
   if (http_) http_->stop();
 }
 
@@ -206,7 +226,10 @@ void Server::install_routes() {
     if (fault.latency_ms > 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(fault.latency_ms));
     }
-    EwsReply reply = ews_->handle(account, req.body);
+    RoutingHeaders routing{req.get_header_value("X-AnchorMailbox"),
+                           req.get_header_value("X-PreferServerAffinity"),
+                           req.get_header_value("Cookie")};
+    EwsReply reply = ews_->handle(account, req.body, routing);
     faults_->leave(account.user);
     uint64_t n = ++trace_counter_;
     if (!config_.trace_dir.empty()) {
@@ -216,6 +239,7 @@ void Server::install_routes() {
       if (!reply.stream) std::ofstream(stem + "-response.xml", std::ios::binary) << reply.body;
     }
     res.status = reply.status;
+    if (!reply.set_cookie.empty()) res.set_header("Set-Cookie", reply.set_cookie);
     if (reply.stream) {
       // httplib gzips chunked bodies when the client accepts it, and its compressor holds data
       // back until the end: notifications would arrive only when the stream closes. Exchange
@@ -230,7 +254,7 @@ void Server::install_routes() {
       res.set_chunked_content_provider(
           "text/xml; charset=utf-8", [stream, trace_stem](size_t, httplib::DataSink& sink) {
             int part = 0;
-            stream([&](const std::string& chunk) {
+            bool ended = stream([&](const std::string& chunk) {
               if (!trace_stem.empty()) {
                 std::ofstream(fmt::format("{}-response-part{:03}.xml", trace_stem, part++),
                               std::ios::binary)
@@ -238,8 +262,10 @@ void Server::install_routes() {
               }
               return sink.is_writable() && sink.write(chunk.data(), chunk.size());
             });
-            sink.done();
-            return true;
+            // Not ended (the Mailbox server restarted): returning false makes httplib drop the
+            // connection without the last chunk, as a crashed server would.
+            if (ended) sink.done();
+            return ended;
           });
       return;
     }
@@ -279,12 +305,14 @@ void Server::install_routes() {
     http_->Get(path, ews_get);
   }
   install_autodiscover_routes(
-      *http_, config_, [this] { return base_url(); },
+      *http_, config_, ews_->servers(), [this] { return base_url(); },
       [this](const httplib::Request& req) {
         std::string connection = fmt::format("{}:{}", req.remote_addr, req.remote_port);
         return auth_->authenticate(req.get_header_value("Authorization"), connection);
       });
   install_admin_routes(*http_, config_, *store_, *faults_);
+  install_streaming_admin_routes(*http_, config_, *store_, *subscriptions_, ews_->servers(),
+                                 ews_->hanging_connections());
   tokens_ = std::make_unique<TokenService>(
       config_.graph_apps, std::chrono::seconds(config_.graph_token_lifetime_seconds));
   install_token_routes(*http_, *tokens_, [this] { return base_url(); });

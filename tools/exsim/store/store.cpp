@@ -65,28 +65,31 @@ bool has_attendees(const StoredItem& item) { return !attendee_addresses(item).em
 
 Store::Store() = default;
 
+namespace {
+std::string lower_address(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+}  // namespace
+
 Mailbox& Store::add_mailbox(const std::string& address, const std::string& display_name) {
   if (Mailbox* existing = find_mailbox(address)) return *existing;
   auto mb = std::make_unique<Mailbox>();
   mb->index = static_cast<uint32_t>(mailboxes_.size());
   mb->address = address;
   mb->display_name = display_name.empty() ? address.substr(0, address.find('@')) : display_name;
+  by_address_[lower_address(address)] = mb.get();
   mailboxes_.push_back(std::move(mb));
   return *mailboxes_.back();
 }
 
 Mailbox* Store::find_mailbox(std::string_view address) {
-  auto lower = [](std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-  };
-  std::string want = lower(address);
-  for (auto& mb : mailboxes_) {
-    if (lower(mb->address) == want) return mb.get();
-  }
-  return nullptr;
+  // An index rather than a scan: every EWS request looks up one to three addresses under the
+  // store mutex, and organisations have thousands of mailboxes.
+  auto it = by_address_.find(lower_address(address));
+  return it == by_address_.end() ? nullptr : it->second;
 }
 
 Mailbox* Store::mailbox_at(uint32_t index) {

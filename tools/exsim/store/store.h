@@ -154,6 +154,7 @@ class Store {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<std::unique_ptr<Mailbox>> mailboxes_;
+  std::map<std::string, Mailbox*> by_address_;  // lower-case address -> mailbox
   std::vector<OutboxMessage> outbox_;
   uint64_t next_item_id_ = 1;
   StoreObserver* observer_ = nullptr;

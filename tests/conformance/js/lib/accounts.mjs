@@ -30,3 +30,11 @@ export const SERVICE_DELEGATE = 'svc-delegate@exsim.test';
 export const SERVICE_WITHOUT_IMPERSONATION = 'svc-plain@exsim.test';
 /// An SMTP address no mailbox has (ErrorNonExistentMailbox expected).
 export const UNKNOWN_MAILBOX = 'nobody@exsim.test';
+
+/// The mailboxes of the "scale" exsim instance: four simulated Mailbox servers, Exchange's
+/// limits on (no relaxing switch). exsim spreads them over the servers in this order (round
+/// robin), but the tests find the groups the way a client must: Autodiscover's
+/// GroupingInformation.
+export const SCALE_MAILBOXES = Object.freeze(
+  Array.from({ length: 12 }, (_, i) => `scale${String(i).padStart(2, '0')}@exsim.test`),
+);
