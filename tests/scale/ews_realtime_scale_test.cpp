@@ -200,6 +200,35 @@ TEST(EwsRealTimeScale, AThousandMailboxesOnFourServersWakeWithinTwoSeconds) {
   EXPECT_LE(latencies.back(), 2.0);
   EXPECT_EQ(scale.api->metric("agendasync_streaming_connections"), 8);
   EXPECT_LT(thread_count(scale.serve->pid()), 64);
+  // exsim's own count: 8 open streams, each charged to its own anchor mailbox.
+  const auto streaming = scale.world->admin("GET", "/exsim/admin/streaming");
+  EXPECT_EQ(streaming.value("open_streams", -1), 8) << streaming.dump();
+
+  // A mailbox server restarts: its 250 subscriptions vanish and its streams are cut. A change
+  // made meanwhile in one of its mailboxes (mailbox 5 lives on server 2) is not lost: the
+  // daemon finds its subscriptions gone, syncs those mailboxes and subscribes them again.
+  scale.world->admin("POST", "/exsim/admin/mailbox-servers/2/restart");
+  outlook.create(mailbox(5), "During-restart");
+  EXPECT_TRUE(scale.in_feed(since, "During-restart", 60s)) << "lost in the restart";
+  ASSERT_TRUE(eventually([&] { return scale.watched() == kMailboxes; }, 120s))
+      << "resubscribed: " << scale.watched();
+  const std::string after_restart = "After-restart";
+  const auto acknowledged = outlook.create(mailbox(9), after_restart);  // server 2 again
+  ASSERT_TRUE(scale.in_feed(since, after_restart, 10s));
+  EXPECT_LE(std::chrono::duration<double>(std::chrono::system_clock::now() - acknowledged).count(),
+            2.0);
+
+  // Lost events: exsim drops mailbox 10's next change and reports
+  // ErrorMissedNotificationEvents for its subscription only (ErrorSubscriptionIds); the
+  // daemon syncs that mailbox and subscribes it again, the rest of its stream goes on.
+  scale.world->admin("POST", "/exsim/admin/mailboxes/" + mailbox(10) + "/drop-events",
+                     json{{"next", 1}});
+  outlook.create(mailbox(10), "Dropped-event");
+  EXPECT_TRUE(scale.in_feed(since, "Dropped-event", 30s)) << "lost with the dropped event";
+  outlook.create(mailbox(14), "Same-stream");  // server 3, mailbox 10's group
+  EXPECT_TRUE(scale.in_feed(since, "Same-stream", 10s));
+  ASSERT_TRUE(eventually([&] { return scale.watched() == kMailboxes; }, 60s));
+  EXPECT_EQ(scale.api->metric("agendasync_streaming_connections"), 8);
 }
 
 }  // namespace
