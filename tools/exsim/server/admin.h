@@ -5,7 +5,9 @@
 
 namespace httplib {
 class Server;
-}
+struct Request;
+struct Response;
+}  // namespace httplib
 
 namespace exsim {
 
@@ -14,5 +16,9 @@ class FaultInjector;
 
 void install_admin_routes(httplib::Server& http, const ServerConfig& config, Store& store,
                           FaultInjector& faults);
+/// Whether `req` carries the admin token; otherwise answers 401/404 in `res` and returns false
+/// (for admin routes installed by a protocol folder, e.g. graph/graph_admin.cpp).
+bool check_admin_token(const ServerConfig& config, const httplib::Request& req,
+                       httplib::Response& res);
 
 }  // namespace exsim

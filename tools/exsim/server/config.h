@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "exsim/ews/versions.h"
+#include "exsim/graph/graph_limits.h"
 
 namespace exsim {
 
@@ -64,6 +65,7 @@ struct ServerConfig {
   std::vector<GraphAppConfig> graph_apps;   // apps the Entra ID token endpoint serves
   int graph_token_lifetime_seconds = 3599;  // lifetime of issued access tokens
   int graph_mailbox_concurrency = 4;        // Graph requests in flight per mailbox (0 = no limit)
+  GraphLimits graph_limits;                 // Graph's subscription limits and their switches
 };
 
 /// Reads a JSON config file over `base`. On failure returns nullopt and a message in `error`.

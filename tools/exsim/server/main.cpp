@@ -56,6 +56,10 @@ int main(int argc, char** argv) {
   app.add_option("--threads", config.threads, "worker threads")->capture_default_str();
   app.add_option("--max-request-bytes", config.max_request_bytes, "largest accepted request body")
       ->capture_default_str();
+  std::vector<std::string> graph_relax;
+  app.add_option("--graph-relax", graph_relax,
+                 "turn off one of Graph's subscription limits (repeatable): subscription-rate, "
+                 "mailbox-subscription-cap, validation-deadline, notification-deadline");
   CLI11_PARSE(app, argc, argv);
 
   if (!config_file.empty()) {
@@ -75,6 +79,14 @@ int main(int argc, char** argv) {
       return 2;
     }
     config.version = *v;
+  }
+  for (const auto& name : graph_relax) {
+    if (!exsim::relax_graph_limit(config.graph_limits, name)) {
+      std::cerr << "exsim: --graph-relax " << name << " is not a switch (known: "
+                << "subscription-rate, mailbox-subscription-cap, validation-deadline, "
+                << "notification-deadline)\n";
+      return 2;
+    }
   }
   if (tls) config.tls.enabled = true;
   if (app.count("--auth")) {
