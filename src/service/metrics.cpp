@@ -56,6 +56,10 @@ Metrics::Metrics() {
   describe(metric::kSyncLag, "gauge", "Seconds since the mailbox last synced successfully");
   describe(metric::kWebhookDeliveries, "counter", "Webhook deliveries by result");
   describe(metric::kNotifications, "counter", "Change notifications received by source and result");
+  describe(metric::kGraphMailboxes, "gauge",
+           "Synced mailboxes with (subscribed) and without (unsubscribed) a Graph subscription");
+  describe(metric::kGraphThrottled, "gauge",
+           "429 answers from Graph's subscription service since start (writes then pause)");
 }
 
 void Metrics::describe(const std::string& name, const std::string& type, const std::string& help) {

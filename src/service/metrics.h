@@ -54,6 +54,10 @@ inline constexpr const char* kRunning = "agendasync_syncs_running";
 inline constexpr const char* kSyncLag = "agendasync_mailbox_sync_lag_seconds";  // user
 inline constexpr const char* kWebhookDeliveries = "agendasync_webhook_deliveries_total";
 inline constexpr const char* kNotifications = "agendasync_notifications_total";  // source, result
+// Graph real time (issue 14): mailboxes with / without a change-notification subscription
+// (state = subscribed | unsubscribed), and 429s from Graph's subscription service so far.
+inline constexpr const char* kGraphMailboxes = "agendasync_graph_mailboxes";
+inline constexpr const char* kGraphThrottled = "agendasync_graph_subscription_throttled";
 }  // namespace metric
 
 }  // namespace agendasync::service
