@@ -380,7 +380,9 @@ bool GraphSubscriptionKeeper::run(const Create& job) {
 
 bool GraphSubscriptionKeeper::run(const Renew& job) {
   const GraphSubscription& subscription = job.subscription;
-  auto expires = calls_.renew(subscription.id, jittered_expiry());
+  // The full lifetime: the spread made at creation carries over (each subscription keeps its
+  // place in the cycle), and a renewal never moves an expiry earlier.
+  auto expires = calls_.renew(subscription.id, unix_now() + options_.lifetime.count());
   if (!expires) {
     if (throttled(expires.error(), job)) return false;
     log_event(spdlog::level::warn, "graph_subscription_renewal_failed",

@@ -5,9 +5,9 @@
 /// changed address), renews before expiry, follows lifecycle notifications and deletes its
 /// subscriptions on stop. Graph calls run on a few workers at once, paced under the
 /// subscription service's write limit (GraphWritePacer); a 429 pauses every write for its
-/// Retry-After. Expiries are jittered so that renewals of mailboxes subscribed together do not
-/// fall due together. Progress (subscribed / unsubscribed mailboxes) goes to the log and to a
-/// callback for metrics: no mailbox is left unwatched silently.
+/// Retry-After. New subscriptions' expiries are jittered so that renewals of mailboxes subscribed
+/// together do not fall due together. Progress (subscribed / unsubscribed mailboxes) goes to the
+/// log and to a callback for metrics: no mailbox is left unwatched silently.
 /// https://learn.microsoft.com/graph/change-notifications-delivery-webhooks,
 /// https://learn.microsoft.com/graph/throttling-limits#subscription-service-limits
 #include <chrono>
@@ -62,9 +62,10 @@ struct GraphKeeperOptions {
   std::chrono::seconds lifetime{std::chrono::hours(72)};
   /// A subscription is renewed once less than this is left.
   std::chrono::seconds renew_before{std::chrono::hours(24)};
-  /// Each requested expiry is shortened by a random part of up to this share of
-  /// (lifetime - renew_before), so that renewals spread over that time instead of falling due
-  /// together (72 h / 24 h: spread over 12 h).
+  /// Each new subscription's expiry is shortened by a random part of up to this share of
+  /// (lifetime - renew_before), so that mailboxes subscribed together fall due for renewal
+  /// spread over that time (72 h / 24 h: 12 h); renewals ask for the full lifetime, which keeps
+  /// each subscription's place in the spread.
   double expiry_jitter = 0.25;
   /// Graph calls in flight at once. Each creation waits for Graph's validation request to
   /// this daemon, answered by the HTTP server's own workers, so it never waits behind these.
