@@ -32,6 +32,7 @@ class Receiver {
   std::atomic<int> validation_delay_ms{0};
   std::atomic<int> notification_delay_ms{0};
   std::atomic<int> status{202};
+  std::atomic<int> notifications_started{0};  // notification POSTs that reached the handler
 
   Receiver() {
     server_.Post("/notify", [this](const httplib::Request& req, httplib::Response& res) {
@@ -40,6 +41,7 @@ class Receiver {
         res.set_content(req.get_param_value("validationToken"), "text/plain");
         return;
       }
+      ++notifications_started;
       std::this_thread::sleep_for(std::chrono::milliseconds(notification_delay_ms.load()));
       {
         std::lock_guard lock(mutex_);
@@ -289,10 +291,10 @@ TEST_F(GraphLimitsTest, SwitchMailboxSubscriptionCapRelaxesTheCap) {
 
 TEST_F(GraphLimitsTest, ValidationAnsweredTooLateRefusesTheSubscription) {
   GraphLimits limits;
-  limits.validation_timeout = 300ms;  // 10 s by default (checked above); shortened for time
+  limits.validation_timeout = 1000ms;  // 10 s by default (checked above); shortened for time
   start(limits);
   Receiver receiver;
-  receiver.validation_delay_ms = 700;
+  receiver.validation_delay_ms = 2000;
   Answer late =
       call("POST", "/v1.0/subscriptions", subscription("alice@example.com", receiver.url()));
   EXPECT_EQ(late.status, 400) << late.body.dump();
@@ -306,11 +308,11 @@ TEST_F(GraphLimitsTest, ValidationAnsweredTooLateRefusesTheSubscription) {
 
 TEST_F(GraphLimitsTest, SwitchValidationDeadlineWaitsForASlowEndpoint) {
   GraphLimits limits;
-  limits.validation_timeout = 300ms;
+  limits.validation_timeout = 1000ms;
   ASSERT_TRUE(relax_graph_limit(limits, kRelaxValidationDeadline));
   start(limits);
   Receiver receiver;
-  receiver.validation_delay_ms = 700;
+  receiver.validation_delay_ms = 2000;
   EXPECT_EQ(
       call("POST", "/v1.0/subscriptions", subscription("alice@example.com", receiver.url())).status,
       201);
@@ -334,7 +336,9 @@ TEST_F(GraphLimitsTest, PendingNotificationsForOneUrlArriveInOnePost) {
   // out together: entries of two subscriptions in one value[].
   receiver.notification_delay_ms = 1000;
   seed("alice@example.com", 1);
-  std::this_thread::sleep_for(300ms);  // that POST is being answered now
+  for (int i = 0; i < 200 && receiver.notifications_started < 2; ++i) {
+    std::this_thread::sleep_for(25ms);  // until that POST is being answered
+  }
   seed("alice@example.com", 2);
   seed("bob@example.com", 2);
   posts = receiver.posts(3);
@@ -351,15 +355,15 @@ TEST_F(GraphLimitsTest, PendingNotificationsForOneUrlArriveInOnePost) {
 
 TEST_F(GraphLimitsTest, NotificationNotAnsweredInTimeFailsAndIsRetried) {
   GraphLimits limits;
-  limits.notification_timeout = 400ms;  // 3 s by default (checked above); shortened for time
-  limits.notification_slow = 390ms;
+  limits.notification_timeout = 1500ms;  // 3 s by default (checked above); shortened for time
+  limits.notification_slow = 1400ms;
   limits.retry_delay = 1s;  // 10 min by default
   start(limits);
   Receiver receiver;
   ASSERT_EQ(
       call("POST", "/v1.0/subscriptions", subscription("alice@example.com", receiver.url())).status,
       201);
-  receiver.notification_delay_ms = 800;
+  receiver.notification_delay_ms = 2500;
   seed("alice@example.com", 1);
   receiver.posts(1);
   receiver.notification_delay_ms = 0;
@@ -393,10 +397,10 @@ TEST_F(GraphLimitsTest, FailingDeliveriesAreDroppedAfterTheRetryPeriod) {
 
 TEST_F(GraphLimitsTest, SlowEndpointIsThrottledThenDropped) {
   GraphLimits limits;
-  limits.notification_timeout = 600ms;
-  limits.notification_slow = 300ms;
+  limits.notification_timeout = 3000ms;  // the default; answers after 1 s count as slow here
+  limits.notification_slow = 1000ms;
   limits.slow_sample = 10;     // 100 by default
-  limits.throttle_delay = 1s;  // 10 minutes by default
+  limits.throttle_delay = 2s;  // 10 minutes by default
   start(limits);
   Receiver receiver;
   ASSERT_EQ(
@@ -404,12 +408,11 @@ TEST_F(GraphLimitsTest, SlowEndpointIsThrottledThenDropped) {
       201);
   seed("alice@example.com", 9);  // nine quick answers
   receiver.posts(1);
-  receiver.notification_delay_ms = 400;  // slow, in time
-  seed("alice@example.com", 1);          // one slow of ten: 10%, throttled
+  receiver.notification_delay_ms = 1500;  // slow, in time
+  seed("alice@example.com", 1);           // one slow of ten: 10%, throttled
   receiver.posts(2);
-  seed("alice@example.com", 1);  // held back throttle_delay (10 minutes; 1 s here)
-  std::this_thread::sleep_for(300ms);
-  json stats = admin("/exsim/admin/graph/stats");
+  seed("alice@example.com", 1);  // held back throttle_delay (10 minutes; 2 s here)
+  json stats = stats_when("delayed", 1);
   EXPECT_EQ(stats["delayed"], 1);
   EXPECT_EQ(stats["pending"], 1);
   ASSERT_EQ(stats["throttled_endpoints"].size(), 1u);
