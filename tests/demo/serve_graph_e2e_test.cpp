@@ -37,12 +37,21 @@ std::size_t runs(const ServeProcess& serve, const std::string& user, const std::
 }
 
 /// A Graph world whose daemon will listen on `port`, with `public_url` pointing there.
+e2e::WorldOptions graph_world(nlohmann::json exsim_graph_limits = nlohmann::json::object()) {
+  e2e::WorldOptions options;
+  options.backend = e2e::Backend::kGraph;
+  options.exsim_graph_limits = std::move(exsim_graph_limits);
+  return options;
+}
+
 struct GraphServe {
-  e2e::World world{e2e::Backend::kGraph};
+  e2e::World world;
   std::string token;
   int port = free_loopback_port();
 
-  explicit GraphServe(const std::vector<std::string>& users, bool with_public_url = true) {
+  explicit GraphServe(const std::vector<std::string>& users, bool with_public_url = true,
+                      e2e::WorldOptions options = graph_world())
+      : world(std::move(options)) {
     for (const auto& user : users) world.add_user(user);
     token = integration_token(world);
     auto key = world.cli({"secrets", "new-key", "--file", (world.dir() / "keys").string()});
@@ -301,6 +310,34 @@ TEST(ServeGraphE2e, WithoutPublicUrlNotificationsAreOffAndTheLogSaysSo) {
   EXPECT_NE(detail.find("public_url"), std::string::npos) << detail;
   EXPECT_NE(detail.find("60 minutes"), std::string::npos) << detail;
   EXPECT_EQ(graph.subscription_count(), 0u);
+  EXPECT_EQ(serve->stop(SIGTERM), 0) << serve->log();
+}
+
+// Graph's subscription write limit as exsim enforces it, lowered to 5 writes per 3 s so that
+// 12 mailboxes meet it: exsim answers 429 with Retry-After, the daemon holds every write for
+// it, says so once per pause, and still subscribes every mailbox, none given up on.
+TEST(ServeGraphE2e, SubscriptionWritesOverGraphsLimitWaitForRetryAfter) {
+  std::vector<std::string> users;
+  for (int i = 0; i < 12; ++i) users.push_back("USER" + std::to_string(i));
+  e2e::WorldOptions options = graph_world({{"writes_per_app", 5}, {"rate_window_seconds", 3}});
+  options.mailboxes.clear();
+  for (const auto& user : users) options.mailboxes.push_back(lower(user) + "@example.com");
+  GraphServe setup(users, true, options);
+  auto serve = setup.start();
+  Api api(serve->port(), setup.token);
+  ASSERT_TRUE(eventually([&] {
+    return api.metric("agendasync_graph_mailboxes", {{"state", "subscribed"}}) == 12;
+  })) << serve->log();
+  EXPECT_EQ(api.metric("agendasync_graph_mailboxes", {{"state", "unsubscribed"}}), 0);
+  const json stats = setup.world.admin("GET", "/exsim/admin/graph/stats");
+  EXPECT_GE(stats.value("refused_rate", 0), 1) << stats.dump();
+  EXPECT_EQ(stats.value("subscriptions", 0), 12) << stats.dump();
+  EXPECT_GE(api.metric("agendasync_graph_subscription_throttled"), 1);
+  auto throttled = events(*serve, "graph_subscription_throttled");
+  ASSERT_FALSE(throttled.empty()) << serve->log();
+  EXPECT_GE(throttled[0].value("retry_after_ms", 0), 1000);
+  EXPECT_TRUE(events(*serve, "graph_subscription_failed").empty()) << serve->log();
+  EXPECT_EQ(events(*serve, "graph_subscriptions_complete").size(), 1u) << serve->log();
   EXPECT_EQ(serve->stop(SIGTERM), 0) << serve->log();
 }
 

@@ -55,6 +55,9 @@ struct WorldOptions {
                                        "MailboxSettings.Read"};
   /// Graph: the client secret the configuration's secret file holds.
   std::string graph_secret = GraphApp::kSecret;
+  /// Graph: numbers of exsim's subscription limits to lower (its config's "graph"."limits",
+  /// e.g. {"writes_per_app": 5}); empty = Microsoft's.
+  nlohmann::json exsim_graph_limits = nlohmann::json::object();
 };
 
 class World {
