@@ -155,6 +155,10 @@ GraphReply GraphSubscriptions::create(const GraphRequest& request) {
     WebhookAnswer answer = post_webhook(
         fmt::format("{}{}validationToken={}", url, sep, agendasync::web::percent_encode(token)), "",
         "text/plain; charset=utf-8", limits_.validation_timeout);
+    {
+      std::lock_guard lock(mutex_);
+      max_validation_ = std::max(max_validation_, answer.elapsed);
+    }
     if (!answer.ok || answer.status != 200 || answer.body != token) {
       std::lock_guard lock(mutex_);
       ++refused_validation_;
@@ -268,6 +272,7 @@ json GraphSubscriptions::stats() {
   out["refused_rate"] = rate_.refused();
   out["refused_mailbox_full"] = refused_full_;
   out["refused_validation"] = refused_validation_;
+  out["max_validation_ms"] = max_validation_.count();
   return out;
 }
 

@@ -10,6 +10,7 @@
 /// graph/change-notifications-delivery-webhooks, graph/throttling-limits,
 /// graph/outlook-change-notifications-overview
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -65,8 +66,9 @@ class GraphSubscriptions {
   const GraphLimits& limits_;
   SubscriptionRateLimiter rate_;
   NotificationDelivery delivery_;
-  std::size_t refused_full_ = 0;        // creations refused by the per-mailbox cap
-  std::size_t refused_validation_ = 0;  // creations refused because validation failed
+  std::size_t refused_full_ = 0;                 // creations refused by the per-mailbox cap
+  std::size_t refused_validation_ = 0;           // creations refused because validation failed
+  std::chrono::milliseconds max_validation_{0};  // slowest validation answer so far
   std::mutex mutex_;
   std::map<std::string, Subscription> subscriptions_;
   std::set<std::string> reauthorize_sent_;  // ids told reauthorizationRequired already
