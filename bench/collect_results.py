@@ -5,8 +5,8 @@ met, plus the machine (cpu model, cores, RAM, kernel, compiler, build type, git 
 
   collect_results.py --raw DIR --build DIR --source DIR --command "..." --out FILE
 DIR holds first_sync.json, peer.json, idle.json, incremental.json, ews_parse.json,
-graph_parse.json, exsim_throughput.json, service_latency.json and service_load.json (whichever
-ran). An existing FILE is updated: the
+graph_parse.json, exsim_throughput.json, service_latency.json, service_load.json and
+graph_realtime.json (whichever ran). An existing FILE is updated: the
 scenarios this run produced replace their rows, every other row (parts not run this time,
 other layers' entries) is kept, and `commands` lists the runs the file's rows come from."""
 import argparse
@@ -176,6 +176,40 @@ def load_rows(s):
     ]
 
 
+def graph_realtime_rows(g):
+    rows = []
+    for run in g["runs"]:
+        n = run["mailboxes"]
+        scenario = f"graph_realtime_{n}_mailboxes"
+        wake = run["wake"]
+        exsim = run.get("exsim") or {}
+        ok = run["failures"] == 0 and run["daemon_exit_code"] == 0 and run["all_subscribed"]
+        rows += [
+            row(scenario, "subscription_creation", round(run["subscribe_seconds"], 1), "s",
+                note=f"{int(run['subscribed'])} of {n} subscribed; Graph allows 1,000 writes "
+                     f"per 20 s per app; 429s answered: {exsim.get('refused_rate')}"),
+            row(scenario, "wake_p50", round(wake["p50_ms"], 1), "ms"),
+            row(scenario, "wake_p99", round(wake["p99_ms"], 1), "ms", "< 1000",
+                ok and wake["samples"] == g["changes_per_size"] and wake["p99_ms"] < 1000,
+                note=f"{wake['samples']} changes through Graph, from exsim's 201 to the host "
+                     f"feed; max {wake['max_ms']:.1f} ms"),
+            row(scenario, "rss_per_mailbox", round(run["rss_kb_per_mailbox"], 1), "KB",
+                note=f"whole daemon RSS {run['rss_kb']} KB / {n}"),
+            row(scenario, "threads", run["threads"], "threads", "< 64", run["threads"] < 64),
+            row(scenario, "failed_or_slow_deliveries",
+                exsim.get("failed", -1) + exsim.get("slow", -1), "notifications", "0",
+                exsim.get("failed", -1) == 0 and exsim.get("slow", -1) == 0,
+                note=f"Graph's 3 s deadline as exsim applies it; slowest answer "
+                     f"{exsim.get('max_elapsed_ms')} ms"),
+        ]
+    if "rss_kb_per_added_mailbox" in g:
+        added = g["rss_kb_per_added_mailbox"]
+        rows.append(row("graph_realtime_rss", "rss_per_added_mailbox", round(added, 2), "KB",
+                        "<= 8", added <= 8,
+                        note="RSS difference between the two sizes / mailboxes added"))
+    return rows
+
+
 def google_benchmark_rows(scenario, data):
     rows = []
     for b in data.get("benchmarks", []):
@@ -208,6 +242,8 @@ def main():
         results += latency_rows(lat)
     if (sl := load(args.raw, "service_load.json")):
         results += load_rows(sl)
+    if (gr := load(args.raw, "graph_realtime.json")):
+        results += graph_realtime_rows(gr)
     if (ex := load(args.raw, "exsim_throughput.json")):
         results.append(row("exsim_throughput", "operations_per_second",
                            round(ex.get("operations_per_second", 0)), "ops/s", ">= 2000",

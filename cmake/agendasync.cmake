@@ -42,8 +42,14 @@ function(agendasync_test name)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
+  # The labels' semicolons escaped for the three list expansions between here and the
+  # discovered tests' set_tests_properties (gtest_discover_tests, its include file, its
+  # add_command): unescaped, that call read "LABELS a b c TIMEOUT t" as LABELS=a, b=c, ..., so
+  # only the first label applied, a second one swallowed the TIMEOUT, and `-LE scale` could
+  # not leave a test out. Checked with `ctest -N -L <second label>`.
+  string(REPLACE ";" "\\\\\\\\\\\\\\;" labels "${ARG_LABELS}")
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST
-    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
+    PROPERTIES LABELS "${labels}" TIMEOUT ${ARG_TIMEOUT})
 endfunction()
 
 # agendasync_fuzzer(NAME SOURCES ... DEPS ...): a libFuzzer target, built only in the `fuzz`

@@ -4,15 +4,16 @@
 #   scripts/bench.sh [--out FILE] [--items N] [--mailboxes N] [--build-dir DIR] [--only PARTS]
 # Defaults: --out bench/results/latest.json, 10,000 items, 10,000 mailboxes, build/bench, every
 # part. PARTS is a comma list of e2e (scenarios 1 and 3), peer (2, needs e2e), sync (4),
-# parse (5), exsim, service (the daemon's change latency and API load); an existing FILE keeps
-# the rows of the parts not run (collect_results.py).
+# parse (5), exsim, service (the daemon's change latency and API load), graph (Graph real time
+# at 1,000 and --mailboxes mailboxes); an existing FILE keeps the rows of the parts not run
+# (collect_results.py).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 command_line="scripts/bench.sh $*"
 
 out=bench/results/latest.json items=10000 mailboxes=10000 build=build/bench
-only=e2e,peer,sync,parse,exsim,service
+only=e2e,peer,sync,parse,exsim,service,graph
 while (($#)); do
   case "$1" in
     --out) out=$2; shift 2 ;;
@@ -21,7 +22,7 @@ while (($#)); do
     --build-dir) build=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     *) echo "usage: scripts/bench.sh [--out FILE] [--items N] [--mailboxes N] [--build-dir DIR]" \
-            "[--only e2e,peer,sync,parse,exsim,service]" >&2
+            "[--only e2e,peer,sync,parse,exsim,service,graph]" >&2
        exit 2 ;;
   esac
 done
@@ -33,6 +34,7 @@ runs sync && targets+=(bench_sync_incremental)
 runs parse && targets+=(bench_ews bench_graph)
 runs exsim && targets+=(exsim_throughput)
 runs service && targets+=(bench_service_latency bench_service_load)
+runs graph && targets+=(bench_graph_realtime)
 
 export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAGENDASYNC_BENCH=ON >/dev/null
@@ -99,6 +101,13 @@ if runs service; then
   "$build/bench/service/bench_service_latency" --changes 200 >"$raw/service_latency.json"
   echo "=== daemon: API load, 500 requests/s for 60 s while syncs run"
   "$build/bench/service/bench_service_load" --rate 500 --seconds 60 >"$raw/service_load.json"
+fi
+
+if runs graph; then
+  # Its own exsim (Graph's limits on) and daemon per size (bench/README.md).
+  echo "=== daemon: Graph real time at 1,000 and $mailboxes mailboxes, 200 changes each"
+  "$build/bench/service/bench_graph_realtime" --mailboxes "1000,$mailboxes" --changes 200 \
+    >"$raw/graph_realtime.json"
 fi
 
 mkdir -p "$(dirname "$out")"

@@ -1,5 +1,7 @@
 #include "daemon/graph_watch.h"
 
+#include <algorithm>
+
 #include "app/exchange_connection.h"
 #include "connectors/graph/graph_subscriber.h"
 #include "connectors/graph/token.h"
@@ -64,6 +66,8 @@ Result<std::function<void()>> start_graph_watch(const config::Config& config,
   // Graph answers a new subscription within its 10 s validation window; a shorter bound
   // than the sync's keeps a shutdown from waiting on a hung call.
   client.request_timeout = std::chrono::seconds(30);
+  // One connection per keeper worker; creations are never retried by the transport.
+  client.max_concurrency_per_host = static_cast<int>(std::max<std::size_t>(1, options.concurrency));
   link->http = std::shared_ptr<net::HttpClient>(net::make_curl_client(std::move(client)));
   auto connection = app::ExchangeConnection::open(config, link->http);
   if (!connection) return std::unexpected(connection.error());
@@ -82,6 +86,17 @@ Result<std::function<void()>> start_graph_watch(const config::Config& config,
 
   store::AgendaStore& store = server.store();
   service::Scheduler& scheduler = server.scheduler();
+  service::Metrics& metrics = server.metrics();
+  // Subscribed / unsubscribed mailboxes as gauges, so a dashboard shows mailboxes that are not
+  // watched in real time (they wait for the safety net) without reading the log.
+  options.on_progress = [&metrics](const service::GraphKeeperProgress& progress) {
+    metrics.set(service::metric::kGraphMailboxes, {{"state", "subscribed"}},
+                static_cast<double>(progress.subscribed));
+    metrics.set(
+        service::metric::kGraphMailboxes, {{"state", "unsubscribed"}},
+        static_cast<double>(progress.wanted - std::min(progress.wanted, progress.subscribed)));
+    metrics.set(service::metric::kGraphThrottled, {}, static_cast<double>(progress.throttled));
+  };
   GraphLink* held = link.get();
   auto keeper = service::GraphSubscriptionKeeper::start(
       server.graph(), graph_calls(link),

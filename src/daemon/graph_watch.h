@@ -7,7 +7,7 @@
 
 #include "config/config.h"
 #include "core/error.h"
-#include "service/graph_subscriptions.h"
+#include "service/graph_keeper.h"
 
 namespace agendasync::service {
 class Server;

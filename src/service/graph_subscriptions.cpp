@@ -1,29 +1,17 @@
 #include "service/graph_subscriptions.h"
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <limits>
-#include <set>
 
 #include "service/log.h"
-#include "service/secrets/hex.h"
 
 namespace agendasync::service {
 
 namespace {
 
 std::string aad_for(const std::string& id) { return "graph-subscription:" + id; }
-
-/// A fresh clientState: 32 random bytes as hex (Graph allows up to 128 characters).
-Result<Secret> new_client_state() {
-  std::vector<std::uint8_t> bytes(32);
-  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-    return fail(ErrorKind::kPermanent, "the system random generator failed");
-  }
-  return Secret(secrets::to_hex(bytes.data(), bytes.size()));
-}
 
 }  // namespace
 
@@ -72,7 +60,9 @@ Result<void> GraphSubscriptions::remove(const std::string& id) {
 
 Result<std::optional<std::string>> GraphSubscriptions::verify(const std::string& id,
                                                               std::string_view client_state) {
-  auto row = db_.with([&](store::sqlite::Connection& db)
+  // On a reader connection: a notification is answered without waiting behind the keeper's
+  // and the syncs' writes (Graph wants its answer within 3 s).
+  auto row = db_.read([&](store::sqlite::Connection& db)
                           -> Result<std::optional<std::pair<std::string, std::string>>> {
     auto statement = db.prepare(
         "SELECT user_name, client_state_sealed FROM service_graph_subscription WHERE id = ?1",
@@ -184,231 +174,6 @@ bool GraphSubscriptions::lifecycle(GraphLifecycle event, const GraphSubscription
   if (!handler_) return false;
   handler_(event, subscription);
   return true;
-}
-
-// --- the keeper ------------------------------------------------------------------------------
-
-Result<std::unique_ptr<GraphSubscriptionKeeper>> GraphSubscriptionKeeper::start(
-    GraphSubscriptions& records, GraphSubscriptionCalls calls, WantedFn wanted,
-    std::function<void(const std::string&)> wake, GraphKeeperOptions options) {
-  if (auto sealing = records.check_sealing(); !sealing) return std::unexpected(sealing.error());
-  std::unique_ptr<GraphSubscriptionKeeper> keeper(new GraphSubscriptionKeeper(
-      records, std::move(calls), std::move(wanted), std::move(wake), options));
-  GraphSubscriptionKeeper* self = keeper.get();
-  records.on_lifecycle([self](GraphLifecycle event, const GraphSubscription& subscription) {
-    self->queue(event, subscription);
-  });
-  keeper->thread_ = std::jthread([self](std::stop_token stop) { self->run(stop); });
-  return keeper;
-}
-
-GraphSubscriptionKeeper::GraphSubscriptionKeeper(GraphSubscriptions& records,
-                                                 GraphSubscriptionCalls calls, WantedFn wanted,
-                                                 std::function<void(const std::string&)> wake,
-                                                 GraphKeeperOptions options)
-    : records_(records),
-      calls_(std::move(calls)),
-      wanted_(std::move(wanted)),
-      wake_(std::move(wake)),
-      options_(options) {}
-
-GraphSubscriptionKeeper::~GraphSubscriptionKeeper() { stop(); }
-
-void GraphSubscriptionKeeper::queue(GraphLifecycle event, const GraphSubscription& subscription) {
-  std::lock_guard lock(mutex_);
-  if (stopped_) return;
-  lifecycle_.emplace_back(event, subscription);
-  changed_.notify_all();
-}
-
-void GraphSubscriptionKeeper::run(std::stop_token stop) {
-  // Subscriptions of an earlier run: their notification URL or mailbox may have changed, and
-  // their clientStates are still valid, so delete them rather than guess.
-  if (auto leftovers = records_.all()) {
-    for (const auto& subscription : *leftovers) {
-      if (stop.stop_requested()) return;
-      unsubscribe(subscription, "left by an earlier run");
-    }
-  }
-  while (!stop.stop_requested()) {
-    std::deque<std::pair<GraphLifecycle, GraphSubscription>> events;
-    {
-      std::lock_guard lock(mutex_);
-      events.swap(lifecycle_);
-    }
-    for (const auto& [event, subscription] : events) handle(event, subscription);
-    const auto margin = static_cast<std::int64_t>(options_.renew_before.count());
-    records_.renew_due(
-        [this](const GraphSubscription& subscription) {
-          return calls_.renew(subscription.id, unix_now() + options_.lifetime.count());
-        },
-        margin);
-    reconcile(stop);
-    std::unique_lock lock(mutex_);
-    changed_.wait_for(lock, stop, options_.refresh, [this] { return !lifecycle_.empty(); });
-  }
-}
-
-void GraphSubscriptionKeeper::handle(GraphLifecycle event, const GraphSubscription& subscription) {
-  log_event(spdlog::level::info, "graph_lifecycle",
-            {{"event", to_string(event)},
-             {"subscription", subscription.id},
-             {"user", subscription.user_name}});
-  if (event == GraphLifecycle::kSubscriptionRemoved) {
-    // Graph has dropped it; the reconcile that follows subscribes the mailbox again at once.
-    forget(subscription.id);
-    retry_.erase(subscription.user_name);
-    return;
-  }
-  if (event != GraphLifecycle::kReauthorizationRequired) return;
-  // Renewing with a current token is one of the two answers Graph accepts (the other is
-  // POST /subscriptions/{id}/reauthorize), and it also moves the expiry.
-  auto expires = calls_.renew(subscription.id, unix_now() + options_.lifetime.count());
-  if (!expires) {
-    log_event(spdlog::level::warn, "graph_subscription_renewal_failed",
-              {{"subscription", subscription.id},
-               {"user", subscription.user_name},
-               {"error", expires.error().message}});
-    if (expires.error().kind == ErrorKind::kNotFound) forget(subscription.id);
-    return;
-  }
-  (void)records_.set_expiry(subscription.id, *expires);
-  log_event(spdlog::level::info, "graph_subscription_renewed",
-            {{"subscription", subscription.id},
-             {"user", subscription.user_name},
-             {"expires_at", *expires},
-             {"reason", to_string(event)}});
-}
-
-void GraphSubscriptionKeeper::reconcile(std::stop_token stop) {
-  auto wanted = wanted_();
-  auto recorded = records_.all();
-  if (!wanted || !recorded) {
-    // Never unsubscribe everyone because the agenda could not be read for a moment.
-    log_event(spdlog::level::warn, "graph_subscriptions_refresh_failed",
-              {{"error", !wanted ? wanted.error().message : recorded.error().message}});
-    return;
-  }
-  std::set<std::string> covered;
-  for (const auto& subscription : *recorded) {
-    auto want = wanted->find(subscription.user_name);
-    auto known = mailbox_of_.find(subscription.id);
-    if (want == wanted->end()) {
-      unsubscribe(subscription, "sync disabled or user blocked");
-    } else if (known == mailbox_of_.end() || known->second != want->second) {
-      unsubscribe(subscription, "mailbox address changed");
-    } else {
-      covered.insert(subscription.user_name);
-    }
-  }
-  for (const auto& [user, mailbox] : *wanted) {
-    if (stop.stop_requested()) return;  // many mailboxes: do not hold up a shutdown
-    if (!covered.contains(user)) subscribe(user, mailbox);
-  }
-  for (auto it = retry_.begin(); it != retry_.end();) {
-    it = wanted->contains(it->first) ? std::next(it) : retry_.erase(it);
-  }
-}
-
-void GraphSubscriptionKeeper::subscribe(const std::string& user, const std::string& mailbox) {
-  const auto now = std::chrono::steady_clock::now();
-  Retry& retry = retry_[user];
-  if (now < retry.at) return;
-  auto back_off = [&](const Error& error) {
-    retry.delay = std::min(std::max(retry.delay * 2, options_.refresh), options_.retry_max);
-    retry.at = now + retry.delay;
-    log_event(spdlog::level::warn, "graph_subscription_failed",
-              {{"user", user},
-               {"mailbox", mailbox},
-               {"error", error.message},
-               {"detail",
-                "changes in this mailbox arrive with the safety-net sync until a "
-                "subscription succeeds; next attempt in " +
-                    std::to_string(retry.delay.count() / 1000) + " s"}});
-  };
-  auto client_state = new_client_state();
-  if (!client_state) return back_off(client_state.error());
-  auto created = calls_.create(mailbox, *client_state, unix_now() + options_.lifetime.count());
-  if (!created) return back_off(created.error());
-  GraphSubscription subscription{created->id, user, created->expires_at};
-  if (auto added = records_.add(subscription, *client_state); !added) {
-    // Unrecorded, its notifications would all be refused: do not leave it at Graph.
-    (void)calls_.remove(subscription.id);
-    return back_off(added.error());
-  }
-  mailbox_of_[subscription.id] = mailbox;
-  retry_.erase(user);
-  log_event(spdlog::level::info, "graph_subscription_created",
-            {{"user", user},
-             {"mailbox", mailbox},
-             {"subscription", subscription.id},
-             {"expires_at", subscription.expires_at}});
-  // Changes made before Graph started reporting them (or while a subscription was missing)
-  // are picked up by one run of the pair.
-  if (wake_) wake_(user);
-}
-
-void GraphSubscriptionKeeper::unsubscribe(const GraphSubscription& subscription,
-                                          std::string_view reason) {
-  if (auto removed = calls_.remove(subscription.id); !removed) {
-    // Forgotten anyway: its notifications are refused from now on and it lapses at expiry.
-    log_event(spdlog::level::warn, "graph_subscription_delete_failed",
-              {{"subscription", subscription.id},
-               {"user", subscription.user_name},
-               {"error", removed.error().message}});
-  }
-  forget(subscription.id);
-  log_event(
-      spdlog::level::info, "graph_subscription_deleted",
-      {{"subscription", subscription.id}, {"user", subscription.user_name}, {"reason", reason}});
-}
-
-void GraphSubscriptionKeeper::forget(const std::string& id) {
-  if (auto removed = records_.remove(id); !removed) {
-    log_event(spdlog::level::err, "graph_subscription_forget_failed",
-              {{"subscription", id}, {"error", removed.error().message}});
-  }
-  mailbox_of_.erase(id);
-}
-
-void GraphSubscriptionKeeper::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopped_) return;
-    stopped_ = true;
-    lifecycle_.clear();
-  }
-  records_.on_lifecycle({});
-  if (thread_.joinable()) {
-    thread_.request_stop();
-    thread_.join();
-  }
-  // Graph would keep posting to a daemon that is gone, and marks endpoints that fail as slow
-  // or drops their notifications; the next start subscribes afresh and catches up anyway.
-  auto recorded = records_.all();
-  if (!recorded) return;
-  const auto deadline = std::chrono::steady_clock::now() + options_.stop_budget;
-  std::size_t left = 0;
-  for (const auto& subscription : *recorded) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      ++left;
-      continue;
-    }
-    if (auto removed = calls_.remove(subscription.id); !removed) {
-      ++left;  // kept on record: the next start deletes it
-      log_event(spdlog::level::warn, "graph_subscription_delete_failed",
-                {{"subscription", subscription.id},
-                 {"user", subscription.user_name},
-                 {"error", removed.error().message}});
-      continue;
-    }
-    forget(subscription.id);
-  }
-  log_event(spdlog::level::info, "graph_subscriptions_stopped",
-            {{"deleted", recorded->size() - left},
-             {"left", left},
-             {"detail", left == 0 ? "every subscription was deleted at Graph"
-                                  : "the rest are deleted at the next start or lapse at expiry"}});
 }
 
 }  // namespace agendasync::service

@@ -1,22 +1,15 @@
 #pragma once
 /// Microsoft Graph change-notification subscriptions (R23): which mailbox each subscription
 /// watches, its clientState (sealed at rest, compared in constant time) and its expiry, so
-/// notifications wake only that mailbox; and the keeper that subscribes every synced mailbox,
-/// renews before expiry and follows lifecycle notifications. No Graph protocol here: the
-/// calls come in as functions (GraphSubscriptionCalls).
+/// notifications wake only that mailbox. The keeper that subscribes every synced mailbox is
+/// graph_keeper.h. No Graph protocol here.
 /// https://learn.microsoft.com/graph/change-notifications-delivery-webhooks
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
-#include <map>
-#include <memory>
 #include <mutex>
 #include <optional>
-#include <stop_token>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "core/error.h"
@@ -75,85 +68,6 @@ class GraphSubscriptions {
   SecretStore& secrets_;
   std::mutex handler_mutex_;
   std::function<void(GraphLifecycle, const GraphSubscription&)> handler_;
-};
-
-/// What Graph does for the keeper; `serve` wires the Graph connector's Subscriber in.
-struct GraphSubscriptionCalls {
-  /// Subscribes to `mailbox`'s calendar with `client_state` until `expires_at` (Unix
-  /// seconds); returns the subscription's id and the expiry Graph granted (user_name empty).
-  std::function<Result<GraphSubscription>(const std::string& mailbox, const Secret& client_state,
-                                          std::int64_t expires_at)>
-      create;
-  /// Moves subscription `id`'s expiry to `expires_at`; kNotFound when Graph forgot it.
-  std::function<Result<std::int64_t>(const std::string& id, std::int64_t expires_at)> renew;
-  /// Deletes subscription `id` at Graph; one Graph no longer knows counts as deleted.
-  std::function<Result<void>(const std::string& id)> remove;
-};
-
-struct GraphKeeperOptions {
-  /// How often the users are re-read (subscribe, unsubscribe) and expiries checked.
-  std::chrono::milliseconds refresh{std::chrono::seconds(30)};
-  /// Requested lifetime of a subscription (Outlook resources allow under 7 days).
-  std::chrono::seconds lifetime{std::chrono::hours(72)};
-  /// A subscription is renewed once less than this is left.
-  std::chrono::seconds renew_before{std::chrono::hours(24)};
-  /// Longest pause between attempts for a mailbox whose subscription keeps failing.
-  std::chrono::milliseconds retry_max{std::chrono::minutes(30)};
-  /// How long stop() may spend deleting subscriptions at Graph.
-  std::chrono::milliseconds stop_budget{std::chrono::seconds(10)};
-};
-
-/// Keeps one Graph subscription per synced mailbox (R23): subscribes new users, unsubscribes
-/// blocked and disabled ones (or a changed address), renews before expiry, acts on lifecycle
-/// notifications (reauthorizationRequired: renew now; subscriptionRemoved: subscribe again)
-/// and deletes its subscriptions on stop. All Graph calls run on its own thread.
-class GraphSubscriptionKeeper {
- public:
-  /// user -> mailbox of every user whose calendar should be watched now.
-  using WantedFn = std::function<Result<std::map<std::string, std::string>>()>;
-
-  /// Fails when clientStates cannot be sealed. Subscriptions recorded by an earlier run are
-  /// deleted first (their notification URL may have changed); `wake(user)` runs the user's
-  /// pair after each new subscription, for changes made before Graph reported them.
-  static Result<std::unique_ptr<GraphSubscriptionKeeper>> start(
-      GraphSubscriptions& records, GraphSubscriptionCalls calls, WantedFn wanted,
-      std::function<void(const std::string&)> wake, GraphKeeperOptions options = {});
-  ~GraphSubscriptionKeeper();
-  /// Stops the thread, then deletes every subscription at Graph within the stop budget (what
-  /// is left is deleted at the next start or lapses at expiry). Idempotent.
-  void stop();
-
- private:
-  GraphSubscriptionKeeper(GraphSubscriptions& records, GraphSubscriptionCalls calls,
-                          WantedFn wanted, std::function<void(const std::string&)> wake,
-                          GraphKeeperOptions options);
-  void run(std::stop_token stop);
-  void queue(GraphLifecycle event, const GraphSubscription& subscription);
-  void handle(GraphLifecycle event, const GraphSubscription& subscription);
-  void reconcile(std::stop_token stop);
-  void subscribe(const std::string& user, const std::string& mailbox);
-  void unsubscribe(const GraphSubscription& subscription, std::string_view reason);
-  void forget(const std::string& id);
-
-  GraphSubscriptions& records_;
-  GraphSubscriptionCalls calls_;
-  WantedFn wanted_;
-  std::function<void(const std::string&)> wake_;
-  GraphKeeperOptions options_;
-
-  // Keeper thread only.
-  std::map<std::string, std::string> mailbox_of_;  // subscription id -> mailbox
-  struct Retry {
-    std::chrono::steady_clock::time_point at;
-    std::chrono::milliseconds delay{0};
-  };
-  std::map<std::string, Retry> retry_;  // by user, after a failed subscribe
-
-  std::mutex mutex_;
-  std::condition_variable_any changed_;
-  std::deque<std::pair<GraphLifecycle, GraphSubscription>> lifecycle_;
-  bool stopped_ = false;
-  std::jthread thread_;
 };
 
 }  // namespace agendasync::service

@@ -60,6 +60,10 @@ Metrics::Metrics() {
            "Synced mailboxes by backend and state: watched in real time or unwatched (polled)");
   describe(metric::kStreamingConnections, "gauge",
            "Open EWS streaming connections (one per subscription group)");
+  describe(metric::kGraphMailboxes, "gauge",
+           "Synced mailboxes with (subscribed) and without (unsubscribed) a Graph subscription");
+  describe(metric::kGraphThrottled, "gauge",
+           "429 answers from Graph's subscription service since start (writes then pause)");
 }
 
 void Metrics::describe(const std::string& name, const std::string& type, const std::string& help) {

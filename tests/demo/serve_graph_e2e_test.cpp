@@ -13,8 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "connectors/graph/token.h"
-#include "net/http.h"
+#include "tests/demo/graph_test_support.h"
 #include "tests/demo/serve_process.h"
 #include "tests/demo/serve_test_support.h"
 #include "tests/e2e/world.h"
@@ -27,91 +26,6 @@ using namespace std::chrono_literals;
 
 constexpr const char* kNotifications = "/api/v1/notifications/graph";
 
-std::string lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
-
-/// Microsoft Graph as another application of the tenant sees it: exsim's Graph v1.0 with a
-/// token from exsim's Entra ID endpoint (the same app registration the daemon uses).
-class GraphAdmin {
- public:
-  explicit GraphAdmin(e2e::World& world) : base_(world.exsim().base_url() + "/v1.0") {
-    net::ClientOptions options;
-    options.tls.ca_bundle_path = world.exsim().ca_path();
-    options.max_attempts = 1;
-    http_ = net::make_curl_client(options);
-    graph::AppCredentials app;
-    app.authority = world.exsim().base_url();
-    app.tenant = e2e::GraphApp::kTenant;
-    app.client_id = e2e::GraphApp::kClientId;
-    app.client_secret = Secret(e2e::GraphApp::kSecret);
-    tokens_ = std::make_unique<graph::TokenProvider>(*http_, std::move(app));
-  }
-
-  std::pair<long, json> call(const std::string& method, const std::string& path,
-                             const json& body = nullptr) {
-    net::Request request;
-    request.method = method;
-    request.url = base_ + path;
-    request.headers = {{"Accept", "application/json"}};
-    if (!body.is_null()) {
-      request.headers.emplace_back("Content-Type", "application/json");
-      request.body = body.dump();
-    }
-    auto response = http_->send(request, tokens_->credentials());
-    EXPECT_TRUE(response) << (response ? "" : response.error().message);
-    if (!response) return {0, nullptr};
-    return {response->status, json::parse(response->body, nullptr, false)};
-  }
-
-  /// The subscription on `mailbox`'s events (addresses compare case-insensitively), if any.
-  std::optional<json> subscription_of(const std::string& mailbox) {
-    auto [status, listed] = call("GET", "/subscriptions");
-    if (status != 200 || !listed.contains("value")) return std::nullopt;
-    for (const auto& subscription : listed["value"]) {
-      if (lower(subscription.value("resource", "")) == "/users/" + lower(mailbox) + "/events") {
-        return subscription;
-      }
-    }
-    return std::nullopt;
-  }
-
-  std::size_t subscription_count() {
-    auto [status, listed] = call("GET", "/subscriptions");
-    return status == 200 && listed.contains("value") ? listed["value"].size() : 0;
-  }
-
- private:
-  std::string base_;
-  std::unique_ptr<net::HttpClient> http_;
-  std::unique_ptr<graph::TokenProvider> tokens_;
-};
-
-/// The daemon's JSON log lines (other lines are skipped).
-std::vector<json> log_lines(const ServeProcess& serve) {
-  std::vector<json> lines;
-  std::istringstream text(serve.log());
-  for (std::string line; std::getline(text, line);) {
-    auto parsed = json::parse(line, nullptr, false);
-    if (parsed.is_object() && parsed.contains("event")) lines.push_back(std::move(parsed));
-  }
-  return lines;
-}
-
-/// Log lines of `event` (for `user` when given), from line `from` on.
-std::vector<json> events(const ServeProcess& serve, const std::string& event,
-                         const std::string& user = "", std::size_t from = 0) {
-  std::vector<json> found;
-  auto lines = log_lines(serve);
-  for (std::size_t i = from; i < lines.size(); ++i) {
-    if (lines[i].value("event", "") != event) continue;
-    if (!user.empty() && lines[i].value("user", "") != user) continue;
-    found.push_back(lines[i]);
-  }
-  return found;
-}
-
 /// Sync runs of `user` started by `trigger`, from log line `from` on.
 std::size_t runs(const ServeProcess& serve, const std::string& user, const std::string& trigger,
                  std::size_t from = 0) {
@@ -123,12 +37,21 @@ std::size_t runs(const ServeProcess& serve, const std::string& user, const std::
 }
 
 /// A Graph world whose daemon will listen on `port`, with `public_url` pointing there.
+e2e::WorldOptions graph_world(nlohmann::json exsim_graph_limits = nlohmann::json::object()) {
+  e2e::WorldOptions options;
+  options.backend = e2e::Backend::kGraph;
+  options.exsim_graph_limits = std::move(exsim_graph_limits);
+  return options;
+}
+
 struct GraphServe {
-  e2e::World world{e2e::Backend::kGraph};
+  e2e::World world;
   std::string token;
   int port = free_loopback_port();
 
-  explicit GraphServe(const std::vector<std::string>& users, bool with_public_url = true) {
+  explicit GraphServe(const std::vector<std::string>& users, bool with_public_url = true,
+                      e2e::WorldOptions options = graph_world())
+      : world(std::move(options)) {
     for (const auto& user : users) world.add_user(user);
     token = integration_token(world);
     auto key = world.cli({"secrets", "new-key", "--file", (world.dir() / "keys").string()});
@@ -387,6 +310,34 @@ TEST(ServeGraphE2e, WithoutPublicUrlNotificationsAreOffAndTheLogSaysSo) {
   EXPECT_NE(detail.find("public_url"), std::string::npos) << detail;
   EXPECT_NE(detail.find("60 minutes"), std::string::npos) << detail;
   EXPECT_EQ(graph.subscription_count(), 0u);
+  EXPECT_EQ(serve->stop(SIGTERM), 0) << serve->log();
+}
+
+// Graph's subscription write limit as exsim enforces it, lowered to 5 writes per 3 s so that
+// 12 mailboxes meet it: exsim answers 429 with Retry-After, the daemon holds every write for
+// it, says so once per pause, and still subscribes every mailbox, none given up on.
+TEST(ServeGraphE2e, SubscriptionWritesOverGraphsLimitWaitForRetryAfter) {
+  std::vector<std::string> users;
+  for (int i = 0; i < 12; ++i) users.push_back("USER" + std::to_string(i));
+  e2e::WorldOptions options = graph_world({{"writes_per_app", 5}, {"rate_window_seconds", 3}});
+  options.mailboxes.clear();
+  for (const auto& user : users) options.mailboxes.push_back(lower(user) + "@example.com");
+  GraphServe setup(users, true, options);
+  auto serve = setup.start();
+  Api api(serve->port(), setup.token);
+  ASSERT_TRUE(eventually([&] {
+    return api.metric("agendasync_graph_mailboxes", {{"state", "subscribed"}}) == 12;
+  })) << serve->log();
+  EXPECT_EQ(api.metric("agendasync_graph_mailboxes", {{"state", "unsubscribed"}}), 0);
+  const json stats = setup.world.admin("GET", "/exsim/admin/graph/stats");
+  EXPECT_GE(stats.value("refused_rate", 0), 1) << stats.dump();
+  EXPECT_EQ(stats.value("subscriptions", 0), 12) << stats.dump();
+  EXPECT_GE(api.metric("agendasync_graph_subscription_throttled"), 1);
+  auto throttled = events(*serve, "graph_subscription_throttled");
+  ASSERT_FALSE(throttled.empty()) << serve->log();
+  EXPECT_GE(throttled[0].value("retry_after_ms", 0), 1000);
+  EXPECT_TRUE(events(*serve, "graph_subscription_failed").empty()) << serve->log();
+  EXPECT_EQ(events(*serve, "graph_subscriptions_complete").size(), 1u) << serve->log();
   EXPECT_EQ(serve->stop(SIGTERM), 0) << serve->log();
 }
 

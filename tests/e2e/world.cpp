@@ -119,6 +119,7 @@ std::filesystem::path World::write_exsim_graph_config(const WorldOptions& option
                                 {"client_id", GraphApp::kClientId},
                                 {"secret", GraphApp::kSecret},
                                 {"roles", options.graph_roles}}}}}}};
+  if (!options.exsim_graph_limits.empty()) config["graph"]["limits"] = options.exsim_graph_limits;
   std::ofstream(path) << config.dump(2);
   return path;
 }

@@ -57,6 +57,9 @@ struct WorldOptions {
   std::string graph_secret = GraphApp::kSecret;
   /// More exsim command-line arguments (e.g. its mailbox-server layout for the scale tests).
   std::vector<std::string> exsim_args{};
+  /// Graph: numbers of exsim's subscription limits to lower (its config's "graph"."limits",
+  /// e.g. {"writes_per_app": 5}); empty = Microsoft's.
+  nlohmann::json exsim_graph_limits = nlohmann::json::object();
 };
 
 class World {

@@ -2,7 +2,8 @@
 /// Microsoft Graph change-notification subscriptions on mailbox calendars (R23): create (Graph
 /// first calls the notification URL with a validationToken the daemon must echo), renew
 /// (PATCH expirationDateTime) and delete. The daemon keeps the list and answers the
-/// notifications (service/graph_subscriptions.h); this is only the protocol.
+/// notifications (service/graph_keeper.h, service/graph_subscriptions.h); this is only the
+/// protocol.
 /// https://learn.microsoft.com/graph/api/subscription-post-subscriptions
 #include <chrono>
 #include <string>

@@ -3,11 +3,11 @@
 #include <algorithm>
 
 #include <fmt/format.h>
-#include <httplib.h>
 
 #include "exsim/graph/graph_api.h"
 #include "exsim/graph/graph_event_json.h"
 #include "exsim/graph/graph_view.h"
+#include "exsim/graph/graph_webhook.h"
 #include "exsim/store/ids.h"
 #include "web/query.h"
 
@@ -39,46 +39,10 @@ std::string lower(std::string text) {
 
 }  // namespace
 
-bool post_to_url(const std::string& url, const std::string& body, const std::string& content_type,
-                 int timeout_seconds, std::string* response) {
-  const size_t scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return false;
-  const std::string scheme = lower(url.substr(0, scheme_end));
-  const size_t path_at = url.find('/', scheme_end + 3);
-  const std::string authority = url.substr(
-      scheme_end + 3, path_at == std::string::npos ? std::string::npos : path_at - scheme_end - 3);
-  const std::string path = path_at == std::string::npos ? "/" : url.substr(path_at);
-  std::string host = authority;
-  int port = scheme == "https" ? 443 : 80;
-  if (size_t colon = authority.rfind(':');
-      colon != std::string::npos && authority.find(']') == std::string::npos) {
-    host = authority.substr(0, colon);
-    port = std::atoi(authority.c_str() + colon + 1);
-  }
-  // exsim only ever calls back into the test machine.
-  if (host != "127.0.0.1" && host != "localhost" && host != "[::1]") return false;
-  if (host == "localhost") host = "127.0.0.1";
-  std::unique_ptr<httplib::ClientImpl> client;
-  if (scheme == "https") {
-    auto tls = std::make_unique<httplib::SSLClient>(host, port);
-    tls->enable_server_certificate_verification(false);
-    client = std::move(tls);
-  } else if (scheme == "http") {
-    client = std::make_unique<httplib::ClientImpl>(host, port);
-  } else {
-    return false;
-  }
-  client->set_connection_timeout(timeout_seconds, 0);
-  client->set_read_timeout(timeout_seconds, 0);
-  client->set_write_timeout(timeout_seconds, 0);
-  auto result = client->Post(path, body, content_type);
-  if (!result) return false;
-  if (response) *response = result->body;
-  return result->status >= 200 && result->status <= 299;
-}
-
-GraphSubscriptions::GraphSubscriptions(Store& store)
-    : store_(store), worker_([this] { deliver_loop(); }) {}
+GraphSubscriptions::GraphSubscriptions(Store& store, const GraphLimits& limits)
+    : store_(store), limits_(limits), rate_(limits), delivery_(limits), worker_([this] {
+        deliver_loop();
+      }) {}
 
 GraphSubscriptions::~GraphSubscriptions() {
   stopping_ = true;
@@ -105,95 +69,149 @@ json GraphSubscriptions::to_json(const Subscription& s) const {
       {"notificationContentType", "application/json"}};
 }
 
+std::optional<GraphReply> GraphSubscriptions::mailbox_full(uint32_t mailbox) const {
+  if (!limits_.mailbox_subscription_cap) return std::nullopt;
+  const auto held =
+      std::count_if(subscriptions_.begin(), subscriptions_.end(),
+                    [&](const auto& entry) { return entry.second.mailbox == mailbox; });
+  if (static_cast<std::size_t>(held) < limits_.subscriptions_per_mailbox) return std::nullopt;
+  // outlook-change-notifications-overview: "a maximum limit of 1000 active subscriptions for
+  // Outlook resources per mailbox for all applications". Graph's subscription page gives 403
+  // Forbidden for a quota; the reason text is what clients report Exchange Online writing
+  // (some saw it with 429 and a Retry-After in the year 9999: not a wait, a wall).
+  return GraphReply::error(
+      {403, "ExtensionError",
+       fmt::format("Operation: Create; Exception: [Status Code: Forbidden; Reason: Resource "
+                   "'SubscriptionCountReached' has reached limit of '{}'.]",
+                   limits_.subscriptions_per_mailbox)});
+}
+
+GraphReply GraphSubscriptions::create(const GraphRequest& request) {
+  auto body = json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return GraphReply::error({400, "BadRequest", "Unable to read JSON request payload."});
+  }
+  Subscription s;
+  s.resource = body.value("resource", "");
+  s.change_types = body.value("changeType", "");
+  s.notification_url = body.value("notificationUrl", "");
+  s.lifecycle_url = body.value("lifecycleNotificationUrl", "");
+  s.client_state = body.value("clientState", "");
+  s.tenant = request.claims.value("tid", "");
+  s.app = request.claims.value("appid", "");
+  auto expires = parse_date_time(body.value("expirationDateTime", ""));
+  if (s.change_types.empty() || s.notification_url.empty() || s.resource.empty() || !expires) {
+    return GraphReply::error({400, "InvalidRequest",
+                              "changeType, notificationUrl, resource and expirationDateTime are "
+                              "required."});
+  }
+  s.expires = expires->utc();
+  if (s.expires <= store_.now() || s.expires > store_.now() + kMaxLifetime) {
+    return GraphReply::error({400, "InvalidRequest",
+                              "Subscription expiration can only be 10080 minutes in the future "
+                              "and must not be in the past."});
+  }
+  std::string resource = s.resource;
+  if (resource.starts_with('/')) resource.erase(0, 1);
+  const std::string lowered = lower(resource);
+  if (!lowered.starts_with("users/") ||
+      !(lowered.ends_with("/events") || lowered.ends_with("/calendar/events"))) {
+    return GraphReply::error({400, "InvalidRequest",
+                              fmt::format("Resource '{}' is not supported: exsim takes "
+                                          "users/{{id}}/events or users/{{id}}/calendar/events.",
+                                          s.resource)});
+  }
+  if (!has_role(request.claims, "Calendars.Read")) {
+    return GraphReply::error({403, "ExtensionError",
+                              "Operation: Create; Exception: [Status Code: Forbidden; Reason: "
+                              "The application needs Calendars.Read to subscribe to events.]"});
+  }
+  const std::string user = resource.substr(6, resource.find('/', 6) - 6);
+  {
+    std::lock_guard lock(store_.mutex());
+    Mailbox* mb = find_graph_user(store_, user);
+    if (!mb) {
+      return GraphReply::error(
+          {404, "ErrorInvalidUser", fmt::format("The requested user '{}' is invalid.", user)});
+    }
+    s.mailbox = mb->index;
+    s.seen_seq = mb->seq;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (auto full = mailbox_full(s.mailbox)) {
+      ++refused_full_;
+      return *full;
+    }
+  }
+  // The validation handshake: the endpoint must echo the token within 10 seconds
+  // (change-notifications-delivery-webhooks, "notificationUrl validation").
+  for (const std::string& url : {s.notification_url, s.lifecycle_url}) {
+    if (url.empty()) continue;
+    const std::string token = fmt::format(
+        "Validation: Testing client application reachability for subscription Request-Id: {}",
+        base64_encode(random_bytes(9)));
+    const char sep = url.find('?') == std::string::npos ? '?' : '&';
+    WebhookAnswer answer = post_webhook(
+        fmt::format("{}{}validationToken={}", url, sep, agendasync::web::percent_encode(token)), "",
+        "text/plain; charset=utf-8", limits_.validation_timeout);
+    {
+      std::lock_guard lock(mutex_);
+      max_validation_ = std::max(max_validation_, answer.elapsed);
+    }
+    if (!answer.ok || answer.status != 200 || answer.body != token) {
+      std::lock_guard lock(mutex_);
+      ++refused_validation_;
+      return GraphReply::error(
+          {400, "ValidationError",
+           fmt::format(
+               "Subscription validation request failed. Notification endpoint must "
+               "respond with 200 OK to validation request (and echo the "
+               "validationToken as text/plain within {} ms; this one {}): {}",
+               limits_.validation_timeout.count(),
+               answer.status == 0
+                   ? fmt::format("gave no answer in {} ms", answer.elapsed.count())
+                   : fmt::format("answered {} after {} ms", answer.status, answer.elapsed.count()),
+               url)});
+    }
+  }
+  s.id = fmt::format("{}-{}", graph_user_id(*store_.mailbox_at(s.mailbox)).substr(0, 8), [] {
+    std::string hex;
+    for (unsigned char c : random_bytes(12)) hex += fmt::format("{:02x}", c);
+    return hex;
+  }());
+  std::lock_guard lock(mutex_);
+  // Checked again: other creations for the mailbox may have finished during the validation.
+  if (auto full = mailbox_full(s.mailbox)) {
+    ++refused_full_;
+    return *full;
+  }
+  auto& stored = subscriptions_[s.id] = s;
+  return GraphReply::json(201, to_json(stored));
+}
+
 GraphReply GraphSubscriptions::handle(const GraphRequest& request,
                                       const std::vector<std::string>& rest) {
   const std::string& m = request.method;
+  // The subscription service's rates are counted before anything else is looked at, as a
+  // front door would (throttling-limits#subscription-service-limits).
+  if (auto refusal = rate_.admit(request.claims.value("tid", ""), request.claims.value("appid", ""),
+                                 m != "GET")) {
+    GraphReply reply = GraphReply::error(
+        {429, "TooManyRequests",
+         fmt::format("Too many requests under category: subscriptionservice ({}). Please try "
+                     "again later.",
+                     refusal->limit)});
+    reply.headers.emplace_back("Retry-After", std::to_string(refusal->retry_after.count()));
+    return reply;
+  }
   if (rest.empty() && m == "GET") {
     std::lock_guard lock(mutex_);
     json value = json::array();
     for (const auto& [id, s] : subscriptions_) value.push_back(to_json(s));
     return GraphReply::json(200, {{"value", value}});
   }
-  if (rest.empty() && m == "POST") {
-    auto body = json::parse(request.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object()) {
-      return GraphReply::error({400, "BadRequest", "Unable to read JSON request payload."});
-    }
-    Subscription s;
-    s.resource = body.value("resource", "");
-    s.change_types = body.value("changeType", "");
-    s.notification_url = body.value("notificationUrl", "");
-    s.lifecycle_url = body.value("lifecycleNotificationUrl", "");
-    s.client_state = body.value("clientState", "");
-    s.tenant = request.claims.value("tid", "");
-    s.app = request.claims.value("appid", "");
-    auto expires = parse_date_time(body.value("expirationDateTime", ""));
-    if (s.change_types.empty() || s.notification_url.empty() || s.resource.empty() || !expires) {
-      return GraphReply::error({400, "InvalidRequest",
-                                "changeType, notificationUrl, resource and expirationDateTime are "
-                                "required."});
-    }
-    s.expires = expires->utc();
-    if (s.expires <= store_.now() || s.expires > store_.now() + kMaxLifetime) {
-      return GraphReply::error({400, "InvalidRequest",
-                                "Subscription expiration can only be 10080 minutes in the future "
-                                "and must not be in the past."});
-    }
-    std::string resource = s.resource;
-    if (resource.starts_with('/')) resource.erase(0, 1);
-    const std::string lowered = lower(resource);
-    if (!lowered.starts_with("users/") ||
-        !(lowered.ends_with("/events") || lowered.ends_with("/calendar/events"))) {
-      return GraphReply::error({400, "InvalidRequest",
-                                fmt::format("Resource '{}' is not supported: exsim takes "
-                                            "users/{{id}}/events or users/{{id}}/calendar/events.",
-                                            s.resource)});
-    }
-    if (!has_role(request.claims, "Calendars.Read")) {
-      return GraphReply::error({403, "ExtensionError",
-                                "Operation: Create; Exception: [Status Code: Forbidden; Reason: "
-                                "The application needs Calendars.Read to subscribe to events.]"});
-    }
-    const std::string user = resource.substr(6, resource.find('/', 6) - 6);
-    {
-      std::lock_guard lock(store_.mutex());
-      Mailbox* mb = find_graph_user(store_, user);
-      if (!mb) {
-        return GraphReply::error(
-            {404, "ErrorInvalidUser", fmt::format("The requested user '{}' is invalid.", user)});
-      }
-      s.mailbox = mb->index;
-      s.seen_seq = mb->seq;
-    }
-    // The validation handshake: the endpoint must echo the token within 10 seconds.
-    for (const std::string& url : {s.notification_url, s.lifecycle_url}) {
-      if (url.empty()) continue;
-      const std::string token = fmt::format(
-          "Validation: Testing client application reachability for subscription Request-Id: {}",
-          base64_encode(random_bytes(9)));
-      std::string echoed;
-      const char sep = url.find('?') == std::string::npos ? '?' : '&';
-      if (!post_to_url(fmt::format("{}{}validationToken={}", url, sep,
-                                   agendasync::web::percent_encode(token)),
-                       "", "text/plain; charset=utf-8", 10, &echoed) ||
-          echoed != token) {
-        return GraphReply::error(
-            {400, "ValidationError",
-             fmt::format("Subscription validation request failed. Notification endpoint must "
-                         "respond with 200 OK to validation request (and echo the "
-                         "validationToken as text/plain within 10 seconds): {}",
-                         url)});
-      }
-    }
-    s.id = fmt::format("{}-{}", graph_user_id(*store_.mailbox_at(s.mailbox)).substr(0, 8), [] {
-      std::string hex;
-      for (unsigned char c : random_bytes(12)) hex += fmt::format("{:02x}", c);
-      return hex;
-    }());
-    std::lock_guard lock(mutex_);
-    auto& stored = subscriptions_[s.id] = s;
-    return GraphReply::json(201, to_json(stored));
-  }
+  if (rest.empty() && m == "POST") return create(request);
   if (rest.empty())
     return GraphReply::error({405, "BadRequest", "Use GET or POST on /subscriptions."});
   std::lock_guard lock(mutex_);
@@ -244,35 +262,40 @@ bool GraphSubscriptions::send_lifecycle(const std::string& id, const std::string
                {"clientState", it->second.client_state},
                {"lifecycleEvent", event}}}}};
   }
-  return post_to_url(url, body.dump(), "application/json", 10, nullptr);
+  return post_webhook(url, body.dump(), "application/json", limits_.notification_timeout).ok;
+}
+
+json GraphSubscriptions::stats() {
+  json out = delivery_.stats();
+  std::lock_guard lock(mutex_);
+  out["subscriptions"] = subscriptions_.size();
+  out["refused_rate"] = rate_.refused();
+  out["refused_mailbox_full"] = refused_full_;
+  out["refused_validation"] = refused_validation_;
+  out["max_validation_ms"] = max_validation_.count();
+  return out;
 }
 
 void GraphSubscriptions::deliver_loop() {
   while (!stopping_) {
-    struct Delivery {
-      std::string url;
-      json body;
-    };
-    std::vector<Delivery> deliveries;
-    std::vector<std::pair<std::string, std::string>> lifecycle;  // id, event
     {
       std::unique_lock store_lock(store_.mutex());
       store_.changed().wait_for(store_lock, std::chrono::milliseconds(250));
       if (stopping_) return;
       std::lock_guard lock(mutex_);
       const Seconds now = store_.now();
+      auto lifecycle = [&](const Subscription& s, const char* event) {
+        return json{{"subscriptionId", s.id},
+                    {"subscriptionExpirationDateTime", format_graph_stamp(s.expires)},
+                    {"tenantId", s.tenant},
+                    {"clientState", s.client_state},
+                    {"lifecycleEvent", event}};
+      };
       for (auto it = subscriptions_.begin(); it != subscriptions_.end();) {
         Subscription& s = it->second;
         if (s.expires <= now) {
           if (!s.lifecycle_url.empty()) {
-            deliveries.push_back(
-                {s.lifecycle_url,
-                 {{"value",
-                   {{{"subscriptionId", s.id},
-                     {"subscriptionExpirationDateTime", format_graph_stamp(s.expires)},
-                     {"tenantId", s.tenant},
-                     {"clientState", s.client_state},
-                     {"lifecycleEvent", "subscriptionRemoved"}}}}}});
+            delivery_.queue(s.lifecycle_url, lifecycle(s, "subscriptionRemoved"));
           }
           reauthorize_sent_.erase(s.id);
           it = subscriptions_.erase(it);
@@ -280,12 +303,15 @@ void GraphSubscriptions::deliver_loop() {
         }
         if (!s.lifecycle_url.empty() && s.expires - now <= kReauthorizeBefore &&
             reauthorize_sent_.insert(s.id).second) {
-          lifecycle.emplace_back(s.id, "reauthorizationRequired");
+          delivery_.queue(s.lifecycle_url, lifecycle(s, "reauthorizationRequired"));
         }
         Mailbox* mb = store_.mailbox_at(s.mailbox);
-        json value = json::array();
-        const std::string user = mb ? graph_user_id(*mb) : std::string();
-        for (const ChangeEvent& e : mb ? mb->events : std::deque<ChangeEvent>{}) {
+        if (!mb || mb->seq <= s.seen_seq) {
+          ++it;
+          continue;
+        }
+        const std::string user = graph_user_id(*mb);
+        for (const ChangeEvent& e : mb->events) {
           if (e.seq <= s.seen_seq) continue;
           s.seen_seq = e.seq;
           if (e.folder != FolderKind::kCalendar) continue;
@@ -300,7 +326,10 @@ void GraphSubscriptions::deliver_loop() {
           if (auto item = mb->items.find(e.item); item != mb->items.end()) {
             data["@odata.etag"] = event_etag(item->second);
           }
-          value.push_back(
+          // Several pending changes, of this or other subscriptions with the same URL, go out
+          // in one POST (graph_delivery.h).
+          delivery_.queue(
+              s.notification_url,
               {{"subscriptionId", s.id},
                {"subscriptionExpirationDateTime", format_graph_stamp(s.expires)},
                {"changeType", type},
@@ -309,14 +338,11 @@ void GraphSubscriptions::deliver_loop() {
                {"clientState", s.client_state.empty() ? json(nullptr) : json(s.client_state)},
                {"tenantId", s.tenant}});
         }
-        if (!value.empty()) deliveries.push_back({s.notification_url, {{"value", value}}});
+        s.seen_seq = std::max(s.seen_seq, mb->seq);
         ++it;
       }
     }
-    for (const Delivery& d : deliveries) {
-      post_to_url(d.url, d.body.dump(), "application/json", 10, nullptr);
-    }
-    for (const auto& [id, event] : lifecycle) send_lifecycle(id, event);
+    delivery_.deliver_due();
   }
 }
 

@@ -219,4 +219,9 @@ void install_admin_routes(httplib::Server& http, const ServerConfig& config, Sto
             });
 }
 
+bool check_admin_token(const ServerConfig& config, const httplib::Request& req,
+                       httplib::Response& res) {
+  return authorised(config, req, res);
+}
+
 }  // namespace exsim

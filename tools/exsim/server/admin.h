@@ -24,5 +24,9 @@ void admin_reply(httplib::Response& res, int status, const nlohmann::json& body)
 
 void install_admin_routes(httplib::Server& http, const ServerConfig& config, Store& store,
                           FaultInjector& faults);
+/// Whether `req` carries the admin token; otherwise answers 401/404 in `res` and returns false
+/// (for admin routes installed by a protocol folder, e.g. graph/graph_admin.cpp).
+bool check_admin_token(const ServerConfig& config, const httplib::Request& req,
+                       httplib::Response& res);
 
 }  // namespace exsim

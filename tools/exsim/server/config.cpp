@@ -90,6 +90,10 @@ std::optional<ServerConfig> load_config_file(const std::string& path, ServerConf
       cfg.graph_token_lifetime_seconds =
           g.value("token_lifetime_seconds", cfg.graph_token_lifetime_seconds);
       cfg.graph_mailbox_concurrency = g.value("mailbox_concurrency", cfg.graph_mailbox_concurrency);
+      if (auto bad = read_graph_limits(g, cfg.graph_limits)) {
+        error = "config file " + path + ": " + *bad;
+        return std::nullopt;
+      }
       for (const auto& a : g.value("apps", nlohmann::json::array())) {
         GraphAppConfig app;
         app.tenant_id = a.at("tenant").get<std::string>();

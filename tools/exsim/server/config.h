@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "exsim/ews/versions.h"
+#include "exsim/graph/graph_limits.h"
 
 namespace exsim {
 
@@ -75,6 +76,7 @@ struct ServerConfig {
   int max_subscription_ids = 200;            // ids per GetStreamingEvents; 0 = no limit
   bool server_affinity = true;               // false: every server holds every subscription
   int subscription_lifetime_seconds = 1800;  // unread streaming subscriptions expire; 0 = never
+  GraphLimits graph_limits;                 // Graph's subscription limits and their switches
 };
 
 /// Applies a throttling profile: "onpremises" (the defaults above) or "online" (Exchange

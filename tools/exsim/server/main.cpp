@@ -84,6 +84,10 @@ int main(int argc, char** argv) {
   app.add_option("--subscription-lifetime-seconds", limits.subscription_lifetime_seconds,
                  "unread streaming subscriptions expire after this; 0 = never")
       ->capture_default_str();
+  std::vector<std::string> graph_relax;
+  app.add_option("--graph-relax", graph_relax,
+                 "turn off one of Graph's subscription limits (repeatable): subscription-rate, "
+                 "mailbox-subscription-cap, validation-deadline, notification-deadline");
   CLI11_PARSE(app, argc, argv);
 
   if (!config_file.empty()) {
@@ -121,6 +125,14 @@ int main(int argc, char** argv) {
   if (config.mailbox_servers < 1 || config.mailbox_servers > 99) {
     std::cerr << "exsim: --mailbox-servers must be 1 to 99\n";
     return 2;
+  }
+  for (const auto& name : graph_relax) {
+    if (!exsim::relax_graph_limit(config.graph_limits, name)) {
+      std::cerr << "exsim: --graph-relax " << name << " is not a switch (known: "
+                << "subscription-rate, mailbox-subscription-cap, validation-deadline, "
+                << "notification-deadline)\n";
+      return 2;
+    }
   }
   if (tls) config.tls.enabled = true;
   if (app.count("--auth")) {

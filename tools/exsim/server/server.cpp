@@ -17,6 +17,7 @@
 #include "exsim/ews/notifications.h"
 #include "exsim/ews/soap.h"
 #include "exsim/faults/faults.h"
+#include "exsim/graph/graph_admin.h"
 #include "exsim/graph/graph_api.h"
 #include "exsim/graph/graph_http.h"
 #include "exsim/graph/graph_subscriptions.h"
@@ -318,9 +319,15 @@ void Server::install_routes() {
   install_token_routes(*http_, *tokens_, [this] { return base_url(); });
   graph_ = std::make_unique<GraphApi>(
       *store_, [this] { return base_url(); }, config_.graph_mailbox_concurrency);
-  graph_subscriptions_ = std::make_unique<GraphSubscriptions>(*store_);
+  graph_subscriptions_ = std::make_unique<GraphSubscriptions>(*store_, config_.graph_limits);
   graph_->set_subscriptions(graph_subscriptions_.get());
   install_graph_routes(*http_, *graph_, *tokens_, *faults_);
+  install_graph_admin_routes(
+      *http_,
+      [this](const httplib::Request& req, httplib::Response& res) {
+        return check_admin_token(config_, req, res);
+      },
+      *graph_subscriptions_, config_.graph_limits);
 }
 
 }  // namespace exsim

@@ -1,0 +1,68 @@
+#include "service/graph_write_pacer.h"
+
+#include <algorithm>
+
+namespace agendasync::service {
+
+GraphWritePacer::Clock::time_point GraphWritePacer::next_start(Clock::time_point now) {
+  while (!started_.empty() && started_.front() <= now - window_) started_.pop_front();
+  Clock::time_point at = std::max(now, held_until_);
+  if (per_window_ > 0 && started_.size() >= per_window_) {
+    // The window is full: the next write may start once its oldest write leaves it.
+    at = std::max(at, started_[started_.size() - per_window_] + window_);
+  }
+  return at;
+}
+
+bool GraphWritePacer::acquire(std::stop_token stop) {
+  std::unique_lock lock(mutex_);
+  while (!stop.stop_requested()) {
+    const auto now = Clock::now();
+    const auto at = next_start(now);
+    if (at <= now) {
+      started_.push_back(now);
+      return true;
+    }
+    // Only a stop ends the wait early: a new hold only moves the time later, which the next
+    // round sees.
+    changed_.wait_until(lock, stop, at, [] { return false; });
+  }
+  return false;
+}
+
+bool GraphWritePacer::acquire_until(Clock::time_point deadline) {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    const auto now = Clock::now();
+    const auto at = next_start(now);
+    if (at <= now) {
+      started_.push_back(now);
+      return true;
+    }
+    if (at > deadline) return false;
+    changed_.wait_until(lock, at);
+  }
+}
+
+bool GraphWritePacer::hold(Clock::duration retry_after) {
+  std::lock_guard lock(mutex_);
+  const auto until = Clock::now() + retry_after;
+  if (until <= held_until_) return false;
+  held_until_ = until;
+  changed_.notify_all();
+  return true;
+}
+
+GraphWritePacer::Clock::time_point GraphWritePacer::held_until() const {
+  std::lock_guard lock(mutex_);
+  return held_until_;
+}
+
+std::size_t GraphWritePacer::in_window() const {
+  std::lock_guard lock(mutex_);
+  const auto now = Clock::now();
+  return static_cast<std::size_t>(
+      std::count_if(started_.begin(), started_.end(), [&](auto at) { return at > now - window_; }));
+}
+
+}  // namespace agendasync::service
