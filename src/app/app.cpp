@@ -207,8 +207,9 @@ Result<UserRun> SyncApp::sync_user(const std::string& user_name, bool dry_run,
   engine_options.clock = options_.clock;
   engine_options.on_step = [&](sync::CycleStep step) {
     if (step == sync::CycleStep::kJournaled && progress) {
-      // The journal holds exactly the writes this run intends: the progress bar's total.
-      if (auto pending = state->pending_journal()) position.total = pending->size();
+      // The journal holds the writes this batch intends (a paged first sync journals batch
+      // by batch): the progress bar's total grows with each batch.
+      if (auto pending = state->pending_journal()) position.total = position.done + pending->size();
       position.phase = Progress::Phase::kWriting;
       report_progress();
     }

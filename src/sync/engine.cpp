@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "sync/fields.h"
+#include "sync/full_listing.h"
 #include "sync/identity.h"
 
 namespace agendasync::sync {
@@ -369,6 +370,22 @@ Result<RunReport> SyncEngine::run(bool dry_run) {
       if (!changes) return std::unexpected(changes.error());
       reports[which] = std::move(*changes);
     }
+  }
+  // A full listing that will write runs paged: memory bounded by a batch, not by the
+  // calendar (issue 14, full_listing.cpp). A dry run, and a first sync that waits for an
+  // admin's approval, need the whole plan at once to show it: they keep the listing below.
+  const bool shows_whole_plan =
+      dry_run || (*links_before == 0 && options_.first_sync_requires_approval && !approved);
+  if (full && !shows_whole_plan) {
+    report.echoes = {};
+    FullListingStart start;
+    start.stored_cursors = cursors;
+    start.links_before = *links_before;
+    start.approved = approved;
+    start.first_sync_unfinished = cursors[Side::kHost].empty() && cursors[Side::kRemote].empty();
+    PagedFullListing paged(*this, report, now);
+    if (auto done = paged.run(start); !done) return std::unexpected(done.error());
+    return report;
   }
   if (full) {
     reports = {};

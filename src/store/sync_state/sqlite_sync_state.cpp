@@ -175,6 +175,12 @@ Result<std::optional<LinkRecord>> SqliteSyncState::find_link_by_key(const Idempo
 
 Result<std::vector<LinkRecord>> SqliteSyncState::all_links() { return query_links("", {}); }
 
+Result<std::vector<LinkRecord>> SqliteSyncState::links_after(const IdempotencyKey& after,
+                                                             std::size_t limit) {
+  return query_links(" AND key > ?2 ORDER BY key LIMIT ?3",
+                     {after.str(), static_cast<std::int64_t>(limit)});
+}
+
 Result<std::size_t> SqliteSyncState::link_count() {
   auto count = db_->query_int("SELECT COUNT(*) FROM sync_link WHERE pair = ?1", {pair_});
   if (!count) return std::unexpected(count.error());
