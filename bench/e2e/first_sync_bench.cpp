@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
       {"items_per_request", requests ? static_cast<double>(count) / requests : 0.0},
       {"client_cpu_seconds", after.cpu_seconds - before.cpu_seconds},
       {"client_cpu_us_per_item", (after.cpu_seconds - before.cpu_seconds) * 1e6 / count},
+      {"client_system_us_per_item", (after.system_seconds - before.system_seconds) * 1e6 / count},
       {"peak_rss_mb", sync_peak_kb / 1024.0},
       {"peak_rss_is_the_syncs", peak_reset},
       {"rss_before_sync_mb", rss_before_kb / 1024.0},

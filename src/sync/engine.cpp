@@ -179,10 +179,9 @@ Result<SideReport> SyncEngine::read_changes(Side which, const Cursor& cursor, Cu
       // status is up to date with). Planning would classify it unchanged; skip the fetch.
       // Not when a side of the link still holds content a failed write did not replace:
       // the re-read of this change is what makes the planner retry that write.
-      auto link = state_.find_link_by_ref(which, ref);
+      auto link = state_.glance_by_ref(which, ref);
       if (!link) return std::unexpected(link.error());
-      if (*link && (*link)->sides[which].version == version && !(*link)->sides[Side::kHost].held &&
-          !(*link)->sides[Side::kRemote].held) {
+      if (*link && (*link)->version == version && !(*link)->held) {
         ++echoes;
         continue;
       }

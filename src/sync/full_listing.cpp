@@ -32,7 +32,7 @@ Result<StagedItem> PagedFullListing::to_staged(Side which, SideItem item) {
   const PlanPolicy& policy = engine_.options_.policy;
   StagedItem staged;
   staged.own_key = derive_key(policy.pair_id, which, item.ref);
-  auto link = engine_.state_.find_link_by_ref(which, item.ref);
+  auto link = engine_.state_.glance_by_ref(which, item.ref);
   if (!link) return std::unexpected(link.error());
   staged.linked = link->has_value();
   if (!staged.linked && item.idempotency_key) {
@@ -142,9 +142,9 @@ Result<void> PagedFullListing::add_driver(Batch& batch, Side side, const StagedI
     // planner treats as a new item; it may match like one.
     const ItemRef& known = (**link).sides[side].ref;
     if (!known.empty() && known != row.item.ref) {
-      auto original = stage_.by_ref(side, known);
+      auto original = stage_.listed(side, known);
       if (!original) return std::unexpected(original.error());
-      copy = original->has_value();
+      copy = *original;
     }
     if (auto added = add_link(batch, **link); !added) return added;
     if (!copy) return {};
@@ -258,14 +258,17 @@ Result<void> PagedFullListing::unlisted_links(bool execute) {
     for (const auto& link : *links) {
       bool listed = false;
       for (Side side : kBothSides) {
-        if (!link.sides[side].ref.empty()) {
-          auto staged = stage_.by_ref(side, link.sides[side].ref);
+        if (!listed && !link.sides[side].ref.empty()) {
+          auto staged = stage_.listed(side, link.sides[side].ref);
           if (!staged) return std::unexpected(staged.error());
-          listed = listed || staged->has_value();
+          listed = *staged;
         }
+      }
+      for (Side side : kBothSides) {
+        if (listed) break;
         auto carrier = stage_.carrying(side, link.key);
         if (!carrier) return std::unexpected(carrier.error());
-        listed = listed || carrier->has_value();
+        listed = carrier->has_value();
       }
       // A listed item brought its link to a batch of the drive passes.
       if (!listed) {
@@ -286,8 +289,8 @@ std::optional<Cursor> PagedFullListing::cursor_past(Side which, const Cursor& fr
   // reports must be one the links already hold (the version they recorded), every deletion
   // one this run made. A failed read costs only the echoes next time.
   auto known = [&](const ItemRef& ref, const VersionTag& version) {
-    auto link = state.find_link_by_ref(which, ref);
-    return link && *link && !version.empty() && (**link).sides[which].version == version;
+    auto link = state.glance_by_ref(which, ref);
+    return link && *link && !version.empty() && (**link).version == version;
   };
   Cursor position = from;
   for (std::size_t page = 0; page < engine_.options_.max_pages; ++page) {
@@ -348,7 +351,7 @@ Result<void> PagedFullListing::run(const FullListingStart& start) {
     for (Side driver : kBothSides) {
       if (auto counted = drive(driver, false); !counted) return counted;
     }
-    if (auto counted = unlisted_links(false); !counted) return counted;
+    if (auto counted = unlisted_links(false); !counted) return counted;  // links exist here
     report_.summary = counted_;
     for (Side target : kBothSides) {
       const SideCounts& counts = counted_.sides[target];
@@ -378,7 +381,10 @@ Result<void> PagedFullListing::run(const FullListingStart& start) {
   for (Side driver : kBothSides) {
     if (auto done = drive(driver, true); !done) return done;
   }
-  if (auto done = unlisted_links(true); !done) return done;
+  // On a pair's very first sync every link is this run's, made from a listed item.
+  if (start.links_before > 0) {
+    if (auto done = unlisted_links(true); !done) return done;
+  }
   if (auto repairs = engine_.record_text_repairs(report_, now_, false); !repairs) return repairs;
 
   StateDelta delta;

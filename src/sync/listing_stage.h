@@ -46,6 +46,8 @@ class ListingStage {
   virtual Result<void> put(Side side, std::span<const StagedItem> items) = 0;
   virtual Result<std::size_t> count(Side side) = 0;
   virtual Result<std::optional<StagedItem>> by_ref(Side side, const ItemRef& ref) = 0;
+  /// Whether `ref` was listed on `side` (by_ref without reading the item back).
+  virtual Result<bool> listed(Side side, const ItemRef& ref) = 0;
   /// The first unlinked item of `side` whose own_key is `key` (its partner carries `key`).
   virtual Result<std::optional<StagedItem>> by_own_key(Side side, const IdempotencyKey& key) = 0;
   /// The first item of `side` that carries `key` (SideItem::idempotency_key), linked or not.

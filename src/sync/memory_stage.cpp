@@ -37,6 +37,10 @@ Result<std::optional<StagedItem>> MemoryListingStage::by_ref(Side side, const It
   return found->second;
 }
 
+Result<bool> MemoryListingStage::listed(Side side, const ItemRef& ref) {
+  return items_[side].contains(ref);
+}
+
 Result<std::optional<StagedItem>> MemoryListingStage::by_own_key(Side side,
                                                                  const IdempotencyKey& key) {
   return first(side, [&](const StagedItem& s) { return !s.linked && s.own_key == key; });

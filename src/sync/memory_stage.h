@@ -13,6 +13,7 @@ class MemoryListingStage final : public ListingStage {
   Result<void> put(Side side, std::span<const StagedItem> items) override;
   Result<std::size_t> count(Side side) override;
   Result<std::optional<StagedItem>> by_ref(Side side, const ItemRef& ref) override;
+  Result<bool> listed(Side side, const ItemRef& ref) override;
   Result<std::optional<StagedItem>> by_own_key(Side side, const IdempotencyKey& key) override;
   Result<std::optional<StagedItem>> carrying(Side side, const IdempotencyKey& key) override;
   Result<std::optional<StagedItem>> first_free(Side side, const std::string& match_key) override;

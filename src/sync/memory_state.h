@@ -12,6 +12,7 @@ class MemorySyncState final : public SyncState {
  public:
   Result<std::optional<LinkRecord>> find_link_by_ref(Side side, const ItemRef& ref) override;
   Result<std::optional<LinkRecord>> find_link_by_key(const IdempotencyKey& key) override;
+  Result<std::optional<Glance>> glance_by_ref(Side side, const ItemRef& ref) override;
   Result<std::vector<LinkRecord>> all_links() override;
   Result<std::size_t> link_count() override;
   Result<std::vector<LinkRecord>> links_after(const IdempotencyKey& after,

@@ -19,6 +19,14 @@ class SyncState {
 
   virtual Result<std::optional<LinkRecord>> find_link_by_ref(Side side, const ItemRef& ref) = 0;
   virtual Result<std::optional<LinkRecord>> find_link_by_key(const IdempotencyKey& key) = 0;
+  /// What an echo check needs of the link holding `ref` on `side`, without reading its items
+  /// (the base and held documents are most of a lookup's cost): that side's version, and
+  /// whether a side holds content a failed write left. nullopt: not linked.
+  struct Glance {
+    VersionTag version;
+    bool held = false;
+  };
+  virtual Result<std::optional<Glance>> glance_by_ref(Side side, const ItemRef& ref) = 0;
   /// Every link: full resync, offboarding. O(n) by nature.
   virtual Result<std::vector<LinkRecord>> all_links() = 0;
   virtual Result<std::size_t> link_count() = 0;

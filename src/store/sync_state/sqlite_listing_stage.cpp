@@ -10,7 +10,8 @@ using sync::StagedItem;
 namespace {
 
 // Indexes: by ref (the key), listing order, each key column, and the R20 lookup over the
-// items still free, so every lookup of a first sync is one index probe.
+// items still free, each ending in seq, so every "first in listing order" lookup of a first
+// sync is one index probe (without seq the planner walks the seq index instead).
 constexpr std::string_view kStageSchema = R"sql(
 CREATE TEMP TABLE IF NOT EXISTS sync_stage(
   pair TEXT NOT NULL, side INTEGER NOT NULL, ref TEXT NOT NULL, seq INTEGER NOT NULL,
@@ -18,9 +19,8 @@ CREATE TEMP TABLE IF NOT EXISTS sync_stage(
   linked INTEGER NOT NULL, partner TEXT, done INTEGER NOT NULL, modified INTEGER,
   item TEXT NOT NULL, PRIMARY KEY(pair, side, ref));
 CREATE INDEX IF NOT EXISTS temp.sync_stage_seq ON sync_stage(pair, side, seq);
-CREATE INDEX IF NOT EXISTS temp.sync_stage_own ON sync_stage(pair, side, own_key);
-CREATE INDEX IF NOT EXISTS temp.sync_stage_carried ON sync_stage(pair, side, carried_key)
-  WHERE carried_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS temp.sync_stage_own ON sync_stage(pair, side, own_key, seq);
+CREATE INDEX IF NOT EXISTS temp.sync_stage_carried ON sync_stage(pair, side, carried_key, seq);
 CREATE INDEX IF NOT EXISTS temp.sync_stage_free ON sync_stage(pair, side, match_key, seq)
   WHERE linked = 0 AND partner IS NULL AND done = 0;
 )sql";
@@ -139,6 +139,15 @@ Result<std::optional<StagedItem>> SqliteListingStage::first_of(Side side, std::s
 
 Result<std::optional<StagedItem>> SqliteListingStage::by_ref(Side side, const ItemRef& ref) {
   return first_of(side, "AND ref = ?3", {ref.str()});
+}
+
+Result<bool> SqliteListingStage::listed(Side side, const ItemRef& ref) {
+  if (auto ready = ensure_table(); !ready) return std::unexpected(ready.error());
+  auto found = db_->query_int(
+      "SELECT 1 FROM temp.sync_stage WHERE pair = ?1 AND side = ?2 AND ref = ?3",
+      {pair_, side_code(side), ref.str()});
+  if (!found) return std::unexpected(found.error());
+  return found->has_value();
 }
 
 Result<std::optional<StagedItem>> SqliteListingStage::by_own_key(Side side,

@@ -23,6 +23,7 @@ class SqliteListingStage final : public sync::ListingStage {
   Result<void> put(sync::Side side, std::span<const sync::StagedItem> items) override;
   Result<std::size_t> count(sync::Side side) override;
   Result<std::optional<sync::StagedItem>> by_ref(sync::Side side, const ItemRef& ref) override;
+  Result<bool> listed(sync::Side side, const ItemRef& ref) override;
   Result<std::optional<sync::StagedItem>> by_own_key(sync::Side side,
                                                      const IdempotencyKey& key) override;
   Result<std::optional<sync::StagedItem>> carrying(sync::Side side,

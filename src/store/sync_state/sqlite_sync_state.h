@@ -33,6 +33,7 @@ class SqliteSyncState final : public sync::SyncState {
   Result<std::optional<sync::LinkRecord>> find_link_by_ref(sync::Side side,
                                                            const ItemRef& ref) override;
   Result<std::optional<sync::LinkRecord>> find_link_by_key(const IdempotencyKey& key) override;
+  Result<std::optional<Glance>> glance_by_ref(sync::Side side, const ItemRef& ref) override;
   Result<std::vector<sync::LinkRecord>> all_links() override;
   Result<std::size_t> link_count() override;
   Result<std::vector<sync::LinkRecord>> links_after(const IdempotencyKey& after,
