@@ -347,8 +347,17 @@ Result<RunReport> SyncEngine::run(bool dry_run) {
     step(CycleStep::kRecovered);
   }
 
-  auto links_before = state_.link_count();
-  if (!links_before) return std::unexpected(links_before.error());
+  // The number of links counts index entries: an idle incremental cycle needs it only when
+  // the breaker could trip, so it is counted when first asked (before any write either way).
+  std::optional<std::size_t> link_total;
+  auto count_links = [&]() -> Result<std::size_t> {
+    if (!link_total) {
+      auto counted = state_.link_count();
+      if (!counted) return std::unexpected(counted.error());
+      link_total = *counted;
+    }
+    return *link_total;
+  };
   PerSide<Cursor> cursors;
   for (Side which : kBothSides) {
     auto cursor = state_.cursor(which);
@@ -358,6 +367,8 @@ Result<RunReport> SyncEngine::run(bool dry_run) {
   bool full = cursors[Side::kHost].empty() || cursors[Side::kRemote].empty();
   PerSide<SideReport> reports;
   PerSide<Cursor> next;
+  // Counted once the run knows it lists in full (the full-listing paths below need it).
+  Result<std::size_t> links_before = std::size_t{0};
   PerSide<std::size_t> listed;
   if (!full) {
     for (Side which : kBothSides) {
@@ -373,6 +384,8 @@ Result<RunReport> SyncEngine::run(bool dry_run) {
   // A full listing that will write runs paged: memory bounded by a batch, not by the
   // calendar (issue 14, full_listing.cpp). A dry run, and a first sync that waits for an
   // admin's approval, need the whole plan at once to show it: they keep the listing below.
+  if (full) links_before = count_links();
+  if (!links_before) return std::unexpected(links_before.error());
   const bool shows_whole_plan =
       dry_run || (*links_before == 0 && options_.first_sync_requires_approval && !approved);
   if (full && !shows_whole_plan) {
@@ -460,8 +473,11 @@ Result<RunReport> SyncEngine::run(bool dry_run) {
   if (!approved && !first_sync) {
     for (Side target : kBothSides) {
       const SideCounts& counts = report.summary.sides[target];
-      const std::size_t size = std::max(*links_before, listed[target]);
       const std::size_t changes = (first_sync_unfinished ? 0 : counts.created) + counts.deleted;
+      if (changes < options_.breaker.min_items) continue;  // cannot trip: no count needed
+      auto linked = count_links();
+      if (!linked) return std::unexpected(linked.error());
+      const std::size_t size = std::max(*linked, listed[target]);
       if (options_.breaker.trips(changes, size)) {
         reason = fmt::format(
             "the run would create {} and delete {} items on {} ({} items linked), more than "
