@@ -51,6 +51,14 @@ Result<void> temp_transaction(sqlite::Connection& db, F&& body) {
 
 Result<void> SqliteListingStage::ensure_table() {
   if (table_ready_) return {};
+  // A stage lives for one run of one pair, the connection for many: asking the temp schema
+  // (a cached statement) is cheaper than compiling the DDL again for every pair's first sync.
+  auto exists = db_->query_int("SELECT 1 FROM temp.sqlite_master WHERE name = 'sync_stage_free'");
+  if (!exists) return std::unexpected(exists.error());
+  if (exists->has_value()) {
+    table_ready_ = true;
+    return {};
+  }
   if (auto created = db_->exec(kStageSchema); !created) return created;
   table_ready_ = true;
   return {};
@@ -143,9 +151,9 @@ Result<std::optional<StagedItem>> SqliteListingStage::by_ref(Side side, const It
 
 Result<bool> SqliteListingStage::listed(Side side, const ItemRef& ref) {
   if (auto ready = ensure_table(); !ready) return std::unexpected(ready.error());
-  auto found = db_->query_int(
-      "SELECT 1 FROM temp.sync_stage WHERE pair = ?1 AND side = ?2 AND ref = ?3",
-      {pair_, side_code(side), ref.str()});
+  auto found =
+      db_->query_int("SELECT 1 FROM temp.sync_stage WHERE pair = ?1 AND side = ?2 AND ref = ?3",
+                     {pair_, side_code(side), ref.str()});
   if (!found) return std::unexpected(found.error());
   return found->has_value();
 }
