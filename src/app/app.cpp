@@ -95,7 +95,8 @@ Result<std::string> SyncApp::mailbox_of(const User& user) {
   return mailbox_of(user, *settings);
 }
 
-Result<std::string> SyncApp::mailbox_of(const User& user, const store::OrganisationSettings& settings) {
+Result<std::string> SyncApp::mailbox_of(const User& user,
+                                        const store::OrganisationSettings& settings) {
   const std::string domain =
       settings.mail_domain.empty() ? options_.config.exchange.mail_domain : settings.mail_domain;
   // Blocked users have no mailbox for syncing (R10), but offboarding and status still need
@@ -136,9 +137,8 @@ Result<UserRun> SyncApp::sync_user(const std::string& user_name, bool dry_run,
   return sync_pair(user, *org, dry_run, progress, nullptr);
 }
 
-Result<UserRun> SyncApp::sync_pair(const User& user, const Organisation& organisation,
-                                   bool dry_run, const ProgressFn& progress,
-                                   PendingStatuses* statuses) {
+Result<UserRun> SyncApp::sync_pair(const User& user, const Organisation& organisation, bool dry_run,
+                                   const ProgressFn& progress, PendingStatuses* statuses) {
   UserRun run;
   run.user = user.user_name;
   // R10, R11: blocked users and users who did not turn sync on are left alone entirely.

@@ -144,8 +144,7 @@ Result<std::string> windows_from_iana(std::string_view iana_id) {
     icu::UnicodeString windows;
     icu::TimeZone::getWindowsID(to_icu(iana_id), windows, status);
     if (U_FAILURE(status) || windows.isEmpty()) {
-      return fail(ErrorKind::kInvalidData, "no Windows time zone id for '" +
-                                               std::string(iana_id) +
+      return fail(ErrorKind::kInvalidData, "no Windows time zone id for '" + std::string(iana_id) +
                                                "': it is not an IANA zone id that CLDR maps to "
                                                "Windows (use e.g. 'Europe/Amsterdam')");
     }

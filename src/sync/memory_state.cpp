@@ -12,13 +12,13 @@ Result<std::optional<LinkRecord>> MemorySyncState::find_link_by_ref(Side side, c
 }
 
 Result<std::optional<SyncState::Glance>> MemorySyncState::glance_by_ref(Side side,
-                                                                       const ItemRef& ref) {
+                                                                        const ItemRef& ref) {
   ++lookups_;
   auto found = by_ref_[side].find(ref);
   if (found == by_ref_[side].end()) return std::nullopt;
   const LinkRecord& link = links_.at(found->second);
-  return Glance{link.sides[side].version,
-                link.sides[Side::kHost].held.has_value() || link.sides[Side::kRemote].held.has_value()};
+  return Glance{link.sides[side].version, link.sides[Side::kHost].held.has_value() ||
+                                              link.sides[Side::kRemote].held.has_value()};
 }
 
 Result<std::optional<LinkRecord>> MemorySyncState::find_link_by_key(const IdempotencyKey& key) {
