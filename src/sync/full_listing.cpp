@@ -47,13 +47,17 @@ Result<StagedItem> PagedFullListing::to_staged(Side which, SideItem item) {
 
 Result<void> PagedFullListing::partner_by_key(StagedItem& remote) {
   if (remote.linked) return {};
+  // Free, or already this remote item's partner (a listing may hand an item over twice).
+  auto free_for = [&](const StagedItem& host) {
+    return !host.partner || *host.partner == remote.item.ref;
+  };
   // The planner's R27 match, found while the remote side is staged (the host side is staged
   // first). A host item the sync copied to the remote: the remote copy carries the host
   // item's derived key (the planner asks that host item to be R20-matchable, too).
   if (remote.item.idempotency_key) {
     auto host = stage_.by_own_key(Side::kHost, *remote.item.idempotency_key);
     if (!host) return std::unexpected(host.error());
-    if (*host && !(*host)->partner && !(*host)->match_key.empty()) {
+    if (*host && free_for(**host) && !(*host)->match_key.empty()) {
       remote.partner = (*host)->item.ref;
       return stage_.set_partner(Side::kHost, (*host)->item.ref, remote.item.ref);
     }
@@ -61,7 +65,7 @@ Result<void> PagedFullListing::partner_by_key(StagedItem& remote) {
   // A remote item the sync copied to the host: the host copy carries the remote's key.
   auto host = stage_.carrying(Side::kHost, remote.own_key);
   if (!host) return std::unexpected(host.error());
-  if (*host && !(*host)->linked && !(*host)->partner) {
+  if (*host && !(*host)->linked && free_for(**host)) {
     remote.partner = (*host)->item.ref;
     return stage_.set_partner(Side::kHost, (*host)->item.ref, remote.item.ref);
   }
