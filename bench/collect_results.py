@@ -117,6 +117,50 @@ def idle_rows(s3):
     ]
 
 
+def scale_rows(raw_dir):
+    """Issue 14: first syncs of several sizes (peak RSS flat: the largest within 20 MB of the
+    smallest; client CPU <= 100 us per item) and the idle cycle (<= 100 us, <= 8 KB per
+    mailbox). Scenario names carry no number, so they sit beside scenarios 1 and 3."""
+    rows, runs = [], {}
+    for name in os.listdir(raw_dir):
+        m = re.match(r"scale_first_sync_(\d+)\.json$", name)
+        if m:
+            runs[int(m.group(1))] = load(raw_dir, name)
+    for size, s in sorted(runs.items()):
+        ok = s["synced"]
+        rows += [
+            row("scale_first_sync", f"peak_rss_{size}_items", round(s["peak_rss_mb"], 1), "MB",
+                note="VmHWM reset before the sync (the set-up's memory is not counted)"
+                if s.get("peak_rss_is_the_syncs") else "whole process"),
+            row("scale_first_sync", f"client_cpu_per_item_{size}_items",
+                round(s["client_cpu_us_per_item"], 1), "us", "<= 100",
+                ok and s["client_cpu_us_per_item"] <= 100),
+            row("scale_first_sync", f"wall_time_{size}_items", round(s["wall_seconds"], 2), "s"),
+            row("scale_first_sync", f"requests_{size}_items", s["requests"], "requests"),
+            row("scale_first_sync", f"synced_{size}_items", ok, "bool", "true", ok),
+        ]
+    if len(runs) >= 2:
+        small, large = runs[min(runs)], runs[max(runs)]
+        growth = large["peak_rss_mb"] - small["peak_rss_mb"]
+        rows.append(row("scale_first_sync", "peak_rss_growth_largest_over_smallest",
+                        round(growth, 1), "MB", "<= 20", growth <= 20,
+                        note=f"{max(runs)} items over {min(runs)} items"))
+    if (idle := load(raw_dir, "scale_idle.json")):
+        n = idle["mailboxes"]
+        ok = idle["idle_cycle_failed"] == 0
+        rows += [
+            row("scale_idle", f"client_cpu_per_mailbox_cycle_{n}",
+                round(idle["client_cpu_us_per_mailbox_cycle"], 1), "us", "<= 100",
+                ok and idle["client_cpu_us_per_mailbox_cycle"] <= 100),
+            row("scale_idle", f"rss_per_mailbox_{n}", round(idle["rss_kb_per_mailbox"], 2), "KB",
+                "<= 8", ok and idle["rss_kb_per_mailbox"] <= 8),
+            row("scale_idle", f"requests_per_mailbox_cycle_{n}",
+                round(idle["requests_per_mailbox_cycle"], 3), "requests", "<= 1",
+                ok and idle["requests_per_mailbox_cycle"] <= 1),
+        ]
+    return rows
+
+
 def incremental_rows(s4):
     runs = {int(b["linked"]): b for b in s4["benchmarks"] if "linked" in b}
     rows = []
@@ -235,6 +279,7 @@ def main():
         results += idle_rows(s3)
     if (s4 := load(args.raw, "incremental.json")):
         results += incremental_rows(s4)
+    results += scale_rows(args.raw)
     for name, scenario in (("ews_parse.json", "5_parse_ews"), ("graph_parse.json", "5_parse_graph")):
         if (data := load(args.raw, name)):
             results += google_benchmark_rows(scenario, data)

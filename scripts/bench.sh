@@ -2,10 +2,13 @@
 # The benchmark command: builds with -DAGENDASYNC_BENCH=ON, starts exsim (TLS on a free
 # 127.0.0.1 port), runs every scenario and writes ONE JSON results file (see bench/README.md).
 #   scripts/bench.sh [--out FILE] [--items N] [--mailboxes N] [--build-dir DIR] [--only PARTS]
+#                    [--scale-sizes 1000,10000,100000]
 # Defaults: --out bench/results/latest.json, 10,000 items, 10,000 mailboxes, build/bench, every
 # part. PARTS is a comma list of e2e (scenarios 1 and 3), peer (2, needs e2e), sync (4),
 # parse (5), exsim, service (the daemon's change latency and API load), graph (Graph real time
-# at 1,000 and --mailboxes mailboxes); an existing FILE keeps the rows of the parts not run
+# at 1,000 and --mailboxes mailboxes), and scale (issue 14: first syncs of --scale-sizes items,
+# each into its own mailbox, and the idle cycle over --mailboxes; not in the default set: the
+# 100,000-item run takes minutes); an existing FILE keeps the rows of the parts not run
 # (collect_results.py).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,6 +16,7 @@ cd "$root"
 command_line="scripts/bench.sh $*"
 
 out=bench/results/latest.json items=10000 mailboxes=10000 build=build/bench
+scale_sizes=1000,10000,100000
 only=e2e,peer,sync,parse,exsim,service,graph
 while (($#)); do
   case "$1" in
@@ -21,15 +25,16 @@ while (($#)); do
     --mailboxes) mailboxes=$2; shift 2 ;;
     --build-dir) build=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
+    --scale-sizes) scale_sizes=$2; shift 2 ;;
     *) echo "usage: scripts/bench.sh [--out FILE] [--items N] [--mailboxes N] [--build-dir DIR]" \
-            "[--only e2e,peer,sync,parse,exsim,service,graph]" >&2
+            "[--only e2e,peer,sync,parse,exsim,service,graph,scale] [--scale-sizes N,N,...]" >&2
        exit 2 ;;
   esac
 done
 
 runs() { [[ ",$only," == *",$1,"* ]]; }
 targets=(exsim)
-runs e2e && targets+=(bench_first_sync bench_idle_mailboxes)
+{ runs e2e || runs scale; } && targets+=(bench_first_sync bench_idle_mailboxes)
 runs sync && targets+=(bench_sync_incremental)
 runs parse && targets+=(bench_ews bench_graph)
 runs exsim && targets+=(exsim_throughput)
@@ -79,6 +84,35 @@ fi
 echo "=== 3: idle incremental cycle over $mailboxes mailboxes"
 "$build/bench/e2e/bench_idle_mailboxes" --ews-url "$ews_url" --ca "$work/ca.pem" \
   --mailboxes "$mailboxes" | tee "$raw/idle.json"
+kill "$exsim_pid"; wait "$exsim_pid" 2>/dev/null || true; exsim_pid=
+fi
+
+if runs scale; then
+# Issue 14: memory bounded by the batch. Each size syncs into a mailbox of its own; then the
+# idle cycle over the idle mailboxes (the safety net's cost per mailbox).
+IFS=, read -r -a sizes <<<"$scale_sizes"
+/usr/bin/python3 - "$work" "$mailboxes" "${sizes[@]}" <<'PY'
+import json, sys
+work, n, sizes = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+json.dump({"version": "Exchange2016", "auth": ["basic"],
+           "mailboxes": [f"first{s}@example.com" for s in sizes] +
+                        [f"idle{i}@example.com" for i in range(n)],
+           "accounts": [{"user": "svc@example.com", "password": "s3cret", "impersonation": True}],
+           "tls": {"enabled": True, "min_version": "1.2", "ca_out": f"{work}/scale-ca.pem"}},
+          open(f"{work}/exsim-scale.json", "w"))
+PY
+coproc EXSIM { exec "$build/tools/exsim/exsim" --config "$work/exsim-scale.json" --port 0; }
+exsim_pid=$EXSIM_PID
+read -r -t 120 base_url <&"${EXSIM[0]}" || { echo "bench: exsim did not start" >&2; exit 1; }
+ews_url="$base_url/EWS/Exchange.asmx"
+for size in "${sizes[@]}"; do
+  echo "=== scale: first sync of $size host appointments into first$size@example.com"
+  "$build/bench/e2e/bench_first_sync" --ews-url "$ews_url" --ca "$work/scale-ca.pem" \
+    --items "$size" --mailbox "first$size@example.com" | tee "$raw/scale_first_sync_$size.json"
+done
+echo "=== scale: idle cycle over $mailboxes mailboxes"
+"$build/bench/e2e/bench_idle_mailboxes" --ews-url "$ews_url" --ca "$work/scale-ca.pem" \
+  --mailboxes "$mailboxes" | tee "$raw/scale_idle.json"
 kill "$exsim_pid"; wait "$exsim_pid" 2>/dev/null || true; exsim_pid=
 fi
 

@@ -55,8 +55,10 @@ class BenchAgenda {
 /// CPU time (user + system, every thread) and memory of this process.
 struct ProcessUsage {
   double cpu_seconds = 0;
-  long peak_rss_kb = 0;     ///< getrusage's ru_maxrss
-  long current_rss_kb = 0;  ///< /proc/self/statm resident pages
+  double user_seconds = 0;    ///< of cpu_seconds, in the process itself
+  double system_seconds = 0;  ///< of cpu_seconds, in the kernel on its behalf (syscalls)
+  long peak_rss_kb = 0;       ///< getrusage's ru_maxrss
+  long current_rss_kb = 0;    ///< /proc/self/statm resident pages
 };
 ProcessUsage process_usage();
 

@@ -47,11 +47,12 @@ void make_series(Appointment& item) {
 
 }  // namespace
 
-std::vector<Appointment> realistic_mix(int count, const std::string& owner, Instant today) {
+std::vector<Appointment> realistic_mix(int count, const std::string& owner, Instant today,
+                                       int first) {
   std::vector<Appointment> items;
   items.reserve(static_cast<std::size_t>(count));
   const auto first_day = floor<days>(today) + days{1};
-  for (int i = 0; i < count; ++i) {
+  for (int i = first; i < first + count; ++i) {
     Appointment item;
     item.owner = owner;
     item.subject = fmt::format("Customer visit {}", i);

@@ -16,8 +16,11 @@ namespace agendasync::bench {
 /// The two host users who take part in the multi-participant items (not synced themselves).
 inline const std::vector<std::string> kColleagues{"colleague1", "colleague2"};
 
-/// `count` appointments owned by `owner`, starting the day after `today` and spread over a year.
-std::vector<Appointment> realistic_mix(int count, const std::string& owner, Instant today);
+/// `count` appointments owned by `owner`, starting the day after `today` and spread over a year:
+/// items number `first` to `first + count - 1` of the mix, so a large agenda can be made in
+/// chunks without holding all of it (the first-sync benchmark measures the sync's memory).
+std::vector<Appointment> realistic_mix(int count, const std::string& owner, Instant today,
+                                       int first = 0);
 
 /// The same items as plain JSON for the exchangelib peer (bench/peer/exchangelib_peer.py):
 /// subject, body, location, start/end (UTC, or dates for all-day), all_day, sensitivity,

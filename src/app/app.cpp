@@ -92,8 +92,13 @@ Result<std::unique_ptr<SyncApp>> SyncApp::open(store::AgendaStore& store, AppOpt
 Result<std::string> SyncApp::mailbox_of(const User& user) {
   auto settings = store_.settings();
   if (!settings) return std::unexpected(settings.error());
+  return mailbox_of(user, *settings);
+}
+
+Result<std::string> SyncApp::mailbox_of(const User& user,
+                                        const store::OrganisationSettings& settings) {
   const std::string domain =
-      settings->mail_domain.empty() ? options_.config.exchange.mail_domain : settings->mail_domain;
+      settings.mail_domain.empty() ? options_.config.exchange.mail_domain : settings.mail_domain;
   // Blocked users have no mailbox for syncing (R10), but offboarding and status still need
   // the address their calendar lives at.
   User addressable = user;
@@ -111,13 +116,29 @@ Result<std::string> SyncApp::mailbox_of(const User& user) {
   return **address;
 }
 
+Result<SyncApp::Organisation> SyncApp::organisation() {
+  auto settings = store_.settings();
+  if (!settings) return std::unexpected(settings.error());
+  auto types = store_.activity_types();
+  if (!types) return std::unexpected(types.error());
+  return Organisation{std::move(*settings), std::move(*types)};
+}
+
 Result<UserRun> SyncApp::sync_user(const std::string& user_name, bool dry_run,
                                    const ProgressFn& progress) {
   auto found = store_.user(user_name);
   if (!found) return std::unexpected(found.error());
   if (!*found) return std::unexpected(unknown_user(user_name));
   const User& user = **found;
+  // Blocked or not enabled: nothing is read, not even the organisation (R10, R11).
+  if (user.blocked || !user.sync_enabled) return sync_pair(user, {}, dry_run, progress, nullptr);
+  auto org = organisation();
+  if (!org) return std::unexpected(org.error());
+  return sync_pair(user, *org, dry_run, progress, nullptr);
+}
 
+Result<UserRun> SyncApp::sync_pair(const User& user, const Organisation& organisation, bool dry_run,
+                                   const ProgressFn& progress, PendingStatuses* statuses) {
   UserRun run;
   run.user = user.user_name;
   // R10, R11: blocked users and users who did not turn sync on are left alone entirely.
@@ -130,21 +151,25 @@ Result<UserRun> SyncApp::sync_user(const std::string& user_name, bool dry_run,
     return run;
   }
 
+  auto keep_status = [&](const RunStatus& status) -> Result<void> {
+    if (statuses) {
+      statuses->emplace_back(user.user_name, status);
+      return {};
+    }
+    return record_status(user.user_name, status);
+  };
   auto record_failure = [&](Error error) -> Result<UserRun> {
     run.outcome = UserRun::Outcome::kFailed;
     run.error = error;
-    if (!dry_run) (void)record_status(user.user_name, failed_run(options_.clock(), error));
+    if (!dry_run) (void)keep_status(failed_run(options_.clock(), error));
     return run;
   };
 
-  auto mailbox = mailbox_of(user);
+  auto mailbox = mailbox_of(user, organisation.settings);
   if (!mailbox) return record_failure(mailbox.error());
   run.mailbox = *mailbox;
-
-  auto settings = store_.settings();
-  if (!settings) return std::unexpected(settings.error());
-  auto types = store_.activity_types();
-  if (!types) return std::unexpected(types.error());
+  const store::OrganisationSettings& settings = organisation.settings;
+  const std::vector<store::ActivityType>& types = organisation.types;
 
   auto remote_side = exchange_->side(run.mailbox);
   if (!remote_side) return record_failure(remote_side.error());
@@ -199,7 +224,7 @@ Result<UserRun> SyncApp::sync_user(const std::string& user_name, bool dry_run,
   CountingSide counted_remote(**remote_side, count_writes);
 
   sync::EngineOptions engine_options;
-  auto pair = pair_policy(user, options_.config, *settings, *types);
+  auto pair = pair_policy(user, options_.config, settings, types);
   if (!pair) return record_failure(pair.error());
   engine_options.policy = std::move(pair->plan);
   engine_options.breaker = pair->breaker;
@@ -207,8 +232,9 @@ Result<UserRun> SyncApp::sync_user(const std::string& user_name, bool dry_run,
   engine_options.clock = options_.clock;
   engine_options.on_step = [&](sync::CycleStep step) {
     if (step == sync::CycleStep::kJournaled && progress) {
-      // The journal holds exactly the writes this run intends: the progress bar's total.
-      if (auto pending = state->pending_journal()) position.total = pending->size();
+      // The journal holds the writes this batch intends (a paged first sync journals batch
+      // by batch): the progress bar's total grows with each batch.
+      if (auto pending = state->pending_journal()) position.total = position.done + pending->size();
       position.phase = Progress::Phase::kWriting;
       report_progress();
     }
@@ -253,8 +279,7 @@ Result<UserRun> SyncApp::sync_user(const std::string& user_name, bool dry_run,
 
   if (!dry_run) {
     const RunStatus status = finished_run(options_.clock(), to_string(run.outcome), *run.report);
-    if (auto recorded = record_status(user.user_name, status); !recorded)
-      return std::unexpected(recorded.error());
+    if (auto recorded = keep_status(status); !recorded) return std::unexpected(recorded.error());
   }
   return run;
 }
@@ -262,9 +287,26 @@ Result<UserRun> SyncApp::sync_user(const std::string& user_name, bool dry_run,
 Result<std::vector<UserRun>> SyncApp::sync_all(bool dry_run, const ProgressFn& progress) {
   auto users = store_.users();
   if (!users) return std::unexpected(users.error());
+  // Read once for the whole cycle; a setting changed meanwhile applies from the next cycle.
+  auto org = organisation();
+  if (!org) return std::unexpected(org.error());
+  // Statuses are written a few hundred at a time: one WAL commit for many idle pairs.
+  constexpr std::size_t kStatusesPerWrite = 256;
+  PendingStatuses statuses;
+  auto write_statuses = [&]() -> Result<void> {
+    if (statuses.empty()) return {};
+    auto db = state_database();
+    if (!db) return std::unexpected(db.error());
+    auto written = store::SqliteRunStatus(*db).record_all(statuses);
+    statuses.clear();
+    return written;
+  };
   std::vector<UserRun> runs;
   for (const User& user : *users) {
-    auto run = sync_user(user.user_name, dry_run, progress);
+    auto run = sync_pair(user, *org, dry_run, progress, &statuses);
+    if (statuses.size() >= kStatusesPerWrite) {
+      if (auto written = write_statuses(); !written) return std::unexpected(written.error());
+    }
     if (run) {
       runs.push_back(std::move(*run));
     } else {
@@ -275,6 +317,7 @@ Result<std::vector<UserRun>> SyncApp::sync_all(bool dry_run, const ProgressFn& p
       runs.push_back(std::move(failed));
     }
   }
+  if (auto written = write_statuses(); !written) return std::unexpected(written.error());
   return runs;
 }
 

@@ -120,6 +120,20 @@ class SyncApp {
  private:
   SyncApp(store::AgendaStore& store, AppOptions options,
           std::unique_ptr<ExchangeConnection> exchange);
+  /// What every pair of a cycle reads alike from the agenda: read once per sync_all, not
+  /// once per pair (the safety net's idle cycle over 10,000 mailboxes, issue 14).
+  struct Organisation {
+    store::OrganisationSettings settings;
+    std::vector<store::ActivityType> types;
+  };
+  Result<Organisation> organisation();
+  Result<std::string> mailbox_of(const User& user, const store::OrganisationSettings& settings);
+  /// Statuses a cycle over many pairs writes together (SqliteRunStatus::record_all).
+  using PendingStatuses = std::vector<std::pair<std::string, RunStatus>>;
+  /// One cycle of `user`'s pair: sync_user once the user is read. With `statuses`, the run
+  /// status goes there for the caller to write with the others; else it is written now.
+  Result<UserRun> sync_pair(const User& user, const Organisation& organisation, bool dry_run,
+                            const ProgressFn& progress, PendingStatuses* statuses);
   /// The sync state database, opened on first use and kept open: a cycle over many pairs
   /// opens no file per pair (an app is used by one thread at a time).
   Result<std::shared_ptr<store::sqlite::Connection>> state_database();

@@ -20,6 +20,9 @@ class CountingSide final : public CalendarSide {
   Result<std::pair<std::vector<SideItem>, Cursor>> list(const TimeWindow& window) override {
     return inner_.list(window);
   }
+  Result<Cursor> list_paged(const TimeWindow& window, const ListPage& on_page) override {
+    return inner_.list_paged(window, on_page);
+  }
   Result<std::vector<SideItem>> fetch(std::span<const ItemRef> refs) override {
     return inner_.fetch(refs);
   }

@@ -5,6 +5,7 @@
 /// Why this lives in core (DESIGN.md put it in sync/): connectors implement it and the
 /// engine consumes it; with the interface in core neither has to depend on the other, and
 /// the service layer wires them together.
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -113,6 +114,21 @@ class CalendarSide {
   /// Every item overlapping `window`, plus series with occurrences in it (first sync, resync).
   /// Returns the cursor positioned at the time of the listing alongside.
   virtual Result<std::pair<std::vector<SideItem>, Cursor>> list(const TimeWindow& window) = 0;
+
+  /// Receives one page of a paged listing; an error stops the listing with that error.
+  using ListPage = std::function<Result<void>(std::vector<SideItem>&& page)>;
+  /// The listing of `list`, handed to `on_page` a page at a time, so that a first sync of a
+  /// large calendar holds one page, not the calendar (issue 14). Same items, same cursor
+  /// (returned); an item may come in more than one page (the last one counts). The default
+  /// hands over list() as one page: a side whose listing is small may keep it.
+  virtual Result<Cursor> list_paged(const TimeWindow& window, const ListPage& on_page) {
+    auto listing = list(window);
+    if (!listing) return std::unexpected(listing.error());
+    if (auto taken = on_page(std::move(listing->first)); !taken) {
+      return std::unexpected(taken.error());
+    }
+    return std::move(listing->second);
+  }
 
   /// The current state of the given items; a missing item is absent from the result.
   virtual Result<std::vector<SideItem>> fetch(std::span<const ItemRef> refs) = 0;

@@ -105,30 +105,51 @@ std::chrono::seconds offset_seconds(int32_t raw_ms, int32_t dst_ms) {
 
 }  // namespace
 
+namespace {
+
+/// ICU answers both mappings by searching its windowsZones resource linearly (~10^5
+/// instructions a call), and every item read, written or fingerprinted asks (issue 14: a
+/// third of a first sync's CPU). The answers are fixed data, so each thread remembers them:
+/// only ids ICU knows are kept, so the cache is bounded by the zone database.
+template <class Lookup>
+Result<std::string> remembered(std::string key, Lookup lookup) {
+  thread_local std::unordered_map<std::string, std::string> cache;
+  if (auto found = cache.find(key); found != cache.end()) return found->second;
+  auto answer = lookup();
+  if (answer) cache.emplace(std::move(key), *answer);
+  return answer;
+}
+
+}  // namespace
+
 Result<std::string> iana_from_windows(std::string_view windows_id, std::string_view territory) {
-  UErrorCode status = U_ZERO_ERROR;
-  icu::UnicodeString iana;
   std::string region(territory.empty() ? "001" : territory);
-  icu::TimeZone::getIDForWindowsID(to_icu(windows_id), region.c_str(), iana, status);
-  if (U_FAILURE(status) || iana.isEmpty()) {
-    return fail(ErrorKind::kInvalidData,
-                "unknown Windows time zone id '" + std::string(windows_id) +
-                    "': expected an id from the CLDR windowsZones table such as 'W. Europe "
-                    "Standard Time'");
-  }
-  return from_icu(iana);
+  return remembered(std::string(windows_id) + '\n' + region, [&]() -> Result<std::string> {
+    UErrorCode status = U_ZERO_ERROR;
+    icu::UnicodeString iana;
+    icu::TimeZone::getIDForWindowsID(to_icu(windows_id), region.c_str(), iana, status);
+    if (U_FAILURE(status) || iana.isEmpty()) {
+      return fail(ErrorKind::kInvalidData,
+                  "unknown Windows time zone id '" + std::string(windows_id) +
+                      "': expected an id from the CLDR windowsZones table such as 'W. Europe "
+                      "Standard Time'");
+    }
+    return from_icu(iana);
+  });
 }
 
 Result<std::string> windows_from_iana(std::string_view iana_id) {
-  UErrorCode status = U_ZERO_ERROR;
-  icu::UnicodeString windows;
-  icu::TimeZone::getWindowsID(to_icu(iana_id), windows, status);
-  if (U_FAILURE(status) || windows.isEmpty()) {
-    return fail(ErrorKind::kInvalidData, "no Windows time zone id for '" + std::string(iana_id) +
-                                             "': it is not an IANA zone id that CLDR maps to "
-                                             "Windows (use e.g. 'Europe/Amsterdam')");
-  }
-  return from_icu(windows);
+  return remembered(std::string(iana_id) + "\niana", [&]() -> Result<std::string> {
+    UErrorCode status = U_ZERO_ERROR;
+    icu::UnicodeString windows;
+    icu::TimeZone::getWindowsID(to_icu(iana_id), windows, status);
+    if (U_FAILURE(status) || windows.isEmpty()) {
+      return fail(ErrorKind::kInvalidData, "no Windows time zone id for '" + std::string(iana_id) +
+                                               "': it is not an IANA zone id that CLDR maps to "
+                                               "Windows (use e.g. 'Europe/Amsterdam')");
+    }
+    return from_icu(windows);
+  });
 }
 
 Result<std::string> normalize_zone(std::string_view zone_id) {

@@ -109,6 +109,10 @@ struct AppointmentQuery {
   /// callers that need exact occurrences expand them.
   std::optional<Instant> from;
   std::optional<Instant> to;
+  /// Paging (a first sync reads a large agenda a page at a time, issue 14): with either set,
+  /// appointments come in id order, only ids after `after_id`, at most `limit` of them.
+  std::optional<AppointmentId> after_id;
+  std::optional<std::size_t> limit;
 };
 
 /// A deleted appointment as the feed remembers it.

@@ -364,18 +364,22 @@ Result<std::optional<StoredAppointment>> SqliteAgendaStore::appointment_by_key(
 Result<std::vector<StoredAppointment>> SqliteAgendaStore::appointments(
     const AppointmentQuery& query) {
   std::lock_guard lock(mutex_);
+  const bool paged = query.after_id || query.limit;
   auto rows = db_.prepare(
-      "SELECT a.id, a.revision, a.idempotency_key, a.document FROM appointments a "
-      "WHERE (?1 IS NULL OR a.owner = ?1 OR EXISTS (SELECT 1 FROM appointment_participants p "
-      "       WHERE p.appointment_id = a.id AND p.user_name = ?1)) "
-      "  AND (?2 IS NULL OR CASE WHEN a.recurring "
-      "       THEN a.series_until_utc IS NULL OR a.series_until_utc > ?2 "
-      "       ELSE a.end_utc > ?2 OR (a.end_utc = a.start_utc AND a.start_utc >= ?2) END) "
-      "  AND (?3 IS NULL OR a.start_utc < ?3) "
-      "ORDER BY a.start_utc, a.id",
+      std::string("SELECT a.id, a.revision, a.idempotency_key, a.document FROM appointments a ") +
+          "WHERE (?1 IS NULL OR a.owner = ?1 OR EXISTS (SELECT 1 FROM appointment_participants p "
+          "       WHERE p.appointment_id = a.id AND p.user_name = ?1)) "
+          "  AND (?2 IS NULL OR CASE WHEN a.recurring "
+          "       THEN a.series_until_utc IS NULL OR a.series_until_utc > ?2 "
+          "       ELSE a.end_utc > ?2 OR (a.end_utc = a.start_utc AND a.start_utc >= ?2) END) "
+          "  AND (?3 IS NULL OR a.start_utc < ?3) "
+          "  AND (?4 IS NULL OR a.id > ?4) " +
+          std::string(paged ? "ORDER BY a.id LIMIT ?5" : "ORDER BY a.start_utc, a.id LIMIT ?5"),
       {query.user ? Value{*query.user} : Value{},
        query.from ? Value{seconds(*query.from)} : Value{},
-       query.to ? Value{seconds(*query.to)} : Value{}});
+       query.to ? Value{seconds(*query.to)} : Value{},
+       query.after_id ? Value{*query.after_id} : Value{},
+       query.limit ? Value{static_cast<std::int64_t>(*query.limit)} : Value{std::int64_t{-1}}});
   if (!rows) return std::unexpected(rows.error());
   std::vector<StoredAppointment> result;
   for (;;) {

@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "sync/fields.h"
+#include "sync/full_listing.h"
 #include "sync/identity.h"
 
 namespace agendasync::sync {
@@ -178,10 +179,9 @@ Result<SideReport> SyncEngine::read_changes(Side which, const Cursor& cursor, Cu
       // status is up to date with). Planning would classify it unchanged; skip the fetch.
       // Not when a side of the link still holds content a failed write did not replace:
       // the re-read of this change is what makes the planner retry that write.
-      auto link = state_.find_link_by_ref(which, ref);
+      auto link = state_.glance_by_ref(which, ref);
       if (!link) return std::unexpected(link.error());
-      if (*link && (*link)->sides[which].version == version && !(*link)->sides[Side::kHost].held &&
-          !(*link)->sides[Side::kRemote].held) {
+      if (*link && (*link)->version == version && !(*link)->held) {
         ++echoes;
         continue;
       }
@@ -347,8 +347,17 @@ Result<RunReport> SyncEngine::run(bool dry_run) {
     step(CycleStep::kRecovered);
   }
 
-  auto links_before = state_.link_count();
-  if (!links_before) return std::unexpected(links_before.error());
+  // The number of links counts index entries: an idle incremental cycle needs it only when
+  // the breaker could trip, so it is counted when first asked (before any write either way).
+  std::optional<std::size_t> link_total;
+  auto count_links = [&]() -> Result<std::size_t> {
+    if (!link_total) {
+      auto counted = state_.link_count();
+      if (!counted) return std::unexpected(counted.error());
+      link_total = *counted;
+    }
+    return *link_total;
+  };
   PerSide<Cursor> cursors;
   for (Side which : kBothSides) {
     auto cursor = state_.cursor(which);
@@ -358,6 +367,8 @@ Result<RunReport> SyncEngine::run(bool dry_run) {
   bool full = cursors[Side::kHost].empty() || cursors[Side::kRemote].empty();
   PerSide<SideReport> reports;
   PerSide<Cursor> next;
+  // Counted once the run knows it lists in full (the full-listing paths below need it).
+  Result<std::size_t> links_before = std::size_t{0};
   PerSide<std::size_t> listed;
   if (!full) {
     for (Side which : kBothSides) {
@@ -369,6 +380,24 @@ Result<RunReport> SyncEngine::run(bool dry_run) {
       if (!changes) return std::unexpected(changes.error());
       reports[which] = std::move(*changes);
     }
+  }
+  // A full listing that will write runs paged: memory bounded by a batch, not by the
+  // calendar (issue 14, full_listing.cpp). A dry run, and a first sync that waits for an
+  // admin's approval, need the whole plan at once to show it: they keep the listing below.
+  if (full) links_before = count_links();
+  if (!links_before) return std::unexpected(links_before.error());
+  const bool shows_whole_plan =
+      dry_run || (*links_before == 0 && options_.first_sync_requires_approval && !approved);
+  if (full && !shows_whole_plan) {
+    report.echoes = {};
+    FullListingStart start;
+    start.stored_cursors = cursors;
+    start.links_before = *links_before;
+    start.approved = approved;
+    start.first_sync_unfinished = cursors[Side::kHost].empty() && cursors[Side::kRemote].empty();
+    PagedFullListing paged(*this, report, now);
+    if (auto done = paged.run(start); !done) return std::unexpected(done.error());
+    return report;
   }
   if (full) {
     reports = {};
@@ -444,8 +473,11 @@ Result<RunReport> SyncEngine::run(bool dry_run) {
   if (!approved && !first_sync) {
     for (Side target : kBothSides) {
       const SideCounts& counts = report.summary.sides[target];
-      const std::size_t size = std::max(*links_before, listed[target]);
       const std::size_t changes = (first_sync_unfinished ? 0 : counts.created) + counts.deleted;
+      if (changes < options_.breaker.min_items) continue;  // cannot trip: no count needed
+      auto linked = count_links();
+      if (!linked) return std::unexpected(linked.error());
+      const std::size_t size = std::max(*linked, listed[target]);
       if (options_.breaker.trips(changes, size)) {
         reason = fmt::format(
             "the run would create {} and delete {} items on {} ({} items linked), more than "

@@ -24,7 +24,9 @@ enum class CycleStep {
   kRead,          ///< both sides read, nothing written
   kJournaled,     ///< intended writes committed to the journal
   kBatchApplied,  ///< one batch of writes sent (called once per batch)
-  kCommitted,     ///< status and cursors committed
+  /// A paged full listing committed one batch's links (cursors come with kCommitted).
+  kBatchCommitted,
+  kCommitted,  ///< status and cursors committed
 };
 
 struct EngineOptions {
@@ -39,7 +41,14 @@ struct EngineOptions {
   /// $batch), so this only bounds memory and progress steps; a small value here would cap the
   /// items per request (docs/DECISIONS.md).
   std::size_t write_batch = 1000;
-  std::size_t fetch_batch = 100;   ///< refs per CalendarSide::fetch
+  std::size_t fetch_batch = 100;  ///< refs per CalendarSide::fetch
+  /// Items per batch of a paged full listing (first sync, resync; README "Paged full
+  /// listing"): each batch is planned, journaled, written and committed before the next is
+  /// read from the listing stage, so memory holds a batch, not the calendar (issue 14).
+  std::size_t full_batch = 500;
+  /// Operations of a paged full listing kept in RunReport::plan for display; the rest are
+  /// only counted (RunReport::plan_omitted; the summary counts everything).
+  std::size_t report_plan_limit = 1000;
   std::size_t max_pages = 100000;  ///< a change feed that never completes is an error
   std::function<Instant()> clock;
   /// Test hook: called at each step boundary. Throwing from it simulates a kill.
@@ -57,7 +66,10 @@ struct RunReport {
   std::string run_id;
   RunOutcome outcome = RunOutcome::kSynced;
   bool full_listing = false;  ///< first sync or resync (R20, R27)
+  /// The plan. A paged full listing keeps its first EngineOptions::report_plan_limit
+  /// operations and skip notes here and counts the others in `plan_omitted`.
   Plan plan;
+  std::size_t plan_omitted = 0;
   Summary summary;
   std::string quarantine_reason;
   std::vector<std::string> errors;  ///< failed writes, each saying what to do
@@ -88,6 +100,8 @@ struct OwnWrites {
   bool empty() const { return written.empty() && deleted.empty(); }
 };
 
+class PagedFullListing;
+
 class SyncEngine {
  public:
   SyncEngine(CalendarSide& host, CalendarSide& remote, SyncState& state, AuditSink& audit,
@@ -115,6 +129,11 @@ class SyncEngine {
   Result<std::vector<LinkRecord>> links_for(PerSide<SideReport>& reports);
   /// Collects the sides' text repairs into `report` and, unless a dry run, the audit trail.
   Result<void> record_text_repairs(RunReport& report, Instant now, bool dry_run);
+  /// Journals, applies and audits the writes of `plan`; `delta` receives the links and
+  /// resolved journal entries to commit (not committed here), `own` what landed, `summary`
+  /// the counts, report.errors the failures. Returns whether every write landed.
+  Result<bool> apply_plan(const Plan& plan, RunReport& report, StateDelta& delta,
+                          PerSide<OwnWrites>& own, Summary& summary);
   /// `read_cursors` are the stored cursors this run started from: an unchanged cursor is not
   /// written again, so an idle cycle commits nothing.
   Result<void> execute(const Plan& plan, RunReport& report, const PerSide<Cursor>& read_cursors,
@@ -122,6 +141,7 @@ class SyncEngine {
   void step(CycleStep which) {
     if (options_.on_step) options_.on_step(which);
   }
+  friend class PagedFullListing;  // full_listing.cpp: the paged first sync / resync
 
   CalendarSide& host_;
   CalendarSide& remote_;

@@ -53,9 +53,8 @@ std::string rule_of(const Operation& operation) {
 
 }  // namespace
 
-Result<void> SyncEngine::execute(const Plan& plan, RunReport& report,
-                                 const PerSide<Cursor>& read_cursors, PerSide<Cursor> next_cursors,
-                                 bool clear_quarantine) {
+Result<bool> SyncEngine::apply_plan(const Plan& plan, RunReport& report, StateDelta& delta,
+                                    PerSide<OwnWrites>& own, Summary& summary) {
   const auto& ops = plan.operations;
   std::vector<std::optional<WriteOpView>> writes;
   writes.reserve(ops.size());
@@ -85,7 +84,7 @@ Result<void> SyncEngine::execute(const Plan& plan, RunReport& report,
     journal.push_back(std::move(entry));
   }
   if (!journal.empty()) {
-    if (auto stored = state_.journal(journal); !stored) return stored;
+    if (auto stored = state_.journal(journal); !stored) return std::unexpected(stored.error());
   }
   step(CycleStep::kJournaled);
 
@@ -123,11 +122,8 @@ Result<void> SyncEngine::execute(const Plan& plan, RunReport& report,
     if (inserted) group_order.push_back(it->first);
     it->second.push_back(i);
   }
-  Summary summary;
-  summary.skipped = plan.skipped.size();
-  StateDelta delta;
+  summary.skipped += plan.skipped.size();
   std::vector<AuditRecord> audit;
-  PerSide<OwnWrites> own;
   bool all_ok = true;
   std::vector<WriteFailure> failures;  // grouped into report.errors below
   const Instant now = options_.clock();
@@ -230,6 +226,22 @@ Result<void> SyncEngine::execute(const Plan& plan, RunReport& report,
     }
   }
   for (std::string& line : report_lines(failures)) report.errors.push_back(std::move(line));
+  // The audit trail before the status commit: the writes happened whatever the commit does.
+  if (!audit.empty()) {
+    if (auto recorded = audit_.record(audit); !recorded) return std::unexpected(recorded.error());
+  }
+  return all_ok;
+}
+
+Result<void> SyncEngine::execute(const Plan& plan, RunReport& report,
+                                 const PerSide<Cursor>& read_cursors, PerSide<Cursor> next_cursors,
+                                 bool clear_quarantine) {
+  StateDelta delta;
+  PerSide<OwnWrites> own;
+  Summary summary;
+  auto applied = apply_plan(plan, report, delta, own, summary);
+  if (!applied) return std::unexpected(applied.error());
+  const bool all_ok = *applied;
   // Cursors move only when everything this run read was dealt with; else the next run reads
   // the same changes again (already-synced ones are echoes by then and cost nothing).
   if (all_ok) {
@@ -252,10 +264,6 @@ Result<void> SyncEngine::execute(const Plan& plan, RunReport& report,
     }
   }
   delta.clear_quarantine = clear_quarantine;
-  // The audit trail first: the writes above happened whatever the status commit does.
-  if (!audit.empty()) {
-    if (auto recorded = audit_.record(audit); !recorded) return recorded;
-  }
   if (auto committed = state_.commit(delta); !committed) return committed;
   step(CycleStep::kCommitted);
   report.summary = summary;

@@ -1,5 +1,7 @@
 #include "sync/memory_state.h"
 
+#include <algorithm>
+
 namespace agendasync::sync {
 
 Result<std::optional<LinkRecord>> MemorySyncState::find_link_by_ref(Side side, const ItemRef& ref) {
@@ -7,6 +9,16 @@ Result<std::optional<LinkRecord>> MemorySyncState::find_link_by_ref(Side side, c
   auto found = by_ref_[side].find(ref);
   if (found == by_ref_[side].end()) return std::nullopt;
   return links_.at(found->second);
+}
+
+Result<std::optional<SyncState::Glance>> MemorySyncState::glance_by_ref(Side side,
+                                                                        const ItemRef& ref) {
+  ++lookups_;
+  auto found = by_ref_[side].find(ref);
+  if (found == by_ref_[side].end()) return std::nullopt;
+  const LinkRecord& link = links_.at(found->second);
+  return Glance{link.sides[side].version, link.sides[Side::kHost].held.has_value() ||
+                                              link.sides[Side::kRemote].held.has_value()};
 }
 
 Result<std::optional<LinkRecord>> MemorySyncState::find_link_by_key(const IdempotencyKey& key) {
@@ -24,6 +36,19 @@ Result<std::vector<LinkRecord>> MemorySyncState::all_links() {
 }
 
 Result<std::size_t> MemorySyncState::link_count() { return links_.size(); }
+
+Result<std::vector<LinkRecord>> MemorySyncState::links_after(const IdempotencyKey& after,
+                                                             std::size_t limit) {
+  std::vector<const LinkRecord*> later;
+  for (const auto& [key, link] : links_) {
+    if (after.empty() || after < key) later.push_back(&link);
+  }
+  std::sort(later.begin(), later.end(),
+            [](const LinkRecord* a, const LinkRecord* b) { return a->key < b->key; });
+  std::vector<LinkRecord> page;
+  for (std::size_t i = 0; i < later.size() && i < limit; ++i) page.push_back(*later[i]);
+  return page;
+}
 
 Result<Cursor> MemorySyncState::cursor(Side side) { return cursors_[side]; }
 

@@ -3,6 +3,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "sync/memory_stage.h"
 #include "sync/sync_state.h"
 
 namespace agendasync::sync {
@@ -11,8 +12,12 @@ class MemorySyncState final : public SyncState {
  public:
   Result<std::optional<LinkRecord>> find_link_by_ref(Side side, const ItemRef& ref) override;
   Result<std::optional<LinkRecord>> find_link_by_key(const IdempotencyKey& key) override;
+  Result<std::optional<Glance>> glance_by_ref(Side side, const ItemRef& ref) override;
   Result<std::vector<LinkRecord>> all_links() override;
   Result<std::size_t> link_count() override;
+  Result<std::vector<LinkRecord>> links_after(const IdempotencyKey& after,
+                                              std::size_t limit) override;
+  ListingStage& listing_stage() override { return stage_; }
   Result<Cursor> cursor(Side side) override;
   Result<void> journal(std::span<const JournalEntry> entries) override;
   Result<std::vector<JournalEntry>> pending_journal() override;
@@ -33,6 +38,7 @@ class MemorySyncState final : public SyncState {
   std::multimap<IdempotencyKey, JournalEntry> journal_;
   PerSide<Cursor> cursors_;
   std::optional<Quarantine> quarantine_;
+  MemoryListingStage stage_;
   std::size_t lookups_ = 0;
 };
 

@@ -369,10 +369,7 @@ class Planner {
   }
 
   bool matchable(Side side, const Observed& observed) const {
-    // A host item that may not go to Exchange (R16) is not paired with one either, unless
-    // Exchange is the source (from-Exchange), where pairing avoids a duplicate in the host.
-    return side == Side::kRemote || policy_.direction == SyncDirection::kFromExchange ||
-           policy_.activity_types.syncs_to_remote(observed.item.item);
+    return r20_matchable(policy_, side, observed.item.item);
   }
 
   void match_unlinked() {
@@ -487,6 +484,11 @@ class Planner {
 
 Plan make_plan(const PlanInput& input, const PlanPolicy& policy) {
   return Planner(input, policy).run();
+}
+
+bool r20_matchable(const PlanPolicy& policy, Side side, const Appointment& item) {
+  return side == Side::kRemote || policy.direction == SyncDirection::kFromExchange ||
+         policy.activity_types.syncs_to_remote(item);
 }
 
 }  // namespace agendasync::sync

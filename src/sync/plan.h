@@ -127,4 +127,10 @@ struct PlanPolicy {
 /// The pure planner. Deterministic: equal inputs give equal plans.
 Plan make_plan(const PlanInput& input, const PlanPolicy& policy);
 
+/// Whether an unlinked item of `side` may be paired by the R20 match key. A host item that
+/// may not go to Exchange (R16) is not paired with one either, unless Exchange is the source
+/// (from-Exchange), where pairing avoids a duplicate in the host. The planner and the paged
+/// full listing (which matches across batches) share this rule.
+bool r20_matchable(const PlanPolicy& policy, Side side, const Appointment& item);
+
 }  // namespace agendasync::sync

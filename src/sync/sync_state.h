@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "sync/link_record.h"
+#include "sync/listing_stage.h"
 
 namespace agendasync::sync {
 
@@ -18,9 +19,23 @@ class SyncState {
 
   virtual Result<std::optional<LinkRecord>> find_link_by_ref(Side side, const ItemRef& ref) = 0;
   virtual Result<std::optional<LinkRecord>> find_link_by_key(const IdempotencyKey& key) = 0;
+  /// What an echo check needs of the link holding `ref` on `side`, without reading its items
+  /// (the base and held documents are most of a lookup's cost): that side's version, and
+  /// whether a side holds content a failed write left. nullopt: not linked.
+  struct Glance {
+    VersionTag version;
+    bool held = false;
+  };
+  virtual Result<std::optional<Glance>> glance_by_ref(Side side, const ItemRef& ref) = 0;
   /// Every link: full resync, offboarding. O(n) by nature.
   virtual Result<std::vector<LinkRecord>> all_links() = 0;
   virtual Result<std::size_t> link_count() = 0;
+  /// Up to `limit` links whose keys sort after `after` (empty: from the first), in key order:
+  /// a paged full listing walks the links a page at a time instead of holding them all.
+  virtual Result<std::vector<LinkRecord>> links_after(const IdempotencyKey& after,
+                                                      std::size_t limit) = 0;
+  /// The scratch space of a paged full listing (listing_stage.h), in the same store.
+  virtual ListingStage& listing_stage() = 0;
 
   /// Empty cursor: never synced (or reset).
   virtual Result<Cursor> cursor(Side side) = 0;

@@ -317,16 +317,34 @@ Result<std::vector<SideItem>> EwsCalendarSide::fetch(std::span<const ItemRef> re
 }
 
 Result<std::pair<std::vector<SideItem>, Cursor>> EwsCalendarSide::list(const TimeWindow& window) {
+  std::vector<SideItem> items;
+  auto cursor = list_paged(window, [&](std::vector<SideItem>&& page) -> Result<void> {
+    items.insert(items.end(), std::make_move_iterator(page.begin()),
+                 std::make_move_iterator(page.end()));
+    return {};
+  });
+  if (!cursor) return std::unexpected(cursor.error());
+  return std::pair{std::move(items), std::move(*cursor)};
+}
+
+Result<Cursor> EwsCalendarSide::list_paged(const TimeWindow& window, const ListPage& on_page) {
   // The cursor first: changes made while we list show up again later, never get lost.
   auto state = current_sync_state();
   if (!state) return std::unexpected(state.error());
 
-  std::vector<std::string> single_ids;
-  std::vector<std::string> occurrence_ids;
-  std::unordered_set<std::string> seen;
+  // Each CalendarView page is read in full (GetItem) and handed on before the next one, so
+  // memory holds a page, not the calendar (issue 14). What must outlive a page: the series
+  // already read (each is read once; their occurrences recur on many pages) and the items
+  // that start exactly where the next page continues (CalendarView has no offset paging).
+  std::unordered_set<std::string> masters;
+  const std::size_t batch = static_cast<std::size_t>(options_.batch_size);
   for (Instant chunk_from = window.from; chunk_from < window.to; chunk_from += kViewChunk) {
     const Instant chunk_to = std::min<Instant>(window.to, chunk_from + kViewChunk);
     Instant from = chunk_from;
+    // Items starting before `from` were handed on by an earlier page (a view lists what
+    // overlaps it, sorted by start); the first view of the window has no earlier page.
+    const bool first_chunk = chunk_from == window.from;
+    std::unordered_set<std::string> at_edge;  // ids starting at `from`, already handed on
     bool done = false;
     for (int page = 0; page < kMaxViewPages && !done; ++page) {
       auto response =
@@ -336,17 +354,21 @@ Result<std::pair<std::vector<SideItem>, Cursor>> EwsCalendarSide::list(const Tim
         return fail(ErrorKind::kPermanent, "Exchange returned an empty FindItem response.");
       const ResponseMessage& message = response->messages.front();
       if (!message.ok()) return std::unexpected(message_error(message));
+      const bool continued = page > 0 || !first_chunk;
       Instant last_start = from;
+      std::vector<ItemId> singles;
+      std::vector<std::string> occurrences;
       for (const CalendarItem& item : message.items) {
         last_start = std::max(last_start, item.start);
-        if (!seen.insert(item.item_id.id).second) continue;
+        if (continued && (item.start < from || at_edge.contains(item.item_id.id))) continue;
         if (item.calendar_item_type == "Occurrence" || item.calendar_item_type == "Exception") {
-          occurrence_ids.push_back(item.item_id.id);
+          occurrences.push_back(item.item_id.id);
         } else {
-          single_ids.push_back(item.item_id.id);
+          singles.push_back(ItemId{item.item_id.id, {}});
         }
       }
       done = message.includes_last_item_in_range.value_or(true);
+      std::unordered_set<std::string> next_edge;
       if (!done) {
         // CalendarView has no offset paging: continue from the last start seen.
         if (last_start <= from) {
@@ -355,7 +377,36 @@ Result<std::pair<std::vector<SideItem>, Cursor>> EwsCalendarSide::list(const Tim
                                   "cannot page past them.",
                                   kViewPageSize, format_date_time(from), options_.context.mailbox));
         }
+        for (const CalendarItem& item : message.items) {
+          if (item.start == last_start) next_edge.insert(item.item_id.id);
+        }
+      }
+      // Series masters of the occurrences seen, once each per listing.
+      for (std::size_t begin = 0; begin < occurrences.size(); begin += batch) {
+        const std::span<const std::string> chunk(occurrences.data() + begin,
+                                                 std::min(batch, occurrences.size() - begin));
+        auto masters_found = call(build_get_masters(options_.context, chunk));
+        if (!masters_found) return std::unexpected(masters_found.error());
+        for (const ResponseMessage& reply : masters_found->messages) {
+          if (!reply.ok()) return std::unexpected(message_error(reply));
+          for (const CalendarItem& item : reply.items) {
+            if (masters.insert(item.item_id.id).second)
+              singles.push_back(ItemId{item.item_id.id, {}});
+          }
+        }
+      }
+      auto items = get_items(singles);
+      if (!items) return std::unexpected(items.error());
+      auto side_items = to_side_items(std::move(*items));
+      if (!side_items) return std::unexpected(side_items.error());
+      if (!side_items->empty()) {
+        if (auto taken = on_page(std::move(*side_items)); !taken) {
+          return std::unexpected(taken.error());
+        }
+      }
+      if (!done) {
         from = last_start;
+        at_edge = std::move(next_edge);
       }
     }
     if (!done) {
@@ -364,28 +415,7 @@ Result<std::pair<std::vector<SideItem>, Cursor>> EwsCalendarSide::list(const Tim
                                                      options_.context.mailbox, kMaxViewPages));
     }
   }
-  // Series masters of the occurrences seen, once each.
-  std::vector<ItemId> ids;
-  for (const std::string& id : single_ids) ids.push_back(ItemId{id, {}});
-  std::unordered_set<std::string> masters;
-  const std::size_t batch = static_cast<std::size_t>(options_.batch_size);
-  for (std::size_t begin = 0; begin < occurrence_ids.size(); begin += batch) {
-    const std::span<const std::string> chunk(occurrence_ids.data() + begin,
-                                             std::min(batch, occurrence_ids.size() - begin));
-    auto response = call(build_get_masters(options_.context, chunk));
-    if (!response) return std::unexpected(response.error());
-    for (const ResponseMessage& message : response->messages) {
-      if (!message.ok()) return std::unexpected(message_error(message));
-      for (const CalendarItem& item : message.items) {
-        if (masters.insert(item.item_id.id).second) ids.push_back(ItemId{item.item_id.id, {}});
-      }
-    }
-  }
-  auto items = get_items(ids);
-  if (!items) return std::unexpected(items.error());
-  auto side_items = to_side_items(std::move(*items));
-  if (!side_items) return std::unexpected(side_items.error());
-  return std::pair{std::move(*side_items), Cursor(*state)};
+  return Cursor(*state);
 }
 
 Result<std::optional<SideItem>> EwsCalendarSide::find_by_key(const IdempotencyKey& key) {

@@ -186,11 +186,24 @@ Result<ChangeBatch> GraphSide::changes_since(const Cursor& cursor) {
 }
 
 Result<std::pair<std::vector<SideItem>, Cursor>> GraphSide::list(const TimeWindow& window) {
+  std::vector<SideItem> items;
+  auto cursor = list_paged(window, [&](std::vector<SideItem>&& page) -> Result<void> {
+    items.insert(items.end(), std::make_move_iterator(page.begin()),
+                 std::make_move_iterator(page.end()));
+    return {};
+  });
+  if (!cursor) return std::unexpected(cursor.error());
+  return std::pair{std::move(items), std::move(*cursor)};
+}
+
+Result<Cursor> GraphSide::list_paged(const TimeWindow& window, const ListPage& on_page) {
   // The cursor first: whatever changes while we list is reported by it later.
   auto start = changes_since(Cursor{});
   if (!start) return std::unexpected(start.error());
-  std::vector<ItemRef> refs;
-  std::set<std::string> seen;
+  // Each calendarView page is fetched in full and handed on before the next one (issue 14).
+  // The view pages by offset (nextLink), so a single event comes once; a series comes once
+  // per occurrence, so the series already fetched are remembered.
+  std::set<std::string> masters;
   std::string url = fmt::format(
       "{}{}/calendarView?startDateTime={}&endDateTime={}&$select=id,type,seriesMasterId",
       options_.base_url, user_path(), url_encode(format_utc(window.from)),
@@ -203,19 +216,28 @@ Result<std::pair<std::vector<SideItem>, Cursor>> GraphSide::list(const TimeWindo
     }
     auto body = get_json(url, "listing the calendar");
     if (!body) return std::unexpected(body.error());
+    std::vector<ItemRef> refs;
+    std::set<std::string> singles;
     for (const auto& entry : body->value("value", json::array())) {
       if (!entry.is_object()) continue;
       const std::string master = string_at(entry, "seriesMasterId");
-      const std::string id = master.empty() ? string_at(entry, "id") : master;
-      if (!id.empty() && seen.insert(id).second) refs.emplace_back(id);
+      if (!master.empty()) {
+        if (masters.insert(master).second) refs.emplace_back(master);
+        continue;
+      }
+      const std::string id = string_at(entry, "id");
+      if (!id.empty() && singles.insert(id).second) refs.emplace_back(id);
+    }
+    if (!refs.empty()) {
+      auto items = fetch(refs);
+      if (!items) return std::unexpected(items.error());
+      if (auto taken = on_page(std::move(*items)); !taken) return std::unexpected(taken.error());
     }
     const auto next = body->find("@odata.nextLink");
     if (next == body->end() || !next->is_string()) break;
     url = next->get<std::string>();
   }
-  auto items = fetch(refs);
-  if (!items) return std::unexpected(items.error());
-  return std::pair{std::move(*items), start->next};
+  return start->next;
 }
 
 Result<std::vector<GraphEvent>> GraphSide::instances(const std::string& master_id, Instant from,

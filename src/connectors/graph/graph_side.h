@@ -42,6 +42,8 @@ class GraphSide final : public CalendarSide {
   std::string describe() const override;
   Result<ChangeBatch> changes_since(const Cursor& cursor) override;
   Result<std::pair<std::vector<SideItem>, Cursor>> list(const TimeWindow& window) override;
+  /// One calendarView page fetched in full per `on_page` call (series once per listing).
+  Result<Cursor> list_paged(const TimeWindow& window, const ListPage& on_page) override;
   Result<std::vector<SideItem>> fetch(std::span<const ItemRef> refs) override;
   Result<std::optional<SideItem>> find_by_key(const IdempotencyKey& key) override;
   std::vector<WriteResult> apply(std::span<const Write> writes) override;

@@ -126,17 +126,10 @@ Result<ChangeBatch> HostCalendarSide::changes_since(const Cursor& cursor) {
   return batch;
 }
 
-Result<std::pair<std::vector<SideItem>, Cursor>> HostCalendarSide::list(const TimeWindow& window) {
-  auto head = store_.head_revision();
-  if (!head) return std::unexpected(head.error());
-  store::AppointmentQuery query;
-  query.user = user_name_;
-  query.from = window.from;
-  query.to = window.to;
-  auto stored = store_.appointments(query);
-  if (!stored) return std::unexpected(stored.error());
-  std::vector<SideItem> items;
-  for (const auto& appointment : *stored) {
+Result<void> HostCalendarSide::add_listed(std::vector<store::StoredAppointment> stored,
+                                          const TimeWindow& window,
+                                          std::vector<SideItem>& items) const {
+  for (auto& appointment : stored) {
     if (appointment.item.recurrence) {
       // The store's window is a superset for series; expansion decides. A series that cannot
       // be expanded is kept: dropping it could read as a deletion (R38).
@@ -147,7 +140,50 @@ Result<std::pair<std::vector<SideItem>, Cursor>> HostCalendarSide::list(const Ti
     if (!item) return std::unexpected(item.error());
     items.push_back(std::move(*item));
   }
+  return {};
+}
+
+Result<std::pair<std::vector<SideItem>, Cursor>> HostCalendarSide::list(const TimeWindow& window) {
+  auto head = store_.head_revision();
+  if (!head) return std::unexpected(head.error());
+  store::AppointmentQuery query;
+  query.user = user_name_;
+  query.from = window.from;
+  query.to = window.to;
+  auto stored = store_.appointments(query);
+  if (!stored) return std::unexpected(stored.error());
+  std::vector<SideItem> items;
+  if (auto added = add_listed(std::move(*stored), window, items); !added) {
+    return std::unexpected(added.error());
+  }
   return std::pair{std::move(items), Cursor(std::to_string(*head))};
+}
+
+Result<Cursor> HostCalendarSide::list_paged(const TimeWindow& window, const ListPage& on_page) {
+  // The head first, as in list(): a change committed while we page is in the feed after it.
+  auto head = store_.head_revision();
+  if (!head) return std::unexpected(head.error());
+  store::AppointmentQuery query;
+  query.user = user_name_;
+  query.from = window.from;
+  query.to = window.to;
+  query.limit = std::max<std::size_t>(1, options_.list_page_size);
+  for (;;) {
+    auto stored = store_.appointments(query);
+    if (!stored) return std::unexpected(stored.error());
+    if (stored->empty()) break;
+    const bool last = stored->size() < *query.limit;
+    query.after_id = stored->back().id;
+    std::vector<SideItem> page;
+    if (auto added = add_listed(std::move(*stored), window, page); !added) {
+      return std::unexpected(added.error());
+    }
+    if (!page.empty()) {
+      if (auto taken = on_page(std::move(page)); !taken) return std::unexpected(taken.error());
+    }
+    if (last) break;
+  }
+  return Cursor(std::to_string(*head));
 }
 
 Result<std::vector<SideItem>> HostCalendarSide::fetch(std::span<const ItemRef> refs) {

@@ -13,6 +13,8 @@ namespace agendasync::host {
 struct HostSideOptions {
   /// Feed entries read per changes_since() call; more are reported with complete = false.
   std::size_t page_size = 500;
+  /// Appointments read from the store per list_paged() page.
+  std::size_t list_page_size = 500;
 };
 
 /// Sees only the appointments of `user_name` (as owner or participant, R14). Items that
@@ -25,6 +27,8 @@ class HostCalendarSide final : public CalendarSide {
   std::string describe() const override;
   Result<ChangeBatch> changes_since(const Cursor& cursor) override;
   Result<std::pair<std::vector<SideItem>, Cursor>> list(const TimeWindow& window) override;
+  /// The same listing read from the store `list_page_size` appointments at a time.
+  Result<Cursor> list_paged(const TimeWindow& window, const ListPage& on_page) override;
   Result<std::vector<SideItem>> fetch(std::span<const ItemRef> refs) override;
   Result<std::optional<SideItem>> find_by_key(const IdempotencyKey& key) override;
   /// Creates, updates and deletes host appointments. Creates without an owner get this user
@@ -35,6 +39,10 @@ class HostCalendarSide final : public CalendarSide {
 
  private:
   bool visible(const Appointment& item) const;
+  /// The listed form of stored appointments in `window` (series without an occurrence in it
+  /// left out), appended to `items`.
+  Result<void> add_listed(std::vector<store::StoredAppointment> stored, const TimeWindow& window,
+                          std::vector<SideItem>& items) const;
   Result<SideItem> side_item(const store::StoredAppointment& stored) const;
   Result<store::StoredAppointment> load_visible(const ItemRef& ref);
   Result<SideItem> create(const Write& write);

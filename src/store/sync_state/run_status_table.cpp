@@ -10,18 +10,32 @@ std::int64_t seconds_of(Instant at) {
 }  // namespace
 
 Result<void> SqliteRunStatus::record(const std::string& pair, const RunStatus& status) {
+  const std::pair<std::string, RunStatus> one{pair, status};
+  return record_all(std::span(&one, 1));
+}
+
+Result<void> SqliteRunStatus::record_all(
+    std::span<const std::pair<std::string, RunStatus>> statuses) {
+  if (statuses.empty()) return {};
   // A status is written every cycle of every pair; an fsync each time was most of an idle
-  // cycle's cost. synchronous=NORMAL in WAL appends the row without syncing; the next FULL
-  // commit of the sync state (or a checkpoint) makes it durable.
+  // cycle's cost. synchronous=NORMAL in WAL appends the rows without syncing; the next FULL
+  // commit of the sync state (or a checkpoint) makes them durable.
   if (auto relaxed = db_->exec("PRAGMA synchronous = NORMAL"); !relaxed) return relaxed;
-  auto stored = db_->run(
-      "INSERT INTO sync_run_status(pair, at, outcome, summary, last_error, last_success) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(pair) DO UPDATE SET at = excluded.at, "
-      "outcome = excluded.outcome, summary = excluded.summary, last_error = excluded.last_error, "
-      "last_success = CASE WHEN excluded.last_success = 0 THEN sync_run_status.last_success "
-      "ELSE excluded.last_success END",
-      {pair, seconds_of(status.at), status.outcome, status.summary, status.last_error,
-       seconds_of(status.last_success)});
+  auto stored = sqlite::write_transaction(*db_, [&]() -> Result<void> {
+    for (const auto& [pair, status] : statuses) {
+      auto row = db_->run(
+          "INSERT INTO sync_run_status(pair, at, outcome, summary, last_error, last_success) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(pair) DO UPDATE SET at = excluded.at, "
+          "outcome = excluded.outcome, summary = excluded.summary, "
+          "last_error = excluded.last_error, "
+          "last_success = CASE WHEN excluded.last_success = 0 THEN sync_run_status.last_success "
+          "ELSE excluded.last_success END",
+          {pair, seconds_of(status.at), status.outcome, status.summary, status.last_error,
+           seconds_of(status.last_success)});
+      if (!row) return row;
+    }
+    return {};
+  });
   auto strict = db_->exec("PRAGMA synchronous = FULL");
   if (!stored) return stored;
   return strict;

@@ -4,7 +4,9 @@
 /// may lose the newest status line, never the sync state (whose commits do fsync).
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <utility>
 
 #include "core/appointment.h"
 #include "core/error.h"
@@ -29,6 +31,9 @@ class SqliteRunStatus {
   /// Records a run of `pair`, carrying `last_success` over from the previous record when
   /// this run did not succeed (last_success left at the epoch).
   Result<void> record(const std::string& pair, const RunStatus& status);
+  /// The same for many pairs in one transaction: a cycle over many idle pairs writes their
+  /// statuses together instead of one WAL commit per pair (issue 14).
+  Result<void> record_all(std::span<const std::pair<std::string, RunStatus>> statuses);
   /// The pair's last run; nullopt when it never ran.
   Result<std::optional<RunStatus>> read(const std::string& pair);
 

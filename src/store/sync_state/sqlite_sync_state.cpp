@@ -166,6 +166,23 @@ Result<std::optional<LinkRecord>> SqliteSyncState::find_link_by_ref(Side side, c
   return std::move(links->front());
 }
 
+Result<std::optional<sync::SyncState::Glance>> SqliteSyncState::glance_by_ref(Side side,
+                                                                              const ItemRef& ref) {
+  if (ref.empty()) return std::nullopt;
+  auto statement = db_->prepare(
+      side == Side::kHost
+          ? "SELECT host_version, host_held IS NOT NULL OR remote_held IS NOT NULL FROM sync_link "
+            "WHERE pair = ?1 AND host_ref = ?2"
+          : "SELECT remote_version, host_held IS NOT NULL OR remote_held IS NOT NULL FROM "
+            "sync_link WHERE pair = ?1 AND remote_ref = ?2",
+      {pair_, ref.str()});
+  if (!statement) return std::unexpected(statement.error());
+  auto row = statement->step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return std::nullopt;
+  return Glance{VersionTag(statement->text_at(0)), statement->int_at(1) != 0};
+}
+
 Result<std::optional<LinkRecord>> SqliteSyncState::find_link_by_key(const IdempotencyKey& key) {
   auto links = query_links(" AND key = ?2", {key.str()});
   if (!links) return std::unexpected(links.error());
@@ -174,6 +191,12 @@ Result<std::optional<LinkRecord>> SqliteSyncState::find_link_by_key(const Idempo
 }
 
 Result<std::vector<LinkRecord>> SqliteSyncState::all_links() { return query_links("", {}); }
+
+Result<std::vector<LinkRecord>> SqliteSyncState::links_after(const IdempotencyKey& after,
+                                                             std::size_t limit) {
+  return query_links(" AND key > ?2 ORDER BY key LIMIT ?3",
+                     {after.str(), static_cast<std::int64_t>(limit)});
+}
 
 Result<std::size_t> SqliteSyncState::link_count() {
   auto count = db_->query_int("SELECT COUNT(*) FROM sync_link WHERE pair = ?1", {pair_});

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "store/sqlite_connection.h"
+#include "store/sync_state/sqlite_listing_stage.h"
 #include "sync/audit.h"
 #include "sync/sync_state.h"
 
@@ -32,8 +33,12 @@ class SqliteSyncState final : public sync::SyncState {
   Result<std::optional<sync::LinkRecord>> find_link_by_ref(sync::Side side,
                                                            const ItemRef& ref) override;
   Result<std::optional<sync::LinkRecord>> find_link_by_key(const IdempotencyKey& key) override;
+  Result<std::optional<Glance>> glance_by_ref(sync::Side side, const ItemRef& ref) override;
   Result<std::vector<sync::LinkRecord>> all_links() override;
   Result<std::size_t> link_count() override;
+  Result<std::vector<sync::LinkRecord>> links_after(const IdempotencyKey& after,
+                                                    std::size_t limit) override;
+  sync::ListingStage& listing_stage() override { return stage_; }
   Result<Cursor> cursor(sync::Side side) override;
   Result<void> journal(std::span<const sync::JournalEntry> entries) override;
   Result<std::vector<sync::JournalEntry>> pending_journal() override;
@@ -45,13 +50,14 @@ class SqliteSyncState final : public sync::SyncState {
 
  private:
   SqliteSyncState(std::shared_ptr<sqlite::Connection> db, std::string pair_id)
-      : db_(std::move(db)), pair_(std::move(pair_id)) {}
+      : db_(db), pair_(pair_id), stage_(std::move(db), std::move(pair_id)) {}
   Result<std::vector<sync::LinkRecord>> query_links(std::string_view where,
                                                     std::vector<sqlite::Value> params);
   Result<void> upsert(const sync::LinkRecord& link);
 
   std::shared_ptr<sqlite::Connection> db_;
   std::string pair_;
+  SqliteListingStage stage_;
 };
 
 /// The audit trail (R32) in the same kind of file: one row per applied change.

@@ -97,6 +97,23 @@ Result<std::pair<std::vector<SideItem>, Cursor>> MemorySide::list(const TimeWind
   return std::pair{std::move(listed), Cursor(fmt::format("{}:{}", epoch_, log_.size()))};
 }
 
+Result<Cursor> MemorySide::list_paged(const TimeWindow& window, const ListPage& on_page) {
+  auto listing = list(window);
+  if (!listing) return std::unexpected(listing.error());
+  std::vector<SideItem> page;
+  for (auto& item : listing->first) {
+    page.push_back(std::move(item));
+    if (page.size() >= std::max<std::size_t>(1, page_size_)) {
+      if (auto taken = on_page(std::move(page)); !taken) return std::unexpected(taken.error());
+      page.clear();
+    }
+  }
+  if (!page.empty()) {
+    if (auto taken = on_page(std::move(page)); !taken) return std::unexpected(taken.error());
+  }
+  return listing->second;
+}
+
 Result<std::vector<SideItem>> MemorySide::fetch(std::span<const ItemRef> refs) {
   ++calls_.fetch;
   if (auto fault = read_fault("fetch"); !fault) return std::unexpected(fault.error());

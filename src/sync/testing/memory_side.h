@@ -56,6 +56,8 @@ class MemorySide final : public CalendarSide {
   std::string describe() const override { return name_; }
   Result<ChangeBatch> changes_since(const Cursor& cursor) override;
   Result<std::pair<std::vector<SideItem>, Cursor>> list(const TimeWindow& window) override;
+  /// list() handed over in pages of `page_size`, as connectors page their listings.
+  Result<Cursor> list_paged(const TimeWindow& window, const ListPage& on_page) override;
   Result<std::vector<SideItem>> fetch(std::span<const ItemRef> refs) override;
   Result<std::optional<SideItem>> find_by_key(const IdempotencyKey& key) override;
   std::vector<WriteResult> apply(std::span<const Write> writes) override;
