@@ -277,7 +277,11 @@ void MailboxWatchers::refresh() {
   std::lock_guard lock(mutex_);
   if (stopping_) return;
   WantedGroups groups;
-  for (const auto& [mailbox, user] : user_of) groups[mailbox] = keys_[mailbox];
+  for (const auto& [mailbox, user] : user_of) {
+    // Not resolved (Autodiscover did not answer): the URL alone, and asked again next time.
+    auto key = keys_.find(mailbox);
+    groups[mailbox] = key != keys_.end() ? key->second : config_.exchange.url + "|";
+  }
   GroupPlacement next = place_in_groups(placement_, groups, options_.max_group_size);
   apply(next, user_of);
   placement_ = std::move(next);
