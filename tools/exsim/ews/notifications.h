@@ -43,6 +43,11 @@ struct StreamingCall {
   std::string budget_key;  // what its connection is charged to (hanging_connections.h)
 };
 
+/// Whether a request body is a GetStreamingEvents request (its operation element, not text that
+/// mentions it), without parsing it: the server keeps such requests out of the request
+/// concurrency budget before the body is parsed.
+bool opens_stream(std::string_view body);
+
 /// Builds the reply for GetStreamingEvents (streaming_events.cpp; takes the store mutex
 /// itself): an error answered at once, or a stream held open until ConnectionTimeout.
 EwsReply streaming_events_reply(const StreamingCall& call, pugi::xml_node request);

@@ -10,6 +10,7 @@
 // learn.microsoft.com/exchange/client-developer/exchange-web-services/handling-notification-related-errors-in-ews-in-exchange
 // learn.microsoft.com/exchange/client-developer/exchange-web-services/how-to-maintain-affinity-between-group-of-subscriptions-and-mailbox-server
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 
 #include <fmt/format.h>
@@ -137,6 +138,30 @@ void mark_read(Subscriptions& subs, const std::vector<std::string>& ids, bool on
 }
 
 }  // namespace
+
+bool opens_stream(std::string_view body) {
+  constexpr std::string_view kName = "GetStreamingEvents";
+  for (size_t at = body.find(kName); at != std::string_view::npos; at = body.find(kName, at + 1)) {
+    // An element name: "<GetStreamingEvents" or "<prefix:GetStreamingEvents", then '>', '/' or
+    // white space. Text cannot hold a '<', so a mention in an item body never matches.
+    size_t end = at + kName.size();
+    if (end >= body.size() || !(body[end] == '>' || body[end] == '/' ||
+                                std::isspace(static_cast<unsigned char>(body[end])))) {
+      continue;
+    }
+    size_t start = at;
+    if (start > 0 && body[start - 1] == ':') {
+      --start;
+      while (start > 0 &&
+             (std::isalnum(static_cast<unsigned char>(body[start - 1])) || body[start - 1] == '_' ||
+              body[start - 1] == '-' || body[start - 1] == '.')) {
+        --start;
+      }
+    }
+    if (start > 0 && body[start - 1] == '<') return true;
+  }
+  return false;
+}
 
 EwsReply streaming_events_reply(const StreamingCall& call, pugi::xml_node request) {
   Subscriptions& subs = call.subscriptions;

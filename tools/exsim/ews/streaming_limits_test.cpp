@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "exsim/ews/notifications.h"
 #include "exsim/ews/streaming_test_support.h"
 
 namespace exsim::testing {
@@ -113,6 +114,28 @@ TEST(HangingConnections, StreamsDoNotUseTheRequestConcurrencyBudget) {
   for (int i = 0; i < 3; ++i) open.push_back(open_stream(exsim, kService, {id}, mailbox(0)));
   Reply reply = exsim.ews(kService, get_calendar(mailbox(0), mailbox(0)));
   EXPECT_EQ(element_text(reply.body, "ResponseCode"), "NoError") << reply.body;
+}
+
+TEST(HangingConnections, OpeningAStreamTakesNoRequestConcurrencySlot) {
+  Exsim exsim(config_with_mailboxes(1));
+  std::string id = subscribe_id(exsim, kService, mailbox(0), mailbox(0));
+  ASSERT_EQ(
+      exsim.admin("faults", R"({"max_concurrent_per_account": 1, "latency_ms": 1500})").status,
+      200);
+  // A slow ordinary request holds the account's only slot; the stream opens all the same.
+  std::thread slow([&] { exsim.ews(kService, get_calendar(mailbox(0), mailbox(0))); });
+  std::this_thread::sleep_for(300ms);
+  Stream stream(exsim.port(), kService, get_streaming_events({id}, 1, mailbox(0)));
+  EXPECT_TRUE(stream.wait_for_text("<m:ConnectionStatus>OK</m:ConnectionStatus>"));
+  slow.join();
+}
+
+TEST(HangingConnections, OnlyTheOperationElementOpensAStream) {
+  EXPECT_TRUE(opens_stream("<s:Body><m:GetStreamingEvents><m:SubscriptionIds>"));
+  EXPECT_TRUE(opens_stream("<Body><GetStreamingEvents xmlns=\"x\">"));
+  EXPECT_FALSE(opens_stream("<t:Subject>GetStreamingEvents</t:Subject>"));
+  EXPECT_FALSE(opens_stream("<m:GetStreamingEventsResponse>"));
+  EXPECT_FALSE(opens_stream("<m:GetEvents>"));
 }
 
 TEST(MaxSubscriptions, ChargedToTheImpersonatedMailboxOrTheCaller) {

@@ -146,6 +146,7 @@ bool Server::start(std::string& error) {
   });
   port_ = config_.port == 0 ? http_->bind_to_any_port(config_.host)
                             : (http_->bind_to_port(config_.host, config_.port) ? config_.port : -1);
+  http_->set_socket_options(httplib::default_socket_options);
   if (port_ <= 0) {
     error = fmt::format("cannot listen on {}:{}: is the port in use?", config_.host, config_.port);
     return false;
@@ -154,7 +155,6 @@ bool Server::start(std::string& error) {
   // drops connection attempts beyond it and clients retry a second later. Listening again
   // only enlarges the queue (the kernel caps it at somaxconn).
   if (listening >= 0) ::listen(listening, 1024);
-  http_->set_socket_options(httplib::default_socket_options);
   return true;
 }
 
@@ -212,7 +212,11 @@ void Server::install_routes() {
       res.set_content(fault_envelope(f, nullptr), "text/xml; charset=utf-8");
       return;
     }
-    if (!faults_->enter(account.user)) {
+    // GetStreamingEvents has a budget of its own (HangingConnectionLimit, checked by the
+    // operation); the request concurrency limit does not apply to it ("More throttling changes
+    // for Exchange Online": streaming notifications have a separate budget).
+    bool counted = !opens_stream(req.body);
+    if (counted && !faults_->enter(account.user)) {
       SoapFault f{"ErrorExceededConnectionCount",
                   "You have exceeded the available concurrent connections for your account. Try "
                   "again once your other requests have completed.",
@@ -231,7 +235,7 @@ void Server::install_routes() {
                            req.get_header_value("X-PreferServerAffinity"),
                            req.get_header_value("Cookie")};
     EwsReply reply = ews_->handle(account, req.body, routing);
-    faults_->leave(account.user);
+    if (counted) faults_->leave(account.user);
     uint64_t n = ++trace_counter_;
     if (!config_.trace_dir.empty()) {
       std::string stem = fmt::format("{}/{:06}-{}", config_.trace_dir, n,
