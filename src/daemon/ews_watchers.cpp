@@ -579,12 +579,8 @@ void MailboxWatchers::read_news(const std::shared_ptr<Group>& group) {
       envelopes.swap(stream->envelopes);
       stream->read_queued = false;
     }
-    const std::string anchor = group->members.empty() ? "" : group->members.begin()->first;
-    const ews::ErrorContext context{config_.exchange.user, anchor,
-                                    config::to_string(config_.exchange.auth)};
     const auto error_of = [&](const ews::ResponseMessage& message) {
-      return ews::error_from_response_code(message.response_code, message.message_text, context,
-                                           message.back_off);
+      return group_error(*group, message);
     };
     auto lose = [&](const std::string& id) {
       auto mailbox = group->mailbox_of.find(id);
@@ -628,6 +624,14 @@ void MailboxWatchers::read_news(const std::shared_ptr<Group>& group) {
   }
 }
 
+Error MailboxWatchers::group_error(const Group& group, const ews::ResponseMessage& message) const {
+  const std::string anchor = group.members.empty() ? "" : group.members.begin()->first;
+  return ews::error_from_response_code(
+      message.response_code, message.message_text,
+      ews::ErrorContext{config_.exchange.user, anchor, config::to_string(config_.exchange.auth)},
+      message.back_off);
+}
+
 void MailboxWatchers::stream_ended(const std::shared_ptr<Group>& group,
                                    Result<net::Response> result) {
   read_news(group);  // whatever arrived last
@@ -645,12 +649,7 @@ void MailboxWatchers::stream_ended(const std::shared_ptr<Group>& group,
     // with a SOAP fault and HTTP 500: keep Exchange's code and back-off.
     auto parsed = ews::parse_response(result->body);
     if (parsed && parsed->fault) {
-      const std::string anchor = group->members.empty() ? "" : group->members.begin()->first;
-      failure = ews::error_from_response_code(
-          parsed->fault->response_code, parsed->fault->message_text,
-          ews::ErrorContext{config_.exchange.user, anchor,
-                            config::to_string(config_.exchange.auth)},
-          parsed->fault->back_off);
+      failure = group_error(*group, *parsed->fault);
     } else {
       failure = Error::make(ErrorKind::kTransient,
                             fmt::format("GetStreamingEvents answered HTTP {}", result->status));

@@ -31,6 +31,9 @@
 namespace agendasync::service {
 class Metrics;
 }
+namespace agendasync::ews {
+struct ResponseMessage;
+}
 
 namespace agendasync::daemon {
 
@@ -101,6 +104,8 @@ class MailboxWatchers {
   void read_news(const std::shared_ptr<Group>& group);
   void stream_ended(const std::shared_ptr<Group>& group, Result<net::Response> result);
   void poll_unwatched();
+  /// Exchange's error in one of a group's answers, naming the service account and anchor.
+  Error group_error(const Group& group, const ews::ResponseMessage& message) const;
   /// The pause before a group tries again after `failure` (doubling, Retry-After honoured).
   std::chrono::milliseconds backoff_after(const Group& group, const Error& failure) const;
   void publish_stats();

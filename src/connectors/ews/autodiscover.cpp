@@ -11,7 +11,9 @@ namespace {
 
 constexpr int kMaxRedirects = 3;
 
-std::string escape(std::string_view text) {
+}  // namespace
+
+std::string escape_xml_text(std::string_view text) {
   std::string out;
   for (const char c : text) {
     switch (c) {
@@ -31,8 +33,6 @@ std::string escape(std::string_view text) {
   return out;
 }
 
-}  // namespace
-
 std::vector<std::string> autodiscover_bases(std::string_view email) {
   const auto at = email.rfind('@');
   if (at == std::string_view::npos) return {};
@@ -43,13 +43,13 @@ std::vector<std::string> autodiscover_bases(std::string_view email) {
 std::string build_pox_autodiscover(std::string_view email) {
   return fmt::format(
       R"(<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>{}</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>)",
-      escape(email));
+      escape_xml_text(email));
 }
 
 std::string build_soap_autodiscover(std::string_view email, std::string_view url) {
   return fmt::format(
       R"(<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:a="http://schemas.microsoft.com/exchange/2010/Autodiscover" xmlns:wsa="http://www.w3.org/2005/08/addressing" xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header><a:RequestedServerVersion>Exchange2013</a:RequestedServerVersion><wsa:Action>http://schemas.microsoft.com/exchange/2010/Autodiscover/Autodiscover/GetUserSettings</wsa:Action><wsa:To>{}</wsa:To></soap:Header><soap:Body><a:GetUserSettingsRequestMessage><a:Request><a:Users><a:User><a:Mailbox>{}</a:Mailbox></a:User></a:Users><a:RequestedSettings><a:Setting>InternalEwsUrl</a:Setting><a:Setting>ExternalEwsUrl</a:Setting></a:RequestedSettings></a:Request></a:GetUserSettingsRequestMessage></soap:Body></soap:Envelope>)",
-      escape(url), escape(email));
+      escape_xml_text(url), escape_xml_text(email));
 }
 
 Result<std::string> parse_pox_autodiscover(std::string_view body) {

@@ -34,6 +34,9 @@ Result<AutodiscoverResult> autodiscover(net::HttpClient& http, const net::Creden
 Result<std::string> parse_pox_autodiscover(std::string_view body);
 Result<std::string> parse_soap_autodiscover(std::string_view body);
 
+/// `text` with &, < and > escaped, for the text of an Autodiscover request element.
+std::string escape_xml_text(std::string_view text);
+
 /// Request bodies.
 std::string build_pox_autodiscover(std::string_view email);
 std::string build_soap_autodiscover(std::string_view email, std::string_view url);

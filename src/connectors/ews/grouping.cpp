@@ -6,27 +6,12 @@
 #include <fmt/format.h>
 #include <pugixml.hpp>
 
+#include "connectors/ews/autodiscover.h"
 #include "connectors/ews/xml.h"
 
 namespace agendasync::ews {
 
 namespace {
-
-std::string escape(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    if (c == '&') {
-      out += "&amp;";
-    } else if (c == '<') {
-      out += "&lt;";
-    } else if (c == '>') {
-      out += "&gt;";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 /// "https://host:port" of a URL, or empty.
 std::string origin_of(std::string_view url) {
@@ -41,11 +26,11 @@ std::string origin_of(std::string_view url) {
 std::string build_grouping_request(std::span<const std::string> mailboxes, std::string_view url) {
   std::string users;
   for (const std::string& mailbox : mailboxes) {
-    users += "<a:User><a:Mailbox>" + escape(mailbox) + "</a:Mailbox></a:User>";
+    users += "<a:User><a:Mailbox>" + escape_xml_text(mailbox) + "</a:Mailbox></a:User>";
   }
   return fmt::format(
       R"(<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:a="http://schemas.microsoft.com/exchange/2010/Autodiscover" xmlns:wsa="http://www.w3.org/2005/08/addressing" xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header><a:RequestedServerVersion>Exchange2013</a:RequestedServerVersion><wsa:Action>http://schemas.microsoft.com/exchange/2010/Autodiscover/Autodiscover/GetUserSettings</wsa:Action><wsa:To>{}</wsa:To></soap:Header><soap:Body><a:GetUserSettingsRequestMessage><a:Request><a:Users>{}</a:Users><a:RequestedSettings><a:Setting>GroupingInformation</a:Setting><a:Setting>ExternalEwsUrl</a:Setting><a:Setting>InternalEwsUrl</a:Setting></a:RequestedSettings></a:Request></a:GetUserSettingsRequestMessage></soap:Body></soap:Envelope>)",
-      escape(url), users);
+      escape_xml_text(url), users);
 }
 
 Result<GroupingLookup> parse_grouping_response(std::string_view body,
