@@ -23,10 +23,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/service/ews_daemon_setup.h"
 #include "connectors/ews/testing/exsim_process.h"
 #include "net/http.h"
-#include "service/service_db.h"
-#include "service/tokens.h"
 #include "store/sqlite_agenda_store.h"
 #include "tests/demo/serve_process.h"
 
@@ -110,13 +109,7 @@ int main(int argc, char** argv) {
                                     "svc@example.com:s3cret:impersonation"});
   ExsimAdmin admin(exsim);
   const auto database = dir / "agenda.db";
-  std::ofstream(dir / "password") << "s3cret\n";
-  std::ofstream(dir / "agendasync.toml")
-      << "database = \"" << database.string() << "\"\n[exchange]\nbackend = \"ews\"\n"
-      << "version = \"2016\"\nurl = \"" << exsim.ews_url() << "\"\nauth = \"basic\"\n"
-      << "user = \"svc@example.com\"\npassword_file = \"" << (dir / "password").string()
-      << "\"\nmail_domain = \"example.com\"\n[sync]\ndirection = \"two-way\"\n"
-      << "[tls]\nca_bundle = \"" << exsim.ca_path() << "\"\n";
+  benchsetup::write_ews_config(dir, database, exsim);
 
   std::string token;
   {
@@ -127,10 +120,9 @@ int main(int argc, char** argv) {
     user.display_name = "John Doe";
     user.sync_enabled = true;
     if (auto added = (*store)->add_user(user); !added) return 1;
-    auto db = service::ServiceDb::open(database);
-    if (!db) return std::cerr << db.error().message << "\n", 1;
-    service::TokenStore tokens(**db);
-    token = tokens.create("integration", "latency bench")->value.reveal();
+    auto made = benchsetup::integration_token(database, "latency bench");
+    if (!made) return std::cerr << made.error().message << "\n", 1;
+    token = *made;
   }
 
   demotest::ServeProcess serve(AGENDASYNC_CLI_BINARY,

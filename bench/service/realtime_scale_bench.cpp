@@ -25,10 +25,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "bench/service/ews_daemon_setup.h"
 #include "connectors/ews/testing/exsim_process.h"
 #include "net/http.h"
-#include "service/service_db.h"
-#include "service/tokens.h"
 #include "store/sqlite_agenda_store.h"
 #include "tests/demo/serve_process.h"
 
@@ -148,13 +147,7 @@ int main(int argc, char** argv) {
   auto admin_http = net::make_curl_client(admin_options);
 
   const auto database = dir / "agenda.db";
-  std::ofstream(dir / "password") << "s3cret\n";
-  std::ofstream(dir / "agendasync.toml")
-      << "database = \"" << database.string() << "\"\n[exchange]\nbackend = \"ews\"\n"
-      << "version = \"2016\"\nurl = \"" << exsim.ews_url() << "\"\nauth = \"basic\"\n"
-      << "user = \"svc@example.com\"\npassword_file = \"" << (dir / "password").string()
-      << "\"\nmail_domain = \"example.com\"\n[sync]\ndirection = \"two-way\"\n"
-      << "[tls]\nca_bundle = \"" << exsim.ca_path() << "\"\n";
+  benchsetup::write_ews_config(dir, database, exsim);
   std::string token;
   {
     auto store = store::open_sqlite_agenda_store(database, store::SqliteOptions{.create = true});
@@ -168,10 +161,9 @@ int main(int argc, char** argv) {
       if (auto added = (*store)->add_user(user); !added)
         return std::cerr << added.error().message << "\n", 1;
     }
-    auto db = service::ServiceDb::open(database);
-    if (!db) return std::cerr << db.error().message << "\n", 1;
-    service::TokenStore tokens(**db);
-    token = tokens.create("integration", "realtime bench")->value.reveal();
+    auto made = benchsetup::integration_token(database, "realtime bench");
+    if (!made) return std::cerr << made.error().message << "\n", 1;
+    token = *made;
   }
   const httplib::Headers auth{{"Authorization", "Bearer " + token}};
 
