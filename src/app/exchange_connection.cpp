@@ -32,7 +32,8 @@ Result<std::string> read_certificate(const std::filesystem::path& file) {
 /// The Graph app's credential as configured: a client secret, or certificate + private key.
 Result<graph::AppCredentials> load_app(const config::GraphConfig& graph) {
   if (graph.uses_certificate()) {
-    auto certificate = read_certificate(graph.certificate_file);
+    auto certificate = graph.certificate_pem.empty() ? read_certificate(graph.certificate_file)
+                                                      : Result<std::string>(graph.certificate_pem);
     if (!certificate) return std::unexpected(certificate.error());
     auto key = config::load_secret_pem(graph.private_key, "graph.private_key");
     if (!key) return std::unexpected(key.error());

@@ -451,6 +451,7 @@ Result<Config> load_config(const std::filesystem::path& file) {
 }
 
 Result<Secret> load_secret(const SecretSource& source, std::string_view what) {
+  if (!source.value.empty()) return source.value;
   if (!source.env.empty()) {
     const char* value = std::getenv(source.env.c_str());
     if (!value || !*value) {
@@ -483,7 +484,10 @@ Result<Secret> load_secret(const SecretSource& source, std::string_view what) {
 Result<Secret> load_secret_pem(const SecretSource& source, std::string_view what) {
   std::string value;
   std::string origin;
-  if (!source.env.empty()) {
+  if (!source.value.empty()) {
+    value = source.value.reveal();
+    origin = "the stored value";
+  } else if (!source.env.empty()) {
     const char* text = std::getenv(source.env.c_str());
     if (text) value = text;
     origin = "environment variable " + source.env;

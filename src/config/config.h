@@ -29,11 +29,14 @@ const char* to_string(EwsAuth value);
 const char* to_string(EwsAccess value);
 
 /// Where a secret lives: a file (first line, trailing newline dropped) or an environment
-/// variable. Both empty = no secret configured.
+/// variable, or — for an organisation whose connection is kept in the database, sealed with
+/// the key ring — the value itself, held in memory only (never read from or written to a
+/// configuration file). All empty = no secret configured.
 struct SecretSource {
   std::filesystem::path file;
   std::string env;
-  bool empty() const { return file.empty() && env.empty(); }
+  Secret value;
+  bool empty() const { return file.empty() && env.empty() && value.empty(); }
   bool operator==(const SecretSource&) const = default;
 };
 
@@ -69,12 +72,14 @@ struct GraphConfig {
   std::string client_id;  ///< application id
   SecretSource client_secret;
   std::filesystem::path certificate_file;  ///< the app's certificate (PEM, public part)
+  /// The certificate itself (PEM), for a connection kept in the database; wins over the file.
+  std::string certificate_pem;
   SecretSource private_key;                ///< its private key (PEM)
   /// Graph's version root; overridable for national clouds and for exsim in tests.
   std::string graph_url = "https://graph.microsoft.com/v1.0";
   /// Entra ID's authority (token endpoint host); overridable like graph_url.
   std::string authority_url = "https://login.microsoftonline.com";
-  bool uses_certificate() const { return !certificate_file.empty(); }
+  bool uses_certificate() const { return !certificate_file.empty() || !certificate_pem.empty(); }
   bool operator==(const GraphConfig&) const = default;
 };
 
