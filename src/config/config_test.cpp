@@ -156,16 +156,16 @@ TEST(Config, PemSecretsAreReadWhole) {
   TempDir dir;
   const std::string pem = "-----BEGIN PRIVATE KEY-----\nMIIB\nAAAA\n-----END PRIVATE KEY-----\n";
   write(dir / "app.key", pem);
-  auto loaded = load_secret_pem({dir / "app.key", ""}, "graph.private_key");
+  auto loaded = load_secret_pem({dir / "app.key", "", {}}, "graph.private_key");
   ASSERT_TRUE(loaded) << loaded.error().message;
   EXPECT_EQ(loaded->reveal(), pem);
 
   write(dir / "not-pem", "just a line\n");
-  auto refused = load_secret_pem({dir / "not-pem", ""}, "graph.private_key");
+  auto refused = load_secret_pem({dir / "not-pem", "", {}}, "graph.private_key");
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().message.find("graph.private_key"), std::string::npos);
   EXPECT_EQ(refused.error().message.find("just a line"), std::string::npos);
-  EXPECT_FALSE(load_secret_pem({dir / "missing.key", ""}, "graph.private_key"));
+  EXPECT_FALSE(load_secret_pem({dir / "missing.key", "", {}}, "graph.private_key"));
 }
 
 TEST(Config, BadTomlSyntaxNamesFileAndLine) {
@@ -307,22 +307,26 @@ TEST(Config, WriteDefaultConfigNeverOverwrites) {
 TEST(Config, SecretsComeFromAFileOrTheEnvironment) {
   TempDir dir;
   write(dir / "secret", "p@ss word\n");
-  auto from_file = load_secret({dir / "secret", ""}, "exchange.password");
+  auto from_file = load_secret({dir / "secret", "", {}}, "exchange.password");
   ASSERT_TRUE(from_file) << from_file.error().message;
   EXPECT_EQ(from_file->reveal(), "p@ss word");
 
   ::setenv("AGENDASYNC_TEST_SECRET", "from-env", 1);
-  auto from_env = load_secret({"", "AGENDASYNC_TEST_SECRET"}, "graph.client_secret");
+  auto from_env = load_secret({"", "AGENDASYNC_TEST_SECRET", {}}, "graph.client_secret");
   ASSERT_TRUE(from_env);
   EXPECT_EQ(from_env->reveal(), "from-env");
 
-  auto missing = load_secret({dir / "nope", ""}, "exchange.password");
+  auto missing = load_secret({dir / "nope", "", {}}, "exchange.password");
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().message.find("exchange.password"), std::string::npos);
-  auto unset = load_secret({"", "AGENDASYNC_TEST_UNSET_VARIABLE"}, "graph.client_secret");
+  auto unset = load_secret({"", "AGENDASYNC_TEST_UNSET_VARIABLE", {}}, "graph.client_secret");
   ASSERT_FALSE(unset);
   EXPECT_NE(unset.error().message.find("AGENDASYNC_TEST_UNSET_VARIABLE"), std::string::npos);
   EXPECT_FALSE(load_secret({}, "exchange.password"));
+  // A connection kept in the database hands its unsealed secret over as the value itself.
+  auto stored = load_secret({"", "", Secret("from-the-platform")}, "exchange.password");
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->reveal(), "from-the-platform");
 }
 
 }  // namespace

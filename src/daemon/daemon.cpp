@@ -5,14 +5,63 @@
 #include "daemon/ews_watchers.h"
 #include "daemon/graph_watch.h"
 #include "daemon/sync_pool.h"
+#include "platform/platform.h"
 #include "service/log.h"
+#include "service/pair_key.h"
+#include "service/secrets/key_ring.h"
 #include "service/server.h"
+#include "service/tenant.h"
 
 namespace agendasync::daemon {
+
+namespace {
+
+/// The real-time watchers of one organisation, on its own configuration: Graph subscriptions
+/// or grouped EWS streams (issue 14), waking that organisation's pairs only.
+Result<std::function<void()>> start_watchers(service::Server& server, const std::string& org,
+                                             const config::Config& config, bool streaming,
+                                             WatcherOptions watcher_options,
+                                             service::GraphKeeperOptions graph_options,
+                                             std::chrono::minutes safety_net) {
+  auto nothing = std::function<void()>([] {});
+  switch (config.exchange.backend) {
+    case config::ExchangeBackend::kNone:
+      service::log_event(spdlog::level::warn, "sync_not_configured",
+                         {{"org", org},
+                          {"detail",
+                           "the organisation has no connection to Exchange: the API works, "
+                           "syncs fail until one is set (PUT /api/v1/organisations/" +
+                               org + "/connection)"}});
+      return nothing;
+    case config::ExchangeBackend::kGraph:
+      return start_graph_watch(config, server, org, graph_options, safety_net);
+    case config::ExchangeBackend::kEws:
+      break;
+  }
+  if (!streaming) return nothing;
+  auto tenant = server.tenant(org);
+  if (!tenant) return fail(ErrorKind::kNotFound, "organisation " + org + " is not open");
+  watcher_options.metrics = &server.metrics();
+  watcher_options.org = org;
+  service::Scheduler& scheduler = server.scheduler();
+  auto watchers = MailboxWatchers::start(
+      config, tenant->store(),
+      [&scheduler, org](const std::string& user) {
+        scheduler.trigger(service::pair_key(org, user), service::Trigger::kNotification);
+      },
+      watcher_options);
+  if (!watchers) return std::unexpected(watchers.error());
+  std::shared_ptr<MailboxWatchers> running = std::move(*watchers);
+  // The tenant stays open while its watchers read its agenda.
+  return std::function<void()>([running, tenant] { running->stop(); });
+}
+
+}  // namespace
 
 Result<int> run(const config::Config& config, const DaemonOptions& flags) {
   service::ServerOptions options;
   options.database = config.database;
+  options.node = config;
   options.listen = config.server.listen;
   options.port = config.server.port;
   options.http_limits.max_connections = static_cast<std::size_t>(config.server.max_connections);
@@ -22,23 +71,23 @@ Result<int> run(const config::Config& config, const DaemonOptions& flags) {
   options.scheduler.workers = std::max<std::size_t>(1, flags.workers);
   options.scheduler.safety_net = flags.safety_net;
 
-  std::unique_ptr<SyncAppPool> pool;
-  if (config.exchange.backend != config::ExchangeBackend::kNone) {
-    auto opened = SyncAppPool::open(config);
-    if (!opened) return std::unexpected(opened.error());
-    pool = std::move(*opened);
-    SyncAppPool* runner = pool.get();
-    options.sync = [runner](const std::string& user) { return runner->run(user); };
-  } else {
-    service::log_event(spdlog::level::warn, "sync_not_configured",
-                       {{"detail",
-                         "[exchange] backend is \"none\": the API works, syncs fail until a "
-                         "backend is configured"}});
-  }
-  options.audit = service::sqlite_audit_lookup(app::state_file(config));
+  // The syncs resolve each organisation's configuration through their own view of the
+  // platform tables (the server opens its own once it starts).
+  auto ring = service::secrets::load_key_ring(flags.secret_key_file);
+  if (!ring) return std::unexpected(ring.error());
+  auto platform = platform::Platform::open(config, std::move(*ring));
+  if (!platform) return std::unexpected(platform.error());
+  std::shared_ptr<platform::Platform> organisations(std::move(*platform));
+  auto pools = std::make_shared<OrganisationPools>(
+      [organisations](const std::string& org) { return organisations->organisation_config(org); });
+  options.sync = [pools](const std::string& key) { return pools->run(key); };
+  options.offboard = [pools](const std::string& org) { return pools->offboard(org); };
+  options.audit = [](const std::filesystem::path& database) {
+    config::Config at;
+    at.database = database;
+    return service::sqlite_audit_lookup(app::state_file(at));
+  };
 
-  const bool stream = flags.streaming && config.exchange.backend == config::ExchangeBackend::kEws;
-  const bool graph = config.exchange.backend == config::ExchangeBackend::kGraph;
   WatcherOptions watcher_options;
   watcher_options.refresh =
       std::max<std::chrono::milliseconds>(std::chrono::seconds(1), flags.watch_refresh);
@@ -47,30 +96,14 @@ Result<int> run(const config::Config& config, const DaemonOptions& flags) {
   graph_options.lifetime = flags.graph_lifetime;
   graph_options.renew_before = flags.graph_renew_before;
   const auto safety_net = flags.safety_net;
-  options.start_companions = [&config, stream, graph, watcher_options, graph_options, safety_net](
-                                 service::Server& server) -> Result<std::function<void()>> {
-    service::Scheduler& scheduler = server.scheduler();
-    // Catch up once at start: whatever changed while the daemon was down.
-    if (auto users = server.store().users()) {
-      for (const auto& user : *users) {
-        if (user.sync_enabled && !user.blocked) {
-          scheduler.trigger(user.user_name, service::Trigger::kSafetyNet);
-        }
-      }
-    }
-    if (graph) return start_graph_watch(config, server, graph_options, safety_net);
-    if (!stream) return std::function<void()>([] {});
-    WatcherOptions watching = watcher_options;
-    watching.metrics = &server.metrics();
-    auto watchers = MailboxWatchers::start(
-        config, server.store(),
-        [&scheduler](const std::string& user) {
-          scheduler.trigger(user, service::Trigger::kNotification);
-        },
-        watching);
-    if (!watchers) return std::unexpected(watchers.error());
-    std::shared_ptr<MailboxWatchers> running = std::move(*watchers);
-    return std::function<void()>([running] { running->stop(); });
+  const bool streaming = flags.streaming;
+  options.start_organisation = [pools, streaming, watcher_options, graph_options, safety_net](
+                                   service::Server& server, const std::string& org,
+                                   const config::Config& org_config) {
+    // A new connection (or a resumed organisation) syncs on a fresh app.
+    pools->reset(org);
+    return start_watchers(server, org, org_config, streaming, watcher_options, graph_options,
+                          safety_net);
   };
   return service::run_server(config, std::move(options));
 }

@@ -222,12 +222,12 @@ void MailboxWatchers::publish_stats() {
   if (!options_.metrics) return;
   const WatchStats now = stats();
   options_.metrics->set(service::metric::kWatchedMailboxes,
-                        {{"backend", "ews"}, {"state", "watched"}},
+                        {{"org", options_.org}, {"backend", "ews"}, {"state", "watched"}},
                         static_cast<double>(now.watched));
   options_.metrics->set(service::metric::kWatchedMailboxes,
-                        {{"backend", "ews"}, {"state", "unwatched"}},
+                        {{"org", options_.org}, {"backend", "ews"}, {"state", "unwatched"}},
                         static_cast<double>(now.unwatched));
-  options_.metrics->set(service::metric::kStreamingConnections, {},
+  options_.metrics->set(service::metric::kStreamingConnections, {{"org", options_.org}},
                         static_cast<double>(now.streams));
 }
 

@@ -58,6 +58,8 @@ struct WatcherOptions {
   std::chrono::milliseconds poll_unwatched{std::chrono::seconds(60)};
   /// Gauges for watched/unwatched mailboxes and open streams; may be null.
   service::Metrics* metrics = nullptr;
+  /// The organisation the gauges are labelled with.
+  std::string org = "default";
 };
 
 /// What the watchers hold now (tests, logs, metrics).

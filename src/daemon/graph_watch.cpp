@@ -6,8 +6,11 @@
 #include "connectors/graph/graph_subscriber.h"
 #include "connectors/graph/token.h"
 #include "daemon/synced_mailboxes.h"
+#include "platform/organisation.h"
 #include "service/log.h"
+#include "service/pair_key.h"
 #include "service/server.h"
+#include "service/tenant.h"
 
 namespace agendasync::daemon {
 
@@ -42,8 +45,13 @@ service::GraphSubscriptionCalls graph_calls(std::shared_ptr<GraphLink> link) {
 
 }  // namespace
 
+std::string graph_notification_path(const std::string& org) {
+  if (org == platform::kDefaultOrg) return kGraphNotificationPath;
+  return "/api/v1/organisations/" + org + "/notifications/graph";
+}
+
 Result<std::function<void()>> start_graph_watch(const config::Config& config,
-                                                service::Server& server,
+                                                service::Server& server, const std::string& org,
                                                 service::GraphKeeperOptions options,
                                                 std::chrono::minutes safety_net) {
   auto nothing = std::function<void()>([] {});
@@ -79,30 +87,33 @@ Result<std::function<void()>> start_graph_watch(const config::Config& config,
   }
   graph::SubscriberOptions subscriber;
   subscriber.base_url = config.graph.graph_url;
-  subscriber.notification_url = config.server.public_url + kGraphNotificationPath;
+  subscriber.notification_url = config.server.public_url + graph_notification_path(org);
   subscriber.lifecycle_url = subscriber.notification_url;
   link->subscriber = std::make_unique<graph::Subscriber>(*link->http, tokens->credentials(),
                                                          std::move(subscriber));
 
-  store::AgendaStore& store = server.store();
+  auto tenant = server.tenant(org);
+  if (!tenant) return fail(ErrorKind::kNotFound, "organisation " + org + " is not open");
+  store::AgendaStore& store = tenant->store();
   service::Scheduler& scheduler = server.scheduler();
   service::Metrics& metrics = server.metrics();
   // Subscribed / unsubscribed mailboxes as gauges, so a dashboard shows mailboxes that are not
   // watched in real time (they wait for the safety net) without reading the log.
-  options.on_progress = [&metrics](const service::GraphKeeperProgress& progress) {
-    metrics.set(service::metric::kGraphMailboxes, {{"state", "subscribed"}},
+  options.on_progress = [&metrics, org](const service::GraphKeeperProgress& progress) {
+    metrics.set(service::metric::kGraphMailboxes, {{"org", org}, {"state", "subscribed"}},
                 static_cast<double>(progress.subscribed));
     metrics.set(
-        service::metric::kGraphMailboxes, {{"state", "unsubscribed"}},
+        service::metric::kGraphMailboxes, {{"org", org}, {"state", "unsubscribed"}},
         static_cast<double>(progress.wanted - std::min(progress.wanted, progress.subscribed)));
-    metrics.set(service::metric::kGraphThrottled, {}, static_cast<double>(progress.throttled));
+    metrics.set(service::metric::kGraphThrottled, {{"org", org}},
+                static_cast<double>(progress.throttled));
   };
   GraphLink* held = link.get();
   auto keeper = service::GraphSubscriptionKeeper::start(
-      server.graph(), graph_calls(link),
+      tenant->graph(), graph_calls(link),
       [held, &store] { return synced_mailboxes(held->config, store); },
-      [&scheduler](const std::string& user) {
-        scheduler.trigger(user, service::Trigger::kSafetyNet);
+      [&scheduler, org](const std::string& user) {
+        scheduler.trigger(service::pair_key(org, user), service::Trigger::kSafetyNet);
       },
       options);
   if (!keeper) {
@@ -113,10 +124,12 @@ Result<std::function<void()>> start_graph_watch(const config::Config& config,
                         std::to_string(safety_net.count()) + " minutes"}});
     return nothing;
   }
-  service::log_event(spdlog::level::info, "graph_notifications_on",
-                     {{"notification_url", config.server.public_url + kGraphNotificationPath}});
+  service::log_event(
+      spdlog::level::info, "graph_notifications_on",
+      {{"org", org},
+       {"notification_url", config.server.public_url + graph_notification_path(org)}});
   std::shared_ptr<service::GraphSubscriptionKeeper> running = std::move(*keeper);
-  return std::function<void()>([running, link] { running->stop(); });
+  return std::function<void()>([running, link, tenant] { running->stop(); });
 }
 
 }  // namespace agendasync::daemon

@@ -4,6 +4,7 @@
 /// the daemon's notification route.
 #include <chrono>
 #include <functional>
+#include <string>
 
 #include "config/config.h"
 #include "core/error.h"
@@ -15,8 +16,11 @@ class Server;
 
 namespace agendasync::daemon {
 
-/// The path Graph posts change and lifecycle notifications to, after [server] public_url.
+/// The path Graph posts change and lifecycle notifications to, after [server] public_url:
+/// organisation default's (as before organisations, so its live subscriptions stay valid).
 inline constexpr const char* kGraphNotificationPath = "/api/v1/notifications/graph";
+/// The path for organisation `org`'s subscriptions.
+std::string graph_notification_path(const std::string& org);
 
 /// R23 for Graph: subscribes every synced mailbox at Graph with notifications to
 /// `<[server] public_url>/api/v1/notifications/graph` (the server must be listening: Graph
@@ -26,7 +30,7 @@ inline constexpr const char* kGraphNotificationPath = "/api/v1/notifications/gra
 /// credential failing to load is an error; a missing key ring is logged and leaves
 /// notifications off.
 Result<std::function<void()>> start_graph_watch(const config::Config& config,
-                                                service::Server& server,
+                                                service::Server& server, const std::string& org,
                                                 service::GraphKeeperOptions options,
                                                 std::chrono::minutes safety_net);
 

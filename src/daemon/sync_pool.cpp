@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "service/log.h"
+#include "service/pair_key.h"
 #include "store/sqlite_agenda_store.h"
 #include "store/sync_state/sqlite_sync_state.h"
 #include "sync/summary.h"
@@ -70,6 +71,72 @@ Result<service::SyncResult> SyncAppPool::run(const std::string& user) {
   give_back(std::move(slot));
   if (!run) return std::unexpected(run.error());
   return to_sync_result(*run);
+}
+
+Result<std::size_t> SyncAppPool::offboard_all() {
+  auto slot = borrow();
+  if (!slot) {
+    auto opened = open_slot();
+    if (!opened) return std::unexpected(opened.error());
+    slot = std::move(*opened);
+  }
+  auto users = slot->store->users();
+  if (!users) {
+    give_back(std::move(slot));
+    return std::unexpected(users.error());
+  }
+  std::size_t done = 0;
+  for (const auto& user : *users) {
+    if (!user.sync_enabled) continue;
+    auto report = slot->app->offboard(user.user_name);
+    if (!report) {
+      give_back(std::move(slot));
+      return std::unexpected(report.error());
+    }
+    ++done;
+  }
+  give_back(std::move(slot));
+  return done;
+}
+
+Result<std::shared_ptr<SyncAppPool>> OrganisationPools::pool(const std::string& org) {
+  {
+    std::lock_guard lock(mutex_);
+    if (auto found = pools_.find(org); found != pools_.end()) return found->second;
+  }
+  auto config = config_(org);
+  if (!config) return std::unexpected(config.error());
+  if (config->exchange.backend == config::ExchangeBackend::kNone) {
+    return fail(ErrorKind::kInvalidData,
+                fmt::format("organisation {} has no connection to Exchange yet: set it with PUT "
+                            "/api/v1/organisations/{}/connection or `agendasync orgs set {} "
+                            "--connection FILE`",
+                            org, org, org));
+  }
+  auto opened = SyncAppPool::open(std::move(*config));
+  if (!opened) return std::unexpected(opened.error());
+  std::shared_ptr<SyncAppPool> pool(std::move(*opened));
+  std::lock_guard lock(mutex_);
+  // Two first runs of one organisation may race here; the first pool wins.
+  return pools_.try_emplace(org, std::move(pool)).first->second;
+}
+
+Result<service::SyncResult> OrganisationPools::run(const std::string& key) {
+  auto [org, user] = service::split_pair_key(key);
+  auto found = pool(org);
+  if (!found) return std::unexpected(found.error());
+  return (*found)->run(user);
+}
+
+void OrganisationPools::reset(const std::string& org) {
+  std::lock_guard lock(mutex_);
+  pools_.erase(org);
+}
+
+Result<std::size_t> OrganisationPools::offboard(const std::string& org) {
+  auto found = pool(org);
+  if (!found) return std::unexpected(found.error());
+  return (*found)->offboard_all();
 }
 
 Result<service::SyncResult> to_sync_result(const app::UserRun& run) {

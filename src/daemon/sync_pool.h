@@ -4,6 +4,8 @@
 /// must not be shared by threads running at once); every borrower shares one HTTP client, so
 /// the per-server connection caps hold across workers.
 #include <cstddef>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -24,6 +26,8 @@ class SyncAppPool {
   /// One cycle of `user`'s pair, as the scheduler's SyncFn. A failed run is an Error; a
   /// quarantined pair says how to approve it.
   Result<service::SyncResult> run(const std::string& user);
+  /// R40 for every user: removes what the sync created in each mailbox; how many users.
+  Result<std::size_t> offboard_all();
 
  private:
   struct Slot {
@@ -40,6 +44,28 @@ class SyncAppPool {
   std::shared_ptr<net::HttpClient> http_;
   std::mutex mutex_;
   std::vector<std::unique_ptr<Slot>> idle_;
+};
+
+/// Every organisation's SyncAppPool, opened at an organisation's first run from its
+/// configuration (platform::Platform::organisation_config) and dropped when its connection
+/// changes, so the next run uses the new one. Each organisation's pool has its own HTTP
+/// client: its per-server request budget is its own, not shared with other customers.
+class OrganisationPools {
+ public:
+  using ConfigFn = std::function<Result<config::Config>(const std::string& org)>;
+  explicit OrganisationPools(ConfigFn config) : config_(std::move(config)) {}
+  /// The scheduler's SyncFn: `key` is service::pair_key(org, user).
+  Result<service::SyncResult> run(const std::string& key);
+  /// Forgets the organisation's pool (runs in flight finish on the old one).
+  void reset(const std::string& org);
+  /// R40 for every user of the organisation.
+  Result<std::size_t> offboard(const std::string& org);
+
+ private:
+  Result<std::shared_ptr<SyncAppPool>> pool(const std::string& org);
+  ConfigFn config_;
+  std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<SyncAppPool>> pools_;
 };
 
 /// The scheduler's view of one app-layer run.

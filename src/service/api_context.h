@@ -1,10 +1,15 @@
 #pragma once
-/// Everything the route handlers use, owned by the Server and handed to each routes_*.cpp.
+/// Everything an organisation's route handlers use: that organisation's stores only (its
+/// agenda, its service tables, its tokens), the shared scheduler seen through its pairs, and
+/// the shared metrics. A handler gets it from Call::api, set by the router once the token's
+/// right to the organisation is checked; nothing in it reaches another organisation.
 #include <functional>
+#include <string>
 
 #include "service/audit_lookup.h"
 #include "service/graph_subscriptions.h"
 #include "service/metrics.h"
+#include "service/pair_key.h"
 #include "service/router.h"
 #include "service/scheduler.h"
 #include "service/secret_store.h"
@@ -13,34 +18,83 @@
 #include "service/webhooks.h"
 #include "store/agenda_store.h"
 
+namespace agendasync::platform {
+class Platform;
+}
+
 namespace agendasync::service {
 
+/// The shared scheduler as one organisation sees it: pairs named by user name.
+class OrgScheduler {
+ public:
+  OrgScheduler(Scheduler& scheduler, std::string org)
+      : scheduler_(scheduler), org_(std::move(org)) {}
+  bool trigger(const std::string& user, Trigger why) {
+    return scheduler_.trigger(pair_key(org_, user), why);
+  }
+  std::size_t queue_depth() const { return scheduler_.queue_depth(); }
+  std::size_t running() const { return scheduler_.running(); }
+  bool workers_alive() const { return scheduler_.workers_alive(); }
+
+ private:
+  Scheduler& scheduler_;
+  std::string org_;
+};
+
 struct ApiContext {
+  std::string org;
   store::AgendaStore& store;
   TokenStore& tokens;
   SecretStore& secrets;
   SyncStatusStore& status;
-  Scheduler& scheduler;
+  OrgScheduler scheduler;
   Webhooks& webhooks;
   GraphSubscriptions& graph;
   Metrics& metrics;
   AuditLookup audit;  ///< empty: the audit endpoint answers 501
-  /// /readyz: database reachable and workers running.
-  std::function<bool()> workers_running;
 };
 
-void add_appointment_routes(Router& router, ApiContext& api);
-void add_user_routes(Router& router, ApiContext& api);  // also registers the activity types
-void add_activity_type_routes(Router& router, ApiContext& api);
-void add_settings_routes(Router& router, ApiContext& api);
-void add_feed_routes(Router& router, ApiContext& api);  // changes, webhooks, dead letters
-void add_ops_routes(Router& router, ApiContext& api);   // health, metrics, openapi, tokens
-void add_notification_routes(Router& router, ApiContext& api);
+/// What the platform's routes use: organisations and their connections (operator), probes,
+/// metrics, the OpenAPI document.
+struct PlatformContext {
+  platform::Platform& platform;
+  Metrics& metrics;
+  /// Opens (or reopens) an organisation's stores and starts its syncs and watchers when it is
+  /// active; stops them when it is suspended. After create, resume, suspend, a new connection.
+  std::function<Result<void>(const std::string& org)> refresh_organisation;
+  /// Stops and closes everything of the organisation (before its files are deleted).
+  std::function<void(const std::string& org)> close_organisation;
+  /// Offboards every synced user of the organisation (R40) before it is deleted.
+  std::function<Result<std::size_t>(const std::string& org)> offboard_organisation;
+  /// /readyz: the node's database answers and the workers run.
+  std::function<Result<void>()> database_ready;
+  std::function<bool()> workers_running;
+  /// Pull-time gauges (queue, running, per-mailbox lag) before /metrics renders.
+  std::function<void()> refresh_gauges;
+  /// How many organisations the node holds (the /metrics compatibility rule).
+  std::function<std::size_t()> organisation_count;
+  /// The served OpenAPI document (the file plus each scoped route's organisation form).
+  std::string openapi;
+  /// [server] public_url, for the admin-consent link's redirect.
+  std::string public_url;
+};
+
+void add_appointment_routes(Router& router);
+void add_user_routes(Router& router);  // also registers the activity types
+void add_activity_type_routes(Router& router);
+void add_settings_routes(Router& router);
+void add_feed_routes(Router& router);  // changes, webhooks, dead letters
+void add_notification_routes(Router& router);
+void add_token_routes(Router& router);
+void add_ops_routes(Router& router, PlatformContext& platform);  // health, metrics, openapi
+/// Operator: organisations; admin: the organisation's connection.
+void add_organisation_routes(Router& router, PlatformContext& platform);
 
 /// The OpenAPI document (embedded at build time from openapi.json).
 std::string_view openapi_document();
 
-/// Role helpers: true when the caller may proceed.
+/// Role helpers: true when the caller may proceed. An operator may do in any organisation
+/// what its admin may (Principal::is_admin).
 inline bool is_staff(const Call& call) {
   return call.principal && (call.principal->is_admin() || call.principal->is_integration());
 }

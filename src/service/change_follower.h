@@ -3,42 +3,33 @@
 /// writes at once; this follows the change feed so that writes of other processes on the same
 /// agenda (the CLI beside the daemon, another node) reach Exchange within a poll interval
 /// instead of waiting for the safety net. A change the API already woke is woken again, which
-/// the scheduler merges into the run that is already pending.
-#include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
+/// the scheduler merges into the run that is already pending. One organisation's agenda per
+/// follower; the server's feed loop polls every organisation's follower in turn, so
+/// organisations cost no thread each.
+#include <functional>
+#include <string>
 
-#include "service/scheduler.h"
 #include "store/agenda_store.h"
 
 namespace agendasync::service {
 
 class ChangeFollower {
  public:
-  ChangeFollower(store::AgendaStore& store, Scheduler& scheduler, std::chrono::milliseconds poll);
-  ~ChangeFollower();
-  ChangeFollower(const ChangeFollower&) = delete;
-  ChangeFollower& operator=(const ChangeFollower&) = delete;
+  /// `wake(user)` queues a run of the user's pair.
+  ChangeFollower(store::AgendaStore& store, std::function<void(const std::string&)> wake)
+      : store_(store), wake_(std::move(wake)) {}
 
   /// Starts following from the feed's head: what was written before is the start-up
   /// catch-up's business.
-  void start();
-  void stop();
+  void begin();
+  /// Wakes the pairs of the changes since the last poll; false when the store failed (logged;
+  /// the next poll tries again from the same place).
+  bool poll();
 
  private:
-  void loop();
-  /// Wakes the pairs of the changes after `after_`; false when the store failed.
-  bool wake_new_changes();
-
   store::AgendaStore& store_;
-  Scheduler& scheduler_;
-  std::chrono::milliseconds poll_;
+  std::function<void(const std::string&)> wake_;
   store::Revision after_ = 0;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
 };
 
 }  // namespace agendasync::service

@@ -2,6 +2,7 @@
 /// What a route handler sees and returns: plain values, no HTTP library types, so handlers are
 /// testable without a socket and Boost.Beast stays in http_server.cpp.
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +16,8 @@
 #include "service/tokens.h"
 
 namespace agendasync::service {
+
+struct ApiContext;
 
 /// One complete request as the HTTP server read it (header and body, within the limits and
 /// deadlines), before routing. Router::dispatch turns it into a Call.
@@ -35,6 +38,12 @@ struct Call {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::optional<Principal> principal;  ///< set on authenticated routes
+  /// Scoped routes: the organisation the call runs in and its context (router.h).
+  std::string org;
+  ApiContext* api = nullptr;
+  /// Keeps the organisation's stores open while the call runs (an operator may close the
+  /// organisation meanwhile).
+  std::shared_ptr<ApiContext> tenant;
 
   /// Header value by case-insensitive name.
   std::optional<std::string> header(std::string_view name) const;

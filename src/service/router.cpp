@@ -105,8 +105,41 @@ std::optional<Reply> check_utf8(const HttpRequest& request, std::string_view raw
   return std::nullopt;
 }
 
+/// Which organisation a scoped call runs in, once its token is known: the {org} of the long
+/// form, else the token's own. A token may reach its own organisation only (an operator's,
+/// any): another organisation answers exactly as an unknown one, so ids cannot be probed.
+std::optional<Reply> enter_organisation(const Route& route, Call& call,
+                                        const TenantResolver& resolver) {
+  if (auto given = call.params.find("org"); given != call.params.end()) {
+    call.org = given->second;
+  } else if (!call.principal) {
+    call.org = kDefaultTokenOrg;  // public short routes (Graph notifications) of old
+  } else if (call.principal->is_operator()) {
+    return problem(
+        400, "organisation-required", "Organisation required",
+        "an operator's token belongs to no organisation: call " + std::string(kOrganisationPrefix) +
+            route.path.substr(std::string_view("/api/v1").size()) + " with the organisation's id",
+        call.path);
+  } else {
+    call.org = call.principal->org;
+  }
+  if (call.principal && !call.principal->is_operator() && call.principal->org != call.org) {
+    return problem(404, "not-found", "Not found",
+                   "no organisation \"" + call.org + "\" is visible to this token", call.path);
+  }
+  if (!resolver) {
+    return problem(500, "internal", "Internal error", "no organisation resolver", call.path);
+  }
+  auto resolved = resolver(call);
+  if (auto* reply = std::get_if<Reply>(&resolved)) return std::move(*reply);
+  call.tenant = std::get<std::shared_ptr<ApiContext>>(resolved);
+  call.api = call.tenant.get();
+  return std::nullopt;
+}
+
 /// Authentication, then the handler.
-Reply run(const Route& route, Call& call, const HttpRequest& request, TokenStore& tokens) {
+Reply run(const Route& route, Call& call, const HttpRequest& request, TokenStore& tokens,
+          const TenantResolver& resolver) {
   if (route.authenticated) {
     auto presented = bearer(request);
     if (!presented) {
@@ -128,6 +161,9 @@ Reply run(const Route& route, Call& call, const HttpRequest& request, TokenStore
     }
     call.principal = *principal;
   }
+  if (route.scoped) {
+    if (auto refused = enter_organisation(route, call, resolver)) return std::move(*refused);
+  }
   try {
     return route.handler(call);
   } catch (const std::exception& error) {
@@ -143,10 +179,22 @@ Reply run(const Route& route, Call& call, const HttpRequest& request, TokenStore
 Router::Router() = default;
 Router::~Router() = default;
 
-void Router::add(std::string method, std::string path, Handler handler, bool authenticated) {
-  auto [pattern, names] = compile(path);
+void Router::add_route(Route route) {
+  auto [pattern, names] = compile(route.path);
   matchers_.push_back(std::make_unique<Matcher>(Matcher{std::regex(pattern), std::move(names)}));
-  routes_.push_back(Route{std::move(method), std::move(path), authenticated, std::move(handler)});
+  routes_.push_back(std::move(route));
+}
+
+void Router::add(std::string method, std::string path, Handler handler, bool authenticated) {
+  add_route(Route{std::move(method), std::move(path), authenticated, std::move(handler)});
+}
+
+void Router::add_scoped(std::string method, std::string path, Handler handler, bool authenticated) {
+  constexpr std::string_view kVersion = "/api/v1";
+  std::string long_form = std::string(kOrganisationPrefix) + path.substr(kVersion.size());
+  add_route(Route{method, std::move(long_form), authenticated, handler, true, false});
+  add_route(
+      Route{std::move(method), std::move(path), authenticated, std::move(handler), true, true});
 }
 
 Reply Router::dispatch(const HttpRequest& request, TokenStore& tokens, Metrics& metrics) const {
@@ -197,7 +245,7 @@ Reply Router::dispatch(const HttpRequest& request, TokenStore& tokens, Metrics& 
         if (!iequal(name, "Authorization")) call.headers.emplace_back(name, value);
       }
       call.body = request.body;
-      reply = run(*route, call, request, tokens);
+      reply = run(*route, call, request, tokens, resolver_);
     }
   }
 

@@ -5,6 +5,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
 #include "service/http_types.h"
@@ -15,18 +17,40 @@ namespace agendasync::service {
 
 using Handler = std::function<Reply(Call&)>;
 
+/// The organisation a scoped call runs in (Call::org, set by the router after it checked the
+/// token's right to it): its context for Call::api, or the reply to send instead (an unknown
+/// organisation: 404; a suspended one, for its own tokens: 403).
+using TenantResolver = std::function<std::variant<std::shared_ptr<ApiContext>, Reply>(const Call&)>;
+
+/// The prefix of an organisation's routes (issue 16 §5).
+inline constexpr std::string_view kOrganisationPrefix = "/api/v1/organisations/{org}";
+
 struct Route {
   std::string method;  ///< GET, POST, PUT, PATCH, DELETE
   std::string path;    ///< template with {name} parameters, e.g. /api/v1/users/{name}
   bool authenticated = true;
   Handler handler;
+  /// An organisation's route: runs with Call::api set to that organisation's context.
+  bool scoped = false;
+  /// The short form of a scoped route (/api/v1/users for
+  /// /api/v1/organisations/{org}/users): the token's own organisation.
+  bool alias = false;
 };
 
 class Router {
  public:
   Router();
   ~Router();
+  /// A platform route (probes, metrics, the OpenAPI document, organisations).
   void add(std::string method, std::string path, Handler handler, bool authenticated = true);
+  /// An organisation's route, given in its short form (/api/v1/users/{name}): served at
+  /// /api/v1/organisations/{org}/users/{name} and, for the calling token's own organisation,
+  /// at the short form (what integrations written before organisations call). An operator's
+  /// token on the short form gets a 400 naming the long one; a token of another organisation
+  /// gets the 404 an unknown organisation gets.
+  void add_scoped(std::string method, std::string path, Handler handler, bool authenticated = true);
+  /// Required before a scoped route is dispatched.
+  void set_resolver(TenantResolver resolver) { resolver_ = std::move(resolver); }
   const std::vector<Route>& routes() const { return routes_; }
 
   /// Answers one complete request (the HTTP server calls this on a worker): decodes the target
@@ -39,8 +63,10 @@ class Router {
 
  private:
   struct Matcher;
+  void add_route(Route route);
   std::vector<Route> routes_;
   std::vector<std::unique_ptr<Matcher>> matchers_;  ///< one per route, same order
+  TenantResolver resolver_;
 };
 
 }  // namespace agendasync::service

@@ -6,8 +6,9 @@ namespace agendasync::service {
 
 using nlohmann::json;
 
-void add_activity_type_routes(Router& router, ApiContext& api) {
-  router.add("GET", "/api/v1/activity-types", [&api](Call& call) -> Reply {
+void add_activity_type_routes(Router& router) {
+  router.add_scoped("GET", "/api/v1/activity-types", [](Call& call) -> Reply {
+    ApiContext& api = *call.api;
     auto types = api.store.activity_types();
     if (!types) return problem_from(types.error(), call.path);
     json list = json::array();
@@ -15,7 +16,8 @@ void add_activity_type_routes(Router& router, ApiContext& api) {
     return json_reply(200, {{"activity_types", list}});
   });
 
-  router.add("PUT", "/api/v1/activity-types/{name}", [&api](Call& call) -> Reply {
+  router.add_scoped("PUT", "/api/v1/activity-types/{name}", [](Call& call) -> Reply {
+    ApiContext& api = *call.api;
     if (!call.principal->is_admin()) return forbidden(call, "role admin");
     auto body = parse_body(call);
     if (auto* reply = std::get_if<Reply>(&body)) return *reply;
@@ -27,7 +29,8 @@ void add_activity_type_routes(Router& router, ApiContext& api) {
     return json_reply(200, to_json(*type));
   });
 
-  router.add("PATCH", "/api/v1/activity-types/{name}", [&api](Call& call) -> Reply {
+  router.add_scoped("PATCH", "/api/v1/activity-types/{name}", [](Call& call) -> Reply {
+    ApiContext& api = *call.api;
     if (!call.principal->is_admin()) return forbidden(call, "role admin");
     auto body = parse_body(call);
     if (auto* reply = std::get_if<Reply>(&body)) return *reply;
@@ -47,7 +50,8 @@ void add_activity_type_routes(Router& router, ApiContext& api) {
     return json_reply(200, to_json(*stored));
   });
 
-  router.add("DELETE", "/api/v1/activity-types/{name}", [&api](Call& call) -> Reply {
+  router.add_scoped("DELETE", "/api/v1/activity-types/{name}", [](Call& call) -> Reply {
+    ApiContext& api = *call.api;
     if (!call.principal->is_admin()) return forbidden(call, "role admin");
     if (auto removed = api.store.remove_activity_type(call.params.at("name")); !removed) {
       return problem_from(removed.error(), call.path);

@@ -111,8 +111,9 @@ bool may_write(const Call& call, const Appointment& item) {
 
 }  // namespace
 
-void add_appointment_routes(Router& router, ApiContext& api) {
-  router.add("GET", "/api/v1/appointments", [&api](Call& call) -> Reply {
+void add_appointment_routes(Router& router) {
+  router.add_scoped("GET", "/api/v1/appointments", [](Call& call) -> Reply {
+    ApiContext& api = *call.api;
     store::AppointmentQuery query;
     query.user = call.query_value("user");
     if (!is_staff(call)) {
@@ -138,7 +139,8 @@ void add_appointment_routes(Router& router, ApiContext& api) {
     return json_reply(200, {{"appointments", list}});
   });
 
-  router.add("POST", "/api/v1/appointments", [&api](Call& call) -> Reply {
+  router.add_scoped("POST", "/api/v1/appointments", [](Call& call) -> Reply {
+    ApiContext& api = *call.api;
     auto body = parse_body(call);
     if (auto* reply = std::get_if<Reply>(&body)) return *reply;
     auto item = appointment_from_json(std::get<json>(body));
@@ -156,7 +158,8 @@ void add_appointment_routes(Router& router, ApiContext& api) {
     return reply;
   });
 
-  router.add("GET", "/api/v1/appointments/{id}", [&api](Call& call) -> Reply {
+  router.add_scoped("GET", "/api/v1/appointments/{id}", [](Call& call) -> Reply {
+    ApiContext& api = *call.api;
     auto loaded = load(api, call);
     if (auto* reply = std::get_if<Reply>(&loaded)) return *reply;
     return with_etag(200, std::get<store::StoredAppointment>(loaded));
@@ -165,7 +168,8 @@ void add_appointment_routes(Router& router, ApiContext& api) {
   // PUT replaces, PATCH merges (RFC 7396); both need If-Match.
   for (const char* method : {"PUT", "PATCH"}) {
     const bool patch = std::string_view(method) == "PATCH";
-    router.add(method, "/api/v1/appointments/{id}", [&api, patch](Call& call) -> Reply {
+    router.add_scoped(method, "/api/v1/appointments/{id}", [patch](Call& call) -> Reply {
+      ApiContext& api = *call.api;
       auto expected = if_match(call);
       if (!expected) return precondition_required(call);
       auto loaded = load(api, call);
@@ -195,7 +199,8 @@ void add_appointment_routes(Router& router, ApiContext& api) {
     });
   }
 
-  router.add("DELETE", "/api/v1/appointments/{id}", [&api](Call& call) -> Reply {
+  router.add_scoped("DELETE", "/api/v1/appointments/{id}", [](Call& call) -> Reply {
+    ApiContext& api = *call.api;
     auto expected = if_match(call);
     if (!expected) return precondition_required(call);
     auto loaded = load(api, call);
@@ -212,7 +217,8 @@ void add_appointment_routes(Router& router, ApiContext& api) {
     return Reply{204, "application/json", "", {}};
   });
 
-  router.add("GET", "/api/v1/appointments/{id}/audit", [&api](Call& call) -> Reply {
+  router.add_scoped("GET", "/api/v1/appointments/{id}/audit", [](Call& call) -> Reply {
+    ApiContext& api = *call.api;
     auto loaded = load(api, call);
     if (auto* reply = std::get_if<Reply>(&loaded)) return *reply;
     if (!api.audit) {

@@ -26,8 +26,9 @@ json webhook_json(const WebhookInfo& hook) {
 
 }  // namespace
 
-void add_feed_routes(Router& router, ApiContext& api) {
-  router.add("GET", "/api/v1/changes", [&api](Call& call) -> Reply {
+void add_feed_routes(Router& router) {
+  router.add_scoped("GET", "/api/v1/changes", [](Call& call) -> Reply {
+    ApiContext& api = *call.api;
     if (!is_staff(call)) return forbidden(call, "role admin or integration");
     auto since = number(call.query_value("since"), 0);
     auto limit = number(call.query_value("limit"), 100);
@@ -50,7 +51,8 @@ void add_feed_routes(Router& router, ApiContext& api) {
     return json_reply(200, {{"changes", list}, {"next", next}, {"more", more}});
   });
 
-  router.add("GET", "/api/v1/webhooks", [&api](Call& call) -> Reply {
+  router.add_scoped("GET", "/api/v1/webhooks", [](Call& call) -> Reply {
+    ApiContext& api = *call.api;
     if (!is_staff(call)) return forbidden(call, "role admin or integration");
     auto hooks = api.webhooks.list();
     if (!hooks) return problem_from(hooks.error(), call.path);
@@ -59,7 +61,8 @@ void add_feed_routes(Router& router, ApiContext& api) {
     return json_reply(200, {{"webhooks", list}});
   });
 
-  router.add("POST", "/api/v1/webhooks", [&api](Call& call) -> Reply {
+  router.add_scoped("POST", "/api/v1/webhooks", [](Call& call) -> Reply {
+    ApiContext& api = *call.api;
     if (!is_staff(call)) return forbidden(call, "role admin or integration");
     auto body = parse_body(call);
     if (auto* reply = std::get_if<Reply>(&body)) return *reply;
@@ -78,7 +81,8 @@ void add_feed_routes(Router& router, ApiContext& api) {
     return reply;
   });
 
-  router.add("DELETE", "/api/v1/webhooks/{id}", [&api](Call& call) -> Reply {
+  router.add_scoped("DELETE", "/api/v1/webhooks/{id}", [](Call& call) -> Reply {
+    ApiContext& api = *call.api;
     if (!is_staff(call)) return forbidden(call, "role admin or integration");
     auto id = number(call.params.at("id"), 0);
     if (!id) return problem(404, "not-found", "Not found", "webhook ids are numbers", call.path);
@@ -88,7 +92,8 @@ void add_feed_routes(Router& router, ApiContext& api) {
     return Reply{204, "application/json", "", {}};
   });
 
-  router.add("GET", "/api/v1/webhooks/dead-letters", [&api](Call& call) -> Reply {
+  router.add_scoped("GET", "/api/v1/webhooks/dead-letters", [](Call& call) -> Reply {
+    ApiContext& api = *call.api;
     if (!is_staff(call)) return forbidden(call, "role admin or integration");
     auto letters = api.webhooks.dead_letters();
     if (!letters) return problem_from(letters.error(), call.path);
@@ -106,16 +111,18 @@ void add_feed_routes(Router& router, ApiContext& api) {
     return json_reply(200, {{"dead_letters", list}});
   });
 
-  router.add("POST", "/api/v1/webhooks/dead-letters/{id}/redeliver", [&api](Call& call) -> Reply {
-    if (!is_staff(call)) return forbidden(call, "role admin or integration");
-    auto id = number(call.params.at("id"), 0);
-    if (!id)
-      return problem(404, "not-found", "Not found", "dead letter ids are numbers", call.path);
-    if (auto queued = api.webhooks.redeliver(*id); !queued) {
-      return problem_from(queued.error(), call.path);
-    }
-    return json_reply(202, {{"queued", true}});
-  });
+  router.add_scoped(
+      "POST", "/api/v1/webhooks/dead-letters/{id}/redeliver", [](Call& call) -> Reply {
+        ApiContext& api = *call.api;
+        if (!is_staff(call)) return forbidden(call, "role admin or integration");
+        auto id = number(call.params.at("id"), 0);
+        if (!id)
+          return problem(404, "not-found", "Not found", "dead letter ids are numbers", call.path);
+        if (auto queued = api.webhooks.redeliver(*id); !queued) {
+          return problem_from(queued.error(), call.path);
+        }
+        return json_reply(202, {{"queued", true}});
+      });
 }
 
 }  // namespace agendasync::service

@@ -49,12 +49,13 @@ void handle_lifecycle(ApiContext& api, const json& notification, const std::stri
 
 }  // namespace
 
-void add_notification_routes(Router& router, ApiContext& api) {
+void add_notification_routes(Router& router) {
   // Public: Graph cannot send our tokens. Each notification proves itself by its
   // subscription's clientState instead.
-  router.add(
+  router.add_scoped(
       "POST", "/api/v1/notifications/graph",
-      [&api](Call& call) -> Reply {
+      [](Call& call) -> Reply {
+        ApiContext& api = *call.api;
         // Validation handshake: echo the token as text/plain within 10 seconds.
         if (auto token = call.query_value("validationToken")) {
           api.metrics.add(metric::kNotifications, {{"source", "graph"}, {"result", "validation"}});

@@ -1,4 +1,5 @@
-// Operations: /healthz, /readyz, /metrics (R32), the OpenAPI document, API tokens.
+// Operations: /healthz, /readyz, /metrics (R32), the OpenAPI document (platform routes), and
+// an organisation's API tokens.
 #include "service/api_context.h"
 #include "service/log.h"
 
@@ -15,26 +16,9 @@ json token_json(const TokenInfo& token) {
           {"created_at", token.created_at}};
 }
 
-/// Pull-time gauges: queue depth, running syncs and per-mailbox lag (R32).
-void refresh_gauges(ApiContext& api) {
-  api.metrics.set(metric::kQueueDepth, {}, static_cast<double>(api.scheduler.queue_depth()));
-  api.metrics.set(metric::kRunning, {}, static_cast<double>(api.scheduler.running()));
-  auto users = api.store.users();
-  if (!users) return;
-  auto now = unix_now();
-  for (const auto& user : *users) {
-    if (!user.sync_enabled || user.blocked) continue;
-    auto last = api.status.last_success(user.user_name);
-    if (last && *last) {
-      api.metrics.set(metric::kSyncLag, {{"user", user.user_name}},
-                      static_cast<double>(now - **last));
-    }
-  }
-}
-
 }  // namespace
 
-void add_ops_routes(Router& router, ApiContext& api) {
+void add_ops_routes(Router& router, PlatformContext& platform) {
   // Probes are public: orchestrators call them without credentials, and they reveal nothing.
   router.add(
       "GET", "/healthz",
@@ -45,37 +29,47 @@ void add_ops_routes(Router& router, ApiContext& api) {
 
   router.add(
       "GET", "/readyz",
-      [&api](Call& call) -> Reply {
-        auto head = api.store.head_revision();
-        bool workers = api.workers_running && api.workers_running();
-        json body = {{"database", head.has_value()}, {"workers", workers}};
-        if (!head) body["detail"] = head.error().message;
-        if (head && workers) {
+      [&platform](Call& call) -> Reply {
+        auto database = platform.database_ready();
+        bool workers = platform.workers_running && platform.workers_running();
+        json body = {{"database", database.has_value()}, {"workers", workers}};
+        if (!database) body["detail"] = database.error().message;
+        if (database && workers) {
           body["status"] = "ready";
           return json_reply(200, body);
         }
-        Reply reply = problem(503, "not-ready", "Not ready",
-                              !head ? "the database is not reachable: " + head.error().message
-                                    : "the sync workers are not running (starting or stopping)",
-                              call.path);
-        return reply;
+        return problem(503, "not-ready", "Not ready",
+                       !database ? "the database is not reachable: " + database.error().message
+                                 : "the sync workers are not running (starting or stopping)",
+                       call.path);
       },
       false);
 
-  router.add("GET", "/metrics", [&api](Call& call) -> Reply {
-    if (!is_staff(call)) return forbidden(call, "role admin or integration");
-    refresh_gauges(api);
-    return Reply{200, "text/plain; version=0.0.4; charset=utf-8", api.metrics.render(), {}};
+  // Metrics carry every organisation's labels: an operator's (a monitoring system's) to read.
+  // A node that holds organisation default only keeps answering its admin and integration
+  // tokens, as before organisations existed.
+  router.add("GET", "/metrics", [&platform](Call& call) -> Reply {
+    const bool single = platform.organisation_count() <= 1;
+    if (!call.principal->is_operator() &&
+        !(single && is_staff(call) && call.principal->org == kDefaultTokenOrg)) {
+      return forbidden(call, single ? "role operator, admin or integration"
+                                    : "role operator (this node holds several organisations)");
+    }
+    platform.refresh_gauges();
+    return Reply{200, "text/plain; version=0.0.4; charset=utf-8", platform.metrics.render(), {}};
   });
 
   router.add(
       "GET", "/api/v1/openapi.json",
-      [](Call&) -> Reply {
-        return Reply{200, "application/json", std::string(openapi_document()), {}};
+      [&platform](Call&) -> Reply {
+        return Reply{200, "application/json", platform.openapi, {}};
       },
       false);
+}
 
-  router.add("GET", "/api/v1/tokens", [&api](Call& call) -> Reply {
+void add_token_routes(Router& router) {
+  router.add_scoped("GET", "/api/v1/tokens", [](Call& call) -> Reply {
+    ApiContext& api = *call.api;
     if (!call.principal->is_admin()) return forbidden(call, "role admin");
     auto tokens = api.tokens.list();
     if (!tokens) return problem_from(tokens.error(), call.path);
@@ -84,7 +78,8 @@ void add_ops_routes(Router& router, ApiContext& api) {
     return json_reply(200, {{"tokens", list}});
   });
 
-  router.add("POST", "/api/v1/tokens", [&api](Call& call) -> Reply {
+  router.add_scoped("POST", "/api/v1/tokens", [](Call& call) -> Reply {
+    ApiContext& api = *call.api;
     if (!call.principal->is_admin()) return forbidden(call, "role admin");
     auto body = parse_body(call);
     if (auto* reply = std::get_if<Reply>(&body)) return *reply;
@@ -96,16 +91,19 @@ void add_ops_routes(Router& router, ApiContext& api) {
     auto created = api.tokens.create(document["role"].get<std::string>(),
                                      document.value("label", std::string()));
     if (!created) return problem_from(created.error(), call.path);
-    log_event(
-        spdlog::level::info, "token_created",
-        {{"id", created->info.id}, {"role", created->info.role}, {"by", call.principal->token_id}});
+    log_event(spdlog::level::info, "token_created",
+              {{"org", api.org},
+               {"id", created->info.id},
+               {"role", created->info.role},
+               {"by", call.principal->token_id}});
     json reply = token_json(created->info);
     // The one response that carries a token: it is shown once and stored only as a hash.
     reply["token"] = created->value.reveal();
     return json_reply(201, reply);
   });
 
-  router.add("DELETE", "/api/v1/tokens/{id}", [&api](Call& call) -> Reply {
+  router.add_scoped("DELETE", "/api/v1/tokens/{id}", [](Call& call) -> Reply {
+    ApiContext& api = *call.api;
     if (!call.principal->is_admin()) return forbidden(call, "role admin");
     if (auto revoked = api.tokens.revoke(call.params.at("id")); !revoked) {
       return problem_from(revoked.error(), call.path);

@@ -28,13 +28,15 @@ Reply settings_reply(ApiContext& api, const Call& call) {
 
 }  // namespace
 
-void add_settings_routes(Router& router, ApiContext& api) {
-  router.add("GET", "/api/v1/settings", [&api](Call& call) -> Reply {
+void add_settings_routes(Router& router) {
+  router.add_scoped("GET", "/api/v1/settings", [](Call& call) -> Reply {
+    ApiContext& api = *call.api;
     if (!call.principal->is_admin()) return forbidden(call, "role admin");
     return settings_reply(api, call);
   });
 
-  router.add("PUT", "/api/v1/settings", [&api](Call& call) -> Reply {
+  router.add_scoped("PUT", "/api/v1/settings", [](Call& call) -> Reply {
+    ApiContext& api = *call.api;
     if (!call.principal->is_admin()) return forbidden(call, "role admin");
     auto body = parse_body(call);
     if (auto* reply = std::get_if<Reply>(&body)) return *reply;
@@ -77,7 +79,8 @@ void add_settings_routes(Router& router, ApiContext& api) {
     return settings_reply(api, call);
   });
 
-  router.add("POST", "/api/v1/settings/secrets/rotate", [&api](Call& call) -> Reply {
+  router.add_scoped("POST", "/api/v1/settings/secrets/rotate", [](Call& call) -> Reply {
+    ApiContext& api = *call.api;
     if (!call.principal->is_admin()) return forbidden(call, "role admin");
     auto resealed = api.secrets.rotate();
     if (!resealed) return problem_from(resealed.error(), call.path);

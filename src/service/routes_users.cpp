@@ -38,8 +38,9 @@ Reply user_reply(ApiContext& api, const Call& call, int status, const User& user
 
 }  // namespace
 
-void add_user_routes(Router& router, ApiContext& api) {
-  router.add("GET", "/api/v1/users", [&api](Call& call) -> Reply {
+void add_user_routes(Router& router) {
+  router.add_scoped("GET", "/api/v1/users", [](Call& call) -> Reply {
+    ApiContext& api = *call.api;
     if (!is_staff(call)) return forbidden(call, "role admin or integration");
     auto users = api.store.users();
     if (!users) return problem_from(users.error(), call.path);
@@ -52,7 +53,8 @@ void add_user_routes(Router& router, ApiContext& api) {
     return json_reply(200, {{"users", list}});
   });
 
-  router.add("POST", "/api/v1/users", [&api](Call& call) -> Reply {
+  router.add_scoped("POST", "/api/v1/users", [](Call& call) -> Reply {
+    ApiContext& api = *call.api;
     if (!is_staff(call)) return forbidden(call, "role admin or integration");
     auto body = parse_body(call);
     if (auto* reply = std::get_if<Reply>(&body)) return *reply;
@@ -81,7 +83,8 @@ void add_user_routes(Router& router, ApiContext& api) {
     return reply;
   });
 
-  router.add("GET", "/api/v1/users/{name}", [&api](Call& call) -> Reply {
+  router.add_scoped("GET", "/api/v1/users/{name}", [](Call& call) -> Reply {
+    ApiContext& api = *call.api;
     if (!is_staff(call) && !call.principal->is_user(call.params.at("name"))) {
       return forbidden(call, "role admin or integration, or that user's own token");
     }
@@ -90,7 +93,8 @@ void add_user_routes(Router& router, ApiContext& api) {
     return user_reply(api, call, 200, std::get<User>(loaded));
   });
 
-  router.add("PATCH", "/api/v1/users/{name}", [&api](Call& call) -> Reply {
+  router.add_scoped("PATCH", "/api/v1/users/{name}", [](Call& call) -> Reply {
+    ApiContext& api = *call.api;
     if (!is_staff(call)) return forbidden(call, "role admin or integration");
     auto loaded = load_user(api, call);
     if (auto* reply = std::get_if<Reply>(&loaded)) return *reply;
@@ -125,7 +129,8 @@ void add_user_routes(Router& router, ApiContext& api) {
     return user_reply(api, call, 200, user);
   });
 
-  router.add("PUT", "/api/v1/users/{name}/sync", [&api](Call& call) -> Reply {
+  router.add_scoped("PUT", "/api/v1/users/{name}/sync", [](Call& call) -> Reply {
+    ApiContext& api = *call.api;
     auto loaded = load_user(api, call);
     if (auto* reply = std::get_if<Reply>(&loaded)) return *reply;
     User user = std::get<User>(loaded);
@@ -156,7 +161,8 @@ void add_user_routes(Router& router, ApiContext& api) {
     return user_reply(api, call, 200, user);
   });
 
-  router.add("POST", "/api/v1/users/{name}/sync-now", [&api](Call& call) -> Reply {
+  router.add_scoped("POST", "/api/v1/users/{name}/sync-now", [](Call& call) -> Reply {
+    ApiContext& api = *call.api;
     if (!is_staff(call) && !call.principal->is_user(call.params.at("name"))) {
       return forbidden(call, "role admin or integration, or that user's own token");
     }
@@ -181,7 +187,8 @@ void add_user_routes(Router& router, ApiContext& api) {
     return reply;
   });
 
-  router.add("GET", "/api/v1/users/{name}/status", [&api](Call& call) -> Reply {
+  router.add_scoped("GET", "/api/v1/users/{name}/status", [](Call& call) -> Reply {
+    ApiContext& api = *call.api;
     if (!is_staff(call) && !call.principal->is_user(call.params.at("name"))) {
       return forbidden(call, "role admin or integration, or that user's own token");
     }
@@ -196,7 +203,7 @@ void add_user_routes(Router& router, ApiContext& api) {
   });
 
   // Registered from here so the server's wiring stays as it is (routes_activity_types.cpp).
-  add_activity_type_routes(router, api);
+  add_activity_type_routes(router);
 }
 
 }  // namespace agendasync::service

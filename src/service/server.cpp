@@ -4,33 +4,27 @@
 #include <iostream>
 #include <thread>
 
+#include <cctype>
+#include <map>
+#include <set>
+#include <shared_mutex>
+
+#include "platform/platform.h"
 #include "service/api_context.h"
 #include "service/json_codec.h"
 #include "service/log.h"
 #include "service/pooled_agenda_store.h"
 #include "service/secrets/key_ring.h"
+#include "service/tenant.h"
 #include "store/sqlite_agenda_store.h"
 
 namespace agendasync::service {
 
-struct Server::Impl {
-  std::unique_ptr<HttpServer> http;
-  std::thread feed;
-  std::thread graph;
-  std::mutex mutex;
-  std::condition_variable wake;
-  bool stopping = false;
-  std::unique_ptr<ApiContext> api;
-};
-
-Server::Server() : impl_(std::make_unique<Impl>()) {}
-
-Server::~Server() { stop(); }
-
 namespace {
 
-void record_run(Metrics& metrics, SyncStatusStore& status, const std::string& user, Trigger trigger,
-                const Result<SyncResult>& result, std::chrono::system_clock::time_point started,
+void record_run(Metrics& metrics, SyncStatusStore& status, const std::string& org,
+                const std::string& user, Trigger trigger, const Result<SyncResult>& result,
+                std::chrono::system_clock::time_point started,
                 std::chrono::system_clock::time_point finished) {
   auto seconds = [](std::chrono::system_clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
@@ -41,10 +35,11 @@ void record_run(Metrics& metrics, SyncStatusStore& status, const std::string& us
   }
   double ms = std::chrono::duration<double, std::milli>(finished - started).count();
   if (!result) {
-    metrics.add(metric::kSyncs, {{"result", "error"}});
-    metrics.add(metric::kErrors, {{"kind", to_string(result.error().kind)}});
+    metrics.add(metric::kSyncs, {{"org", org}, {"result", "error"}});
+    metrics.add(metric::kErrors, {{"org", org}, {"kind", to_string(result.error().kind)}});
     log_event(spdlog::level::warn, "sync_run",
-              {{"user", user},
+              {{"org", org},
+               {"user", user},
                {"trigger", to_string(trigger)},
                {"result", "error"},
                {"kind", to_string(result.error().kind)},
@@ -52,7 +47,7 @@ void record_run(Metrics& metrics, SyncStatusStore& status, const std::string& us
                {"ms", ms}});
     return;
   }
-  metrics.add(metric::kSyncs, {{"result", result->outcome}});
+  metrics.add(metric::kSyncs, {{"org", org}, {"result", result->outcome}});
   for (auto side : sync::kBothSides) {
     const auto& counts = result->summary.sides[side];
     for (auto [op, count] :
@@ -72,7 +67,8 @@ void record_run(Metrics& metrics, SyncStatusStore& status, const std::string& us
                 static_cast<double>(result->throttle_wait.count()) / 1000);
   }
   log_event(spdlog::level::info, "sync_run",
-            {{"user", user},
+            {{"org", org},
+             {"user", user},
              {"trigger", to_string(trigger)},
              {"result", result->outcome},
              {"summary", sync::format_summary(result->summary)},
@@ -88,64 +84,106 @@ SyncFn unwired_sync() {
   };
 }
 
-constexpr const char* kFeedPositionKey = "webhook_feed_revision";
+/// The OpenAPI file with each scoped route's organisation form added: the same operation, one
+/// more path parameter.
+std::string served_openapi(const Router& router) {
+  auto document = nlohmann::json::parse(openapi_document(), nullptr, false);
+  if (document.is_discarded()) return std::string(openapi_document());
+  auto& paths = document["paths"];
+  const nlohmann::json org_parameter = {
+      {"name", "org"},
+      {"in", "path"},
+      {"required", true},
+      {"description", "The organisation's id (GET /api/v1/organisations lists them)."},
+      {"schema", {{"type", "string"}}}};
+  for (const auto& route : router.routes()) {
+    if (!route.scoped || route.alias) continue;
+    const std::string alias = "/api/v1" + route.path.substr(kOrganisationPrefix.size());
+    std::string method = route.method;
+    for (auto& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!paths.contains(alias) || !paths[alias].contains(method)) continue;
+    auto operation = paths[alias][method];
+    auto& parameters = operation["parameters"];
+    if (!parameters.is_array()) parameters = nlohmann::json::array();
+    parameters.insert(parameters.begin(), org_parameter);
+    if (operation.contains("operationId")) {
+      operation["operationId"] = operation["operationId"].get<std::string>() + "InOrganisation";
+    }
+    paths[route.path][method] = std::move(operation);
+  }
+  return document.dump(2);
+}
 
 }  // namespace
+
+struct Server::Impl {
+  std::unique_ptr<HttpServer> http;
+  std::thread feed;
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool stopping = false;
+  std::unique_ptr<PlatformContext> platform;
+  secrets::KeyRing ring;
+  std::shared_mutex tenants_mutex;
+  std::map<std::string, std::shared_ptr<Tenant>, std::less<>> tenants;
+  /// Organisations whose pairs may run now (active ones).
+  std::set<std::string, std::less<>> active;
+  /// Serialises refresh/close of organisations (companions start and stop in order).
+  std::mutex companions_mutex;
+  std::map<std::string, std::function<void()>> companions;
+  std::atomic<bool> listening{false};
+};
+
+Server::Server() : impl_(std::make_unique<Impl>()) {}
+
+Server::~Server() { stop(); }
 
 Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   std::unique_ptr<Server> server(new Server());
   Server& s = *server;
   s.options_ = std::move(options);
-  store::SqliteOptions store_options;
-  store_options.create = s.options_.create_database;
-  store_options.fsync_every_commit = s.options_.fsync_every_write;
-  auto opened = store::open_sqlite_agenda_store(s.options_.database, store_options);
-  if (!opened) return std::unexpected(opened.error());
-  if (s.options_.database_readers == 0) {
-    s.store_ = std::move(*opened);
-  } else {
-    auto pooled = PooledAgendaStore::open(std::move(*opened), s.options_.database,
-                                          s.options_.database_readers);
-    if (!pooled) return std::unexpected(pooled.error());
-    s.store_ = std::move(*pooled);
+  config::Config node = s.options_.node.value_or(config::Config{});
+  if (!s.options_.database.empty()) node.database = s.options_.database;
+  s.options_.database = node.database;
+  {
+    // Creates (and migrates) organisation default's agenda, which holds the platform tables.
+    store::SqliteOptions store_options;
+    store_options.create = s.options_.create_database;
+    auto created = store::open_sqlite_agenda_store(node.database, store_options);
+    if (!created) return std::unexpected(created.error());
   }
-  auto db = ServiceDb::open(s.options_.database, s.options_.database_readers,
-                            s.options_.fsync_every_write);
-  if (!db) return std::unexpected(db.error());
-  s.db_ = std::move(*db);
+  auto node_db = ServiceDb::open(node.database, 1, s.options_.fsync_every_write);
+  if (!node_db) return std::unexpected(node_db.error());
+  s.node_db_ = std::move(*node_db);
   auto ring = secrets::load_key_ring(s.options_.secret_key_file);
   if (!ring) return std::unexpected(ring.error());
   if (ring->empty()) {
     log_event(spdlog::level::warn, "no_secret_key",
               {{"detail",
-                "AGENDASYNC_SECRET_KEY is not set: secrets and webhooks cannot be stored until a "
-                "key is configured"}});
+                "AGENDASYNC_SECRET_KEY is not set: secrets, connections and webhooks cannot be "
+                "stored until a key is configured"}});
   }
-  s.tokens_ = std::make_unique<TokenStore>(*s.db_);
-  s.secrets_ = std::make_unique<SecretStore>(*s.db_, std::move(*ring));
-  s.status_ = std::make_unique<SyncStatusStore>(*s.db_);
-  s.graph_ = std::make_unique<GraphSubscriptions>(*s.db_, *s.secrets_);
+  s.impl_->ring = *ring;
+  auto platform = platform::Platform::open(node, std::move(*ring));
+  if (!platform) return std::unexpected(platform.error());
+  s.platform_ = std::move(*platform);
+  s.operator_tokens_ = std::make_unique<TokenStore>(*s.node_db_, kPlatformScope);
 
   SchedulerOptions scheduler_options = s.options_.scheduler;
   if (!scheduler_options.all_users) {
-    store::AgendaStore* agenda = s.store_.get();
-    scheduler_options.all_users = [agenda] {
-      std::vector<std::string> names;
-      if (auto users = agenda->users()) {
-        for (const auto& user : *users) {
-          if (user.sync_enabled && !user.blocked) names.push_back(user.user_name);
-        }
-      }
-      return names;
-    };
+    scheduler_options.all_users = [&s] { return s.due_pairs(); };
   }
   Metrics* metrics = &s.metrics_;
-  SyncStatusStore* status = s.status_.get();
+  SyncFn sync = s.options_.sync ? s.options_.sync : unwired_sync();
+  s.options_.sync = std::move(sync);
   s.scheduler_ = std::make_unique<Scheduler>(
-      s.options_.sync ? s.options_.sync : unwired_sync(), scheduler_options,
-      [metrics, status](const std::string& user, Trigger trigger, const Result<SyncResult>& result,
-                        auto started, auto finished) {
-        record_run(*metrics, *status, user, trigger, result, started, finished);
+      [&s](const std::string& key) { return s.run_pair(key); }, scheduler_options,
+      [&s, metrics](const std::string& key, Trigger trigger, const Result<SyncResult>& result,
+                    auto started, auto finished) {
+        auto [org, user] = split_pair_key(key);
+        auto tenant = s.tenant(org);
+        if (!tenant) return;
+        record_run(*metrics, tenant->status(), org, user, trigger, result, started, finished);
       });
 
   s.http_ = s.options_.http;
@@ -155,23 +193,72 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
     client.request_timeout = s.options_.webhooks.request_timeout;
     s.http_ = std::shared_ptr<net::HttpClient>(net::make_curl_client(client));
   }
-  s.webhooks_ =
-      std::make_unique<Webhooks>(*s.db_, *s.secrets_, *s.http_, s.metrics_, s.options_.webhooks);
 
-  Scheduler* scheduler = s.scheduler_.get();
-  s.impl_->api = std::unique_ptr<ApiContext>(new ApiContext{
-      *s.store_, *s.tokens_, *s.secrets_, *s.status_, *s.scheduler_, *s.webhooks_, *s.graph_,
-      s.metrics_, s.options_.audit, [scheduler] { return scheduler->workers_alive(); }});
-  ApiContext& api = *s.impl_->api;
-  add_ops_routes(s.router_, api);
-  add_appointment_routes(s.router_, api);
-  add_user_routes(s.router_, api);
-  add_settings_routes(s.router_, api);
-  add_feed_routes(s.router_, api);
-  add_notification_routes(s.router_, api);
+  auto organisations = s.platform_->organisations();
+  if (!organisations) return std::unexpected(organisations.error());
+  for (const auto& organisation : *organisations) {
+    if (auto opened = s.refresh_organisation(organisation.id); !opened) {
+      if (organisation.id == platform::kDefaultOrg) return std::unexpected(opened.error());
+      // One organisation's broken database must not keep the others from being served.
+      log_event(spdlog::level::err, "organisation_not_served",
+                {{"org", organisation.id}, {"error", opened.error().message}});
+    }
+  }
+
+  s.impl_->platform = std::unique_ptr<PlatformContext>(new PlatformContext{
+      *s.platform_, s.metrics_,
+      [&s](const std::string& org) { return s.refresh_organisation(org); },
+      [&s](const std::string& org) { s.close_organisation(org); },
+      [&s](const std::string& org) -> Result<std::size_t> {
+        if (!s.options_.offboard) {
+          return fail(ErrorKind::kUnsupported,
+                      "offboarding needs the sync engine (agendasync serve)");
+        }
+        return s.options_.offboard(org);
+      },
+      [&s]() -> Result<void> {
+        auto listed = s.platform_->organisations();
+        if (!listed) return std::unexpected(listed.error());
+        return {};
+      },
+      [&s] { return s.scheduler_->workers_alive(); }, [&s] { s.refresh_gauges(); },
+      [&s] {
+        std::shared_lock lock(s.impl_->tenants_mutex);
+        return s.impl_->tenants.size();
+      },
+      std::string(), node.server.public_url});
+  PlatformContext& platform_context = *s.impl_->platform;
+  s.router_.set_resolver([&s](
+                             const Call& call) -> std::variant<std::shared_ptr<ApiContext>, Reply> {
+    auto tenant = s.tenant(call.org);
+    if (!tenant) {
+      return problem(404, "not-found", "Not found",
+                     "no organisation \"" + call.org + "\" is visible to this token", call.path);
+    }
+    if (call.principal && !call.principal->is_operator()) {
+      std::shared_lock lock(s.impl_->tenants_mutex);
+      if (!s.impl_->active.contains(call.org)) {
+        return problem(403, "organisation-suspended", "Organisation suspended",
+                       "organisation " + call.org +
+                           " is suspended: its syncs are stopped and its tokens refused "
+                           "until the platform operator resumes it",
+                       call.path);
+      }
+    }
+    return std::shared_ptr<ApiContext>(tenant, &tenant->api());
+  });
+  add_ops_routes(s.router_, platform_context);
+  add_organisation_routes(s.router_, platform_context);
+  add_token_routes(s.router_);
+  add_appointment_routes(s.router_);
+  add_user_routes(s.router_);
+  add_settings_routes(s.router_);
+  add_feed_routes(s.router_);
+  add_notification_routes(s.router_);
+  platform_context.openapi = served_openapi(s.router_);
 
   const Router* router = &s.router_;
-  TokenStore* tokens = s.tokens_.get();
+  TokenStore* tokens = s.operator_tokens_.get();
   auto http = HttpServer::listen(
       s.options_.listen, s.options_.port, std::max<std::size_t>(2, s.options_.http_threads),
       s.options_.http_limits, [router, tokens, metrics](const HttpRequest& request) {
@@ -181,80 +268,184 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   s.impl_->http = std::move(*http);
   s.port_ = s.impl_->http->port();
 
-  // The feed position starts at the head: webhooks report changes from now on, not history.
-  auto saved = s.db_->with([](store::sqlite::Connection& c) {
-    return c.query_int("SELECT CAST(value AS INTEGER) FROM service_state WHERE key = ?1",
-                       {std::string(kFeedPositionKey)});
-  });
-  if (saved && !*saved) {
-    auto head = s.store_->head_revision();
-    if (head) {
-      (void)s.db_->with([&](store::sqlite::Connection& c) {
-        return c.run("INSERT OR REPLACE INTO service_state(key, value) VALUES (?1, ?2)",
-                     {std::string(kFeedPositionKey), std::to_string(*head)});
-      });
-    }
-  }
-
   s.scheduler_->start();
-  // Writes of other processes on this agenda (the CLI, another node) wake their pairs too.
-  s.follower_ = std::make_unique<ChangeFollower>(*s.store_, *s.scheduler_, s.options_.feed_poll);
-  s.follower_->start();
-  s.webhooks_->start();
   s.impl_->feed = std::thread([&s] { s.feed_loop(); });
-  if (s.options_.graph_renew) s.impl_->graph = std::thread([&s] { s.graph_renew_loop(); });
   s.impl_->http->serve();
+  s.impl_->listening = true;
+  for (const auto& organisation : *organisations) (void)s.refresh_organisation(organisation.id);
   log_event(
       spdlog::level::info, "server_started",
       {{"listen", s.options_.listen},
        {"port", s.port_},
-       {"database", s.store_->describe()},
+       {"database", s.options_.database.string()},
+       {"organisations", organisations->size()},
        // Operators check here whether API writes survive a power loss (DECISIONS.md).
        {"api_commits", s.options_.fsync_every_write ? "synchronous=FULL" : "synchronous=NORMAL"},
        {"routes", s.router_.routes().size()}});
   return server;
 }
 
+std::shared_ptr<Tenant> Server::tenant(std::string_view org) {
+  std::shared_lock lock(impl_->tenants_mutex);
+  auto found = impl_->tenants.find(org);
+  return found == impl_->tenants.end() ? nullptr : found->second;
+}
+
+std::vector<std::shared_ptr<Tenant>> Server::tenants() {
+  std::shared_lock lock(impl_->tenants_mutex);
+  std::vector<std::shared_ptr<Tenant>> list;
+  for (const auto& [org, tenant] : impl_->tenants) list.push_back(tenant);
+  return list;
+}
+
+Tenant& Server::default_tenant() { return *tenant(platform::kDefaultOrg); }
+store::AgendaStore& Server::store() { return default_tenant().store(); }
+TokenStore& Server::tokens() { return default_tenant().tokens(); }
+SecretStore& Server::secrets() { return default_tenant().secrets(); }
+Webhooks& Server::webhooks() { return default_tenant().webhooks(); }
+GraphSubscriptions& Server::graph() { return default_tenant().graph(); }
+
+Result<void> Server::refresh_organisation(const std::string& org) {
+  std::lock_guard serial(impl_->companions_mutex);
+  auto found = platform_->organisation(org);
+  if (!found) return std::unexpected(found.error());
+  auto tenant = this->tenant(org);
+  if (!tenant) {
+    TenantOptions options;
+    options.database_readers = options_.database_readers;
+    options.fsync_every_write = options_.fsync_every_write;
+    options.webhooks = options_.webhooks;
+    if (options_.audit) options.audit = options_.audit(found->database);
+    auto opened = Tenant::open(org, found->database, options,
+                               TenantShared{*scheduler_, metrics_, *http_, *node_db_, impl_->ring});
+    if (!opened) return std::unexpected(opened.error());
+    tenant = std::shared_ptr<Tenant>(std::move(*opened));
+    tenant->start();
+    std::unique_lock lock(impl_->tenants_mutex);
+    impl_->tenants[org] = tenant;
+  }
+  // Whatever ran for the organisation stops first: a new connection or state starts over.
+  if (auto running = impl_->companions.find(org); running != impl_->companions.end()) {
+    auto stop = std::move(running->second);
+    impl_->companions.erase(running);
+    if (stop) stop();
+  }
+  const bool active = found->state == platform::OrgState::kActive;
+  {
+    std::unique_lock lock(impl_->tenants_mutex);
+    if (active) {
+      impl_->active.insert(org);
+    } else {
+      impl_->active.erase(org);
+    }
+  }
+  // Watchers start once the server listens (Graph validates the notification URL first).
+  if (!active || !impl_->listening) return {};
+  if (options_.start_organisation) {
+    auto config = platform_->organisation_config(org);
+    if (!config) {
+      // A connection that cannot be read (a key missing from the ring) stops this
+      // organisation only; its status says why at the next run.
+      log_event(spdlog::level::err, "organisation_not_started",
+                {{"org", org}, {"error", config.error().message}});
+      return {};
+    }
+    auto started = options_.start_organisation(*this, org, *config);
+    if (!started) {
+      log_event(spdlog::level::err, "organisation_not_started",
+                {{"org", org}, {"error", started.error().message}});
+      return {};
+    }
+    impl_->companions[org] = std::move(*started);
+  }
+  // Catch up once: whatever changed while the organisation was not served.
+  if (auto users = tenant->store().users()) {
+    for (const auto& user : *users) {
+      if (user.sync_enabled && !user.blocked) {
+        scheduler_->trigger(pair_key(org, user.user_name), Trigger::kSafetyNet);
+      }
+    }
+  }
+  return {};
+}
+
+void Server::close_organisation(const std::string& org) {
+  std::lock_guard serial(impl_->companions_mutex);
+  if (auto running = impl_->companions.find(org); running != impl_->companions.end()) {
+    auto stop = std::move(running->second);
+    impl_->companions.erase(running);
+    if (stop) stop();
+  }
+  std::shared_ptr<Tenant> closing;
+  {
+    std::unique_lock lock(impl_->tenants_mutex);
+    impl_->active.erase(org);
+    if (auto found = impl_->tenants.find(org); found != impl_->tenants.end()) {
+      closing = std::move(found->second);
+      impl_->tenants.erase(found);
+    }
+  }
+  if (closing) closing->stop();
+  // The tenant closes its databases when the last call in flight lets go of it.
+}
+
+Result<SyncResult> Server::run_pair(const std::string& key) {
+  auto [org, user] = split_pair_key(key);
+  {
+    std::shared_lock lock(impl_->tenants_mutex);
+    if (!impl_->active.contains(org)) {
+      // Suspended or removed after the run was queued: nothing runs for it.
+      SyncResult skipped;
+      skipped.outcome = "skipped";
+      return skipped;
+    }
+  }
+  return options_.sync(key);
+}
+
+std::vector<std::string> Server::due_pairs() {
+  std::vector<std::string> keys;
+  for (const auto& tenant : tenants()) {
+    {
+      std::shared_lock lock(impl_->tenants_mutex);
+      if (!impl_->active.contains(tenant->org())) continue;
+    }
+    if (auto users = tenant->store().users()) {
+      for (const auto& user : *users) {
+        if (user.sync_enabled && !user.blocked) {
+          keys.push_back(pair_key(tenant->org(), user.user_name));
+        }
+      }
+    }
+  }
+  return keys;
+}
+
+void Server::refresh_gauges() {
+  metrics_.set(metric::kQueueDepth, {}, static_cast<double>(scheduler_->queue_depth()));
+  metrics_.set(metric::kRunning, {}, static_cast<double>(scheduler_->running()));
+  auto now = unix_now();
+  for (const auto& tenant : tenants()) {
+    auto users = tenant->store().users();
+    if (!users) continue;
+    for (const auto& user : *users) {
+      if (!user.sync_enabled || user.blocked) continue;
+      auto last = tenant->status().last_success(user.user_name);
+      if (last && *last) {
+        metrics_.set(metric::kSyncLag, {{"org", tenant->org()}, {"user", user.user_name}},
+                     static_cast<double>(now - **last));
+      }
+    }
+  }
+}
+
 void Server::feed_loop() {
   std::unique_lock lock(impl_->mutex);
   while (!impl_->stopping) {
     lock.unlock();
-    auto position = db_->with([](store::sqlite::Connection& c) {
-      return c.query_int("SELECT CAST(value AS INTEGER) FROM service_state WHERE key = ?1",
-                         {std::string(kFeedPositionKey)});
-    });
-    if (position) {
-      store::ChangeQuery query;
-      query.after = position->value_or(0);
-      query.limit = 500;
-      auto changes = store_->changes_since(query);
-      if (changes && !changes->empty()) {
-        for (const auto& change : *changes) {
-          nlohmann::json event = {{"id", "rev-" + std::to_string(change.revision)},
-                                  {"type", std::string(store::to_string(change.entity)) + "." +
-                                               store::to_string(change.op)},
-                                  {"created_at", unix_now()},
-                                  {"data", to_json(change)}};
-          webhooks_->publish(event);
-        }
-        (void)db_->with([&](store::sqlite::Connection& c) {
-          return c.run("INSERT OR REPLACE INTO service_state(key, value) VALUES (?1, ?2)",
-                       {std::string(kFeedPositionKey), std::to_string(changes->back().revision)});
-        });
-      }
-    }
+    for (const auto& tenant : tenants()) tenant->poll_feed();
     lock.lock();
     impl_->wake.wait_for(lock, options_.feed_poll, [this] { return impl_->stopping; });
-  }
-}
-
-void Server::graph_renew_loop() {
-  std::unique_lock lock(impl_->mutex);
-  while (!impl_->stopping) {
-    lock.unlock();
-    graph_->renew_due(options_.graph_renew, options_.graph_renew_margin.count());
-    lock.lock();
-    impl_->wake.wait_for(lock, options_.graph_renew_interval, [this] { return impl_->stopping; });
   }
 }
 
@@ -266,19 +457,25 @@ void Server::stop() {
     impl_->stopping = true;
     impl_->wake.notify_all();
   }
-  // Order: no new requests, then no new syncs (running ones finish: the engine commits its
-  // journal and cursors per batch), then the background loops.
+  // Order: no new requests, then no watchers, then no new syncs (running ones finish: the
+  // engine commits its journal and cursors per batch), then the background loops.
   if (impl_->http) impl_->http->stop();
-  if (follower_) follower_->stop();
+  {
+    std::lock_guard serial(impl_->companions_mutex);
+    for (auto& [org, stop] : impl_->companions) {
+      if (stop) stop();
+    }
+    impl_->companions.clear();
+  }
   if (scheduler_) scheduler_->stop();
   if (impl_->feed.joinable()) impl_->feed.join();
-  if (impl_->graph.joinable()) impl_->graph.join();
-  if (webhooks_) webhooks_->stop();
+  for (const auto& tenant : tenants()) tenant->stop();
   log_event(spdlog::level::info, "server_stopped", {{"port", port_}});
 }
 
 int run_server(const config::Config& config, ServerOptions options) {
   if (options.database.empty()) options.database = config.database;
+  if (!options.node) options.node = config;
   // Block the stop signals in every thread (the mask is inherited), then wait for them here.
   sigset_t signals;
   sigemptyset(&signals);

@@ -5,7 +5,10 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "config/config.h"
 #include "core/error.h"
@@ -23,89 +26,120 @@
 #include "service/webhooks.h"
 #include "store/agenda_store.h"
 
+namespace agendasync::platform {
+class Platform;
+}
+
 namespace agendasync::service {
 
 class Server;
+class Tenant;
+
+/// Starts an organisation's real-time watchers (and whatever else runs per organisation) on
+/// the organisation's configuration; returns the function that stops them. Called for every
+/// active organisation once the server listens, and again after its connection or state
+/// changes (the previous stop function first).
+using OrganisationStarter = std::function<Result<std::function<void()>>(
+    Server&, const std::string& org, const config::Config& org_config)>;
 
 struct ServerOptions {
   std::string listen = "127.0.0.1";
   int port = 0;  ///< 0 = any free port (tests)
+  /// The node's database: organisation default's agenda and the platform's tables.
   std::filesystem::path database;
   bool create_database = false;
+  /// The node's configuration (the platform's Graph app in [graph], organisation default's
+  /// connection in [exchange]); empty = defaults with `database` above.
+  std::optional<config::Config> node;
   /// Key ring file for secrets at rest; empty = $AGENDASYNC_SECRET_KEY.
   std::filesystem::path secret_key_file;
-  /// Runs one sync of a user's pair. Empty: runs fail with a message saying sync is not
-  /// wired (the API still works).
+  /// Runs one sync of a pair, named by service::pair_key(org, user). Empty: runs fail with a
+  /// message saying sync is not wired (the API still works).
   SyncFn sync;
   SchedulerOptions scheduler;
   WebhookOptions webhooks;
   /// For webhook deliveries; empty = a libcurl client.
   std::shared_ptr<net::HttpClient> http;
-  AuditLookup audit;
-  /// Renews Graph subscriptions; empty = no renewal loop.
-  GraphRenewFn graph_renew;
-  std::chrono::seconds graph_renew_margin{std::chrono::minutes(30)};
-  std::chrono::milliseconds graph_renew_interval{std::chrono::minutes(5)};
-  /// How often the change feed is read for webhook events.
+  /// The audit trail reader of an organisation's agenda; empty = the audit endpoint answers
+  /// 501.
+  std::function<AuditLookup(const std::filesystem::path& database)> audit;
+  /// How often every organisation's change feed is read (other processes' writes, webhooks).
   std::chrono::milliseconds feed_poll{100};
   /// Worker threads that run route handlers. Connections do not hold one (http_server.h).
   std::size_t http_threads = 16;
   /// Connection cap, size limits and deadlines of the HTTP server.
   HttpLimits http_limits;
-  /// Reader connections on the database, for the agenda and for the service's own tables
-  /// each (requests read in parallel under WAL; writes share one connection). 0 = every call
-  /// on the one connection (the layout before the pool; kept for the load benchmark).
+  /// Reader connections on each organisation's database, for the agenda and for the
+  /// service's own tables each (requests read in parallel under WAL; writes share one
+  /// connection). 0 = every call on the one connection (kept for the load benchmark).
   std::size_t database_readers = 4;
   /// true: every API write waits for its fsync (`synchronous = FULL`), which caps writes at
   /// one per disk flush (~7 ms here, ~140 writes/s). false (default): `synchronous = NORMAL`
   /// on the API's connections; a power loss may drop the last acknowledged writes, the file
   /// never corrupts, a process crash loses nothing. docs/DECISIONS.md, "API write durability".
   bool fsync_every_write = false;
-  /// Started once the server listens (e.g. the mailbox watchers, which trigger the
-  /// scheduler); the function it returns is called first on shutdown, before the server
-  /// stops. Empty = nothing to start.
+  /// Offboards every synced user of an organisation (R40) before an operator deletes it with
+  /// ?offboard=true; returns how many. Empty: such a delete is refused.
+  std::function<Result<std::size_t>(const std::string& org)> offboard;
+  /// Per organisation: see OrganisationStarter. Empty = nothing per organisation.
+  OrganisationStarter start_organisation;
+  /// Started once the server listens, for the whole node; the function it returns is called
+  /// first on shutdown, before the server stops. Empty = nothing to start.
   std::function<Result<std::function<void()>>(Server&)> start_companions;
 };
 
 class Server {
  public:
-  /// Opens the database, starts the workers and listens. Fails naming what to fix (database
-  /// path, key ring, port in use).
+  /// Opens the node's database and every organisation's, starts the workers and listens.
+  /// Fails naming what to fix (database path, key ring, port in use).
   static Result<std::unique_ptr<Server>> start(ServerOptions options);
   ~Server();
 
   int port() const { return port_; }
   /// The address it listens on (ServerOptions::listen).
   const std::string& listen_address() const { return options_.listen; }
-  /// Graceful: stops accepting requests, lets running syncs finish, stops webhooks.
+  /// Graceful: stops accepting requests, stops every organisation's watchers, lets running
+  /// syncs finish, stops webhooks.
   void stop();
 
   const Router& router() const { return router_; }
-  store::AgendaStore& store() { return *store_; }
-  TokenStore& tokens() { return *tokens_; }
-  SecretStore& secrets() { return *secrets_; }
+  platform::Platform& platform() { return *platform_; }
+  /// The organisation's open tenant; null when there is none with `org`.
+  std::shared_ptr<Tenant> tenant(std::string_view org);
+  /// Every open tenant.
+  std::vector<std::shared_ptr<Tenant>> tenants();
+  /// Opens the organisation's tenant if needed and (re)starts its watchers when it is active,
+  /// stops them when it is suspended; closes it when the organisation is gone.
+  Result<void> refresh_organisation(const std::string& org);
+  /// Stops the organisation's watchers, drops its queued runs and closes its tenant.
+  void close_organisation(const std::string& org);
+
+  /// Organisation default's stores: what a single-organisation node (and its tests) use.
+  store::AgendaStore& store();
+  TokenStore& tokens();
+  SecretStore& secrets();
+  Webhooks& webhooks();
+  GraphSubscriptions& graph();
+  /// Operators' tokens (no organisation).
+  TokenStore& operator_tokens() { return *operator_tokens_; }
   Scheduler& scheduler() { return *scheduler_; }
-  Webhooks& webhooks() { return *webhooks_; }
-  GraphSubscriptions& graph() { return *graph_; }
   Metrics& metrics() { return metrics_; }
 
  private:
   struct Impl;
   Server();
   void feed_loop();
-  void graph_renew_loop();
+  Result<SyncResult> run_pair(const std::string& key);
+  std::vector<std::string> due_pairs();
+  void refresh_gauges();
+  Tenant& default_tenant();
 
   ServerOptions options_;
-  std::unique_ptr<store::AgendaStore> store_;
-  std::unique_ptr<ServiceDb> db_;
-  std::unique_ptr<TokenStore> tokens_;
-  std::unique_ptr<SecretStore> secrets_;
-  std::unique_ptr<SyncStatusStore> status_;
+  std::unique_ptr<ServiceDb> node_db_;
+  std::unique_ptr<platform::Platform> platform_;
+  std::unique_ptr<TokenStore> operator_tokens_;
   std::unique_ptr<Scheduler> scheduler_;
   std::shared_ptr<net::HttpClient> http_;
-  std::unique_ptr<Webhooks> webhooks_;
-  std::unique_ptr<GraphSubscriptions> graph_;
-  std::unique_ptr<ChangeFollower> follower_;
   Metrics metrics_;
   Router router_;
   std::unique_ptr<Impl> impl_;

@@ -67,6 +67,19 @@ Result<std::unique_ptr<ServiceDb>> ServiceDb::open(const std::filesystem::path& 
   auto db = connect(path, fsync_every_commit);
   if (!db) return std::unexpected(db.error());
   if (auto schema = db->exec(kSchema); !schema) return std::unexpected(schema.error());
+  // Tokens belong to an organisation (issue 16); a token made before organisations existed is
+  // organisation default's. Several processes may open a fresh file at once: adding the
+  // column twice fails with "duplicate column", which means it is there.
+  auto has_org =
+      db->query_int("SELECT COUNT(*) FROM pragma_table_info('service_token') WHERE name = 'org'");
+  if (!has_org) return std::unexpected(has_org.error());
+  if (has_org->value_or(0) == 0) {
+    auto added =
+        db->exec("ALTER TABLE service_token ADD COLUMN org TEXT NOT NULL DEFAULT 'default'");
+    if (!added && added.error().message.find("duplicate column") == std::string::npos) {
+      return std::unexpected(added.error());
+    }
+  }
   std::unique_ptr<ServiceDb> opened(new ServiceDb(std::move(*db)));
   opened->reader_count_ = readers;
   for (std::size_t i = 0; i < readers; ++i) {

@@ -34,13 +34,15 @@ bool Principal::is_user(std::string_view name) const {
 }
 
 Result<Principal> parse_role(std::string_view role) {
-  if (role == "admin") return Principal{RoleKind::kAdmin, {}, {}};
-  if (role == "integration") return Principal{RoleKind::kIntegration, {}, {}};
+  if (role == "admin") return Principal{RoleKind::kAdmin, {}, {}, {}};
+  if (role == "integration") return Principal{RoleKind::kIntegration, {}, {}, {}};
+  if (role == "operator") return Principal{RoleKind::kOperator, {}, {}, {}};
   if (role.starts_with("user:") && role.size() > 5) {
-    return Principal{RoleKind::kUser, std::string(role.substr(5)), {}};
+    return Principal{RoleKind::kUser, std::string(role.substr(5)), {}, {}};
   }
-  return fail(ErrorKind::kInvalidData, "unknown role \"" + std::string(role) +
-                                           "\"; use admin, integration or user:<user name>");
+  return fail(ErrorKind::kInvalidData,
+              "unknown role \"" + std::string(role) +
+                  "\"; use admin, integration, user:<user name> or operator");
 }
 
 std::string role_text(const Principal& principal) {
@@ -51,6 +53,8 @@ std::string role_text(const Principal& principal) {
       return "integration";
     case RoleKind::kUser:
       return "user:" + principal.user_name;
+    case RoleKind::kOperator:
+      return "operator";
   }
   return "user:";
 }
@@ -64,17 +68,27 @@ std::string sha256_hex(std::string_view text) {
 Result<CreatedToken> TokenStore::create(std::string_view role, std::string_view label) {
   auto principal = parse_role(role);
   if (!principal) return std::unexpected(principal.error());
+  if (principal->is_operator() != org_.empty()) {
+    return fail(ErrorKind::kInvalidData,
+                principal->is_operator()
+                    ? "an operator token belongs to no organisation; create it with `agendasync "
+                      "tokens create --role operator` (without --org)"
+                    : "a token for role " + std::string(role) +
+                          " belongs to an organisation; name it (--org NAME, or "
+                          "/api/v1/organisations/{org}/tokens)");
+  }
   auto id = random_hex(6);
   auto secret = random_hex(24);
   if (!id || !secret) return std::unexpected(!id ? id.error() : secret.error());
   CreatedToken created;
-  created.info = TokenInfo{*id, role_text(*principal), std::string(label), unix_now()};
+  created.info = TokenInfo{*id, role_text(*principal), std::string(label), unix_now(), org_};
   created.value = Secret("ast_" + *id + "_" + *secret);
   auto stored = db_.with([&](store::sqlite::Connection& db) {
     return db.run(
-        "INSERT INTO service_token(id, hash, role, label, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO service_token(id, hash, role, label, created_at, org) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         {created.info.id, sha256_hex(created.value.reveal()), created.info.role, created.info.label,
-         created.info.created_at});
+         created.info.created_at, org_});
   });
   if (!stored) return std::unexpected(stored.error());
   return created;
@@ -83,12 +97,12 @@ Result<CreatedToken> TokenStore::create(std::string_view role, std::string_view 
 Result<Principal> TokenStore::authenticate(std::string_view presented) {
   const std::string hash = sha256_hex(presented);
   auto found = db_.read([&](store::sqlite::Connection& db) -> Result<std::optional<TokenInfo>> {
-    auto statement = db.prepare("SELECT id, role FROM service_token WHERE hash = ?1", {hash});
+    auto statement = db.prepare("SELECT id, role, org FROM service_token WHERE hash = ?1", {hash});
     if (!statement) return std::unexpected(statement.error());
     auto row = statement->step();
     if (!row) return std::unexpected(row.error());
     if (!*row) return std::nullopt;
-    return TokenInfo{statement->text_at(0), statement->text_at(1), {}, 0};
+    return TokenInfo{statement->text_at(0), statement->text_at(1), {}, 0, statement->text_at(2)};
   });
   if (!found) return std::unexpected(found.error());
   if (!*found) {
@@ -99,13 +113,16 @@ Result<Principal> TokenStore::authenticate(std::string_view presented) {
   auto principal = parse_role((*found)->role);
   if (!principal) return std::unexpected(principal.error());
   principal->token_id = (*found)->id;
+  principal->org = (*found)->org;
   return principal;
 }
 
 Result<std::vector<TokenInfo>> TokenStore::list() {
   return db_.with([&](store::sqlite::Connection& db) -> Result<std::vector<TokenInfo>> {
-    auto statement =
-        db.prepare("SELECT id, role, label, created_at FROM service_token ORDER BY created_at, id");
+    auto statement = db.prepare(
+        "SELECT id, role, label, created_at FROM service_token WHERE org = ?1 "
+        "ORDER BY created_at, id",
+        {org_});
     if (!statement) return std::unexpected(statement.error());
     std::vector<TokenInfo> tokens;
     while (true) {
@@ -113,7 +130,7 @@ Result<std::vector<TokenInfo>> TokenStore::list() {
       if (!row) return std::unexpected(row.error());
       if (!*row) break;
       tokens.push_back({statement->text_at(0), statement->text_at(1), statement->text_at(2),
-                        statement->int_at(3)});
+                        statement->int_at(3), org_});
     }
     return tokens;
   });
@@ -121,12 +138,21 @@ Result<std::vector<TokenInfo>> TokenStore::list() {
 
 Result<void> TokenStore::revoke(std::string_view id) {
   return db_.with([&](store::sqlite::Connection& db) -> Result<void> {
-    auto removed = db.run("DELETE FROM service_token WHERE id = ?1", {std::string(id)});
+    auto removed =
+        db.run("DELETE FROM service_token WHERE id = ?1 AND org = ?2", {std::string(id), org_});
     if (!removed) return removed;
     if (db.changes() == 0) {
       return fail(ErrorKind::kNotFound, "no API token has id " + std::string(id));
     }
     return {};
+  });
+}
+
+Result<std::size_t> TokenStore::revoke_all() {
+  return db_.with([&](store::sqlite::Connection& db) -> Result<std::size_t> {
+    auto removed = db.run("DELETE FROM service_token WHERE org = ?1", {org_});
+    if (!removed) return std::unexpected(removed.error());
+    return static_cast<std::size_t>(db.changes());
   });
 }
 

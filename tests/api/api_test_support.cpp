@@ -1,5 +1,7 @@
 #include "api_test_support.h"
 
+#include "service/pair_key.h"
+
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -86,7 +88,9 @@ const std::string& test_key_ring() {
 }
 
 service::SyncFn FakeSync::fn() {
-  return [this](const std::string& user) -> Result<service::SyncResult> {
+  return [this](const std::string& key) -> Result<service::SyncResult> {
+    // Pairs are (organisation, user); these suites run in organisation default.
+    const std::string user = service::split_pair_key(key).second;
     ++in_flight;
     std::this_thread::sleep_for(duration);
     {

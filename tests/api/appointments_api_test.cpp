@@ -168,7 +168,9 @@ TEST_F(AppointmentsApi, UserTokensSeeAndWriteOnlyTheirOwnAgenda) {
 class AuditApi : public ApiTest {
  protected:
   void configure(service::ServerOptions& options) override {
-    options.audit = service::sqlite_audit_lookup(dir_ / "state.db");
+    options.audit = [this](const std::filesystem::path&) {
+      return service::sqlite_audit_lookup(dir_ / "state.db");
+    };
   }
 };
 
