@@ -10,7 +10,6 @@ namespace agendasync::cli {
 Result<OpenedApp> open_app(const Context& context) {
   auto config = context.load_config();
   if (!config) return std::unexpected(config.error());
-  if (!context.global.database_path.empty()) config->database = context.global.database_path;
   OpenedApp opened;
   auto store = store::open_sqlite_agenda_store(config->database);
   if (!store) return std::unexpected(store.error());

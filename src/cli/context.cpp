@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "platform/platform.h"
+#include "service/secrets/key_ring.h"
 #include "store/sqlite_agenda_store.h"
 
 namespace agendasync::cli {
@@ -13,10 +15,66 @@ std::filesystem::path Context::config_file() const {
   return "agendasync.toml";
 }
 
-Result<config::Config> Context::load_config() const { return config::load_config(config_file()); }
+Result<config::Config> Context::load_node_config() const {
+  auto config = config::load_config(config_file());
+  if (!config && !global.database_path.empty() && config.error().kind == ErrorKind::kNotFound) {
+    // --database alone works without a configuration file (the agenda commands need no
+    // connection).
+    config = config::Config{};
+  }
+  if (!config) return std::unexpected(config.error());
+  if (!global.database_path.empty()) config->database = global.database_path;
+  return config;
+}
+
+namespace {
+
+/// The platform tables of the node's database, opened with the key ring of the environment
+/// (only a connection's secrets need it).
+Result<std::unique_ptr<platform::Platform>> open_platform(const config::Config& node) {
+  auto ring = service::secrets::load_key_ring({});
+  if (!ring) return std::unexpected(ring.error());
+  return platform::Platform::open(node, std::move(*ring));
+}
+
+}  // namespace
+
+Result<std::string> Context::organisation() const {
+  auto node = load_node_config();
+  if (!node) return std::unexpected(node.error());
+  std::error_code ec;
+  if (global.org.empty() && !std::filesystem::exists(node->database, ec)) {
+    return std::string(platform::kDefaultOrg);  // no agenda yet: `init` makes default's
+  }
+  auto platform = open_platform(*node);
+  if (!platform) return std::unexpected(platform.error());
+  if (!global.org.empty()) {
+    auto found = (*platform)->organisation(global.org);
+    if (!found) return std::unexpected(found.error());
+    return found->id;
+  }
+  auto all = (*platform)->organisations();
+  if (!all) return std::unexpected(all.error());
+  if (all->size() == 1) return all->front().id;
+  std::string ids;
+  for (const auto& organisation : *all) ids += (ids.empty() ? "" : ", ") + organisation.id;
+  return agendasync::fail(ErrorKind::kInvalidData,
+                          "this node holds " + std::to_string(all->size()) +
+                  " organisations (" + ids + "): name one with --org NAME");
+}
+
+Result<config::Config> Context::load_config() const {
+  auto node = load_node_config();
+  if (!node) return std::unexpected(node.error());
+  auto org = organisation();
+  if (!org) return std::unexpected(org.error());
+  if (*org == platform::kDefaultOrg) return node;
+  auto platform = open_platform(*node);
+  if (!platform) return std::unexpected(platform.error());
+  return (*platform)->organisation_config(*org);
+}
 
 Result<std::filesystem::path> Context::database_file() const {
-  if (!global.database_path.empty()) return std::filesystem::path(global.database_path);
   auto config = load_config();
   if (!config) return std::unexpected(config.error());
   return config->database;
@@ -32,9 +90,7 @@ std::string Context::mail_domain(store::AgendaStore& store) const {
   if (auto settings = store.settings(); settings && !settings->mail_domain.empty()) {
     return settings->mail_domain;
   }
-  if (global.database_path.empty()) {
-    if (auto config = load_config(); config) return config->exchange.mail_domain;
-  }
+  if (auto config = load_config(); config) return config->exchange.mail_domain;
   return {};
 }
 

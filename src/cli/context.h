@@ -20,8 +20,10 @@ enum ExitCode : int { kExitOk = 0, kExitRuntime = 1, kExitUsage = 2 };
 struct GlobalOptions {
   /// --config; empty = $AGENDASYNC_CONFIG, else ./agendasync.toml.
   std::string config_path;
-  /// --database: overrides the configuration's `database`.
+  /// --database: overrides the configuration's `database` (the node's database).
   std::string database_path;
+  /// --org: the organisation a command acts on; empty = the only one (or default).
+  std::string org;
 };
 
 struct Context {
@@ -31,9 +33,16 @@ struct Context {
 
   /// The configuration file in effect.
   std::filesystem::path config_file() const;
-  /// The parsed configuration.
+  /// The node's configuration as the file says it, with --database applied.
+  Result<config::Config> load_node_config() const;
+  /// The organisation the command acts on: --org (which must exist), else the node's only
+  /// organisation; with several and no --org, an error listing them.
+  Result<std::string> organisation() const;
+  /// The organisation's configuration: for organisation default the file as it is; for any
+  /// other, the node's file with its database and its connection from the platform tables
+  /// (secrets opened with $AGENDASYNC_SECRET_KEY).
   Result<config::Config> load_config() const;
-  /// The agenda database: --database, else the configuration's `database`.
+  /// The organisation's agenda database.
   Result<std::filesystem::path> database_file() const;
   /// Opens the existing agenda database.
   Result<std::unique_ptr<store::AgendaStore>> open_store() const;

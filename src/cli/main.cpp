@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
                  "Configuration file (default: $AGENDASYNC_CONFIG, else ./agendasync.toml)");
   app.add_option("--database", context.global.database_path,
                  "Agenda database; overrides `database` in the configuration");
+  app.add_option("--org", context.global.org,
+                 "Organisation to act on (needed when the node holds several; "
+                 "`agendasync orgs list`)");
 
   add_init_command(app, context);
   add_users_command(app, context);
@@ -38,6 +41,7 @@ int main(int argc, char** argv) {
   add_serve_command(app, context);
   add_tokens_command(app, context);
   add_secrets_command(app, context);
+  add_orgs_command(app, context);
 
   try {
     app.parse(argc, argv);

@@ -46,9 +46,9 @@ Result<std::pair<std::string, int>> parse_listen(const std::string& text) {
 }
 
 void run_serve(Context& context, const ServeOptions& flags) {
-  auto config = context.load_config();
+  // The daemon serves every organisation: it runs on the node's configuration.
+  auto config = context.load_node_config();
   if (!config) return context.fail(config.error(), kExitRuntime);
-  if (!context.global.database_path.empty()) config->database = context.global.database_path;
 
   daemon::DaemonOptions options;
   if (!flags.listen.empty()) {
