@@ -11,15 +11,19 @@
 namespace exsim {
 namespace {
 
-bool has_mailbox(const ServerConfig& config, std::string_view address) {
-  for (const MailboxConfig& m : config.mailboxes) {
-    if (m.address.size() == address.size() &&
-        std::equal(m.address.begin(), m.address.end(), address.begin(),
-                   [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
-      return true;
-    }
-  }
-  return false;
+// What on-premises Autodiscover knows of an address: nothing, a mailbox it serves, or the
+// remote mailbox of one moved to Exchange Online (whose target address it redirects to).
+struct Placement {
+  bool known = false;
+  std::string redirect;  // the target address when the mailbox moved online
+};
+
+Placement place(Store& store, std::string_view address) {
+  std::lock_guard lock(store.mutex());
+  const Mailbox* mb = store.find_mailbox(address);
+  if (!mb) return {};
+  if (served_on_premises(*mb)) return {true, ""};
+  return {true, mb->target_address};
 }
 
 // The GroupingInformation of a configured mailbox: its Mailbox server's.
@@ -37,7 +41,7 @@ std::string serialise(const pugi::xml_document& doc) {
 
 }  // namespace
 
-std::string pox_autodiscover_response(std::string_view body, const ServerConfig& config,
+std::string pox_autodiscover_response(std::string_view body, Store& store,
                                       const MailboxServers& servers, const std::string& base_url) {
   pugi::xml_document req;
   std::string email;
@@ -52,7 +56,22 @@ std::string pox_autodiscover_response(std::string_view body, const ServerConfig&
   pugi::xml_node resp = root.append_child("Response");
   resp.append_attribute("xmlns") =
       "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a";
-  if (!has_mailbox(config, email)) {
+  const Placement placement = place(store, email);
+  if (!placement.redirect.empty()) {
+    // A mailbox moved to Exchange Online: the on-premises object is a remote mailbox whose
+    // targetAddress (user@<tenant>.mail.onmicrosoft.com) the client must ask about next, in
+    // an Account with Action redirectAddr and RedirectAddr (Action (POX), RedirectAddr (POX);
+    // [MS-OXDSCLI] 4.2 shows exactly this response). What happens in a hybrid deployment:
+    // learn.microsoft.com/archive/blogs/modonovan/outlook-profile-doesnt-resolve-via-autodiscover-for-user-mailbox-moved-to-office-365
+    // learn.microsoft.com/exchange/client-developer/web-service-reference/action-pox
+    // learn.microsoft.com/exchange/client-developer/web-service-reference/redirectaddr-pox
+    // learn.microsoft.com/openspecs/exchange_server_protocols/ms-oxdscli/49083e77-8dc2-4010-85c6-f40e090f3b17
+    pugi::xml_node account = resp.append_child("Account");
+    add_text(account, "Action", "redirectAddr");
+    add_text(account, "RedirectAddr", placement.redirect);
+    return serialise(doc);
+  }
+  if (!placement.known) {
     pugi::xml_node err = resp.append_child("Error");
     err.append_attribute("Time") = "00:00:00.0000000";
     err.append_attribute("Id") = "2477272013";
@@ -92,7 +111,8 @@ std::string pox_autodiscover_response(std::string_view body, const ServerConfig&
 }
 
 std::string soap_autodiscover_response(std::string_view body, const ServerConfig& config,
-                                       const MailboxServers& servers, const std::string& base_url) {
+                                       Store& store, const MailboxServers& servers,
+                                       const std::string& base_url) {
   constexpr const char* kNs = "http://schemas.microsoft.com/exchange/2010/Autodiscover";
   pugi::xml_document req;
   std::vector<std::string> mailboxes;
@@ -137,7 +157,20 @@ std::string soap_autodiscover_response(std::string_view body, const ServerConfig
   std::string ews = base_url + "/EWS/Exchange.asmx";
   for (const std::string& m : mailboxes) {
     pugi::xml_node ur = users.append_child("UserResponse");
-    if (!has_mailbox(config, m)) {
+    const Placement placement = place(store, m);
+    if (!placement.redirect.empty()) {
+      // The SOAP form of the same redirect: the user's ErrorCode RedirectAddress with the
+      // address in RedirectTarget, no settings (ErrorCode (SOAP), UserResponse (SOAP)).
+      // learn.microsoft.com/exchange/client-developer/web-service-reference/errorcode-soap
+      // learn.microsoft.com/exchange/client-developer/web-service-reference/userresponse-soap
+      add_text(ur, "ErrorCode", "RedirectAddress");
+      add_text(ur, "ErrorMessage", "Redirection address.");
+      add_text(ur, "RedirectTarget", placement.redirect);
+      ur.append_child("UserSettingErrors");
+      ur.append_child("UserSettings");
+      continue;
+    }
+    if (!placement.known) {
       add_text(ur, "ErrorCode", "InvalidUser");
       add_text(ur, "ErrorMessage", fmt::format("Invalid user: '{}'", m));
       ur.append_child("RedirectTarget").append_attribute("i:nil") = "true";
@@ -176,7 +209,7 @@ std::string soap_autodiscover_response(std::string_view body, const ServerConfig
   return serialise(doc);
 }
 
-void install_autodiscover_routes(httplib::Server& http, const ServerConfig& config,
+void install_autodiscover_routes(httplib::Server& http, const ServerConfig& config, Store& store,
                                  const MailboxServers& servers,
                                  std::function<std::string()> base_url,
                                  std::function<AuthOutcome(const httplib::Request&)> authenticate) {
@@ -193,11 +226,11 @@ void install_autodiscover_routes(httplib::Server& http, const ServerConfig& conf
       res.set_content(answer(req.body), "text/xml; charset=utf-8");
     };
   };
-  auto pox = guarded([&config, &servers, base_url](const std::string& body) {
-    return pox_autodiscover_response(body, config, servers, base_url());
+  auto pox = guarded([&store, &servers, base_url](const std::string& body) {
+    return pox_autodiscover_response(body, store, servers, base_url());
   });
-  auto soap = guarded([&config, &servers, base_url](const std::string& body) {
-    return soap_autodiscover_response(body, config, servers, base_url());
+  auto soap = guarded([&config, &store, &servers, base_url](const std::string& body) {
+    return soap_autodiscover_response(body, config, store, servers, base_url());
   });
   for (const char* prefix :
        {"/autodiscover/autodiscover", "/Autodiscover/Autodiscover", "/AutoDiscover/AutoDiscover"}) {

@@ -75,7 +75,7 @@ EwsReply EwsService::handle(const AccountConfig& account, std::string_view body,
   Route route = servers_.route(routing, account.user);
   std::string impersonated;
   std::unique_lock lock(store_.mutex());
-  Mailbox* principal = store_.find_mailbox(account.user);
+  Mailbox* principal = on_premises_mailbox(store_, account.user);
   if (pugi::xml_node imp = child(req.header, "ExchangeImpersonation")) {
     pugi::xml_node sid = child(imp, "ConnectingSID");
     std::string address = child_text(sid, "PrimarySmtpAddress");
@@ -87,13 +87,11 @@ EwsReply EwsService::handle(const AccountConfig& account, std::string_view body,
                                "user. Grant it the ApplicationImpersonation role."),
                          &config_.version, op);
     }
-    principal = store_.find_mailbox(address);
+    principal = on_premises_mailbox(store_, address);
     impersonated = address;
     if (!principal) {
-      return fault_reply(
-          fault("ErrorNonExistentMailbox",
-                fmt::format("The SMTP address has no mailbox associated with it: {}", address)),
-          &config_.version, op);
+      return fault_reply(fault("ErrorNonExistentMailbox", no_mailbox_message(address)),
+                         &config_.version, op);
     }
   }
 

@@ -17,6 +17,15 @@ bool same_address(std::string_view a, std::string_view b) {
 }
 }  // namespace
 
+Mailbox* on_premises_mailbox(Store& store, std::string_view address) {
+  Mailbox* mb = store.find_mailbox(address);
+  return mb && served_on_premises(*mb) ? mb : nullptr;
+}
+
+std::string no_mailbox_message(std::string_view address) {
+  return fmt::format("The SMTP address has no mailbox associated with it: {}", address);
+}
+
 bool may_access(const OperationContext& ctx, const Mailbox& mb) {
   if (ctx.principal == &mb) return true;
   if (same_address(ctx.account.user, mb.address)) return true;
@@ -48,12 +57,8 @@ std::variant<std::pair<Mailbox*, FolderKind>, EwsError> resolve_folder(Operation
     }
     if (pugi::xml_node m = child(id, "Mailbox")) {
       std::string addr = child_text(m, "EmailAddress");
-      mb = ctx.store.find_mailbox(addr);
-      if (!mb) {
-        return EwsError{
-            "ErrorNonExistentMailbox",
-            fmt::format("The SMTP address has no mailbox associated with it: {}", addr)};
-      }
+      mb = on_premises_mailbox(ctx.store, addr);
+      if (!mb) return EwsError{"ErrorNonExistentMailbox", no_mailbox_message(addr)};
     }
   } else if (kind == "FolderId") {
     auto decoded = decode_folder_id(id.attribute("Id").as_string());
@@ -63,6 +68,11 @@ std::variant<std::pair<Mailbox*, FolderKind>, EwsError> resolve_folder(Operation
     if (!mb)
       return EwsError{"ErrorFolderNotFound",
                       "The specified folder could not be found in the store."};
+    // An id handed out before the mailbox moved online names a mailbox this server no
+    // longer holds.
+    if (!served_on_premises(*mb)) {
+      return EwsError{"ErrorNonExistentMailbox", no_mailbox_message(mb->address)};
+    }
   } else {
     return EwsError{"ErrorInvalidRequest", fmt::format("{} is not a folder id.", kind)};
   }
@@ -98,6 +108,9 @@ std::variant<ResolvedItem, EwsError> resolve_item(OperationContext& ctx, pugi::x
   if (!key) return EwsError{"ErrorInvalidIdMalformed", "Id is malformed."};
   Mailbox* mb = ctx.store.mailbox_at(key->mailbox);
   if (!mb) return EwsError{"ErrorItemNotFound", "The specified object was not found in the store."};
+  if (!served_on_premises(*mb)) {
+    return EwsError{"ErrorNonExistentMailbox", no_mailbox_message(mb->address)};
+  }
   if (!may_access(ctx, *mb)) {
     return EwsError{"ErrorAccessDenied",
                     fmt::format("The account {} has no access to the mailbox {}.", ctx.account.user,

@@ -3,6 +3,7 @@
 /// under construction; plus the helpers they share (folder and item id resolution, errors).
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 
 #include <pugixml.hpp>
@@ -55,6 +56,13 @@ struct ResolvedItem {
   std::optional<Seconds> occurrence;  // original start
 };
 std::variant<ResolvedItem, EwsError> resolve_item(OperationContext& ctx, pugi::xml_node id);
+
+/// The mailbox at `address` as the on-premises server sees it: null when there is none or
+/// when it moved to Exchange Online (the on-premises object is then a mail user without a
+/// mailbox, so EWS answers ErrorNonExistentMailbox; README "Hybrid mailboxes").
+Mailbox* on_premises_mailbox(Store& store, std::string_view address);
+/// ErrorNonExistentMailbox's text for `address`.
+std::string no_mailbox_message(std::string_view address);
 
 /// Whether the caller may open `mb`.
 bool may_access(const OperationContext& ctx, const Mailbox& mb);

@@ -105,6 +105,16 @@ GraphReply GraphApi::handle(const GraphRequest& request) {
     return GraphReply::error(
         {404, "ErrorInvalidUser", fmt::format("The requested user '{}' is invalid.", seg[1])});
   }
+  // A mailbox on premises only: Exchange Online has no mailbox to serve (calendar, events,
+  // mailbox settings), while the user object itself is in the directory.
+  if (seg.size() > 2) {
+    std::optional<GraphError> refused;
+    {
+      std::lock_guard lock(store_.mutex());
+      refused = mailbox_not_online(*mb);
+    }
+    if (refused) return GraphReply::error(*refused);
+  }
   if (!enter(mb->index)) {
     GraphReply reply = GraphReply::error(
         {429, "ApplicationThrottled", "Application is over its MailboxConcurrency limit."});

@@ -350,6 +350,47 @@ TEST_F(GraphApiTest, ExpandWithLiteralDollarAndEqualsReachesTheHandler) {
   EXPECT_EQ(expanded.body["singleValueExtendedProperties"][0]["value"], "literal-1");
 }
 
+// $orderby and $top as the query-parameters page documents them, on /events and calendarView.
+TEST_F(GraphApiTest, OrderByAndTopOnEventsAndCalendarView) {
+  for (const auto& [subject, day] :
+       std::vector<std::pair<std::string, int>>{{"beta", 12}, {"Alpha", 14}, {"gamma", 10}}) {
+    ASSERT_EQ(call("POST", events_path(),
+                   event(subject, fmt::format("2030-06-{}T10:00:00", day),
+                         fmt::format("2030-06-{}T11:00:00", day)))
+                  .status,
+              201);
+  }
+  auto subjects = [](const json& page) {
+    std::vector<std::string> out;
+    for (const auto& e : page["value"]) out.push_back(e["subject"]);
+    return out;
+  };
+  Answer by_start = call("GET", events_path() + "?$orderby=start/dateTime");
+  ASSERT_EQ(by_start.status, 200) << by_start.body.dump();
+  EXPECT_EQ(subjects(by_start.body), (std::vector<std::string>{"gamma", "beta", "Alpha"}));
+  Answer desc = call("GET", events_path() + "?$orderby=start/dateTime%20desc");
+  EXPECT_EQ(subjects(desc.body), (std::vector<std::string>{"Alpha", "beta", "gamma"}));
+  // Text sorts without case.
+  Answer by_subject = call("GET", events_path() + "?$orderby=subject");
+  EXPECT_EQ(subjects(by_subject.body), (std::vector<std::string>{"Alpha", "beta", "gamma"}));
+  // $top: a page of that size and a nextLink that keeps the order.
+  Answer top = call("GET", events_path() + "?$orderby=start/dateTime%20desc&$top=2");
+  ASSERT_EQ(subjects(top.body), (std::vector<std::string>{"Alpha", "beta"}));
+  ASSERT_TRUE(top.body.contains("@odata.nextLink"));
+  Answer rest = call("GET", relative(top.body["@odata.nextLink"]));
+  EXPECT_EQ(subjects(rest.body), (std::vector<std::string>{"gamma"}));
+  Answer view = call("GET", fmt::format("/v1.0/users/{}/calendarView?startDateTime=2030-06-01T00:"
+                                        "00:00Z&endDateTime=2030-07-01T00:00:00Z&$orderby=subject%"
+                                        "20desc&$top=1",
+                                        kUser));
+  ASSERT_EQ(view.status, 200) << view.body.dump();
+  EXPECT_EQ(subjects(view.body), (std::vector<std::string>{"gamma"}));
+  EXPECT_TRUE(view.body.contains("@odata.nextLink"));
+  Answer bad = call("GET", events_path() + "?$orderby=colour");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.body["error"]["code"], "BadRequest");
+}
+
 TEST_F(GraphApiTest, BatchWithDependsOnAndLimit) {
   json batch = {{"requests",
                  {{{"id", "1"},

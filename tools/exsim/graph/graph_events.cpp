@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "exsim/graph/graph_event_json.h"
+#include "exsim/graph/graph_order.h"
 #include "exsim/graph/graph_view.h"
 #include "exsim/store/calendar_fields.h"
 #include "exsim/store/ids.h"
@@ -102,9 +103,12 @@ std::string context_url(const EventsContext& ctx, const char* tail) {
                      graph_user_id(ctx.mailbox), tail);
 }
 
-// One page of rows, with @odata.nextLink carrying $skip when more remain.
-GraphReply page_of(EventsContext& ctx, const std::vector<ViewRow>& rows, const EventRendering& how,
+// One page of rows in $orderby's order, with @odata.nextLink carrying $skip when more remain.
+GraphReply page_of(EventsContext& ctx, std::vector<ViewRow> rows, const EventRendering& how,
                    const char* context_tail) {
+  if (auto e = order_rows(ctx.mailbox, rows, ctx.request.param("$orderby"))) {
+    return GraphReply::error(*e);
+  }
   size_t size = page_size(ctx.request, kDefaultPage, kMaxPage);
   size_t skip = static_cast<size_t>(
       std::max(0L, std::strtol(ctx.request.param("$skip").c_str(), nullptr, 10)));

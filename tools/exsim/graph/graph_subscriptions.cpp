@@ -134,6 +134,8 @@ GraphReply GraphSubscriptions::create(const GraphRequest& request) {
       return GraphReply::error(
           {404, "ErrorInvalidUser", fmt::format("The requested user '{}' is invalid.", user)});
     }
+    // Exchange Online cannot watch a mailbox it does not host.
+    if (auto refused = mailbox_not_online(*mb)) return GraphReply::error(*refused);
     s.mailbox = mb->index;
     s.seen_seq = mb->seq;
   }

@@ -77,4 +77,14 @@ Mailbox* find_graph_user(Store& store, std::string_view id_or_upn) {
   return nullptr;
 }
 
+std::optional<GraphError> mailbox_not_online(const Mailbox& mb) {
+  if (served_online(mb)) return std::nullopt;
+  // 404 MailboxNotEnabledForRESTAPI for a mailbox "on a dedicated Microsoft Exchange Server"
+  // (KB 4462988); Graph's current text, as it answers today, is the one quoted in the Q&A.
+  // learn.microsoft.com/exchange/troubleshoot/user-and-shared-mailboxes/rest-api-is-not-yet-supported-for-this-mailbox-error
+  // learn.microsoft.com/answers/questions/1457213/unable-to-obtain-free-busy-time-of-calendar-using
+  return GraphError{404, "MailboxNotEnabledForRESTAPI",
+                    "The mailbox is either inactive, soft-deleted, or is hosted on-premise."};
+}
+
 }  // namespace exsim

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "exsim/calendar/calendar_view.h"
+#include "exsim/graph/graph_errors.h"
 #include "exsim/store/store.h"
 
 namespace exsim {
@@ -30,5 +31,8 @@ std::optional<GraphEventRef> resolve_graph_event(Mailbox& mb, std::string_view i
 std::string graph_user_id(const Mailbox& mb);
 /// Finds a mailbox by user id or user principal name (case-insensitive).
 Mailbox* find_graph_user(Store& store, std::string_view id_or_upn);
+/// Exchange Online's refusal of a mailbox it does not host (one on premises only); nullopt
+/// when Exchange Online holds `mb`. The user itself stays readable (it is in the directory).
+std::optional<GraphError> mailbox_not_online(const Mailbox& mb);
 
 }  // namespace exsim

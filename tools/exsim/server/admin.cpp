@@ -103,7 +103,8 @@ void install_admin_routes(httplib::Server& http, const ServerConfig& config, Sto
                out.push_back({{"address", mb->address},
                               {"name", mb->display_name},
                               {"items", mb->items.size()},
-                              {"change_sequence", mb->seq}});
+                              {"change_sequence", mb->seq},
+                              {"location", location_name(mb->location)}});
              }
              reply(res, 200, out);
            });

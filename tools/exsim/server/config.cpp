@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "exsim/store/mailbox_location.h"
+
 namespace exsim {
 
 std::optional<ServerConfig> load_config_file(const std::string& path, ServerConfig cfg,
@@ -44,6 +46,12 @@ std::optional<ServerConfig> load_config_file(const std::string& path, ServerConf
       } else {
         mc.address = m.at("address").get<std::string>();
         mc.display_name = m.value("name", "");
+        mc.location = m.value("location", "");
+        mc.target_address = m.value("target_address", "");
+        if (!mc.location.empty() && !parse_location(mc.location)) {
+          error = "config: a mailbox's location must be everywhere, onpremises or online";
+          return std::nullopt;
+        }
       }
       cfg.mailboxes.push_back(mc);
     }
@@ -60,6 +68,7 @@ std::optional<ServerConfig> load_config_file(const std::string& path, ServerConf
         cfg.bearer_tokens[token] = user.get<std::string>();
       }
     }
+    cfg.online_routing_domain = j.value("online_routing_domain", cfg.online_routing_domain);
     cfg.admin_token = j.value("admin_token", cfg.admin_token);
     cfg.trace_dir = j.value("trace_dir", cfg.trace_dir);
     cfg.store = j.value("store", cfg.store);

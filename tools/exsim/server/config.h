@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "exsim/ews/versions.h"
@@ -15,8 +16,17 @@ namespace exsim {
 
 /// A mailbox the server hosts (its calendar is what clients sync).
 struct MailboxConfig {
+  MailboxConfig() = default;
+  /// So that `{address, name}` keeps working where mailboxes are listed in code.
+  MailboxConfig(std::string address_, std::string display_name_ = "")
+      : address(std::move(address_)), display_name(std::move(display_name_)) {}
+
   std::string address;       // primary SMTP address
   std::string display_name;  // defaults to the local part
+  /// Hybrid placement (store/mailbox_location.h): "" or "everywhere" (both protocols),
+  /// "onpremises" (EWS only), "online" (moved to Exchange Online: Graph only).
+  std::string location;
+  std::string target_address;  // moved online: Autodiscover's RedirectAddr; default below
 };
 
 /// A logon account. Its own mailbox is the mailbox with the same address, if any.
@@ -57,7 +67,9 @@ struct ServerConfig {
   std::vector<AccountConfig> accounts;
   std::map<std::string, std::string> bearer_tokens;  // token -> account user
   std::string admin_token;                           // empty: admin endpoint disabled
-  std::string trace_dir;                             // record every exchange here
+  /// The tenant's routing domain: a moved mailbox's target address is local-part@this.
+  std::string online_routing_domain = "exsim.mail.onmicrosoft.com";
+  std::string trace_dir;  // record every exchange here
   size_t max_request_bytes = 4 * 1024 * 1024;
   int threads = 64;                         // worker threads; streaming subscriptions hold one each
   std::string state_key;                    // secret that signs sync states; random when empty
@@ -76,7 +88,7 @@ struct ServerConfig {
   int max_subscription_ids = 200;            // ids per GetStreamingEvents; 0 = no limit
   bool server_affinity = true;               // false: every server holds every subscription
   int subscription_lifetime_seconds = 1800;  // unread streaming subscriptions expire; 0 = never
-  GraphLimits graph_limits;                 // Graph's subscription limits and their switches
+  GraphLimits graph_limits;                  // Graph's subscription limits and their switches
 };
 
 /// Applies a throttling profile: "onpremises" (the defaults above) or "online" (Exchange

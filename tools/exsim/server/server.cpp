@@ -24,6 +24,7 @@
 #include "exsim/identity/auth.h"
 #include "exsim/identity/token_service.h"
 #include "exsim/server/admin.h"
+#include "exsim/server/admin_hybrid.h"
 #include "exsim/server/admin_streaming.h"
 #include "exsim/server/thread_pool.h"
 #include "exsim/server/tls.h"
@@ -76,6 +77,12 @@ bool Server::open_store(std::string& error) {
   for (const MailboxConfig& m : config_.mailboxes) {
     Mailbox& mb = store_->add_mailbox(m.address, m.display_name);
     if (persistence_) persistence_->save_mailbox(mb);
+    // A placement in the config applies at every start (moves by the admin call are not
+    // persisted).
+    mb.location = parse_location(m.location).value_or(MailboxLocation::kEverywhere);
+    mb.target_address = m.target_address.empty()
+                            ? default_target_address(mb.address, config_.online_routing_domain)
+                            : m.target_address;
   }
   store_->set_observer(persistence_.get());
   return true;
@@ -310,12 +317,13 @@ void Server::install_routes() {
     http_->Get(path, ews_get);
   }
   install_autodiscover_routes(
-      *http_, config_, ews_->servers(), [this] { return base_url(); },
+      *http_, config_, *store_, ews_->servers(), [this] { return base_url(); },
       [this](const httplib::Request& req) {
         std::string connection = fmt::format("{}:{}", req.remote_addr, req.remote_port);
         return auth_->authenticate(req.get_header_value("Authorization"), connection);
       });
   install_admin_routes(*http_, config_, *store_, *faults_);
+  install_hybrid_admin_routes(*http_, config_, *store_, *subscriptions_);
   install_streaming_admin_routes(*http_, config_, *store_, *subscriptions_, ews_->servers(),
                                  ews_->hanging_connections());
   tokens_ = std::make_unique<TokenService>(

@@ -20,6 +20,7 @@
 #include "exsim/calendar/recurrence.h"
 #include "exsim/store/ews_time.h"
 #include "exsim/store/ids.h"
+#include "exsim/store/mailbox_location.h"
 
 namespace exsim {
 
@@ -105,6 +106,8 @@ struct Mailbox {
   std::vector<Tombstone> tombstones;
   std::deque<ChangeEvent> events;  // bounded log for notifications
   uint64_t seq = 0;                // change sequence (SyncFolderItems watermark)
+  MailboxLocation location = MailboxLocation::kEverywhere;  // hybrid placement
+  std::string target_address;  // where on-premises Autodiscover redirects once moved online
 };
 
 /// Told about every change, after it happened (persistence hooks in here).
