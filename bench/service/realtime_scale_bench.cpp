@@ -179,7 +179,7 @@ int main(int argc, char** argv) {
   Daemon daemon = start_daemon(dir, true);
   const auto started = Clock::now();
   const std::string watched_series =
-      "agendasync_watched_mailboxes{backend=\"ews\",state=\"watched\"}";
+      "agendasync_watched_mailboxes{org=\"default\",backend=\"ews\",state=\"watched\"}";
   double watched = 0;
   while (Clock::now() - started < 900s) {
     watched = metric(*daemon.api, auth, watched_series);
@@ -191,7 +191,7 @@ int main(int argc, char** argv) {
   if (!settled(daemon, auth, 900s)) return std::cerr << "the catch-up did not finish\n", 1;
   const long rss_kb = status_kb(daemon.serve->pid(), "VmRSS");
   const int threads = threads_of(daemon.serve->pid());
-  const double streams = metric(*daemon.api, auth, "agendasync_streaming_connections");
+  const double streams = metric(*daemon.api, auth, "agendasync_streaming_connections{org=\"default\"}");
 
   std::mt19937 random(42);
   std::vector<double> latencies;

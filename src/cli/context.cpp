@@ -59,8 +59,8 @@ Result<std::string> Context::organisation() const {
   std::string ids;
   for (const auto& organisation : *all) ids += (ids.empty() ? "" : ", ") + organisation.id;
   return agendasync::fail(ErrorKind::kInvalidData,
-                          "this node holds " + std::to_string(all->size()) +
-                  " organisations (" + ids + "): name one with --org NAME");
+                          "this node holds " + std::to_string(all->size()) + " organisations (" +
+                              ids + "): name one with --org NAME");
 }
 
 Result<config::Config> Context::load_config() const {

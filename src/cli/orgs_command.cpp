@@ -170,10 +170,11 @@ void set_org(Context& context, const OrgFlags& flags) {
 
 void remove_org(Context& context, const OrgFlags& flags) {
   if (flags.confirm != flags.id) {
-    return context.fail("removing an organisation deletes its agenda, users and tokens: repeat "
-                        "its id with --confirm " +
-                            flags.id,
-                        kExitUsage);
+    return context.fail(
+        "removing an organisation deletes its agenda, users and tokens: repeat "
+        "its id with --confirm " +
+            flags.id,
+        kExitUsage);
   }
   auto platform = open_platform(context);
   if (!platform) return context.fail(platform.error(), kExitRuntime);

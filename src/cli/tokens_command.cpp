@@ -91,7 +91,9 @@ void add_tokens_command(CLI::App& app, Context& context) {
   auto* tokens = app.add_subcommand("tokens", "API tokens for the daemon's REST API");
   tokens->require_subcommand(1);
   auto* create = tokens->add_subcommand("create", "Create a token and print it (once)");
-  create->add_option("--role", flags->role, "admin, integration or user:<name> (in --org's organisation), or operator")
+  create
+      ->add_option("--role", flags->role,
+                   "admin, integration or user:<name> (in --org's organisation), or operator")
       ->required();
   create->add_option("--label", flags->label, "What the token is for (shown by list)");
   create->callback([&context, flags] { create_token(context, *flags); });

@@ -106,8 +106,8 @@ TEST_F(WatchersTest, GroupsShareOneStreamAndEachChangeWakesOnlyItsUser) {
   EXPECT_EQ(stats.unwatched, 0u);
   EXPECT_TRUE(eventually([&] {
     return metrics.value(service::metric::kWatchedMailboxes,
-                         {{"backend", "ews"}, {"state", "watched"}}) == 4 &&
-           metrics.value(service::metric::kStreamingConnections, {}) == 2;
+                         {{"org", "default"}, {"backend", "ews"}, {"state", "watched"}}) == 4 &&
+           metrics.value(service::metric::kStreamingConnections, {{"org", "default"}}) == 2;
   }));
 
   woken.clear();

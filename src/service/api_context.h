@@ -64,6 +64,8 @@ struct PlatformContext {
   std::function<Result<void>(const std::string& org)> refresh_organisation;
   /// Stops and closes everything of the organisation (before its files are deleted).
   std::function<void(const std::string& org)> close_organisation;
+  /// Revokes every token of a deleted organisation; how many.
+  std::function<Result<std::size_t>(const std::string& org)> revoke_tokens;
   /// Offboards every synced user of the organisation (R40) before it is deleted.
   std::function<Result<std::size_t>(const std::string& org)> offboard_organisation;
   /// /readyz: the node's database answers and the workers run.

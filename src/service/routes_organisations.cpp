@@ -162,8 +162,14 @@ void add_organisation_routes(Router& router, PlatformContext& platform) {
       (void)platform.refresh_organisation(id);  // still there: serve it again
       return problem_from(removed.error(), call.path);
     }
+    // Its tokens go with it (they live in the node's database, not in its files).
+    auto revoked = platform.revoke_tokens(id);
+    if (!revoked) return problem_from(revoked.error(), call.path);
     log_event(spdlog::level::info, "organisation_deleted",
-              {{"org", id}, {"offboarded", offboarded}, {"by", call.principal->token_id}});
+              {{"org", id},
+               {"offboarded", offboarded},
+               {"tokens_revoked", *revoked},
+               {"by", call.principal->token_id}});
     return Reply{204, "application/json", "", {}};
   });
 

@@ -209,6 +209,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
       *s.platform_, s.metrics_,
       [&s](const std::string& org) { return s.refresh_organisation(org); },
       [&s](const std::string& org) { s.close_organisation(org); },
+      [&s](const std::string& org) { return TokenStore(*s.node_db_, org).revoke_all(); },
       [&s](const std::string& org) -> Result<std::size_t> {
         if (!s.options_.offboard) {
           return fail(ErrorKind::kUnsupported,

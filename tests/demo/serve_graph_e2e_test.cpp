@@ -326,13 +326,13 @@ TEST(ServeGraphE2e, SubscriptionWritesOverGraphsLimitWaitForRetryAfter) {
   auto serve = setup.start();
   Api api(serve->port(), setup.token);
   ASSERT_TRUE(eventually([&] {
-    return api.metric("agendasync_graph_mailboxes", {{"state", "subscribed"}}) == 12;
+    return api.metric("agendasync_graph_mailboxes", {{"org", "default"}, {"state", "subscribed"}}) == 12;
   })) << serve->log();
-  EXPECT_EQ(api.metric("agendasync_graph_mailboxes", {{"state", "unsubscribed"}}), 0);
+  EXPECT_EQ(api.metric("agendasync_graph_mailboxes", {{"org", "default"}, {"state", "unsubscribed"}}), 0);
   const json stats = setup.world.admin("GET", "/exsim/admin/graph/stats");
   EXPECT_GE(stats.value("refused_rate", 0), 1) << stats.dump();
   EXPECT_EQ(stats.value("subscriptions", 0), 12) << stats.dump();
-  EXPECT_GE(api.metric("agendasync_graph_subscription_throttled"), 1);
+  EXPECT_GE(api.metric("agendasync_graph_subscription_throttled", {{"org", "default"}}), 1);
   auto throttled = events(*serve, "graph_subscription_throttled");
   ASSERT_FALSE(throttled.empty()) << serve->log();
   EXPECT_GE(throttled[0].value("retry_after_ms", 0), 1000);

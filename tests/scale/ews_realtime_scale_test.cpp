@@ -132,7 +132,7 @@ struct ScaleWorld {
   }
 
   double watched() {
-    return api->metric("agendasync_watched_mailboxes", {{"backend", "ews"}, {"state", "watched"}});
+    return api->metric("agendasync_watched_mailboxes", {{"org", "default"}, {"backend", "ews"}, {"state", "watched"}});
   }
 
   /// Waits until `subject` is an appointment in the host change feed after `since`.
@@ -171,7 +171,7 @@ TEST(EwsRealTimeScale, AThousandMailboxesOnFourServersWakeWithinTwoSeconds) {
   ASSERT_TRUE(eventually([&] { return scale.watched() == kMailboxes; }, 180s))
       << "watched: " << scale.watched() << "\n"
       << scale.serve->log().substr(0, 4000);
-  EXPECT_EQ(scale.api->metric("agendasync_streaming_connections"), 8);
+  EXPECT_EQ(scale.api->metric("agendasync_streaming_connections", {{"org", "default"}}), 8);
   EXPECT_LT(thread_count(scale.serve->pid()), 64);
   // Let the start-up catch-up syncs of 1,000 pairs finish so they do not queue the wake-ups.
   ASSERT_TRUE(eventually(
@@ -198,7 +198,7 @@ TEST(EwsRealTimeScale, AThousandMailboxesOnFourServersWakeWithinTwoSeconds) {
   std::printf("wake-to-feed latency over 20 changes: p50 %.3f s, max %.3f s\n",
               latencies[latencies.size() / 2], latencies.back());
   EXPECT_LE(latencies.back(), 2.0);
-  EXPECT_EQ(scale.api->metric("agendasync_streaming_connections"), 8);
+  EXPECT_EQ(scale.api->metric("agendasync_streaming_connections", {{"org", "default"}}), 8);
   EXPECT_LT(thread_count(scale.serve->pid()), 64);
   // exsim's own count: 8 open streams, each charged to its own anchor mailbox.
   const auto streaming = scale.world->admin("GET", "/exsim/admin/streaming");
@@ -236,7 +236,7 @@ TEST(EwsRealTimeScale, AThousandMailboxesOnFourServersWakeWithinTwoSeconds) {
   outlook.create(mailbox(14), "Same-stream");  // server 3, mailbox 10's group
   EXPECT_TRUE(scale.in_feed(since, "Same-stream", 10s));
   ASSERT_TRUE(eventually([&] { return scale.watched() == kMailboxes; }, 60s));
-  EXPECT_EQ(scale.api->metric("agendasync_streaming_connections"), 8);
+  EXPECT_EQ(scale.api->metric("agendasync_streaming_connections", {{"org", "default"}}), 8);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -86,7 +87,18 @@ std::optional<TlsMaterial> generate_tls_material(std::string& error) {
     error = "could not generate RSA keys (OpenSSL)";
     return std::nullopt;
   }
-  Cert ca = make_cert(ca_key.get(), "exsim test CA", nullptr, nullptr, 1, true);
+  // A name of its own per CA: a client that trusts two exsims (one bundle with both CAs, as
+  // a node serving two organisations does) finds each server's issuer by name, and two CAs
+  // of one name made it try the wrong key ("invalid padding").
+  unsigned char random[6] = {};
+  RAND_bytes(random, sizeof random);
+  std::string ca_name = "exsim test CA ";
+  for (unsigned char byte : random) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    ca_name += kHex[byte >> 4];
+    ca_name += kHex[byte & 15];
+  }
+  Cert ca = make_cert(ca_key.get(), ca_name.c_str(), nullptr, nullptr, 1, true);
   if (!ca) {
     error = "could not sign the CA certificate (OpenSSL)";
     return std::nullopt;
