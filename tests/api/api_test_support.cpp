@@ -90,12 +90,13 @@ const std::string& test_key_ring() {
 service::SyncFn FakeSync::fn() {
   return [this](const std::string& key) -> Result<service::SyncResult> {
     // Pairs are (organisation, user); these suites run in organisation default.
-    const std::string user = service::split_pair_key(key).second;
+    const auto [org, user] = service::split_pair_key(key);
     ++in_flight;
     std::this_thread::sleep_for(duration);
     {
       std::lock_guard lock(mutex);
       runs.emplace_back(user, std::chrono::steady_clock::now());
+      pairs.emplace_back(org, user);
     }
     --in_flight;
     if (fail_with) return std::unexpected(*fail_with);

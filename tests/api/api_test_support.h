@@ -46,6 +46,8 @@ struct Reply {
 struct FakeSync {
   std::mutex mutex;
   std::vector<std::pair<std::string, std::chrono::steady_clock::time_point>> runs;
+  /// (organisation, user) of every run, in order.
+  std::vector<std::pair<std::string, std::string>> pairs;
   std::chrono::milliseconds duration{0};
   std::atomic<int> in_flight{0};
   std::optional<Error> fail_with;
