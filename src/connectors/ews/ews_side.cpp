@@ -18,6 +18,7 @@
 #include "core/appointment_text.h"
 #include "core/expand.h"
 #include "core/utf8.h"
+#include "net/server_address.h"
 
 namespace agendasync::ews {
 
