@@ -91,6 +91,8 @@ Result<graph::GraphSideOptions> graph_side_options(const config::Config& config,
   options.base_url = config.graph.graph_url;
   while (!options.base_url.empty() && options.base_url.back() == '/') options.base_url.pop_back();
   options.mailbox = mailbox;
+  // The app with the mailbox is the budget Graph limits (net budget key, issue 16 §3).
+  options.app_id = config.graph.client_id;
   return options;
 }
 

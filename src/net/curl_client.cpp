@@ -1,8 +1,8 @@
 // The libcurl HttpClient: one event-loop thread drives a curl multi handle for every request
-// of the process (connection cache, TLS sessions and DNS shared), a per-server concurrency
-// cap queues the excess, and failed attempts wait on a timer list, holding no slot, before
-// they run again. Blocking callbacks (bearer token sources, completion callbacks) run on small
-// worker pools so the loop never waits on user code.
+// of the process (connection cache, TLS sessions and DNS shared), a concurrency cap per
+// server or budget key queues the excess, and failed attempts wait on a timer list, holding no
+// slot, before they run again. Blocking callbacks (bearer token sources, completion callbacks) run
+// on small worker pools so the loop never waits on user code.
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -68,6 +68,7 @@ class CurlClient final : public HttpClient {
   void send_async(Request request, Credentials credentials,
                   std::function<void(Result<Response>)> done) override;
   void set_host_concurrency(std::string_view url, int limit) override;
+  void set_budget_concurrency(std::string_view key, int limit) override;
   ClientStats stats() const override;
 
  private:
@@ -190,6 +191,13 @@ void CurlClient::set_host_concurrency(std::string_view url, int limit) {
   curl_multi_wakeup(multi_);
 }
 
+void CurlClient::set_budget_concurrency(std::string_view key, int limit) {
+  std::lock_guard lock(inbox_mutex_);
+  if (stopping_) return;
+  limit_changes_.emplace_back(budget_slot_key(key), limit);
+  curl_multi_wakeup(multi_);
+}
+
 ClientStats CurlClient::stats() const {
   ClientStats out;
   out.requests = counters_.requests.load();
@@ -209,6 +217,12 @@ void CurlClient::begin(TransferPtr transfer) {
   auto server = parse_server_address(transfer->request.url);
   if (!server) return complete(std::move(transfer), std::unexpected(server.error()));
   transfer->server = std::move(*server);
+  if (transfer->request.budget_key.empty()) {
+    transfer->slot_key = transfer->server.key();
+  } else {
+    transfer->slot_key = budget_slot_key(transfer->request.budget_key);
+    transfer->slot_limit = transfer->request.budget_limit;
+  }
   transfer->fresh_connection = transfer->request.fresh_connection;
   if (transfer->credentials.method == AuthMethod::kBearer) {
     if (!transfer->credentials.bearer_token) {
@@ -300,7 +314,7 @@ void CurlClient::run_loop() {
 }
 
 void CurlClient::admit(Transfer& transfer) {
-  if (slots_.acquire(transfer.server.key(), transfer.id)) {
+  if (slots_.acquire(transfer.slot_key, transfer.id, transfer.slot_limit)) {
     start_attempt(transfer);
   } else {
     ++counters_.queued_for_host_cap;
@@ -314,7 +328,7 @@ void CurlClient::start_admitted(const std::vector<std::uint64_t>& ids) {
 }
 
 void CurlClient::release_slot(const Transfer& transfer) {
-  start_admitted(slots_.release(transfer.server.key()));
+  start_admitted(slots_.release(transfer.slot_key));
 }
 
 void CurlClient::start_attempt(Transfer& transfer) {

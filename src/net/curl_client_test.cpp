@@ -1,5 +1,6 @@
 // The curl client against real HTTP servers on 127.0.0.1: methods, headers and bodies,
-// parallelism on few threads, connection reuse, the per-server cap, timeouts, shutdown.
+// parallelism on few threads, connection reuse, the per-server cap and budget keys, timeouts,
+// shutdown.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -307,6 +308,104 @@ TEST(CurlClientTest, LoweringTheCapWhileRequestsRunHoldsTheRestBack) {
   in_flight.reset_peak();
   ASSERT_TRUE(completions.wait());
   EXPECT_LE(in_flight.peak(), 2);
+}
+
+/// A GET that spends the budget `key` (capped at `limit` when first met).
+Request budgeted(std::string url, std::string key, int limit = 0) {
+  Request request = get(std::move(url));
+  request.budget_key = std::move(key);
+  request.budget_limit = limit;
+  return request;
+}
+
+TEST(CurlClientTest, EachBudgetKeyOnOneHostGetsItsFullConcurrency) {
+  // Two tenants' mailboxes on one host (graph.microsoft.com): each key gets its own 4 slots,
+  // and the host's cap (2 here) does not hold them back; alone, one key stays at 4.
+  httplib::Server server;
+  InFlight all, first, second;
+  std::atomic<int> together{8};
+  server.Get("/r", [&](const httplib::Request& req, httplib::Response& res) {
+    InFlight& mine = req.get_param_value("key") == "first" ? first : second;
+    all.enter();
+    mine.enter();
+    all.hold_until(together, 1000ms);
+    std::this_thread::sleep_for(10ms);
+    mine.leave();
+    all.leave();
+    res.set_content("ok", "text/plain");
+  });
+  LocalServer running(server, 32);
+  ClientOptions options;
+  options.max_concurrency_per_host = 2;
+  auto client = make_curl_client(options);
+
+  Completions completions(32);
+  for (int i = 0; i < 16; ++i) {
+    client->send_async(budgeted(running.url("/r?key=first"), "tenant-a|mailbox", 4), {},
+                       [&](Result<Response>) { completions.done(); });
+    client->send_async(budgeted(running.url("/r?key=second"), "tenant-b|mailbox", 4), {},
+                       [&](Result<Response>) { completions.done(); });
+  }
+  ASSERT_TRUE(completions.wait());
+  EXPECT_EQ(first.peak(), 4);
+  EXPECT_EQ(second.peak(), 4);
+  EXPECT_EQ(all.peak(), 8) << "both keys at their full budget at once, above the host's cap";
+
+  // One key alone is capped at its limit, whatever the host's cap.
+  together = 4;
+  all.reset_peak();
+  first.reset_peak();
+  Completions alone(12);
+  for (int i = 0; i < 12; ++i) {
+    client->send_async(budgeted(running.url("/r?key=first"), "tenant-a|mailbox", 4), {},
+                       [&](Result<Response>) { alone.done(); });
+  }
+  ASSERT_TRUE(alone.wait());
+  EXPECT_EQ(first.peak(), 4);
+  EXPECT_EQ(all.peak(), 4);
+}
+
+TEST(CurlClientTest, RequestsWithoutABudgetKeyKeepTheHostCapAndABudgetCapCanBeLowered) {
+  httplib::Server server;
+  InFlight in_flight;
+  std::atomic<int> expected{2};
+  server.Get("/r", [&](const httplib::Request&, httplib::Response& res) {
+    in_flight.enter();
+    in_flight.hold_until(expected, 1000ms);
+    std::this_thread::sleep_for(10ms);
+    in_flight.leave();
+    res.set_content("ok", "text/plain");
+  });
+  LocalServer running(server, 32);
+  ClientOptions options;
+  options.max_concurrency_per_host = 2;
+  auto client = make_curl_client(options);
+  const auto burst = [&](auto make, int count) {
+    Completions completions(count);
+    for (int i = 0; i < count; ++i) {
+      client->send_async(make(), {}, [&](Result<Response>) { completions.done(); });
+    }
+    return completions.wait();
+  };
+  // The token endpoint's requests carry no key: the host's cap of 2.
+  ASSERT_TRUE(burst([&] { return get(running.url("/r")); }, 8));
+  EXPECT_EQ(in_flight.peak(), 2);
+  // A key without a limit of its own starts at the client's default (the host cap's value).
+  expected = 2;
+  in_flight.reset_peak();
+  ASSERT_TRUE(burst([&] { return budgeted(running.url("/r"), "svc|server"); }, 8));
+  EXPECT_EQ(in_flight.peak(), 2);
+  // EWS lowers an account's budget on ErrorExceededConnectionCount, and raises nothing else.
+  expected = 6;
+  client->set_budget_concurrency("svc|server", 6);
+  in_flight.reset_peak();
+  ASSERT_TRUE(burst([&] { return budgeted(running.url("/r"), "svc|server"); }, 18));
+  EXPECT_EQ(in_flight.peak(), 6);
+  client->set_budget_concurrency("svc|server", 1);
+  expected = 1;
+  in_flight.reset_peak();
+  ASSERT_TRUE(burst([&] { return budgeted(running.url("/r"), "svc|server"); }, 4));
+  EXPECT_EQ(in_flight.peak(), 1);
 }
 
 TEST(CurlClientTest, ARequestTimeoutEndsASlowAnswer) {

@@ -102,6 +102,18 @@ struct Request {
   /// Sends on a new connection instead of a kept-alive one (CURLOPT_FRESH_CONNECT): for a
   /// request the caller sends again after a stray answer.
   bool fresh_connection = false;
+  /// Whose concurrency budget this request spends (issue 16 §3). Empty: the server's (scheme,
+  /// host and port; ClientOptions::max_concurrency_per_host), shared by every request to that
+  /// host. Set: the requests with this key share its slots instead, and the host's cap does
+  /// not apply to them. Microsoft limits per caller and target, not per host: EWS per service
+  /// account on a server (EWSMaxConcurrency), Graph per app and mailbox; with one host cap,
+  /// every Exchange Online customer of a multi-tenant node would share 20 slots on
+  /// graph.microsoft.com. The key is opaque here; connectors build it (and include the
+  /// server in it where the limit is per server).
+  std::string budget_key;
+  /// The cap of `budget_key` when the client first meets the key (< 1: the client's
+  /// max_concurrency_per_host). Later requests do not change it; set_budget_concurrency does.
+  int budget_limit = 0;
 };
 
 struct Response {
@@ -136,7 +148,7 @@ struct ClientStats {
   std::uint64_t retries = 0;              ///< attempts after the first
   std::uint64_t transport_errors = 0;     ///< attempts that ended without an HTTP response
   std::uint64_t retry_wait_ms = 0;        ///< total time requests waited before a retry
-  std::uint64_t queued_for_host_cap = 0;  ///< attempts that waited for a per-host slot
+  std::uint64_t queued_for_host_cap = 0;  ///< attempts that waited for a host or budget slot
   std::uint64_t failed = 0;               ///< requests that ended in an Error
 };
 
@@ -159,6 +171,13 @@ class HttpClient {
   /// as 1. Test fakes may ignore it.
   virtual void set_host_concurrency(std::string_view url, int limit) {
     (void)url;
+    (void)limit;
+  }
+  /// Sets the cap of the budget `key` (Request::budget_key) at run time, as
+  /// set_host_concurrency does for a server: e.g. EWS lowers its service account's budget on
+  /// ErrorExceededConnectionCount. Test fakes may ignore it.
+  virtual void set_budget_concurrency(std::string_view key, int limit) {
+    (void)key;
     (void)limit;
   }
   /// Counters for metrics. Test fakes may return zeros.

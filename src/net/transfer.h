@@ -22,6 +22,10 @@ struct Transfer {
   Request request;
   Credentials credentials;
   ServerAddress server;
+  /// The concurrency slots it waits for: the server's key, or its Request::budget_key's
+  /// (budget_slot_key), with the cap that key starts with (0: the client's default).
+  std::string slot_key;
+  int slot_limit = 0;
   /// Receives the final result exactly once.
   std::function<void(Result<Response>)> done;
   /// send(): `done` only fulfils a promise, so it runs on the loop thread without a hop.

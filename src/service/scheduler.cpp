@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <string_view>
+
+#include "service/scheduler_fairness.h"
 
 namespace agendasync::service {
 
@@ -31,8 +34,21 @@ const char* to_string(Trigger trigger) {
 }
 
 Scheduler::Scheduler(SyncFn sync, SchedulerOptions options, RunObserver observer)
+    : Scheduler([sync = std::move(sync)](const PairRef& pair) { return sync(pair.user); },
+                std::move(options),
+                observer ? PairRunObserver(
+                               [observer = std::move(observer)](const PairRef& pair, Trigger why,
+                                                                const Result<SyncResult>& result,
+                                                                auto started, auto finished) {
+                                 observer(pair.user, why, result, started, finished);
+                               })
+                         : PairRunObserver{}) {}
+
+Scheduler::Scheduler(PairSyncFn sync, SchedulerOptions options, PairRunObserver observer)
     : sync_(std::move(sync)), options_(std::move(options)), observer_(std::move(observer)) {
   options_.workers = std::max<std::size_t>(1, options_.workers);
+  // Headroom never takes the last worker: someone must run the queue.
+  options_.reserved_workers = std::min(options_.reserved_workers, options_.workers - 1);
 }
 
 Scheduler::~Scheduler() { stop(); }
@@ -42,19 +58,25 @@ void Scheduler::start() {
   if (started_) return;
   started_ = true;
   for (std::size_t i = 0; i < options_.workers; ++i) threads_.emplace_back([this] { work(); });
-  if (options_.safety_net.count() > 0 && options_.all_users) {
+  if (options_.safety_net.count() > 0 && (options_.all_users || options_.all_pairs)) {
     threads_.emplace_back([this] { safety_net_loop(); });
   }
 }
 
 bool Scheduler::trigger(const std::string& user, Trigger why) {
+  return trigger(PairRef{"", user}, why);
+}
+
+bool Scheduler::trigger(const PairRef& pair, Trigger why) {
   auto now = std::chrono::steady_clock::now();
   // Host changes wait for the burst to end; everything else was asked for explicitly or
   // signals a change that already happened on the mailbox.
   auto due = why == Trigger::kHostChange ? now + options_.debounce : now;
   std::lock_guard lock(mutex_);
   if (stopping_) return false;
-  auto [entry, inserted] = pending_.try_emplace(key_of(user), Pending{user, due, why});
+  orgs_[pair.org].served = true;
+  auto [entry, inserted] =
+      pending_.try_emplace(PairKey{pair.org, key_of(pair.user)}, Pending{pair, due, why});
   if (!inserted && due < entry->second.due) {
     // An earlier request wins: coalescing never delays a run that was already due sooner.
     entry->second.due = due;
@@ -64,22 +86,67 @@ bool Scheduler::trigger(const std::string& user, Trigger why) {
   return true;
 }
 
+std::size_t Scheduler::forget_org(const std::string& org) {
+  std::lock_guard lock(mutex_);
+  std::size_t dropped = 0;
+  for (auto entry = pending_.lower_bound(PairKey{org, ""});
+       entry != pending_.end() && entry->first.org == org;) {
+    entry = pending_.erase(entry);
+    ++dropped;
+  }
+  if (auto state = orgs_.find(org); state != orgs_.end()) {
+    if (state->second.running == 0) {
+      orgs_.erase(state);
+    } else {
+      state->second.served = false;
+    }
+  }
+  // Headroom kept for it may now go to the others.
+  changed_.notify_all();
+  return dropped;
+}
+
+bool Scheduler::several_orgs() const {
+  std::size_t served = 0;
+  for (const auto& [org, state] : orgs_) {
+    if (state.served && ++served > 1) return true;
+  }
+  return false;
+}
+
+Scheduler::PendingMap::iterator Scheduler::choose(std::chrono::steady_clock::time_point now,
+                                                  std::chrono::steady_clock::time_point& next_due) {
+  // Per organisation, its longest-waiting due pair that is not running. One run per pair at
+  // a time: a pair that is running keeps its request queued, and it runs again afterwards to
+  // pick up what changed meanwhile.
+  std::vector<PendingMap::iterator> first_due;
+  std::vector<OrgTurn> turns;
+  for (auto entry = pending_.begin(); entry != pending_.end(); ++entry) {
+    if (running_.contains(entry->first)) continue;
+    if (entry->second.due > now) {
+      next_due = std::min(next_due, entry->second.due);
+      continue;
+    }
+    // pending_ is ordered by organisation: its pairs are next to each other.
+    if (first_due.empty() || first_due.back()->first.org != entry->first.org) {
+      const OrgState& org = orgs_[entry->first.org];
+      first_due.push_back(entry);
+      turns.push_back(OrgTurn{org.running, org.last_start, entry->second.due});
+    } else if (entry->second.due < first_due.back()->second.due) {
+      first_due.back() = entry;
+      turns.back().earliest_due = entry->second.due;
+    }
+  }
+  const auto pick = next_org(turns, options_.workers - running_.size(), options_.reserved_workers,
+                             several_orgs());
+  return pick ? first_due[*pick] : pending_.end();
+}
+
 void Scheduler::work() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
-    auto now = std::chrono::steady_clock::now();
     auto next_due = std::chrono::steady_clock::time_point::max();
-    auto chosen = pending_.end();
-    for (auto entry = pending_.begin(); entry != pending_.end(); ++entry) {
-      // One run per pair at a time: a pair that is running keeps its request queued, and it
-      // runs again afterwards to pick up what changed meanwhile.
-      if (running_.contains(entry->first)) continue;
-      if (entry->second.due <= now) {
-        if (chosen == pending_.end() || entry->second.due < chosen->second.due) chosen = entry;
-      } else {
-        next_due = std::min(next_due, entry->second.due);
-      }
-    }
+    auto chosen = choose(std::chrono::steady_clock::now(), next_due);
     if (chosen == pending_.end()) {
       if (next_due == std::chrono::steady_clock::time_point::max()) {
         changed_.wait(lock);
@@ -89,24 +156,31 @@ void Scheduler::work() {
       continue;
     }
     Pending job = chosen->second;
-    std::string key = chosen->first;
+    PairKey key = chosen->first;
     pending_.erase(chosen);
     running_.insert(key);
+    OrgState& org = orgs_[key.org];
+    ++org.running;
+    org.last_start = std::chrono::steady_clock::now();
     lock.unlock();
 
     auto started = std::chrono::system_clock::now();
     Result<SyncResult> result = [&]() -> Result<SyncResult> {
       try {
-        return sync_(job.user);
+        return sync_(job.pair);
       } catch (const std::exception& error) {
         return fail(ErrorKind::kPermanent, std::string("sync failed: ") + error.what());
       }
     }();
     auto finished = std::chrono::system_clock::now();
-    if (observer_) observer_(job.user, job.why, result, started, finished);
+    if (observer_) observer_(job.pair, job.why, result, started, finished);
 
     lock.lock();
     running_.erase(key);
+    if (auto state = orgs_.find(key.org); state != orgs_.end()) {
+      --state->second.running;
+      if (!state->second.served && state->second.running == 0) orgs_.erase(state);
+    }
     changed_.notify_all();
   }
 }
@@ -117,8 +191,12 @@ void Scheduler::safety_net_loop() {
     changed_.wait_for(lock, options_.safety_net, [this] { return stopping_; });
     if (stopping_) break;
     lock.unlock();
-    auto users = options_.all_users();
-    for (const auto& user : users) trigger(user, Trigger::kSafetyNet);
+    if (options_.all_users) {
+      for (const auto& user : options_.all_users()) trigger(user, Trigger::kSafetyNet);
+    }
+    if (options_.all_pairs) {
+      for (const auto& pair : options_.all_pairs()) trigger(pair, Trigger::kSafetyNet);
+    }
     lock.lock();
   }
 }
@@ -143,6 +221,14 @@ std::size_t Scheduler::queue_depth() const {
 std::size_t Scheduler::running() const {
   std::lock_guard lock(mutex_);
   return running_.size();
+}
+
+std::map<std::string, OrgLoad> Scheduler::load_by_org() const {
+  std::lock_guard lock(mutex_);
+  std::map<std::string, OrgLoad> load;
+  for (const auto& [key, pending] : pending_) ++load[key.org].queued;
+  for (const auto& key : running_) ++load[key.org].running;
+  return load;
 }
 
 bool Scheduler::workers_alive() const {

@@ -3,6 +3,7 @@
 #include "connectors/ews/ews_side.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 #include <thread>
@@ -17,6 +18,7 @@
 #include "core/appointment_text.h"
 #include "core/expand.h"
 #include "core/utf8.h"
+#include "net/server_address.h"
 
 namespace agendasync::ews {
 
@@ -52,10 +54,29 @@ Result<net::Response> http_problem(Result<net::Response> response, const ErrorCo
   return response;
 }
 
+std::string lowered(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
 }  // namespace
 
+std::string budget_key(std::string_view endpoint, const net::Credentials& credentials,
+                       std::string_view mailbox) {
+  const auto server = net::parse_server_address(endpoint);
+  const std::string where = server ? server->key() : std::string(endpoint);
+  // Account names compare without case on Exchange ("CONTOSO\svc" is "contoso\svc").
+  const std::string account = net::account_name(credentials);
+  return account.empty() ? fmt::format("ews|mailbox:{}|{}", lowered(mailbox), where)
+                         : fmt::format("ews|account:{}|{}", lowered(account), where);
+}
+
 EwsCalendarSide::EwsCalendarSide(net::HttpClient& http, EwsSideOptions options)
-    : http_(http), options_(std::move(options)) {
+    : http_(http),
+      options_(std::move(options)),
+      budget_key_(budget_key(options_.endpoint, options_.credentials, options_.context.mailbox)) {
   if (!options_.budget) options_.budget = std::make_shared<ConcurrencyBudget>();
   if (!options_.sleep) {
     options_.sleep = [](std::chrono::milliseconds ms) { std::this_thread::sleep_for(ms); };
@@ -76,6 +97,7 @@ net::Request EwsCalendarSide::soap_request(const std::string& body) const {
   request.body = body;
   request.retry_response = retry_non_soap;
   request.recognises_answer = is_ews_answer;
+  request.budget_key = budget_key_;
   return request;
 }
 
@@ -124,10 +146,11 @@ Result<SoapResponse> EwsCalendarSide::call(const std::string& body, bool idempot
       return parsed;
     }
     if (lowers_concurrency(error->protocol_code)) {
-      // Our budget covers the sides sharing it; the client's cap covers every other user of
-      // the client (doctor, other pairs) talking to the same server.
+      // Our budget covers the sides sharing it; the client's cap of the account's budget key
+      // covers every other user of the client (doctor, other pairs) sending as this account
+      // to this server. Other accounts on the server have budgets of their own.
       options_.budget->lower();
-      http_.set_host_concurrency(options_.endpoint, options_.budget->limit());
+      http_.set_budget_concurrency(budget_key_, options_.budget->limit());
     }
     if (error->kind != ErrorKind::kThrottled || attempt >= options_.max_throttle_waits) {
       return std::unexpected(*error);

@@ -43,6 +43,14 @@ struct EwsSideOptions {
   std::shared_ptr<ConcurrencyBudget> budget;
 };
 
+/// The net budget key (net::Request::budget_key) of requests to `endpoint` as `credentials`:
+/// Exchange's EWSMaxConcurrency counts per account, so every mailbox one service account
+/// reaches on one server shares the account's slots, and two organisations' accounts on
+/// one Exchange Online host do not. A Bearer caller without an account name is keyed by the
+/// mailbox instead (it has no service-account budget to share).
+std::string budget_key(std::string_view endpoint, const net::Credentials& credentials,
+                       std::string_view mailbox);
+
 class EwsCalendarSide final : public CalendarSide {
  public:
   /// `http` must outlive the side.
@@ -105,6 +113,7 @@ class EwsCalendarSide final : public CalendarSide {
 
   net::HttpClient& http_;
   EwsSideOptions options_;
+  std::string budget_key_;  ///< budget_key() of this side's requests
   int requests_sent_ = 0;
   /// Items whose text arrived as invalid UTF-8 (pugixml passes bytes through unchecked).
   std::vector<TextRepair> repairs_;

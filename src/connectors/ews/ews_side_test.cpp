@@ -166,9 +166,36 @@ TEST_F(Fixture, ExceededConnectionCountLowersConcurrency) {
   ASSERT_FALSE(batch);
   EXPECT_EQ(batch.error().kind, ErrorKind::kThrottled);
   EXPECT_EQ(budget->limit(), 4);
-  // The client's own cap for the server drops too, for every user of the client.
-  ASSERT_EQ(http.host_caps.size(), 1u);
-  EXPECT_EQ(http.host_caps[0].second, 4);
+  // The client's cap of the account's budget drops too, for every user of the client.
+  ASSERT_EQ(http.budget_caps.size(), 1u);
+  EXPECT_EQ(http.budget_caps[0].first,
+            budget_key(options.endpoint, options.credentials, options.context.mailbox));
+  EXPECT_EQ(http.budget_caps[0].second, 4);
+  EXPECT_EQ(http.requests.at(0).budget_key, http.budget_caps[0].first);
+}
+
+TEST(EwsBudgetKey, OneBudgetPerServiceAccountAndServer) {
+  // EWSMaxConcurrency counts per account: every mailbox an account reaches on a server shares
+  // one budget; another account (another organisation) on the same host has its own.
+  net::Credentials svc;
+  svc.method = net::AuthMethod::kNtlm;
+  svc.user = "svc";
+  svc.domain = "CONTOSO";
+  net::Credentials same = svc;
+  same.user = "SVC";
+  same.domain = "contoso";
+  net::Credentials other = svc;
+  other.domain = "FABRIKAM";
+  const std::string url = "https://outlook.office365.com/EWS/Exchange.asmx";
+  const std::string key = budget_key(url, svc, "a@contoso.com");
+  EXPECT_EQ(key, budget_key(url, svc, "b@contoso.com"));
+  EXPECT_EQ(key, budget_key("https://OUTLOOK.office365.com:443/ews/exchange.asmx", same, "c"));
+  EXPECT_NE(key, budget_key(url, other, "a@contoso.com"));
+  EXPECT_NE(key, budget_key("https://mail.contoso.com/EWS/Exchange.asmx", svc, "a@contoso.com"));
+  // An app token without an account name: per mailbox.
+  net::Credentials app;
+  app.method = net::AuthMethod::kBearer;
+  EXPECT_NE(budget_key(url, app, "a@contoso.com"), budget_key(url, app, "b@contoso.com"));
 }
 
 TEST_F(Fixture, ImpersonationDeniedTellsTheAdminWhatToRun) {

@@ -112,6 +112,8 @@ std::vector<Result<BatchResponse>> send_batch(net::HttpClient& http,
       post.body = batch_body(chunk).dump();
       // A $batch of writes is not idempotent as a whole: the transport must not resend it.
       post.retry_allowed = false;
+      post.budget_key = options.budget_key;
+      post.budget_limit = options.budget_limit;
       Result<net::Response> answer = [&] {
         MailboxGate::Slot slot(gate);
         return http.send(post, credentials);

@@ -48,6 +48,10 @@ struct BatchOptions {
   int throttled_rounds = 3;
   /// Longest Retry-After waited for within a call; longer waits are returned as kThrottled.
   std::chrono::milliseconds max_wait{30'000};
+  /// The net budget each POST spends (net::Request::budget_key and budget_limit); GraphSide
+  /// sets its mailbox's. Empty: the host's.
+  std::string budget_key;
+  int budget_limit = 0;
 };
 
 /// Sends `requests` in chunks of kMaxBatch through `http` (entering `gate` per POST), with

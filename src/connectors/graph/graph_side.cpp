@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 #include <utility>
 
@@ -29,6 +30,13 @@ bool overlaps(const Appointment& item, Instant from, Instant to) {
 
 }  // namespace
 
+std::string mailbox_budget_key(std::string_view app_id, std::string_view mailbox) {
+  std::string address(mailbox);
+  std::transform(address.begin(), address.end(), address.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return fmt::format("graph|app:{}|mailbox:{}", app_id, address);
+}
+
 GraphSide::GraphSide(net::HttpClient& http, net::Credentials credentials, GraphSideOptions options)
     : http_(http),
       credentials_(std::move(credentials)),
@@ -37,6 +45,8 @@ GraphSide::GraphSide(net::HttpClient& http, net::Credentials credentials, GraphS
   while (!options_.base_url.empty() && options_.base_url.back() == '/') {
     options_.base_url.pop_back();
   }
+  options_.batch.budget_key = mailbox_budget_key(options_.app_id, options_.mailbox);
+  options_.batch.budget_limit = gate_.limit();
 }
 
 std::string GraphSide::describe() const { return "graph:" + options_.mailbox; }
@@ -63,6 +73,8 @@ Result<json> GraphSide::get_json(const std::string& url, std::string_view what) 
   request.method = "GET";
   request.url = url;
   request.headers = read_headers();
+  request.budget_key = options_.batch.budget_key;
+  request.budget_limit = options_.batch.budget_limit;
   auto response = [&] {
     MailboxGate::Slot slot(gate_);
     return http_.send(request, credentials_);

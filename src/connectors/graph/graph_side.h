@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "connectors/graph/batch.h"
 #include "connectors/graph/event_json.h"
@@ -22,17 +23,28 @@ namespace agendasync::graph {
 struct GraphSideOptions {
   std::string base_url = "https://graph.microsoft.com/v1.0";
   std::string mailbox;  ///< user id or UPN / primary SMTP address
+  /// The app (client) id the token belongs to: with the mailbox, the key of the budget Graph
+  /// limits (mailbox_budget_key). Empty: one app (every request of this process).
+  std::string app_id;
   /// The rolling delta window: [today - past, today + future), moved in steps of `step`.
   std::chrono::days window_past{30};
   std::chrono::days window_future{365};
   std::chrono::days window_step{7};
   /// Series exceptions are read up to this far ahead (instances beyond are not looked at).
   std::chrono::days instances_horizon{730};
+  /// Requests in flight on the mailbox: this side's gate, and the cap of its budget key in
+  /// the HTTP client, which every side, watcher and doctor of the app on the mailbox shares.
   int mailbox_concurrency = 4;
   int max_pages = 10'000;  ///< bound on pages followed in one call
   BatchOptions batch;
   std::function<std::chrono::system_clock::time_point()> clock;  ///< tests; default now
 };
+
+/// The net budget key (net::Request::budget_key) of the app's requests on one mailbox.
+/// Outlook's limits (4 requests in flight, 10,000 per 10 minutes) count per app and mailbox,
+/// not per host: with the host as the key, every tenant a multi-tenant node serves would share
+/// one host cap on graph.microsoft.com. Mailbox addresses compare without case.
+std::string mailbox_budget_key(std::string_view app_id, std::string_view mailbox);
 
 class GraphSide final : public CalendarSide {
  public:

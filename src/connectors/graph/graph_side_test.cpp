@@ -286,6 +286,41 @@ TEST_F(SideFixture, CreateStampsTheKeyAndNeverInvites) {
   EXPECT_EQ(sent["body"]["attendees"][0]["emailAddress"]["address"], "bob@example.com");
 }
 
+TEST(GraphBudgetKey, OneBudgetPerAppAndMailbox) {
+  // Outlook's limits count per app and mailbox: another tenant's app, or another mailbox, is
+  // another budget on the same host; the address compares without case.
+  const std::string key = mailbox_budget_key("app-a", "Ann@Contoso.com");
+  EXPECT_EQ(key, mailbox_budget_key("app-a", "ann@contoso.com"));
+  EXPECT_NE(key, mailbox_budget_key("app-b", "ann@contoso.com"));
+  EXPECT_NE(key, mailbox_budget_key("app-a", "bob@contoso.com"));
+}
+
+TEST_F(SideFixture, ReadsAndBatchesSpendTheMailboxBudgetOfTheApp) {
+  std::vector<net::Request> seen;
+  http.handler = [&](const net::Request& request) -> Result<net::Response> {
+    seen.push_back(request);
+    if (request.method == "GET") {
+      return answer(200, {{"value", json::array()},
+                          {"@odata.deltaLink", std::string(kBase) + "/delta?$deltatoken=T1"}});
+    }
+    return answer(200, {{"responses", json::array({json{{"id", "0"}, {"status", 204}}})}});
+  };
+  GraphSideOptions o = options();
+  o.app_id = "app-a";
+  GraphSide side(http, {}, o);
+  ASSERT_TRUE(side.changes_since(Cursor{}));
+  Write write;
+  write.op = WriteOp::kDelete;
+  write.ref = ItemRef("E1");
+  side.apply(std::span(&write, 1));
+  ASSERT_GE(seen.size(), 2u);
+  for (const auto& request : seen) {
+    EXPECT_EQ(request.budget_key, mailbox_budget_key("app-a", "ann@contoso.com")) << request.url;
+    EXPECT_EQ(request.budget_limit, 4) << request.url;
+  }
+  EXPECT_EQ(seen.back().method, "POST") << "the $batch carries it too";
+}
+
 TEST_F(SideFixture, UpdatePatchesOnlyChangedFieldsWithIfMatch) {
   json sent;
   http.handler = [&](const net::Request& request) -> Result<net::Response> {

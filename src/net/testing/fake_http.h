@@ -24,6 +24,8 @@ class FakeHttp final : public HttpClient {
   std::vector<Request> requests;
   /// Every set_host_concurrency call: (url, limit).
   std::vector<std::pair<std::string, int>> host_caps;
+  /// Every set_budget_concurrency call: (key, limit).
+  std::vector<std::pair<std::string, int>> budget_caps;
 
   void push(std::string body, long status = 200) {
     Response response;
@@ -50,6 +52,11 @@ class FakeHttp final : public HttpClient {
   void set_host_concurrency(std::string_view url, int limit) override {
     std::lock_guard lock(mutex_);
     host_caps.emplace_back(std::string(url), limit);
+  }
+
+  void set_budget_concurrency(std::string_view key, int limit) override {
+    std::lock_guard lock(mutex_);
+    budget_caps.emplace_back(std::string(key), limit);
   }
 
   void send_async(Request request, Credentials credentials,
