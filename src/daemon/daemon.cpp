@@ -7,7 +7,6 @@
 #include "daemon/sync_pool.h"
 #include "platform/platform.h"
 #include "service/log.h"
-#include "service/pair_key.h"
 #include "service/secrets/key_ring.h"
 #include "service/server.h"
 #include "service/tenant.h"
@@ -47,7 +46,7 @@ Result<std::function<void()>> start_watchers(service::Server& server, const std:
   auto watchers = MailboxWatchers::start(
       config, tenant->store(),
       [&scheduler, org](const std::string& user) {
-        scheduler.trigger(service::pair_key(org, user), service::Trigger::kNotification);
+        scheduler.trigger(service::PairRef{org, user}, service::Trigger::kNotification);
       },
       watcher_options);
   if (!watchers) return std::unexpected(watchers.error());
@@ -80,7 +79,7 @@ Result<int> run(const config::Config& config, const DaemonOptions& flags) {
   std::shared_ptr<platform::Platform> organisations(std::move(*platform));
   auto pools = std::make_shared<OrganisationPools>(
       [organisations](const std::string& org) { return organisations->organisation_config(org); });
-  options.sync = [pools](const std::string& key) { return pools->run(key); };
+  options.sync = [pools](const service::PairRef& pair) { return pools->run(pair); };
   options.offboard = [pools](const std::string& org) { return pools->offboard(org); };
   options.audit = [](const std::filesystem::path& database) {
     config::Config at;

@@ -8,7 +8,6 @@
 #include "daemon/synced_mailboxes.h"
 #include "platform/organisation.h"
 #include "service/log.h"
-#include "service/pair_key.h"
 #include "service/server.h"
 #include "service/tenant.h"
 
@@ -113,7 +112,7 @@ Result<std::function<void()>> start_graph_watch(const config::Config& config,
       tenant->graph(), graph_calls(link),
       [held, &store] { return synced_mailboxes(held->config, store); },
       [&scheduler, org](const std::string& user) {
-        scheduler.trigger(service::pair_key(org, user), service::Trigger::kSafetyNet);
+        scheduler.trigger(service::PairRef{org, user}, service::Trigger::kSafetyNet);
       },
       options);
   if (!keeper) {

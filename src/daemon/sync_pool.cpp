@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include "service/log.h"
-#include "service/pair_key.h"
 #include "store/sqlite_agenda_store.h"
 #include "store/sync_state/sqlite_sync_state.h"
 #include "sync/summary.h"
@@ -121,11 +120,10 @@ Result<std::shared_ptr<SyncAppPool>> OrganisationPools::pool(const std::string& 
   return pools_.try_emplace(org, std::move(pool)).first->second;
 }
 
-Result<service::SyncResult> OrganisationPools::run(const std::string& key) {
-  auto [org, user] = service::split_pair_key(key);
-  auto found = pool(org);
+Result<service::SyncResult> OrganisationPools::run(const service::PairRef& pair) {
+  auto found = pool(pair.org);
   if (!found) return std::unexpected(found.error());
-  return (*found)->run(user);
+  return (*found)->run(pair.user);
 }
 
 void OrganisationPools::reset(const std::string& org) {

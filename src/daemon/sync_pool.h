@@ -54,8 +54,8 @@ class OrganisationPools {
  public:
   using ConfigFn = std::function<Result<config::Config>(const std::string& org)>;
   explicit OrganisationPools(ConfigFn config) : config_(std::move(config)) {}
-  /// The scheduler's SyncFn: `key` is service::pair_key(org, user).
-  Result<service::SyncResult> run(const std::string& key);
+  /// The scheduler's PairSyncFn.
+  Result<service::SyncResult> run(const service::PairRef& pair);
   /// Forgets the organisation's pool (runs in flight finish on the old one).
   void reset(const std::string& org);
   /// R40 for every user of the organisation.

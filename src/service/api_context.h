@@ -9,7 +9,6 @@
 #include "service/audit_lookup.h"
 #include "service/graph_subscriptions.h"
 #include "service/metrics.h"
-#include "service/pair_key.h"
 #include "service/router.h"
 #include "service/scheduler.h"
 #include "service/secret_store.h"
@@ -30,11 +29,13 @@ class OrgScheduler {
   OrgScheduler(Scheduler& scheduler, std::string org)
       : scheduler_(scheduler), org_(std::move(org)) {}
   bool trigger(const std::string& user, Trigger why) {
-    return scheduler_.trigger(pair_key(org_, user), why);
+    return scheduler_.trigger(PairRef{org_, user}, why);
   }
   std::size_t queue_depth() const { return scheduler_.queue_depth(); }
   std::size_t running() const { return scheduler_.running(); }
   bool workers_alive() const { return scheduler_.workers_alive(); }
+  /// Drops the organisation's queued runs (suspended, deleted).
+  std::size_t forget() { return scheduler_.forget_org(org_); }
 
  private:
   Scheduler& scheduler_;

@@ -53,6 +53,8 @@ Metrics::Metrics() {
   describe(metric::kThrottleWait, "counter", "Time spent waiting for throttling back-off");
   describe(metric::kQueueDepth, "gauge", "Pairs waiting for a sync");
   describe(metric::kRunning, "gauge", "Syncs running now");
+  describe(metric::kOrgQueueDepth, "gauge", "Pairs waiting for a sync, by organisation");
+  describe(metric::kOrgRunning, "gauge", "Syncs running now, by organisation");
   describe(metric::kSyncLag, "gauge", "Seconds since the mailbox last synced successfully");
   describe(metric::kWebhookDeliveries, "counter", "Webhook deliveries by result");
   describe(metric::kNotifications, "counter", "Change notifications received by source and result");

@@ -76,8 +76,8 @@ void record_run(Metrics& metrics, SyncStatusStore& status, const std::string& or
              {"ms", ms}});
 }
 
-SyncFn unwired_sync() {
-  return [](const std::string&) -> Result<SyncResult> {
+PairSyncFn unwired_sync() {
+  return [](const PairRef&) -> Result<SyncResult> {
     return fail(ErrorKind::kUnsupported,
                 "this server was started without a sync engine (library use without the app "
                 "layer); run `agendasync serve`, which wires the configured Exchange backend");
@@ -170,21 +170,20 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   s.operator_tokens_ = std::make_unique<TokenStore>(*s.node_db_, kPlatformScope);
 
   SchedulerOptions scheduler_options = s.options_.scheduler;
-  if (!scheduler_options.all_users) {
-    scheduler_options.all_users = [&s] { return s.due_pairs(); };
+  if (!scheduler_options.all_pairs && !scheduler_options.all_users) {
+    scheduler_options.all_pairs = [&s] { return s.due_pairs(); };
   }
   Metrics* metrics = &s.metrics_;
-  SyncFn sync = s.options_.sync ? s.options_.sync : unwired_sync();
-  s.options_.sync = std::move(sync);
+  if (!s.options_.sync) s.options_.sync = unwired_sync();
   s.scheduler_ = std::make_unique<Scheduler>(
-      [&s](const std::string& key) { return s.run_pair(key); }, scheduler_options,
-      [&s, metrics](const std::string& key, Trigger trigger, const Result<SyncResult>& result,
-                    auto started, auto finished) {
-        auto [org, user] = split_pair_key(key);
-        auto tenant = s.tenant(org);
+      PairSyncFn([&s](const PairRef& pair) { return s.run_pair(pair); }), scheduler_options,
+      PairRunObserver([&s, metrics](const PairRef& pair, Trigger trigger,
+                                    const Result<SyncResult>& result, auto started, auto finished) {
+        auto tenant = s.tenant(pair.org);
         if (!tenant) return;
-        record_run(*metrics, tenant->status(), org, user, trigger, result, started, finished);
-      });
+        record_run(*metrics, tenant->status(), pair.org, pair.user, trigger, result, started,
+                   finished);
+      }));
 
   s.http_ = s.options_.http;
   if (!s.http_) {
@@ -340,6 +339,8 @@ Result<void> Server::refresh_organisation(const std::string& org) {
       impl_->active.erase(org);
     }
   }
+  // A suspended organisation's queued runs go now (its runs in flight finish).
+  if (!active) scheduler_->forget_org(org);
   // Watchers start once the server listens (Graph validates the notification URL first).
   if (!active || !impl_->listening) return {};
   if (options_.start_organisation) {
@@ -363,7 +364,7 @@ Result<void> Server::refresh_organisation(const std::string& org) {
   if (auto users = tenant->store().users()) {
     for (const auto& user : *users) {
       if (user.sync_enabled && !user.blocked) {
-        scheduler_->trigger(pair_key(org, user.user_name), Trigger::kSafetyNet);
+        scheduler_->trigger(PairRef{org, user.user_name}, Trigger::kSafetyNet);
       }
     }
   }
@@ -386,26 +387,26 @@ void Server::close_organisation(const std::string& org) {
       impl_->tenants.erase(found);
     }
   }
+  scheduler_->forget_org(org);
   if (closing) closing->stop();
   // The tenant closes its databases when the last call in flight lets go of it.
 }
 
-Result<SyncResult> Server::run_pair(const std::string& key) {
-  auto [org, user] = split_pair_key(key);
+Result<SyncResult> Server::run_pair(const PairRef& pair) {
   {
     std::shared_lock lock(impl_->tenants_mutex);
-    if (!impl_->active.contains(org)) {
+    if (!impl_->active.contains(pair.org)) {
       // Suspended or removed after the run was queued: nothing runs for it.
       SyncResult skipped;
       skipped.outcome = "skipped";
       return skipped;
     }
   }
-  return options_.sync(key);
+  return options_.sync(pair);
 }
 
-std::vector<std::string> Server::due_pairs() {
-  std::vector<std::string> keys;
+std::vector<PairRef> Server::due_pairs() {
+  std::vector<PairRef> keys;
   for (const auto& tenant : tenants()) {
     {
       std::shared_lock lock(impl_->tenants_mutex);
@@ -414,7 +415,7 @@ std::vector<std::string> Server::due_pairs() {
     if (auto users = tenant->store().users()) {
       for (const auto& user : *users) {
         if (user.sync_enabled && !user.blocked) {
-          keys.push_back(pair_key(tenant->org(), user.user_name));
+          keys.push_back(PairRef{tenant->org(), user.user_name});
         }
       }
     }
@@ -425,6 +426,10 @@ std::vector<std::string> Server::due_pairs() {
 void Server::refresh_gauges() {
   metrics_.set(metric::kQueueDepth, {}, static_cast<double>(scheduler_->queue_depth()));
   metrics_.set(metric::kRunning, {}, static_cast<double>(scheduler_->running()));
+  for (const auto& [org, load] : scheduler_->load_by_org()) {
+    metrics_.set(metric::kOrgQueueDepth, {{"org", org}}, static_cast<double>(load.queued));
+    metrics_.set(metric::kOrgRunning, {{"org", org}}, static_cast<double>(load.running));
+  }
   auto now = unix_now();
   for (const auto& tenant : tenants()) {
     auto users = tenant->store().users();

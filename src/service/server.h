@@ -53,9 +53,9 @@ struct ServerOptions {
   std::optional<config::Config> node;
   /// Key ring file for secrets at rest; empty = $AGENDASYNC_SECRET_KEY.
   std::filesystem::path secret_key_file;
-  /// Runs one sync of a pair, named by service::pair_key(org, user). Empty: runs fail with a
-  /// message saying sync is not wired (the API still works).
-  SyncFn sync;
+  /// Runs one sync of a pair (organisation, user). Empty: runs fail with a message saying
+  /// sync is not wired (the API still works).
+  PairSyncFn sync;
   SchedulerOptions scheduler;
   WebhookOptions webhooks;
   /// For webhook deliveries; empty = a libcurl client.
@@ -129,8 +129,8 @@ class Server {
   struct Impl;
   Server();
   void feed_loop();
-  Result<SyncResult> run_pair(const std::string& key);
-  std::vector<std::string> due_pairs();
+  Result<SyncResult> run_pair(const PairRef& pair);
+  std::vector<PairRef> due_pairs();
   void refresh_gauges();
   Tenant& default_tenant();
 

@@ -1,7 +1,5 @@
 #include "api_test_support.h"
 
-#include "service/pair_key.h"
-
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -87,10 +85,10 @@ const std::string& test_key_ring() {
   return ring;
 }
 
-service::SyncFn FakeSync::fn() {
-  return [this](const std::string& key) -> Result<service::SyncResult> {
-    // Pairs are (organisation, user); these suites run in organisation default.
-    const auto [org, user] = service::split_pair_key(key);
+service::PairSyncFn FakeSync::fn() {
+  return [this](const service::PairRef& pair) -> Result<service::SyncResult> {
+    const std::string& org = pair.org;
+    const std::string& user = pair.user;
     ++in_flight;
     std::this_thread::sleep_for(duration);
     {

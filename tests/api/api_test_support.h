@@ -51,7 +51,7 @@ struct FakeSync {
   std::chrono::milliseconds duration{0};
   std::atomic<int> in_flight{0};
   std::optional<Error> fail_with;
-  service::SyncFn fn();
+  service::PairSyncFn fn();
   int count(const std::string& user);
   std::vector<std::string> users();
 };

@@ -32,7 +32,8 @@ Snapshot snapshot(service::Tenant& tenant) {
   shot.types = *tenant.store().activity_types();
   shot.settings = *tenant.store().settings();
   shot.head = *tenant.store().head_revision();
-  for (const auto& token : *tenant.tokens().list()) shot.tokens.push_back(token.id);
+  const auto tokens = tenant.tokens().list();
+  for (const auto& token : *tokens) shot.tokens.push_back(token.id);
   shot.webhooks = tenant.webhooks().list()->size();
   return shot;
 }
@@ -66,7 +67,9 @@ TEST_F(OrganisationsApi, RandomOperationsOfOneOrganisationNeverTouchTheOther) {
   const std::array<Org, 2> orgs = {Org{"default", {admin_, integration_}, {"alice", "bob"}},
                                    Org{"beta", {beta_admin_, beta_integration_}, {"alice", "zed"}}};
   std::mt19937 random(20261207);
-  auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(random); };
+  auto pick = [&](std::size_t n) {
+    return std::uniform_int_distribution<std::size_t>(0, n - 1)(random);
+  };
   int reached_other = 0;
   for (int step = 0; step < 250; ++step) {
     const std::size_t me = pick(2);
@@ -107,8 +110,8 @@ TEST_F(OrganisationsApi, RandomOperationsOfOneOrganisationNeverTouchTheOther) {
         break;
       }
       case 3:
-        reply = call("POST", base + "/users", token,
-                     json{{"user_name", "u" + std::to_string(step)}});
+        reply =
+            call("POST", base + "/users", token, json{{"user_name", "u" + std::to_string(step)}});
         break;
       case 4:
         reply = call("PATCH", base + "/users/" + user, token,
@@ -174,10 +177,9 @@ TEST_F(OrganisationsApi, GraphNotificationsReachOnlyTheOrganisationOfTheirUrl) {
   auto beta = server_->tenant("beta");
   ASSERT_TRUE(beta->graph().add({"sub-beta", "zed", 4102444800}, Secret("state-of-beta")));
   never_reveal("state-of-beta");
-  json notification = {{"value",
-                        json::array({{{"subscriptionId", "sub-beta"},
-                                      {"clientState", "state-of-beta"},
-                                      {"changeType", "updated"}}})}};
+  json notification = {{"value", json::array({{{"subscriptionId", "sub-beta"},
+                                               {"clientState", "state-of-beta"},
+                                               {"changeType", "updated"}}})}};
   // At default's (old) URL the subscription is unknown: nothing wakes.
   auto wrong = call("POST", "/api/v1/notifications/graph", "", notification);
   ASSERT_EQ(wrong.status, 202);
@@ -193,8 +195,8 @@ TEST_F(OrganisationsApi, GraphNotificationsReachOnlyTheOrganisationOfTheirUrl) {
 }
 
 TEST_F(OrganisationsApi, OperatorsCreateSuspendAndDeleteOrganisations) {
-  auto created = call("POST", "/api/v1/organisations", operator_,
-                      json{{"id", "gamma"}, {"name", "Gamma"}});
+  auto created =
+      call("POST", "/api/v1/organisations", operator_, json{{"id", "gamma"}, {"name", "Gamma"}});
   ASSERT_EQ(created.status, 201) << created.body;
   EXPECT_EQ(call("POST", "/api/v1/organisations", operator_, json{{"id", "gamma"}}).status, 409);
   EXPECT_EQ(call("POST", "/api/v1/organisations", operator_, json{{"id", "Bad Id"}}).status, 422);
@@ -213,15 +215,14 @@ TEST_F(OrganisationsApi, OperatorsCreateSuspendAndDeleteOrganisations) {
   // Suspended: its admin is refused, the operator is not.
   const std::string gamma_admin =
       server_->tenant("gamma")->tokens().create("admin", "t")->value.reveal();
-  ASSERT_EQ(call("PATCH", "/api/v1/organisations/gamma", operator_,
-                 json{{"state", "suspended"}}).status,
-            200);
+  ASSERT_EQ(
+      call("PATCH", "/api/v1/organisations/gamma", operator_, json{{"state", "suspended"}}).status,
+      200);
   EXPECT_EQ(call("GET", "/api/v1/users", gamma_admin).status, 403);
   EXPECT_EQ(call("GET", "/api/v1/organisations/gamma/users", operator_).status, 200);
   // Deleting needs the id repeated; default cannot go.
   EXPECT_EQ(call("DELETE", "/api/v1/organisations/gamma", operator_).status, 422);
-  EXPECT_EQ(call("DELETE", "/api/v1/organisations/default?confirm=default", operator_).status,
-            409);
+  EXPECT_EQ(call("DELETE", "/api/v1/organisations/default?confirm=default", operator_).status, 409);
   EXPECT_EQ(call("DELETE", "/api/v1/organisations/gamma?confirm=gamma", operator_).status, 204);
   EXPECT_EQ(call("GET", "/api/v1/organisations/gamma", operator_).status, 404);
   EXPECT_EQ(call("GET", "/api/v1/users", gamma_admin).status, 401);
