@@ -326,9 +326,11 @@ TEST(ServeGraphE2e, SubscriptionWritesOverGraphsLimitWaitForRetryAfter) {
   auto serve = setup.start();
   Api api(serve->port(), setup.token);
   ASSERT_TRUE(eventually([&] {
-    return api.metric("agendasync_graph_mailboxes", {{"org", "default"}, {"state", "subscribed"}}) == 12;
+    return api.metric("agendasync_graph_mailboxes",
+                      {{"org", "default"}, {"state", "subscribed"}}) == 12;
   })) << serve->log();
-  EXPECT_EQ(api.metric("agendasync_graph_mailboxes", {{"org", "default"}, {"state", "unsubscribed"}}), 0);
+  EXPECT_EQ(
+      api.metric("agendasync_graph_mailboxes", {{"org", "default"}, {"state", "unsubscribed"}}), 0);
   const json stats = setup.world.admin("GET", "/exsim/admin/graph/stats");
   EXPECT_GE(stats.value("refused_rate", 0), 1) << stats.dump();
   EXPECT_EQ(stats.value("subscriptions", 0), 12) << stats.dump();

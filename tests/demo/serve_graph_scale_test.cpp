@@ -129,12 +129,14 @@ TEST(ServeGraphScale, ThousandMailboxesInRealTimeThroughGraphNotifications) {
   // Every mailbox subscribed, as the daemon's metric and Graph both say.
   ASSERT_TRUE(eventually(
       [&] {
-        return api.metric("agendasync_graph_mailboxes", {{"org", "default"}, {"state", "subscribed"}}) == kMailboxes;
+        return api.metric("agendasync_graph_mailboxes",
+                          {{"org", "default"}, {"state", "subscribed"}}) == kMailboxes;
       },
       240s))
       << api.metric("agendasync_graph_mailboxes", {{"org", "default"}, {"state", "subscribed"}});
   const double subscribe_seconds = seconds(Clock::now() - serve_start);
-  EXPECT_EQ(api.metric("agendasync_graph_mailboxes", {{"org", "default"}, {"state", "unsubscribed"}}), 0);
+  EXPECT_EQ(
+      api.metric("agendasync_graph_mailboxes", {{"org", "default"}, {"state", "unsubscribed"}}), 0);
   EXPECT_EQ(graph.subscription_count(), static_cast<std::size_t>(kMailboxes));
   json stats = world.admin("GET", "/exsim/admin/graph/stats");
   EXPECT_EQ(stats.value("subscriptions", -1), kMailboxes) << stats.dump();

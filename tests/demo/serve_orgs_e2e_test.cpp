@@ -4,6 +4,8 @@
 //   fabrikam   on exsim B (another process, another tenant) over Microsoft Graph, through the
 //              platform's app (the node file's [graph]) that the tenant consented to;
 //   tailspin   on exsim A over EWS with a wrong password.
+// Deleting an organisation with offboard=true first removes what the sync created in its
+// mailboxes.
 // Each syncs to its own mailboxes only; a token of one organisation gets 404 for another's
 // resources; the broken password shows in tailspin's status and doctor only; suspending an
 // organisation stops it and refuses its tokens; Graph notifications reach the right
@@ -287,6 +289,17 @@ TEST_F(ThreeOrganisations, EachSyncsWithItsOwnConnectionAndSeesOnlyItself) {
             204);
   EXPECT_EQ(as(tailspin, "GET", "/api/v1/users").first, 401);
   EXPECT_FALSE(std::filesystem::exists(ews_world.dir() / "organisations" / "tailspin"));
+  // Offboarding first (R40) removes what the sync created in the mailbox, never what the
+  // person made in Outlook.
+  ASSERT_EQ(
+      as(operator_token, "DELETE", "/api/v1/organisations/fabrikam?confirm=fabrikam&offboard=true")
+          .first,
+      204)
+      << serve->log();
+  const auto left = graph_world.exchange_items("asmith@example.com");
+  EXPECT_FALSE(has_subject(left, "Fabrikam's meeting"));
+  EXPECT_FALSE(has_subject(left, "While suspended"));
+  EXPECT_TRUE(has_subject(left, "Booked in Outlook"));
 
   EXPECT_EQ(serve->stop(SIGTERM), 0) << serve->log();
   // No secret of any organisation reached the log.

@@ -79,7 +79,8 @@ TEST(UpgradeE2e, ASingleOrganisationAgendaBecomesDefaultWithNothingChanged) {
                   "SELECT COUNT(*) FROM pragma_table_info('service_token') WHERE name = 'org'"),
             0);
   const auto exchange_before = subjects(world.exchange_items("jdoe@example.com"));
-  const auto appointments_before = query(world.database_path(), "SELECT COUNT(*) FROM appointments");
+  const auto appointments_before =
+      query(world.database_path(), "SELECT COUNT(*) FROM appointments");
   const auto head_before = query(world.database_path(), "SELECT MAX(revision) FROM changes");
   const auto links_before = query(world.state_path(), "SELECT COUNT(*) FROM sync_link");
   ASSERT_GE(links_before, 3);
@@ -111,20 +112,18 @@ TEST(UpgradeE2e, ASingleOrganisationAgendaBecomesDefaultWithNothingChanged) {
         << run.dump();
   }
   EXPECT_EQ(subjects(world.exchange_items("jdoe@example.com")), exchange_before);
-  EXPECT_EQ(query(world.database_path(), "SELECT COUNT(*) FROM appointments"),
-            appointments_before);
+  EXPECT_EQ(query(world.database_path(), "SELECT COUNT(*) FROM appointments"), appointments_before);
   EXPECT_EQ(query(world.database_path(), "SELECT MAX(revision) FROM changes"), head_before);
   EXPECT_EQ(query(world.state_path(), "SELECT COUNT(*) FROM sync_link"), links_before);
 
   // And it keeps syncing: a host change reaches Exchange.
-  auto [created_status, created] =
-      api.call("POST", "/api/v1/appointments",
-               {{"subject", "After the upgrade"},
-                {"start", "2027-01-14T09:00:00Z"},
-                {"end", "2027-01-14T10:00:00Z"},
-                {"time_zone", "Europe/Amsterdam"},
-                {"owner", "JDOE"},
-                {"participants", json::array()}});
+  auto [created_status, created] = api.call("POST", "/api/v1/appointments",
+                                            {{"subject", "After the upgrade"},
+                                             {"start", "2027-01-14T09:00:00Z"},
+                                             {"end", "2027-01-14T10:00:00Z"},
+                                             {"time_zone", "Europe/Amsterdam"},
+                                             {"owner", "JDOE"},
+                                             {"participants", json::array()}});
   ASSERT_EQ(created_status, 201) << created.dump();
   ASSERT_TRUE(eventually([&] {
     auto now = subjects(world.exchange_items("jdoe@example.com"));
@@ -132,9 +131,8 @@ TEST(UpgradeE2e, ASingleOrganisationAgendaBecomesDefaultWithNothingChanged) {
   })) << serve.log();
   EXPECT_EQ(serve.stop(SIGTERM), 0) << serve.log();
   // Its token now says it is default's.
-  EXPECT_EQ(query(world.database_path(),
-                  "SELECT COUNT(*) FROM service_token WHERE org = 'default'"),
-            1);
+  EXPECT_EQ(
+      query(world.database_path(), "SELECT COUNT(*) FROM service_token WHERE org = 'default'"), 1);
 }
 
 }  // namespace
