@@ -77,8 +77,12 @@ Result<int> run(const config::Config& config, const DaemonOptions& flags) {
   auto platform = platform::Platform::open(config, std::move(*ring));
   if (!platform) return std::unexpected(platform.error());
   std::shared_ptr<platform::Platform> organisations(std::move(*platform));
+  net::ClientOptions client;
+  client.tls.ca_bundle_path = config.tls.ca_bundle.string();
+  client.proxy = config.tls.proxy;
   auto pools = std::make_shared<OrganisationPools>(
-      [organisations](const std::string& org) { return organisations->organisation_config(org); });
+      [organisations](const std::string& org) { return organisations->organisation_config(org); },
+      std::shared_ptr<net::HttpClient>(net::make_curl_client(std::move(client))));
   options.sync = [pools](const service::PairRef& pair) { return pools->run(pair); };
   options.offboard = [pools](const std::string& org) { return pools->offboard(org); };
   options.audit = [](const std::filesystem::path& database) {
@@ -101,8 +105,16 @@ Result<int> run(const config::Config& config, const DaemonOptions& flags) {
                                    const config::Config& org_config) {
     // A new connection (or a resumed organisation) syncs on a fresh app.
     pools->reset(org);
-    return start_watchers(server, org, org_config, streaming, watcher_options, graph_options,
-                          safety_net);
+    auto stop = start_watchers(server, org, org_config, streaming, watcher_options,
+                               graph_options, safety_net);
+    if (!stop) return stop;
+    // Stopping the organisation (suspended, deleted, a new connection) also closes its
+    // syncs' databases; a run in flight keeps its own until it ends.
+    return Result<std::function<void()>>(
+        [pools, org, watchers = std::move(*stop)] {
+          watchers();
+          pools->reset(org);
+        });
   };
   return service::run_server(config, std::move(options));
 }

@@ -9,11 +9,14 @@
 
 namespace agendasync::daemon {
 
-Result<std::unique_ptr<SyncAppPool>> SyncAppPool::open(config::Config config) {
-  net::ClientOptions client;
-  client.tls.ca_bundle_path = config.tls.ca_bundle.string();
-  client.proxy = config.tls.proxy;
-  std::shared_ptr<net::HttpClient> http(net::make_curl_client(std::move(client)));
+Result<std::unique_ptr<SyncAppPool>> SyncAppPool::open(config::Config config,
+                                                      std::shared_ptr<net::HttpClient> http) {
+  if (!http) {
+    net::ClientOptions client;
+    client.tls.ca_bundle_path = config.tls.ca_bundle.string();
+    client.proxy = config.tls.proxy;
+    http = std::shared_ptr<net::HttpClient>(net::make_curl_client(std::move(client)));
+  }
   // Workers open the sync state file at the same time. SQLite does not wait for a lock while
   // a fresh file switches to WAL, so concurrent first opens fail with "database is locked":
   // create the file (and its schema) here, before any worker runs.
@@ -112,7 +115,7 @@ Result<std::shared_ptr<SyncAppPool>> OrganisationPools::pool(const std::string& 
                             "--connection FILE`",
                             org, org, org));
   }
-  auto opened = SyncAppPool::open(std::move(*config));
+  auto opened = SyncAppPool::open(std::move(*config), http_);
   if (!opened) return std::unexpected(opened.error());
   std::shared_ptr<SyncAppPool> pool(std::move(*opened));
   std::lock_guard lock(mutex_);

@@ -20,8 +20,10 @@ namespace agendasync::daemon {
 class SyncAppPool {
  public:
   /// Opens the first slot at once, so a wrong database or an unreadable service-account
-  /// secret fails `serve` at start-up rather than at the first run.
-  static Result<std::unique_ptr<SyncAppPool>> open(config::Config config);
+  /// secret fails `serve` at start-up rather than at the first run. `http` null: a client
+  /// of its own from the configuration's [tls].
+  static Result<std::unique_ptr<SyncAppPool>> open(config::Config config,
+                                                   std::shared_ptr<net::HttpClient> http = {});
 
   /// One cycle of `user`'s pair, as the scheduler's SyncFn. A failed run is an Error; a
   /// quarantined pair says how to approve it.
@@ -48,12 +50,16 @@ class SyncAppPool {
 
 /// Every organisation's SyncAppPool, opened at an organisation's first run from its
 /// configuration (platform::Platform::organisation_config) and dropped when its connection
-/// changes, so the next run uses the new one. Each organisation's pool has its own HTTP
-/// client: its per-server request budget is its own, not shared with other customers.
+/// changes, so the next run uses the new one. All organisations share one HTTP client (its
+/// TLS trust and proxy are the node's): its concurrency budgets are keyed by what Exchange
+/// limits — the service account and server, the app and mailbox (net::Request::budget_key)
+/// — so customers do not share a budget through it, and a thousand organisations do not
+/// cost a thousand clients' threads.
 class OrganisationPools {
  public:
   using ConfigFn = std::function<Result<config::Config>(const std::string& org)>;
-  explicit OrganisationPools(ConfigFn config) : config_(std::move(config)) {}
+  OrganisationPools(ConfigFn config, std::shared_ptr<net::HttpClient> http)
+      : config_(std::move(config)), http_(std::move(http)) {}
   /// The scheduler's PairSyncFn.
   Result<service::SyncResult> run(const service::PairRef& pair);
   /// Forgets the organisation's pool (runs in flight finish on the old one).
@@ -64,6 +70,7 @@ class OrganisationPools {
  private:
   Result<std::shared_ptr<SyncAppPool>> pool(const std::string& org);
   ConfigFn config_;
+  std::shared_ptr<net::HttpClient> http_;
   std::mutex mutex_;
   std::map<std::string, std::shared_ptr<SyncAppPool>> pools_;
 };

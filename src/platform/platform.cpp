@@ -326,6 +326,23 @@ Result<Connection> Platform::set_connection(std::string_view id, const Connectio
   return next;
 }
 
+Result<std::size_t> Platform::reseal_connection(std::string_view id) {
+  if (file_connection(id)) return std::size_t{0};  // the file's secrets are not sealed here
+  auto current = connection(id, true);
+  if (!current) return std::unexpected(current.error());
+  std::size_t count = 0;
+  for (const auto* secret : {&current->exchange.password.value,
+                             &current->graph.client_secret.value,
+                             &current->graph.private_key.value}) {
+    if (!secret->empty()) ++count;
+  }
+  if (count == 0) return count;
+  // Storing the same values seals each under the current key.
+  auto stored = set_connection(id, *current, {});
+  if (!stored) return std::unexpected(stored.error());
+  return count;
+}
+
 std::string Platform::consent_link(const Connection& connection,
                                    const std::string& redirect_uri) const {
   return admin_consent_link(connection, node_.graph, redirect_uri);

@@ -63,6 +63,9 @@ class Platform {
   /// for organisation `default` while the node's file configures [exchange] (the file wins).
   Result<Connection> set_connection(std::string_view id, const Connection& fields,
                                     const SecretUpdates& secrets);
+  /// Seals the organisation's connection secrets again under the ring's current key (key
+  /// rotation); returns how many. Fails, changing nothing, when a value's key is missing.
+  Result<std::size_t> reseal_connection(std::string_view id);
   /// The admin-consent link for the organisation's tenant (connection.h); `redirect_uri` may
   /// be empty.
   std::string consent_link(const Connection& connection, const std::string& redirect_uri) const;

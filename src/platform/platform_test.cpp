@@ -131,6 +131,27 @@ TEST_F(PlatformTest, ConnectionSecretsAreSealedAndWriteOnly) {
   EXPECT_NE(refused.error().message.find("exchange_password"), std::string::npos);
 }
 
+TEST_F(PlatformTest, KeyRotationResealsConnectionSecrets) {
+  const std::string k2 = "k2:ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
+  auto platform = open();
+  ASSERT_TRUE(platform->create("contoso", ""));
+  SecretUpdates secrets;
+  secrets.exchange_password = Secret("rotate-me");
+  ASSERT_TRUE(platform->set_connection("contoso", ews_connection(), secrets));
+  platform.reset();
+  // A new current key in front of the old one: old values still open, then are re-sealed.
+  platform = open(*service::secrets::parse_key_ring(k2 + "," + kKey));
+  auto resealed = platform->reseal_connection("contoso");
+  ASSERT_TRUE(resealed) << resealed.error().message;
+  EXPECT_EQ(*resealed, 1u);
+  platform.reset();
+  // The old key can go.
+  platform = open(*service::secrets::parse_key_ring(k2));
+  auto opened = platform->connection("contoso", true);
+  ASSERT_TRUE(opened) << opened.error().message;
+  EXPECT_EQ(opened->exchange.password.value.reveal(), "rotate-me");
+}
+
 TEST_F(PlatformTest, AnIncompleteConnectionIsRefusedNamingTheField) {
   auto platform = open();
   ASSERT_TRUE(platform->create("contoso", ""));

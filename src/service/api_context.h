@@ -53,6 +53,8 @@ struct ApiContext {
   GraphSubscriptions& graph;
   Metrics& metrics;
   AuditLookup audit;  ///< empty: the audit endpoint answers 501
+  /// Re-seals this organisation's connection secrets (platform tables) under the current key.
+  std::function<Result<std::size_t>()> reseal_connection;
 };
 
 /// What the platform's routes use: organisations and their connections (operator), probes,

@@ -84,7 +84,13 @@ void add_settings_routes(Router& router) {
     if (!call.principal->is_admin()) return forbidden(call, "role admin");
     auto resealed = api.secrets.rotate();
     if (!resealed) return problem_from(resealed.error(), call.path);
-    return json_reply(200, {{"resealed", *resealed}});
+    std::size_t connection = 0;
+    if (api.reseal_connection) {
+      auto done = api.reseal_connection();
+      if (!done) return problem_from(done.error(), call.path);
+      connection = *done;
+    }
+    return json_reply(200, {{"resealed", *resealed + connection}});
   });
 }
 

@@ -320,6 +320,8 @@ Result<void> Server::refresh_organisation(const std::string& org) {
                                TenantShared{*scheduler_, metrics_, *http_, *node_db_, impl_->ring});
     if (!opened) return std::unexpected(opened.error());
     tenant = std::shared_ptr<Tenant>(std::move(*opened));
+    platform::Platform* platform = platform_.get();
+    tenant->api().reseal_connection = [platform, org] { return platform->reseal_connection(org); };
     tenant->start();
     std::unique_lock lock(impl_->tenants_mutex);
     impl_->tenants[org] = tenant;
@@ -426,9 +428,15 @@ std::vector<PairRef> Server::due_pairs() {
 void Server::refresh_gauges() {
   metrics_.set(metric::kQueueDepth, {}, static_cast<double>(scheduler_->queue_depth()));
   metrics_.set(metric::kRunning, {}, static_cast<double>(scheduler_->running()));
-  for (const auto& [org, load] : scheduler_->load_by_org()) {
-    metrics_.set(metric::kOrgQueueDepth, {{"org", org}}, static_cast<double>(load.queued));
-    metrics_.set(metric::kOrgRunning, {{"org", org}}, static_cast<double>(load.running));
+  // Every open organisation gets a value: one with nothing queued is absent from the
+  // scheduler's map, and its gauge must fall to 0 rather than keep its last value.
+  const auto load = scheduler_->load_by_org();
+  for (const auto& tenant : tenants()) {
+    auto found = load.find(tenant->org());
+    const OrgLoad now = found == load.end() ? OrgLoad{} : found->second;
+    metrics_.set(metric::kOrgQueueDepth, {{"org", tenant->org()}},
+                 static_cast<double>(now.queued));
+    metrics_.set(metric::kOrgRunning, {{"org", tenant->org()}}, static_cast<double>(now.running));
   }
   auto now = unix_now();
   for (const auto& tenant : tenants()) {

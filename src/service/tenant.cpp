@@ -41,7 +41,7 @@ Result<std::unique_ptr<Tenant>> Tenant::open(std::string org, const std::filesys
   t.api_ = std::unique_ptr<ApiContext>(
       new ApiContext{t.org_, *t.store_, *t.tokens_, *t.secrets_, *t.status_,
                      OrgScheduler(shared.scheduler, t.org_), *t.webhooks_, *t.graph_,
-                     shared.metrics, options.audit});
+                     shared.metrics, options.audit, {}});
   OrgScheduler* scheduler = &t.api_->scheduler;
   t.follower_ = std::make_unique<ChangeFollower>(*t.store_, [scheduler](const std::string& user) {
     scheduler->trigger(user, Trigger::kHostChange);
