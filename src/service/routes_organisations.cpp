@@ -151,13 +151,19 @@ void add_organisation_routes(Router& router, PlatformContext& platform) {
     }
     auto found = platform.platform.organisation(id);
     if (!found) return problem_from(found.error(), call.path);
+    // Its syncs and watchers stop first (queued runs dropped, a run in flight finishes and
+    // holds its pair's lock until then): an offboarding with a sync still to come would see
+    // that sync write the items again.
+    platform.close_organisation(id);
     std::size_t offboarded = 0;
     if (call.query_value("offboard") == "true") {
       auto done = platform.offboard_organisation(id);
-      if (!done) return problem_from(done.error(), call.path);
+      if (!done) {
+        (void)platform.refresh_organisation(id);  // not deleted: serve it again
+        return problem_from(done.error(), call.path);
+      }
       offboarded = *done;
     }
-    platform.close_organisation(id);
     if (auto removed = platform.platform.remove(id); !removed) {
       (void)platform.refresh_organisation(id);  // still there: serve it again
       return problem_from(removed.error(), call.path);
