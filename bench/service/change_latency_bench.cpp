@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/service/ews_daemon_setup.h"
+#include "bench/service/exsim_admin.h"
 #include "connectors/ews/testing/exsim_process.h"
 #include "net/http.h"
 #include "store/sqlite_agenda_store.h"
@@ -42,20 +43,6 @@ bool same_id(const nlohmann::json& id, std::int64_t expected) {
                         : id.is_number() && id.get<std::int64_t>() == expected;
 }
 
-double percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  return values[static_cast<std::size_t>(p * static_cast<double>(values.size() - 1))];
-}
-
-json stats(const std::vector<double>& ms) {
-  return {{"samples", ms.size()},
-          {"p50_ms", percentile(ms, 0.50)},
-          {"p90_ms", percentile(ms, 0.90)},
-          {"p99_ms", percentile(ms, 0.99)},
-          {"max_ms", percentile(ms, 1.0)}};
-}
-
 /// Polls `condition` every 2 ms until it holds; the time it took, or nothing after 30 s.
 /// (The resolution is the poll interval plus one request; both are small next to a sync.)
 template <class F>
@@ -69,29 +56,17 @@ std::optional<double> time_until(Clock::time_point started, F condition) {
   return std::nullopt;
 }
 
-class ExsimAdmin {
- public:
-  explicit ExsimAdmin(const ews::testing::ExsimProcess& exsim) : exsim_(exsim) {
-    net::ClientOptions options;
-    options.tls.ca_bundle_path = exsim.ca_path();
-    http_ = net::make_curl_client(options);
-  }
-  json call(const std::string& method, const std::string& path, const json& body = nullptr) {
-    net::Request request;
-    request.method = method;
-    request.url = exsim_.base_url() + "/exsim/admin/" + path;
-    request.headers = {{"X-Exsim-Admin-Token", exsim_.admin_token()},
-                       {"Content-Type", "application/json"}};
-    if (!body.is_null()) request.body = body.dump();
-    auto response = http_->send(request, net::Credentials{});
-    if (!response || response->status >= 300) return json::value_t::discarded;
-    return json::parse(response->body, nullptr, false);
-  }
+if (!body.is_null()) request.body = body.dump();
+auto response = http_->send(request, net::Credentials{});
+if (!response || response->status >= 300) return json::value_t::discarded;
+return json::parse(response->body, nullptr, false);
+}
 
- private:
-  const ews::testing::ExsimProcess& exsim_;
-  std::unique_ptr<net::HttpClient> http_;
-};
+private:
+const ews::testing::ExsimProcess& exsim_;
+std::unique_ptr<net::HttpClient> http_;
+}
+;
 
 }  // namespace
 
@@ -107,7 +82,7 @@ int main(int argc, char** argv) {
   ews::testing::ExsimProcess exsim({"--version", "Exchange2016", "--auth", "basic", "--mailbox",
                                     "jdoe@example.com", "--account",
                                     "svc@example.com:s3cret:impersonation"});
-  ExsimAdmin admin(exsim);
+  benchsetup::ExsimAdmin admin(exsim);
   const auto database = dir / "agenda.db";
   benchsetup::write_ews_config(dir, database, exsim);
 
@@ -223,8 +198,8 @@ int main(int argc, char** argv) {
   const int stopped = serve.stop(SIGTERM);
   json result = {{"benchmark", "service_change_latency"},
                  {"changes_per_direction", changes},
-                 {"host_to_exchange", stats(to_exchange)},
-                 {"exchange_to_host_streaming", stats(to_host)},
+                 {"host_to_exchange", benchsetup::latency_stats(to_exchange)},
+                 {"exchange_to_host_streaming", benchsetup::latency_stats(to_host)},
                  {"failures", failures},
                  {"daemon_exit_code", stopped},
                  {"target_p99_ms", 1000}};

@@ -2,7 +2,8 @@
 // exsim (Graph's subscription limits on, the defaults) as real processes on loopback, holding
 // N mailboxes through Graph change notifications. Per N it measures:
 //   - subscription creation: time from start until every mailbox has a subscription (the
-//     daemon's agendasync_graph_mailboxes{org="default",state="subscribed"}), and the 429s exsim answered;
+//     daemon's agendasync_graph_mailboxes{org="default",state="subscribed"}), and the 429s exsim
+//     answered;
 //   - wake latency: a change made through Graph by another client in a random mailbox, from
 //     exsim's 201 until the host change feed holds it; p50/p99/max over C changes, one at a time;
 //   - the daemon's RSS (now and peak), threads, and Graph's judgement of its answers (failed,
@@ -218,7 +219,8 @@ json run(int mailboxes, int changes) {
   out["subscribed"] = metric(api, auth, subscribed);
   out["subscribe_seconds"] = std::chrono::duration<double>(Clock::now() - started).count();
   out["all_subscribed"] = all;
-  out["throttled_429"] = metric(api, auth, "agendasync_graph_subscription_throttled{org=\"default\"}");
+  out["throttled_429"] =
+      metric(api, auth, "agendasync_graph_subscription_throttled{org=\"default\"}");
   wait_for(
       [&] {
         return metric(api, auth, "agendasync_sync_queue_depth") == 0 &&

@@ -26,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/service/ews_daemon_setup.h"
+#include "bench/service/exsim_admin.h"
 #include "connectors/ews/testing/exsim_process.h"
 #include "net/http.h"
 #include "service/service_db.h"
@@ -40,42 +41,17 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-json stats(std::vector<double> values) {
-  if (values.empty()) return {{"count", 0}};
-  std::sort(values.begin(), values.end());
-  auto at = [&](double q) {
-    return values[std::min(values.size() - 1, static_cast<std::size_t>(q * values.size()))];
-  };
-  return {{"count", values.size()},
-          {"p50_ms", at(0.50)},
-          {"p90_ms", at(0.90)},
-          {"p99_ms", at(0.99)},
-          {"max_ms", values.back()}};
+if (!body.is_null()) request.body = body.dump();
+auto response = http_->send(request, net::Credentials{});
+if (!response || response->status >= 300) return json::value_t::discarded;
+return json::parse(response->body, nullptr, false);
 }
 
-class ExsimAdmin {
- public:
-  explicit ExsimAdmin(const ews::testing::ExsimProcess& exsim) : exsim_(exsim) {
-    net::ClientOptions options;
-    options.tls.ca_bundle_path = exsim.ca_path();
-    http_ = net::make_curl_client(options);
-  }
-  json call(const std::string& method, const std::string& path, const json& body = nullptr) {
-    net::Request request;
-    request.method = method;
-    request.url = exsim_.base_url() + "/exsim/admin/" + path;
-    request.headers = {{"X-Exsim-Admin-Token", exsim_.admin_token()},
-                       {"Content-Type", "application/json"}};
-    if (!body.is_null()) request.body = body.dump();
-    auto response = http_->send(request, net::Credentials{});
-    if (!response || response->status >= 300) return json::value_t::discarded;
-    return json::parse(response->body, nullptr, false);
-  }
-
- private:
-  const ews::testing::ExsimProcess& exsim_;
-  std::unique_ptr<net::HttpClient> http_;
-};
+private:
+const ews::testing::ExsimProcess& exsim_;
+std::unique_ptr<net::HttpClient> http_;
+}
+;
 
 std::string token(const std::filesystem::path& database, const std::string& org,
                   const std::string& role) {
@@ -117,7 +93,7 @@ int main(int argc, char** argv) {
     exsim_args.push_back("a" + std::to_string(u) + "@example.com");
   }
   ews::testing::ExsimProcess exsim(exsim_args);
-  ExsimAdmin admin(exsim);
+  benchsetup::ExsimAdmin admin(exsim);
   const auto database = dir / "agenda.db";
   benchsetup::write_ews_config(dir, database, exsim);
   const std::string config = (dir / "agendasync.toml").string();
@@ -301,11 +277,11 @@ int main(int argc, char** argv) {
         {"items", users * items},
         {"first_sync_ms", a_done ? json(*a_done) : json(nullptr)},
         {"items_in_exchange", a_items},
-        {"items_per_second", a_done ? json(static_cast<double>(a_items) / (*a_done / 1000))
-                                    : json(nullptr)}}},
+        {"items_per_second",
+         a_done ? json(static_cast<double>(a_items) / (*a_done / 1000)) : json(nullptr)}}},
       {"organisation_b_wake_to_exchange",
-       {{"idle_node", stats(idle)},
-        {"during_a_first_sync", stats(busy)},
+       {{"idle_node", benchsetup::latency_stats(idle)},
+        {"during_a_first_sync", benchsetup::latency_stats(busy)},
         {"a_still_syncing_after_last_change", a_busy_at_end > 0}}},
       {"failures", failures},
       {"daemon_exit_code", stopped},

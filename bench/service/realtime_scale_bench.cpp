@@ -191,7 +191,8 @@ int main(int argc, char** argv) {
   if (!settled(daemon, auth, 900s)) return std::cerr << "the catch-up did not finish\n", 1;
   const long rss_kb = status_kb(daemon.serve->pid(), "VmRSS");
   const int threads = threads_of(daemon.serve->pid());
-  const double streams = metric(*daemon.api, auth, "agendasync_streaming_connections{org=\"default\"}");
+  const double streams =
+      metric(*daemon.api, auth, "agendasync_streaming_connections{org=\"default\"}");
 
   std::mt19937 random(42);
   std::vector<double> latencies;
