@@ -56,18 +56,6 @@ std::optional<double> time_until(Clock::time_point started, F condition) {
   return std::nullopt;
 }
 
-if (!body.is_null()) request.body = body.dump();
-auto response = http_->send(request, net::Credentials{});
-if (!response || response->status >= 300) return json::value_t::discarded;
-return json::parse(response->body, nullptr, false);
-}
-
-private:
-const ews::testing::ExsimProcess& exsim_;
-std::unique_ptr<net::HttpClient> http_;
-}
-;
-
 }  // namespace
 
 int main(int argc, char** argv) {

@@ -41,18 +41,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-if (!body.is_null()) request.body = body.dump();
-auto response = http_->send(request, net::Credentials{});
-if (!response || response->status >= 300) return json::value_t::discarded;
-return json::parse(response->body, nullptr, false);
-}
-
-private:
-const ews::testing::ExsimProcess& exsim_;
-std::unique_ptr<net::HttpClient> http_;
-}
-;
-
 std::string token(const std::filesystem::path& database, const std::string& org,
                   const std::string& role) {
   auto db = service::ServiceDb::open(database);
