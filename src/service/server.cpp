@@ -54,16 +54,18 @@ void record_run(Metrics& metrics, SyncStatusStore& status, const std::string& or
          {std::pair{"create", counts.created}, std::pair{"update", counts.updated},
           std::pair{"delete", counts.deleted}}) {
       if (count > 0) {
-        metrics.add(metric::kItemsWritten, {{"side", sync::to_string(side)}, {"op", op}},
+        metrics.add(metric::kItemsWritten,
+                    {{"org", org}, {"side", sync::to_string(side)}, {"op", op}},
                     static_cast<double>(count));
       }
     }
     if (counts.failed > 0) {
-      metrics.add(metric::kErrors, {{"kind", "write-failed"}}, static_cast<double>(counts.failed));
+      metrics.add(metric::kErrors, {{"org", org}, {"kind", "write-failed"}},
+                  static_cast<double>(counts.failed));
     }
   }
   if (result->throttle_wait.count() > 0) {
-    metrics.add(metric::kThrottleWait, {},
+    metrics.add(metric::kThrottleWait, {{"org", org}},
                 static_cast<double>(result->throttle_wait.count()) / 1000);
   }
   log_event(spdlog::level::info, "sync_run",

@@ -35,7 +35,7 @@ TEST_F(OpsApi, MetricsExposeSyncsRequestsQueueAndLag) {
   EXPECT_NE(metrics.header("Content-Type").find("text/plain"), std::string::npos);
   for (const char* expected :
        {"agendasync_syncs_total{org=\"default\",result=\"synced\"} 1",
-        "agendasync_items_written_total{side=\"remote\",op=\"create\"} 1",
+        "agendasync_items_written_total{org=\"default\",side=\"remote\",op=\"create\"} 1",
         "agendasync_http_request_duration_seconds_bucket{route=\"/api/v1/"
         "users\",method=\"GET\",le=",
         "agendasync_sync_queue_depth 0",
