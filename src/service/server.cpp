@@ -154,7 +154,9 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
     auto created = store::open_sqlite_agenda_store(node.database, store_options);
     if (!created) return std::unexpected(created.error());
   }
-  auto node_db = ServiceDb::open(node.database, 1, s.options_.fsync_every_write);
+  // Every request's token is checked here: as many readers as an organisation's tables get.
+  auto node_db =
+      ServiceDb::open(node.database, s.options_.database_readers, s.options_.fsync_every_write);
   if (!node_db) return std::unexpected(node_db.error());
   s.node_db_ = std::move(*node_db);
   auto ring = secrets::load_key_ring(s.options_.secret_key_file);
