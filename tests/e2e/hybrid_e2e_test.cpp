@@ -1,0 +1,164 @@
+// R41, the hybrid move, end to end: one exsim playing Exchange Server on premises (EWS,
+// Autodiscover) and Exchange Online (Graph) over one mailbox store, a hybrid connection
+// ([exchange] backend = "hybrid"), the app layer with a real SQLite agenda and sync state.
+// 200 items are synced over EWS; the mailbox is moved to Exchange Online (exsim's admin
+// call); the next syncs run over Graph without duplicating or losing anything, host ids kept,
+// and later changes on both sides still sync.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "tests/e2e/world.h"
+
+namespace agendasync::e2e {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kMailbox = "jdoe@example.com";
+
+std::map<std::string, int> subject_counts(const std::vector<nlohmann::json>& items) {
+  std::map<std::string, int> counts;
+  for (const auto& item : items) ++counts[item.value("subject", "")];
+  return counts;
+}
+
+/// Host appointment id -> (subject, start): what must come through the move untouched.
+std::map<store::AppointmentId, std::pair<std::string, Instant>> host_ids(World& world) {
+  std::map<store::AppointmentId, std::pair<std::string, Instant>> ids;
+  for (const auto& stored : world.host_items("jdoe"))
+    ids[stored.id] = {stored.item.subject, stored.item.start};
+  return ids;
+}
+
+Appointment series_with_exceptions() {
+  Appointment series;
+  series.subject = "Daily standup";
+  series.start = future(0, -1);
+  series.end = series.start + 15min;
+  series.time_zone = "Europe/Amsterdam";
+  series.owner = "jdoe";
+  series.recurrence = Recurrence{};
+  series.recurrence->rule.freq = Frequency::kDaily;
+  series.recurrence->rule.count = 10;
+  series.recurrence->exdates = {series.start + std::chrono::days{2}};
+  OccurrenceOverride late;
+  late.recurrence_id = series.start + std::chrono::days{4};
+  late.start = late.recurrence_id + 2h;
+  late.end = late.start + 15min;
+  late.subject = "Daily standup (late)";
+  series.recurrence->overrides = {late};
+  return series;
+}
+
+TEST(HybridMove, TwoHundredItemsMoveFromEwsToGraphWithoutDuplicatesOrLoss) {
+  World world(Backend::kHybrid);
+  world.add_user("jdoe");  // backend "auto": Autodiscover says where the mailbox is
+  // 120 made in the host, 50 in Outlook, 29 made on both sides (matched at the first sync),
+  // and a daily series with a deleted and a moved occurrence: 200 items.
+  for (int i = 0; i < 120; ++i)
+    world.add_appointment("jdoe", fmt::format("Host {:03}", i), future(i / 8, i % 8));
+  for (int i = 0; i < 50; ++i)
+    world.outlook_create(kMailbox, fmt::format("Outlook {:03}", i), future(20 + i / 8, i % 8));
+  for (int i = 0; i < 29; ++i) {
+    world.add_appointment("jdoe", fmt::format("Both {:03}", i), future(30 + i / 8, i % 8));
+    world.outlook_create(kMailbox, fmt::format("Both {:03}", i), future(30 + i / 8, i % 8));
+  }
+  world.add_appointment(series_with_exceptions());
+
+  const auto first = world.sync("jdoe");
+  ASSERT_EQ(first.outcome, app::UserRun::Outcome::kSynced)
+      << (first.report ? fmt::format("{}", fmt::join(first.report->errors, "\n")) : "");
+  EXPECT_EQ(first.report->summary.linked, 29u);
+  auto exchange = world.exchange_items(kMailbox);
+  ASSERT_EQ(exchange.size(), 200u);
+  EXPECT_TRUE(duplicate_subjects(exchange).empty());
+  // Every item carries the idempotency key, also the Outlook items and the matched ones.
+  for (const auto& item : exchange) {
+    EXPECT_FALSE(item["extended_properties"].empty()) << item["subject"];
+  }
+  ASSERT_EQ(world.host_items("jdoe").size(), 200u);
+  const auto ids_before = host_ids(world);
+  const auto quiet = world.sync("jdoe");
+  ASSERT_TRUE(quiet.report);
+  EXPECT_TRUE(quiet.report->plan.operations.empty()) << sync::format_plan(quiet.report->plan);
+
+  // The migration to Exchange Online: on-premises EWS now answers ErrorNonExistentMailbox
+  // and Autodiscover redirects to the target address.
+  auto moved = world.admin("POST", std::string("/exsim/admin/mailboxes/") + kMailbox + "/move",
+                           {{"to", "online"}});
+  ASSERT_EQ(moved.value("location", ""), "online") << moved.dump();
+
+  const auto after = world.sync("jdoe");
+  ASSERT_EQ(after.outcome, app::UserRun::Outcome::kSynced)
+      << (after.error ? after.error->message : "")
+      << (after.report ? fmt::format("{}", fmt::join(after.report->errors, "\n")) : "");
+  ASSERT_TRUE(after.report);
+  EXPECT_EQ(after.report->switched_from, "ews");
+  EXPECT_TRUE(after.report->full_listing);
+  for (auto side : {sync::Side::kHost, sync::Side::kRemote}) {
+    EXPECT_EQ(after.report->summary.sides[side].created, 0u)
+        << sync::format_plan(after.report->plan);
+    EXPECT_EQ(after.report->summary.sides[side].deleted, 0u)
+        << sync::format_plan(after.report->plan);
+  }
+  exchange = world.exchange_items(kMailbox);
+  EXPECT_EQ(exchange.size(), 200u);
+  EXPECT_TRUE(duplicate_subjects(exchange).empty());
+  EXPECT_EQ(host_ids(world), ids_before) << "host ids, subjects and times kept";
+  const auto quiet_online = world.sync("jdoe");
+  ASSERT_TRUE(quiet_online.report);
+  EXPECT_FALSE(quiet_online.report->full_listing);
+  EXPECT_TRUE(quiet_online.report->plan.operations.empty())
+      << sync::format_plan(quiet_online.report->plan);
+
+  // Later changes on both sides sync, now through Graph.
+  const auto edited = ids_before.begin()->first;
+  world.edit_appointment(edited, [](Appointment& item) { item.location = "Room 4"; });
+  long outlook_id = -1;
+  for (const auto& item : exchange)
+    if (item["subject"] == "Outlook 007") outlook_id = item["id"].get<long>();
+  ASSERT_GE(outlook_id, 0);
+  world.outlook_update(kMailbox, outlook_id, {{"subject", "Outlook 007 (moved)"}});
+  world.outlook_create(kMailbox, "Made after the move", future(60));
+  const auto changes = world.sync("jdoe");
+  ASSERT_EQ(changes.outcome, app::UserRun::Outcome::kSynced);
+  EXPECT_FALSE(changes.report->full_listing);
+  EXPECT_EQ(changes.report->summary.sides[sync::Side::kRemote].updated, 1u);
+  EXPECT_EQ(changes.report->summary.sides[sync::Side::kHost].updated, 1u);
+  EXPECT_EQ(changes.report->summary.sides[sync::Side::kHost].created, 1u);
+  exchange = world.exchange_items(kMailbox);
+  EXPECT_EQ(exchange.size(), 201u);
+  bool located = false;
+  for (const auto& item : exchange) located |= item["location"] == "Room 4";
+  EXPECT_TRUE(located);
+  const auto host_counts = subject_counts([&] {
+    std::vector<nlohmann::json> items;
+    for (const auto& stored : world.host_items("jdoe"))
+      items.push_back({{"subject", stored.item.subject}});
+    return items;
+  }());
+  EXPECT_EQ(host_counts.size(), 201u) << "no duplicate in the host";
+  EXPECT_EQ(host_counts.count("Outlook 007 (moved)"), 1u);
+  EXPECT_EQ(host_counts.count("Made after the move"), 1u);
+  EXPECT_EQ(world.outbox_size(), 0u) << "R39: no mail";
+}
+
+TEST(HybridMove, AUserSetToGraphSyncsThroughGraphFromTheStart) {
+  World world(Backend::kHybrid);
+  world.add_user("jdoe");
+  world.update_user("jdoe", [](User& user) { user.backend = MailboxBackend::kGraph; });
+  // The mailbox lives in Exchange Online (EWS would refuse it); the administrator's choice
+  // routes it there without asking Autodiscover.
+  world.admin("POST", std::string("/exsim/admin/mailboxes/") + kMailbox + "/move",
+              {{"to", "online"}});
+  world.add_appointment("jdoe", "Host item", future());
+  const auto run = world.sync("jdoe");
+  ASSERT_EQ(run.outcome, app::UserRun::Outcome::kSynced);
+  EXPECT_EQ(world.exchange_items(kMailbox).size(), 1u);
+}
+
+}  // namespace
+}  // namespace agendasync::e2e
