@@ -118,9 +118,21 @@ Result<std::string> SyncApp::mailbox_of(const User& user,
 
 Result<RemoteBackend> SyncApp::route(const User& user, const std::string& mailbox,
                                      const std::string& recorded, bool reprobe) {
-  return route_mailbox(options_.config.exchange.backend, user.backend,
-                       parse_remote_backend(recorded), reprobe,
-                       [&] { return exchange_->moved_online(mailbox); });
+  const auto previous = parse_remote_backend(recorded);
+  auto probe = [&]() -> Result<bool> {
+    auto moved = exchange_->moved_online(mailbox);
+    if (moved || !reprobe || previous != RemoteBackend::kEws) return moved;
+    // Autodiscover did not answer, and on-premises EWS said it holds no such mailbox: the
+    // other sign of a move is that Exchange Online serves it. One cheap Graph read (a key
+    // lookup) tells: MailboxNotEnabledForRESTAPI means it does not.
+    auto graph = exchange_->side(mailbox, RemoteBackend::kGraph);
+    if (!graph) return moved;
+    auto asked = (*graph)->find_by_key(IdempotencyKey("as1-mailbox-probe"));
+    if (asked) return true;
+    if (mailbox_elsewhere(asked.error())) return false;
+    return moved;
+  };
+  return route_mailbox(options_.config.exchange.backend, user.backend, previous, reprobe, probe);
 }
 
 Result<SyncApp::Organisation> SyncApp::organisation() {

@@ -10,6 +10,7 @@
 
 #include <map>
 
+#include "net/http.h"
 #include "tests/e2e/world.h"
 
 namespace agendasync::e2e {
@@ -71,6 +72,8 @@ TEST(HybridMove, TwoHundredItemsMoveFromEwsToGraphWithoutDuplicatesOrLoss) {
   const auto first = world.sync("jdoe");
   ASSERT_EQ(first.outcome, app::UserRun::Outcome::kSynced)
       << (first.report ? fmt::format("{}", fmt::join(first.report->errors, "\n")) : "");
+  EXPECT_TRUE(first.report->errors.empty())
+      << fmt::format("{}", fmt::join(first.report->errors, "\n"));
   EXPECT_EQ(first.report->summary.linked, 29u);
   auto exchange = world.exchange_items(kMailbox);
   ASSERT_EQ(exchange.size(), 200u);
@@ -125,12 +128,18 @@ TEST(HybridMove, TwoHundredItemsMoveFromEwsToGraphWithoutDuplicatesOrLoss) {
   world.outlook_create(kMailbox, "Made after the move", future(60));
   const auto changes = world.sync("jdoe");
   ASSERT_EQ(changes.outcome, app::UserRun::Outcome::kSynced);
+  EXPECT_TRUE(changes.report->errors.empty())
+      << fmt::format("{}", fmt::join(changes.report->errors, "\n"));
   EXPECT_FALSE(changes.report->full_listing);
   EXPECT_EQ(changes.report->summary.sides[sync::Side::kRemote].updated, 1u);
   EXPECT_EQ(changes.report->summary.sides[sync::Side::kHost].updated, 1u);
   EXPECT_EQ(changes.report->summary.sides[sync::Side::kHost].created, 1u);
   exchange = world.exchange_items(kMailbox);
   EXPECT_EQ(exchange.size(), 201u);
+  // The Outlook item made after the move got its key through Graph.
+  for (const auto& item : exchange) {
+    EXPECT_FALSE(item["extended_properties"].empty()) << item["subject"];
+  }
   bool located = false;
   for (const auto& item : exchange) located |= item["location"] == "Room 4";
   EXPECT_TRUE(located);
@@ -144,6 +153,54 @@ TEST(HybridMove, TwoHundredItemsMoveFromEwsToGraphWithoutDuplicatesOrLoss) {
   EXPECT_EQ(host_counts.count("Outlook 007 (moved)"), 1u);
   EXPECT_EQ(host_counts.count("Made after the move"), 1u);
   EXPECT_EQ(world.outbox_size(), 0u) << "R39: no mail";
+}
+
+/// The app's HTTP client with Autodiscover unreachable (a firewall, a missing DNS record).
+class NoAutodiscover final : public net::HttpClient {
+ public:
+  explicit NoAutodiscover(const std::string& ca) {
+    net::ClientOptions options;
+    options.tls.ca_bundle_path = ca;
+    inner_ = net::make_curl_client(options);
+  }
+  Result<net::Response> send(const net::Request& request,
+                             const net::Credentials& credentials) override {
+    if (request.url.find("/autodiscover/") != std::string::npos) {
+      ++refused;
+      return fail(ErrorKind::kTransient, "could not connect (test: no Autodiscover)");
+    }
+    return inner_->send(request, credentials);
+  }
+  void send_async(net::Request request, net::Credentials credentials,
+                  std::function<void(Result<net::Response>)> done) override {
+    inner_->send_async(std::move(request), std::move(credentials), std::move(done));
+  }
+  int refused = 0;
+
+ private:
+  std::unique_ptr<net::HttpClient> inner_;
+};
+
+TEST(HybridMove, WithoutAutodiscoverEwsSayingNoMailboxAndGraphServingItMeanMoved) {
+  World world(Backend::kHybrid);
+  world.add_user("jdoe");
+  world.update_user("jdoe", [](User& user) { user.backend = MailboxBackend::kEws; });
+  world.add_appointment("jdoe", "Host item", future());
+  world.outlook_create(kMailbox, "Outlook item", future(1));
+  world.sync("jdoe");  // through EWS, by the administrator's choice
+  world.update_user("jdoe", [](User& user) { user.backend = MailboxBackend::kAuto; });
+  world.admin("POST", std::string("/exsim/admin/mailboxes/") + kMailbox + "/move",
+              {{"to", "online"}});
+
+  auto http = std::make_shared<NoAutodiscover>(world.exsim().ca_path());
+  app::AppOptions options;
+  options.http = http;
+  const auto run = world.sync("jdoe", false, options);
+  ASSERT_EQ(run.outcome, app::UserRun::Outcome::kSynced) << (run.error ? run.error->message : "");
+  EXPECT_GT(http->refused, 0) << "Autodiscover was asked first";
+  EXPECT_EQ(run.report->switched_from, "ews");
+  EXPECT_EQ(world.exchange_items(kMailbox).size(), 2u);
+  EXPECT_EQ(world.host_items("jdoe").size(), 2u);
 }
 
 TEST(HybridMove, AUserSetToGraphSyncsThroughGraphFromTheStart) {
