@@ -4,6 +4,7 @@
 // 200 items are synced over EWS; the mailbox is moved to Exchange Online (exsim's admin
 // call); the next syncs run over Graph without duplicating or losing anything, host ids kept,
 // and later changes on both sides still sync.
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <gtest/gtest.h>
@@ -34,6 +35,54 @@ std::map<store::AppointmentId, std::pair<std::string, Instant>> host_ids(World& 
   return ids;
 }
 
+std::string envelope(const std::string& body) {
+  return fmt::format(
+      R"(<?xml version="1.0" encoding="utf-8"?>
+<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"
+  xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types"
+  xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages">
+<soap:Header><t:RequestServerVersion Version="Exchange2016"/>
+<t:ExchangeImpersonation><t:ConnectingSID><t:PrimarySmtpAddress>{}</t:PrimarySmtpAddress></t:ConnectingSID></t:ExchangeImpersonation></soap:Header>
+<soap:Body>{}</soap:Body></soap:Envelope>)",
+      kMailbox, body);
+}
+
+std::string utc(Instant at) { return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", at); }
+
+/// A daily series made in Outlook (EWS CreateItem), then its second occurrence deleted and its
+/// fourth renamed there: an Outlook series with exceptions.
+void outlook_series_with_exceptions(World& world, Instant start) {
+  const std::string created =
+      world.ews_call(kMailbox, envelope(fmt::format(
+                                   R"(<m:CreateItem SendMeetingInvitations="SendToNone">
+<m:SavedItemFolderId><t:DistinguishedFolderId Id="calendar"/></m:SavedItemFolderId>
+<m:Items><t:CalendarItem><t:Subject>Outlook series</t:Subject><t:Start>{}</t:Start><t:End>{}</t:End>
+<t:Recurrence><t:DailyRecurrence><t:Interval>1</t:Interval></t:DailyRecurrence>
+<t:NumberedRecurrence><t:StartDate>{:%Y-%m-%d}</t:StartDate><t:NumberOfOccurrences>6</t:NumberOfOccurrences></t:NumberedRecurrence></t:Recurrence>
+</t:CalendarItem></m:Items></m:CreateItem>)",
+                                   utc(start), utc(start + 30min), start)));
+  ASSERT_NE(created.find("NoError"), std::string::npos) << created;
+  constexpr std::string_view kId = "ItemId Id=\"";
+  const auto id_at = created.find(kId) + kId.size();
+  const std::string master = created.substr(id_at, created.find('"', id_at) - id_at);
+  const std::string deleted = world.ews_call(
+      kMailbox,
+      envelope(fmt::format(
+          R"(<m:DeleteItem DeleteType="MoveToDeletedItems" SendMeetingCancellations="SendToNone">
+<m:ItemIds><t:OccurrenceItemId RecurringMasterId="{}" InstanceIndex="2"/></m:ItemIds></m:DeleteItem>)",
+          master)));
+  ASSERT_NE(deleted.find("NoError"), std::string::npos) << deleted;
+  const std::string renamed = world.ews_call(
+      kMailbox,
+      envelope(fmt::format(
+          R"(<m:UpdateItem ConflictResolution="AlwaysOverwrite" SendMeetingInvitationsOrCancellations="SendToNone">
+<m:ItemChanges><t:ItemChange><t:OccurrenceItemId RecurringMasterId="{}" InstanceIndex="4"/>
+<t:Updates><t:SetItemField><t:FieldURI FieldURI="item:Subject"/><t:CalendarItem><t:Subject>Outlook series (special)</t:Subject></t:CalendarItem></t:SetItemField></t:Updates>
+</t:ItemChange></m:ItemChanges></m:UpdateItem>)",
+          master)));
+  ASSERT_NE(renamed.find("NoError"), std::string::npos) << renamed;
+}
+
 Appointment series_with_exceptions() {
   Appointment series;
   series.subject = "Daily standup";
@@ -57,13 +106,15 @@ Appointment series_with_exceptions() {
 TEST(HybridMove, TwoHundredItemsMoveFromEwsToGraphWithoutDuplicatesOrLoss) {
   World world(Backend::kHybrid);
   world.add_user("jdoe");  // backend "auto": Autodiscover says where the mailbox is
-  // 120 made in the host, 50 in Outlook, 29 made on both sides (matched at the first sync),
-  // and a daily series with a deleted and a moved occurrence: 200 items.
-  for (int i = 0; i < 120; ++i)
+  // 119 made in the host and a host series with a deleted and a moved occurrence, 49 made in
+  // Outlook and an Outlook series with a deleted and a renamed occurrence, 30 made on both
+  // sides (matched at the first sync): 200 items.
+  for (int i = 0; i < 119; ++i)
     world.add_appointment("jdoe", fmt::format("Host {:03}", i), future(i / 8, i % 8));
-  for (int i = 0; i < 50; ++i)
+  outlook_series_with_exceptions(world, future(50, 2));
+  for (int i = 0; i < 49; ++i)
     world.outlook_create(kMailbox, fmt::format("Outlook {:03}", i), future(20 + i / 8, i % 8));
-  for (int i = 0; i < 29; ++i) {
+  for (int i = 0; i < 30; ++i) {
     world.add_appointment("jdoe", fmt::format("Both {:03}", i), future(30 + i / 8, i % 8));
     world.outlook_create(kMailbox, fmt::format("Both {:03}", i), future(30 + i / 8, i % 8));
   }
@@ -74,7 +125,7 @@ TEST(HybridMove, TwoHundredItemsMoveFromEwsToGraphWithoutDuplicatesOrLoss) {
       << (first.report ? fmt::format("{}", fmt::join(first.report->errors, "\n")) : "");
   EXPECT_TRUE(first.report->errors.empty())
       << fmt::format("{}", fmt::join(first.report->errors, "\n"));
-  EXPECT_EQ(first.report->summary.linked, 29u);
+  EXPECT_EQ(first.report->summary.linked, 30u);
   auto exchange = world.exchange_items(kMailbox);
   ASSERT_EQ(exchange.size(), 200u);
   EXPECT_TRUE(duplicate_subjects(exchange).empty());
@@ -83,6 +134,12 @@ TEST(HybridMove, TwoHundredItemsMoveFromEwsToGraphWithoutDuplicatesOrLoss) {
     EXPECT_FALSE(item["extended_properties"].empty()) << item["subject"];
   }
   ASSERT_EQ(world.host_items("jdoe").size(), 200u);
+  for (const auto& stored : world.host_items("jdoe")) {
+    if (stored.item.subject != "Outlook series") continue;
+    ASSERT_TRUE(stored.item.recurrence);
+    EXPECT_EQ(stored.item.recurrence->exdates.size(), 1u);
+    EXPECT_EQ(stored.item.recurrence->overrides.size(), 1u);
+  }
   const auto ids_before = host_ids(world);
   const auto quiet = world.sync("jdoe");
   ASSERT_TRUE(quiet.report);
