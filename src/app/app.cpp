@@ -116,6 +116,25 @@ Result<std::string> SyncApp::mailbox_of(const User& user,
   return **address;
 }
 
+Result<RemoteBackend> SyncApp::route(const User& user, const std::string& mailbox,
+                                     const std::string& recorded, bool reprobe) {
+  const auto previous = parse_remote_backend(recorded);
+  auto probe = [&]() -> Result<bool> {
+    auto moved = exchange_->moved_online(mailbox);
+    if (moved || !reprobe || previous != RemoteBackend::kEws) return moved;
+    // Autodiscover did not answer, and on-premises EWS said it holds no such mailbox: the
+    // other sign of a move is that Exchange Online serves it. One cheap Graph read (a key
+    // lookup) tells: MailboxNotEnabledForRESTAPI means it does not.
+    auto graph = exchange_->side(mailbox, RemoteBackend::kGraph);
+    if (!graph) return moved;
+    auto asked = (*graph)->find_by_key(IdempotencyKey("as1-mailbox-probe"));
+    if (asked) return true;
+    if (mailbox_elsewhere(asked.error())) return false;
+    return moved;
+  };
+  return route_mailbox(options_.config.exchange.backend, user.backend, previous, reprobe, probe);
+}
+
 Result<SyncApp::Organisation> SyncApp::organisation() {
   auto settings = store_.settings();
   if (!settings) return std::unexpected(settings.error());
@@ -171,9 +190,6 @@ Result<UserRun> SyncApp::sync_pair(const User& user, const Organisation& organis
   const store::OrganisationSettings& settings = organisation.settings;
   const std::vector<store::ActivityType>& types = organisation.types;
 
-  auto remote_side = exchange_->side(run.mailbox);
-  if (!remote_side) return record_failure(remote_side.error());
-
   // One run of a pair at a time across processes: the CLI's `sync` beside the daemon would
   // otherwise create the same new items twice. Taken before the state is read, so the run
   // sees the cursors and links of the run before it. Dry runs write nothing and need none.
@@ -210,6 +226,14 @@ Result<UserRun> SyncApp::sync_pair(const User& user, const Organisation& organis
     audit = store::SqliteAuditSink::over(*db);
   }
 
+  // R41: the connection serving this mailbox (a hybrid organisation routes each user).
+  auto recorded = state->remote_backend();
+  if (!recorded) return record_failure(recorded.error());
+  auto backend = route(user, run.mailbox, *recorded, /*reprobe=*/false);
+  if (!backend) return record_failure(backend.error());
+  auto remote_side = exchange_->side(run.mailbox, *backend);
+  if (!remote_side) return record_failure(remote_side.error());
+
   host::HostCalendarSide host_side(store_, user.user_name);
 
   Progress position{user.user_name};
@@ -221,7 +245,6 @@ Result<UserRun> SyncApp::sync_pair(const User& user, const Organisation& organis
     report_progress();
   };
   CountingSide counted_host(host_side, count_writes);
-  CountingSide counted_remote(**remote_side, count_writes);
 
   sync::EngineOptions engine_options;
   auto pair = pair_policy(user, options_.config, settings, types);
@@ -242,8 +265,25 @@ Result<UserRun> SyncApp::sync_pair(const User& user, const Organisation& organis
   };
   report_progress();
 
-  sync::SyncEngine engine(counted_host, counted_remote, *state, *audit, engine_options);
-  auto report = engine.run(dry_run);
+  auto run_engine = [&](CalendarSide& remote, RemoteBackend through) {
+    CountingSide counted_remote(remote, count_writes);
+    engine_options.remote_backend = to_string(through);
+    sync::SyncEngine engine(counted_host, counted_remote, *state, *audit, engine_options);
+    return engine.run(dry_run);
+  };
+  auto report = run_engine(**remote_side, *backend);
+  if (!report && mailbox_elsewhere(report.error())) {
+    // R41: the backend the pair used says the mailbox is not there (any more): a mailbox
+    // moved between Exchange Server and Exchange Online. Ask where it is now and, when
+    // that is the other connection, run there: the engine switches the pair (the first
+    // listing re-links every item by its key). Nothing was written by the refused run.
+    auto moved = route(user, run.mailbox, to_string(*backend), /*reprobe=*/true);
+    if (moved && *moved != *backend) {
+      auto other_side = exchange_->side(run.mailbox, *moved);
+      if (!other_side) return record_failure(other_side.error());
+      report = run_engine(**other_side, *moved);
+    }
+  }
   if (!report) {
     // A quarantined pair is not a failure of the run: it waits for an admin (R38).
     auto gate = state->quarantine();
@@ -343,11 +383,15 @@ Result<sync::OffboardReport> SyncApp::offboard(const std::string& user_name) {
   if (!*found) return std::unexpected(unknown_user(user_name));
   auto mailbox = mailbox_of(**found);
   if (!mailbox) return std::unexpected(mailbox.error());
-  auto remote = exchange_->side(*mailbox);
-  if (!remote) return std::unexpected(remote.error());
   auto db = state_database();
   if (!db) return std::unexpected(db.error());
   auto state = store::SqliteSyncState::over(*db, user_name);
+  auto recorded = state->remote_backend();
+  if (!recorded) return std::unexpected(recorded.error());
+  auto backend = route(**found, *mailbox, *recorded, /*reprobe=*/false);
+  if (!backend) return std::unexpected(backend.error());
+  auto remote = exchange_->side(*mailbox, *backend);
+  if (!remote) return std::unexpected(remote.error());
   auto audit = store::SqliteAuditSink::over(*db);
   return sync::offboard(**remote, *state, *audit, user_name, options_.clock());
 }

@@ -134,6 +134,9 @@ class SyncApp {
   /// status goes there for the caller to write with the others; else it is written now.
   Result<UserRun> sync_pair(const User& user, const Organisation& organisation, bool dry_run,
                             const ProgressFn& progress, PendingStatuses* statuses);
+  /// R41: the backend of `user`'s pair (mailbox_routing.h); `recorded` is the state's.
+  Result<RemoteBackend> route(const User& user, const std::string& mailbox,
+                              const std::string& recorded, bool reprobe);
   /// The sync state database, opened on first use and kept open: a cycle over many pairs
   /// opens no file per pair (an app is used by one thread at a time).
   Result<std::shared_ptr<store::sqlite::Connection>> state_database();

@@ -8,6 +8,7 @@
 #include "app/pair_settings.h"
 #include "connectors/ews/doctor.h"
 #include "connectors/ews/ews_side.h"
+#include "connectors/ews/mailbox_place.h"
 #include "connectors/graph/doctor.h"
 #include "connectors/graph/graph_side.h"
 #include "connectors/graph/token.h"
@@ -33,7 +34,7 @@ Result<std::string> read_certificate(const std::filesystem::path& file) {
 Result<graph::AppCredentials> load_app(const config::GraphConfig& graph) {
   if (graph.uses_certificate()) {
     auto certificate = graph.certificate_pem.empty() ? read_certificate(graph.certificate_file)
-                                                      : Result<std::string>(graph.certificate_pem);
+                                                     : Result<std::string>(graph.certificate_pem);
     if (!certificate) return std::unexpected(certificate.error());
     auto key = config::load_secret_pem(graph.private_key, "graph.private_key");
     if (!key) return std::unexpected(key.error());
@@ -62,12 +63,15 @@ ExchangeConnection::~ExchangeConnection() = default;
 Result<std::unique_ptr<ExchangeConnection>> ExchangeConnection::open(
     const config::Config& config, std::shared_ptr<net::HttpClient> http) {
   std::unique_ptr<ExchangeConnection> connection(new ExchangeConnection(config, std::move(http)));
-  if (config.exchange.backend == config::ExchangeBackend::kGraph) {
+  const auto backend = config.exchange.backend;
+  // Hybrid (R41): both, the Graph app and the EWS service account.
+  if (backend == config::ExchangeBackend::kGraph || backend == config::ExchangeBackend::kHybrid) {
     auto app = load_app(config.graph);
     if (!app) return std::unexpected(app.error());
     connection->tokens_ =
         std::make_unique<graph::TokenProvider>(*connection->http_, std::move(*app));
-  } else if (!config.exchange.password.empty()) {
+  }
+  if (backend != config::ExchangeBackend::kGraph && !config.exchange.password.empty()) {
     auto loaded = config::load_secret(config.exchange.password, "exchange.password");
     if (!loaded) return std::unexpected(loaded.error());
     connection->password_ = std::move(*loaded);
@@ -75,8 +79,37 @@ Result<std::unique_ptr<ExchangeConnection>> ExchangeConnection::open(
   return connection;
 }
 
-Result<std::unique_ptr<CalendarSide>> ExchangeConnection::side(const std::string& mailbox) {
-  if (tokens_) {
+std::optional<RemoteBackend> ExchangeConnection::only_backend() const {
+  switch (config_.exchange.backend) {
+    case config::ExchangeBackend::kEws:
+      return RemoteBackend::kEws;
+    case config::ExchangeBackend::kGraph:
+      return RemoteBackend::kGraph;
+    case config::ExchangeBackend::kNone:
+    case config::ExchangeBackend::kHybrid:
+      break;
+  }
+  return std::nullopt;
+}
+
+Result<bool> ExchangeConnection::moved_online(const std::string& mailbox) {
+  auto options = ews_side_options(config_, password_, mailbox);
+  if (!options) return std::unexpected(options.error());
+  auto place = ews::locate_mailbox(*http_, options->credentials, mailbox,
+                                   ews::mailbox_place_bases(config_.exchange.url, mailbox));
+  if (!place) return std::unexpected(place.error());
+  return place->moved_online;
+}
+
+Result<std::unique_ptr<CalendarSide>> ExchangeConnection::side(
+    const std::string& mailbox, std::optional<RemoteBackend> backend) {
+  if (!backend) backend = only_backend();
+  if (!backend && config_.exchange.backend == config::ExchangeBackend::kHybrid) {
+    return fail(ErrorKind::kUnsupported,
+                "a hybrid connection serves each mailbox through EWS or Graph: route the "
+                "mailbox first (app/mailbox_routing.h)");
+  }
+  if (backend == RemoteBackend::kGraph && tokens_) {
     auto options = graph_side_options(config_, mailbox);
     if (!options) return std::unexpected(options.error());
     return std::make_unique<graph::GraphSide>(*http_, tokens_->credentials(), std::move(*options));
@@ -87,6 +120,14 @@ Result<std::unique_ptr<CalendarSide>> ExchangeConnection::side(const std::string
 }
 
 std::vector<DoctorCheck> ExchangeConnection::doctor(const std::vector<std::string>& mailboxes) {
+  if (config_.exchange.backend == config::ExchangeBackend::kHybrid) {
+    // Both connections' own checks; the mailboxes are checked where they are routed when
+    // they sync (a mailbox's backend is known per pair, not here).
+    auto checks = ews_doctor({});
+    auto graph = graph_doctor({});
+    checks.insert(checks.end(), graph.begin(), graph.end());
+    return checks;
+  }
   return tokens_ ? graph_doctor(mailboxes) : ews_doctor(mailboxes);
 }
 

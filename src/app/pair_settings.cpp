@@ -41,7 +41,8 @@ net::Credentials service_credentials(const config::ExchangeConfig& exchange,
 
 Result<ews::EwsSideOptions> ews_side_options(const config::Config& config, const Secret& password,
                                              const std::string& mailbox) {
-  if (config.exchange.backend != config::ExchangeBackend::kEws) {
+  if (config.exchange.backend != config::ExchangeBackend::kEws &&
+      config.exchange.backend != config::ExchangeBackend::kHybrid) {
     return std::unexpected(Error::make(
         ErrorKind::kUnsupported,
         fmt::format("{}: exchange.backend is \"{}\": set backend = \"ews\" (Exchange Server) or "
@@ -80,7 +81,8 @@ graph::AppCredentials graph_app_credentials(const config::GraphConfig& graph, Se
 
 Result<graph::GraphSideOptions> graph_side_options(const config::Config& config,
                                                    const std::string& mailbox) {
-  if (config.exchange.backend != config::ExchangeBackend::kGraph) {
+  if (config.exchange.backend != config::ExchangeBackend::kGraph &&
+      config.exchange.backend != config::ExchangeBackend::kHybrid) {
     return std::unexpected(Error::make(
         ErrorKind::kUnsupported,
         fmt::format("{}: exchange.backend is \"{}\", not \"graph\"; set backend = \"graph\" "
@@ -143,6 +145,9 @@ sync::PlanPolicy plan_policy(const User& user, const SyncSettings& settings,
   policy.deleted_in_exchange = settings.deleted_in_exchange.value;
   policy.skip_ended_after = std::chrono::days{settings.first_sync_days.value};
   policy.send_invitations = settings.send_meeting_requests.value;  // R39: off by default
+  // R41: every linked Exchange item carries the key, so a mailbox that moves between backends
+  // is re-linked by it. Not under from-Exchange: the sync writes nothing to Exchange then.
+  policy.stamp_keys = policy.direction != SyncDirection::kFromExchange;
   // Items from Exchange get the default type (R16); the host refuses unknown types, so with
   // no default type defined they come in untyped rather than as a type that does not exist.
   policy.activity_types.default_type.clear();

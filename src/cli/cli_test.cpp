@@ -119,6 +119,15 @@ TEST_F(Cli, UsersAddListAndSet) {
   EXPECT_EQ(by_name["JDOE"]["mailbox"], "JDOE@afas.nl");
   EXPECT_EQ(by_name["DMARTINA"]["sync_enabled"], true);
   EXPECT_EQ(by_name["DMARTINA"]["display_name"], "D. Martina");
+  // R41: the connection serving the mailbox in a hybrid organisation; auto unless set.
+  EXPECT_EQ(by_name["JDOE"]["backend"], "auto");
+  ASSERT_EQ(run({"users", "set", "JDOE", "--backend", "graph"}).exit_code, 0);
+  EXPECT_EQ(run({"users", "set", "JDOE", "--backend", "cloud"}).exit_code, 2);
+  for (const auto& user : nlohmann::json::parse(run({"users", "list", "--json"}).out)) {
+    if (user["user_name"] == "JDOE") {
+      EXPECT_EQ(user["backend"], "graph");
+    }
+  }
 
   auto unknown = run({"users", "set", "NOBODY", "--sync", "on"});
   EXPECT_EQ(unknown.exit_code, 1);

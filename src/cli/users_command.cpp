@@ -24,6 +24,7 @@ struct UserOptions {
   std::string sync;  ///< on|off
   std::string direction;
   std::string conflict_policy;
+  std::string backend;  ///< R41: auto|ews|graph (hybrid organisations)
   bool json = false;
 };
 
@@ -31,6 +32,7 @@ const std::vector<std::string> kYesNo = {"yes", "no"};
 const std::vector<std::string> kOnOff = {"on", "off"};
 const std::vector<std::string> kDirections = {"to-exchange", "from-exchange", "two-way", "default"};
 const std::vector<std::string> kPolicies = {"newest-wins", "host-wins", "exchange-wins", "default"};
+const std::vector<std::string> kBackends = {"auto", "ews", "graph"};
 
 /// Applies the given options to `user`. kInvalidData for a malformed value.
 Result<void> apply_options(const UserOptions& options, User& user) {
@@ -54,6 +56,11 @@ Result<void> apply_options(const UserOptions& options, User& user) {
     auto policy = parse_conflict_policy(options.conflict_policy);
     if (!policy) return std::unexpected(policy.error());
     user.overrides.conflict_policy = *policy;
+  }
+  if (!options.backend.empty()) {
+    auto backend = parse_mailbox_backend(options.backend);
+    if (!backend) return std::unexpected(backend.error());
+    user.backend = *backend;
   }
   // R7: the same rule the sync uses; an invalid deviating address names the user.
   if (!user.exchange_address.empty()) {
@@ -81,6 +88,11 @@ void add_shared_options(CLI::App* command, UserOptions& options) {
       ->add_option("--conflict-policy", options.conflict_policy,
                    "Override of the organisation's conflict policy, or \"default\"")
       ->check(CLI::IsMember(kPolicies));
+  command
+      ->add_option("--backend", options.backend,
+                   "Hybrid organisations (R41): the connection serving the mailbox: auto "
+                   "(found by Autodiscover), ews or graph")
+      ->check(CLI::IsMember(kBackends));
 }
 
 int run_add(Context& context, const UserOptions& options) {
@@ -180,6 +192,7 @@ int run_list(Context& context, const UserOptions& options) {
           {"conflict_policy", user.overrides.conflict_policy
                                   ? nlohmann::json(to_string(*user.overrides.conflict_policy))
                                   : nlohmann::json(nullptr)},
+          {"backend", to_string(user.backend)},
       });
     }
     std::cout << out.dump(2) << "\n";

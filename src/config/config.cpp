@@ -15,7 +15,8 @@ namespace agendasync::config {
 namespace {
 
 constexpr std::initializer_list<ExchangeBackend> kBackends = {
-    ExchangeBackend::kNone, ExchangeBackend::kEws, ExchangeBackend::kGraph};
+    ExchangeBackend::kNone, ExchangeBackend::kEws, ExchangeBackend::kGraph,
+    ExchangeBackend::kHybrid};
 constexpr std::initializer_list<ExchangeVersion> kVersions = {
     ExchangeVersion::k2013, ExchangeVersion::k2013Sp1, ExchangeVersion::k2016,
     ExchangeVersion::k2019};
@@ -271,9 +272,11 @@ class Reader {
 
   void check_combinations(Config& config) const {
     const auto& ex = config.exchange;
-    if (config.sync.send_meeting_requests.value_or(false) && ex.backend == ExchangeBackend::kEws) {
+    const bool uses_ews =
+        ex.backend == ExchangeBackend::kEws || ex.backend == ExchangeBackend::kHybrid;
+    if (config.sync.send_meeting_requests.value_or(false) && uses_ews) {
       // R39: the EWS connector writes every item with SendToNone; accepting the key would
-      // promise meeting mail that never goes out.
+      // promise meeting mail that never goes out (in a hybrid organisation, for some users).
       throw bad_key("sync.send_meeting_requests",
                     "real meeting requests need backend = \"graph\" (Exchange Online); the EWS "
                     "backend writes attendees as information only. Set it to false");
@@ -315,7 +318,15 @@ class Reader {
                                         "\" must start with https:// (TLS 1.2 or "
                                         "newer is required, R6)");
     }
-    if (ex.backend == ExchangeBackend::kEws) {
+    if (uses_ews) {
+      const std::string backend = to_string(ex.backend);
+      if (ex.backend == ExchangeBackend::kHybrid && ex.url.empty()) {
+        // Its on-premises Autodiscover (on the EWS server first) is what tells a mailbox that
+        // moved to Exchange Online from one that did not (R41).
+        throw bad_key("exchange.url",
+                      "backend \"hybrid\" needs the on-premises EWS address (e.g. "
+                      "https://mail.example.com/EWS/Exchange.asmx) beside [graph]");
+      }
       if (ex.url.empty() && !ex.autodiscover) {
         throw bad_key("exchange.url",
                       "backend \"ews\" needs the EWS address (e.g. "
@@ -323,7 +334,8 @@ class Reader {
                       "autodiscover = true");
       }
       if (ex.auth != EwsAuth::kOAuth && (ex.user.empty() || ex.password.empty())) {
-        throw bad_key("exchange.user", "backend \"ews\" with " + std::string(to_string(ex.auth)) +
+        throw bad_key("exchange.user", "backend \"" + backend + "\" with " +
+                                           std::string(to_string(ex.auth)) +
                                            " authentication needs the service account: set "
                                            "user and password_file (or password_env)");
       }
@@ -334,7 +346,7 @@ class Reader {
       }
     }
     const auto& graph = config.graph;
-    if (ex.backend == ExchangeBackend::kGraph ||
+    if (ex.backend == ExchangeBackend::kGraph || ex.backend == ExchangeBackend::kHybrid ||
         (ex.backend == ExchangeBackend::kEws && ex.auth == EwsAuth::kOAuth)) {
       if (graph.tenant_id.empty()) {
         throw bad_key("graph.tenant_id",

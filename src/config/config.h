@@ -14,7 +14,9 @@
 
 namespace agendasync::config {
 
-enum class ExchangeBackend { kNone, kEws, kGraph };
+/// kHybrid (R41): Exchange Server and Exchange Online together, [exchange]'s EWS fields and
+/// [graph] both set; each user's mailbox is served by one of them (User::backend).
+enum class ExchangeBackend { kNone, kEws, kGraph, kHybrid };
 /// R1: the EWS RequestServerVersion family. 2010 and older are refused at parse time.
 enum class ExchangeVersion { k2013, k2013Sp1, k2016, k2019 };
 /// R4. Basic is accepted but flagged as deprecated.
@@ -74,7 +76,7 @@ struct GraphConfig {
   std::filesystem::path certificate_file;  ///< the app's certificate (PEM, public part)
   /// The certificate itself (PEM), for a connection kept in the database; wins over the file.
   std::string certificate_pem;
-  SecretSource private_key;                ///< its private key (PEM)
+  SecretSource private_key;  ///< its private key (PEM)
   /// Graph's version root; overridable for national clouds and for exsim in tests.
   std::string graph_url = "https://graph.microsoft.com/v1.0";
   /// Entra ID's authority (token endpoint host); overridable like graph_url.

@@ -11,6 +11,8 @@ const char* to_string(ExchangeBackend value) {
       return "ews";
     case ExchangeBackend::kGraph:
       return "graph";
+    case ExchangeBackend::kHybrid:
+      return "hybrid";
   }
   return "?";
 }

@@ -126,6 +126,32 @@ TEST(Config, GraphNeedsTheAppRegistration) {
   EXPECT_EQ(config->graph.client_secret.env, "AS_SECRET");
 }
 
+TEST(Config, R41_HybridNeedsBothTheOnPremisesEwsAndTheGraphApp) {
+  const std::string ews =
+      "[exchange]\nbackend = \"hybrid\"\nurl = \"https://mail.example.com/EWS/Exchange.asmx\"\n"
+      "user = \"svc\"\npassword_file = \"pw\"\n";
+  const std::string graph =
+      "[graph]\ntenant_id = \"t\"\nclient_id = \"c\"\nclient_secret_file = \"s\"\n";
+  auto config = parse_config(ews + graph, "/x/agendasync.toml");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->exchange.backend, ExchangeBackend::kHybrid);
+  EXPECT_EQ(to_string(config->exchange.backend), std::string("hybrid"));
+  expect_error(ews, {"graph.tenant_id"});
+  // Autodiscover alone is not enough: the on-premises server is where a moved mailbox shows.
+  expect_error(
+      "[exchange]\nbackend = \"hybrid\"\nautodiscover = true\nuser = \"svc\"\n"
+      "password_file = \"pw\"\n" +
+          graph,
+      {"exchange.url", "hybrid"});
+  expect_error(
+      "[exchange]\nbackend = \"hybrid\"\nurl = \"https://mail.example.com/EWS/Exchange.asmx\"\n" +
+          graph,
+      {"exchange.user", "hybrid"});
+  // R39: some of its users are on EWS, which sends no meeting mail.
+  expect_error(ews + graph + "[sync]\nsend_meeting_requests = true\n",
+               {"sync.send_meeting_requests"});
+}
+
 TEST(Config, GraphWithACertificateAndOverriddenAddresses) {
   const std::string head =
       "[exchange]\nbackend = \"graph\"\n[graph]\ntenant_id = \"t\"\nclient_id = \"c\"\n";

@@ -28,6 +28,8 @@ database = ")" +
 
 [exchange]
 # none | ews (Exchange Server on premises) | graph (Exchange Online, Microsoft Graph)
+# | hybrid (both: the EWS keys below and [graph]; each user's mailbox on one of them,
+# `agendasync users set NAME --backend auto|ews|graph`)
 backend = "none"
 # Exchange Server version for EWS: 2013 | 2013-sp1 | 2016 | 2019 (2010 and older: unsupported)
 version = "2016"

@@ -60,13 +60,23 @@ struct TimeWindow {
   Instant to{};
 };
 
-enum class WriteOp { kCreate, kUpdate, kDelete };
+enum class WriteOp {
+  kCreate,
+  kUpdate,
+  kDelete,
+  /// Writes only `key` (the idempotency-key extended property, which no client shows) on the
+  /// existing item `ref`, so that an item the sync did not create (an Outlook item, a
+  /// first-sync match) can be found by its key on another backend (R41). Nothing the user
+  /// sees changes; `item` is the item as last read, and the result carries it with its new
+  /// version. A side whose items carry no such property (the host) refuses it (kUnsupported).
+  kStampKey,
+};
 
 struct Write {
   WriteOp op = WriteOp::kCreate;
   ItemRef ref;          ///< update/delete
   VersionTag expected;  ///< update/delete: optimistic concurrency (ChangeKey / If-Match)
-  IdempotencyKey key;   ///< create: stamped on the new item
+  IdempotencyKey key;   ///< create, stamp: stamped on the item
   Appointment item;     ///< create/update: the full desired item
   /// update: the item as the side last had it, so a connector can send only changed fields
   /// (an update that does not touch the time leaves start and end byte-identical, R18).

@@ -57,6 +57,28 @@ Result<SyncDirection> parse_sync_direction(std::string_view text) {
                                            "\": use to-exchange, from-exchange or two-way");
 }
 
+const char* to_string(MailboxBackend value) {
+  switch (value) {
+    case MailboxBackend::kAuto:
+      return "auto";
+    case MailboxBackend::kEws:
+      return "ews";
+    case MailboxBackend::kGraph:
+      return "graph";
+  }
+  return "auto";
+}
+
+Result<MailboxBackend> parse_mailbox_backend(std::string_view text) {
+  for (auto value : {MailboxBackend::kAuto, MailboxBackend::kEws, MailboxBackend::kGraph}) {
+    if (text == to_string(value)) return value;
+  }
+  return fail(ErrorKind::kInvalidData,
+              "unknown mailbox backend \"" + std::string(text) +
+                  "\": use auto (found by Autodiscover), ews (Exchange Server) or graph "
+                  "(Exchange Online)");
+}
+
 Result<ConflictPolicy> parse_conflict_policy(std::string_view text) {
   for (auto value :
        {ConflictPolicy::kNewestWins, ConflictPolicy::kHostWins, ConflictPolicy::kExchangeWins}) {

@@ -26,6 +26,13 @@ Result<ConflictPolicy> parse_conflict_policy(
     std::string_view text);  // newest-wins|host-wins|exchange-wins
 Result<DeletedInExchange> parse_deleted_in_exchange(std::string_view text);
 
+/// R41, a hybrid organisation: which of its connections serves a user's mailbox. `auto`
+/// asks Exchange (an on-premises Autodiscover that redirects the address means the mailbox
+/// moved to Exchange Online). Outside a hybrid organisation the connection decides alone.
+enum class MailboxBackend { kAuto, kEws, kGraph };
+const char* to_string(MailboxBackend value);  // auto|ews|graph
+Result<MailboxBackend> parse_mailbox_backend(std::string_view text);
+
 /// Settings a user or resource may override; nullopt = organisation default.
 struct UserOverrides {
   std::optional<SyncDirection> direction;
@@ -129,6 +136,7 @@ struct User {
   bool blocked = false;          ///< R10
   bool sync_enabled = false;     ///< turned on by the user, or the admin in resource mode (R11)
   UserOverrides overrides;
+  MailboxBackend backend = MailboxBackend::kAuto;  ///< R41, hybrid organisations only
   bool operator==(const User&) const = default;
 };
 

@@ -17,7 +17,8 @@ using config::ExchangeVersion;
 using nlohmann::json;
 
 constexpr std::initializer_list<ExchangeBackend> kBackends = {
-    ExchangeBackend::kNone, ExchangeBackend::kEws, ExchangeBackend::kGraph};
+    ExchangeBackend::kNone, ExchangeBackend::kEws, ExchangeBackend::kGraph,
+    ExchangeBackend::kHybrid};
 constexpr std::initializer_list<ExchangeVersion> kVersions = {
     ExchangeVersion::k2013, ExchangeVersion::k2013Sp1, ExchangeVersion::k2016,
     ExchangeVersion::k2019};
@@ -176,19 +177,28 @@ Result<void> check_connection(const Connection& connection,
                     "\"" + *url + "\" must start with https://");
     }
   }
-  if (ex.backend == ExchangeBackend::kEws) {
+  const bool hybrid = ex.backend == ExchangeBackend::kHybrid;
+  if (ex.backend == ExchangeBackend::kEws || hybrid) {
+    // Hybrid (R41), as the configuration file says it: the on-premises EWS address is also
+    // where Autodiscover tells a mailbox that moved to Exchange Online.
+    if (hybrid && ex.url.empty()) {
+      return refuse("ews.url",
+                    "backend \"hybrid\" needs the on-premises EWS address (e.g. "
+                    "https://mail.example.com/EWS/Exchange.asmx) beside graph");
+    }
     if (ex.url.empty() && !ex.autodiscover) {
       return refuse("ews.url",
                     "backend \"ews\" needs the EWS address (e.g. "
                     "https://mail.example.com/EWS/Exchange.asmx) or autodiscover = true");
     }
     if (ex.auth != EwsAuth::kOAuth && (ex.user.empty() || ex.password.empty())) {
-      return refuse("ews.user", "backend \"ews\" with " + std::string(config::to_string(ex.auth)) +
+      return refuse("ews.user", "backend \"" + std::string(config::to_string(ex.backend)) +
+                                    "\" with " + std::string(config::to_string(ex.auth)) +
                                     " authentication needs the service account: set ews.user "
                                     "and the secret exchange_password");
     }
   }
-  if (ex.backend == ExchangeBackend::kGraph ||
+  if (ex.backend == ExchangeBackend::kGraph || hybrid ||
       (ex.backend == ExchangeBackend::kEws && ex.auth == EwsAuth::kOAuth)) {
     if (graph.tenant_id.empty()) {
       return refuse("graph.tenant_id",

@@ -245,5 +245,47 @@ TEST_F(PlatformTest, ConnectionJsonRefusesUnknownKeysAndBadValues) {
   EXPECT_EQ(round->exchange.domain, "CONTOSO");
 }
 
+TEST_F(PlatformTest, R41_AHybridConnectionHasBothSidesInItsJsonChecksAndConfig) {
+  node.graph.client_id = "platform-app";
+  node.graph.client_secret.env = "PLATFORM_SECRET";
+  auto platform = open();
+  ASSERT_TRUE(platform->create("hybrid", ""));
+  Connection hybrid = ews_connection();
+  hybrid.exchange.backend = config::ExchangeBackend::kHybrid;
+  hybrid.graph.tenant_id = "tenant-hybrid";
+  // The JSON form names it as the configuration file does.
+  const auto json = connection_to_json(hybrid);
+  EXPECT_EQ(json.at("backend"), "hybrid");
+  auto round = connection_from_json(json, Connection{});
+  ASSERT_TRUE(round) << round.error().message;
+  EXPECT_EQ(round->exchange.backend, config::ExchangeBackend::kHybrid);
+  EXPECT_EQ(round->exchange.url, hybrid.exchange.url);
+  EXPECT_EQ(round->graph.tenant_id, "tenant-hybrid");
+  // Both halves are checked: the service account, the on-premises URL, the tenant.
+  SecretUpdates secrets;
+  secrets.exchange_password = Secret("pw");
+  Connection no_url = hybrid;
+  no_url.exchange.url.clear();
+  no_url.exchange.autodiscover = true;
+  auto refused = platform->set_connection("hybrid", no_url, secrets);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("ews.url"), std::string::npos);
+  Connection no_tenant = hybrid;
+  no_tenant.graph.tenant_id.clear();
+  refused = platform->set_connection("hybrid", no_tenant, secrets);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("graph.tenant_id"), std::string::npos);
+  auto no_password = platform->set_connection("hybrid", hybrid, {});
+  ASSERT_FALSE(no_password);
+  EXPECT_NE(no_password.error().message.find("hybrid"), std::string::npos);
+  ASSERT_TRUE(platform->set_connection("hybrid", hybrid, secrets));
+  auto config = platform->organisation_config("hybrid");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->exchange.backend, config::ExchangeBackend::kHybrid);
+  EXPECT_EQ(config->exchange.url, hybrid.exchange.url);
+  EXPECT_EQ(config->graph.client_id, "platform-app");
+  EXPECT_EQ(config->graph.tenant_id, "tenant-hybrid");
+}
+
 }  // namespace
 }  // namespace agendasync::platform

@@ -32,8 +32,10 @@ TEST_F(Directory, UsersRoundTripWithEveryField) {
   user.sync_enabled = true;
   user.overrides.direction = SyncDirection::kFromExchange;
   user.overrides.conflict_policy = ConflictPolicy::kHostWins;
+  user.backend = MailboxBackend::kGraph;  // R41
   ASSERT_TRUE(store_->add_user(user));
   ASSERT_TRUE(store_->add_user(sample_user("ANNA")));
+  EXPECT_EQ(store_->user("ANNA").value()->backend, MailboxBackend::kAuto);
 
   auto loaded = store_->user("dmartina");  // user names compare case-insensitively
   ASSERT_TRUE(loaded);
@@ -125,6 +127,12 @@ TEST_F(Directory, UserChangesThatMatterToSyncEnterTheFeed) {
   EXPECT_EQ(changes[0].entity_id, "ANNA");
   EXPECT_EQ(changes[0].users, std::vector<std::string>{"ANNA"});
   EXPECT_EQ(store_->user("ANNA").value()->display_name, "Anna van Dijk");
+
+  head = store_->head_revision().value();
+  anna.backend = MailboxBackend::kEws;  // R41: another connection serves the mailbox
+  ASSERT_TRUE(store_->update_user(anna));
+  EXPECT_EQ(store_->changes_since(testing::feed_after(head)).value().size(), 1u);
+  EXPECT_EQ(store_->user("ANNA").value()->backend, MailboxBackend::kEws);
 }
 
 TEST_F(Directory, ThereIsAtMostOneDefaultAndOnePersonalActivityType) {

@@ -83,13 +83,16 @@ TEST(Schema, AnOlderDatabaseIsUpgradedKeepingItsData) {
     auto store = open_sqlite_agenda_store(path, testing::creating()).value();
     ASSERT_TRUE(store->add_user(testing::sample_user("ANNA")));
   }
-  // Back to schema version 1: what migration 2 adds is gone.
+  // Back to schema version 1: what migrations 2 and 4 add is gone.
   raw_query(path, "DROP INDEX change_users_by_revision");
+  raw_query(path, "ALTER TABLE users DROP COLUMN backend");
   raw_query(path, "PRAGMA user_version = 1");
   {
     auto store = open_sqlite_agenda_store(path);
     ASSERT_TRUE(store) << store.error().message;
     EXPECT_EQ((*store)->users().value().size(), 1u);
+    // Migration 4 (R41): every existing user is routed automatically.
+    EXPECT_EQ((*store)->user("ANNA").value()->backend, MailboxBackend::kAuto);
     EXPECT_EQ((*store)->head_revision().value(), 1);
   }
   EXPECT_EQ(raw_query(path, "PRAGMA user_version"),

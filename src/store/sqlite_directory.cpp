@@ -61,13 +61,15 @@ std::vector<Value> user_values(const User& user) {
                         user.overrides.direction.has_value()),
           optional_name(
               user.overrides.conflict_policy ? to_string(*user.overrides.conflict_policy) : "",
-              user.overrides.conflict_policy.has_value())};
+              user.overrides.conflict_policy.has_value()),
+          std::string(to_string(user.backend))};
 }
 
-/// The fields whose change the sync must react to (R10, R11, R19).
+/// The fields whose change the sync must react to (R10, R11, R19, R41).
 bool matters_to_sync(const User& before, const User& after) {
   return before.exchange_address != after.exchange_address || before.blocked != after.blocked ||
-         before.sync_enabled != after.sync_enabled || before.overrides != after.overrides;
+         before.sync_enabled != after.sync_enabled || before.overrides != after.overrides ||
+         before.backend != after.backend;
 }
 
 }  // namespace
@@ -75,7 +77,7 @@ bool matters_to_sync(const User& before, const User& after) {
 Result<std::optional<User>> SqliteAgendaStore::load_user(std::string_view user_name) {
   auto row = db_.prepare(
       "SELECT user_name, display_name, exchange_address, blocked, sync_enabled, "
-      "direction_override, conflict_policy_override FROM users WHERE user_name = ?1",
+      "direction_override, conflict_policy_override, backend FROM users WHERE user_name = ?1",
       {std::string(user_name)});
   if (!row) return std::unexpected(row.error());
   auto found = row->step();
@@ -97,6 +99,9 @@ Result<std::optional<User>> SqliteAgendaStore::load_user(std::string_view user_n
     if (!policy) return std::unexpected(policy.error());
     user.overrides.conflict_policy = *policy;
   }
+  auto backend = parse_mailbox_backend(row->text_at(7));
+  if (!backend) return std::unexpected(backend.error());
+  user.backend = *backend;
   return std::optional<User>{std::move(user)};
 }
 
@@ -114,7 +119,8 @@ Result<void> SqliteAgendaStore::add_user(const User& user) {
     }
     if (auto inserted = db_.run(
             "INSERT INTO users (user_name, display_name, exchange_address, blocked, sync_enabled, "
-            "direction_override, conflict_policy_override) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "direction_override, conflict_policy_override, backend) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             user_values(user));
         !inserted) {
       return std::unexpected(inserted.error());
@@ -141,8 +147,8 @@ Result<void> SqliteAgendaStore::update_user(const User& user) {
     values[0] = (*existing)->user_name;  // keep the stored spelling
     if (auto updated =
             db_.run("UPDATE users SET display_name = ?2, exchange_address = ?3, blocked = ?4, "
-                    "sync_enabled = ?5, direction_override = ?6, conflict_policy_override = ?7 "
-                    "WHERE user_name = ?1",
+                    "sync_enabled = ?5, direction_override = ?6, conflict_policy_override = ?7, "
+                    "backend = ?8 WHERE user_name = ?1",
                     values);
         !updated) {
       return std::unexpected(updated.error());

@@ -10,7 +10,7 @@ namespace agendasync::store::sqlite {
 namespace {
 
 /// Migration N+1 is kMigrations[N]. Never edit a released migration: append a new one.
-constexpr std::array<const char*, 3> kMigrations = {
+constexpr std::array<const char*, 4> kMigrations = {
     // 1: the host agenda.
     R"sql(
 CREATE TABLE organisation_settings (
@@ -101,6 +101,12 @@ CREATE INDEX change_users_by_revision ON change_users (revision, user_name);
 )sql",
     // 3: text stored before the UTF-8 check is repaired (data only: run_code_step below).
     "",
+    // 4: R41, hybrid organisations: which connection serves each user's mailbox. Every
+    // existing user is 'auto', which outside a hybrid organisation means the connection's.
+    R"sql(
+ALTER TABLE users ADD COLUMN backend TEXT NOT NULL DEFAULT 'auto'
+  CHECK (backend IN ('auto', 'ews', 'graph'));
+)sql",
 };
 
 /// The part of a migration that SQL cannot express, run right after its SQL.

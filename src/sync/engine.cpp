@@ -340,6 +340,29 @@ Result<RunReport> SyncEngine::run(bool dry_run) {
                             pair, (*gate)->reason, user, user),
                 "Quarantined");
   }
+  if (!options_.remote_backend.empty()) {
+    // R41: a pair whose mailbox moved (or whose organisation changed connection) starts
+    // over on the remote side: the old backend's refs and cursor mean nothing on the new
+    // one. The links stay; the full listing below finds each item again by its key.
+    auto recorded = state_.remote_backend();
+    if (!recorded) return std::unexpected(recorded.error());
+    if (*recorded != options_.remote_backend) {
+      if (dry_run && !recorded->empty()) {
+        return fail(ErrorKind::kUnsupported,
+                    fmt::format("pair {} moves from {} to {}: its next sync finds every linked "
+                                "item again by its key; a dry run cannot show that plan. Run "
+                                "`agendasync sync --user {}` without --dry-run",
+                                pair, *recorded, options_.remote_backend, user),
+                    "BackendSwitch");
+      }
+      if (!dry_run) {
+        if (auto switched = state_.switch_remote_backend(options_.remote_backend); !switched) {
+          return std::unexpected(switched.error());
+        }
+        if (!recorded->empty()) report.switched_from = *recorded;
+      }
+    }
+  }
   if (!dry_run) {
     if (auto recovered = recover(report.run_id); !recovered) {
       return std::unexpected(recovered.error());

@@ -51,6 +51,11 @@ struct EngineOptions {
   std::size_t report_plan_limit = 1000;
   std::size_t max_pages = 100000;  ///< a change feed that never completes is an error
   std::function<Instant()> clock;
+  /// R41: the backend the remote side talks through ("ews", "graph"; empty: not tracked).
+  /// When the state recorded another one, the run first switches the pair
+  /// (SyncState::switch_remote_backend) and then lists both sides in full, re-linking every
+  /// item by the key it carries.
+  std::string remote_backend;
   /// Test hook: called at each step boundary. Throwing from it simulates a kill.
   std::function<void(CycleStep)> on_step;
 };
@@ -83,6 +88,8 @@ struct RunReport {
   /// sync with the repaired text; the caller logs them (the item id, never the text) and
   /// the audit trail has a "repair" record for each.
   std::vector<std::pair<Side, TextRepair>> text_repairs;
+  /// R41: the backend the remote side was on before this run, when this run switched it.
+  std::optional<std::string> switched_from;
 };
 
 /// A change feed read from a cursor to its end, the last word per item.

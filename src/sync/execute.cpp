@@ -34,7 +34,18 @@ std::optional<WriteOpView> as_write(const Operation& operation) {
     write.item = op->item;
     write.previous = op->previous;
     write.send_invitations = op->send_invitations;
+    if (op->stamp_key) write.key = op->link;
     return WriteOpView{op->target, std::move(write), "update"};
+  }
+  if (const auto* op = std::get_if<StampKeyOp>(&operation)) {
+    Write write;
+    write.op = WriteOp::kStampKey;
+    write.ref = op->ref;
+    write.expected = op->expected;
+    write.key = op->link;
+    write.item = op->item;
+    write.previous = op->item;  // nothing but the key differs
+    return WriteOpView{op->target, std::move(write), "stamp key"};
   }
   if (const auto* op = std::get_if<DeleteOp>(&operation)) {
     Write write;
@@ -70,7 +81,9 @@ Result<bool> SyncEngine::apply_plan(const Plan& plan, RunReport& report, StateDe
   // R28: the intent is durable before anything is sent.
   std::vector<JournalEntry> journal;
   for (std::size_t i = 0; i < ops.size(); ++i) {
-    if (!writes[i]) continue;
+    // A stamp whose reply is lost needs no recovery: at worst the item's version moved,
+    // which the next run records as touched (same content).
+    if (!writes[i] || writes[i]->write.op == WriteOp::kStampKey) continue;
     JournalEntry entry{
         link_of(ops[i]), writes[i]->target, writes[i]->write.op, writes[i]->write.ref, {},
         report.run_id,   std::nullopt};
@@ -142,12 +155,20 @@ Result<bool> SyncEngine::apply_plan(const Plan& plan, RunReport& report, StateDe
     bool only_updates = true;
     for (std::size_t i : members) {
       if (!writes[i]) continue;
-      only_updates = only_updates && writes[i]->write.op == WriteOp::kUpdate;
+      const bool stamp = writes[i]->write.op == WriteOp::kStampKey;
+      only_updates = only_updates && (writes[i]->write.op == WriteOp::kUpdate || stamp);
       if (succeeded(i)) {
-        some_landed = true;
+        some_landed = some_landed || !stamp;
         continue;
       }
       const Error& error = outcomes[i]->error();
+      if (stamp) {
+        // R41: a missing key costs nothing until the mailbox changes backend (the R20 match
+        // is the fallback then); it must not undo the link or hold the cursors. Reported.
+        failures.push_back(WriteFailure{writes[i]->operation, key.str(),
+                                        side(writes[i]->target).describe(), error});
+        continue;
+      }
       ok = false;
       // A write that failed this way may still have landed (a lost reply); the others did not.
       const bool ambiguous = error.kind == ErrorKind::kTransient ||
@@ -187,7 +208,7 @@ Result<bool> SyncEngine::apply_plan(const Plan& plan, RunReport& report, StateDe
       const Side target = writes[i]->target;
       const Write& write = writes[i]->write;
       if (!succeeded(i)) {
-        if (record) record->sides[target].held = write.previous;
+        if (record && write.op != WriteOp::kStampKey) record->sides[target].held = write.previous;
         continue;
       }
       AuditRecord entry{report.run_id,
@@ -210,6 +231,11 @@ Result<bool> SyncEngine::apply_plan(const Plan& plan, RunReport& report, StateDe
         if (record) {
           record->sides[target] = {written.ref, written.version,
                                    item_fingerprint(target, written.item), std::nullopt};
+        }
+        if (write.op == WriteOp::kStampKey) {
+          // Only the hidden key changed: recorded (the version moved), not counted or audited
+          // as a change a person would see.
+          continue;
         }
         ++(write.op == WriteOp::kCreate ? summary.sides[target].created
                                         : summary.sides[target].updated);

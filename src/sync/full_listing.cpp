@@ -127,6 +127,13 @@ Result<void> PagedFullListing::add_link(Batch& batch, const LinkRecord& link) {
     auto carrier = stage_.carrying(side, link.key);
     if (!carrier) return std::unexpected(carrier.error());
     if (*carrier && !(*carrier)->done) add_item(batch, side, (*carrier)->item, true);
+    if (link.sides[side].refind && !*carrier) {
+      // R41: the pair changed backend and the new one did not list the item (outside the
+      // window, or gone): asked for by its key, so an old item is re-linked too, not left.
+      auto found = engine_.side(side).find_by_key(link.key);
+      if (!found) return std::unexpected(found.error());
+      if (*found) add_item(batch, side, **found, false);
+    }
   }
   return {};
 }

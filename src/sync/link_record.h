@@ -21,8 +21,23 @@ struct SideState {
   /// other side's succeeded. The next merge rebases this side's edits onto the base instead
   /// of mistaking "not received yet" for "changed back".
   std::optional<Appointment> held;
+  /// The ref is unknown because the pair changed backend (a mailbox moved from Exchange
+  /// Server to Exchange Online, R41): the item is to be found again by the link's key. `ref`
+  /// is empty then, but unlike an R25 tombstone the item is not known to be gone.
+  bool refind = false;
   bool operator==(const SideState&) const = default;
 };
+
+/// A side's state once its backend changed (R41): the ref, version and held content belong
+/// to the old backend; the hash stays, so an item found again with the same content is only
+/// touched, not changed. An R25 tombstone (empty ref, not `refind`) stays a tombstone.
+inline SideState forget_remote(const SideState& state) {
+  if (state.ref.empty() && !state.refind) return state;
+  SideState forgotten;
+  forgotten.hash = state.hash;
+  forgotten.refind = true;
+  return forgotten;
+}
 
 /// One linked item: both refs, both versions, both hashes, and the base (the item both sides
 /// agreed on at the last sync, the reference of the three-way merge).

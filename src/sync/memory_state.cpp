@@ -108,7 +108,25 @@ Result<void> MemorySyncState::approve() {
   return {};
 }
 
+Result<std::string> MemorySyncState::remote_backend() { return remote_backend_; }
+
+Result<void> MemorySyncState::switch_remote_backend(const std::string& backend) {
+  const bool switching = !remote_backend_.empty() && remote_backend_ != backend;
+  remote_backend_ = backend;
+  if (!switching) return {};
+  // Old refs name items of the other backend: find them again by key (sync_state.h).
+  by_ref_[Side::kRemote].clear();
+  for (auto& [key, link] : links_)
+    link.sides[Side::kRemote] = forget_remote(link.sides[Side::kRemote]);
+  std::erase_if(journal_, [](const auto& entry) {
+    return entry.second.target == Side::kRemote && entry.second.op != WriteOp::kCreate;
+  });
+  cursors_[Side::kRemote] = Cursor();
+  return {};
+}
+
 Result<void> MemorySyncState::clear() {
+  remote_backend_.clear();
   links_.clear();
   by_ref_ = {};
   journal_.clear();

@@ -26,6 +26,8 @@ class MemorySyncState final : public SyncState {
   Result<void> set_quarantine(const std::string& reason) override;
   Result<void> approve() override;
   Result<void> clear() override;
+  Result<std::string> remote_backend() override;
+  Result<void> switch_remote_backend(const std::string& backend) override;
 
   /// Test hook: number of lookups served, to show an incremental cycle does O(k) of them.
   std::size_t lookups() const { return lookups_; }
@@ -38,6 +40,7 @@ class MemorySyncState final : public SyncState {
   std::multimap<IdempotencyKey, JournalEntry> journal_;
   PerSide<Cursor> cursors_;
   std::optional<Quarantine> quarantine_;
+  std::string remote_backend_;
   MemoryListingStage stage_;
   std::size_t lookups_ = 0;
 };

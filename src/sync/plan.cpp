@@ -204,8 +204,13 @@ class Planner {
     for (Side side : kBothSides) {
       const Side other_side = other(side);
       if (state[side] == Seen::kGone) {
-        // Row: R25 tombstone; the other side lives on. Only record its new version.
-        record_versions(e, e.link.base, false, "R25 left deleted in Exchange");
+        // Row: R25 tombstone; the other side lives on. Only record its new version. A side
+        // still to be found by its key after a backend switch (R41) lands here too while the
+        // new backend has not shown it: nothing is deleted on the strength of not finding it.
+        record_versions(e, e.link.base, false,
+                        e.link.sides[side].refind
+                            ? "R41 not yet found by its key on the new backend: left as it is"
+                            : "R25 left deleted in Exchange");
         return;
       }
       if (state[side] != Seen::kDeleted) continue;
@@ -323,6 +328,7 @@ class Planner {
                                                    "R24 both sides changed the same field"});
     }
     bool writes = false;
+    bool stamp = needs_stamp(e.item[Side::kRemote], key);
     for (Side side : kBothSides) {
       const Appointment& now = actual(e, side);
       if (item_fingerprint(side, merged) == item_fingerprint(side, now)) continue;
@@ -337,13 +343,16 @@ class Planner {
       } else {
         rule = fmt::format("{}: changed on {}", direction_rule(), to_string(other(side)));
       }
+      const bool stamp_here = side == Side::kRemote && stamp;
       plan_.operations.push_back(UpdateOp{side, key, current_state(e, side).ref,
                                           current_state(e, side).version, for_side(side, merged),
-                                          now, policy_.send_invitations, rule});
+                                          now, policy_.send_invitations, stamp_here, rule});
+      if (stamp_here) stamp = false;
     }
+    if (stamp) plan_.operations.push_back(stamp_op(e.item[Side::kRemote]->item, key));
     const bool noted = state[Side::kHost] != Seen::kUnchanged ||
                        state[Side::kRemote] != Seen::kUnchanged || e.relinked[Side::kHost] ||
-                       e.relinked[Side::kRemote];
+                       e.relinked[Side::kRemote] || needs_stamp(e.item[Side::kRemote], key);
     if (writes || noted || is_new) {
       LinkRecord record = e.link;
       for (Side side : kBothSides) {
@@ -354,6 +363,18 @@ class Planner {
       record.base = merged;
       plan_.operations.push_back(LinkOp{record, is_new, new_link_rule.value_or("status updated")});
     }
+  }
+
+  /// R41: a remote item of a link that does not carry the link's key (an Outlook item, an
+  /// R20 match, a person's copy that carries another link's key, a link from before R41).
+  bool needs_stamp(const std::optional<Observed>& remote, const IdempotencyKey& key) const {
+    return policy_.stamp_keys && remote && remote->item.idempotency_key != key;
+  }
+
+  static StampKeyOp stamp_op(const SideItem& remote, const IdempotencyKey& key) {
+    return StampKeyOp{Side::kRemote, key,
+                      remote.ref,    remote.version,
+                      remote.item,   "R41 the link's key stamped on the Exchange item"};
   }
 
   void record_versions(const Entity& e, const Appointment& base, bool is_new,
@@ -468,6 +489,10 @@ class Planner {
         CreateOp{target, key, for_side(target, written), pending,
                  target == Side::kHost && read_only_in_host(), policy_.send_invitations,
                  fmt::format("{}: new on {}", direction_rule(), to_string(side))});
+    // An Outlook item now linked: it carries the key too, so another backend finds it (R41).
+    if (side == Side::kRemote && needs_stamp(obs, key)) {
+      plan_.operations.push_back(stamp_op(obs.item, key));
+    }
   }
 
   const PlanInput& in_;

@@ -41,6 +41,9 @@ struct UpdateOp {
   Appointment item;
   Appointment previous;
   bool send_invitations = false;  ///< R39, as in CreateOp
+  /// R41: the item does not carry the link's key yet; the update writes it too (one write
+  /// instead of an update and a StampKeyOp racing on the same version).
+  bool stamp_key = false;
   std::string rule;
 };
 
@@ -50,6 +53,19 @@ struct DeleteOp {
   ItemRef ref;
   VersionTag expected;
   Appointment previous;
+  std::string rule;
+};
+
+/// Write the link's key on an item the sync did not create (an Outlook item, a first-sync
+/// match), so that it can be found by its key on another backend (R41). Only the key is
+/// written, never what the user sees; the executor records the item's new version. A failed
+/// stamp is reported but does not keep the link from being recorded.
+struct StampKeyOp {
+  Side target = Side::kRemote;
+  IdempotencyKey link;
+  ItemRef ref;
+  VersionTag expected;
+  Appointment item;  ///< as last read; returned with the new version
   std::string rule;
 };
 
@@ -77,7 +93,8 @@ struct ForgetOp {
   std::string rule;
 };
 
-using Operation = std::variant<CreateOp, UpdateOp, DeleteOp, LinkOp, ResolveConflictOp, ForgetOp>;
+using Operation =
+    std::variant<CreateOp, UpdateOp, DeleteOp, StampKeyOp, LinkOp, ResolveConflictOp, ForgetOp>;
 
 struct Plan {
   std::vector<Operation> operations;
@@ -122,6 +139,11 @@ struct PlanPolicy {
   ActivityTypePolicy activity_types;
   std::chrono::days skip_ended_after{30};
   bool send_invitations = false;
+  /// R41: stamp the link's key on remote items that do not carry it (Outlook items, R20
+  /// matches), so a mailbox that moves to another backend is re-linked by key. Off under
+  /// from-Exchange, where the sync writes nothing to Exchange (the app may hold read rights
+  /// only); such pairs are re-linked by the R20 match instead.
+  bool stamp_keys = true;
 };
 
 /// The pure planner. Deterministic: equal inputs give equal plans.

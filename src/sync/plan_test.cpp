@@ -36,10 +36,13 @@ struct Fixture {
     policy.pair_id = "p";
     policy.host_user = "JDOE";
   }
+  /// The remote item carries the link's key: the sync created it there (created_on).
   void report(Side side, Appointment item, std::string version) {
     const ItemRef ref(side == Side::kHost ? "h1" : "r1");
-    input.reports[side].items.push_back({SideItem{ref, VersionTag(std::move(version)), std::nullopt,
-                                                  std::move(item), std::nullopt}});
+    std::optional<IdempotencyKey> key;
+    if (side == Side::kRemote) key = link.key;
+    input.reports[side].items.push_back(
+        {SideItem{ref, VersionTag(std::move(version)), key, std::move(item), std::nullopt}});
   }
   void deleted(Side side) {
     input.reports[side].deleted.push_back(ItemRef(side == Side::kHost ? "h1" : "r1"));
@@ -222,7 +225,14 @@ TEST(Plan, NewItemsAreCreatedOnTheOtherSideWithDeterministicKeys) {
   EXPECT_EQ(creates[0].item.activity_type, "Personal");
   EXPECT_EQ(creates[0].item.owner, "JDOE");
   EXPECT_EQ(creates[0].pending.created_on, Side::kHost);
-  EXPECT_EQ(make_plan(input, policy).operations.size(), 1u) << "deterministic";
+  // R41: the Outlook item gets the link's key too, nothing else.
+  const auto stamps = ops_of<StampKeyOp>(make_plan(input, policy));
+  ASSERT_EQ(stamps.size(), 1u);
+  EXPECT_EQ(stamps[0].link, creates[0].link);
+  EXPECT_EQ(stamps[0].ref.str(), "r5");
+  EXPECT_EQ(stamps[0].expected.str(), "1");
+  EXPECT_EQ(stamps[0].item, outlook);
+  EXPECT_EQ(make_plan(input, policy).operations.size(), 2u) << "deterministic";
 }
 
 TEST(Plan, R20_MatchingItemsAreLinkedNotDuplicated) {
@@ -273,6 +283,101 @@ TEST(Plan, OurItemUnderANewRefIsRelinked) {
   const auto links = ops_of<LinkOp>(plan);
   ASSERT_EQ(links.size(), 1u);
   EXPECT_EQ(links[0].record.sides[Side::kRemote].ref.str(), "r9");
+}
+
+TEST(Plan, R41_AnR20MatchIsStampedWithTheLinksKeyAndNothingElse) {
+  PlanInput input;
+  PlanPolicy policy;
+  policy.pair_id = "p";
+  input.full_listing = true;
+  input.now = at(1, 0);
+  const Appointment item = appointment("Board meeting", at(10, 14));
+  input.reports[Side::kHost].items.push_back(
+      {SideItem{ItemRef("h1"), VersionTag("1"), std::nullopt, item, std::nullopt}});
+  input.reports[Side::kRemote].items.push_back(
+      {SideItem{ItemRef("r1"), VersionTag("4"), std::nullopt, item, std::nullopt}});
+  const Plan plan = make_plan(input, policy);
+  const auto stamps = ops_of<StampKeyOp>(plan);
+  ASSERT_EQ(stamps.size(), 1u) << format_plan(plan);
+  EXPECT_EQ(stamps[0].link, derive_key("p", Side::kHost, ItemRef("h1")));
+  EXPECT_EQ(stamps[0].ref.str(), "r1");
+  EXPECT_EQ(stamps[0].expected.str(), "4");
+  EXPECT_TRUE(ops_of<UpdateOp>(plan).empty()) << "the user sees no change";
+  EXPECT_EQ(format_plan(plan).find("UPDATE"), std::string::npos)
+      << "a dry run shows the link, no write: " << format_plan(plan);
+}
+
+TEST(Plan, R41_AnUpdateOfAnItemWithoutTheKeyCarriesIt) {
+  Fixture f;
+  // An Outlook item linked before R41: the host changes, the remote is written anyway, and
+  // the one update writes the key along (no second write racing on the same version).
+  Appointment changed = f.base;
+  changed.subject = "Retro";
+  f.report(Side::kHost, changed, "2");
+  f.input.reports[Side::kRemote].items.push_back({SideItem{
+      ItemRef("r1"), VersionTag("1"), std::nullopt, without_host_fields(f.base), std::nullopt}});
+  const Plan plan = f.plan();
+  const auto updates = ops_of<UpdateOp>(plan);
+  ASSERT_EQ(updates.size(), 1u) << format_plan(plan);
+  EXPECT_EQ(updates[0].target, Side::kRemote);
+  EXPECT_TRUE(updates[0].stamp_key);
+  EXPECT_TRUE(ops_of<StampKeyOp>(plan).empty());
+}
+
+TEST(Plan, R41_AnUnchangedItemWithoutTheKeyIsStampedAndItsNewVersionRecorded) {
+  Fixture f;
+  f.input.full_listing = true;
+  f.input.reports[Side::kRemote].items.push_back({SideItem{
+      ItemRef("r1"), VersionTag("1"), std::nullopt, without_host_fields(f.base), std::nullopt}});
+  const Plan plan = f.plan();
+  EXPECT_EQ(ops_of<StampKeyOp>(plan).size(), 1u) << format_plan(plan);
+  EXPECT_EQ(ops_of<LinkOp>(plan).size(), 1u) << "the link takes the stamp's new version";
+  EXPECT_TRUE(ops_of<UpdateOp>(plan).empty());
+}
+
+TEST(Plan, R41_NothingIsStampedWhenThePolicySaysNo) {
+  PlanInput input;
+  PlanPolicy policy;
+  policy.pair_id = "p";
+  policy.stamp_keys = false;  // from-Exchange: the sync writes nothing to Exchange
+  input.reports[Side::kRemote].items.push_back(
+      {SideItem{ItemRef("r5"), VersionTag("1"), std::nullopt, appointment("Dentist", at(4, 15)),
+                std::nullopt}});
+  const Plan plan = make_plan(input, policy);
+  EXPECT_EQ(ops_of<CreateOp>(plan).size(), 1u);
+  EXPECT_TRUE(ops_of<StampKeyOp>(plan).empty());
+}
+
+TEST(Plan, R41_ASideToBeFoundAgainIsNeitherDeletedNorRecreated) {
+  Fixture f;
+  // The pair changed backend: the remote ref is unknown until the new backend shows the item.
+  f.input.links[0].sides[Side::kRemote] = forget_remote(f.link.sides[Side::kRemote]);
+  Appointment changed = f.base;
+  changed.subject = "Retro";
+  f.report(Side::kHost, changed, "2");
+  const Plan plan = f.plan();
+  EXPECT_TRUE(ops_of<CreateOp>(plan).empty()) << format_plan(plan);
+  EXPECT_TRUE(ops_of<DeleteOp>(plan).empty()) << format_plan(plan);
+  const auto links = ops_of<LinkOp>(plan);
+  ASSERT_EQ(links.size(), 1u);
+  EXPECT_TRUE(links[0].record.sides[Side::kRemote].refind);
+  EXPECT_NE(links[0].rule.find("R41"), std::string::npos);
+}
+
+TEST(Plan, R41_TheItemCarryingTheKeyOnTheNewBackendIsRelinkedWithoutWrites) {
+  Fixture f;
+  f.input.links[0].sides[Side::kRemote] = forget_remote(f.link.sides[Side::kRemote]);
+  f.input.full_listing = true;
+  f.input.reports[Side::kRemote].items.push_back(
+      {SideItem{ItemRef("graph-1"), VersionTag("g1"), f.link.key, without_host_fields(f.base),
+                std::nullopt}});
+  const Plan plan = f.plan();
+  ASSERT_EQ(plan.operations.size(), 1u) << format_plan(plan);
+  const auto links = ops_of<LinkOp>(plan);
+  ASSERT_EQ(links.size(), 1u);
+  EXPECT_EQ(links[0].record.sides[Side::kRemote].ref.str(), "graph-1");
+  EXPECT_FALSE(links[0].record.sides[Side::kRemote].refind);
+  EXPECT_EQ(links[0].record.sides[Side::kHost], f.link.sides[Side::kHost]) << "host id kept";
 }
 
 TEST(Plan, DryRunTextNamesEveryOperationAndRule) {

@@ -67,6 +67,8 @@ std::string format_plan(const Plan& plan) {
           } else if constexpr (std::is_same_v<T, DeleteOp>) {
             return fmt::format("DELETE  on {:<6} {} '{}'  [{}]\n", to_string(op.target),
                                op.ref.str(), op.previous.subject, op.rule);
+          } else if constexpr (std::is_same_v<T, StampKeyOp>) {
+            return {};  // only the hidden key is written: nothing a person would see change
           } else if constexpr (std::is_same_v<T, LinkOp>) {
             if (!op.is_new) return {};  // status bookkeeping: not news for a person
             return fmt::format("LINK    host {} <-> remote {} '{}'  [{}]\n",

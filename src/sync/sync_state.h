@@ -54,6 +54,17 @@ class SyncState {
   /// pair is not quarantined.
   virtual Result<void> approve() = 0;
 
+  /// Which backend the pair's remote refs and cursor belong to ("ews", "graph"); empty when
+  /// never recorded (a pair from before R41, or never synced).
+  virtual Result<std::string> remote_backend() = 0;
+  /// Records `backend` as the remote's backend. When another one was recorded, atomically
+  /// also: the remote cursor is dropped (the next run lists in full) and every link's remote
+  /// side becomes `refind` (empty ref, version and held content; hash kept), so the first
+  /// listing on the new backend finds each item again by the key it carries (R41). Host
+  /// refs, bases and `created_on` are kept. Pending journal entries aimed at the remote are
+  /// dropped: their refs name items of the old backend.
+  virtual Result<void> switch_remote_backend(const std::string& backend) = 0;
+
   /// Forgets everything about the pair (after offboarding, R40).
   virtual Result<void> clear() = 0;
 };

@@ -156,7 +156,8 @@ TEST(ServeGraphScale, ThousandMailboxesInRealTimeThroughGraphNotifications) {
       300s));
   const double settled_seconds = seconds(Clock::now() - serve_start);
   // Each pair ran (no sync failed): the daemon really reads 1,000 mailboxes through Graph.
-  EXPECT_GE(api.metric("agendasync_syncs_total", {{"org", "default"}, {"result", "synced"}}), kMailboxes);
+  EXPECT_GE(api.metric("agendasync_syncs_total", {{"org", "default"}, {"result", "synced"}}),
+            kMailboxes);
   EXPECT_EQ(api.metric("agendasync_syncs_total", {{"org", "default"}, {"result", "error"}}), 0);
 
   // A change through Graph by another client, in each of 20 random mailboxes: in the host

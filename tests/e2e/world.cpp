@@ -57,7 +57,17 @@ std::vector<std::string> duplicate_subjects(const std::vector<nlohmann::json>& i
 
 std::string agendasync_binary() { return AGENDASYNC_CLI_BINARY; }
 
-const char* backend_name(Backend backend) { return backend == Backend::kGraph ? "graph" : "ews"; }
+const char* backend_name(Backend backend) {
+  switch (backend) {
+    case Backend::kEws:
+      return "ews";
+    case Backend::kGraph:
+      return "graph";
+    case Backend::kHybrid:
+      return "hybrid";
+  }
+  return "ews";
+}
 
 namespace {
 WorldOptions with_backend(Backend backend) {
@@ -71,7 +81,7 @@ World::World(Backend backend) : World(with_backend(backend)) {}
 
 World::World(WorldOptions options) : options_(std::move(options)), dir_(fresh_dir()) {
   std::vector<std::string> args{"--version", options_.exsim_version, "--auth", "basic,ntlm"};
-  if (options_.backend == Backend::kGraph) {
+  if (options_.backend != Backend::kEws) {
     args.push_back("--config");
     args.push_back(write_exsim_graph_config(options_).string());
   }
@@ -127,22 +137,25 @@ std::filesystem::path World::write_exsim_graph_config(const WorldOptions& option
 void World::write_config(const WorldOptions& options) {
   std::ofstream config(config_path_);
   config << "database = \"" << database_path_.string() << "\"\n";
-  if (options.backend == Backend::kGraph) {
+  const bool graph = options.backend != Backend::kEws;
+  const bool ews = options.backend != Backend::kGraph;
+  const char* backend = backend_name(options.backend);
+  config << "[exchange]\nbackend = \"" << backend << "\"\nmail_domain = \"example.com\"\n";
+  if (ews) {
+    std::ofstream(dir_ / "exchange-password") << options.password << "\n";
+    config << "version = \"2016\"\n"
+           << "url = \"" << exsim_->ews_url() << "\"\n"
+           << "auth = \"basic\"\nuser = \"svc@example.com\"\n"
+           << "password_file = \"" << (dir_ / "exchange-password").string() << "\"\n";
+  }
+  if (graph) {
     std::ofstream(dir_ / "graph-client-secret") << options.graph_secret << "\n";
     // exsim stands in for both Entra ID (its token endpoint) and Graph (/v1.0).
-    config << "[exchange]\nbackend = \"graph\"\nmail_domain = \"example.com\"\n"
-           << "[graph]\ntenant_id = \"" << GraphApp::kTenant << "\"\n"
+    config << "[graph]\ntenant_id = \"" << GraphApp::kTenant << "\"\n"
            << "client_id = \"" << GraphApp::kClientId << "\"\n"
            << "client_secret_file = \"" << (dir_ / "graph-client-secret").string() << "\"\n"
            << "graph_url = \"" << exsim_->base_url() << "/v1.0\"\n"
            << "authority_url = \"" << exsim_->base_url() << "\"\n";
-  } else {
-    std::ofstream(dir_ / "exchange-password") << options.password << "\n";
-    config << "[exchange]\nbackend = \"ews\"\nversion = \"2016\"\n"
-           << "url = \"" << exsim_->ews_url() << "\"\n"
-           << "auth = \"basic\"\nuser = \"svc@example.com\"\n"
-           << "password_file = \"" << (dir_ / "exchange-password").string() << "\"\n"
-           << "mail_domain = \"example.com\"\n";
   }
   config << "[tls]\nca_bundle = \"" << (options.configure_ca ? exsim_->ca_path() : "") << "\"\n";
 }

@@ -25,10 +25,11 @@ struct CommandResult {
 
 /// Which protocol the sync speaks to exsim: EWS (Exchange Server) or Microsoft Graph (Exchange
 /// Online, with exsim's Entra ID token endpoint). "Outlook" (the admin endpoint, raw EWS) is
-/// the same either way: both protocols see one mailbox store.
-enum class Backend { kEws, kGraph };
+/// the same either way: both protocols see one mailbox store. kHybrid (R41): both
+/// connections ([exchange] backend = "hybrid"), each user routed to one of them.
+enum class Backend { kEws, kGraph, kHybrid };
 
-/// "ews" / "graph", for parameterised test names.
+/// "ews" / "graph" / "hybrid", for parameterised test names.
 const char* backend_name(Backend backend);
 
 /// The Entra ID app registration exsim knows in a Graph world.

@@ -353,6 +353,92 @@ TEST_F(Fixture, UpdateWithoutPreviousStateSetsEveryField) {
   EXPECT_EQ(update.find("AgendaSyncKey"), std::string::npos) << "the key is never rewritten";
 }
 
+TEST_F(Fixture, R41_AStampWritesOnlyTheKeyUnderTheItemsChangeKey) {
+  http.push(messages("UpdateItem", ok_items("UpdateItem",
+                                            "<t:CalendarItem><t:ItemId Id=\"A\" "
+                                            "ChangeKey=\"CK-stamped\"/></t:CalendarItem>")));
+  Write w;
+  w.op = WriteOp::kStampKey;
+  w.ref = ItemRef("A");
+  w.expected = VersionTag("CK-A");
+  w.key = IdempotencyKey("as1-stamp");
+  w.item = appointment("Made in Outlook");
+  w.previous = w.item;
+  const auto results = side->apply(std::vector<Write>{w});
+  ASSERT_TRUE(results.at(0).outcome) << results[0].outcome.error().message;
+  ASSERT_EQ(http.requests.size(), 1u);
+  const std::string& update = http.requests[0].body;
+  EXPECT_NE(update.find(R"(<t:ItemId Id="A" ChangeKey="CK-A"/>)"), std::string::npos) << update;
+  EXPECT_NE(update.find("AgendaSyncKey"), std::string::npos) << update;
+  EXPECT_NE(update.find("as1-stamp"), std::string::npos) << update;
+  // Nothing the user sees is written.
+  for (const char* field : {"item:Subject", "calendar:Start", "calendar:End", "item:Body",
+                            "calendar:Location", "DeleteItemField"}) {
+    EXPECT_EQ(update.find(field), std::string::npos) << field;
+  }
+  EXPECT_EQ(results[0].outcome->version.str(), "CK-stamped");
+  EXPECT_EQ(results[0].outcome->idempotency_key, IdempotencyKey("as1-stamp"));
+}
+
+TEST_F(Fixture, R41_AStampedSeriesKeepsItsOccurrencesAsTheyAre) {
+  http.handler = [](const net::Request& request) -> Result<net::Response> {
+    net::Response r;
+    r.status = 200;
+    r.body = request.body.find("<m:UpdateItem") != std::string::npos
+                 ? messages("UpdateItem", ok_items("UpdateItem",
+                                                   "<t:CalendarItem><t:ItemId Id=\"S\" "
+                                                   "ChangeKey=\"CK-2\"/></t:CalendarItem>"))
+                 : messages("GetItem", ok_items("GetItem", calendar_item("S", "Series")));
+    return r;
+  };
+  Appointment series = appointment("Series");
+  series.recurrence = Recurrence{};
+  series.recurrence->rule.freq = Frequency::kDaily;
+  series.recurrence->rule.count = 5;
+  series.recurrence->exdates = {series.start + std::chrono::days{1}};
+  OccurrenceOverride moved;
+  moved.recurrence_id = series.start + std::chrono::days{2};
+  moved.start = moved.recurrence_id + std::chrono::hours{2};
+  moved.end = moved.start + std::chrono::hours{1};
+  moved.subject = "Moved";
+  series.recurrence->overrides = {moved};
+  Write w;
+  w.op = WriteOp::kStampKey;
+  w.ref = ItemRef("S");
+  w.expected = VersionTag("CK-S");
+  w.key = IdempotencyKey("as1-series");
+  w.item = series;
+  w.previous = series;
+  const auto results = side->apply(std::vector<Write>{w});
+  ASSERT_TRUE(results.at(0).outcome) << results[0].outcome.error().message;
+  int updates = 0;
+  for (const auto& request : http.requests) {
+    EXPECT_EQ(request.body.find("<m:DeleteItem"), std::string::npos) << "no exdate re-deleted";
+    EXPECT_EQ(request.body.find("OccurrenceItemId"), std::string::npos) << request.body;
+    updates += request.body.find("<m:UpdateItem") != std::string::npos;
+  }
+  EXPECT_EQ(updates, 1);
+}
+
+TEST_F(Fixture, R41_AnUpdateCarryingTheKeyWritesItWithTheChange) {
+  http.push(messages("UpdateItem", ok_items("UpdateItem",
+                                            "<t:CalendarItem><t:ItemId Id=\"A\" "
+                                            "ChangeKey=\"new\"/></t:CalendarItem>")));
+  Write w;
+  w.op = WriteOp::kUpdate;
+  w.ref = ItemRef("A");
+  w.expected = VersionTag("CK-A");
+  w.key = IdempotencyKey("as1-carried");
+  w.previous = appointment("Old");
+  w.item = appointment("New");
+  const auto results = side->apply(std::vector<Write>{w});
+  ASSERT_TRUE(results.at(0).outcome) << results[0].outcome.error().message;
+  const std::string& update = http.requests.at(0).body;
+  EXPECT_NE(update.find("item:Subject"), std::string::npos);
+  EXPECT_NE(update.find("as1-carried"), std::string::npos);
+  EXPECT_EQ(update.find("calendar:Start"), std::string::npos);
+}
+
 TEST_F(Fixture, StaleChangeKeyIsAConflict) {
   http.push(messages("UpdateItem", error_message("UpdateItem", "ErrorIrresolvableConflict")));
   Write w;

@@ -160,9 +160,12 @@ std::vector<WriteResult> EwsCalendarSide::apply(std::span<const Write> writes) {
       }
       before = std::move(*mapped);
     }
-    // The key is stamped once at create; an update never touches it.
+    // The key is written at create, and later only when the engine stamps it on an item it
+    // did not create (R41: kStampKey, or an update that carries `key`); otherwise an update
+    // never touches it. A stamp's `previous` is its `item`: the key is the only change.
     before.agenda_sync_key.reset();
     after->agenda_sync_key.reset();
+    if (!w.key.empty()) after->agenda_sync_key = w.key.str();
     // Without the previous state every field is set; with it, only what changed (R18).
     if (w.previous && !has_field_changes(before, *after, options_.context.version)) continue;
     update_writes.push_back(i);
@@ -282,7 +285,8 @@ std::vector<WriteResult> EwsCalendarSide::apply(std::span<const Write> writes) {
       add_occurrence_update(i, *series, before, after);
       continue;
     }
-    if (!w.item.recurrence) continue;
+    // A stamp writes the key on the series item only; its occurrences stay as they are.
+    if (!w.item.recurrence || w.op == WriteOp::kStampKey) continue;
     // A series: bring its occurrences in line with the model.
     const Appointment& series = w.item;
     const Appointment* previous =
@@ -385,14 +389,14 @@ std::vector<WriteResult> EwsCalendarSide::apply(std::span<const Write> writes) {
       // later read to the same content and ChangeKey), under the ChangeKey its response gave.
       SideItem written{ItemRef(item_ids[i]), VersionTag(change_keys[i]), std::nullopt,
                        std::move(*as_stored[i]), std::nullopt};
-      if (w.op == WriteOp::kCreate) written.idempotency_key = w.key;
+      if (!w.key.empty()) written.idempotency_key = w.key;
       results.push_back(WriteResult{std::move(written)});
       continue;
     }
     // Written, but the read-back failed or did not find it: report what we know (the id
     // is real, so the engine must not write again), without a version.
     SideItem known{ItemRef(item_ids[i]), {}, std::nullopt, w.item, std::nullopt};
-    if (w.op == WriteOp::kCreate) known.idempotency_key = w.key;
+    if (!w.key.empty()) known.idempotency_key = w.key;
     (void)read_error;
     results.push_back(WriteResult{std::move(known)});
   }

@@ -346,6 +346,63 @@ TEST_F(SideFixture, UpdatePatchesOnlyChangedFieldsWithIfMatch) {
   EXPECT_EQ(sent["body"], json({{"subject", "New"}}));
 }
 
+TEST_F(SideFixture, R41_AStampPatchesOnlyTheKeyWithIfMatch) {
+  std::vector<json> sent;
+  http.handler = [&](const net::Request& request) -> Result<net::Response> {
+    sent.push_back(json::parse(request.body)["requests"][0]);
+    return answer(200,
+                  {{"responses",
+                    json::array({json{{"id", "0"}, {"status", 200}, {"body", event_json("E")}}})}});
+  };
+  GraphSide side(http, {}, options());
+  Write write;
+  write.op = WriteOp::kStampKey;
+  write.ref = ItemRef("E");
+  write.expected = VersionTag("W/\"E0\"");
+  write.key = IdempotencyKey("as1-stamp");
+  write.item.subject = "Made in Outlook";
+  write.item.start = sys_days{year{2026} / 12 / 1} + hours(10);
+  write.item.end = write.item.start + hours(1);
+  // A series: its exceptions must not be written again by a stamp.
+  write.item.recurrence = Recurrence{};
+  write.item.recurrence->rule.freq = Frequency::kDaily;
+  write.item.recurrence->rule.count = 3;
+  write.item.recurrence->exdates = {write.item.start + std::chrono::days{1}};
+  write.previous = write.item;
+  const auto results = side.apply(std::span(&write, 1));
+  ASSERT_TRUE(results[0].outcome) << results[0].outcome.error().message;
+  ASSERT_EQ(sent.size(), 1u) << "one PATCH, no exception writes";
+  EXPECT_EQ(sent[0]["method"], "PATCH");
+  EXPECT_EQ(sent[0]["headers"]["If-Match"], "W/\"E0\"");
+  EXPECT_EQ(sent[0]["body"],
+            json({{"singleValueExtendedProperties",
+                   json::array({json{{"id", kKeyPropertyId}, {"value", "as1-stamp"}}})}}));
+  EXPECT_EQ(results[0].outcome->idempotency_key, IdempotencyKey("as1-stamp"));
+}
+
+TEST_F(SideFixture, R41_AnUpdateCarryingTheKeyPatchesItWithTheChange) {
+  json sent;
+  http.handler = [&](const net::Request& request) -> Result<net::Response> {
+    sent = json::parse(request.body)["requests"][0];
+    return answer(200,
+                  {{"responses",
+                    json::array({json{{"id", "0"}, {"status", 200}, {"body", event_json("E")}}})}});
+  };
+  GraphSide side(http, {}, options());
+  Write write;
+  write.op = WriteOp::kUpdate;
+  write.ref = ItemRef("E");
+  write.key = IdempotencyKey("as1-carried");
+  write.item.subject = "New";
+  write.item.start = sys_days{year{2026} / 12 / 1} + hours(10);
+  write.item.end = write.item.start + hours(1);
+  write.previous = write.item;
+  write.previous->subject = "Old";
+  ASSERT_TRUE(side.apply(std::span(&write, 1))[0].outcome);
+  EXPECT_EQ(sent["body"]["subject"], "New");
+  EXPECT_EQ(sent["body"]["singleValueExtendedProperties"][0]["value"], "as1-carried");
+}
+
 TEST_F(SideFixture, FetchReadsEventsAndSkipsMissingOnes) {
   http.handler = [&](const net::Request& request) -> Result<net::Response> {
     const auto body = json::parse(request.body);

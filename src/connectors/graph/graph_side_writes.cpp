@@ -184,10 +184,18 @@ Result<BatchRequest> GraphSide::series_request(const Write& write) {
       if (!body) return std::unexpected(body.error());
       return BatchRequest{"POST", user_path() + "/events", {{"Prefer", kPreferUtc}}, *body};
     }
-    case WriteOp::kUpdate: {
-      auto body = write.previous ? event_patch(*write.previous, write.item, write_options)
-                                 : event_to_json(write.item, {}, write_options);
+    case WriteOp::kUpdate:
+    case WriteOp::kStampKey: {
+      // A stamp (R41) sends nothing but the key's extended property; an update that carries
+      // `key` sends it along with the changed fields. Neither changes what the user sees.
+      auto body = write.op == WriteOp::kStampKey ? Result<nlohmann::json>(nlohmann::json::object())
+                  : write.previous ? event_patch(*write.previous, write.item, write_options)
+                                   : event_to_json(write.item, {}, write_options);
       if (!body) return std::unexpected(body.error());
+      if (!write.key.empty()) {
+        (*body)["singleValueExtendedProperties"] = nlohmann::json::array(
+            {nlohmann::json{{"id", kKeyPropertyId}, {"value", write.key.str()}}});
+      }
       if (body->empty()) {
         return BatchRequest{"GET",
                             fmt::format("{}?$select={}", event_url, kEventSelect),
@@ -256,7 +264,7 @@ std::vector<WriteResult> GraphSide::apply(std::span<const Write> writes) {
       continue;
     }
     if (event->id.empty()) event->id = write.ref.str();
-    if (write.item.recurrence) {
+    if (write.item.recurrence && write.op != WriteOp::kStampKey) {
       // A new pattern makes Exchange drop the series' exceptions: then all are written again.
       const bool pattern_sent = requests[r].body && requests[r].body->contains("recurrence");
       const Appointment* previous = write.op == WriteOp::kUpdate && write.previous && !pattern_sent
@@ -276,7 +284,7 @@ std::vector<WriteResult> GraphSide::apply(std::span<const Write> writes) {
     SideItem written;
     written.ref = ItemRef(event->id);
     written.version = VersionTag(event->etag);
-    if (write.op == WriteOp::kCreate && !write.key.empty()) written.idempotency_key = write.key;
+    if (!write.key.empty()) written.idempotency_key = write.key;
     written.item = write.item;  // what we asked for; Graph's echo may omit parts
     written.item.organizer = event->item.organizer;
     results[i].outcome = std::move(written);
@@ -295,7 +303,7 @@ SideItem GraphSide::read_back(const ItemRef& ref, const Write& write) {
     out.ref = ref;
     out.item = write.item;
   }
-  if (write.op == WriteOp::kCreate && !write.key.empty()) out.idempotency_key = write.key;
+  if (!write.key.empty()) out.idempotency_key = write.key;
   return out;
 }
 

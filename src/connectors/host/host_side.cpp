@@ -224,6 +224,12 @@ std::vector<WriteResult> HostCalendarSide::apply(std::span<const Write> writes) 
       case WriteOp::kDelete:
         results.push_back({remove(write)});
         break;
+      case WriteOp::kStampKey:
+        // The engine stamps only Exchange items (R41); host items it links carry no key of
+        // their own to be found by on another backend.
+        results.push_back(
+            {fail(ErrorKind::kUnsupported, describe() + ": the host agenda takes no key stamps")});
+        break;
     }
   }
   return results;

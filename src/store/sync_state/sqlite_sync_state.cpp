@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS sync_audit(
   side INTEGER NOT NULL, item TEXT NOT NULL, link TEXT NOT NULL, operation TEXT NOT NULL,
   rule TEXT NOT NULL, changes TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS sync_audit_link ON sync_audit(link);
+CREATE TABLE IF NOT EXISTS sync_backend(pair TEXT PRIMARY KEY, backend TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sync_run_status(
   pair TEXT PRIMARY KEY, at INTEGER NOT NULL, outcome TEXT NOT NULL, summary TEXT NOT NULL,
   last_error TEXT NOT NULL, last_success INTEGER NOT NULL);
@@ -41,7 +42,25 @@ CREATE TABLE IF NOT EXISTS sync_run_status(
 
 constexpr const char* kLinkColumns =
     "key, host_ref, host_version, host_hash, remote_ref, remote_version, remote_hash, base, "
-    "created_on, host_held, remote_held";
+    "created_on, host_held, remote_held, refind";
+
+/// Bits of sync_link.refind: which sides' refs are to be found again by key (R41).
+std::int64_t refind_bit(Side side) { return side == Side::kHost ? 1 : 2; }
+
+/// sync_link.refind came with R41; a state file from before gets the column (0: nothing to
+/// find again). Another process may add it at the same moment: then it is there.
+Result<void> add_refind_column(sqlite::Connection& db) {
+  constexpr const char* kHas =
+      "SELECT COUNT(*) FROM pragma_table_info('sync_link') WHERE name = 'refind'";
+  auto has = db.query_int(kHas);
+  if (!has) return std::unexpected(has.error());
+  if (has->value_or(0) > 0) return {};
+  auto added = db.exec("ALTER TABLE sync_link ADD COLUMN refind INTEGER NOT NULL DEFAULT 0");
+  if (added) return {};
+  auto again = db.query_int(kHas);
+  if (again && again->value_or(0) > 0) return {};
+  return added;
+}
 
 std::int64_t side_code(Side side) { return side == Side::kHost ? 0 : 1; }
 Side side_from(std::int64_t code) { return code == 0 ? Side::kHost : Side::kRemote; }
@@ -62,6 +81,7 @@ Result<sqlite::Connection> open_file(const std::filesystem::path& path) {
     return std::unexpected(set.error());
   }
   if (auto schema = db->exec(kSchema); !schema) return std::unexpected(schema.error());
+  if (auto column = add_refind_column(*db); !column) return std::unexpected(column.error());
   return db;
 }
 
@@ -70,7 +90,7 @@ nlohmann::json link_to_json(const LinkRecord& link) {
   for (Side side : sync::kBothSides) {
     const auto& state = link.sides[side];
     sides.push_back({state.ref.str(), state.version.str(), state.hash,
-                     state.held ? to_document(*state.held) : std::string()});
+                     state.held ? to_document(*state.held) : std::string(), state.refind});
   }
   nlohmann::json json{{"key", link.key.str()}, {"sides", sides}, {"base", to_document(link.base)}};
   if (link.created_on) json["created_on"] = side_code(*link.created_on);
@@ -96,6 +116,7 @@ Result<LinkRecord> link_from_json(std::string_view text) {
       if (!held) return std::unexpected(held.error());
       link.sides[side].held = std::move(*held);
     }
+    if (state.size() > 4) link.sides[side].refind = state[4].get<bool>();
   }
   auto base = from_document(json.value("base", ""));
   if (!base) return std::unexpected(base.error());
@@ -152,6 +173,9 @@ Result<std::vector<LinkRecord>> SqliteSyncState::query_links(std::string_view wh
       auto held = from_document(statement->text_at(column));
       if (!held) return std::unexpected(held.error());
       link.sides[side].held = std::move(*held);
+    }
+    for (Side side : sync::kBothSides) {
+      link.sides[side].refind = (statement->int_at(11) & refind_bit(side)) != 0;
     }
     links.push_back(std::move(link));
   }
@@ -259,13 +283,15 @@ Result<void> SqliteSyncState::upsert(const LinkRecord& link) {
   const auto& remote = link.sides[Side::kRemote];
   return db_->run(
       "INSERT OR REPLACE INTO sync_link(pair, key, host_ref, host_version, host_hash, "
-      "remote_ref, remote_version, remote_hash, base, created_on, host_held, remote_held) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+      "remote_ref, remote_version, remote_hash, base, created_on, host_held, remote_held, "
+      "refind) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
       {pair_, link.key.str(), host.ref.str(), host.version.str(), host.hash, remote.ref.str(),
        remote.version.str(), remote.hash, to_document(link.base),
        link.created_on ? sqlite::Value(side_code(*link.created_on)) : sqlite::Value(),
        host.held ? sqlite::Value(to_document(*host.held)) : sqlite::Value(),
-       remote.held ? sqlite::Value(to_document(*remote.held)) : sqlite::Value()});
+       remote.held ? sqlite::Value(to_document(*remote.held)) : sqlite::Value(),
+       (host.refind ? refind_bit(Side::kHost) : 0) |
+           (remote.refind ? refind_bit(Side::kRemote) : 0)});
 }
 
 Result<void> SqliteSyncState::commit(const sync::StateDelta& delta) {
@@ -324,9 +350,40 @@ Result<void> SqliteSyncState::approve() {
   return {};
 }
 
+Result<std::string> SqliteSyncState::remote_backend() {
+  auto statement = db_->prepare("SELECT backend FROM sync_backend WHERE pair = ?1", {pair_});
+  if (!statement) return std::unexpected(statement.error());
+  auto row = statement->step();
+  if (!row) return std::unexpected(row.error());
+  return *row ? statement->text_at(0) : std::string();
+}
+
+Result<void> SqliteSyncState::switch_remote_backend(const std::string& backend) {
+  return sqlite::write_transaction(*db_, [&]() -> Result<void> {
+    auto recorded = remote_backend();
+    if (!recorded) return std::unexpected(recorded.error());
+    if (*recorded == backend) return {};
+    auto stored = db_->run("INSERT OR REPLACE INTO sync_backend(pair, backend) VALUES (?1, ?2)",
+                           {pair_, backend});
+    if (!stored) return stored;
+    if (recorded->empty()) return {};
+    // The old backend's refs, versions and held contents mean nothing on the new one; the
+    // hash stays (sync_state.h). R25 tombstones (empty ref, not to be found) stay as they are.
+    for (const char* sql :
+         {"UPDATE sync_link SET remote_ref = '', remote_version = '', remote_held = NULL, "
+          "refind = refind | 2 WHERE pair = ?1 AND (remote_ref <> '' OR refind & 2)",
+          "DELETE FROM sync_cursor WHERE pair = ?1 AND side = 1",
+          "DELETE FROM sync_journal WHERE pair = ?1 AND target = 1 AND op <> 0"}) {
+      if (auto done = db_->run(sql, {pair_}); !done) return done;
+    }
+    return {};
+  });
+}
+
 Result<void> SqliteSyncState::clear() {
   return sqlite::write_transaction(*db_, [&]() -> Result<void> {
-    for (const char* table : {"sync_link", "sync_cursor", "sync_journal", "sync_quarantine"}) {
+    for (const char* table :
+         {"sync_link", "sync_cursor", "sync_journal", "sync_quarantine", "sync_backend"}) {
       auto cleared = db_->run(std::string("DELETE FROM ") + table + " WHERE pair = ?1", {pair_});
       if (!cleared) return cleared;
     }

@@ -47,6 +47,8 @@ class SqliteSyncState final : public sync::SyncState {
   Result<void> set_quarantine(const std::string& reason) override;
   Result<void> approve() override;
   Result<void> clear() override;
+  Result<std::string> remote_backend() override;
+  Result<void> switch_remote_backend(const std::string& backend) override;
 
  private:
   SqliteSyncState(std::shared_ptr<sqlite::Connection> db, std::string pair_id)

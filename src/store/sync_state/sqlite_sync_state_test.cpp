@@ -1,7 +1,7 @@
 #include "store/sync_state/sqlite_sync_state.h"
 
 #include <gtest/gtest.h>
-
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -138,6 +138,84 @@ TEST(SqliteSyncState, ANonDatabaseFileIsRefusedWithItsName) {
   ASSERT_FALSE(state);
   EXPECT_NE(state.error().message.find(path.filename().string()), std::string::npos)
       << state.error().message;
+}
+
+TEST(SqliteSyncState, R41_SwitchingTheRemoteBackendResetsOnlyTheRemoteRefsAndCursor) {
+  const auto path = fresh_file("switch");
+  {
+    auto state = SqliteSyncState::open(path, "JDOE");
+    ASSERT_TRUE(state) << state.error().message;
+    EXPECT_EQ((*state)->remote_backend().value(), "");
+    ASSERT_TRUE((*state)->switch_remote_backend("ews"));  // first record: nothing reset
+    sync::LinkRecord held = link("k1", "h-1", "r-1");
+    held.sides[Side::kRemote].held = held.base;
+    sync::LinkRecord tombstone = link("k2", "h-2", "");
+    tombstone.sides[Side::kRemote] = {};  // R25: left deleted in Exchange
+    sync::StateDelta delta;
+    delta.upsert = {held, tombstone};
+    delta.cursors[Side::kHost] = Cursor("host-cursor");
+    delta.cursors[Side::kRemote] = Cursor("ews-sync-state");
+    ASSERT_TRUE((*state)->commit(delta));
+    EXPECT_EQ((*state)->find_link_by_ref(Side::kRemote, ItemRef("r-1")).value(), held);
+    std::vector<sync::JournalEntry> entries{{IdempotencyKey("k1"), Side::kRemote, WriteOp::kUpdate,
+                                             ItemRef("r-1"), held, "run-1", std::nullopt},
+                                            {IdempotencyKey("k3"),
+                                             Side::kRemote,
+                                             WriteOp::kCreate,
+                                             {},
+                                             link("k3", "h-3", ""),
+                                             "run-1",
+                                             std::nullopt}};
+    ASSERT_TRUE((*state)->journal(entries));
+    ASSERT_TRUE((*state)->switch_remote_backend("ews"));  // the same: nothing changes
+    EXPECT_EQ((*state)->cursor(Side::kRemote)->str(), "ews-sync-state");
+    ASSERT_TRUE((*state)->switch_remote_backend("graph"));
+  }
+  auto state = SqliteSyncState::open(path, "JDOE");  // what the switch wrote is durable
+  ASSERT_TRUE(state);
+  EXPECT_EQ((*state)->remote_backend().value(), "graph");
+  EXPECT_EQ((*state)->cursor(Side::kRemote)->str(), "") << "the next run lists in full";
+  EXPECT_EQ((*state)->cursor(Side::kHost)->str(), "host-cursor");
+  EXPECT_FALSE((*state)->find_link_by_ref(Side::kRemote, ItemRef("r-1")).value());
+  auto moved = (*state)->find_link_by_key(IdempotencyKey("k1")).value();
+  ASSERT_TRUE(moved);
+  EXPECT_EQ(moved->sides[Side::kHost], link("k1", "h-1", "r-1").sides[Side::kHost]);
+  EXPECT_EQ(moved->base, link("k1", "h-1", "r-1").base);
+  EXPECT_EQ(moved->created_on, Side::kRemote);
+  const sync::SideState& remote = moved->sides[Side::kRemote];
+  EXPECT_TRUE(remote.refind);
+  EXPECT_TRUE(remote.ref.empty());
+  EXPECT_TRUE(remote.version.empty());
+  EXPECT_FALSE(remote.held) << "the old backend's content";
+  EXPECT_EQ(remote.hash, "hash-r") << "kept: the same content reads as unchanged";
+  auto tombstone = (*state)->find_link_by_key(IdempotencyKey("k2")).value();
+  ASSERT_TRUE(tombstone);
+  EXPECT_FALSE(tombstone->sides[Side::kRemote].refind) << "an R25 tombstone stays one";
+  // The update's ref named an EWS item; the create is found by its key on any backend.
+  auto pending = (*state)->pending_journal().value();
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].op, WriteOp::kCreate);
+}
+
+TEST(SqliteSyncState, R41_AStateFileFromBeforeGetsTheRefindColumn) {
+  const auto path = fresh_file("old_file");
+  {
+    auto state = SqliteSyncState::open(path, "JDOE");
+    ASSERT_TRUE(state);
+    sync::StateDelta delta;
+    delta.upsert = {link("k1", "h-1", "r-1")};
+    ASSERT_TRUE((*state)->commit(delta));
+  }
+  // The sync_link table as it was before R41.
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  const int dropped =
+      sqlite3_exec(raw, "ALTER TABLE sync_link DROP COLUMN refind", nullptr, nullptr, nullptr);
+  sqlite3_close(raw);
+  ASSERT_EQ(dropped, SQLITE_OK);
+  auto state = SqliteSyncState::open(path, "JDOE");
+  ASSERT_TRUE(state) << state.error().message;
+  EXPECT_EQ((*state)->find_link_by_key(IdempotencyKey("k1")).value(), link("k1", "h-1", "r-1"));
 }
 
 }  // namespace

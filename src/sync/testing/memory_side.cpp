@@ -137,6 +137,23 @@ Result<std::optional<SideItem>> MemorySide::find_by_key(const IdempotencyKey& ke
   return items_.at(*found->second.begin()).item;
 }
 
+void MemorySide::take_items_of(const MemorySide& other) {
+  for (const auto& [old_ref, stored] : other.items_) {
+    Stored copy = stored;
+    copy.item.ref = ItemRef(fmt::format("{}-{}", name_, ++next_ref_));
+    copy.item.version = next_version();
+    if (copy.item.idempotency_key) by_key_[*copy.item.idempotency_key].insert(copy.item.ref);
+    items_[copy.item.ref] = copy;
+    record_change(copy.item.ref);
+  }
+}
+
+void MemorySide::stamp(SideItem& item, const IdempotencyKey& key) {
+  if (item.idempotency_key) by_key_[*item.idempotency_key].erase(item.ref);
+  item.idempotency_key = key;
+  by_key_[key].insert(item.ref);
+}
+
 Result<SideItem> MemorySide::apply_one(const Write& write) {
   switch (write.op) {
     case WriteOp::kCreate: {
@@ -162,6 +179,24 @@ Result<SideItem> MemorySide::apply_one(const Write& write) {
       found->second.item.item = stored_form(write.item);
       found->second.item.version = next_version();
       found->second.item.last_modified = clock_.tick();
+      if (!write.key.empty()) stamp(found->second.item, write.key);
+      record_change(write.ref);
+      return found->second.item;
+    }
+    case WriteOp::kStampKey: {
+      // Like Exchange: the key is an extended property; the content stays as it is, but the
+      // item's version (ChangeKey) moves and the change feed reports it.
+      auto found = items_.find(write.ref);
+      if (found == items_.end()) {
+        return fail(ErrorKind::kNotFound, fmt::format("{}: no item {}", name_, write.ref.str()));
+      }
+      if (found->second.item.version != write.expected) {
+        return fail(ErrorKind::kConflict,
+                    fmt::format("{}: item {} changed since it was read", name_, write.ref.str()),
+                    "ErrorIrresolvableConflict");
+      }
+      stamp(found->second.item, write.key);
+      found->second.item.version = next_version();
       record_change(write.ref);
       return found->second.item;
     }

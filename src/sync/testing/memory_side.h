@@ -78,6 +78,9 @@ class MemorySide final : public CalendarSide {
   void set_feed_versions(bool on) { feed_versions_ = on; }
 
   // Inspection.
+  /// R41 test hook: the same mailbox through another backend. Takes every item of `other`
+  /// under a new ref of this side, with its content and idempotency key.
+  void take_items_of(const MemorySide& other);
   std::vector<SideItem> items() const;
   std::optional<SideItem> get(const ItemRef& ref) const;
   std::size_t size() const { return items_.size(); }
@@ -95,6 +98,8 @@ class MemorySide final : public CalendarSide {
   VersionTag next_version() { return VersionTag("v" + std::to_string(++versions_)); }
   Appointment stored_form(Appointment item) const;
   Result<SideItem> apply_one(const Write& write);
+  /// Sets `key` as the item's idempotency key, keeping the key index right.
+  void stamp(SideItem& item, const IdempotencyKey& key);
 
   std::string name_;
   ManualClock& clock_;
