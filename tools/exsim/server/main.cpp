@@ -94,7 +94,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> graph_relax;
   app.add_option("--graph-relax", graph_relax,
                  "turn off one of Graph's subscription limits (repeatable): subscription-rate, "
-                 "mailbox-subscription-cap, validation-deadline, notification-deadline");
+                 "mailbox-subscription-cap, validation-deadline, notification-deadline, "
+                 "client-state-length, mailbox-request-rate");
   CLI11_PARSE(app, argc, argv);
 
   if (!config_file.empty()) {
@@ -142,7 +143,7 @@ int main(int argc, char** argv) {
     if (!exsim::relax_graph_limit(config.graph_limits, name)) {
       std::cerr << "exsim: --graph-relax " << name << " is not a switch (known: "
                 << "subscription-rate, mailbox-subscription-cap, validation-deadline, "
-                << "notification-deadline)\n";
+                << "notification-deadline, client-state-length, mailbox-request-rate)\n";
       return 2;
     }
   }

@@ -338,6 +338,7 @@ void Server::install_routes() {
       *store_, [this] { return base_url(); }, config_.graph_mailbox_concurrency);
   graph_subscriptions_ = std::make_unique<GraphSubscriptions>(*store_, config_.graph_limits);
   graph_->set_subscriptions(graph_subscriptions_.get());
+  graph_->set_limits(config_.graph_limits);
   install_graph_routes(*http_, *graph_, *tokens_, *faults_);
   install_graph_admin_routes(
       *http_,
