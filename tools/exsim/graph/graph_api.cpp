@@ -78,6 +78,10 @@ void GraphApi::set_limits(const GraphLimits& limits) {
   request_rate_ = std::make_unique<MailboxRequestRate>(limits);
 }
 
+std::size_t GraphApi::refused_mailbox_rate() const {
+  return request_rate_ ? request_rate_->refused() : 0;
+}
+
 bool GraphApi::enter(uint32_t mailbox) {
   std::lock_guard lock(in_flight_mutex_);
   int& n = in_flight_[mailbox];

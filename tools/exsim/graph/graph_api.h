@@ -4,6 +4,7 @@
 /// the role checks of the caller's token; the per-mailbox concurrency limit (4 on Exchange
 /// Online, answered 429 MailboxConcurrency) and the request rate per app and mailbox
 /// (graph_mailbox_rate.h).
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
@@ -33,6 +34,8 @@ class GraphApi {
   void set_subscriptions(GraphSubscriptions* subscriptions) { subscriptions_ = subscriptions; }
   /// Counts mailbox requests against `limits` (10,000 per 10 minutes per app and mailbox).
   void set_limits(const GraphLimits& limits);
+  /// Requests refused by the request rate per app and mailbox so far.
+  std::size_t refused_mailbox_rate() const;
   std::string link_base() const { return base_url_() + "/v1.0"; }
 
  private:

@@ -517,6 +517,7 @@ TEST_F(GraphLimitsTest, RequestsBeyondTheRatePerAppAndMailboxGet429) {
   }
   EXPECT_EQ(ok, 5);
   EXPECT_EQ(throttled, 1);
+  EXPECT_EQ(admin("/exsim/admin/graph/stats")["refused_mailbox_rate"], 2);
   // The window slides: after Retry-After the app may call the mailbox again.
   std::this_thread::sleep_for(std::chrono::seconds(wait));
   EXPECT_EQ(call("GET", "/v1.0/users/alice@example.com/calendar").status, 200);

@@ -345,7 +345,7 @@ void Server::install_routes() {
       [this](const httplib::Request& req, httplib::Response& res) {
         return check_admin_token(config_, req, res);
       },
-      *graph_subscriptions_, config_.graph_limits);
+      *graph_subscriptions_, config_.graph_limits, *graph_);
 }
 
 }  // namespace exsim
