@@ -487,6 +487,25 @@ TEST_F(ExsimTest, ListAWindowFindsSinglesAndSeriesMasters) {
   EXPECT_FALSE(listed->second.empty());
 }
 
+// exsim enforces EWSFindCountLimit by default (1,000 rows held per charged account; a
+// CalendarView over it is ErrorServerBusy, learn.microsoft.com/exchange/client-developer/
+// exchange-web-services/ews-throttling-in-exchange): listing more items than that in one
+// window works because each CalendarView page asks for at most 500 rows.
+TEST_F(ExsimTest, ListingMoreThanAThousandItemsStaysWithinEwsFindCountLimit) {
+  admin("POST", "/exsim/admin/mailboxes/other@example.com/seed",
+        R"({"count": 1200, "start": "2033-01-03T09:00:00Z", "subject_prefix": "Find count"})");
+  EwsCalendarSide side(*http_, options("other@example.com"));
+  const auto listed = side.list(TimeWindow{sys_days{2033y / 1 / 1}, sys_days{2033y / 7 / 1}});
+  ASSERT_TRUE(listed) << listed.error().message;
+  std::set<std::string> subjects;
+  for (const SideItem& item : listed->first) subjects.insert(item.item.subject);
+  EXPECT_EQ(subjects.size(), 1200u);
+  EXPECT_TRUE(subjects.contains("Find count 1200"));
+  const auto budgets = admin("GET", "/exsim/admin/ews/budgets");
+  EXPECT_EQ(budgets["find_count_limit"], 1000);
+  EXPECT_EQ(budgets["find_count_refused"], 0);
+}
+
 TEST_F(ExsimTest, TextThatIsNotUtf8IsRepairedNamedAndNeverFailsTheRead) {
   // What a client with a Latin-1 bug sends: CreateItem with raw 0xE9 / 0xFF bytes in the
   // subject, location and a category. It goes through a client without the schema check

@@ -1,6 +1,8 @@
 #include "exsim/ews/ews_service.h"
 
+#include <algorithm>
 #include <map>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -34,7 +36,7 @@ const std::map<std::string_view, Handler>& handlers() {
 }
 
 EwsReply fault_reply(const SoapFault& f, const ServerVersion* v, std::string operation) {
-  return EwsReply{f.http_status, fault_envelope(f, v), std::move(operation), nullptr, ""};
+  return EwsReply{f.http_status, fault_envelope(f, v), std::move(operation), nullptr, "", {}};
 }
 
 SoapFault fault(std::string code, std::string message) {
@@ -49,15 +51,19 @@ EwsService::EwsService(Store& store, const ServerConfig& config, Subscriptions& 
       subscriptions_(subscriptions),
       sync_states_(config.state_key.empty() ? random_bytes(32) : config.state_key),
       servers_(config),
-      hanging_(config.hanging_connection_limit) {}
+      hanging_(config.hanging_connection_limit),
+      concurrency_(config.ews_max_concurrency),
+      find_count_(static_cast<size_t>(std::max(0, config.ews_find_count_limit)),
+                  static_cast<size_t>(std::max(0, config.ews_find_count_limit_restricted))) {}
 
 EwsReply EwsService::handle(const AccountConfig& account, std::string_view body,
-                            const RoutingHeaders& routing) {
+                            const RoutingHeaders& routing, std::chrono::milliseconds latency) {
   auto parsed = parse_soap_request(body);
   if (auto* f = std::get_if<SoapFault>(&parsed)) return fault_reply(*f, nullptr, "");
   SoapRequest& req = std::get<SoapRequest>(parsed);
   std::string op(local_name(req.operation));
 
+  int request_version = 0;
   if (pugi::xml_node rsv = child(req.header, "RequestServerVersion")) {
     std::string value = rsv.attribute("Version").as_string();
     auto rank = request_version_rank(value);
@@ -68,19 +74,43 @@ EwsReply EwsService::handle(const AccountConfig& account, std::string_view body,
           fault("ErrorInvalidServerVersion", "The specified server version is invalid."), nullptr,
           op);
     }
+    request_version = *rank;
   }
+
+  pugi::xml_node imp = child(req.header, "ExchangeImpersonation");
+  std::string address;
+  if (imp) {
+    pugi::xml_node sid = child(imp, "ConnectingSID");
+    address = child_text(sid, "PrimarySmtpAddress");
+    if (address.empty()) address = child_text(sid, "SmtpAddress");
+    if (address.empty()) address = child_text(sid, "PrincipalName");
+  }
+  // The account the budgets are charged to; an impersonation the caller may not use is
+  // charged to the caller.
+  std::string budget = budget_key(account, account.impersonation ? address : "");
+  // EWSMaxConcurrency: the request is in flight from here until its response is handed back.
+  // GetStreamingEvents is charged to HangingConnectionLimit instead (streaming_events.cpp).
+  std::vector<std::shared_ptr<void>> holds;
+  if (op != "GetStreamingEvents") {
+    auto lease = concurrency_.acquire(budget);
+    if (!lease) {
+      // learn.microsoft.com/exchange/client-developer/exchange-web-services/ews-throttling-in-exchange
+      // (table 3: ErrorExceededConnectionCount for EWSMaxConcurrency).
+      return fault_reply(fault("ErrorExceededConnectionCount",
+                               "You have exceeded the available concurrent connections for your "
+                               "account. Try again once your other requests have completed."),
+                         &config_.version, op);
+    }
+    holds.push_back(std::move(lease));
+  }
+  if (latency.count() > 0) std::this_thread::sleep_for(latency);
 
   // Every request lands on one simulated Mailbox server; only notification subscriptions care
   // which (the Client Access role proxies everything else).
   Route route = servers_.route(routing, account.user);
-  std::string impersonated;
   std::unique_lock lock(store_.mutex());
   Mailbox* principal = on_premises_mailbox(store_, account.user);
-  if (pugi::xml_node imp = child(req.header, "ExchangeImpersonation")) {
-    pugi::xml_node sid = child(imp, "ConnectingSID");
-    std::string address = child_text(sid, "PrimarySmtpAddress");
-    if (address.empty()) address = child_text(sid, "SmtpAddress");
-    if (address.empty()) address = child_text(sid, "PrincipalName");
+  if (imp) {
     if (!account.impersonation) {
       return fault_reply(fault("ErrorImpersonateUserDenied",
                                "The account does not have permission to impersonate the requested "
@@ -88,7 +118,6 @@ EwsReply EwsService::handle(const AccountConfig& account, std::string_view body,
                          &config_.version, op);
     }
     principal = on_premises_mailbox(store_, address);
-    impersonated = address;
     if (!principal) {
       return fault_reply(fault("ErrorNonExistentMailbox", no_mailbox_message(address)),
                          &config_.version, op);
@@ -101,7 +130,6 @@ EwsReply EwsService::handle(const AccountConfig& account, std::string_view body,
     time.zone_definition = child(tzc, "TimeZoneDefinition");
   }
 
-  std::string budget = budget_key(account, impersonated);
   if (op == "GetStreamingEvents") {
     lock.unlock();
     EwsReply reply = streaming_events_reply(
@@ -121,9 +149,16 @@ EwsReply EwsService::handle(const AccountConfig& account, std::string_view body,
   SoapResponse response(config_.version);
   OperationContext ctx{store_, config_,       sync_states_, subscriptions_, account,      principal,
                        time,   req.operation, response,     std::nullopt,   route.server, budget};
+  ctx.request_version = request_version;
+  ctx.find_count = &find_count_;
   it->second(ctx);
-  if (ctx.fault) return fault_reply(*ctx.fault, nullptr, op);
-  return EwsReply{200, response.str(), op, nullptr, route.set_cookie};
+  for (auto& hold : ctx.holds) holds.push_back(std::move(hold));
+  if (ctx.fault) {
+    EwsReply reply = fault_reply(*ctx.fault, nullptr, op);
+    reply.holds = std::move(holds);
+    return reply;
+  }
+  return EwsReply{200, response.str(), op, nullptr, route.set_cookie, std::move(holds)};
 }
 
 }  // namespace exsim

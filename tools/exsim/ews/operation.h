@@ -1,10 +1,13 @@
 #pragma once
 /// What every EWS operation handler gets: the store, the caller, the request and the response
 /// under construction; plus the helpers they share (folder and item id resolution, errors).
+#include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include <pugixml.hpp>
 
@@ -16,6 +19,7 @@
 
 namespace exsim {
 
+class FindCountBudget;
 class Outbox;
 class Subscriptions;
 
@@ -36,6 +40,12 @@ struct OperationContext {
   int server = 0;
   /// What the request's budgets are charged to (hanging_connections.h).
   std::string budget_key;
+  /// The rank of the request's RequestServerVersion (versions.h); 0 (Exchange2007) without one.
+  int request_version = 0;
+  /// EWSFindCountLimit (find_count_budget.h); null: rows are not counted.
+  FindCountBudget* find_count = nullptr;
+  /// Budget charges that last until the response is handed back.
+  std::vector<std::shared_ptr<void>> holds{};
 };
 
 /// An EWS error for one response message.
@@ -66,6 +76,15 @@ std::string no_mailbox_message(std::string_view address);
 
 /// Whether the caller may open `mb`.
 bool may_access(const OperationContext& ctx, const Mailbox& mb);
+
+/// Whether the request's RequestServerVersion (Exchange2010_SP1 or later) lets a paged
+/// FindItem/FindFolder over EWSFindCountLimit be answered in part.
+bool pages_partially(const OperationContext& ctx);
+/// Charges `rows` FindItem/FindFolder rows to the caller's EWSFindCountLimit and holds them in
+/// `ctx.holds`. Returns the rows that may be answered (fewer for a `paged` request that does
+/// not fit), or nullopt after setting `ctx.fault` to ErrorServerBusy.
+std::optional<std::size_t> charge_find_rows(OperationContext& ctx, std::size_t rows,
+                                            bool restricted, bool paged);
 
 /// Operation handlers (one file per family).
 void handle_get_folder(OperationContext& ctx);

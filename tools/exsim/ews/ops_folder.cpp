@@ -107,9 +107,16 @@ void handle_find_folder(OperationContext& ctx) {
     std::vector<FolderKind> subfolders;
     if (folder == FolderKind::kRoot)
       subfolders = {FolderKind::kCalendar, FolderKind::kDeletedItems};
+    // FindFolder's rows count against EWSFindCountLimit as FindItem's do.
+    const bool paged = child(ctx.request, "IndexedPageFolderView") && pages_partially(ctx);
+    auto grant = charge_find_rows(ctx, subfolders.size(), child(ctx.request, "Restriction"), paged);
+    if (!grant) return;
+    const size_t total = subfolders.size();
+    subfolders.resize(*grant);
     root.append_attribute("IndexedPagingOffset") = static_cast<int>(subfolders.size());
-    root.append_attribute("TotalItemsInView") = static_cast<int>(subfolders.size());
-    root.append_attribute("IncludesLastItemInRange") = "true";
+    root.append_attribute("TotalItemsInView") = static_cast<int>(total);
+    root.append_attribute("IncludesLastItemInRange") =
+        subfolders.size() == total ? "true" : "false";
     pugi::xml_node folders = root.append_child("t:Folders");
     for (FolderKind sub : subfolders) write_folder(folders, *mb, sub, shape);
   }

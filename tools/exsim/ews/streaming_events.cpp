@@ -58,7 +58,7 @@ std::string error_envelope(const ServerConfig& config, std::string_view code, st
 // An answer given at once: one part in the stream's own form, as clients read every
 // GetStreamingEvents answer (ews-javascript-api only parses "<Envelope" parts).
 EwsReply answer(const std::string& envelope) {
-  return EwsReply{200, as_stream_part(envelope), "GetStreamingEvents", nullptr, ""};
+  return EwsReply{200, as_stream_part(envelope), "GetStreamingEvents", nullptr, "", {}};
 }
 
 // The first event of `mb` after `seq` (events are kept in sequence order).
@@ -244,7 +244,7 @@ EwsReply streaming_events_reply(const StreamingCall& call, pugi::xml_node reques
                 {},
                 {},
                 500};
-    return EwsReply{500, fault_envelope(f, &config.version), "GetStreamingEvents", nullptr, ""};
+    return EwsReply{500, fault_envelope(f, &config.version), "GetStreamingEvents", nullptr, "", {}};
   }
 
   // Ids the server does not hold come first, in an error part of their own; the others go on

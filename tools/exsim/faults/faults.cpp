@@ -4,6 +4,7 @@ namespace exsim {
 
 nlohmann::json to_json(const FaultSettings& f) {
   return {{"latency_ms", f.latency_ms},
+          {"response_delay_ms", f.response_delay_ms},
           {"http_error_rate", f.http_error_rate},
           {"http_error_next", f.http_error_next},
           {"http_error_status", f.http_error_status},
@@ -29,6 +30,8 @@ std::string FaultInjector::update(const nlohmann::json& patch) {
     for (auto& [key, value] : patch.items()) {
       if (key == "latency_ms")
         s.latency_ms = value.get<int>();
+      else if (key == "response_delay_ms")
+        s.response_delay_ms = value.get<int>();
       else if (key == "http_error_rate")
         s.http_error_rate = value.get<double>();
       else if (key == "http_error_next")
@@ -76,6 +79,7 @@ FaultDecision FaultInjector::decide() {
   std::lock_guard lock(mutex_);
   FaultDecision d;
   d.latency_ms = settings_.latency_ms;
+  d.response_delay_ms = settings_.response_delay_ms;
   if (roll(settings_.http_error_rate, settings_.http_error_next)) {
     d.http_error = settings_.http_error_status;
   } else if (roll(settings_.server_busy_rate, settings_.server_busy_next)) {

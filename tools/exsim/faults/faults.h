@@ -1,5 +1,6 @@
 #pragma once
-/// Fault injection, switchable at run time through the admin endpoint: latency, HTTP 500/503,
+/// Fault injection, switchable at run time through the admin endpoint: latency (before the
+/// request is processed, or before its response is handed back), HTTP 500/503,
 /// ErrorServerBusy with BackOffMilliseconds, a per-account concurrency limit answered with
 /// ErrorExceededConnectionCount, connection resets mid-response and truncated bodies.
 #include <map>
@@ -14,6 +15,9 @@ namespace exsim {
 /// The current fault settings. Each fault fires for the next `*_next` requests, then at `*_rate`.
 struct FaultSettings {
   int latency_ms = 0;
+  /// EWS: a produced response waits this long before it is handed back, its budget charges
+  /// (EWSFindCountLimit rows, EWSMaxConcurrency) still held, as while a large answer is sent.
+  int response_delay_ms = 0;
   double http_error_rate = 0;
   int http_error_next = 0;
   int http_error_status = 503;
@@ -32,6 +36,7 @@ nlohmann::json to_json(const FaultSettings& f);
 /// What to do to one request.
 struct FaultDecision {
   int latency_ms = 0;
+  int response_delay_ms = 0;
   int http_error = 0;  // status to answer with, 0 = none
   bool server_busy = false;
   int back_off_ms = 0;

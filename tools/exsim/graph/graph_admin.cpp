@@ -3,6 +3,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "exsim/graph/graph_api.h"
 #include "exsim/graph/graph_limits.h"
 #include "exsim/graph/graph_subscriptions.h"
 
@@ -11,18 +12,21 @@ namespace exsim {
 void install_graph_admin_routes(
     httplib::Server& http,
     std::function<bool(const httplib::Request&, httplib::Response&)> authorised,
-    GraphSubscriptions& subscriptions, const GraphLimits& limits) {
+    GraphSubscriptions& subscriptions, const GraphLimits& limits, const GraphApi& api) {
   // GET limits: what this exsim enforces (after "relax" switches and test overrides).
   http.Get("/exsim/admin/graph/limits",
            [authorised, &limits](const httplib::Request& req, httplib::Response& res) {
              if (!authorised(req, res)) return;
              res.set_content(limits.to_json().dump(), "application/json");
            });
-  // GET stats: subscriptions, refusals and notification deliveries since start.
+  // GET stats: subscriptions, refusals and notification deliveries since start, and the
+  // requests refused by the rate per app and mailbox.
   http.Get("/exsim/admin/graph/stats",
-           [authorised, &subscriptions](const httplib::Request& req, httplib::Response& res) {
+           [authorised, &subscriptions, &api](const httplib::Request& req, httplib::Response& res) {
              if (!authorised(req, res)) return;
-             res.set_content(subscriptions.stats().dump(), "application/json");
+             nlohmann::json stats = subscriptions.stats();
+             stats["refused_mailbox_rate"] = api.refused_mailbox_rate();
+             res.set_content(stats.dump(), "application/json");
            });
 }
 

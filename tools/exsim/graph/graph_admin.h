@@ -12,6 +12,7 @@ struct Response;
 
 namespace exsim {
 
+class GraphApi;
 class GraphSubscriptions;
 struct GraphLimits;
 
@@ -19,6 +20,6 @@ struct GraphLimits;
 void install_graph_admin_routes(
     httplib::Server& http,
     std::function<bool(const httplib::Request&, httplib::Response&)> authorised,
-    GraphSubscriptions& subscriptions, const GraphLimits& limits);
+    GraphSubscriptions& subscriptions, const GraphLimits& limits, const GraphApi& api);
 
 }  // namespace exsim

@@ -1,11 +1,14 @@
 #include "exsim/graph/graph_api.h"
 
 #include <algorithm>
+#include <memory>
+#include <string>
 #include <thread>
 
 #include <fmt/format.h>
 
 #include "exsim/graph/graph_events.h"
+#include "exsim/graph/graph_mailbox_rate.h"
 #include "exsim/graph/graph_subscriptions.h"
 #include "exsim/graph/graph_view.h"
 #include "exsim/store/ids.h"
@@ -71,6 +74,14 @@ GraphApi::GraphApi(Store& store, std::function<std::string()> base_url, int mail
 
 GraphApi::~GraphApi() = default;
 
+void GraphApi::set_limits(const GraphLimits& limits) {
+  request_rate_ = std::make_unique<MailboxRequestRate>(limits);
+}
+
+std::size_t GraphApi::refused_mailbox_rate() const {
+  return request_rate_ ? request_rate_->refused() : 0;
+}
+
 bool GraphApi::enter(uint32_t mailbox) {
   std::lock_guard lock(in_flight_mutex_);
   int& n = in_flight_[mailbox];
@@ -114,6 +125,16 @@ GraphReply GraphApi::handle(const GraphRequest& request) {
       refused = mailbox_not_online(*mb);
     }
     if (refused) return GraphReply::error(*refused);
+  }
+  // Outlook's request rate per app and mailbox (throttling-limits#outlook-service-limits);
+  // each $batch member arrives here on its own, so each counts.
+  if (seg.size() > 2 && request_rate_) {
+    if (auto wait = request_rate_->admit(request.claims.value("appid", ""), mb->index)) {
+      GraphReply reply = GraphReply::error(
+          {429, "ApplicationThrottled", "Application is over its resource limit."});
+      reply.headers.emplace_back("Retry-After", std::to_string(wait->count()));
+      return reply;
+    }
   }
   if (!enter(mb->index)) {
     GraphReply reply = GraphReply::error(

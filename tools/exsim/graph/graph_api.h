@@ -2,7 +2,9 @@
 /// exsim's Microsoft Graph v1.0 calendar API over the mailbox store: routing of a request
 /// below /v1.0 to users, calendars, events, calendarView(/delta), instances and subscriptions;
 /// the role checks of the caller's token; the per-mailbox concurrency limit (4 on Exchange
-/// Online, answered 429 MailboxConcurrency).
+/// Online, answered 429 MailboxConcurrency) and the request rate per app and mailbox
+/// (graph_mailbox_rate.h).
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
@@ -16,6 +18,8 @@
 namespace exsim {
 
 class GraphSubscriptions;
+class MailboxRequestRate;
+struct GraphLimits;
 
 /// Handles Graph requests; thread-safe.
 class GraphApi {
@@ -28,6 +32,10 @@ class GraphApi {
   GraphReply handle(const GraphRequest& request);
   /// Subscriptions (set by the server once it can deliver notifications); may stay null.
   void set_subscriptions(GraphSubscriptions* subscriptions) { subscriptions_ = subscriptions; }
+  /// Counts mailbox requests against `limits` (10,000 per 10 minutes per app and mailbox).
+  void set_limits(const GraphLimits& limits);
+  /// Requests refused by the request rate per app and mailbox so far.
+  std::size_t refused_mailbox_rate() const;
   std::string link_base() const { return base_url_() + "/v1.0"; }
 
  private:
@@ -43,6 +51,7 @@ class GraphApi {
   int mailbox_concurrency_;
   GraphDelta delta_;
   GraphSubscriptions* subscriptions_ = nullptr;
+  std::unique_ptr<MailboxRequestRate> request_rate_;
   std::mutex in_flight_mutex_;
   std::map<uint32_t, int> in_flight_;
 };

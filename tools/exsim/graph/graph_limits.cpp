@@ -45,12 +45,18 @@ json GraphLimits::to_json() const {
             {"throttle_delay_seconds", throttle_delay.count()},
             {"retry_delay_seconds", retry_delay.count()},
             {"retry_for_seconds", retry_for.count()}}},
+          {"client_state_length",
+           {{"enforced", client_state_length}, {"max_characters", client_state_max}}},
+          {"mailbox_request_rate",
+           {{"enforced", mailbox_request_rate},
+            {"requests_per_mailbox", requests_per_mailbox},
+            {"window_seconds", mailbox_request_window.count()}}},
           {"notification_batch_max", notification_batch_max}};
 }
 
 std::vector<std::string> graph_relax_switches() {
-  return {kRelaxSubscriptionRate, kRelaxMailboxSubscriptionCap, kRelaxValidationDeadline,
-          kRelaxNotificationDeadline};
+  return {kRelaxSubscriptionRate,     kRelaxMailboxSubscriptionCap, kRelaxValidationDeadline,
+          kRelaxNotificationDeadline, kRelaxClientStateLength,      kRelaxMailboxRequestRate};
 }
 
 bool relax_graph_limit(GraphLimits& limits, const std::string& name) {
@@ -65,6 +71,10 @@ bool relax_graph_limit(GraphLimits& limits, const std::string& name) {
     limits.notification_deadline = false;
     limits.notification_timeout = kRelaxedNotification;
     limits.notification_slow = kRelaxedNotification;
+  } else if (name == kRelaxClientStateLength) {
+    limits.client_state_length = false;
+  } else if (name == kRelaxMailboxRequestRate) {
+    limits.mailbox_request_rate = false;
   } else {
     return false;
   }
@@ -96,6 +106,9 @@ std::optional<std::string> read_graph_limits(const json& graph, GraphLimits& lim
     limits.retry_delay =
         std::chrono::seconds(l.value("retry_delay_seconds", limits.retry_delay.count()));
     limits.retry_for = std::chrono::seconds(l.value("retry_for_seconds", limits.retry_for.count()));
+    limits.requests_per_mailbox = l.value("requests_per_mailbox", limits.requests_per_mailbox);
+    limits.mailbox_request_window = std::chrono::seconds(
+        l.value("mailbox_request_window_seconds", limits.mailbox_request_window.count()));
     limits.notification_batch_max =
         std::max<std::size_t>(1, l.value("notification_batch_max", limits.notification_batch_max));
   }

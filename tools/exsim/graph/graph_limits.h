@@ -6,6 +6,10 @@
 ///   https://learn.microsoft.com/graph/throttling-limits#subscription-service-limits
 /// - at most 1,000 active subscriptions per mailbox for all applications:
 ///   https://learn.microsoft.com/graph/outlook-change-notifications-overview
+/// - clientState at most 128 characters:
+///   https://learn.microsoft.com/graph/api/resources/subscription
+/// - Outlook's 10,000 requests per 10 minutes per app ID and mailbox (graph_mailbox_rate.h):
+///   https://learn.microsoft.com/graph/throttling-limits#outlook-service-limits
 /// - the validation request answered within 10 s, notifications answered 2xx within 3 s
 ///   (slow above 2,900 ms, failed deliveries retried for up to 4 hours, slow endpoints
 ///   throttled and dropped):
@@ -28,6 +32,8 @@ inline constexpr const char* kRelaxSubscriptionRate = "subscription-rate";
 inline constexpr const char* kRelaxMailboxSubscriptionCap = "mailbox-subscription-cap";
 inline constexpr const char* kRelaxValidationDeadline = "validation-deadline";
 inline constexpr const char* kRelaxNotificationDeadline = "notification-deadline";
+inline constexpr const char* kRelaxClientStateLength = "client-state-length";
+inline constexpr const char* kRelaxMailboxRequestRate = "mailbox-request-rate";
 
 /// Graph's subscription limits as exsim applies them. The defaults are Microsoft's numbers;
 /// the numeric fields may be lowered by tests ("graph": {"limits": {...}}) so that a limit is
@@ -60,6 +66,16 @@ struct GraphLimits {
   std::chrono::seconds retry_for{4 * 3600};  ///< "for up to 4 hours", then discarded
   /// off: switch "notification-deadline" (waits 60 s, never slow, never throttled).
   bool notification_deadline = true;
+  // subscription resource: clientState "The maximum length is 128 characters."
+  std::size_t client_state_max = 128;
+  bool client_state_length = true;  ///< off: switch "client-state-length"
+
+  // throttling-limits#outlook-service-limits: "10,000 API requests in a 10 minute period"
+  // per app ID and mailbox combination.
+  int requests_per_mailbox = 10000;
+  std::chrono::seconds mailbox_request_window{600};
+  bool mailbox_request_rate = true;  ///< off: switch "mailbox-request-rate"
+
   /// exsim's own cap on entries per POST: Microsoft documents batching ("a collection of
   /// change notifications") but no maximum.
   std::size_t notification_batch_max = 100;

@@ -1,7 +1,9 @@
-// exsim enforces Graph's subscription limits by default and each named switch relaxes one:
-// the subscription service's request rates (429 TooManyRequests + Retry-After), 1,000
-// subscriptions per mailbox, the 10 s validation deadline, the 3 s notification deadline with
-// retries and slow-endpoint throttling; notifications pending together go out batched.
+// exsim enforces Graph's limits by default and each named switch relaxes one: the
+// subscription service's request rates (429 TooManyRequests + Retry-After), 1,000
+// subscriptions per mailbox, clientState of at most 128 characters, the 10 s validation
+// deadline, the 3 s notification deadline with retries and slow-endpoint throttling; Outlook's
+// 10,000 requests per 10 minutes per app and mailbox (429 + Retry-After); notifications pending
+// together go out batched.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -198,6 +200,11 @@ TEST_F(GraphLimitsTest, DefaultsAreMicrosoftsNumbersAndAllEnforced) {
   EXPECT_EQ(limits["notification_deadline"]["timeout_ms"], 3000);
   EXPECT_EQ(limits["notification_deadline"]["slow_ms"], 2900);
   EXPECT_EQ(limits["notification_deadline"]["retry_for_seconds"], 4 * 3600);
+  EXPECT_EQ(limits["client_state_length"]["enforced"], true);
+  EXPECT_EQ(limits["client_state_length"]["max_characters"], 128);
+  EXPECT_EQ(limits["mailbox_request_rate"]["enforced"], true);
+  EXPECT_EQ(limits["mailbox_request_rate"]["requests_per_mailbox"], 10000);
+  EXPECT_EQ(limits["mailbox_request_rate"]["window_seconds"], 600);
 }
 
 TEST_F(GraphLimitsTest, WritesBeyondAThousandPerAppAndTwoThousandPerTenantGet429) {
@@ -444,6 +451,87 @@ TEST_F(GraphLimitsTest, SwitchNotificationDeadlineWaitsAndNeverCountsSlow) {
   EXPECT_EQ(stats["delivered"], 1);
   EXPECT_EQ(stats["failed"], 0);
   EXPECT_EQ(stats["slow"], 0);
+}
+
+TEST_F(GraphLimitsTest, ClientStateOfMoreThan128CharactersIsRefused) {
+  start(GraphLimits{});
+  Receiver receiver;
+  json too_long = subscription("alice@example.com", receiver.url());
+  too_long["clientState"] = std::string(129, 'x');
+  Answer refused = call("POST", "/v1.0/subscriptions", too_long);
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(refused.body["error"]["code"], "InvalidRequest");
+  EXPECT_NE(refused.body["error"]["message"].get<std::string>().find("128"), std::string::npos);
+  // 128 characters pass, counted as characters (two bytes each here), not bytes.
+  json longest = subscription("alice@example.com", receiver.url());
+  longest["clientState"] = std::string(128, 'y');
+  EXPECT_EQ(call("POST", "/v1.0/subscriptions", longest).status, 201);
+  std::string accents;
+  for (int i = 0; i < 128; ++i) accents += "\xc3\xa9";
+  longest["clientState"] = accents;
+  EXPECT_EQ(call("POST", "/v1.0/subscriptions", longest).status, 201);
+}
+
+TEST_F(GraphLimitsTest, SwitchClientStateLengthAcceptsALongerOne) {
+  GraphLimits limits;
+  ASSERT_TRUE(relax_graph_limit(limits, kRelaxClientStateLength));
+  start(limits);
+  Receiver receiver;
+  json long_state = subscription("alice@example.com", receiver.url());
+  long_state["clientState"] = std::string(300, 'x');
+  Answer created = call("POST", "/v1.0/subscriptions", long_state);
+  EXPECT_EQ(created.status, 201);
+  EXPECT_EQ(created.body["clientState"], std::string(300, 'x'));
+}
+
+TEST_F(GraphLimitsTest, RequestsBeyondTheRatePerAppAndMailboxGet429) {
+  GraphLimits limits;
+  limits.requests_per_mailbox = 5;  // 10,000 per 600 s by default (checked above)
+  limits.mailbox_request_window = 2s;
+  start(limits);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(call("GET", "/v1.0/users/alice@example.com/calendar").status, 200);
+  }
+  Answer refused = call("GET", "/v1.0/users/alice@example.com/calendar");
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_EQ(refused.body["error"]["code"], "ApplicationThrottled");
+  const int wait = std::atoi(refused.retry_after.c_str());
+  EXPECT_GE(wait, 1);
+  EXPECT_LE(wait, 2);
+  // Another mailbox for the same app, and another app on the same mailbox, have their own.
+  EXPECT_EQ(call("GET", "/v1.0/users/bob@example.com/calendar").status, 200);
+  EXPECT_EQ(call("GET", "/v1.0/users/alice@example.com/calendar", nullptr, "app-b").status, 200);
+  // $batch members count one each.
+  json batch = {{"requests", json::array()}};
+  for (int i = 0; i < 6; ++i) {
+    batch["requests"].push_back({{"id", std::to_string(i + 1)},
+                                 {"method", "GET"},
+                                 {"url", "/users/alice@example.com/calendar"}});
+  }
+  Answer batched = call("POST", "/v1.0/$batch", batch, "app-c");
+  ASSERT_EQ(batched.status, 200);
+  int ok = 0, throttled = 0;
+  for (const json& r : batched.body["responses"]) {
+    if (r["status"] == 200) ++ok;
+    if (r["status"] == 429) ++throttled;
+  }
+  EXPECT_EQ(ok, 5);
+  EXPECT_EQ(throttled, 1);
+  EXPECT_EQ(admin("/exsim/admin/graph/stats")["refused_mailbox_rate"], 2);
+  // The window slides: after Retry-After the app may call the mailbox again.
+  std::this_thread::sleep_for(std::chrono::seconds(wait));
+  EXPECT_EQ(call("GET", "/v1.0/users/alice@example.com/calendar").status, 200);
+}
+
+TEST_F(GraphLimitsTest, SwitchMailboxRequestRateRelaxesTheRate) {
+  GraphLimits limits;
+  limits.requests_per_mailbox = 5;
+  ASSERT_TRUE(relax_graph_limit(limits, kRelaxMailboxRequestRate));
+  start(limits);
+  for (int i = 0; i < 12; ++i) {
+    EXPECT_EQ(call("GET", "/v1.0/users/alice@example.com/calendar").status, 200);
+  }
+  EXPECT_EQ(admin("/exsim/admin/graph/limits")["mailbox_request_rate"]["enforced"], false);
 }
 
 TEST(GraphLimitsConfig, UnknownSwitchIsAnError) {

@@ -32,6 +32,13 @@ std::string rest_id(uint32_t mailbox, uint64_t item) {
   return id;
 }
 
+/// Characters (code points) of UTF-8 text: every byte that does not continue a sequence.
+std::size_t utf8_length(const std::string& text) {
+  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
+}
+
 std::string lower(std::string text) {
   for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return text;
@@ -97,6 +104,15 @@ GraphReply GraphSubscriptions::create(const GraphRequest& request) {
   s.notification_url = body.value("notificationUrl", "");
   s.lifecycle_url = body.value("lifecycleNotificationUrl", "");
   s.client_state = body.value("clientState", "");
+  // learn.microsoft.com/graph/api/resources/subscription: clientState "The maximum length is
+  // 128 characters." Microsoft documents no error text; Graph answers a malformed request
+  // 400 (learn.microsoft.com/graph/errors).
+  if (limits_.client_state_length && utf8_length(s.client_state) > limits_.client_state_max) {
+    return GraphReply::error(
+        {400, "InvalidRequest",
+         fmt::format("clientState must be at most {} characters; this one has {}.",
+                     limits_.client_state_max, utf8_length(s.client_state))});
+  }
   s.tenant = request.claims.value("tid", "");
   s.app = request.claims.value("appid", "");
   auto expires = parse_date_time(body.value("expirationDateTime", ""));

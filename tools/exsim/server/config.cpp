@@ -90,6 +90,11 @@ std::optional<ServerConfig> load_config_file(const std::string& path, ServerConf
     cfg.server_affinity = j.value("server_affinity", cfg.server_affinity);
     cfg.subscription_lifetime_seconds =
         j.value("subscription_lifetime_seconds", cfg.subscription_lifetime_seconds);
+    cfg.ews_max_concurrency = j.value("ews_max_concurrency", cfg.ews_max_concurrency);
+    cfg.ews_find_count_limit = j.value("ews_find_count_limit", cfg.ews_find_count_limit);
+    cfg.ews_find_count_limit_restricted =
+        j.value("ews_find_count_limit_restricted", cfg.ews_find_count_limit_restricted);
+    if (cfg.ews_find_count_limit == 0) cfg.ews_find_count_limit_restricted = 0;
     if (cfg.mailbox_servers < 1 || cfg.mailbox_servers > 99) {
       error = "config: mailbox_servers must be 1 to 99";
       return std::nullopt;

@@ -89,6 +89,13 @@ struct ServerConfig {
   bool server_affinity = true;               // false: every server holds every subscription
   int subscription_lifetime_seconds = 1800;  // unread streaming subscriptions expire; 0 = never
   GraphLimits graph_limits;                  // Graph's subscription limits and their switches
+
+  // EWS request budgets (README "Limits"; ews-throttling-in-exchange), charged like the
+  // streaming ones: to the impersonated mailbox, else the caller.
+  int ews_max_concurrency = 27;  // EWSMaxConcurrency: requests in flight; 0 = no limit
+  /// EWSFindCountLimit: FindItem/FindFolder rows held at once; 0 = no limit (both values).
+  int ews_find_count_limit = 1000;
+  int ews_find_count_limit_restricted = 250;  // the same for a search with a restriction
 };
 
 /// Applies a throttling profile: "onpremises" (the defaults above) or "online" (Exchange

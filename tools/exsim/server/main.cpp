@@ -84,10 +84,18 @@ int main(int argc, char** argv) {
   app.add_option("--subscription-lifetime-seconds", limits.subscription_lifetime_seconds,
                  "unread streaming subscriptions expire after this; 0 = never")
       ->capture_default_str();
+  app.add_option("--ews-max-concurrency", limits.ews_max_concurrency,
+                 "EWSMaxConcurrency: EWS requests in flight per charged account; 0 = no limit")
+      ->capture_default_str();
+  app.add_option("--ews-find-count-limit", limits.ews_find_count_limit,
+                 "EWSFindCountLimit: FindItem/FindFolder rows held per charged account (250 "
+                 "with a restriction); 0 = no limit")
+      ->capture_default_str();
   std::vector<std::string> graph_relax;
   app.add_option("--graph-relax", graph_relax,
                  "turn off one of Graph's subscription limits (repeatable): subscription-rate, "
-                 "mailbox-subscription-cap, validation-deadline, notification-deadline");
+                 "mailbox-subscription-cap, validation-deadline, notification-deadline, "
+                 "client-state-length, mailbox-request-rate");
   CLI11_PARSE(app, argc, argv);
 
   if (!config_file.empty()) {
@@ -122,6 +130,11 @@ int main(int argc, char** argv) {
   if (no_affinity) config.server_affinity = false;
   if (app.count("--subscription-lifetime-seconds"))
     config.subscription_lifetime_seconds = limits.subscription_lifetime_seconds;
+  if (app.count("--ews-max-concurrency")) config.ews_max_concurrency = limits.ews_max_concurrency;
+  if (app.count("--ews-find-count-limit")) {
+    config.ews_find_count_limit = limits.ews_find_count_limit;
+    if (config.ews_find_count_limit == 0) config.ews_find_count_limit_restricted = 0;
+  }
   if (config.mailbox_servers < 1 || config.mailbox_servers > 99) {
     std::cerr << "exsim: --mailbox-servers must be 1 to 99\n";
     return 2;
@@ -130,7 +143,7 @@ int main(int argc, char** argv) {
     if (!exsim::relax_graph_limit(config.graph_limits, name)) {
       std::cerr << "exsim: --graph-relax " << name << " is not a switch (known: "
                 << "subscription-rate, mailbox-subscription-cap, validation-deadline, "
-                << "notification-deadline)\n";
+                << "notification-deadline, client-state-length, mailbox-request-rate)\n";
       return 2;
     }
   }

@@ -24,6 +24,7 @@
 #include "exsim/identity/auth.h"
 #include "exsim/identity/token_service.h"
 #include "exsim/server/admin.h"
+#include "exsim/server/admin_budgets.h"
 #include "exsim/server/admin_hybrid.h"
 #include "exsim/server/admin_streaming.h"
 #include "exsim/server/thread_pool.h"
@@ -234,14 +235,17 @@ void Server::install_routes() {
       res.set_content(fault_envelope(f, &config_.version), "text/xml; charset=utf-8");
       return;
     }
-    // Latency counts as time in flight, so that it also exercises the concurrency limit.
-    if (fault.latency_ms > 0) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(fault.latency_ms));
-    }
     RoutingHeaders routing{req.get_header_value("X-AnchorMailbox"),
                            req.get_header_value("X-PreferServerAffinity"),
                            req.get_header_value("Cookie")};
-    EwsReply reply = ews_->handle(account, req.body, routing);
+    // Latency counts as time in flight (inside the handler, once EWSMaxConcurrency counts the
+    // request), so that it also exercises the concurrency limits.
+    EwsReply reply = ews_->handle(account, req.body, routing,
+                                  std::chrono::milliseconds(std::max(0, fault.latency_ms)));
+    // The reply holds its budget charges until it is handed back (set_content below).
+    if (!reply.stream && fault.response_delay_ms > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(fault.response_delay_ms));
+    }
     if (counted) faults_->leave(account.user);
     uint64_t n = ++trace_counter_;
     if (!config_.trace_dir.empty()) {
@@ -326,6 +330,7 @@ void Server::install_routes() {
   install_hybrid_admin_routes(*http_, config_, *store_, *subscriptions_);
   install_streaming_admin_routes(*http_, config_, *store_, *subscriptions_, ews_->servers(),
                                  ews_->hanging_connections());
+  install_budget_admin_routes(*http_, config_, ews_->concurrency(), ews_->find_count());
   tokens_ = std::make_unique<TokenService>(
       config_.graph_apps, std::chrono::seconds(config_.graph_token_lifetime_seconds));
   install_token_routes(*http_, *tokens_, [this] { return base_url(); });
@@ -333,13 +338,14 @@ void Server::install_routes() {
       *store_, [this] { return base_url(); }, config_.graph_mailbox_concurrency);
   graph_subscriptions_ = std::make_unique<GraphSubscriptions>(*store_, config_.graph_limits);
   graph_->set_subscriptions(graph_subscriptions_.get());
+  graph_->set_limits(config_.graph_limits);
   install_graph_routes(*http_, *graph_, *tokens_, *faults_);
   install_graph_admin_routes(
       *http_,
       [this](const httplib::Request& req, httplib::Response& res) {
         return check_admin_token(config_, req, res);
       },
-      *graph_subscriptions_, config_.graph_limits);
+      *graph_subscriptions_, config_.graph_limits, *graph_);
 }
 
 }  // namespace exsim
