@@ -311,6 +311,13 @@ EwsReply streaming_events_reply(const StreamingCall& call, pugi::xml_node reques
       }
       bool alive = false;
       for (const std::string& id : held) alive = alive || subs.all().count(id);
+      // Subscriptions gone because the server restarted while a part was being written (the
+      // lock was let go): that is the broken stream above, not the end of a stream whose
+      // subscriptions were removed.
+      if (!alive && (subs.restarts(server) != restarts || subs.stopping())) {
+        mark_read(subs, held, false);
+        return false;
+      }
       if (!alive) break;
       if (!wrote) store.changed().wait_until(lock, std::min(deadline, next_keepalive));
     }
