@@ -409,7 +409,8 @@ json to_json(const User& user, bool admin_managed, const std::optional<std::stri
               {"exchange_address", user.exchange_address},
               {"blocked", user.blocked},
               {"sync_enabled", user.sync_enabled},
-              {"admin_managed", admin_managed}};
+              {"admin_managed", admin_managed},
+              {"backend", to_string(user.backend)}};
   out["mailbox"] = mailbox ? json(*mailbox) : json(nullptr);
   out["direction"] =
       user.overrides.direction ? json(to_string(*user.overrides.direction)) : json(nullptr);
@@ -429,6 +430,18 @@ Result<void> apply_user_json(User& user, const json& body) {
                 "exchange_address: \"" + user.exchange_address +
                     "\" is not a valid mailbox address (local@domain.tld); leave it empty to use "
                     "user_name@mail_domain");
+  }
+  // R41: which connection of a hybrid organisation serves the mailbox.
+  if (auto value = body.find("backend"); value != body.end()) {
+    auto parsed = value->is_string() ? parse_mailbox_backend(value->get<std::string>())
+                                     : Result<MailboxBackend>(std::unexpected(
+                                           Error::make(ErrorKind::kInvalidData, "not a string")));
+    if (!parsed) {
+      return fail(ErrorKind::kInvalidData,
+                  "backend: expected \"auto\", \"ews\" or \"graph\" (which connection of a "
+                  "hybrid organisation serves the mailbox)");
+    }
+    user.backend = *parsed;
   }
   if (auto value = body.find("direction"); value != body.end()) {
     if (value->is_null()) {

@@ -56,6 +56,16 @@ TEST_F(UsersApi, CreateListGetAndUpdateUsers) {
             422);
   EXPECT_EQ(call("PATCH", "/api/v1/users/alice", admin_, json{{"sync_enabled", true}}).status, 422);
   EXPECT_EQ(call("PATCH", "/api/v1/users/nobody", admin_, json{{"blocked", true}}).status, 404);
+
+  // R41: which connection of a hybrid organisation serves the mailbox.
+  EXPECT_EQ(alice.json_body["backend"], "auto");
+  auto routed = call("PATCH", "/api/v1/users/alice", admin_, json{{"backend", "graph"}});
+  ASSERT_EQ(routed.status, 200) << routed.body;
+  EXPECT_EQ(routed.json_body["backend"], "graph");
+  EXPECT_EQ(get("/api/v1/users/alice", admin_).json_body["backend"], "graph");
+  auto wrong = call("PATCH", "/api/v1/users/alice", admin_, json{{"backend", "caldav"}});
+  EXPECT_EQ(wrong.status, 422);
+  EXPECT_NE(wrong.json_body["detail"].get<std::string>().find("backend"), std::string::npos);
 }
 
 TEST_F(UsersApi, UserTokensReachOnlyThemselves) {
