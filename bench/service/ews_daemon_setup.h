@@ -3,6 +3,10 @@
 /// (service account svc@example.com, impersonation, two-way) and an integration token.
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <system_error>
+
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "connectors/ews/testing/exsim_process.h"
@@ -34,6 +38,20 @@ inline Result<std::string> integration_token(const std::filesystem::path& databa
   auto created = tokens.create("integration", label);
   if (!created) return std::unexpected(created.error());
   return created->value.reveal();
+}
+
+/// Prints `result` (the benchmark's one JSON object) and ends the run: on success the
+/// temporary folder goes, on failure it stays for a look and the exit code is 1.
+inline int finish_run(const nlohmann::json& result, bool succeeded,
+                      const std::filesystem::path& dir) {
+  std::cout << result.dump(2) << "\n";
+  if (!succeeded) {
+    std::cerr << "kept the daemon's log and databases for a look: " << dir.string() << "\n";
+    return 1;
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  return 0;
 }
 
 }  // namespace agendasync::benchsetup

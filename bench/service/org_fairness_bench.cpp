@@ -275,12 +275,5 @@ int main(int argc, char** argv) {
       {"daemon_exit_code", stopped},
       {"serve_seconds", std::chrono::duration<double>(Clock::now() - started_serve).count()},
       {"target_p99_ms", 1000}};
-  std::cout << result.dump(2) << "\n";
-  if (failures > 0 || stopped != 0) {
-    std::cerr << "kept the daemon's log and databases for a look: " << dir.string() << "\n";
-    return 1;
-  }
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
-  return 0;
+  return benchsetup::finish_run(result, failures == 0 && stopped == 0, dir);
 }

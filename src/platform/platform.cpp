@@ -24,6 +24,12 @@ CREATE TABLE IF NOT EXISTS platform_connection(
   graph_client_secret TEXT, graph_private_key TEXT, updated_at INTEGER NOT NULL);
 )sql";
 
+Error unknown_organisation(std::string_view id) {
+  return Error::make(ErrorKind::kNotFound,
+                     "no organisation \"" + std::string(id) +
+                         "\"; list them with `agendasync orgs list` or GET /api/v1/organisations");
+}
+
 /// Where organisations other than `default` keep their files, relative to the node database's
 /// folder.
 constexpr std::string_view kOrganisationsFolder = "organisations";
@@ -88,10 +94,9 @@ Result<std::vector<Organisation>> Platform::organisations() {
     auto row = statement->step();
     if (!row) return std::unexpected(row.error());
     if (!*row) break;
-    auto state = parse_state(statement->text_at(2));
-    if (!state) return std::unexpected(state.error());
-    list.push_back(Organisation{statement->text_at(0), statement->text_at(1), *state,
-                                statement->int_at(3), database_of(statement->text_at(4))});
+    auto organisation = read_organisation(*statement);
+    if (!organisation) return std::unexpected(organisation.error());
+    list.push_back(std::move(*organisation));
   }
   return list;
 }
@@ -104,10 +109,14 @@ Result<std::optional<Organisation>> Platform::find(std::string_view id) {
   auto row = statement->step();
   if (!row) return std::unexpected(row.error());
   if (!*row) return std::optional<Organisation>();
-  auto state = parse_state(statement->text_at(2));
+  return read_organisation(*statement);
+}
+
+Result<Organisation> Platform::read_organisation(const store::sqlite::Statement& row) const {
+  auto state = parse_state(row.text_at(2));
   if (!state) return std::unexpected(state.error());
-  return Organisation{statement->text_at(0), statement->text_at(1), *state, statement->int_at(3),
-                      database_of(statement->text_at(4))};
+  return Organisation{row.text_at(0), row.text_at(1), *state, row.int_at(3),
+                      database_of(row.text_at(4))};
 }
 
 Result<Organisation> Platform::organisation(std::string_view id) {
@@ -115,9 +124,7 @@ Result<Organisation> Platform::organisation(std::string_view id) {
   auto found = find(id);
   if (!found) return std::unexpected(found.error());
   if (!*found) {
-    return fail(ErrorKind::kNotFound, "no organisation \"" + std::string(id) +
-                                          "\"; list them with `agendasync orgs list` or GET "
-                                          "/api/v1/organisations");
+    return std::unexpected(unknown_organisation(id));
   }
   return **found;
 }
@@ -166,7 +173,7 @@ Result<Organisation> Platform::update(std::string_view id, const OrganisationUpd
     auto found = find(id);
     if (!found) return std::unexpected(found.error());
     if (!*found) {
-      return fail(ErrorKind::kNotFound, "no organisation \"" + std::string(id) + "\"");
+      return std::unexpected(unknown_organisation(id));
     }
     if (update.name) {
       if (auto set = db_.run("UPDATE platform_organisation SET name = ?2 WHERE id = ?1",
@@ -195,7 +202,7 @@ Result<void> Platform::remove(std::string_view id) {
   std::lock_guard lock(mutex_);
   auto found = find(id);
   if (!found) return std::unexpected(found.error());
-  if (!*found) return fail(ErrorKind::kNotFound, "no organisation \"" + std::string(id) + "\"");
+  if (!*found) return std::unexpected(unknown_organisation(id));
   auto removed = store::sqlite::write_transaction(db_, [&]() -> Result<void> {
     if (auto row = db_.run("DELETE FROM platform_connection WHERE org = ?1", {std::string(id)});
         !row) {
@@ -228,7 +235,7 @@ Result<Connection> Platform::connection(std::string_view id, bool unseal) {
   std::lock_guard lock(mutex_);
   auto found = find(id);
   if (!found) return std::unexpected(found.error());
-  if (!*found) return fail(ErrorKind::kNotFound, "no organisation \"" + std::string(id) + "\"");
+  if (!*found) return std::unexpected(unknown_organisation(id));
   auto statement = db_.prepare(
       "SELECT document, exchange_password, graph_client_secret, graph_private_key "
       "FROM platform_connection WHERE org = ?1",
@@ -331,8 +338,7 @@ Result<std::size_t> Platform::reseal_connection(std::string_view id) {
   auto current = connection(id, true);
   if (!current) return std::unexpected(current.error());
   std::size_t count = 0;
-  for (const auto* secret : {&current->exchange.password.value,
-                             &current->graph.client_secret.value,
+  for (const auto* secret : {&current->exchange.password.value, &current->graph.client_secret.value,
                              &current->graph.private_key.value}) {
     if (!secret->empty()) ++count;
   }

@@ -79,6 +79,8 @@ class Platform {
   Platform(config::Config node, service::secrets::KeyRing ring, store::sqlite::Connection db)
       : node_(std::move(node)), ring_(std::move(ring)), db_(std::move(db)) {}
   Result<std::optional<Organisation>> find(std::string_view id);
+  /// The organisation of a row of (id, name, state, created_at, database).
+  Result<Organisation> read_organisation(const store::sqlite::Statement& row) const;
   std::filesystem::path database_of(const std::string& stored) const;
   bool file_connection(std::string_view id) const;
 
