@@ -37,23 +37,24 @@ Result<std::unique_ptr<platform::Platform>> open_platform(const config::Config& 
   return platform::Platform::open(node, std::move(*ring));
 }
 
-}  // namespace
-
-Result<std::string> Context::organisation() const {
-  auto node = load_node_config();
-  if (!node) return std::unexpected(node.error());
+/// The organisation `org_flag` names (which must exist), else the node's only one. Opens the
+/// platform into `platform` when it needs it, so a caller that goes on to read the
+/// organisation's configuration does not open it again.
+Result<std::string> resolve_organisation(const config::Config& node, const std::string& org_flag,
+                                         std::unique_ptr<platform::Platform>& platform) {
   std::error_code ec;
-  if (global.org.empty() && !std::filesystem::exists(node->database, ec)) {
+  if (org_flag.empty() && !std::filesystem::exists(node.database, ec)) {
     return std::string(platform::kDefaultOrg);  // no agenda yet: `init` makes default's
   }
-  auto platform = open_platform(*node);
-  if (!platform) return std::unexpected(platform.error());
-  if (!global.org.empty()) {
-    auto found = (*platform)->organisation(global.org);
+  auto opened = open_platform(node);
+  if (!opened) return std::unexpected(opened.error());
+  platform = std::move(*opened);
+  if (!org_flag.empty()) {
+    auto found = platform->organisation(org_flag);
     if (!found) return std::unexpected(found.error());
     return found->id;
   }
-  auto all = (*platform)->organisations();
+  auto all = platform->organisations();
   if (!all) return std::unexpected(all.error());
   if (all->size() == 1) return all->front().id;
   std::string ids;
@@ -63,15 +64,23 @@ Result<std::string> Context::organisation() const {
                               ids + "): name one with --org NAME");
 }
 
+}  // namespace
+
+Result<std::string> Context::organisation() const {
+  auto node = load_node_config();
+  if (!node) return std::unexpected(node.error());
+  std::unique_ptr<platform::Platform> platform;
+  return resolve_organisation(*node, global.org, platform);
+}
+
 Result<config::Config> Context::load_config() const {
   auto node = load_node_config();
   if (!node) return std::unexpected(node.error());
-  auto org = organisation();
+  std::unique_ptr<platform::Platform> platform;
+  auto org = resolve_organisation(*node, global.org, platform);
   if (!org) return std::unexpected(org.error());
   if (*org == platform::kDefaultOrg) return node;
-  auto platform = open_platform(*node);
-  if (!platform) return std::unexpected(platform.error());
-  return (*platform)->organisation_config(*org);
+  return platform->organisation_config(*org);
 }
 
 Result<std::filesystem::path> Context::database_file() const {
