@@ -32,7 +32,27 @@ run_preset() {
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset"
   echo "=== test: $preset"
-  ctest --preset "$preset" "$@"
+  local junit="$root/build/$preset/junit.xml"
+  ctest --preset "$preset" --output-junit "$junit" "$@"
+  no_skipped_tests "$junit"
+}
+
+# A skipped test fails the run. No test here calls GTEST_SKIP, but GoogleTest reports every
+# test of a suite whose SetUpTestSuite failed (exsim did not start, say) as "[  SKIPPED ]",
+# gtest_discover_tests maps that to CTest's Skipped, and CTest passes a run with skipped
+# tests: a broken suite would pass unnoticed.
+no_skipped_tests() {
+  local junit=$1 skipped
+  skipped=$(grep -o 'skipped="[0-9]*"' "$junit" | head -1 | tr -dc '0-9')
+  if [[ -z "$skipped" ]]; then
+    echo "test.sh: cannot read the skipped count from $junit" >&2
+    return 1
+  fi
+  if ((skipped > 0)); then
+    echo "test.sh: $skipped test(s) were skipped; a skip here means a suite's setup failed:" >&2
+    grep -B1 '<skipped' "$junit" | grep -o 'testcase name="[^"]*"' >&2 || true
+    return 1
+  fi
 }
 
 # The ci presets are default/asan with less debug info: CI must stay under 40 minutes on 2

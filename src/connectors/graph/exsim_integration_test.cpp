@@ -18,6 +18,7 @@
 #include <fmt/ranges.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include "connectors/ews/testing/exsim_process.h"
 #include "connectors/graph/delta_cursor.h"
@@ -88,7 +89,7 @@ class RecordingHttp final : public net::HttpClient {
 class GraphExsimTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    config_path_ = new std::string(::testing::TempDir() + "exsim-graph-integration.json");
+    config_path_ = new std::string(::testing::TempDir() + "exsim-graph-integration-" + std::to_string(::getpid()) + ".json");
     json apps = json::array();
     apps.push_back({{"tenant", kTenant},
                     {"client_id", kClient},
