@@ -268,6 +268,7 @@ Result<UserRun> SyncApp::sync_pair(const User& user, const Organisation& organis
   auto run_engine = [&](CalendarSide& remote, RemoteBackend through) {
     CountingSide counted_remote(remote, count_writes);
     engine_options.remote_backend = to_string(through);
+    run.backend = to_string(through);
     sync::SyncEngine engine(counted_host, counted_remote, *state, *audit, engine_options);
     return engine.run(dry_run);
   };

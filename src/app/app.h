@@ -71,6 +71,9 @@ struct UserRun {
   std::optional<sync::RunReport> report;
   /// kFailed: what went wrong and what to do.
   std::optional<Error> error;
+  /// R41: the connection ("ews"/"graph") the run reached Exchange through; empty when it did
+  /// not get that far.
+  std::string backend;
 };
 
 const char* to_string(UserRun::Outcome outcome);

@@ -15,34 +15,12 @@ namespace agendasync::daemon {
 
 namespace {
 
-/// The real-time watchers of one organisation, on its own configuration: Graph subscriptions
-/// or grouped EWS streams (issue 14), waking that organisation's pairs only.
-Result<std::function<void()>> start_watchers(service::Server& server, const std::string& org,
-                                             const config::Config& config, bool streaming,
-                                             WatcherOptions watcher_options,
-                                             service::GraphKeeperOptions graph_options,
-                                             std::chrono::minutes safety_net) {
-  auto nothing = std::function<void()>([] {});
-  switch (config.exchange.backend) {
-    case config::ExchangeBackend::kNone:
-      service::log_event(spdlog::level::warn, "sync_not_configured",
-                         {{"org", org},
-                          {"detail",
-                           "the organisation has no connection to Exchange: the API works, "
-                           "syncs fail until one is set (PUT /api/v1/organisations/" +
-                               org + "/connection)"}});
-      return nothing;
-    case config::ExchangeBackend::kGraph:
-      return start_graph_watch(config, server, org, graph_options, safety_net);
-    case config::ExchangeBackend::kHybrid:
-      // R41: no watchers yet for an organisation split over two backends; its pairs run on
-      // host changes and the safety net (README "Hybrid organisations").
-      service::log_event(spdlog::level::info, "hybrid_without_watchers", {{"org", org}});
-      return nothing;
-    case config::ExchangeBackend::kEws:
-      break;
-  }
-  if (!streaming) return nothing;
+/// Grouped EWS streams (issue 14) over `watcher_options.mailboxes` (empty: every synced
+/// mailbox), waking the organisation's pairs.
+Result<std::function<void()>> start_ews_watchers(service::Server& server, const std::string& org,
+                                                 const config::Config& config, bool streaming,
+                                                 WatcherOptions watcher_options) {
+  if (!streaming) return std::function<void()>([] {});
   auto tenant = server.tenant(org);
   if (!tenant) return fail(ErrorKind::kNotFound, "organisation " + org + " is not open");
   watcher_options.metrics = &server.metrics();
@@ -58,6 +36,62 @@ Result<std::function<void()>> start_watchers(service::Server& server, const std:
   std::shared_ptr<MailboxWatchers> running = std::move(*watchers);
   // The tenant stays open while its watchers read its agenda.
   return std::function<void()>([running, tenant] { running->stop(); });
+}
+
+/// R41: a hybrid organisation watches each mailbox where it is routed — EWS streams for the
+/// mailboxes on premises, Graph subscriptions for those in Exchange Online. Each refresh
+/// re-reads the routes, so a mailbox that moved (its pair re-routed by a sync) leaves one
+/// watcher and joins the other.
+Result<std::function<void()>> start_hybrid_watchers(service::Server& server,
+                                                    const std::string& org,
+                                                    const config::Config& config, bool streaming,
+                                                    WatcherOptions watcher_options,
+                                                    service::GraphKeeperOptions graph_options,
+                                                    std::chrono::minutes safety_net) {
+  auto tenant = server.tenant(org);
+  if (!tenant) return fail(ErrorKind::kNotFound, "organisation " + org + " is not open");
+  watcher_options.mailboxes = routed_mailboxes(config, tenant->store(), app::RemoteBackend::kEws);
+  auto ews = start_ews_watchers(server, org, config, streaming, watcher_options);
+  if (!ews) return ews;
+  auto graph = start_graph_watch(config, server, org, graph_options, safety_net,
+                                 routed_mailboxes(config, tenant->store(),
+                                                  app::RemoteBackend::kGraph));
+  if (!graph) {
+    (*ews)();
+    return graph;
+  }
+  return std::function<void()>(
+      [ews = std::move(*ews), graph = std::move(*graph), tenant] {
+        ews();
+        graph();
+      });
+}
+
+/// The real-time watchers of one organisation, on its own configuration: Graph subscriptions,
+/// grouped EWS streams, or both (hybrid), waking that organisation's pairs only.
+Result<std::function<void()>> start_watchers(service::Server& server, const std::string& org,
+                                             const config::Config& config, bool streaming,
+                                             WatcherOptions watcher_options,
+                                             service::GraphKeeperOptions graph_options,
+                                             std::chrono::minutes safety_net) {
+  switch (config.exchange.backend) {
+    case config::ExchangeBackend::kNone:
+      service::log_event(spdlog::level::warn, "sync_not_configured",
+                         {{"org", org},
+                          {"detail",
+                           "the organisation has no connection to Exchange: the API works, "
+                           "syncs fail until one is set (PUT /api/v1/organisations/" +
+                               org + "/connection)"}});
+      return std::function<void()>([] {});
+    case config::ExchangeBackend::kGraph:
+      return start_graph_watch(config, server, org, graph_options, safety_net);
+    case config::ExchangeBackend::kHybrid:
+      return start_hybrid_watchers(server, org, config, streaming, watcher_options,
+                                   graph_options, safety_net);
+    case config::ExchangeBackend::kEws:
+      break;
+  }
+  return start_ews_watchers(server, org, config, streaming, watcher_options);
 }
 
 }  // namespace

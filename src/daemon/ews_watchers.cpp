@@ -99,6 +99,10 @@ struct MailboxWatchers::Group {
   std::optional<Error> stream_failure;  ///< an error the stream reported
   bool cycle_queued = false;
   bool retired = false;
+  /// The watchers closed the group's live stream (new members, a lost subscription, a
+  /// failure): a change the server sent into the closing connection is gone, so every member
+  /// is synced once when the next stream opens.
+  bool closed_by_us = false;
   int failures = 0;  ///< failed cycles in a row
   std::chrono::steady_clock::time_point created = std::chrono::steady_clock::now();
 };
@@ -257,7 +261,7 @@ void MailboxWatchers::refresh_loop(std::stop_token stop) {
 }
 
 void MailboxWatchers::refresh() {
-  auto wanted = synced_mailboxes(config_, store_);
+  auto wanted = options_.mailboxes ? options_.mailboxes() : synced_mailboxes(config_, store_);
   if (!wanted) {
     // Keep watching what is watched: the agenda could not be read for a moment.
     service::log_event(spdlog::level::warn, "mailbox_watch_refresh_failed",
@@ -371,6 +375,7 @@ void MailboxWatchers::apply(const GroupPlacement& next,
     // groups' streams are untouched.
     if (group.stream) {
       group.stream->cancel->store(true);
+      group.closed_by_us = true;
     } else if (!group.cycle_queued) {
       group.cycle_queued = true;
       tasks_.post([this, slot] { cycle(slot); });
@@ -503,6 +508,11 @@ void MailboxWatchers::subscribe_missing(Group& group) {
     ++subscribed_since_trim_;
     member.subscription_id = id;
     group.mailbox_of[id] = mailbox;
+    // A subscription reports what changes from now on: what changed since the pair's last
+    // run and before this moment (a user just enabled, a mailbox that moved here, a lost
+    // subscription) is picked up by one run of the pair, not by the safety net minutes later.
+    // Posted: wake_ runs outside the group's lock, as for stream news.
+    tasks_.post([this, user = member.user] { wake_(user); });
   }
 }
 
@@ -529,6 +539,16 @@ void MailboxWatchers::open_stream(const std::shared_ptr<Group>& group) {
   service::log_event(
       spdlog::level::info, "mailbox_watch_started",
       {{"group", group->id}, {"anchor", impersonated}, {"mailboxes", std::to_string(ids.size())}});
+  if (group->closed_by_us) {
+    // Exchange takes a change off a subscription as it writes it to the stream; one written
+    // into the connection this group closed reached nobody. The subscriptions report what
+    // changes from here on; one run of each pair picks up what may have been lost.
+    group->closed_by_us = false;
+    for (const auto& [mailbox, member] : group->members) {
+      if (member.subscription_id.empty()) continue;
+      tasks_.post([this, user = member.user] { wake_(user); });
+    }
+  }
   side.stream_raw(
       ews::build_get_streaming_events(side.context(), ids, options_.connection_timeout_minutes),
       timeout,
@@ -616,7 +636,10 @@ void MailboxWatchers::read_news(const std::shared_ptr<Group>& group) {
         news.restart = true;
       }
     }
-    if (news.restart) stream->cancel->store(true);
+    if (news.restart) {
+      stream->cancel->store(true);
+      group->closed_by_us = true;
+    }
   }
   for (const std::string& user : news.wake) {
     service::log_event(spdlog::level::info, "mailbox_changed", {{"user", user}});

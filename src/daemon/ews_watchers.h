@@ -24,6 +24,7 @@
 #include "config/config.h"
 #include "core/secret.h"
 #include "daemon/stream_groups.h"
+#include "daemon/synced_mailboxes.h"
 #include "daemon/task_queue.h"
 #include "net/http.h"
 #include "store/agenda_store.h"
@@ -60,6 +61,9 @@ struct WatcherOptions {
   service::Metrics* metrics = nullptr;
   /// The organisation the gauges are labelled with.
   std::string org = "default";
+  /// The mailboxes to watch; empty = every synced mailbox (synced_mailboxes). A hybrid
+  /// organisation's EWS watchers get the mailboxes routed to EWS (routed_mailboxes).
+  MailboxSource mailboxes;
 };
 
 /// What the watchers hold now (tests, logs, metrics).

@@ -52,7 +52,8 @@ std::string graph_notification_path(const std::string& org) {
 Result<std::function<void()>> start_graph_watch(const config::Config& config,
                                                 service::Server& server, const std::string& org,
                                                 service::GraphKeeperOptions options,
-                                                std::chrono::minutes safety_net) {
+                                                std::chrono::minutes safety_net,
+                                                MailboxSource mailboxes) {
   auto nothing = std::function<void()>([] {});
   if (config.server.public_url.empty()) {
     service::log_event(
@@ -110,7 +111,9 @@ Result<std::function<void()>> start_graph_watch(const config::Config& config,
   GraphLink* held = link.get();
   auto keeper = service::GraphSubscriptionKeeper::start(
       tenant->graph(), graph_calls(link),
-      [held, &store] { return synced_mailboxes(held->config, store); },
+      [held, &store, mailboxes = std::move(mailboxes)] {
+        return mailboxes ? mailboxes() : synced_mailboxes(held->config, store);
+      },
       [&scheduler, org](const std::string& user) {
         scheduler.trigger(service::PairRef{org, user}, service::Trigger::kSafetyNet);
       },

@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "core/error.h"
+#include "daemon/synced_mailboxes.h"
 #include "service/graph_keeper.h"
 
 namespace agendasync::service {
@@ -28,10 +29,12 @@ std::string graph_notification_path(const std::string& org);
 /// public_url it logs once that notifications are off and that `safety_net` is the latency.
 /// Returns the stop function (deletes the subscriptions at Graph). Only a Graph backend's
 /// credential failing to load is an error; a missing key ring is logged and leaves
-/// notifications off.
+/// notifications off. `mailboxes`: which to subscribe; empty = every synced mailbox (a hybrid
+/// organisation passes those routed to Graph).
 Result<std::function<void()>> start_graph_watch(const config::Config& config,
                                                 service::Server& server, const std::string& org,
                                                 service::GraphKeeperOptions options,
-                                                std::chrono::minutes safety_net);
+                                                std::chrono::minutes safety_net,
+                                                MailboxSource mailboxes = {});
 
 }  // namespace agendasync::daemon

@@ -143,6 +143,7 @@ Result<std::size_t> OrganisationPools::offboard(const std::string& org) {
 Result<service::SyncResult> to_sync_result(const app::UserRun& run) {
   service::SyncResult result;
   result.outcome = app::to_string(run.outcome);
+  result.backend = run.backend;
   if (run.report) {
     result.summary = run.report->summary;
     result.errors = run.report->errors;

@@ -35,6 +35,9 @@ struct SyncResult {
   sync::Summary summary;
   std::vector<std::string> errors;  ///< failed writes, each saying what to do
   std::chrono::milliseconds throttle_wait{0};
+  /// R41: the connection the run reached Exchange through ("ews"/"graph"); empty when it
+  /// did not get that far.
+  std::string backend;
 };
 
 /// One pair: a host user of one organisation and that user's mailbox. Callers serving one

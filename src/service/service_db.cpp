@@ -60,6 +60,22 @@ Result<store::sqlite::Connection> connect(const std::filesystem::path& path,
   return db;
 }
 
+/// Adds a column a file made by an earlier version lacks. Several processes may open such a
+/// file at once: adding the column twice fails with "duplicate column", which means it is
+/// there.
+Result<void> add_column_once(store::sqlite::Connection& db, const std::string& table,
+                             const std::string& column, const std::string& definition) {
+  auto has = db.query_int("SELECT COUNT(*) FROM pragma_table_info(?1) WHERE name = ?2",
+                          {table, column});
+  if (!has) return std::unexpected(has.error());
+  if (has->value_or(0) != 0) return {};
+  auto added = db.exec("ALTER TABLE " + table + " ADD COLUMN " + column + " " + definition);
+  if (!added && added.error().message.find("duplicate column") == std::string::npos) {
+    return std::unexpected(added.error());
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<ServiceDb>> ServiceDb::open(const std::filesystem::path& path,
@@ -68,17 +84,15 @@ Result<std::unique_ptr<ServiceDb>> ServiceDb::open(const std::filesystem::path& 
   if (!db) return std::unexpected(db.error());
   if (auto schema = db->exec(kSchema); !schema) return std::unexpected(schema.error());
   // Tokens belong to an organisation (issue 16); a token made before organisations existed is
-  // organisation default's. Several processes may open a fresh file at once: adding the
-  // column twice fails with "duplicate column", which means it is there.
-  auto has_org =
-      db->query_int("SELECT COUNT(*) FROM pragma_table_info('service_token') WHERE name = 'org'");
-  if (!has_org) return std::unexpected(has_org.error());
-  if (has_org->value_or(0) == 0) {
-    auto added =
-        db->exec("ALTER TABLE service_token ADD COLUMN org TEXT NOT NULL DEFAULT 'default'");
-    if (!added && added.error().message.find("duplicate column") == std::string::npos) {
-      return std::unexpected(added.error());
-    }
+  // organisation default's.
+  if (auto added = add_column_once(*db, "service_token", "org", "TEXT NOT NULL DEFAULT 'default'");
+      !added) {
+    return std::unexpected(added.error());
+  }
+  // R41: the connection (ews/graph) a user's last run reached Exchange through.
+  if (auto added = add_column_once(*db, "service_sync_status", "backend", "TEXT NOT NULL DEFAULT ''");
+      !added) {
+    return std::unexpected(added.error());
   }
   std::unique_ptr<ServiceDb> opened(new ServiceDb(std::move(*db)));
   opened->reader_count_ = readers;

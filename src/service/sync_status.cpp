@@ -36,13 +36,14 @@ Result<void> SyncStatusStore::record(const std::string& user, const Result<SyncR
       std::string counts = ok ? counts_json(*result).dump() : std::string("{}");
       auto upserted = db.run(
           "INSERT INTO service_sync_status(user_name, runs, failures, last_started, "
-          "last_finished, last_success, last_outcome, counts) VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, "
-          "?7) ON CONFLICT(user_name) DO UPDATE SET runs = runs + 1, failures = failures + ?2, "
-          "last_started = ?3, last_finished = ?4, last_success = COALESCE(?5, last_success), "
-          "last_outcome = ?6, counts = CASE WHEN ?2 = 0 THEN ?7 ELSE counts END",
+          "last_finished, last_success, last_outcome, counts, backend) VALUES (?1, 1, ?2, ?3, "
+          "?4, ?5, ?6, ?7, ?8) ON CONFLICT(user_name) DO UPDATE SET runs = runs + 1, failures = "
+          "failures + ?2, last_started = ?3, last_finished = ?4, last_success = COALESCE(?5, "
+          "last_success), last_outcome = ?6, counts = CASE WHEN ?2 = 0 THEN ?7 ELSE counts END, "
+          "backend = CASE WHEN ?8 = '' THEN backend ELSE ?8 END",
           {user, static_cast<std::int64_t>(ok ? 0 : 1), started, finished,
            ok ? store::sqlite::Value(finished) : store::sqlite::Value(std::monostate{}), outcome,
-           counts});
+           counts, ok ? result->backend : std::string()});
       if (!upserted) return upserted;
       std::vector<std::string> errors;
       if (!ok) {
@@ -77,10 +78,11 @@ Result<json> SyncStatusStore::status(const std::string& user) {
                 {"last_success", nullptr},
                 {"last_outcome", nullptr},
                 {"counts", json::object()},
+                {"backend", nullptr},
                 {"errors", json::array()}};
     auto statement = db.prepare(
-        "SELECT runs, failures, last_started, last_finished, last_success, last_outcome, counts "
-        "FROM service_sync_status WHERE user_name = ?1",
+        "SELECT runs, failures, last_started, last_finished, last_success, last_outcome, counts, "
+        "backend FROM service_sync_status WHERE user_name = ?1",
         {user});
     if (!statement) return std::unexpected(statement.error());
     auto row = statement->step();
@@ -93,6 +95,7 @@ Result<json> SyncStatusStore::status(const std::string& user) {
       out["last_success"] = nullable(*statement, 4);
       out["last_outcome"] = statement->text_at(5);
       out["counts"] = json::parse(statement->text_at(6), nullptr, false);
+      if (!statement->text_at(7).empty()) out["backend"] = statement->text_at(7);
     }
     auto errors = db.prepare(
         "SELECT at, message FROM service_sync_error WHERE user_name = ?1 ORDER BY id DESC", {user});

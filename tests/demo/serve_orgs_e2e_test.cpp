@@ -1,9 +1,12 @@
-// Organisations end to end (issue 16): one `agendasync serve` process for three customers,
+// Organisations end to end (issue 16): one `agendasync serve` process for four customers,
 // each with its own Exchange and its own credentials —
 //   default    the node's own agenda, on exsim A over EWS (the configuration file's [exchange]);
 //   fabrikam   on exsim B (another process, another tenant) over Microsoft Graph, through the
 //              platform's app (the node file's [graph]) that the tenant consented to;
-//   tailspin   on exsim A over EWS with a wrong password.
+//   tailspin   on exsim A over EWS with a wrong password;
+//   contoso    hybrid on exsim B: EWS (its own service account) for a mailbox on premises,
+//              Graph (the platform's app) for one in Exchange Online, each found by
+//              Autodiscover, each watched in real time where it lives.
 // Deleting an organisation with offboard=true first removes what the sync created in its
 // mailboxes.
 // Each syncs to its own mailboxes only; a token of one organisation gets 404 for another's
@@ -70,7 +73,7 @@ bool has_subject(const std::vector<json>& items, const std::string& subject) {
   return false;
 }
 
-struct ThreeOrganisations : ::testing::Test {
+struct Organisations : ::testing::Test {
   e2e::World ews_world;                          // exsim A; its configuration file is the node's
   e2e::World graph_world{e2e::Backend::kGraph};  // exsim B
   int port = free_loopback_port();
@@ -144,7 +147,7 @@ struct ThreeOrganisations : ::testing::Test {
   }
 };
 
-TEST_F(ThreeOrganisations, EachSyncsWithItsOwnConnectionAndSeesOnlyItself) {
+TEST_F(Organisations, EachSyncsWithItsOwnConnectionAndSeesOnlyItself) {
   const std::string fabrikam = organisation(
       "fabrikam", {{"backend", "graph"}, {"graph", {{"tenant_id", e2e::GraphApp::kTenant}}}},
       "asmith", "asmith@example.com");
@@ -160,6 +163,33 @@ TEST_F(ThreeOrganisations, EachSyncsWithItsOwnConnectionAndSeesOnlyItself) {
                    "bwayne", "bwayne@example.com");
   ASSERT_FALSE(fabrikam.empty());
   ASSERT_FALSE(tailspin.empty());
+  // contoso's mailboxes: one stays on premises, one moved to Exchange Online.
+  graph_world.admin("POST", "/exsim/admin/mailboxes/ckent@example.com/move",
+                    {{"to", "onpremises"}});
+  graph_world.admin("POST", "/exsim/admin/mailboxes/diana.prince@example.com/move",
+                    {{"to", "online"}});
+  const std::string contoso =
+      organisation("contoso",
+                   {{"backend", "hybrid"},
+                    {"ews",
+                     {{"url", graph_world.exsim().ews_url()},
+                      {"auth", "basic"},
+                      {"user", "svc@example.com"},
+                      {"version", "2016"}}},
+                    {"graph", {{"tenant_id", e2e::GraphApp::kTenant}}},
+                    {"secrets", {{"exchange_password", "s3cret"}}}},
+                   "ckent", "ckent@example.com");
+  ASSERT_FALSE(contoso.empty());
+  const std::string contoso_base = "/api/v1/organisations/contoso";
+  ASSERT_EQ(as(operator_token, "POST", contoso_base + "/users",
+               {{"user_name", "diana"},
+                {"exchange_address", "diana.prince@example.com"},
+                {"admin_managed", true}})
+                .first,
+            201);
+  ASSERT_EQ(
+      as(operator_token, "PUT", contoso_base + "/users/diana/sync", {{"enabled", true}}).first,
+      200);
 
   // The connection is shown without its secret, with the tenant's admin-consent link.
   auto [shown_status, shown] =
@@ -193,6 +223,42 @@ TEST_F(ThreeOrganisations, EachSyncsWithItsOwnConnectionAndSeesOnlyItself) {
   })) << serve->log();
   EXPECT_FALSE(has_subject(ews_world.exchange_items("asmith@example.com"), "Fabrikam's meeting"));
   EXPECT_FALSE(has_subject(graph_world.exchange_items("jdoe@example.com"), "Default's meeting"));
+
+  // Hybrid: each of contoso's users is synced where the mailbox lives (R41): Autodiscover
+  // routed ckent to EWS and diana to Graph, and each is watched there in real time (the
+  // safety net is an hour away), so an Outlook change in either reaches the host.
+  ASSERT_EQ(
+      as(contoso, "POST", "/api/v1/appointments", appointment("ckent", "Contoso on premises"))
+          .first,
+      201);
+  ASSERT_EQ(
+      as(contoso, "POST", "/api/v1/appointments", appointment("diana", "Contoso online")).first,
+      201);
+  ASSERT_TRUE(eventually([&] {
+    return has_subject(graph_world.exchange_items("ckent@example.com"), "Contoso on premises") &&
+           has_subject(graph_world.exchange_items("diana.prince@example.com"), "Contoso online");
+  })) << serve->log();
+  for (const auto& [user, backend] : {std::pair{std::string("ckent"), std::string("ews")},
+                                      std::pair{std::string("diana"), std::string("graph")}}) {
+    ASSERT_TRUE(eventually([&] {
+      auto [code, body] = as(contoso, "GET", "/api/v1/users/" + user + "/status");
+      return code == 200 && body.value("backend", json()) == json(backend);
+    })) << user << " not routed to " << backend << "\n"
+        << as(contoso, "GET", "/api/v1/users/" + user + "/status").second.dump();
+  }
+  graph_world.outlook_create("ckent@example.com", "Outlook on premises", e2e::future(4));
+  graph_world.outlook_create("diana.prince@example.com", "Outlook online", e2e::future(4));
+  const auto host_has = [&](const std::string& user, const std::string& subject) {
+    auto [code, body] = as(contoso, "GET", "/api/v1/appointments?user=" + user);
+    if (code != 200) return false;
+    for (const auto& item : body["appointments"]) {
+      if (item.value("subject", "") == subject) return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(eventually([&] {
+    return host_has("ckent", "Outlook on premises") && host_has("diana", "Outlook online");
+  })) << serve->log();
 
   // The wrong password: tailspin's status says so, its mailbox got nothing; the others'
   // statuses are clean.

@@ -288,6 +288,11 @@ TEST(DaemonBesideCli, CliSyncBesideTheDaemonDuplicatesNothing) {
   for (const auto& user : users) world.add_user(user);
   const std::string token = demotest::integration_token(world);
   world.close_store();
+  // The writes pile up between syncs as fast as a loaded machine lets them: a run may find a
+  // quarter of the calendar new, which trips the breaker (R38) — right for a host gone wild,
+  // not what this test is about (CI saw ASMITH quarantined for 11 creates over 41 links).
+  auto breaker = world.cli({"settings", "set", "--breaker-min-items", "1000"});
+  ASSERT_EQ(breaker.exit_code, 0) << breaker.out << breaker.err;
 
   std::vector<std::string> subjects;  // every acknowledged appointment
   std::map<std::string, std::string> owner_of;

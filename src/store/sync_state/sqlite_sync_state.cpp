@@ -350,6 +350,19 @@ Result<void> SqliteSyncState::approve() {
   return {};
 }
 
+Result<std::map<std::string, std::string>> recorded_backends(sqlite::Connection& db) {
+  auto statement = db.prepare("SELECT pair, backend FROM sync_backend", {});
+  if (!statement) return std::unexpected(statement.error());
+  std::map<std::string, std::string> backends;
+  while (true) {
+    auto row = statement->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    backends[statement->text_at(0)] = statement->text_at(1);
+  }
+  return backends;
+}
+
 Result<std::string> SqliteSyncState::remote_backend() {
   auto statement = db_->prepare("SELECT backend FROM sync_backend WHERE pair = ?1", {pair_});
   if (!statement) return std::unexpected(statement.error());

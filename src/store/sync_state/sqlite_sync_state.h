@@ -5,6 +5,7 @@
 /// A caller syncing many pairs opens the file once (open_state_database) and hands the
 /// connection to each pair's state (`over`): an idle cycle then opens no file at all.
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -19,6 +20,11 @@ namespace agendasync::store {
 /// naming the file when it cannot be opened or is not an AgendaSync state database. Not for
 /// use by two threads at once (SQLite transactions are per connection).
 Result<std::shared_ptr<sqlite::Connection>> open_state_database(const std::filesystem::path& path);
+
+/// pair -> the backend ("ews"/"graph") each pair of a state database last synced through
+/// (R41); pairs that never synced are absent. One query for a whole organisation: a hybrid
+/// organisation's watchers read it at every refresh.
+Result<std::map<std::string, std::string>> recorded_backends(sqlite::Connection& db);
 
 class SqliteSyncState final : public sync::SyncState {
  public:

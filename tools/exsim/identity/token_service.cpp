@@ -8,6 +8,7 @@
 #include <openssl/x509.h>
 
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include <cstring>
@@ -133,9 +134,19 @@ struct TokenService::Certificate {
   ~Certificate() { X509_free(cert); }
 };
 
+// The signing key is made when first needed: an RSA-2048 key generation costs 0.1-0.5 s of
+// CPU (as the prime search goes), and most exsim processes (EWS tests, started hundreds of
+// times by the test suite) never issue a token.
 struct TokenService::Key {
-  EVP_PKEY* pkey = nullptr;
-  ~Key() { EVP_PKEY_free(pkey); }
+  EVP_PKEY* get() {
+    std::call_once(made_, [this] { pkey_ = EVP_RSA_gen(2048); });
+    return pkey_;
+  }
+  ~Key() { EVP_PKEY_free(pkey_); }
+
+ private:
+  std::once_flag made_;
+  EVP_PKEY* pkey_ = nullptr;
 };
 
 std::vector<std::pair<std::string, std::string>> parse_form(const std::string& body) {
@@ -144,7 +155,6 @@ std::vector<std::pair<std::string, std::string>> parse_form(const std::string& b
 
 TokenService::TokenService(std::vector<GraphAppConfig> apps, std::chrono::seconds lifetime)
     : key_(std::make_unique<Key>()), apps_(std::move(apps)), lifetime_(lifetime) {
-  key_->pkey = EVP_RSA_gen(2048);
   for (const auto& app : apps_) {
     for (const auto& source : app.certificates) {
       auto c = std::make_unique<Certificate>();
@@ -262,7 +272,7 @@ TokenService::~TokenService() = default;
 
 std::string TokenService::public_key_pem() const {
   BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_PUBKEY(bio, key_->pkey);
+  PEM_write_bio_PUBKEY(bio, key_->get());
   char* data = nullptr;
   long size = BIO_get_mem_data(bio, &data);
   std::string pem(data, static_cast<size_t>(size));
@@ -276,7 +286,7 @@ std::string TokenService::sign(const nlohmann::json& claims) const {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   size_t size = 0;
   std::string signature;
-  if (EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key_->pkey) == 1 &&
+  if (EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key_->get()) == 1 &&
       EVP_DigestSign(ctx, nullptr, &size, reinterpret_cast<const unsigned char*>(input.data()),
                      input.size()) == 1) {
     signature.resize(size);
@@ -289,7 +299,7 @@ std::string TokenService::sign(const nlohmann::json& claims) const {
 }
 
 std::optional<nlohmann::json> TokenService::verify(const std::string& token) const {
-  if (!rs256_valid(key_->pkey, token)) return std::nullopt;
+  if (!rs256_valid(key_->get(), token)) return std::nullopt;
   auto claims = jwt_part(token, 1);
   if (!claims.is_object()) return std::nullopt;
   const auto exp = claims.find("exp");
