@@ -93,6 +93,9 @@ Result<GroupNews> read_group_envelope(
     }
     if (message.connection_status == "Closed") news.closed = true;
     if (message.ok()) continue;
+    // A newer GetStreamingEvents connection holds these subscriptions now (the watchers
+    // opened it for a new set of ids): they stream there; nothing is lost.
+    if (message.response_code == "ErrorNewEventStreamConnectionOpened") continue;
     const Error error = error_of(message);
     // ErrorSubscriptionIds names the subscriptions an error is about; the others go on
     // streaming. Without it, the subscription family of errors (not found, expired, invalid,

@@ -193,6 +193,21 @@ TEST(GroupEnvelope, ErrorSubscriptionIdsLoseOnlyThoseSubscriptions) {
   EXPECT_FALSE(news->failure);
 }
 
+TEST(GroupEnvelope, ANewerConnectionTakingTheSubscriptionsOverLosesNothing) {
+  // The subscriptions stream on the newer connection; they are neither lost nor to be made
+  // again, and this older stream is simply over.
+  const std::string inner =
+      "<m:ErrorSubscriptionIds><t:SubscriptionId>S2</t:SubscriptionId></m:ErrorSubscriptionIds>"
+      "<m:ConnectionStatus>Closed</m:ConnectionStatus>";
+  auto news = read_group_envelope(
+      group_message("Error", "ErrorNewEventStreamConnectionOpened", inner), plain_error);
+  ASSERT_TRUE(news) << news.error().message;
+  EXPECT_TRUE(news->lost.empty());
+  EXPECT_FALSE(news->all_lost);
+  EXPECT_FALSE(news->failure);
+  EXPECT_TRUE(news->closed);
+}
+
 TEST(GroupEnvelope, MissedEventsWithoutIdsLoseEverySubscriptionOfTheStream) {
   auto news = read_group_envelope(group_message("Error", "ErrorMissedNotificationEvents",
                                                 "<m:ConnectionStatus>Closed</m:ConnectionStatus>"),

@@ -10,6 +10,7 @@
 // learn.microsoft.com/exchange/client-developer/exchange-web-services/handling-notification-related-errors-in-ews-in-exchange
 // learn.microsoft.com/exchange/client-developer/exchange-web-services/how-to-maintain-affinity-between-group-of-subscriptions-and-mailbox-server
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <chrono>
 
@@ -264,11 +265,36 @@ EwsReply streaming_events_reply(const StreamingCall& call, pugi::xml_node reques
     std::lock_guard lock(store.mutex());
     restarts = subs.restarts(server);
   }
-  reply.stream = [&subs, &store, &config, held, first_part, timeout_minutes, keepalive, server,
-                  restarts, lease](const std::function<bool(const std::string&)>& write) {
+  reply.stream = [&subs, &store, &config, held_at_open = held, first_part, timeout_minutes,
+                  keepalive, server, restarts,
+                  lease](const std::function<bool(const std::string&)>& write) {
+    std::vector<std::string> held = held_at_open;
     auto deadline = Clock::now() + std::chrono::minutes(timeout_minutes);
     std::unique_lock lock(store.mutex());
     mark_read(subs, held, true);
+    // One connection delivers a subscription's events: the newest. An older connection still
+    // open (its client went away, or opened a new one for a new set of ids) must not take
+    // them off the subscription into a socket nobody reads. Exchange answers the older one
+    // ErrorNewEventStreamConnectionOpened (ResponseCodeType: a new event stream connection was
+    // opened for the subscription, and the older connection closes;
+    // https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/responsecode).
+    static std::atomic<uint64_t> connections{0};
+    const uint64_t me = ++connections;
+    for (const std::string& id : held) {
+      if (auto it = subs.all().find(id); it != subs.all().end()) it->second.stream_owner = me;
+    }
+    // Ids a newer connection took over: answered once and dropped from `held`.
+    auto give_up_taken = [&]() -> std::vector<std::string> {
+      std::vector<std::string> taken;
+      std::erase_if(held, [&](const std::string& id) {
+        auto it = subs.all().find(id);
+        if (it == subs.all().end() || it->second.stream_owner == me) return false;
+        taken.push_back(id);
+        it->second.open_connections -= 1;
+        return true;
+      });
+      return taken;
+    };
     auto send = [&](const std::string& part) {
       lock.unlock();
       bool ok = write(part);
@@ -280,12 +306,29 @@ EwsReply streaming_events_reply(const StreamingCall& call, pugi::xml_node reques
       return true;
     }
     auto next_keepalive = Clock::now();
+    bool gone = false;  // a write failed: the client is gone
     while (Clock::now() < deadline) {
       // A restarted server drops its connections: the client sees the stream break, not a
       // Closed status, and its subscriptions are gone.
       if (subs.restarts(server) != restarts || subs.stopping()) {
         mark_read(subs, held, false);
         return false;
+      }
+      if (auto taken = give_up_taken(); !taken.empty()) {
+        const bool none_left = held.empty();
+        std::string part = as_stream_part(error_envelope(
+            config, "ErrorNewEventStreamConnectionOpened",
+            "A new event stream connection was opened for the subscription; this connection no "
+            "longer delivers its events.",
+            taken, none_left ? "Closed" : "OK"));
+        if (none_left) {
+          send(part);
+          return true;
+        }
+        if (!send(part)) {
+          gone = true;
+          break;
+        }
       }
       auto now = Clock::now();
       // The lock is let go while a part is written: a change made meanwhile signalled nobody,
@@ -295,7 +338,10 @@ EwsReply streaming_events_reply(const StreamingCall& call, pugi::xml_node reques
         bool events = false;
         std::string chunk = batch(subs, store, config, held, "OK", events);
         if (events || now >= next_keepalive) {
-          if (!send(chunk)) break;
+          if (!send(chunk)) {
+            gone = true;
+            break;
+          }
           wrote = true;
           next_keepalive = now + std::chrono::seconds(keepalive);
         }
@@ -306,7 +352,10 @@ EwsReply streaming_events_reply(const StreamingCall& call, pugi::xml_node reques
         std::string part = as_stream_part(error_envelope(
             config, "ErrorMissedNotificationEvents",
             "Events were missed. Synchronize the folder and subscribe again.", missed, "OK"));
-        if (!send(part)) break;
+        if (!send(part)) {
+          gone = true;
+          break;
+        }
         wrote = true;
       }
       bool alive = false;
@@ -320,6 +369,16 @@ EwsReply streaming_events_reply(const StreamingCall& call, pugi::xml_node reques
       }
       if (!alive) break;
       if (!wrote) store.changed().wait_until(lock, std::min(deadline, next_keepalive));
+    }
+    give_up_taken();
+    for (const std::string& id : held) {
+      if (auto it = subs.all().find(id); it != subs.all().end()) it->second.stream_owner = 0;
+    }
+    if (gone) {
+      // Nobody reads this connection any more: its subscriptions keep their events for the
+      // next one.
+      mark_read(subs, held, false);
+      return true;
     }
     bool events = false;
     std::string last = batch(subs, store, config, held, "Closed", events);

@@ -45,11 +45,15 @@ bool open_streams_reach(Exsim& exsim, int n) {
   return false;
 }
 
+// Each stream reads subscriptions of its own: a newer connection naming a subscription takes it
+// over and the older one closes (ErrorNewEventStreamConnectionOpened).
 TEST(HangingConnections, ThreePerImpersonatedMailboxByDefault) {
   Exsim exsim(config_with_mailboxes(2));
   std::string id = subscribe_id(exsim, kService, mailbox(0), mailbox(0));
   std::vector<std::unique_ptr<Stream>> open;
-  for (int i = 0; i < 3; ++i) open.push_back(open_stream(exsim, kService, {id}, mailbox(0)));
+  for (int i = 0; i < 3; ++i)
+    open.push_back(open_stream(
+        exsim, kService, {subscribe_id(exsim, kService, mailbox(0), mailbox(0))}, mailbox(0)));
   Reply refused = exsim.ews(kService, get_streaming_events({id}, 1, mailbox(0)));
   EXPECT_EQ(refused.status, 500);
   EXPECT_EQ(fault_code(refused.body), "ErrorExceededConnectionCount") << refused.body;
@@ -74,7 +78,9 @@ TEST(HangingConnections, WithoutImpersonationTheCallerIsCharged) {
   // impersonating the same mailbox uses the mailbox's copied budget, not the owner's.
   std::string own = subscribe_id(exsim, mailbox(0), mailbox(0), "");
   std::vector<std::unique_ptr<Stream>> open;
-  for (int i = 0; i < 3; ++i) open.push_back(open_stream(exsim, mailbox(0), {own}, ""));
+  for (int i = 0; i < 3; ++i)
+    open.push_back(
+        open_stream(exsim, mailbox(0), {subscribe_id(exsim, mailbox(0), mailbox(0), "")}, ""));
   EXPECT_EQ(fault_code(exsim.ews(mailbox(0), get_streaming_events({own})).body),
             "ErrorExceededConnectionCount");
   std::string impersonated = subscribe_id(exsim, kService, mailbox(0), mailbox(0));
@@ -93,7 +99,9 @@ TEST(HangingConnections, TheOnlineProfileAllowsTenAndZeroLiftsTheLimit) {
     Exsim exsim(online);
     std::string id = subscribe_id(exsim, kService, mailbox(0), mailbox(0));
     std::vector<std::unique_ptr<Stream>> open;
-    for (int i = 0; i < 10; ++i) open.push_back(open_stream(exsim, kService, {id}, mailbox(0)));
+    for (int i = 0; i < 10; ++i)
+      open.push_back(open_stream(
+          exsim, kService, {subscribe_id(exsim, kService, mailbox(0), mailbox(0))}, mailbox(0)));
     EXPECT_EQ(fault_code(exsim.ews(kService, get_streaming_events({id}, 1, mailbox(0))).body),
               "ErrorExceededConnectionCount");
   }
@@ -102,7 +110,9 @@ TEST(HangingConnections, TheOnlineProfileAllowsTenAndZeroLiftsTheLimit) {
   Exsim exsim(unlimited);
   std::string id = subscribe_id(exsim, kService, mailbox(0), mailbox(0));
   std::vector<std::unique_ptr<Stream>> open;
-  for (int i = 0; i < 12; ++i) open.push_back(open_stream(exsim, kService, {id}, mailbox(0)));
+  for (int i = 0; i < 12; ++i)
+    open.push_back(open_stream(
+        exsim, kService, {subscribe_id(exsim, kService, mailbox(0), mailbox(0))}, mailbox(0)));
 }
 
 TEST(HangingConnections, StreamsDoNotUseTheRequestConcurrencyBudget) {
@@ -111,7 +121,9 @@ TEST(HangingConnections, StreamsDoNotUseTheRequestConcurrencyBudget) {
   ASSERT_EQ(exsim.admin("faults", R"({"max_concurrent_per_account": 1})").status, 200);
   std::string id = subscribe_id(exsim, kService, mailbox(0), mailbox(0));
   std::vector<std::unique_ptr<Stream>> open;
-  for (int i = 0; i < 3; ++i) open.push_back(open_stream(exsim, kService, {id}, mailbox(0)));
+  for (int i = 0; i < 3; ++i)
+    open.push_back(open_stream(
+        exsim, kService, {subscribe_id(exsim, kService, mailbox(0), mailbox(0))}, mailbox(0)));
   Reply reply = exsim.ews(kService, get_calendar(mailbox(0), mailbox(0)));
   EXPECT_EQ(element_text(reply.body, "ResponseCode"), "NoError") << reply.body;
 }
@@ -242,6 +254,38 @@ TEST(MissedEvents, LostChangesAreReportedAsErrorMissedNotificationEvents) {
   EXPECT_TRUE(stream->wait_for_text("CreatedEvent"));
 }
 
+TEST(NewConnection, TakesTheSubscriptionsOverAndTheOlderOneNeverDeliversTheirEvents) {
+  // A client reopens its stream with a new set of ids while the old connection is still
+  // open: every change goes to the newer connection, and the older one is told
+  // ErrorNewEventStreamConnectionOpened for the ids it lost (and closes when none are left).
+  Exsim exsim(config_with_mailboxes(2));
+  std::string id = subscribe_id(exsim, kService, mailbox(0), mailbox(0));
+  std::string other = subscribe_id(exsim, kService, mailbox(1), mailbox(1));
+  Stream old_stream(exsim.port(), kService, get_streaming_events({id}, 1, mailbox(0)));
+  ASSERT_TRUE(old_stream.wait_for_text("<m:ConnectionStatus>OK</m:ConnectionStatus>"));
+  Stream new_stream(exsim.port(), kService, get_streaming_events({id, other}, 1, mailbox(0)));
+  ASSERT_TRUE(new_stream.wait_for_text("<m:ConnectionStatus>OK</m:ConnectionStatus>"));
+  for (int i = 0; i < 5; ++i) outlook_change(exsim, mailbox(0), "change " + std::to_string(i));
+  ASSERT_TRUE(new_stream.wait_for([](const std::vector<std::string>& parts) {
+    int created = 0;
+    for (const auto& part : parts) {
+      for (auto at = part.find("CreatedEvent"); at != std::string::npos;
+           at = part.find("CreatedEvent", at + 1))
+        ++created;
+    }
+    return created >= 10;  // an opening and a closing tag per event
+  })) << "every change reaches the newer connection";
+  ASSERT_TRUE(old_stream.wait_for_text("ErrorNewEventStreamConnectionOpened"));
+  EXPECT_TRUE(old_stream.wait_until_over());
+  for (const std::string& part : old_stream.parts()) {
+    EXPECT_EQ(part.find("CreatedEvent"), std::string::npos) << "the older connection delivered";
+    if (part.find("ErrorNewEventStreamConnectionOpened") != std::string::npos) {
+      EXPECT_EQ(error_subscription_ids(part), std::vector<std::string>{id}) << part;
+      EXPECT_NE(part.find("<m:ConnectionStatus>Closed</m:ConnectionStatus>"), std::string::npos);
+    }
+  }
+}
+
 TEST(MissedEvents, ALossWhileNoStreamIsOpenIsReportedByTheNextOne) {
   Exsim exsim(config_with_mailboxes(1));
   std::string id = subscribe_id(exsim, kService, mailbox(0), mailbox(0));
@@ -283,7 +327,9 @@ TEST(WorkerPool, StreamsCannotStarveOtherRequests) {
   Exsim exsim(config);
   std::string id = subscribe_id(exsim, kService, mailbox(0), mailbox(0));
   std::vector<std::unique_ptr<Stream>> open;
-  for (int i = 0; i < 24; ++i) open.push_back(open_stream(exsim, kService, {id}, mailbox(0)));
+  for (int i = 0; i < 24; ++i)
+    open.push_back(open_stream(
+        exsim, kService, {subscribe_id(exsim, kService, mailbox(0), mailbox(0))}, mailbox(0)));
   Reply reply = exsim.ews(kService, get_calendar(mailbox(0), mailbox(0)));
   EXPECT_EQ(element_text(reply.body, "ResponseCode"), "NoError");
 }

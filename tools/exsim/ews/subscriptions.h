@@ -39,6 +39,10 @@ struct Subscription {
   /// Events of its mailbox were lost: the next GetStreamingEvents reports
   /// ErrorMissedNotificationEvents for it.
   bool missed_events = false;
+  /// Streaming: the GetStreamingEvents connection that delivers its events (0: none). A newer
+  /// connection naming the subscription takes it over; the older one answers
+  /// ErrorNewEventStreamConnectionOpened for it and never delivers its events again.
+  uint64_t stream_owner = 0;
 };
 
 /// All live subscriptions.
