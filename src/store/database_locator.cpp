@@ -1,33 +1,14 @@
 #include "store/database_locator.h"
 
 #include <algorithm>
-#include <array>
-#include <cctype>
 
+#include "core/database_name.h"
 #include "store/pg_agenda_store.h"
 #include "store/sqlite_agenda_store.h"
 
 namespace agendasync::store {
 
-bool is_postgres_locator(std::string_view database) {
-  if (database.starts_with("postgresql://") || database.starts_with("postgres://")) return true;
-  // A keyword string starts with a libpq keyword and '=' (a file named like that would be a
-  // strange agenda; the libpq manual, "Connection Strings", lists the keywords).
-  static constexpr std::array<std::string_view, 10> kKeywords = {
-      "host",    "hostaddr", "port",    "dbname",           "user",
-      "service", "sslmode",  "options", "application_name", "connect_timeout"};
-  std::size_t start = 0;
-  while (start < database.size() && std::isspace(static_cast<unsigned char>(database[start]))) {
-    ++start;
-  }
-  const auto equals = database.find('=', start);
-  if (equals == std::string_view::npos) return false;
-  auto keyword = database.substr(start, equals - start);
-  while (!keyword.empty() && std::isspace(static_cast<unsigned char>(keyword.back()))) {
-    keyword.remove_suffix(1);
-  }
-  return std::find(kKeywords.begin(), kKeywords.end(), keyword) != kKeywords.end();
-}
+bool is_postgres_locator(std::string_view database) { return names_postgres_server(database); }
 
 Result<std::string> organisation_schema(std::string_view org) {
   std::string schema = "org_" + std::string(org);

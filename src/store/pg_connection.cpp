@@ -105,7 +105,8 @@ Result<std::unique_ptr<Connection>> Connection::open(const Target& target) {
   // Every statement of the store is unqualified: the search_path alone decides which
   // organisation's tables it reaches (isolation by construction, as a file per organisation).
   // pg_catalog stays implicitly first, so nothing else is reachable.
-  std::string settings = "SET TIME ZONE 'UTC'";
+  // Notices ("drop cascades to ...") are not for a person reading our log.
+  std::string settings = "SET TIME ZONE 'UTC'; SET client_min_messages TO WARNING";
   if (!target.schema.empty()) settings += "; SET search_path TO " + quote_identifier(target.schema);
   if (auto set = connection->exec(settings); !set) return std::unexpected(set.error());
   return connection;

@@ -1,6 +1,7 @@
 #include "store/sync_state/pg_listing_stage.h"
 
 #include <algorithm>
+#include <set>
 
 #include "store/appointment_document.h"
 #include "store/sync_state/link_json.h"
@@ -41,44 +42,52 @@ Result<void> PgListingStage::put(Side side, std::span<const StagedItem> items) {
   if (!db) return std::unexpected(db.error());
   pg::Connection& conn = **db;
   return pg::transaction(conn, [&]() -> Result<void> {
-    for (std::size_t begin = 0; begin < items.size(); begin += kRowsPerInsert) {
-      const auto chunk = items.subspan(begin, std::min(kRowsPerInsert, items.size() - begin));
-      std::string sql =
+    std::string sql;
+    std::vector<Value> params;
+    std::set<std::string> refs;  // of this statement: ON CONFLICT may touch a row only once
+    auto flush = [&]() -> Result<void> {
+      if (params.empty()) return {};
+      // An item staged again replaces the earlier copy (as SQLite's INSERT OR REPLACE).
+      auto stored = conn.run(
           "INSERT INTO sync_stage(pair, side, ref, seq, version, carried_key, own_key, "
-          "match_key, linked, partner, done, modified, item) VALUES ";
-      std::vector<Value> params;
-      params.reserve(chunk.size() * kColumnsPerRow);
-      for (const auto& staged : chunk) {
-        const SideItem& item = staged.item;
-        sql += params.empty() ? "(" : ", (";
-        for (std::size_t column = 1; column <= kColumnsPerRow; ++column) {
-          sql += (column > 1 ? ", $" : "$") + std::to_string(params.size() + column);
-        }
-        sql += ")";
-        params.insert(
-            params.end(),
-            {pair_, side_code(side), item.ref.str(), ++next_seq_, item.version.str(),
-             item.idempotency_key ? Value(item.idempotency_key->str()) : Value(),
-             staged.own_key.str(), staged.match_key, std::int64_t{staged.linked ? 1 : 0},
-             staged.partner ? Value(staged.partner->str()) : Value(),
-             std::int64_t{staged.done ? 1 : 0},
-             item.last_modified
-                 ? Value(static_cast<std::int64_t>(item.last_modified->time_since_epoch().count()))
-                 : Value(),
-             to_document(item.item)});
+          "match_key, linked, partner, done, modified, item) VALUES " +
+              sql +
+              " ON CONFLICT (pair, side, ref) DO UPDATE SET seq = EXCLUDED.seq, version = "
+              "EXCLUDED.version, carried_key = EXCLUDED.carried_key, own_key = "
+              "EXCLUDED.own_key, match_key = EXCLUDED.match_key, linked = EXCLUDED.linked, "
+              "partner = EXCLUDED.partner, done = EXCLUDED.done, modified = EXCLUDED.modified, "
+              "item = EXCLUDED.item",
+          params);
+      sql.clear();
+      params.clear();
+      refs.clear();
+      if (!stored) return std::unexpected(stored.error());
+      return {};
+    };
+    for (const auto& staged : items) {
+      const SideItem& item = staged.item;
+      if (refs.size() == kRowsPerInsert || refs.contains(item.ref.str())) {
+        if (auto flushed = flush(); !flushed) return flushed;
       }
-      // An item staged again replaces the earlier copy (as SQLite's INSERT OR REPLACE). A ref
-      // twice in one chunk would make ON CONFLICT touch a row twice; listings never repeat a
-      // ref within a page.
-      sql +=
-          " ON CONFLICT (pair, side, ref) DO UPDATE SET seq = EXCLUDED.seq, version = "
-          "EXCLUDED.version, carried_key = EXCLUDED.carried_key, own_key = EXCLUDED.own_key, "
-          "match_key = EXCLUDED.match_key, linked = EXCLUDED.linked, partner = "
-          "EXCLUDED.partner, done = EXCLUDED.done, modified = EXCLUDED.modified, item = "
-          "EXCLUDED.item";
-      if (auto stored = conn.run(sql, params); !stored) return std::unexpected(stored.error());
+      refs.insert(item.ref.str());
+      sql += params.empty() ? "(" : ", (";
+      for (std::size_t column = 1; column <= kColumnsPerRow; ++column) {
+        sql += (column > 1 ? ", $" : "$") + std::to_string(params.size() + column);
+      }
+      sql += ")";
+      params.insert(
+          params.end(),
+          {pair_, side_code(side), item.ref.str(), ++next_seq_, item.version.str(),
+           item.idempotency_key ? Value(item.idempotency_key->str()) : Value(),
+           staged.own_key.str(), staged.match_key, std::int64_t{staged.linked ? 1 : 0},
+           staged.partner ? Value(staged.partner->str()) : Value(),
+           std::int64_t{staged.done ? 1 : 0},
+           item.last_modified
+               ? Value(static_cast<std::int64_t>(item.last_modified->time_since_epoch().count()))
+               : Value(),
+           to_document(item.item)});
     }
-    return {};
+    return flush();
   });
 }
 

@@ -3,9 +3,14 @@
 // schema); every test runs on both. Reopening means new connections: what a test reads after
 // it was committed, not cached.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "store/contract_support.h"
+#include "store/sync_state/pg_state_store.h"
 #include "store/sync_state/pg_sync_state.h"
+#include "store/sync_state/sqlite_state_store.h"
 #include "store/sync_state/sqlite_sync_state.h"
 
 namespace agendasync::store {
@@ -68,6 +73,12 @@ class SyncStateContract : public ::testing::TestWithParam<Backend> {
     auto pool = open_pg_state_pool(db_.target());
     if (!pool) return std::unexpected(pool.error());
     return PgAuditSink::over(std::move(*pool))->history(link);
+  }
+
+  /// What an app keeps its pairs' state in (app::SyncApp), on new connections.
+  std::unique_ptr<StateStore> state_store() {
+    if (GetParam() == Backend::kSqlite) return std::make_unique<SqliteStateStore>(db_.state_path());
+    return std::make_unique<PgStateStore>(db_.target());
   }
 
   testing::ContractDatabase db_{GetParam()};
@@ -285,7 +296,7 @@ TEST_P(SyncStateContract, TheListingStageFindsItemsByRefKeyAndMatchInListingOrde
             (std::vector<std::string>{"a", "b", "c"}));
 
   // Staged again: replaced, not doubled. Another pair sees nothing of it.
-  ASSERT_TRUE(stage.put(Side::kRemote, std::vector{staged("a", "m9")}));
+  ASSERT_TRUE(stage.put(Side::kRemote, std::vector{staged("a", "m8"), staged("a", "m9")}));
   EXPECT_EQ(stage.count(Side::kRemote).value(), 3u);
   EXPECT_EQ(stage.by_ref(Side::kRemote, ItemRef("a")).value()->match_key, "m9");
   auto other = open_state("OTHER");
@@ -322,6 +333,60 @@ TEST_P(SyncStateContract, LinksPageByKeyAndAGlanceReadsOnlyTheVersion) {
   EXPECT_FALSE((*state)->glance_by_ref(Side::kHost, ItemRef("nothing")).value());
   EXPECT_FALSE((*state)->glance_by_ref(Side::kHost, ItemRef("")).value());
   EXPECT_FALSE((*state)->find_link_by_ref(Side::kHost, ItemRef("")).value());
+}
+
+TEST_P(SyncStateContract, RunStatusesKeepTheLastSuccessThroughFailures) {
+  auto states = state_store();
+  const Instant monday = Instant(std::chrono::seconds(1'700'000'000));
+  const Instant tuesday = monday + std::chrono::hours(24);
+  const std::vector<std::pair<std::string, RunStatus>> first{
+      {"ANNA", {monday, "synced", "2 created", "", monday}},
+      {"BEN", {monday, "failed", "", "password refused", Instant{}}}};
+  ASSERT_TRUE(states->record_statuses(first));
+  const std::vector<std::pair<std::string, RunStatus>> second{
+      {"ANNA", {tuesday, "failed", "", "timeout", Instant{}}}};
+  ASSERT_TRUE(states->record_statuses(second));
+  auto anna = state_store()->last_run("ANNA").value();
+  ASSERT_TRUE(anna);
+  EXPECT_EQ(*anna, (RunStatus{tuesday, "failed", "", "timeout", monday}));
+  EXPECT_EQ(state_store()->last_run("BEN").value()->last_success, Instant{});
+  EXPECT_FALSE(state_store()->last_run("CAROL").value());
+}
+
+TEST_P(SyncStateContract, APairRunsOnceAtATimeAndADeadHoldersLockIsReleased) {
+  auto first = state_store();
+  auto held = first->lock_pair("ANNA", std::chrono::milliseconds(0));
+  ASSERT_TRUE(held) << held.error().message;
+  auto second = state_store();
+  auto refused = second->lock_pair("ANNA", std::chrono::milliseconds(200));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind, ErrorKind::kTransient);
+  EXPECT_TRUE(second->lock_pair("BEN", std::chrono::milliseconds(0))) << "other pairs run";
+  held->reset();
+  EXPECT_TRUE(second->lock_pair("ANNA", std::chrono::milliseconds(1000)));
+
+  // A holder killed with SIGKILL releases the pair (the kernel, or the server, drops it).
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto locked = state_store()->lock_pair("CAROL", std::chrono::milliseconds(0));
+    if (!locked) _exit(1);
+    if (write(ready[1], "x", 1) != 1) _exit(2);
+    pause();
+    _exit(0);
+  }
+  char byte = 0;
+  ASSERT_EQ(read(ready[0], &byte, 1), 1);
+  EXPECT_FALSE(second->lock_pair("CAROL", std::chrono::milliseconds(100)));
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  auto taken = second->lock_pair("CAROL", std::chrono::milliseconds(5000));
+  EXPECT_TRUE(taken) << taken.error().message;
+  close(ready[0]);
+  close(ready[1]);
 }
 
 }  // namespace
