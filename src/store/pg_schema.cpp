@@ -21,7 +21,7 @@ struct Migration {
 ///
 /// Names compare like SQLite's NOCASE: columns are COLLATE "C" (byte order, as SQLite) and
 /// lookups go through lower(), which under "C" folds ASCII letters only, exactly as NOCASE.
-constexpr std::array<Migration, 1> kMigrations = {{
+constexpr std::array<Migration, 2> kMigrations = {{
     // 1: the host agenda (as SQLite schema 4), the sync state and its listing stage.
     {R"sql(
 CREATE TABLE organisation_settings (
@@ -152,6 +152,17 @@ CREATE INDEX sync_stage_own ON sync_stage (pair, side, own_key, seq);
 CREATE INDEX sync_stage_carried ON sync_stage (pair, side, carried_key, seq);
 CREATE INDEX sync_stage_free ON sync_stage (pair, side, match_key, seq)
   WHERE NOT linked AND partner IS NULL AND NOT done;
+)sql",
+     1},
+    // 2: leases with fencing (issue 17 §3). Expanding only: builds for schema 1 never read the
+    // table and keep working on it.
+    {R"sql(
+CREATE TABLE sync_lease(
+  pair        TEXT COLLATE "C" PRIMARY KEY,
+  holder      TEXT NOT NULL,
+  epoch       BIGINT NOT NULL,
+  expires_at  TIMESTAMPTZ NOT NULL);
+CREATE INDEX sync_lease_due ON sync_lease (expires_at);
 )sql",
      1},
 }};

@@ -47,6 +47,26 @@ std::unique_ptr<PgSyncState> PgSyncState::over(std::shared_ptr<pg::Pool> pool,
   return std::unique_ptr<PgSyncState>(new PgSyncState(std::move(pool), std::move(pair_id)));
 }
 
+Result<void> PgSyncState::check_fence(pg::Connection& db) {
+  if (!fence_) return {};
+  auto current =
+      db.query("SELECT holder, epoch FROM sync_lease WHERE pair = $1 FOR SHARE", {fence_->pair});
+  if (!current) return std::unexpected(current.error());
+  if (!current->empty() && current->text_at(0, 0) == fence_->holder &&
+      current->int_at(0, 1) == fence_->epoch) {
+    return {};
+  }
+  const std::string now =
+      current->empty() ? std::string("no lease")
+                       : "node " + current->text_at(0, 0) + ", epoch " + current->text_at(0, 1);
+  return fail(ErrorKind::kConflict,
+              "the lease on pair " + fence_->pair + " (node " + fence_->holder + ", epoch " +
+                  std::to_string(fence_->epoch) + ") was lost; it is now held by " + now +
+                  ". This run stalled past its lease: its batch was refused and nothing was "
+                  "written; the new holder syncs the pair",
+              "lease-lost");
+}
+
 Result<std::vector<LinkRecord>> PgSyncState::query_links(std::string_view where,
                                                          std::vector<Value> params) {
   auto db = pool_->borrow();
@@ -147,6 +167,7 @@ Result<void> PgSyncState::journal(std::span<const JournalEntry> entries) {
   if (!db) return std::unexpected(db.error());
   pg::Connection& conn = **db;
   return pg::transaction(conn, [&]() -> Result<void> {
+    if (auto fenced = check_fence(conn); !fenced) return fenced;
     for (const auto& entry : entries) {
       auto stored = conn.run(
           "INSERT INTO sync_journal(pair, key, target, op, target_ref, pending, run_id, "
@@ -216,6 +237,7 @@ Result<void> PgSyncState::commit(const sync::StateDelta& delta) {
   if (!db) return std::unexpected(db.error());
   pg::Connection& conn = **db;
   return pg::transaction(conn, [&]() -> Result<void> {
+    if (auto fenced = check_fence(conn); !fenced) return fenced;
     for (const auto& key : delta.remove) {
       auto removed =
           conn.run("DELETE FROM sync_link WHERE pair = $1 AND key = $2", {pair_, key.str()});
@@ -257,12 +279,16 @@ Result<std::optional<sync::Quarantine>> PgSyncState::quarantine() {
 Result<void> PgSyncState::set_quarantine(const std::string& reason) {
   auto db = pool_->borrow();
   if (!db) return std::unexpected(db.error());
-  auto stored = (*db)->run(
-      "INSERT INTO sync_quarantine(pair, reason, approved) VALUES ($1, $2, false) "
-      "ON CONFLICT (pair) DO UPDATE SET reason = EXCLUDED.reason, approved = false",
-      {pair_, reason});
-  if (!stored) return std::unexpected(stored.error());
-  return {};
+  pg::Connection& conn = **db;
+  return pg::transaction(conn, [&]() -> Result<void> {
+    if (auto fenced = check_fence(conn); !fenced) return fenced;
+    auto stored = conn.run(
+        "INSERT INTO sync_quarantine(pair, reason, approved) VALUES ($1, $2, false) "
+        "ON CONFLICT (pair) DO UPDATE SET reason = EXCLUDED.reason, approved = false",
+        {pair_, reason});
+    if (!stored) return std::unexpected(stored.error());
+    return {};
+  });
 }
 
 Result<void> PgSyncState::approve() {
@@ -289,6 +315,7 @@ Result<void> PgSyncState::switch_remote_backend(const std::string& backend) {
   if (!db) return std::unexpected(db.error());
   pg::Connection& conn = **db;
   return pg::transaction(conn, [&]() -> Result<void> {
+    if (auto fenced = check_fence(conn); !fenced) return fenced;
     // FOR UPDATE: two runs switching the same pair at once take turns.
     auto rows = conn.query("SELECT backend FROM sync_backend WHERE pair = $1 FOR UPDATE", {pair_});
     if (!rows) return std::unexpected(rows.error());
@@ -318,6 +345,7 @@ Result<void> PgSyncState::clear() {
   if (!db) return std::unexpected(db.error());
   pg::Connection& conn = **db;
   return pg::transaction(conn, [&]() -> Result<void> {
+    if (auto fenced = check_fence(conn); !fenced) return fenced;
     for (const char* table :
          {"sync_link", "sync_cursor", "sync_journal", "sync_quarantine", "sync_backend"}) {
       auto cleared = conn.run(std::string("DELETE FROM ") + table + " WHERE pair = $1", {pair_});

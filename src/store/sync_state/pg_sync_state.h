@@ -5,9 +5,11 @@
 /// a connection borrowed from the pool; rows carry the pair id. Same contract as
 /// SqliteSyncState (the contract suite runs both).
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "store/pg_pool.h"
+#include "store/sync_state/pg_lease.h"
 #include "store/sync_state/pg_listing_stage.h"
 #include "sync/audit.h"
 #include "sync/sync_state.h"
@@ -43,16 +45,25 @@ class PgSyncState final : public sync::SyncState {
   Result<std::string> remote_backend() override;
   Result<void> switch_remote_backend(const std::string& backend) override;
 
+  /// From now on every write of this pair's state (journal, commit, quarantine, backend
+  /// switch, clear) is made under `lease`: it commits only while the lease row still has this
+  /// holder and epoch, else it fails with kConflict and writes nothing (fencing, issue 17 §3).
+  /// The check holds the row (FOR SHARE) until the commit, so no take can slip in between.
+  void fence(Lease lease) { fence_ = std::move(lease); }
+
  private:
   PgSyncState(std::shared_ptr<pg::Pool> pool, std::string pair_id)
       : pool_(pool), pair_(pair_id), stage_(std::move(pool), std::move(pair_id)) {}
   Result<std::vector<sync::LinkRecord>> query_links(std::string_view where,
                                                     std::vector<pg::Value> params);
   Result<void> upsert(pg::Connection& db, const sync::LinkRecord& link);
+  /// Inside a write transaction: refuses it when the fence's lease was taken over.
+  Result<void> check_fence(pg::Connection& db);
 
   std::shared_ptr<pg::Pool> pool_;
   std::string pair_;
   PgListingStage stage_;
+  std::optional<Lease> fence_;
 };
 
 /// The audit trail (R32) in the organisation's schema: one row per applied change.
