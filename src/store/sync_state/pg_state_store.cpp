@@ -1,5 +1,10 @@
 #include "store/sync_state/pg_state_store.h"
 
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <stop_token>
 #include <thread>
 
 #include "store/sync_state/pg_sync_state.h"
@@ -12,24 +17,58 @@ std::int64_t seconds_of(Instant at) {
   return std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();
 }
 
-/// The advisory lock class of pair locks (the other key is the pair's hash); the migration
-/// lock uses another class, so the two never meet.
-constexpr std::int64_t kPairLockClass = 0x41475350;  // "AGSP"
+}  // namespace
 
-/// Holds the session advisory lock on its own connection; closing the connection releases it
-/// (also when the process dies: the server ends the session).
-struct AdvisoryLockGuard final : PairGuard {
-  AdvisoryLockGuard(std::unique_ptr<pg::Connection> held, std::string locked_pair)
-      : connection(std::move(held)), pair(std::move(locked_pair)) {}
-  ~AdvisoryLockGuard() override {
-    (void)connection->query("SELECT pg_advisory_unlock($1::integer, hashtext($2::text))",
-                            {kPairLockClass, pair});
+/// Holds a pair's lease for one run: a thread renews it every ttl/3 (a run may last longer
+/// than the ttl; a node that stops renewing, because it died or stalled, loses the pair), and
+/// the destructor gives it back so the next run need not wait for the expiry.
+class LeaseGuard final : public PairGuard {
+ public:
+  LeaseGuard(PgStateStore& store, std::shared_ptr<PgLeases> leases, Lease lease,
+             std::chrono::milliseconds ttl)
+      : store_(store), leases_(std::move(leases)), lease_(std::move(lease)) {
+    renewer_ = std::jthread([this, ttl](std::stop_token stop) {
+      std::mutex mutex;
+      std::condition_variable_any wake;
+      std::unique_lock lock(mutex);
+      while (!stop.stop_requested()) {
+        wake.wait_for(lock, stop, ttl / 3, [] { return false; });
+        if (stop.stop_requested()) return;
+        auto renewed = leases_->renew(lease_);
+        // Lost (taken over): nothing to renew any more; the fence refuses this run's writes.
+        if (renewed && !*renewed) return;
+      }
+    });
   }
-  std::unique_ptr<pg::Connection> connection;
-  std::string pair;
+  ~LeaseGuard() override {
+    renewer_.request_stop();
+    renewer_.join();
+    store_.forget_lease(lease_.pair);
+    (void)leases_->release(lease_);
+  }
+
+ private:
+  PgStateStore& store_;
+  std::shared_ptr<PgLeases> leases_;
+  Lease lease_;
+  std::jthread renewer_;
 };
 
-}  // namespace
+std::string default_node_name() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "node");
+  return std::string(host) + ":" + std::to_string(::getpid());
+}
+
+PgStateStore::PgStateStore(pg::Target target, LeaseOptions leases)
+    : target_(std::move(target)), leases_(std::move(leases)) {
+  if (leases_.node.empty()) leases_.node = default_node_name();
+}
+
+void PgStateStore::forget_lease(const std::string& pair) {
+  std::lock_guard lock(held_mutex_);
+  held_.erase(pair);
+}
 
 Result<std::shared_ptr<pg::Pool>> PgStateStore::pool() {
   if (!pool_) {
@@ -43,7 +82,10 @@ Result<std::shared_ptr<pg::Pool>> PgStateStore::pool() {
 Result<std::unique_ptr<sync::SyncState>> PgStateStore::state(const std::string& pair) {
   auto opened = pool();
   if (!opened) return std::unexpected(opened.error());
-  return std::unique_ptr<sync::SyncState>(PgSyncState::over(*opened, pair));
+  auto state = PgSyncState::over(*opened, pair);
+  std::lock_guard lock(held_mutex_);
+  if (auto held = held_.find(pair); held != held_.end()) state->fence(held->second);
+  return std::unique_ptr<sync::SyncState>(std::move(state));
 }
 
 Result<std::unique_ptr<sync::AuditSink>> PgStateStore::audit() {
@@ -102,29 +144,30 @@ Result<std::optional<RunStatus>> PgStateStore::last_run(const std::string& pair)
 
 Result<std::unique_ptr<PairGuard>> PgStateStore::lock_pair(const std::string& pair,
                                                            std::chrono::milliseconds wait) {
-  auto connection = pg::Connection::open(target_);
-  if (!connection) return std::unexpected(connection.error());
+  auto opened = pool();
+  if (!opened) return std::unexpected(opened.error());
+  auto leases = std::make_shared<PgLeases>(*opened, leases_.node, leases_.ttl);
   const auto deadline = std::chrono::steady_clock::now() + wait;
   for (;;) {
-    // try + poll rather than a blocking pg_advisory_lock: the wait stays bounded without a
-    // statement_timeout that would also cut the caller's own statements short.
-    auto taken = (*connection)
-                     ->query("SELECT pg_try_advisory_lock($1::integer, hashtext($2::text))",
-                             {kPairLockClass, pair});
+    auto taken = leases->acquire(pair);
     if (!taken) return std::unexpected(taken.error());
-    if (taken->bool_at(0, 0)) {
+    if (*taken) {
+      {
+        std::lock_guard lock(held_mutex_);
+        held_[pair] = **taken;
+      }
       return std::unique_ptr<PairGuard>(
-          std::make_unique<AdvisoryLockGuard>(std::move(*connection), pair));
+          std::make_unique<LeaseGuard>(*this, std::move(leases), std::move(**taken), leases_.ttl));
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       return fail(ErrorKind::kTransient, "the pair of " + pair +
-                                             " is being synced elsewhere (another process or node "
-                                             "on " +
-                                             (*connection)->where() + ") and stayed busy for " +
+                                             " is being synced by another process or node (its "
+                                             "lease on " +
+                                             (*opened)->where() + " is held) and stayed busy for " +
                                              std::to_string(wait.count()) +
                                              " ms; it is tried again at the next run");
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }
 
