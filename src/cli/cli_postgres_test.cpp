@@ -91,5 +91,16 @@ TEST_F(CliPostgres, MigrateFromSeveralProcessesAtOnceMakesTheSchemaOnce) {
   EXPECT_NE(again.out.find("nothing to do"), std::string::npos) << again.out;
 }
 
+TEST_F(CliPostgres, InitRefusesAServerAndCreatesNoFileNamedLikeIt) {
+  std::filesystem::remove(config_);
+  auto refused = run({"--database", server_, "init"});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("agendasync --database"), std::string::npos) << refused.err;
+  EXPECT_FALSE(std::filesystem::exists(config_));
+  for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+    EXPECT_EQ(entry.path().filename().string().find("host="), std::string::npos) << entry.path();
+  }
+}
+
 }  // namespace
 }  // namespace agendasync::cli
