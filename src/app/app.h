@@ -59,7 +59,8 @@ struct AppOptions {
   /// Test hook forwarded to the engine (crash tests).
   std::function<void(sync::CycleStep)> on_step;
   /// How long a run waits while another process (the daemon, another CLI run) syncs the
-  /// same pair (store::PairLock); then the run fails with a transient error, changing nothing.
+  /// same pair (store::StateStore::lock_pair: a file lock, or the pair's lease on PostgreSQL);
+  /// then the run fails with a transient error, changing nothing.
   std::chrono::milliseconds pair_lock_wait{std::chrono::seconds(60)};
 };
 
