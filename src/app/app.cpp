@@ -8,8 +8,7 @@
 #include "app/counting_side.h"
 #include "app/pair_settings.h"
 #include "connectors/host/host_side.h"
-#include "store/sync_state/pair_lock.h"
-#include "store/sync_state/sqlite_sync_state.h"
+#include "store/sync_state/state_store.h"
 #include "sync/memory_state.h"
 #include "sync/policies.h"
 #include "sync/summary.h"
@@ -57,19 +56,23 @@ SyncApp::SyncApp(store::AgendaStore& store, AppOptions options,
                  std::unique_ptr<ExchangeConnection> exchange)
     : store_(store), options_(std::move(options)), exchange_(std::move(exchange)) {}
 
-Result<std::shared_ptr<store::sqlite::Connection>> SyncApp::state_database() {
-  if (!state_db_) {
-    auto opened = store::open_state_database(options_.state_path);
+SyncApp::~SyncApp() = default;
+
+Result<store::StateStore*> SyncApp::state_store() {
+  if (!state_store_) {
+    auto opened = store::open_state_store(options_.config.database.string(), options_.org,
+                                          options_.state_path);
     if (!opened) return std::unexpected(opened.error());
-    state_db_ = std::move(*opened);
+    state_store_ = std::move(*opened);
   }
-  return state_db_;
+  return state_store_.get();
 }
 
 Result<void> SyncApp::record_status(const std::string& user, const RunStatus& status) {
-  auto db = state_database();
-  if (!db) return std::unexpected(db.error());
-  return store::SqliteRunStatus(*db).record(user, status);
+  auto states = state_store();
+  if (!states) return std::unexpected(states.error());
+  const std::pair<std::string, RunStatus> one{user, status};
+  return (*states)->record_statuses(std::span(&one, 1));
 }
 
 Result<std::unique_ptr<SyncApp>> SyncApp::open(store::AgendaStore& store, AppOptions options) {
@@ -193,37 +196,37 @@ Result<UserRun> SyncApp::sync_pair(const User& user, const Organisation& organis
   // One run of a pair at a time across processes: the CLI's `sync` beside the daemon would
   // otherwise create the same new items twice. Taken before the state is read, so the run
   // sees the cursors and links of the run before it. Dry runs write nothing and need none.
-  std::optional<store::PairLock> pair_lock;
+  auto states = state_store();
+  if (!states) return record_failure(states.error());
+  std::unique_ptr<store::PairGuard> pair_lock;
   if (!dry_run) {
-    auto locked =
-        store::PairLock::acquire(options_.state_path, user.user_name, options_.pair_lock_wait);
+    auto locked = (*states)->lock_pair(user.user_name, options_.pair_lock_wait);
     if (!locked) {
       // Not the pair's failure: its status stays what the run in the other process records.
       run.outcome = UserRun::Outcome::kFailed;
       run.error = locked.error();
       return run;
     }
-    pair_lock.emplace(std::move(*locked));
+    pair_lock = std::move(*locked);
   }
 
   // R37: a dry run must not even create the state file; a pair that never synced plans
   // against an empty in-memory state, which is exactly what its first run would see.
   std::unique_ptr<sync::SyncState> state;
-  std::error_code exists_error;
-  if (dry_run && !state_db_ && !std::filesystem::exists(options_.state_path, exists_error)) {
+  if (dry_run && !(*states)->exists()) {
     state = std::make_unique<sync::MemorySyncState>();
   } else {
-    auto db = state_database();
-    if (!db) return record_failure(db.error());
-    state = store::SqliteSyncState::over(*db, user.user_name);
+    auto opened = (*states)->state(user.user_name);
+    if (!opened) return record_failure(opened.error());
+    state = std::move(*opened);
   }
   std::unique_ptr<sync::AuditSink> audit;
   if (dry_run) {
     audit = std::make_unique<sync::MemoryAuditSink>();
   } else {
-    auto db = state_database();
-    if (!db) return record_failure(db.error());
-    audit = store::SqliteAuditSink::over(*db);
+    auto opened = (*states)->audit();
+    if (!opened) return record_failure(opened.error());
+    audit = std::move(*opened);
   }
 
   // R41: the connection serving this mailbox (a hybrid organisation routes each user).
@@ -336,9 +339,9 @@ Result<std::vector<UserRun>> SyncApp::sync_all(bool dry_run, const ProgressFn& p
   PendingStatuses statuses;
   auto write_statuses = [&]() -> Result<void> {
     if (statuses.empty()) return {};
-    auto db = state_database();
-    if (!db) return std::unexpected(db.error());
-    auto written = store::SqliteRunStatus(*db).record_all(statuses);
+    auto states = state_store();
+    if (!states) return std::unexpected(states.error());
+    auto written = (*states)->record_statuses(statuses);
     statuses.clear();
     return written;
   };
@@ -366,16 +369,17 @@ Result<void> SyncApp::approve(const std::string& user_name) {
   auto found = store_.user(user_name);
   if (!found) return std::unexpected(found.error());
   if (!*found) return std::unexpected(unknown_user(user_name));
-  std::error_code ec;
-  if (!std::filesystem::exists(options_.state_path, ec)) {
+  auto states = state_store();
+  if (!states) return std::unexpected(states.error());
+  if (!(*states)->exists()) {
     return std::unexpected(Error::make(
         ErrorKind::kNotFound,
         fmt::format("the pair of {} is not quarantined (it never synced); nothing to approve",
                     user_name)));
   }
-  auto db = state_database();
-  if (!db) return std::unexpected(db.error());
-  return store::SqliteSyncState::over(*db, user_name)->approve();
+  auto state = (*states)->state(user_name);
+  if (!state) return std::unexpected(state.error());
+  return (*state)->approve();
 }
 
 Result<sync::OffboardReport> SyncApp::offboard(const std::string& user_name) {
@@ -384,17 +388,20 @@ Result<sync::OffboardReport> SyncApp::offboard(const std::string& user_name) {
   if (!*found) return std::unexpected(unknown_user(user_name));
   auto mailbox = mailbox_of(**found);
   if (!mailbox) return std::unexpected(mailbox.error());
-  auto db = state_database();
-  if (!db) return std::unexpected(db.error());
-  auto state = store::SqliteSyncState::over(*db, user_name);
+  auto states = state_store();
+  if (!states) return std::unexpected(states.error());
+  auto opened = (*states)->state(user_name);
+  if (!opened) return std::unexpected(opened.error());
+  auto& state = *opened;
   auto recorded = state->remote_backend();
   if (!recorded) return std::unexpected(recorded.error());
   auto backend = route(**found, *mailbox, *recorded, /*reprobe=*/false);
   if (!backend) return std::unexpected(backend.error());
   auto remote = exchange_->side(*mailbox, *backend);
   if (!remote) return std::unexpected(remote.error());
-  auto audit = store::SqliteAuditSink::over(*db);
-  return sync::offboard(**remote, *state, *audit, user_name, options_.clock());
+  auto audit = (*states)->audit();
+  if (!audit) return std::unexpected(audit.error());
+  return sync::offboard(**remote, *state, **audit, user_name, options_.clock());
 }
 
 Result<UserStatus> SyncApp::status(const std::string& user_name) {
@@ -404,18 +411,19 @@ Result<UserStatus> SyncApp::status(const std::string& user_name) {
   UserStatus status;
   status.user = **found;
   if (auto mailbox = mailbox_of(status.user)) status.mailbox = *mailbox;
-  std::error_code ec;
-  if (state_db_ || std::filesystem::exists(options_.state_path, ec)) {
-    auto db = state_database();
-    if (!db) return std::unexpected(db.error());
-    auto state = store::SqliteSyncState::over(*db, user_name);
+  auto states = state_store();
+  if (!states) return std::unexpected(states.error());
+  if ((*states)->exists()) {
+    auto opened = (*states)->state(user_name);
+    if (!opened) return std::unexpected(opened.error());
+    auto& state = *opened;
     auto count = state->link_count();
     if (!count) return std::unexpected(count.error());
     status.linked_items = *count;
     auto gate = state->quarantine();
     if (!gate) return std::unexpected(gate.error());
     status.quarantine = *gate;
-    auto last_run = store::SqliteRunStatus(*db).read(user_name);
+    auto last_run = (*states)->last_run(user_name);
     if (!last_run) return std::unexpected(last_run.error());
     status.last_run = *last_run;
   }

@@ -2,7 +2,8 @@
 /// The wiring that turns a Config and the host agenda into running syncs: per user, the host
 /// side (that user's view of the agenda) paired with their Exchange mailbox through EWS or
 /// Microsoft Graph (exchange_connection.h), the
-/// engine with the SQLite sync state and audit trail, and the organisation's rules (R10, R11,
+/// engine with the sync state and audit trail (SQLite beside the agenda, or the organisation's
+/// PostgreSQL schema: store::StateStore), and the organisation's rules (R10, R11,
 /// R14, R16, R19, R21, R24, R25, R38, R40). A library: the CLI and the daemon call it; it
 /// never prints.
 #include <chrono>
@@ -23,8 +24,8 @@
 #include "sync/engine.h"
 #include "sync/offboard.h"
 
-namespace agendasync::store::sqlite {
-class Connection;
+namespace agendasync::store {
+class StateStore;
 }
 
 namespace agendasync::app {
@@ -46,8 +47,11 @@ struct AppOptions {
   /// R39 meeting requests (app::pair_policy). The CLI and the daemon both pass the loaded
   /// configuration here; nothing else needs wiring.
   config::Config config;
-  /// Sync state + audit trail; empty = next to the agenda database (state_file()).
+  /// Sync state + audit trail on SQLite; empty = next to the agenda database (state_file()).
+  /// On PostgreSQL (`config.database` names a server) they live in the organisation's schema.
   std::filesystem::path state_path;
+  /// The organisation whose pairs these are: its schema on PostgreSQL.
+  std::string org = "default";
   /// Injected HTTP client (tests); null = a libcurl client built from the config's TLS options.
   std::shared_ptr<net::HttpClient> http;
   /// Injectable clock (tests); null = the system clock.
@@ -55,7 +59,8 @@ struct AppOptions {
   /// Test hook forwarded to the engine (crash tests).
   std::function<void(sync::CycleStep)> on_step;
   /// How long a run waits while another process (the daemon, another CLI run) syncs the
-  /// same pair (store::PairLock); then the run fails with a transient error, changing nothing.
+  /// same pair (store::StateStore::lock_pair: a file lock, or the pair's lease on PostgreSQL);
+  /// then the run fails with a transient error, changing nothing.
   std::chrono::milliseconds pair_lock_wait{std::chrono::seconds(60)};
 };
 
@@ -95,6 +100,7 @@ class SyncApp {
   /// `store` must outlive the app. Fails when the backend's secret (EWS password, Graph client
   /// secret or private key) or the Graph certificate cannot be read.
   static Result<std::unique_ptr<SyncApp>> open(store::AgendaStore& store, AppOptions options);
+  ~SyncApp();
 
   /// One cycle of `user_name`'s pair. Unknown user: kNotFound. Blocked or not enabled users
   /// are skipped (nothing read, nothing written). A dry run (R37) writes nothing anywhere:
@@ -140,16 +146,16 @@ class SyncApp {
   /// R41: the backend of `user`'s pair (mailbox_routing.h); `recorded` is the state's.
   Result<RemoteBackend> route(const User& user, const std::string& mailbox,
                               const std::string& recorded, bool reprobe);
-  /// The sync state database, opened on first use and kept open: a cycle over many pairs
-  /// opens no file per pair (an app is used by one thread at a time).
-  Result<std::shared_ptr<store::sqlite::Connection>> state_database();
+  /// The sync state, opened on first use and kept open: a cycle over many pairs opens no
+  /// file or pool per pair (an app is used by one thread at a time).
+  Result<store::StateStore*> state_store();
   /// Records `status` as `user`'s last run in the state database.
   Result<void> record_status(const std::string& user, const RunStatus& status);
 
   store::AgendaStore& store_;
   AppOptions options_;
   std::unique_ptr<ExchangeConnection> exchange_;
-  std::shared_ptr<store::sqlite::Connection> state_db_;
+  std::unique_ptr<store::StateStore> state_store_;
 };
 
 }  // namespace agendasync::app

@@ -5,7 +5,7 @@
 
 #include "platform/platform.h"
 #include "service/secrets/key_ring.h"
-#include "store/sqlite_agenda_store.h"
+#include "store/database_locator.h"
 
 namespace agendasync::cli {
 
@@ -42,6 +42,15 @@ Result<std::unique_ptr<platform::Platform>> open_platform(const config::Config& 
 /// organisation's configuration does not open it again.
 Result<std::string> resolve_organisation(const config::Config& node, const std::string& org_flag,
                                          std::unique_ptr<platform::Platform>& platform) {
+  if (store::is_postgres_locator(node.database.string())) {
+    // The platform tables are not on PostgreSQL yet: an organisation there is its schema
+    // (`agendasync migrate --org NAME` creates it), and the node's file is its configuration.
+    if (org_flag.empty()) return std::string(platform::kDefaultOrg);
+    if (auto valid = platform::check_org_id(org_flag); !valid) {
+      return std::unexpected(valid.error());
+    }
+    return org_flag;
+  }
   std::error_code ec;
   if (org_flag.empty() && !std::filesystem::exists(node.database, ec)) {
     return std::string(platform::kDefaultOrg);  // no agenda yet: `init` makes default's
@@ -79,7 +88,7 @@ Result<config::Config> Context::load_config() const {
   std::unique_ptr<platform::Platform> platform;
   auto org = resolve_organisation(*node, global.org, platform);
   if (!org) return std::unexpected(org.error());
-  if (*org == platform::kDefaultOrg) return node;
+  if (*org == platform::kDefaultOrg || !platform) return node;
   return platform->organisation_config(*org);
 }
 
@@ -90,9 +99,11 @@ Result<std::filesystem::path> Context::database_file() const {
 }
 
 Result<std::unique_ptr<store::AgendaStore>> Context::open_store() const {
+  auto org = organisation();
+  if (!org) return std::unexpected(org.error());
   auto path = database_file();
   if (!path) return std::unexpected(path.error());
-  return store::open_sqlite_agenda_store(*path);
+  return store::open_agenda_store(path->string(), *org);
 }
 
 std::string Context::mail_domain(store::AgendaStore& store) const {

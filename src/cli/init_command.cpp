@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "core/database_name.h"
 #include "store/sqlite_agenda_store.h"
 
 namespace agendasync::cli {
@@ -25,6 +26,15 @@ void remove_database(const std::filesystem::path& path) {
 }
 
 int run_init(Context& context, const InitOptions& options) {
+  if (names_postgres_server(context.global.database_path)) {
+    // A server string is not a file to create next to the configuration.
+    context.fail(
+        "init creates an SQLite agenda; on PostgreSQL create the organisation's schema "
+        "with `agendasync --database '...' migrate` and put `database = \"...\"` in "
+        "the configuration yourself",
+        kExitUsage);
+    return context.exit_code;
+  }
   auto config_file = context.config_file();
   std::filesystem::path database_text = "agenda.db";  // next to the config file
   std::filesystem::path database = config_file.parent_path() / database_text;

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "config/config_names.h"
+#include "core/database_name.h"
 #include "core/utf8.h"
 
 namespace agendasync::config {
@@ -386,7 +387,8 @@ void resolve_relative(Config& config) {
   auto resolve = [&](std::filesystem::path& path) {
     if (!path.empty() && path.is_relative()) path = base / path;
   };
-  resolve(config.database);
+  // A PostgreSQL server (a URI or a libpq keyword string) is not a path next to the file.
+  if (!names_postgres_server(config.database.string())) resolve(config.database);
   resolve(config.exchange.password.file);
   resolve(config.graph.client_secret.file);
   resolve(config.graph.certificate_file);

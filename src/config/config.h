@@ -112,7 +112,9 @@ struct TlsConfig {
 struct Config {
   /// The file this came from (empty when parsed from text without one).
   std::filesystem::path source;
-  /// The SQLite agenda; relative paths are resolved against the config file's folder.
+  /// The agenda: an SQLite file (relative paths are resolved against the config file's
+  /// folder), or a PostgreSQL server as a `postgresql://` URI or libpq keyword string (many
+  /// nodes, core/database_name.h), kept as written.
   std::filesystem::path database = "agenda.db";
   ExchangeConfig exchange;
   GraphConfig graph;

@@ -1,8 +1,9 @@
 // Renaming and removing activity types (R16, issue 13): appointments follow a rename with a
-// feed entry each; a type in use cannot be removed; refusals change nothing.
+// feed entry each; a type in use cannot be removed; refusals change nothing. Part of the
+// store contract: every test runs on SQLite and on PostgreSQL.
 #include <gtest/gtest.h>
 
-#include "store/sqlite_agenda_store.h"
+#include "store/contract_support.h"
 #include "store/test_support.h"
 
 namespace agendasync::store {
@@ -12,10 +13,16 @@ using testing::at;
 using testing::sample_appointment;
 using testing::sample_user;
 
-class ActivityTypes : public ::testing::Test {
+using testing::Backend;
+
+class ActivityTypes : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    store_ = open_sqlite_agenda_store(dir_ / "agenda.db", testing::creating()).value();
+    auto created = db_.create();
+    ASSERT_TRUE(created) << created.error().message;
+    auto opened = db_.open(true);
+    ASSERT_TRUE(opened) << opened.error().message;
+    store_ = std::move(*opened);
     ASSERT_TRUE(store_->add_user(sample_user("ANNA")));
     ASSERT_TRUE(store_->add_user(sample_user("BEN")));
     ASSERT_TRUE(store_->put_activity_type({"Appointment", true, true, false}));
@@ -31,13 +38,17 @@ class ActivityTypes : public ::testing::Test {
     head_ = store_->head_revision().value();
   }
 
-  testing::TempDir dir_;
+  testing::ContractDatabase db_{GetParam()};
   std::unique_ptr<AgendaStore> store_;
   AppointmentId visit_id_ = 0, other_id_ = 0;
   Revision head_ = 0;
 };
 
-TEST_F(ActivityTypes, RenameMovesEveryAppointmentAndRecordsEachInTheFeed) {
+INSTANTIATE_TEST_SUITE_P(Contract, ActivityTypes,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres),
+                         testing::backend_name);
+
+TEST_P(ActivityTypes, RenameMovesEveryAppointmentAndRecordsEachInTheFeed) {
   auto renamed = store_->update_activity_type("Visit", {"Customer visit", false, false, false});
   ASSERT_TRUE(renamed) << renamed.error().message;
   auto types = store_->activity_types().value();
@@ -57,7 +68,7 @@ TEST_F(ActivityTypes, RenameMovesEveryAppointmentAndRecordsEachInTheFeed) {
   EXPECT_FALSE(store_->create_appointment(item));
 }
 
-TEST_F(ActivityTypes, RenameKeepsTheRolesAndMayChangeFlagsOrOnlyTheCase) {
+TEST_P(ActivityTypes, RenameKeepsTheRolesAndMayChangeFlagsOrOnlyTheCase) {
   ASSERT_TRUE(store_->update_activity_type("personal", {"Private", true, false, true}));
   auto types = store_->activity_types().value();
   EXPECT_EQ(types[1], (ActivityType{"Private", true, false, true}));
@@ -69,7 +80,7 @@ TEST_F(ActivityTypes, RenameKeepsTheRolesAndMayChangeFlagsOrOnlyTheCase) {
   EXPECT_FALSE(store_->activity_types().value()[0].is_default);
 }
 
-TEST_F(ActivityTypes, RenameRefusalsChangeNothing) {
+TEST_P(ActivityTypes, RenameRefusalsChangeNothing) {
   auto taken = store_->update_activity_type("Visit", {"appointment", true, false, false});
   ASSERT_FALSE(taken);
   EXPECT_EQ(taken.error().kind, ErrorKind::kConflict);
@@ -88,7 +99,7 @@ TEST_F(ActivityTypes, RenameRefusalsChangeNothing) {
   EXPECT_EQ(store_->activity_types().value()[2], (ActivityType{"Visit", false, false, false}));
 }
 
-TEST_F(ActivityTypes, RemoveIsRefusedWhileInUseAndAllowedAfterwards) {
+TEST_P(ActivityTypes, RemoveIsRefusedWhileInUseAndAllowedAfterwards) {
   auto in_use = store_->remove_activity_type("visit");
   ASSERT_FALSE(in_use);
   EXPECT_EQ(in_use.error().kind, ErrorKind::kConflict);

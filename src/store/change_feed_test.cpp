@@ -1,43 +1,51 @@
 // The change feed: order, tombstones, per-user audience, optimistic concurrency, idempotent
-// creates, and gap-free order under concurrent writer threads and processes.
+// creates, and gap-free order under concurrent writer threads and processes. Part of the store
+// contract: every test runs on SQLite and on PostgreSQL.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <set>
 #include <thread>
 #include <vector>
 
-#include "store/sqlite_agenda_store.h"
+#include "store/contract_support.h"
 #include "store/test_support.h"
 
 namespace agendasync::store {
 namespace {
 
 using testing::at;
+using testing::Backend;
+using testing::ContractDatabase;
 using testing::sample_appointment;
 using testing::sample_user;
-using testing::TempDir;
 
-class ChangeFeed : public ::testing::Test {
+class ChangeFeed : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    auto opened = open_sqlite_agenda_store(path_, testing::creating());
+    auto created = db_.create();
+    ASSERT_TRUE(created) << created.error().message;
+    auto opened = db_.open(true);
     ASSERT_TRUE(opened) << opened.error().message;
     store_ = std::move(*opened);
     for (const char* name : {"ANNA", "BOB", "CAROL"})
       ASSERT_TRUE(store_->add_user(sample_user(name)));
     base_ = store_->head_revision().value();
   }
-  TempDir dir_;
-  std::filesystem::path path_ = dir_ / "agenda.db";
+  ContractDatabase db_{GetParam()};
   std::unique_ptr<AgendaStore> store_;
   Revision base_ = 0;
 };
 
-TEST_F(ChangeFeed, CreateUpdateDeleteAppearInOrder) {
+INSTANTIATE_TEST_SUITE_P(Contract, ChangeFeed,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres),
+                         testing::backend_name);
+
+TEST_P(ChangeFeed, CreateUpdateDeleteAppearInOrder) {
   auto created = store_->create_appointment(sample_appointment("ANNA"));
   ASSERT_TRUE(created) << created.error().message;
   auto changed = created->item;
@@ -62,7 +70,7 @@ TEST_F(ChangeFeed, CreateUpdateDeleteAppearInOrder) {
   EXPECT_TRUE(store_->changes_since(testing::feed_after(base_ + 3)).value().empty());
 }
 
-TEST_F(ChangeFeed, DeletedAppointmentsLeaveATombstoneAndAreNotListed) {
+TEST_P(ChangeFeed, DeletedAppointmentsLeaveATombstoneAndAreNotListed) {
   auto keep = store_->create_appointment(sample_appointment("ANNA", "keep")).value();
   auto item = sample_appointment("ANNA", "drop");
   item.participants = {"BOB"};
@@ -93,7 +101,7 @@ TEST_F(ChangeFeed, DeletedAppointmentsLeaveATombstoneAndAreNotListed) {
   EXPECT_FALSE(store_->update_appointment(drop.id, item, std::nullopt));
 }
 
-TEST_F(ChangeFeed, ARemovedParticipantSeesTheChange) {
+TEST_P(ChangeFeed, ARemovedParticipantSeesTheChange) {
   auto item = sample_appointment("ANNA");
   item.participants = {"BOB"};
   auto created = store_->create_appointment(item).value();
@@ -108,7 +116,7 @@ TEST_F(ChangeFeed, ARemovedParticipantSeesTheChange) {
   EXPECT_EQ(store_->appointments(testing::of_user("ANNA")).value().size(), 1u);
 }
 
-TEST_F(ChangeFeed, AStaleRevisionIsAConflictAndChangesNothing) {
+TEST_P(ChangeFeed, AStaleRevisionIsAConflictAndChangesNothing) {
   auto created = store_->create_appointment(sample_appointment("ANNA")).value();
   auto item = created.item;
   item.subject = "first";
@@ -126,7 +134,7 @@ TEST_F(ChangeFeed, AStaleRevisionIsAConflictAndChangesNothing) {
   EXPECT_EQ(store_->appointment(created.id).value()->revision, first.revision);
 }
 
-TEST_F(ChangeFeed, ARetriedCreateWithTheSameKeyIsNotADuplicate) {
+TEST_P(ChangeFeed, ARetriedCreateWithTheSameKeyIsNotADuplicate) {
   auto item = sample_appointment("ANNA");
   auto first = store_->create_appointment(item, IdempotencyKey("key-7")).value();
   auto head = store_->head_revision().value();
@@ -136,7 +144,7 @@ TEST_F(ChangeFeed, ARetriedCreateWithTheSameKeyIsNotADuplicate) {
   EXPECT_EQ(store_->appointments({}).value().size(), 1u);
 }
 
-TEST_F(ChangeFeed, UnknownReferencesAreRefusedAndChangeNothing) {
+TEST_P(ChangeFeed, UnknownReferencesAreRefusedAndChangeNothing) {
   auto head = store_->head_revision().value();
   auto no_owner = store_->create_appointment(sample_appointment(""));
   ASSERT_FALSE(no_owner);
@@ -156,7 +164,7 @@ TEST_F(ChangeFeed, UnknownReferencesAreRefusedAndChangeNothing) {
   EXPECT_TRUE(store_->appointments({}).value().empty());
 }
 
-TEST_F(ChangeFeed, WindowQueriesFindOverlappingItemsAndSeries) {
+TEST_P(ChangeFeed, WindowQueriesFindOverlappingItemsAndSeries) {
   using namespace std::chrono_literals;
   auto before =
       store_->create_appointment(sample_appointment("ANNA", "before", at(2026, 1, 5, 9))).value();
@@ -180,9 +188,9 @@ TEST_F(ChangeFeed, WindowQueriesFindOverlappingItemsAndSeries) {
 }
 
 /// Writes `count` appointments through its own connection, as a separate writer would.
-void write_many(const std::filesystem::path& path, const std::string& owner, int count,
+void write_many(const ContractDatabase& db, const std::string& owner, int count,
                 std::atomic<int>* failures) {
-  auto store = open_sqlite_agenda_store(path);
+  auto store = db.open();
   if (!store) {
     ++*failures;
     return;
@@ -205,9 +213,9 @@ void write_many(const std::filesystem::path& path, const std::string& owner, int
 
 /// Polls the feed while writers run: every batch must continue exactly where the last one
 /// ended, i.e. no reader ever sees revision N+1 before N.
-void read_feed_until(const std::filesystem::path& path, Revision base, Revision target,
+void read_feed_until(const ContractDatabase& db, Revision base, Revision target,
                      std::vector<Change>* seen, std::atomic<int>* gaps) {
-  auto store = open_sqlite_agenda_store(path).value();
+  auto store = db.open().value();
   Revision last = base;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   while (last < target && std::chrono::steady_clock::now() < deadline) {
@@ -242,7 +250,7 @@ void expect_complete_feed(AgendaStore& store, Revision base, int writers, int pe
   }
 }
 
-TEST_F(ChangeFeed, ConcurrentWriterThreadsProduceAGapFreeOrderedFeed) {
+TEST_P(ChangeFeed, ConcurrentWriterThreadsProduceAGapFreeOrderedFeed) {
   constexpr int kWriters = 4;
   constexpr int kPerWriter = 40;
   const int updates = (kPerWriter + 2) / 3;
@@ -251,11 +259,11 @@ TEST_F(ChangeFeed, ConcurrentWriterThreadsProduceAGapFreeOrderedFeed) {
   const char* owners[] = {"ANNA", "BOB", "CAROL", "DAVE"};
   std::atomic<int> failures{0}, gaps{0};
   std::vector<Change> seen;
-  std::thread reader(read_feed_until, path_, base_, base_ + kWriters * (kPerWriter + updates),
-                     &seen, &gaps);
+  std::thread reader(read_feed_until, std::cref(db_), base_,
+                     base_ + kWriters * (kPerWriter + updates), &seen, &gaps);
   std::vector<std::thread> writers;
   for (int w = 0; w < kWriters; ++w) {
-    writers.emplace_back(write_many, path_, std::string(owners[w]), kPerWriter, &failures);
+    writers.emplace_back(write_many, std::cref(db_), std::string(owners[w]), kPerWriter, &failures);
   }
   for (auto& writer : writers) writer.join();
   reader.join();
@@ -265,7 +273,7 @@ TEST_F(ChangeFeed, ConcurrentWriterThreadsProduceAGapFreeOrderedFeed) {
   EXPECT_EQ(seen, store_->changes_since(testing::feed_after(base_, 100000)).value());
 }
 
-TEST_F(ChangeFeed, ConcurrentWriterProcessesProduceAGapFreeOrderedFeed) {
+TEST_P(ChangeFeed, ConcurrentWriterProcessesProduceAGapFreeOrderedFeed) {
   constexpr int kWriters = 3;
   constexpr int kPerWriter = 30;
   const int updates = (kPerWriter + 2) / 3;
@@ -277,21 +285,21 @@ TEST_F(ChangeFeed, ConcurrentWriterProcessesProduceAGapFreeOrderedFeed) {
     ASSERT_GE(pid, 0);
     if (pid == 0) {
       std::atomic<int> failures{0};
-      write_many(path_, owners[w], kPerWriter, &failures);
+      write_many(db_, owners[w], kPerWriter, &failures);
       _exit(failures.load() == 0 ? 0 : 1);
     }
     children.push_back(pid);
   }
   std::atomic<int> gaps{0};
   std::vector<Change> seen;
-  read_feed_until(path_, base_, base_ + kWriters * (kPerWriter + updates), &seen, &gaps);
+  read_feed_until(db_, base_, base_ + kWriters * (kPerWriter + updates), &seen, &gaps);
   for (pid_t child : children) {
     int status = 0;
     ASSERT_EQ(waitpid(child, &status, 0), child);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "a writer process failed";
   }
   EXPECT_EQ(gaps.load(), 0);
-  store_ = open_sqlite_agenda_store(path_).value();
+  store_ = db_.open().value();
   expect_complete_feed(*store_, base_, kWriters, kPerWriter);
   EXPECT_EQ(seen, store_->changes_since(testing::feed_after(base_, 100000)).value());
 }

@@ -1,31 +1,36 @@
-// Users (R7, R10, R11), activity types (R16) and organisation settings.
+// Users (R7, R10, R11), activity types (R16) and organisation settings. Part of the store
+// contract: every test runs on SQLite and on PostgreSQL.
 #include <gtest/gtest.h>
 
 #include <map>
 
-#include "store/sqlite_agenda_store.h"
+#include "store/contract_support.h"
 #include "store/test_support.h"
 
 namespace agendasync::store {
 namespace {
 
-using testing::database_image;
+using testing::Backend;
 using testing::sample_user;
-using testing::TempDir;
 
-class Directory : public ::testing::Test {
+class Directory : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    auto opened = open_sqlite_agenda_store(path_, testing::creating());
+    auto created = db_.create();
+    ASSERT_TRUE(created) << created.error().message;
+    auto opened = db_.open(true);
     ASSERT_TRUE(opened) << opened.error().message;
     store_ = std::move(*opened);
   }
-  TempDir dir_;
-  std::filesystem::path path_ = dir_ / "agenda.db";
+  testing::ContractDatabase db_{GetParam()};
   std::unique_ptr<AgendaStore> store_;
 };
 
-TEST_F(Directory, UsersRoundTripWithEveryField) {
+INSTANTIATE_TEST_SUITE_P(Contract, Directory,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres),
+                         testing::backend_name);
+
+TEST_P(Directory, UsersRoundTripWithEveryField) {
   User user = sample_user("DMARTINA");
   user.exchange_address = "d.martina@mail.example.com";
   user.blocked = true;
@@ -49,11 +54,11 @@ TEST_F(Directory, UsersRoundTripWithEveryField) {
   EXPECT_EQ((*all)[1], user);
 }
 
-TEST_F(Directory, AnInvalidDeviatingAddressIsRefusedNamingTheUserAndChangesNothing) {
+TEST_P(Directory, AnInvalidDeviatingAddressIsRefusedNamingTheUserAndChangesNothing) {
   ASSERT_TRUE(store_->add_user(sample_user("ANNA")));
   auto head = store_->head_revision().value();
   auto users_before = store_->users().value();
-  auto bytes_before = database_image(path_);
+  auto bytes_before = db_.image();
 
   for (const char* bad : {"not-an-address", "two@@example.com", "space in@example.com",
                           "nodot@localhost", "@example.com"}) {
@@ -73,10 +78,10 @@ TEST_F(Directory, AnInvalidDeviatingAddressIsRefusedNamingTheUserAndChangesNothi
   }
   EXPECT_EQ(store_->head_revision().value(), head);
   EXPECT_EQ(store_->users().value(), users_before);
-  EXPECT_EQ(database_image(path_), bytes_before);
+  EXPECT_EQ(db_.image(), bytes_before);
 }
 
-TEST_F(Directory, MailboxAddressFollowsTheRule) {
+TEST_P(Directory, MailboxAddressFollowsTheRule) {
   User plain = sample_user("DMARTINA");
   User deviating = sample_user("JDOE");
   deviating.exchange_address = "john.doe@other.example";
@@ -92,7 +97,7 @@ TEST_F(Directory, MailboxAddressFollowsTheRule) {
   EXPECT_EQ(mailboxes["OLD"], std::nullopt);
 }
 
-TEST_F(Directory, DuplicateAndUnknownUsersAreClearErrors) {
+TEST_P(Directory, DuplicateAndUnknownUsersAreClearErrors) {
   ASSERT_TRUE(store_->add_user(sample_user("ANNA")));
   auto duplicate = store_->add_user(sample_user("anna"));
   ASSERT_FALSE(duplicate);
@@ -109,7 +114,7 @@ TEST_F(Directory, DuplicateAndUnknownUsersAreClearErrors) {
   EXPECT_EQ(spaced.error().kind, ErrorKind::kInvalidData);
 }
 
-TEST_F(Directory, UserChangesThatMatterToSyncEnterTheFeed) {
+TEST_P(Directory, UserChangesThatMatterToSyncEnterTheFeed) {
   ASSERT_TRUE(store_->add_user(sample_user("ANNA")));
   auto head = store_->head_revision().value();
   EXPECT_EQ(head, 1);
@@ -135,7 +140,7 @@ TEST_F(Directory, UserChangesThatMatterToSyncEnterTheFeed) {
   EXPECT_EQ(store_->user("ANNA").value()->backend, MailboxBackend::kEws);
 }
 
-TEST_F(Directory, ThereIsAtMostOneDefaultAndOnePersonalActivityType) {
+TEST_P(Directory, ThereIsAtMostOneDefaultAndOnePersonalActivityType) {
   ASSERT_TRUE(store_->put_activity_type({"Appointment", true, true, false}));
   ASSERT_TRUE(store_->put_activity_type({"Personal", true, false, true}));
   ASSERT_TRUE(store_->put_activity_type({"Project task", false, false, false}));
@@ -158,7 +163,7 @@ TEST_F(Directory, ThereIsAtMostOneDefaultAndOnePersonalActivityType) {
   EXPECT_FALSE(store_->put_activity_type({"", true, false, false}));
 }
 
-TEST_F(Directory, OrganisationSettingsRoundTrip) {
+TEST_P(Directory, OrganisationSettingsRoundTrip) {
   EXPECT_EQ(store_->settings().value(), OrganisationSettings{});
   OrganisationSettings settings;
   settings.mail_domain = "afas.nl";

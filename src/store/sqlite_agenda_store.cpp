@@ -18,25 +18,10 @@ using sqlite::Value;
 
 namespace {
 
-std::int64_t seconds(Instant instant) { return instant.time_since_epoch().count(); }
-
-std::int64_t now_utc() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+std::int64_t seconds(Instant instant) { return epoch_seconds(instant); }
+std::int64_t now_utc() { return now_epoch_seconds(); }
 
 Value optional_text(const std::string& text) { return text.empty() ? Value{} : Value{text}; }
-
-/// The last instant any occurrence of a series can end, or nullopt when only expansion can
-/// tell (COUNT) or the series never ends. A conservative bound for window queries.
-std::optional<std::int64_t> series_until(const Appointment& item) {
-  if (!item.recurrence || !item.recurrence->rule.until) return std::nullopt;
-  std::int64_t bound =
-      seconds(*item.recurrence->rule.until) + seconds(item.end) - seconds(item.start);
-  for (const auto& moved : item.recurrence->overrides) bound = std::max(bound, seconds(moved.end));
-  return bound;
-}
 
 /// Refuses files that are SQLite but not ours, before anything is written to them.
 Result<void> check_readable(sqlite::Connection& db) {
@@ -63,20 +48,6 @@ Result<void> check_readable(sqlite::Connection& db) {
 }
 
 }  // namespace
-
-UserSet audience(const Appointment& item) {
-  UserSet users;
-  if (!item.owner.empty()) users.insert(item.owner);
-  users.insert(item.participants.begin(), item.participants.end());
-  return users;
-}
-
-bool NoCaseLess::operator()(const std::string& a, const std::string& b) const {
-  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) <
-           std::tolower(static_cast<unsigned char>(y));
-  });
-}
 
 Result<std::unique_ptr<AgendaStore>> open_sqlite_agenda_store(const std::filesystem::path& path,
                                                               const SqliteOptions& options) {

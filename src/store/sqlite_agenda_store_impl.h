@@ -3,26 +3,18 @@
 /// the feed live in sqlite_agenda_store.cpp, users/activity types/settings in
 /// sqlite_directory.cpp.
 #include <mutex>
-#include <set>
 #include <string>
 
+#include "store/agenda_rules.h"
 #include "store/agenda_store.h"
 #include "store/sqlite_connection.h"
 
 namespace agendasync::store {
 
-/// Case-insensitive user-name set (user names compare like the database's NOCASE).
-struct NoCaseLess {
-  bool operator()(const std::string& a, const std::string& b) const;
-};
-using UserSet = std::set<std::string, NoCaseLess>;
-
 /// Takes the next revision and records the feed entry; call inside a write transaction. Shared
 /// by the store's writes and the migrations that rewrite rows (sqlite_utf8_repair.cpp).
 Result<Revision> append_change(sqlite::Connection& db, ChangeEntity entity,
                                const std::string& entity_id, ChangeOp op, const UserSet& users);
-/// The owner and participants: the users whose agenda an appointment is in.
-UserSet audience(const Appointment& item);
 
 class SqliteAgendaStore final : public AgendaStore {
  public:

@@ -13,40 +13,6 @@ using sqlite::Value;
 
 namespace {
 
-/// R7: a user with a deviating address must have a valid one. core's mailbox_address() is the
-/// one place that rule lives; asking it for an unblocked copy makes it check the address.
-Result<void> validate_user(const User& user) {
-  if (user.user_name.empty()) {
-    return fail(ErrorKind::kInvalidData, "a user needs a user name");
-  }
-  for (const auto& [field, text] :
-       {std::pair{"user name", &user.user_name}, std::pair{"display name", &user.display_name},
-        std::pair{"Exchange address", &user.exchange_address}}) {
-    if (auto at = first_invalid_utf8(*text)) {
-      return fail(ErrorKind::kInvalidData,
-                  std::string("the user's ") + field + " is not valid UTF-8 (ill-formed byte at " +
-                      "offset " + std::to_string(*at) + "); send it encoded as UTF-8");
-    }
-  }
-  if (std::any_of(user.user_name.begin(), user.user_name.end(), [](char c) {
-        return std::isspace(static_cast<unsigned char>(c)) ||
-               std::iscntrl(static_cast<unsigned char>(c)) || c == '@';
-      })) {
-    return fail(ErrorKind::kInvalidData,
-                "user name \"" + user.user_name +
-                    "\" contains a space, control character or @; use the host application's "
-                    "user name (e.g. DMARTINA)");
-  }
-  if (!user.exchange_address.empty()) {
-    User unblocked = user;
-    unblocked.blocked = false;
-    if (auto address = mailbox_address(unblocked, ""); !address) {
-      return std::unexpected(address.error());
-    }
-  }
-  return {};
-}
-
 Value optional_name(const char* name, bool present) {
   return present ? Value{std::string(name)} : Value{};
 }
@@ -63,13 +29,6 @@ std::vector<Value> user_values(const User& user) {
               user.overrides.conflict_policy ? to_string(*user.overrides.conflict_policy) : "",
               user.overrides.conflict_policy.has_value()),
           std::string(to_string(user.backend))};
-}
-
-/// The fields whose change the sync must react to (R10, R11, R19, R41).
-bool matters_to_sync(const User& before, const User& after) {
-  return before.exchange_address != after.exchange_address || before.blocked != after.blocked ||
-         before.sync_enabled != after.sync_enabled || before.overrides != after.overrides ||
-         before.backend != after.backend;
 }
 
 }  // namespace
@@ -190,16 +149,6 @@ Result<std::vector<User>> SqliteAgendaStore::users() {
 }
 
 namespace {
-
-Result<void> check_type_name(std::string_view name) {
-  if (name.empty()) return fail(ErrorKind::kInvalidData, "an activity type needs a name");
-  if (auto at = first_invalid_utf8(name)) {
-    return fail(ErrorKind::kInvalidData,
-                "the activity type name is not valid UTF-8 (ill-formed byte at offset " +
-                    std::to_string(*at) + "); send it encoded as UTF-8");
-  }
-  return {};
-}
 
 /// At most one default and one "Personal" type (R16): `type` takes the roles it claims.
 Result<void> take_roles(sqlite::Connection& db, const ActivityType& type) {
@@ -347,18 +296,6 @@ Result<std::vector<ActivityType>> SqliteAgendaStore::activity_types() {
   return result;
 }
 
-namespace {
-
-/// The agenda names the direction "default_direction" (its first schema); every other sync
-/// key is stored under the configuration file's name.
-constexpr std::string_view kStoredDirectionKey = "default_direction";
-
-std::string stored_key(std::string_view sync_key) {
-  return sync_key == "direction" ? std::string(kStoredDirectionKey) : std::string(sync_key);
-}
-
-}  // namespace
-
 Result<OrganisationSettings> SqliteAgendaStore::settings() {
   std::lock_guard lock(mutex_);
   auto rows = db_.prepare("SELECT key, value FROM organisation_settings");
@@ -374,12 +311,9 @@ Result<OrganisationSettings> SqliteAgendaStore::settings() {
       settings.mail_domain = value;
       continue;
     }
-    const std::string sync_key = key == kStoredDirectionKey ? "direction" : key;
-    const auto& known = sync_setting_keys();
-    if (std::none_of(known.begin(), known.end(), [&](auto& k) { return k.name == sync_key; })) {
-      continue;  // from a newer agendasync sharing the database: keep, ignore
-    }
-    if (auto set = set_sync_setting(settings.sync, sync_key, value); !set) {
+    const auto sync_key = sync_key_of(key);
+    if (!sync_key) continue;  // from a newer agendasync sharing the database: keep, ignore
+    if (auto set = set_sync_setting(settings.sync, *sync_key, value); !set) {
       return fail(ErrorKind::kInvalidData, "database " + db_.path().string() +
                                                ": organisation setting " + set.error().message +
                                                "; fix it with `agendasync settings set`");
@@ -389,17 +323,8 @@ Result<OrganisationSettings> SqliteAgendaStore::settings() {
 }
 
 Result<void> SqliteAgendaStore::set_settings(const OrganisationSettings& settings) {
-  if (!settings.mail_domain.empty() && !is_valid_address("user@" + settings.mail_domain)) {
-    return fail(ErrorKind::kInvalidData, "mail domain \"" + settings.mail_domain +
-                                             "\" is not a valid domain (expected e.g. "
-                                             "example.com, without @)");
-  }
-  // Round-trip through the text form: what is stored is exactly what settings() accepts.
-  const auto texts = sync_setting_texts(settings.sync);
-  SyncSettingsLayer checked;
-  for (const auto& [key, text] : texts) {
-    if (auto set = set_sync_setting(checked, key, text); !set) return set;
-  }
+  auto texts = checked_setting_texts(settings);
+  if (!texts) return std::unexpected(texts.error());
   std::lock_guard lock(mutex_);
   return sqlite::write_transaction(db_, [&]() -> Result<void> {
     if (auto put = db_.run("INSERT OR REPLACE INTO organisation_settings (key, value) "
@@ -410,15 +335,15 @@ Result<void> SqliteAgendaStore::set_settings(const OrganisationSettings& setting
     }
     // Unset keys leave the agenda, so the configuration file's value applies again.
     for (const auto& key : sync_setting_keys()) {
-      if (auto removed =
-              db_.run("DELETE FROM organisation_settings WHERE key = ?1", {stored_key(key.name)});
+      if (auto removed = db_.run("DELETE FROM organisation_settings WHERE key = ?1",
+                                 {stored_setting_key(key.name)});
           !removed) {
         return removed;
       }
     }
-    for (const auto& [key, text] : texts) {
+    for (const auto& [key, text] : *texts) {
       if (auto put = db_.run("INSERT INTO organisation_settings (key, value) VALUES (?1, ?2)",
-                             {stored_key(key), text});
+                             {stored_setting_key(key), text});
           !put) {
         return put;
       }

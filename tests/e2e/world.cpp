@@ -16,6 +16,8 @@
 
 #include "connectors/ews/ews_side.h"
 #include "net/http.h"
+#include "store/database_locator.h"
+#include "store/pg_connection.h"
 #include "store/sqlite_agenda_store.h"
 
 namespace agendasync::e2e {
@@ -99,6 +101,11 @@ World::World(WorldOptions options) : options_(std::move(options)), dir_(fresh_di
   admin_http_ = net::make_curl_client(client);
 
   database_path_ = dir_ / "agenda.db";
+  if (!options_.postgres.empty()) {
+    // An organisation of this world's own: parallel tests never share a schema.
+    static std::atomic<int> worlds{0};
+    org_ = "e2e-" + std::to_string(::getpid()) + "-" + std::to_string(worlds++);
+  }
   config_path_ = dir_ / "agendasync.toml";
   write_config(options_);
   open_store(/*create=*/true);
@@ -109,7 +116,9 @@ World::World(WorldOptions options) : options_(std::move(options)), dir_(fresh_di
 void World::open_store(bool create) {
   if (store_) return;
   auto store =
-      store::open_sqlite_agenda_store(database_path_, store::SqliteOptions{.create = create});
+      options_.postgres.empty()
+          ? store::open_sqlite_agenda_store(database_path_, store::SqliteOptions{.create = create})
+          : store::open_agenda_store(options_.postgres, org_, store::OpenOptions{.create = create});
   if (!store) throw std::runtime_error(store.error().message);
   store_ = std::move(*store);
 }
@@ -117,6 +126,14 @@ void World::open_store(bool create) {
 World::~World() {
   store_.reset();
   exsim_.reset();
+  if (!options_.postgres.empty()) {
+    auto schema = store::organisation_schema(org_);
+    auto admin = store::pg::Connection::open({options_.postgres, ""});
+    if (schema && admin) {
+      (void)(*admin)->exec("DROP SCHEMA IF EXISTS " + store::pg::quote_identifier(*schema) +
+                           " CASCADE");
+    }
+  }
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
 }
@@ -136,7 +153,8 @@ std::filesystem::path World::write_exsim_graph_config(const WorldOptions& option
 
 void World::write_config(const WorldOptions& options) {
   std::ofstream config(config_path_);
-  config << "database = \"" << database_path_.string() << "\"\n";
+  config << "database = \""
+         << (options.postgres.empty() ? database_path_.string() : options.postgres) << "\"\n";
   const bool graph = options.backend != Backend::kEws;
   const bool ews = options.backend != Backend::kGraph;
   const char* backend = backend_name(options.backend);
@@ -324,6 +342,7 @@ std::unique_ptr<app::SyncApp> World::app(app::AppOptions options) {
   EXPECT_TRUE(config) << config.error().message;
   if (!config) return nullptr;
   options.config = *config;
+  options.org = org_;
   auto opened = app::SyncApp::open(store(), std::move(options));
   EXPECT_TRUE(opened) << opened.error().message;
   return opened ? std::move(*opened) : nullptr;
@@ -346,6 +365,7 @@ CommandResult World::cli(const std::vector<std::string>& args) {
   const auto out_path = dir_ / "cli.out";
   const auto err_path = dir_ / "cli.err";
   std::vector<std::string> argv{agendasync_binary()};
+  if (!options_.postgres.empty()) argv.insert(argv.end(), {"--org", org_});
   argv.insert(argv.end(), args.begin(), args.end());
   argv.push_back("--config");
   argv.push_back(config_path_.string());

@@ -61,6 +61,10 @@ struct WorldOptions {
   /// Graph: numbers of exsim's subscription limits to lower (its config's "graph"."limits",
   /// e.g. {"writes_per_app": 5}); empty = Microsoft's.
   nlohmann::json exsim_graph_limits = nlohmann::json::object();
+  /// A PostgreSQL server (libpq keyword string or URI): the agenda and the sync state live in
+  /// a schema of this world's own organisation there (dropped at the end), and `cli` and `app`
+  /// act on that organisation. Empty: SQLite files in the world's folder.
+  std::string postgres{};
 };
 
 class World {
@@ -75,6 +79,8 @@ class World {
   const std::filesystem::path& config_path() const { return config_path_; }
   const std::filesystem::path& database_path() const { return database_path_; }
   std::filesystem::path state_path() const;
+  /// The organisation this world's agenda belongs to ("default" on SQLite).
+  const std::string& org() const { return org_; }
   /// Runs `update_sql` (an UPDATE of sync_cursor) on the sync state file, to simulate a lost,
   /// expired or tampered cursor. Returns the rows changed, or -1 (and a test failure) when
   /// the statement failed.
@@ -147,6 +153,7 @@ class World {
   std::unique_ptr<ews::testing::ExsimProcess> exsim_;
   std::shared_ptr<net::HttpClient> admin_http_;
   std::unique_ptr<store::AgendaStore> store_;
+  std::string org_ = "default";
 };
 
 /// 2027-01-11 09:00 UTC plus `days` and `hours`: a future Monday inside the sync horizon.

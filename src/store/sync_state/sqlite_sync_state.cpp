@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "store/appointment_document.h"
+#include "store/sync_state/link_json.h"
 
 namespace agendasync::store {
 
@@ -62,9 +63,6 @@ Result<void> add_refind_column(sqlite::Connection& db) {
   return added;
 }
 
-std::int64_t side_code(Side side) { return side == Side::kHost ? 0 : 1; }
-Side side_from(std::int64_t code) { return code == 0 ? Side::kHost : Side::kRemote; }
-
 Result<sqlite::Connection> open_file(const std::filesystem::path& path) {
   auto db = sqlite::Connection::open(path, /*create=*/true);
   if (!db) return std::unexpected(db.error());
@@ -83,46 +81,6 @@ Result<sqlite::Connection> open_file(const std::filesystem::path& path) {
   if (auto schema = db->exec(kSchema); !schema) return std::unexpected(schema.error());
   if (auto column = add_refind_column(*db); !column) return std::unexpected(column.error());
   return db;
-}
-
-nlohmann::json link_to_json(const LinkRecord& link) {
-  nlohmann::json sides = nlohmann::json::array();
-  for (Side side : sync::kBothSides) {
-    const auto& state = link.sides[side];
-    sides.push_back({state.ref.str(), state.version.str(), state.hash,
-                     state.held ? to_document(*state.held) : std::string(), state.refind});
-  }
-  nlohmann::json json{{"key", link.key.str()}, {"sides", sides}, {"base", to_document(link.base)}};
-  if (link.created_on) json["created_on"] = side_code(*link.created_on);
-  return json;
-}
-
-Result<LinkRecord> link_from_json(std::string_view text) {
-  auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded() || !json.contains("sides") || json["sides"].size() != 2) {
-    return fail(ErrorKind::kInvalidData,
-                "a journal entry in the sync state is damaged; delete the pair's state to "
-                "resync it (`agendasync sync --user NAME` rebuilds it without duplicates)");
-  }
-  LinkRecord link;
-  link.key = IdempotencyKey(json.value("key", ""));
-  for (Side side : sync::kBothSides) {
-    const auto& state = json["sides"][sync::index(side)];
-    link.sides[side] = {ItemRef(state[0].get<std::string>()),
-                        VersionTag(state[1].get<std::string>()), state[2].get<std::string>(),
-                        std::nullopt};
-    if (state.size() > 3 && !state[3].get<std::string>().empty()) {
-      auto held = from_document(state[3].get<std::string>());
-      if (!held) return std::unexpected(held.error());
-      link.sides[side].held = std::move(*held);
-    }
-    if (state.size() > 4) link.sides[side].refind = state[4].get<bool>();
-  }
-  auto base = from_document(json.value("base", ""));
-  if (!base) return std::unexpected(base.error());
-  link.base = std::move(*base);
-  if (json.contains("created_on")) link.created_on = side_from(json["created_on"].get<int>());
-  return link;
 }
 
 }  // namespace
@@ -244,7 +202,7 @@ Result<void> SqliteSyncState::journal(std::span<const JournalEntry> entries) {
           "INSERT OR REPLACE INTO sync_journal(pair, key, target, op, target_ref, pending, "
           "run_id, previous) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
           {pair_, entry.key.str(), side_code(entry.target), static_cast<std::int64_t>(entry.op),
-           entry.target_ref.str(), link_to_json(entry.pending_link).dump(), entry.run_id,
+           entry.target_ref.str(), link_to_json(entry.pending_link), entry.run_id,
            entry.previous ? sqlite::Value(to_document(*entry.previous)) : sqlite::Value()});
       if (!stored) return stored;
     }

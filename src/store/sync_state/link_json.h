@@ -1,0 +1,20 @@
+#pragma once
+/// A link as the JSON text a journal entry keeps of it (`pending`), shared by the SQLite and
+/// PostgreSQL sync states so a journal means the same in both.
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+#include "sync/link_record.h"
+
+namespace agendasync::store {
+
+std::string link_to_json(const sync::LinkRecord& link);
+/// kInvalidData, saying how to recover, when the text is damaged.
+Result<sync::LinkRecord> link_from_json(std::string_view text);
+
+/// The side codes stored in every sync table (0 host, 1 remote).
+std::int64_t side_code(sync::Side side);
+sync::Side side_from(std::int64_t code);
+
+}  // namespace agendasync::store
