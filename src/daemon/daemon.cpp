@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "daemon/console_operations.h"
 #include "daemon/ews_watchers.h"
 #include "daemon/graph_watch.h"
 #include "daemon/sync_pool.h"
@@ -90,6 +91,7 @@ Result<int> run(const config::Config& config, const DaemonOptions& flags) {
       std::shared_ptr<net::HttpClient>(net::make_curl_client(std::move(client))));
   options.sync = [pools](const service::PairRef& pair) { return pools->run(pair); };
   options.offboard = [pools](const std::string& org) { return pools->offboard(org); };
+  options.operations = console_operations(pools);
   options.audit = [](const std::filesystem::path& database) {
     config::Config at;
     at.database = database;

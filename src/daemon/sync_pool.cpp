@@ -10,7 +10,7 @@
 namespace agendasync::daemon {
 
 Result<std::unique_ptr<SyncAppPool>> SyncAppPool::open(config::Config config,
-                                                      std::shared_ptr<net::HttpClient> http) {
+                                                       std::shared_ptr<net::HttpClient> http) {
   if (!http) {
     net::ClientOptions client;
     client.tls.ca_bundle_path = config.tls.ca_bundle.string();
@@ -99,6 +99,25 @@ Result<std::size_t> SyncAppPool::offboard_all() {
   }
   give_back(std::move(slot));
   return done;
+}
+
+Result<void> SyncAppPool::with_app(const std::function<Result<void>(app::SyncApp&)>& body) {
+  auto slot = borrow();
+  if (!slot) {
+    auto opened = open_slot();
+    if (!opened) return std::unexpected(opened.error());
+    slot = std::move(*opened);
+  }
+  auto result = body(*slot->app);
+  give_back(std::move(slot));
+  return result;
+}
+
+Result<void> OrganisationPools::with_app(const std::string& org,
+                                         const std::function<Result<void>(app::SyncApp&)>& body) {
+  auto found = pool(org);
+  if (!found) return std::unexpected(found.error());
+  return (*found)->with_app(body);
 }
 
 Result<std::shared_ptr<SyncAppPool>> OrganisationPools::pool(const std::string& org) {

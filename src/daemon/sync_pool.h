@@ -30,6 +30,9 @@ class SyncAppPool {
   Result<service::SyncResult> run(const std::string& user);
   /// R40 for every user: removes what the sync created in each mailbox; how many users.
   Result<std::size_t> offboard_all();
+  /// Runs `body` on a borrowed app (its own agenda connection): the console's one-off calls
+  /// (connectivity test, dry run, approve, offboard one user).
+  Result<void> with_app(const std::function<Result<void>(app::SyncApp&)>& body);
 
  private:
   struct Slot {
@@ -66,6 +69,9 @@ class OrganisationPools {
   void reset(const std::string& org);
   /// R40 for every user of the organisation.
   Result<std::size_t> offboard(const std::string& org);
+  /// SyncAppPool::with_app on the organisation's pool (opened if needed).
+  Result<void> with_app(const std::string& org,
+                        const std::function<Result<void>(app::SyncApp&)>& body);
 
  private:
   Result<std::shared_ptr<SyncAppPool>> pool(const std::string& org);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "service/audit_lookup.h"
+#include "service/console_operations.h"
 #include "service/graph_subscriptions.h"
 #include "service/metrics.h"
 #include "service/router.h"
@@ -80,8 +81,11 @@ struct PlatformContext {
   std::function<std::size_t()> organisation_count;
   /// The served OpenAPI document (the file plus each scoped route's organisation form).
   std::string openapi;
-  /// [server] public_url, for the admin-consent link's redirect.
+  /// [server] public_url, for the admin-consent link's redirect, the console's Secure cookie
+  /// and absolute login links.
   std::string public_url;
+  /// The engine's operations the console calls (connectivity test, plan, approve, offboard).
+  ConsoleOperations operations;
 };
 
 void add_appointment_routes(Router& router);
@@ -94,6 +98,13 @@ void add_token_routes(Router& router);
 void add_ops_routes(Router& router, PlatformContext& platform);  // health, metrics, openapi
 /// Operator: organisations; admin: the organisation's connection.
 void add_organisation_routes(Router& router, PlatformContext& platform);
+
+/// The admin console: /admin/ (embedded files), /api/v1/session (sign in and out) and
+/// login links. `tokens` authenticates any token (the operators' store).
+void add_console_routes(Router& router, PlatformContext& platform, SessionStore& sessions,
+                        TokenStore& tokens);
+/// Admin: test the connection, a user's plan, approve, offboard (console_operations.h).
+void add_operation_routes(Router& router, PlatformContext& platform);
 
 /// The OpenAPI document (embedded at build time from openapi.json).
 std::string_view openapi_document();

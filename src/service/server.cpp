@@ -172,6 +172,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   if (!platform) return std::unexpected(platform.error());
   s.platform_ = std::move(*platform);
   s.operator_tokens_ = std::make_unique<TokenStore>(*s.node_db_, kPlatformScope);
+  s.sessions_ = std::make_unique<SessionStore>(s.options_.sessions);
 
   SchedulerOptions scheduler_options = s.options_.scheduler;
   if (!scheduler_options.all_pairs && !scheduler_options.all_users) {
@@ -230,7 +231,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
         std::shared_lock lock(s.impl_->tenants_mutex);
         return s.impl_->tenants.size();
       },
-      std::string(), node.server.public_url});
+      std::string(), node.server.public_url, s.options_.operations});
   PlatformContext& platform_context = *s.impl_->platform;
   s.router_.set_resolver([&s](
                              const Call& call) -> std::variant<std::shared_ptr<ApiContext>, Reply> {
@@ -259,6 +260,9 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   add_settings_routes(s.router_);
   add_feed_routes(s.router_);
   add_notification_routes(s.router_);
+  add_operation_routes(s.router_, platform_context);
+  add_console_routes(s.router_, platform_context, *s.sessions_, *s.operator_tokens_);
+  s.router_.set_sessions(s.sessions_.get());
   platform_context.openapi = served_openapi(s.router_);
 
   const Router* router = &s.router_;
@@ -438,8 +442,7 @@ void Server::refresh_gauges() {
   for (const auto& tenant : tenants()) {
     auto found = load.find(tenant->org());
     const OrgLoad now = found == load.end() ? OrgLoad{} : found->second;
-    metrics_.set(metric::kOrgQueueDepth, {{"org", tenant->org()}},
-                 static_cast<double>(now.queued));
+    metrics_.set(metric::kOrgQueueDepth, {{"org", tenant->org()}}, static_cast<double>(now.queued));
     metrics_.set(metric::kOrgRunning, {{"org", tenant->org()}}, static_cast<double>(now.running));
   }
   auto now = unix_now();

@@ -114,6 +114,22 @@ Result<std::optional<std::int64_t>> SyncStatusStore::last_success(const std::str
   });
 }
 
+Result<std::set<std::string>> SyncStatusStore::failing_users() {
+  return db_.read([&](store::sqlite::Connection& db) -> Result<std::set<std::string>> {
+    auto statement =
+        db.prepare("SELECT user_name FROM service_sync_status WHERE last_outcome = 'error'", {});
+    if (!statement) return std::unexpected(statement.error());
+    std::set<std::string> users;
+    while (true) {
+      auto row = statement->step();
+      if (!row) return std::unexpected(row.error());
+      if (!*row) break;
+      users.insert(statement->text_at(0));
+    }
+    return users;
+  });
+}
+
 Result<bool> SyncStatusStore::admin_managed(const std::string& user) {
   auto value = db_.read([&](store::sqlite::Connection& db) {
     return db.query_int("SELECT admin_managed FROM service_user_mode WHERE user_name = ?1", {user});

@@ -3,6 +3,7 @@
 /// success, the last outcome with its counts, and the most recent errors.
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,8 @@ class SyncStatusStore {
   Result<nlohmann::json> status(const std::string& user);
   /// Seconds since the user's last successful run, nullopt when never.
   Result<std::optional<std::int64_t>> last_success(const std::string& user);
+  /// The users whose last run failed (the console's "failing" filter), in one query.
+  Result<std::set<std::string>> failing_users();
 
   /// R11 resource mode: the admin, not the user, manages this user's sync.
   Result<bool> admin_managed(const std::string& user);

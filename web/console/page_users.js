@@ -1,0 +1,100 @@
+// Users: one page of the directory at a time, searched and filtered on the server, so the
+// table stays fast with 5,000 users; add a user.
+import { api, isAdmin, isStaff, orgPath } from './api.js';
+import { announce, busy, duration, field, h, notice, page, when } from './ui.js';
+
+const PAGE_SIZE = 50;
+const STATES = [['all', 'All users'], ['enabled', 'Sync on'], ['disabled', 'Sync off'], ['blocked', 'Blocked'], ['failing', 'Last sync failed']];
+
+export async function renderUsers(main) {
+  const state = { q: '', state: 'all', offset: 0 };
+  const search = h('input', { type: 'search', name: 'q', autocomplete: 'off' });
+  const filter = h('select', { name: 'state' }, STATES.map(([v, label]) => h('option', { value: v }, label)));
+  const tableHolder = h('div');
+  const pager = h('div', { class: 'pager' });
+  const previous = h('button', { type: 'button', class: 'secondary' }, 'Previous page');
+  const next = h('button', { type: 'button', class: 'secondary' }, 'Next page');
+  const position = h('span', { 'aria-live': 'polite' });
+  pager.append(previous, position, next);
+  let loading = 0;
+
+  async function load() {
+    const ticket = ++loading;
+    const query = new URLSearchParams({ limit: String(PAGE_SIZE), offset: String(state.offset), state: state.state });
+    if (state.q) query.set('q', state.q);
+    const result = await api('GET', `${orgPath('/users')}?${query}`);
+    if (ticket !== loading) return; // a newer search answered first
+    const now = Date.now() / 1000;
+    const rows = result.users.map((u) => h('tr', {},
+      h('th', { scope: 'row' }, h('a', { href: `#/users/${encodeURIComponent(u.user_name)}` }, u.user_name)),
+      h('td', {}, u.display_name || '—'),
+      h('td', {}, u.mailbox || '—'),
+      h('td', {}, u.blocked ? 'Blocked' : 'No'),
+      h('td', {}, u.sync_enabled ? 'On' : 'Off'),
+      h('td', {}, u.backend),
+      h('td', {}, when(u.last_success)),
+      h('td', {}, u.last_success ? duration(now - u.last_success) : '—'),
+      h('td', {}, u.last_error || (u.last_outcome === 'error' ? 'Failed' : '—'))));
+    const first = result.total === 0 ? 0 : result.offset + 1;
+    const last = result.offset + result.users.length;
+    tableHolder.replaceChildren(h('div', { class: 'table-wrap' }, h('table', { id: 'users-table' },
+      h('caption', {}, `Users ${first}–${last} of ${result.total}`),
+      h('thead', {}, h('tr', {}, ['User name', 'Display name', 'Mailbox', 'Blocked', 'Sync', 'Backend', 'Last sync', 'Lag', 'Last error']
+        .map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: 9 }, 'No user matches.'))))));
+    position.textContent = `${first}–${last} of ${result.total}`;
+    previous.disabled = result.offset === 0;
+    next.disabled = last >= result.total;
+  }
+
+  let timer = null;
+  search.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { state.q = search.value.trim(); state.offset = 0; load(); }, 250);
+  });
+  filter.addEventListener('change', () => { state.state = filter.value; state.offset = 0; load(); });
+  previous.addEventListener('click', () => { state.offset = Math.max(0, state.offset - PAGE_SIZE); load(); });
+  next.addEventListener('click', () => { state.offset += PAGE_SIZE; load(); });
+
+  const controls = h('form', { role: 'search', class: 'row', onsubmit: (e) => { e.preventDefault(); state.q = search.value.trim(); state.offset = 0; load(); } },
+    field('Search users', search, 'User name, display name or address.'),
+    field('Show', filter));
+
+  page(main, 'Users', controls, tableHolder, pager, isStaff() ? addUserForm(load) : null);
+  await load();
+}
+
+function addUserForm(reload) {
+  const name = h('input', { name: 'user_name', autocomplete: 'off', required: true });
+  const display = h('input', { name: 'display_name', autocomplete: 'off' });
+  const address = h('input', { name: 'exchange_address', type: 'email', autocomplete: 'off' });
+  const managed = h('input', { type: 'checkbox', name: 'admin_managed' });
+  const nameField = field('User name', name, 'As in the host application, e.g. DMARTINA.');
+  const addressField = field('Deviating mailbox address', address, 'Only when the mailbox is not USERNAME@mail domain.');
+  const add = h('button', { type: 'submit' }, 'Add user');
+  const status = h('div');
+  const form = h('form', { novalidate: true }, h('div', { class: 'row' }, nameField, field('Display name', display), addressField),
+    isAdmin() ? field('Managed by the admin (resource mode: the admin, not the user, turns sync on)', managed) : null, add, status);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    nameField.showError('');
+    addressField.showError('');
+    if (!name.value.trim()) { nameField.showError('Enter a user name.'); name.focus(); return; }
+    if (address.value && !address.checkValidity()) { addressField.showError('Enter an address like name@example.com.'); address.focus(); return; }
+    await busy(add, async () => {
+      try {
+        const body = { user_name: name.value.trim(), display_name: display.value.trim(), exchange_address: address.value.trim() };
+        if (managed.checked) body.admin_managed = true;
+        await api('POST', orgPath('/users'), body);
+        announce(`User ${body.user_name} added`);
+        status.replaceChildren(notice(`User ${body.user_name} added.`));
+        name.value = ''; display.value = ''; address.value = ''; managed.checked = false;
+        await reload();
+      } catch (error) {
+        nameField.showError(error.message);
+        name.focus();
+      }
+    });
+  });
+  return h('section', { 'aria-labelledby': 'add-user' }, h('h2', { id: 'add-user' }, 'Add a user'), form);
+}
