@@ -23,8 +23,8 @@ struct ConnectionCheck {
 
 /// What the next sync of a pair would do, written nowhere (R37).
 struct PairPlan {
-  std::string outcome;  ///< "dry-run", "quarantined", "skipped", ...
-  std::string summary;  ///< one line of counts
+  std::string outcome;                  ///< "dry-run", "quarantined", "skipped", ...
+  std::string summary;                  ///< one line of counts
   std::vector<std::string> operations;  ///< one line per planned operation
   std::string quarantine_reason;        ///< set when the breaker would stop it (R38)
   std::string reason;                   ///< skipped: which rule left the user alone
