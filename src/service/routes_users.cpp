@@ -103,19 +103,21 @@ Reply users_page(const Call& call) {
   if (!settings) return problem_from(settings.error(), call.path);
   const auto first = static_cast<std::size_t>(std::get<long>(offset));
   const auto count = static_cast<std::size_t>(std::get<long>(limit));
+  std::vector<std::string> names;
+  for (std::size_t i = first; i < matching.size() && i < first + count; ++i) {
+    names.push_back(matching[i]->user_name);
+  }
+  auto briefs = api.status.briefs(names);
+  if (!briefs) return problem_from(briefs.error(), call.path);
   json list = json::array();
   for (std::size_t i = first; i < matching.size() && i < first + count; ++i) {
     const User& user = *matching[i];
-    auto managed = api.status.admin_managed(user.user_name);
-    if (!managed) return problem_from(managed.error(), call.path);
+    const auto& brief = (*briefs)[user.user_name];
     auto mailbox = mailbox_address(user, settings->mail_domain);
-    json row = to_json(user, *managed, mailbox ? *mailbox : std::nullopt);
-    auto status = api.status.status(user.user_name);
-    if (!status) return problem_from(status.error(), call.path);
-    row["last_success"] = (*status)["last_success"];
-    row["last_outcome"] = (*status)["last_outcome"];
-    row["last_error"] =
-        (*status)["errors"].empty() ? json(nullptr) : (*status)["errors"][0]["message"];
+    json row = to_json(user, brief.admin_managed, mailbox ? *mailbox : std::nullopt);
+    row["last_success"] = brief.last_success ? json(*brief.last_success) : json(nullptr);
+    row["last_outcome"] = brief.last_outcome.empty() ? json(nullptr) : json(brief.last_outcome);
+    row["last_error"] = brief.last_error.empty() ? json(nullptr) : json(brief.last_error);
     list.push_back(std::move(row));
   }
   return json_reply(

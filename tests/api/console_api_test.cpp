@@ -107,7 +107,7 @@ TEST_F(ConsoleApi, EmbeddedFilesNeedNoInlineCodeAndImportOnlyEmbeddedModules) {
   for (const auto& asset : service::console_assets()) names.emplace(asset.name);
   ASSERT_TRUE(names.contains("index.html"));
   ASSERT_GE(names.size(), 5u);
-  const std::regex import_pattern(R"(from '\./([^']+)')");
+  const std::regex import_pattern(R"((?:from |import\()'\./([^']+)')");
   for (const auto& asset : service::console_assets()) {
     const std::string text(asset.bytes);
     EXPECT_EQ(text.find("style=\""), std::string::npos) << asset.name << " has an inline style";

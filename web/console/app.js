@@ -2,26 +2,21 @@
 // (#/users, #/users/alice, ...). Pages live in page_*.js and use only the public REST API.
 import { api, ApiError, currentOrg, currentSession, onSignedOut, setSession } from './api.js';
 import { announce, errorNotice, field, h, notice, page } from './ui.js';
-import { renderOrganisations } from './page_orgs.js';
-import { renderConnection } from './page_connection.js';
-import { renderUsers } from './page_users.js';
-import { renderUser } from './page_user.js';
-import { renderProfile } from './page_profile.js';
-import { renderActivityTypes } from './page_types.js';
-import { renderSettings } from './page_settings.js';
-import { renderAudit } from './page_audit.js';
+import { prefetchUsers } from './page_users.js';
 
 const main = () => document.getElementById('main');
 
-/// The pages each role reaches, in menu order. `org: true` pages need an organisation.
+/// The pages each role reaches, in menu order. `org: true` pages need an organisation. A page's
+/// module is imported when it is first opened (index.html preloads them all in parallel), so
+/// the first page does not wait for the others to evaluate.
 const PAGES = [
-  { path: '/orgs', label: 'Organisations', roles: ['operator'], render: renderOrganisations },
-  { path: '/connection', label: 'Connection', roles: ['operator', 'admin'], org: true, render: renderConnection },
-  { path: '/types', label: 'Activity types', roles: ['operator', 'admin', 'integration'], org: true, render: renderActivityTypes },
-  { path: '/settings', label: 'Sync settings', roles: ['operator', 'admin'], org: true, render: renderSettings },
-  { path: '/users', label: 'Users', roles: ['operator', 'admin', 'integration'], org: true, render: renderUsers },
-  { path: '/audit', label: 'Item audit', roles: ['operator', 'admin', 'integration'], org: true, render: renderAudit },
-  { path: '/profile', label: 'My profile', roles: ['user'], render: renderProfile },
+  { path: '/orgs', label: 'Organisations', roles: ['operator'], load: async () => (await import('./page_orgs.js')).renderOrganisations },
+  { path: '/connection', label: 'Connection', roles: ['operator', 'admin'], org: true, load: async () => (await import('./page_connection.js')).renderConnection },
+  { path: '/types', label: 'Activity types', roles: ['operator', 'admin', 'integration'], org: true, load: async () => (await import('./page_types.js')).renderActivityTypes },
+  { path: '/settings', label: 'Sync settings', roles: ['operator', 'admin'], org: true, load: async () => (await import('./page_settings.js')).renderSettings },
+  { path: '/users', label: 'Users', roles: ['operator', 'admin', 'integration'], org: true, load: async () => (await import('./page_users.js')).renderUsers },
+  { path: '/audit', label: 'Item audit', roles: ['operator', 'admin', 'integration'], org: true, load: async () => (await import('./page_audit.js')).renderAudit },
+  { path: '/profile', label: 'My profile', roles: ['user'], load: async () => (await import('./page_profile.js')).renderProfile },
 ];
 
 function roleKind() {
@@ -129,9 +124,11 @@ async function route() {
   }
   try {
     if (match.path === '/users' && path.length > '/users/'.length) {
+      const { renderUser } = await import('./page_user.js');
       await renderUser(main(), path.slice('/users/'.length), { refreshChrome: () => renderChrome(path) });
     } else {
-      await match.render(main(), { refreshChrome: () => renderChrome(path) });
+      const render = await match.load();
+      await render(main(), { refreshChrome: () => renderChrome(path) });
     }
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return; // signed out: handled
@@ -144,6 +141,7 @@ onSignedOut(() => {
 });
 
 async function start() {
+  if (location.hash === '#/users') prefetchUsers();
   try {
     setSession(await api('GET', '/api/v1/session'));
   } catch (error) {
