@@ -19,6 +19,7 @@ const OUT = process.env.BROWSER_OUT || join(process.cwd(), 'browser-out');
 mkdirSync(OUT, { recursive: true });
 
 let world;
+let aliceAppointment; // the id of the appointment alice's first sync writes to Exchange
 let browser;
 let page;
 const apiBodies = []; // every API answer the console received (secrets must never be in one)
@@ -191,6 +192,7 @@ test('my profile: a login link opens it and the user turns on their own sync; th
     end: new Date(Date.now() + 90_000_000).toISOString().replace(/\.\d+Z$/, 'Z'),
   });
   assert.equal(appointment.status, 201, appointment.text);
+  aliceAppointment = appointment.json.id;
   const user = await newPage();
   await user.goto(`${world.baseUrl}${link.json.path}`);
   await heading(user, 'My profile');
@@ -212,13 +214,57 @@ test('my profile: a login link opens it and the user turns on their own sync; th
   await user.context().close();
 });
 
-test('other pages: activity types, sync settings, item audit', async () => {
+test('quarantine: a first sync waiting for approval shows its plan and runs once approved', async () => {
+  await go(page, '#/settings', 'Sync settings');
+  await page.getByLabel('First sync waits for approval', { exact: true }).selectOption('true');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByText('Settings saved.').waitFor();
+  const integration = await world.api('POST', '/api/v1/organisations/contoso/tokens', world.tokens.operator, { role: 'integration' });
+  const created = await world.api('POST', '/api/v1/appointments', integration.json.token, {
+    subject: 'Waits for approval', owner: 'bob', time_zone: 'Europe/Amsterdam',
+    start: new Date(Date.now() + 2 * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z'),
+    end: new Date(Date.now() + 2 * 86_400_000 + 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z'),
+  });
+  assert.equal(created.status, 201, created.text);
+  const link = await world.api('POST', '/api/v1/users/bob/login-link', integration.json.token, {});
+  const bob = await newPage();
+  await bob.goto(`${world.baseUrl}${link.json.path}`);
+  await heading(bob, 'My profile');
+  await bob.getByRole('switch', { name: 'Synchronise my agenda with my Exchange calendar' }).check();
+  await bob.getByText('Calendar synchronisation is on').waitFor();
+  await bob.context().close();
+  await eventually(async () => {
+    const status = await world.api('GET', '/api/v1/organisations/contoso/users/bob/status', world.tokens.operator);
+    return status.json && status.json.last_outcome === 'quarantined';
+  }, 'bob\'s first sync to wait for approval');
+  assert.ok(!JSON.stringify(await world.mailboxItems('bob@example.com')).includes('Waits for approval'), 'nothing written before approval');
+  await go(page, '#/users/bob', 'User bob');
+  await page.getByText('sync is quarantined').waitFor();
+  await page.getByRole('button', { name: 'Show plan (dry run)' }).click();
+  await page.getByRole('heading', { name: 'Plan of the next sync' }).waitFor({ timeout: 30_000 });
+  await audit(page, 'user-quarantined');
+  await page.getByRole('button', { name: 'Approve this plan' }).click();
+  await page.getByText('Approved. The sync runs now.').waitFor();
+  await eventually(async () => JSON.stringify(await world.mailboxItems('bob@example.com')).includes('Waits for approval'),
+    'the approved first sync to reach bob\'s mailbox');
+});
+
+test('item audit: an appointment\'s history names the side, the rule and the run', async () => {
+  await go(page, '#/audit', 'Item audit');
+  await page.getByLabel('Appointment id', { exact: true }).fill(String(aliceAppointment));
+  await page.getByRole('button', { name: 'Show history' }).click();
+  await page.getByRole('heading', { name: 'Console first sync' }).waitFor();
+  const rows = page.locator('table tbody tr');
+  assert.ok((await rows.count()) >= 1);
+  assert.match(await rows.first().innerText(), /create/);
+  await audit(page, 'audit');
+});
+
+test('other pages: activity types, sync settings', async () => {
   await go(page, '#/types', 'Activity types');
   await audit(page, 'activity-types');
   await go(page, '#/settings', 'Sync settings');
   await audit(page, 'settings');
-  await go(page, '#/audit', 'Item audit');
-  await audit(page, 'audit');
 });
 
 test('CSRF: a change without the session\'s token is refused; an ended session sends the page to sign-in', async () => {

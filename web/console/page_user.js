@@ -48,6 +48,8 @@ export async function renderUser(main, name) {
     });
   });
 
+  // R38: the last run stopped before writing (the breaker, or a first sync waiting for approval).
+  const quarantinedNow = status.last_outcome === 'quarantined';
   const actions = h('div', { class: 'row' });
   const output = h('div', { 'aria-live': 'polite' });
   if (user.admin_managed && isAdmin()) {
@@ -73,7 +75,7 @@ export async function renderUser(main, name) {
 
   if (isAdmin()) {
     const plan = h('button', { type: 'button', class: 'secondary' }, 'Show plan (dry run)');
-    plan.addEventListener('click', () => busy(plan, () => showPlan(path, output, () => renderUser(main, name))));
+    plan.addEventListener('click', () => busy(plan, () => showPlan(path, output, quarantinedNow, () => renderUser(main, name))));
     const offboard = h('button', { type: 'button', class: 'danger' }, 'Offboard');
     offboard.addEventListener('click', () => busy(offboard, async () => {
       if (!window.confirm(`Offboard ${name}? This blocks the user and removes from the mailbox what the sync created there.`)) return;
@@ -90,24 +92,24 @@ export async function renderUser(main, name) {
   refresh.addEventListener('click', () => renderUser(main, name));
   actions.append(refresh);
 
-  const quarantined = (status.errors || []).some((e) => e.message.startsWith('quarantined')) && status.last_outcome === 'quarantined';
+  const quarantined = quarantinedNow;
   page(main, `User ${user.user_name}`,
     h('p', {}, h('a', { href: '#/users' }, 'Back to users')),
     message,
-    quarantined ? notice('This user\'s sync is quarantined: it would change a large share of the calendar. Show the plan, then approve it.', 'warn') : null,
+    quarantined ? notice('This user\'s sync is quarantined: the last run stopped before writing (a first sync waiting for approval, or more changes than the circuit breaker allows). Show the plan, then approve it.', 'warn') : null,
     h('h2', {}, 'Status'), statusFacts(status, user), actions, output,
     h('h2', {}, 'Recent errors'), errorList(status),
     isStaff() ? h('h2', {}, 'Details') : null, isStaff() ? form : null);
 }
 
-async function showPlan(path, output, reload) {
+async function showPlan(path, output, quarantined, reload) {
   try {
     const plan = await api('GET', `${path}/plan`);
     const items = plan.operations.length
       ? h('ol', {}, plan.operations.map((line) => h('li', {}, line)))
       : h('p', {}, 'Nothing to do.');
     const parts = [h('h3', {}, 'Plan of the next sync'), h('p', {}, `${plan.outcome}: ${plan.summary || plan.reason || ''}`), items];
-    if (plan.quarantine_reason) {
+    if (plan.quarantine_reason || quarantined) {
       const approve = h('button', { type: 'button' }, 'Approve this plan');
       approve.addEventListener('click', () => busy(approve, async () => {
         try {
@@ -117,7 +119,7 @@ async function showPlan(path, output, reload) {
           setTimeout(reload, 1500);
         } catch (error) { output.replaceChildren(errorNotice(error)); }
       }));
-      parts.splice(1, 0, notice(`Quarantined: ${plan.quarantine_reason}`, 'warn'));
+      parts.splice(1, 0, notice(`Quarantined: ${plan.quarantine_reason || 'the last run stopped before writing and waits for approval'}`, 'warn'));
       parts.push(approve);
     }
     output.replaceChildren(h('section', {}, parts));
