@@ -27,7 +27,7 @@ class SyncAppPool {
 
   /// One cycle of `user`'s pair, as the scheduler's SyncFn. A failed run is an Error; a
   /// quarantined pair says how to approve it.
-  Result<service::SyncResult> run(const std::string& user);
+  Result<service::SyncResult> run(const std::string& user, const app::ProgressFn& progress = {});
   /// R40 for every user: removes what the sync created in each mailbox; how many users.
   Result<std::size_t> offboard_all();
   /// Runs `body` on a borrowed app (its own agenda connection): the console's one-off calls
@@ -64,7 +64,8 @@ class OrganisationPools {
   OrganisationPools(ConfigFn config, std::shared_ptr<net::HttpClient> http)
       : config_(std::move(config)), http_(std::move(http)) {}
   /// The scheduler's PairSyncFn.
-  Result<service::SyncResult> run(const service::PairRef& pair);
+  Result<service::SyncResult> run(const service::PairRef& pair,
+                                  const app::ProgressFn& progress = {});
   /// Forgets the organisation's pool (runs in flight finish on the old one).
   void reset(const std::string& org);
   /// R40 for every user of the organisation.

@@ -13,6 +13,7 @@
 #include "service/router.h"
 #include "service/scheduler.h"
 #include "service/secret_store.h"
+#include "service/sync_progress.h"
 #include "service/sync_status.h"
 #include "service/tokens.h"
 #include "service/webhooks.h"
@@ -35,6 +36,11 @@ class OrgScheduler {
   std::size_t queue_depth() const { return scheduler_.queue_depth(); }
   std::size_t running() const { return scheduler_.running(); }
   bool workers_alive() const { return scheduler_.workers_alive(); }
+  /// Where the user's running sync is; nullopt when none runs (or nothing reports).
+  std::optional<PairProgress> progress(const std::string& user) const {
+    auto* board = scheduler_.progress();
+    return board ? board->get(org_, user) : std::nullopt;
+  }
   /// Drops the organisation's queued runs (suspended, deleted).
   std::size_t forget() { return scheduler_.forget_org(org_); }
 

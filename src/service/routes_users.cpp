@@ -292,6 +292,13 @@ void add_user_routes(Router& router) {
     auto status = api.status.status(user.user_name);
     if (!status) return problem_from(status.error(), call.path);
     (*status)["sync_enabled"] = user.sync_enabled;
+    // R31: a running sync's progress, for the console's progress bar.
+    if (auto progress = api.scheduler.progress(user.user_name)) {
+      (*status)["progress"] = {
+          {"phase", progress->phase}, {"done", progress->done}, {"total", progress->total}};
+    } else {
+      (*status)["progress"] = nullptr;
+    }
     (*status)["blocked"] = user.blocked;
     return json_reply(200, *status);
   });

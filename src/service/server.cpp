@@ -15,6 +15,7 @@
 #include "service/log.h"
 #include "service/pooled_agenda_store.h"
 #include "service/secrets/key_ring.h"
+#include "service/sync_progress.h"
 #include "service/tenant.h"
 #include "store/sqlite_agenda_store.h"
 
@@ -175,6 +176,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   s.sessions_ = std::make_unique<SessionStore>(s.options_.sessions);
 
   SchedulerOptions scheduler_options = s.options_.scheduler;
+  if (!scheduler_options.progress) scheduler_options.progress = std::make_shared<ProgressBoard>();
   if (!scheduler_options.all_pairs && !scheduler_options.all_users) {
     scheduler_options.all_pairs = [&s] { return s.due_pairs(); };
   }

@@ -9,6 +9,7 @@
 #include "api_test_support.h"
 #include "platform/platform.h"
 #include "service/console_assets.h"
+#include "service/sync_progress.h"
 #include "service/tenant.h"
 
 namespace agendasync::apitest {
@@ -377,6 +378,25 @@ TEST_F(ConsoleApi, ALoginLinkOfOneOrganisationNeverReachesAnother) {
   ASSERT_EQ(own.status, 200);
   EXPECT_EQ(own.json_body["display_name"], "Alice of Beta");
   EXPECT_EQ(with_cookie("GET", "/api/v1/organisations/default/users/alice", id).status, 404);
+}
+
+TEST_F(ConsoleApi, StatusShowsARunningSyncsProgress) {
+  auto idle = get("/api/v1/users/alice/status", admin_);
+  ASSERT_EQ(idle.status, 200);
+  EXPECT_TRUE(idle.json_body["progress"].is_null());
+  ASSERT_NE(server_->scheduler().progress(), nullptr);
+  server_->scheduler().progress()->set("default", "Alice", {"writing", 120, 300});
+  auto running = get("/api/v1/users/alice/status", alice_);
+  ASSERT_EQ(running.status, 200);
+  EXPECT_EQ(running.json_body["progress"],
+            json({{"phase", "writing"}, {"done", 120}, {"total", 300}}));
+  // Only that user's pair runs.
+  EXPECT_TRUE(get("/api/v1/users/bob/status", admin_).json_body["progress"].is_null());
+  // The scheduler clears it when the pair's run ends.
+  ASSERT_TRUE(server_->store().update_user(User{"alice", "alice", "", false, true, {}}));
+  ASSERT_EQ(call("POST", "/api/v1/users/alice/sync-now", admin_).status, 202);
+  EXPECT_TRUE(eventually(
+      [&] { return get("/api/v1/users/alice/status", admin_).json_body["progress"].is_null(); }));
 }
 
 class ConsoleWithoutEngine : public ApiTest {};

@@ -2,7 +2,7 @@
 // only they turn it on), their overrides and their status.
 import { api, currentSession, orgPath } from './api.js';
 import { announce, busy, errorNotice, field, h, notice, page } from './ui.js';
-import { errorList, statusFacts } from './page_user.js';
+import { errorList, progressBlock, statusFacts } from './page_user.js';
 
 export async function renderProfile(main) {
   const me = currentSession().user_name;
@@ -30,5 +30,6 @@ export async function renderProfile(main) {
     h('dl', { class: 'facts' },
       h('dt', {}, 'Direction'), h('dd', {}, user.direction || 'organisation default'),
       h('dt', {}, 'Conflicts'), h('dd', {}, user.conflict_policy || 'organisation default')),
-    h('h2', {}, 'Status'), statusFacts(status, user), h('h2', {}, 'Recent errors'), errorList(status));
+    h('h2', {}, 'Status'), statusFacts(status, user), progressBlock(`${path}/status`, status),
+    h('h2', {}, 'Recent errors'), errorList(status));
 }

@@ -2,7 +2,7 @@
 // status and error history, sync now, the plan of the next sync (dry run, R37), quarantine
 // approval with the plan shown (R38), offboarding (R40).
 import { api, isAdmin, isStaff, orgPath } from './api.js';
-import { announce, busy, errorNotice, field, h, notice, page, when } from './ui.js';
+import { announce, busy, errorNotice, field, h, notice, page, uid, when } from './ui.js';
 
 const ADDRESS = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
@@ -13,6 +13,39 @@ export function statusFacts(status, user) {
     h('dt', {}, 'Last sync'), h('dd', {}, when(status.last_success)),
     h('dt', {}, 'Last run'), h('dd', {}, status.last_outcome ? `${status.last_outcome} at ${when(status.last_finished)}` : 'never'),
     h('dt', {}, 'Runs'), h('dd', {}, `${status.runs} (${status.failures} failed)`));
+}
+
+/// R31: a bar while the user's sync runs (a long first sync), updated every 2 s until it ends.
+export function progressBlock(statusUrl, status) {
+  const bar = h('progress', { id: uid('progress'), max: 1, value: 0 });
+  const label = h('label', { for: bar.id }, '');
+  const box = h('div', { class: 'field', 'aria-live': 'polite' }, label, bar);
+  function show(progress) {
+    box.hidden = !progress;
+    if (!progress) return;
+    if (progress.total > 0) {
+      bar.max = progress.total;
+      bar.value = progress.done;
+      label.textContent = `Sync running: ${progress.phase}, ${progress.done} of ${progress.total} items`;
+    } else {
+      bar.removeAttribute('value'); // indeterminate while the items are counted
+      label.textContent = `Sync running: ${progress.phase}`;
+    }
+  }
+  show(status.progress);
+  let running = !!status.progress;
+  async function poll() {
+    if (!box.isConnected) return; // the page was left
+    try {
+      const now = await api('GET', statusUrl);
+      show(now.progress);
+      if (running && !now.progress) announce('Sync finished');
+      running = !!now.progress;
+    } catch { /* the next poll tries again */ }
+    setTimeout(poll, running ? 2000 : 5000);
+  }
+  setTimeout(poll, running ? 2000 : 5000);
+  return box;
 }
 
 export function errorList(status) {
@@ -97,7 +130,7 @@ export async function renderUser(main, name) {
     h('p', {}, h('a', { href: '#/users' }, 'Back to users')),
     message,
     quarantined ? notice('This user\'s sync is quarantined: the last run stopped before writing (a first sync waiting for approval, or more changes than the circuit breaker allows). Show the plan, then approve it.', 'warn') : null,
-    h('h2', {}, 'Status'), statusFacts(status, user), actions, output,
+    h('h2', {}, 'Status'), statusFacts(status, user), progressBlock(`${path}/status`, status), actions, output,
     h('h2', {}, 'Recent errors'), errorList(status),
     isStaff() ? h('h2', {}, 'Details') : null, isStaff() ? form : null);
 }
