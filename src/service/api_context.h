@@ -97,7 +97,8 @@ struct PlatformContext {
 void add_appointment_routes(Router& router);
 void add_user_routes(Router& router);  // also registers the activity types
 void add_activity_type_routes(Router& router);
-void add_settings_routes(Router& router);
+/// Organisation settings; `platform` gives the configuration file's layer for the sources.
+void add_settings_routes(Router& router, PlatformContext& platform);
 void add_feed_routes(Router& router);  // changes, webhooks, dead letters
 void add_notification_routes(Router& router);
 void add_token_routes(Router& router);

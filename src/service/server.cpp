@@ -259,7 +259,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   add_token_routes(s.router_);
   add_appointment_routes(s.router_);
   add_user_routes(s.router_);
-  add_settings_routes(s.router_);
+  add_settings_routes(s.router_, platform_context);
   add_feed_routes(s.router_);
   add_notification_routes(s.router_);
   add_operation_routes(s.router_, platform_context);

@@ -272,6 +272,7 @@ class HttpsConsole : public ConsoleApi {
   void configure(service::ServerOptions& options) override {
     config::Config node;
     node.server.public_url = "https://sync.example.com/";
+    node.sync.direction = SyncDirection::kToExchange;
     options.node = node;
     ConsoleApi::configure(options);
   }
@@ -287,6 +288,21 @@ TEST_F(HttpsConsole, CookiesAreSecureAndLinksAbsoluteBehindAnHttpsPublicUrl) {
   EXPECT_TRUE(minted.json_body["url"].get<std::string>().starts_with(
       "https://sync.example.com/admin/#/login/"))
       << minted.json_body["url"];
+}
+
+// The sync settings page shows each value in effect and where it comes from (R12).
+TEST_F(HttpsConsole, SettingsSayWhereEachValueComesFrom) {
+  ASSERT_EQ(call("PUT", "/api/v1/settings", admin_, json{{"first_sync_approval", true}}).status,
+            200);
+  auto shown = get("/api/v1/settings", admin_);
+  ASSERT_EQ(shown.status, 200) << shown.body;
+  EXPECT_EQ(shown.json_body["sources"]["default_direction"], "config file");
+  EXPECT_EQ(shown.json_body["effective"]["default_direction"], "to-exchange");
+  EXPECT_EQ(shown.json_body["sources"]["first_sync_approval"], "organisation");
+  EXPECT_EQ(shown.json_body["effective"]["first_sync_approval"], "true");
+  EXPECT_EQ(shown.json_body["sources"]["breaker_share"], "built-in");
+  EXPECT_EQ(shown.json_body["effective"]["breaker_share"], "20");
+  EXPECT_TRUE(shown.json_body["default_direction"].is_null()) << "the organisation's own layer";
 }
 
 TEST_F(ConsoleApi, UsersArePagedSearchedAndFilteredOnTheServer) {

@@ -22,6 +22,7 @@ const LABELS = {
 export async function renderSettings(main) {
   const settings = await api('GET', orgPath('/settings'));
   const sources = settings.sources || {};
+  const effective = settings.effective || {};
   const status = h('div');
   const controls = {};
   const fields = Object.keys(LABELS).filter((k) => k in settings).map((key) => {
@@ -35,7 +36,9 @@ export async function renderSettings(main) {
       control = h('input', { name: key, type: 'number', inputmode: 'numeric', value: value === null ? '' : String(value) });
     }
     controls[key] = control;
-    const source = sources[key] ? `Value in effect comes from: ${sources[key]}.` : (value === null ? 'Not set by the organisation: the configuration file or the built-in default applies.' : 'Set by the organisation.');
+    const source = sources[key]
+      ? `In effect: ${effective[key]} (from ${sources[key]}).`
+      : (value === null ? 'Not set by the organisation: the configuration file or the built-in default applies.' : 'Set by the organisation.');
     return field(LABELS[key], control, source);
   });
   const save = h('button', { type: 'submit' }, 'Save settings');
