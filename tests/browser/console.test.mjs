@@ -249,6 +249,45 @@ test('quarantine: a first sync waiting for approval shows its plan and runs once
     'the approved first sync to reach bob\'s mailbox');
 });
 
+test('progress: a first sync slowed by Exchange shows a progress bar on My profile until it ends', async () => {
+  const ops = world.tokens.operator;
+  assert.equal((await world.api('POST', '/api/v1/organisations/contoso/users', ops, { user_name: 'carol', display_name: 'Carol Clark' })).status, 201);
+  assert.equal((await world.api('PUT', '/api/v1/organisations/contoso/settings', ops, { first_sync_approval: null })).status, 200);
+  const integration = await world.api('POST', '/api/v1/organisations/contoso/tokens', ops, { role: 'integration' });
+  for (let i = 0; i < 5; i++) {
+    const created = await world.api('POST', '/api/v1/appointments', integration.json.token, {
+      subject: `Carol ${i}`, owner: 'carol', time_zone: 'Europe/Amsterdam',
+      start: new Date(Date.now() + (3 + i) * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z'),
+      end: new Date(Date.now() + (3 + i) * 86_400_000 + 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z'),
+    });
+    assert.equal(created.status, 201, created.text);
+  }
+  const link = await world.api('POST', '/api/v1/users/carol/login-link', integration.json.token, {});
+  const carol = await newPage();
+  await carol.goto(`${world.baseUrl}${link.json.path}`);
+  await heading(carol, 'My profile');
+  await world.faults({ latency_ms: 1500 }); // every Exchange request takes 1.5 s
+  try {
+    await carol.getByRole('switch', { name: 'Synchronise my agenda with my Exchange calendar' }).check();
+    await carol.getByText('Sync running').waitFor({ timeout: 20_000 });
+    await carol.getByRole('progressbar').waitFor();
+    await audit(carol, 'profile-progress');
+  } finally {
+    await world.faults({ latency_ms: 0 });
+  }
+  try {
+    await carol.getByText('Sync running').waitFor({ state: 'hidden', timeout: 60_000 });
+  } catch (error) {
+    // What the daemon did for carol meanwhile, to tell a stuck run from a stuck page.
+    console.error(world.log().split('\n').filter((l) => l.includes('"carol"') && !l.includes('http_request')).slice(-15).join('\n'));
+    console.error(JSON.stringify((await world.api('GET', '/api/v1/organisations/contoso/users/carol/status', world.tokens.operator)).json));
+    throw error;
+  }
+  const items = JSON.stringify(await world.mailboxItems('carol@example.com'));
+  for (let i = 0; i < 5; i++) assert.ok(items.includes(`Carol ${i}`), `Carol ${i} reached the mailbox`);
+  await carol.context().close();
+});
+
 test('item audit: an appointment\'s history names the side, the rule and the run', async () => {
   await go(page, '#/audit', 'Item audit');
   await page.getByLabel('Appointment id', { exact: true }).fill(String(aliceAppointment));

@@ -9,6 +9,7 @@ export async function renderProfile(main) {
   const path = orgPath(`/users/${encodeURIComponent(me)}`);
   const [user, status] = await Promise.all([api('GET', path), api('GET', `${path}/status`)]);
   const message = h('div');
+  const progress = progressBlock(`${path}/status`, status);
   const toggle = h('input', { type: 'checkbox', role: 'switch', name: 'sync_enabled', checked: user.sync_enabled, disabled: user.blocked });
   toggle.addEventListener('change', () => busy(toggle, async () => {
     const enabled = toggle.checked;
@@ -16,6 +17,7 @@ export async function renderProfile(main) {
       await api('PUT', `${path}/sync`, { enabled });
       announce(enabled ? 'Calendar synchronisation on' : 'Calendar synchronisation off');
       message.replaceChildren(notice(enabled ? 'Calendar synchronisation is on. The first sync starts now.' : 'Calendar synchronisation is off.'));
+      if (enabled) progress.refresh();
     } catch (error) {
       toggle.checked = !enabled;
       message.replaceChildren(errorNotice(error));
@@ -30,6 +32,6 @@ export async function renderProfile(main) {
     h('dl', { class: 'facts' },
       h('dt', {}, 'Direction'), h('dd', {}, user.direction || 'organisation default'),
       h('dt', {}, 'Conflicts'), h('dd', {}, user.conflict_policy || 'organisation default')),
-    h('h2', {}, 'Status'), statusFacts(status, user), progressBlock(`${path}/status`, status),
+    h('h2', {}, 'Status'), statusFacts(status, user), progress,
     h('h2', {}, 'Recent errors'), errorList(status));
 }

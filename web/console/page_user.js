@@ -42,9 +42,11 @@ export function progressBlock(statusUrl, status) {
       if (running && !now.progress) announce('Sync finished');
       running = !!now.progress;
     } catch { /* the next poll tries again */ }
-    setTimeout(poll, running ? 2000 : 5000);
+    timer = setTimeout(poll, running ? 2000 : 5000);
   }
-  setTimeout(poll, running ? 2000 : 5000);
+  let timer = setTimeout(poll, running ? 2000 : 5000);
+  /// Polls now (a sync was just turned on or queued), then on the usual rhythm.
+  box.refresh = () => { clearTimeout(timer); timer = setTimeout(poll, 300); };
   return box;
 }
 
@@ -83,6 +85,7 @@ export async function renderUser(main, name) {
 
   // R38: the last run stopped before writing (the breaker, or a first sync waiting for approval).
   const quarantinedNow = status.last_outcome === 'quarantined';
+  const progress = progressBlock(`${path}/status`, status);
   const actions = h('div', { class: 'row' });
   const output = h('div', { 'aria-live': 'polite' });
   if (user.admin_managed && isAdmin()) {
@@ -100,7 +103,8 @@ export async function renderUser(main, name) {
   syncNow.addEventListener('click', () => busy(syncNow, async () => {
     try {
       await api('POST', `${path}/sync-now`);
-      output.replaceChildren(notice('Sync queued. Refresh the status in a moment.'));
+      output.replaceChildren(notice('Sync queued.'));
+      progress.refresh();
       announce('Sync queued');
     } catch (error) { output.replaceChildren(errorNotice(error)); }
   }));
@@ -130,7 +134,7 @@ export async function renderUser(main, name) {
     h('p', {}, h('a', { href: '#/users' }, 'Back to users')),
     message,
     quarantined ? notice('This user\'s sync is quarantined: the last run stopped before writing (a first sync waiting for approval, or more changes than the circuit breaker allows). Show the plan, then approve it.', 'warn') : null,
-    h('h2', {}, 'Status'), statusFacts(status, user), progressBlock(`${path}/status`, status), actions, output,
+    h('h2', {}, 'Status'), statusFacts(status, user), progress, actions, output,
     h('h2', {}, 'Recent errors'), errorList(status),
     isStaff() ? h('h2', {}, 'Details') : null, isStaff() ? form : null);
 }

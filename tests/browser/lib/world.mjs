@@ -87,8 +87,16 @@ export async function startWorld({ agendasync, exsim, users = [] }) {
     return response.json();
   }
 
+  /// exsim's fault injection (tools/exsim/README.md), e.g. { latency_ms: 1500 }.
+  async function faults(patch) {
+    const response = await fetch(`${exsimUrl}/exsim/admin/faults`, {
+      method: 'POST', headers: { 'X-Exsim-Admin-Token': adminToken, 'Content-Type': 'application/json' }, body: JSON.stringify(patch),
+    });
+    if (!response.ok) throw new Error(`exsim faults: ${response.status} ${await response.text()}`);
+  }
+
   return {
-    dir, baseUrl, exsimUrl, password, graphSecret, tokens, api, mailboxItems,
+    dir, baseUrl, exsimUrl, password, graphSecret, tokens, api, mailboxItems, faults,
     log: () => logLines.join(''),
     async close({ keep = false } = {}) {
       await stop(serve);
