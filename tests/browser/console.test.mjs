@@ -171,6 +171,19 @@ test('users: add, search on the server, open one, an address is validated as you
   await page.getByLabel('Search users', { exact: true }).fill('ali');
   await eventually(async () => (await page.locator('#users-table tbody tr').count()) === 1, 'the search to leave one row');
   await audit(page, 'users');
+  // Bulk actions: an admin may not turn on a user's sync (R11: the user does), but may block.
+  await page.getByLabel('Search users', { exact: true }).fill('');
+  await eventually(async () => (await page.locator('#users-table tbody tr').count()) === 2, 'both rows');
+  await page.getByRole('checkbox', { name: 'Select bob' }).check();
+  await page.getByRole('button', { name: 'Turn sync on' }).click();
+  await page.getByText('Sync on: 0 done, 1 refused.').waitFor();
+  await page.getByRole('checkbox', { name: 'Select bob' }).check();
+  await page.getByRole('button', { name: 'Block', exact: true }).click();
+  await page.getByText('Blocked: 1 done.').waitFor();
+  assert.match(await page.getByRole('row', { name: /bob/ }).innerText(), /Blocked/);
+  await page.getByRole('checkbox', { name: 'Select bob' }).check();
+  await page.getByRole('button', { name: 'Unblock' }).click();
+  await page.getByText('Unblocked: 1 done.').waitFor();
   await page.getByRole('link', { name: 'alice' }).click();
   await heading(page, 'User alice');
   const address = page.getByLabel('Deviating mailbox address', { exact: true });

@@ -9,7 +9,12 @@ export async function renderProfile(main) {
   const path = orgPath(`/users/${encodeURIComponent(me)}`);
   const [user, status] = await Promise.all([api('GET', path), api('GET', `${path}/status`)]);
   const message = h('div');
-  const progress = progressBlock(`${path}/status`, status);
+  let facts = statusFacts(status, user);
+  const progress = progressBlock(`${path}/status`, status, (now) => {
+    const fresh = statusFacts(now, { ...user, sync_enabled: now.sync_enabled, blocked: now.blocked });
+    facts.replaceWith(fresh);
+    facts = fresh;
+  });
   const toggle = h('input', { type: 'checkbox', role: 'switch', name: 'sync_enabled', checked: user.sync_enabled, disabled: user.blocked });
   toggle.addEventListener('change', () => busy(toggle, async () => {
     const enabled = toggle.checked;
@@ -32,6 +37,6 @@ export async function renderProfile(main) {
     h('dl', { class: 'facts' },
       h('dt', {}, 'Direction'), h('dd', {}, user.direction || 'organisation default'),
       h('dt', {}, 'Conflicts'), h('dd', {}, user.conflict_policy || 'organisation default')),
-    h('h2', {}, 'Status'), statusFacts(status, user), progress,
+    h('h2', {}, 'Status'), facts, progress,
     h('h2', {}, 'Recent errors'), errorList(status));
 }

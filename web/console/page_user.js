@@ -16,7 +16,8 @@ export function statusFacts(status, user) {
 }
 
 /// R31: a bar while the user's sync runs (a long first sync), updated every 2 s until it ends.
-export function progressBlock(statusUrl, status) {
+/// `onStatus(status)` hears every status it reads (the page refreshes its facts with it).
+export function progressBlock(statusUrl, status, onStatus = () => {}) {
   const bar = h('progress', { id: uid('progress'), max: 1, value: 0 });
   const label = h('label', { for: bar.id }, '');
   const box = h('div', { class: 'field', 'aria-live': 'polite' }, label, bar);
@@ -39,6 +40,7 @@ export function progressBlock(statusUrl, status) {
     try {
       const now = await api('GET', statusUrl);
       show(now.progress);
+      onStatus(now);
       if (running && !now.progress) announce('Sync finished');
       running = !!now.progress;
     } catch { /* the next poll tries again */ }
@@ -71,12 +73,24 @@ export async function renderUser(main, name) {
     addressField.showError(bad ? 'Not a mailbox address: use name@example.com, or leave it empty.' : '');
     save.disabled = bad;
   });
-  const form = h('form', { novalidate: true }, field('Display name', display), addressField, field('Blocked (no sync at all, R10)', blocked), save);
+  // R12: the user's own overrides of the organisation's direction and conflict policy.
+  const choice = (name, options, value) => h('select', { name }, h('option', { value: '' }, 'Organisation default'),
+    options.map((o) => h('option', { value: o, selected: value === o }, o)));
+  const direction = choice('direction', ['two-way', 'to-exchange', 'from-exchange'], user.direction);
+  const conflicts = choice('conflict_policy', ['newest-wins', 'host-wins', 'exchange-wins'], user.conflict_policy);
+  // R41: which connection serves the mailbox in a hybrid organisation.
+  const backend = h('select', { name: 'backend' }, ['auto', 'ews', 'graph'].map((b) => h('option', { value: b, selected: user.backend === b }, b)));
+  const form = h('form', { novalidate: true }, field('Display name', display), addressField, field('Blocked (no sync at all, R10)', blocked),
+    field('Direction for this user', direction), field('Conflict policy for this user', conflicts),
+    field('Mailbox backend (hybrid organisations)', backend, 'auto: where Autodiscover finds the mailbox.'), save);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     await busy(save, async () => {
       try {
-        await api('PATCH', path, { display_name: display.value.trim(), exchange_address: address.value.trim(), blocked: blocked.checked });
+        await api('PATCH', path, {
+          display_name: display.value.trim(), exchange_address: address.value.trim(), blocked: blocked.checked,
+          direction: direction.value || null, conflict_policy: conflicts.value || null, backend: backend.value,
+        });
         announce('User saved');
         message.replaceChildren(notice('Saved.'));
       } catch (error) { message.replaceChildren(errorNotice(error)); }
@@ -85,7 +99,12 @@ export async function renderUser(main, name) {
 
   // R38: the last run stopped before writing (the breaker, or a first sync waiting for approval).
   const quarantinedNow = status.last_outcome === 'quarantined';
-  const progress = progressBlock(`${path}/status`, status);
+  let facts = statusFacts(status, user);
+  const progress = progressBlock(`${path}/status`, status, (now) => {
+    const fresh = statusFacts(now, { ...user, sync_enabled: now.sync_enabled, blocked: now.blocked });
+    facts.replaceWith(fresh);
+    facts = fresh;
+  });
   const actions = h('div', { class: 'row' });
   const output = h('div', { 'aria-live': 'polite' });
   if (user.admin_managed && isAdmin()) {
@@ -134,7 +153,7 @@ export async function renderUser(main, name) {
     h('p', {}, h('a', { href: '#/users' }, 'Back to users')),
     message,
     quarantined ? notice('This user\'s sync is quarantined: the last run stopped before writing (a first sync waiting for approval, or more changes than the circuit breaker allows). Show the plan, then approve it.', 'warn') : null,
-    h('h2', {}, 'Status'), statusFacts(status, user), progress, actions, output,
+    h('h2', {}, 'Status'), facts, progress, actions, output,
     h('h2', {}, 'Recent errors'), errorList(status),
     isStaff() ? h('h2', {}, 'Details') : null, isStaff() ? form : null);
 }

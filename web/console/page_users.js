@@ -33,6 +33,41 @@ export async function renderUsers(main) {
   const position = h('span', { 'aria-live': 'polite' });
   pager.append(previous, position, next);
   let loading = 0;
+  const selected = new Map(); // user name -> row of the page shown
+  const bulkStatus = h('div', { 'aria-live': 'polite' });
+
+  /// Applies `change(user)` (a request) to every selected user; reports what failed and why.
+  async function bulk(button, label, change) {
+    if (!selected.size) { bulkStatus.replaceChildren(notice('Select users first.', 'warn')); return; }
+    await busy(button, async () => {
+      const failures = [];
+      for (const user of selected.values()) {
+        try { await change(user); } catch (error) { failures.push(`${user.user_name}: ${error.message}`); }
+      }
+      const done = selected.size - failures.length;
+      bulkStatus.replaceChildren(notice(`${label}: ${done} done${failures.length ? `, ${failures.length} refused` : ''}.`, failures.length ? 'warn' : null),
+        failures.length ? h('ul', {}, failures.map((f) => h('li', {}, f))) : null);
+      announce(`${label}: ${done} done`);
+      await load();
+    });
+  }
+  const userUrl = (u) => orgPath(`/users/${encodeURIComponent(u.user_name)}`);
+  const bulkBar = h('div', { class: 'row', role: 'group', 'aria-label': 'Selected users' });
+  if (isAdmin()) {
+    // R11: an admin turns sync on or off only for admin-managed users; the others refuse.
+    const on = h('button', { type: 'button', class: 'secondary' }, 'Turn sync on');
+    on.addEventListener('click', () => bulk(on, 'Sync on', (u) => api('PUT', `${userUrl(u)}/sync`, { enabled: true })));
+    const off = h('button', { type: 'button', class: 'secondary' }, 'Turn sync off');
+    off.addEventListener('click', () => bulk(off, 'Sync off', (u) => api('PUT', `${userUrl(u)}/sync`, { enabled: false })));
+    bulkBar.append(on, off);
+  }
+  if (isStaff()) {
+    const block = h('button', { type: 'button', class: 'secondary' }, 'Block');
+    block.addEventListener('click', () => bulk(block, 'Blocked', (u) => api('PATCH', userUrl(u), { blocked: true })));
+    const unblock = h('button', { type: 'button', class: 'secondary' }, 'Unblock');
+    unblock.addEventListener('click', () => bulk(unblock, 'Unblocked', (u) => api('PATCH', userUrl(u), { blocked: false })));
+    bulkBar.append(block, unblock);
+  }
 
   async function load() {
     const ticket = ++loading;
@@ -44,7 +79,11 @@ export async function renderUsers(main) {
     const result = early || await api('GET', url);
     if (ticket !== loading) return; // a newer search answered first
     const now = Date.now() / 1000;
+    selected.clear();
     const rows = result.users.map((u) => h('tr', {},
+      h('td', {}, h('input', { type: 'checkbox', 'aria-label': `Select ${u.user_name}`, onchange: (e) => {
+        if (e.target.checked) selected.set(u.user_name, u); else selected.delete(u.user_name);
+      } })),
       h('th', { scope: 'row' }, h('a', { href: `#/users/${encodeURIComponent(u.user_name)}` }, u.user_name)),
       h('td', {}, u.display_name || '—'),
       h('td', {}, u.mailbox || '—'),
@@ -58,9 +97,9 @@ export async function renderUsers(main) {
     const last = result.offset + result.users.length;
     tableHolder.replaceChildren(h('div', { class: 'table-wrap' }, h('table', { id: 'users-table' },
       h('caption', {}, `Users ${first}–${last} of ${result.total}`),
-      h('thead', {}, h('tr', {}, ['User name', 'Display name', 'Mailbox', 'Blocked', 'Sync', 'Backend', 'Last sync', 'Lag', 'Last error']
+      h('thead', {}, h('tr', {}, ['Select', 'User name', 'Display name', 'Mailbox', 'Blocked', 'Sync', 'Backend', 'Last sync', 'Lag', 'Last error']
         .map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: 9 }, 'No user matches.'))))));
+      h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: 10 }, 'No user matches.'))))));
     position.textContent = `${first}–${last} of ${result.total}`;
     previous.disabled = result.offset === 0;
     next.disabled = last >= result.total;
@@ -79,7 +118,7 @@ export async function renderUsers(main) {
     field('Search users', search, 'User name, display name or address.'),
     field('Show', filter));
 
-  page(main, 'Users', controls, tableHolder, pager, isStaff() ? addUserForm(load) : null);
+  page(main, 'Users', controls, bulkBar, bulkStatus, tableHolder, pager, isStaff() ? addUserForm(load) : null);
   await load();
 }
 
