@@ -415,6 +415,19 @@ TEST_F(ConsoleApi, StatusShowsARunningSyncsProgress) {
       [&] { return get("/api/v1/users/alice/status", admin_).json_body["progress"].is_null(); }));
 }
 
+TEST_F(ConsoleApi, AppointmentsAreFoundByWordsOfTheirSubject) {
+  create_appointment("alice", "Quarterly Review");
+  create_appointment("alice", "Lunch");
+  create_appointment("bob", "review of plans");
+  auto found = get("/api/v1/appointments?subject=REVIEW", admin_);
+  ASSERT_EQ(found.status, 200) << found.body;
+  EXPECT_EQ(found.json_body["appointments"].size(), 2u);
+  // A user still sees only their own.
+  auto own = get("/api/v1/appointments?subject=review", alice_);
+  ASSERT_EQ(own.json_body["appointments"].size(), 1u);
+  EXPECT_EQ(own.json_body["appointments"][0]["subject"], "Quarterly Review");
+}
+
 class ConsoleWithoutEngine : public ApiTest {};
 
 TEST_F(ConsoleWithoutEngine, EngineOperationsAnswer501) {

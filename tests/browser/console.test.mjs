@@ -303,9 +303,12 @@ test('progress: a first sync slowed by Exchange shows a progress bar on My profi
 
 test('item audit: an appointment\'s history names the side, the rule and the run', async () => {
   await go(page, '#/audit', 'Item audit');
-  await page.getByLabel('Appointment id', { exact: true }).fill(String(aliceAppointment));
-  await page.getByRole('button', { name: 'Show history' }).click();
+  // By words of the subject, then the match.
+  await page.getByLabel('Appointment id or subject', { exact: true }).fill('console FIRST');
+  await page.getByRole('button', { name: 'Find' }).click();
+  await page.getByRole('button', { name: /^Console first sync/ }).click();
   await page.getByRole('heading', { name: 'Console first sync' }).waitFor();
+  assert.match(await page.getByText(/^Appointment \d+, owner alice/).innerText(), new RegExp(`Appointment ${aliceAppointment},`));
   const rows = page.locator('table tbody tr');
   assert.ok((await rows.count()) >= 1);
   assert.match(await rows.first().innerText(), /create/);
