@@ -45,10 +45,11 @@ export async function renderUsers(main) {
         try { await change(user); } catch (error) { failures.push(`${user.user_name}: ${error.message}`); }
       }
       const done = selected.size - failures.length;
+      // The table first, so the message never describes rows not yet shown.
+      await load();
       bulkStatus.replaceChildren(notice(`${label}: ${done} done${failures.length ? `, ${failures.length} refused` : ''}.`, failures.length ? 'warn' : null),
         failures.length ? h('ul', {}, failures.map((f) => h('li', {}, f))) : null);
       announce(`${label}: ${done} done`);
-      await load();
     });
   }
   const userUrl = (u) => orgPath(`/users/${encodeURIComponent(u.user_name)}`);
