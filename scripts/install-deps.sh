@@ -16,6 +16,8 @@ packages=(
   postgresql radicale curl openssl
   # the demo reads JSON answers with it
   jq
+  # the admin console's browser tests (tests/browser) drive Debian's headless Chromium
+  chromium
 )
 # Node.js brings npm on machines whose nodejs package bundles it; Debian's splits them.
 command -v node >/dev/null || packages+=(nodejs)
@@ -43,4 +45,8 @@ if [[ -f "$root/tests/conformance/js/package.json" && ! -d "$root/tests/conforma
 fi
 if [[ -f "$root/tests/conformance/graph_js/package.json" && ! -d "$root/tests/conformance/graph_js/node_modules" ]]; then
   (cd "$root/tests/conformance/graph_js" && npm ci --no-audit --no-fund)
+fi
+# playwright-core (the driver only: it downloads no browser) and axe-core for tests/browser.
+if [[ -f "$root/tests/browser/package.json" && ! -d "$root/tests/browser/node_modules" ]]; then
+  (cd "$root/tests/browser" && npm ci --no-audit --no-fund)
 fi

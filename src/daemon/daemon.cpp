@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "daemon/console_operations.h"
 #include "daemon/ews_watchers.h"
 #include "daemon/graph_watch.h"
 #include "daemon/sync_pool.h"
@@ -9,6 +10,7 @@
 #include "service/log.h"
 #include "service/secrets/key_ring.h"
 #include "service/server.h"
+#include "service/sync_progress.h"
 #include "service/tenant.h"
 
 namespace agendasync::daemon {
@@ -122,8 +124,19 @@ Result<int> run(const config::Config& config, const DaemonOptions& flags) {
   auto pools = std::make_shared<OrganisationPools>(
       [organisations](const std::string& org) { return organisations->organisation_config(org); },
       std::shared_ptr<net::HttpClient>(net::make_curl_client(std::move(client))));
-  options.sync = [pools](const service::PairRef& pair) { return pools->run(pair); };
+  // R31: each run reports where it is, for the status API's progress (the console's bar).
+  auto progress = std::make_shared<service::ProgressBoard>();
+  options.scheduler.progress = progress;
+  options.sync = [pools, progress](const service::PairRef& pair) {
+    return pools->run(pair, [&pair, &progress](const app::Progress& at) {
+      const char* phase = at.phase == app::Progress::Phase::kReading   ? "reading"
+                          : at.phase == app::Progress::Phase::kWriting ? "writing"
+                                                                       : "done";
+      progress->set(pair.org, pair.user, {phase, at.done, at.total});
+    });
+  };
   options.offboard = [pools](const std::string& org) { return pools->offboard(org); };
+  options.operations = console_operations(pools);
   options.audit = [](const std::filesystem::path& database) {
     config::Config at;
     at.database = database;

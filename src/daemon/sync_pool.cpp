@@ -10,7 +10,7 @@
 namespace agendasync::daemon {
 
 Result<std::unique_ptr<SyncAppPool>> SyncAppPool::open(config::Config config,
-                                                      std::shared_ptr<net::HttpClient> http) {
+                                                       std::shared_ptr<net::HttpClient> http) {
   if (!http) {
     net::ClientOptions client;
     client.tls.ca_bundle_path = config.tls.ca_bundle.string();
@@ -61,7 +61,8 @@ void SyncAppPool::give_back(std::unique_ptr<Slot> slot) {
   idle_.push_back(std::move(slot));
 }
 
-Result<service::SyncResult> SyncAppPool::run(const std::string& user) {
+Result<service::SyncResult> SyncAppPool::run(const std::string& user,
+                                             const app::ProgressFn& progress) {
   // The pool grows to the number of workers that run at once (the scheduler bounds it).
   auto slot = borrow();
   if (!slot) {
@@ -69,7 +70,7 @@ Result<service::SyncResult> SyncAppPool::run(const std::string& user) {
     if (!opened) return std::unexpected(opened.error());
     slot = std::move(*opened);
   }
-  auto run = slot->app->sync_user(user);
+  auto run = slot->app->sync_user(user, /*dry_run=*/false, progress);
   give_back(std::move(slot));
   if (!run) return std::unexpected(run.error());
   return to_sync_result(*run);
@@ -101,6 +102,25 @@ Result<std::size_t> SyncAppPool::offboard_all() {
   return done;
 }
 
+Result<void> SyncAppPool::with_app(const std::function<Result<void>(app::SyncApp&)>& body) {
+  auto slot = borrow();
+  if (!slot) {
+    auto opened = open_slot();
+    if (!opened) return std::unexpected(opened.error());
+    slot = std::move(*opened);
+  }
+  auto result = body(*slot->app);
+  give_back(std::move(slot));
+  return result;
+}
+
+Result<void> OrganisationPools::with_app(const std::string& org,
+                                         const std::function<Result<void>(app::SyncApp&)>& body) {
+  auto found = pool(org);
+  if (!found) return std::unexpected(found.error());
+  return (*found)->with_app(body);
+}
+
 Result<std::shared_ptr<SyncAppPool>> OrganisationPools::pool(const std::string& org) {
   {
     std::lock_guard lock(mutex_);
@@ -123,10 +143,11 @@ Result<std::shared_ptr<SyncAppPool>> OrganisationPools::pool(const std::string& 
   return pools_.try_emplace(org, std::move(pool)).first->second;
 }
 
-Result<service::SyncResult> OrganisationPools::run(const service::PairRef& pair) {
+Result<service::SyncResult> OrganisationPools::run(const service::PairRef& pair,
+                                                   const app::ProgressFn& progress) {
   auto found = pool(pair.org);
   if (!found) return std::unexpected(found.error());
-  return (*found)->run(pair.user);
+  return (*found)->run(pair.user, progress);
 }
 
 void OrganisationPools::reset(const std::string& org) {

@@ -27,9 +27,12 @@ class SyncAppPool {
 
   /// One cycle of `user`'s pair, as the scheduler's SyncFn. A failed run is an Error; a
   /// quarantined pair says how to approve it.
-  Result<service::SyncResult> run(const std::string& user);
+  Result<service::SyncResult> run(const std::string& user, const app::ProgressFn& progress = {});
   /// R40 for every user: removes what the sync created in each mailbox; how many users.
   Result<std::size_t> offboard_all();
+  /// Runs `body` on a borrowed app (its own agenda connection): the console's one-off calls
+  /// (connectivity test, dry run, approve, offboard one user).
+  Result<void> with_app(const std::function<Result<void>(app::SyncApp&)>& body);
 
  private:
   struct Slot {
@@ -61,11 +64,15 @@ class OrganisationPools {
   OrganisationPools(ConfigFn config, std::shared_ptr<net::HttpClient> http)
       : config_(std::move(config)), http_(std::move(http)) {}
   /// The scheduler's PairSyncFn.
-  Result<service::SyncResult> run(const service::PairRef& pair);
+  Result<service::SyncResult> run(const service::PairRef& pair,
+                                  const app::ProgressFn& progress = {});
   /// Forgets the organisation's pool (runs in flight finish on the old one).
   void reset(const std::string& org);
   /// R40 for every user of the organisation.
   Result<std::size_t> offboard(const std::string& org);
+  /// SyncAppPool::with_app on the organisation's pool (opened if needed).
+  Result<void> with_app(const std::string& org,
+                        const std::function<Result<void>(app::SyncApp&)>& body);
 
  private:
   Result<std::shared_ptr<SyncAppPool>> pool(const std::string& org);

@@ -7,11 +7,13 @@
 #include <string>
 
 #include "service/audit_lookup.h"
+#include "service/console_operations.h"
 #include "service/graph_subscriptions.h"
 #include "service/metrics.h"
 #include "service/router.h"
 #include "service/scheduler.h"
 #include "service/secret_store.h"
+#include "service/sync_progress.h"
 #include "service/sync_status.h"
 #include "service/tokens.h"
 #include "service/webhooks.h"
@@ -34,6 +36,11 @@ class OrgScheduler {
   std::size_t queue_depth() const { return scheduler_.queue_depth(); }
   std::size_t running() const { return scheduler_.running(); }
   bool workers_alive() const { return scheduler_.workers_alive(); }
+  /// Where the user's running sync is; nullopt when none runs (or nothing reports).
+  std::optional<PairProgress> progress(const std::string& user) const {
+    auto* board = scheduler_.progress();
+    return board ? board->get(org_, user) : std::nullopt;
+  }
   /// Drops the organisation's queued runs (suspended, deleted).
   std::size_t forget() { return scheduler_.forget_org(org_); }
 
@@ -80,20 +87,31 @@ struct PlatformContext {
   std::function<std::size_t()> organisation_count;
   /// The served OpenAPI document (the file plus each scoped route's organisation form).
   std::string openapi;
-  /// [server] public_url, for the admin-consent link's redirect.
+  /// [server] public_url, for the admin-consent link's redirect, the console's Secure cookie
+  /// and absolute login links.
   std::string public_url;
+  /// The engine's operations the console calls (connectivity test, plan, approve, offboard).
+  ConsoleOperations operations;
 };
 
 void add_appointment_routes(Router& router);
 void add_user_routes(Router& router);  // also registers the activity types
 void add_activity_type_routes(Router& router);
-void add_settings_routes(Router& router);
+/// Organisation settings; `platform` gives the configuration file's layer for the sources.
+void add_settings_routes(Router& router, PlatformContext& platform);
 void add_feed_routes(Router& router);  // changes, webhooks, dead letters
 void add_notification_routes(Router& router);
 void add_token_routes(Router& router);
 void add_ops_routes(Router& router, PlatformContext& platform);  // health, metrics, openapi
 /// Operator: organisations; admin: the organisation's connection.
 void add_organisation_routes(Router& router, PlatformContext& platform);
+
+/// The admin console: /admin/ (embedded files), /api/v1/session (sign in and out) and
+/// login links. `tokens` authenticates any token (the operators' store).
+void add_console_routes(Router& router, PlatformContext& platform, SessionStore& sessions,
+                        TokenStore& tokens);
+/// Admin: test the connection, a user's plan, approve, offboard (console_operations.h).
+void add_operation_routes(Router& router, PlatformContext& platform);
 
 /// The OpenAPI document (embedded at build time from openapi.json).
 std::string_view openapi_document();

@@ -137,29 +137,98 @@ std::optional<Reply> enter_organisation(const Route& route, Call& call,
   return std::nullopt;
 }
 
-/// Authentication, then the handler.
+Reply unauthenticated(const Call& call, std::string_view detail, bool invalid) {
+  Reply reply = problem(401, "unauthenticated", "Authentication required", detail, call.path);
+  reply.headers.emplace_back("WWW-Authenticate",
+                             invalid ? "Bearer realm=\"agendasync\", error=\"invalid_token\""
+                                     : "Bearer realm=\"agendasync\"");
+  return reply;
+}
+
+bool changes_state(std::string_view method) {
+  return method != "GET" && method != "HEAD" && method != "OPTIONS";
+}
+
+std::optional<std::string> header_value(const HttpRequest& request, std::string_view name) {
+  for (const auto& [key, value] : request.headers) {
+    if (iequal(key, name)) return value;
+  }
+  return std::nullopt;
+}
+
+/// The console's session cookie in place of a bearer token (sessions.h): a live session, its
+/// token not revoked, and for a state change the session's CSRF token in X-CSRF-Token and no
+/// Origin of another site. The principal, or the reply that refuses the call.
+std::variant<Principal, Reply> session_principal(const std::string& id, const Call& call,
+                                                 const HttpRequest& request, TokenStore& tokens,
+                                                 SessionStore& sessions) {
+  auto session = sessions.find(id);
+  if (!session) {
+    return unauthenticated(call,
+                           "the console session has ended (signed out or expired): sign in again "
+                           "at /admin/",
+                           true);
+  }
+  Principal principal = session->principal;
+  if (!session->token_hash.empty()) {
+    auto current = tokens.authenticate_hash(session->token_hash);
+    if (!current) {
+      sessions.end(id);
+      return unauthenticated(call,
+                             "the token this session was opened with was revoked: sign in again "
+                             "with a valid token",
+                             true);
+    }
+    principal = *current;
+  }
+  if (changes_state(call.method)) {
+    auto presented = header_value(request, kCsrfHeader);
+    if (!presented || !constant_time_equal(*presented, session->csrf)) {
+      return problem(403, "csrf", "CSRF token missing or wrong",
+                     "a change made with the console's session cookie must carry the session's "
+                     "CSRF token in X-CSRF-Token (GET /api/v1/session answers it)",
+                     call.path);
+    }
+    auto origin = header_value(request, "Origin");
+    auto host = header_value(request, "Host");
+    if (origin && host && *origin != "http://" + *host && *origin != "https://" + *host) {
+      return problem(403, "cross-site", "Cross-site request refused",
+                     "the request came from " + *origin + ", not from this server's console",
+                     call.path);
+    }
+  }
+  return principal;
+}
+
+/// Authentication (a bearer token, else the console's session cookie), then the handler.
 Reply run(const Route& route, Call& call, const HttpRequest& request, TokenStore& tokens,
-          const TenantResolver& resolver) {
+          const TenantResolver& resolver, SessionStore* sessions) {
   if (route.authenticated) {
     auto presented = bearer(request);
-    if (!presented) {
-      Reply reply = problem(401, "unauthenticated", "Authentication required",
-                            "send an API token as `Authorization: Bearer <token>`; an admin "
-                            "creates tokens with `agendasync tokens create --role ...`",
-                            call.path);
-      reply.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"agendasync\"");
-      return reply;
-    }
-    auto principal = tokens.authenticate(*presented);
-    if (!principal) {
-      Reply reply = problem_from(principal.error(), call.path);
-      if (reply.status == 401) {
-        reply.headers.emplace_back("WWW-Authenticate",
-                                   "Bearer realm=\"agendasync\", error=\"invalid_token\"");
+    auto cookie_header = header_value(request, "Cookie");
+    auto session_id =
+        sessions && cookie_header ? session_cookie(*cookie_header) : std::optional<std::string>();
+    if (presented) {
+      auto principal = tokens.authenticate(*presented);
+      if (!principal) {
+        Reply reply = problem_from(principal.error(), call.path);
+        if (reply.status == 401) {
+          reply.headers.emplace_back("WWW-Authenticate",
+                                     "Bearer realm=\"agendasync\", error=\"invalid_token\"");
+        }
+        return reply;
       }
-      return reply;
+      call.principal = *principal;
+    } else if (session_id) {
+      auto checked = session_principal(*session_id, call, request, tokens, *sessions);
+      if (auto* refused = std::get_if<Reply>(&checked)) return std::move(*refused);
+      call.principal = std::get<Principal>(checked);
+    } else {
+      return unauthenticated(call,
+                             "send an API token as `Authorization: Bearer <token>`; an admin "
+                             "creates tokens with `agendasync tokens create --role ...`",
+                             false);
     }
-    call.principal = *principal;
   }
   if (route.scoped) {
     if (auto refused = enter_organisation(route, call, resolver)) return std::move(*refused);
@@ -245,7 +314,7 @@ Reply Router::dispatch(const HttpRequest& request, TokenStore& tokens, Metrics& 
         if (!iequal(name, "Authorization")) call.headers.emplace_back(name, value);
       }
       call.body = request.body;
-      reply = run(*route, call, request, tokens, resolver_);
+      reply = run(*route, call, request, tokens, resolver_, sessions_);
     }
   }
 

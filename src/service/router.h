@@ -11,6 +11,7 @@
 
 #include "service/http_types.h"
 #include "service/metrics.h"
+#include "service/sessions.h"
 #include "service/tokens.h"
 
 namespace agendasync::service {
@@ -51,6 +52,9 @@ class Router {
   void add_scoped(std::string method, std::string path, Handler handler, bool authenticated = true);
   /// Required before a scoped route is dispatched.
   void set_resolver(TenantResolver resolver) { resolver_ = std::move(resolver); }
+  /// The console's sessions: without a bearer token, a request may authenticate with the
+  /// session cookie; its state changes then need the session's CSRF token (sessions.h).
+  void set_sessions(SessionStore* sessions) { sessions_ = sessions; }
   const std::vector<Route>& routes() const { return routes_; }
 
   /// Answers one complete request (the HTTP server calls this on a worker): decodes the target
@@ -67,6 +71,7 @@ class Router {
   std::vector<Route> routes_;
   std::vector<std::unique_ptr<Matcher>> matchers_;  ///< one per route, same order
   TenantResolver resolver_;
+  SessionStore* sessions_ = nullptr;
 };
 
 }  // namespace agendasync::service

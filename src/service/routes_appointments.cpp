@@ -1,4 +1,6 @@
 // /api/v1/appointments: CRUD with ETag / If-Match (R29), range queries, audit (R32).
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <set>
 
@@ -109,6 +111,12 @@ bool may_write(const Call& call, const Appointment& item) {
   return is_staff(call) || call.principal->is_user(item.owner);
 }
 
+bool contains_folded(std::string_view text, std::string_view needle) {
+  auto fold = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
+  return std::search(text.begin(), text.end(), needle.begin(), needle.end(),
+                     [&](char a, char b) { return fold(a) == fold(b); }) != text.end();
+}
+
 }  // namespace
 
 void add_appointment_routes(Router& router) {
@@ -134,8 +142,16 @@ void add_appointment_routes(Router& router) {
     }
     auto items = api.store.appointments(query);
     if (!items) return problem_from(items.error(), call.path);
+    // ?subject=: the console's item audit finds an appointment by words of its subject
+    // (case-insensitive), the first kSubjectMatches of them.
+    const auto subject = call.query_value("subject");
+    constexpr std::size_t kSubjectMatches = 50;
     json list = json::array();
-    for (const auto& stored : *items) list.push_back(to_json(stored));
+    for (const auto& stored : *items) {
+      if (subject && !contains_folded(stored.item.subject, *subject)) continue;
+      list.push_back(to_json(stored));
+      if (subject && list.size() == kSubjectMatches) break;
+    }
     return json_reply(200, {{"appointments", list}});
   });
 

@@ -1,6 +1,7 @@
 // /api/v1/settings: organisation settings (R12) with write-only secrets (R9).
 #include <algorithm>
 
+#include "platform/platform.h"
 #include "service/api_context.h"
 #include "service/json_codec.h"
 
@@ -10,7 +11,12 @@ namespace {
 
 using nlohmann::json;
 
-Reply settings_reply(ApiContext& api, const Call& call) {
+/// The API's name of a sync setting (json_codec.cpp spells the direction so too).
+std::string api_key(const std::string& key) {
+  return key == "direction" ? "default_direction" : key;
+}
+
+Reply settings_reply(ApiContext& api, const Call& call, PlatformContext& platform) {
   auto settings = api.store.settings();
   if (!settings) return problem_from(settings.error(), call.path);
   auto set_names = api.secrets.names();
@@ -23,19 +29,31 @@ Reply settings_reply(ApiContext& api, const Call& call) {
     secrets[name] = {{"set", set}};
   }
   body["secrets"] = secrets;
+  // R12: each value in effect and the layer it comes from (built-in, config file,
+  // organisation), as `agendasync settings show` prints them.
+  if (auto config = platform.platform.organisation_config(call.org)) {
+    json effective = json::object();
+    json sources = json::object();
+    for (const auto& line : setting_lines(layer_sync_settings(config->sync, settings->sync))) {
+      effective[api_key(line.key)] = line.value;
+      sources[api_key(line.key)] = to_string(line.source);
+    }
+    body["effective"] = effective;
+    body["sources"] = sources;
+  }
   return json_reply(200, body);
 }
 
 }  // namespace
 
-void add_settings_routes(Router& router) {
-  router.add_scoped("GET", "/api/v1/settings", [](Call& call) -> Reply {
+void add_settings_routes(Router& router, PlatformContext& platform) {
+  router.add_scoped("GET", "/api/v1/settings", [&platform](Call& call) -> Reply {
     ApiContext& api = *call.api;
     if (!call.principal->is_admin()) return forbidden(call, "role admin");
-    return settings_reply(api, call);
+    return settings_reply(api, call, platform);
   });
 
-  router.add_scoped("PUT", "/api/v1/settings", [](Call& call) -> Reply {
+  router.add_scoped("PUT", "/api/v1/settings", [&platform](Call& call) -> Reply {
     ApiContext& api = *call.api;
     if (!call.principal->is_admin()) return forbidden(call, "role admin");
     auto body = parse_body(call);
@@ -76,7 +94,7 @@ void add_settings_routes(Router& router) {
         return problem_from(put.error(), call.path);
       }
     }
-    return settings_reply(api, call);
+    return settings_reply(api, call, platform);
   });
 
   router.add_scoped("POST", "/api/v1/settings/secrets/rotate", [](Call& call) -> Reply {

@@ -1,5 +1,10 @@
 // /api/v1/users: the directory (R10), per-user sync enablement (R11), sync-now and status
 // (R23, R32).
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <set>
+
 #include "service/api_context.h"
 #include "service/json_codec.h"
 
@@ -36,12 +41,101 @@ Reply user_reply(ApiContext& api, const Call& call, int status, const User& user
   return json_reply(status, *body);
 }
 
+bool contains_folded(std::string_view text, std::string_view needle) {
+  auto fold = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
+  return std::search(text.begin(), text.end(), needle.begin(), needle.end(),
+                     [&](char a, char b) { return fold(a) == fold(b); }) != text.end();
+}
+
+/// Reads a whole number query parameter within [low, high]; `fallback` when absent.
+std::variant<long, Reply> bounded(const Call& call, const std::string& name, long fallback,
+                                  long low, long high) {
+  auto text = call.query_value(name);
+  if (!text) return fallback;
+  long value = 0;
+  auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (error != std::errc() || end != text->data() + text->size() || value < low || value > high) {
+    return problem(400, "invalid-query", "Invalid query parameter",
+                   name + ": expected a whole number from " + std::to_string(low) + " to " +
+                       std::to_string(high),
+                   call.path);
+  }
+  return value;
+}
+
+/// One page of the directory, filtered and searched on the server (issue 18: a table that
+/// works for 5,000 users). Filtering reads only the users table and one status query; the
+/// JSON, mailbox and status of a row are made for the page's rows only.
+Reply users_page(const Call& call) {
+  ApiContext& api = *call.api;
+  auto limit = bounded(call, "limit", 50, 1, 500);
+  if (auto* reply = std::get_if<Reply>(&limit)) return *reply;
+  auto offset = bounded(call, "offset", 0, 0, 100000000);
+  if (auto* reply = std::get_if<Reply>(&offset)) return *reply;
+  const std::string q = call.query_value("q").value_or("");
+  const std::string state = call.query_value("state").value_or("all");
+  if (state != "all" && state != "enabled" && state != "disabled" && state != "blocked" &&
+      state != "failing") {
+    return problem(400, "invalid-query", "Invalid query parameter",
+                   "state: expected all, enabled, disabled, blocked or failing", call.path);
+  }
+  auto users = api.store.users();
+  if (!users) return problem_from(users.error(), call.path);
+  std::set<std::string> failing;
+  if (state == "failing") {
+    auto listed = api.status.failing_users();
+    if (!listed) return problem_from(listed.error(), call.path);
+    failing = std::move(*listed);
+  }
+  std::vector<const User*> matching;
+  for (const auto& user : *users) {
+    if (state == "enabled" && !(user.sync_enabled && !user.blocked)) continue;
+    if (state == "disabled" && (user.sync_enabled || user.blocked)) continue;
+    if (state == "blocked" && !user.blocked) continue;
+    if (state == "failing" && !failing.contains(user.user_name)) continue;
+    if (!q.empty() && !contains_folded(user.user_name, q) &&
+        !contains_folded(user.display_name, q) && !contains_folded(user.exchange_address, q)) {
+      continue;
+    }
+    matching.push_back(&user);
+  }
+  auto settings = api.store.settings();
+  if (!settings) return problem_from(settings.error(), call.path);
+  const auto first = static_cast<std::size_t>(std::get<long>(offset));
+  const auto count = static_cast<std::size_t>(std::get<long>(limit));
+  std::vector<std::string> names;
+  for (std::size_t i = first; i < matching.size() && i < first + count; ++i) {
+    names.push_back(matching[i]->user_name);
+  }
+  auto briefs = api.status.briefs(names);
+  if (!briefs) return problem_from(briefs.error(), call.path);
+  json list = json::array();
+  for (std::size_t i = first; i < matching.size() && i < first + count; ++i) {
+    const User& user = *matching[i];
+    const auto& brief = (*briefs)[user.user_name];
+    auto mailbox = mailbox_address(user, settings->mail_domain);
+    json row = to_json(user, brief.admin_managed, mailbox ? *mailbox : std::nullopt);
+    row["last_success"] = brief.last_success ? json(*brief.last_success) : json(nullptr);
+    row["last_outcome"] = brief.last_outcome.empty() ? json(nullptr) : json(brief.last_outcome);
+    row["last_error"] = brief.last_error.empty() ? json(nullptr) : json(brief.last_error);
+    list.push_back(std::move(row));
+  }
+  return json_reply(
+      200, {{"users", list}, {"total", matching.size()}, {"offset", first}, {"limit", count}});
+}
+
 }  // namespace
 
 void add_user_routes(Router& router) {
   router.add_scoped("GET", "/api/v1/users", [](Call& call) -> Reply {
-    ApiContext& api = *call.api;
     if (!is_staff(call)) return forbidden(call, "role admin or integration");
+    // Any of the paging parameters asks for one page (the console's 5,000-user table);
+    // without them the whole directory, as integrations written before paging expect.
+    if (call.query_value("limit") || call.query_value("offset") || call.query_value("q") ||
+        call.query_value("state")) {
+      return users_page(call);
+    }
+    ApiContext& api = *call.api;
     auto users = api.store.users();
     if (!users) return problem_from(users.error(), call.path);
     json list = json::array();
@@ -198,6 +292,13 @@ void add_user_routes(Router& router) {
     auto status = api.status.status(user.user_name);
     if (!status) return problem_from(status.error(), call.path);
     (*status)["sync_enabled"] = user.sync_enabled;
+    // R31: a running sync's progress, for the console's progress bar.
+    if (auto progress = api.scheduler.progress(user.user_name)) {
+      (*status)["progress"] = {
+          {"phase", progress->phase}, {"done", progress->done}, {"total", progress->total}};
+    } else {
+      (*status)["progress"] = nullptr;
+    }
     (*status)["blocked"] = user.blocked;
     return json_reply(200, *status);
   });

@@ -1,5 +1,7 @@
 #include "service/scheduler.h"
 
+#include "service/sync_progress.h"
+
 #include <algorithm>
 #include <cctype>
 #include <string_view>
@@ -173,6 +175,7 @@ void Scheduler::work() {
       }
     }();
     auto finished = std::chrono::system_clock::now();
+    if (options_.progress) options_.progress->clear(job.pair.org, job.pair.user);
     if (observer_) observer_(job.pair, job.why, result, started, finished);
 
     lock.lock();

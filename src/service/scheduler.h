@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -57,6 +58,8 @@ using PairSyncFn = std::function<Result<SyncResult>(const PairRef& pair)>;
 enum class Trigger { kHostChange, kSyncNow, kNotification, kSafetyNet };
 const char* to_string(Trigger trigger);
 
+class ProgressBoard;
+
 struct SchedulerOptions {
   /// How long a host change waits for more changes of the same pair before its run starts.
   std::chrono::milliseconds debounce{200};
@@ -70,6 +73,9 @@ struct SchedulerOptions {
   /// than one organisation (at most workers - 1). 0 = no headroom: another organisation's
   /// change may then wait for a run to end.
   std::size_t reserved_workers = 1;
+  /// Where each running pair is (the sync function reports into it); a pair's entry is cleared
+  /// when its run ends. Null: the server makes one.
+  std::shared_ptr<ProgressBoard> progress;
 };
 
 /// Told about every finished run (status, metrics, logs); runs on the worker thread.
@@ -97,6 +103,8 @@ class Scheduler {
   Scheduler& operator=(const Scheduler&) = delete;
 
   void start();
+  /// The progress of running pairs (SchedulerOptions::progress); null when none was given.
+  ProgressBoard* progress() const { return options_.progress.get(); }
   /// Queues a run of `user`'s pair. Returns false once stopping (the request is dropped; the
   /// next start's safety net covers it, since cursors only move on committed runs).
   bool trigger(const std::string& user, Trigger why);

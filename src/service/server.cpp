@@ -15,6 +15,7 @@
 #include "service/log.h"
 #include "service/pooled_agenda_store.h"
 #include "service/secrets/key_ring.h"
+#include "service/sync_progress.h"
 #include "service/tenant.h"
 #include "store/sqlite_agenda_store.h"
 
@@ -172,8 +173,10 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   if (!platform) return std::unexpected(platform.error());
   s.platform_ = std::move(*platform);
   s.operator_tokens_ = std::make_unique<TokenStore>(*s.node_db_, kPlatformScope);
+  s.sessions_ = std::make_unique<SessionStore>(s.options_.sessions);
 
   SchedulerOptions scheduler_options = s.options_.scheduler;
+  if (!scheduler_options.progress) scheduler_options.progress = std::make_shared<ProgressBoard>();
   if (!scheduler_options.all_pairs && !scheduler_options.all_users) {
     scheduler_options.all_pairs = [&s] { return s.due_pairs(); };
   }
@@ -230,7 +233,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
         std::shared_lock lock(s.impl_->tenants_mutex);
         return s.impl_->tenants.size();
       },
-      std::string(), node.server.public_url});
+      std::string(), node.server.public_url, s.options_.operations});
   PlatformContext& platform_context = *s.impl_->platform;
   s.router_.set_resolver([&s](
                              const Call& call) -> std::variant<std::shared_ptr<ApiContext>, Reply> {
@@ -256,9 +259,12 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   add_token_routes(s.router_);
   add_appointment_routes(s.router_);
   add_user_routes(s.router_);
-  add_settings_routes(s.router_);
+  add_settings_routes(s.router_, platform_context);
   add_feed_routes(s.router_);
   add_notification_routes(s.router_);
+  add_operation_routes(s.router_, platform_context);
+  add_console_routes(s.router_, platform_context, *s.sessions_, *s.operator_tokens_);
+  s.router_.set_sessions(s.sessions_.get());
   platform_context.openapi = served_openapi(s.router_);
 
   const Router* router = &s.router_;
@@ -438,8 +444,7 @@ void Server::refresh_gauges() {
   for (const auto& tenant : tenants()) {
     auto found = load.find(tenant->org());
     const OrgLoad now = found == load.end() ? OrgLoad{} : found->second;
-    metrics_.set(metric::kOrgQueueDepth, {{"org", tenant->org()}},
-                 static_cast<double>(now.queued));
+    metrics_.set(metric::kOrgQueueDepth, {{"org", tenant->org()}}, static_cast<double>(now.queued));
     metrics_.set(metric::kOrgRunning, {{"org", tenant->org()}}, static_cast<double>(now.running));
   }
   auto now = unix_now();

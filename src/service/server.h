@@ -15,12 +15,14 @@
 #include "net/http.h"
 #include "service/audit_lookup.h"
 #include "service/change_follower.h"
+#include "service/console_operations.h"
 #include "service/graph_subscriptions.h"
 #include "service/http_server.h"
 #include "service/metrics.h"
 #include "service/router.h"
 #include "service/scheduler.h"
 #include "service/secret_store.h"
+#include "service/sessions.h"
 #include "service/sync_status.h"
 #include "service/tokens.h"
 #include "service/webhooks.h"
@@ -81,6 +83,10 @@ struct ServerOptions {
   /// Offboards every synced user of an organisation (R40) before an operator deletes it with
   /// ?offboard=true; returns how many. Empty: such a delete is refused.
   std::function<Result<std::size_t>(const std::string& org)> offboard;
+  /// The admin console's session and login-link lifetimes.
+  SessionOptions sessions;
+  /// What the console asks of the sync engine; empty functions answer 501.
+  ConsoleOperations operations;
   /// Per organisation: see OrganisationStarter. Empty = nothing per organisation.
   OrganisationStarter start_organisation;
   /// Started once the server listens, for the whole node; the function it returns is called
@@ -138,6 +144,7 @@ class Server {
   std::unique_ptr<ServiceDb> node_db_;
   std::unique_ptr<platform::Platform> platform_;
   std::unique_ptr<TokenStore> operator_tokens_;
+  std::unique_ptr<SessionStore> sessions_;
   std::unique_ptr<Scheduler> scheduler_;
   std::shared_ptr<net::HttpClient> http_;
   Metrics metrics_;

@@ -117,6 +117,77 @@ Result<std::optional<std::int64_t>> SyncStatusStore::last_success(const std::str
   });
 }
 
+Result<std::set<std::string>> SyncStatusStore::failing_users() {
+  return db_.read([&](store::sqlite::Connection& db) -> Result<std::set<std::string>> {
+    auto statement =
+        db.prepare("SELECT user_name FROM service_sync_status WHERE last_outcome = 'error'", {});
+    if (!statement) return std::unexpected(statement.error());
+    std::set<std::string> users;
+    while (true) {
+      auto row = statement->step();
+      if (!row) return std::unexpected(row.error());
+      if (!*row) break;
+      users.insert(statement->text_at(0));
+    }
+    return users;
+  });
+}
+
+Result<std::map<std::string, SyncStatusStore::Brief>> SyncStatusStore::briefs(
+    const std::vector<std::string>& users) {
+  std::map<std::string, Brief> out;
+  if (users.empty()) return out;
+  std::string marks;
+  std::vector<store::sqlite::Value> names;
+  for (const auto& user : users) {
+    marks += marks.empty() ? "?" : ",?";
+    names.emplace_back(user);
+    out[user];
+  }
+  return db_.read([&](store::sqlite::Connection& db) -> Result<std::map<std::string, Brief>> {
+    auto each = [&](const std::string& sql, auto&& row) -> Result<void> {
+      auto statement = db.prepare(sql, names);
+      if (!statement) return std::unexpected(statement.error());
+      while (true) {
+        auto next = statement->step();
+        if (!next) return std::unexpected(next.error());
+        if (!*next) return {};
+        row(*statement, out[statement->text_at(0)]);
+      }
+    };
+    if (auto read =
+            each("SELECT user_name, last_success, last_outcome FROM service_sync_status WHERE "
+                 "user_name IN (" +
+                     marks + ")",
+                 [](const store::sqlite::Statement& row, Brief& brief) {
+                   if (!row.is_null(1)) brief.last_success = row.int_at(1);
+                   brief.last_outcome = row.text_at(2);
+                 });
+        !read) {
+      return std::unexpected(read.error());
+    }
+    if (auto read =
+            each("SELECT user_name, message FROM service_sync_error WHERE id IN (SELECT MAX(id) "
+                 "FROM service_sync_error WHERE user_name IN (" +
+                     marks + ") GROUP BY user_name)",
+                 [](const store::sqlite::Statement& row, Brief& brief) {
+                   brief.last_error = row.text_at(1);
+                 });
+        !read) {
+      return std::unexpected(read.error());
+    }
+    if (auto read =
+            each("SELECT user_name FROM service_user_mode WHERE admin_managed != 0 AND user_name "
+                 "IN (" +
+                     marks + ")",
+                 [](const store::sqlite::Statement&, Brief& brief) { brief.admin_managed = true; });
+        !read) {
+      return std::unexpected(read.error());
+    }
+    return out;
+  });
+}
+
 Result<bool> SyncStatusStore::admin_managed(const std::string& user) {
   auto value = db_.read([&](store::sqlite::Connection& db) {
     return db.query_int("SELECT admin_managed FROM service_user_mode WHERE user_name = ?1", {user});

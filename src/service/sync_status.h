@@ -2,7 +2,9 @@
 /// Per-user sync status and error history (R32): run counts, the last start, finish and
 /// success, the last outcome with its counts, and the most recent errors.
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,19 @@ class SyncStatusStore {
   Result<nlohmann::json> status(const std::string& user);
   /// Seconds since the user's last successful run, nullopt when never.
   Result<std::optional<std::int64_t>> last_success(const std::string& user);
+  /// The users whose last run failed (the console's "failing" filter), in one query.
+  Result<std::set<std::string>> failing_users();
+
+  /// A row of the console's users table: the last run in brief.
+  struct Brief {
+    std::optional<std::int64_t> last_success;
+    std::string last_outcome;  ///< empty: never ran
+    std::string last_error;    ///< the newest error message, empty when none
+    bool admin_managed = false;
+  };
+  /// The brief of each of `users` (a page of at most a few hundred) in three queries, not
+  /// three per user. Users without a row get an empty Brief.
+  Result<std::map<std::string, Brief>> briefs(const std::vector<std::string>& users);
 
   /// R11 resource mode: the admin, not the user, manages this user's sync.
   Result<bool> admin_managed(const std::string& user);

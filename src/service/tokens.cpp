@@ -95,7 +95,10 @@ Result<CreatedToken> TokenStore::create(std::string_view role, std::string_view 
 }
 
 Result<Principal> TokenStore::authenticate(std::string_view presented) {
-  const std::string hash = sha256_hex(presented);
+  return authenticate_hash(sha256_hex(presented));
+}
+
+Result<Principal> TokenStore::authenticate_hash(const std::string& hash) {
   auto found = db_.read([&](store::sqlite::Connection& db) -> Result<std::optional<TokenInfo>> {
     auto statement = db.prepare("SELECT id, role, org FROM service_token WHERE hash = ?1", {hash});
     if (!statement) return std::unexpected(statement.error());

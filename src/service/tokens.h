@@ -72,6 +72,9 @@ class TokenStore {
   Result<CreatedToken> create(std::string_view role, std::string_view label);
   /// The principal of a presented token, with its organisation; kAuth when unknown or revoked.
   Result<Principal> authenticate(std::string_view presented);
+  /// The same for the SHA-256 hex of a token (sha256_hex): a console session keeps only that,
+  /// and a revoked token ends its sessions at their next call.
+  Result<Principal> authenticate_hash(const std::string& hash);
   Result<std::vector<TokenInfo>> list();
   /// kNotFound when no token of this scope has `id`.
   Result<void> revoke(std::string_view id);
