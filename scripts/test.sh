@@ -63,7 +63,8 @@ if ((quick == 0)); then
   # fidelity with outside clients (already judged in the run above); exsim's code runs under
   # ASan in its own tests, the e2e and reliability suites and the fuzzers. Nor the scale
   # suites (1,000+ mailboxes, label "scale"): they prove figures the sanitizers' slowdown
-  # would only blur; the code they run is under ASan in the small e2e tests.
-  run_preset ci-asan -LE "conformance|scale"
+  # would only blur; the code they run is under ASan in the small e2e tests. Nor the package
+  # test (label "package"): it packages and installs the optimised build.
+  run_preset ci-asan -LE "conformance|scale|package"
   bash scripts/fuzz.sh --ci
 fi
