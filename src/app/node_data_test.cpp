@@ -22,12 +22,19 @@ using store::testing::TempDir;
 /// One statement through the raw SQLite API (what an older agendasync or sqlite3 would do).
 void raw_exec(const std::filesystem::path& path, const std::string& sql) {
   sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr),
+            SQLITE_OK);
   char* message = nullptr;
   EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message), SQLITE_OK)
       << sql << ": " << (message ? message : "");
   sqlite3_free(message);
   sqlite3_close(db);
+}
+
+User named(std::string name) {
+  User user;
+  user.user_name = std::move(name);
+  return user;
 }
 
 int schema(const std::filesystem::path& path) {
@@ -55,7 +62,7 @@ class NodeData : public ::testing::Test {
     create.create = true;
     auto opened = store::open_sqlite_agenda_store(node_.database, create);
     ASSERT_TRUE(opened) << opened.error().message;
-    ASSERT_TRUE((*opened)->add_user(User{.user_name = "ALICE"}));
+    ASSERT_TRUE((*opened)->add_user(named("ALICE")));
     // An organisation of its own under organisations/<id>/, with a sync state beside it.
     std::filesystem::create_directories(dir_ / "organisations" / "contoso");
     auto other = store::open_sqlite_agenda_store(dir_ / "organisations/contoso/agenda.db", create);
@@ -84,7 +91,7 @@ TEST_F(NodeData, BackupWhileAnotherConnectionWritesIsConsistent) {
   std::atomic<int> added{0};
   std::thread writer([&] {
     while (!stop) {
-      if ((*writer_store)->add_user(User{.user_name = "U" + std::to_string(added.load())})) {
+      if ((*writer_store)->add_user(named("U" + std::to_string(added.load())))) {
         ++added;
       }
     }
@@ -117,7 +124,7 @@ TEST_F(NodeData, RestoreBringsBackTheBackedUpContent) {
   {
     auto opened = store::open_sqlite_agenda_store(node_.database);
     ASSERT_TRUE(opened);
-    ASSERT_TRUE((*opened)->add_user(User{.user_name = "BOB"}));
+    ASSERT_TRUE((*opened)->add_user(named("BOB")));
   }
   auto restored = restore_node(node_, out_ / "backup");
   ASSERT_TRUE(restored) << restored.error().message;
@@ -130,7 +137,7 @@ TEST_F(NodeData, RestoreRefusesABackupOfANewerSchemaAndChangesNothing) {
   raw_exec(out_ / "backup/agenda.db", "PRAGMA user_version = 999");
   {
     auto opened = store::open_sqlite_agenda_store(node_.database);
-    ASSERT_TRUE((*opened)->add_user(User{.user_name = "BOB"}));
+    ASSERT_TRUE((*opened)->add_user(named("BOB")));
   }
   auto restored = restore_node(node_, out_ / "backup");
   ASSERT_FALSE(restored);

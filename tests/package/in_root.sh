@@ -45,7 +45,9 @@ grep -qx "$conf" "$root/var/lib/dpkg/info/agendasync.conffiles" || fail "$conf i
 in_root exsim --help >/dev/null || fail "exsim --help"
 
 step "systemd-analyze verify and security --offline on the installed unit"
-in_root systemd-analyze verify "$unit" >"$log/verify.log" 2>&1 ||
+# --man=no: a minbase root has no man-db to resolve Documentation=man:agendasync(1) with; the
+# page itself is checked above.
+in_root systemd-analyze verify --man=no "$unit" >"$log/verify.log" 2>&1 ||
   { cat "$log/verify.log" >&2; fail "systemd-analyze verify"; }
 # Anything systemd-analyze verify prints is a finding (it exits 0 on some warnings).
 if grep -v '^$' "$log/verify.log" | grep -q .; then
