@@ -188,7 +188,7 @@ exsim_url=$(grep -m1 '^https://' "$log/exsim.out") || fail "exsim did not start"
 chmod 0644 "$root/tmp/exsim-ca.pem"
 sed -i "s|^backend = \"none\"$|backend = \"ews\"|; s|^url = \"\"$|url = \"$exsim_url/EWS/Exchange.asmx\"|;
         s|^auth = \"ntlm\"$|auth = \"basic\"|; s|^user = \"\"$|user = \"svc@example.com\"|;
-        s|^#\?password_file = .*|password_file = \"/etc/agendasync/exchange-password\"|;
+        s|^# *password_file = .*|password_file = \"/etc/agendasync/exchange-password\"|;
         s|^mail_domain = \"\"$|mail_domain = \"example.com\"|;
         s|^ca_bundle = \"\"$|ca_bundle = \"/tmp/exsim-ca.pem\"|" "$root$conf"
 first=$(as_service sh -c 'cd /var/lib/agendasync && agendasync sync' 2>&1) ||
