@@ -191,10 +191,19 @@ sed -i "s|^backend = \"none\"$|backend = \"ews\"|; s|^url = \"\"$|url = \"$exsim
         s|^# *password_file = .*|password_file = \"/etc/agendasync/exchange-password\"|;
         s|^mail_domain = \"\"$|mail_domain = \"example.com\"|;
         s|^ca_bundle = \"\"$|ca_bundle = \"/tmp/exsim-ca.pem\"|" "$root$conf"
+# Two appointments in the window whatever the date the test runs on (the fixture's open-ended
+# series is in it too).
+for days in 2 9; do
+  day=$(date -u -d "+$days days" +%F)
+  as_service agendasync appointments add --subject "Visit in $days days" --start "${day}T10:00" \
+    --end "${day}T11:00" --zone Europe/Amsterdam --owner alice >/dev/null
+done
 first=$(as_service sh -c 'cd /var/lib/agendasync && agendasync sync' 2>&1) ||
   { printf '%s\n' "$first" >&2; grep -nE '^(backend|url|auth|user|password_file|mail_domain|ca_bundle) ' "$root$conf" >&2; fail "first sync"; }
 echo "$first"
 expect_contains "$first" "synced" "first sync"
+grep -qE 'remote: ([3-9]|[1-9][0-9]+) created' <<<"$first" ||
+  fail "the first sync wrote fewer than 3 items to exsim: nothing for the next sync to keep"
 as_service sqlite3 /var/lib/agendasync/agenda.db \
   'ALTER TABLE users DROP COLUMN backend; PRAGMA user_version = 3;'
 in_root dpkg -i "/tmp/debs/$agendasync_deb" >"$log/upgrade2.log" 2>&1 ||
