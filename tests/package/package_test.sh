@@ -10,7 +10,11 @@ build=$(cd "$2" && pwd)
 started=$SECONDS
 step() { echo "=== $(date -u +%T) package: $*"; }
 
-[[ $(id -u) -eq 0 ]] || { echo "FAIL: the package test needs root (mmdebstrap, chroot)" >&2; exit 1; }
+# Root for mmdebstrap and chroot; as install-deps.sh does, sudo when the caller is not root.
+if [[ $(id -u) -ne 0 ]]; then
+  sudo -n true 2>/dev/null || { echo "FAIL: the package test needs root or sudo (mmdebstrap, chroot)" >&2; exit 1; }
+  exec sudo -n bash "$0" "$src" "$build"
+fi
 
 work=$(mktemp -d /var/tmp/agendasync-package.XXXXXX)
 keep_on_failure() {
