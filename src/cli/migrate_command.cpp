@@ -47,6 +47,12 @@ void run_migrate(Context& context, const MigrateFlags& flags) {
   auto report = app::migrate_node(*node, flags.backup_to);
   if (!report) return context.fail(report.error(), kExitRuntime);
   print(*report);
+  if (report->agendas.empty()) {
+    std::cout << "no agenda at " << node->database.string()
+              << " yet: nothing to migrate (`agendasync init` makes it)\n";
+    context.exit_code = kExitOk;
+    return;
+  }
   if (!report->backup.empty())
     std::cout << "backup before migrating: " << report->backup.string() << "\n";
   std::cout << "schema " << report->supported << ": up to date\n";
