@@ -10,6 +10,11 @@ log=$PKG_LOG
 unit=/lib/systemd/system/agendasync.service
 conf=/etc/agendasync/agendasync.toml
 
+# Processes started here (serve, exsim, the notify listener) end with the script, also when a
+# check fails: mmdebstrap must be able to unmount the root afterwards.
+started=()
+stop_started() { for pid in "${started[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap stop_started EXIT
 step() { echo "=== $(date -u +%T) in root: $*"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 in_root() { chroot "$root" "$@"; }
@@ -94,6 +99,7 @@ with open(sys.argv[2], "a", buffering=1) as out:
         out.write(s.recv(4096).decode() + "\n--\n")
 EOF
 notify_pid=$!
+started+=("$notify_pid")
 for _ in $(seq 50); do [[ -S $root$notify_socket ]] && break; sleep 0.1; done
 
 start_serve() {
@@ -103,6 +109,7 @@ start_serve() {
     NOTIFY_SOCKET=$notify_socket WATCHDOG_USEC=2000000 \
     sh -c "cd $workdir && exec $command" >"$log/serve.out" 2>"$log/serve.log" &
   serve_pid=$!
+  started+=("$serve_pid")
   for _ in $(seq 300); do
     grep -q '^listening on ' "$log/serve.out" 2>/dev/null && break
     kill -0 "$serve_pid" 2>/dev/null || { cat "$log/serve.log" >&2; fail "serve exited"; }
@@ -183,6 +190,7 @@ chroot "$root" exsim --port 0 --version Exchange2016 --auth basic --mailbox alic
   --account svc@example.com:exsim-password:impersonation --tls --tls-ca-out /tmp/exsim-ca.pem \
   >"$log/exsim.out" 2>"$log/exsim.log" &
 exsim_pid=$!
+started+=("$exsim_pid")
 for _ in $(seq 100); do grep -q '^https://' "$log/exsim.out" 2>/dev/null && break; sleep 0.1; done
 exsim_url=$(grep -m1 '^https://' "$log/exsim.out") || fail "exsim did not start"
 chmod 0644 "$root/tmp/exsim-ca.pem"
