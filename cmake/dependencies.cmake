@@ -14,6 +14,8 @@ find_package(PostgreSQL REQUIRED)
 find_package(LibXml2 REQUIRED)
 pkg_check_modules(LIBICAL REQUIRED IMPORTED_TARGET libical)
 pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)
+# sd_notify for the systemd unit (Type=notify, watchdog): Debian 12 libsystemd-dev.
+pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 # Debian's cpp-httplib 0.11 is a compiled library: link it, header-only use fails to link.
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 # The daemon's HTTP server (src/service/http_server.cpp): Boost.Beast and Asio, header-only

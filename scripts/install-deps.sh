@@ -18,6 +18,9 @@ packages=(
   jq
   # the admin console's browser tests (tests/browser) drive Debian's headless Chromium
   chromium
+  # systemd integration (sd_notify) and the Debian packages: build, man pages, lint, a clean
+  # Debian 12 root to install them in (tests/package)
+  libsystemd-dev systemd debhelper help2man lintian mmdebstrap eatmydata
 )
 # Node.js brings npm on machines whose nodejs package bundles it; Debian's splits them.
 command -v node >/dev/null || packages+=(nodejs)

@@ -67,11 +67,12 @@ if ((quick == 0)); then
   # multi-node suites (label "multinode", issue 17): real processes racing for leases on one
   # PostgreSQL, whose timing the sanitizers distort; the PostgreSQL store contract runs here.
   # Nor the browser tests (label "browser"): they judge the console's pages, whose server
-  # code the API suites already run under ASan. Nor, but with --long, the reliability suite:
+  # code the API suites already run under ASan. Nor the package test (label "package"): it
+  # packages and installs the optimised build. Nor, but with --long, the reliability suite:
   # its kill-and-restart loops run the e2e tests' code paths over and over (the optimised run
   # above judges them), and under the sanitizers they were the largest part of the run's
   # 60-minute budget.
-  asan_left_out="conformance|scale|multinode|browser"
+  asan_left_out="conformance|scale|multinode|browser|package"
   ((long)) || asan_left_out+="|reliability"
   run_preset ci-asan -LE "$asan_left_out"
   bash scripts/fuzz.sh --ci

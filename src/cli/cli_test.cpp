@@ -2,6 +2,7 @@
 // every command, and the exit codes of the error paths (each bad input changes nothing).
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -32,7 +33,10 @@ TEST_F(Cli, EveryCommandHasHelp) {
                                                           {"appointments", "list"},
                                                           {"appointments", "set"},
                                                           {"appointments", "remove"},
-                                                          {"version"}};
+                                                          {"version"},
+                                                          {"backup"},
+                                                          {"restore"},
+                                                          {"migrate"}};
   for (auto command : commands) {
     std::string name = command.empty() ? "agendasync" : command.back();
     command.push_back("--help");
@@ -56,6 +60,51 @@ TEST_F(Cli, VersionPrintsTheVersion) {
   auto result = run({"version"}, false);
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_CONTAINS(result.out, "agendasync 0.");
+  auto flag = run({"--version"}, false);  // what packaging and operators type first
+  EXPECT_EQ(flag.exit_code, 0) << flag.err;
+  EXPECT_EQ(flag.out, result.out);
+}
+
+TEST_F(Cli, InitKeepsAnExistingConfigurationAndMakesTheDatabaseItNames) {
+  // As the Debian package ships it: the configuration exists before any agenda.
+  auto elsewhere = dir_ / "state" / "agenda.db";
+  std::filesystem::create_directories(elsewhere.parent_path());
+  {
+    std::ofstream file(config_);
+    file << "database = \"" << elsewhere.string() << "\"\n[server]\nport = 0\n";
+  }
+  auto config_before = slurp(config_);
+  auto made = run({"init", "--mail-domain", "example.com"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  EXPECT_CONTAINS(made.out, "Kept the configuration " + config_.string());
+  EXPECT_EQ(slurp(config_), config_before);
+  EXPECT_TRUE(std::filesystem::exists(elsewhere));
+  auto types = run({"activity-types", "list"});
+  EXPECT_CONTAINS(types.out, "Personal");
+
+  auto again = run({"init"});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_CONTAINS(again.err, elsewhere.string() + " (named by the configuration");
+}
+
+TEST_F(Cli, BackupRestoreAndMigrateStatus) {
+  init();
+  ASSERT_EQ(run({"users", "add", "ALICE"}).exit_code, 0);
+  auto backup = run({"backup", "--to", (dir_ / "b1").string()});
+  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  EXPECT_CONTAINS(backup.out, "backed up agenda.db");
+  EXPECT_EQ(run({"backup", "--to", (dir_ / "b1").string()}).exit_code, 1);  // never overwrites
+  ASSERT_EQ(run({"users", "add", "BOB"}).exit_code, 0);
+  auto restored = run({"restore", "--from", (dir_ / "b1").string()});
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  auto users = run({"users", "list"});
+  EXPECT_CONTAINS(users.out, "ALICE");
+  EXPECT_EQ(users.out.find("BOB"), std::string::npos) << users.out;
+  auto status = run({"migrate", "--status"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_CONTAINS(status.out, "agenda.db: schema ");
+  EXPECT_CONTAINS(status.out, "status: current");
+  EXPECT_EQ(run({"backup"}).exit_code, 2);  // --to is required
 }
 
 TEST_F(Cli, InitCreatesTheDatabaseAndConfigAndNeverOverwrites) {

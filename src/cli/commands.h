@@ -24,6 +24,7 @@ void add_serve_command(CLI::App& app, Context& context);
 void add_tokens_command(CLI::App& app, Context& context);
 void add_secrets_command(CLI::App& app, Context& context);
 void add_orgs_command(CLI::App& app, Context& context);
+void add_backup_commands(CLI::App& app, Context& context);
 void add_migrate_command(CLI::App& app, Context& context);
 
 }  // namespace agendasync::cli

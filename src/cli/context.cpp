@@ -12,6 +12,13 @@ namespace agendasync::cli {
 std::filesystem::path Context::config_file() const {
   if (!global.config_path.empty()) return global.config_path;
   if (const char* env = std::getenv("AGENDASYNC_CONFIG"); env && *env) return env;
+  // An installed node (the Debian package) keeps its file under /etc; a working folder with
+  // its own file still wins, so development checkouts behave as before.
+  std::error_code ec;
+  if (!std::filesystem::exists("agendasync.toml", ec) &&
+      std::filesystem::exists(kSystemConfigFile, ec)) {
+    return kSystemConfigFile;
+  }
   return "agendasync.toml";
 }
 

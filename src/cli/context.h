@@ -17,8 +17,12 @@ namespace agendasync::cli {
 /// value).
 enum ExitCode : int { kExitOk = 0, kExitRuntime = 1, kExitUsage = 2 };
 
+/// The configuration of an installed node (the Debian package's conffile).
+inline constexpr const char* kSystemConfigFile = "/etc/agendasync/agendasync.toml";
+
 struct GlobalOptions {
-  /// --config; empty = $AGENDASYNC_CONFIG, else ./agendasync.toml.
+  /// --config; empty = $AGENDASYNC_CONFIG, else ./agendasync.toml when it exists, else
+  /// kSystemConfigFile when that exists, else ./agendasync.toml.
   std::string config_path;
   /// --database: overrides the configuration's `database` (the node's database).
   std::string database_path;

@@ -48,19 +48,25 @@ int run_init(Context& context, const InitOptions& options) {
                  kExitUsage);
     return context.exit_code;
   }
-  // Check both before writing either: init never overwrites anything.
+  // Check both before writing either: init never overwrites anything. An existing
+  // configuration (the Debian package's conffile) is kept: init then creates the database it
+  // names.
   std::error_code ec;
-  if (std::filesystem::exists(config_file, ec)) {
-    context.fail("configuration file " + config_file.string() +
-                     " already exists; init never overwrites it. Remove it first, or use "
-                     "--config to choose another file",
-                 kExitRuntime);
-    return context.exit_code;
+  const bool keep_config = std::filesystem::exists(config_file, ec);
+  if (keep_config && context.global.database_path.empty()) {
+    auto existing = config::load_config(config_file);
+    if (!existing) {
+      context.fail(existing.error(), kExitRuntime);
+      return context.exit_code;
+    }
+    database = existing->database;
   }
   if (std::filesystem::exists(database, ec)) {
     context.fail("database " + database.string() +
+                     (keep_config ? " (named by the configuration " + config_file.string() + ")"
+                                  : std::string()) +
                      " already exists; init never overwrites it. Remove it first, or use "
-                     "--database to choose another file",
+                     "--database or --config to choose another file",
                  kExitRuntime);
     return context.exit_code;
   }
@@ -82,15 +88,15 @@ int run_init(Context& context, const InitOptions& options) {
     seeded = store.set_settings(settings);
   }
   opened->reset();
-  if (seeded) seeded = config::write_default_config(config_file, database_text);
+  if (seeded && !keep_config) seeded = config::write_default_config(config_file, database_text);
   if (!seeded) {
     remove_database(database);
     context.fail(seeded.error(), kExitRuntime);
     return context.exit_code;
   }
   std::cout << "Created the agenda database " << database.string() << "\n"
-            << "Created the configuration " << config_file.string()
-            << " (edit [exchange] or [graph] to connect)\n"
+            << (keep_config ? "Kept the configuration " : "Created the configuration ")
+            << config_file.string() << " (edit [exchange] or [graph] to connect)\n"
             << "Next: agendasync users add USERNAME\n";
   return kExitOk;
 }
@@ -100,7 +106,9 @@ int run_init(Context& context, const InitOptions& options) {
 void add_init_command(CLI::App& app, Context& context) {
   auto options = std::make_shared<InitOptions>();
   auto* init = app.add_subcommand(
-      "init", "Create the agenda database and a commented configuration file (never overwrites)");
+      "init",
+      "Create the agenda database and, unless it exists, a commented configuration file "
+      "(never overwrites)");
   init->add_option("--mail-domain", options->mail_domain,
                    "Mail domain: a user's mailbox is USERNAME@DOMAIN unless set otherwise");
   init->callback([&context, options] { context.exit_code = run_init(context, *options); });

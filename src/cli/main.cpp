@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the command
   app.add_option("--config", context.global.config_path,
-                 "Configuration file (default: $AGENDASYNC_CONFIG, else ./agendasync.toml)");
+                 "Configuration file (default: $AGENDASYNC_CONFIG, else ./agendasync.toml, else "
+                 "/etc/agendasync/agendasync.toml)");
   app.add_option("--database", context.global.database_path,
                  "Agenda database; overrides `database` in the configuration");
   app.add_option("--org", context.global.org,
@@ -43,6 +44,8 @@ int main(int argc, char** argv) {
   add_tokens_command(app, context);
   add_secrets_command(app, context);
   add_orgs_command(app, context);
+  add_backup_commands(app, context);
+  add_migrate_command(app, context);
 
   try {
     app.parse(argc, argv);

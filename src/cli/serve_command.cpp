@@ -74,6 +74,7 @@ void run_serve(Context& context, const ServeOptions& flags) {
   options.fsync_every_write = flags.fsync_every_write;
   options.graph_lifetime = std::chrono::minutes(flags.graph_lifetime_minutes);
   options.graph_renew_before = std::chrono::minutes(flags.graph_renew_before_minutes);
+  options.config_file = context.config_file();
   auto ran = daemon::run(*config, options);
   if (!ran) return context.fail(ran.error(), kExitRuntime);
   context.exit_code = *ran;

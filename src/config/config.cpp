@@ -5,6 +5,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "config/config_names.h"
@@ -115,6 +116,16 @@ class Reader {
         {"max_connections",
          [&](auto& n, auto& k) {
            config.server.max_connections = integer(n, k, {1, 1000000});
+         }},
+        {"log_level",
+         [&](auto& n, auto& k) {
+           config.server.log_level = text(n, k);
+           static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};
+           if (!kLevels.contains(config.server.log_level)) {
+             throw bad(n, k,
+                       "\"" + config.server.log_level +
+                           "\" is not a log level; use trace, debug, info, warn or error");
+           }
          }},
     };
     sections["tls"] = {

@@ -100,6 +100,9 @@ struct ServerConfig {
   /// Open HTTP connections the daemon accepts; beyond it a new one gets 503 and is closed.
   /// Each waiting connection costs a socket and a few kilobytes, no thread (1..1000000).
   int max_connections = 1024;
+  /// The daemon's log level: trace, debug, info, warn or error. SIGHUP applies a change
+  /// without a restart.
+  std::string log_level = "info";
   bool operator==(const ServerConfig&) const = default;
 };
 

@@ -110,6 +110,9 @@ public_url = ""
 # Open connections the API accepts at once; beyond it a new connection gets 503. A waiting
 # connection costs a socket, not a thread; keep it below the process's open-file limit.
 #max_connections = 1024
+# The daemon's log level: trace | debug | info | warn | error. `systemctl reload agendasync`
+# (SIGHUP) applies a change without a restart.
+#log_level = "info"
 
 [tls]
 # Extra CA bundle (PEM) to trust besides the system store; "" = system store only.

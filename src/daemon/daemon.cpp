@@ -5,6 +5,7 @@
 #include "daemon/console_operations.h"
 #include "daemon/ews_watchers.h"
 #include "daemon/graph_watch.h"
+#include "daemon/reload.h"
 #include "daemon/sync_pool.h"
 #include "platform/platform.h"
 #include "service/log.h"
@@ -110,6 +111,8 @@ Result<int> run(const config::Config& config, const DaemonOptions& flags) {
   options.fsync_every_write = flags.fsync_every_write;
   options.scheduler.workers = std::max<std::size_t>(1, flags.workers);
   options.scheduler.safety_net = flags.safety_net;
+  apply_log_level(config.server.log_level);
+  if (!flags.config_file.empty()) options.reload = make_reload(flags.config_file, config);
 
   // The syncs resolve each organisation's configuration through their own view of the
   // platform tables (the server opens its own once it starts).
@@ -157,16 +160,15 @@ Result<int> run(const config::Config& config, const DaemonOptions& flags) {
                                    const config::Config& org_config) {
     // A new connection (or a resumed organisation) syncs on a fresh app.
     pools->reset(org);
-    auto stop = start_watchers(server, org, org_config, streaming, watcher_options,
-                               graph_options, safety_net);
+    auto stop = start_watchers(server, org, org_config, streaming, watcher_options, graph_options,
+                               safety_net);
     if (!stop) return stop;
     // Stopping the organisation (suspended, deleted, a new connection) also closes its
     // syncs' databases; a run in flight keeps its own until it ends.
-    return Result<std::function<void()>>(
-        [pools, org, watchers = std::move(*stop)] {
-          watchers();
-          pools->reset(org);
-        });
+    return Result<std::function<void()>>([pools, org, watchers = std::move(*stop)] {
+      watchers();
+      pools->reset(org);
+    });
   };
   return service::run_server(config, std::move(options));
 }

@@ -4,6 +4,7 @@
 /// notifications), the catch-up at start and the safety net; returns at SIGTERM/SIGINT.
 #include <chrono>
 #include <cstddef>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <utility>
@@ -24,6 +25,9 @@ struct DaemonOptions {
   bool fsync_every_write = false;
   std::chrono::minutes graph_lifetime{4320};
   std::chrono::minutes graph_renew_before{1440};
+  /// The configuration file the daemon runs on: SIGHUP re-reads it (reload.h). Empty =
+  /// SIGHUP reloads nothing.
+  std::filesystem::path config_file;
 };
 
 /// Runs the daemon until SIGTERM/SIGINT and returns the process exit code; an Error when it

@@ -1,6 +1,7 @@
 #include "service/server.h"
 
 #include <csignal>
+#include <ctime>
 #include <iostream>
 #include <thread>
 
@@ -16,6 +17,7 @@
 #include "service/pooled_agenda_store.h"
 #include "service/secrets/key_ring.h"
 #include "service/sync_progress.h"
+#include "service/systemd_notify.h"
 #include "service/tenant.h"
 #include "store/sqlite_agenda_store.h"
 
@@ -135,6 +137,8 @@ struct Server::Impl {
   std::mutex companions_mutex;
   std::map<std::string, std::function<void()>> companions;
   std::atomic<bool> listening{false};
+  /// steady_clock nanoseconds at the end of the feed loop's last round.
+  std::atomic<std::int64_t> feed_heartbeat{0};
 };
 
 Server::Server() : impl_(std::make_unique<Impl>()) {}
@@ -467,9 +471,15 @@ void Server::feed_loop() {
   while (!impl_->stopping) {
     lock.unlock();
     for (const auto& tenant : tenants()) tenant->poll_feed();
+    impl_->feed_heartbeat = std::chrono::steady_clock::now().time_since_epoch().count();
     lock.lock();
     impl_->wake.wait_for(lock, options_.feed_poll, [this] { return impl_->stopping; });
   }
+}
+
+std::chrono::steady_clock::time_point Server::feed_heartbeat() const {
+  return std::chrono::steady_clock::time_point(
+      std::chrono::steady_clock::duration(impl_->feed_heartbeat.load()));
 }
 
 void Server::stop() {
@@ -496,16 +506,60 @@ void Server::stop() {
   log_event(spdlog::level::info, "server_stopped", {{"port", port_}});
 }
 
+namespace {
+
+/// Waits for SIGTERM or SIGINT. Meanwhile: SIGHUP runs `reload`; with systemd's watchdog on,
+/// WATCHDOG=1 every half period while the feed loop (which reads every organisation's
+/// database every feed_poll) has finished a round within the period. A hung database or a
+/// dead loop stops the pings and systemd restarts the service.
+int wait_for_stop(const sigset_t& signals, Server& server, const std::function<void()>& reload) {
+  const auto period = systemd::watchdog_period();
+  while (true) {
+    int received = 0;
+    if (period) {
+      auto seconds = std::chrono::duration_cast<std::chrono::seconds>(*period);
+      timespec wait{static_cast<time_t>(seconds.count()),
+                    static_cast<long>(std::chrono::nanoseconds(*period - seconds).count())};
+      received = sigtimedwait(&signals, nullptr, &wait);
+      if (received < 0) {
+        if (std::chrono::steady_clock::now() - server.feed_heartbeat() < 2 * *period) {
+          systemd::notify_watchdog();
+        } else {
+          log_event(spdlog::level::err, "watchdog_withheld",
+                    {{"detail", "the change-feed loop has not finished a round in time"}});
+        }
+        continue;
+      }
+    } else if (sigwait(&signals, &received) != 0) {
+      continue;
+    }
+    if (received != SIGHUP) return received;
+    systemd::notify_reloading();
+    if (reload) {
+      reload();
+    } else {
+      log_event(spdlog::level::warn, "reload_unsupported",
+                {{"detail", "nothing reloads on SIGHUP here; restart to apply changes"}});
+    }
+    systemd::notify_ready("reloaded");
+  }
+}
+
+}  // namespace
+
 int run_server(const config::Config& config, ServerOptions options) {
   if (options.database.empty()) options.database = config.database;
   if (!options.node) options.node = config;
-  // Block the stop signals in every thread (the mask is inherited), then wait for them here.
+  // Block the stop and reload signals in every thread (the mask is inherited), then wait for
+  // them here.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   auto start_companions = std::move(options.start_companions);
+  auto reload = std::move(options.reload);
   auto server = Server::start(std::move(options));
   if (!server) {
     std::cerr << "agendasync: error: " << server.error().message << "\n";
@@ -521,11 +575,15 @@ int run_server(const config::Config& config, ServerOptions options) {
     }
     stop_companions = std::move(*started);
   }
-  std::cout << "listening on http://" << (*server)->listen_address() << ":" << (*server)->port()
-            << std::endl;
+  const std::string address =
+      "http://" + (*server)->listen_address() + ":" + std::to_string((*server)->port());
+  std::cout << "listening on " << address << std::endl;
+  // READY only now: the listener accepts and the watchers run (systemctl start returns here,
+  // so what follows it can use the API).
+  systemd::notify_ready("listening on " + address);
   std::cerr << "agendasync: SIGTERM or Ctrl-C stops gracefully (running syncs finish)\n";
-  int received = 0;
-  sigwait(&signals, &received);
+  int received = wait_for_stop(signals, **server, reload);
+  systemd::notify_stopping();
   log_event(spdlog::level::info, "shutdown_requested", {{"signal", received}});
   // Watchers first, so nothing new is queued while the scheduler drains.
   if (stop_companions) stop_companions();

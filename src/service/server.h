@@ -92,6 +92,9 @@ struct ServerOptions {
   /// Started once the server listens, for the whole node; the function it returns is called
   /// first on shutdown, before the server stops. Empty = nothing to start.
   std::function<Result<std::function<void()>>(Server&)> start_companions;
+  /// run_server on SIGHUP: applies what can change without a restart and logs what cannot.
+  /// Empty = SIGHUP logs that nothing reloads.
+  std::function<void()> reload;
 };
 
 class Server {
@@ -130,6 +133,9 @@ class Server {
   TokenStore& operator_tokens() { return *operator_tokens_; }
   Scheduler& scheduler() { return *scheduler_; }
   Metrics& metrics() { return metrics_; }
+  /// When the change-feed loop last finished a round (every feed_poll while it is alive):
+  /// run_server pings systemd's watchdog only while this is recent.
+  std::chrono::steady_clock::time_point feed_heartbeat() const;
 
  private:
   struct Impl;
@@ -153,8 +159,9 @@ class Server {
   int port_ = 0;
 };
 
-/// Blocks serving until SIGTERM or SIGINT, then stops gracefully. `options` are final (the
-/// caller applies the configuration's [server] and --listen); an empty database is the
+/// Blocks serving until SIGTERM or SIGINT, then stops gracefully. Under systemd: READY=1 once
+/// it listens, WATCHDOG=1 while the feed loop is alive, SIGHUP calls options.reload. `options` are
+/// final (the caller applies the configuration's [server] and --listen); an empty database is the
 /// configuration's. Prints "listening on http://HOST:PORT" to stdout once ready (scripts and
 /// tests read the port from it when it was 0). Returns the process exit code (0 after a clean
 /// stop, 1 when the server could not start; the reason goes to stderr).
