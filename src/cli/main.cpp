@@ -34,7 +34,6 @@ int main(int argc, char** argv) {
   add_settings_command(app, context);
   add_appointments_command(app, context);
   add_version_command(app, context);
-  add_migrate_command(app, context);
   add_sync_command(app, context);
   add_approve_command(app, context);
   add_offboard_command(app, context);
