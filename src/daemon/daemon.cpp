@@ -45,8 +45,7 @@ Result<std::function<void()>> start_ews_watchers(service::Server& server, const 
 /// mailboxes on premises, Graph subscriptions for those in Exchange Online. Each refresh
 /// re-reads the routes, so a mailbox that moved (its pair re-routed by a sync) leaves one
 /// watcher and joins the other.
-Result<std::function<void()>> start_hybrid_watchers(service::Server& server,
-                                                    const std::string& org,
+Result<std::function<void()>> start_hybrid_watchers(service::Server& server, const std::string& org,
                                                     const config::Config& config, bool streaming,
                                                     WatcherOptions watcher_options,
                                                     service::GraphKeeperOptions graph_options,
@@ -56,18 +55,17 @@ Result<std::function<void()>> start_hybrid_watchers(service::Server& server,
   watcher_options.mailboxes = routed_mailboxes(config, tenant->store(), app::RemoteBackend::kEws);
   auto ews = start_ews_watchers(server, org, config, streaming, watcher_options);
   if (!ews) return ews;
-  auto graph = start_graph_watch(config, server, org, graph_options, safety_net,
-                                 routed_mailboxes(config, tenant->store(),
-                                                  app::RemoteBackend::kGraph));
+  auto graph =
+      start_graph_watch(config, server, org, graph_options, safety_net,
+                        routed_mailboxes(config, tenant->store(), app::RemoteBackend::kGraph));
   if (!graph) {
     (*ews)();
     return graph;
   }
-  return std::function<void()>(
-      [ews = std::move(*ews), graph = std::move(*graph), tenant] {
-        ews();
-        graph();
-      });
+  return std::function<void()>([ews = std::move(*ews), graph = std::move(*graph), tenant] {
+    ews();
+    graph();
+  });
 }
 
 /// The real-time watchers of one organisation, on its own configuration: Graph subscriptions,
@@ -89,8 +87,8 @@ Result<std::function<void()>> start_watchers(service::Server& server, const std:
     case config::ExchangeBackend::kGraph:
       return start_graph_watch(config, server, org, graph_options, safety_net);
     case config::ExchangeBackend::kHybrid:
-      return start_hybrid_watchers(server, org, config, streaming, watcher_options,
-                                   graph_options, safety_net);
+      return start_hybrid_watchers(server, org, config, streaming, watcher_options, graph_options,
+                                   safety_net);
     case config::ExchangeBackend::kEws:
       break;
   }

@@ -46,9 +46,8 @@ MailboxSource routed_mailboxes(const config::Config& config, store::AgendaStore&
     };
     return synced_mailboxes(config, store, [&](const User& user) {
       const auto found = recorded->find(user.user_name);
-      const auto last = found == recorded->end()
-                            ? std::nullopt
-                            : app::parse_remote_backend(found->second);
+      const auto last =
+          found == recorded->end() ? std::nullopt : app::parse_remote_backend(found->second);
       auto routed = app::route_mailbox(config.exchange.backend, user.backend, last,
                                        /*reprobe=*/false, never_probe);
       return routed && *routed == backend;

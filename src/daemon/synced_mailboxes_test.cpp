@@ -56,8 +56,8 @@ TEST_F(RoutedMailboxes, SettingWinsThenTheLastRunsBackendAndUnroutedAutoIsWatche
 
   auto ews = routed_mailboxes(config, *store, app::RemoteBackend::kEws);
   auto graph = routed_mailboxes(config, *store, app::RemoteBackend::kGraph);
-  EXPECT_EQ(ews().value(), (Mailboxes{{"onprem", "onprem@example.com"},
-                                      {"stayed", "stayed@example.com"}}));
+  EXPECT_EQ(ews().value(),
+            (Mailboxes{{"onprem", "onprem@example.com"}, {"stayed", "stayed@example.com"}}));
   EXPECT_EQ(graph().value(),
             (Mailboxes{{"moved", "moved@example.com"}, {"online", "online@example.com"}}));
 

@@ -65,8 +65,8 @@ Result<store::sqlite::Connection> connect(const std::filesystem::path& path,
 /// there.
 Result<void> add_column_once(store::sqlite::Connection& db, const std::string& table,
                              const std::string& column, const std::string& definition) {
-  auto has = db.query_int("SELECT COUNT(*) FROM pragma_table_info(?1) WHERE name = ?2",
-                          {table, column});
+  auto has =
+      db.query_int("SELECT COUNT(*) FROM pragma_table_info(?1) WHERE name = ?2", {table, column});
   if (!has) return std::unexpected(has.error());
   if (has->value_or(0) != 0) return {};
   auto added = db.exec("ALTER TABLE " + table + " ADD COLUMN " + column + " " + definition);
@@ -90,7 +90,8 @@ Result<std::unique_ptr<ServiceDb>> ServiceDb::open(const std::filesystem::path& 
     return std::unexpected(added.error());
   }
   // R41: the connection (ews/graph) a user's last run reached Exchange through.
-  if (auto added = add_column_once(*db, "service_sync_status", "backend", "TEXT NOT NULL DEFAULT ''");
+  if (auto added =
+          add_column_once(*db, "service_sync_status", "backend", "TEXT NOT NULL DEFAULT ''");
       !added) {
     return std::unexpected(added.error());
   }

@@ -168,17 +168,16 @@ TEST_F(Organisations, EachSyncsWithItsOwnConnectionAndSeesOnlyItself) {
                     {{"to", "onpremises"}});
   graph_world.admin("POST", "/exsim/admin/mailboxes/diana.prince@example.com/move",
                     {{"to", "online"}});
-  const std::string contoso =
-      organisation("contoso",
-                   {{"backend", "hybrid"},
-                    {"ews",
-                     {{"url", graph_world.exsim().ews_url()},
-                      {"auth", "basic"},
-                      {"user", "svc@example.com"},
-                      {"version", "2016"}}},
-                    {"graph", {{"tenant_id", e2e::GraphApp::kTenant}}},
-                    {"secrets", {{"exchange_password", "s3cret"}}}},
-                   "ckent", "ckent@example.com");
+  const std::string contoso = organisation("contoso",
+                                           {{"backend", "hybrid"},
+                                            {"ews",
+                                             {{"url", graph_world.exsim().ews_url()},
+                                              {"auth", "basic"},
+                                              {"user", "svc@example.com"},
+                                              {"version", "2016"}}},
+                                            {"graph", {{"tenant_id", e2e::GraphApp::kTenant}}},
+                                            {"secrets", {{"exchange_password", "s3cret"}}}},
+                                           "ckent", "ckent@example.com");
   ASSERT_FALSE(contoso.empty());
   const std::string contoso_base = "/api/v1/organisations/contoso";
   ASSERT_EQ(as(operator_token, "POST", contoso_base + "/users",
@@ -227,10 +226,9 @@ TEST_F(Organisations, EachSyncsWithItsOwnConnectionAndSeesOnlyItself) {
   // Hybrid: each of contoso's users is synced where the mailbox lives (R41): Autodiscover
   // routed ckent to EWS and diana to Graph, and each is watched there in real time (the
   // safety net is an hour away), so an Outlook change in either reaches the host.
-  ASSERT_EQ(
-      as(contoso, "POST", "/api/v1/appointments", appointment("ckent", "Contoso on premises"))
-          .first,
-      201);
+  ASSERT_EQ(as(contoso, "POST", "/api/v1/appointments", appointment("ckent", "Contoso on premises"))
+                .first,
+            201);
   ASSERT_EQ(
       as(contoso, "POST", "/api/v1/appointments", appointment("diana", "Contoso online")).first,
       201);
@@ -243,7 +241,8 @@ TEST_F(Organisations, EachSyncsWithItsOwnConnectionAndSeesOnlyItself) {
     ASSERT_TRUE(eventually([&] {
       auto [code, body] = as(contoso, "GET", "/api/v1/users/" + user + "/status");
       return code == 200 && body.value("backend", json()) == json(backend);
-    })) << user << " not routed to " << backend << "\n"
+    })) << user
+        << " not routed to " << backend << "\n"
         << as(contoso, "GET", "/api/v1/users/" + user + "/status").second.dump();
   }
   graph_world.outlook_create("ckent@example.com", "Outlook on premises", e2e::future(4));

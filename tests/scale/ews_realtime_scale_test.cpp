@@ -9,10 +9,10 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 
-#include <sstream>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <sstream>
 
 #include <algorithm>
 #include <cstdio>
@@ -134,7 +134,8 @@ struct ScaleWorld {
   }
 
   double watched() {
-    return api->metric("agendasync_watched_mailboxes", {{"org", "default"}, {"backend", "ews"}, {"state", "watched"}});
+    return api->metric("agendasync_watched_mailboxes",
+                       {{"org", "default"}, {"backend", "ews"}, {"state", "watched"}});
   }
 
   /// Waits until `subject` is an appointment in the host change feed after `since`.

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include "connectors/ews/testing/exsim_process.h"
 #include "connectors/graph/graph_side.h"
@@ -52,7 +52,8 @@ constexpr auto kLatency = 1000ms;
 constexpr int kCallsPerOrganisation = 8;  // two rounds of the mailbox's 4
 
 TEST(GraphBudgetExsim, ThreeOrganisationsOnOneHostEachGetTheirFullMailboxBudget) {
-  const std::string config_path = ::testing::TempDir() + "exsim-graph-budget-" + std::to_string(::getpid()) + ".json";
+  const std::string config_path =
+      ::testing::TempDir() + "exsim-graph-budget-" + std::to_string(::getpid()) + ".json";
   json apps = json::array();
   std::vector<std::string> args = {"--config", config_path};
   for (const auto& org : organisations()) {

@@ -17,8 +17,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include "connectors/ews/testing/exsim_process.h"
 #include "connectors/graph/delta_cursor.h"
@@ -89,7 +89,8 @@ class RecordingHttp final : public net::HttpClient {
 class GraphExsimTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    config_path_ = new std::string(::testing::TempDir() + "exsim-graph-integration-" + std::to_string(::getpid()) + ".json");
+    config_path_ = new std::string(::testing::TempDir() + "exsim-graph-integration-" +
+                                   std::to_string(::getpid()) + ".json");
     json apps = json::array();
     apps.push_back({{"tenant", kTenant},
                     {"client_id", kClient},

@@ -11,8 +11,8 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include "connectors/ews/testing/exsim_process.h"
 #include "connectors/graph/graph_side.h"
@@ -32,7 +32,8 @@ constexpr const char* kMailbox = "rate@example.com";
 constexpr int kItems = 30;
 
 TEST(GraphRateExsim, WritesBeyondTheMailboxRequestRateWaitRetryAfterAndLandOnce) {
-  const std::string config_path = ::testing::TempDir() + "exsim-graph-rate-" + std::to_string(::getpid()) + ".json";
+  const std::string config_path =
+      ::testing::TempDir() + "exsim-graph-rate-" + std::to_string(::getpid()) + ".json";
   json apps = json::array({{{"tenant", kTenant},
                             {"client_id", kClient},
                             {"secret", kSecret},
