@@ -100,11 +100,19 @@ Result<std::function<void()>> start_graph_watch(const config::Config& config,
   // Subscribed / unsubscribed mailboxes as gauges, so a dashboard shows mailboxes that are not
   // watched in real time (they wait for the safety net) without reading the log.
   options.on_progress = [&metrics, org](const service::GraphKeeperProgress& progress) {
+    const auto unsubscribed =
+        static_cast<double>(progress.wanted - std::min(progress.wanted, progress.subscribed));
+    // One gauge for both backends (a hybrid organisation shows both rows), and the Graph
+    // gauge it replaces, kept for dashboards built on it.
+    metrics.set(service::metric::kWatchedMailboxes,
+                {{"org", org}, {"backend", "graph"}, {"state", "watched"}},
+                static_cast<double>(progress.subscribed));
+    metrics.set(service::metric::kWatchedMailboxes,
+                {{"org", org}, {"backend", "graph"}, {"state", "unwatched"}}, unsubscribed);
     metrics.set(service::metric::kGraphMailboxes, {{"org", org}, {"state", "subscribed"}},
                 static_cast<double>(progress.subscribed));
-    metrics.set(
-        service::metric::kGraphMailboxes, {{"org", org}, {"state", "unsubscribed"}},
-        static_cast<double>(progress.wanted - std::min(progress.wanted, progress.subscribed)));
+    metrics.set(service::metric::kGraphMailboxes, {{"org", org}, {"state", "unsubscribed"}},
+                unsubscribed);
     metrics.set(service::metric::kGraphThrottled, {{"org", org}},
                 static_cast<double>(progress.throttled));
   };

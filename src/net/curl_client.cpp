@@ -56,7 +56,7 @@ bool explains_itself_in_json(const Response& response) {
 
 struct Counters {
   std::atomic<std::uint64_t> requests{0}, attempts{0}, retries{0}, transport_errors{0},
-      retry_wait_ms{0}, queued_for_host_cap{0}, failed{0};
+      retry_wait_ms{0}, queued_for_host_cap{0}, failed{0}, paced_wait_ms{0}, paced_refused{0};
 };
 
 class CurlClient final : public HttpClient {
@@ -84,6 +84,9 @@ class CurlClient final : public HttpClient {
   void run_loop();
   void admit(Transfer& transfer);
   void start_attempt(Transfer& transfer);
+  /// Request::budget_rate: true when the attempt may go now (counted); otherwise the transfer
+  /// gave its slot back and waits on the timer list, or ended kThrottled.
+  bool paced(Transfer& transfer);
   void start_admitted(const std::vector<std::uint64_t>& ids);
   void release_slot(const Transfer& transfer);
   void drain_finished();
@@ -111,6 +114,7 @@ class CurlClient final : public HttpClient {
 
   // Owned by the loop thread.
   HostSlots slots_;
+  RateWindows rates_;
   std::unordered_map<std::uint64_t, TransferPtr> transfers_;
   std::multimap<Clock::time_point, std::uint64_t> retry_at_;
   std::mt19937_64 random_{std::random_device{}()};
@@ -207,6 +211,8 @@ ClientStats CurlClient::stats() const {
   out.retry_wait_ms = counters_.retry_wait_ms.load();
   out.queued_for_host_cap = counters_.queued_for_host_cap.load();
   out.failed = counters_.failed.load();
+  out.paced_wait_ms = counters_.paced_wait_ms.load();
+  out.paced_refused = counters_.paced_refused.load();
   return out;
 }
 
@@ -331,7 +337,45 @@ void CurlClient::release_slot(const Transfer& transfer) {
   start_admitted(slots_.release(transfer.slot_key));
 }
 
+bool CurlClient::paced(Transfer& transfer) {
+  const RequestRate rate = transfer.request.budget_rate;
+  if (!rate.limited()) return true;
+  const int cost = std::max(1, transfer.request.budget_cost);
+  const auto now = Clock::now();
+  const auto wait = rates_.wait_for(transfer.slot_key, rate, cost, now);
+  if (wait && wait->count() == 0) {
+    rates_.spend(transfer.slot_key, rate, cost, now);
+    return true;
+  }
+  release_slot(transfer);
+  if (!wait) {
+    finish(transfer, fail(ErrorKind::kPermanent,
+                          fmt::format("{} {} counts {} requests, more than its budget allows in "
+                                      "{} ms ({}); send it in smaller parts",
+                                      transfer.request.method, transfer.server.host_port(), cost,
+                                      rate.per.count(), rate.requests)));
+    return false;
+  }
+  if (*wait > options_.max_pacing_wait) {
+    ++counters_.paced_refused;
+    Error error = Error::make(
+        ErrorKind::kThrottled,
+        fmt::format("held back, not sent: {} requests in {} s is the budget for {} and it is "
+                    "spent; it frees up in {} s",
+                    rate.requests, rate.per.count() / 1000, transfer.request.budget_key,
+                    std::chrono::ceil<std::chrono::seconds>(*wait).count()));
+    error.retry_after = *wait;
+    finish(transfer, std::unexpected(std::move(error)));
+    return false;
+  }
+  transfer.waited += *wait;
+  counters_.paced_wait_ms += static_cast<std::uint64_t>(wait->count());
+  retry_at_.emplace(now + *wait, transfer.id);
+  return false;
+}
+
 void CurlClient::start_attempt(Transfer& transfer) {
+  if (!paced(transfer)) return;
   ++transfer.attempts;
   ++counters_.attempts;
   if (transfer.attempts > 1) ++counters_.retries;

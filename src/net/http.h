@@ -15,6 +15,7 @@
 
 #include "core/error.h"
 #include "core/secret.h"
+#include "net/request_rate.h"
 
 namespace agendasync::net {
 
@@ -58,6 +59,9 @@ struct ClientOptions {
   int max_attempts = 4;  ///< transport errors and 5xx (not 4xx); absolute
   std::chrono::milliseconds backoff_base{200};
   std::chrono::milliseconds backoff_max{30'000};
+  /// Longest a request is held back to stay within its Request::budget_rate; beyond it the
+  /// request fails kThrottled at once (nothing sent) with the wait as retry_after.
+  std::chrono::milliseconds max_pacing_wait{30'000};
   int max_concurrency_per_host = 20;  ///< below EWS's usual EWSMaxConcurrency of 27
   std::string user_agent = "AgendaSync/0.1";
 };
@@ -114,6 +118,13 @@ struct Request {
   /// The cap of `budget_key` when the client first meets the key (< 1: the client's
   /// max_concurrency_per_host). Later requests do not change it; set_budget_concurrency does.
   int budget_limit = 0;
+  /// The rate `budget_key` stays within (none by default): the client holds a request back
+  /// until it fits, counting every attempt when it goes out (a retry counts again, as the
+  /// server counts it). A wait longer than ClientOptions::max_pacing_wait is not waited: the
+  /// request ends kThrottled with that wait as retry_after, for its caller to reschedule.
+  RequestRate budget_rate;
+  /// What one attempt counts against budget_rate: a Graph $batch counts each member.
+  int budget_cost = 1;
 };
 
 struct Response {
@@ -150,6 +161,8 @@ struct ClientStats {
   std::uint64_t retry_wait_ms = 0;        ///< total time requests waited before a retry
   std::uint64_t queued_for_host_cap = 0;  ///< attempts that waited for a host or budget slot
   std::uint64_t failed = 0;               ///< requests that ended in an Error
+  std::uint64_t paced_wait_ms = 0;        ///< total time attempts were held for budget_rate
+  std::uint64_t paced_refused = 0;        ///< requests ended kThrottled by budget_rate
 };
 
 /// Transport errors map to: kTransient (connect/reset/timeout, after retries), kAuth (401 after

@@ -63,7 +63,8 @@ Metrics::Metrics() {
   describe(metric::kStreamingConnections, "gauge",
            "Open EWS streaming connections (one per subscription group)");
   describe(metric::kGraphMailboxes, "gauge",
-           "Synced mailboxes with (subscribed) and without (unsubscribed) a Graph subscription");
+           "Deprecated (use agendasync_watched_mailboxes{backend=\"graph\"}): synced mailboxes "
+           "with (subscribed) and without (unsubscribed) a Graph subscription");
   describe(metric::kGraphThrottled, "gauge",
            "429 answers from Graph's subscription service since start (writes then pause)");
 }

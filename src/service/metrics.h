@@ -62,7 +62,8 @@ inline constexpr const char* kWatchedMailboxes = "agendasync_watched_mailboxes";
 /// Open EWS streaming connections (one per subscription group).
 inline constexpr const char* kStreamingConnections = "agendasync_streaming_connections";
 // Graph real time (issue 14): mailboxes with / without a change-notification subscription
-// (state = subscribed | unsubscribed), and 429s from Graph's subscription service so far.
+// (state = subscribed | unsubscribed; deprecated, kWatchedMailboxes{backend="graph"} says the
+// same), and 429s from Graph's subscription service so far.
 inline constexpr const char* kGraphMailboxes = "agendasync_graph_mailboxes";
 inline constexpr const char* kGraphThrottled = "agendasync_graph_subscription_throttled";
 }  // namespace metric

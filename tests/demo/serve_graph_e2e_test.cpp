@@ -334,6 +334,13 @@ TEST(ServeGraphE2e, SubscriptionWritesOverGraphsLimitWaitForRetryAfter) {
   })) << serve->log();
   EXPECT_EQ(
       api.metric("agendasync_graph_mailboxes", {{"org", "default"}, {"state", "unsubscribed"}}), 0);
+  // The gauge both backends share says the same.
+  EXPECT_EQ(api.metric("agendasync_watched_mailboxes",
+                       {{"org", "default"}, {"backend", "graph"}, {"state", "watched"}}),
+            12);
+  EXPECT_EQ(api.metric("agendasync_watched_mailboxes",
+                       {{"org", "default"}, {"backend", "graph"}, {"state", "unwatched"}}),
+            0);
   const json stats = setup.world.admin("GET", "/exsim/admin/graph/stats");
   EXPECT_GE(stats.value("refused_rate", 0), 1) << stats.dump();
   EXPECT_EQ(stats.value("subscriptions", 0), 12) << stats.dump();

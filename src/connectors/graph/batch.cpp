@@ -114,6 +114,8 @@ std::vector<Result<BatchResponse>> send_batch(net::HttpClient& http,
       post.retry_allowed = false;
       post.budget_key = options.budget_key;
       post.budget_limit = options.budget_limit;
+      post.budget_rate = options.budget_rate;
+      post.budget_cost = static_cast<int>(count);
       Result<net::Response> answer = [&] {
         MailboxGate::Slot slot(gate);
         return http.send(post, credentials);

@@ -52,6 +52,9 @@ struct BatchOptions {
   /// sets its mailbox's. Empty: the host's.
   std::string budget_key;
   int budget_limit = 0;
+  /// The rate the budget key keeps to (net::Request::budget_rate); each POST counts one
+  /// request per member, as Graph counts them.
+  net::RequestRate budget_rate;
 };
 
 /// Sends `requests` in chunks of kMaxBatch through `http` (entering `gate` per POST), with

@@ -47,6 +47,7 @@ GraphSide::GraphSide(net::HttpClient& http, net::Credentials credentials, GraphS
   }
   options_.batch.budget_key = mailbox_budget_key(options_.app_id, options_.mailbox);
   options_.batch.budget_limit = gate_.limit();
+  options_.batch.budget_rate = options_.request_rate;
 }
 
 std::string GraphSide::describe() const { return "graph:" + options_.mailbox; }
@@ -75,6 +76,7 @@ Result<json> GraphSide::get_json(const std::string& url, std::string_view what) 
   request.headers = read_headers();
   request.budget_key = options_.batch.budget_key;
   request.budget_limit = options_.batch.budget_limit;
+  request.budget_rate = options_.batch.budget_rate;
   auto response = [&] {
     MailboxGate::Slot slot(gate_);
     return http_.send(request, credentials_);

@@ -35,6 +35,11 @@ struct GraphSideOptions {
   /// Requests in flight on the mailbox: this side's gate, and the cap of its budget key in
   /// the HTTP client, which every side, watcher and doctor of the app on the mailbox shares.
   int mailbox_concurrency = 4;
+  /// Requests per app and mailbox the side paces itself to: Outlook's 10,000 per 10 minutes
+  /// (learn.microsoft.com/graph/throttling-limits#outlook-service-limits), counted in the HTTP
+  /// client per budget key, so every side, run and pair of the process on that mailbox shares
+  /// one count. A $batch counts its members. Tests scale it down with exsim's window.
+  net::RequestRate request_rate{10'000, std::chrono::minutes(10)};
   int max_pages = 10'000;  ///< bound on pages followed in one call
   BatchOptions batch;
   std::function<std::chrono::system_clock::time_point()> clock;  ///< tests; default now

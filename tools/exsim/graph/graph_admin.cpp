@@ -26,6 +26,7 @@ void install_graph_admin_routes(
              if (!authorised(req, res)) return;
              nlohmann::json stats = subscriptions.stats();
              stats["refused_mailbox_rate"] = api.refused_mailbox_rate();
+             stats["refused_upload_volume"] = api.refused_upload_volume();
              res.set_content(stats.dump(), "application/json");
            });
 }

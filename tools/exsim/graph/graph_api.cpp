@@ -76,6 +76,11 @@ GraphApi::~GraphApi() = default;
 
 void GraphApi::set_limits(const GraphLimits& limits) {
   request_rate_ = std::make_unique<MailboxRequestRate>(limits);
+  upload_volume_ = std::make_unique<MailboxUploadVolume>(limits);
+}
+
+std::size_t GraphApi::refused_upload_volume() const {
+  return upload_volume_ ? upload_volume_->refused() : 0;
 }
 
 std::size_t GraphApi::refused_mailbox_rate() const {
@@ -130,6 +135,18 @@ GraphReply GraphApi::handle(const GraphRequest& request) {
   // each $batch member arrives here on its own, so each counts.
   if (seg.size() > 2 && request_rate_) {
     if (auto wait = request_rate_->admit(request.claims.value("appid", ""), mb->index)) {
+      GraphReply reply = GraphReply::error(
+          {429, "ApplicationThrottled", "Application is over its resource limit."});
+      reply.headers.emplace_back("Retry-After", std::to_string(wait->count()));
+      return reply;
+    }
+  }
+  // Upload volume per app and mailbox (same page): the bodies of POST, PATCH and PUT.
+  const bool upload =
+      request.method == "POST" || request.method == "PATCH" || request.method == "PUT";
+  if (seg.size() > 2 && upload && upload_volume_) {
+    if (auto wait = upload_volume_->admit(request.claims.value("appid", ""), mb->index,
+                                          request.body.size())) {
       GraphReply reply = GraphReply::error(
           {429, "ApplicationThrottled", "Application is over its resource limit."});
       reply.headers.emplace_back("Retry-After", std::to_string(wait->count()));

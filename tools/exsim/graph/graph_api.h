@@ -19,6 +19,7 @@ namespace exsim {
 
 class GraphSubscriptions;
 class MailboxRequestRate;
+class MailboxUploadVolume;
 struct GraphLimits;
 
 /// Handles Graph requests; thread-safe.
@@ -36,6 +37,8 @@ class GraphApi {
   void set_limits(const GraphLimits& limits);
   /// Requests refused by the request rate per app and mailbox so far.
   std::size_t refused_mailbox_rate() const;
+  /// Requests refused by the upload volume per app and mailbox so far.
+  std::size_t refused_upload_volume() const;
   std::string link_base() const { return base_url_() + "/v1.0"; }
 
  private:
@@ -52,6 +55,7 @@ class GraphApi {
   GraphDelta delta_;
   GraphSubscriptions* subscriptions_ = nullptr;
   std::unique_ptr<MailboxRequestRate> request_rate_;
+  std::unique_ptr<MailboxUploadVolume> upload_volume_;
   std::mutex in_flight_mutex_;
   std::map<uint32_t, int> in_flight_;
 };

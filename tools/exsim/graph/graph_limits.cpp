@@ -51,12 +51,17 @@ json GraphLimits::to_json() const {
            {{"enforced", mailbox_request_rate},
             {"requests_per_mailbox", requests_per_mailbox},
             {"window_seconds", mailbox_request_window.count()}}},
+          {"upload_volume",
+           {{"enforced", upload_volume},
+            {"bytes_per_mailbox", upload_bytes_per_mailbox},
+            {"window_seconds", upload_window.count()}}},
           {"notification_batch_max", notification_batch_max}};
 }
 
 std::vector<std::string> graph_relax_switches() {
   return {kRelaxSubscriptionRate,     kRelaxMailboxSubscriptionCap, kRelaxValidationDeadline,
-          kRelaxNotificationDeadline, kRelaxClientStateLength,      kRelaxMailboxRequestRate};
+          kRelaxNotificationDeadline, kRelaxClientStateLength,      kRelaxMailboxRequestRate,
+          kRelaxUploadVolume};
 }
 
 bool relax_graph_limit(GraphLimits& limits, const std::string& name) {
@@ -75,6 +80,8 @@ bool relax_graph_limit(GraphLimits& limits, const std::string& name) {
     limits.client_state_length = false;
   } else if (name == kRelaxMailboxRequestRate) {
     limits.mailbox_request_rate = false;
+  } else if (name == kRelaxUploadVolume) {
+    limits.upload_volume = false;
   } else {
     return false;
   }
@@ -109,6 +116,10 @@ std::optional<std::string> read_graph_limits(const json& graph, GraphLimits& lim
     limits.requests_per_mailbox = l.value("requests_per_mailbox", limits.requests_per_mailbox);
     limits.mailbox_request_window = std::chrono::seconds(
         l.value("mailbox_request_window_seconds", limits.mailbox_request_window.count()));
+    limits.upload_bytes_per_mailbox =
+        l.value("upload_bytes_per_mailbox", limits.upload_bytes_per_mailbox);
+    limits.upload_window =
+        std::chrono::seconds(l.value("upload_window_seconds", limits.upload_window.count()));
     limits.notification_batch_max =
         std::max<std::size_t>(1, l.value("notification_batch_max", limits.notification_batch_max));
   }

@@ -8,7 +8,8 @@
 ///   https://learn.microsoft.com/graph/outlook-change-notifications-overview
 /// - clientState at most 128 characters:
 ///   https://learn.microsoft.com/graph/api/resources/subscription
-/// - Outlook's 10,000 requests per 10 minutes per app ID and mailbox (graph_mailbox_rate.h):
+/// - Outlook's 10,000 requests per 10 minutes and 150 MB of uploads per 5 minutes per app ID
+///   and mailbox (graph_mailbox_rate.h):
 ///   https://learn.microsoft.com/graph/throttling-limits#outlook-service-limits
 /// - the validation request answered within 10 s, notifications answered 2xx within 3 s
 ///   (slow above 2,900 ms, failed deliveries retried for up to 4 hours, slow endpoints
@@ -34,6 +35,7 @@ inline constexpr const char* kRelaxValidationDeadline = "validation-deadline";
 inline constexpr const char* kRelaxNotificationDeadline = "notification-deadline";
 inline constexpr const char* kRelaxClientStateLength = "client-state-length";
 inline constexpr const char* kRelaxMailboxRequestRate = "mailbox-request-rate";
+inline constexpr const char* kRelaxUploadVolume = "upload-volume";
 
 /// Graph's subscription limits as exsim applies them. The defaults are Microsoft's numbers;
 /// the numeric fields may be lowered by tests ("graph": {"limits": {...}}) so that a limit is
@@ -75,6 +77,12 @@ struct GraphLimits {
   int requests_per_mailbox = 10000;
   std::chrono::seconds mailbox_request_window{600};
   bool mailbox_request_rate = true;  ///< off: switch "mailbox-request-rate"
+  // throttling-limits#outlook-service-limits: "150 megabytes (MB) upload (PATCH, PUT, POST)
+  // in a 5 minute period" per app ID and mailbox. Counted in decimal megabytes, the smaller
+  // reading of "MB" (the page does not say which).
+  std::size_t upload_bytes_per_mailbox = 150'000'000;
+  std::chrono::seconds upload_window{300};
+  bool upload_volume = true;  ///< off: switch "upload-volume"
 
   /// exsim's own cap on entries per POST: Microsoft documents batching ("a collection of
   /// change notifications") but no maximum.

@@ -208,6 +208,9 @@ TEST_F(GraphLimitsTest, DefaultsAreMicrosoftsNumbersAndAllEnforced) {
   EXPECT_EQ(limits["mailbox_request_rate"]["enforced"], true);
   EXPECT_EQ(limits["mailbox_request_rate"]["requests_per_mailbox"], 10000);
   EXPECT_EQ(limits["mailbox_request_rate"]["window_seconds"], 600);
+  EXPECT_EQ(limits["upload_volume"]["enforced"], true);
+  EXPECT_EQ(limits["upload_volume"]["bytes_per_mailbox"], 150'000'000);
+  EXPECT_EQ(limits["upload_volume"]["window_seconds"], 300);
 }
 
 TEST_F(GraphLimitsTest, WritesBeyondAThousandPerAppAndTwoThousandPerTenantGet429) {
@@ -536,6 +539,57 @@ TEST_F(GraphLimitsTest, SwitchMailboxRequestRateRelaxesTheRate) {
     EXPECT_EQ(call("GET", "/v1.0/users/alice@example.com/calendar").status, 200);
   }
   EXPECT_EQ(admin("/exsim/admin/graph/limits")["mailbox_request_rate"]["enforced"], false);
+}
+
+// Outlook's upload volume: 150 MB of POST/PATCH/PUT bodies per app and mailbox in 5 minutes
+// (throttling-limits#outlook-service-limits), here scaled to 3,300 bytes per 2 s.
+TEST_F(GraphLimitsTest, UploadsBeyondTheVolumePerAppAndMailboxGet429) {
+  GraphLimits limits;
+  limits.upload_bytes_per_mailbox = 3300;
+  limits.upload_window = 2s;
+  start(limits);
+  const json event = {{"subject", std::string(900, 'u')},
+                      {"start", {{"dateTime", "2030-01-02T09:00:00"}, {"timeZone", "UTC"}}},
+                      {"end", {{"dateTime", "2030-01-02T10:00:00"}, {"timeZone", "UTC"}}}};
+  int created = 0;
+  Answer refused;
+  for (int i = 0; i < 6; ++i) {
+    Answer answer = call("POST", "/v1.0/users/alice@example.com/events", event);
+    if (answer.status == 201) {
+      ++created;
+    } else {
+      refused = answer;
+      break;
+    }
+  }
+  EXPECT_EQ(created, 3) << "three bodies of ~1,030 bytes fit in 3,300, a fourth does not";
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_EQ(refused.body["error"]["code"], "ApplicationThrottled");
+  const int wait = std::atoi(refused.retry_after.c_str());
+  EXPECT_GE(wait, 1);
+  EXPECT_LE(wait, 2);
+  // Reads upload nothing; another mailbox and another app have their own volume.
+  EXPECT_EQ(call("GET", "/v1.0/users/alice@example.com/calendar").status, 200);
+  EXPECT_EQ(call("POST", "/v1.0/users/bob@example.com/events", event).status, 201);
+  EXPECT_EQ(call("POST", "/v1.0/users/alice@example.com/events", event, "app-b").status, 201);
+  EXPECT_EQ(admin("/exsim/admin/graph/stats")["refused_upload_volume"], 1);
+  std::this_thread::sleep_for(std::chrono::seconds(wait));
+  EXPECT_EQ(call("POST", "/v1.0/users/alice@example.com/events", event).status, 201)
+      << "the window slides";
+}
+
+TEST_F(GraphLimitsTest, SwitchUploadVolumeRelaxesTheVolume) {
+  GraphLimits limits;
+  limits.upload_bytes_per_mailbox = 100;
+  ASSERT_TRUE(relax_graph_limit(limits, kRelaxUploadVolume));
+  start(limits);
+  const json event = {{"subject", std::string(500, 'u')},
+                      {"start", {{"dateTime", "2030-01-02T09:00:00"}, {"timeZone", "UTC"}}},
+                      {"end", {{"dateTime", "2030-01-02T10:00:00"}, {"timeZone", "UTC"}}}};
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(call("POST", "/v1.0/users/alice@example.com/events", event).status, 201);
+  }
+  EXPECT_EQ(admin("/exsim/admin/graph/limits")["upload_volume"]["enforced"], false);
 }
 
 TEST(GraphLimitsConfig, UnknownSwitchIsAnError) {

@@ -38,4 +38,28 @@ class MailboxRequestRate {
   std::size_t refused_ = 0;
 };
 
+/// Upload volume per (app, mailbox): the bodies of POST, PATCH and PUT requests, at most
+/// GraphLimits::upload_bytes_per_mailbox (150 MB) in a sliding upload_window (5 minutes).
+/// Beyond it: 429 ApplicationThrottled with Retry-After. Thread-safe.
+class MailboxUploadVolume {
+ public:
+  explicit MailboxUploadVolume(const GraphLimits& limits) : limits_(limits) {}
+  /// Counts `bytes` uploaded by `app` to `mailbox` and returns nullopt when they fit in the
+  /// window; otherwise counts nothing and returns the wait until they would (>= 1 s).
+  std::optional<std::chrono::seconds> admit(const std::string& app, std::uint32_t mailbox,
+                                            std::size_t bytes);
+  std::size_t refused() const;
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Log {
+    std::deque<std::pair<Clock::time_point, std::size_t>> uploads;
+    std::size_t total = 0;
+  };
+  const GraphLimits& limits_;
+  mutable std::mutex mutex_;
+  std::map<std::pair<std::string, std::uint32_t>, Log> logs_;
+  std::size_t refused_ = 0;
+};
+
 }  // namespace exsim

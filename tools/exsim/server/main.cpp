@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
   app.add_option("--graph-relax", graph_relax,
                  "turn off one of Graph's subscription limits (repeatable): subscription-rate, "
                  "mailbox-subscription-cap, validation-deadline, notification-deadline, "
-                 "client-state-length, mailbox-request-rate");
+                 "client-state-length, mailbox-request-rate, upload-volume");
   CLI11_PARSE(app, argc, argv);
 
   if (!config_file.empty()) {
@@ -141,9 +141,10 @@ int main(int argc, char** argv) {
   }
   for (const auto& name : graph_relax) {
     if (!exsim::relax_graph_limit(config.graph_limits, name)) {
-      std::cerr << "exsim: --graph-relax " << name << " is not a switch (known: "
-                << "subscription-rate, mailbox-subscription-cap, validation-deadline, "
-                << "notification-deadline, client-state-length, mailbox-request-rate)\n";
+      std::cerr
+          << "exsim: --graph-relax " << name << " is not a switch (known: "
+          << "subscription-rate, mailbox-subscription-cap, validation-deadline, "
+          << "notification-deadline, client-state-length, mailbox-request-rate, upload-volume)\n";
       return 2;
     }
   }
