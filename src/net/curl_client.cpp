@@ -69,6 +69,7 @@ class CurlClient final : public HttpClient {
                   std::function<void(Result<Response>)> done) override;
   void set_host_concurrency(std::string_view url, int limit) override;
   void set_budget_concurrency(std::string_view key, int limit) override;
+  void hold_budget(std::string_view key, milliseconds wait) override;
   ClientStats stats() const override;
 
  private:
@@ -198,6 +199,10 @@ void CurlClient::set_budget_concurrency(std::string_view key, int limit) {
   curl_multi_wakeup(multi_);
 }
 
+void CurlClient::hold_budget(std::string_view key, milliseconds wait) {
+  if (options_.budget_holds && !key.empty()) options_.budget_holds->hold(key, wait);
+}
+
 ClientStats CurlClient::stats() const {
   ClientStats out;
   out.requests = counters_.requests.load();
@@ -314,6 +319,19 @@ void CurlClient::run_loop() {
 }
 
 void CurlClient::admit(Transfer& transfer) {
+  // A back-off another request (here or on another node) was given for this budget key:
+  // wait it out on the timer list, holding no slot.
+  if (options_.budget_holds && !transfer.request.budget_key.empty()) {
+    const auto until = options_.budget_holds->held_until(transfer.request.budget_key);
+    const auto now = Clock::now();
+    if (until && *until > now) {
+      const auto wait = std::chrono::ceil<milliseconds>(*until - now);
+      transfer.waited += wait;
+      counters_.retry_wait_ms += static_cast<std::uint64_t>(wait.count());
+      retry_at_.emplace(*until, transfer.id);
+      return;
+    }
+  }
   if (slots_.acquire(transfer.slot_key, transfer.id, transfer.slot_limit)) {
     start_attempt(transfer);
   } else {
@@ -464,6 +482,10 @@ void CurlClient::on_attempt_done(Transfer& transfer, CURLcode code) {
   AttemptOutcome outcome;
   outcome.status = status;
   outcome.retry_after = retry_after(response);
+  if (outcome.retry_after && (status == 429 || status == 503) && options_.budget_holds &&
+      !transfer.request.budget_key.empty()) {
+    options_.budget_holds->hold(transfer.request.budget_key, *outcome.retry_after);
+  }
   if (status >= 500 && transfer.request.retry_response) {
     try {
       outcome.response_retryable = transfer.request.retry_response(response);
