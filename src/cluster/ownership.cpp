@@ -115,8 +115,9 @@ Result<OwnershipChanges> OrgOwnership::tick(const std::vector<std::string>& orgs
 
   OwnershipChanges changes;
   std::lock_guard lock(mutex_);
-  // A stale view (the last renewal more than a lease ago) owned nothing any more.
-  if (!live(started)) owned_.clear();
+  // What this node held before (even in a view a lease old: its watchers still run) and
+  // does not hold now under the same epoch is lost; retaken under a new epoch, it is lost
+  // and gained (the watchers restart on the new lease).
   for (const auto& [org, epoch] : owned_) {
     auto now_held = held.find(org);
     if (now_held == held.end() || now_held->second != epoch) changes.lost.push_back(org);

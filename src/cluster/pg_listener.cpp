@@ -30,7 +30,12 @@ PGconn* connect(const std::string& conninfo) {
       "keepalives_interval", "keepalives_count", "dbname",     nullptr};
   const char* values[] = {"5", "agendasync-listen", "1", "5", "2", "3", conninfo.c_str(), nullptr};
   PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
-  if (conn && PQstatus(conn) == CONNECTION_OK && PQsetnonblocking(conn, 1) == 0) return conn;
+  if (conn && PQstatus(conn) == CONNECTION_OK && PQsetnonblocking(conn, 1) == 0) {
+    // The server's notices ("terminating connection due to administrator command") are not
+    // for stderr: a lost connection is handled (and logged by the caller's rescan).
+    PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+    return conn;
+  }
   if (conn) PQfinish(conn);
   return nullptr;
 }
