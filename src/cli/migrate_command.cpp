@@ -11,9 +11,9 @@
 #include <memory>
 
 #include "app/node_data.h"
-#include "cluster/cluster_schema.h"
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cluster/cluster_schema.h"
 #include "store/database_locator.h"
 #include "store/migrate_database.h"
 
@@ -45,8 +45,8 @@ void run_postgres_migrate(Context& context) {
   // organisation this run names; a second run finds them current.
   auto cluster = cluster::migrate_cluster(cluster::cluster_target(database->string()));
   if (!cluster) return context.fail(cluster.error(), kExitRuntime);
-  std::cout << "cluster tables (schema " << cluster::kClusterSchema << "): "
-            << (*cluster == cluster::cluster_schema_version() ? "current" : "brought")
+  std::cout << "cluster tables (schema " << cluster::kClusterSchema
+            << "): " << (*cluster == cluster::cluster_schema_version() ? "current" : "brought")
             << " at version " << cluster::cluster_schema_version() << "\n";
   if (report->from == report->to) {
     std::cout << report->where << ": schema version " << report->to

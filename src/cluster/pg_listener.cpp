@@ -33,7 +33,8 @@ PGconn* connect(const std::string& conninfo) {
   if (conn && PQstatus(conn) == CONNECTION_OK && PQsetnonblocking(conn, 1) == 0) {
     // The server's notices ("terminating connection due to administrator command") are not
     // for stderr: a lost connection is handled (and logged by the caller's rescan).
-    PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn, [](void*, const char*) {}, nullptr);
     return conn;
   }
   if (conn) PQfinish(conn);

@@ -76,10 +76,12 @@ void wire_cluster(std::shared_ptr<cluster::Node> node,
     return node->route(pair.org, pair.user, service::to_string(why),
                        why == service::Trigger::kSafetyNet);
   };
-  options.nodes = [node, organisations]() { return node->nodes(active_organisations(*organisations)); };
+  options.nodes = [node, organisations]() {
+    return node->nodes(active_organisations(*organisations));
+  };
   auto previous = std::move(options.start_companions);
-  options.start_companions =
-      [node, organisations, previous](service::Server& server) -> Result<std::function<void()>> {
+  options.start_companions = [node, organisations,
+                              previous](service::Server& server) -> Result<std::function<void()>> {
     std::function<void()> stop_previous;
     if (previous) {
       auto started = previous(server);
@@ -87,8 +89,8 @@ void wire_cluster(std::shared_ptr<cluster::Node> node,
       stop_previous = std::move(*started);
     }
     service::Metrics& metrics = server.metrics();
-    metrics.set(service::metric::kNodeInfo, {{"node", node->name()}, {"version", AGENDASYNC_VERSION}},
-                1);
+    metrics.set(service::metric::kNodeInfo,
+                {{"node", node->name()}, {"version", AGENDASYNC_VERSION}}, 1);
     auto last_renewals = std::make_shared<std::uint64_t>(0);
     auto last_sent = std::make_shared<std::uint64_t>(0);
     auto last_received = std::make_shared<std::uint64_t>(0);
@@ -113,8 +115,9 @@ void wire_cluster(std::shared_ptr<cluster::Node> node,
     callbacks.rescan = [&server](const std::string& org) {
       service::log_event(spdlog::level::warn, "cluster_rescan",
                          {{"org", org},
-                          {"detail", "the LISTEN connection dropped: wake-ups sent meanwhile "
-                                     "were lost, every pair of the organisation is due"}});
+                          {"detail",
+                           "the LISTEN connection dropped: wake-ups sent meanwhile "
+                           "were lost, every pair of the organisation is due"}});
       trigger_all(server, org);
     };
     callbacks.ticked = [&metrics, node, last_renewals, last_sent,

@@ -172,8 +172,8 @@ Result<int> run(const config::Config& config, const DaemonOptions& flags) {
     auto handed_over = std::make_shared<std::atomic<bool>>(false);
     service::GraphKeeperOptions org_graph = graph_options;
     org_graph.handed_over = handed_over;
-    auto stop = start_watchers(server, org, org_config, streaming, watcher_options, org_graph,
-                               safety_net);
+    auto stop =
+        start_watchers(server, org, org_config, streaming, watcher_options, org_graph, safety_net);
     if (!stop) return stop;
     // Stopping the organisation (suspended, deleted, a new connection) also closes its
     // syncs' databases; a run in flight keeps its own until it ends.

@@ -9,9 +9,8 @@ namespace {
 using nlohmann::json;
 
 json lease_json(const cluster::HeldLease& lease) {
-  json out = {{"org", lease.org},
-              {"epoch", lease.epoch},
-              {"expires_in_seconds", lease.expires_in_seconds}};
+  json out = {
+      {"org", lease.org}, {"epoch", lease.epoch}, {"expires_in_seconds", lease.expires_in_seconds}};
   if (!lease.pair.empty()) out["pair"] = lease.pair;
   return out;
 }

@@ -22,7 +22,8 @@ TEST_F(NodesApi, OnSqliteTheOperatorSeesNoClusterAndOthersAreRefused) {
   ASSERT_EQ(listed.status, 200) << listed.body;
   EXPECT_EQ(listed.json_body["clustered"], false);
   EXPECT_TRUE(listed.json_body["nodes"].empty());
-  EXPECT_EQ(get("/api/v1/nodes", admin_).status, 403) << "an organisation's admin is not an operator";
+  EXPECT_EQ(get("/api/v1/nodes", admin_).status, 403)
+      << "an organisation's admin is not an operator";
   EXPECT_EQ(get("/api/v1/nodes", "").status, 401);
 }
 
