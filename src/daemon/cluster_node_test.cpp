@@ -7,7 +7,6 @@
 #include "daemon/cluster_node.h"
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -16,6 +15,7 @@
 #include <random>
 
 #include "cluster/test_support.h"
+#include "net/http.h"
 #include "platform/platform.h"
 #include "service/secrets/key_ring.h"
 #include "store/sqlite_agenda_store.h"
@@ -81,6 +81,7 @@ struct TestNode {
     server = service::Server::start(std::move(options)).value();
     stop_companions = companions(*server).value();
     admin = server->tokens().create("admin", "t")->value.reveal();
+    operator_token = server->operator_tokens().create("operator", "ops")->value.reveal();
   }
   ~TestNode() {
     stop();
@@ -105,7 +106,7 @@ struct TestNode {
   std::shared_ptr<platform::Platform> platform;
   std::unique_ptr<service::Server> server;
   std::function<void()> stop_companions;
-  std::string admin;
+  std::string admin, operator_token;
   std::mutex mutex;
   std::map<std::string, int> watching;
   std::vector<std::pair<std::string, Clock::time_point>> runs;
@@ -125,7 +126,34 @@ TEST(ClusterHooks, WatchersRunOnTheOwnerAndAnApiWriteOnAnotherNodeIsSyncedThere)
   EXPECT_EQ(a.watchers("default"), 1);
   EXPECT_EQ(b.run_count(), 0u) << "the other node's catch-up and safety net are the owner's";
 
-  httplib::Client client("127.0.0.1", b.server->port());
+  // libcurl, as the daemon's own client (cpp-httplib's client cannot connect in every
+  // sandbox the tests run in).
+  auto client = net::make_curl_client({});
+  auto request = [&](const std::string& method, const std::string& path, const std::string& token,
+                     const std::string& body) {
+    net::Request sent;
+    sent.method = method;
+    sent.url = "http://127.0.0.1:" + std::to_string(b.server->port()) + path;
+    sent.headers = {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
+    sent.body = body;
+    sent.retry_allowed = false;
+    return client->send(sent, {});
+  };
+  // GET /api/v1/nodes on node-b: both nodes, node-a owning the organisation.
+  auto listed = request("GET", "/api/v1/nodes", b.operator_token, "");
+  ASSERT_TRUE(listed) << listed.error().message;
+  ASSERT_EQ(listed->status, 200) << listed->body;
+  const auto nodes = nlohmann::json::parse(listed->body);
+  EXPECT_EQ(nodes["clustered"], true);
+  ASSERT_EQ(nodes["nodes"].size(), 2u) << listed->body;
+  EXPECT_EQ(nodes["nodes"][0]["name"], "node-a");
+  EXPECT_EQ(nodes["nodes"][0]["alive"], true);
+  ASSERT_EQ(nodes["nodes"][0]["organisations"].size(), 1u) << listed->body;
+  EXPECT_EQ(nodes["nodes"][0]["organisations"][0]["org"], "default");
+  EXPECT_TRUE(nodes["nodes"][1]["organisations"].empty());
+  auto refused = request("GET", "/api/v1/nodes", b.admin, "");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 403) << "operators only";
   std::vector<double> hops;
   for (int i = 0; i < 20; ++i) {
     const std::size_t before = a.run_count();
@@ -135,9 +163,8 @@ TEST(ClusterHooks, WatchersRunOnTheOwnerAndAnApiWriteOnAnotherNodeIsSyncedThere)
                                  {"time_zone", "Europe/Amsterdam"},
                                  {"owner", "anna"}};
     const auto sent = Clock::now();
-    auto posted = client.Post("/api/v1/appointments", {{"Authorization", "Bearer " + b.admin}},
-                              body.dump(), "application/json");
-    ASSERT_TRUE(posted);
+    auto posted = request("POST", "/api/v1/appointments", b.admin, body.dump());
+    ASSERT_TRUE(posted) << posted.error().message;
     ASSERT_EQ(posted->status, 201) << posted->body;
     ASSERT_TRUE(eventually([&] { return a.run_count() > before; }, 3s))
         << "write " << i << " never reached the owner";
