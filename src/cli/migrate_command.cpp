@@ -13,6 +13,7 @@
 #include "app/node_data.h"
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cluster/cluster_schema.h"
 #include "store/database_locator.h"
 #include "store/migrate_database.h"
 
@@ -40,6 +41,13 @@ void run_postgres_migrate(Context& context) {
   if (!database) return context.fail(database.error(), kExitRuntime);
   auto report = store::migrate_database(database->string(), *org);
   if (!report) return context.fail(report.error(), kExitRuntime);
+  // The tables the nodes coordinate through (src/cluster): once per server, whichever
+  // organisation this run names; a second run finds them current.
+  auto cluster = cluster::migrate_cluster(cluster::cluster_target(database->string()));
+  if (!cluster) return context.fail(cluster.error(), kExitRuntime);
+  std::cout << "cluster tables (schema " << cluster::kClusterSchema
+            << "): " << (*cluster == cluster::cluster_schema_version() ? "current" : "brought")
+            << " at version " << cluster::cluster_schema_version() << "\n";
   if (report->from == report->to) {
     std::cout << report->where << ": schema version " << report->to
               << " is current; nothing to do\n";

@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "daemon/cluster_node.h"
 #include "daemon/console_operations.h"
 #include "daemon/ews_watchers.h"
 #include "daemon/graph_watch.h"
@@ -119,9 +120,14 @@ Result<int> run(const config::Config& config, const DaemonOptions& flags) {
   auto platform = platform::Platform::open(config, std::move(*ring));
   if (!platform) return std::unexpected(platform.error());
   std::shared_ptr<platform::Platform> organisations(std::move(*platform));
+  // Many nodes on PostgreSQL: null on SQLite, where nothing below changes.
+  auto node = open_cluster_node(config, ClusterSettings{flags.node_name, flags.lease});
+  if (!node) return std::unexpected(node.error());
+  std::shared_ptr<cluster::Node> cluster_node = std::move(*node);
   net::ClientOptions client;
   client.tls.ca_bundle_path = config.tls.ca_bundle.string();
   client.proxy = config.tls.proxy;
+  if (cluster_node) client.budget_holds = cluster_node->budget_holds();
   auto pools = std::make_shared<OrganisationPools>(
       [organisations](const std::string& org) { return organisations->organisation_config(org); },
       std::shared_ptr<net::HttpClient>(net::make_curl_client(std::move(client))));
@@ -153,21 +159,32 @@ Result<int> run(const config::Config& config, const DaemonOptions& flags) {
   graph_options.renew_before = flags.graph_renew_before;
   const auto safety_net = flags.safety_net;
   const bool streaming = flags.streaming;
-  options.start_organisation = [pools, streaming, watcher_options, graph_options, safety_net](
-                                   service::Server& server, const std::string& org,
-                                   const config::Config& org_config) {
+  options.start_organisation = [pools, streaming, watcher_options, graph_options, safety_net,
+                                cluster_node](service::Server& server, const std::string& org,
+                                              const config::Config& org_config) {
     // A new connection (or a resumed organisation) syncs on a fresh app.
     pools->reset(org);
-    auto stop = start_watchers(server, org, org_config, streaming, watcher_options, graph_options,
-                               safety_net);
+    // Many nodes: the watchers run on the organisation's owner only (cluster_node.h).
+    if (!may_watch(cluster_node, org)) {
+      return Result<std::function<void()>>([pools, org] { pools->reset(org); });
+    }
+    // Stopped because another node owns it now: its keeper keeps the Graph subscriptions.
+    auto handed_over = std::make_shared<std::atomic<bool>>(false);
+    service::GraphKeeperOptions org_graph = graph_options;
+    org_graph.handed_over = handed_over;
+    auto stop =
+        start_watchers(server, org, org_config, streaming, watcher_options, org_graph, safety_net);
     if (!stop) return stop;
     // Stopping the organisation (suspended, deleted, a new connection) also closes its
     // syncs' databases; a run in flight keeps its own until it ends.
-    return Result<std::function<void()>>([pools, org, watchers = std::move(*stop)] {
-      watchers();
-      pools->reset(org);
-    });
+    return Result<std::function<void()>>(
+        [pools, org, watchers = std::move(*stop), handed_over, cluster_node] {
+          handed_over->store(!may_watch(cluster_node, org));
+          watchers();
+          pools->reset(org);
+        });
   };
+  if (cluster_node) wire_cluster(cluster_node, organisations, options);
   return service::run_server(config, std::move(options));
 }
 

@@ -28,6 +28,11 @@ struct DaemonOptions {
   /// The configuration file the daemon runs on: SIGHUP re-reads it (reload.h). Empty =
   /// SIGHUP reloads nothing.
   std::filesystem::path config_file;
+  /// Many nodes on PostgreSQL (issue 17): this node's name among them (empty: the host name)
+  /// and how long its organisation leases and heartbeats last (a node silent this long is
+  /// dead; its organisations go to the others).
+  std::string node_name;
+  std::chrono::milliseconds lease{30'000};
 };
 
 /// Runs the daemon until SIGTERM/SIGINT and returns the process exit code; an Error when it

@@ -69,6 +69,7 @@ class CurlClient final : public HttpClient {
                   std::function<void(Result<Response>)> done) override;
   void set_host_concurrency(std::string_view url, int limit) override;
   void set_budget_concurrency(std::string_view key, int limit) override;
+  void hold_budget(std::string_view key, milliseconds wait) override;
   ClientStats stats() const override;
 
  private:
@@ -202,6 +203,10 @@ void CurlClient::set_budget_concurrency(std::string_view key, int limit) {
   curl_multi_wakeup(multi_);
 }
 
+void CurlClient::hold_budget(std::string_view key, milliseconds wait) {
+  if (options_.budget_holds && !key.empty()) options_.budget_holds->hold(key, wait);
+}
+
 ClientStats CurlClient::stats() const {
   ClientStats out;
   out.requests = counters_.requests.load();
@@ -320,6 +325,32 @@ void CurlClient::run_loop() {
 }
 
 void CurlClient::admit(Transfer& transfer) {
+  // A back-off another request (here or on another node) was given for this budget key:
+  // wait it out on the timer list, holding no slot.
+  if (options_.budget_holds && !transfer.request.budget_key.empty()) {
+    const auto until = options_.budget_holds->held_until(transfer.request.budget_key);
+    const auto now = Clock::now();
+    if (until && *until > now) {
+      const auto wait = std::chrono::ceil<milliseconds>(*until - now);
+      if (wait > options_.max_pacing_wait) {
+        // A back-off of minutes is not sat out holding the caller's thread: it ends as the
+        // server's own long Retry-After does, throttled and unsent, for a later run.
+        ++counters_.paced_refused;
+        Error error = Error::make(
+            ErrorKind::kThrottled,
+            fmt::format("held back, not sent: Exchange asked {} to wait (a Retry-After or "
+                        "ErrorServerBusy seen by this or another node); it may send again in {} s",
+                        transfer.request.budget_key,
+                        std::chrono::ceil<std::chrono::seconds>(wait).count()));
+        error.retry_after = wait;
+        return finish(transfer, std::unexpected(std::move(error)));
+      }
+      transfer.waited += wait;
+      counters_.retry_wait_ms += static_cast<std::uint64_t>(wait.count());
+      retry_at_.emplace(*until, transfer.id);
+      return;
+    }
+  }
   if (slots_.acquire(transfer.slot_key, transfer.id, transfer.slot_limit)) {
     start_attempt(transfer);
   } else {
@@ -508,6 +539,10 @@ void CurlClient::on_attempt_done(Transfer& transfer, CURLcode code) {
   AttemptOutcome outcome;
   outcome.status = status;
   outcome.retry_after = retry_after(response);
+  if (outcome.retry_after && (status == 429 || status == 503) && options_.budget_holds &&
+      !transfer.request.budget_key.empty()) {
+    options_.budget_holds->hold(transfer.request.budget_key, *outcome.retry_after);
+  }
   if (status >= 500 && transfer.request.retry_response) {
     try {
       outcome.response_retryable = transfer.request.retry_response(response);

@@ -15,6 +15,7 @@
 
 #include "core/error.h"
 #include "core/secret.h"
+#include "net/budget_holds.h"
 #include "net/request_rate.h"
 
 namespace agendasync::net {
@@ -64,6 +65,9 @@ struct ClientOptions {
   std::chrono::milliseconds max_pacing_wait{30'000};
   int max_concurrency_per_host = 20;  ///< below EWS's usual EWSMaxConcurrency of 27
   std::string user_agent = "AgendaSync/0.1";
+  /// Back-offs shared with other nodes per budget key (budget_holds.h). Null: this client's
+  /// own retries are the only back-off.
+  std::shared_ptr<BudgetHolds> budget_holds;
 };
 
 struct Response;
@@ -192,6 +196,14 @@ class HttpClient {
   virtual void set_budget_concurrency(std::string_view key, int limit) {
     (void)key;
     (void)limit;
+  }
+  /// A connector read a back-off in an answer the transport cannot interpret (EWS
+  /// ErrorServerBusy's BackOffMilliseconds in a SOAP fault): requests spending `key`, on
+  /// this node and on every node sharing ClientOptions::budget_holds, wait `wait`. Test
+  /// fakes may ignore it.
+  virtual void hold_budget(std::string_view key, std::chrono::milliseconds wait) {
+    (void)key;
+    (void)wait;
   }
   /// Counters for metrics. Test fakes may return zeros.
   virtual ClientStats stats() const { return {}; }

@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 
+#include "cluster/node_registry.h"
 #include "service/audit_lookup.h"
 #include "service/console_operations.h"
 #include "service/graph_subscriptions.h"
@@ -92,6 +93,8 @@ struct PlatformContext {
   std::string public_url;
   /// The engine's operations the console calls (connectivity test, plan, approve, offboard).
   ConsoleOperations operations;
+  /// The cluster's nodes (issue 17); empty on a single node.
+  std::function<Result<std::vector<cluster::NodeStatus>>()> nodes;
 };
 
 void add_appointment_routes(Router& router);
@@ -105,6 +108,8 @@ void add_token_routes(Router& router);
 void add_ops_routes(Router& router, PlatformContext& platform);  // health, metrics, openapi
 /// Operator: organisations; admin: the organisation's connection.
 void add_organisation_routes(Router& router, PlatformContext& platform);
+/// Operator: the nodes sharing the database, their heartbeats and leases (issue 17).
+void add_node_routes(Router& router, PlatformContext& platform);
 
 /// The admin console: /admin/ (embedded files), /api/v1/session (sign in and out) and
 /// login links. `tokens` authenticates any token (the operators' store).

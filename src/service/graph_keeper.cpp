@@ -454,6 +454,11 @@ void GraphSubscriptionKeeper::stop() {
   for (auto& worker : workers_) {
     if (worker.joinable()) worker.join();
   }
+  if (options_.handed_over && options_.handed_over->load()) {
+    // Another node owns the organisation now: the records are its to keep or replace.
+    log_event(spdlog::level::info, "graph_subscriptions_handed_over", {});
+    return;
+  }
   // Graph would keep posting to a daemon that is gone, and marks endpoints that fail as slow
   // or drops their notifications; the next start subscribes afresh and catches up anyway.
   auto recorded = records_.all();

@@ -10,6 +10,7 @@
 /// log and to a callback for metrics: no mailbox is left unwatched silently.
 /// https://learn.microsoft.com/graph/change-notifications-delivery-webhooks,
 /// https://learn.microsoft.com/graph/throttling-limits#subscription-service-limits
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -81,6 +82,11 @@ struct GraphKeeperOptions {
   std::chrono::milliseconds retry_max{std::chrono::minutes(30)};
   /// How long stop() may spend deleting subscriptions at Graph.
   std::chrono::milliseconds stop_budget{std::chrono::seconds(10)};
+  /// Many nodes (issue 17): true at stop() when the organisation went to another node, whose
+  /// keeper now owns the recorded subscriptions (it deletes the old ones as it starts and
+  /// records its own in the same shared table): stop() then deletes nothing, or it would
+  /// delete the new owner's. Null or false: stop() deletes as usual.
+  std::shared_ptr<const std::atomic<bool>> handed_over;
   /// How often a progress line is logged while mailboxes wait for a subscription.
   std::chrono::milliseconds progress_log{std::chrono::seconds(10)};
   /// Told the progress (metrics); may be called from any keeper thread.

@@ -233,6 +233,20 @@ TEST_F(GraphKeeperTest, SubscribesEveryMailboxWithoutGoingOverTheWriteLimit) {
   EXPECT_EQ(graph_.live(), 0u);  // deleted on stop, paced too
 }
 
+TEST_F(GraphKeeperTest, AKeeperWhoseOrganisationWentToAnotherNodeDeletesNothingAtStop) {
+  // Issue 17: the new owner's keeper records its subscriptions in the same shared table;
+  // deleting "every recorded subscription" here would delete the new owner's.
+  auto handed_over = std::make_shared<std::atomic<bool>>(false);
+  GraphKeeperOptions options;
+  options.handed_over = handed_over;
+  start(3, options);
+  ASSERT_TRUE(eventually([&] { return graph_.live() == 3; })) << graph_.live();
+  handed_over->store(true);
+  keeper_->stop();
+  EXPECT_EQ(graph_.live(), 3u) << "left for the node that owns the organisation now";
+  EXPECT_EQ(records_->all()->size(), 3u);
+}
+
 TEST_F(GraphKeeperTest, RetryAfterHoldsEveryWriteUntilItPasses) {
   graph_.limit = 6;
   graph_.window = 600ms;

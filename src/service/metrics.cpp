@@ -67,6 +67,13 @@ Metrics::Metrics() {
            "with (subscribed) and without (unsubscribed) a Graph subscription");
   describe(metric::kGraphThrottled, "gauge",
            "429 answers from Graph's subscription service since start (writes then pause)");
+  describe(metric::kNodeInfo, "gauge", "This node (labels node, version); always 1");
+  describe(metric::kLiveNodes, "gauge", "Nodes with a heartbeat younger than the lease time");
+  describe(metric::kOwnedOrganisations, "gauge",
+           "Organisations whose real-time watchers and safety net run on this node");
+  describe(metric::kLeaseRenewals, "counter", "Organisation ownership leases renewed by this node");
+  describe(metric::kNodeWakeups, "counter",
+           "Wake-ups handed to the owning node (direction=sent) or received from another node");
 }
 
 void Metrics::describe(const std::string& name, const std::string& type, const std::string& help) {

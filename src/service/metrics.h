@@ -66,6 +66,14 @@ inline constexpr const char* kStreamingConnections = "agendasync_streaming_conne
 // same), and 429s from Graph's subscription service so far.
 inline constexpr const char* kGraphMailboxes = "agendasync_graph_mailboxes";
 inline constexpr const char* kGraphThrottled = "agendasync_graph_subscription_throttled";
+// Many nodes on PostgreSQL (issue 17): this node (node, version: always 1, so dashboards
+// join any series on it), the live nodes it sees, the organisations whose watchers it runs,
+// its ownership lease renewals, and wake-ups it handed to other nodes or received from them.
+inline constexpr const char* kNodeInfo = "agendasync_node_info";
+inline constexpr const char* kLiveNodes = "agendasync_cluster_live_nodes";
+inline constexpr const char* kOwnedOrganisations = "agendasync_cluster_owned_organisations";
+inline constexpr const char* kLeaseRenewals = "agendasync_cluster_lease_renewals_total";
+inline constexpr const char* kNodeWakeups = "agendasync_cluster_wakeups_total";  // direction
 }  // namespace metric
 
 }  // namespace agendasync::service

@@ -69,7 +69,17 @@ bool Scheduler::trigger(const std::string& user, Trigger why) {
   return trigger(PairRef{"", user}, why);
 }
 
+std::optional<Trigger> parse_trigger(std::string_view text) {
+  for (auto trigger :
+       {Trigger::kHostChange, Trigger::kSyncNow, Trigger::kNotification, Trigger::kSafetyNet}) {
+    if (text == to_string(trigger)) return trigger;
+  }
+  return std::nullopt;
+}
+
 bool Scheduler::trigger(const PairRef& pair, Trigger why) {
+  // Another node's organisation: its owner queues the run (the hook sent it there).
+  if (options_.elsewhere && !pair.org.empty() && options_.elsewhere(pair, why)) return true;
   auto now = std::chrono::steady_clock::now();
   // Host changes wait for the burst to end; everything else was asked for explicitly or
   // signals a change that already happened on the mailbox.

@@ -20,8 +20,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -57,6 +59,8 @@ using PairSyncFn = std::function<Result<SyncResult>(const PairRef& pair)>;
 
 enum class Trigger { kHostChange, kSyncNow, kNotification, kSafetyNet };
 const char* to_string(Trigger trigger);
+/// The trigger to_string() named; nullopt for any other text.
+std::optional<Trigger> parse_trigger(std::string_view text);
 
 class ProgressBoard;
 
@@ -76,6 +80,10 @@ struct SchedulerOptions {
   /// Where each running pair is (the sync function reports into it); a pair's entry is cleared
   /// when its run ends. Null: the server makes one.
   std::shared_ptr<ProgressBoard> progress;
+  /// Many nodes (issue 17): asked first for each trigger of a pair with an organisation;
+  /// true = the run belongs to another node, which it was handed to (or, for the safety net,
+  /// which runs its own), so nothing is queued here. Empty: every run is this node's.
+  std::function<bool(const PairRef& pair, Trigger why)> elsewhere;
 };
 
 /// Told about every finished run (status, metrics, logs); runs on the worker thread.

@@ -244,5 +244,34 @@ TEST(SchedulerOrgs, TheStringApiIsOrganisationEmpty) {
   EXPECT_EQ(scheduler.forget_org(""), 0u);
 }
 
+TEST(SchedulerOrgs, RunsAnotherNodeOwnsAreHandedOverAndTheSafetyNetFollowsOwnership) {
+  // Many nodes (issue 17): only organisation "mine" is this node's; the hook hands the
+  // others' wake-ups over and drops their safety net (each owner runs its own).
+  FakePairs fake;
+  SchedulerOptions o = options(2);
+  o.safety_net = 100ms;
+  o.all_pairs = [] { return std::vector<PairRef>{{"mine", "anna"}, {"theirs", "ben"}}; };
+  std::mutex mutex;
+  std::vector<std::string> handed;
+  o.elsewhere = [&](const PairRef& pair, Trigger why) {
+    if (pair.org == "mine") return false;
+    std::lock_guard lock(mutex);
+    handed.push_back(pair.user + ":" + to_string(why));
+    return true;
+  };
+  Scheduler scheduler(fake.fn(), o);
+  scheduler.start();
+  EXPECT_TRUE(scheduler.trigger(PairRef{"theirs", "ben"}, Trigger::kSyncNow))
+      << "handed over counts as accepted";
+  ASSERT_TRUE(eventually([&] { return fake.count("mine/anna") >= 2; }));
+  EXPECT_EQ(fake.count("theirs/ben"), 0) << "never run here";
+  std::lock_guard lock(mutex);
+  ASSERT_FALSE(handed.empty());
+  EXPECT_EQ(handed.front(), "ben:sync-now");
+  EXPECT_EQ(parse_trigger("host-change"), Trigger::kHostChange);
+  EXPECT_EQ(parse_trigger("safety-net"), Trigger::kSafetyNet);
+  EXPECT_FALSE(parse_trigger("reboot"));
+}
+
 }  // namespace
 }  // namespace agendasync::service

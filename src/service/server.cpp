@@ -237,7 +237,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
         std::shared_lock lock(s.impl_->tenants_mutex);
         return s.impl_->tenants.size();
       },
-      std::string(), node.server.public_url, s.options_.operations});
+      std::string(), node.server.public_url, s.options_.operations, s.options_.nodes});
   PlatformContext& platform_context = *s.impl_->platform;
   s.router_.set_resolver([&s](
                              const Call& call) -> std::variant<std::shared_ptr<ApiContext>, Reply> {
@@ -260,6 +260,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   });
   add_ops_routes(s.router_, platform_context);
   add_organisation_routes(s.router_, platform_context);
+  add_node_routes(s.router_, platform_context);
   add_token_routes(s.router_);
   add_appointment_routes(s.router_);
   add_user_routes(s.router_);

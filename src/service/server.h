@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cluster/node_registry.h"
 #include "config/config.h"
 #include "core/error.h"
 #include "net/http.h"
@@ -95,6 +96,9 @@ struct ServerOptions {
   /// run_server on SIGHUP: applies what can change without a restart and logs what cannot.
   /// Empty = SIGHUP logs that nothing reloads.
   std::function<void()> reload;
+  /// Many nodes on PostgreSQL: the nodes with their heartbeats and leases (GET
+  /// /api/v1/nodes). Empty: a single node (SQLite), the listing is empty.
+  std::function<Result<std::vector<cluster::NodeStatus>>()> nodes;
 };
 
 class Server {

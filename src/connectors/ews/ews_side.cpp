@@ -152,6 +152,11 @@ Result<SoapResponse> EwsCalendarSide::call(const std::string& body, bool idempot
       options_.budget->lower();
       http_.set_budget_concurrency(budget_key_, options_.budget->limit());
     }
+    if (error->kind == ErrorKind::kThrottled && error->retry_after) {
+      // ErrorServerBusy's back-off is the account's (the budget key's): every node sending as
+      // it waits too, not only this call (issue 17 §5; a no-op without shared holds).
+      http_.hold_budget(budget_key_, *error->retry_after);
+    }
     if (error->kind != ErrorKind::kThrottled || attempt >= options_.max_throttle_waits) {
       return std::unexpected(*error);
     }

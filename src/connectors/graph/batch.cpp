@@ -143,6 +143,9 @@ std::vector<Result<BatchResponse>> send_batch(net::HttpClient& http,
       }
     }
     pending = std::move(again);
+    // A 429 inside the $batch answer is the mailbox's (app + mailbox) back-off: every node
+    // spending that budget waits too (issue 17 §5; a no-op without shared holds).
+    if (wait.count() > 0 && !options.budget_key.empty()) http.hold_budget(options.budget_key, wait);
     if (!pending.empty() && wait.count() > 0) std::this_thread::sleep_for(wait);
   }
   return results;
