@@ -28,6 +28,8 @@ struct DaemonOptions {
   /// The configuration file the daemon runs on: SIGHUP re-reads it (reload.h). Empty =
   /// SIGHUP reloads nothing.
   std::filesystem::path config_file;
+  /// The admin console's session lifetime instead of [server] console_session_minutes.
+  std::optional<std::chrono::seconds> console_session;
 };
 
 /// Runs the daemon until SIGTERM/SIGINT and returns the process exit code; an Error when it
