@@ -40,16 +40,18 @@ class ReloadTls : public ::testing::Test {
     EXPECT_TRUE(config) << config.error().message;
     return config ? *config : config::Config{};
   }
-  /// A GET to exsim over TLS: any HTTP answer means the certificate verified.
+  /// A GET to exsim's admin endpoint over TLS (no Exchange authentication in the way): any
+  /// HTTP answer means the certificate verified.
   Result<net::Response> ask(net::HttpClient& client) {
     net::Request request;
     request.method = "GET";
-    request.url = exsim_.ews_url();
+    request.url = exsim_.base_url() + "/exsim/admin/faults";
+    request.headers = {{"X-Exsim-Admin-Token", exsim_.admin_token()}};
     request.retry_allowed = false;
     return client.send(request, {});
   }
 
-  ews::testing::ExsimProcess exsim_{{}};
+  ews::testing::ExsimProcess exsim_{std::vector<std::string>{}};
   net::testing::TestPki other_ca_;  // a CA that did not sign exsim's certificate
   store::testing::TempDir dir_;
   std::filesystem::path file_;
