@@ -56,8 +56,7 @@ const words = (direction) => `${DIRECTION_WORDS[direction] || direction} (${dire
 function directionBlock(path, shown) {
   if (!shown.user_may_choose) {
     const who = shown.source === 'user' ? 'set for you by your administrator' : 'your organisation\'s default';
-    return h('dl', { class: 'facts' },
-      h('dt', {}, 'Direction'), h('dd', { id: 'my-direction' }, `${words(shown.effective)}, ${who}. Only your administrator can change it.`));
+    return h('p', { id: 'my-direction' }, `${words(shown.effective)}: ${who}. Only your administrator can change it.`);
   }
   const select = h('select', { name: 'direction' },
     h('option', { value: '', selected: shown.direction === null }, `Organisation default: ${words(shown.organisation_default)}`),
