@@ -39,10 +39,11 @@ config::Config config_with_sync() {
   config::Config config;
   config.exchange.backend = config::ExchangeBackend::kGraph;
   const std::pair<const char*, const char*> keys[] = {
-      {"direction", "to-exchange"},    {"conflict_policy", "host-wins"},
-      {"first_sync_days", "7"},        {"deleted_in_exchange", "leave-deleted"},
-      {"breaker_share", "50"},         {"breaker_min_items", "3"},
-      {"first_sync_approval", "true"}, {"send_meeting_requests", "true"}};
+      {"direction", "to-exchange"},      {"conflict_policy", "host-wins"},
+      {"first_sync_days", "7"},          {"deleted_in_exchange", "leave-deleted"},
+      {"breaker_share", "50"},           {"breaker_min_items", "3"},
+      {"first_sync_approval", "true"},   {"send_meeting_requests", "true"},
+      {"users_choose_direction", "true"}};
   for (const auto& [key, text] : keys) {
     auto set = set_sync_setting(config.sync, key, text);
     EXPECT_TRUE(set) << set.error().message;

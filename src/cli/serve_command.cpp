@@ -23,6 +23,7 @@ struct ServeOptions {
   bool fsync_every_write = false;
   int graph_lifetime_minutes = 4320;
   int graph_renew_before_minutes = 1440;
+  int console_session_seconds = 0;  ///< 0 = [server] console_session_minutes
 };
 
 /// Microsoft Graph keeps subscriptions on Outlook events for less than 7 days.
@@ -65,6 +66,15 @@ void run_serve(Context& context, const ServeOptions& flags) {
                         " (Graph's limit for Outlook events) and --graph-renew-before-minutes "
                         "at least 1"),
         kExitUsage);
+  }
+  if (flags.console_session_seconds < 0 || flags.console_session_seconds > 43200 * 60) {
+    return context.fail(Error::make(ErrorKind::kInvalidData,
+                                    "--console-session-seconds must be 1..2592000 (30 days), or "
+                                    "0 for [server] console_session_minutes"),
+                        kExitUsage);
+  }
+  if (flags.console_session_seconds > 0) {
+    options.console_session = std::chrono::seconds(flags.console_session_seconds);
   }
   options.secret_key_file = flags.secret_key_file;
   options.workers = flags.workers;
@@ -116,6 +126,11 @@ void add_serve_command(CLI::App& app, Context& context) {
       ->add_option("--graph-renew-before-minutes", flags->graph_renew_before_minutes,
                    "Backend graph: renew a subscription once less than this is left (checked "
                    "every --watch-refresh-seconds)")
+      ->capture_default_str();
+  serve
+      ->add_option("--console-session-seconds", flags->console_session_seconds,
+                   "Admin console sessions end this long after sign-in, overriding [server] "
+                   "console_session_minutes (short-lived kiosks, tests; 0 = the file's)")
       ->capture_default_str();
   serve->callback([&context, flags] { run_serve(context, *flags); });
 }

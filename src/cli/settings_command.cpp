@@ -33,6 +33,9 @@ const std::map<std::string_view, std::string_view> kHelp = {
     {"send_meeting_requests",
      "true: attendees become real meeting attendees and Exchange mails "
      "them (Exchange Online only; off by default, R39)"},
+    {"users_choose_direction",
+     "true: each user may set their own direction override (My profile, R19); false: only an "
+     "admin sets it"},
 };
 
 struct SettingsOptions {

@@ -105,6 +105,8 @@ class Reader {
          [&](auto& n, auto& k) { sync.first_sync_approval = boolean(n, k); }},
         {"send_meeting_requests",
          [&](auto& n, auto& k) { sync.send_meeting_requests = boolean(n, k); }},
+        {"users_choose_direction",
+         [&](auto& n, auto& k) { sync.users_choose_direction = boolean(n, k); }},
     };
     sections["server"] = {
         {"listen", [&](auto& n, auto& k) { config.server.listen = text(n, k); }},
@@ -116,6 +118,10 @@ class Reader {
         {"max_connections",
          [&](auto& n, auto& k) {
            config.server.max_connections = integer(n, k, {1, 1000000});
+         }},
+        {"console_session_minutes",
+         [&](auto& n, auto& k) {
+           config.server.console_session_minutes = integer(n, k, {1, 43200});
          }},
         {"log_level",
          [&](auto& n, auto& k) {

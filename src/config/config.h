@@ -103,6 +103,9 @@ struct ServerConfig {
   /// The daemon's log level: trace, debug, info, warn or error. SIGHUP applies a change
   /// without a restart.
   std::string log_level = "info";
+  /// How long an admin console session lasts after sign-in, in minutes (1..43200; no sliding
+  /// renewal). `serve --console-session-seconds` overrides it.
+  int console_session_minutes = 480;
   bool operator==(const ServerConfig&) const = default;
 };
 

@@ -93,6 +93,7 @@ listen = "0.0.0.0"
 port = 9443
 public_url = "https://sync.example.com/"
 max_connections = 200
+console_session_minutes = 30
 [tls]
 ca_bundle = "/etc/ssl/corp.pem"
 proxy = "http://proxy:3128"
@@ -109,7 +110,8 @@ proxy = "http://proxy:3128"
   EXPECT_EQ(config->sync.conflict_policy, ConflictPolicy::kHostWins);
   EXPECT_EQ(config->sync.first_sync_days, 14);
   EXPECT_EQ(config->sync.deleted_in_exchange, DeletedInExchange::kLeaveDeleted);
-  EXPECT_EQ(config->server, (ServerConfig{"0.0.0.0", 9443, "https://sync.example.com", 200}));
+  EXPECT_EQ(config->server,
+            (ServerConfig{"0.0.0.0", 9443, "https://sync.example.com", 200, "info", 30}));
   EXPECT_EQ(config->tls.ca_bundle, "/etc/ssl/corp.pem");
   ASSERT_EQ(config->warnings.size(), 1u);
   EXPECT_NE(config->warnings[0].find("deprecated"), std::string::npos);
@@ -223,6 +225,8 @@ TEST(Config, AWrongTypeIsNamed) {
   expect_error("[exchange]\nautodiscover = \"yes\"\n", {"exchange.autodiscover", "true or false"});
   expect_error("[server]\nport = 70000\n", {"server.port", "out of range"});
   expect_error("[server]\nmax_connections = 0\n", {"server.max_connections", "out of range"});
+  expect_error("[server]\nconsole_session_minutes = 0\n",
+               {"server.console_session_minutes", "out of range"});
   expect_error("[server]\npublic_url = \"http://sync.example.com\"\n",
                {"server.public_url", "https://"});
 }

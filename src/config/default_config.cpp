@@ -98,6 +98,10 @@ authority_url = "https://login.microsoftonline.com"
 # true makes them real meeting attendees, and Exchange mails them invitations, updates and
 # cancellations. Exchange Online (backend "graph") only.
 #send_meeting_requests = false
+# Users may choose their own sync direction (My profile in the console, PUT
+# /api/v1/users/NAME/direction with their own token). false: only an admin sets a user's
+# direction override.
+#users_choose_direction = false
 
 [server]
 # Where `agendasync serve` listens.
@@ -113,6 +117,9 @@ public_url = ""
 # The daemon's log level: trace | debug | info | warn | error. `systemctl reload agendasync`
 # (SIGHUP) applies a change without a restart.
 #log_level = "info"
+# The admin console (/admin/): a session ends this many minutes after sign-in, whatever the
+# browser does (1..43200); the next action then asks to sign in again.
+#console_session_minutes = 480
 
 [tls]
 # Extra CA bundle (PEM) to trust besides the system store; "" = system store only.

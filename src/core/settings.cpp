@@ -129,6 +129,8 @@ SyncSettings layer_sync_settings(const SyncSettingsLayer& config_file,
   layer(out.first_sync_approval, config_file.first_sync_approval, organisation.first_sync_approval);
   layer(out.send_meeting_requests, config_file.send_meeting_requests,
         organisation.send_meeting_requests);
+  layer(out.users_choose_direction, config_file.users_choose_direction,
+        organisation.users_choose_direction);
   return out;
 }
 
@@ -142,6 +144,7 @@ const std::vector<SyncSettingKey>& sync_setting_keys() {
       {"breaker_min_items", SettingKind::kWholeNumber},
       {"first_sync_approval", SettingKind::kFlag},
       {"send_meeting_requests", SettingKind::kFlag},
+      {"users_choose_direction", SettingKind::kFlag},
   };
   return keys;
 }
@@ -213,6 +216,9 @@ Result<void> set_sync_setting(SyncSettingsLayer& layer, std::string_view key,
   auto flag = [&](std::string_view t) { return parse_flag(key, t); };
   if (key == "first_sync_approval") return assign(layer.first_sync_approval, key, text, flag);
   if (key == "send_meeting_requests") return assign(layer.send_meeting_requests, key, text, flag);
+  if (key == "users_choose_direction") {
+    return assign(layer.users_choose_direction, key, text, flag);
+  }
   std::string known;
   for (const auto& k : sync_setting_keys())
     known += (known.empty() ? "" : ", ") + std::string(k.name);
@@ -237,6 +243,7 @@ std::vector<std::pair<std::string, std::string>> sync_setting_texts(
   add("breaker_min_items", layer.breaker_min_items, number);
   add("first_sync_approval", layer.first_sync_approval, flag);
   add("send_meeting_requests", layer.send_meeting_requests, flag);
+  add("users_choose_direction", layer.users_choose_direction, flag);
   return out;
 }
 
@@ -245,11 +252,16 @@ std::vector<SettingLine> setting_lines(const SyncSettings& s) {
   const SyncSettingsLayer values{
       s.direction.value,           s.conflict_policy.value,       s.first_sync_days.value,
       s.deleted_in_exchange.value, s.breaker_share_percent.value, s.breaker_min_items.value,
-      s.first_sync_approval.value, s.send_meeting_requests.value};
-  const SettingSource sources[] = {
-      s.direction.source,           s.conflict_policy.source,       s.first_sync_days.source,
-      s.deleted_in_exchange.source, s.breaker_share_percent.source, s.breaker_min_items.source,
-      s.first_sync_approval.source, s.send_meeting_requests.source};
+      s.first_sync_approval.value, s.send_meeting_requests.value, s.users_choose_direction.value};
+  const SettingSource sources[] = {s.direction.source,
+                                   s.conflict_policy.source,
+                                   s.first_sync_days.source,
+                                   s.deleted_in_exchange.source,
+                                   s.breaker_share_percent.source,
+                                   s.breaker_min_items.source,
+                                   s.first_sync_approval.source,
+                                   s.send_meeting_requests.source,
+                                   s.users_choose_direction.source};
   std::vector<SettingLine> lines;
   std::size_t i = 0;
   for (auto& [key, text] : sync_setting_texts(values)) {

@@ -65,6 +65,9 @@ struct SyncSettingsLayer {
   std::optional<int> breaker_min_items;                  ///< R38, kBreakerMinItemsRange
   std::optional<bool> first_sync_approval;               ///< R38: first sync waits for approval
   std::optional<bool> send_meeting_requests;             ///< R39: attendees as real meetings
+  /// R12, R19: a user may set their own direction override (My profile); off, only an admin
+  /// sets overrides.
+  std::optional<bool> users_choose_direction;
   bool operator==(const SyncSettingsLayer&) const = default;
 };
 
@@ -111,6 +114,7 @@ struct SyncSettings {
   Layered<int> breaker_min_items{10, SettingSource::kBuiltIn};
   Layered<bool> first_sync_approval{false, SettingSource::kBuiltIn};
   Layered<bool> send_meeting_requests{false, SettingSource::kBuiltIn};
+  Layered<bool> users_choose_direction{false, SettingSource::kBuiltIn};
   bool operator==(const SyncSettings&) const = default;
 };
 

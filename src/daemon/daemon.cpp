@@ -56,9 +56,9 @@ Result<std::function<void()>> start_hybrid_watchers(service::Server& server, con
   watcher_options.mailboxes = routed_mailboxes(config, tenant->store(), app::RemoteBackend::kEws);
   auto ews = start_ews_watchers(server, org, config, streaming, watcher_options);
   if (!ews) return ews;
-  auto graph =
-      start_graph_watch(config, server, org, graph_options, safety_net,
-                        routed_mailboxes(config, tenant->store(), app::RemoteBackend::kGraph));
+  auto graph = start_graph_watch(
+      config, server, org, graph_options, safety_net,
+      routed_mailboxes(config, tenant->store(), app::RemoteBackend::kGraph), watcher_options.trust);
   if (!graph) {
     (*ews)();
     return graph;
@@ -86,7 +86,8 @@ Result<std::function<void()>> start_watchers(service::Server& server, const std:
                                org + "/connection)"}});
       return std::function<void()>([] {});
     case config::ExchangeBackend::kGraph:
-      return start_graph_watch(config, server, org, graph_options, safety_net);
+      return start_graph_watch(config, server, org, graph_options, safety_net, {},
+                               watcher_options.trust);
     case config::ExchangeBackend::kHybrid:
       return start_hybrid_watchers(server, org, config, streaming, watcher_options, graph_options,
                                    safety_net);
@@ -110,8 +111,9 @@ Result<int> run(const config::Config& config, const DaemonOptions& flags) {
   options.fsync_every_write = flags.fsync_every_write;
   options.scheduler.workers = std::max<std::size_t>(1, flags.workers);
   options.scheduler.safety_net = flags.safety_net;
+  options.sessions.lifetime =
+      flags.console_session.value_or(std::chrono::minutes(config.server.console_session_minutes));
   apply_log_level(config.server.log_level);
-  if (!flags.config_file.empty()) options.reload = make_reload(flags.config_file, config);
 
   // The syncs resolve each organisation's configuration through their own view of the
   // platform tables (the server opens its own once it starts).
@@ -124,13 +126,28 @@ Result<int> run(const config::Config& config, const DaemonOptions& flags) {
   auto node = open_cluster_node(config, ClusterSettings{flags.node_name, flags.lease});
   if (!node) return std::unexpected(node.error());
   std::shared_ptr<cluster::Node> cluster_node = std::move(*node);
-  net::ClientOptions client;
-  client.tls.ca_bundle_path = config.tls.ca_bundle.string();
-  client.proxy = config.tls.proxy;
-  if (cluster_node) client.budget_holds = cluster_node->budget_holds();
+  // Every outgoing client that trusts [tls] is made through `trust`, so SIGHUP can move them
+  // all to a new CA bundle or proxy (issue 19).
+  auto trust =
+      std::make_shared<net::TrustedClients>(config.tls.ca_bundle.string(), config.tls.proxy);
+  net::ClientOptions sync_client;
+  // A back-off Exchange asked of any node holds this node's syncs on that budget too.
+  if (cluster_node) sync_client.budget_holds = cluster_node->budget_holds();
   auto pools = std::make_shared<OrganisationPools>(
-      [organisations](const std::string& org) { return organisations->organisation_config(org); },
-      std::shared_ptr<net::HttpClient>(net::make_curl_client(std::move(client))));
+      [organisations, trust](const std::string& org) {
+        auto org_config = organisations->organisation_config(org);
+        // The connectivity test reads [tls] from the configuration: the reloaded one.
+        if (org_config) org_config->tls = {trust->ca_bundle_path(), trust->proxy()};
+        return org_config;
+      },
+      trust->make(sync_client));
+  if (!flags.config_file.empty()) {
+    ReloadTargets targets;
+    // The syncs' apps hold their organisation's configuration (and its [tls]): the next run
+    // opens them again.
+    targets.tls = tls_reload_target(trust, [pools] { pools->reset_all(); });
+    options.reload = make_reload(flags.config_file, config, std::move(targets));
+  }
   // R31: each run reports where it is, for the status API's progress (the console's bar).
   auto progress = std::make_shared<service::ProgressBoard>();
   options.scheduler.progress = progress;
@@ -151,6 +168,7 @@ Result<int> run(const config::Config& config, const DaemonOptions& flags) {
   };
 
   WatcherOptions watcher_options;
+  watcher_options.trust = trust;
   watcher_options.refresh =
       std::max<std::chrono::milliseconds>(std::chrono::seconds(1), flags.watch_refresh);
   service::GraphKeeperOptions graph_options;

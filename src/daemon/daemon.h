@@ -33,6 +33,8 @@ struct DaemonOptions {
   /// dead; its organisations go to the others).
   std::string node_name;
   std::chrono::milliseconds lease{30'000};
+  /// The admin console's session lifetime instead of [server] console_session_minutes.
+  std::optional<std::chrono::seconds> console_session;
 };
 
 /// Runs the daemon until SIGTERM/SIGINT and returns the process exit code; an Error when it

@@ -30,7 +30,7 @@ namespace agendasync::daemon {
 /// calls fail fast instead of touching a destroyed client.
 class ClosableHttpClient final : public net::HttpClient {
  public:
-  explicit ClosableHttpClient(std::unique_ptr<net::HttpClient> inner) : inner_(std::move(inner)) {}
+  explicit ClosableHttpClient(std::shared_ptr<net::HttpClient> inner) : inner_(std::move(inner)) {}
 
   Result<net::Response> send(const net::Request& request,
                              const net::Credentials& credentials) override {
@@ -51,7 +51,7 @@ class ClosableHttpClient final : public net::HttpClient {
 
   /// Waits for blocking calls in progress (short requests: Subscribe), then ends the rest.
   void close() {
-    std::unique_ptr<net::HttpClient> closing;
+    std::shared_ptr<net::HttpClient> closing;
     {
       std::unique_lock lock(mutex_);
       closing = std::move(inner_);
@@ -65,7 +65,7 @@ class ClosableHttpClient final : public net::HttpClient {
         Error::make(ErrorKind::kTransient, "the daemon is stopping; mailbox watching has ended"));
   }
   std::shared_mutex mutex_;
-  std::unique_ptr<net::HttpClient> inner_;
+  std::shared_ptr<net::HttpClient> inner_;
 };
 
 /// One open GetStreamingEvents transfer. The HTTP client's event loop splits its body into
@@ -166,7 +166,12 @@ MailboxWatchers::MailboxWatchers(const config::Config& config, store::AgendaStor
   // carries only the watchers' requests (the syncs have their own), so its per-server cap
   // is not the place to limit them. Subscribes are bounded by the control threads.
   client.max_concurrency_per_host = 100'000;
-  http_ = std::make_shared<ClosableHttpClient>(net::make_curl_client(std::move(client)));
+  // Through the node's trust when the daemon has one: a SIGHUP then moves new requests to
+  // the new [tls] (open streams finish on theirs).
+  std::shared_ptr<net::HttpClient> inner =
+      options.trust ? options.trust->make(std::move(client))
+                    : std::shared_ptr<net::HttpClient>(net::make_curl_client(std::move(client)));
+  http_ = std::make_shared<ClosableHttpClient>(std::move(inner));
 }
 
 MailboxWatchers::~MailboxWatchers() { stop(); }

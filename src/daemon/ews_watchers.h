@@ -27,6 +27,7 @@
 #include "daemon/synced_mailboxes.h"
 #include "daemon/task_queue.h"
 #include "net/http.h"
+#include "net/reloadable_client.h"
 #include "store/agenda_store.h"
 
 namespace agendasync::service {
@@ -64,6 +65,9 @@ struct WatcherOptions {
   /// The mailboxes to watch; empty = every synced mailbox (synced_mailboxes). A hybrid
   /// organisation's EWS watchers get the mailboxes routed to EWS (routed_mailboxes).
   MailboxSource mailboxes;
+  /// The node's outgoing TLS trust (reloaded by SIGHUP); null = a client of the watchers' own
+  /// from the configuration's [tls].
+  std::shared_ptr<net::TrustedClients> trust;
 };
 
 /// What the watchers hold now (tests, logs, metrics).

@@ -53,7 +53,8 @@ Result<std::function<void()>> start_graph_watch(const config::Config& config,
                                                 service::Server& server, const std::string& org,
                                                 service::GraphKeeperOptions options,
                                                 std::chrono::minutes safety_net,
-                                                MailboxSource mailboxes) {
+                                                MailboxSource mailboxes,
+                                                std::shared_ptr<net::TrustedClients> trust) {
   auto nothing = std::function<void()>([] {});
   if (config.server.public_url.empty()) {
     service::log_event(
@@ -76,7 +77,8 @@ Result<std::function<void()>> start_graph_watch(const config::Config& config,
   client.request_timeout = std::chrono::seconds(30);
   // One connection per keeper worker; creations are never retried by the transport.
   client.max_concurrency_per_host = static_cast<int>(std::max<std::size_t>(1, options.concurrency));
-  link->http = std::shared_ptr<net::HttpClient>(net::make_curl_client(std::move(client)));
+  link->http = trust ? trust->make(std::move(client))
+                     : std::shared_ptr<net::HttpClient>(net::make_curl_client(std::move(client)));
   auto connection = app::ExchangeConnection::open(config, link->http);
   if (!connection) return std::unexpected(connection.error());
   link->connection = std::move(*connection);

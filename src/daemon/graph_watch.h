@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "core/error.h"
 #include "daemon/synced_mailboxes.h"
+#include "net/reloadable_client.h"
 #include "service/graph_keeper.h"
 
 namespace agendasync::service {
@@ -30,11 +31,13 @@ std::string graph_notification_path(const std::string& org);
 /// Returns the stop function (deletes the subscriptions at Graph). Only a Graph backend's
 /// credential failing to load is an error; a missing key ring is logged and leaves
 /// notifications off. `mailboxes`: which to subscribe; empty = every synced mailbox (a hybrid
-/// organisation passes those routed to Graph).
+/// organisation passes those routed to Graph). `trust`: the node's outgoing TLS trust
+/// (reloaded by SIGHUP); null = a client of its own from the configuration's [tls].
 Result<std::function<void()>> start_graph_watch(const config::Config& config,
                                                 service::Server& server, const std::string& org,
                                                 service::GraphKeeperOptions options,
                                                 std::chrono::minutes safety_net,
-                                                MailboxSource mailboxes = {});
+                                                MailboxSource mailboxes = {},
+                                                std::shared_ptr<net::TrustedClients> trust = {});
 
 }  // namespace agendasync::daemon

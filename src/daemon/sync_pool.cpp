@@ -155,6 +155,11 @@ void OrganisationPools::reset(const std::string& org) {
   pools_.erase(org);
 }
 
+void OrganisationPools::reset_all() {
+  std::lock_guard lock(mutex_);
+  pools_.clear();
+}
+
 Result<std::size_t> OrganisationPools::offboard(const std::string& org) {
   auto found = pool(org);
   if (!found) return std::unexpected(found.error());

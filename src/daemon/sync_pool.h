@@ -68,6 +68,8 @@ class OrganisationPools {
                                   const app::ProgressFn& progress = {});
   /// Forgets the organisation's pool (runs in flight finish on the old one).
   void reset(const std::string& org);
+  /// Forgets every organisation's pool (a reloaded [tls]); runs in flight finish on theirs.
+  void reset_all();
   /// R40 for every user of the organisation.
   Result<std::size_t> offboard(const std::string& org);
   /// SyncAppPool::with_app on the organisation's pool (opened if needed).

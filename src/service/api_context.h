@@ -102,6 +102,8 @@ void add_user_routes(Router& router);  // also registers the activity types
 void add_activity_type_routes(Router& router);
 /// Organisation settings; `platform` gives the configuration file's layer for the sources.
 void add_settings_routes(Router& router, PlatformContext& platform);
+/// A user's own direction override (My profile); `platform` gives the configuration layer.
+void add_user_direction_routes(Router& router, PlatformContext& platform);
 void add_feed_routes(Router& router);  // changes, webhooks, dead letters
 void add_notification_routes(Router& router);
 void add_token_routes(Router& router);

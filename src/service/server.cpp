@@ -265,6 +265,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   add_appointment_routes(s.router_);
   add_user_routes(s.router_);
   add_settings_routes(s.router_, platform_context);
+  add_user_direction_routes(s.router_, platform_context);
   add_feed_routes(s.router_);
   add_notification_routes(s.router_);
   add_operation_routes(s.router_, platform_context);

@@ -53,7 +53,13 @@ async function audit(p, name) {
     await p.setViewportSize({ width, height: 900 });
     // Usable at 390 px: nothing but a table's own scroller is wider than the screen.
     const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    assert.ok(overflow <= 1, `${name} at ${width} px is ${overflow} px wider than the screen`);
+    if (overflow > 1) {
+      // Name what sticks out, so the failure says what to fix.
+      const wide = await p.evaluate(() => [...document.querySelectorAll('body *')]
+        .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.table-wrap'))
+        .slice(-3).map((e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}${e.className ? `.${e.className}` : ''} "${(e.textContent || '').slice(0, 60)}"`));
+      assert.fail(`${name} at ${width} px is ${overflow} px wider than the screen: ${wide.join('; ')}`);
+    }
     await p.screenshot({ path: join(OUT, `${name}-${width}.png`), fullPage: true });
   }
   await p.setViewportSize({ width: 1280, height: 900 });
@@ -78,7 +84,8 @@ async function eventually(check, what, limitMs = 30_000) {
 }
 
 test.before(async () => {
-  world = await startWorld({ agendasync: process.env.AGENDASYNC_BIN, exsim: process.env.EXSIM_BIN });
+  // A session lifetime from the configuration file ([server] console_session_minutes).
+  world = await startWorld({ agendasync: process.env.AGENDASYNC_BIN, exsim: process.env.EXSIM_BIN, serverConfig: 'console_session_minutes = 45\n' });
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
   page = await newPage();
 });
@@ -101,6 +108,9 @@ test('sign in: a wrong token is refused in words, an operator lands on Organisat
   const cookies = await page.context().cookies();
   const session = cookies.find((c) => c.name === 'agendasync_session');
   assert.ok(session && session.httpOnly && session.sameSite === 'Strict', 'HttpOnly SameSite=Strict session cookie');
+  // It ends when [server] console_session_minutes says (45 here; 480 by default).
+  const minutesLeft = (session.expires - Date.now() / 1000) / 60;
+  assert.ok(minutesLeft > 44 && minutesLeft <= 45.1, `the cookie ends in ${minutesLeft.toFixed(1)} minutes`);
   assert.equal(await page.evaluate(() => document.cookie.includes('agendasync_session')), false, 'scripts cannot read the cookie');
 });
 
@@ -156,6 +166,9 @@ test('connection: a Graph connection with a wrong secret fails the test with its
   assert.match(results, /Failed/);
   assert.match(results, /Remedy:/);
   assert.match(results, /secret/i, results);
+  // With the national cloud fields open: their long URLs must fit at 390 px too.
+  await page.evaluate(() => { for (const d of document.querySelectorAll('details')) d.open = true; });
+  await audit(page, 'connection-graph');
 });
 
 test('users: add, search on the server, open one, an address is validated as you type', async () => {
@@ -225,6 +238,51 @@ test('my profile: a login link opens it and the user turns on their own sync; th
   await again.getByText('used already or has expired').waitFor();
   await again.context().close();
   await user.context().close();
+});
+
+test('my profile: a user changes their own direction where the organisation allows it; the admin sees it', async () => {
+  const integration = await world.api('POST', '/api/v1/organisations/contoso/tokens', world.tokens.operator, { role: 'integration' });
+  const open = async () => {
+    const link = await world.api('POST', '/api/v1/users/alice/login-link', integration.json.token, {});
+    assert.equal(link.status, 201, link.text);
+    const opened = await newPage();
+    await opened.goto(`${world.baseUrl}${link.json.path}`);
+    await heading(opened, 'My profile');
+    return opened;
+  };
+  // Not allowed yet: the direction is shown, and who decides it.
+  let alice = await open();
+  await alice.getByText('Only your administrator can change it.').waitFor();
+  assert.equal(await alice.getByLabel('My sync direction', { exact: true }).count(), 0);
+  await alice.context().close();
+
+  await go(page, '#/settings', 'Sync settings');
+  await page.getByLabel('Users choose their own direction (My profile)', { exact: true }).selectOption('true');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByText('Settings saved.').waitFor();
+
+  alice = await open();
+  const choice = alice.getByLabel('My sync direction', { exact: true });
+  assert.equal(await choice.inputValue(), '', 'the organisation default to begin with');
+  await choice.selectOption('from-exchange');
+  await alice.getByRole('button', { name: 'Save direction' }).click();
+  await alice.getByText('Direction saved: From Exchange to my agenda only (from-exchange).').waitFor();
+  await audit(alice, 'profile-direction');
+  // Saved on the server: a reload shows it.
+  await alice.reload();
+  await heading(alice, 'My profile');
+  assert.equal(await alice.getByLabel('My sync direction', { exact: true }).inputValue(), 'from-exchange');
+  await alice.context().close();
+
+  // The admin sees the user's override in the user's detail.
+  await go(page, '#/users/alice', 'User alice');
+  assert.equal(await page.getByLabel('Direction for this user', { exact: true }).inputValue(), 'from-exchange');
+  const shown = await world.api('GET', '/api/v1/organisations/contoso/users/alice/direction', world.tokens.operator);
+  assert.equal(shown.json.effective, 'from-exchange');
+  assert.equal(shown.json.source, 'user');
+  // Back to the organisation's default for the tests that follow.
+  const cleared = await world.api('PUT', '/api/v1/organisations/contoso/users/alice/direction', world.tokens.operator, { direction: null });
+  assert.equal(cleared.status, 200, cleared.text);
 });
 
 test('quarantine: a first sync waiting for approval shows its plan and runs once approved', async () => {

@@ -132,20 +132,30 @@ grep -q 'READY=1' "$log/notify.log" || fail "no READY=1"
 grep -q 'STATUS=listening on http' "$log/notify.log" || fail "READY=1 did not say where it listens"
 grep -q 'WATCHDOG=1' "$log/notify.log" || fail "no WATCHDOG=1 within 2.5 s (WatchdogSec 2 s)"
 
-step "SIGHUP: log_level applies, a [server] change is reported as needing a restart"
+step "SIGHUP: log_level applies, [tls] reloads, a [server] change is reported as needing a restart"
 sed -i 's/^log_level = "info"$/log_level = "warn"/; s/^#max_connections = 1024$/max_connections = 99/' \
   "$root$conf"
 kill -HUP "$serve_pid"
 for _ in $(seq 50); do grep -q '"event":"reload_needs_restart"' "$log/serve.log" && break; sleep 0.1; done
 grep -q '"event":"reload_needs_restart".*\[server\]' "$log/serve.log" ||
   { cat "$log/serve.log" >&2; fail "SIGHUP: no reload_needs_restart naming [server]"; }
+# Back to info (so the reload's info lines show) with a CA bundle: the trust reloads.
+sed -i 's/^log_level = "warn"$/log_level = "info"/;
+        s|^ca_bundle = ""$|ca_bundle = "/etc/ssl/certs/ca-certificates.crt"|' "$root$conf"
+kill -HUP "$serve_pid"
+for _ in $(seq 50); do grep -q '"event":"tls_trust_reloaded"' "$log/serve.log" && break; sleep 0.1; done
+grep -q '"event":"tls_trust_reloaded"' "$log/serve.log" ||
+  { cat "$log/serve.log" >&2; fail "SIGHUP: the [tls] ca_bundle change was not reloaded"; }
+grep '"event":"reload_needs_restart"' "$log/serve.log" | grep -q '\[tls\]' &&
+  fail "SIGHUP: [tls] reported as needing a restart"
 grep -q 'RELOADING=1' "$log/notify.log" || fail "SIGHUP: no RELOADING=1"
 curl -fsS "$api/healthz" >/dev/null || fail "GET /healthz after SIGHUP"
 stop_serve
 grep -q 'STOPPING=1' "$log/notify.log" || fail "no STOPPING=1"
 kill "$notify_pid" 2>/dev/null || true
 # Back to what the rest of the test expects.
-sed -i 's/^log_level = "warn"$/log_level = "info"/; s/^max_connections = 99$/#max_connections = 1024/' "$root$conf"
+sed -i 's/^max_connections = 99$/#max_connections = 1024/;
+        s|^ca_bundle = "/etc/ssl/certs/ca-certificates.crt"$|ca_bundle = ""|' "$root$conf"
 
 step "backup and restore (SQLite's backup API)"
 as_service agendasync users add carol >/dev/null

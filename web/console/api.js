@@ -16,7 +16,9 @@ export function currentSession() { return session; }
 export function setSession(value) { session = value; }
 export function onSignedOut(handler) { signedOutHandler = handler; }
 
-export async function api(method, path, body) {
+/// `background`: a poll the page makes by itself (not something the user did), so an ended
+/// session is reported without saying an action was lost.
+export async function api(method, path, body, { background = false } = {}) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   // Only state changes need it; the server refuses them without it (CSRF).
@@ -36,8 +38,16 @@ export async function api(method, path, body) {
   if (!response.ok) {
     // A session that expired or was signed out elsewhere: back to the sign-in page.
     if (response.status === 401 && session && !path.endsWith('/session')) {
+      // Past its expiry the session timed out; before it, it was ended (signed out in another
+      // tab, its token revoked). The page says which.
+      const ended = session;
       session = null;
-      signedOutHandler(data);
+      signedOutHandler(data, {
+        expired: Boolean(ended.expires_at) && Date.now() / 1000 >= ended.expires_at,
+        expiresAt: ended.expires_at,
+        role: ended.role,
+        background,
+      });
     }
     throw new ApiError(response.status, data);
   }

@@ -136,8 +136,16 @@ async function route() {
   }
 }
 
-onSignedOut(() => {
-  renderSignIn('Your session has ended (signed out or expired). Sign in again.');
+onSignedOut((problem, { expired, expiresAt, role, background } = {}) => {
+  const byLink = role && role.startsWith('user:')
+    ? ' To come back to My profile, open it again from your application (a new login link).' : '';
+  if (expired) {
+    const at = new Date(expiresAt * 1000).toLocaleTimeString();
+    const lost = background ? '' : ', so that last action was not carried out';
+    renderSignIn(`Your session expired at ${at}${lost}. Sign in again to continue.${byLink}`);
+  } else {
+    renderSignIn(`Your session has ended (signed out in another window, or its token was revoked). Sign in again.${byLink}`);
+  }
 });
 
 async function start() {

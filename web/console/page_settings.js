@@ -17,7 +17,10 @@ const LABELS = {
   breaker_min_items: 'Circuit breaker minimum items',
   first_sync_approval: 'First sync waits for approval',
   send_meeting_requests: 'Send meeting requests (Exchange Online only)',
+  users_choose_direction: 'Users choose their own direction (My profile)',
 };
+
+const FLAGS = ['first_sync_approval', 'send_meeting_requests', 'users_choose_direction'];
 
 export async function renderSettings(main) {
   const settings = await api('GET', orgPath('/settings'));
@@ -28,7 +31,7 @@ export async function renderSettings(main) {
   const fields = Object.keys(LABELS).filter((k) => k in settings).map((key) => {
     const value = settings[key];
     let control;
-    if (CHOICES[key] || typeof value === 'boolean' || key === 'first_sync_approval' || key === 'send_meeting_requests') {
+    if (CHOICES[key] || typeof value === 'boolean' || FLAGS.includes(key)) {
       const options = CHOICES[key] || ['true', 'false'];
       control = h('select', { name: key }, h('option', { value: '' }, 'Not set here (file or built-in)'),
         options.map((o) => h('option', { value: o, selected: value !== null && String(value) === o }, o)));

@@ -38,7 +38,7 @@ export function progressBlock(statusUrl, status, onStatus = () => {}) {
   async function poll() {
     if (!box.isConnected) return; // the page was left
     try {
-      const now = await api('GET', statusUrl);
+      const now = await api('GET', statusUrl, undefined, { background: true });
       show(now.progress);
       onStatus(now);
       if (running && !now.progress) announce('Sync finished');

@@ -35,7 +35,9 @@ function stop(child) {
   });
 }
 
-export async function startWorld({ agendasync, exsim, users = [] }) {
+/// `serverConfig`: more lines for the configuration's [server] section; `serveArgs`: more
+/// options for `agendasync serve`.
+export async function startWorld({ agendasync, exsim, users = [], serverConfig = '', serveArgs = [] }) {
   const dir = mkdtempSync(join(tmpdir(), 'agendasync-browser-'));
   const password = `pw-${randomBytes(9).toString('base64url')}`;
   const graphSecret = `gs-${randomBytes(9).toString('base64url')}`;
@@ -56,13 +58,13 @@ export async function startWorld({ agendasync, exsim, users = [] }) {
   const env = { ...process.env, AGENDASYNC_CONFIG: config };
   const run = (...args) => execFileSync(agendasync, args, { cwd: dir, env, encoding: 'utf8' }).trim();
   run('init', '--mail-domain', 'example.com');
-  writeFileSync(config, `database = "${join(dir, 'agenda.db')}"\n[server]\nlisten = "127.0.0.1"\nport = 0\n`);
+  writeFileSync(config, `database = "${join(dir, 'agenda.db')}"\n[server]\nlisten = "127.0.0.1"\nport = 0\n${serverConfig}`);
   run('secrets', 'new-key', '--file', join(dir, 'secret.key'));
   const tokens = {
     operator: run('tokens', 'create', '--role', 'operator', '--label', 'browser-ops'),
   };
   const serveLog = join(dir, 'serve.log');
-  const serve = spawn(agendasync, ['serve', '--listen', '127.0.0.1:0', '--secret-key-file', join(dir, 'secret.key'), '--safety-net-minutes', '0'],
+  const serve = spawn(agendasync, ['serve', '--listen', '127.0.0.1:0', '--secret-key-file', join(dir, 'secret.key'), '--safety-net-minutes', '0', ...serveArgs],
     { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logLines = [];
   serve.stderr.on('data', (chunk) => logLines.push(chunk.toString()));
