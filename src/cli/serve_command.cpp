@@ -23,6 +23,7 @@ struct ServeOptions {
   bool fsync_every_write = false;
   int graph_lifetime_minutes = 4320;
   int graph_renew_before_minutes = 1440;
+  std::string node_name;
 };
 
 /// Microsoft Graph keeps subscriptions on Outlook events for less than 7 days.
@@ -75,6 +76,7 @@ void run_serve(Context& context, const ServeOptions& flags) {
   options.graph_lifetime = std::chrono::minutes(flags.graph_lifetime_minutes);
   options.graph_renew_before = std::chrono::minutes(flags.graph_renew_before_minutes);
   options.config_file = context.config_file();
+  options.node_name = flags.node_name;
   auto ran = daemon::run(*config, options);
   if (!ran) return context.fail(ran.error(), kExitRuntime);
   context.exit_code = *ran;
@@ -117,6 +119,9 @@ void add_serve_command(CLI::App& app, Context& context) {
                    "Backend graph: renew a subscription once less than this is left (checked "
                    "every --watch-refresh-seconds)")
       ->capture_default_str();
+  serve->add_option("--node-name", flags->node_name,
+                    "This node's name among the nodes on one PostgreSQL database (its leases "
+                    "are held under it; default: [server] node_name, else the host name)");
   serve->callback([&context, flags] { run_serve(context, *flags); });
 }
 

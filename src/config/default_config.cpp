@@ -113,6 +113,15 @@ public_url = ""
 # The daemon's log level: trace | debug | info | warn | error. `systemctl reload agendasync`
 # (SIGHUP) applies a change without a restart.
 #log_level = "info"
+# Many nodes on one PostgreSQL database: this node's name, under which it holds its leases
+# (`serve --node-name` overrides it). "" = the host name.
+#node_name = ""
+
+[cluster]
+# Many nodes on one PostgreSQL database (unused on SQLite): how long a node's lease on a
+# user's sync lasts without renewal (renewed every third of it). When a node dies, another
+# takes its users over within this many seconds.
+#lease_seconds = 30
 
 [tls]
 # Extra CA bundle (PEM) to trust besides the system store; "" = system store only.

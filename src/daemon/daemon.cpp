@@ -1,5 +1,7 @@
 #include "daemon/daemon.h"
 
+#include <unistd.h>
+
 #include <memory>
 
 #include "daemon/console_operations.h"
@@ -13,6 +15,7 @@
 #include "service/server.h"
 #include "service/sync_progress.h"
 #include "service/tenant.h"
+#include "store/database_locator.h"
 
 namespace agendasync::daemon {
 
@@ -97,6 +100,14 @@ Result<std::function<void()>> start_watchers(service::Server& server, const std:
 
 }  // namespace
 
+std::string node_name(const std::string& flag, const config::Config& config) {
+  if (!flag.empty()) return flag;
+  if (!config.server.node_name.empty()) return config.server.node_name;
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "agendasync";
+  return host;
+}
+
 Result<int> run(const config::Config& config, const DaemonOptions& flags) {
   service::ServerOptions options;
   options.database = config.database;
@@ -122,9 +133,17 @@ Result<int> run(const config::Config& config, const DaemonOptions& flags) {
   net::ClientOptions client;
   client.tls.ca_bundle_path = config.tls.ca_bundle.string();
   client.proxy = config.tls.proxy;
+  // PostgreSQL: this node's runs hold their pairs' leases under its name, for the configured
+  // time (issue 17 §3). Two processes given one name stay apart: a lease records the name,
+  // and a second holder under the same name still waits for the live lease.
+  store::LeaseOptions leases;
+  leases.node = node_name(flags.node_name, config);
+  leases.ttl = std::chrono::seconds(config.cluster.lease_seconds);
   auto pools = std::make_shared<OrganisationPools>(
       [organisations](const std::string& org) { return organisations->organisation_config(org); },
-      std::shared_ptr<net::HttpClient>(net::make_curl_client(std::move(client))));
+      std::shared_ptr<net::HttpClient>(net::make_curl_client(std::move(client))), leases);
+  service::log_event(spdlog::level::info, "node",
+                     {{"node_name", leases.node}, {"lease_seconds", config.cluster.lease_seconds}});
   // R31: each run reports where it is, for the status API's progress (the console's bar).
   auto progress = std::make_shared<service::ProgressBoard>();
   options.scheduler.progress = progress;
@@ -138,7 +157,17 @@ Result<int> run(const config::Config& config, const DaemonOptions& flags) {
   };
   options.offboard = [pools](const std::string& org) { return pools->offboard(org); };
   options.operations = console_operations(pools);
-  options.audit = [](const std::filesystem::path& database) {
+  options.audit = [](const std::filesystem::path& database,
+                     const std::string& org) -> service::AuditLookup {
+    if (store::is_postgres_locator(database.string())) {
+      auto target = store::organisation_target(database.string(), org);
+      if (!target) {
+        return [error = target.error()](store::AppointmentId) {
+          return Result<std::vector<sync::AuditRecord>>(std::unexpected(error));
+        };
+      }
+      return service::pg_audit_lookup(std::move(*target));
+    }
     config::Config at;
     at.database = database;
     return service::sqlite_audit_lookup(app::state_file(at));

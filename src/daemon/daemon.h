@@ -28,7 +28,14 @@ struct DaemonOptions {
   /// The configuration file the daemon runs on: SIGHUP re-reads it (reload.h). Empty =
   /// SIGHUP reloads nothing.
   std::filesystem::path config_file;
+  /// This node's name among the nodes on one PostgreSQL database (`--node-name`); empty =
+  /// `[server] node_name`, else the host name.
+  std::string node_name;
 };
+
+/// The node name a daemon runs under: `flag`, else the configuration's `[server] node_name`,
+/// else the host name.
+std::string node_name(const std::string& flag, const config::Config& config);
 
 /// Runs the daemon until SIGTERM/SIGINT and returns the process exit code; an Error when it
 /// could not start (a wrong database, an unreadable service-account secret).
