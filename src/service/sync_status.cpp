@@ -1,4 +1,7 @@
 #include "service/sync_status.h"
+
+#include <cctype>
+
 #include "core/utf8.h"
 
 namespace agendasync::service {
@@ -127,16 +130,28 @@ Result<std::map<std::string, SyncStatusStore::Brief>> SyncStatusStore::briefs(
   if (users.empty()) return out;
   std::string marks;
   std::vector<store::sql::Value> names;
+  // Rows carry the name as it was stored, which may differ in case from the one asked for
+  // (names compare without case): each row goes to the asker's spelling.
+  std::map<std::string, std::string> asked;
+  auto folded = [](std::string name) {
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return name;
+  };
   for (const auto& user : users) {
     marks += marks.empty() ? "?" : ",?";
     names.emplace_back(user);
     out[user];
+    asked.emplace(folded(user), user);
   }
+  auto entry = [&](const std::string& stored) -> Brief& {
+    auto found = asked.find(folded(stored));
+    return out[found == asked.end() ? stored : found->second];
+  };
   return db_.read([&](store::sql::Session& db) -> Result<std::map<std::string, Brief>> {
     auto each = [&](const std::string& sql, auto&& row) -> Result<void> {
       auto rows = db.query(sql, names);
       if (!rows) return std::unexpected(rows.error());
-      for (std::size_t i = 0; i < rows->size(); ++i) row(*rows, i, out[rows->text_at(i, 0)]);
+      for (std::size_t i = 0; i < rows->size(); ++i) row(*rows, i, entry(rows->text_at(i, 0)));
       return {};
     };
     if (auto read =
