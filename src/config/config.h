@@ -105,7 +105,7 @@ struct ServerConfig {
   std::string log_level = "info";
   /// This node's name among the nodes on one PostgreSQL database (leases are held under it);
   /// empty = the host name. `serve --node-name` overrides it.
-  std::string node_name;
+  std::string node_name = "";
   bool operator==(const ServerConfig&) const = default;
 };
 
