@@ -25,7 +25,6 @@
 #include "sync/engine.h"
 #include "sync/offboard.h"
 
-
 namespace agendasync::app {
 
 /// Where a run is, for progress bars. `total` is 0 while unknown (reading).

@@ -82,8 +82,8 @@ Result<std::string> resolve_organisation(const config::Config& node, const std::
     std::string ids;
     for (const auto& organisation : *all) ids += (ids.empty() ? "" : ", ") + organisation.id;
     return agendasync::fail(ErrorKind::kInvalidData,
-                            "this node holds " + std::to_string(all->size()) +
-                                " organisations (" + ids + "): name one with --org NAME");
+                            "this node holds " + std::to_string(all->size()) + " organisations (" +
+                                ids + "): name one with --org NAME");
   }
   std::error_code ec;
   if (org_flag.empty() && !std::filesystem::exists(node.database, ec)) {

@@ -85,14 +85,14 @@ int init_postgres(Context& context, const InitOptions& options, const std::strin
     return context.exit_code;
   }
   auto store = store::open_agenda_store(database, platform::kDefaultOrg);
-  Result<void> seeded = store ? seed(**store, options) : Result<void>(std::unexpected(store.error()));
+  Result<void> seeded =
+      store ? seed(**store, options) : Result<void>(std::unexpected(store.error()));
   if (seeded && !keep_config) seeded = config::write_default_config(config_file, database);
   if (!seeded) {
     context.fail(seeded.error(), kExitRuntime);
     return context.exit_code;
   }
-  std::cout << "Created the platform and organisation default on " << platform_schema->where
-            << "\n"
+  std::cout << "Created the platform and organisation default on " << platform_schema->where << "\n"
             << (keep_config ? "Kept the configuration " : "Created the configuration ")
             << config_file.string() << " (edit [exchange] or [graph] to connect)\n"
             << "Next: agendasync users add USERNAME\n";

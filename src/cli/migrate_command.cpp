@@ -37,11 +37,9 @@ void print(const app::MigrateReport& report) {
 
 void print(const store::MigrationReport& report) {
   if (report.from == report.to) {
-    std::cout << report.where << ": schema version " << report.to
-              << " is current; nothing to do\n";
+    std::cout << report.where << ": schema version " << report.to << " is current; nothing to do\n";
   } else {
-    std::cout << report.where << ": schema version " << report.from << " -> " << report.to
-              << "\n";
+    std::cout << report.where << ": schema version " << report.from << " -> " << report.to << "\n";
   }
 }
 

@@ -131,7 +131,9 @@ class Reader {
     };
     sections["cluster"] = {
         {"lease_seconds",
-         [&](auto& n, auto& k) { config.cluster.lease_seconds = integer(n, k, {1, 3600}); }},
+         [&](auto& n, auto& k) {
+           config.cluster.lease_seconds = integer(n, k, {1, 3600});
+         }},
     };
     sections["tls"] = {
         {"ca_bundle", [&](auto& n, auto& k) { config.tls.ca_bundle = text(n, k); }},

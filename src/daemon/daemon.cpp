@@ -55,12 +55,13 @@ Result<std::function<void()>> start_hybrid_watchers(service::Server& server, con
                                                     std::chrono::minutes safety_net) {
   auto tenant = server.tenant(org);
   if (!tenant) return fail(ErrorKind::kNotFound, "organisation " + org + " is not open");
-  watcher_options.mailboxes = routed_mailboxes(config, tenant->store(), app::RemoteBackend::kEws);
+  watcher_options.mailboxes =
+      routed_mailboxes(config, tenant->store(), app::RemoteBackend::kEws, org);
   auto ews = start_ews_watchers(server, org, config, streaming, watcher_options);
   if (!ews) return ews;
   auto graph =
       start_graph_watch(config, server, org, graph_options, safety_net,
-                        routed_mailboxes(config, tenant->store(), app::RemoteBackend::kGraph));
+                        routed_mailboxes(config, tenant->store(), app::RemoteBackend::kGraph, org));
   if (!graph) {
     (*ews)();
     return graph;

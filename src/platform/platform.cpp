@@ -171,8 +171,11 @@ Result<Organisation> Platform::create(std::string_view id, std::string_view name
     return fail(ErrorKind::kConflict,
                 "organisation \"" + std::string(id) + "\" exists; choose another id");
   }
-  Organisation created{std::string(id), name.empty() ? std::string(id) : std::string(name),
-                       OrgState::kActive, now(), {}};
+  Organisation created{std::string(id),
+                       name.empty() ? std::string(id) : std::string(name),
+                       OrgState::kActive,
+                       now(),
+                       {}};
   std::string relative;
   if (postgres()) {
     // The organisation's schema, made and migrated under the advisory lock: as on SQLite,

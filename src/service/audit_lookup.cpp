@@ -4,8 +4,8 @@
 #include <memory>
 #include <mutex>
 
-#include "store/sqlite_connection.h"
 #include "store/pg_pool.h"
+#include "store/sqlite_connection.h"
 #include "store/sync_state/pg_sync_state.h"
 #include "store/sync_state/sqlite_sync_state.h"
 

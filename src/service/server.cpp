@@ -494,7 +494,8 @@ void Server::feed_loop() {
   while (!impl_->stopping) {
     lock.unlock();
     const auto now = std::chrono::steady_clock::now();
-    if (impl_->follow_platform && impl_->listening && now - impl_->platform_read >= kPlatformFollow) {
+    if (impl_->follow_platform && impl_->listening &&
+        now - impl_->platform_read >= kPlatformFollow) {
       impl_->platform_read = now;
       follow_platform();
     }

@@ -100,8 +100,7 @@ Result<std::unique_ptr<ServiceDb>> ServiceDb::open(const std::filesystem::path& 
   if (auto schema = (*db)->exec(kSchema); !schema) return std::unexpected(schema.error());
   // Tokens belong to an organisation (issue 16); a token made before organisations existed is
   // organisation default's.
-  if (auto added =
-          add_column_once(**db, "service_token", "org", "TEXT NOT NULL DEFAULT 'default'");
+  if (auto added = add_column_once(**db, "service_token", "org", "TEXT NOT NULL DEFAULT 'default'");
       !added) {
     return std::unexpected(added.error());
   }

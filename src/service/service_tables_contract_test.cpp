@@ -118,19 +118,20 @@ TEST_P(ServiceTables, ConsoleSessionsAreRowsEveryHandleSeesAndNeverKeepTheRawId)
   EXPECT_EQ(found->principal.token_id, "tok1");
   EXPECT_EQ(found->token_hash, "hash-of-token");
   EXPECT_EQ(found->csrf, opened->session.csrf);
-  EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(found->expires.time_since_epoch()),
-            std::chrono::duration_cast<std::chrono::seconds>(
-                opened->session.expires.time_since_epoch()));
+  EXPECT_EQ(
+      std::chrono::duration_cast<std::chrono::seconds>(found->expires.time_since_epoch()),
+      std::chrono::duration_cast<std::chrono::seconds>(opened->session.expires.time_since_epoch()));
   EXPECT_FALSE(on_two.find(opened->id + "0"));
   EXPECT_EQ(on_two.live_sessions(), 1u);
 
   // Only the id's hash is stored.
-  EXPECT_EQ(second->sql().query_int("SELECT COUNT(*) FROM service_session WHERE id_hash = ?1",
-                                    {opened->id})
+  EXPECT_EQ(second->sql()
+                .query_int("SELECT COUNT(*) FROM service_session WHERE id_hash = ?1", {opened->id})
                 ->value_or(-1),
             0);
-  EXPECT_EQ(second->sql().query_int("SELECT COUNT(*) FROM service_session WHERE id_hash = ?1",
-                                    {sha256_hex(opened->id)})
+  EXPECT_EQ(second->sql()
+                .query_int("SELECT COUNT(*) FROM service_session WHERE id_hash = ?1",
+                           {sha256_hex(opened->id)})
                 ->value_or(-1),
             1);
 

@@ -52,8 +52,7 @@ Result<void> SyncStatusStore::record(const std::string& user, const Result<SyncR
     if (!upserted) return std::unexpected(upserted.error());
     std::vector<std::string> errors;
     if (!ok) {
-      errors.push_back(std::string(to_string(result.error().kind)) + ": " +
-                       result.error().message);
+      errors.push_back(std::string(to_string(result.error().kind)) + ": " + result.error().message);
     } else {
       errors = result->errors;
     }

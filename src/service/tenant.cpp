@@ -37,8 +37,7 @@ Result<std::unique_ptr<Tenant>> Tenant::open(std::string org, const std::filesys
     if (options.database_readers == 0) {
       t.store_ = std::move(*opened);
     } else {
-      auto pooled =
-          PooledAgendaStore::open(std::move(*opened), database, options.database_readers);
+      auto pooled = PooledAgendaStore::open(std::move(*opened), database, options.database_readers);
       if (!pooled) return std::unexpected(pooled.error());
       t.store_ = std::move(*pooled);
     }
@@ -53,10 +52,17 @@ Result<std::unique_ptr<Tenant>> Tenant::open(std::string org, const std::filesys
   t.graph_ = std::make_unique<GraphSubscriptions>(*t.db_, *t.secrets_);
   t.webhooks_ = std::make_unique<Webhooks>(*t.db_, *t.secrets_, shared.http, shared.metrics,
                                            options.webhooks);
-  t.api_ = std::unique_ptr<ApiContext>(
-      new ApiContext{t.org_, *t.store_, *t.tokens_, *t.secrets_, *t.status_,
-                     OrgScheduler(shared.scheduler, t.org_), *t.webhooks_, *t.graph_,
-                     shared.metrics, options.audit, {}});
+  t.api_ = std::unique_ptr<ApiContext>(new ApiContext{t.org_,
+                                                      *t.store_,
+                                                      *t.tokens_,
+                                                      *t.secrets_,
+                                                      *t.status_,
+                                                      OrgScheduler(shared.scheduler, t.org_),
+                                                      *t.webhooks_,
+                                                      *t.graph_,
+                                                      shared.metrics,
+                                                      options.audit,
+                                                      {}});
   OrgScheduler* scheduler = &t.api_->scheduler;
   t.follower_ = std::make_unique<ChangeFollower>(*t.store_, [scheduler](const std::string& user) {
     scheduler->trigger(user, Trigger::kHostChange);

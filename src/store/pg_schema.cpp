@@ -241,9 +241,7 @@ constexpr std::int64_t kMigrationLockClass = 0x41475359;  // "AGSY"
 
 }  // namespace
 
-int current_schema_version(SchemaKind kind) {
-  return static_cast<int>(migrations_of(kind).size());
-}
+int current_schema_version(SchemaKind kind) { return static_cast<int>(migrations_of(kind).size()); }
 
 Result<SchemaVersion> schema_version(Connection& db) {
   // to_regclass is NULL when the table (or the schema) is missing, without an error that

@@ -159,8 +159,7 @@ class SqliteDatabase final : public Database {
   }
 
  protected:
-  Result<void> with_session(Mode mode,
-                            const std::function<Result<void>(Session&)>& body) override {
+  Result<void> with_session(Mode mode, const std::function<Result<void>(Session&)>& body) override {
     if (mode == Mode::kRead && reader_count_ > 0) return on_reader(body);
     std::lock_guard lock(writer_mutex_);
     SqliteSession session(writer_);
@@ -237,8 +236,7 @@ class PgDatabase final : public Database {
   const std::string& where() const override { return pool_->where(); }
 
  protected:
-  Result<void> with_session(Mode mode,
-                            const std::function<Result<void>(Session&)>& body) override {
+  Result<void> with_session(Mode mode, const std::function<Result<void>(Session&)>& body) override {
     auto borrowed = pool_->borrow();
     if (!borrowed) return std::unexpected(borrowed.error());
     PgSession session(**borrowed);

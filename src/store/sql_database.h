@@ -131,8 +131,7 @@ Result<std::unique_ptr<Database>> open_sqlite_database(const std::filesystem::pa
 
 /// Opens a pool on `target` (the server and one schema, which the connections' search_path
 /// selects: unqualified names reach that schema's tables only).
-Result<std::unique_ptr<Database>> open_pg_database(pg::Target target,
-                                                   pg::PoolOptions options = {});
+Result<std::unique_ptr<Database>> open_pg_database(pg::Target target, pg::PoolOptions options = {});
 
 /// `sql` with `?` and `?N` placeholders as PostgreSQL's `$N` (text in quotes untouched).
 std::string postgres_placeholders(std::string_view sql);

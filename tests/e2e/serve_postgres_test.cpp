@@ -49,9 +49,7 @@ std::pair<int, json> request(int port, const std::string& method, const std::str
   return {result->status, json::parse(result->body, nullptr, false)};
 }
 
-httplib::Headers bearer(const std::string& token) {
-  return {{"Authorization", "Bearer " + token}};
-}
+httplib::Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
 
 json appointment(const std::string& owner, const std::string& subject, int day) {
   const std::string date = "2027-01-" + std::to_string(12 + day);
@@ -153,16 +151,15 @@ TEST_F(ServeOnPostgres, TwoNodesServeOneDatabaseAndSyncBothWays) {
                                           {"secrets", {{"exchange_password", "s3cret"}}}},
                                          bearer(operator_));
   ASSERT_EQ(connected, 200) << connection.dump();
-  auto [token_status, token] = request(one, "POST", contoso + "/tokens",
-                                       {{"role", "integration"}, {"label", "host"}},
-                                       bearer(operator_));
+  auto [token_status, token] =
+      request(one, "POST", contoso + "/tokens", {{"role", "integration"}, {"label", "host"}},
+              bearer(operator_));
   ASSERT_EQ(token_status, 201) << token.dump();
   const std::string integration = token.value("token", "");
-  auto [user_status, user] =
-      request(one, "POST", contoso + "/users",
-              {{"user_name", "jdoe"}, {"exchange_address", "jdoe@example.com"},
-               {"admin_managed", true}},
-              bearer(operator_));
+  auto [user_status, user] = request(
+      one, "POST", contoso + "/users",
+      {{"user_name", "jdoe"}, {"exchange_address", "jdoe@example.com"}, {"admin_managed", true}},
+      bearer(operator_));
   ASSERT_EQ(user_status, 201) << user.dump();
   auto [sync_status, sync] =
       request(one, "PUT", contoso + "/users/jdoe/sync", {{"enabled", true}}, bearer(operator_));
@@ -170,8 +167,9 @@ TEST_F(ServeOnPostgres, TwoNodesServeOneDatabaseAndSyncBothWays) {
 
   // An API write reaches Exchange; an Outlook change reaches the host (EWS streaming wakes
   // the pair: the safety net is an hour away).
-  auto [posted, posted_body] = request(one, "POST", "/api/v1/appointments",
-                                       appointment("jdoe", "From the host", 0), bearer(integration));
+  auto [posted, posted_body] =
+      request(one, "POST", "/api/v1/appointments", appointment("jdoe", "From the host", 0),
+              bearer(integration));
   ASSERT_EQ(posted, 201) << posted_body.dump();
   ASSERT_TRUE(eventually([&] {
     for (const auto& item : world_.exchange_items("jdoe@example.com")) {
@@ -185,18 +183,17 @@ TEST_F(ServeOnPostgres, TwoNodesServeOneDatabaseAndSyncBothWays) {
         request(port, "GET", "/api/v1/appointments?user=jdoe", nullptr, bearer(integration));
     return status == 200 ? subjects(body["appointments"]) : std::vector<std::string>{};
   };
-  ASSERT_TRUE(eventually([&] { return has(host_subjects(one), "From Outlook"); }))
-      << node1->log();
+  ASSERT_TRUE(eventually([&] { return has(host_subjects(one), "From Outlook"); })) << node1->log();
 
   // Node 2 on the same database: node 1's token, data and console session work there.
   auto node2 = start_node("node-2");
   const int two = node2->port();
   EXPECT_EQ(host_subjects(two), (std::vector<std::string>{"From Outlook", "From the host"}));
   httplib::Client browser_one("127.0.0.1", one);
-  auto signed_in = browser_one.Post("/api/v1/session", json{{"token", integration}}.dump(),
-                                    "application/json");
+  auto signed_in =
+      browser_one.Post("/api/v1/session", json{{"token", integration}}.dump(), "application/json");
   ASSERT_TRUE(signed_in);
-  ASSERT_EQ(signed_in->status, 200) << signed_in->body;
+  ASSERT_EQ(signed_in->status, 201) << signed_in->body;
   const std::string set_cookie = signed_in->get_header_value("Set-Cookie");
   const std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
   ASSERT_EQ(cookie.rfind("agendasync_session=", 0), 0u) << set_cookie;
@@ -218,7 +215,8 @@ TEST_F(ServeOnPostgres, TwoNodesServeOneDatabaseAndSyncBothWays) {
       if (item.value("subject", "") == "Through node 2") return true;
     }
     return false;
-  })) << node1->log() << node2->log();
+  })) << node1->log()
+      << node2->log();
   const auto items = world_.exchange_items("jdoe@example.com");
   EXPECT_TRUE(duplicate_subjects(items).empty());
   EXPECT_EQ(items.size(), 3u);

@@ -6,9 +6,10 @@
 
 namespace agendasync::store {
 
-Result<std::unique_ptr<StateStore>> open_state_store(
-    std::string_view database, std::string_view org,
-    const std::filesystem::path& sqlite_state_path, const LeaseOptions& leases) {
+Result<std::unique_ptr<StateStore>> open_state_store(std::string_view database,
+                                                     std::string_view org,
+                                                     const std::filesystem::path& sqlite_state_path,
+                                                     const LeaseOptions& leases) {
   if (is_postgres_locator(database)) {
     auto target = organisation_target(database, org);
     if (!target) return std::unexpected(target.error());

@@ -57,8 +57,9 @@ struct LeaseOptions {
 /// The state store of organisation `org` where `database` says: the organisation's schema on
 /// a PostgreSQL server (opened on first use, its pairs leased as `leases` say), else the
 /// SQLite file `sqlite_state_path`.
-Result<std::unique_ptr<StateStore>> open_state_store(
-    std::string_view database, std::string_view org,
-    const std::filesystem::path& sqlite_state_path, const LeaseOptions& leases = {});
+Result<std::unique_ptr<StateStore>> open_state_store(std::string_view database,
+                                                     std::string_view org,
+                                                     const std::filesystem::path& sqlite_state_path,
+                                                     const LeaseOptions& leases = {});
 
 }  // namespace agendasync::store
