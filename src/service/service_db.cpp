@@ -85,8 +85,10 @@ Result<std::unique_ptr<store::sql::Database>> open_pg(store::pg::Target target,
     }
   }
   store::pg::PoolOptions options;
-  // The writer and the readers of SQLite share one pool here.
-  options.max_connections = std::max<std::size_t>(2, readers + 1);
+  // The writer and the readers of SQLite share one pool here. Its statements are single-row
+  // lookups, so a few connections serve many requests; every open organisation of every node
+  // holds one such pool, which the server's max_connections must cover.
+  options.max_connections = std::clamp<std::size_t>(readers + 1, 2, 3);
   options.fsync_every_commit = fsync_every_commit;
   return store::sql::open_pg_database(std::move(target), options);
 }
