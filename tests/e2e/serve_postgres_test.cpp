@@ -4,7 +4,8 @@
 // the test's own, against the real exsim. An operator makes an organisation and a user over
 // the REST API of node 1; API writes reach Exchange and an Outlook change reaches the host. A
 // second node on the same database serves the same data: a token and a console session made
-// through node 1 work on node 2, and an API write on node 2 syncs without a duplicate.
+// through node 1 work on node 2, an API write on node 2 syncs without a duplicate, and an
+// organisation created or suspended through node 2 is served or refused by node 1 as well.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -44,7 +45,9 @@ std::pair<int, json> request(int port, const std::string& method, const std::str
   const std::string text = body.is_null() ? std::string() : body.dump();
   httplib::Result result = method == "GET"   ? client.Get(path, headers)
                            : method == "PUT" ? client.Put(path, headers, text, "application/json")
-                                             : client.Post(path, headers, text, "application/json");
+                           : method == "PATCH"
+                               ? client.Patch(path, headers, text, "application/json")
+                               : client.Post(path, headers, text, "application/json");
   if (!result) return {0, nullptr};
   return {result->status, json::parse(result->body, nullptr, false)};
 }
@@ -235,6 +238,31 @@ TEST_F(ServeOnPostgres, TwoNodesServeOneDatabaseAndSyncBothWays) {
   EXPECT_EQ(items.size(), 3u);
   EXPECT_EQ(host_subjects(one), host_subjects(two));
   EXPECT_EQ(host_subjects(two).size(), 3u);
+
+  // What the operator changes through one node, the other follows within a few seconds: a new
+  // organisation is served there, a suspended one refused there.
+  auto [made_two, made_body] =
+      request(two, "POST", "/api/v1/organisations", {{"id", "fabrikam"}, {"name", "Fabrikam"}},
+              bearer(operator_));
+  ASSERT_EQ(made_two, 201) << made_body.dump();
+  EXPECT_TRUE(eventually(
+      [&] {
+        return request(one, "GET", "/api/v1/organisations/fabrikam/users", nullptr,
+                       bearer(operator_))
+                   .first == 200;
+      },
+      std::chrono::seconds(20)))
+      << node1->log();
+  auto [suspended, suspended_body] =
+      request(two, "PATCH", contoso, {{"state", "suspended"}}, bearer(operator_));
+  ASSERT_EQ(suspended, 200) << suspended_body.dump();
+  EXPECT_TRUE(eventually(
+      [&] {
+        return request(one, "GET", "/api/v1/appointments?user=jdoe", nullptr, bearer(integration))
+                   .first == 403;
+      },
+      std::chrono::seconds(20)))
+      << node1->log();
 
   // The leases were held under the nodes' names (--node-name).
   auto db = store::pg::Connection::open({database_.conninfo(), "org_contoso"});
