@@ -239,6 +239,14 @@ TEST_F(ServeOnPostgres, TwoNodesServeOneDatabaseAndSyncBothWays) {
   EXPECT_EQ(host_subjects(one), host_subjects(two));
   EXPECT_EQ(host_subjects(two).size(), 3u);
 
+  // "Why did this change?" reads the audit trail from the organisation's schema.
+  const std::string first_id = std::to_string(posted_body.value("id", 0));
+  auto [audit_status, audit] = request(two, "GET", "/api/v1/appointments/" + first_id + "/audit",
+                                       nullptr, bearer(integration));
+  ASSERT_EQ(audit_status, 200) << audit.dump();
+  ASSERT_FALSE(audit["audit"].empty()) << audit.dump();
+  EXPECT_EQ(audit["audit"][0].value("operation", ""), "create") << audit.dump();
+
   // What the operator changes through one node, the other follows within a few seconds: a new
   // organisation is served there, a suspended one refused there.
   auto [made_two, made_body] =
