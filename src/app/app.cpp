@@ -61,7 +61,7 @@ SyncApp::~SyncApp() = default;
 Result<store::StateStore*> SyncApp::state_store() {
   if (!state_store_) {
     auto opened = store::open_state_store(options_.config.database.string(), options_.org,
-                                          options_.state_path);
+                                          options_.state_path, options_.leases);
     if (!opened) return std::unexpected(opened.error());
     state_store_ = std::move(*opened);
   }

@@ -21,12 +21,9 @@
 #include "core/calendar_side.h"
 #include "net/http.h"
 #include "store/agenda_store.h"
+#include "store/sync_state/state_store.h"
 #include "sync/engine.h"
 #include "sync/offboard.h"
-
-namespace agendasync::store {
-class StateStore;
-}
 
 namespace agendasync::app {
 
@@ -62,6 +59,9 @@ struct AppOptions {
   /// same pair (store::StateStore::lock_pair: a file lock, or the pair's lease on PostgreSQL);
   /// then the run fails with a transient error, changing nothing.
   std::chrono::milliseconds pair_lock_wait{std::chrono::seconds(60)};
+  /// PostgreSQL: the node name and lease time its runs hold pairs under (`serve --node-name`,
+  /// `[cluster] lease_seconds`); empty name = host:pid.
+  store::LeaseOptions leases;
 };
 
 /// What happened to one user's pair in one run.

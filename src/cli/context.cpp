@@ -50,13 +50,40 @@ Result<std::unique_ptr<platform::Platform>> open_platform(const config::Config& 
 Result<std::string> resolve_organisation(const config::Config& node, const std::string& org_flag,
                                          std::unique_ptr<platform::Platform>& platform) {
   if (store::is_postgres_locator(node.database.string())) {
-    // The platform tables are not on PostgreSQL yet: an organisation there is its schema
-    // (`agendasync migrate --org NAME` creates it), and the node's file is its configuration.
-    if (org_flag.empty()) return std::string(platform::kDefaultOrg);
-    if (auto valid = platform::check_org_id(org_flag); !valid) {
-      return std::unexpected(valid.error());
+    auto opened = open_platform(node);
+    if (!opened && opened.error().kind != ErrorKind::kNotFound) {
+      return std::unexpected(opened.error());
     }
-    return org_flag;
+    if (opened) platform = std::move(*opened);
+    if (!org_flag.empty()) {
+      if (auto valid = platform::check_org_id(org_flag); !valid) {
+        return std::unexpected(valid.error());
+      }
+      if (platform) {
+        auto found = platform->organisation(org_flag);
+        if (found) return found->id;
+        if (found.error().kind != ErrorKind::kNotFound) return std::unexpected(found.error());
+      }
+      // An organisation the platform does not list (its schema made by `agendasync migrate
+      // --org`, as before the platform moved to PostgreSQL): the node's file is its
+      // configuration. No daemon serves it until `agendasync orgs add` registers it.
+      platform.reset();
+      return org_flag;
+    }
+    // No platform schema yet (`agendasync init` makes it), or no organisation in it: default.
+    if (!platform) return std::string(platform::kDefaultOrg);
+    auto all = platform->organisations();
+    if (!all) return std::unexpected(all.error());
+    if (all->empty()) {
+      platform.reset();
+      return std::string(platform::kDefaultOrg);
+    }
+    if (all->size() == 1) return all->front().id;
+    std::string ids;
+    for (const auto& organisation : *all) ids += (ids.empty() ? "" : ", ") + organisation.id;
+    return agendasync::fail(ErrorKind::kInvalidData,
+                            "this node holds " + std::to_string(all->size()) + " organisations (" +
+                                ids + "): name one with --org NAME");
   }
   std::error_code ec;
   if (org_flag.empty() && !std::filesystem::exists(node.database, ec)) {

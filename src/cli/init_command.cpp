@@ -1,4 +1,5 @@
-// agendasync init: a new agenda database and a commented configuration next to it.
+// agendasync init: a new agenda database and a commented configuration next to it. On
+// PostgreSQL (`database` names a server): the platform schema and organisation default.
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -7,6 +8,10 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "core/database_name.h"
+#include "platform/platform.h"
+#include "service/secrets/key_ring.h"
+#include "store/database_locator.h"
+#include "store/migrate_database.h"
 #include "store/sqlite_agenda_store.h"
 
 namespace agendasync::cli {
@@ -25,21 +30,83 @@ void remove_database(const std::filesystem::path& path) {
   }
 }
 
-int run_init(Context& context, const InitOptions& options) {
-  if (names_postgres_server(context.global.database_path)) {
-    // A server string is not a file to create next to the configuration.
-    context.fail(
-        "init creates an SQLite agenda; on PostgreSQL create the organisation's schema "
-        "with `agendasync --database '...' migrate` and put `database = \"...\"` in "
-        "the configuration yourself",
-        kExitUsage);
+/// R16: a default type for items that come from Exchange, "Personal" for private ones, and
+/// the mail domain.
+Result<void> seed(store::AgendaStore& store, const InitOptions& options) {
+  Result<void> seeded = store.put_activity_type({"Appointment", true, true, false});
+  if (seeded) seeded = store.put_activity_type({"Personal", true, false, true});
+  if (seeded) {
+    store::OrganisationSettings settings;
+    settings.mail_domain = options.mail_domain;
+    seeded = store.set_settings(settings);
+  }
+  return seeded;
+}
+
+/// On PostgreSQL: the platform schema and organisation default's (both migrated under their
+/// advisory locks), default registered and seeded, and the configuration unless it exists.
+/// Run once, from one node; the other nodes only get the configuration.
+int init_postgres(Context& context, const InitOptions& options, const std::string& database,
+                  const std::filesystem::path& config_file, bool keep_config) {
+  auto platform_schema = store::migrate_platform(database);
+  if (!platform_schema) {
+    context.fail(platform_schema.error(), kExitRuntime);
     return context.exit_code;
   }
+  config::Config node;
+  if (keep_config) {
+    auto existing = config::load_config(config_file);
+    if (!existing) {
+      context.fail(existing.error(), kExitRuntime);
+      return context.exit_code;
+    }
+    node = std::move(*existing);
+  }
+  node.database = database;
+  auto ring = service::secrets::load_key_ring({});
+  if (!ring) {
+    context.fail(ring.error(), kExitRuntime);
+    return context.exit_code;
+  }
+  auto platform = platform::Platform::open(node, std::move(*ring));
+  if (!platform) {
+    context.fail(platform.error(), kExitRuntime);
+    return context.exit_code;
+  }
+  if (auto existing = (*platform)->organisation(platform::kDefaultOrg); existing) {
+    context.fail("organisation default already exists on " + platform_schema->where +
+                     "; init never overwrites it (another node ran init already: give this "
+                     "node the same configuration)",
+                 kExitRuntime);
+    return context.exit_code;
+  }
+  if (auto created = (*platform)->create(platform::kDefaultOrg, "Default"); !created) {
+    context.fail(created.error(), kExitRuntime);
+    return context.exit_code;
+  }
+  auto store = store::open_agenda_store(database, platform::kDefaultOrg);
+  Result<void> seeded =
+      store ? seed(**store, options) : Result<void>(std::unexpected(store.error()));
+  if (seeded && !keep_config) seeded = config::write_default_config(config_file, database);
+  if (!seeded) {
+    context.fail(seeded.error(), kExitRuntime);
+    return context.exit_code;
+  }
+  std::cout << "Created the platform and organisation default on " << platform_schema->where << "\n"
+            << (keep_config ? "Kept the configuration " : "Created the configuration ")
+            << config_file.string() << " (edit [exchange] or [graph] to connect)\n"
+            << "Next: agendasync users add USERNAME\n";
+  return kExitOk;
+}
+
+int run_init(Context& context, const InitOptions& options) {
   auto config_file = context.config_file();
   std::filesystem::path database_text = "agenda.db";  // next to the config file
   std::filesystem::path database = config_file.parent_path() / database_text;
   if (!context.global.database_path.empty()) {
-    database = std::filesystem::absolute(context.global.database_path);
+    database = names_postgres_server(context.global.database_path)
+                   ? std::filesystem::path(context.global.database_path)
+                   : std::filesystem::absolute(context.global.database_path);
     database_text = database;
   }
   if (!options.mail_domain.empty() && !is_valid_address("user@" + options.mail_domain)) {
@@ -48,9 +115,6 @@ int run_init(Context& context, const InitOptions& options) {
                  kExitUsage);
     return context.exit_code;
   }
-  // Check both before writing either: init never overwrites anything. An existing
-  // configuration (the Debian package's conffile) is kept: init then creates the database it
-  // names.
   std::error_code ec;
   const bool keep_config = std::filesystem::exists(config_file, ec);
   if (keep_config && context.global.database_path.empty()) {
@@ -60,6 +124,9 @@ int run_init(Context& context, const InitOptions& options) {
       return context.exit_code;
     }
     database = existing->database;
+  }
+  if (names_postgres_server(database.string())) {
+    return init_postgres(context, options, database.string(), config_file, keep_config);
   }
   if (std::filesystem::exists(database, ec)) {
     context.fail("database " + database.string() +
@@ -78,15 +145,7 @@ int run_init(Context& context, const InitOptions& options) {
     context.fail(opened.error(), kExitRuntime);
     return context.exit_code;
   }
-  auto& store = **opened;
-  // R16: a default type for items that come from Exchange, and "Personal" for private ones.
-  Result<void> seeded = store.put_activity_type({"Appointment", true, true, false});
-  if (seeded) seeded = store.put_activity_type({"Personal", true, false, true});
-  if (seeded) {
-    store::OrganisationSettings settings;
-    settings.mail_domain = options.mail_domain;
-    seeded = store.set_settings(settings);
-  }
+  Result<void> seeded = seed(**opened, options);
   opened->reset();
   if (seeded && !keep_config) seeded = config::write_default_config(config_file, database_text);
   if (!seeded) {

@@ -14,6 +14,8 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cluster/cluster_schema.h"
+#include "platform/platform.h"
+#include "service/secrets/key_ring.h"
 #include "store/database_locator.h"
 #include "store/migrate_database.h"
 
@@ -34,27 +36,49 @@ void print(const app::MigrateReport& report) {
   }
 }
 
-void run_postgres_migrate(Context& context) {
-  auto org = context.organisation();
-  if (!org) return context.fail(org.error(), kExitRuntime);
-  auto database = context.database_file();
-  if (!database) return context.fail(database.error(), kExitRuntime);
-  auto report = store::migrate_database(database->string(), *org);
-  if (!report) return context.fail(report.error(), kExitRuntime);
-  // The tables the nodes coordinate through (src/cluster): once per server, whichever
-  // organisation this run names; a second run finds them current.
-  auto cluster = cluster::migrate_cluster(cluster::cluster_target(database->string()));
-  if (!cluster) return context.fail(cluster.error(), kExitRuntime);
-  std::cout << "cluster tables (schema " << cluster::kClusterSchema
-            << "): " << (*cluster == cluster::cluster_schema_version() ? "current" : "brought")
-            << " at version " << cluster::cluster_schema_version() << "\n";
-  if (report->from == report->to) {
-    std::cout << report->where << ": schema version " << report->to
-              << " is current; nothing to do\n";
+void print(const store::MigrationReport& report) {
+  if (report.from == report.to) {
+    std::cout << report.where << ": schema version " << report.to << " is current; nothing to do\n";
   } else {
-    std::cout << report->where << ": schema version " << report->from << " -> " << report->to
-              << "\n";
+    std::cout << report.where << ": schema version " << report.from << " -> " << report.to << "\n";
   }
+}
+
+/// --org NAME: that organisation's schema. Without: the platform schema, then every
+/// organisation it lists.
+void run_postgres_migrate(Context& context, const config::Config& node) {
+  const std::string database = node.database.string();
+  std::vector<std::string> orgs;
+  if (!context.global.org.empty()) {
+    auto org = context.organisation();
+    if (!org) return context.fail(org.error(), kExitRuntime);
+    orgs.push_back(*org);
+  } else {
+    auto platform = store::migrate_platform(database);
+    if (!platform) return context.fail(platform.error(), kExitRuntime);
+    print(*platform);
+    auto ring = service::secrets::load_key_ring({});
+    if (!ring) return context.fail(ring.error(), kExitRuntime);
+    auto opened = platform::Platform::open(node, std::move(*ring));
+    if (!opened) return context.fail(opened.error(), kExitRuntime);
+    auto listed = (*opened)->organisations();
+    if (!listed) return context.fail(listed.error(), kExitRuntime);
+    for (const auto& organisation : *listed) orgs.push_back(organisation.id);
+    if (orgs.empty()) {
+      std::cout << "no organisations yet: `agendasync init` makes organisation default\n";
+    }
+  }
+  for (const auto& org : orgs) {
+    auto report = store::migrate_database(database, org);
+    if (!report) return context.fail(report.error(), kExitRuntime);
+    print(*report);
+  }
+  // The tables the nodes coordinate through (src/cluster): once per server; a second run
+  // finds them current.
+  auto cluster = cluster::migrate_cluster(cluster::cluster_target(database));
+  if (!cluster) return context.fail(cluster.error(), kExitRuntime);
+  std::cout << "cluster tables (schema " << cluster::kClusterSchema << "): version "
+            << cluster::cluster_schema_version() << ", current\n";
   context.exit_code = kExitOk;
 }
 
@@ -69,7 +93,7 @@ void run_migrate(Context& context, const MigrateFlags& flags) {
                       "pg_dump for backups, and `agendasync migrate` reports the schema versions"),
           kExitUsage);
     }
-    return run_postgres_migrate(context);
+    return run_postgres_migrate(context, *node);
   }
   if (flags.status) {
     auto report = app::schema_status(*node);

@@ -15,6 +15,7 @@
 #include "service/secrets/key_ring.h"
 #include "service/service_db.h"
 #include "service/tokens.h"
+#include "store/database_locator.h"
 #include "store/sqlite_agenda_store.h"
 
 namespace agendasync::cli {
@@ -40,11 +41,21 @@ Result<std::unique_ptr<platform::Platform>> open_platform(const Context& context
   return platform::Platform::open(*node, std::move(*ring));
 }
 
+/// Where the organisation's agenda is: its file, or its schema (a server string may carry a
+/// password: never printed).
+std::string agenda_of(const platform::Organisation& organisation) {
+  if (!store::is_postgres_locator(organisation.database.string())) {
+    return organisation.database.string();
+  }
+  auto schema = store::organisation_schema(organisation.id);
+  return "PostgreSQL schema " + (schema ? *schema : organisation.id);
+}
+
 void print(const platform::Organisation& organisation) {
   std::cout << "id:      " << organisation.id << "\n"
             << "name:    " << organisation.name << "\n"
             << "state:   " << platform::to_string(organisation.state) << "\n"
-            << "agenda:  " << organisation.database.string() << "\n";
+            << "agenda:  " << agenda_of(organisation) << "\n";
 }
 
 /// NAME=env:VAR or NAME=file:PATH, read now; the value never appears on the command line.
@@ -184,7 +195,7 @@ void remove_org(Context& context, const OrgFlags& flags) {
     return context.fail(removed.error(), kExitRuntime);
   }
   // Its tokens go with it.
-  if (auto db = service::ServiceDb::open(node->database); db) {
+  if (auto db = service::ServiceDb::open_node(node->database.string(), /*readers=*/0); db) {
     (void)service::TokenStore(**db, flags.id).revoke_all();
   }
   std::cout << "organisation " << flags.id << " removed\n";

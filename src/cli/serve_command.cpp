@@ -24,6 +24,7 @@ struct ServeOptions {
   int graph_lifetime_minutes = 4320;
   int graph_renew_before_minutes = 1440;
   int console_session_seconds = 0;  ///< 0 = [server] console_session_minutes
+  std::string node_name;
 };
 
 /// Microsoft Graph keeps subscriptions on Outlook events for less than 7 days.
@@ -85,6 +86,7 @@ void run_serve(Context& context, const ServeOptions& flags) {
   options.graph_lifetime = std::chrono::minutes(flags.graph_lifetime_minutes);
   options.graph_renew_before = std::chrono::minutes(flags.graph_renew_before_minutes);
   options.config_file = context.config_file();
+  options.node_name = flags.node_name;
   auto ran = daemon::run(*config, options);
   if (!ran) return context.fail(ran.error(), kExitRuntime);
   context.exit_code = *ran;
@@ -132,6 +134,9 @@ void add_serve_command(CLI::App& app, Context& context) {
                    "Admin console sessions end this long after sign-in, overriding [server] "
                    "console_session_minutes (short-lived kiosks, tests; 0 = the file's)")
       ->capture_default_str();
+  serve->add_option("--node-name", flags->node_name,
+                    "This node's name among the nodes on one PostgreSQL database (its leases "
+                    "are held under it; default: [server] node_name, else the host name)");
   serve->callback([&context, flags] { run_serve(context, *flags); });
 }
 

@@ -9,6 +9,7 @@
 #include "cli/table.h"
 #include "service/service_db.h"
 #include "service/tokens.h"
+#include "store/database_locator.h"
 #include "store/sqlite_agenda_store.h"
 
 namespace agendasync::cli {
@@ -22,14 +23,16 @@ struct TokenFlags {
 };
 
 /// Tokens live in the node's database (every organisation's), so it must exist (`agendasync
-/// init`).
+/// init`): the SQLite file, or the platform schema on PostgreSQL.
 Result<std::unique_ptr<service::ServiceDb>> open_service_db(const Context& context) {
   auto node = context.load_node_config();
   if (!node) return std::unexpected(node.error());
-  // Opening the store first runs its migrations, as the daemon does.
-  auto store = store::open_sqlite_agenda_store(node->database);
-  if (!store) return std::unexpected(store.error());
-  return service::ServiceDb::open(node->database);
+  if (!store::is_postgres_locator(node->database.string())) {
+    // Opening the store first runs its migrations, as the daemon does.
+    auto store = store::open_sqlite_agenda_store(node->database);
+    if (!store) return std::unexpected(store.error());
+  }
+  return service::ServiceDb::open_node(node->database.string(), /*readers=*/0);
 }
 
 /// Operators' tokens belong to no organisation; every other token to --org's (or the only

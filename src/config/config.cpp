@@ -115,6 +115,7 @@ class Reader {
            config.server.port = integer(n, k, {0, 65535});
          }},
         {"public_url", [&](auto& n, auto& k) { config.server.public_url = text(n, k); }},
+        {"node_name", [&](auto& n, auto& k) { config.server.node_name = text(n, k); }},
         {"max_connections",
          [&](auto& n, auto& k) {
            config.server.max_connections = integer(n, k, {1, 1000000});
@@ -134,6 +135,12 @@ class Reader {
            }
          }},
     };
+    sections["cluster"] = {
+        {"lease_seconds",
+         [&](auto& n, auto& k) {
+           config.cluster.lease_seconds = integer(n, k, {1, 3600});
+         }},
+    };
     sections["tls"] = {
         {"ca_bundle", [&](auto& n, auto& k) { config.tls.ca_bundle = text(n, k); }},
         {"proxy", [&](auto& n, auto& k) { config.tls.proxy = text(n, k); }},
@@ -147,7 +154,7 @@ class Reader {
           throw bad(node, top,
                     "unknown section [" + top +
                         "]; known sections: [exchange], "
-                        "[graph], [sync], [server], [tls]");
+                        "[graph], [sync], [server], [cluster], [tls]");
         }
         for (auto&& [inner, value] : *node.as_table()) {
           std::string full = top + "." + std::string(inner.str());

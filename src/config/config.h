@@ -106,7 +106,18 @@ struct ServerConfig {
   /// How long an admin console session lasts after sign-in, in minutes (1..43200; no sliding
   /// renewal). `serve --console-session-seconds` overrides it.
   int console_session_minutes = 480;
+  /// This node's name among the nodes on one PostgreSQL database (leases are held under it);
+  /// empty = the host name. `serve --node-name` overrides it.
+  std::string node_name = "";
   bool operator==(const ServerConfig&) const = default;
+};
+
+/// Many nodes on one PostgreSQL database (issue 17); unused on SQLite.
+struct ClusterConfig {
+  /// How long a node's lease on a pair lasts without renewal (renewed every third of it): after
+  /// a node dies, another takes its pairs over within this (1..3600).
+  int lease_seconds = 30;
+  bool operator==(const ClusterConfig&) const = default;
 };
 
 struct TlsConfig {
@@ -126,6 +137,7 @@ struct Config {
   GraphConfig graph;
   SyncConfig sync;
   ServerConfig server;
+  ClusterConfig cluster;
   TlsConfig tls;
   /// Accepted but worth telling the admin (deprecated Basic auth, ...).
   std::vector<std::string> warnings;

@@ -64,6 +64,7 @@ TEST(Config, TheDefaultFileParsesBackToTheDefaults) {
   EXPECT_EQ(config->graph, GraphConfig{});
   EXPECT_EQ(config->sync, SyncConfig{});
   EXPECT_EQ(config->server, ServerConfig{});
+  EXPECT_EQ(config->cluster, ClusterConfig{});
   EXPECT_EQ(config->tls, TlsConfig{});
   // The example never holds a secret inline.
   auto text = default_config_text("agenda.db");
@@ -116,6 +117,19 @@ proxy = "http://proxy:3128"
   ASSERT_EQ(config->warnings.size(), 1u);
   EXPECT_NE(config->warnings[0].find("deprecated"), std::string::npos);
   EXPECT_NE(config->warnings[0].find(":7:"), std::string::npos) << config->warnings[0];
+}
+
+TEST(Config, ANodeNameAndLeaseTimeForManyNodes) {
+  auto config = parse_config(
+      "database = \"host=db1 dbname=agendasync\"\n[server]\nnode_name = \"node-b\"\n"
+      "[cluster]\nlease_seconds = 2\n",
+      "/x/agendasync.toml");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->server.node_name, "node-b");
+  EXPECT_EQ(config->cluster.lease_seconds, 2);
+  EXPECT_EQ(ClusterConfig{}.lease_seconds, 30);
+  expect_error("[cluster]\nlease_seconds = 0\n", {"cluster.lease_seconds"});
+  expect_error("[cluster]\nheartbeat = 1\n", {"cluster.heartbeat"});
 }
 
 TEST(Config, GraphNeedsTheAppRegistration) {

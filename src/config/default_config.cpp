@@ -120,6 +120,15 @@ public_url = ""
 # The admin console (/admin/): a session ends this many minutes after sign-in, whatever the
 # browser does (1..43200); the next action then asks to sign in again.
 #console_session_minutes = 480
+# Many nodes on one PostgreSQL database: this node's name, under which it holds its leases
+# (`serve --node-name` overrides it). "" = the host name.
+#node_name = ""
+
+[cluster]
+# Many nodes on one PostgreSQL database (unused on SQLite): how long a node's lease on a
+# user's sync lasts without renewal (renewed every third of it). When a node dies, another
+# takes its users over within this many seconds.
+#lease_seconds = 30
 
 [tls]
 # Extra CA bundle (PEM) to trust besides the system store; "" = system store only.

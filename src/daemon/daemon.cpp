@@ -1,5 +1,7 @@
 #include "daemon/daemon.h"
 
+#include <unistd.h>
+
 #include <memory>
 
 #include "daemon/cluster_node.h"
@@ -14,6 +16,7 @@
 #include "service/server.h"
 #include "service/sync_progress.h"
 #include "service/tenant.h"
+#include "store/database_locator.h"
 
 namespace agendasync::daemon {
 
@@ -53,12 +56,14 @@ Result<std::function<void()>> start_hybrid_watchers(service::Server& server, con
                                                     std::chrono::minutes safety_net) {
   auto tenant = server.tenant(org);
   if (!tenant) return fail(ErrorKind::kNotFound, "organisation " + org + " is not open");
-  watcher_options.mailboxes = routed_mailboxes(config, tenant->store(), app::RemoteBackend::kEws);
+  watcher_options.mailboxes =
+      routed_mailboxes(config, tenant->store(), app::RemoteBackend::kEws, org);
   auto ews = start_ews_watchers(server, org, config, streaming, watcher_options);
   if (!ews) return ews;
   auto graph = start_graph_watch(
       config, server, org, graph_options, safety_net,
-      routed_mailboxes(config, tenant->store(), app::RemoteBackend::kGraph), watcher_options.trust);
+      routed_mailboxes(config, tenant->store(), app::RemoteBackend::kGraph, org),
+      watcher_options.trust);
   if (!graph) {
     (*ews)();
     return graph;
@@ -99,6 +104,14 @@ Result<std::function<void()>> start_watchers(service::Server& server, const std:
 
 }  // namespace
 
+std::string node_name(const std::string& flag, const config::Config& config) {
+  if (!flag.empty()) return flag;
+  if (!config.server.node_name.empty()) return config.server.node_name;
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "agendasync";
+  return host;
+}
+
 Result<int> run(const config::Config& config, const DaemonOptions& flags) {
   service::ServerOptions options;
   options.database = config.database;
@@ -122,8 +135,12 @@ Result<int> run(const config::Config& config, const DaemonOptions& flags) {
   auto platform = platform::Platform::open(config, std::move(*ring));
   if (!platform) return std::unexpected(platform.error());
   std::shared_ptr<platform::Platform> organisations(std::move(*platform));
-  // Many nodes on PostgreSQL: null on SQLite, where nothing below changes.
-  auto node = open_cluster_node(config, ClusterSettings{flags.node_name, flags.lease});
+  // Many nodes on PostgreSQL (issue 17): the node's name and lease time serve both its
+  // pair leases (sync runs) and its cluster membership (heartbeats, organisation ownership).
+  const std::string this_node = node_name(flags.node_name, config);
+  const auto lease_time = std::chrono::seconds(config.cluster.lease_seconds);
+  // Null on SQLite, where nothing below changes.
+  auto node = open_cluster_node(config, ClusterSettings{this_node, lease_time});
   if (!node) return std::unexpected(node.error());
   std::shared_ptr<cluster::Node> cluster_node = std::move(*node);
   // Every outgoing client that trusts [tls] is made through `trust`, so SIGHUP can move them
@@ -133,6 +150,12 @@ Result<int> run(const config::Config& config, const DaemonOptions& flags) {
   net::ClientOptions sync_client;
   // A back-off Exchange asked of any node holds this node's syncs on that budget too.
   if (cluster_node) sync_client.budget_holds = cluster_node->budget_holds();
+  // PostgreSQL: this node's runs hold their pairs' leases under its name, for the configured
+  // time (issue 17 §3). Two processes given one name stay apart: a lease records the name,
+  // and a second holder under the same name still waits for the live lease.
+  store::LeaseOptions leases;
+  leases.node = this_node;
+  leases.ttl = lease_time;
   auto pools = std::make_shared<OrganisationPools>(
       [organisations, trust](const std::string& org) {
         auto org_config = organisations->organisation_config(org);
@@ -140,7 +163,7 @@ Result<int> run(const config::Config& config, const DaemonOptions& flags) {
         if (org_config) org_config->tls = {trust->ca_bundle_path(), trust->proxy()};
         return org_config;
       },
-      trust->make(sync_client));
+      trust->make(sync_client), leases);
   if (!flags.config_file.empty()) {
     ReloadTargets targets;
     // The syncs' apps hold their organisation's configuration (and its [tls]): the next run
@@ -148,6 +171,8 @@ Result<int> run(const config::Config& config, const DaemonOptions& flags) {
     targets.tls = tls_reload_target(trust, [pools] { pools->reset_all(); });
     options.reload = make_reload(flags.config_file, config, std::move(targets));
   }
+  service::log_event(spdlog::level::info, "node",
+                     {{"node_name", leases.node}, {"lease_seconds", config.cluster.lease_seconds}});
   // R31: each run reports where it is, for the status API's progress (the console's bar).
   auto progress = std::make_shared<service::ProgressBoard>();
   options.scheduler.progress = progress;
@@ -161,7 +186,17 @@ Result<int> run(const config::Config& config, const DaemonOptions& flags) {
   };
   options.offboard = [pools](const std::string& org) { return pools->offboard(org); };
   options.operations = console_operations(pools);
-  options.audit = [](const std::filesystem::path& database) {
+  options.audit = [](const std::filesystem::path& database,
+                     const std::string& org) -> service::AuditLookup {
+    if (store::is_postgres_locator(database.string())) {
+      auto target = store::organisation_target(database.string(), org);
+      if (!target) {
+        return [error = target.error()](store::AppointmentId) {
+          return Result<std::vector<sync::AuditRecord>>(std::unexpected(error));
+        };
+      }
+      return service::pg_audit_lookup(std::move(*target));
+    }
     config::Config at;
     at.database = database;
     return service::sqlite_audit_lookup(app::state_file(at));

@@ -28,14 +28,17 @@ struct DaemonOptions {
   /// The configuration file the daemon runs on: SIGHUP re-reads it (reload.h). Empty =
   /// SIGHUP reloads nothing.
   std::filesystem::path config_file;
-  /// Many nodes on PostgreSQL (issue 17): this node's name among them (empty: the host name)
-  /// and how long its organisation leases and heartbeats last (a node silent this long is
-  /// dead; its organisations go to the others).
+  /// Many nodes on PostgreSQL (issue 17): this node's name among them (`--node-name`; empty =
+  /// `[server] node_name`, else the host name). Its leases and heartbeats last `[cluster]
+  /// lease_seconds`: a node silent this long is dead, and its work goes to the others.
   std::string node_name;
-  std::chrono::milliseconds lease{30'000};
   /// The admin console's session lifetime instead of [server] console_session_minutes.
   std::optional<std::chrono::seconds> console_session;
 };
+
+/// The node name a daemon runs under: `flag`, else the configuration's `[server] node_name`,
+/// else the host name.
+std::string node_name(const std::string& flag, const config::Config& config);
 
 /// Runs the daemon until SIGTERM/SIGINT and returns the process exit code; an Error when it
 /// could not start (a wrong database, an unreadable service-account secret).

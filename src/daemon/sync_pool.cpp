@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "service/log.h"
+#include "store/database_locator.h"
 #include "store/sqlite_agenda_store.h"
 #include "store/sync_state/sqlite_sync_state.h"
 #include "sync/summary.h"
@@ -10,24 +11,29 @@
 namespace agendasync::daemon {
 
 Result<std::unique_ptr<SyncAppPool>> SyncAppPool::open(config::Config config,
-                                                       std::shared_ptr<net::HttpClient> http) {
+                                                       std::shared_ptr<net::HttpClient> http,
+                                                       std::string org,
+                                                       store::LeaseOptions leases) {
   if (!http) {
     net::ClientOptions client;
     client.tls.ca_bundle_path = config.tls.ca_bundle.string();
     client.proxy = config.tls.proxy;
     http = std::shared_ptr<net::HttpClient>(net::make_curl_client(std::move(client)));
   }
-  // Workers open the sync state file at the same time. SQLite does not wait for a lock while
-  // a fresh file switches to WAL, so concurrent first opens fail with "database is locked":
-  // create the file (and its schema) here, before any worker runs.
-  const auto state_path = app::state_file(config);
-  if (auto state = store::SqliteSyncState::open(state_path, "agendasync-serve"); !state) {
-    return std::unexpected(state.error());
+  if (!store::is_postgres_locator(config.database.string())) {
+    // Workers open the sync state file at the same time. SQLite does not wait for a lock
+    // while a fresh file switches to WAL, so concurrent first opens fail with "database is
+    // locked": create the file (and its schema) here, before any worker runs.
+    const auto state_path = app::state_file(config);
+    if (auto state = store::SqliteSyncState::open(state_path, "agendasync-serve"); !state) {
+      return std::unexpected(state.error());
+    }
+    if (auto audit = store::SqliteAuditSink::open(state_path); !audit) {
+      return std::unexpected(audit.error());
+    }
   }
-  if (auto audit = store::SqliteAuditSink::open(state_path); !audit) {
-    return std::unexpected(audit.error());
-  }
-  std::unique_ptr<SyncAppPool> pool(new SyncAppPool(std::move(config), std::move(http)));
+  std::unique_ptr<SyncAppPool> pool(
+      new SyncAppPool(std::move(config), std::move(http), std::move(org), std::move(leases)));
   auto first = pool->open_slot();
   if (!first) return std::unexpected(first.error());
   pool->idle_.push_back(std::move(*first));
@@ -36,12 +42,14 @@ Result<std::unique_ptr<SyncAppPool>> SyncAppPool::open(config::Config config,
 
 Result<std::unique_ptr<SyncAppPool::Slot>> SyncAppPool::open_slot() {
   auto slot = std::make_unique<Slot>();
-  auto store = store::open_sqlite_agenda_store(config_.database);
+  auto store = store::open_agenda_store(config_.database.string(), org_);
   if (!store) return std::unexpected(store.error());
   slot->store = std::move(*store);
   app::AppOptions options;
   options.config = config_;
   options.http = http_;
+  options.org = org_;
+  options.leases = leases_;
   auto app = app::SyncApp::open(*slot->store, std::move(options));
   if (!app) return std::unexpected(app.error());
   slot->app = std::move(*app);
@@ -135,7 +143,7 @@ Result<std::shared_ptr<SyncAppPool>> OrganisationPools::pool(const std::string& 
                             "--connection FILE`",
                             org, org, org));
   }
-  auto opened = SyncAppPool::open(std::move(*config), http_);
+  auto opened = SyncAppPool::open(std::move(*config), http_, org, leases_);
   if (!opened) return std::unexpected(opened.error());
   std::shared_ptr<SyncAppPool> pool(std::move(*opened));
   std::lock_guard lock(mutex_);

@@ -22,8 +22,12 @@ class SyncAppPool {
   /// Opens the first slot at once, so a wrong database or an unreadable service-account
   /// secret fails `serve` at start-up rather than at the first run. `http` null: a client
   /// of its own from the configuration's [tls].
+  /// `org` and `leases` matter on PostgreSQL (`config.database` names a server): the
+  /// organisation's schema, and the node name and lease time its runs hold pairs under.
   static Result<std::unique_ptr<SyncAppPool>> open(config::Config config,
-                                                   std::shared_ptr<net::HttpClient> http = {});
+                                                   std::shared_ptr<net::HttpClient> http = {},
+                                                   std::string org = "default",
+                                                   store::LeaseOptions leases = {});
 
   /// One cycle of `user`'s pair, as the scheduler's SyncFn. A failed run is an Error; a
   /// quarantined pair says how to approve it.
@@ -39,14 +43,20 @@ class SyncAppPool {
     std::unique_ptr<store::AgendaStore> store;
     std::unique_ptr<app::SyncApp> app;
   };
-  SyncAppPool(config::Config config, std::shared_ptr<net::HttpClient> http)
-      : config_(std::move(config)), http_(std::move(http)) {}
+  SyncAppPool(config::Config config, std::shared_ptr<net::HttpClient> http, std::string org,
+              store::LeaseOptions leases)
+      : config_(std::move(config)),
+        http_(std::move(http)),
+        org_(std::move(org)),
+        leases_(std::move(leases)) {}
   Result<std::unique_ptr<Slot>> open_slot();
   std::unique_ptr<Slot> borrow();
   void give_back(std::unique_ptr<Slot> slot);
 
   config::Config config_;
   std::shared_ptr<net::HttpClient> http_;
+  std::string org_;
+  store::LeaseOptions leases_;
   std::mutex mutex_;
   std::vector<std::unique_ptr<Slot>> idle_;
 };
@@ -61,8 +71,9 @@ class SyncAppPool {
 class OrganisationPools {
  public:
   using ConfigFn = std::function<Result<config::Config>(const std::string& org)>;
-  OrganisationPools(ConfigFn config, std::shared_ptr<net::HttpClient> http)
-      : config_(std::move(config)), http_(std::move(http)) {}
+  OrganisationPools(ConfigFn config, std::shared_ptr<net::HttpClient> http,
+                    store::LeaseOptions leases = {})
+      : config_(std::move(config)), http_(std::move(http)), leases_(std::move(leases)) {}
   /// The scheduler's PairSyncFn.
   Result<service::SyncResult> run(const service::PairRef& pair,
                                   const app::ProgressFn& progress = {});
@@ -80,6 +91,7 @@ class OrganisationPools {
   Result<std::shared_ptr<SyncAppPool>> pool(const std::string& org);
   ConfigFn config_;
   std::shared_ptr<net::HttpClient> http_;
+  store::LeaseOptions leases_;
   std::mutex mutex_;
   std::map<std::string, std::shared_ptr<SyncAppPool>> pools_;
 };

@@ -4,6 +4,8 @@
 
 #include "app/app.h"
 #include "core/settings.h"
+#include "store/database_locator.h"
+#include "store/sql_database.h"
 #include "store/sync_state/sqlite_sync_state.h"
 
 namespace agendasync::daemon {
@@ -29,18 +31,43 @@ Result<std::map<std::string, std::string>> synced_mailboxes(
 }
 
 MailboxSource routed_mailboxes(const config::Config& config, store::AgendaStore& store,
-                               app::RemoteBackend backend) {
+                               app::RemoteBackend backend, const std::string& org) {
   // The state database stays open between refreshes (opened on first use: a new
-  // organisation has none until its first sync).
-  auto state = std::make_shared<std::shared_ptr<store::sqlite::Connection>>();
-  return [config, &store, backend, state]() -> Result<std::map<std::string, std::string>> {
-    if (!*state) {
-      auto opened = store::open_state_database(app::state_file(config));
-      if (!opened) return std::unexpected(opened.error());
-      *state = std::move(*opened);
+  // organisation has none until its first sync). On PostgreSQL it is the organisation's
+  // schema; sync_backend has the same shape on both.
+  struct State {
+    std::shared_ptr<store::sqlite::Connection> sqlite;
+    std::unique_ptr<store::sql::Database> postgres;
+  };
+  auto state = std::make_shared<State>();
+  return [config, &store, backend, state, org]() -> Result<std::map<std::string, std::string>> {
+    std::map<std::string, std::string> found_backends;
+    if (store::is_postgres_locator(config.database.string())) {
+      if (!state->postgres) {
+        auto target = store::organisation_target(config.database.string(), org);
+        if (!target) return std::unexpected(target.error());
+        store::pg::PoolOptions options;
+        options.max_connections = 1;
+        auto opened = store::sql::open_pg_database(std::move(*target), options);
+        if (!opened) return std::unexpected(opened.error());
+        state->postgres = std::move(*opened);
+      }
+      auto rows = state->postgres->query("SELECT pair, backend FROM sync_backend");
+      if (!rows) return std::unexpected(rows.error());
+      for (std::size_t i = 0; i < rows->size(); ++i) {
+        found_backends[rows->text_at(i, 0)] = rows->text_at(i, 1);
+      }
+    } else {
+      if (!state->sqlite) {
+        auto opened = store::open_state_database(app::state_file(config));
+        if (!opened) return std::unexpected(opened.error());
+        state->sqlite = std::move(*opened);
+      }
+      auto read = store::recorded_backends(*state->sqlite);
+      if (!read) return std::unexpected(read.error());
+      found_backends = std::move(*read);
     }
-    auto recorded = store::recorded_backends(**state);
-    if (!recorded) return std::unexpected(recorded.error());
+    const auto* recorded = &found_backends;
     const auto never_probe = []() -> Result<bool> {
       return fail(ErrorKind::kUnsupported, "not routed yet");
     };

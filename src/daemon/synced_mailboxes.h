@@ -26,8 +26,8 @@ Result<std::map<std::string, std::string>> synced_mailboxes(
 /// the organisation's sync state at every call. An `auto` pair that never synced is watched
 /// by neither until its first sync has asked Autodiscover where the mailbox is (watchers
 /// never call Autodiscover). `store` must outlive the source; one thread at a time may call
-/// it.
+/// it. `org` names the organisation's schema when `config.database` is a PostgreSQL server.
 MailboxSource routed_mailboxes(const config::Config& config, store::AgendaStore& store,
-                               app::RemoteBackend backend);
+                               app::RemoteBackend backend, const std::string& org = "default");
 
 }  // namespace agendasync::daemon

@@ -6,14 +6,15 @@
 #include <system_error>
 
 #include "service/secrets/cipher.h"
+#include "store/database_locator.h"
+#include "store/pg_schema.h"
 #include "store/sqlite_agenda_store.h"
 
 namespace agendasync::platform {
 
 namespace {
 
-using SqliteConnection = store::sqlite::Connection;
-using store::sqlite::Value;
+using store::sql::Value;
 
 constexpr std::string_view kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS platform_organisation(
@@ -58,25 +59,61 @@ Result<OrgState> parse_state(const std::string& text) {
 
 Result<std::unique_ptr<Platform>> Platform::open(config::Config node,
                                                  service::secrets::KeyRing ring) {
-  auto db = SqliteConnection::open(node.database, false);
-  if (!db) return std::unexpected(db.error());
-  if (auto wal = store::sqlite::enable_wal(*db, std::chrono::seconds(5)); !wal) {
-    return std::unexpected(wal.error());
+  const std::string database = node.database.string();
+  if (store::is_postgres_locator(database)) {
+    // Shared by every node: made by `agendasync init` or `agendasync migrate`, never here.
+    const auto target = store::platform_target(database);
+    {
+      auto probe = store::pg::Connection::open(target);
+      if (!probe) return std::unexpected(probe.error());
+      if (auto fits = store::pg::check_schema(**probe, store::pg::SchemaKind::kPlatform); !fits) {
+        return std::unexpected(fits.error());
+      }
+    }
+    store::pg::PoolOptions options;
+    options.max_connections = 2;
+    auto db = store::sql::open_pg_database(target, options);
+    if (!db) return std::unexpected(db.error());
+    return std::unique_ptr<Platform>(
+        new Platform(std::move(node), std::move(ring), std::move(*db)));
   }
-  auto created = store::sqlite::write_transaction(*db, [&]() -> Result<void> {
-    if (auto schema = db->exec(kSchema); !schema) return schema;
+  auto db = store::sql::open_sqlite_database(node.database, {.readers = 0});
+  if (!db) return std::unexpected(db.error());
+  auto created = (*db)->transaction([&](store::sql::Session& session) -> Result<void> {
+    if (auto schema = session.exec(kSchema); !schema) return schema;
     // Organisation `default` is the agenda this file already holds (database '' = this file).
-    return db->run(
-        "INSERT OR IGNORE INTO platform_organisation(id, name, state, created_at, database) "
-        "VALUES (?1, 'Default', 'active', ?2, '')",
+    auto inserted = session.run(
+        "INSERT INTO platform_organisation(id, name, state, created_at, database) "
+        "VALUES (?1, 'Default', 'active', ?2, '') ON CONFLICT(id) DO NOTHING",
         {std::string(kDefaultOrg), now()});
+    if (!inserted) return std::unexpected(inserted.error());
+    return {};
   });
   if (!created) return std::unexpected(created.error());
   return std::unique_ptr<Platform>(new Platform(std::move(node), std::move(ring), std::move(*db)));
 }
 
+bool Platform::postgres() const { return db_->engine() == store::sql::Engine::kPostgres; }
+
+Result<void> Platform::ensure_default() {
+  if (!postgres()) return {};  // the SQLite file is organisation default's agenda
+  auto found = [&] {
+    std::lock_guard lock(mutex_);
+    return find(kDefaultOrg);
+  }();
+  if (!found) return std::unexpected(found.error());
+  if (*found) return {};
+  auto created = create(kDefaultOrg, "Default");
+  // Another node may have made it meanwhile.
+  if (!created && created.error().kind != ErrorKind::kConflict) {
+    return std::unexpected(created.error());
+  }
+  return {};
+}
+
 std::filesystem::path Platform::database_of(const std::string& stored) const {
-  if (stored.empty()) return node_.database;
+  // On PostgreSQL every organisation is a schema on the node's server (its id names it).
+  if (stored.empty() || postgres()) return node_.database;
   return node_.database.parent_path() / stored;
 }
 
@@ -86,15 +123,12 @@ bool Platform::file_connection(std::string_view id) const {
 
 Result<std::vector<Organisation>> Platform::organisations() {
   std::lock_guard lock(mutex_);
-  auto statement = db_.prepare(
+  auto rows = db_->query(
       "SELECT id, name, state, created_at, database FROM platform_organisation ORDER BY id");
-  if (!statement) return std::unexpected(statement.error());
+  if (!rows) return std::unexpected(rows.error());
   std::vector<Organisation> list;
-  while (true) {
-    auto row = statement->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    auto organisation = read_organisation(*statement);
+  for (std::size_t i = 0; i < rows->size(); ++i) {
+    auto organisation = read_organisation(*rows, i);
     if (!organisation) return std::unexpected(organisation.error());
     list.push_back(std::move(*organisation));
   }
@@ -102,21 +136,20 @@ Result<std::vector<Organisation>> Platform::organisations() {
 }
 
 Result<std::optional<Organisation>> Platform::find(std::string_view id) {
-  auto statement = db_.prepare(
+  auto rows = db_->query(
       "SELECT id, name, state, created_at, database FROM platform_organisation WHERE id = ?1",
       {std::string(id)});
-  if (!statement) return std::unexpected(statement.error());
-  auto row = statement->step();
-  if (!row) return std::unexpected(row.error());
-  if (!*row) return std::optional<Organisation>();
-  return read_organisation(*statement);
+  if (!rows) return std::unexpected(rows.error());
+  if (rows->empty()) return std::optional<Organisation>();
+  return read_organisation(*rows, 0);
 }
 
-Result<Organisation> Platform::read_organisation(const store::sqlite::Statement& row) const {
-  auto state = parse_state(row.text_at(2));
+Result<Organisation> Platform::read_organisation(const store::sql::Rows& rows,
+                                                 std::size_t row) const {
+  auto state = parse_state(rows.text_at(row, 2));
   if (!state) return std::unexpected(state.error());
-  return Organisation{row.text_at(0), row.text_at(1), *state, row.int_at(3),
-                      database_of(row.text_at(4))};
+  return Organisation{rows.text_at(row, 0), rows.text_at(row, 1), *state, rows.int_at(row, 3),
+                      database_of(rows.text_at(row, 4))};
 }
 
 Result<Organisation> Platform::organisation(std::string_view id) {
@@ -138,28 +171,41 @@ Result<Organisation> Platform::create(std::string_view id, std::string_view name
     return fail(ErrorKind::kConflict,
                 "organisation \"" + std::string(id) + "\" exists; choose another id");
   }
-  const std::string relative =
-      fmt::format("{}/{}/agenda.db", kOrganisationsFolder, std::string(id));
-  const auto path = database_of(relative);
-  std::error_code ec;
-  std::filesystem::create_directories(path.parent_path(), ec);
-  if (ec) {
-    return fail(ErrorKind::kPermanent,
-                fmt::format("cannot create {} for organisation {}: {}; check that the node's "
-                            "database folder is writable",
-                            path.parent_path().string(), id, ec.message()));
+  Organisation created{std::string(id),
+                       name.empty() ? std::string(id) : std::string(name),
+                       OrgState::kActive,
+                       now(),
+                       {}};
+  std::string relative;
+  if (postgres()) {
+    // The organisation's schema, made and migrated under the advisory lock: as on SQLite,
+    // the agenda first, then the row.
+    store::OpenOptions options;
+    options.create = true;
+    auto agenda = store::open_agenda_store(node_.database.string(), id, options);
+    if (!agenda) return std::unexpected(agenda.error());
+    created.database = node_.database;
+  } else {
+    relative = fmt::format("{}/{}/agenda.db", kOrganisationsFolder, std::string(id));
+    const auto path = database_of(relative);
+    std::error_code ec;
+    std::filesystem::create_directories(path.parent_path(), ec);
+    if (ec) {
+      return fail(ErrorKind::kPermanent,
+                  fmt::format("cannot create {} for organisation {}: {}; check that the node's "
+                              "database folder is writable",
+                              path.parent_path().string(), id, ec.message()));
+    }
+    // The agenda first (SQLite creates and migrates it), then the row: a crash between them
+    // leaves an unlisted file that the next create of the same id reuses, never a listed
+    // organisation without an agenda.
+    store::SqliteOptions options;
+    options.create = true;
+    auto agenda = store::open_sqlite_agenda_store(path, options);
+    if (!agenda) return std::unexpected(agenda.error());
+    created.database = path;
   }
-  // The agenda first (SQLite creates and migrates it), then the row: a crash between them
-  // leaves an unlisted file that the next create of the same id reuses, never a listed
-  // organisation without an agenda.
-  store::SqliteOptions options;
-  options.create = true;
-  auto agenda = store::open_sqlite_agenda_store(path, options);
-  if (!agenda) return std::unexpected(agenda.error());
-  agenda->reset();
-  Organisation created{std::string(id), name.empty() ? std::string(id) : std::string(name),
-                       OrgState::kActive, now(), path};
-  auto inserted = db_.run(
+  auto inserted = db_->run(
       "INSERT INTO platform_organisation(id, name, state, created_at, database) "
       "VALUES (?1, ?2, 'active', ?3, ?4)",
       {created.id, created.name, created.created_at, relative});
@@ -176,15 +222,15 @@ Result<Organisation> Platform::update(std::string_view id, const OrganisationUpd
       return std::unexpected(unknown_organisation(id));
     }
     if (update.name) {
-      if (auto set = db_.run("UPDATE platform_organisation SET name = ?2 WHERE id = ?1",
-                             {std::string(id), *update.name});
+      if (auto set = db_->run("UPDATE platform_organisation SET name = ?2 WHERE id = ?1",
+                              {std::string(id), *update.name});
           !set) {
         return std::unexpected(set.error());
       }
     }
     if (update.state) {
-      if (auto set = db_.run("UPDATE platform_organisation SET state = ?2 WHERE id = ?1",
-                             {std::string(id), std::string(to_string(*update.state))});
+      if (auto set = db_->run("UPDATE platform_organisation SET state = ?2 WHERE id = ?1",
+                              {std::string(id), std::string(to_string(*update.state))});
           !set) {
         return std::unexpected(set.error());
       }
@@ -203,14 +249,32 @@ Result<void> Platform::remove(std::string_view id) {
   auto found = find(id);
   if (!found) return std::unexpected(found.error());
   if (!*found) return std::unexpected(unknown_organisation(id));
-  auto removed = store::sqlite::write_transaction(db_, [&]() -> Result<void> {
-    if (auto row = db_.run("DELETE FROM platform_connection WHERE org = ?1", {std::string(id)});
+  auto removed = db_->transaction([&](store::sql::Session& db) -> Result<void> {
+    if (auto row = db.run("DELETE FROM platform_connection WHERE org = ?1", {std::string(id)});
         !row) {
-      return row;
+      return std::unexpected(row.error());
     }
-    return db_.run("DELETE FROM platform_organisation WHERE id = ?1", {std::string(id)});
+    if (auto row = db.run("DELETE FROM platform_organisation WHERE id = ?1", {std::string(id)});
+        !row) {
+      return std::unexpected(row.error());
+    }
+    return {};
   });
   if (!removed) return removed;
+  if (postgres()) {
+    // The organisation's schema and everything in it (agenda, sync state, service tables).
+    auto schema = store::organisation_schema(id);
+    if (!schema) return std::unexpected(schema.error());
+    if (auto dropped =
+            db_->exec("DROP SCHEMA IF EXISTS " + store::pg::quote_identifier(*schema) + " CASCADE");
+        !dropped) {
+      return fail(dropped.error().kind,
+                  fmt::format("organisation {} is forgotten but its schema {} could not be "
+                              "dropped: {}; drop it by hand",
+                              id, *schema, dropped.error().message));
+    }
+    return {};
+  }
   // Unlinking never opens the files, so no SQLite lock of this process is dropped (the
   // caller closed the organisation's connections already).
   std::error_code ec;
@@ -236,20 +300,18 @@ Result<Connection> Platform::connection(std::string_view id, bool unseal) {
   auto found = find(id);
   if (!found) return std::unexpected(found.error());
   if (!*found) return std::unexpected(unknown_organisation(id));
-  auto statement = db_.prepare(
+  auto rows = db_->query(
       "SELECT document, exchange_password, graph_client_secret, graph_private_key "
       "FROM platform_connection WHERE org = ?1",
       {std::string(id)});
-  if (!statement) return std::unexpected(statement.error());
-  auto row = statement->step();
-  if (!row) return std::unexpected(row.error());
+  if (!rows) return std::unexpected(rows.error());
   Connection connection;
   // The platform's Graph endpoints by default (national clouds, exsim), so an organisation
   // only states its tenant.
   connection.graph.graph_url = node_.graph.graph_url;
   connection.graph.authority_url = node_.graph.authority_url;
-  if (!*row) return connection;
-  auto document = nlohmann::json::parse(statement->text_at(0), nullptr, false);
+  if (rows->empty()) return connection;
+  auto document = nlohmann::json::parse(rows->text_at(0, 0), nullptr, false);
   if (document.is_discarded()) {
     return fail(ErrorKind::kInvalidData,
                 fmt::format("the stored connection of organisation {} is not JSON; set it again "
@@ -260,7 +322,7 @@ Result<Connection> Platform::connection(std::string_view id, bool unseal) {
   if (!parsed) return std::unexpected(parsed.error());
   connection = std::move(*parsed);
   struct Slot {
-    int column;
+    std::size_t column;
     const char* name;
     Secret* target;
   };
@@ -268,12 +330,12 @@ Result<Connection> Platform::connection(std::string_view id, bool unseal) {
        {Slot{1, "exchange_password", &connection.exchange.password.value},
         Slot{2, "graph_client_secret", &connection.graph.client_secret.value},
         Slot{3, "graph_private_key", &connection.graph.private_key.value}}) {
-    if (statement->is_null(column)) continue;
+    if (rows->is_null(0, column)) continue;
     if (!unseal) {
       *target = Secret(std::string(kPlaceholder));
       continue;
     }
-    auto opened = service::secrets::open(ring_, seal_name(id, name), statement->text_at(column));
+    auto opened = service::secrets::open(ring_, seal_name(id, name), rows->text_at(0, column));
     if (!opened) {
       return fail(opened.error().kind, fmt::format("the {} of organisation {} cannot be opened: {}",
                                                    name, id, opened.error().message));
@@ -325,9 +387,12 @@ Result<Connection> Platform::set_connection(std::string_view id, const Connectio
     sealed.emplace_back(std::move(*text));
   }
   std::lock_guard lock(mutex_);
-  auto stored = db_.run(
-      "INSERT OR REPLACE INTO platform_connection(org, document, exchange_password, "
-      "graph_client_secret, graph_private_key, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+  auto stored = db_->run(
+      "INSERT INTO platform_connection(org, document, exchange_password, "
+      "graph_client_secret, graph_private_key, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+      "ON CONFLICT(org) DO UPDATE SET document = excluded.document, exchange_password = "
+      "excluded.exchange_password, graph_client_secret = excluded.graph_client_secret, "
+      "graph_private_key = excluded.graph_private_key, updated_at = excluded.updated_at",
       {std::string(id), connection_to_json(next).dump(), sealed[0], sealed[1], sealed[2], now()});
   if (!stored) return std::unexpected(stored.error());
   return next;

@@ -6,7 +6,8 @@
 /// stores. Its tables live in the node's database (the file `database` names), beside the
 /// agenda of organisation `default`, so an existing single-organisation agenda becomes
 /// organisation `default` without a row being rewritten; every other organisation has its own
-/// database files under `organisations/<id>/` next to it.
+/// database files under `organisations/<id>/` next to it. On PostgreSQL the tables are the
+/// platform schema's and each organisation is a schema `org_<id>` on the same server.
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -20,7 +21,7 @@
 #include "platform/connection.h"
 #include "platform/organisation.h"
 #include "service/secrets/key_ring.h"
-#include "store/sqlite_connection.h"
+#include "store/sql_database.h"
 
 namespace agendasync::platform {
 
@@ -34,10 +35,16 @@ class Platform {
  public:
   /// Opens the platform tables in `node.database` (which must exist: `agendasync init` or
   /// the daemon creates it), creating them and registering organisation `default` (this
-  /// agenda) the first time. `ring` seals and opens connection secrets; it may be empty
-  /// until a secret is stored.
+  /// agenda) the first time. On PostgreSQL (`database` names a server) they are the
+  /// platform schema's (store::kPlatformSchema), shared by every node, which `agendasync
+  /// init` or `agendasync migrate` made: opening checks its version and changes nothing.
+  /// `ring` seals and opens connection secrets; it may be empty until a secret is stored.
   static Result<std::unique_ptr<Platform>> open(config::Config node,
                                                 service::secrets::KeyRing ring);
+
+  /// PostgreSQL: registers organisation `default` (and makes its schema) unless it exists;
+  /// `agendasync init` does this once. SQLite: nothing (the node's file is its agenda).
+  Result<void> ensure_default();
 
   /// The node's configuration (database, server, TLS, [sync] defaults, the platform's Graph
   /// app in [graph]).
@@ -76,18 +83,20 @@ class Platform {
   Result<config::Config> organisation_config(std::string_view id);
 
  private:
-  Platform(config::Config node, service::secrets::KeyRing ring, store::sqlite::Connection db)
+  Platform(config::Config node, service::secrets::KeyRing ring,
+           std::unique_ptr<store::sql::Database> db)
       : node_(std::move(node)), ring_(std::move(ring)), db_(std::move(db)) {}
   Result<std::optional<Organisation>> find(std::string_view id);
   /// The organisation of a row of (id, name, state, created_at, database).
-  Result<Organisation> read_organisation(const store::sqlite::Statement& row) const;
+  Result<Organisation> read_organisation(const store::sql::Rows& rows, std::size_t row) const;
   std::filesystem::path database_of(const std::string& stored) const;
   bool file_connection(std::string_view id) const;
+  bool postgres() const;
 
   config::Config node_;
   service::secrets::KeyRing ring_;
   std::mutex mutex_;
-  store::sqlite::Connection db_;
+  std::unique_ptr<store::sql::Database> db_;
 };
 
 }  // namespace agendasync::platform

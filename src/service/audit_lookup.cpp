@@ -1,9 +1,12 @@
 #include "service/audit_lookup.h"
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 
+#include "store/pg_pool.h"
 #include "store/sqlite_connection.h"
+#include "store/sync_state/pg_sync_state.h"
 #include "store/sync_state/sqlite_sync_state.h"
 
 namespace agendasync::service {
@@ -40,6 +43,47 @@ AuditLookup sqlite_audit_lookup(std::filesystem::path state_path) {
       if (!row) return std::unexpected(row.error());
       if (!*row) break;
       links.push_back(statement->text_at(0));
+    }
+    std::vector<sync::AuditRecord> records;
+    for (const auto& link : links) {
+      auto history = shared->sink->history(link);
+      if (!history) return std::unexpected(history.error());
+      records.insert(records.end(), history->begin(), history->end());
+    }
+    std::stable_sort(records.begin(), records.end(),
+                     [](const auto& a, const auto& b) { return a.at < b.at; });
+    return records;
+  };
+}
+
+AuditLookup pg_audit_lookup(store::pg::Target target) {
+  struct Shared {
+    std::mutex mutex;
+    std::shared_ptr<store::pg::Pool> pool;
+    std::unique_ptr<store::PgAuditSink> sink;
+  };
+  auto shared = std::make_shared<Shared>();
+  return [shared, target](store::AppointmentId id) -> Result<std::vector<sync::AuditRecord>> {
+    std::lock_guard lock(shared->mutex);
+    if (!shared->pool) {
+      store::pg::PoolOptions options;
+      options.max_connections = 1;
+      auto pool = store::pg::Pool::open(target, options);
+      if (!pool) return std::unexpected(pool.error());
+      shared->pool = std::move(*pool);
+      shared->sink = store::PgAuditSink::over(shared->pool);
+    }
+    // As sqlite_audit_lookup: the links of the host item, then their records.
+    std::vector<std::string> links;
+    {
+      auto db = shared->pool->borrow();
+      if (!db) return std::unexpected(db.error());
+      auto rows = (*db)->query(
+          "SELECT key FROM sync_link WHERE host_ref = $1 UNION "
+          "SELECT link FROM sync_audit WHERE side = 0 AND item = $1",
+          {std::to_string(id)});
+      if (!rows) return std::unexpected(rows.error());
+      for (int i = 0; i < rows->size(); ++i) links.push_back(rows->text_at(i, 0));
     }
     std::vector<sync::AuditRecord> records;
     for (const auto& link : links) {

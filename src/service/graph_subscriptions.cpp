@@ -43,39 +43,31 @@ Result<void> GraphSubscriptions::add(const GraphSubscription& subscription,
   }
   auto sealed = secrets_.seal(aad_for(subscription.id), client_state);
   if (!sealed) return std::unexpected(sealed.error());
-  return db_.with([&](store::sqlite::Connection& db) {
-    return db.run(
-        "INSERT INTO service_graph_subscription(id, user_name, client_state_sealed, expires_at) "
-        "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(id) DO UPDATE SET user_name = ?2, "
-        "client_state_sealed = ?3, expires_at = ?4",
-        {subscription.id, subscription.user_name, *sealed, subscription.expires_at});
-  });
+  auto stored = db_.run(
+      "INSERT INTO service_graph_subscription(id, user_name, client_state_sealed, expires_at) "
+      "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(id) DO UPDATE SET user_name = ?2, "
+      "client_state_sealed = ?3, expires_at = ?4",
+      {subscription.id, subscription.user_name, *sealed, subscription.expires_at});
+  if (!stored) return std::unexpected(stored.error());
+  return {};
 }
 
 Result<void> GraphSubscriptions::remove(const std::string& id) {
-  return db_.with([&](store::sqlite::Connection& db) {
-    return db.run("DELETE FROM service_graph_subscription WHERE id = ?1", {id});
-  });
+  auto removed = db_.run("DELETE FROM service_graph_subscription WHERE id = ?1", {id});
+  if (!removed) return std::unexpected(removed.error());
+  return {};
 }
 
 Result<std::optional<std::string>> GraphSubscriptions::verify(const std::string& id,
                                                               std::string_view client_state) {
   // On a reader connection: a notification is answered without waiting behind the keeper's
   // and the syncs' writes (Graph wants its answer within 3 s).
-  auto row = db_.read([&](store::sqlite::Connection& db)
-                          -> Result<std::optional<std::pair<std::string, std::string>>> {
-    auto statement = db.prepare(
-        "SELECT user_name, client_state_sealed FROM service_graph_subscription WHERE id = ?1",
-        {id});
-    if (!statement) return std::unexpected(statement.error());
-    auto step = statement->step();
-    if (!step) return std::unexpected(step.error());
-    if (!*step) return std::nullopt;
-    return std::make_pair(statement->text_at(0), statement->text_at(1));
-  });
-  if (!row) return std::unexpected(row.error());
-  if (!*row) return std::nullopt;
-  auto expected = secrets_.open(aad_for(id), (*row)->second);
+  auto rows = db_.query(
+      "SELECT user_name, client_state_sealed FROM service_graph_subscription WHERE id = ?1", {id});
+  if (!rows) return std::unexpected(rows.error());
+  if (rows->empty()) return std::nullopt;
+  const auto row = std::make_pair(rows->text_at(0, 0), rows->text_at(0, 1));
+  auto expected = secrets_.open(aad_for(id), row.second);
   if (!expected) return std::unexpected(expected.error());
   const std::string& want = expected->reveal();
   // Constant time: the comparison must not tell an attacker how much of a guess was right.
@@ -83,7 +75,7 @@ Result<std::optional<std::string>> GraphSubscriptions::verify(const std::string&
       CRYPTO_memcmp(want.data(), client_state.data(), want.size()) != 0) {
     return std::nullopt;
   }
-  return std::optional<std::string>((*row)->first);
+  return std::optional<std::string>(row.first);
 }
 
 Result<std::vector<GraphSubscription>> GraphSubscriptions::all() {
@@ -92,28 +84,23 @@ Result<std::vector<GraphSubscription>> GraphSubscriptions::all() {
 
 Result<std::vector<GraphSubscription>> GraphSubscriptions::expiring(std::int64_t now,
                                                                     std::int64_t margin_seconds) {
-  return db_.with([&](store::sqlite::Connection& db) -> Result<std::vector<GraphSubscription>> {
-    auto statement = db.prepare(
-        "SELECT id, user_name, expires_at FROM service_graph_subscription WHERE expires_at < ?1 "
-        "ORDER BY expires_at",
-        {now + margin_seconds});
-    if (!statement) return std::unexpected(statement.error());
-    std::vector<GraphSubscription> due;
-    while (true) {
-      auto row = statement->step();
-      if (!row) return std::unexpected(row.error());
-      if (!*row) break;
-      due.push_back({statement->text_at(0), statement->text_at(1), statement->int_at(2)});
-    }
-    return due;
-  });
+  auto rows = db_.query(
+      "SELECT id, user_name, expires_at FROM service_graph_subscription WHERE expires_at < ?1 "
+      "ORDER BY expires_at",
+      {now + margin_seconds});
+  if (!rows) return std::unexpected(rows.error());
+  std::vector<GraphSubscription> due;
+  for (std::size_t i = 0; i < rows->size(); ++i) {
+    due.push_back({rows->text_at(i, 0), rows->text_at(i, 1), rows->int_at(i, 2)});
+  }
+  return due;
 }
 
 Result<void> GraphSubscriptions::set_expiry(const std::string& id, std::int64_t expires_at) {
-  return db_.with([&](store::sqlite::Connection& db) {
-    return db.run("UPDATE service_graph_subscription SET expires_at = ?2 WHERE id = ?1",
-                  {id, expires_at});
-  });
+  auto set = db_.run("UPDATE service_graph_subscription SET expires_at = ?2 WHERE id = ?1",
+                     {id, expires_at});
+  if (!set) return std::unexpected(set.error());
+  return {};
 }
 
 std::size_t GraphSubscriptions::renew_due(const GraphRenewFn& renew, std::int64_t margin_seconds) {

@@ -38,7 +38,7 @@ using GraphRenewFn = std::function<Result<std::int64_t>(const GraphSubscription&
 
 class GraphSubscriptions {
  public:
-  GraphSubscriptions(ServiceDb& db, SecretStore& secrets) : db_(db), secrets_(secrets) {}
+  GraphSubscriptions(ServiceDb& db, SecretStore& secrets) : db_(db.sql()), secrets_(secrets) {}
 
   /// Records a subscription the Graph connector created with `client_state`.
   Result<void> add(const GraphSubscription& subscription, const Secret& client_state);
@@ -64,7 +64,7 @@ class GraphSubscriptions {
   bool lifecycle(GraphLifecycle event, const GraphSubscription& subscription);
 
  private:
-  ServiceDb& db_;
+  store::sql::Database& db_;
   SecretStore& secrets_;
   std::mutex handler_mutex_;
   std::function<void(GraphLifecycle, const GraphSubscription&)> handler_;

@@ -20,51 +20,36 @@ Result<Secret> SecretStore::open(std::string_view name, std::string_view sealed)
 
 Result<void> SecretStore::put(std::string_view name, const Secret& value) {
   if (value.empty()) {
-    return db_.with([&](store::sqlite::Connection& db) {
-      return db.run("DELETE FROM service_secret WHERE name = ?1", {std::string(name)});
-    });
+    auto removed = db_.run("DELETE FROM service_secret WHERE name = ?1", {std::string(name)});
+    if (!removed) return std::unexpected(removed.error());
+    return {};
   }
   auto sealed = seal(name, value);
   if (!sealed) return std::unexpected(sealed.error());
-  return db_.with([&](store::sqlite::Connection& db) {
-    return db.run(
-        "INSERT INTO service_secret(name, sealed, updated_at) VALUES (?1, ?2, ?3) "
-        "ON CONFLICT(name) DO UPDATE SET sealed = excluded.sealed, updated_at = "
-        "excluded.updated_at",
-        {std::string(name), *sealed, unix_now()});
-  });
+  auto stored = db_.run(
+      "INSERT INTO service_secret(name, sealed, updated_at) VALUES (?1, ?2, ?3) "
+      "ON CONFLICT(name) DO UPDATE SET sealed = excluded.sealed, updated_at = "
+      "excluded.updated_at",
+      {std::string(name), *sealed, unix_now()});
+  if (!stored) return std::unexpected(stored.error());
+  return {};
 }
 
 Result<std::optional<Secret>> SecretStore::get(std::string_view name) {
-  auto sealed = db_.with([&](store::sqlite::Connection& db) -> Result<std::optional<std::string>> {
-    auto statement =
-        db.prepare("SELECT sealed FROM service_secret WHERE name = ?1", {std::string(name)});
-    if (!statement) return std::unexpected(statement.error());
-    auto row = statement->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) return std::nullopt;
-    return statement->text_at(0);
-  });
-  if (!sealed) return std::unexpected(sealed.error());
-  if (!*sealed) return std::nullopt;
-  auto plain = open(name, **sealed);
+  auto rows = db_.query("SELECT sealed FROM service_secret WHERE name = ?1", {std::string(name)});
+  if (!rows) return std::unexpected(rows.error());
+  if (rows->empty()) return std::nullopt;
+  auto plain = open(name, rows->text_at(0, 0));
   if (!plain) return std::unexpected(plain.error());
   return std::optional<Secret>(std::move(*plain));
 }
 
 Result<std::vector<std::string>> SecretStore::names() {
-  return db_.with([&](store::sqlite::Connection& db) -> Result<std::vector<std::string>> {
-    auto statement = db.prepare("SELECT name FROM service_secret ORDER BY name");
-    if (!statement) return std::unexpected(statement.error());
-    std::vector<std::string> names;
-    while (true) {
-      auto row = statement->step();
-      if (!row) return std::unexpected(row.error());
-      if (!*row) break;
-      names.push_back(statement->text_at(0));
-    }
-    return names;
-  });
+  auto rows = db_.query("SELECT name FROM service_secret ORDER BY name");
+  if (!rows) return std::unexpected(rows.error());
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < rows->size(); ++i) names.push_back(rows->text_at(i, 0));
+  return names;
 }
 
 Result<std::size_t> SecretStore::rotate() {
@@ -77,43 +62,33 @@ Result<std::size_t> SecretStore::rotate() {
   };
   static constexpr Table kTables[] = {
       {"SELECT name, sealed FROM service_secret",
-       "UPDATE service_secret SET sealed = ?2 WHERE "
-       "name = ?1",
-       true, ""},
+       "UPDATE service_secret SET sealed = ?2 WHERE name = ?1", true, ""},
       {"SELECT CAST(id AS TEXT), secret_sealed FROM service_webhook",
-       "UPDATE service_webhook SET secret_sealed = ?2 WHERE id = CAST(?1 AS INTEGER)", false,
+       "UPDATE service_webhook SET secret_sealed = ?2 WHERE id = CAST(?1 AS BIGINT)", false,
        "webhook:"},
       {"SELECT id, client_state_sealed FROM service_graph_subscription",
        "UPDATE service_graph_subscription SET client_state_sealed = ?2 WHERE id = ?1", false,
        "graph-subscription:"},
   };
-  return db_.with([&](store::sqlite::Connection& db) -> Result<std::size_t> {
-    return store::sqlite::write_transaction(db, [&]() -> Result<std::size_t> {
-      std::size_t count = 0;
-      for (const Table& table : kTables) {
-        std::vector<std::pair<std::string, std::string>> rows;
-        auto statement = db.prepare(table.select);
-        if (!statement) return std::unexpected(statement.error());
-        while (true) {
-          auto row = statement->step();
-          if (!row) return std::unexpected(row.error());
-          if (!*row) break;
-          rows.emplace_back(statement->text_at(0), statement->text_at(1));
+  return db_.transaction([&](store::sql::Session& db) -> Result<std::size_t> {
+    std::size_t count = 0;
+    for (const Table& table : kTables) {
+      auto rows = db.query(table.select);
+      if (!rows) return std::unexpected(rows.error());
+      for (std::size_t i = 0; i < rows->size(); ++i) {
+        const std::string id = rows->text_at(i, 0);
+        std::string aad = table.id_is_name ? id : std::string(table.aad_prefix) + id;
+        auto plain = open(aad, rows->text_at(i, 1));
+        if (!plain) return std::unexpected(plain.error());
+        auto resealed = seal(aad, *plain);
+        if (!resealed) return std::unexpected(resealed.error());
+        if (auto updated = db.run(table.update, {id, *resealed}); !updated) {
+          return std::unexpected(updated.error());
         }
-        for (const auto& [id, sealed] : rows) {
-          std::string aad = table.id_is_name ? id : std::string(table.aad_prefix) + id;
-          auto plain = open(aad, sealed);
-          if (!plain) return std::unexpected(plain.error());
-          auto resealed = seal(aad, *plain);
-          if (!resealed) return std::unexpected(resealed.error());
-          if (auto updated = db.run(table.update, {id, *resealed}); !updated) {
-            return std::unexpected(updated.error());
-          }
-          ++count;
-        }
+        ++count;
       }
-      return count;
-    });
+    }
+    return count;
   });
 }
 

@@ -18,7 +18,7 @@ const std::vector<std::string>& known_secret_names();
 
 class SecretStore {
  public:
-  SecretStore(ServiceDb& db, secrets::KeyRing ring) : db_(db), ring_(std::move(ring)) {}
+  SecretStore(ServiceDb& db, secrets::KeyRing ring) : db_(db.sql()), ring_(std::move(ring)) {}
 
   /// Seals and stores `value` under `name`; an empty value removes the secret.
   Result<void> put(std::string_view name, const Secret& value);
@@ -35,7 +35,7 @@ class SecretStore {
   Result<Secret> open(std::string_view name, std::string_view sealed) const;
 
  private:
-  ServiceDb& db_;
+  store::sql::Database& db_;
   secrets::KeyRing ring_;
 };
 

@@ -19,6 +19,8 @@
 #include "service/sync_progress.h"
 #include "service/systemd_notify.h"
 #include "service/tenant.h"
+#include "store/database_locator.h"
+#include "store/migrate_database.h"
 #include "store/sqlite_agenda_store.h"
 
 namespace agendasync::service {
@@ -139,7 +141,14 @@ struct Server::Impl {
   std::atomic<bool> listening{false};
   /// steady_clock nanoseconds at the end of the feed loop's last round.
   std::atomic<std::int64_t> feed_heartbeat{0};
+  /// PostgreSQL: other nodes add, suspend and remove organisations too; the feed loop reads
+  /// the platform's list this often and follows it.
+  bool follow_platform = false;
+  std::chrono::steady_clock::time_point platform_read{};
 };
+
+/// How often a node on PostgreSQL re-reads the organisations every node shares.
+constexpr std::chrono::seconds kPlatformFollow{2};
 
 Server::Server() : impl_(std::make_unique<Impl>()) {}
 
@@ -152,7 +161,15 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   config::Config node = s.options_.node.value_or(config::Config{});
   if (!s.options_.database.empty()) node.database = s.options_.database;
   s.options_.database = node.database;
-  {
+  const bool postgres = store::is_postgres_locator(node.database.string());
+  if (postgres) {
+    // Nodes never migrate a shared database as they start (issue 17 §2); tests ask for it.
+    if (s.options_.create_database) {
+      if (auto migrated = store::migrate_platform(node.database.string()); !migrated) {
+        return std::unexpected(migrated.error());
+      }
+    }
+  } else {
     // Creates (and migrates) organisation default's agenda, which holds the platform tables.
     store::SqliteOptions store_options;
     store_options.create = s.options_.create_database;
@@ -160,8 +177,9 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
     if (!created) return std::unexpected(created.error());
   }
   // Every request's token is checked here: as many readers as an organisation's tables get.
-  auto node_db =
-      ServiceDb::open(node.database, s.options_.database_readers, s.options_.fsync_every_write);
+  // On PostgreSQL the tokens and sessions are the platform schema's, which every node shares.
+  auto node_db = ServiceDb::open_node(node.database.string(), s.options_.database_readers,
+                                      s.options_.fsync_every_write);
   if (!node_db) return std::unexpected(node_db.error());
   s.node_db_ = std::move(*node_db);
   auto ring = secrets::load_key_ring(s.options_.secret_key_file);
@@ -176,8 +194,12 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   auto platform = platform::Platform::open(node, std::move(*ring));
   if (!platform) return std::unexpected(platform.error());
   s.platform_ = std::move(*platform);
+  if (postgres && s.options_.create_database) {
+    if (auto made = s.platform_->ensure_default(); !made) return std::unexpected(made.error());
+  }
+  s.impl_->follow_platform = postgres;
   s.operator_tokens_ = std::make_unique<TokenStore>(*s.node_db_, kPlatformScope);
-  s.sessions_ = std::make_unique<SessionStore>(s.options_.sessions);
+  s.sessions_ = std::make_unique<SessionStore>(*s.node_db_, s.options_.sessions);
 
   SchedulerOptions scheduler_options = s.options_.scheduler;
   if (!scheduler_options.progress) scheduler_options.progress = std::make_shared<ProgressBoard>();
@@ -293,7 +315,8 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
       spdlog::level::info, "server_started",
       {{"listen", s.options_.listen},
        {"port", s.port_},
-       {"database", s.options_.database.string()},
+       // The file, or the server and schema: a PostgreSQL URI may carry a password.
+       {"database", s.node_db_->sql().where()},
        {"organisations", organisations->size()},
        // Operators check here whether API writes survive a power loss (DECISIONS.md).
        {"api_commits", s.options_.fsync_every_write ? "synchronous=FULL" : "synchronous=NORMAL"},
@@ -331,7 +354,7 @@ Result<void> Server::refresh_organisation(const std::string& org) {
     options.database_readers = options_.database_readers;
     options.fsync_every_write = options_.fsync_every_write;
     options.webhooks = options_.webhooks;
-    if (options_.audit) options.audit = options_.audit(found->database);
+    if (options_.audit) options.audit = options_.audit(found->database, org);
     auto opened = Tenant::open(org, found->database, options,
                                TenantShared{*scheduler_, metrics_, *http_, *node_db_, impl_->ring});
     if (!opened) return std::unexpected(opened.error());
@@ -472,10 +495,40 @@ void Server::feed_loop() {
   std::unique_lock lock(impl_->mutex);
   while (!impl_->stopping) {
     lock.unlock();
+    const auto now = std::chrono::steady_clock::now();
+    if (impl_->follow_platform && impl_->listening &&
+        now - impl_->platform_read >= kPlatformFollow) {
+      impl_->platform_read = now;
+      follow_platform();
+    }
     for (const auto& tenant : tenants()) tenant->poll_feed();
     impl_->feed_heartbeat = std::chrono::steady_clock::now().time_since_epoch().count();
     lock.lock();
     impl_->wake.wait_for(lock, options_.feed_poll, [this] { return impl_->stopping; });
+  }
+}
+
+void Server::follow_platform() {
+  auto listed = platform_->organisations();
+  if (!listed) return;
+  std::set<std::string, std::less<>> seen;
+  for (const auto& organisation : *listed) {
+    seen.insert(organisation.id);
+    bool served = false;
+    {
+      std::shared_lock lock(impl_->tenants_mutex);
+      served = impl_->tenants.contains(organisation.id) &&
+               impl_->active.contains(organisation.id) ==
+                   (organisation.state == platform::OrgState::kActive);
+    }
+    if (served) continue;
+    if (auto refreshed = refresh_organisation(organisation.id); !refreshed) {
+      log_event(spdlog::level::err, "organisation_not_served",
+                {{"org", organisation.id}, {"error", refreshed.error().message}});
+    }
+  }
+  for (const auto& tenant : tenants()) {
+    if (!seen.contains(tenant->org())) close_organisation(tenant->org());
   }
 }
 

@@ -63,9 +63,9 @@ struct ServerOptions {
   WebhookOptions webhooks;
   /// For webhook deliveries; empty = a libcurl client.
   std::shared_ptr<net::HttpClient> http;
-  /// The audit trail reader of an organisation's agenda; empty = the audit endpoint answers
-  /// 501.
-  std::function<AuditLookup(const std::filesystem::path& database)> audit;
+  /// The audit trail reader of an organisation (its agenda file, or the PostgreSQL server
+  /// and its id); empty = the audit endpoint answers 501.
+  std::function<AuditLookup(const std::filesystem::path& database, const std::string& org)> audit;
   /// How often every organisation's change feed is read (other processes' writes, webhooks).
   std::chrono::milliseconds feed_poll{100};
   /// Worker threads that run route handlers. Connections do not hold one (http_server.h).
@@ -145,6 +145,9 @@ class Server {
   struct Impl;
   Server();
   void feed_loop();
+  /// PostgreSQL: opens the organisations another node added, follows their states and closes
+  /// the ones it removed.
+  void follow_platform();
   Result<SyncResult> run_pair(const PairRef& pair);
   std::vector<PairRef> due_pairs();
   void refresh_gauges();

@@ -1,17 +1,19 @@
 #pragma once
 /// Browser sessions of the admin console (issue 18): a token (or a login link) is exchanged
 /// once for a random session id that travels in an HttpOnly cookie, with a CSRF token the page
-/// keeps in memory and sends on every state change. Kept in memory: a restart signs everyone
-/// out (docs/DECISIONS.md, "Console sessions").
+/// keeps in memory and sends on every state change. Sessions and login links are rows of the
+/// node's service tables (the platform schema on PostgreSQL), keyed by the SHA-256 of their
+/// id or code, never the value: a restart signs nobody out, and a session opened through one
+/// node works on every node behind the load balancer (docs/DECISIONS.md, "Console
+/// sessions").
 #include <chrono>
 #include <cstddef>
-#include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "core/error.h"
+#include "service/service_db.h"
 #include "service/tokens.h"
 
 namespace agendasync::service {
@@ -48,7 +50,9 @@ struct LoginLink {
 
 class SessionStore {
  public:
-  explicit SessionStore(SessionOptions options = {}) : options_(options) {}
+  /// Sessions in `db` (the node's service tables; it outlives the store).
+  explicit SessionStore(ServiceDb& db, SessionOptions options = {})
+      : db_(db.sql()), options_(options) {}
   const SessionOptions& options() const { return options_; }
 
   /// A new session (fresh random id and CSRF token) for `principal`.
@@ -67,15 +71,11 @@ class SessionStore {
   std::size_t live_sessions();
 
  private:
-  struct Pending {
-    Principal principal;
-    std::chrono::system_clock::time_point expires;
-  };
+  /// Drops what expired in `table`, then the soonest-expiring rows until one more fits under
+  /// max_sessions.
+  void trim(const char* table, const char* key);
+  store::sql::Database& db_;
   SessionOptions options_;
-  std::mutex mutex_;
-  /// Keyed by the SHA-256 of the id (a memory dump shows no usable cookie).
-  std::map<std::string, Session, std::less<>> sessions_;
-  std::map<std::string, Pending, std::less<>> links_;
 };
 
 /// The cookie that carries the session id.

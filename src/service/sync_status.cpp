@@ -1,4 +1,7 @@
 #include "service/sync_status.h"
+
+#include <cctype>
+
 #include "core/utf8.h"
 
 namespace agendasync::service {
@@ -21,55 +24,58 @@ json counts_json(const SyncResult& result) {
           {"skipped", result.summary.skipped}};
 }
 
-json nullable(const store::sqlite::Statement& statement, int column) {
-  return statement.is_null(column) ? json(nullptr) : json(statement.int_at(column));
+json nullable(const store::sql::Rows& rows, std::size_t column) {
+  return rows.is_null(0, column) ? json(nullptr) : json(rows.int_at(0, column));
 }
 
 }  // namespace
 
 Result<void> SyncStatusStore::record(const std::string& user, const Result<SyncResult>& result,
                                      std::int64_t started, std::int64_t finished) {
-  return db_.with([&](store::sqlite::Connection& db) -> Result<void> {
-    return store::sqlite::write_transaction(db, [&]() -> Result<void> {
-      const bool ok = result.has_value();
-      std::string outcome = ok ? result->outcome : std::string("error");
-      std::string counts = ok ? counts_json(*result).dump() : std::string("{}");
-      auto upserted = db.run(
-          "INSERT INTO service_sync_status(user_name, runs, failures, last_started, "
-          "last_finished, last_success, last_outcome, counts, backend) VALUES (?1, 1, ?2, ?3, "
-          "?4, ?5, ?6, ?7, ?8) ON CONFLICT(user_name) DO UPDATE SET runs = runs + 1, failures = "
-          "failures + ?2, last_started = ?3, last_finished = ?4, last_success = COALESCE(?5, "
-          "last_success), last_outcome = ?6, counts = CASE WHEN ?2 = 0 THEN ?7 ELSE counts END, "
-          "backend = CASE WHEN ?8 = '' THEN backend ELSE ?8 END",
-          {user, static_cast<std::int64_t>(ok ? 0 : 1), started, finished,
-           ok ? store::sqlite::Value(finished) : store::sqlite::Value(std::monostate{}), outcome,
-           counts, ok ? result->backend : std::string()});
-      if (!upserted) return upserted;
-      std::vector<std::string> errors;
-      if (!ok) {
-        errors.push_back(std::string(to_string(result.error().kind)) + ": " +
-                         result.error().message);
-      } else {
-        errors = result->errors;
-      }
-      for (const auto& message : errors) {
-        // A message may quote what a server sent; the status reply's JSON must never meet
-        // bytes that are not UTF-8 (nlohmann::json::dump throws on them).
-        auto added =
-            db.run("INSERT INTO service_sync_error(user_name, at, message) VALUES (?1, ?2, ?3)",
-                   {user, finished, repair_utf8(message)});
-        if (!added) return added;
-      }
-      return db.run(
-          "DELETE FROM service_sync_error WHERE user_name = ?1 AND id NOT IN (SELECT id FROM "
-          "service_sync_error WHERE user_name = ?1 ORDER BY id DESC LIMIT ?2)",
-          {user, static_cast<std::int64_t>(kErrorsKept)});
-    });
+  return db_.transaction([&](store::sql::Session& db) -> Result<void> {
+    const bool ok = result.has_value();
+    std::string outcome = ok ? result->outcome : std::string("error");
+    std::string counts = ok ? counts_json(*result).dump() : std::string("{}");
+    const std::int64_t failed = ok ? 0 : 1;
+    auto upserted = db.run(
+        "INSERT INTO service_sync_status(user_name, runs, failures, last_started, "
+        "last_finished, last_success, last_outcome, counts, backend) VALUES (?1, 1, ?2, ?3, "
+        "?4, ?5, ?6, ?7, ?8) ON CONFLICT(user_name) DO UPDATE SET runs = "
+        "service_sync_status.runs + 1, failures = service_sync_status.failures + ?2, "
+        "last_started = ?3, last_finished = ?4, last_success = COALESCE(?5, "
+        "service_sync_status.last_success), last_outcome = ?6, counts = CASE WHEN ?2 = 0 THEN "
+        "?7 ELSE service_sync_status.counts END, backend = CASE WHEN ?8 = '' THEN "
+        "service_sync_status.backend ELSE ?8 END",
+        {user, failed, started, finished,
+         ok ? store::sql::Value(finished) : store::sql::Value(std::monostate{}), outcome, counts,
+         ok ? result->backend : std::string()});
+    if (!upserted) return std::unexpected(upserted.error());
+    std::vector<std::string> errors;
+    if (!ok) {
+      errors.push_back(std::string(to_string(result.error().kind)) + ": " + result.error().message);
+    } else {
+      errors = result->errors;
+    }
+    for (const auto& message : errors) {
+      // A message may quote what a server sent; the status reply's JSON must never meet
+      // bytes that are not UTF-8 (nlohmann::json::dump throws on them).
+      auto added =
+          db.run("INSERT INTO service_sync_error(user_name, at, message) VALUES (?1, ?2, ?3)",
+                 {user, finished, repair_utf8(message)});
+      if (!added) return std::unexpected(added.error());
+    }
+    if (errors.empty()) return {};
+    auto trimmed = db.run(
+        "DELETE FROM service_sync_error WHERE user_name = ?1 AND id NOT IN (SELECT id FROM "
+        "service_sync_error WHERE user_name = ?1 ORDER BY id DESC LIMIT ?2)",
+        {user, static_cast<std::int64_t>(kErrorsKept)});
+    if (!trimmed) return std::unexpected(trimmed.error());
+    return {};
   });
 }
 
 Result<json> SyncStatusStore::status(const std::string& user) {
-  return db_.read([&](store::sqlite::Connection& db) -> Result<json> {
+  return db_.read([&](store::sql::Session& db) -> Result<json> {
     json out = {{"user_name", user},
                 {"runs", 0},
                 {"failures", 0},
@@ -80,57 +86,41 @@ Result<json> SyncStatusStore::status(const std::string& user) {
                 {"counts", json::object()},
                 {"backend", nullptr},
                 {"errors", json::array()}};
-    auto statement = db.prepare(
+    auto row = db.query(
         "SELECT runs, failures, last_started, last_finished, last_success, last_outcome, counts, "
         "backend FROM service_sync_status WHERE user_name = ?1",
         {user});
-    if (!statement) return std::unexpected(statement.error());
-    auto row = statement->step();
     if (!row) return std::unexpected(row.error());
-    if (*row) {
-      out["runs"] = statement->int_at(0);
-      out["failures"] = statement->int_at(1);
-      out["last_started"] = nullable(*statement, 2);
-      out["last_finished"] = nullable(*statement, 3);
-      out["last_success"] = nullable(*statement, 4);
-      out["last_outcome"] = statement->text_at(5);
-      out["counts"] = json::parse(statement->text_at(6), nullptr, false);
-      if (!statement->text_at(7).empty()) out["backend"] = statement->text_at(7);
+    if (!row->empty()) {
+      out["runs"] = row->int_at(0, 0);
+      out["failures"] = row->int_at(0, 1);
+      out["last_started"] = nullable(*row, 2);
+      out["last_finished"] = nullable(*row, 3);
+      out["last_success"] = nullable(*row, 4);
+      out["last_outcome"] = row->text_at(0, 5);
+      out["counts"] = json::parse(row->text_at(0, 6), nullptr, false);
+      if (!row->text_at(0, 7).empty()) out["backend"] = row->text_at(0, 7);
     }
-    auto errors = db.prepare(
+    auto errors = db.query(
         "SELECT at, message FROM service_sync_error WHERE user_name = ?1 ORDER BY id DESC", {user});
     if (!errors) return std::unexpected(errors.error());
-    while (true) {
-      auto next = errors->step();
-      if (!next) return std::unexpected(next.error());
-      if (!*next) break;
-      out["errors"].push_back({{"at", errors->int_at(0)}, {"message", errors->text_at(1)}});
+    for (std::size_t i = 0; i < errors->size(); ++i) {
+      out["errors"].push_back({{"at", errors->int_at(i, 0)}, {"message", errors->text_at(i, 1)}});
     }
     return out;
   });
 }
 
 Result<std::optional<std::int64_t>> SyncStatusStore::last_success(const std::string& user) {
-  return db_.read([&](store::sqlite::Connection& db) -> Result<std::optional<std::int64_t>> {
-    return db.query_int("SELECT last_success FROM service_sync_status WHERE user_name = ?1",
-                        {user});
-  });
+  return db_.query_int("SELECT last_success FROM service_sync_status WHERE user_name = ?1", {user});
 }
 
 Result<std::set<std::string>> SyncStatusStore::failing_users() {
-  return db_.read([&](store::sqlite::Connection& db) -> Result<std::set<std::string>> {
-    auto statement =
-        db.prepare("SELECT user_name FROM service_sync_status WHERE last_outcome = 'error'", {});
-    if (!statement) return std::unexpected(statement.error());
-    std::set<std::string> users;
-    while (true) {
-      auto row = statement->step();
-      if (!row) return std::unexpected(row.error());
-      if (!*row) break;
-      users.insert(statement->text_at(0));
-    }
-    return users;
-  });
+  auto rows = db_.query("SELECT user_name FROM service_sync_status WHERE last_outcome = 'error'");
+  if (!rows) return std::unexpected(rows.error());
+  std::set<std::string> users;
+  for (std::size_t i = 0; i < rows->size(); ++i) users.insert(rows->text_at(i, 0));
+  return users;
 }
 
 Result<std::map<std::string, SyncStatusStore::Brief>> SyncStatusStore::briefs(
@@ -138,30 +128,38 @@ Result<std::map<std::string, SyncStatusStore::Brief>> SyncStatusStore::briefs(
   std::map<std::string, Brief> out;
   if (users.empty()) return out;
   std::string marks;
-  std::vector<store::sqlite::Value> names;
+  std::vector<store::sql::Value> names;
+  // Rows carry the name as it was stored, which may differ in case from the one asked for
+  // (names compare without case): each row goes to the asker's spelling.
+  std::map<std::string, std::string> asked;
+  auto folded = [](std::string name) {
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return name;
+  };
   for (const auto& user : users) {
     marks += marks.empty() ? "?" : ",?";
     names.emplace_back(user);
     out[user];
+    asked.emplace(folded(user), user);
   }
-  return db_.read([&](store::sqlite::Connection& db) -> Result<std::map<std::string, Brief>> {
+  auto entry = [&](const std::string& stored) -> Brief& {
+    auto found = asked.find(folded(stored));
+    return out[found == asked.end() ? stored : found->second];
+  };
+  return db_.read([&](store::sql::Session& db) -> Result<std::map<std::string, Brief>> {
     auto each = [&](const std::string& sql, auto&& row) -> Result<void> {
-      auto statement = db.prepare(sql, names);
-      if (!statement) return std::unexpected(statement.error());
-      while (true) {
-        auto next = statement->step();
-        if (!next) return std::unexpected(next.error());
-        if (!*next) return {};
-        row(*statement, out[statement->text_at(0)]);
-      }
+      auto rows = db.query(sql, names);
+      if (!rows) return std::unexpected(rows.error());
+      for (std::size_t i = 0; i < rows->size(); ++i) row(*rows, i, entry(rows->text_at(i, 0)));
+      return {};
     };
     if (auto read =
             each("SELECT user_name, last_success, last_outcome FROM service_sync_status WHERE "
                  "user_name IN (" +
                      marks + ")",
-                 [](const store::sqlite::Statement& row, Brief& brief) {
-                   if (!row.is_null(1)) brief.last_success = row.int_at(1);
-                   brief.last_outcome = row.text_at(2);
+                 [](const store::sql::Rows& rows, std::size_t i, Brief& brief) {
+                   brief.last_success = rows.optional_int(i, 1);
+                   brief.last_outcome = rows.text_at(i, 2);
                  });
         !read) {
       return std::unexpected(read.error());
@@ -170,17 +168,17 @@ Result<std::map<std::string, SyncStatusStore::Brief>> SyncStatusStore::briefs(
             each("SELECT user_name, message FROM service_sync_error WHERE id IN (SELECT MAX(id) "
                  "FROM service_sync_error WHERE user_name IN (" +
                      marks + ") GROUP BY user_name)",
-                 [](const store::sqlite::Statement& row, Brief& brief) {
-                   brief.last_error = row.text_at(1);
+                 [](const store::sql::Rows& rows, std::size_t i, Brief& brief) {
+                   brief.last_error = rows.text_at(i, 1);
                  });
         !read) {
       return std::unexpected(read.error());
     }
-    if (auto read =
-            each("SELECT user_name FROM service_user_mode WHERE admin_managed != 0 AND user_name "
-                 "IN (" +
-                     marks + ")",
-                 [](const store::sqlite::Statement&, Brief& brief) { brief.admin_managed = true; });
+    if (auto read = each(
+            "SELECT user_name FROM service_user_mode WHERE admin_managed != 0 AND user_name "
+            "IN (" +
+                marks + ")",
+            [](const store::sql::Rows&, std::size_t, Brief& brief) { brief.admin_managed = true; });
         !read) {
       return std::unexpected(read.error());
     }
@@ -189,20 +187,19 @@ Result<std::map<std::string, SyncStatusStore::Brief>> SyncStatusStore::briefs(
 }
 
 Result<bool> SyncStatusStore::admin_managed(const std::string& user) {
-  auto value = db_.read([&](store::sqlite::Connection& db) {
-    return db.query_int("SELECT admin_managed FROM service_user_mode WHERE user_name = ?1", {user});
-  });
+  auto value =
+      db_.query_int("SELECT admin_managed FROM service_user_mode WHERE user_name = ?1", {user});
   if (!value) return std::unexpected(value.error());
   return value->value_or(0) != 0;
 }
 
 Result<void> SyncStatusStore::set_admin_managed(const std::string& user, bool managed) {
-  return db_.with([&](store::sqlite::Connection& db) {
-    return db.run(
-        "INSERT INTO service_user_mode(user_name, admin_managed) VALUES (?1, ?2) "
-        "ON CONFLICT(user_name) DO UPDATE SET admin_managed = ?2",
-        {user, static_cast<std::int64_t>(managed ? 1 : 0)});
-  });
+  auto set = db_.run(
+      "INSERT INTO service_user_mode(user_name, admin_managed) VALUES (?1, ?2) "
+      "ON CONFLICT(user_name) DO UPDATE SET admin_managed = ?2",
+      {user, static_cast<std::int64_t>(managed ? 1 : 0)});
+  if (!set) return std::unexpected(set.error());
+  return {};
 }
 
 }  // namespace agendasync::service

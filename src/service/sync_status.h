@@ -17,7 +17,7 @@ namespace agendasync::service {
 
 class SyncStatusStore {
  public:
-  explicit SyncStatusStore(ServiceDb& db) : db_(db) {}
+  explicit SyncStatusStore(ServiceDb& db) : db_(db.sql()) {}
   /// Records a finished run; keeps the newest `kErrorsKept` errors per user.
   Result<void> record(const std::string& user, const Result<SyncResult>& result,
                       std::int64_t started, std::int64_t finished);
@@ -46,7 +46,7 @@ class SyncStatusStore {
   static constexpr int kErrorsKept = 20;
 
  private:
-  ServiceDb& db_;
+  store::sql::Database& db_;
 };
 
 }  // namespace agendasync::service

@@ -37,7 +37,9 @@ struct TenantShared {
 
 class Tenant {
  public:
-  /// Opens the organisation's agenda at `database` (migrating it) and its service tables.
+  /// Opens the organisation's agenda and its service tables: the SQLite file `database`
+  /// (migrating it), or organisation `org`'s schema on the PostgreSQL server `database`
+  /// names (which `agendasync migrate` made).
   static Result<std::unique_ptr<Tenant>> open(std::string org,
                                               const std::filesystem::path& database,
                                               const TenantOptions& options, TenantShared shared);
@@ -63,6 +65,8 @@ class Tenant {
  private:
   explicit Tenant(std::string org) : org_(std::move(org)) {}
   void publish_feed();
+  /// The last change-feed revision published to the webhooks; nullopt before the first.
+  Result<std::optional<std::int64_t>> feed_position();
 
   std::string org_;
   std::unique_ptr<store::AgendaStore> store_;

@@ -83,13 +83,11 @@ Result<CreatedToken> TokenStore::create(std::string_view role, std::string_view 
   CreatedToken created;
   created.info = TokenInfo{*id, role_text(*principal), std::string(label), unix_now(), org_};
   created.value = Secret("ast_" + *id + "_" + *secret);
-  auto stored = db_.with([&](store::sqlite::Connection& db) {
-    return db.run(
-        "INSERT INTO service_token(id, hash, role, label, created_at, org) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        {created.info.id, sha256_hex(created.value.reveal()), created.info.role, created.info.label,
-         created.info.created_at, org_});
-  });
+  auto stored = db_.run(
+      "INSERT INTO service_token(id, hash, role, label, created_at, org) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+      {created.info.id, sha256_hex(created.value.reveal()), created.info.role, created.info.label,
+       created.info.created_at, org_});
   if (!stored) return std::unexpected(stored.error());
   return created;
 }
@@ -99,64 +97,46 @@ Result<Principal> TokenStore::authenticate(std::string_view presented) {
 }
 
 Result<Principal> TokenStore::authenticate_hash(const std::string& hash) {
-  auto found = db_.read([&](store::sqlite::Connection& db) -> Result<std::optional<TokenInfo>> {
-    auto statement = db.prepare("SELECT id, role, org FROM service_token WHERE hash = ?1", {hash});
-    if (!statement) return std::unexpected(statement.error());
-    auto row = statement->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) return std::nullopt;
-    return TokenInfo{statement->text_at(0), statement->text_at(1), {}, 0, statement->text_at(2)};
-  });
+  auto found = db_.query("SELECT id, role, org FROM service_token WHERE hash = ?1", {hash});
   if (!found) return std::unexpected(found.error());
-  if (!*found) {
+  if (found->empty()) {
     return fail(ErrorKind::kAuth,
                 "the API token is unknown or revoked; ask an admin for a token "
                 "(`agendasync tokens create --role ...`)");
   }
-  auto principal = parse_role((*found)->role);
+  const TokenInfo row{found->text_at(0, 0), found->text_at(0, 1), {}, 0, found->text_at(0, 2)};
+  auto principal = parse_role(row.role);
   if (!principal) return std::unexpected(principal.error());
-  principal->token_id = (*found)->id;
-  principal->org = (*found)->org;
+  principal->token_id = row.id;
+  principal->org = row.org;
   return principal;
 }
-
 Result<std::vector<TokenInfo>> TokenStore::list() {
-  return db_.with([&](store::sqlite::Connection& db) -> Result<std::vector<TokenInfo>> {
-    auto statement = db.prepare(
-        "SELECT id, role, label, created_at FROM service_token WHERE org = ?1 "
-        "ORDER BY created_at, id",
-        {org_});
-    if (!statement) return std::unexpected(statement.error());
-    std::vector<TokenInfo> tokens;
-    while (true) {
-      auto row = statement->step();
-      if (!row) return std::unexpected(row.error());
-      if (!*row) break;
-      tokens.push_back({statement->text_at(0), statement->text_at(1), statement->text_at(2),
-                        statement->int_at(3), org_});
-    }
-    return tokens;
-  });
+  auto rows = db_.query(
+      "SELECT id, role, label, created_at FROM service_token WHERE org = ?1 "
+      "ORDER BY created_at, id",
+      {org_});
+  if (!rows) return std::unexpected(rows.error());
+  std::vector<TokenInfo> tokens;
+  for (std::size_t i = 0; i < rows->size(); ++i) {
+    tokens.push_back(
+        {rows->text_at(i, 0), rows->text_at(i, 1), rows->text_at(i, 2), rows->int_at(i, 3), org_});
+  }
+  return tokens;
 }
 
 Result<void> TokenStore::revoke(std::string_view id) {
-  return db_.with([&](store::sqlite::Connection& db) -> Result<void> {
-    auto removed =
-        db.run("DELETE FROM service_token WHERE id = ?1 AND org = ?2", {std::string(id), org_});
-    if (!removed) return removed;
-    if (db.changes() == 0) {
-      return fail(ErrorKind::kNotFound, "no API token has id " + std::string(id));
-    }
-    return {};
-  });
+  auto removed =
+      db_.run("DELETE FROM service_token WHERE id = ?1 AND org = ?2", {std::string(id), org_});
+  if (!removed) return std::unexpected(removed.error());
+  if (*removed == 0) return fail(ErrorKind::kNotFound, "no API token has id " + std::string(id));
+  return {};
 }
 
 Result<std::size_t> TokenStore::revoke_all() {
-  return db_.with([&](store::sqlite::Connection& db) -> Result<std::size_t> {
-    auto removed = db.run("DELETE FROM service_token WHERE org = ?1", {org_});
-    if (!removed) return std::unexpected(removed.error());
-    return static_cast<std::size_t>(db.changes());
-  });
+  auto removed = db_.run("DELETE FROM service_token WHERE org = ?1", {org_});
+  if (!removed) return std::unexpected(removed.error());
+  return static_cast<std::size_t>(*removed);
 }
 
 }  // namespace agendasync::service

@@ -66,7 +66,7 @@ std::string sha256_hex(std::string_view text);
 class TokenStore {
  public:
   explicit TokenStore(ServiceDb& db, std::string org = kDefaultTokenOrg)
-      : db_(db), org_(std::move(org)) {}
+      : db_(db.sql()), org_(std::move(org)) {}
   /// Creates a token for `role` (validated by parse_role) in this store's scope. kInvalidData
   /// for "operator" in an organisation, or an organisation role in the platform scope.
   Result<CreatedToken> create(std::string_view role, std::string_view label);
@@ -82,7 +82,7 @@ class TokenStore {
   Result<std::size_t> revoke_all();
 
  private:
-  ServiceDb& db_;
+  store::sql::Database& db_;
   std::string org_;
 };
 

@@ -27,7 +27,7 @@ std::string webhook_signature(const Secret& secret, std::int64_t timestamp, std:
 
 Webhooks::Webhooks(ServiceDb& db, SecretStore& secrets, net::HttpClient& http, Metrics& metrics,
                    WebhookOptions options)
-    : db_(db), secrets_(secrets), http_(http), metrics_(metrics), options_(options) {}
+    : db_(db.sql()), secrets_(secrets), http_(http), metrics_(metrics), options_(options) {}
 
 Webhooks::~Webhooks() { stop(); }
 
@@ -40,74 +40,56 @@ Result<WebhookInfo> Webhooks::add(std::string_view url, const Secret& secret) {
     return fail(ErrorKind::kInvalidData,
                 "secret: use at least 16 characters, so signatures cannot be guessed");
   }
-  return db_.with([&](store::sqlite::Connection& db) -> Result<WebhookInfo> {
-    return store::sqlite::write_transaction(db, [&]() -> Result<WebhookInfo> {
-      WebhookInfo info{0, std::string(url), unix_now()};
-      if (auto added = db.run(
-              "INSERT INTO service_webhook(url, secret_sealed, created_at) VALUES (?1, '', ?2)",
-              {info.url, info.created_at});
-          !added) {
-        return std::unexpected(added.error());
-      }
-      info.id = db.last_insert_rowid();
-      // Sealed under its own id, so a sealed secret cannot be moved to another webhook.
-      auto sealed = secrets_.seal(aad_for(info.id), secret);
-      if (!sealed) return std::unexpected(sealed.error());
-      if (auto stored = db.run("UPDATE service_webhook SET secret_sealed = ?2 WHERE id = ?1",
-                               {info.id, *sealed});
-          !stored) {
-        return std::unexpected(stored.error());
-      }
-      return info;
-    });
+  return db_.transaction([&](store::sql::Session& db) -> Result<WebhookInfo> {
+    WebhookInfo info{0, std::string(url), unix_now()};
+    auto added = db.query(
+        "INSERT INTO service_webhook(url, secret_sealed, created_at) VALUES (?1, '', ?2) "
+        "RETURNING id",
+        {info.url, info.created_at});
+    if (!added) return std::unexpected(added.error());
+    info.id = added->int_at(0, 0);
+    // Sealed under its own id, so a sealed secret cannot be moved to another webhook.
+    auto sealed = secrets_.seal(aad_for(info.id), secret);
+    if (!sealed) return std::unexpected(sealed.error());
+    if (auto stored = db.run("UPDATE service_webhook SET secret_sealed = ?2 WHERE id = ?1",
+                             {info.id, *sealed});
+        !stored) {
+      return std::unexpected(stored.error());
+    }
+    return info;
   });
 }
 
 Result<std::vector<WebhookInfo>> Webhooks::list() {
-  return db_.with([&](store::sqlite::Connection& db) -> Result<std::vector<WebhookInfo>> {
-    auto statement = db.prepare("SELECT id, url, created_at FROM service_webhook ORDER BY id");
-    if (!statement) return std::unexpected(statement.error());
-    std::vector<WebhookInfo> hooks;
-    while (true) {
-      auto row = statement->step();
-      if (!row) return std::unexpected(row.error());
-      if (!*row) break;
-      hooks.push_back({statement->int_at(0), statement->text_at(1), statement->int_at(2)});
-    }
-    return hooks;
-  });
+  auto rows = db_.query("SELECT id, url, created_at FROM service_webhook ORDER BY id");
+  if (!rows) return std::unexpected(rows.error());
+  std::vector<WebhookInfo> hooks;
+  for (std::size_t i = 0; i < rows->size(); ++i) {
+    hooks.push_back({rows->int_at(i, 0), rows->text_at(i, 1), rows->int_at(i, 2)});
+  }
+  return hooks;
 }
 
 Result<void> Webhooks::remove(std::int64_t id) {
-  return db_.with([&](store::sqlite::Connection& db) -> Result<void> {
-    if (auto removed = db.run("DELETE FROM service_webhook WHERE id = ?1", {id}); !removed) {
-      return removed;
-    }
-    if (db.changes() == 0) {
-      return fail(ErrorKind::kNotFound, "no webhook has id " + std::to_string(id));
-    }
-    return {};
-  });
+  auto removed = db_.run("DELETE FROM service_webhook WHERE id = ?1", {id});
+  if (!removed) return std::unexpected(removed.error());
+  if (*removed == 0) return fail(ErrorKind::kNotFound, "no webhook has id " + std::to_string(id));
+  return {};
 }
 
 Result<std::vector<DeadLetter>> Webhooks::dead_letters() {
-  return db_.with([&](store::sqlite::Connection& db) -> Result<std::vector<DeadLetter>> {
-    auto statement = db.prepare(
-        "SELECT id, webhook_id, url, event_id, body, attempts, last_error, failed_at "
-        "FROM service_dead_letter ORDER BY id");
-    if (!statement) return std::unexpected(statement.error());
-    std::vector<DeadLetter> letters;
-    while (true) {
-      auto row = statement->step();
-      if (!row) return std::unexpected(row.error());
-      if (!*row) break;
-      letters.push_back({statement->int_at(0), statement->int_at(1), statement->text_at(2),
-                         statement->text_at(3), statement->text_at(4),
-                         static_cast<int>(statement->int_at(5)), statement->text_at(6),
-                         statement->int_at(7)});
-    }
-    return letters;
-  });
+  auto rows = db_.query(
+      "SELECT id, webhook_id, url, event_id, body, attempts, last_error, failed_at "
+      "FROM service_dead_letter ORDER BY id");
+  if (!rows) return std::unexpected(rows.error());
+  std::vector<DeadLetter> letters;
+  for (std::size_t i = 0; i < rows->size(); ++i) {
+    letters.push_back({rows->int_at(i, 0), rows->int_at(i, 1), rows->text_at(i, 2),
+                       rows->text_at(i, 3), rows->text_at(i, 4),
+                       static_cast<int>(rows->int_at(i, 5)), rows->text_at(i, 6),
+                       rows->int_at(i, 7)});
+  }
+  return letters;
 }
 
 Result<void> Webhooks::redeliver(std::int64_t dead_letter_id) {
@@ -118,10 +100,8 @@ Result<void> Webhooks::redeliver(std::int64_t dead_letter_id) {
   if (found == letters->end()) {
     return fail(ErrorKind::kNotFound, "no dead letter has id " + std::to_string(dead_letter_id));
   }
-  auto removed = db_.with([&](store::sqlite::Connection& db) {
-    return db.run("DELETE FROM service_dead_letter WHERE id = ?1", {dead_letter_id});
-  });
-  if (!removed) return removed;
+  auto removed = db_.run("DELETE FROM service_dead_letter WHERE id = ?1", {dead_letter_id});
+  if (!removed) return std::unexpected(removed.error());
   std::lock_guard lock(mutex_);
   queue_.push_back(Delivery{found->webhook_id, found->url, found->event_id, found->body, 0,
                             std::chrono::steady_clock::now()});
@@ -168,20 +148,12 @@ void Webhooks::stop() {
 }
 
 Result<Secret> Webhooks::secret_of(std::int64_t webhook_id) {
-  auto sealed = db_.with([&](store::sqlite::Connection& db) -> Result<std::optional<std::string>> {
-    auto statement =
-        db.prepare("SELECT secret_sealed FROM service_webhook WHERE id = ?1", {webhook_id});
-    if (!statement) return std::unexpected(statement.error());
-    auto row = statement->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) return std::nullopt;
-    return statement->text_at(0);
-  });
-  if (!sealed) return std::unexpected(sealed.error());
-  if (!*sealed) {
+  auto rows = db_.query("SELECT secret_sealed FROM service_webhook WHERE id = ?1", {webhook_id});
+  if (!rows) return std::unexpected(rows.error());
+  if (rows->empty()) {
     return fail(ErrorKind::kNotFound, "webhook " + std::to_string(webhook_id) + " was removed");
   }
-  return secrets_.open(aad_for(webhook_id), **sealed);
+  return secrets_.open(aad_for(webhook_id), rows->text_at(0, 0));
 }
 
 Result<void> Webhooks::deliver(const Delivery& delivery) {
@@ -207,13 +179,11 @@ Result<void> Webhooks::deliver(const Delivery& delivery) {
 }
 
 void Webhooks::dead_letter(const Delivery& delivery, const std::string& error) {
-  auto stored = db_.with([&](store::sqlite::Connection& db) {
-    return db.run(
-        "INSERT INTO service_dead_letter(webhook_id, url, event_id, body, attempts, last_error, "
-        "failed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        {delivery.webhook_id, delivery.url, delivery.event_id, delivery.body,
-         static_cast<std::int64_t>(delivery.attempts), error, unix_now()});
-  });
+  auto stored = db_.run(
+      "INSERT INTO service_dead_letter(webhook_id, url, event_id, body, attempts, last_error, "
+      "failed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+      {delivery.webhook_id, delivery.url, delivery.event_id, delivery.body,
+       static_cast<std::int64_t>(delivery.attempts), error, unix_now()});
   metrics_.add(metric::kWebhookDeliveries, {{"result", "dead-lettered"}});
   log_event(spdlog::level::warn, "webhook_dead_lettered",
             {{"webhook", delivery.webhook_id},

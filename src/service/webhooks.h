@@ -89,7 +89,7 @@ class Webhooks {
   void dead_letter(const Delivery& delivery, const std::string& error);
   Result<Secret> secret_of(std::int64_t webhook_id);
 
-  ServiceDb& db_;
+  store::sql::Database& db_;
   SecretStore& secrets_;
   net::HttpClient& http_;
   Metrics& metrics_;

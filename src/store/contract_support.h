@@ -53,6 +53,45 @@ inline std::string unique_schema(const std::string& prefix = "t") {
          std::to_string(random() % 1000000);
 }
 
+/// A PostgreSQL database of one test's own on the test server, created empty and dropped (with
+/// whatever connections are left) at the end: for what a whole database shares (the platform
+/// schema, organisation `default`, `agendasync serve` processes), which a schema per test
+/// cannot keep apart. The server string must be a keyword string (AGENDASYNC_TEST_PG is).
+class ScratchDatabase {
+ public:
+  ScratchDatabase() = default;
+  ScratchDatabase(const ScratchDatabase&) = delete;
+  ScratchDatabase& operator=(const ScratchDatabase&) = delete;
+  ~ScratchDatabase() {
+    if (name_.empty()) return;
+    if (auto admin = pg::Connection::open({server_, ""})) {
+      (void)(*admin)->exec("DROP DATABASE IF EXISTS " + pg::quote_identifier(name_) +
+                           " WITH (FORCE)");
+    }
+  }
+  /// Creates the database; its connection string.
+  Result<std::string> create() {
+    auto server = test_server();
+    if (!server) return std::unexpected(server.error());
+    server_ = *server;
+    auto admin = pg::Connection::open({server_, ""});
+    if (!admin) return std::unexpected(admin.error());
+    name_ = unique_schema("agendasync_t");
+    if (auto made = (*admin)->exec("CREATE DATABASE " + pg::quote_identifier(name_)); !made) {
+      name_.clear();
+      return std::unexpected(made.error());
+    }
+    conninfo_ = server_ + " dbname=" + name_;
+    return conninfo_;
+  }
+  const std::string& conninfo() const { return conninfo_; }
+
+ private:
+  std::string server_;
+  std::string name_;
+  std::string conninfo_;
+};
+
 /// One test's database: a file for SQLite, a schema for PostgreSQL.
 class ContractDatabase {
  public:

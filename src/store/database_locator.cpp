@@ -28,6 +28,10 @@ Result<pg::Target> organisation_target(std::string_view database, std::string_vi
   return pg::Target{std::string(database), std::move(*schema)};
 }
 
+pg::Target platform_target(std::string_view database) {
+  return pg::Target{std::string(database), kPlatformSchema};
+}
+
 Result<std::unique_ptr<AgendaStore>> open_agenda_store(std::string_view database,
                                                        std::string_view org,
                                                        const OpenOptions& options) {

@@ -20,6 +20,14 @@ bool is_postgres_locator(std::string_view database);
 /// schema name would pass PostgreSQL's 63-byte identifier limit (ids of 60+ characters).
 Result<std::string> organisation_schema(std::string_view org);
 
+/// The schema of the platform's tables on PostgreSQL (organisations, connections, API tokens,
+/// console sessions): one per database, shared by every node. Organisation schemas start with
+/// "org_", so no organisation id reaches it.
+inline constexpr const char* kPlatformSchema = "agendasync_platform";
+
+/// The platform's PostgreSQL target on the server `database` names.
+pg::Target platform_target(std::string_view database);
+
 /// The PostgreSQL target of organisation `org` on the server `database` names.
 Result<pg::Target> organisation_target(std::string_view database, std::string_view org);
 

@@ -35,4 +35,12 @@ Result<MigrationReport> migrate_database(std::string_view database, std::string_
   return MigrationReport{path.string(), static_cast<int>(from), sqlite::current_schema_version()};
 }
 
+Result<MigrationReport> migrate_platform(std::string_view database) {
+  auto db = pg::Connection::open(platform_target(database));
+  if (!db) return std::unexpected(db.error());
+  auto migrated = pg::migrate(**db, pg::SchemaKind::kPlatform);
+  if (!migrated) return std::unexpected(migrated.error());
+  return MigrationReport{(*db)->where(), migrated->from, migrated->to};
+}
+
 }  // namespace agendasync::store

@@ -21,4 +21,8 @@ struct MigrationReport {
 /// (`agendasync init` makes it).
 Result<MigrationReport> migrate_database(std::string_view database, std::string_view org);
 
+/// PostgreSQL only: migrates the platform schema (kPlatformSchema: organisations, connections,
+/// tokens, console sessions) on the server `database` names, the same way.
+Result<MigrationReport> migrate_platform(std::string_view database);
+
 }  // namespace agendasync::store

@@ -72,6 +72,8 @@ Rows::Rows(Rows&& other) noexcept : result_(other.result_), rows_(other.rows_) {
 }
 Rows::~Rows() { PQclear(result_); }
 
+int Rows::columns() const { return result_ ? PQnfields(result_) : 0; }
+
 bool Rows::is_null(int row, int column) const { return PQgetisnull(result_, row, column) != 0; }
 std::string Rows::text_at(int row, int column) const {
   return std::string(PQgetvalue(result_, row, column),

@@ -39,6 +39,7 @@ class Rows {
 
   int size() const { return rows_; }
   bool empty() const { return rows_ == 0; }
+  int columns() const;
   bool is_null(int row, int column) const;
   std::string text_at(int row, int column) const;
   std::int64_t int_at(int row, int column) const;

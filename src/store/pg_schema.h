@@ -9,8 +9,13 @@
 
 namespace agendasync::store::pg {
 
+/// Which set of migrations a schema follows: an organisation's (`org_<id>`: its agenda, sync
+/// state and service tables) or the platform's (kPlatformSchema in database_locator.h:
+/// organisations, connections, tokens, console sessions).
+enum class SchemaKind { kOrganisation, kPlatform };
+
 /// The schema version this build writes and reads.
-int current_schema_version();
+int current_schema_version(SchemaKind kind = SchemaKind::kOrganisation);
 
 /// What an organisation's schema records about itself (table agendasync_schema).
 struct SchemaVersion {
@@ -38,6 +43,10 @@ struct MigrationOutcome {
 /// transaction under a transaction-scoped advisory lock keyed by the schema: nodes or
 /// commands migrating at once queue, and the second finds nothing left to do. A schema newer
 /// than this build is left untouched (kUnsupported when outside the window).
-Result<MigrationOutcome> migrate(Connection& db);
+Result<MigrationOutcome> migrate(Connection& db, SchemaKind kind = SchemaKind::kOrganisation);
+
+/// What a node does at start instead of migrating: reads the connection's schema version and
+/// refuses one outside this build's window (check_compatible), naming `agendasync migrate`.
+Result<void> check_schema(Connection& db, SchemaKind kind = SchemaKind::kOrganisation);
 
 }  // namespace agendasync::store::pg

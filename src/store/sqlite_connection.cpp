@@ -113,6 +113,8 @@ std::string Statement::text_at(int column) const {
   return std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
 }
 
+int Statement::column_count() const { return sqlite3_column_count(stmt_); }
+
 bool Statement::is_null(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }

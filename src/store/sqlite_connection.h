@@ -44,6 +44,8 @@ class Statement {
   std::int64_t int_at(int column) const;
   std::string text_at(int column) const;
   bool is_null(int column) const;
+  /// Columns of the statement's rows.
+  int column_count() const;
 
  private:
   friend class Connection;

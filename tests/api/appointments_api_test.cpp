@@ -168,7 +168,7 @@ TEST_F(AppointmentsApi, UserTokensSeeAndWriteOnlyTheirOwnAgenda) {
 class AuditApi : public ApiTest {
  protected:
   void configure(service::ServerOptions& options) override {
-    options.audit = [this](const std::filesystem::path&) {
+    options.audit = [this](const std::filesystem::path&, const std::string&) {
       return service::sqlite_audit_lookup(dir_ / "state.db");
     };
   }

@@ -14,13 +14,6 @@
 
 namespace agendasync::store {
 
-struct LeaseOptions {
-  /// The name leases are held under (`serve --node-name` later); default: host:pid.
-  std::string node;
-  /// How long a lease lasts without renewal; the run renews it every ttl/3.
-  std::chrono::milliseconds ttl{30'000};
-};
-
 /// host:pid, the default node name: unique per process on a machine.
 std::string default_node_name();
 

@@ -44,10 +44,22 @@ class StateStore {
                                                        std::chrono::milliseconds wait) = 0;
 };
 
+/// How a node holds its pairs on PostgreSQL (pg_lease.h); unused on SQLite.
+struct LeaseOptions {
+  /// The name leases are held under (`serve --node-name`, `[server] node_name`); empty:
+  /// host:pid.
+  std::string node;
+  /// How long a lease lasts without renewal (`[cluster] lease_seconds`); the run renews it
+  /// every ttl/3.
+  std::chrono::milliseconds ttl{30'000};
+};
+
 /// The state store of organisation `org` where `database` says: the organisation's schema on
-/// a PostgreSQL server (opened on first use), else the SQLite file `sqlite_state_path`.
-Result<std::unique_ptr<StateStore>> open_state_store(
-    std::string_view database, std::string_view org,
-    const std::filesystem::path& sqlite_state_path);
+/// a PostgreSQL server (opened on first use, its pairs leased as `leases` say), else the
+/// SQLite file `sqlite_state_path`.
+Result<std::unique_ptr<StateStore>> open_state_store(std::string_view database,
+                                                     std::string_view org,
+                                                     const std::filesystem::path& sqlite_state_path,
+                                                     const LeaseOptions& leases = {});
 
 }  // namespace agendasync::store
