@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cluster/cluster_schema.h"
 #include "core/database_name.h"
 #include "platform/platform.h"
 #include "service/secrets/key_ring.h"
@@ -43,14 +44,20 @@ Result<void> seed(store::AgendaStore& store, const InitOptions& options) {
   return seeded;
 }
 
-/// On PostgreSQL: the platform schema and organisation default's (both migrated under their
-/// advisory locks), default registered and seeded, and the configuration unless it exists.
-/// Run once, from one node; the other nodes only get the configuration.
+/// On PostgreSQL: the platform schema, the cluster tables and organisation default's (each
+/// migrated under its advisory lock), default registered and seeded, and the configuration
+/// unless it exists. Run once, from one node; the other nodes only get the configuration.
 int init_postgres(Context& context, const InitOptions& options, const std::string& database,
                   const std::filesystem::path& config_file, bool keep_config) {
   auto platform_schema = store::migrate_platform(database);
   if (!platform_schema) {
     context.fail(platform_schema.error(), kExitRuntime);
+    return context.exit_code;
+  }
+  // The tables the nodes coordinate through (src/cluster): a node refuses to start without
+  // them, and init is where a cluster begins.
+  if (auto cluster = cluster::migrate_cluster(cluster::cluster_target(database)); !cluster) {
+    context.fail(cluster.error(), kExitRuntime);
     return context.exit_code;
   }
   config::Config node;
