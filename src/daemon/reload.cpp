@@ -26,6 +26,7 @@ std::vector<std::string> needs_restart(const config::Config& running, const conf
   auto server = now.server;
   server.log_level = running.server.log_level;
   if (running.server != server) changed.push_back("[server]");
+  if (running.cluster != now.cluster) changed.push_back("[cluster]");
   if (running.tls != now.tls) changed.push_back("[tls]");
   return changed;
 }

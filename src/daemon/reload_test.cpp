@@ -61,6 +61,14 @@ TEST_F(Reload, SaysWhichChangesWaitForARestart) {
   EXPECT_EQ(logs().find("[exchange]"), std::string::npos) << logs();
 }
 
+TEST_F(Reload, AClusterChangeWaitsForARestartAndSaysSo) {
+  auto reload = make_reload(file_, running_);
+  write("[server]\nport = 0\n[cluster]\nlease_seconds = 12\n");
+  reload();
+  EXPECT_NE(logs().find("\"event\":\"reload_needs_restart\""), std::string::npos) << logs();
+  EXPECT_NE(logs().find("[cluster]"), std::string::npos) << logs();
+}
+
 TEST_F(Reload, ABrokenFileKeepsTheRunningSettings) {
   auto reload = make_reload(file_, running_);
   write("[server]\nlog_level = \"loud\"\n");
