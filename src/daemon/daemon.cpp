@@ -60,10 +60,10 @@ Result<std::function<void()>> start_hybrid_watchers(service::Server& server, con
       routed_mailboxes(config, tenant->store(), app::RemoteBackend::kEws, org);
   auto ews = start_ews_watchers(server, org, config, streaming, watcher_options);
   if (!ews) return ews;
-  auto graph = start_graph_watch(
-      config, server, org, graph_options, safety_net,
-      routed_mailboxes(config, tenant->store(), app::RemoteBackend::kGraph, org),
-      watcher_options.trust);
+  auto graph =
+      start_graph_watch(config, server, org, graph_options, safety_net,
+                        routed_mailboxes(config, tenant->store(), app::RemoteBackend::kGraph, org),
+                        watcher_options.trust);
   if (!graph) {
     (*ews)();
     return graph;
