@@ -95,17 +95,19 @@ void wire_cluster(std::shared_ptr<cluster::Node> node,
     auto last_sent = std::make_shared<std::uint64_t>(0);
     auto last_received = std::make_shared<std::uint64_t>(0);
     cluster::NodeCallbacks callbacks;
+    // The node keeps these callbacks: they hold its name, never the node itself (a
+    // shared_ptr to it would keep it alive forever, LeakSanitizer found that).
+    const std::string name = node->name();
     callbacks.organisations = [organisations] { return active_organisations(*organisations); };
     // Gaining or losing an organisation refreshes it: start_organisation starts its watchers
     // only while this node owns it (may_watch), and its catch-up runs here only then.
-    callbacks.gained = [&server, node](const std::string& org) {
-      service::log_event(spdlog::level::info, "organisation_owned",
-                         {{"org", org}, {"node", node->name()}});
+    callbacks.gained = [&server, name](const std::string& org) {
+      service::log_event(spdlog::level::info, "organisation_owned", {{"org", org}, {"node", name}});
       (void)server.refresh_organisation(org);
     };
-    callbacks.lost = [&server, node](const std::string& org) {
+    callbacks.lost = [&server, name](const std::string& org) {
       service::log_event(spdlog::level::info, "organisation_given_up",
-                         {{"org", org}, {"node", node->name()}});
+                         {{"org", org}, {"node", name}});
       (void)server.refresh_organisation(org);
     };
     callbacks.wake = [&server](const cluster::Wake& wake) {
@@ -120,9 +122,11 @@ void wire_cluster(std::shared_ptr<cluster::Node> node,
                            "were lost, every pair of the organisation is due"}});
       trigger_all(server, org);
     };
-    callbacks.ticked = [&metrics, node, last_renewals, last_sent,
-                        last_received](const cluster::NodeTick& tick) {
-      const service::Labels labels = {{"node", node->name()}};
+    callbacks.ticked = [&metrics, name, weak = std::weak_ptr<cluster::Node>(node), last_renewals,
+                        last_sent, last_received](const cluster::NodeTick& tick) {
+      const service::Labels labels = {{"node", name}};
+      const auto node = weak.lock();
+      if (!node) return;
       if (!tick.ok) {
         service::log_event(spdlog::level::warn, "cluster_tick_failed",
                            {{"node", node->name()}, {"error", tick.error}});
