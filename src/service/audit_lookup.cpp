@@ -11,6 +11,25 @@
 
 namespace agendasync::service {
 
+namespace {
+
+/// The audit records of `links` from `sink` (either engine's), oldest first.
+template <class Sink>
+Result<std::vector<sync::AuditRecord>> records_of(Sink& sink,
+                                                  const std::vector<std::string>& links) {
+  std::vector<sync::AuditRecord> records;
+  for (const auto& link : links) {
+    auto history = sink.history(link);
+    if (!history) return std::unexpected(history.error());
+    records.insert(records.end(), history->begin(), history->end());
+  }
+  std::stable_sort(records.begin(), records.end(),
+                   [](const auto& a, const auto& b) { return a.at < b.at; });
+  return records;
+}
+
+}  // namespace
+
 AuditLookup sqlite_audit_lookup(std::filesystem::path state_path) {
   struct Shared {
     std::mutex mutex;
@@ -44,15 +63,7 @@ AuditLookup sqlite_audit_lookup(std::filesystem::path state_path) {
       if (!*row) break;
       links.push_back(statement->text_at(0));
     }
-    std::vector<sync::AuditRecord> records;
-    for (const auto& link : links) {
-      auto history = shared->sink->history(link);
-      if (!history) return std::unexpected(history.error());
-      records.insert(records.end(), history->begin(), history->end());
-    }
-    std::stable_sort(records.begin(), records.end(),
-                     [](const auto& a, const auto& b) { return a.at < b.at; });
-    return records;
+    return records_of(*shared->sink, links);
   };
 }
 
@@ -85,15 +96,7 @@ AuditLookup pg_audit_lookup(store::pg::Target target) {
       if (!rows) return std::unexpected(rows.error());
       for (int i = 0; i < rows->size(); ++i) links.push_back(rows->text_at(i, 0));
     }
-    std::vector<sync::AuditRecord> records;
-    for (const auto& link : links) {
-      auto history = shared->sink->history(link);
-      if (!history) return std::unexpected(history.error());
-      records.insert(records.end(), history->begin(), history->end());
-    }
-    std::stable_sort(records.begin(), records.end(),
-                     [](const auto& a, const auto& b) { return a.at < b.at; });
-    return records;
+    return records_of(*shared->sink, links);
   };
 }
 
