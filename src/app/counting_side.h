@@ -29,6 +29,10 @@ class CountingSide final : public CalendarSide {
   Result<std::optional<SideItem>> find_by_key(const IdempotencyKey& key) override {
     return inner_.find_by_key(key);
   }
+  Result<std::map<IdempotencyKey, SideItem>> find_by_keys(
+      std::span<const IdempotencyKey> keys) override {
+    return inner_.find_by_keys(keys);
+  }
   std::vector<WriteResult> apply(std::span<const Write> writes) override {
     auto results = inner_.apply(writes);
     if (applied_) applied_(writes.size());

@@ -6,6 +6,7 @@
 /// engine consumes it; with the interface in core neither has to depend on the other, and
 /// the service layer wires them together.
 #include <functional>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -145,6 +146,21 @@ class CalendarSide {
 
   /// Looks up an item by the idempotency key we stamped on it (crash recovery, R28).
   virtual Result<std::optional<SideItem>> find_by_key(const IdempotencyKey& key) = 0;
+
+  /// Looks up several keys at once: the recovery of an interrupted batch. A key not found is
+  /// absent from the result. A side that can ask for many keys in one request overrides this:
+  /// one request per key would rarely all succeed under a fault rate, and recovery must
+  /// succeed whole before a run may write. The default asks one key at a time.
+  virtual Result<std::map<IdempotencyKey, SideItem>> find_by_keys(
+      std::span<const IdempotencyKey> keys) {
+    std::map<IdempotencyKey, SideItem> found;
+    for (const IdempotencyKey& key : keys) {
+      auto item = find_by_key(key);
+      if (!item) return std::unexpected(item.error());
+      if (*item) found.emplace(key, std::move(**item));
+    }
+    return found;
+  }
 
   /// Applies writes, batched as the protocol allows. One result per write, same order; one
   /// failed write does not fail the others.

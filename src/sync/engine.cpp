@@ -25,28 +25,56 @@ Result<void> SyncEngine::recover(const std::string& run_id) {
   auto pending = state_.pending_journal();
   if (!pending) return std::unexpected(pending.error());
   if (pending->empty()) return {};
-  StateDelta delta;
+  // Each side is asked once for every interrupted create's key and once (per fetch batch) for
+  // every interrupted update's item: one request per item would rarely all succeed under a
+  // fault rate, and a run may not write before its journal is resolved whole.
+  std::map<Side, std::vector<IdempotencyKey>> created_keys;
+  std::map<Side, std::vector<ItemRef>> updated_refs;
   std::map<IdempotencyKey, std::vector<const JournalEntry*>> updates;
   for (const auto& entry : *pending) {
     // Deletes need no lookup: if they landed, the next read reports them. A create that
     // landed must be linked, or the next cycle would create the item again. An update that
     // landed must be known as ours, or it would look like a person's edit (below).
-    if (entry.op == WriteOp::kUpdate) updates[entry.key].push_back(&entry);
+    if (entry.op == WriteOp::kCreate) created_keys[entry.target].push_back(entry.key);
+    if (entry.op == WriteOp::kUpdate) {
+      updates[entry.key].push_back(&entry);
+      updated_refs[entry.target].push_back(entry.target_ref);
+    }
+  }
+  std::map<Side, std::map<IdempotencyKey, SideItem>> created;
+  for (const auto& [target, keys] : created_keys) {
+    auto found = side(target).find_by_keys(keys);
+    if (!found) {
+      return std::unexpected(Error::make(
+          found.error().kind,
+          fmt::format("run {}: cannot resolve {} interrupted create(s) on {}; nothing was "
+                      "changed, the next run retries: {}",
+                      run_id, keys.size(), side(target).describe(), found.error().message)));
+    }
+    created[target] = std::move(*found);
+  }
+  RecoveredItems current;
+  for (const auto& [target, refs] : updated_refs) {
+    auto found = fetch_all(target, refs);
+    if (!found) {
+      return std::unexpected(Error::make(
+          found.error().kind,
+          fmt::format("run {}: cannot read {} item(s) of interrupted updates on {}; nothing "
+                      "was changed, the next run retries: {}",
+                      run_id, refs.size(), side(target).describe(), found.error().message)));
+    }
+    for (SideItem& item : *found) current[target].insert_or_assign(item.ref, std::move(item));
+  }
+
+  StateDelta delta;
+  for (const auto& entry : *pending) {
     if (entry.op == WriteOp::kCreate) {
-      auto found = side(entry.target).find_by_key(entry.key);
-      if (!found) {
-        return std::unexpected(Error::make(
-            found.error().kind,
-            fmt::format("run {}: cannot resolve an interrupted create on {} ({}); nothing was "
-                        "changed, the next run retries: {}",
-                        run_id, side(entry.target).describe(), entry.key.str(),
-                        found.error().message)));
-      }
-      if (*found) {
+      const auto& found = created[entry.target];
+      if (auto it = found.find(entry.key); it != found.end()) {
         LinkRecord record = entry.pending_link;
         // The item may have been edited since it was created: record what we wrote, under no
         // version, so the next read of it compares contents and keeps such an edit.
-        record.sides[entry.target] = {(*found)->ref, VersionTag(),
+        record.sides[entry.target] = {it->second.ref, VersionTag(),
                                       item_fingerprint(entry.target, record.base), std::nullopt};
         delta.upsert.push_back(std::move(record));
       }
@@ -54,7 +82,7 @@ Result<void> SyncEngine::recover(const std::string& run_id) {
     delta.journal_done.push_back(entry.key);
   }
   for (const auto& [key, entries] : updates) {
-    auto recorded = recover_updates(key, entries);
+    auto recorded = recover_updates(key, entries, current);
     if (!recorded) return std::unexpected(recorded.error());
     if (*recorded) delta.upsert.push_back(std::move(**recorded));
   }
@@ -78,7 +106,8 @@ bool carries_write(const Appointment& before, const Appointment& written,
 }  // namespace
 
 Result<std::optional<LinkRecord>> SyncEngine::recover_updates(
-    const IdempotencyKey& key, const std::vector<const JournalEntry*>& entries) {
+    const IdempotencyKey& key, const std::vector<const JournalEntry*>& entries,
+    const RecoveredItems& current) {
   const LinkRecord& intended = entries.front()->pending_link;
   if (intended.key != key) return std::nullopt;  // an entry without its link: nothing to add
   auto stored = state_.find_link_by_key(key);
@@ -88,19 +117,21 @@ Result<std::optional<LinkRecord>> SyncEngine::recover_updates(
   LinkRecord record = partly_recorded ? **stored : intended;
   bool landed = false;
   for (const JournalEntry* entry : entries) {
-    const std::vector<ItemRef> refs{entry->target_ref};
-    auto found = side(entry->target).fetch(refs);
-    if (!found) return std::unexpected(found.error());
+    const SideItem* found = nullptr;
+    if (auto side_items = current.find(entry->target); side_items != current.end()) {
+      if (auto it = side_items->second.find(entry->target_ref); it != side_items->second.end()) {
+        found = &it->second;
+      }
+    }
     const std::string wanted = item_fingerprint(entry->target, intended.base);
-    if (!found->empty() && item_fingerprint(entry->target, found->front().item) == wanted) {
-      record.sides[entry->target] = {found->front().ref, found->front().version, wanted,
-                                     std::nullopt};
+    if (found && item_fingerprint(entry->target, found->item) == wanted) {
+      record.sides[entry->target] = {found->ref, found->version, wanted, std::nullopt};
       landed = true;
-    } else if (!found->empty() && carries_write(entry->previous.value_or(record.base),
-                                                intended.base, found->front().item)) {
+    } else if (found &&
+               carries_write(entry->previous.value_or(record.base), intended.base, found->item)) {
       // Landed, and edited by a person since: record our write under no version, so the
       // next read sees their edit as a change against what we wrote.
-      record.sides[entry->target] = {found->front().ref, VersionTag(), wanted, std::nullopt};
+      record.sides[entry->target] = {found->ref, VersionTag(), wanted, std::nullopt};
       landed = true;
     } else if (!partly_recorded) {
       record.sides[entry->target].held = entry->previous;

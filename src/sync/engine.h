@@ -3,6 +3,7 @@
 /// rules, execute in batches, commit status and cursors. See README.md for the algorithm.
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -122,9 +123,12 @@ class SyncEngine {
  private:
   CalendarSide& side(Side which) { return which == Side::kHost ? host_ : remote_; }
   Result<void> recover(const std::string& run_id);
+  /// The current items of interrupted updates, per side, by ref (read together).
+  using RecoveredItems = std::map<Side, std::unordered_map<ItemRef, SideItem>>;
   /// The link after updates whose replies were lost: what landed is ours, not an edit.
-  Result<std::optional<LinkRecord>> recover_updates(
-      const IdempotencyKey& key, const std::vector<const JournalEntry*>& entries);
+  Result<std::optional<LinkRecord>> recover_updates(const IdempotencyKey& key,
+                                                    const std::vector<const JournalEntry*>& entries,
+                                                    const RecoveredItems& current);
   Result<FeedRead> read_feed(Side which, const Cursor& cursor);
   Result<SideReport> read_changes(Side which, const Cursor& cursor, Cursor& next,
                                   std::size_t& echoes);

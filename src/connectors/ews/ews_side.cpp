@@ -461,6 +461,31 @@ Result<std::optional<SideItem>> EwsCalendarSide::find_by_key(const IdempotencyKe
   return std::optional<SideItem>{std::move(items->front())};
 }
 
+Result<std::map<IdempotencyKey, SideItem>> EwsCalendarSide::find_by_keys(
+    std::span<const IdempotencyKey> keys) {
+  std::vector<std::string> texts;
+  texts.reserve(keys.size());
+  for (const IdempotencyKey& key : keys) texts.push_back(key.str());
+  auto ids = find_ids_by_keys(texts);
+  if (!ids) return std::unexpected(ids.error());
+  std::vector<ItemRef> refs;
+  std::map<ItemRef, std::string> key_of;
+  refs.reserve(ids->size());
+  for (const auto& [key, id] : *ids) {
+    refs.emplace_back(id.id);
+    key_of.emplace(ItemRef(id.id), key);
+  }
+  auto items = fetch(refs);
+  if (!items) return std::unexpected(items.error());
+  std::map<IdempotencyKey, SideItem> found;
+  for (SideItem& item : *items) {
+    if (auto key = key_of.find(item.ref); key != key_of.end()) {
+      found.insert_or_assign(IdempotencyKey(key->second), std::move(item));
+    }
+  }
+  return found;
+}
+
 Result<int> instance_index(const Appointment& series, Instant recurrence_id) {
   if (!series.recurrence) {
     return fail(ErrorKind::kInvalidData,

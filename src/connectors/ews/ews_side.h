@@ -63,6 +63,9 @@ class EwsCalendarSide final : public CalendarSide {
   Result<Cursor> list_paged(const TimeWindow& window, const ListPage& on_page) override;
   Result<std::vector<SideItem>> fetch(std::span<const ItemRef> refs) override;
   Result<std::optional<SideItem>> find_by_key(const IdempotencyKey& key) override;
+  /// FindItem with up to 50 keys per request, then one GetItem for what was found.
+  Result<std::map<IdempotencyKey, SideItem>> find_by_keys(
+      std::span<const IdempotencyKey> keys) override;
   std::vector<WriteResult> apply(std::span<const Write> writes) override;
   std::vector<TextRepair> take_text_repairs() override;
 

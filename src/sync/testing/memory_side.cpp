@@ -137,6 +137,20 @@ Result<std::optional<SideItem>> MemorySide::find_by_key(const IdempotencyKey& ke
   return items_.at(*found->second.begin()).item;
 }
 
+Result<std::map<IdempotencyKey, SideItem>> MemorySide::find_by_keys(
+    std::span<const IdempotencyKey> keys) {
+  ++calls_.find_by_keys;
+  if (auto fault = read_fault("find_by_keys"); !fault) return std::unexpected(fault.error());
+  std::map<IdempotencyKey, SideItem> found;
+  for (const IdempotencyKey& key : keys) {
+    auto it = by_key_.find(key);
+    if (it != by_key_.end() && !it->second.empty()) {
+      found.emplace(key, items_.at(*it->second.begin()).item);
+    }
+  }
+  return found;
+}
+
 void MemorySide::take_items_of(const MemorySide& other) {
   for (const auto& [old_ref, stored] : other.items_) {
     Stored copy = stored;

@@ -43,7 +43,8 @@ struct Faults {
 struct SideCalls {
   std::size_t changes_since = 0, list = 0, fetch = 0, fetched_items = 0, find_by_key = 0, apply = 0,
               writes = 0;
-  std::size_t invitations = 0;  ///< writes that asked to send meeting mail (R39)
+  std::size_t find_by_keys = 0;  ///< batched key lookups (one call, many keys)
+  std::size_t invitations = 0;   ///< writes that asked to send meeting mail (R39)
 };
 
 class MemorySide final : public CalendarSide {
@@ -60,6 +61,9 @@ class MemorySide final : public CalendarSide {
   Result<Cursor> list_paged(const TimeWindow& window, const ListPage& on_page) override;
   Result<std::vector<SideItem>> fetch(std::span<const ItemRef> refs) override;
   Result<std::optional<SideItem>> find_by_key(const IdempotencyKey& key) override;
+  /// One call, one fault roll, however many keys (as EWS's FindItem with an OR restriction).
+  Result<std::map<IdempotencyKey, SideItem>> find_by_keys(
+      std::span<const IdempotencyKey> keys) override;
   std::vector<WriteResult> apply(std::span<const Write> writes) override;
 
   // What a person does in their calendar (not through the engine).
