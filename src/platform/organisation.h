@@ -30,6 +30,9 @@ struct Organisation {
   std::int64_t created_at = 0;
   /// The organisation's agenda database (its sync state sits beside it, app::state_file).
   std::filesystem::path database;
+  /// Moves forward with every write of the organisation's connection (0: none stored): a
+  /// daemon serving the organisation starts it over when this is not what it started with.
+  std::int64_t connection_revision = 0;
   bool operator==(const Organisation&) const = default;
 };
 

@@ -124,7 +124,9 @@ bool Platform::file_connection(std::string_view id) const {
 Result<std::vector<Organisation>> Platform::organisations() {
   std::lock_guard lock(mutex_);
   auto rows = db_->query(
-      "SELECT id, name, state, created_at, database FROM platform_organisation ORDER BY id");
+      "SELECT o.id, o.name, o.state, o.created_at, o.database, COALESCE(c.updated_at, 0) "
+      "FROM platform_organisation o LEFT JOIN platform_connection c ON c.org = o.id "
+      "ORDER BY o.id");
   if (!rows) return std::unexpected(rows.error());
   std::vector<Organisation> list;
   for (std::size_t i = 0; i < rows->size(); ++i) {
@@ -137,7 +139,9 @@ Result<std::vector<Organisation>> Platform::organisations() {
 
 Result<std::optional<Organisation>> Platform::find(std::string_view id) {
   auto rows = db_->query(
-      "SELECT id, name, state, created_at, database FROM platform_organisation WHERE id = ?1",
+      "SELECT o.id, o.name, o.state, o.created_at, o.database, COALESCE(c.updated_at, 0) "
+      "FROM platform_organisation o LEFT JOIN platform_connection c ON c.org = o.id "
+      "WHERE o.id = ?1",
       {std::string(id)});
   if (!rows) return std::unexpected(rows.error());
   if (rows->empty()) return std::optional<Organisation>();
@@ -148,8 +152,12 @@ Result<Organisation> Platform::read_organisation(const store::sql::Rows& rows,
                                                  std::size_t row) const {
   auto state = parse_state(rows.text_at(row, 2));
   if (!state) return std::unexpected(state.error());
-  return Organisation{rows.text_at(row, 0), rows.text_at(row, 1), *state, rows.int_at(row, 3),
-                      database_of(rows.text_at(row, 4))};
+  return Organisation{rows.text_at(row, 0),
+                      rows.text_at(row, 1),
+                      *state,
+                      rows.int_at(row, 3),
+                      database_of(rows.text_at(row, 4)),
+                      rows.int_at(row, 5)};
 }
 
 Result<Organisation> Platform::organisation(std::string_view id) {
@@ -392,7 +400,11 @@ Result<Connection> Platform::set_connection(std::string_view id, const Connectio
       "graph_client_secret, graph_private_key, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
       "ON CONFLICT(org) DO UPDATE SET document = excluded.document, exchange_password = "
       "excluded.exchange_password, graph_client_secret = excluded.graph_client_secret, "
-      "graph_private_key = excluded.graph_private_key, updated_at = excluded.updated_at",
+      "graph_private_key = excluded.graph_private_key, "
+      // A revision as well as a time: every write moves it forward, also two in one second,
+      // so a daemon following the platform (another node, or beside the CLI) sees each.
+      "updated_at = CASE WHEN excluded.updated_at > platform_connection.updated_at "
+      "THEN excluded.updated_at ELSE platform_connection.updated_at + 1 END",
       {std::string(id), connection_to_json(next).dump(), sealed[0], sealed[1], sealed[2], now()});
   if (!stored) return std::unexpected(stored.error());
   return next;

@@ -141,13 +141,16 @@ struct Server::Impl {
   std::atomic<bool> listening{false};
   /// steady_clock nanoseconds at the end of the feed loop's last round.
   std::atomic<std::int64_t> feed_heartbeat{0};
-  /// PostgreSQL: other nodes add, suspend and remove organisations too; the feed loop reads
-  /// the platform's list this often and follows it.
-  bool follow_platform = false;
+  /// Other processes add, suspend and remove organisations and change their connections too
+  /// (other nodes on PostgreSQL, the CLI beside the daemon on either engine): the feed loop
+  /// reads the platform's list every kPlatformFollow and follows it.
+  bool follow_platform = true;
+  /// The connection revision each served organisation was started with (tenants_mutex).
+  std::map<std::string, std::int64_t, std::less<>> served_revision;
   std::chrono::steady_clock::time_point platform_read{};
 };
 
-/// How often a node on PostgreSQL re-reads the organisations every node shares.
+/// How often a node re-reads the organisations (and their connections' revisions).
 constexpr std::chrono::seconds kPlatformFollow{2};
 
 Server::Server() : impl_(std::make_unique<Impl>()) {}
@@ -197,7 +200,6 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   if (postgres && s.options_.create_database) {
     if (auto made = s.platform_->ensure_default(); !made) return std::unexpected(made.error());
   }
-  s.impl_->follow_platform = postgres;
   s.operator_tokens_ = std::make_unique<TokenStore>(*s.node_db_, kPlatformScope);
   s.sessions_ = std::make_unique<SessionStore>(*s.node_db_, s.options_.sessions);
 
@@ -374,6 +376,7 @@ Result<void> Server::refresh_organisation(const std::string& org) {
   const bool active = found->state == platform::OrgState::kActive;
   {
     std::unique_lock lock(impl_->tenants_mutex);
+    impl_->served_revision[org] = found->connection_revision;
     if (active) {
       impl_->active.insert(org);
     } else {
@@ -423,6 +426,7 @@ void Server::close_organisation(const std::string& org) {
   {
     std::unique_lock lock(impl_->tenants_mutex);
     impl_->active.erase(org);
+    impl_->served_revision.erase(org);
     if (auto found = impl_->tenants.find(org); found != impl_->tenants.end()) {
       closing = std::move(found->second);
       impl_->tenants.erase(found);
@@ -517,9 +521,12 @@ void Server::follow_platform() {
     bool served = false;
     {
       std::shared_lock lock(impl_->tenants_mutex);
+      const auto revision = impl_->served_revision.find(organisation.id);
       served = impl_->tenants.contains(organisation.id) &&
                impl_->active.contains(organisation.id) ==
-                   (organisation.state == platform::OrgState::kActive);
+                   (organisation.state == platform::OrgState::kActive) &&
+               revision != impl_->served_revision.end() &&
+               revision->second == organisation.connection_revision;
     }
     if (served) continue;
     if (auto refreshed = refresh_organisation(organisation.id); !refreshed) {
