@@ -204,6 +204,10 @@ Result<int> run(const config::Config& config, const DaemonOptions& flags) {
 
   WatcherOptions watcher_options;
   watcher_options.trust = trust;
+  // Every organisation's EWS watchers on this node share these few threads and one streaming
+  // client: a node of many small customers must not hold a set of threads per organisation.
+  watcher_options.shared = WatcherThreads::make(watcher_options.control_threads, 2,
+                                                watcher_client_options(config), trust);
   watcher_options.refresh =
       std::max<std::chrono::milliseconds>(std::chrono::seconds(1), flags.watch_refresh);
   service::GraphKeeperOptions graph_options;

@@ -25,12 +25,16 @@
 
 namespace agendasync::daemon {
 
-/// The watchers' HTTP client, which can be closed while streams are open: closing destroys
-/// the libcurl client, which ends every open GetStreamingEvents transfer at once; later
-/// calls fail fast instead of touching a destroyed client.
+/// The watchers' HTTP client, which can be closed while streams are open. The client under it
+/// may be the node's, shared by every organisation's watchers, where this organisation's
+/// streams end a moment after their cancel flags are set: closing shuts a gate, so no callback
+/// of a transfer it started runs once close() returned (a piece ends its transfer instead),
+/// and later calls fail fast. So an organisation stops at once, without waiting for its
+/// transfers to wind down.
 class ClosableHttpClient final : public net::HttpClient {
  public:
-  explicit ClosableHttpClient(std::shared_ptr<net::HttpClient> inner) : inner_(std::move(inner)) {}
+  explicit ClosableHttpClient(std::shared_ptr<net::HttpClient> inner)
+      : inner_(std::move(inner)), gate_(std::make_shared<Gate>()) {}
 
   Result<net::Response> send(const net::Request& request,
                              const net::Credentials& credentials) override {
@@ -43,29 +47,52 @@ class ClosableHttpClient final : public net::HttpClient {
                   std::function<void(Result<net::Response>)> done) override {
     {
       std::shared_lock lock(mutex_);
-      if (inner_)
-        return inner_->send_async(std::move(request), std::move(credentials), std::move(done));
+      if (inner_) {
+        if (request.on_body_piece) {
+          request.on_body_piece =
+              [gate = gate_, piece = std::move(request.on_body_piece)](std::string_view text) {
+                std::shared_lock open(gate->mutex);
+                return !gate->closed && piece(text);
+              };
+        }
+        return inner_->send_async(
+            std::move(request), std::move(credentials),
+            [gate = gate_, done = std::move(done)](Result<net::Response> result) {
+              std::shared_lock open(gate->mutex);
+              if (!gate->closed) done(std::move(result));
+            });
+      }
     }
     done(closed());
   }
 
-  /// Waits for blocking calls in progress (short requests: Subscribe), then ends the rest.
+  /// Waits for blocking calls in progress (short requests: Subscribe) and for callbacks
+  /// running now, then lets go of the client.
   void close() {
     std::shared_ptr<net::HttpClient> closing;
     {
       std::unique_lock lock(mutex_);
       closing = std::move(inner_);
     }
-    closing.reset();  // outside the lock: abandoned transfers report to their callbacks
+    {
+      std::unique_lock shut(gate_->mutex);
+      gate_->closed = true;
+    }
+    closing.reset();  // outside the locks: a client of our own abandons its transfers here
   }
 
  private:
+  struct Gate {
+    std::shared_mutex mutex;
+    bool closed = false;
+  };
   static std::unexpected<Error> closed() {
     return std::unexpected(
         Error::make(ErrorKind::kTransient, "the daemon is stopping; mailbox watching has ended"));
   }
   std::shared_mutex mutex_;
   std::shared_ptr<net::HttpClient> inner_;
+  std::shared_ptr<Gate> gate_;
 };
 
 /// One open GetStreamingEvents transfer. The HTTP client's event loop splits its body into
@@ -112,14 +139,6 @@ namespace {
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
-/// Waits `duration` unless `stop` is requested first.
-void pause(std::stop_token stop, milliseconds duration) {
-  std::mutex mutex;
-  std::condition_variable_any never;
-  std::unique_lock lock(mutex);
-  never.wait_for(lock, stop, duration, [] { return false; });
-}
-
 /// Errors that are about the whole connection (or server), not one mailbox: the group backs
 /// off and tries again instead of giving up a mailbox.
 bool is_group_wide(const Error& error) {
@@ -142,7 +161,9 @@ Result<std::unique_ptr<MailboxWatchers>> MailboxWatchers::start(
       new MailboxWatchers(config, store, std::move(wake), options, std::move(password)));
   watchers->refresh();
   MailboxWatchers* self = watchers.get();
-  watchers->refresher_ = std::jthread([self](std::stop_token stop) { self->refresh_loop(stop); });
+  watchers->next_poll_ = Clock::now() + options.poll_unwatched;
+  watchers->refresher_->post([self] { self->refresh_round(); },
+                             std::min<milliseconds>(options.refresh, options.poll_unwatched));
   return watchers;
 }
 
@@ -156,30 +177,49 @@ MailboxWatchers::MailboxWatchers(const config::Config& config, store::AgendaStor
       password_(std::move(password)),
       stream_budget_(config.exchange.access == config::EwsAccess::kDelegate
                          ? static_cast<std::size_t>(config.exchange.streaming_connections)
-                         : std::numeric_limits<std::size_t>::max()),
-      tasks_(options.control_threads) {
+                         : std::numeric_limits<std::size_t>::max()) {
+  std::shared_ptr<WatcherThreads> shared = options.shared;
+  if (!shared) {
+    shared = WatcherThreads::make(options.control_threads, 1, watcher_client_options(config_),
+                                  options.trust);
+  }
+  tasks_ = shared->control->lane();
+  refresher_ = shared->refresh->lane();
+  http_ = std::make_shared<ClosableHttpClient>(shared->streams);
+}
+
+net::ClientOptions watcher_client_options(const config::Config& config) {
   net::ClientOptions client;
-  client.tls.ca_bundle_path = config_.tls.ca_bundle.string();
-  client.proxy = config_.tls.proxy;
+  client.tls.ca_bundle_path = config.tls.ca_bundle.string();
+  client.proxy = config.tls.proxy;
   // Exchange charges streaming connections to each group's anchor (HangingConnectionLimit),
   // not to the server as a whole, and they must never wait behind one another: this client
   // carries only the watchers' requests (the syncs have their own), so its per-server cap
   // is not the place to limit them. Subscribes are bounded by the control threads.
   client.max_concurrency_per_host = 100'000;
+  return client;
+}
+
+std::shared_ptr<WatcherThreads> WatcherThreads::make(std::size_t control_threads,
+                                                     std::size_t refresh_threads,
+                                                     net::ClientOptions client,
+                                                     std::shared_ptr<net::TrustedClients> trust) {
+  auto threads = std::make_shared<WatcherThreads>();
+  threads->control = std::make_shared<TaskQueue>(control_threads);
+  threads->refresh = std::make_shared<TaskQueue>(refresh_threads);
   // Through the node's trust when the daemon has one: a SIGHUP then moves new requests to
   // the new [tls] (open streams finish on theirs).
-  std::shared_ptr<net::HttpClient> inner =
-      options.trust ? options.trust->make(std::move(client))
-                    : std::shared_ptr<net::HttpClient>(net::make_curl_client(std::move(client)));
-  http_ = std::make_shared<ClosableHttpClient>(std::move(inner));
+  threads->streams =
+      trust ? trust->make(std::move(client))
+            : std::shared_ptr<net::HttpClient>(net::make_curl_client(std::move(client)));
+  return threads;
 }
 
 MailboxWatchers::~MailboxWatchers() { stop(); }
 
 void MailboxWatchers::stop() {
   if (stopping_.exchange(true)) return;
-  refresher_.request_stop();
-  if (refresher_.joinable()) refresher_.join();
+  refresher_->stop();
   {
     std::lock_guard lock(mutex_);
     for (auto& [id, group] : groups_) {
@@ -190,7 +230,7 @@ void MailboxWatchers::stop() {
   }
   // Ends every open stream at once; their ends are posted as tasks, which stop() drops.
   http_->close();
-  tasks_.stop();
+  tasks_->stop();
   std::lock_guard lock(mutex_);
   groups_.clear();
 }
@@ -242,27 +282,25 @@ void MailboxWatchers::publish_stats() {
 
 void MailboxWatchers::stats_changed() {
   // Called under a group's lock; stats() takes every group's lock, so it runs as a task.
-  if (options_.metrics) tasks_.post([this] { publish_stats(); });
+  if (options_.metrics) tasks_->post([this] { publish_stats(); });
 }
 
-void MailboxWatchers::refresh_loop(std::stop_token stop) {
-  auto next_poll = Clock::now() + options_.poll_unwatched;
-  while (!stop.stop_requested()) {
-    pause(stop, std::min<milliseconds>(options_.refresh, options_.poll_unwatched));
-    if (stop.stop_requested()) break;
-    refresh();
-    if (subscribed_since_trim_.exchange(0) > 0) {
-      // Subscribing thousands of mailboxes leaves the control threads' malloc arenas full of
-      // freed request and response buffers that glibc keeps; give them back to the system so
-      // the daemon's resident size follows what it holds (a few hundred bytes per mailbox).
-      malloc_trim(0);
-    }
-    if (Clock::now() >= next_poll) {
-      poll_unwatched();
-      next_poll = Clock::now() + options_.poll_unwatched;
-    }
-    publish_stats();
+void MailboxWatchers::refresh_round() {
+  if (stopping_) return;
+  refresh();
+  if (subscribed_since_trim_.exchange(0) > 0) {
+    // Subscribing thousands of mailboxes leaves the control threads' malloc arenas full of
+    // freed request and response buffers that glibc keeps; give them back to the system so
+    // the daemon's resident size follows what it holds (a few hundred bytes per mailbox).
+    malloc_trim(0);
   }
+  if (Clock::now() >= next_poll_) {
+    poll_unwatched();
+    next_poll_ = Clock::now() + options_.poll_unwatched;
+  }
+  publish_stats();
+  refresher_->post([this] { refresh_round(); },
+                   std::min<milliseconds>(options_.refresh, options_.poll_unwatched));
 }
 
 void MailboxWatchers::refresh() {
@@ -383,7 +421,7 @@ void MailboxWatchers::apply(const GroupPlacement& next,
       group.closed_by_us = true;
     } else if (!group.cycle_queued) {
       group.cycle_queued = true;
-      tasks_.post([this, slot] { cycle(slot); });
+      tasks_->post([this, slot] { cycle(slot); });
     }
   }
 }
@@ -392,7 +430,7 @@ void MailboxWatchers::schedule_cycle(const std::shared_ptr<Group>& group, millis
   // Caller holds group->mutex.
   if (group->cycle_queued || group->retired) return;
   group->cycle_queued = true;
-  tasks_.post([this, group] { cycle(group); }, delay);
+  tasks_->post([this, group] { cycle(group); }, delay);
 }
 
 void MailboxWatchers::cycle(const std::shared_ptr<Group>& group) {
@@ -444,7 +482,7 @@ void MailboxWatchers::cycle(const std::shared_ptr<Group>& group) {
                                                "mailboxes not subscribed are polled meanwhile",
                                                backoff.count())}});
     std::weak_ptr<StreamState> stream = group->stream;
-    tasks_.post(
+    tasks_->post(
         [stream] {
           if (auto open = stream.lock()) open->cancel->store(true);
         },
@@ -517,7 +555,7 @@ void MailboxWatchers::subscribe_missing(Group& group) {
     // run and before this moment (a user just enabled, a mailbox that moved here, a lost
     // subscription) is picked up by one run of the pair, not by the safety net minutes later.
     // Posted: wake_ runs outside the group's lock, as for stream news.
-    tasks_.post([this, user = member.user] { wake_(user); });
+    tasks_->post([this, user = member.user] { wake_(user); });
   }
 }
 
@@ -551,7 +589,7 @@ void MailboxWatchers::open_stream(const std::shared_ptr<Group>& group) {
     group->closed_by_us = false;
     for (const auto& [mailbox, member] : group->members) {
       if (member.subscription_id.empty()) continue;
-      tasks_.post([this, user = member.user] { wake_(user); });
+      tasks_->post([this, user = member.user] { wake_(user); });
     }
   }
   side.stream_raw(
@@ -570,11 +608,11 @@ void MailboxWatchers::open_stream(const std::shared_ptr<Group>& group) {
           post = !stream->envelopes.empty() && !stream->read_queued;
           if (post) stream->read_queued = true;
         }
-        if (post) tasks_.post([this, group] { read_news(group); });
+        if (post) tasks_->post([this, group] { read_news(group); });
         return !stream->broken && !stream->cancel->load();
       },
       [this, group](Result<net::Response> result) {
-        tasks_.post([this, group, result = std::move(result)]() mutable {
+        tasks_->post([this, group, result = std::move(result)]() mutable {
           stream_ended(group, std::move(result));
         });
       },

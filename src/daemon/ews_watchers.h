@@ -68,7 +68,28 @@ struct WatcherOptions {
   /// The node's outgoing TLS trust (reloaded by SIGHUP); null = a client of the watchers' own
   /// from the configuration's [tls].
   std::shared_ptr<net::TrustedClients> trust;
+  /// What every organisation's watchers on a node share (WatcherThreads), so a node's threads
+  /// do not grow with its organisations; null = the watchers make their own.
+  std::shared_ptr<struct WatcherThreads> shared;
 };
+
+/// The node-wide threads and streaming client of every organisation's watchers: a node with
+/// hundreds of organisations runs these few threads, not a set per organisation.
+struct WatcherThreads {
+  /// `control_threads` for subscribing, stream news and reconnecting; `refresh_threads` for
+  /// re-reading each organisation's users (and Autodiscover); one client (one event loop)
+  /// for every stream, through `trust` when given.
+  static std::shared_ptr<WatcherThreads> make(std::size_t control_threads,
+                                              std::size_t refresh_threads,
+                                              net::ClientOptions client,
+                                              std::shared_ptr<net::TrustedClients> trust);
+  std::shared_ptr<TaskQueue> control;
+  std::shared_ptr<TaskQueue> refresh;
+  std::shared_ptr<net::HttpClient> streams;
+};
+
+/// The client options the watchers' streams need (whatever the node's [tls] says).
+net::ClientOptions watcher_client_options(const config::Config& config);
 
 /// What the watchers hold now (tests, logs, metrics).
 struct WatchStats {
@@ -100,7 +121,9 @@ class MailboxWatchers {
   MailboxWatchers(const config::Config& config, store::AgendaStore& store,
                   std::function<void(const std::string&)> wake, WatcherOptions options,
                   Secret password);
-  void refresh_loop(std::stop_token stop);
+  /// One round of the refresh: users re-read, unwatched mailboxes polled when due, gauges;
+  /// then the next round is posted.
+  void refresh_round();
   void refresh();
   /// mailbox -> group key for `mailboxes`, from Autodiscover (cached per mailbox).
   void resolve_keys(const std::vector<std::string>& mailboxes);
@@ -142,8 +165,11 @@ class MailboxWatchers {
   std::map<std::string, std::string> keys_;  ///< mailbox -> group key
   bool grouping_unavailable_logged_ = false;
 
-  TaskQueue tasks_;
-  std::jthread refresher_;
+  /// Lanes on the node's (or the watchers' own) queues: stop() ends this organisation's
+  /// tasks only.
+  std::shared_ptr<TaskQueue::Lane> tasks_;
+  std::shared_ptr<TaskQueue::Lane> refresher_;
+  std::chrono::steady_clock::time_point next_poll_;
 };
 
 }  // namespace agendasync::daemon

@@ -46,6 +46,9 @@ e2e::WorldOptions world_options() {
   }();
   e2e::WorldOptions options;
   options.exsim_args = {"--config", config.string()};
+  // One-mailbox organisations of ManyOrganisationsWatchOnTheNodesFewThreads.
+  for (int i = 0; i < 16; ++i)
+    options.mailboxes.push_back("org" + std::to_string(i) + "@example.com");
   return options;
 }
 
@@ -203,6 +206,62 @@ TEST_F(WatchersTest, DelegateModeHoldsTheAccountsStreamingBudgetAndPollsTheRest)
   world.outlook_create(lower + "@example.com", "Delegate sees it",
                        Instant(std::chrono::hours(500'003)));
   EXPECT_TRUE(eventually([&] { return woken.count(watched.front()) > 0; }));
+}
+
+/// Threads of this process now.
+std::size_t thread_count() {
+  std::size_t count = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task"))
+    ++count;
+  return count;
+}
+
+TEST_F(WatchersTest, ManyOrganisationsWatchOnTheNodesFewThreads) {
+  // 16 organisations of one mailbox each on one node: the node's shared threads carry them
+  // all. A set of threads per organisation (4 control, a refresher, a client loop) would
+  // add ~100 threads here, and thousands on a node of many small customers.
+  constexpr int kOrganisations = 16;
+  std::vector<std::string> users;
+  for (int i = 0; i < kOrganisations; ++i) {
+    users.push_back("ORG" + std::to_string(i));
+    world.add_user(users.back());
+  }
+  const std::size_t before = thread_count();
+  WatcherOptions shared_options;
+  shared_options.shared =
+      WatcherThreads::make(4, 2, watcher_client_options(config), /*trust=*/nullptr);
+  std::vector<std::unique_ptr<MailboxWatchers>> organisations;
+  for (const auto& user : users) {
+    WatcherOptions options = shared_options;
+    options.refresh = 200ms;
+    options.org = user;
+    std::string mailbox = user;
+    std::transform(mailbox.begin(), mailbox.end(), mailbox.begin(), ::tolower);
+    mailbox += "@example.com";
+    options.mailboxes = [user, mailbox] {
+      return Result<std::map<std::string, std::string>>(
+          std::map<std::string, std::string>{{user, mailbox}});
+    };
+    organisations.push_back(start(options));
+    ASSERT_TRUE(organisations.back());
+  }
+  for (auto& organisation : organisations) {
+    ASSERT_TRUE(eventually([&] { return organisation->stats().watched == 1; }));
+  }
+  const std::size_t during = thread_count();
+  EXPECT_LE(during - before, 12u) << "threads grew with the organisations: " << before << " -> "
+                                  << during;
+
+  // Each organisation's changes still wake its own pair; stopping one leaves the others.
+  woken.clear();
+  organisations.front()->stop();
+  world.outlook_create("org5@example.com", "Org 5's", Instant(std::chrono::hours(500'010)));
+  EXPECT_TRUE(eventually([&] { return woken.count("ORG5") > 0; }));
+  world.outlook_create("org0@example.com", "Org 0's", Instant(std::chrono::hours(500'011)));
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(woken.count("ORG0"), 0u) << "a stopped organisation's watchers still wake it";
+  for (auto& organisation : organisations) organisation->stop();
+  EXPECT_EQ(organisations.back()->stats().streams, 0u);
 }
 
 }  // namespace
