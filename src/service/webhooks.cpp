@@ -105,6 +105,7 @@ Result<void> Webhooks::redeliver(std::int64_t dead_letter_id) {
   std::lock_guard lock(mutex_);
   queue_.push_back(Delivery{found->webhook_id, found->url, found->event_id, found->body, 0,
                             std::chrono::steady_clock::now()});
+  launch_locked();
   changed_.notify_all();
   return {};
 }
@@ -123,6 +124,7 @@ void Webhooks::publish(const nlohmann::json& event) {
     queue_.push_back(
         Delivery{hook.id, hook.url, event_id, body, 0, std::chrono::steady_clock::now()});
   }
+  launch_locked();
   changed_.notify_all();
 }
 
@@ -133,18 +135,32 @@ std::size_t Webhooks::pending() const {
 
 void Webhooks::start() {
   std::lock_guard lock(mutex_);
-  if (thread_.joinable()) return;
+  accepting_ = true;
   stopping_ = false;
-  thread_ = std::thread([this] { run(); });
+  launch_locked();
+}
+
+void Webhooks::launch_locked() {
+  if (accepting_ && !stopping_ && !queue_.empty() && !thread_.joinable()) {
+    thread_ = std::thread([this] { run(); });
+  }
+}
+
+bool Webhooks::delivering() const {
+  std::lock_guard lock(mutex_);
+  return thread_.joinable();
 }
 
 void Webhooks::stop() {
+  std::thread joining;
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
+    accepting_ = false;
     changed_.notify_all();
+    joining.swap(thread_);
   }
-  if (thread_.joinable()) thread_.join();
+  if (joining.joinable()) joining.join();
 }
 
 Result<Secret> Webhooks::secret_of(std::int64_t webhook_id) {

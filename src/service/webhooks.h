@@ -71,9 +71,13 @@ class Webhooks {
   /// Deliveries waiting (first attempts and retries).
   std::size_t pending() const;
 
+  /// Accepts deliveries. The delivery thread starts with the first one: an organisation
+  /// without webhooks holds no thread.
   void start();
   /// Stops the delivery thread; deliveries still queued are dropped.
   void stop();
+  /// Whether the delivery thread runs.
+  bool delivering() const;
 
  private:
   struct Delivery {
@@ -98,6 +102,9 @@ class Webhooks {
   std::condition_variable changed_;
   std::deque<Delivery> queue_;
   bool stopping_ = false;
+  bool accepting_ = false;  ///< between start() and stop()
+  /// Starts the delivery thread when there is something to deliver (mutex_ held).
+  void launch_locked();
   std::thread thread_;
 };
 
