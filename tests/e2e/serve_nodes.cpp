@@ -1,9 +1,6 @@
 #include "tests/e2e/serve_nodes.h"
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -14,43 +11,6 @@
 namespace agendasync::e2e {
 
 using nlohmann::json;
-
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-pid_t spawn_command(const std::vector<std::string>& argv, const std::filesystem::path& out,
-                    const std::filesystem::path& err) {
-  // The argument vector is built before fork: the child only calls async-signal-safe
-  // functions (the test process has threads).
-  std::vector<std::string> copy = argv;
-  std::vector<char*> raw;
-  for (auto& arg : copy) raw.push_back(arg.data());
-  raw.push_back(nullptr);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), STDOUT_FILENO);
-    ::dup2(::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), STDERR_FILENO);
-    ::execv(raw[0], raw.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
-CommandResult run_command(const std::vector<std::string>& argv, const std::filesystem::path& out,
-                          const std::filesystem::path& err) {
-  const pid_t pid = spawn_command(argv, out, err);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  CommandResult result;
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  result.out = read_text(out);
-  result.err = read_text(err);
-  return result;
-}
 
 httplib::Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
 

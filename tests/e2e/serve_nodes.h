@@ -25,16 +25,6 @@
 
 namespace agendasync::e2e {
 
-/// The whole file; "" when it cannot be read.
-std::string read_text(const std::filesystem::path& path);
-
-/// Runs `argv` (argv[0] is the binary) to its end, stdout and stderr into the two files.
-CommandResult run_command(const std::vector<std::string>& argv, const std::filesystem::path& out,
-                          const std::filesystem::path& err);
-/// Starts `argv` without waiting, stdout and stderr into the two files; the child's pid.
-pid_t spawn_command(const std::vector<std::string>& argv, const std::filesystem::path& out,
-                    const std::filesystem::path& err);
-
 /// `Authorization: Bearer <token>`.
 httplib::Headers bearer(const std::string& token);
 
