@@ -21,7 +21,9 @@ start_test_services() {
     port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     mkdir -p "$_services_dir/pg" "$_services_dir/pglog" && chown postgres "$_services_dir/pg" "$_services_dir/pglog"
     su postgres -s /bin/sh -c "$pgbin/initdb -D '$_services_dir/pg' -A trust -U postgres" >/dev/null
-    su postgres -s /bin/sh -c "$pgbin/pg_ctl -D '$_services_dir/pg' -o '-p $port -k $_services_dir/pg -c listen_addresses=127.0.0.1' -l '$_services_dir/pglog/postgres.log' -w start" >/dev/null
+    # max_connections: three `serve` nodes hold ~90 connections (pools per organisation, LISTEN),
+    # and the test command runs two multi-node tests at once (ctest -j2).
+    su postgres -s /bin/sh -c "$pgbin/pg_ctl -D '$_services_dir/pg' -o '-p $port -k $_services_dir/pg -c listen_addresses=127.0.0.1 -c max_connections=300' -l '$_services_dir/pglog/postgres.log' -w start" >/dev/null
     export AGENDASYNC_TEST_PG="host=127.0.0.1 port=$port user=postgres dbname=postgres"
     echo "services: PostgreSQL on 127.0.0.1:$port"
   fi

@@ -8,6 +8,7 @@
 #include "app/counting_side.h"
 #include "app/pair_settings.h"
 #include "connectors/host/host_side.h"
+#include "core/fencing.h"
 #include "store/sync_state/state_store.h"
 #include "sync/memory_state.h"
 #include "sync/policies.h"
@@ -183,7 +184,9 @@ Result<UserRun> SyncApp::sync_pair(const User& user, const Organisation& organis
   auto record_failure = [&](Error error) -> Result<UserRun> {
     run.outcome = UserRun::Outcome::kFailed;
     run.error = error;
-    if (!dry_run) (void)keep_status(failed_run(options_.clock(), error));
+    // A batch refused by fencing is not the pair's failure: the node holding its lease now
+    // syncs it and records the pair's status; a stale "failed" must not overwrite that.
+    if (!dry_run && !is_lease_lost(error)) (void)keep_status(failed_run(options_.clock(), error));
     return run;
   };
 

@@ -48,6 +48,9 @@ Metrics::Metrics() {
   describe(metric::kSyncs, "counter", "Sync runs by result (synced, partial, quarantined, error)");
   describe(metric::kItemsWritten, "counter", "Items written by side (host, remote) and operation");
   describe(metric::kErrors, "counter", "Errors by kind");
+  describe(metric::kSyncFenced, "counter",
+           "Runs whose batch was refused by the epoch check: the pair's lease passed to another "
+           "node while the run stalled (nothing written; that node syncs the pair)");
   describe(metric::kHttpLatency, "histogram", "API request latency by route");
   describe(metric::kHttpRequests, "counter", "API requests by route, method and status");
   describe(metric::kThrottleWait, "counter", "Time spent waiting for throttling back-off");

@@ -46,6 +46,9 @@ namespace metric {
 inline constexpr const char* kSyncs = "agendasync_syncs_total";                 // result
 inline constexpr const char* kItemsWritten = "agendasync_items_written_total";  // side, op
 inline constexpr const char* kErrors = "agendasync_errors_total";               // kind
+/// Runs whose write was refused by the epoch check: their pair's lease had passed to another
+/// node while they stalled (issue 17).
+inline constexpr const char* kSyncFenced = "agendasync_sync_fenced_total";
 inline constexpr const char* kHttpLatency = "agendasync_http_request_duration_seconds";
 inline constexpr const char* kHttpRequests = "agendasync_http_requests_total";  // route, status
 inline constexpr const char* kThrottleWait = "agendasync_throttling_wait_seconds_total";

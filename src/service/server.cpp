@@ -10,6 +10,7 @@
 #include <set>
 #include <shared_mutex>
 
+#include "core/fencing.h"
 #include "platform/platform.h"
 #include "service/api_context.h"
 #include "service/json_codec.h"
@@ -34,11 +35,24 @@ void record_run(Metrics& metrics, SyncStatusStore& status, const std::string& or
   auto seconds = [](std::chrono::system_clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
   };
+  double ms = std::chrono::duration<double, std::milli>(finished - started).count();
+  if (!result && is_lease_lost(result.error())) {
+    // Fencing (issue 17): this run stalled past its pair's lease and its batch was refused.
+    // Not the pair's failure — the node holding the lease now syncs it and records its
+    // status — so it is counted and logged on its own, and the status is left alone.
+    metrics.add(metric::kSyncFenced, {{"org", org}});
+    log_event(spdlog::level::warn, "sync_fenced",
+              {{"org", org},
+               {"user", user},
+               {"trigger", to_string(trigger)},
+               {"error", result.error().message},
+               {"ms", ms}});
+    return;
+  }
   if (auto recorded = status.record(user, result, seconds(started), seconds(finished)); !recorded) {
     log_event(spdlog::level::err, "status_record_failed",
               {{"user", user}, {"error", recorded.error().message}});
   }
-  double ms = std::chrono::duration<double, std::milli>(finished - started).count();
   if (!result) {
     metrics.add(metric::kSyncs, {{"org", org}, {"result", "error"}});
     metrics.add(metric::kErrors, {{"org", org}, {"kind", to_string(result.error().kind)}});

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "api_test_support.h"
+#include "core/fencing.h"
 
 namespace agendasync::apitest {
 namespace {
@@ -45,6 +46,30 @@ TEST_F(OpsApi, MetricsExposeSyncsRequestsQueueAndLag) {
     EXPECT_NE(metrics.body.find(expected), std::string::npos) << expected << "\n" << metrics.body;
   }
   EXPECT_EQ(get("/metrics", "").status, 401);
+}
+
+// Fencing (issue 17): a run whose batch was refused because the pair's lease passed to another
+// node is counted and logged on its own, and is not the pair's failure: the status stays what
+// the new holder's run recorded.
+TEST_F(OpsApi, ARunRefusedByFencingIsCountedButIsNotThePairsFailure) {
+  ASSERT_EQ(call("PUT", "/api/v1/users/alice/sync", alice_, json{{"enabled", true}}).status, 200);
+  ASSERT_TRUE(
+      eventually([&] { return get("/api/v1/users/alice/status", alice_).json_body["runs"] == 1; }));
+  sync_.fail_with = Error::make(ErrorKind::kConflict,
+                                "the lease on pair alice (node a, epoch 3) was lost; it is now "
+                                "held by node b, epoch 4",
+                                kLeaseLostCode);
+  ASSERT_EQ(call("POST", "/api/v1/users/alice/sync-now", alice_, json::object()).status, 202);
+  const std::string counted = "agendasync_sync_fenced_total{org=\"default\"} 1";
+  ASSERT_TRUE(eventually([&] {
+    return get("/metrics", integration_).body.find(counted) != std::string::npos;
+  })) << get("/metrics", integration_).body;
+  auto status = get("/api/v1/users/alice/status", alice_).json_body;
+  EXPECT_EQ(status["runs"], 1) << status.dump();
+  EXPECT_EQ(status["failures"], 0) << status.dump();
+  EXPECT_EQ(status["last_outcome"], "synced") << status.dump();
+  EXPECT_TRUE(status["errors"].empty()) << status.dump();
+  EXPECT_EQ(get("/metrics", integration_).body.find("kind=\"conflict\""), std::string::npos);
 }
 
 std::string read_file(const std::string& path) {

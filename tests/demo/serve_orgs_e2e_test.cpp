@@ -18,13 +18,13 @@
 #include <signal.h>
 
 #include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "tests/demo/graph_test_support.h"
 #include "tests/demo/serve_process.h"
 #include "tests/demo/serve_test_support.h"
+#include "tests/e2e/serve_nodes.h"
 #include "tests/e2e/world.h"
 
 namespace agendasync::demotest {
@@ -33,28 +33,12 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using e2e::read_text;
 
 /// Any method with a JSON body; status 0 when the request failed.
 std::pair<int, json> request(int port, const std::string& token, const std::string& method,
                              const std::string& path, const json& body = nullptr) {
-  httplib::Client client("127.0.0.1", port);
-  client.set_read_timeout(30, 0);
-  httplib::Headers headers{{"Authorization", "Bearer " + token}};
-  const std::string text = body.is_null() ? std::string() : body.dump();
-  httplib::Result result = method == "GET"      ? client.Get(path, headers)
-                           : method == "DELETE" ? client.Delete(path, headers)
-                           : method == "PUT" ? client.Put(path, headers, text, "application/json")
-                           : method == "PATCH"
-                               ? client.Patch(path, headers, text, "application/json")
-                               : client.Post(path, headers, text, "application/json");
-  if (!result) return {0, nullptr};
-  return {result->status, json::parse(result->body, nullptr, false)};
+  return e2e::http_request(port, method, path, body, e2e::bearer(token));
 }
 
 json appointment(const std::string& owner, const std::string& subject) {

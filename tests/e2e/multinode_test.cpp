@@ -1,9 +1,7 @@
 // Many nodes on one PostgreSQL (issue 17, CTest label `multinode`, optimised build only): real
 // `agendasync` processes on one organisation at the same moment, as two nodes would be.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include "store/contract_support.h"
 #include "tests/e2e/world.h"
@@ -16,24 +14,7 @@ pid_t start_node(World& world, const std::vector<std::string>& args, const std::
   std::vector<std::string> argv{agendasync_binary(), "--org", world.org()};
   argv.insert(argv.end(), args.begin(), args.end());
   argv.insert(argv.end(), {"--config", world.config_path().string()});
-  const auto out = world.dir() / (tag + ".out");
-  const auto err = world.dir() / (tag + ".err");
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), STDOUT_FILENO);
-    ::dup2(::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), STDERR_FILENO);
-    std::vector<char*> raw;
-    for (auto& arg : argv) raw.push_back(arg.data());
-    raw.push_back(nullptr);
-    ::execv(raw[0], raw.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  return spawn_command(argv, world.dir() / (tag + ".out"), world.dir() / (tag + ".err"));
 }
 
 TEST(MultiNode, TwoNodesSyncingOneOrganisationAtOnceCreateNothingTwice) {
@@ -60,7 +41,7 @@ TEST(MultiNode, TwoNodesSyncingOneOrganisationAtOnceCreateNothingTwice) {
     int status = 0;
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        << tag << ": " << read_file(world.dir() / (std::string(tag) + ".err"));
+        << tag << ": " << read_text(world.dir() / (std::string(tag) + ".err"));
   }
   for (const auto& user : users) {
     const auto items = world.exchange_items(user + "@example.com");

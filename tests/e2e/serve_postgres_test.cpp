@@ -6,69 +6,27 @@
 // second node on the same database serves the same data: a token and a console session made
 // through node 1 work on node 2, an API write on node 2 syncs without a duplicate, and an
 // organisation created or suspended through node 2 is served or refused by node 1 as well.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <httplib.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
-#include "store/contract_support.h"
-#include "tests/demo/serve_process.h"
 #include "tests/demo/serve_test_support.h"
-#include "tests/e2e/world.h"
+#include "tests/e2e/serve_nodes.h"
 
 namespace agendasync::e2e {
 namespace {
 
 using demotest::eventually;
-using demotest::ServeProcess;
 using nlohmann::json;
 
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-/// Any method with a JSON body and optional extra headers; status 0 when the request failed.
 std::pair<int, json> request(int port, const std::string& method, const std::string& path,
                              const json& body = nullptr, httplib::Headers headers = {}) {
-  httplib::Client client("127.0.0.1", port);
-  client.set_read_timeout(30, 0);
-  const std::string text = body.is_null() ? std::string() : body.dump();
-  httplib::Result result = method == "GET"   ? client.Get(path, headers)
-                           : method == "PUT" ? client.Put(path, headers, text, "application/json")
-                           : method == "PATCH"
-                               ? client.Patch(path, headers, text, "application/json")
-                               : client.Post(path, headers, text, "application/json");
-  if (!result) return {0, nullptr};
-  return {result->status, json::parse(result->body, nullptr, false)};
+  return http_request(port, method, path, body, headers);
 }
-
-httplib::Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
 
 json appointment(const std::string& owner, const std::string& subject, int day) {
-  const std::string date = "2027-01-" + std::to_string(12 + day);
-  return {{"subject", subject},
-          {"start", date + "T09:00:00Z"},
-          {"end", date + "T10:00:00Z"},
-          {"time_zone", "Europe/Amsterdam"},
-          {"owner", owner},
-          {"participants", json::array()}};
-}
-
-std::vector<std::string> subjects(const json& appointments) {
-  std::vector<std::string> out;
-  for (const auto& item : appointments) out.push_back(item.value("subject", ""));
-  std::sort(out.begin(), out.end());
-  return out;
+  return api_appointment(owner, subject, day);
 }
 
 bool has(const std::vector<std::string>& list, const std::string& subject) {
@@ -77,96 +35,23 @@ bool has(const std::vector<std::string>& list, const std::string& subject) {
 
 class ServeOnPostgres : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto made = database_.create();
-    ASSERT_TRUE(made) << made.error().message;
-    // The world's configuration (exsim's CA) with the database on the server instead, leases of
-    // two seconds, and nothing for organisation default's connection: contoso gets its own.
-    std::string config = read_text(world_.config_path());
-    config = config.substr(config.find("[tls]"));
-    config_ = world_.dir() / "postgres.toml";
-    std::ofstream(config_) << "database = \"" << *made << "\"\n"
-                           << config << "[cluster]\nlease_seconds = 2\n";
-    auto init = cli({"init", "--mail-domain", "example.com"});
-    ASSERT_EQ(init.exit_code, 0) << init.err;
-    auto token = cli({"tokens", "create", "--role", "operator", "--label", "ops"});
-    ASSERT_EQ(token.exit_code, 0) << token.err;
-    operator_ = token.out.substr(0, token.out.find('\n'));
-    auto key = cli({"secrets", "new-key", "--file", key_file().string()});
-    ASSERT_EQ(key.exit_code, 0) << key.err;
-  }
-
-  /// The real binary on this test's configuration.
-  CommandResult cli(const std::vector<std::string>& args) {
-    const auto out = world_.dir() / "pg-cli.out";
-    const auto err = world_.dir() / "pg-cli.err";
-    std::vector<std::string> argv{agendasync_binary(), "--config", config_.string()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      ::dup2(::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), STDOUT_FILENO);
-      ::dup2(::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), STDERR_FILENO);
-      std::vector<char*> raw;
-      for (auto& arg : argv) raw.push_back(arg.data());
-      raw.push_back(nullptr);
-      ::execv(raw[0], raw.data());
-      ::_exit(127);
-    }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), read_text(out),
-            read_text(err)};
-  }
-
-  std::filesystem::path key_file() const { return world_.dir() / "keys"; }
-
-  std::unique_ptr<ServeProcess> start_node(const std::string& name) {
-    return std::make_unique<ServeProcess>(
-        agendasync_binary(),
-        std::vector<std::string>{"--config", config_.string(), "serve", "--listen", "127.0.0.1:0",
-                                 "--secret-key-file", key_file().string(), "--node-name", name,
-                                 "--safety-net-minutes", "60", "--watch-refresh-seconds", "1"},
-        world_.dir() / (name + ".log"));
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(cluster_.set_up(world_)); }
 
   World world_;
-  store::testing::ScratchDatabase database_;
-  std::filesystem::path config_;
-  std::string operator_;
+  NodeCluster cluster_;
+  const std::string& operator_ = cluster_.operator_token();
 };
 
 TEST_F(ServeOnPostgres, TwoNodesServeOneDatabaseAndSyncBothWays) {
-  auto node1 = start_node("node-1");
+  auto node1 = cluster_.start_node("node-1");
   const int one = node1->port();
   const std::string contoso = "/api/v1/organisations/contoso";
 
-  // The operator makes an organisation, its connection and a user through node 1.
-  auto [created, org] = request(one, "POST", "/api/v1/organisations",
-                                {{"id", "contoso"}, {"name", "Contoso"}}, bearer(operator_));
-  ASSERT_EQ(created, 201) << org.dump();
-  auto [connected, connection] = request(one, "PUT", contoso + "/connection",
-                                         {{"backend", "ews"},
-                                          {"ews",
-                                           {{"url", world_.exsim().ews_url()},
-                                            {"auth", "basic"},
-                                            {"user", "svc@example.com"},
-                                            {"version", "2016"}}},
-                                          {"secrets", {{"exchange_password", "s3cret"}}}},
-                                         bearer(operator_));
-  ASSERT_EQ(connected, 200) << connection.dump();
-  auto [token_status, token] =
-      request(one, "POST", contoso + "/tokens", {{"role", "integration"}, {"label", "host"}},
-              bearer(operator_));
-  ASSERT_EQ(token_status, 201) << token.dump();
-  const std::string integration = token.value("token", "");
-  auto [user_status, user] = request(
-      one, "POST", contoso + "/users",
-      {{"user_name", "jdoe"}, {"exchange_address", "jdoe@example.com"}, {"admin_managed", true}},
-      bearer(operator_));
-  ASSERT_EQ(user_status, 201) << user.dump();
-  auto [sync_status, sync] =
-      request(one, "PUT", contoso + "/users/jdoe/sync", {{"enabled", true}}, bearer(operator_));
-  ASSERT_EQ(sync_status, 200) << sync.dump();
+  // The operator makes an organisation, its connection, a token and a user through node 1.
+  const std::string integration =
+      cluster_.create_organisation(one, "contoso", cluster_.ews_connection());
+  ASSERT_FALSE(integration.empty());
+  ASSERT_TRUE(cluster_.add_user(one, "contoso", "jdoe", "jdoe@example.com", true));
 
   // An API write reaches Exchange; an Outlook change reaches the host (EWS streaming wakes
   // the pair: the safety net is an hour away).
@@ -184,7 +69,7 @@ TEST_F(ServeOnPostgres, TwoNodesServeOneDatabaseAndSyncBothWays) {
   auto host_subjects = [&](int port) {
     auto [status, body] =
         request(port, "GET", "/api/v1/appointments?user=jdoe", nullptr, bearer(integration));
-    return status == 200 ? subjects(body["appointments"]) : std::vector<std::string>{};
+    return status == 200 ? sorted_subjects(body["appointments"]) : std::vector<std::string>{};
   };
   ASSERT_TRUE(eventually([&] { return has(host_subjects(one), "From Outlook"); })) << node1->log();
 
@@ -201,7 +86,7 @@ TEST_F(ServeOnPostgres, TwoNodesServeOneDatabaseAndSyncBothWays) {
 
   // Node 2 on the same database: node 1's token, data, run statuses and console session work
   // there.
-  auto node2 = start_node("node-2");
+  auto node2 = cluster_.start_node("node-2");
   const int two = node2->port();
   EXPECT_EQ(host_subjects(two), (std::vector<std::string>{"From Outlook", "From the host"}));
   EXPECT_GE(status_of(two), runs_on_one) << "node 1's runs are node 2's status too";
@@ -273,9 +158,9 @@ TEST_F(ServeOnPostgres, TwoNodesServeOneDatabaseAndSyncBothWays) {
       << node1->log();
 
   // The leases were held under the nodes' names (--node-name).
-  auto db = store::pg::Connection::open({database_.conninfo(), "org_contoso"});
-  ASSERT_TRUE(db) << db.error().message;
-  auto holders = (*db)->query("SELECT DISTINCT holder FROM sync_lease ORDER BY holder");
+  auto db = cluster_.sql("org_contoso");
+  ASSERT_TRUE(db);
+  auto holders = db->query("SELECT DISTINCT holder FROM sync_lease ORDER BY holder");
   ASSERT_TRUE(holders) << holders.error().message;
   ASSERT_GE(holders->size(), 1);
   for (int row = 0; row < holders->size(); ++row) {

@@ -23,13 +23,6 @@
 namespace agendasync::e2e {
 namespace {
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 std::filesystem::path fresh_dir() {
   static std::atomic<int> counter{0};
   auto dir = std::filesystem::temp_directory_path() /
@@ -42,6 +35,43 @@ std::filesystem::path fresh_dir() {
 std::string utc(Instant at) { return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", at); }
 
 }  // namespace
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+pid_t spawn_command(const std::vector<std::string>& argv, const std::filesystem::path& out,
+                    const std::filesystem::path& err) {
+  // The argument vector is built before fork: the child only calls async-signal-safe
+  // functions (the test process has threads).
+  std::vector<std::string> copy = argv;
+  std::vector<char*> raw;
+  for (auto& arg : copy) raw.push_back(arg.data());
+  raw.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), STDOUT_FILENO);
+    ::dup2(::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), STDERR_FILENO);
+    ::execv(raw[0], raw.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+CommandResult run_command(const std::vector<std::string>& argv, const std::filesystem::path& out,
+                          const std::filesystem::path& err) {
+  const pid_t pid = spawn_command(argv, out, err);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  CommandResult result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.out = read_text(out);
+  result.err = read_text(err);
+  return result;
+}
 
 Instant future(int days, int hours) {
   using namespace std::chrono;
@@ -362,32 +392,12 @@ app::UserRun World::sync(const std::string& user, bool dry_run, app::AppOptions 
 }
 
 CommandResult World::cli(const std::vector<std::string>& args) {
-  const auto out_path = dir_ / "cli.out";
-  const auto err_path = dir_ / "cli.err";
   std::vector<std::string> argv{agendasync_binary()};
   if (!options_.postgres.empty()) argv.insert(argv.end(), {"--org", org_});
   argv.insert(argv.end(), args.begin(), args.end());
   argv.push_back("--config");
   argv.push_back(config_path_.string());
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ::dup2(out, STDOUT_FILENO);
-    ::dup2(err, STDERR_FILENO);
-    std::vector<char*> raw;
-    for (auto& arg : argv) raw.push_back(arg.data());
-    raw.push_back(nullptr);
-    ::execv(raw[0], raw.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  CommandResult result;
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  result.out = read_file(out_path);
-  result.err = read_file(err_path);
-  return result;
+  return run_command(argv, dir_ / "cli.out", dir_ / "cli.err");
 }
 
 }  // namespace agendasync::e2e

@@ -3,6 +3,8 @@
 /// configuration file and password file, a real SQLite agenda, and ways to act "in Outlook"
 /// (exsim's admin endpoint and raw EWS) and "in the host" (the store), then sync through the
 /// app layer in process or through the real `agendasync` binary.
+#include <sys/types.h>
+
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -155,6 +157,16 @@ class World {
   std::unique_ptr<store::AgendaStore> store_;
   std::string org_ = "default";
 };
+
+/// The whole file; "" when it cannot be read.
+std::string read_text(const std::filesystem::path& path);
+
+/// Runs `argv` (argv[0] is the binary) to its end, stdout and stderr into the two files.
+CommandResult run_command(const std::vector<std::string>& argv, const std::filesystem::path& out,
+                          const std::filesystem::path& err);
+/// Starts `argv` without waiting, stdout and stderr into the two files; the child's pid.
+pid_t spawn_command(const std::vector<std::string>& argv, const std::filesystem::path& out,
+                    const std::filesystem::path& err);
 
 /// 2027-01-11 09:00 UTC plus `days` and `hours`: a future Monday inside the sync horizon.
 Instant future(int days = 0, int hours = 0);

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/fencing.h"
 #include "store/appointment_document.h"
 #include "store/pg_schema.h"
 #include "store/sync_state/link_json.h"
@@ -64,7 +65,7 @@ Result<void> PgSyncState::check_fence(pg::Connection& db) {
                   std::to_string(fence_->epoch) + ") was lost; it is now held by " + now +
                   ". This run stalled past its lease: its batch was refused and nothing was "
                   "written; the new holder syncs the pair",
-              "lease-lost");
+              kLeaseLostCode);
 }
 
 Result<std::vector<LinkRecord>> PgSyncState::query_links(std::string_view where,
