@@ -31,9 +31,9 @@ std::string read_text(const std::filesystem::path& path) {
   return text.str();
 }
 
+/// Set-up must not fail: a failed step ends the run (unwinding stops what was started).
 [[noreturn]] void die(const std::string& what, const std::string& detail) {
-  std::cerr << "bench_multinode: " << what << ": " << detail << "\n";
-  std::exit(1);
+  throw std::runtime_error(what + ": " + detail);
 }
 
 }  // namespace

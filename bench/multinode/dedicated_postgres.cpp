@@ -138,11 +138,13 @@ Result<std::unique_ptr<DedicatedPostgres>> DedicatedPostgres::start(
   std::string options = fmt::format("-p {} -k {}", port, (dir / "data").string());
   std::istringstream settings(kSettings);
   for (std::string setting; settings >> setting;) options += " -c " + setting;
+  // The server writes its own log as `postgres`; ours (the commands' output) is root's.
+  const auto server_log = dir / "postgres.log";
   if (run({(bin / "pg_ctl").string(), "-D", (dir / "data").string(), "-o", options, "-l",
-           log.string(), "-w", "-t", "120", "start"},
+           server_log.string(), "-w", "-t", "120", "start"},
           log) != 0) {
-    return fail(ErrorKind::kTransient,
-                "the benchmark's PostgreSQL did not start: " + read_text(log));
+    return fail(ErrorKind::kTransient, "the benchmark's PostgreSQL did not start: " +
+                                           read_text(log) + read_text(server_log));
   }
   std::unique_ptr<DedicatedPostgres> server(new DedicatedPostgres(dir, bin, port));
   if (auto made = server->admin("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"); !made) {

@@ -108,7 +108,7 @@ Sample sample(std::vector<Node>& nodes, const std::string& token) {
     s.runs_by_node.push_back(runs);
     s.run_errors += metric_sum(page, "agendasync_syncs_total", "result=\"error\"");
     s.exchange_items +=
-        metric_sum(page, "agendasync_items_written_total", "side=\"exchange\",op=\"create\"");
+        metric_sum(page, "agendasync_items_written_total", "side=\"remote\",op=\"create\"");
     s.busy += metric_sum(page, "agendasync_sync_queue_depth") +
               metric_sum(page, "agendasync_syncs_running");
     s.watched += metric_sum(page, "agendasync_watched_mailboxes", "state=\"watched\"");
@@ -162,7 +162,8 @@ json lease_rates(const StatementCounts& counts, double org_renewals, double seco
       {"heartbeats_per_second", rate(calls_starting(counts, "UPDATE nodes SET heartbeat_at"))}};
 }
 
-/// The statements of a window by calls, each per `per` (an idle mailbox-cycle, a pair).
+/// The statements of a window by calls, each per `per` (per_unit: an idle mailbox-cycle, or
+/// a first-synced pair).
 json top_statements(const StatementCounts& counts, double per, std::size_t limit) {
   std::vector<std::pair<std::int64_t, std::string>> sorted;
   for (const auto& [statement, calls] : counts.calls) sorted.emplace_back(calls, statement);
@@ -175,7 +176,7 @@ json top_statements(const StatementCounts& counts, double per, std::size_t limit
     }
     if (text.size() > 200) text = text.substr(0, 200) + "...";
     out.push_back({{"calls", sorted[i].first},
-                   {"per_cycle", per > 0 ? static_cast<double>(sorted[i].first) / per : 0},
+                   {"per_unit", per > 0 ? static_cast<double>(sorted[i].first) / per : 0},
                    {"statement", text}});
   }
   return out;
@@ -201,6 +202,7 @@ json measure(Fixture& fixture, int node_count, int idle_periods, std::string& fa
   const std::string& token = fixture.operator_token();
   const double pairs = options.mailboxes;
   const double expected_items = pairs * options.items_per_mailbox;
+  const auto run_started = Clock::now();
   auto started = fixture.start_run(node_count);
   if (!started) return failure = "start: " + started.error().message, nullptr;
   Run& run = **started;
@@ -219,6 +221,7 @@ json measure(Fixture& fixture, int node_count, int idle_periods, std::string& fa
     return failure = fmt::format("the {} nodes did not see each other", node_count), nullptr;
   }
 
+  const auto live_at = Clock::now();
   // First sync: resume every organisation at once (through node 1; the others read the
   // organisation list every 2 s) and wait until every appointment is in Exchange.
   const Sample before = sample(nodes, token);
@@ -264,6 +267,7 @@ json measure(Fixture& fixture, int node_count, int idle_periods, std::string& fa
            nullptr;
   }
 
+  const auto settled_at = Clock::now();
   // Idle: whole safety-net periods with nothing changed. Sampled every second, so the
   // background (heartbeats, ownership, streams' keep-alives) shows apart from the cycles.
   const Sample idle_start = sample(nodes, token);
@@ -290,7 +294,13 @@ json measure(Fixture& fixture, int node_count, int idle_periods, std::string& fa
   const double cycles = idle_end.runs - idle_start.runs;
   const double idle_cpu = idle_end.cpu_seconds - idle_start.cpu_seconds;
   const double background_rate = background_seconds > 0 ? background_cpu / background_seconds : 0;
+  const auto stop_started = Clock::now();
   const auto exit_codes = run.stop_nodes();
+  const json phases = {{"start_and_see_each_other", seconds_between(run_started, live_at)},
+                       {"first_sync_from_resume", seconds_between(live_at, done->at)},
+                       {"settle", seconds_between(done->at, settled_at)},
+                       {"idle_window", seconds_between(idle_start.at, idle_end.at)},
+                       {"stop", seconds_between(stop_started, Clock::now())}};
   if (cycles < pairs) {
     return failure = fmt::format("idle: {} mailbox-cycles in {:.0f} s, fewer than the {} pairs",
                                  cycles, idle_seconds, pairs),
@@ -325,7 +335,8 @@ json measure(Fixture& fixture, int node_count, int idle_periods, std::string& fa
             {"postgres_statements_per_pair", static_cast<double>(pg_first.total_calls()) / pairs},
             {"postgres_transactions_per_pair", static_cast<double>(pg_first.transactions) / pairs},
             {"leases", lease_rates(pg_first, done->org_renewals - before.org_renewals,
-                                   first_seconds_from_resume)}}},
+                                   first_seconds_from_resume)},
+            {"top_statements", top_statements(pg_first, pairs, 15)}}},
           {"idle",
            {{"window_seconds", idle_seconds},
             {"safety_net_seconds", options.safety_net_seconds},
@@ -346,26 +357,21 @@ json measure(Fixture& fixture, int node_count, int idle_periods, std::string& fa
             {"leases",
              lease_rates(pg_idle, idle_end.org_renewals - idle_start.org_renewals, idle_seconds)},
             {"top_statements", top_statements(pg_idle, cycles, 25)}}},
-          {"per_node", per_node}};
+          {"per_node", per_node},
+          {"phase_seconds", phases}};
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  const Options options = parse(argc, argv);
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("agendasync-multinode-" + std::to_string(std::random_device{}()));
-  std::filesystem::create_directories(dir);
+/// Every node count in turn; `failure` names the phase that did not complete.
+json run_all(const Options& options, const std::filesystem::path& dir, std::string& failure) {
   const auto set_up_started = Clock::now();
-  Fixture fixture(dir, options.fixture);
+  auto fixture = std::make_unique<Fixture>(dir, options.fixture);
   const double set_up_seconds = seconds_between(set_up_started, Clock::now());
 
   json runs = json::array();
-  std::string failure;
   for (int nodes : options.node_counts) {
     std::cerr << "bench_multinode: " << nodes << " node(s), " << options.fixture.mailboxes
               << " mailboxes\n";
-    json measured = measure(fixture, nodes, options.idle_periods, failure);
+    json measured = measure(*fixture, nodes, options.idle_periods, failure);
     if (measured.is_null()) break;
     runs.push_back(std::move(measured));
   }
@@ -389,7 +395,7 @@ int main(int argc, char** argv) {
                 base["idle"]["postgres_statements_per_mailbox_cycle"].get<double>()}});
     }
   }
-  const json result = {
+  return {
       {"benchmark", "multinode_postgres"},
       {"mailboxes", options.fixture.mailboxes},
       {"organisations", options.fixture.organisations},
@@ -411,6 +417,24 @@ int main(int argc, char** argv) {
       {"runs", runs},
       {"scaling", scaling},
       {"failure", failure.empty() ? json(nullptr) : json(failure)}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options options = parse(argc, argv);
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("agendasync-multinode-" + std::to_string(std::random_device{}()));
+  std::filesystem::create_directories(dir);
+  std::string failure;
+  json result;
+  try {
+    // Returning (or unwinding) stops the nodes, exsim and PostgreSQL before the folder goes.
+    result = run_all(options, dir, failure);
+  } catch (const std::exception& error) {
+    failure = error.what();
+    result = {{"benchmark", "multinode_postgres"}, {"failure", failure}};
+  }
   if (!failure.empty()) std::cerr << "bench_multinode: " << failure << "\n";
   return benchsetup::finish_run(result, failure.empty(), dir);
 }
