@@ -90,12 +90,36 @@ std::int64_t StatementCounts::total_calls() const {
   return total;
 }
 
+namespace {
+std::int64_t sum_starting(const std::map<std::string, std::int64_t>& counts,
+                          const std::string& prefix) {
+  std::int64_t n = 0;
+  for (const auto& [statement, count] : counts) {
+    if (statement.rfind(prefix, 0) == 0) n += count;
+  }
+  return n;
+}
+}  // namespace
+
+std::int64_t StatementCounts::calls_starting(const std::string& prefix) const {
+  return sum_starting(calls, prefix);
+}
+
+std::int64_t StatementCounts::rows_starting(const std::string& prefix) const {
+  return sum_starting(rows, prefix);
+}
+
 StatementCounts StatementCounts::minus(const StatementCounts& earlier) const {
   StatementCounts out;
   for (const auto& [statement, n] : calls) {
     const auto before = earlier.calls.find(statement);
     const std::int64_t delta = n - (before == earlier.calls.end() ? 0 : before->second);
     if (delta != 0) out.calls[statement] = delta;
+  }
+  for (const auto& [statement, n] : rows) {
+    const auto before = earlier.rows.find(statement);
+    const std::int64_t delta = n - (before == earlier.rows.end() ? 0 : before->second);
+    if (delta != 0) out.rows[statement] = delta;
   }
   out.transactions = transactions - earlier.transactions;
   out.cpu_seconds = cpu_seconds - earlier.cpu_seconds;
@@ -183,12 +207,13 @@ Result<StatementCounts> DedicatedPostgres::counts(const std::string& name) const
   if (!db) return std::unexpected(db.error());
   StatementCounts out;
   auto rows = (*db)->query(
-      "SELECT query, sum(calls)::bigint FROM pg_stat_statements WHERE dbid = "
+      "SELECT query, sum(calls)::bigint, sum(rows)::bigint FROM pg_stat_statements WHERE dbid = "
       "(SELECT oid FROM pg_database WHERE datname = $1) GROUP BY query",
       {name});
   if (!rows) return std::unexpected(rows.error());
   for (int row = 0; row < rows->size(); ++row) {
     out.calls[rows->text_at(row, 0)] += rows->int_at(row, 1);
+    out.rows[rows->text_at(row, 0)] += rows->int_at(row, 2);
   }
   auto xacts = (*db)->query_int(
       "SELECT (xact_commit + xact_rollback)::bigint FROM pg_stat_database WHERE datname = $1",

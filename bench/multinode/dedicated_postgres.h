@@ -21,6 +21,8 @@ struct StatementCounts {
   /// pg_stat_statements' calls by normalised statement text (summed over the schemas: one
   /// organisation's "UPDATE sync_lease ..." is another's too).
   std::map<std::string, std::int64_t> calls;
+  /// pg_stat_statements' rows (returned or changed) by the same text.
+  std::map<std::string, std::int64_t> rows;
   /// pg_stat_database's committed + rolled-back transactions.
   std::int64_t transactions = 0;
   /// user + system CPU of the server's processes (the postmaster, its live children and the
@@ -28,6 +30,9 @@ struct StatementCounts {
   double cpu_seconds = 0;
 
   std::int64_t total_calls() const;
+  /// Calls (or rows) of the statements whose normalised text starts with `prefix`.
+  std::int64_t calls_starting(const std::string& prefix) const;
+  std::int64_t rows_starting(const std::string& prefix) const;
   /// this - earlier, per statement (statements absent earlier count from 0).
   StatementCounts minus(const StatementCounts& earlier) const;
 };

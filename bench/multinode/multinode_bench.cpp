@@ -79,30 +79,26 @@ double seconds_between(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double>(to - from).count();
 }
 
-/// What every node's /metrics says at one moment, summed over the nodes, plus their CPU.
-struct Sample {
+/// A scrape of every node's /metrics, summed over the nodes. Only outside the measured
+/// windows: a scrape is not free (it reads every synced user's last success, see
+/// metrics_scrape in the results).
+struct Scrape {
   Clock::time_point at;
-  double cpu_seconds = 0;
-  std::vector<double> cpu_by_node;
   double runs = 0;            ///< agendasync_syncs_total, every result
   double run_errors = 0;      ///< result="error"
-  double exchange_items = 0;  ///< appointments written to Exchange
+  double exchange_items = 0;  ///< appointments created in Exchange
   double busy = 0;            ///< queued + running pairs
   double watched = 0;         ///< mailboxes on an EWS stream
-  double org_renewals = 0;    ///< ownership leases renewed
   std::vector<double> runs_by_node;
   std::vector<double> owned_by_node;
   std::vector<double> live_nodes_by_node;
 };
 
-Sample sample(std::vector<Node>& nodes, const std::string& token) {
-  Sample s;
+Scrape scrape(std::vector<Node>& nodes, const std::string& token) {
+  Scrape s;
   s.at = Clock::now();
   for (auto& node : nodes) {
     const std::string page = node.metrics(token);
-    const double cpu = node.cpu_seconds();
-    s.cpu_seconds += cpu;
-    s.cpu_by_node.push_back(cpu);
     const double runs = metric_sum(page, "agendasync_syncs_total");
     s.runs += runs;
     s.runs_by_node.push_back(runs);
@@ -112,20 +108,36 @@ Sample sample(std::vector<Node>& nodes, const std::string& token) {
     s.busy += metric_sum(page, "agendasync_sync_queue_depth") +
               metric_sum(page, "agendasync_syncs_running");
     s.watched += metric_sum(page, "agendasync_watched_mailboxes", "state=\"watched\"");
-    s.org_renewals += metric_sum(page, "agendasync_cluster_lease_renewals_total");
     s.owned_by_node.push_back(metric_sum(page, "agendasync_cluster_owned_organisations"));
     s.live_nodes_by_node.push_back(metric_sum(page, "agendasync_cluster_live_nodes"));
   }
   return s;
 }
 
-StatementCounts statements(DedicatedPostgres& server, const std::string& database) {
+/// Inside the measured windows the benchmark asks the nodes nothing: CPU from /proc, progress
+/// from pg_stat_statements (read in another database, so its own reads are not counted).
+struct Probe {
+  Clock::time_point at;
+  std::vector<double> cpu_by_node;
+  double cpu_seconds = 0;
+  StatementCounts pg;
+  /// Runs finished: each records its status once ("INSERT INTO service_sync_status ...").
+  std::int64_t runs() const { return pg.calls_starting("INSERT INTO service_sync_status"); }
+  /// Appointments linked: one new sync_link row each.
+  std::int64_t links() const { return pg.calls_starting("INSERT INTO sync_link"); }
+};
+
+Probe probe(std::vector<Node>& nodes, DedicatedPostgres& server, const std::string& database) {
+  Probe p;
   auto counts = server.counts(database);
-  if (!counts) {
-    std::cerr << "bench_multinode: pg_stat_statements: " << counts.error().message << "\n";
-    std::exit(1);
+  if (!counts) throw std::runtime_error("pg_stat_statements: " + counts.error().message);
+  p.pg = std::move(*counts);
+  p.at = Clock::now();
+  for (auto& node : nodes) {
+    p.cpu_by_node.push_back(node.cpu_seconds());
+    p.cpu_seconds += p.cpu_by_node.back();
   }
-  return *counts;
+  return p;
 }
 
 bool transaction_control(const std::string& statement) {
@@ -137,29 +149,21 @@ bool transaction_control(const std::string& statement) {
   return false;
 }
 
-/// Calls of the statements whose normalised text starts with `prefix`.
-std::int64_t calls_starting(const StatementCounts& counts, const std::string& prefix) {
-  std::int64_t n = 0;
-  for (const auto& [statement, calls] : counts.calls) {
-    if (statement.rfind(prefix, 0) == 0) n += calls;
-  }
-  return n;
-}
-
 /// Leases and heartbeats per second over a window, from the statements that make them.
-json lease_rates(const StatementCounts& counts, double org_renewals, double seconds) {
+json lease_rates(const StatementCounts& counts, double seconds) {
   auto rate = [&](double n) { return seconds > 0 ? n / seconds : 0; };
+  const double renewed = counts.calls_starting("UPDATE sync_lease SET expires_at = now()");
   return {
-      {"pair_lease_takes_per_second", rate(calls_starting(counts, "UPDATE sync_lease SET holder"))},
-      {"pair_lease_renewals_per_second",
-       rate(calls_starting(counts, "UPDATE sync_lease SET expires_at = now()"))},
+      {"pair_lease_takes_per_second", rate(counts.calls_starting("UPDATE sync_lease SET holder"))},
+      {"pair_lease_renewals_per_second", rate(renewed)},
       {"pair_lease_releases_per_second",
-       rate(calls_starting(counts, "UPDATE sync_lease SET expires_at") -
-            calls_starting(counts, "UPDATE sync_lease SET expires_at = now()"))},
-      {"organisation_lease_renewals_per_second", rate(org_renewals)},
+       rate(counts.calls_starting("UPDATE sync_lease SET expires_at") - renewed)},
+      // One statement renews all of a node's organisations: its rows are the leases.
+      {"organisation_lease_renewals_per_second",
+       rate(counts.rows_starting("UPDATE org_owner SET expires_at = now() +"))},
       {"organisation_lease_renewal_statements_per_second",
-       rate(calls_starting(counts, "UPDATE org_owner SET expires_at = now() +"))},
-      {"heartbeats_per_second", rate(calls_starting(counts, "UPDATE nodes SET heartbeat_at"))}};
+       rate(counts.calls_starting("UPDATE org_owner SET expires_at = now() +"))},
+      {"heartbeats_per_second", rate(counts.calls_starting("UPDATE nodes SET heartbeat_at"))}};
 }
 
 /// The statements of a window by calls, each per `per` (per_unit: an idle mailbox-cycle, or
@@ -182,15 +186,14 @@ json top_statements(const StatementCounts& counts, double per, std::size_t limit
   return out;
 }
 
-/// Polls `check` on fresh samples every `every` until it holds or `limit` passes.
-template <class F>
-std::optional<Sample> wait_for(std::vector<Node>& nodes, const std::string& token, F check,
-                               std::chrono::seconds limit,
-                               std::chrono::milliseconds every = 250ms) {
+/// Polls `check` every `every` until it holds or `limit` passes; the value that held.
+template <class T, class Make, class Check>
+std::optional<T> poll(Make make, Check check, std::chrono::seconds limit,
+                      std::chrono::milliseconds every) {
   const auto deadline = Clock::now() + limit;
   while (Clock::now() < deadline) {
-    Sample s = sample(nodes, token);
-    if (check(s)) return s;
+    T value = make();
+    if (check(value)) return value;
     std::this_thread::sleep_for(every);
   }
   return std::nullopt;
@@ -208,24 +211,27 @@ json measure(Fixture& fixture, int node_count, int idle_periods, std::string& fa
   Run& run = **started;
   auto& nodes = run.nodes();
   auto& server = fixture.server();
+  auto scrape_all = [&] { return scrape(nodes, token); };
+  auto probe_all = [&] { return probe(nodes, server, run.database()); };
 
   // Every node sees all the others before any organisation is active, so the first owner
   // takes only its fair share.
-  if (!wait_for(
-          nodes, token,
-          [&](const Sample& s) {
+  if (!poll<Scrape>(
+          scrape_all,
+          [&](const Scrape& s) {
             return std::all_of(s.live_nodes_by_node.begin(), s.live_nodes_by_node.end(),
                                [&](double live) { return live == node_count; });
           },
-          std::chrono::seconds(30 + 3 * options.lease_seconds))) {
+          std::chrono::seconds(30 + 3 * options.lease_seconds), 250ms)) {
     return failure = fmt::format("the {} nodes did not see each other", node_count), nullptr;
   }
-
   const auto live_at = Clock::now();
+
   // First sync: resume every organisation at once (through node 1; the others read the
-  // organisation list every 2 s) and wait until every appointment is in Exchange.
-  const Sample before = sample(nodes, token);
-  const StatementCounts pg_before = statements(server, run.database());
+  // organisation list every 2 s) and wait until every appointment is linked to its copy in
+  // Exchange.
+  const Scrape before = scrape_all();
+  const Probe first_start = probe_all();
   for (const auto& org : fixture.organisation_ids()) {
     auto resumed =
         nodes[0].api->Patch("/api/v1/organisations/" + org, {{"Authorization", "Bearer " + token}},
@@ -234,72 +240,76 @@ json measure(Fixture& fixture, int node_count, int idle_periods, std::string& fa
       return failure = "resuming " + org + ": " + (resumed ? resumed->body : "no answer"), nullptr;
     }
   }
-  std::optional<Clock::time_point> first_item;
-  const auto done = wait_for(
-      nodes, token,
-      [&](const Sample& s) {
-        if (!first_item && s.exchange_items > 0) first_item = s.at;
-        return s.exchange_items >= expected_items;
+  std::optional<Clock::time_point> first_link;
+  const auto done = poll<Probe>(
+      probe_all,
+      [&](const Probe& p) {
+        const auto linked = p.links() - first_start.links();
+        if (!first_link && linked > 0) first_link = p.at;
+        return linked >= expected_items;
       },
-      std::chrono::seconds(600 + options.mailboxes / 5));
+      std::chrono::seconds(600 + options.mailboxes / 5), 250ms);
   if (!done) {
-    const Sample now = sample(nodes, token);
-    return failure = fmt::format("first sync: {} of {} appointments in Exchange",
-                                 now.exchange_items, expected_items),
+    return failure = fmt::format("first sync: {} of {} appointments linked",
+                                 probe_all().links() - first_start.links(), expected_items),
            nullptr;
   }
-  const StatementCounts pg_first = statements(server, run.database()).minus(pg_before);
-  const double first_seconds = seconds_between(*first_item, done->at);
-  const double first_seconds_from_resume = seconds_between(before.at, done->at);
+  const StatementCounts pg_first = done->pg.minus(first_start.pg);
+  const double first_seconds = seconds_between(*first_link, done->at);
+  const double first_seconds_from_resume = seconds_between(first_start.at, done->at);
+  const Scrape after_first = scrape_all();
 
-  // Settle: every mailbox watched (its subscription made), nothing queued or running.
-  int quiet = 0;
-  const auto settled = wait_for(
-      nodes, token,
-      [&](const Sample& s) {
-        quiet = s.busy == 0 && s.watched >= pairs ? quiet + 1 : 0;
-        return quiet >= 3;
-      },
+  // Settle: every mailbox watched (its subscription made) and nothing queued or running (the
+  // first sync's echoes done).
+  const auto settled = poll<Scrape>(
+      scrape_all, [&](const Scrape& s) { return s.busy == 0 && s.watched >= pairs; },
       std::chrono::seconds(600), 500ms);
   if (!settled) {
-    const Sample now = sample(nodes, token);
+    const Scrape now = scrape_all();
     return failure = fmt::format("did not settle: {} watched, {} busy", now.watched, now.busy),
            nullptr;
   }
-
   const auto settled_at = Clock::now();
-  // Idle: whole safety-net periods with nothing changed. Sampled every second, so the
-  // background (heartbeats, ownership, streams' keep-alives) shows apart from the cycles.
-  const Sample idle_start = sample(nodes, token);
-  const StatementCounts pg_idle_start = statements(server, run.database());
+
+  // Idle: whole safety-net periods with nothing changed, probed every second so that the
+  // background (heartbeats, ownership, the feed followers, streams) shows between cycles.
+  const Scrape idle_scrape_start = scrape_all();
   const auto window = std::chrono::seconds(options.safety_net_seconds * idle_periods);
-  std::vector<Sample> samples{idle_start};
-  while (Clock::now() - idle_start.at < window) {
+  std::vector<Probe> probes{probe_all()};
+  while (Clock::now() - probes.front().at < window) {
     std::this_thread::sleep_for(1s);
-    samples.push_back(sample(nodes, token));
+    probes.push_back(probe_all());
   }
-  const Sample& idle_end = samples.back();
-  const StatementCounts pg_idle = statements(server, run.database()).minus(pg_idle_start);
+  const Probe& idle_start = probes.front();
+  const Probe& idle_end = probes.back();
+  const Scrape idle_scrape_end = scrape_all();
+  const StatementCounts pg_idle = idle_end.pg.minus(idle_start.pg);
   double background_cpu = 0;
   double background_seconds = 0;
-  for (std::size_t i = 1; i < samples.size(); ++i) {
-    const Sample& a = samples[i - 1];
-    const Sample& b = samples[i];
-    if (b.runs == a.runs && a.busy == 0 && b.busy == 0) {
-      background_cpu += b.cpu_seconds - a.cpu_seconds;
-      background_seconds += seconds_between(a.at, b.at);
+  for (std::size_t i = 1; i < probes.size(); ++i) {
+    if (probes[i].runs() == probes[i - 1].runs()) {
+      background_cpu += probes[i].cpu_seconds - probes[i - 1].cpu_seconds;
+      background_seconds += seconds_between(probes[i - 1].at, probes[i].at);
     }
   }
   const double idle_seconds = seconds_between(idle_start.at, idle_end.at);
-  const double cycles = idle_end.runs - idle_start.runs;
+  const double cycles = static_cast<double>(idle_end.runs() - idle_start.runs());
   const double idle_cpu = idle_end.cpu_seconds - idle_start.cpu_seconds;
   const double background_rate = background_seconds > 0 ? background_cpu / background_seconds : 0;
+
+  // What one scrape of /metrics costs the database (it is not free at this size).
+  const Probe scrape_before = probe_all();
+  const auto scrape_started = Clock::now();
+  (void)nodes[0].metrics(token);
+  const double scrape_seconds = seconds_between(scrape_started, Clock::now());
+  const StatementCounts pg_scrape = probe_all().pg.minus(scrape_before.pg);
+
   const auto stop_started = Clock::now();
   const auto exit_codes = run.stop_nodes();
   const json phases = {{"start_and_see_each_other", seconds_between(run_started, live_at)},
-                       {"first_sync_from_resume", seconds_between(live_at, done->at)},
+                       {"first_sync_from_resume", first_seconds_from_resume},
                        {"settle", seconds_between(done->at, settled_at)},
-                       {"idle_window", seconds_between(idle_start.at, idle_end.at)},
+                       {"idle_window", idle_seconds},
                        {"stop", seconds_between(stop_started, Clock::now())}};
   if (cycles < pairs) {
     return failure = fmt::format("idle: {} mailbox-cycles in {:.0f} s, fewer than the {} pairs",
@@ -314,51 +324,57 @@ json measure(Fixture& fixture, int node_count, int idle_periods, std::string& fa
 
   json per_node = json::array();
   for (std::size_t i = 0; i < nodes.size(); ++i) {
-    per_node.push_back({{"node", fmt::format("node-{}", i + 1)},
-                        {"owned_organisations", idle_end.owned_by_node[i]},
-                        {"first_sync_runs", done->runs_by_node[i] - before.runs_by_node[i]},
-                        {"idle_runs", idle_end.runs_by_node[i] - idle_start.runs_by_node[i]},
-                        {"idle_cpu_seconds", idle_end.cpu_by_node[i] - idle_start.cpu_by_node[i]},
-                        {"exit_code_after_sigterm", exit_codes[i]}});
+    per_node.push_back(
+        {{"node", fmt::format("node-{}", i + 1)},
+         {"owned_organisations", idle_scrape_end.owned_by_node[i]},
+         {"first_sync_runs", after_first.runs_by_node[i] - before.runs_by_node[i]},
+         {"idle_runs", idle_scrape_end.runs_by_node[i] - idle_scrape_start.runs_by_node[i]},
+         {"idle_cpu_seconds", idle_end.cpu_by_node[i] - idle_start.cpu_by_node[i]},
+         {"exit_code_after_sigterm", exit_codes[i]}});
   }
-  return {{"nodes", node_count},
-          {"first_sync",
-           {{"pairs", pairs},
-            {"appointments_to_exchange", done->exchange_items - before.exchange_items},
-            {"seconds", first_seconds},
-            {"pairs_per_second", pairs / first_seconds},
-            {"seconds_from_resume", first_seconds_from_resume},
-            {"runs", done->runs - before.runs},
-            {"run_errors", done->run_errors - before.run_errors},
-            {"serve_cpu_ms_per_pair", 1000 * (done->cpu_seconds - before.cpu_seconds) / pairs},
-            {"postgres_cpu_ms_per_pair", 1000 * pg_first.cpu_seconds / pairs},
-            {"postgres_statements_per_pair", static_cast<double>(pg_first.total_calls()) / pairs},
-            {"postgres_transactions_per_pair", static_cast<double>(pg_first.transactions) / pairs},
-            {"leases", lease_rates(pg_first, done->org_renewals - before.org_renewals,
-                                   first_seconds_from_resume)},
-            {"top_statements", top_statements(pg_first, pairs, 15)}}},
-          {"idle",
-           {{"window_seconds", idle_seconds},
-            {"safety_net_seconds", options.safety_net_seconds},
-            {"mailbox_cycles", cycles},
-            {"run_errors", idle_end.run_errors - idle_start.run_errors},
-            {"appointments_written", idle_end.exchange_items - idle_start.exchange_items},
-            {"serve_cpu_us_per_mailbox_cycle", 1e6 * idle_cpu / cycles},
-            {"serve_background_cpu_ms_per_second", 1000 * background_rate},
-            {"serve_background_measured_seconds", background_seconds},
-            {"serve_cpu_us_per_mailbox_cycle_without_background",
-             1e6 * std::max(0.0, idle_cpu - background_rate * idle_seconds) / cycles},
-            {"postgres_cpu_us_per_mailbox_cycle", 1e6 * pg_idle.cpu_seconds / cycles},
-            {"postgres_statements_per_mailbox_cycle", static_cast<double>(idle_queries) / cycles},
-            {"postgres_statements_per_mailbox_cycle_without_begin_commit",
-             static_cast<double>(idle_queries - idle_control) / cycles},
-            {"postgres_transactions_per_mailbox_cycle",
-             static_cast<double>(pg_idle.transactions) / cycles},
-            {"leases",
-             lease_rates(pg_idle, idle_end.org_renewals - idle_start.org_renewals, idle_seconds)},
-            {"top_statements", top_statements(pg_idle, cycles, 25)}}},
-          {"per_node", per_node},
-          {"phase_seconds", phases}};
+  return {
+      {"nodes", node_count},
+      {"first_sync",
+       {{"pairs", pairs},
+        {"appointments_linked", done->links() - first_start.links()},
+        {"appointments_created_in_exchange", after_first.exchange_items - before.exchange_items},
+        {"seconds", first_seconds},
+        {"pairs_per_second", pairs / first_seconds},
+        {"seconds_from_resume", first_seconds_from_resume},
+        {"runs", done->runs() - first_start.runs()},
+        {"run_errors", after_first.run_errors - before.run_errors},
+        {"serve_cpu_ms_per_pair", 1000 * (done->cpu_seconds - first_start.cpu_seconds) / pairs},
+        {"postgres_cpu_ms_per_pair", 1000 * pg_first.cpu_seconds / pairs},
+        {"postgres_statements_per_pair", static_cast<double>(pg_first.total_calls()) / pairs},
+        {"postgres_transactions_per_pair", static_cast<double>(pg_first.transactions) / pairs},
+        {"leases", lease_rates(pg_first, first_seconds_from_resume)},
+        {"top_statements", top_statements(pg_first, pairs, 15)}}},
+      {"idle",
+       {{"window_seconds", idle_seconds},
+        {"safety_net_seconds", options.safety_net_seconds},
+        {"mailbox_cycles", cycles},
+        {"mailbox_cycles_by_metrics", idle_scrape_end.runs - idle_scrape_start.runs},
+        {"run_errors", idle_scrape_end.run_errors - idle_scrape_start.run_errors},
+        {"appointments_linked", idle_end.links() - idle_start.links()},
+        {"serve_cpu_us_per_mailbox_cycle", 1e6 * idle_cpu / cycles},
+        {"serve_background_cpu_ms_per_second", 1000 * background_rate},
+        {"serve_background_measured_seconds", background_seconds},
+        {"serve_cpu_us_per_mailbox_cycle_without_background",
+         1e6 * std::max(0.0, idle_cpu - background_rate * idle_seconds) / cycles},
+        {"postgres_cpu_us_per_mailbox_cycle", 1e6 * pg_idle.cpu_seconds / cycles},
+        {"postgres_statements_per_mailbox_cycle", static_cast<double>(idle_queries) / cycles},
+        {"postgres_statements_per_mailbox_cycle_without_begin_commit",
+         static_cast<double>(idle_queries - idle_control) / cycles},
+        {"postgres_transactions_per_mailbox_cycle",
+         static_cast<double>(pg_idle.transactions) / cycles},
+        {"leases", lease_rates(pg_idle, idle_seconds)},
+        {"top_statements", top_statements(pg_idle, cycles, 25)}}},
+      {"metrics_scrape",
+       {{"postgres_statements", pg_scrape.total_calls()},
+        {"seconds", scrape_seconds},
+        {"top_statements", top_statements(pg_scrape, 1, 3)}}},
+      {"per_node", per_node},
+      {"phase_seconds", phases}};
 }
 
 /// Every node count in turn; `failure` names the phase that did not complete.
@@ -413,7 +429,10 @@ json run_all(const Options& options, const std::filesystem::path& dir, std::stri
        "pg_stat_database xact_commit + xact_rollback. An idle mailbox-cycle is one sync run "
        "(agendasync_syncs_total) in a window of whole safety-net periods with nothing changed; "
        "its CPU is every serve process's user + system time over the window, background "
-       "included (serve_background_cpu_ms_per_second: the CPU rate between cycles)."},
+       "included (serve_background_cpu_ms_per_second: the CPU rate between cycles). Inside "
+       "the measured windows the benchmark asks the nodes nothing (CPU from /proc, progress "
+       "from pg_stat_statements): a /metrics scrape reads every synced user's status "
+       "(metrics_scrape)."},
       {"runs", runs},
       {"scaling", scaling},
       {"failure", failure.empty() ? json(nullptr) : json(failure)}};
