@@ -151,7 +151,7 @@ if runs multinode; then
   # Its own PostgreSQL (pg_stat_statements preloaded), exsim and nodes (bench/README.md).
   echo "=== issue 17: $mailboxes mailboxes over 1, 2 and 3 serve nodes on one PostgreSQL"
   "$build/bench/multinode/bench_multinode" --mailboxes "$mailboxes" --nodes 1,2,3 \
-    --safety-net-seconds 60 --idle-periods 3 >"$raw/multinode.json"
+    --safety-net-seconds 120 --idle-periods 2 >"$raw/multinode.json"
 fi
 
 mkdir -p "$(dirname "$out")"
