@@ -6,7 +6,7 @@ met, plus the machine (cpu model, cores, RAM, kernel, compiler, build type, git 
   collect_results.py --raw DIR --build DIR --source DIR --command "..." --out FILE
 DIR holds first_sync.json, peer.json, idle.json, incremental.json, ews_parse.json,
 graph_parse.json, exsim_throughput.json, service_latency.json, service_load.json and
-graph_realtime.json (whichever ran). An existing FILE is updated: the
+graph_realtime.json and multinode.json (whichever ran). An existing FILE is updated: the
 scenarios this run produced replace their rows, every other row (parts not run this time,
 other layers' entries) is kept, and `commands` lists the runs the file's rows come from."""
 import argparse
@@ -254,6 +254,57 @@ def graph_realtime_rows(g):
     return rows
 
 
+def multinode_rows(m):
+    """Issue 17: per node count the first sync's throughput and the idle cycle's cost, then
+    each count against one node (the scaling ratio is the figure)."""
+    rows = []
+    for run in m["runs"]:
+        scenario = f"multinode_{run['nodes']}_nodes"
+        first, idle = run["first_sync"], run["idle"]
+        rows += [
+            row(scenario, "first_sync_pairs_per_second", round(first["pairs_per_second"], 1),
+                "pairs/s", note=f"{int(first['pairs'])} pairs, "
+                f"{first['appointments_linked']} appointments; serve CPU "
+                f"{first['serve_cpu_ms_per_pair']:.1f} ms/pair, PostgreSQL "
+                f"{first['postgres_statements_per_pair']:.1f} statements/pair"),
+            row(scenario, "idle_cpu_per_mailbox_cycle",
+                round(idle["serve_cpu_us_per_mailbox_cycle"]), "us",
+                note=f"all serve processes over {idle['window_seconds']:.0f} s, "
+                     f"{int(idle['mailbox_cycles'])} mailbox-cycles, background included "
+                     f"({idle['serve_background_cpu_ms_per_second']:.1f} ms/s)"),
+            row(scenario, "postgres_statements_per_idle_mailbox_cycle",
+                round(idle["postgres_statements_per_mailbox_cycle"], 1), "statements",
+                note=f"pg_stat_statements; "
+                     f"{idle['postgres_statements_per_mailbox_cycle_without_begin_commit']:.1f}"
+                     f" without BEGIN/COMMIT, "
+                     f"{idle['postgres_transactions_per_mailbox_cycle']:.1f} transactions"),
+            row(scenario, "postgres_cpu_per_idle_mailbox_cycle",
+                round(idle["postgres_cpu_us_per_mailbox_cycle"]), "us"),
+            row(scenario, "pair_lease_takes_per_second_idle",
+                round(idle["leases"]["pair_lease_takes_per_second"], 1), "1/s"),
+            row(scenario, "lease_renewals_per_second_idle",
+                round(idle["leases"]["pair_lease_renewals_per_second"] +
+                      idle["leases"]["organisation_lease_renewals_per_second"], 2), "1/s",
+                note=f"pair leases {idle['leases']['pair_lease_renewals_per_second']:.2f}/s, "
+                     f"organisation leases "
+                     f"{idle['leases']['organisation_lease_renewals_per_second']:.2f}/s"),
+        ]
+    for s in m.get("scaling", []):
+        if s["nodes"] == s["over_nodes"]:
+            continue
+        scenario = f"multinode_scaling_{s['nodes']}_over_{s['over_nodes']}"
+        rows += [
+            row(scenario, "first_sync_pairs_per_second_ratio",
+                round(s["first_sync_pairs_per_second_ratio"], 2), "x",
+                note="all processes share the machine's cores"),
+            row(scenario, "idle_cpu_per_mailbox_cycle_ratio",
+                round(s["idle_cpu_per_mailbox_cycle_ratio"], 2), "x", note="flat is ideal"),
+            row(scenario, "idle_statements_per_mailbox_cycle_ratio",
+                round(s["idle_statements_per_mailbox_cycle_ratio"], 2), "x"),
+        ]
+    return rows
+
+
 def google_benchmark_rows(scenario, data):
     rows = []
     for b in data.get("benchmarks", []):
@@ -289,6 +340,8 @@ def main():
         results += load_rows(sl)
     if (gr := load(args.raw, "graph_realtime.json")):
         results += graph_realtime_rows(gr)
+    if (mn := load(args.raw, "multinode.json")):
+        results += multinode_rows(mn)
     if (ex := load(args.raw, "exsim_throughput.json")):
         results.append(row("exsim_throughput", "operations_per_second",
                            round(ex.get("operations_per_second", 0)), "ops/s", ">= 2000",

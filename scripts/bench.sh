@@ -8,8 +8,9 @@
 # parse (5), exsim, service (the daemon's change latency and API load), graph (Graph real time
 # at 1,000 and --mailboxes mailboxes), and scale (issue 14: first syncs of --scale-sizes items,
 # each into its own mailbox, and the idle cycle over --mailboxes; not in the default set: the
-# 100,000-item run takes minutes); an existing FILE keeps the rows of the parts not run
-# (collect_results.py).
+# 100,000-item run takes minutes), and multinode (issue 17: --mailboxes over 1, 2 and 3
+# `agendasync serve` nodes on a PostgreSQL of its own; not in the default set: about half an
+# hour at 10,000); an existing FILE keeps the rows of the parts not run (collect_results.py).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -27,7 +28,8 @@ while (($#)); do
     --only) only=$2; shift 2 ;;
     --scale-sizes) scale_sizes=$2; shift 2 ;;
     *) echo "usage: scripts/bench.sh [--out FILE] [--items N] [--mailboxes N] [--build-dir DIR]" \
-            "[--only e2e,peer,sync,parse,exsim,service,graph,scale] [--scale-sizes N,N,...]" >&2
+            "[--only e2e,peer,sync,parse,exsim,service,graph,scale,multinode]" \
+            "[--scale-sizes N,N,...]" >&2
        exit 2 ;;
   esac
 done
@@ -40,6 +42,7 @@ runs parse && targets+=(bench_ews bench_graph)
 runs exsim && targets+=(exsim_throughput)
 runs service && targets+=(bench_service_latency bench_service_load)
 runs graph && targets+=(bench_graph_realtime)
+runs multinode && targets+=(bench_multinode)
 
 export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAGENDASYNC_BENCH=ON >/dev/null
@@ -142,6 +145,13 @@ if runs graph; then
   echo "=== daemon: Graph real time at 1,000 and $mailboxes mailboxes, 200 changes each"
   "$build/bench/service/bench_graph_realtime" --mailboxes "1000,$mailboxes" --changes 200 \
     >"$raw/graph_realtime.json"
+fi
+
+if runs multinode; then
+  # Its own PostgreSQL (pg_stat_statements preloaded), exsim and nodes (bench/README.md).
+  echo "=== issue 17: $mailboxes mailboxes over 1, 2 and 3 serve nodes on one PostgreSQL"
+  "$build/bench/multinode/bench_multinode" --mailboxes "$mailboxes" --nodes 1,2,3 \
+    --safety-net-seconds 120 --idle-periods 2 >"$raw/multinode.json"
 fi
 
 mkdir -p "$(dirname "$out")"

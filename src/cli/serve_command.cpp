@@ -18,6 +18,7 @@ struct ServeOptions {
   std::string secret_key_file;
   std::size_t workers = 4;
   int safety_net_minutes = 15;
+  int safety_net_seconds = 0;  ///< > 0 overrides the minutes (tests, benchmarks)
   int watch_refresh_seconds = 30;
   bool no_streaming = false;
   bool fsync_every_write = false;
@@ -74,12 +75,19 @@ void run_serve(Context& context, const ServeOptions& flags) {
                                     "0 for [server] console_session_minutes"),
                         kExitUsage);
   }
+  if (flags.safety_net_seconds < 0) {
+    return context.fail(Error::make(ErrorKind::kInvalidData,
+                                    "--safety-net-seconds must be 1 or more, or 0 for "
+                                    "--safety-net-minutes"),
+                        kExitUsage);
+  }
   if (flags.console_session_seconds > 0) {
     options.console_session = std::chrono::seconds(flags.console_session_seconds);
   }
   options.secret_key_file = flags.secret_key_file;
   options.workers = flags.workers;
   options.safety_net = std::chrono::minutes(std::max(0, flags.safety_net_minutes));
+  options.safety_net_seconds = std::chrono::seconds(flags.safety_net_seconds);
   options.watch_refresh = std::chrono::seconds(std::max(1, flags.watch_refresh_seconds));
   options.streaming = !flags.no_streaming;
   options.fsync_every_write = flags.fsync_every_write;
@@ -108,6 +116,12 @@ void add_serve_command(CLI::App& app, Context& context) {
   serve
       ->add_option("--safety-net-minutes", flags->safety_net_minutes,
                    "Sync every enabled user this often whatever the triggers (0 = off)")
+      ->capture_default_str();
+  serve
+      ->add_option("--safety-net-seconds", flags->safety_net_seconds,
+                   "The safety net's period in seconds, overriding --safety-net-minutes "
+                   "(tests and benchmarks that need idle cycles within a minute; 0 = the "
+                   "minutes)")
       ->capture_default_str();
   serve
       ->add_option("--watch-refresh-seconds", flags->watch_refresh_seconds,

@@ -124,6 +124,7 @@ Result<int> run(const config::Config& config, const DaemonOptions& flags) {
   options.fsync_every_write = flags.fsync_every_write;
   options.scheduler.workers = std::max<std::size_t>(1, flags.workers);
   options.scheduler.safety_net = flags.safety_net;
+  if (flags.safety_net_seconds.count() > 0) options.scheduler.safety_net = flags.safety_net_seconds;
   options.sessions.lifetime =
       flags.console_session.value_or(std::chrono::minutes(config.server.console_session_minutes));
   apply_log_level(config.server.log_level);

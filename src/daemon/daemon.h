@@ -20,6 +20,9 @@ struct DaemonOptions {
   std::string secret_key_file;          ///< key ring; empty = $AGENDASYNC_SECRET_KEY
   std::size_t workers = 4;              ///< pairs that may sync at the same time
   std::chrono::minutes safety_net{15};  ///< 0 = off
+  /// The safety net's period instead of `safety_net` when above 0 (`--safety-net-seconds`:
+  /// tests and benchmarks that need idle cycles within a minute).
+  std::chrono::seconds safety_net_seconds{0};
   std::chrono::seconds watch_refresh{30};
   bool streaming = true;  ///< EWS streaming wake-ups (backend ews)
   bool fsync_every_write = false;

@@ -498,12 +498,16 @@ void Server::refresh_gauges() {
   for (const auto& tenant : tenants()) {
     auto users = tenant->store().users();
     if (!users) continue;
+    // One query per organisation, not one per user: every scrape runs this.
+    auto last = tenant->status().last_successes();
+    if (!last) continue;
     for (const auto& user : *users) {
       if (!user.sync_enabled || user.blocked) continue;
-      auto last = tenant->status().last_success(user.user_name);
-      if (last && *last) {
+      std::string key = user.user_name;
+      for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (auto found = last->find(key); found != last->end()) {
         metrics_.set(metric::kSyncLag, {{"org", tenant->org()}, {"user", user.user_name}},
-                     static_cast<double>(now - **last));
+                     static_cast<double>(now - found->second));
       }
     }
   }

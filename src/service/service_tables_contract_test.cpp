@@ -186,6 +186,11 @@ TEST_P(ServiceTables, StatusCountsRunsAndKeepsTheNewestErrorsWithNamesWithoutCas
       << "newest first";
   EXPECT_EQ(status.last_success("aNNa").value(), std::optional<std::int64_t>(110));
   EXPECT_EQ(status.failing_users()->size(), 1u);
+  ASSERT_TRUE(status.record("Carl", fail(ErrorKind::kTransient, "never succeeded"), 300, 310));
+  auto all = status.last_successes();
+  ASSERT_TRUE(all) << all.error().message;
+  EXPECT_EQ(*all, (std::map<std::string, std::int64_t>{{"anna", 110}}))
+      << "lower-case names; a user that never succeeded is absent";
 
   ASSERT_TRUE(status.set_admin_managed("anna", true));
   ASSERT_TRUE(status.set_admin_managed("ANNA", true));

@@ -115,6 +115,19 @@ Result<std::optional<std::int64_t>> SyncStatusStore::last_success(const std::str
   return db_.query_int("SELECT last_success FROM service_sync_status WHERE user_name = ?1", {user});
 }
 
+Result<std::map<std::string, std::int64_t>> SyncStatusStore::last_successes() {
+  auto rows = db_.query(
+      "SELECT user_name, last_success FROM service_sync_status WHERE last_success IS NOT NULL");
+  if (!rows) return std::unexpected(rows.error());
+  std::map<std::string, std::int64_t> out;
+  for (std::size_t i = 0; i < rows->size(); ++i) {
+    std::string name = rows->text_at(i, 0);
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out[name] = rows->int_at(i, 1);
+  }
+  return out;
+}
+
 Result<std::set<std::string>> SyncStatusStore::failing_users() {
   auto rows = db_.query("SELECT user_name FROM service_sync_status WHERE last_outcome = 'error'");
   if (!rows) return std::unexpected(rows.error());
