@@ -140,7 +140,9 @@ Result<Connection> Connection::open(const std::filesystem::path& path, bool crea
 }
 
 Connection::~Connection() {
-  for (auto& [sql, stmt] : idle_statements_) sqlite3_finalize(stmt);
+  for (auto& [sql, statements] : idle_statements_) {
+    for (sqlite3_stmt* stmt : statements) sqlite3_finalize(stmt);
+  }
   if (db_) sqlite3_close_v2(db_);
 }
 
@@ -148,8 +150,17 @@ void Connection::release(sqlite3_stmt* stmt) {
   // reset ends the statement's read or write; its error (if any) was reported by step().
   sqlite3_reset(stmt);
   sqlite3_clear_bindings(stmt);
-  if (idle_statements_.size() < kMaxIdleStatements) {
-    if (idle_statements_.try_emplace(sqlite3_sql(stmt), stmt).second) return;
+  if (idle_count_ < kMaxIdleStatements) {
+    const std::string_view sql = sqlite3_sql(stmt);
+    auto entry = idle_statements_.find(sql);
+    if (entry == idle_statements_.end() && idle_statements_.size() < kMaxStatementTexts) {
+      entry = idle_statements_.try_emplace(std::string(sql)).first;
+    }
+    if (entry != idle_statements_.end()) {
+      entry->second.push_back(stmt);
+      ++idle_count_;
+      return;
+    }
   }
   sqlite3_finalize(stmt);
 }
@@ -172,9 +183,11 @@ Result<void> Connection::exec(std::string_view sql) {
 Result<Statement> Connection::prepare(std::string_view sql, const std::vector<Value>& params) {
   sqlite3_stmt* raw = nullptr;
   int rc = SQLITE_OK;
-  if (auto idle = idle_statements_.find(std::string(sql)); idle != idle_statements_.end()) {
-    raw = idle->second;
-    idle_statements_.erase(idle);
+  if (auto idle = idle_statements_.find(sql);
+      idle != idle_statements_.end() && !idle->second.empty()) {
+    raw = idle->second.back();
+    idle->second.pop_back();
+    --idle_count_;
   } else {
     rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                             SQLITE_PREPARE_PERSISTENT, &raw, nullptr);

@@ -12,12 +12,18 @@
 /// when its holder dies, SIGKILL included: no stale lease to wait out. Two pair names that hash
 /// to the same byte merely take turns.
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
+#include <memory>
+#include <mutex>
+#include <set>
 #include <string_view>
 
 #include "core/error.h"
 
 namespace agendasync::store {
+
+class PairLockFile;
 
 class PairLock {
  public:
@@ -32,8 +38,30 @@ class PairLock {
   ~PairLock();
 
  private:
+  friend class PairLockFile;
+  struct Shared;
   explicit PairLock(int fd) : fd_(fd) {}
-  int fd_ = -1;
+  PairLock(std::shared_ptr<Shared> shared, std::uint64_t byte)
+      : shared_(std::move(shared)), byte_(byte) {}
+  int fd_ = -1;                     ///< a descriptor of its own (closed on release), or -1
+  std::shared_ptr<Shared> shared_;  ///< or a byte of a PairLockFile's descriptor
+  std::uint64_t byte_ = 0;
+};
+
+/// The lock file opened once for a caller that locks pair after pair: an idle cycle over many
+/// pairs opened and closed it for each (issue 14's cost per mailbox). A lock taken here is a
+/// byte of the one descriptor, released by unlocking that byte. OFD locks of one descriptor
+/// do not exclude each other, so a byte this file already holds (the same pair again, or one
+/// hashing to the same byte) is taken on a descriptor of its own, which waits for it as any
+/// other holder does. Locks may outlive the file object.
+class PairLockFile {
+ public:
+  explicit PairLockFile(std::filesystem::path state_path);
+  Result<PairLock> acquire(std::string_view pair, std::chrono::milliseconds wait);
+
+ private:
+  std::filesystem::path state_path_;
+  std::shared_ptr<PairLock::Shared> shared_;  ///< null until the file opened
 };
 
 }  // namespace agendasync::store

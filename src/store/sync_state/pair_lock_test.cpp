@@ -72,5 +72,48 @@ TEST(PairLock, ASigkilledHolderReleasesAtOnce) {
   ::close(ready[1]);
 }
 
+/// The state store keeps the lock file open for pair after pair (PairLockFile): its locks
+/// exclude exactly as a descriptor per lock did.
+TEST(PairLockFile, ExcludesOtherHoldersAndItselfAndReleasesOnDestruction) {
+  testing::TempDir dir;
+  const auto state = dir / "agenda.sync.db";
+  PairLockFile file(state);
+  auto held = std::make_optional(file.acquire("JDOE", 0ms));
+  ASSERT_TRUE(*held) << (*held).error().message;
+  // Another descriptor (another process, another worker's store) waits for it...
+  auto other = PairLock::acquire(state, "JDOE", 100ms);
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().kind, ErrorKind::kTransient);
+  // ... and so does this file itself: one descriptor's locks would not exclude each other.
+  auto again = file.acquire("JDOE", 100ms);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().kind, ErrorKind::kTransient);
+  // Other pairs are free, through either.
+  EXPECT_TRUE(file.acquire("ASMITH", 0ms));
+  EXPECT_TRUE(PairLock::acquire(state, "BJONES", 0ms));
+  held.reset();
+  // Released: another descriptor takes it; once that one lets go, the file takes it again.
+  {
+    auto taken = PairLock::acquire(state, "JDOE", 0ms);
+    ASSERT_TRUE(taken) << taken.error().message;
+    EXPECT_FALSE(file.acquire("JDOE", 0ms));
+  }
+  EXPECT_TRUE(file.acquire("JDOE", 0ms));
+}
+
+TEST(PairLockFile, ALockOutlivesTheFileObject) {
+  testing::TempDir dir;
+  const auto state = dir / "agenda.sync.db";
+  std::optional<Result<PairLock>> held;
+  {
+    PairLockFile file(state);
+    held.emplace(file.acquire("JDOE", 0ms));
+    ASSERT_TRUE(*held);
+  }
+  EXPECT_FALSE(PairLock::acquire(state, "JDOE", 0ms)) << "still held after the file object went";
+  held.reset();
+  EXPECT_TRUE(PairLock::acquire(state, "JDOE", 0ms));
+}
+
 }  // namespace
 }  // namespace agendasync::store

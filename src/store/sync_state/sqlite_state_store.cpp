@@ -55,7 +55,7 @@ Result<std::optional<RunStatus>> SqliteStateStore::last_run(const std::string& p
 
 Result<std::unique_ptr<PairGuard>> SqliteStateStore::lock_pair(const std::string& pair,
                                                                std::chrono::milliseconds wait) {
-  auto locked = PairLock::acquire(path_, pair, wait);
+  auto locked = locks_.acquire(pair, wait);
   if (!locked) return std::unexpected(locked.error());
   return std::unique_ptr<PairGuard>(std::make_unique<FileLockGuard>(std::move(*locked)));
 }

@@ -186,16 +186,43 @@ Result<std::size_t> SqliteSyncState::link_count() {
   return static_cast<std::size_t>(count->value_or(0));
 }
 
-Result<Cursor> SqliteSyncState::cursor(Side side) {
-  auto statement = db_->prepare("SELECT cursor FROM sync_cursor WHERE pair = ?1 AND side = ?2",
-                                {pair_, side_code(side)});
+Result<const SqliteSyncState::Overview*> SqliteSyncState::overview() {
+  if (overview_) return &*overview_;
+  // Scalar subqueries, each on its table's primary key: one statement, one read snapshot.
+  auto statement = db_->prepare(
+      "SELECT (SELECT cursor FROM sync_cursor WHERE pair = ?1 AND side = ?2), "
+      "(SELECT cursor FROM sync_cursor WHERE pair = ?1 AND side = ?3), "
+      "EXISTS(SELECT 1 FROM sync_quarantine WHERE pair = ?1), "
+      "(SELECT reason FROM sync_quarantine WHERE pair = ?1), "
+      "(SELECT approved FROM sync_quarantine WHERE pair = ?1), "
+      "(SELECT backend FROM sync_backend WHERE pair = ?1), "
+      "EXISTS(SELECT 1 FROM sync_journal WHERE pair = ?1)",
+      {pair_, side_code(Side::kHost), side_code(Side::kRemote)});
   if (!statement) return std::unexpected(statement.error());
   auto row = statement->step();
   if (!row) return std::unexpected(row.error());
-  return *row ? Cursor(statement->text_at(0)) : Cursor();
+  Overview read;
+  if (*row) {
+    read.cursors[Side::kHost] = Cursor(statement->text_at(0));
+    read.cursors[Side::kRemote] = Cursor(statement->text_at(1));
+    if (statement->int_at(2) != 0) {
+      read.quarantine = sync::Quarantine{statement->text_at(3), statement->int_at(4) != 0};
+    }
+    read.backend = statement->text_at(5);
+    read.journal_empty = statement->int_at(6) == 0;
+  }
+  overview_ = std::move(read);
+  return &*overview_;
+}
+
+Result<Cursor> SqliteSyncState::cursor(Side side) {
+  auto read = overview();
+  if (!read) return std::unexpected(read.error());
+  return (*read)->cursors[side];
 }
 
 Result<void> SqliteSyncState::journal(std::span<const JournalEntry> entries) {
+  forget_overview();
   return sqlite::write_transaction(*db_, [&]() -> Result<void> {
     for (const auto& entry : entries) {
       auto stored = db_->run(
@@ -211,6 +238,8 @@ Result<void> SqliteSyncState::journal(std::span<const JournalEntry> entries) {
 }
 
 Result<std::vector<JournalEntry>> SqliteSyncState::pending_journal() {
+  // An idle run's journal is empty: the overview already says so.
+  if (overview_ && overview_->journal_empty) return std::vector<JournalEntry>{};
   auto statement = db_->prepare(
       "SELECT key, target, op, target_ref, pending, run_id, previous FROM sync_journal "
       "WHERE pair = ?1 "
@@ -254,6 +283,7 @@ Result<void> SqliteSyncState::upsert(const LinkRecord& link) {
 
 Result<void> SqliteSyncState::commit(const sync::StateDelta& delta) {
   if (delta.empty()) return {};
+  forget_overview();
   return sqlite::write_transaction(*db_, [&]() -> Result<void> {
     for (const auto& key : delta.remove) {
       auto removed =
@@ -284,22 +314,20 @@ Result<void> SqliteSyncState::commit(const sync::StateDelta& delta) {
 }
 
 Result<std::optional<sync::Quarantine>> SqliteSyncState::quarantine() {
-  auto statement =
-      db_->prepare("SELECT reason, approved FROM sync_quarantine WHERE pair = ?1", {pair_});
-  if (!statement) return std::unexpected(statement.error());
-  auto row = statement->step();
-  if (!row) return std::unexpected(row.error());
-  if (!*row) return std::nullopt;
-  return sync::Quarantine{statement->text_at(0), statement->int_at(1) != 0};
+  auto read = overview();
+  if (!read) return std::unexpected(read.error());
+  return (*read)->quarantine;
 }
 
 Result<void> SqliteSyncState::set_quarantine(const std::string& reason) {
+  forget_overview();
   return db_->run(
       "INSERT OR REPLACE INTO sync_quarantine(pair, reason, approved) VALUES (?1, ?2, 0)",
       {pair_, reason});
 }
 
 Result<void> SqliteSyncState::approve() {
+  forget_overview();
   auto updated = db_->run("UPDATE sync_quarantine SET approved = 1 WHERE pair = ?1", {pair_});
   if (!updated) return updated;
   if (db_->changes() == 0) {
@@ -321,17 +349,29 @@ Result<std::map<std::string, std::string>> recorded_backends(sqlite::Connection&
   return backends;
 }
 
-Result<std::string> SqliteSyncState::remote_backend() {
-  auto statement = db_->prepare("SELECT backend FROM sync_backend WHERE pair = ?1", {pair_});
+namespace {
+
+Result<std::string> backend_of(sqlite::Connection& db, const std::string& pair) {
+  auto statement = db.prepare("SELECT backend FROM sync_backend WHERE pair = ?1", {pair});
   if (!statement) return std::unexpected(statement.error());
   auto row = statement->step();
   if (!row) return std::unexpected(row.error());
   return *row ? statement->text_at(0) : std::string();
 }
 
+}  // namespace
+
+Result<std::string> SqliteSyncState::remote_backend() {
+  auto read = overview();
+  if (!read) return std::unexpected(read.error());
+  return (*read)->backend;
+}
+
 Result<void> SqliteSyncState::switch_remote_backend(const std::string& backend) {
+  forget_overview();
   return sqlite::write_transaction(*db_, [&]() -> Result<void> {
-    auto recorded = remote_backend();
+    // Read inside the write transaction, not from the overview: the switch decides on it.
+    auto recorded = backend_of(*db_, pair_);
     if (!recorded) return std::unexpected(recorded.error());
     if (*recorded == backend) return {};
     auto stored = db_->run("INSERT OR REPLACE INTO sync_backend(pair, backend) VALUES (?1, ?2)",
@@ -352,6 +392,7 @@ Result<void> SqliteSyncState::switch_remote_backend(const std::string& backend) 
 }
 
 Result<void> SqliteSyncState::clear() {
+  forget_overview();
   return sqlite::write_transaction(*db_, [&]() -> Result<void> {
     for (const char* table :
          {"sync_link", "sync_cursor", "sync_journal", "sync_quarantine", "sync_backend"}) {

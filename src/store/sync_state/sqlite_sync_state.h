@@ -63,9 +63,26 @@ class SqliteSyncState final : public sync::SyncState {
                                                     std::vector<sqlite::Value> params);
   Result<void> upsert(const sync::LinkRecord& link);
 
+  /// The pair's one-row facts a run reads at its start: both cursors, the quarantine, the
+  /// recorded backend and whether the journal holds anything. An idle run asked for them
+  /// with five queries (six with the app's backend read); one query now reads them all.
+  struct Overview {
+    sync::PerSide<Cursor> cursors;
+    std::optional<sync::Quarantine> quarantine;
+    std::string backend;
+    bool journal_empty = true;
+  };
+  /// Read at the first ask and kept until this object writes anything (every write drops
+  /// it). A state object serves one run or one command, and a run holds the pair's lock, so
+  /// no other writer changes these rows meanwhile (docs/DECISIONS.md, "One query for an
+  /// idle pair's state").
+  Result<const Overview*> overview();
+  void forget_overview() { overview_.reset(); }
+
   std::shared_ptr<sqlite::Connection> db_;
   std::string pair_;
   SqliteListingStage stage_;
+  std::optional<Overview> overview_;
 };
 
 /// The audit trail (R32) in the same kind of file: one row per applied change.
