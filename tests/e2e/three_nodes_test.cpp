@@ -671,9 +671,13 @@ class ThreeNodeKills : public ThreeNodes {
       }
     }
     auto poke = [&](const std::string& org_id) {
+      // Several pairs at once: one pair's incremental run is over in tens of milliseconds, too
+      // short to be caught by a poll of the leases on a loaded machine.
       const auto& o = org(org_id);
-      const std::string& user = o.users[rng_() % o.users.size()];
-      host_create(survivor(), user, fmt::format("{} poke {}", user, name));
+      for (int k = 0; k < 8; ++k) {
+        const std::string& user = o.users[rng_() % o.users.size()];
+        host_create(survivor(), user, fmt::format("{} poke {}-{}", user, name, k));
+      }
     };
     auto during = [&](const std::string& org_id) {
       for (const auto& o : orgs_) {
