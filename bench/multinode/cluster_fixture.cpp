@@ -1,6 +1,5 @@
 #include "bench/multinode/cluster_fixture.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,7 +8,6 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -17,19 +15,13 @@
 
 #include "bench/multinode/process_cpu.h"
 #include "store/pg_agenda_store.h"
+#include "tests/e2e/world.h"
 
 namespace agendasync::bench {
 
 namespace {
 
 constexpr const char* kTemplate = "bench_template";
-
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 /// Set-up must not fail: a failed step ends the run (unwinding stops what was started).
 [[noreturn]] void die(const std::string& what, const std::string& detail) {
@@ -170,22 +162,11 @@ Result<std::string> Fixture::cli(const std::filesystem::path& config,
   const auto err = dir_ / "cli.err";
   std::vector<std::string> argv{AGENDASYNC_CLI_BINARY, "--config", config.string()};
   argv.insert(argv.end(), args.begin(), args.end());
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), STDOUT_FILENO);
-    ::dup2(::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), STDERR_FILENO);
-    std::vector<char*> raw;
-    for (auto& arg : argv) raw.push_back(arg.data());
-    raw.push_back(nullptr);
-    ::execv(raw[0], raw.data());
-    ::_exit(127);
+  const e2e::CommandResult ran = e2e::run_command(argv, out, err);
+  if (ran.exit_code != 0) {
+    return fail(ErrorKind::kPermanent, "exit " + std::to_string(ran.exit_code) + ": " + ran.err);
   }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return fail(ErrorKind::kPermanent, "exit " + std::to_string(status) + ": " + read_text(err));
-  }
-  return read_text(out);
+  return ran.out;
 }
 
 Result<std::unique_ptr<Run>> Fixture::start_run(int nodes) {

@@ -16,6 +16,7 @@
 
 #include "bench/multinode/process_cpu.h"
 #include "store/pg_connection.h"
+#include "tests/e2e/world.h"
 
 namespace agendasync::bench {
 
@@ -73,13 +74,6 @@ int run(std::vector<std::string> argv, const std::filesystem::path& log) {
   int status = 0;
   ::waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 }  // namespace
@@ -156,7 +150,7 @@ Result<std::unique_ptr<DedicatedPostgres>> DedicatedPostgres::start(
   if (run({(bin / "initdb").string(), "-D", (dir / "data").string(), "-A", "trust", "-U",
            "postgres"},
           log) != 0) {
-    return fail(ErrorKind::kTransient, "initdb failed: " + read_text(log));
+    return fail(ErrorKind::kTransient, "initdb failed: " + e2e::read_text(log));
   }
   const int port = free_port();
   std::string options = fmt::format("-p {} -k {}", port, (dir / "data").string());
@@ -168,7 +162,7 @@ Result<std::unique_ptr<DedicatedPostgres>> DedicatedPostgres::start(
            server_log.string(), "-w", "-t", "120", "start"},
           log) != 0) {
     return fail(ErrorKind::kTransient, "the benchmark's PostgreSQL did not start: " +
-                                           read_text(log) + read_text(server_log));
+                                           e2e::read_text(log) + e2e::read_text(server_log));
   }
   std::unique_ptr<DedicatedPostgres> server(new DedicatedPostgres(dir, bin, port));
   if (auto made = server->admin("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"); !made) {
