@@ -320,12 +320,18 @@ void MailboxWatchers::refresh() {
       if (!keys_.contains(mailbox)) unresolved.push_back(mailbox);
     }
   }
-  if (!unresolved.empty()) resolve_keys(unresolved);
+  bool lookup_due = false;
+  {
+    std::lock_guard lock(mutex_);
+    lookup_due = std::chrono::steady_clock::now() >= grouping_retry_at_;
+  }
+  if (!unresolved.empty() && lookup_due) resolve_keys(unresolved);
   std::lock_guard lock(mutex_);
   if (stopping_) return;
   WantedGroups groups;
   for (const auto& [mailbox, user] : user_of) {
-    // Not resolved (Autodiscover did not answer): the URL alone, and asked again next time.
+    // Not resolved (Autodiscover did not answer): the URL alone, and asked again after the
+    // back-off.
     auto key = keys_.find(mailbox);
     groups[mailbox] = key != keys_.end() ? key->second : config_.exchange.url + "|";
   }
@@ -346,11 +352,18 @@ void MailboxWatchers::resolve_keys(const std::vector<std::string>& mailboxes) {
   std::lock_guard lock(mutex_);
   if (!found) {
     // Grouping by the EWS URL alone still works while the mailboxes live on one server (or
-    // the load balancer keeps affinity); it is said once, and looked up again next refresh.
+    // the load balancer keeps affinity); it is said once, and looked up again after a pause
+    // that doubles while Autodiscover stays unreachable.
+    grouping_backoff_ = grouping_backoff_.count() == 0
+                            ? options_.grouping_retry
+                            : std::min(grouping_backoff_ * 2, options_.grouping_retry_max);
+    grouping_retry_at_ = std::chrono::steady_clock::now() + grouping_backoff_;
     if (!grouping_unavailable_logged_) {
       service::log_event(
           spdlog::level::warn, "stream_grouping_unavailable",
           {{"error", found.error().message},
+           {"retry_seconds",
+            std::chrono::duration_cast<std::chrono::seconds>(grouping_backoff_).count()},
            {"detail",
             "streaming subscriptions are grouped by the EWS URL alone; with several mailbox "
             "servers some mailboxes may lose their subscriptions (they are then synced and "
@@ -359,7 +372,12 @@ void MailboxWatchers::resolve_keys(const std::vector<std::string>& mailboxes) {
     }
     return;  // keys_ stays without them: the URL-only key is used below, and asked again
   }
+  if (grouping_unavailable_logged_)
+    service::log_event(spdlog::level::info, "stream_grouping_available",
+                       {{"endpoint", found->endpoint}, {"mailboxes", mailboxes.size()}});
   grouping_unavailable_logged_ = false;
+  grouping_backoff_ = {};
+  grouping_retry_at_ = {};
   for (const std::string& mailbox : mailboxes) {
     auto it = found->found.find(mailbox);
     if (it == found->found.end()) {

@@ -58,6 +58,12 @@ struct WatcherOptions {
   /// Mailboxes without a live subscription (their Subscribe failed, their group's stream is
   /// down) are synced this often until they are watched again.
   std::chrono::milliseconds poll_unwatched{std::chrono::seconds(60)};
+  /// Autodiscover did not answer (GroupingInformation): the mailboxes it did not resolve are
+  /// grouped by their EWS URL and it is asked again after this pause, doubling with each
+  /// failure in a row up to `grouping_retry_max` (not at every refresh: each lookup can cost
+  /// a connection timeout per Autodiscover address on the node's shared refresh threads).
+  std::chrono::milliseconds grouping_retry{std::chrono::minutes(1)};
+  std::chrono::milliseconds grouping_retry_max{std::chrono::minutes(30)};
   /// Gauges for watched/unwatched mailboxes and open streams; may be null.
   service::Metrics* metrics = nullptr;
   /// The organisation the gauges are labelled with.
@@ -164,6 +170,9 @@ class MailboxWatchers {
   GroupPlacement placement_;
   std::map<std::string, std::string> keys_;  ///< mailbox -> group key
   bool grouping_unavailable_logged_ = false;
+  /// When Autodiscover may be asked again after a failed lookup, and the pause that led there.
+  std::chrono::steady_clock::time_point grouping_retry_at_{};
+  std::chrono::milliseconds grouping_backoff_{0};
 
   /// Lanes on the node's (or the watchers' own) queues: stop() ends this organisation's
   /// tasks only.

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include <set>
 #include <thread>
 
+#include "connectors/ews/grouping.h"
 #include "service/metrics.h"
 #include "store/sqlite_agenda_store.h"
 #include "tests/e2e/world.h"
@@ -206,6 +208,92 @@ TEST_F(WatchersTest, DelegateModeHoldsTheAccountsStreamingBudgetAndPollsTheRest)
   world.outlook_create(lower + "@example.com", "Delegate sees it",
                        Instant(std::chrono::hours(500'003)));
   EXPECT_TRUE(eventually([&] { return woken.count(watched.front()) > 0; }));
+}
+
+/// The watchers' streaming client with Autodiscover switched off and on, as when the
+/// Autodiscover service (or its DNS name) is down while EWS answers: its requests fail as a
+/// refused connection would, and are counted.
+class AutodiscoverSwitch final : public net::HttpClient {
+ public:
+  explicit AutodiscoverSwitch(std::shared_ptr<net::HttpClient> inner) : inner_(std::move(inner)) {}
+  std::atomic<bool> down{true};
+  std::atomic<int> asked{0};
+
+  Result<net::Response> send(const net::Request& request,
+                             const net::Credentials& credentials) override {
+    if (is_autodiscover(request)) {
+      ++asked;
+      if (down) return fail(ErrorKind::kTransient, "connection refused (test: Autodiscover down)");
+    }
+    return inner_->send(request, credentials);
+  }
+  void send_async(net::Request request, net::Credentials credentials,
+                  std::function<void(Result<net::Response>)> done) override {
+    if (is_autodiscover(request)) {
+      ++asked;
+      if (down) {
+        done(fail(ErrorKind::kTransient, "connection refused (test: Autodiscover down)"));
+        return;
+      }
+    }
+    inner_->send_async(std::move(request), std::move(credentials), std::move(done));
+  }
+
+ private:
+  static bool is_autodiscover(const net::Request& request) {
+    return request.url.find("/autodiscover/") != std::string::npos;
+  }
+  std::shared_ptr<net::HttpClient> inner_;
+};
+
+TEST_F(WatchersTest, AutodiscoverDownGroupsByTheUrlAndIsAskedAgainOnlyAfterABackOff) {
+  // Every refresh (here every 200 ms) would ask Autodiscover again for the mailboxes it did
+  // not resolve: a node with thousands of mailboxes behind a dead Autodiscover would spend
+  // its shared refresh threads on connection timeouts. It is asked again after a back-off
+  // that doubles, and the mailboxes are watched by their EWS URL meanwhile.
+  WatcherOptions options;
+  options.shared = WatcherThreads::make(4, 2, watcher_client_options(config), /*trust=*/nullptr);
+  auto autodiscover = std::make_shared<AutodiscoverSwitch>(options.shared->streams);
+  options.shared->streams = autodiscover;
+  options.refresh = 200ms;
+  options.grouping_retry = 1s;
+  options.grouping_retry_max = 2s;
+  auto watchers = start(options);
+  ASSERT_TRUE(watchers);
+  ASSERT_TRUE(eventually([&] { return watchers->stats().watched == 4; }))
+      << "grouped by the EWS URL alone, every mailbox is still watched";
+  const int endpoints = static_cast<int>(
+      ews::grouping_endpoints(config.exchange.url, config.exchange.mail_domain).size());
+  const int first = autodiscover->asked.load();
+  EXPECT_GE(first, endpoints) << "a failed lookup asks every endpoint";
+  // 2.5 s = 12 refreshes: without a back-off 12 more lookups (each asking every endpoint);
+  // with it the lookups at ~1 s and ~3 s (1 s, then doubled to the 2 s cap) at most.
+  std::this_thread::sleep_for(2500ms);
+  EXPECT_LE(autodiscover->asked.load() - first, 2 * endpoints)
+      << "Autodiscover asked " << autodiscover->asked.load() << " times in 2.5 s";
+  EXPECT_GE(autodiscover->asked.load() - first, endpoints) << "asked again after the back-off";
+
+  // A change still wakes its user through the URL-only group.
+  woken.clear();
+  world.outlook_create("bwayne@example.com", "Autodiscover down",
+                       Instant(std::chrono::hours(500'020)));
+  EXPECT_TRUE(eventually([&] { return woken.count("BWAYNE") > 0; }));
+
+  // Autodiscover back: the next lookup (within the 2 s cap) resolves the mailboxes, and then
+  // nothing is asked again while the users stay as they are.
+  autodiscover->down = false;
+  const int before_recovery = autodiscover->asked.load();
+  ASSERT_TRUE(eventually([&] { return autodiscover->asked.load() > before_recovery; }, 5s));
+  std::this_thread::sleep_for(1s);
+  const int resolved = autodiscover->asked.load();
+  std::this_thread::sleep_for(2500ms);
+  EXPECT_EQ(autodiscover->asked.load(), resolved) << "resolved mailboxes are not looked up again";
+  EXPECT_TRUE(eventually([&] { return watchers->stats().watched == 4; }));
+  woken.clear();
+  world.outlook_create("asmith@example.com", "Autodiscover back",
+                       Instant(std::chrono::hours(500'021)));
+  EXPECT_TRUE(eventually([&] { return woken.count("ASMITH") > 0; }));
+  watchers->stop();
 }
 
 /// Threads of this process now.
