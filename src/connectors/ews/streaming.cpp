@@ -1,15 +1,9 @@
 #include "connectors/ews/streaming.h"
 
-#include <atomic>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
 #include <optional>
-#include <thread>
 
 #include <fmt/format.h>
 
-#include "connectors/ews/requests.h"
 #include "connectors/ews/responses.h"
 
 namespace agendasync::ews {
@@ -110,148 +104,6 @@ Result<GroupNews> read_group_envelope(
     }
   }
   return news;
-}
-
-MailboxWatcher::MailboxWatcher(EwsCalendarSide& side, std::function<void()> on_change,
-                               WatchOptions options)
-    : side_(side), on_change_(std::move(on_change)), options_(options) {}
-
-Result<void> MailboxWatcher::subscribe() {
-  auto response = side_.call(build_subscribe_streaming(side_.context()));
-  if (!response) return std::unexpected(response.error());
-  if (response->messages.empty())
-    return fail(ErrorKind::kPermanent, "Exchange answered Subscribe without a result.");
-  const ResponseMessage& message = response->messages.front();
-  if (!message.ok()) return std::unexpected(side_.message_error(message));
-  if (message.subscription_id.empty())
-    return fail(ErrorKind::kPermanent, "Exchange answered Subscribe without a subscription id.");
-  subscription_id_ = message.subscription_id;
-  return {};
-}
-
-Result<bool> MailboxWatcher::handle_envelope(const std::string& envelope) {
-  auto parsed = parse_response(envelope);
-  if (!parsed) return std::unexpected(parsed.error());
-  if (parsed->fault) return std::unexpected(side_.message_error(*parsed->fault));
-  bool changed = false;
-  for (const ResponseMessage& message : parsed->messages) {
-    if (!message.ok()) {
-      const Error error = side_.message_error(message);
-      // The server forgot the subscription (expiry, restart): subscribe again next time.
-      if (error.kind == ErrorKind::kNotFound) subscription_id_.clear();
-      return std::unexpected(error);
-    }
-    for (const NotificationEvent& event : message.notifications) {
-      changed = changed || is_item_event(event.type);
-    }
-  }
-  return changed;
-}
-
-namespace {
-
-/// What the client's event loop hands the watcher thread while a stream is open.
-struct OpenStream {
-  std::mutex mutex;
-  std::condition_variable news;
-  EnvelopeSplitter splitter;
-  std::deque<std::string> envelopes;
-  std::optional<Error> broken;  ///< the stream was not SOAP envelopes
-  std::optional<Result<net::Response>> done;
-  std::atomic<bool> give_up{false};  ///< the watcher needs no more pieces
-};
-
-}  // namespace
-
-Result<int> MailboxWatcher::listen_once(std::stop_token stop) {
-  if (subscription_id_.empty()) {
-    if (auto subscribed = subscribe(); !subscribed) return std::unexpected(subscribed.error());
-  }
-  const std::vector<std::string> ids{subscription_id_};
-  const auto timeout = std::chrono::minutes{options_.connection_timeout_minutes + 1};
-  // Envelopes are split off on the client's event loop as pieces arrive, and handled (parsed,
-  // on_change_) here, so a wake-up fires when Exchange sends the notification rather than
-  // when it closes the connection.
-  auto stream = std::make_shared<OpenStream>();
-  side_.stream_raw(
-      build_get_streaming_events(side_.context(), ids, options_.connection_timeout_minutes),
-      timeout,
-      [stream, stop](std::string_view piece) {
-        std::lock_guard lock(stream->mutex);
-        auto complete = stream->splitter.feed(piece);
-        if (!complete) {
-          stream->broken = complete.error();
-        } else {
-          for (std::string& envelope : *complete) stream->envelopes.push_back(std::move(envelope));
-        }
-        stream->news.notify_one();
-        return complete.has_value() && !stop.stop_requested() && !stream->give_up;
-      },
-      [stream](Result<net::Response> response) {
-        std::lock_guard lock(stream->mutex);
-        stream->done = std::move(response);
-        stream->news.notify_one();
-      });
-
-  int wakeups = 0;
-  std::optional<Error> failure;
-  bool finished = false;
-  while (!finished) {
-    std::deque<std::string> ready;
-    {
-      std::unique_lock lock(stream->mutex);
-      // Bounded: the transfer ends by the request timeout at the latest, and then `done` is set.
-      stream->news.wait(lock, [&] { return !stream->envelopes.empty() || stream->done; });
-      ready.swap(stream->envelopes);
-      if (stream->broken && !failure) failure = stream->broken;
-      finished = stream->done.has_value();
-      if (finished && stream->done->has_value()) {
-        // A transport that does not stream (or a non-2xx SOAP fault) leaves the body here.
-        auto rest = stream->splitter.feed((*stream->done)->body);
-        if (!rest) {
-          if (!failure) failure = rest.error();
-        } else {
-          for (std::string& envelope : *rest) ready.push_back(std::move(envelope));
-        }
-      }
-    }
-    for (const std::string& envelope : ready) {
-      if (failure) break;
-      auto changed = handle_envelope(envelope);
-      if (!changed) {
-        failure = changed.error();
-        stream->give_up = true;
-        break;
-      }
-      if (*changed) {
-        ++wakeups;
-        on_change_();
-      }
-    }
-  }
-  if (failure) return std::unexpected(*failure);
-  if (!stream->done->has_value()) return std::unexpected(stream->done->error());
-  return wakeups;
-}
-
-Result<void> MailboxWatcher::run(std::stop_token stop) {
-  int failures = 0;
-  Error last;
-  while (!stop.stop_requested()) {
-    auto result = listen_once(stop);
-    if (result) {
-      failures = 0;
-      continue;
-    }
-    last = result.error();
-    if (++failures >= options_.max_consecutive_failures) return std::unexpected(last);
-    const auto wait = last.retry_after.value_or(options_.retry_delay);
-    const auto until = std::chrono::steady_clock::now() + wait;
-    while (!stop.stop_requested() && std::chrono::steady_clock::now() < until) {
-      std::this_thread::sleep_for(std::chrono::milliseconds{50});
-    }
-  }
-  return {};
 }
 
 }  // namespace agendasync::ews

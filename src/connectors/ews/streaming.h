@@ -1,6 +1,6 @@
 #pragma once
-/// EWS streaming notifications (R23): a streaming subscription on the mailbox's calendar and
-/// GetStreamingEvents connections, exposed as "this mailbox changed" wake-ups. The change
+/// EWS streaming notifications (R23): the protocol pieces of a group's GetStreamingEvents
+/// stream (the daemon's MailboxWatchers hold the subscriptions and connections). The change
 /// itself is always read through changes_since (SyncFolderItems), never from the events.
 /// Reference:
 /// https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/notification-subscriptions-mailbox-events-and-ews-in-exchange
@@ -56,44 +56,5 @@ Result<GroupNews> read_group_envelope(const std::string& envelope,
 /// At most this many subscriptions share one GetStreamingEvents connection.
 /// https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/notification-subscriptions-mailbox-events-and-ews-in-exchange
 inline constexpr std::size_t kMaxSubscriptionsPerStream = 200;
-
-struct WatchOptions {
-  /// Minutes a GetStreamingEvents connection stays open (EWS allows 1..30).
-  int connection_timeout_minutes = 10;
-  /// Failed connections in a row after which run() gives up (nothing retried forever, R26).
-  int max_consecutive_failures = 5;
-  /// Pause before reconnecting after a failure; throttling errors wait their retry_after.
-  std::chrono::milliseconds retry_delay{5'000};
-};
-
-/// Watches one mailbox's calendar and calls `on_change` when Exchange reports item events.
-class MailboxWatcher {
- public:
-  /// `side` must outlive the watcher; `on_change` runs on the watcher's thread.
-  MailboxWatcher(EwsCalendarSide& side, std::function<void()> on_change, WatchOptions options = {});
-
-  /// One streaming connection: subscribes first when there is no subscription, then calls
-  /// `on_change` as each notification arrives, until the server closes the stream (or, once
-  /// `stop` is requested, at the next piece the server sends: a notification or keep-alive).
-  /// Returns how many wake-ups it delivered. An expired or unknown subscription is dropped
-  /// so the next call resubscribes.
-  Result<int> listen_once(std::stop_token stop = {});
-
-  /// Reconnects (and resubscribes) until `stop` is requested or too many connections in a
-  /// row failed; the last error is returned then.
-  Result<void> run(std::stop_token stop);
-
-  const std::string& subscription_id() const { return subscription_id_; }
-
- private:
-  Result<void> subscribe();
-  /// Whether one GetStreamingEvents envelope reports an item change; errors it carries.
-  Result<bool> handle_envelope(const std::string& envelope);
-
-  EwsCalendarSide& side_;
-  std::function<void()> on_change_;
-  WatchOptions options_;
-  std::string subscription_id_;
-};
 
 }  // namespace agendasync::ews

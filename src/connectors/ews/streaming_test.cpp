@@ -1,6 +1,5 @@
-// Streaming notifications: the envelope splitter takes the stream in any chunking; the
-// watcher subscribes, turns item events into wake-ups, resubscribes when the server forgot
-// the subscription, and gives up after a bounded number of failures.
+// Streaming notifications: the envelope splitter takes the stream in any chunking, and a
+// group's envelope says which subscriptions changed, were lost, or failed.
 #include "connectors/ews/streaming.h"
 
 #include <gtest/gtest.h>
@@ -56,89 +55,6 @@ TEST(EnvelopeSplitter, RefusesGarbageAndOversizedEnvelopes) {
   EXPECT_FALSE(splitter.feed("HTTP/1.1 200 OK"));
   EnvelopeSplitter small(64);
   EXPECT_FALSE(small.feed("<s:Envelope>" + std::string(100, 'x')));
-}
-
-struct WatcherFixture : ::testing::Test {
-  FakeHttp http;
-  std::unique_ptr<EwsCalendarSide> side;
-  int subscribes = 0;
-  int streams = 0;
-  std::function<std::string()> stream_body;
-
-  void SetUp() override {
-    EwsSideOptions options;
-    options.endpoint = "https://mail.example.com/EWS/Exchange.asmx";
-    options.context.mailbox = "jdoe@example.com";
-    options.sleep = [](std::chrono::milliseconds) {};
-    side = std::make_unique<EwsCalendarSide>(http, options);
-    http.handler = [this](const net::Request& request) -> Result<net::Response> {
-      net::Response response;
-      response.status = 200;
-      if (request.body.find("<m:Subscribe>") != std::string::npos) {
-        ++subscribes;
-        response.body = soap_envelope(
-            "<m:SubscribeResponse><m:ResponseMessages><m:SubscribeResponseMessage "
-            "ResponseClass=\"Success\"><m:ResponseCode>NoError</m:ResponseCode><m:"
-            "SubscriptionId>SUB" +
-            std::to_string(subscribes) +
-            "</m:SubscriptionId></m:SubscribeResponseMessage></m:ResponseMessages></"
-            "m:SubscribeResponse>");
-      } else {
-        ++streams;
-        response.body = stream_body();
-      }
-      return response;
-    };
-  }
-};
-
-TEST_F(WatcherFixture, ItemEventsWakeTheMailbox) {
-  int wakeups = 0;
-  stream_body = [] {
-    return streaming_envelope("OK", kCreated) + streaming_envelope("OK", "") +
-           streaming_envelope("Closed", "");
-  };
-  MailboxWatcher watcher(
-      *side, [&] { ++wakeups; }, WatchOptions{1, 3, std::chrono::milliseconds{1}});
-  const auto result = watcher.listen_once();
-  ASSERT_TRUE(result) << result.error().message;
-  EXPECT_EQ(*result, 1);
-  EXPECT_EQ(wakeups, 1);
-  EXPECT_EQ(watcher.subscription_id(), "SUB1");
-  const net::Request& get = http.requests.back();
-  EXPECT_NE(get.body.find("<t:SubscriptionId>SUB1</t:SubscriptionId>"), std::string::npos);
-  EXPECT_NE(get.body.find("<m:ConnectionTimeout>1</m:ConnectionTimeout>"), std::string::npos);
-  EXPECT_EQ(subscribes, 1);
-}
-
-TEST_F(WatcherFixture, ForgottenSubscriptionIsRenewed) {
-  stream_body = [] {
-    return soap_envelope(
-        "<m:GetStreamingEventsResponse><m:ResponseMessages><m:"
-        "GetStreamingEventsResponseMessage ResponseClass=\"Error\"><m:MessageText>gone</"
-        "m:MessageText><m:ResponseCode>ErrorInvalidSubscription</m:ResponseCode></"
-        "m:GetStreamingEventsResponseMessage></m:ResponseMessages></"
-        "m:GetStreamingEventsResponse>");
-  };
-  MailboxWatcher watcher(
-      *side, [] {}, WatchOptions{1, 3, std::chrono::milliseconds{1}});
-  const auto first = watcher.listen_once();
-  ASSERT_FALSE(first);
-  EXPECT_TRUE(watcher.subscription_id().empty());
-  stream_body = [] { return streaming_envelope("Closed", kCreated); };
-  ASSERT_TRUE(watcher.listen_once());
-  EXPECT_EQ(watcher.subscription_id(), "SUB2");
-  EXPECT_EQ(subscribes, 2);
-}
-
-TEST_F(WatcherFixture, RunGivesUpAfterRepeatedFailures) {
-  stream_body = [] { return std::string("<html>proxy error</html>"); };
-  MailboxWatcher watcher(
-      *side, [] {}, WatchOptions{1, 3, std::chrono::milliseconds{1}});
-  std::stop_source stop;
-  const auto result = watcher.run(stop.get_token());
-  ASSERT_FALSE(result);
-  EXPECT_EQ(streams, 3);
 }
 
 }  // namespace
