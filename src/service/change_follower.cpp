@@ -32,4 +32,12 @@ bool ChangeFollower::poll() {
   }
 }
 
+bool ChangeFollower::poll_to(store::Revision head) {
+  if (!poll()) return false;
+  // Every revision up to `head` was committed before `head` was read (the feed is gap-free
+  // for readers), so the pages above saw all of them.
+  after_ = std::max(after_, head);
+  return true;
+}
+
 }  // namespace agendasync::service

@@ -25,6 +25,12 @@ class ChangeFollower {
   /// Wakes the pairs of the changes since the last poll; false when the store failed (logged;
   /// the next poll tries again from the same place).
   bool poll();
+  /// poll(), knowing that the feed's head was `head` before it: a follower that has read
+  /// everything up to there stands at `head` even when the last revisions wrote no entry it
+  /// reads, so the next idle check compares equal.
+  bool poll_to(store::Revision head);
+  /// The last revision this follower has seen.
+  store::Revision position() const { return after_; }
 
  private:
   store::AgendaStore& store_;

@@ -6,32 +6,13 @@ namespace agendasync::service {
 
 Result<std::unique_ptr<PooledAgendaStore>> PooledAgendaStore::open(
     std::unique_ptr<store::AgendaStore> writer, const std::filesystem::path& path,
-    std::size_t readers) {
-  std::unique_ptr<PooledAgendaStore> pooled(new PooledAgendaStore(std::move(writer)));
-  for (std::size_t i = 0; i < std::max<std::size_t>(1, readers); ++i) {
-    auto reader = store::open_sqlite_agenda_store(path);
-    if (!reader) return std::unexpected(reader.error());
-    pooled->idle_.push_back(std::move(*reader));
-  }
-  return pooled;
-}
-
-template <class F>
-auto PooledAgendaStore::read(F&& read) -> decltype(read(std::declval<store::AgendaStore&>())) {
-  std::unique_ptr<store::AgendaStore> reader;
-  {
-    std::unique_lock lock(mutex_);
-    idle_changed_.wait(lock, [this] { return !idle_.empty(); });
-    reader = std::move(idle_.back());
-    idle_.pop_back();
-  }
-  auto result = read(*reader);
-  {
-    std::lock_guard lock(mutex_);
-    idle_.push_back(std::move(reader));
-  }
-  idle_changed_.notify_one();
-  return result;
+    std::size_t readers, std::chrono::milliseconds idle_limit) {
+  auto open_reader = [path]() -> Result<std::unique_ptr<store::AgendaStore>> {
+    return store::open_sqlite_agenda_store(path);
+  };
+  return std::unique_ptr<PooledAgendaStore>(new PooledAgendaStore(
+      std::move(writer), std::move(open_reader),
+      {.max_open = std::max<std::size_t>(1, readers), .keep_open = 0, .idle_limit = idle_limit}));
 }
 
 // --- reads: any idle reader ------------------------------------------------------------

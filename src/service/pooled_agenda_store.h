@@ -5,23 +5,28 @@
 /// in progress; under WAL, readers on their own connections run alongside each other and
 /// alongside the writer. Writes stay on one connection so they queue in-process instead of
 /// spinning in SQLite's busy handler.
-#include <condition_variable>
+#include <chrono>
 #include <filesystem>
 #include <memory>
-#include <mutex>
-#include <vector>
 
 #include "store/agenda_store.h"
+#include "store/reader_pool.h"
 
 namespace agendasync::service {
 
 class PooledAgendaStore final : public store::AgendaStore {
  public:
-  /// `writer` is the store already opened (and migrated); `readers` more connections are
-  /// opened on `path`.
-  static Result<std::unique_ptr<PooledAgendaStore>> open(std::unique_ptr<store::AgendaStore> writer,
-                                                         const std::filesystem::path& path,
-                                                         std::size_t readers);
+  /// `writer` is the store already opened (and migrated); up to `readers` more connections
+  /// are opened on `path` when reads run at once, and closed after `idle_limit` unused: an
+  /// idle organisation holds its writer and the reader its feed is polled on, not five.
+  static Result<std::unique_ptr<PooledAgendaStore>> open(
+      std::unique_ptr<store::AgendaStore> writer, const std::filesystem::path& path,
+      std::size_t readers, std::chrono::milliseconds idle_limit = std::chrono::seconds(30));
+
+  /// Closes readers idle past the limit (for a caller that ticks).
+  void close_idle_readers() { readers_.trim(); }
+  /// Reader connections open now.
+  std::size_t open_readers() const { return readers_.open_count(); }
 
   std::string describe() const override { return writer_->describe(); }
   Result<store::OrganisationSettings> settings() override;
@@ -53,16 +58,19 @@ class PooledAgendaStore final : public store::AgendaStore {
   Result<std::optional<Instant>> revision_time(store::Revision revision) override;
 
  private:
-  explicit PooledAgendaStore(std::unique_ptr<store::AgendaStore> writer)
-      : writer_(std::move(writer)) {}
-  /// Runs `read` on an idle reader connection (waiting for one when all are busy).
+  PooledAgendaStore(std::unique_ptr<store::AgendaStore> writer,
+                    store::ReaderPool<store::AgendaStore>::Opener open,
+                    store::ReaderPool<store::AgendaStore>::Options options)
+      : writer_(std::move(writer)), readers_(std::move(open), options) {}
+  /// Runs `read` on an idle reader connection (opening one, or waiting for one when all are
+  /// busy).
   template <class F>
-  auto read(F&& read) -> decltype(read(std::declval<store::AgendaStore&>()));
+  auto read(F&& read) -> decltype(read(std::declval<store::AgendaStore&>())) {
+    return readers_.with(std::forward<F>(read));
+  }
 
   std::unique_ptr<store::AgendaStore> writer_;
-  std::mutex mutex_;
-  std::condition_variable idle_changed_;
-  std::vector<std::unique_ptr<store::AgendaStore>> idle_;
+  store::ReaderPool<store::AgendaStore> readers_;
 };
 
 }  // namespace agendasync::service

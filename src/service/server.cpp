@@ -368,6 +368,7 @@ Result<void> Server::refresh_organisation(const std::string& org) {
   if (!tenant) {
     TenantOptions options;
     options.database_readers = options_.database_readers;
+    options.reader_idle_limit = options_.reader_idle_limit;
     options.fsync_every_write = options_.fsync_every_write;
     options.webhooks = options_.webhooks;
     if (options_.audit) options.audit = options_.audit(found->database, org);

@@ -76,6 +76,9 @@ struct ServerOptions {
   /// service's own tables each (requests read in parallel under WAL; writes share one
   /// connection). 0 = every call on the one connection (kept for the load benchmark).
   std::size_t database_readers = 4;
+  /// A reader connection unused this long is closed, so an idle organisation holds few
+  /// connections however busy it once was.
+  std::chrono::milliseconds reader_idle_limit{std::chrono::seconds(30)};
   /// true: every API write waits for its fsync (`synchronous = FULL`), which caps writes at
   /// one per disk flush (~7 ms here, ~140 writes/s). false (default): `synchronous = NORMAL`
   /// on the API's connections; a power loss may drop the last acknowledged writes, the file

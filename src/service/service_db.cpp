@@ -96,8 +96,10 @@ Result<std::unique_ptr<store::sql::Database>> open_pg(store::pg::Target target,
 }  // namespace
 
 Result<std::unique_ptr<ServiceDb>> ServiceDb::open(const std::filesystem::path& path,
-                                                   std::size_t readers, bool fsync_every_commit) {
-  auto db = store::sql::open_sqlite_database(path, {readers, fsync_every_commit});
+                                                   std::size_t readers, bool fsync_every_commit,
+                                                   std::chrono::milliseconds reader_idle_limit) {
+  auto db =
+      store::sql::open_sqlite_database(path, {readers, fsync_every_commit, reader_idle_limit});
   if (!db) return std::unexpected(db.error());
   if (auto schema = (*db)->exec(kSchema); !schema) return std::unexpected(schema.error());
   // Tokens belong to an organisation (issue 16); a token made before organisations existed is
@@ -115,12 +117,11 @@ Result<std::unique_ptr<ServiceDb>> ServiceDb::open(const std::filesystem::path& 
   return std::unique_ptr<ServiceDb>(new ServiceDb(std::move(*db)));
 }
 
-Result<std::unique_ptr<ServiceDb>> ServiceDb::open_organisation(std::string_view database,
-                                                                std::string_view org,
-                                                                std::size_t readers,
-                                                                bool fsync_every_commit) {
+Result<std::unique_ptr<ServiceDb>> ServiceDb::open_organisation(
+    std::string_view database, std::string_view org, std::size_t readers, bool fsync_every_commit,
+    std::chrono::milliseconds reader_idle_limit) {
   if (!store::is_postgres_locator(database)) {
-    return open(std::filesystem::path(database), readers, fsync_every_commit);
+    return open(std::filesystem::path(database), readers, fsync_every_commit, reader_idle_limit);
   }
   auto target = store::organisation_target(database, org);
   if (!target) return std::unexpected(target.error());

@@ -8,6 +8,7 @@
 /// - PostgreSQL: an organisation's tables in its schema (`org_<id>`), the node-wide ones
 ///   (tokens, sessions) in the platform schema; both made by `agendasync migrate`
 ///   (store/pg_schema.cpp). Opening checks the schema version and never changes it.
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string_view>
@@ -24,17 +25,18 @@ class ServiceDb {
   /// SQLite: opens `path` (which must exist: the store creates it) and creates the service
   /// tables. `fsync_every_commit` false: the writer commits with `synchronous = NORMAL` (see
   /// store::SqliteOptions::fsync_every_commit).
-  static Result<std::unique_ptr<ServiceDb>> open(const std::filesystem::path& path,
-                                                 std::size_t readers = 4,
-                                                 bool fsync_every_commit = true);
+  static Result<std::unique_ptr<ServiceDb>> open(
+      const std::filesystem::path& path, std::size_t readers = 4, bool fsync_every_commit = true,
+      std::chrono::milliseconds reader_idle_limit = std::chrono::seconds(30));
 
   /// An organisation's service tables where `database` says: the SQLite file `database` (the
   /// organisation's agenda; `org` unused), or organisation `org`'s schema on the PostgreSQL
   /// server `database` names.
-  static Result<std::unique_ptr<ServiceDb>> open_organisation(std::string_view database,
-                                                              std::string_view org,
-                                                              std::size_t readers = 4,
-                                                              bool fsync_every_commit = true);
+  /// SQLite readers are opened when needed and closed `reader_idle_limit` after their last use.
+  static Result<std::unique_ptr<ServiceDb>> open_organisation(
+      std::string_view database, std::string_view org, std::size_t readers = 4,
+      bool fsync_every_commit = true,
+      std::chrono::milliseconds reader_idle_limit = std::chrono::seconds(30));
 
   /// The node's service tables, which every organisation shares (API tokens, console
   /// sessions): the SQLite file `database` (organisation default's agenda, which must

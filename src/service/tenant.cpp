@@ -37,13 +37,15 @@ Result<std::unique_ptr<Tenant>> Tenant::open(std::string org, const std::filesys
     if (options.database_readers == 0) {
       t.store_ = std::move(*opened);
     } else {
-      auto pooled = PooledAgendaStore::open(std::move(*opened), database, options.database_readers);
+      auto pooled = PooledAgendaStore::open(std::move(*opened), database, options.database_readers,
+                                            options.reader_idle_limit);
       if (!pooled) return std::unexpected(pooled.error());
+      t.pooled_ = pooled->get();
       t.store_ = std::move(*pooled);
     }
   }
   auto db = ServiceDb::open_organisation(where, t.org_, options.database_readers,
-                                         options.fsync_every_write);
+                                         options.fsync_every_write, options.reader_idle_limit);
   if (!db) return std::unexpected(db.error());
   t.db_ = std::move(*db);
   t.tokens_ = std::make_unique<TokenStore>(shared.node_db, t.org_);
@@ -93,9 +95,26 @@ void Tenant::stop() {
 }
 
 void Tenant::poll_feed() {
+  close_idle_readers();
+  // One query when nothing changed: a node serving hundreds of organisations runs this for
+  // each of them ten times a second.
+  auto head = store_->head_revision();
+  if (!head) return;  // the next turn tries again
   // Writes of other processes on this agenda (the CLI, another node) wake their pairs too.
-  follower_->poll();
-  publish_feed();
+  if (*head > follower_->position()) follower_->poll_to(*head);
+  if (*head > published_) publish_feed(*head);
+}
+
+std::size_t Tenant::open_readers() {
+  return (pooled_ != nullptr ? pooled_->open_readers() : 0) + db_->sql().open_readers();
+}
+
+void Tenant::close_idle_readers() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - readers_trimmed_ < std::chrono::seconds(1)) return;
+  readers_trimmed_ = now;
+  if (pooled_ != nullptr) pooled_->close_idle_readers();
+  db_->sql().close_idle_readers();
 }
 
 Result<std::optional<std::int64_t>> Tenant::feed_position() {
@@ -103,14 +122,21 @@ Result<std::optional<std::int64_t>> Tenant::feed_position() {
                               {std::string(kFeedPositionKey)});
 }
 
-void Tenant::publish_feed() {
+void Tenant::publish_feed(store::Revision head) {
   auto position = feed_position();
   if (!position) return;
+  published_ = std::max(published_, position->value_or(0));
   store::ChangeQuery query;
   query.after = position->value_or(0);
   query.limit = 500;
   auto changes = store_->changes_since(query);
-  if (!changes || changes->empty()) return;
+  if (!changes) return;
+  if (changes->empty()) {
+    // Published up to the head (by this node or another): the next idle turn reads the head
+    // only.
+    published_ = std::max(published_, head);
+    return;
+  }
   // Claim the changes before publishing them: on PostgreSQL every node serving the
   // organisation runs this loop, and only the one whose position update still finds the old
   // position publishes (a compare-and-set), so a receiver gets each event from one node.
@@ -123,7 +149,8 @@ void Tenant::publish_feed() {
                 "INSERT INTO service_state(key, value) VALUES (?1, ?2) "
                 "ON CONFLICT(key) DO NOTHING",
                 {std::string(kFeedPositionKey), std::to_string(changes->back().revision)});
-  if (!claimed || *claimed == 0) return;
+  if (!claimed || *claimed == 0) return;  // another node did: its position is read next turn
+  published_ = changes->back().revision;
   for (const auto& change : *changes) {
     nlohmann::json event = {
         {"id", "rev-" + std::to_string(change.revision)},

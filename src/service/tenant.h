@@ -4,6 +4,7 @@
 /// webhook feed position, and the ApiContext its routes run on. Built from the organisation's
 /// own database, so nothing in it reaches another organisation's rows. The server owns one per
 /// organisation it serves; the scheduler, the metrics and the HTTP listener are shared.
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -18,8 +19,13 @@
 
 namespace agendasync::service {
 
+class PooledAgendaStore;
+
 struct TenantOptions {
+  /// Reader connections at most per database on SQLite, opened when reads run at once and
+  /// closed after `reader_idle_limit` unused.
   std::size_t database_readers = 4;
+  std::chrono::milliseconds reader_idle_limit{std::chrono::seconds(30)};
   bool fsync_every_write = false;
   bool create_database = false;
   WebhookOptions webhooks;
@@ -52,6 +58,8 @@ class Tenant {
   /// One turn of the feed loop: wakes the pairs of other processes' writes and publishes new
   /// changes to the webhooks.
   void poll_feed();
+  /// SQLite reader connections this organisation holds open now (agenda and service tables).
+  std::size_t open_readers();
 
   const std::string& org() const { return org_; }
   ApiContext& api() { return *api_; }
@@ -64,12 +72,21 @@ class Tenant {
 
  private:
   explicit Tenant(std::string org) : org_(std::move(org)) {}
-  void publish_feed();
+  /// Publishes the changes after the shared feed position to the webhooks; `head` is the
+  /// feed's head read just before.
+  void publish_feed(store::Revision head);
+  /// Closes idle SQLite readers every few seconds (the feed loop's turns tick it).
+  void close_idle_readers();
   /// The last change-feed revision published to the webhooks; nullopt before the first.
   Result<std::optional<std::int64_t>> feed_position();
 
   std::string org_;
   std::unique_ptr<store::AgendaStore> store_;
+  PooledAgendaStore* pooled_ = nullptr;  ///< store_ when it is a reader pool (SQLite)
+  /// The highest revision known to be published to the webhooks (here or by another node):
+  /// an idle turn of the feed loop reads the head only.
+  store::Revision published_ = 0;
+  std::chrono::steady_clock::time_point readers_trimmed_{};
   std::unique_ptr<ServiceDb> db_;
   std::unique_ptr<TokenStore> tokens_;
   std::unique_ptr<SecretStore> secrets_;

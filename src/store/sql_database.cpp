@@ -1,5 +1,7 @@
 #include "store/sql_database.h"
 
+#include "store/reader_pool.h"
+
 #include <charconv>
 #include <condition_variable>
 #include <mutex>
@@ -148,19 +150,24 @@ Result<sqlite::Connection> connect_sqlite(const std::filesystem::path& path,
 
 class SqliteDatabase final : public Database {
  public:
-  SqliteDatabase(sqlite::Connection writer, std::string where)
-      : writer_(std::move(writer)), where_(std::move(where)) {}
+  SqliteDatabase(sqlite::Connection writer, std::string where,
+                 std::unique_ptr<ReaderPool<sqlite::Connection>> readers)
+      : writer_(std::move(writer)), where_(std::move(where)), readers_(std::move(readers)) {}
   Engine engine() const override { return Engine::kSqlite; }
   const std::string& where() const override { return where_; }
-
-  void add_reader(sqlite::Connection reader) {
-    readers_.push_back(std::make_unique<sqlite::Connection>(std::move(reader)));
-    ++reader_count_;
+  void close_idle_readers() override {
+    if (readers_) readers_->trim();
   }
+  std::size_t open_readers() const override { return readers_ ? readers_->open_count() : 0; }
 
  protected:
   Result<void> with_session(Mode mode, const std::function<Result<void>(Session&)>& body) override {
-    if (mode == Mode::kRead && reader_count_ > 0) return on_reader(body);
+    if (mode == Mode::kRead && readers_) {
+      return readers_->with([&](sqlite::Connection& reader) {
+        SqliteSession session(reader);
+        return body(session);
+      });
+    }
     std::lock_guard lock(writer_mutex_);
     SqliteSession session(writer_);
     if (mode != Mode::kTransaction) return body(session);
@@ -168,31 +175,11 @@ class SqliteDatabase final : public Database {
   }
 
  private:
-  Result<void> on_reader(const std::function<Result<void>(Session&)>& body) {
-    std::unique_ptr<sqlite::Connection> reader;
-    {
-      std::unique_lock lock(readers_mutex_);
-      reader_idle_.wait(lock, [this] { return !readers_.empty(); });
-      reader = std::move(readers_.back());
-      readers_.pop_back();
-    }
-    SqliteSession session(*reader);
-    auto result = body(session);
-    {
-      std::lock_guard lock(readers_mutex_);
-      readers_.push_back(std::move(reader));
-    }
-    reader_idle_.notify_one();
-    return result;
-  }
-
   std::mutex writer_mutex_;
   sqlite::Connection writer_;
   std::string where_;
-  std::mutex readers_mutex_;
-  std::condition_variable reader_idle_;
-  std::vector<std::unique_ptr<sqlite::Connection>> readers_;
-  std::size_t reader_count_ = 0;
+  /// Opened on demand, closed when idle (reader_pool.h); null = every call on the writer.
+  std::unique_ptr<ReaderPool<sqlite::Connection>> readers_;
 };
 
 // --- PostgreSQL --------------------------------------------------------------------------
@@ -257,13 +244,20 @@ Result<std::unique_ptr<Database>> open_sqlite_database(const std::filesystem::pa
   if (auto wal = sqlite::enable_wal(*writer, std::chrono::seconds(5)); !wal) {
     return std::unexpected(wal.error());
   }
-  auto db = std::make_unique<SqliteDatabase>(std::move(*writer), path.string());
-  for (std::size_t i = 0; i < options.readers; ++i) {
-    auto reader = connect_sqlite(path, options.fsync_every_commit);
-    if (!reader) return std::unexpected(reader.error());
-    db->add_reader(std::move(*reader));
+  std::unique_ptr<ReaderPool<sqlite::Connection>> readers;
+  if (options.readers > 0) {
+    readers = std::make_unique<ReaderPool<sqlite::Connection>>(
+        [path,
+         fsync = options.fsync_every_commit]() -> Result<std::unique_ptr<sqlite::Connection>> {
+          auto reader = connect_sqlite(path, fsync);
+          if (!reader) return std::unexpected(reader.error());
+          return std::make_unique<sqlite::Connection>(std::move(*reader));
+        },
+        ReaderPool<sqlite::Connection>::Options{
+            .max_open = options.readers, .keep_open = 0, .idle_limit = options.reader_idle_limit});
   }
-  return std::unique_ptr<Database>(std::move(db));
+  return std::unique_ptr<Database>(
+      std::make_unique<SqliteDatabase>(std::move(*writer), path.string(), std::move(readers)));
 }
 
 Result<std::unique_ptr<Database>> open_pg_database(pg::Target target, pg::PoolOptions options) {

@@ -84,6 +84,11 @@ class Database {
   Result<std::int64_t> run(std::string_view sql, const std::vector<Value>& params = {});
   /// Several statements without parameters, on the writer.
   Result<void> exec(std::string_view script);
+  /// Closes reader connections idle past their limit (SQLite; a pool on PostgreSQL manages
+  /// its own): for a caller that ticks while the database is not read.
+  virtual void close_idle_readers() {}
+  /// SQLite reader connections open now (0 on PostgreSQL, whose pool is its own).
+  virtual std::size_t open_readers() const { return 0; }
 
   /// Runs `body(Session&)` in one write transaction (SQLite: BEGIN IMMEDIATE, so writers
   /// queue up front; PostgreSQL: BEGIN); an error from `body` or the commit rolls back.
@@ -119,10 +124,13 @@ class Database {
 };
 
 struct SqliteDatabaseOptions {
-  /// Reader connections; 0 = every call on the writer.
+  /// Reader connections at most, opened when needed (reader_pool.h); 0 = every call on the
+  /// writer.
   std::size_t readers = 4;
   /// false: commits with `synchronous = NORMAL` (see SqliteOptions::fsync_every_commit).
   bool fsync_every_commit = true;
+  /// A reader idle this long is closed (a database nobody reads holds its writer only).
+  std::chrono::milliseconds reader_idle_limit{std::chrono::seconds(30)};
 };
 
 /// Opens the SQLite file `path`, which must exist (the agenda store creates it), in WAL mode.
