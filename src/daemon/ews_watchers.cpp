@@ -105,6 +105,9 @@ struct StreamState {
   std::deque<std::string> envelopes;
   std::optional<Error> broken;  ///< the body was not SOAP envelopes
   bool read_queued = false;
+  /// Opened while some of the group's Subscribes failed: the watchers end it after the
+  /// back-off to try them again, which is no sign that the failure has passed.
+  bool subscribe_retry = false;
   std::chrono::steady_clock::time_point opened = std::chrono::steady_clock::now();
 };
 
@@ -445,8 +448,22 @@ void MailboxWatchers::cycle(const std::shared_ptr<Group>& group) {
   const milliseconds backoff = failure ? backoff_after(*group, *failure) : options_.restart_after;
   if (group->mailbox_of.empty()) {
     // Nothing subscribed (every Subscribe failed, or the server is unreachable): the poll
-    // covers these mailboxes; try again later.
+    // covers these mailboxes; try again later, and say why once per run of failures.
     if (!failure) ++group->failures;
+    if (failure && group->failures == 1) {
+      service::log_event(
+          spdlog::level::warn, "mailbox_watch_failed",
+          {{"group", group->id},
+           {"error", failure->message},
+           {"code", failure->protocol_code},
+           {"detail",
+            fmt::format(
+                "{} mailboxes are polled every {} s; Subscribe is tried again "
+                "in {} ms",
+                group->members.size(),
+                std::chrono::duration_cast<std::chrono::seconds>(options_.poll_unwatched).count(),
+                backoff.count())}});
+    }
     schedule_cycle(group, backoff);
     return;
   }
@@ -481,6 +498,7 @@ void MailboxWatchers::cycle(const std::shared_ptr<Group>& group) {
                         {"detail", fmt::format("Subscribe is tried again in {} ms; the "
                                                "mailboxes not subscribed are polled meanwhile",
                                                backoff.count())}});
+    group->stream->subscribe_retry = true;
     std::weak_ptr<StreamState> stream = group->stream;
     tasks_->post(
         [stream] {
@@ -530,7 +548,12 @@ void MailboxWatchers::subscribe_missing(Group& group) {
     if (!error && id.empty()) {
       error = Error::make(ErrorKind::kTransient, "Exchange answered Subscribe without an id");
     }
-    if (error && is_group_wide(*error)) {
+    // EWSMaxSubscriptions is the charged account's: in delegate mode that is the service
+    // account, so every later Subscribe would be refused too and the group backs off; when
+    // impersonating, each mailbox has its own and only this one waits.
+    const bool mailbox_budget = error && error->protocol_code == "ErrorExceededSubscriptionCount" &&
+                                config_.exchange.access != config::EwsAccess::kDelegate;
+    if (error && is_group_wide(*error) && !mailbox_budget) {
       group.stream_failure = *error;
       return;  // the whole group backs off; what is subscribed streams meanwhile
     }
@@ -725,7 +748,9 @@ void MailboxWatchers::stream_ended(const std::shared_ptr<Group>& group,
   const bool short_lived =
       stream && Clock::now() - stream->opened < std::chrono::seconds(1) && !cancelled;
   if (!failure && !short_lived) {
-    group->failures = 0;
+    // A stream ended for a Subscribe retry keeps the count: the back-off grows while Exchange
+    // keeps refusing (a full EWSMaxSubscriptions does not pass in seconds).
+    if (!(stream && stream->subscribe_retry)) group->failures = 0;
     schedule_cycle(group);
     stats_changed();
     return;

@@ -1,6 +1,7 @@
 #include "service/graph_write_pacer.h"
 
 #include <algorithm>
+#include <map>
 
 namespace agendasync::service {
 
@@ -63,6 +64,17 @@ std::size_t GraphWritePacer::in_window() const {
   const auto now = Clock::now();
   return static_cast<std::size_t>(
       std::count_if(started_.begin(), started_.end(), [&](auto at) { return at > now - window_; }));
+}
+
+std::shared_ptr<GraphWritePacer> shared_write_pacer(const std::string& key, std::size_t per_window,
+                                                    GraphWritePacer::Clock::duration window) {
+  static std::mutex mutex;
+  static std::map<std::string, std::weak_ptr<GraphWritePacer>> pacers;
+  std::lock_guard lock(mutex);
+  if (auto held = pacers[key].lock()) return held;
+  auto made = std::make_shared<GraphWritePacer>(per_window, window);
+  pacers[key] = made;
+  return made;
 }
 
 }  // namespace agendasync::service

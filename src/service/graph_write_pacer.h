@@ -9,8 +9,10 @@
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <stop_token>
+#include <string>
 
 namespace agendasync::service {
 
@@ -45,5 +47,12 @@ class GraphWritePacer {
   std::deque<Clock::time_point> started_;  // within the last window, oldest first
   Clock::time_point held_until_{};
 };
+
+/// The pacer every keeper of this process shares for `key` (one app of a tenant, or a whole
+/// tenant): Graph counts its limits per app per tenant and per tenant, not per organisation
+/// of ours, so organisations that share an app registration or a tenant share the budget.
+/// The first caller's `per_window` and `window` make it; it lives while a keeper holds it.
+std::shared_ptr<GraphWritePacer> shared_write_pacer(const std::string& key, std::size_t per_window,
+                                                    GraphWritePacer::Clock::duration window);
 
 }  // namespace agendasync::service
