@@ -353,5 +353,39 @@ TEST(ServeGraphE2e, SubscriptionWritesOverGraphsLimitWaitForRetryAfter) {
   EXPECT_EQ(serve->stop(SIGTERM), 0) << serve->log();
 }
 
+// Active subscriptions per mailbox (Outlook: 1,000 for all apps; exsim's cap lowered to 0, so
+// every mailbox is full): Graph answers 403 ExtensionError "SubscriptionCountReached". The
+// daemon reports it per mailbox, says the safety-net sync covers the mailbox meanwhile, keeps
+// syncing it, and tries again with a growing pause instead of hammering Graph.
+TEST(ServeGraphE2e, AFullMailboxIsReportedAndLeftToTheSafetyNet) {
+  e2e::WorldOptions options = graph_world({{"subscriptions_per_mailbox", 0}});
+  GraphServe setup({"JDOE", "ASMITH"}, true, options);
+  auto serve = setup.start();
+  Api api(serve->port(), setup.token);
+  GraphAdmin graph(setup.world);
+  ASSERT_TRUE(eventually([&] {
+    return !events(*serve, "graph_subscription_failed", "JDOE").empty() &&
+           !events(*serve, "graph_subscription_failed", "ASMITH").empty();
+  })) << serve->log();
+  const auto failed = events(*serve, "graph_subscription_failed", "JDOE").front();
+  EXPECT_NE(failed.value("error", "").find("SubscriptionCountReached"), std::string::npos)
+      << failed.dump();
+  EXPECT_NE(failed.value("detail", "").find("safety-net"), std::string::npos) << failed.dump();
+  EXPECT_TRUE(eventually([&] {
+    return api.metric("agendasync_graph_mailboxes",
+                      {{"org", "default"}, {"state", "unsubscribed"}}) == 2;
+  })) << serve->log();
+  EXPECT_FALSE(events(*serve, "sync_run", "JDOE").empty()) << "the mailbox is still synced";
+  EXPECT_EQ(graph.subscription_count(), 0u);
+  // Attempts after 1, 2, 4 s...: a handful in 5 s, not one per refresh or faster.
+  std::this_thread::sleep_for(5s);
+  const auto attempts = events(*serve, "graph_subscription_failed", "JDOE").size();
+  EXPECT_GE(attempts, 2u) << "never tried again";
+  EXPECT_LE(attempts, 5u) << serve->log();
+  EXPECT_GE(setup.world.admin("GET", "/exsim/admin/graph/stats").value("refused_mailbox_full", 0),
+            2);
+  EXPECT_EQ(serve->stop(SIGTERM), 0) << serve->log();
+}
+
 }  // namespace
 }  // namespace agendasync::demotest
