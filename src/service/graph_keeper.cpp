@@ -65,15 +65,13 @@ GraphSubscriptionKeeper::GraphSubscriptionKeeper(GraphSubscriptions& records,
                                              options_.writes_per_tenant, options_.write_window)) {}
 
 bool GraphSubscriptionKeeper::acquire_write(std::stop_token stop) {
-  // The tenant's turn first, then the app's: a slot taken while waiting for the other is
-  // counted early, which can only keep the writes further under Graph's limits.
-  if (tenant_pacer_ && !tenant_pacer_->acquire(stop)) return false;
-  return pacer_->acquire(stop);
+  if (!tenant_pacer_) return pacer_->acquire(stop);
+  return GraphWritePacer::acquire_both(*pacer_, *tenant_pacer_, stop);
 }
 
 bool GraphSubscriptionKeeper::acquire_write_until(GraphWritePacer::Clock::time_point deadline) {
-  if (tenant_pacer_ && !tenant_pacer_->acquire_until(deadline)) return false;
-  return pacer_->acquire_until(deadline);
+  if (!tenant_pacer_) return pacer_->acquire_until(deadline);
+  return GraphWritePacer::acquire_both(*pacer_, *tenant_pacer_, std::stop_token{}, deadline);
 }
 
 GraphSubscriptionKeeper::~GraphSubscriptionKeeper() { stop(); }

@@ -367,25 +367,28 @@ struct Organisation {
 // Graph counts subscription writes per app per tenant (1,000 in 20 s) and per tenant for all
 // apps (2,000): organisations of one node that share an app registration share the first
 // budget, and organisations of one tenant the second. Three organisations on one tenant, two of
-// them with the same app, scaled to 6 writes per app and 9 per tenant in 500 ms: each keeper
-// alone would stay within 6, yet together app A would see 12 and the tenant 18.
+// them with the same app, scaled to 6 writes per app and 9 per tenant in 500 ms (paced over 800
+// ms): each keeper alone would stay within 6, yet together app A would see 12 and the tenant 18.
 TEST_F(GraphKeeperTest, OrganisationsOfOneTenantShareItsAppAndTenantWriteLimits) {
   FakeGraph app_a;
   FakeGraph app_b;
   GraphKeeperOptions options;
   options.writes_per_window = 6;
   options.writes_per_tenant = 9;
-  options.write_window = 500ms;
+  // Counted over 800 ms, measured over 500 ms: the margin a loaded machine needs between a
+  // write's start and its receipt, as in SubscribesEveryMailboxWithoutGoingOverTheWriteLimit.
+  options.write_window = 800ms;
+  options.stop_budget = 0ms;  // the deletions at stop are not what this test is about
   options.tenant = "shared-tenant-" + std::to_string(::getpid());
   std::vector<std::unique_ptr<Organisation>> organisations;
   for (const char* name : {"a", "b", "c"})
-    organisations.push_back(std::make_unique<Organisation>(name, 12));
+    organisations.push_back(std::make_unique<Organisation>(name, 6));
   options.app = "app-a";
   organisations[0]->start(app_a, options);
   organisations[1]->start(app_a, options);
   options.app = "app-b";
   organisations[2]->start(app_b, options);
-  ASSERT_TRUE(eventually([&] { return app_a.live() == 24 && app_b.live() == 12; }))
+  ASSERT_TRUE(eventually([&] { return app_a.live() == 12 && app_b.live() == 6; }))
       << app_a.live() << " " << app_b.live();
   EXPECT_LE(busiest(app_a.accepted(), 500ms), 6u) << "app A went over its per-app budget";
   EXPECT_LE(busiest(app_b.accepted(), 500ms), 6u);

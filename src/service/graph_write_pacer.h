@@ -28,6 +28,11 @@ class GraphWritePacer {
   bool acquire(std::stop_token stop);
   /// The same, giving up (false) at `deadline`.
   bool acquire_until(Clock::time_point deadline);
+  /// Waits until a write may start under both `a` and `b` (two different pacers: an app's and
+  /// its tenant's) and counts it in both at the same moment; false when `stop` was requested
+  /// or the moment would be after `deadline`.
+  static bool acquire_both(GraphWritePacer& a, GraphWritePacer& b, std::stop_token stop,
+                           Clock::time_point deadline = Clock::time_point::max());
   /// Graph answered 429: no write starts before `retry_after` from now. Returns true when this
   /// moved the hold later (the caller logs the pause once, not once per waiting write).
   bool hold(Clock::duration retry_after);
