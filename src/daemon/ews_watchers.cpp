@@ -105,9 +105,6 @@ struct StreamState {
   std::deque<std::string> envelopes;
   std::optional<Error> broken;  ///< the body was not SOAP envelopes
   bool read_queued = false;
-  /// Opened while some of the group's Subscribes failed: the watchers end it after the
-  /// back-off to try them again, which is no sign that the failure has passed.
-  bool subscribe_retry = false;
   std::chrono::steady_clock::time_point opened = std::chrono::steady_clock::now();
 };
 
@@ -498,7 +495,6 @@ void MailboxWatchers::cycle(const std::shared_ptr<Group>& group) {
                         {"detail", fmt::format("Subscribe is tried again in {} ms; the "
                                                "mailboxes not subscribed are polled meanwhile",
                                                backoff.count())}});
-    group->stream->subscribe_retry = true;
     std::weak_ptr<StreamState> stream = group->stream;
     tasks_->post(
         [stream] {
@@ -748,9 +744,7 @@ void MailboxWatchers::stream_ended(const std::shared_ptr<Group>& group,
   const bool short_lived =
       stream && Clock::now() - stream->opened < std::chrono::seconds(1) && !cancelled;
   if (!failure && !short_lived) {
-    // A stream ended for a Subscribe retry keeps the count: the back-off grows while Exchange
-    // keeps refusing (a full EWSMaxSubscriptions does not pass in seconds).
-    if (!(stream && stream->subscribe_retry)) group->failures = 0;
+    group->failures = 0;
     schedule_cycle(group);
     stats_changed();
     return;
