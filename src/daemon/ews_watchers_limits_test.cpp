@@ -171,9 +171,9 @@ TEST_F(WatcherLimits, ExceededSubscriptionCountIsSaidOncePerBackOffAndTheRestAre
   EXPECT_NE(logs.find("EWSMaxSubscriptions"), std::string::npos) << logs;
   EXPECT_NE(logs.find("polled"), std::string::npos) << logs;
 
-  // For 4 s: the two unsubscribed mailboxes are polled (synced without a change); the
+  // For 3 s: the two unsubscribed mailboxes are polled (synced without a change); the
   // refused Subscribe is tried again after 200, 400, 800 ms, then every 2 s: a handful of
-  // attempts, each logged once; a retry without back-off would be hundreds.
+  // attempts, each logged once; a retry without back-off would be dozens.
   const auto watched = watchers->watched();
   ASSERT_EQ(watched.size(), 2u);
   std::vector<std::string> polled;
@@ -183,7 +183,7 @@ TEST_F(WatcherLimits, ExceededSubscriptionCountIsSaidOncePerBackOffAndTheRestAre
   ASSERT_EQ(polled.size(), 2u);
   woken_.clear();
   Logs::get().clear();
-  std::this_thread::sleep_for(4s);
+  std::this_thread::sleep_for(3s);
   for (const auto& user : polled) EXPECT_GE(woken_.count(user), 3u) << user << " is not polled";
   const std::size_t attempts = Logs::get().count("ErrorExceededSubscriptionCount");
   EXPECT_GE(attempts, 1u) << "Subscribe is never tried again";
@@ -248,7 +248,7 @@ TEST_F(WatcherLimits, AServerRestartResubscribesAndSyncsEveryMailbox) {
 
 // Unread streaming subscriptions expire (exsim `subscription_lifetime_seconds`, lowered to
 // 1 s): the watchers open the group's stream right after subscribing and keep it open, so no
-// subscription goes unread long enough to expire: 3 s later none was lost (no mailbox synced
+// subscription goes unread long enough to expire: 2.5 s later none was lost (no mailbox synced
 // again, exsim still holds the four) and a change still wakes its user.
 TEST_F(WatcherLimits, AnOpenStreamKeepsTheSubscriptionsFromExpiring) {
   start_world("expiry", R"(, "subscription_lifetime_seconds": 1)");
@@ -257,7 +257,7 @@ TEST_F(WatcherLimits, AnOpenStreamKeepsTheSubscriptionsFromExpiring) {
   auto watchers = start(options);
   ASSERT_TRUE(watchers);
   expect_all_watched(*watchers);
-  std::this_thread::sleep_for(3s);
+  std::this_thread::sleep_for(2500ms);
   for (const char* user : kUsers) EXPECT_EQ(woken_.count(user), 0u) << user;
   EXPECT_EQ(world_->admin("GET", "/exsim/admin/streaming").value("subscriptions", 0), 4);
   EXPECT_EQ(watchers->stats().watched, 4u);
