@@ -463,8 +463,22 @@ void MailboxWatchers::cycle(const std::shared_ptr<Group>& group) {
   const milliseconds backoff = failure ? backoff_after(*group, *failure) : options_.restart_after;
   if (group->mailbox_of.empty()) {
     // Nothing subscribed (every Subscribe failed, or the server is unreachable): the poll
-    // covers these mailboxes; try again later.
+    // covers these mailboxes; try again later, and say why once per run of failures.
     if (!failure) ++group->failures;
+    if (failure && group->failures == 1) {
+      service::log_event(
+          spdlog::level::warn, "mailbox_watch_failed",
+          {{"group", group->id},
+           {"error", failure->message},
+           {"code", failure->protocol_code},
+           {"detail",
+            fmt::format(
+                "{} mailboxes are polled every {} s; Subscribe is tried again "
+                "in {} ms",
+                group->members.size(),
+                std::chrono::duration_cast<std::chrono::seconds>(options_.poll_unwatched).count(),
+                backoff.count())}});
+    }
     schedule_cycle(group, backoff);
     return;
   }
@@ -548,7 +562,12 @@ void MailboxWatchers::subscribe_missing(Group& group) {
     if (!error && id.empty()) {
       error = Error::make(ErrorKind::kTransient, "Exchange answered Subscribe without an id");
     }
-    if (error && is_group_wide(*error)) {
+    // EWSMaxSubscriptions is the charged account's: in delegate mode that is the service
+    // account, so every later Subscribe would be refused too and the group backs off; when
+    // impersonating, each mailbox has its own and only this one waits.
+    const bool mailbox_budget = error && error->protocol_code == "ErrorExceededSubscriptionCount" &&
+                                config_.exchange.access != config::EwsAccess::kDelegate;
+    if (error && is_group_wide(*error) && !mailbox_budget) {
       group.stream_failure = *error;
       return;  // the whole group backs off; what is subscribed streams meanwhile
     }

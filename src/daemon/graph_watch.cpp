@@ -99,6 +99,10 @@ Result<std::function<void()>> start_graph_watch(const config::Config& config,
   store::AgendaStore& store = tenant->store();
   service::Scheduler& scheduler = server.scheduler();
   service::Metrics& metrics = server.metrics();
+  // Graph's subscription-write limits are per app per tenant and per tenant: organisations of
+  // this node with the same app or tenant share those budgets.
+  options.tenant = config.graph.tenant_id;
+  options.app = config.graph.client_id;
   // Subscribed / unsubscribed mailboxes as gauges, so a dashboard shows mailboxes that are not
   // watched in real time (they wait for the safety net) without reading the log.
   options.on_progress = [&metrics, org](const service::GraphKeeperProgress& progress) {

@@ -54,7 +54,25 @@ GraphSubscriptionKeeper::GraphSubscriptionKeeper(GraphSubscriptions& records,
       wanted_(std::move(wanted)),
       wake_(std::move(wake)),
       options_(std::move(options)),
-      pacer_(options_.writes_per_window, options_.write_window) {}
+      pacer_(
+          options_.tenant.empty()
+              ? std::make_shared<GraphWritePacer>(options_.writes_per_window, options_.write_window)
+              : shared_write_pacer("app " + options_.tenant + " " + options_.app,
+                                   options_.writes_per_window, options_.write_window)),
+      tenant_pacer_(options_.tenant.empty()
+                        ? nullptr
+                        : shared_write_pacer("tenant " + options_.tenant,
+                                             options_.writes_per_tenant, options_.write_window)) {}
+
+bool GraphSubscriptionKeeper::acquire_write(std::stop_token stop) {
+  if (!tenant_pacer_) return pacer_->acquire(stop);
+  return GraphWritePacer::acquire_both(*pacer_, *tenant_pacer_, stop);
+}
+
+bool GraphSubscriptionKeeper::acquire_write_until(GraphWritePacer::Clock::time_point deadline) {
+  if (!tenant_pacer_) return pacer_->acquire_until(deadline);
+  return GraphWritePacer::acquire_both(*pacer_, *tenant_pacer_, std::stop_token{}, deadline);
+}
 
 GraphSubscriptionKeeper::~GraphSubscriptionKeeper() { stop(); }
 
@@ -270,7 +288,7 @@ void GraphSubscriptionKeeper::work(std::stop_token stop) {
       jobs_.pop_front();
     }
     // Every job is one write (POST, PATCH or DELETE) at the subscription service.
-    if (!pacer_.acquire(stop)) return;
+    if (!acquire_write(stop)) return;
     if (std::visit([this](const auto& j) { return run(j); }, job)) finished(job);
     report(false);
   }
@@ -296,7 +314,7 @@ bool GraphSubscriptionKeeper::throttled(const Error& error, const Job& job) {
     std::lock_guard lock(mutex_);
     ++progress_.throttled;
   }
-  if (pacer_.hold(wait)) {
+  if (pacer_->hold(wait)) {
     log_event(spdlog::level::warn, "graph_subscription_throttled",
               {{"retry_after_ms", wait.count()},
                {"error", error.message},
@@ -467,7 +485,7 @@ void GraphSubscriptionKeeper::stop() {
   std::size_t left = 0;
   for (const auto& subscription : *recorded) {
     // Deletions are writes too: paced like the rest, as far as the stop budget reaches.
-    if (!pacer_.acquire_until(deadline)) {
+    if (!acquire_write_until(deadline)) {
       ++left;
       continue;
     }

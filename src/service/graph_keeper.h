@@ -74,7 +74,15 @@ struct GraphKeeperOptions {
   /// Writes (create, renew, delete) per window: Graph allows 1,000 per app per tenant in 20 s;
   /// counted over 21 s so that latency between us and Graph cannot put 1,001 in its window.
   std::size_t writes_per_window = 1000;
+  /// ...and 2,000 per tenant for all its apps together, in the same window.
+  std::size_t writes_per_tenant = 2000;
   std::chrono::milliseconds write_window{std::chrono::seconds(21)};
+  /// The directory (tenant) id and the app (client) id these subscriptions are written with:
+  /// every keeper of the process with the same app of the same tenant shares one pacer, and
+  /// every keeper of the tenant another (shared_write_pacer). Empty tenant: this keeper's
+  /// own pacer, without a tenant budget (tests).
+  std::string tenant;
+  std::string app;
   /// A 429 whose Retry-After is longer than this is not a pause but a refusal of this mailbox
   /// (Exchange Online has been seen answering a full mailbox with a Retry-After in year 9999).
   std::chrono::milliseconds max_hold{std::chrono::minutes(10)};
@@ -155,7 +163,12 @@ class GraphSubscriptionKeeper {
   WantedFn wanted_;
   std::function<void(const std::string&)> wake_;
   GraphKeeperOptions options_;
-  GraphWritePacer pacer_;
+  /// Graph's per-app-per-tenant budget, and its per-tenant one (null: none).
+  std::shared_ptr<GraphWritePacer> pacer_;
+  std::shared_ptr<GraphWritePacer> tenant_pacer_;
+  /// Waits for a write's turn under both budgets; false when stopped or past the deadline.
+  bool acquire_write(std::stop_token stop);
+  bool acquire_write_until(GraphWritePacer::Clock::time_point deadline);
 
   mutable std::mutex mutex_;
   std::condition_variable_any changed_;  // lifecycle events, jobs, stop

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <set>
@@ -72,6 +73,10 @@ class FakeGraph {
   std::vector<std::int64_t> expiries() {
     std::lock_guard lock(mutex_);
     return expiries_;
+  }
+  std::vector<Clock::time_point> accepted() {
+    std::lock_guard lock(mutex_);
+    return accepted_;
   }
   /// Accepted writes in the busiest window.
   std::size_t busiest_window() {
@@ -303,6 +308,95 @@ TEST_F(GraphKeeperTest, ExpiriesAreSpreadSoRenewalsDoNotFallDueTogether) {
   auto due = records_->expiring(unix_now(), options.renew_before.count());
   ASSERT_TRUE(due);
   EXPECT_TRUE(due->empty());
+}
+
+/// The most of `times` (sorted) within any `window`.
+std::size_t busiest(std::vector<Clock::time_point> times, Clock::duration window) {
+  std::sort(times.begin(), times.end());
+  std::size_t most = 0;
+  for (std::size_t i = 0, j = 0; j < times.size(); ++j) {
+    while (times[j] - times[i] >= window) ++i;
+    most = std::max(most, j - i + 1);
+  }
+  return most;
+}
+
+/// One organisation of the node: its own database and subscription records, its mailboxes.
+struct Organisation {
+  std::filesystem::path dir;
+  std::unique_ptr<ServiceDb> db;
+  std::unique_ptr<SecretStore> secrets;
+  std::unique_ptr<GraphSubscriptions> records;
+  std::map<std::string, std::string> wanted;
+  std::unique_ptr<GraphSubscriptionKeeper> keeper;
+
+  Organisation(const std::string& name, int mailboxes) {
+    dir = std::filesystem::temp_directory_path() /
+          fmt::format("agendasync-keeper-{}-{}", ::getpid(), name);
+    std::filesystem::create_directories(dir);
+    auto store = store::open_sqlite_agenda_store(dir / "agenda.db", {.create = true});
+    EXPECT_TRUE(store) << store.error().message;
+    auto opened = ServiceDb::open(dir / "agenda.db", 2, false);
+    EXPECT_TRUE(opened) << opened.error().message;
+    db = std::move(*opened);
+    secrets::SecretKey key{"k1", {}};
+    key.bytes.fill(7);
+    secrets = std::make_unique<SecretStore>(*db, secrets::KeyRing({key}));
+    records = std::make_unique<GraphSubscriptions>(*db, *secrets);
+    for (int i = 0; i < mailboxes; ++i)
+      wanted[fmt::format("{}{:03}", name, i)] = fmt::format("{}{:03}@example.com", name, i);
+  }
+  void start(FakeGraph& graph, GraphKeeperOptions options) {
+    options.refresh = 100ms;
+    auto started = GraphSubscriptionKeeper::start(
+        *records, graph.calls(),
+        [this]() -> Result<std::map<std::string, std::string>> { return wanted; },
+        [](const std::string&) {}, options);
+    ASSERT_TRUE(started) << started.error().message;
+    keeper = std::move(*started);
+  }
+  ~Organisation() {
+    keeper.reset();
+    records.reset();
+    secrets.reset();
+    db.reset();
+    std::filesystem::remove_all(dir);
+  }
+};
+
+// Graph counts subscription writes per app per tenant (1,000 in 20 s) and per tenant for all
+// apps (2,000): organisations of one node that share an app registration share the first
+// budget, and organisations of one tenant the second. Three organisations on one tenant, two of
+// them with the same app, scaled to 6 writes per app and 9 per tenant in 500 ms (paced over 800
+// ms): each keeper alone would stay within 6, yet together app A would see 12 and the tenant 18.
+TEST_F(GraphKeeperTest, OrganisationsOfOneTenantShareItsAppAndTenantWriteLimits) {
+  FakeGraph app_a;
+  FakeGraph app_b;
+  GraphKeeperOptions options;
+  options.writes_per_window = 6;
+  options.writes_per_tenant = 9;
+  // Counted over 800 ms, measured over 500 ms: the margin a loaded machine needs between a
+  // write's start and its receipt, as in SubscribesEveryMailboxWithoutGoingOverTheWriteLimit.
+  options.write_window = 800ms;
+  options.stop_budget = 0ms;  // the deletions at stop are not what this test is about
+  options.tenant = "shared-tenant-" + std::to_string(::getpid());
+  std::vector<std::unique_ptr<Organisation>> organisations;
+  for (const char* name : {"a", "b", "c"})
+    organisations.push_back(std::make_unique<Organisation>(name, 6));
+  options.app = "app-a";
+  organisations[0]->start(app_a, options);
+  organisations[1]->start(app_a, options);
+  options.app = "app-b";
+  organisations[2]->start(app_b, options);
+  ASSERT_TRUE(eventually([&] { return app_a.live() == 12 && app_b.live() == 6; }))
+      << app_a.live() << " " << app_b.live();
+  EXPECT_LE(busiest(app_a.accepted(), 500ms), 6u) << "app A went over its per-app budget";
+  EXPECT_LE(busiest(app_b.accepted(), 500ms), 6u);
+  auto all = app_a.accepted();
+  const auto b = app_b.accepted();
+  all.insert(all.end(), b.begin(), b.end());
+  EXPECT_LE(busiest(all, 500ms), 9u) << "the tenant went over its budget";
+  for (auto& organisation : organisations) organisation->keeper.reset();
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "service/graph_write_pacer.h"
 
 #include <algorithm>
+#include <map>
 
 namespace agendasync::service {
 
@@ -44,6 +45,33 @@ bool GraphWritePacer::acquire_until(Clock::time_point deadline) {
   }
 }
 
+bool GraphWritePacer::acquire_both(GraphWritePacer& a, GraphWritePacer& b, std::stop_token stop,
+                                   Clock::time_point deadline) {
+  if (&a == &b)
+    return deadline == Clock::time_point::max() ? a.acquire(stop) : a.acquire_until(deadline);
+  while (!stop.stop_requested()) {
+    Clock::time_point at;
+    {
+      // Both budgets checked and charged together: a slot of one taken while waiting for the
+      // other would let the writes that hold it bunch up once the other opens.
+      std::scoped_lock lock(a.mutex_, b.mutex_);
+      const auto now = Clock::now();
+      at = std::max(a.next_start(now), b.next_start(now));
+      if (at <= now) {
+        a.started_.push_back(now);
+        b.started_.push_back(now);
+        return true;
+      }
+    }
+    if (at > deadline) return false;
+    std::mutex mutex;
+    std::condition_variable_any woken;
+    std::unique_lock wait(mutex);
+    woken.wait_until(wait, stop, at, [] { return false; });
+  }
+  return false;
+}
+
 bool GraphWritePacer::hold(Clock::duration retry_after) {
   std::lock_guard lock(mutex_);
   const auto until = Clock::now() + retry_after;
@@ -63,6 +91,17 @@ std::size_t GraphWritePacer::in_window() const {
   const auto now = Clock::now();
   return static_cast<std::size_t>(
       std::count_if(started_.begin(), started_.end(), [&](auto at) { return at > now - window_; }));
+}
+
+std::shared_ptr<GraphWritePacer> shared_write_pacer(const std::string& key, std::size_t per_window,
+                                                    GraphWritePacer::Clock::duration window) {
+  static std::mutex mutex;
+  static std::map<std::string, std::weak_ptr<GraphWritePacer>> pacers;
+  std::lock_guard lock(mutex);
+  if (auto held = pacers[key].lock()) return held;
+  auto made = std::make_shared<GraphWritePacer>(per_window, window);
+  pacers[key] = made;
+  return made;
 }
 
 }  // namespace agendasync::service

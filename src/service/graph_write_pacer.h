@@ -9,8 +9,10 @@
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <stop_token>
+#include <string>
 
 namespace agendasync::service {
 
@@ -26,6 +28,11 @@ class GraphWritePacer {
   bool acquire(std::stop_token stop);
   /// The same, giving up (false) at `deadline`.
   bool acquire_until(Clock::time_point deadline);
+  /// Waits until a write may start under both `a` and `b` (two different pacers: an app's and
+  /// its tenant's) and counts it in both at the same moment; false when `stop` was requested
+  /// or the moment would be after `deadline`.
+  static bool acquire_both(GraphWritePacer& a, GraphWritePacer& b, std::stop_token stop,
+                           Clock::time_point deadline = Clock::time_point::max());
   /// Graph answered 429: no write starts before `retry_after` from now. Returns true when this
   /// moved the hold later (the caller logs the pause once, not once per waiting write).
   bool hold(Clock::duration retry_after);
@@ -45,5 +52,12 @@ class GraphWritePacer {
   std::deque<Clock::time_point> started_;  // within the last window, oldest first
   Clock::time_point held_until_{};
 };
+
+/// The pacer every keeper of this process shares for `key` (one app of a tenant, or a whole
+/// tenant): Graph counts its limits per app per tenant and per tenant, not per organisation
+/// of ours, so organisations that share an app registration or a tenant share the budget.
+/// The first caller's `per_window` and `window` make it; it lives while a keeper holds it.
+std::shared_ptr<GraphWritePacer> shared_write_pacer(const std::string& key, std::size_t per_window,
+                                                    GraphWritePacer::Clock::duration window);
 
 }  // namespace agendasync::service

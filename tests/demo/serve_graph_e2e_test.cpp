@@ -353,5 +353,43 @@ TEST(ServeGraphE2e, SubscriptionWritesOverGraphsLimitWaitForRetryAfter) {
   EXPECT_EQ(serve->stop(SIGTERM), 0) << serve->log();
 }
 
+// Active subscriptions per mailbox (Outlook: 1,000 for all apps; exsim's cap lowered to 0, so
+// every mailbox is full): Graph answers 403 ExtensionError "SubscriptionCountReached". The
+// daemon reports it per mailbox, says the safety-net sync covers the mailbox meanwhile, keeps
+// syncing it, and tries again with a growing pause instead of hammering Graph.
+TEST(ServeGraphE2e, AFullMailboxIsReportedAndLeftToTheSafetyNet) {
+  e2e::WorldOptions options = graph_world({{"subscriptions_per_mailbox", 0}});
+  GraphServe setup({"JDOE", "ASMITH"}, true, options);
+  auto serve = setup.start();
+  Api api(serve->port(), setup.token);
+  GraphAdmin graph(setup.world);
+  ASSERT_TRUE(eventually([&] {
+    return !events(*serve, "graph_subscription_failed", "JDOE").empty() &&
+           !events(*serve, "graph_subscription_failed", "ASMITH").empty();
+  })) << serve->log();
+  const auto first_seen = std::chrono::steady_clock::now();
+  const auto failed = events(*serve, "graph_subscription_failed", "JDOE").front();
+  EXPECT_NE(failed.value("error", "").find("SubscriptionCountReached"), std::string::npos)
+      << failed.dump();
+  EXPECT_NE(failed.value("detail", "").find("safety-net"), std::string::npos) << failed.dump();
+  EXPECT_TRUE(eventually([&] {
+    return api.metric("agendasync_graph_mailboxes",
+                      {{"org", "default"}, {"state", "unsubscribed"}}) == 2;
+  })) << serve->log();
+  EXPECT_TRUE(eventually([&] { return !events(*serve, "sync_run", "JDOE").empty(); }))
+      << "the mailbox is still synced";
+  EXPECT_EQ(graph.subscription_count(), 0u);
+  // Tried again after 1 s, then 2 s, 4 s...: at most 3 attempts in the 4 s after the first
+  // (at 0, 1 and 3 s), where one per refresh (1 s) would make 5.
+  EXPECT_TRUE(eventually([&] {
+    return events(*serve, "graph_subscription_failed", "JDOE").size() >= 2;
+  })) << "never tried again";
+  std::this_thread::sleep_until(first_seen + 4s);
+  EXPECT_LE(events(*serve, "graph_subscription_failed", "JDOE").size(), 3u) << serve->log();
+  EXPECT_GE(setup.world.admin("GET", "/exsim/admin/graph/stats").value("refused_mailbox_full", 0),
+            2);
+  EXPECT_EQ(serve->stop(SIGTERM), 0) << serve->log();
+}
+
 }  // namespace
 }  // namespace agendasync::demotest

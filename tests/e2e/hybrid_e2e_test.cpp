@@ -274,5 +274,35 @@ TEST(HybridMove, AUserSetToGraphSyncsThroughGraphFromTheStart) {
   EXPECT_EQ(world.exchange_items(kMailbox).size(), 1u);
 }
 
+// Graph's MailboxNotEnabledForRESTAPI (a mailbox Exchange Online does not host) as the
+// product meets it: a mailbox synced through Graph goes back on premises (exsim's move
+// "onpremises": Graph answers 404 MailboxNotEnabledForRESTAPI); the next sync is not a failure
+// but a switch to EWS that keeps every item once.
+TEST(HybridMove, AMailboxGraphNoLongerServesIsSyncedThroughEwsWithoutDuplicates) {
+  World world(Backend::kHybrid);
+  world.add_user("jdoe");
+  world.admin("POST", std::string("/exsim/admin/mailboxes/") + kMailbox + "/move",
+              {{"to", "online"}});
+  world.add_appointment("jdoe", "Host item", future());
+  world.outlook_create(kMailbox, "Outlook item", future(1));
+  const auto online = world.sync("jdoe");
+  ASSERT_EQ(online.outcome, app::UserRun::Outcome::kSynced)
+      << (online.error ? online.error->message : "");
+  ASSERT_EQ(world.exchange_items(kMailbox).size(), 2u);
+
+  world.admin("POST", std::string("/exsim/admin/mailboxes/") + kMailbox + "/move",
+              {{"to", "onpremises"}});
+  const auto back = world.sync("jdoe");
+  ASSERT_EQ(back.outcome, app::UserRun::Outcome::kSynced)
+      << (back.error ? back.error->message : "")
+      << (back.report ? fmt::format("{}", fmt::join(back.report->errors, "\n")) : "");
+  ASSERT_TRUE(back.report);
+  EXPECT_EQ(back.report->switched_from, "graph");
+  const auto exchange = world.exchange_items(kMailbox);
+  EXPECT_EQ(exchange.size(), 2u);
+  EXPECT_TRUE(duplicate_subjects(exchange).empty());
+  EXPECT_EQ(world.host_items("jdoe").size(), 2u);
+}
+
 }  // namespace
 }  // namespace agendasync::e2e

@@ -45,6 +45,14 @@ constexpr std::array kRules{
     CodeRule{"ErrorExceededConnectionCount", ErrorKind::kThrottled,
              "Too many concurrent EWS connections for '{account}'; concurrency is lowered. "
              "Raise EWSMaxConcurrency in the throttling policy or sync fewer mailboxes at once"},
+    // EWSMaxSubscriptions ("EWS throttling in Exchange"; "Maintain affinity"): a budget of the
+    // account a subscription is charged to, not an error of the request.
+    CodeRule{"ErrorExceededSubscriptionCount", ErrorKind::kThrottled,
+             "Exchange refused a new subscription for {mailbox} (ErrorExceededSubscriptionCount): "
+             "the account it is charged to (the mailbox when impersonated, '{account}' in "
+             "delegate mode) already holds its EWSMaxSubscriptions (5,000 on premises, 20 in "
+             "Exchange Online), perhaps with other applications' subscriptions. The mailbox is "
+             "polled instead; raise EWSMaxSubscriptions in that account's throttling policy"},
     CodeRule{"ErrorTooManyObjectsOpened", ErrorKind::kThrottled,
              "Exchange reports too many open objects for {mailbox}; retrying later"},
     CodeRule{"ErrorIrresolvableConflict", ErrorKind::kConflict,

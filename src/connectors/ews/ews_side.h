@@ -32,6 +32,10 @@ struct EwsSideOptions {
   /// requests, not bytes, are what counts: 250 puts a first sync of 10,000 items at ~100
   /// requests and keeps one request's server time well inside EWS's budget (DECISIONS.md).
   int write_batch_size = 250;
+  /// ...and fewer when their request would be larger than this: a server refuses a bigger
+  /// body with HTTP 413 (exsim: `max_request_bytes`, 4 MiB; IIS/ASP.NET's default request
+  /// limit on an EWS virtual directory is of that order). Items with long bodies split a batch.
+  std::size_t max_request_bytes = 4 * 1024 * 1024;
   /// SyncFolderItems pages per changes_since call before returning complete = false.
   int max_sync_pages = 20;
   /// R26: ErrorServerBusy waits exactly BackOffMilliseconds, at most this many times per

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -85,16 +86,45 @@ std::vector<WriteResult> EwsCalendarSide::apply(std::span<const Write> writes) {
     if (!errors[i]) errors[i] = std::move(error);
   };
   const std::size_t batch = static_cast<std::size_t>(options_.write_batch_size);
+  using Build = std::function<std::string(std::size_t, std::size_t)>;
+
+  /// The batch from `begin`: at most `batch` of the `count` entries, halved while its request
+  /// would be larger than Exchange accepts (max_request_bytes; items with long bodies), and
+  /// that request. An entry too large alone is returned as a batch of one with an empty
+  /// request: it is failed without being sent.
+  const auto next_batch = [&](std::size_t begin, std::size_t count,
+                              const Build& build) -> std::pair<std::size_t, std::string> {
+    std::size_t end = std::min(count, begin + batch);
+    std::string request = build(begin, end);
+    while (request.size() > options_.max_request_bytes && end - begin > 1) {
+      end = begin + (end - begin) / 2;
+      request = build(begin, end);
+    }
+    if (request.size() > options_.max_request_bytes) request.clear();
+    return {end, std::move(request)};
+  };
+  const auto too_large = [&](std::size_t bytes) {
+    return Error::make(
+        ErrorKind::kInvalidData,
+        fmt::format("This item alone makes an EWS request of {} bytes, more than the {} bytes "
+                    "Exchange accepts in one request (HTTP 413); shorten its description",
+                    bytes, options_.max_request_bytes));
+  };
 
   /// Sends `count` entries in batches; `build` makes the request for [begin, end), `done`
   /// receives each entry's response message or the call's error.
   const auto send_batched =
-      [&](std::size_t count, bool idempotent,
-          const std::function<std::string(std::size_t, std::size_t)>& build,
+      [&](std::size_t count, bool idempotent, const Build& build,
           const std::function<void(std::size_t, const ResponseMessage*, const Error*)>& done) {
-        for (std::size_t begin = 0; begin < count; begin += batch) {
-          const std::size_t end = std::min(count, begin + batch);
-          auto response = call(build(begin, end), idempotent);
+        for (std::size_t begin = 0, end = 0; begin < count; begin = end) {
+          std::string request;
+          std::tie(end, request) = next_batch(begin, count, build);
+          if (request.empty()) {
+            const Error error = too_large(build(begin, end).size());
+            done(begin, nullptr, &error);
+            continue;
+          }
+          auto response = call(std::move(request), idempotent);
           Error mismatch = Error::make(
               ErrorKind::kPermanent, "Exchange answered a batch with the wrong number of results.");
           for (std::size_t i = begin; i < end; ++i) {
@@ -174,8 +204,18 @@ std::vector<WriteResult> EwsCalendarSide::apply(std::span<const Write> writes) {
   }
 
   // Creates have their own batch call: a stray answer must not create anything twice.
-  for (std::size_t begin = 0; begin < create_items.size(); begin += batch) {
-    const std::size_t count = std::min(batch, create_items.size() - begin);
+  const Build build_creates = [&](std::size_t b, std::size_t e) {
+    return build_create_item(options_.context,
+                             std::span<const CalendarItem>(create_items).subspan(b, e - b));
+  };
+  for (std::size_t begin = 0, end = 0; begin < create_items.size(); begin = end) {
+    std::string request;
+    std::tie(end, request) = next_batch(begin, create_items.size(), build_creates);
+    const std::size_t count = end - begin;
+    if (request.empty()) {
+      fail_write(create_writes[begin], too_large(build_creates(begin, end).size()));
+      continue;
+    }
     auto created = create_batch(std::span<const CalendarItem>(create_items).subspan(begin, count));
     for (std::size_t k = 0; k < count; ++k) {
       const std::size_t i = create_writes[begin + k];

@@ -41,6 +41,7 @@ class ValidatingHttp final : public net::HttpClient {
       const auto problems = validator_.validate_envelope(request.body);
       ++validated;
       for (const std::string& problem : problems) ADD_FAILURE() << problem << "\n" << request.body;
+      largest = std::max(largest, request.body.size());
     }
     return inner_->send(request, credentials);
   }
@@ -55,6 +56,7 @@ class ValidatingHttp final : public net::HttpClient {
     inner_->send_async(std::move(request), std::move(credentials), std::move(done));
   }
   int validated = 0;
+  std::size_t largest = 0;  ///< the largest EWS request body sent
 
  private:
   std::unique_ptr<net::HttpClient> inner_;
@@ -194,6 +196,58 @@ TEST_F(ExsimTest, CreateGetUpdateDeleteInBatches) {
   ASSERT_TRUE(after);
   EXPECT_EQ(after->size(), 3u);
   EXPECT_TRUE(admin("GET", "/exsim/admin/outbox").empty()) << "R39: no mail, ever";
+}
+
+// Request size (exsim's `max_request_bytes`, 4 MiB by default, then HTTP 413): a write batch
+// is split by size as well as by count. Three items with 1.5 MiB descriptions (4.5 MiB in one
+// CreateItem) are created in smaller requests, each within the limit, and updated the same
+// way; an item too large for any request fails alone, clearly, without being sent.
+TEST_F(ExsimTest, WriteBatchesStayWithinTheRequestSizeLimit) {
+  EwsCalendarSide side(*http_, options("jdoe@example.com"));
+  const std::size_t limit = EwsSideOptions{}.max_request_bytes;
+  ASSERT_EQ(limit, 4u * 1024 * 1024) << "exsim's default max_request_bytes";
+  std::vector<Write> creates;
+  for (int i = 0; i < 4; ++i) {
+    Appointment a = testing::timed_base();
+    a.subject = "Long description " + std::to_string(i);
+    a.start += std::chrono::days{40 + i};
+    a.end += std::chrono::days{40 + i};
+    a.body.content = std::string(i == 3 ? 5 * 1024 * 1024 : 1536 * 1024, 'a' + i);
+    creates.push_back(create(a, "size-key-" + std::to_string(i)));
+  }
+  http_->largest = 0;
+  const int before = side.requests_sent();
+  const auto created = side.apply(creates);
+  ASSERT_EQ(created.size(), 4u);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(created[i].outcome) << created[i].outcome.error().message;
+  }
+  ASSERT_FALSE(created[3].outcome);
+  EXPECT_EQ(created[3].outcome.error().kind, ErrorKind::kInvalidData);
+  EXPECT_NE(created[3].outcome.error().message.find("shorten its description"), std::string::npos)
+      << created[3].outcome.error().message;
+  EXPECT_LE(http_->largest, limit);
+  EXPECT_GE(side.requests_sent() - before, 2) << "4.5 MiB cannot go in one request";
+  int stored = 0;
+  for (const auto& item : admin("GET", "/exsim/admin/mailboxes/jdoe@example.com/items")) {
+    stored += item.value("subject", "").starts_with("Long description ");
+  }
+  EXPECT_EQ(stored, 3) << "each once; the one too large never sent";
+
+  std::vector<Write> updates(3);
+  for (int i = 0; i < 3; ++i) {
+    updates[i].op = WriteOp::kUpdate;
+    updates[i].ref = created[i].outcome->ref;
+    updates[i].expected = created[i].outcome->version;
+    updates[i].previous = created[i].outcome->item;
+    updates[i].item = created[i].outcome->item;
+    updates[i].item.body.content = std::string(1536 * 1024, 'z');
+  }
+  http_->largest = 0;
+  for (const auto& result : side.apply(updates)) {
+    EXPECT_TRUE(result.outcome) << result.outcome.error().message;
+  }
+  EXPECT_LE(http_->largest, limit);
 }
 
 // The engine records what apply() reports as the item's version and content: without a

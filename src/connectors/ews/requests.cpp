@@ -1,5 +1,6 @@
 #include "connectors/ews/requests.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include <pugixml.hpp>
@@ -261,7 +262,11 @@ std::string build_get_streaming_events(const RequestContext& context,
   pugi::xml_node ids = op.append_child("m:SubscriptionIds");
   for (const std::string& id : subscription_ids)
     ids.append_child("t:SubscriptionId").text().set(id.c_str());
-  op.append_child("m:ConnectionTimeout").text().set(connection_timeout_minutes);
+  // Never outside what Exchange accepts, whatever a caller's option says.
+  op.append_child("m:ConnectionTimeout")
+      .text()
+      .set(std::clamp(connection_timeout_minutes, kMinConnectionTimeoutMinutes,
+                      kMaxConnectionTimeoutMinutes));
   return envelope.text();
 }
 

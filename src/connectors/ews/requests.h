@@ -65,6 +65,12 @@ std::string build_update_item(const RequestContext& context, std::span<const Ite
 std::string build_delete_item(const RequestContext& context, std::span<const ItemTarget> targets);
 /// A streaming subscription to the calendar folder's item events.
 std::string build_subscribe_streaming(const RequestContext& context);
+/// GetStreamingEvents' ConnectionTimeout: 1..30 minutes (types.xsd; Exchange answers anything
+/// else with ErrorInvalidArgument / a schema error). Every value asked for is brought into it.
+inline constexpr int kMinConnectionTimeoutMinutes = 1;
+inline constexpr int kMaxConnectionTimeoutMinutes = 30;
+/// Streaming events for `subscription_ids`; the connection stays open for
+/// `connection_timeout_minutes`, clamped to 1..30.
 std::string build_get_streaming_events(const RequestContext& context,
                                        std::span<const std::string> subscription_ids,
                                        int connection_timeout_minutes);

@@ -6,6 +6,7 @@
 
 #include "connectors/ews/calendar_schema.h"
 #include "connectors/ews/mapping.h"
+#include "connectors/ews/streaming.h"
 #include "connectors/ews/testing/xsd_validator.h"
 #include "connectors/ews/xml.h"
 
@@ -174,6 +175,30 @@ INSTANTIATE_TEST_SUITE_P(AllHeaderCombinations, RequestSchemaTest,
                                        ? "_Impersonation"
                                        : "_Delegate");
                          });
+
+// GetStreamingEvents' ConnectionTimeout must be 1..30 minutes (exsim's
+// `ConnectionTimeout.OneToThirtyMinutes`): whatever a caller asks for, the request stays in it,
+// and the connectors' defaults ask for a value inside it.
+TEST(RequestSchema, StreamingConnectionTimeoutStaysWithinOneToThirtyMinutes) {
+  const std::vector<std::string> ids{"SUB1"};
+  const auto timeout_of = [&](int minutes) {
+    const std::string xml = build_get_streaming_events(RequestContext{}, ids, minutes);
+    const auto open = xml.find("<m:ConnectionTimeout>");
+    EXPECT_NE(open, std::string::npos) << xml;
+    const auto from = open + std::string("<m:ConnectionTimeout>").size();
+    return std::stoi(xml.substr(from, xml.find('<', from) - from));
+  };
+  EXPECT_EQ(timeout_of(0), 1);
+  EXPECT_EQ(timeout_of(-5), 1);
+  EXPECT_EQ(timeout_of(1), 1);
+  EXPECT_EQ(timeout_of(10), 10);
+  EXPECT_EQ(timeout_of(30), 30);
+  EXPECT_EQ(timeout_of(31), 30);
+  EXPECT_EQ(timeout_of(1440), 30);
+  const int watcher_default = WatchOptions{}.connection_timeout_minutes;
+  EXPECT_GE(watcher_default, kMinConnectionTimeoutMinutes);
+  EXPECT_LE(watcher_default, kMaxConnectionTimeoutMinutes);
+}
 
 TEST(RequestSchema, TheValidatorRejectsWhatTheSchemaForbids) {
   // Start before Subject: EWS element order matters and the validator must notice.

@@ -252,5 +252,30 @@ TEST(EwsFindCountLimit, SwitchZeroRelaxesTheLimit) {
   EXPECT_EQ(count_items(exsim.ews(mailbox(0), find_items(mailbox(0), 0, 0, true)).body), 1200);
 }
 
+// Request size: a body over `max_request_bytes` (4 MiB by default, the order of IIS/ASP.NET's
+// request limit on the EWS virtual directory) is answered HTTP 413 with an ErrorInvalidRequest
+// fault before anything is applied; one at the limit is served; the setting relaxes it.
+TEST(RequestSize, FourMebibytesThenHttp413) {
+  EXPECT_EQ(ServerConfig{}.max_request_bytes, 4u * 1024 * 1024);
+  ServerConfig config = config_with_mailboxes(1);
+  Exsim exsim(config);
+  const std::string small = find_items(mailbox(0), 10);
+  const auto padded = [&](std::size_t size) {
+    // XML whitespace after the envelope keeps the request valid whatever its size.
+    return small + std::string(size - small.size(), ' ');
+  };
+  Reply at_limit = exsim.ews(mailbox(0), padded(config.max_request_bytes));
+  EXPECT_EQ(at_limit.status, 200) << at_limit.body.substr(0, 400);
+  Reply over = exsim.ews(mailbox(0), padded(config.max_request_bytes + 1));
+  EXPECT_EQ(over.status, 413);
+  EXPECT_EQ(fault_code(over.body), "ErrorInvalidRequest") << over.body;
+  EXPECT_NE(over.body.find("max_request_bytes"), std::string::npos) << over.body;
+
+  ServerConfig relaxed = config_with_mailboxes(1);
+  relaxed.max_request_bytes = 8 * 1024 * 1024;
+  Exsim roomy(relaxed);
+  EXPECT_EQ(roomy.ews(mailbox(0), padded(config.max_request_bytes + 1)).status, 200);
+}
+
 }  // namespace
 }  // namespace exsim::testing

@@ -289,6 +289,31 @@ TEST_F(GraphLimitsTest, MailboxHoldsAtMostItsCapOfSubscriptions) {
   EXPECT_EQ(admin("/exsim/admin/graph/stats")["refused_mailbox_full"], 1);
 }
 
+// A subscription on Outlook resources lives at most 10,080 minutes (Graph's subscription
+// resource, "Subscription lifetime"): a longer expirationDateTime, at creation or renewal,
+// is refused with 400; 10,080 minutes less a little is accepted. No switch relaxes it.
+TEST_F(GraphLimitsTest, SubscriptionLifetimeOfMoreThan10080MinutesIsRefused) {
+  start(GraphLimits{});
+  Receiver receiver;
+  const auto at = [](std::chrono::minutes from_now) {
+    return format_graph_utc(
+        std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now() + from_now));
+  };
+  json longer = subscription("alice@example.com", receiver.url());
+  longer["expirationDateTime"] = at(10080min + 2min);
+  Answer refused = call("POST", "/v1.0/subscriptions", longer);
+  EXPECT_EQ(refused.status, 400) << refused.body.dump();
+  EXPECT_NE(refused.body["error"]["message"].get<std::string>().find("10080"), std::string::npos)
+      << refused.body.dump();
+  json longest = subscription("alice@example.com", receiver.url());
+  longest["expirationDateTime"] = at(10080min - 2min);
+  Answer created = call("POST", "/v1.0/subscriptions", longest);
+  ASSERT_EQ(created.status, 201) << created.body.dump();
+  const std::string path = "/v1.0/subscriptions/" + created.body["id"].get<std::string>();
+  EXPECT_EQ(call("PATCH", path, {{"expirationDateTime", at(10080min + 2min)}}).status, 400);
+  EXPECT_EQ(call("PATCH", path, {{"expirationDateTime", at(10080min - 1min)}}).status, 200);
+}
+
 TEST_F(GraphLimitsTest, SwitchMailboxSubscriptionCapRelaxesTheCap) {
   GraphLimits limits;
   limits.subscriptions_per_mailbox = 1;
