@@ -195,9 +195,6 @@ TEST(RequestSchema, StreamingConnectionTimeoutStaysWithinOneToThirtyMinutes) {
   EXPECT_EQ(timeout_of(30), 30);
   EXPECT_EQ(timeout_of(31), 30);
   EXPECT_EQ(timeout_of(1440), 30);
-  const int watcher_default = WatchOptions{}.connection_timeout_minutes;
-  EXPECT_GE(watcher_default, kMinConnectionTimeoutMinutes);
-  EXPECT_LE(watcher_default, kMaxConnectionTimeoutMinutes);
 }
 
 TEST(RequestSchema, TheValidatorRejectsWhatTheSchemaForbids) {
