@@ -99,6 +99,9 @@ std::shared_ptr<GraphWritePacer> shared_write_pacer(const std::string& key, std:
   static std::map<std::string, std::weak_ptr<GraphWritePacer>> pacers;
   std::lock_guard lock(mutex);
   if (auto held = pacers[key].lock()) return held;
+  // Keys of tenants no keeper serves any more go (a node's organisations come and go).
+  std::erase_if(pacers,
+                [&](const auto& entry) { return entry.second.expired() && entry.first != key; });
   auto made = std::make_shared<GraphWritePacer>(per_window, window);
   pacers[key] = made;
   return made;
