@@ -24,6 +24,10 @@ ServeProcess::ServeProcess(const std::string& binary, const std::vector<std::str
     ::dup2(out[1], STDOUT_FILENO);
     int log = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (log >= 0) ::dup2(log, STDERR_FILENO);
+    // Nothing of the test process reaches the daemon: a descriptor inherited from the test
+    // runner (ctest's log, which another ctest may delete) would look like a file the daemon
+    // writes after it was deleted.
+    ::close_range(3, ~0U, 0);
     std::vector<char*> argv;
     argv.push_back(const_cast<char*>(binary.c_str()));
     for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));

@@ -55,6 +55,7 @@ pid_t spawn_command(const std::vector<std::string>& argv, const std::filesystem:
   if (pid == 0) {
     ::dup2(::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), STDOUT_FILENO);
     ::dup2(::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), STDERR_FILENO);
+    ::close_range(3, ~0U, 0);  // the test runner's descriptors are not the command's
     ::execv(raw[0], raw.data());
     ::_exit(127);
   }
