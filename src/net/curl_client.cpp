@@ -171,6 +171,7 @@ class CurlClient final : public HttpClient {
   Counters counters_;
   std::atomic<std::uint64_t> next_id_{1};
   std::atomic<std::thread::id> loop_thread_{};
+  std::atomic<bool> closing_{false};  ///< the destructor runs: blocking sends end at once
 
   std::mutex inbox_mutex_;  ///< guards the three members below and multi_ wake-ups
   std::vector<TransferPtr> inbox_;
@@ -223,6 +224,7 @@ CurlClient::CurlClient(ClientOptions options, BlockingSends blocking)
 }
 
 CurlClient::~CurlClient() {
+  closing_ = true;
   {
     std::lock_guard lock(inbox_mutex_);
     stopping_ = true;
@@ -591,6 +593,10 @@ Result<Response> CurlClient::send_here(const Request& request, const Credentials
 }
 
 Result<Response> CurlClient::run_here(Transfer& transfer) {
+  if (closing_) {
+    // e.g. a token source that sends, drained while the client shuts down
+    return fail(ErrorKind::kTransient, "the HTTP client was shut down before the request ran");
+  }
   if (setup_error_) return std::unexpected(*setup_error_);
   if (auto addressed = address(transfer); !addressed) {
     return std::unexpected(addressed.error());
