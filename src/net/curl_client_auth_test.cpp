@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "net/http.h"
+#include "net/testing/both_sends.h"
 #include "net/testing/local_server.h"
 
 namespace agendasync::net {
@@ -52,7 +53,10 @@ Request get(std::string url) {
   return request;
 }
 
-TEST(CurlClientAuthTest, BasicSendsTheCredentials) {
+class CurlClientAuthTest : public testing::BothSends {};
+AGENDASYNC_FOR_BOTH_SENDS(CurlClientAuthTest);
+
+TEST_P(CurlClientAuthTest, BasicSendsTheCredentials) {
   httplib::Server server;
   server.Get("/r", [](const httplib::Request& req, httplib::Response& res) {
     if (req.get_header_value("Authorization") != "Basic " + base64("alice:open sesame")) {
@@ -63,7 +67,7 @@ TEST(CurlClientAuthTest, BasicSendsTheCredentials) {
     res.set_content("welcome", "text/plain");
   });
   LocalServer running(server);
-  auto client = make_curl_client({});
+  auto client = make_client({});
   Credentials basic{AuthMethod::kBasic, "alice", "", Secret("open sesame"), {}, {}};
   auto got = client->send(get(running.url("/r")), basic);
   ASSERT_TRUE(got) << got.error().message;
@@ -93,10 +97,10 @@ struct BearerServer {
   }
 };
 
-TEST(CurlClientAuthTest, BearerAsksOnceForAFreshTokenAfterA401) {
+TEST_P(CurlClientAuthTest, BearerAsksOnceForAFreshTokenAfterA401) {
   BearerServer bearer;
   LocalServer running(bearer.server);
-  auto client = make_curl_client({});
+  auto client = make_client({});
   std::atomic<int> cached_calls{0};
   std::atomic<int> refresh_calls{0};
   Credentials credentials;
@@ -117,10 +121,10 @@ TEST(CurlClientAuthTest, BearerAsksOnceForAFreshTokenAfterA401) {
   EXPECT_EQ(bearer.hits.load(), 2);
 }
 
-TEST(CurlClientAuthTest, BearerWithoutARefreshSourceAsksTheTokenSourceAgain) {
+TEST_P(CurlClientAuthTest, BearerWithoutARefreshSourceAsksTheTokenSourceAgain) {
   BearerServer bearer;
   LocalServer running(bearer.server);
-  auto client = make_curl_client({});
+  auto client = make_client({});
   std::atomic<int> calls{0};
   Credentials credentials;
   credentials.method = AuthMethod::kBearer;
@@ -135,10 +139,10 @@ TEST(CurlClientAuthTest, BearerWithoutARefreshSourceAsksTheTokenSourceAgain) {
   EXPECT_EQ(calls.load(), 2);
 }
 
-TEST(CurlClientAuthTest, BearerRejectedTwiceIsAnAuthErrorWithoutTheToken) {
+TEST_P(CurlClientAuthTest, BearerRejectedTwiceIsAnAuthErrorWithoutTheToken) {
   BearerServer bearer;
   LocalServer running(bearer.server);
-  auto client = make_curl_client({});
+  auto client = make_client({});
   std::atomic<int> calls{0};
   Credentials credentials;
   credentials.method = AuthMethod::kBearer;
@@ -156,10 +160,10 @@ TEST(CurlClientAuthTest, BearerRejectedTwiceIsAnAuthErrorWithoutTheToken) {
   EXPECT_EQ(bearer.hits.load(), 2);
 }
 
-TEST(CurlClientAuthTest, ATokenSourceFailureIsReportedWithoutSending) {
+TEST_P(CurlClientAuthTest, ATokenSourceFailureIsReportedWithoutSending) {
   BearerServer bearer;
   LocalServer running(bearer.server);
-  auto client = make_curl_client({});
+  auto client = make_client({});
   Credentials credentials;
   credentials.method = AuthMethod::kBearer;
   credentials.bearer_token = []() -> Result<Secret> {
@@ -172,20 +176,20 @@ TEST(CurlClientAuthTest, ATokenSourceFailureIsReportedWithoutSending) {
   EXPECT_EQ(bearer.hits.load(), 0);
 }
 
-TEST(CurlClientAuthTest, AThrowingTokenSourceIsAnErrorNotAHang) {
+TEST_P(CurlClientAuthTest, AThrowingTokenSourceIsAnErrorNotAHang) {
   BearerServer bearer;
   LocalServer running(bearer.server);
   Credentials credentials;
   credentials.method = AuthMethod::kBearer;
   credentials.bearer_token = []() -> Result<Secret> { throw std::runtime_error("cache broken"); };
-  auto got = make_curl_client({})->send(get(running.url("/me")), credentials);
+  auto got = make_client({})->send(get(running.url("/me")), credentials);
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().kind, ErrorKind::kAuth);
   EXPECT_THAT(got.error().message, HasSubstr("cache broken"));
   EXPECT_EQ(bearer.hits.load(), 0);
 }
 
-TEST(CurlClientAuthTest, ATokenSourceMaySendThroughTheSameClient) {
+TEST_P(CurlClientAuthTest, ATokenSourceMaySendThroughTheSameClient) {
   // Token fetches run off the event loop, so a token endpoint call through the client works.
   httplib::Server server;
   server.Post("/token", [](const httplib::Request&, httplib::Response& res) {
@@ -195,7 +199,7 @@ TEST(CurlClientAuthTest, ATokenSourceMaySendThroughTheSameClient) {
     res.status = req.get_header_value("Authorization") == "Bearer fresh-token" ? 200 : 401;
   });
   LocalServer running(server);
-  auto client = make_curl_client({});
+  auto client = make_client({});
   Credentials credentials;
   credentials.method = AuthMethod::kBearer;
   credentials.bearer_token = [&]() -> Result<Secret> {
@@ -210,20 +214,20 @@ TEST(CurlClientAuthTest, ATokenSourceMaySendThroughTheSameClient) {
   EXPECT_EQ(got->status, 200);
 }
 
-TEST(CurlClientAuthTest, NoCredentialsAndA401IsAnAuthErrorNamingTheOfferedMethods) {
+TEST_P(CurlClientAuthTest, NoCredentialsAndA401IsAnAuthErrorNamingTheOfferedMethods) {
   httplib::Server server;
   server.Get("/r", [](const httplib::Request&, httplib::Response& res) {
     res.status = 401;
     res.set_header("WWW-Authenticate", "Negotiate");
   });
   LocalServer running(server);
-  auto got = make_curl_client({})->send(get(running.url("/r")), {});
+  auto got = make_client({})->send(get(running.url("/r")), {});
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().kind, ErrorKind::kAuth);
   EXPECT_THAT(got.error().message, HasSubstr("it offers Negotiate"));
 }
 
-TEST(CurlClientAuthTest, NoCredentialsAndAJson401ComeBackAsTheServersAnswer) {
+TEST_P(CurlClientAuthTest, NoCredentialsAndAJson401ComeBackAsTheServersAnswer) {
   // Entra ID's token endpoint (and Graph) explain a 401 in JSON: the caller maps that body.
   const std::string body =
       R"({"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret"})";
@@ -236,13 +240,13 @@ TEST(CurlClientAuthTest, NoCredentialsAndAJson401ComeBackAsTheServersAnswer) {
   Request token;
   token.url = running.url("/token");
   token.body = "grant_type=client_credentials";
-  auto got = make_curl_client({})->send(token, {});
+  auto got = make_client({})->send(token, {});
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(got->status, 401);
   EXPECT_EQ(got->body, body);
 }
 
-TEST(CurlClientAuthTest, BearerRejectedTwiceWithJsonComesBackAfterOneRefresh) {
+TEST_P(CurlClientAuthTest, BearerRejectedTwiceWithJsonComesBackAfterOneRefresh) {
   // Graph answers a bad token with its error object; after the one refresh the answer goes
   // to the connector's error mapping instead of the transport's generic message.
   const std::string body =
@@ -267,7 +271,7 @@ TEST(CurlClientAuthTest, BearerRejectedTwiceWithJsonComesBackAfterOneRefresh) {
     ++refreshed;
     return Secret("also-bad");
   };
-  auto got = make_curl_client({})->send(get(running.url("/me")), credentials);
+  auto got = make_client({})->send(get(running.url("/me")), credentials);
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(got->status, 401);
   EXPECT_EQ(got->body, body);
@@ -275,7 +279,7 @@ TEST(CurlClientAuthTest, BearerRejectedTwiceWithJsonComesBackAfterOneRefresh) {
   EXPECT_EQ(refreshed.load(), 1);
 }
 
-TEST(CurlClientAuthTest, AnHtml401StaysAnAuthErrorAsForEws) {
+TEST_P(CurlClientAuthTest, AnHtml401StaysAnAuthErrorAsForEws) {
   // IIS in front of EWS: a challenge and an HTML page. The transport's message names the
   // configured method; the page is not passed on.
   httplib::Server server;
@@ -288,7 +292,7 @@ TEST(CurlClientAuthTest, AnHtml401StaysAnAuthErrorAsForEws) {
   Request request;
   request.url = running.url("/EWS/Exchange.asmx");
   request.body = "<soap/>";
-  auto got = make_curl_client({})->send(request, {});
+  auto got = make_client({})->send(request, {});
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().kind, ErrorKind::kAuth);
   EXPECT_EQ(got.error().protocol_code, "401");
@@ -405,10 +409,13 @@ Request soap(const LocalServer<httplib::Server>& running) {
   return request;
 }
 
-TEST(CurlClientNtlmTest, TheHandshakeRunsOnOneConnectionAndCarriesDomainAndUser) {
+class CurlClientNtlmTest : public testing::BothSends {};
+AGENDASYNC_FOR_BOTH_SENDS(CurlClientNtlmTest);
+
+TEST_P(CurlClientNtlmTest, TheHandshakeRunsOnOneConnectionAndCarriesDomainAndUser) {
   NtlmServer ntlm;
   LocalServer running(ntlm.server);
-  auto client = make_curl_client({});
+  auto client = make_client({});
   Credentials credentials{AuthMethod::kNtlm, "svc-sync", "CONTOSO", Secret("Pa55w0rd!"), {}, {}};
   auto got = client->send(soap(running), credentials);
   ASSERT_TRUE(got) << got.error().message;
@@ -425,21 +432,21 @@ TEST(CurlClientNtlmTest, TheHandshakeRunsOnOneConnectionAndCarriesDomainAndUser)
   EXPECT_EQ(ntlm.body_with_type3, "<soap:Envelope>GetFolder</soap:Envelope>");
 }
 
-TEST(CurlClientNtlmTest, DomainBackslashUserIsSplitForTheServer) {
+TEST_P(CurlClientNtlmTest, DomainBackslashUserIsSplitForTheServer) {
   NtlmServer ntlm;
   LocalServer running(ntlm.server);
   Credentials credentials{AuthMethod::kNtlm, "FABRIKAM\\agenda", "", Secret("x"), {}, {}};
-  auto got = make_curl_client({})->send(soap(running), credentials);
+  auto got = make_client({})->send(soap(running), credentials);
   ASSERT_TRUE(got) << got.error().message;
   std::lock_guard lock(ntlm.mutex);
   EXPECT_EQ(ntlm.type3_domain, "FABRIKAM");
   EXPECT_EQ(ntlm.type3_user, "agenda");
 }
 
-TEST(CurlClientNtlmTest, AuthenticatedConnectionsAreReusedForLaterRequests) {
+TEST_P(CurlClientNtlmTest, AuthenticatedConnectionsAreReusedForLaterRequests) {
   NtlmServer ntlm;
   LocalServer running(ntlm.server);
-  auto client = make_curl_client({});
+  auto client = make_client({});
   Credentials credentials{AuthMethod::kNtlm, "svc-sync", "CONTOSO", Secret("x"), {}, {}};
   for (int i = 0; i < 5; ++i) {
     auto got = client->send(soap(running), credentials);
@@ -451,12 +458,12 @@ TEST(CurlClientNtlmTest, AuthenticatedConnectionsAreReusedForLaterRequests) {
   EXPECT_EQ(ports.size(), 1u);
 }
 
-TEST(CurlClientNtlmTest, ARejectedHandshakeNamesTheAccountButNotThePassword) {
+TEST_P(CurlClientNtlmTest, ARejectedHandshakeNamesTheAccountButNotThePassword) {
   NtlmServer ntlm;
   ntlm.accept = false;
   LocalServer running(ntlm.server);
   Credentials credentials{AuthMethod::kNtlm, "svc-sync", "CONTOSO", Secret("Pa55w0rd!"), {}, {}};
-  auto got = make_curl_client({})->send(soap(running), credentials);
+  auto got = make_client({})->send(soap(running), credentials);
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().kind, ErrorKind::kAuth);
   EXPECT_THAT(got.error().message, HasSubstr("NTLM authentication as CONTOSO\\svc-sync was "
@@ -465,7 +472,7 @@ TEST(CurlClientNtlmTest, ARejectedHandshakeNamesTheAccountButNotThePassword) {
   EXPECT_THAT(got.error().message, Not(HasSubstr("Pa55w0rd!")));
 }
 
-TEST(CurlClientNtlmTest, AServerWithoutNtlmSaysWhatItOffers) {
+TEST_P(CurlClientNtlmTest, AServerWithoutNtlmSaysWhatItOffers) {
   httplib::Server server;
   server.Post("/EWS/Exchange.asmx", [](const httplib::Request&, httplib::Response& res) {
     res.status = 401;
@@ -473,7 +480,7 @@ TEST(CurlClientNtlmTest, AServerWithoutNtlmSaysWhatItOffers) {
   });
   LocalServer running(server);
   Credentials credentials{AuthMethod::kNtlm, "svc-sync", "CONTOSO", Secret("x"), {}, {}};
-  auto got = make_curl_client({})->send(soap(running), credentials);
+  auto got = make_client({})->send(soap(running), credentials);
   ASSERT_FALSE(got);
   EXPECT_THAT(got.error().message, HasSubstr("offers only Basic"));
 }

@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "net/http.h"
+#include "net/testing/both_sends.h"
 #include "net/testing/local_server.h"
 
 namespace agendasync::net {
@@ -34,7 +35,10 @@ struct MemoryHolds final : BudgetHolds {
   std::vector<std::pair<std::string, std::chrono::milliseconds>> told;
 };
 
-TEST(CurlClientHolds, ARetryAfterIsReportedAndAHeldKeyWaitsWhileOthersGo) {
+class CurlClientHolds : public testing::BothSends {};
+AGENDASYNC_FOR_BOTH_SENDS(CurlClientHolds);
+
+TEST_P(CurlClientHolds, ARetryAfterIsReportedAndAHeldKeyWaitsWhileOthersGo) {
   httplib::Server server;
   server.Post("/busy", [](const httplib::Request&, httplib::Response& response) {
     response.status = 429;
@@ -48,7 +52,7 @@ TEST(CurlClientHolds, ARetryAfterIsReportedAndAHeldKeyWaitsWhileOthersGo) {
   ClientOptions options;
   options.max_attempts = 1;
   options.budget_holds = holds;
-  auto client = make_curl_client(options);
+  auto client = make_client(options);
 
   Request busy;
   busy.url = running.url("/busy");
@@ -91,7 +95,7 @@ TEST(CurlClientHolds, ARetryAfterIsReportedAndAHeldKeyWaitsWhileOthersGo) {
 
 // A hold of minutes (Exchange Online's Retry-After can be ten) is not sat out on the caller's
 // thread: the request ends throttled, unsent, with the wait as retry_after.
-TEST(CurlClientHolds, AHoldLongerThanTheLongestWaitEndsThrottledWithoutSending) {
+TEST_P(CurlClientHolds, AHoldLongerThanTheLongestWaitEndsThrottledWithoutSending) {
   httplib::Server server;
   int hits = 0;
   server.Post("/ok", [&hits](const httplib::Request&, httplib::Response& response) {
@@ -103,7 +107,7 @@ TEST(CurlClientHolds, AHoldLongerThanTheLongestWaitEndsThrottledWithoutSending) 
   ClientOptions options;
   options.budget_holds = holds;
   options.max_pacing_wait = 300ms;
-  auto client = make_curl_client(options);
+  auto client = make_client(options);
   holds->hold("graph|app|anna", 600s);
   Request held;
   held.url = running.url("/ok");

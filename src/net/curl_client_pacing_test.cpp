@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "net/http.h"
+#include "net/testing/both_sends.h"
 #include "net/testing/local_server.h"
 
 namespace agendasync::net {
@@ -42,10 +43,13 @@ Request paced_get(const std::string& url, RequestRate rate, int cost = 1) {
   return request;
 }
 
-TEST(CurlClientPacing, RequestsBeyondTheRateWaitForRoomAndAllArrive) {
+class CurlClientPacing : public testing::BothSends {};
+AGENDASYNC_FOR_BOTH_SENDS(CurlClientPacing);
+
+TEST_P(CurlClientPacing, RequestsBeyondTheRateWaitForRoomAndAllArrive) {
   CountingServer counting;
   LocalServer running(counting.server);
-  auto client = make_curl_client({});
+  auto client = make_client({});
   const RequestRate rate{5, 1000ms};
   const auto started = Clock::now();
   std::vector<std::future<Result<Response>>> answers;
@@ -69,12 +73,12 @@ TEST(CurlClientPacing, RequestsBeyondTheRateWaitForRoomAndAllArrive) {
   EXPECT_GT(client->stats().paced_wait_ms, 0u);
 }
 
-TEST(CurlClientPacing, AWaitBeyondTheMaximumIsThrottledWithoutSending) {
+TEST_P(CurlClientPacing, AWaitBeyondTheMaximumIsThrottledWithoutSending) {
   CountingServer counting;
   LocalServer running(counting.server);
   ClientOptions options;
   options.max_pacing_wait = 200ms;
-  auto client = make_curl_client(options);
+  auto client = make_client(options);
   const RequestRate rate{4, 60'000ms};
   auto batch = client->send(paced_get(running.url("/r"), rate, 4), {});
   ASSERT_TRUE(batch) << batch.error().message;
@@ -90,10 +94,10 @@ TEST(CurlClientPacing, AWaitBeyondTheMaximumIsThrottledWithoutSending) {
   EXPECT_EQ(client->stats().paced_refused, 1u);
 }
 
-TEST(CurlClientPacing, ACostAboveTheWholeRateIsRefusedWithWhatToDo) {
+TEST_P(CurlClientPacing, ACostAboveTheWholeRateIsRefusedWithWhatToDo) {
   CountingServer counting;
   LocalServer running(counting.server);
-  auto client = make_curl_client({});
+  auto client = make_client({});
   auto got = client->send(paced_get(running.url("/r"), RequestRate{10, 1000ms}, 20), {});
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().kind, ErrorKind::kPermanent);

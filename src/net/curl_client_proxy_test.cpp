@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "net/http.h"
+#include "net/testing/both_sends.h"
 #include "net/testing/local_server.h"
 #include "net/testing/raw_server.h"
 #include "net/testing/test_pki.h"
@@ -84,7 +85,10 @@ class TestProxy {
   RawServer server_;  // last: its threads use the members above
 };
 
-TEST(CurlClientProxyTest, HttpsGoesThroughAConnectTunnel) {
+class CurlClientProxyTest : public testing::BothSends {};
+AGENDASYNC_FOR_BOTH_SENDS(CurlClientProxyTest);
+
+TEST_P(CurlClientProxyTest, HttpsGoesThroughAConnectTunnel) {
   testing::TestPki pki;
   httplib::SSLServer server(pki.server().certificate.c_str(), pki.server().key.c_str());
   server.Get("/ews", [](const httplib::Request&, httplib::Response& res) {
@@ -95,7 +99,7 @@ TEST(CurlClientProxyTest, HttpsGoesThroughAConnectTunnel) {
   ClientOptions options;
   options.proxy = proxy.url();
   options.tls.ca_bundle_path = pki.ca_certificate();
-  auto got = make_curl_client(options)->send(get_url(running.url("/ews", "https")), {});
+  auto got = make_client(options)->send(get_url(running.url("/ews", "https")), {});
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(got->body, "tunnelled");
   EXPECT_EQ(got->tls_version, "TLSv1.3");
@@ -104,7 +108,7 @@ TEST(CurlClientProxyTest, HttpsGoesThroughAConnectTunnel) {
   EXPECT_EQ(lines[0], "CONNECT 127.0.0.1:" + std::to_string(running.port()) + " HTTP/1.1");
 }
 
-TEST(CurlClientProxyTest, PlainHttpIsForwarded) {
+TEST_P(CurlClientProxyTest, PlainHttpIsForwarded) {
   httplib::Server server;
   server.Get("/r", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("forwarded", "text/plain");
@@ -113,7 +117,7 @@ TEST(CurlClientProxyTest, PlainHttpIsForwarded) {
   TestProxy proxy;
   ClientOptions options;
   options.proxy = proxy.url();
-  auto got = make_curl_client(options)->send(get_url(running.url("/r")), {});
+  auto got = make_client(options)->send(get_url(running.url("/r")), {});
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(got->body, "forwarded");
   const auto lines = proxy.request_lines();
@@ -121,11 +125,11 @@ TEST(CurlClientProxyTest, PlainHttpIsForwarded) {
   EXPECT_EQ(lines[0], "GET " + running.url("/r") + " HTTP/1.1");
 }
 
-TEST(CurlClientProxyTest, AProxyAskingForCredentialsIsAnAuthError) {
+TEST_P(CurlClientProxyTest, AProxyAskingForCredentialsIsAnAuthError) {
   TestProxy proxy("407 Proxy Authentication Required");
   ClientOptions options;
   options.proxy = proxy.url();
-  auto client = make_curl_client(options);
+  auto client = make_client(options);
   auto tunnel = client->send(get_url("https://127.0.0.1:9/"), {});
   ASSERT_FALSE(tunnel);
   EXPECT_EQ(tunnel.error().kind, ErrorKind::kAuth);
@@ -135,23 +139,23 @@ TEST(CurlClientProxyTest, AProxyAskingForCredentialsIsAnAuthError) {
   EXPECT_EQ(forward.error().kind, ErrorKind::kAuth);
 }
 
-TEST(CurlClientProxyTest, AProxyRefusingTheTunnelIsNamed) {
+TEST_P(CurlClientProxyTest, AProxyRefusingTheTunnelIsNamed) {
   TestProxy proxy("403 Forbidden");
   ClientOptions options;
   options.proxy = proxy.url();
-  auto got = make_curl_client(options)->send(get_url("https://127.0.0.1:9/"), {});
+  auto got = make_client(options)->send(get_url("https://127.0.0.1:9/"), {});
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().kind, ErrorKind::kPermanent);
   EXPECT_THAT(got.error().message, HasSubstr("the proxy " + proxy.url() +
                                              " refused the tunnel to 127.0.0.1:9 (HTTP 403)"));
 }
 
-TEST(CurlClientProxyTest, AnUnreachableProxyIsNamedWithoutItsPassword) {
+TEST_P(CurlClientProxyTest, AnUnreachableProxyIsNamedWithoutItsPassword) {
   const int port = testing::unused_port();
   ClientOptions options;
   options.proxy = "http://agent:proxy-secret@127.0.0.1:" + std::to_string(port);
   options.max_attempts = 1;
-  auto got = make_curl_client(options)->send(get_url("https://127.0.0.1:9/"), {});
+  auto got = make_client(options)->send(get_url("https://127.0.0.1:9/"), {});
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().kind, ErrorKind::kTransient);
   EXPECT_THAT(got.error().message,

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "net/http.h"
+#include "net/testing/both_sends.h"
 #include "net/testing/local_server.h"
 #include "net/testing/raw_server.h"
 
@@ -52,10 +53,13 @@ struct ScriptedServer {
   }
 };
 
-TEST(CurlClientRetryTest, ServerErrorsAreRetriedUntilSuccess) {
+class CurlClientRetryTest : public testing::BothSends {};
+AGENDASYNC_FOR_BOTH_SENDS(CurlClientRetryTest);
+
+TEST_P(CurlClientRetryTest, ServerErrorsAreRetriedUntilSuccess) {
   ScriptedServer scripted({500, 502, 503});
   LocalServer running(scripted.server);
-  auto client = make_curl_client(quick_retries(4));
+  auto client = make_client(quick_retries(4));
   auto got = client->send(get(running.url("/r")), {});
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(got->status, 200);
@@ -69,58 +73,58 @@ TEST(CurlClientRetryTest, ServerErrorsAreRetriedUntilSuccess) {
   EXPECT_EQ(stats.retry_wait_ms, static_cast<std::uint64_t>(got->retry_wait.count()));
 }
 
-TEST(CurlClientRetryTest, MaxAttemptsBoundsServerErrors) {
+TEST_P(CurlClientRetryTest, MaxAttemptsBoundsServerErrors) {
   ScriptedServer scripted(std::vector<int>(100, 503));
   LocalServer running(scripted.server);
-  auto got = make_curl_client(quick_retries(3))->send(get(running.url("/r")), {});
+  auto got = make_client(quick_retries(3))->send(get(running.url("/r")), {});
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(got->status, 503) << "the last answer comes back for the connector to read";
   EXPECT_EQ(got->attempts, 3);
   EXPECT_EQ(scripted.hits.load(), 3);
 }
 
-TEST(CurlClientRetryTest, ClientErrorsAreNotRetried) {
+TEST_P(CurlClientRetryTest, ClientErrorsAreNotRetried) {
   for (int status : {400, 403, 404, 409}) {
     ScriptedServer scripted({status});
     LocalServer running(scripted.server);
-    auto got = make_curl_client(quick_retries())->send(get(running.url("/r")), {});
+    auto got = make_client(quick_retries())->send(get(running.url("/r")), {});
     ASSERT_TRUE(got) << got.error().message;
     EXPECT_EQ(got->status, status);
     EXPECT_EQ(scripted.hits.load(), 1) << status;
   }
 }
 
-TEST(CurlClientRetryTest, RetryNotAllowedMeansOneAttempt) {
+TEST_P(CurlClientRetryTest, RetryNotAllowedMeansOneAttempt) {
   ScriptedServer scripted({503, 503});
   LocalServer running(scripted.server);
   Request request = get(running.url("/r"));
   request.retry_allowed = false;
-  auto got = make_curl_client(quick_retries())->send(request, {});
+  auto got = make_client(quick_retries())->send(request, {});
   ASSERT_TRUE(got);
   EXPECT_EQ(got->status, 503);
   EXPECT_EQ(scripted.hits.load(), 1);
 }
 
-TEST(CurlClientRetryTest, TheRequestCanKeepA5xxForItself) {
+TEST_P(CurlClientRetryTest, TheRequestCanKeepA5xxForItself) {
   ScriptedServer scripted({500});
   LocalServer running(scripted.server);
   Request request = get(running.url("/r"));
   request.retry_response = [](const Response& response) {
     return response.body.find("answer") == std::string::npos;  // "a SOAP fault": keep it
   };
-  auto got = make_curl_client(quick_retries())->send(request, {});
+  auto got = make_client(quick_retries())->send(request, {});
   ASSERT_TRUE(got);
   EXPECT_EQ(got->status, 500);
   EXPECT_EQ(scripted.hits.load(), 1);
 }
 
-TEST(CurlClientRetryTest, RetryAfterSecondsIsTheWait) {
+TEST_P(CurlClientRetryTest, RetryAfterSecondsIsTheWait) {
   ScriptedServer scripted({429}, [](int n, httplib::Response& res) {
     if (n == 0) res.set_header("Retry-After", "1");
   });
   LocalServer running(scripted.server);
   const auto start = Clock::now();
-  auto got = make_curl_client(quick_retries())->send(get(running.url("/r")), {});
+  auto got = make_client(quick_retries())->send(get(running.url("/r")), {});
   const auto took = Clock::now() - start;
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(got->status, 200);
@@ -130,7 +134,7 @@ TEST(CurlClientRetryTest, RetryAfterSecondsIsTheWait) {
   EXPECT_EQ(scripted.hits.load(), 2);
 }
 
-TEST(CurlClientRetryTest, RetryAfterAsAnHttpDateIsTheWait) {
+TEST_P(CurlClientRetryTest, RetryAfterAsAnHttpDateIsTheWait) {
   ScriptedServer scripted({503}, [](int n, httplib::Response& res) {
     if (n != 0) return;
     const std::time_t when = std::time(nullptr) + 2;
@@ -140,7 +144,7 @@ TEST(CurlClientRetryTest, RetryAfterAsAnHttpDateIsTheWait) {
   });
   LocalServer running(scripted.server);
   const auto start = Clock::now();
-  auto got = make_curl_client(quick_retries())->send(get(running.url("/r")), {});
+  auto got = make_client(quick_retries())->send(get(running.url("/r")), {});
   const auto took = Clock::now() - start;
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(got->status, 200);
@@ -150,11 +154,11 @@ TEST(CurlClientRetryTest, RetryAfterAsAnHttpDateIsTheWait) {
   EXPECT_GE(took, got->retry_wait);
 }
 
-TEST(CurlClientRetryTest, ALongRetryAfterIsHandedBackNotWaitedOut) {
+TEST_P(CurlClientRetryTest, ALongRetryAfterIsHandedBackNotWaitedOut) {
   ScriptedServer scripted(
       {503}, [](int, httplib::Response& res) { res.set_header("Retry-After", "120"); });
   LocalServer running(scripted.server);
-  auto got = make_curl_client(quick_retries())->send(get(running.url("/r")), {});
+  auto got = make_client(quick_retries())->send(get(running.url("/r")), {});
   ASSERT_TRUE(got);
   EXPECT_EQ(got->status, 503);
   EXPECT_EQ(retry_after(*got), 120'000ms);
@@ -164,7 +168,7 @@ TEST(CurlClientRetryTest, ALongRetryAfterIsHandedBackNotWaitedOut) {
 const std::string kOk =
     "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok";
 
-TEST(CurlClientRetryTest, AResetConnectionIsRetried) {
+TEST_P(CurlClientRetryTest, AResetConnectionIsRetried) {
   RawServer server([](int fd, int index) {
     if (testing::read_http_request(fd).empty()) return;
     if (index < 2) {
@@ -173,7 +177,7 @@ TEST(CurlClientRetryTest, AResetConnectionIsRetried) {
     }
     testing::send_all(fd, kOk);
   });
-  auto client = make_curl_client(quick_retries(4));
+  auto client = make_client(quick_retries(4));
   auto got = client->send(get("http://127.0.0.1:" + std::to_string(server.port()) + "/"), {});
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(got->body, "ok");
@@ -182,7 +186,7 @@ TEST(CurlClientRetryTest, AResetConnectionIsRetried) {
   EXPECT_EQ(client->stats().transport_errors, 2u);
 }
 
-TEST(CurlClientRetryTest, ATruncatedBodyIsRetried) {
+TEST_P(CurlClientRetryTest, ATruncatedBodyIsRetried) {
   RawServer server([](int fd, int index) {
     if (testing::read_http_request(fd).empty()) return;
     if (index == 0) {
@@ -191,20 +195,20 @@ TEST(CurlClientRetryTest, ATruncatedBodyIsRetried) {
     }
     testing::send_all(fd, kOk);
   });
-  auto got = make_curl_client(quick_retries())
+  auto got = make_client(quick_retries())
                  ->send(get("http://127.0.0.1:" + std::to_string(server.port()) + "/"), {});
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(got->body, "ok");
   EXPECT_EQ(got->attempts, 2);
 }
 
-TEST(CurlClientRetryTest, ResetsGiveUpAfterMaxAttemptsAndRespectRetryAllowed) {
+TEST_P(CurlClientRetryTest, ResetsGiveUpAfterMaxAttemptsAndRespectRetryAllowed) {
   RawServer server([](int fd, int) {
     if (testing::read_http_request(fd).empty()) return;
     testing::arm_reset(fd);
   });
   const std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/";
-  auto got = make_curl_client(quick_retries(3))->send(get(url), {});
+  auto got = make_client(quick_retries(3))->send(get(url), {});
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().kind, ErrorKind::kTransient);
   EXPECT_THAT(got.error().message, HasSubstr("gave up after 3 attempts"));
@@ -212,12 +216,12 @@ TEST(CurlClientRetryTest, ResetsGiveUpAfterMaxAttemptsAndRespectRetryAllowed) {
 
   Request once = get(url);
   once.retry_allowed = false;
-  got = make_curl_client(quick_retries(3))->send(once, {});
+  got = make_client(quick_retries(3))->send(once, {});
   ASSERT_FALSE(got);
   EXPECT_EQ(server.connections(), 4);
 }
 
-TEST(CurlClientRetryTest, BackoffGrowsWithFullJitterWithinItsCap) {
+TEST_P(CurlClientRetryTest, BackoffGrowsWithFullJitterWithinItsCap) {
   // 5 failures at base 100 ms: caps 100+200+400+800 = 1500 ms at most in total.
   ScriptedServer scripted(std::vector<int>(4, 502));
   LocalServer running(scripted.server);
@@ -225,7 +229,7 @@ TEST(CurlClientRetryTest, BackoffGrowsWithFullJitterWithinItsCap) {
   options.max_attempts = 5;
   options.backoff_base = 100ms;
   options.backoff_max = 10'000ms;
-  auto got = make_curl_client(options)->send(get(running.url("/r")), {});
+  auto got = make_client(options)->send(get(running.url("/r")), {});
   ASSERT_TRUE(got);
   EXPECT_EQ(got->status, 200);
   EXPECT_EQ(got->attempts, 5);
@@ -233,7 +237,7 @@ TEST(CurlClientRetryTest, BackoffGrowsWithFullJitterWithinItsCap) {
   EXPECT_LE(got->retry_wait, 1500ms);
 }
 
-TEST(CurlClientRetryTest, WaitingRetriesDoNotHoldAConcurrencySlot) {
+TEST_P(CurlClientRetryTest, WaitingRetriesDoNotHoldAConcurrencySlot) {
   // Cap 1: a request waiting out a 1 s Retry-After must not block another request.
   httplib::Server server;
   std::atomic<int> throttled_hits{0};
@@ -249,7 +253,7 @@ TEST(CurlClientRetryTest, WaitingRetriesDoNotHoldAConcurrencySlot) {
   LocalServer running(server);
   ClientOptions options = quick_retries();
   options.max_concurrency_per_host = 1;
-  auto client = make_curl_client(options);
+  auto client = make_client(options);
   std::promise<Result<Response>> slow;
   client->send_async(get(running.url("/throttled")), {},
                      [&](Result<Response> result) { slow.set_value(std::move(result)); });

@@ -8,6 +8,7 @@
 #include <atomic>
 
 #include "net/http.h"
+#include "net/testing/both_sends.h"
 #include "net/testing/local_server.h"
 #include "net/testing/stray_answer_proxy.h"
 
@@ -64,12 +65,12 @@ ClientOptions options() {
   return o;
 }
 
-class StrayAnswerTest : public ::testing::Test {
+class StrayAnswerTest : public testing::BothSends {
  protected:
   Upstream upstream;
   LocalServer<httplib::Server> running{upstream.server};
   StrayAnswerProxy proxy{running.port()};
-  std::unique_ptr<HttpClient> client = make_curl_client(options());
+  std::unique_ptr<HttpClient> client = make_client(options());
 
   /// Request 1: opens the connection the stray answer is then written on.
   void warm_up() {
@@ -78,8 +79,9 @@ class StrayAnswerTest : public ::testing::Test {
     ASSERT_EQ(first->body, "read 1");
   }
 };
+AGENDASYNC_FOR_BOTH_SENDS(StrayAnswerTest);
 
-TEST_F(StrayAnswerTest, AReadIsSentOnceMoreOnANewConnection) {
+TEST_P(StrayAnswerTest, AReadIsSentOnceMoreOnANewConnection) {
   proxy.stray_answer_to(2, When::kBeforeForwarding);
   warm_up();
   auto got = client->send(read_request(proxy), {});
@@ -92,7 +94,7 @@ TEST_F(StrayAnswerTest, AReadIsSentOnceMoreOnANewConnection) {
   EXPECT_EQ(upstream.reads.load(), 2) << "the stray-answered request never reached the server";
 }
 
-TEST_F(StrayAnswerTest, AReadTheServerAlreadyAnsweredIsSentOnceMore) {
+TEST_P(StrayAnswerTest, AReadTheServerAlreadyAnsweredIsSentOnceMore) {
   proxy.stray_answer_to(2, When::kAfterForwarding);
   warm_up();
   auto got = client->send(read_request(proxy), {});
@@ -102,7 +104,7 @@ TEST_F(StrayAnswerTest, AReadTheServerAlreadyAnsweredIsSentOnceMore) {
   EXPECT_EQ(proxy.connections(), 2);
 }
 
-TEST_F(StrayAnswerTest, ASecondStrayAnswerOnTheNewConnectionIsAnErrorThatSaysSo) {
+TEST_P(StrayAnswerTest, ASecondStrayAnswerOnTheNewConnectionIsAnErrorThatSaysSo) {
   proxy.stray_answer_to(2, When::kBeforeForwarding);
   proxy.stray_answer_to(3, When::kBeforeForwarding);
   warm_up();
@@ -119,7 +121,7 @@ TEST_F(StrayAnswerTest, ASecondStrayAnswerOnTheNewConnectionIsAnErrorThatSaysSo)
   EXPECT_EQ(proxy.connections(), 2);
 }
 
-TEST_F(StrayAnswerTest, AWriteIsNotSentAgainButReportedAsAStrayAnswer) {
+TEST_P(StrayAnswerTest, AWriteIsNotSentAgainButReportedAsAStrayAnswer) {
   proxy.stray_answer_to(2, When::kAfterForwarding);
   warm_up();
   auto got = client->send(write_request(proxy), {});
@@ -130,7 +132,7 @@ TEST_F(StrayAnswerTest, AWriteIsNotSentAgainButReportedAsAStrayAnswer) {
   EXPECT_EQ(proxy.requests(), 2);
 }
 
-TEST_F(StrayAnswerTest, AFreshConnectionRequestDoesNotReuseTheKeptAliveOne) {
+TEST_P(StrayAnswerTest, AFreshConnectionRequestDoesNotReuseTheKeptAliveOne) {
   warm_up();
   Request request = write_request(proxy);
   request.fresh_connection = true;
@@ -140,7 +142,7 @@ TEST_F(StrayAnswerTest, AFreshConnectionRequestDoesNotReuseTheKeptAliveOne) {
   EXPECT_EQ(proxy.connections(), 2);
 }
 
-TEST_F(StrayAnswerTest, AnAnswerTheRequestRecognisesIsHandedBackAsItIs) {
+TEST_P(StrayAnswerTest, AnAnswerTheRequestRecognisesIsHandedBackAsItIs) {
   proxy.stray_answer_to(2, When::kBeforeForwarding);
   warm_up();
   Request request = read_request(proxy);
@@ -151,7 +153,7 @@ TEST_F(StrayAnswerTest, AnAnswerTheRequestRecognisesIsHandedBackAsItIs) {
   EXPECT_EQ(got->attempts, 1);
 }
 
-TEST_F(StrayAnswerTest, WithoutARecogniserA400IsTheServersAnswer) {
+TEST_P(StrayAnswerTest, WithoutARecogniserA400IsTheServersAnswer) {
   proxy.stray_answer_to(2, When::kBeforeForwarding);
   warm_up();
   Request request = read_request(proxy);

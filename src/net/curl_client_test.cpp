@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "net/http.h"
+#include "net/testing/both_sends.h"
 #include "net/testing/client_test_support.h"
 #include "net/testing/local_server.h"
 #include "net/testing/raw_server.h"
@@ -48,7 +49,10 @@ long elapsed_ms(Clock::time_point since) {
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count());
 }
 
-TEST(CurlClientTest, GetAndPostCarryHeadersAndBodies) {
+class CurlClientTest : public testing::BothSends {};
+AGENDASYNC_FOR_BOTH_SENDS(CurlClientTest);
+
+TEST_P(CurlClientTest, GetAndPostCarryHeadersAndBodies) {
   httplib::Server server;
   server.Get("/hello", [](const httplib::Request& req, httplib::Response& res) {
     res.set_header("X-Served-By", "test");
@@ -59,7 +63,7 @@ TEST(CurlClientTest, GetAndPostCarryHeadersAndBodies) {
     res.set_content(req.get_header_value("Content-Type") + "|" + req.body, "text/plain");
   });
   LocalServer running(server);
-  auto client = make_curl_client({});
+  auto client = make_client({});
 
   Request hello = get(running.url("/hello"));
   hello.headers.emplace_back("X-Caller", "agendasync");
@@ -83,7 +87,7 @@ TEST(CurlClientTest, GetAndPostCarryHeadersAndBodies) {
   EXPECT_EQ(posted->body, "text/xml; charset=utf-8|" + post.body);
 }
 
-TEST(CurlClientTest, OtherMethodsReachTheServerWithTheirBodies) {
+TEST_P(CurlClientTest, OtherMethodsReachTheServerWithTheirBodies) {
   httplib::Server server;
   const auto echo = [](const httplib::Request& req, httplib::Response& res) {
     res.set_content(req.method + ":" + req.body, "text/plain");
@@ -92,7 +96,7 @@ TEST(CurlClientTest, OtherMethodsReachTheServerWithTheirBodies) {
   server.Patch("/r", echo);
   server.Delete("/r", echo);
   LocalServer running(server);
-  auto client = make_curl_client({});
+  auto client = make_client({});
   for (const char* method : {"PUT", "PATCH", "DELETE"}) {
     Request request;
     request.method = method;
@@ -104,21 +108,21 @@ TEST(CurlClientTest, OtherMethodsReachTheServerWithTheirBodies) {
   }
 }
 
-TEST(CurlClientTest, NonSuccessStatusesComeBackAsResponses) {
+TEST_P(CurlClientTest, NonSuccessStatusesComeBackAsResponses) {
   httplib::Server server;
   server.Get("/missing", [](const httplib::Request&, httplib::Response& res) {
     res.status = 404;
     res.set_content("no such item", "text/plain");
   });
   LocalServer running(server);
-  auto client = make_curl_client({});
+  auto client = make_client({});
   auto got = client->send(get(running.url("/missing")), {});
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(got->status, 404);
   EXPECT_EQ(got->body, "no such item");
 }
 
-TEST(CurlClientTest, TwoHundredSlowRequestsRunInParallelOnFewThreads) {
+TEST_P(CurlClientTest, TwoHundredSlowRequestsRunInParallelOnFewThreads) {
   httplib::Server server;
   server.Get("/slow", [](const httplib::Request&, httplib::Response& res) {
     std::this_thread::sleep_for(100ms);
@@ -128,7 +132,7 @@ TEST(CurlClientTest, TwoHundredSlowRequestsRunInParallelOnFewThreads) {
   // One request first, so the server's thread pool is complete before threads are counted.
   ASSERT_TRUE(httplib::Client("127.0.0.1", running.port()).Get("/slow"));
   const int threads_before = process_threads();
-  auto client = make_curl_client({});  // default cap: 20 per server
+  auto client = make_client({});  // default cap: 20 per server
   constexpr int kRequests = 200;
   Completions completions(kRequests);
   std::atomic<int> ok{0};
@@ -151,7 +155,7 @@ TEST(CurlClientTest, TwoHundredSlowRequestsRunInParallelOnFewThreads) {
   RecordProperty("two_hundred_100ms_requests_ms", std::to_string(took));
 }
 
-TEST(CurlClientTest, ConnectionsAreReused) {
+TEST_P(CurlClientTest, ConnectionsAreReused) {
   httplib::Server server;
   Connections connections;
   server.Get("/r", [&](const httplib::Request& req, httplib::Response& res) {
@@ -159,7 +163,7 @@ TEST(CurlClientTest, ConnectionsAreReused) {
     res.set_content("ok", "text/plain");
   });
   LocalServer running(server);
-  auto client = make_curl_client({});
+  auto client = make_client({});
   for (int i = 0; i < 50; ++i) {
     auto got = client->send(get(running.url("/r")), {});
     ASSERT_TRUE(got) << got.error().message;
@@ -174,7 +178,7 @@ TEST(CurlClientTest, ConnectionsAreReused) {
   EXPECT_LE(connections.count(), 21u) << "at most one connection per in-flight slot";
 }
 
-TEST(CurlClientTest, ThePerServerCapHoldsAcrossBlockingAndAsyncCallers) {
+TEST_P(CurlClientTest, ThePerServerCapHoldsAcrossBlockingAndAsyncCallers) {
   httplib::Server server;
   InFlight in_flight;
   server.Get("/r", [&](const httplib::Request&, httplib::Response& res) {
@@ -187,7 +191,7 @@ TEST(CurlClientTest, ThePerServerCapHoldsAcrossBlockingAndAsyncCallers) {
   LocalServer running(server, 32);
   ClientOptions options;
   options.max_concurrency_per_host = 4;
-  auto client = make_curl_client(options);
+  auto client = make_client(options);
 
   Completions completions(20);
   for (int i = 0; i < 20; ++i) {
@@ -209,7 +213,7 @@ TEST(CurlClientTest, ThePerServerCapHoldsAcrossBlockingAndAsyncCallers) {
   EXPECT_GT(client->stats().queued_for_host_cap, 0u);
 }
 
-TEST(CurlClientTest, TheCapCanBeLoweredAtRunTime) {
+TEST_P(CurlClientTest, TheCapCanBeLoweredAtRunTime) {
   httplib::Server server;
   InFlight in_flight;
   std::atomic<int> expected_cap{8};
@@ -223,7 +227,7 @@ TEST(CurlClientTest, TheCapCanBeLoweredAtRunTime) {
   LocalServer running(server, 32);
   ClientOptions options;
   options.max_concurrency_per_host = 8;
-  auto client = make_curl_client(options);
+  auto client = make_client(options);
   const auto burst = [&](int count) {
     Completions completions(count);
     for (int i = 0; i < count; ++i) {
@@ -248,7 +252,7 @@ TEST(CurlClientTest, TheCapCanBeLoweredAtRunTime) {
   EXPECT_EQ(in_flight.peak(), 6);
 }
 
-TEST(CurlClientTest, EachServerHasItsOwnCap) {
+TEST_P(CurlClientTest, EachServerHasItsOwnCap) {
   // Two servers, cap 2 each: lowering one leaves the other alone; a bad URL changes nothing.
   httplib::Server first_server, second_server;
   InFlight first, second;
@@ -267,7 +271,7 @@ TEST(CurlClientTest, EachServerHasItsOwnCap) {
   LocalServer second_running(second_server, 16);
   ClientOptions options;
   options.max_concurrency_per_host = 3;
-  auto client = make_curl_client(options);
+  auto client = make_client(options);
   client->set_host_concurrency("not a url", 1);
   client->set_host_concurrency(first_running.url("/"), 1);
   Completions completions(24);
@@ -282,7 +286,7 @@ TEST(CurlClientTest, EachServerHasItsOwnCap) {
   EXPECT_EQ(second.peak(), 3);
 }
 
-TEST(CurlClientTest, LoweringTheCapWhileRequestsRunHoldsTheRestBack) {
+TEST_P(CurlClientTest, LoweringTheCapWhileRequestsRunHoldsTheRestBack) {
   httplib::Server server;
   InFlight in_flight;
   std::atomic<int> started{0};
@@ -296,7 +300,7 @@ TEST(CurlClientTest, LoweringTheCapWhileRequestsRunHoldsTheRestBack) {
   LocalServer running(server, 32);
   ClientOptions options;
   options.max_concurrency_per_host = 8;
-  auto client = make_curl_client(options);
+  auto client = make_client(options);
   Completions completions(24);
   for (int i = 0; i < 24; ++i) {
     client->send_async(get(running.url("/r")), {}, [&](Result<Response>) { completions.done(); });
@@ -318,7 +322,7 @@ Request budgeted(std::string url, std::string key, int limit = 0) {
   return request;
 }
 
-TEST(CurlClientTest, EachBudgetKeyOnOneHostGetsItsFullConcurrency) {
+TEST_P(CurlClientTest, EachBudgetKeyOnOneHostGetsItsFullConcurrency) {
   // Two tenants' mailboxes on one host (graph.microsoft.com): each key gets its own 4 slots,
   // and the host's cap (2 here) does not hold them back; alone, one key stays at 4.
   httplib::Server server;
@@ -337,7 +341,7 @@ TEST(CurlClientTest, EachBudgetKeyOnOneHostGetsItsFullConcurrency) {
   LocalServer running(server, 32);
   ClientOptions options;
   options.max_concurrency_per_host = 2;
-  auto client = make_curl_client(options);
+  auto client = make_client(options);
 
   Completions completions(32);
   for (int i = 0; i < 16; ++i) {
@@ -365,7 +369,7 @@ TEST(CurlClientTest, EachBudgetKeyOnOneHostGetsItsFullConcurrency) {
   EXPECT_EQ(all.peak(), 4);
 }
 
-TEST(CurlClientTest, RequestsWithoutABudgetKeyKeepTheHostCapAndABudgetCapCanBeLowered) {
+TEST_P(CurlClientTest, RequestsWithoutABudgetKeyKeepTheHostCapAndABudgetCapCanBeLowered) {
   httplib::Server server;
   InFlight in_flight;
   std::atomic<int> expected{2};
@@ -379,7 +383,7 @@ TEST(CurlClientTest, RequestsWithoutABudgetKeyKeepTheHostCapAndABudgetCapCanBeLo
   LocalServer running(server, 32);
   ClientOptions options;
   options.max_concurrency_per_host = 2;
-  auto client = make_curl_client(options);
+  auto client = make_client(options);
   const auto burst = [&](auto make, int count) {
     Completions completions(count);
     for (int i = 0; i < count; ++i) {
@@ -408,7 +412,7 @@ TEST(CurlClientTest, RequestsWithoutABudgetKeyKeepTheHostCapAndABudgetCapCanBeLo
   EXPECT_EQ(in_flight.peak(), 1);
 }
 
-TEST(CurlClientTest, ARequestTimeoutEndsASlowAnswer) {
+TEST_P(CurlClientTest, ARequestTimeoutEndsASlowAnswer) {
   httplib::Server server;
   server.Get("/stuck", [](const httplib::Request&, httplib::Response& res) {
     std::this_thread::sleep_for(1500ms);
@@ -417,7 +421,7 @@ TEST(CurlClientTest, ARequestTimeoutEndsASlowAnswer) {
   LocalServer running(server);
   ClientOptions options;
   options.max_attempts = 1;
-  auto client = make_curl_client(options);
+  auto client = make_client(options);
   Request request = get(running.url("/stuck"));
   request.timeout = 200ms;
   const auto start = Clock::now();
@@ -429,7 +433,7 @@ TEST(CurlClientTest, ARequestTimeoutEndsASlowAnswer) {
   EXPECT_LT(elapsed_ms(start), 1200);
 }
 
-TEST(CurlClientTest, TheClientTimeoutAppliesWhenTheRequestHasNone) {
+TEST_P(CurlClientTest, TheClientTimeoutAppliesWhenTheRequestHasNone) {
   httplib::Server server;
   server.Get("/stuck", [](const httplib::Request&, httplib::Response& res) {
     std::this_thread::sleep_for(1500ms);
@@ -439,18 +443,18 @@ TEST(CurlClientTest, TheClientTimeoutAppliesWhenTheRequestHasNone) {
   ClientOptions options;
   options.max_attempts = 1;
   options.request_timeout = 250ms;
-  auto client = make_curl_client(options);
+  auto client = make_client(options);
   auto got = client->send(get(running.url("/stuck")), {});
   ASSERT_FALSE(got);
   EXPECT_THAT(got.error().message, HasSubstr("within 250 ms"));
 }
 
-TEST(CurlClientTest, ARefusedConnectionNamesHostAndPort) {
+TEST_P(CurlClientTest, ARefusedConnectionNamesHostAndPort) {
   const int port = testing::unused_port();
   ClientOptions options;
   options.max_attempts = 2;
   options.backoff_base = 10ms;
-  auto client = make_curl_client(options);
+  auto client = make_client(options);
   auto got = client->send(get("http://127.0.0.1:" + std::to_string(port) + "/"), {});
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().kind, ErrorKind::kTransient);
@@ -461,14 +465,14 @@ TEST(CurlClientTest, ARefusedConnectionNamesHostAndPort) {
   EXPECT_EQ(client->stats().failed, 1u);
 }
 
-TEST(CurlClientTest, ABadUrlIsInvalidData) {
-  auto client = make_curl_client({});
+TEST_P(CurlClientTest, ABadUrlIsInvalidData) {
+  auto client = make_client({});
   auto got = client->send(get("mailto:someone@example.com"), {});
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().kind, ErrorKind::kInvalidData);
 }
 
-TEST(CurlClientTest, DestroyingTheClientCompletesEveryPendingRequest) {
+TEST_P(CurlClientTest, DestroyingTheClientCompletesEveryPendingRequest) {
   httplib::Server server;
   server.Get("/slow", [](const httplib::Request&, httplib::Response& res) {
     std::this_thread::sleep_for(300ms);
@@ -480,7 +484,7 @@ TEST(CurlClientTest, DestroyingTheClientCompletesEveryPendingRequest) {
   {
     ClientOptions options;
     options.max_concurrency_per_host = 2;
-    auto client = make_curl_client(options);
+    auto client = make_client(options);
     for (int i = 0; i < 10; ++i) {
       client->send_async(get(running.url("/slow")), {}, [&](Result<Response> result) {
         ++called;
@@ -501,7 +505,7 @@ std::string chunk(std::string_view data) {
   return size + std::string(data) + "\r\n";
 }
 
-TEST(CurlClientTest, StreamedBodiesArriveAsTheyAreSentAndTheCallerCanStop) {
+TEST_P(CurlClientTest, StreamedBodiesArriveAsTheyAreSentAndTheCallerCanStop) {
   // Like GetStreamingEvents: one chunked response, notifications minutes apart.
   std::atomic<bool> first_piece_seen{false};
   std::atomic<bool> server_waited_in_vain{false};
@@ -523,7 +527,7 @@ TEST(CurlClientTest, StreamedBodiesArriveAsTheyAreSentAndTheCallerCanStop) {
     return piece.find("two") == std::string_view::npos;
   };
   const auto start = Clock::now();
-  auto got = make_curl_client({})->send(request, {});
+  auto got = make_client({})->send(request, {});
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(got->status, 200);
   EXPECT_EQ(got->body, "");
@@ -533,7 +537,7 @@ TEST(CurlClientTest, StreamedBodiesArriveAsTheyAreSentAndTheCallerCanStop) {
   EXPECT_LT(elapsed_ms(start), 2500);
 }
 
-TEST(CurlClientTest, ASilentStreamEndsSoonAfterItIsCancelled) {
+TEST_P(CurlClientTest, ASilentStreamEndsSoonAfterItIsCancelled) {
   // The server sends one piece and then nothing at all (no keep-alive): only the cancel flag
   // can end the transfer before the server's own timeout.
   testing::RawServer server([](int fd, int) {
@@ -548,7 +552,7 @@ TEST(CurlClientTest, ASilentStreamEndsSoonAfterItIsCancelled) {
   request.timeout = 20000ms;
   request.cancel = cancel;
   request.on_body_piece = [&](std::string_view) { return first_piece = true; };
-  auto client = make_curl_client({});
+  auto client = make_client({});
   std::promise<Result<Response>> ended;
   client->send_async(request, {}, [&](Result<Response> got) { ended.set_value(std::move(got)); });
   for (int i = 0; i < 500 && !first_piece; ++i) std::this_thread::sleep_for(10ms);
@@ -561,7 +565,7 @@ TEST(CurlClientTest, ASilentStreamEndsSoonAfterItIsCancelled) {
   EXPECT_LT(elapsed_ms(start), 2500);
 }
 
-TEST(CurlClientTest, ABrokenStreamIsNotReplayed) {
+TEST_P(CurlClientTest, ABrokenStreamIsNotReplayed) {
   testing::RawServer server([](int fd, int) {
     if (testing::read_http_request(fd).empty()) return;
     testing::send_all(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
@@ -573,14 +577,14 @@ TEST(CurlClientTest, ABrokenStreamIsNotReplayed) {
   Request request = get("http://127.0.0.1:" + std::to_string(server.port()) + "/stream");
   int pieces = 0;
   request.on_body_piece = [&](std::string_view) { return ++pieces > 0; };
-  auto got = make_curl_client(options)->send(request, {});
+  auto got = make_client(options)->send(request, {});
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().kind, ErrorKind::kTransient);
   EXPECT_EQ(server.connections(), 1);
   EXPECT_EQ(pieces, 1);
 }
 
-TEST(CurlClientTest, AThrowingStreamHandlerEndsTheTransferWithAnError) {
+TEST_P(CurlClientTest, AThrowingStreamHandlerEndsTheTransferWithAnError) {
   httplib::Server server;
   server.Get("/stream", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("<Envelope/>", "text/xml");
@@ -588,12 +592,12 @@ TEST(CurlClientTest, AThrowingStreamHandlerEndsTheTransferWithAnError) {
   LocalServer running(server);
   Request request = get(running.url("/stream"));
   request.on_body_piece = [](std::string_view) -> bool { throw std::runtime_error("parser bug"); };
-  auto got = make_curl_client({})->send(request, {});
+  auto got = make_client({})->send(request, {});
   ASSERT_FALSE(got);
   EXPECT_THAT(got.error().message, HasSubstr("handler for the streamed answer"));
 }
 
-TEST(CurlClientTest, ErrorBodiesOfStreamedRequestsAreCollectedAsUsual) {
+TEST_P(CurlClientTest, ErrorBodiesOfStreamedRequestsAreCollectedAsUsual) {
   httplib::Server server;
   server.Get("/stream", [](const httplib::Request&, httplib::Response& res) {
     res.status = 500;
@@ -604,14 +608,14 @@ TEST(CurlClientTest, ErrorBodiesOfStreamedRequestsAreCollectedAsUsual) {
   request.retry_allowed = false;
   bool called = false;
   request.on_body_piece = [&](std::string_view) { return called = true; };
-  auto got = make_curl_client({})->send(request, {});
+  auto got = make_client({})->send(request, {});
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(got->status, 500);
   EXPECT_EQ(got->body, "<Envelope>ErrorServerBusy</Envelope>");
   EXPECT_FALSE(called);
 }
 
-TEST(CurlClientTest, EnvironmentProxiesAreIgnored) {
+TEST_P(CurlClientTest, EnvironmentProxiesAreIgnored) {
   // A proxy variable pointing nowhere must not divert requests: only the setting counts.
   const std::string nowhere = "http://127.0.0.1:" + std::to_string(testing::unused_port());
   setenv("http_proxy", nowhere.c_str(), 1);
@@ -621,7 +625,7 @@ TEST(CurlClientTest, EnvironmentProxiesAreIgnored) {
     res.set_content("direct", "text/plain");
   });
   LocalServer running(server);
-  auto client = make_curl_client({});
+  auto client = make_client({});
   auto got = client->send(get(running.url("/r")), {});
   unsetenv("http_proxy");
   unsetenv("HTTPS_PROXY");

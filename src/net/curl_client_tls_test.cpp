@@ -11,6 +11,7 @@
 #include <set>
 
 #include "net/http.h"
+#include "net/testing/both_sends.h"
 #include "net/testing/local_server.h"
 #include "net/testing/test_pki.h"
 
@@ -76,11 +77,14 @@ ClientOptions trusting_test_ca() {
   return options;
 }
 
-TEST(CurlClientTlsTest, TheConfiguredCaIsTrusted) {
+class CurlClientTlsTest : public testing::BothSends {};
+AGENDASYNC_FOR_BOTH_SENDS(CurlClientTlsTest);
+
+TEST_P(CurlClientTlsTest, TheConfiguredCaIsTrusted) {
   auto server = tls_server(pki().server());
   add_routes(*server);
   LocalServer running(*server);
-  auto client = make_curl_client(trusting_test_ca());
+  auto client = make_client(trusting_test_ca());
   auto got = client->send(get(running), {});
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(got->status, 200);
@@ -89,12 +93,12 @@ TEST(CurlClientTlsTest, TheConfiguredCaIsTrusted) {
   EXPECT_EQ(got->remote_address, "127.0.0.1:" + std::to_string(running.port()));
 }
 
-TEST(CurlClientTlsTest, AnUnknownCaIsRefusedWithTheWayToAddOne) {
+TEST_P(CurlClientTlsTest, AnUnknownCaIsRefusedWithTheWayToAddOne) {
   auto server = tls_server(pki().server());
   add_routes(*server);
   LocalServer running(*server);
   const int before = hits();
-  auto client = make_curl_client({});  // system store only
+  auto client = make_client({});  // system store only
   auto got = client->send(get(running), {});
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().kind, ErrorKind::kPermanent);
@@ -105,46 +109,46 @@ TEST(CurlClientTlsTest, AnUnknownCaIsRefusedWithTheWayToAddOne) {
   EXPECT_EQ(client->stats().attempts, 1u) << "certificate failures are not retried";
 }
 
-TEST(CurlClientTlsTest, ASelfSignedCertificateIsRefused) {
+TEST_P(CurlClientTlsTest, ASelfSignedCertificateIsRefused) {
   auto server = tls_server(pki().self_signed());
   add_routes(*server);
   LocalServer running(*server);
-  auto client = make_curl_client(trusting_test_ca());
+  auto client = make_client(trusting_test_ca());
   auto got = client->send(get(running), {});
   ASSERT_FALSE(got);
   EXPECT_THAT(got.error().message, HasSubstr("self-signed certificate"));
   EXPECT_THAT(got.error().message, HasSubstr("[tls] ca_bundle"));
 }
 
-TEST(CurlClientTlsTest, VerificationIsOffOnlyWhenExplicitlyTurnedOff) {
+TEST_P(CurlClientTlsTest, VerificationIsOffOnlyWhenExplicitlyTurnedOff) {
   auto server = tls_server(pki().self_signed());
   add_routes(*server);
   LocalServer running(*server);
   ClientOptions defaults;
   EXPECT_TRUE(defaults.tls.verify);
-  EXPECT_FALSE(make_curl_client(defaults)->send(get(running), {}));
+  EXPECT_FALSE(make_client(defaults)->send(get(running), {}));
   ClientOptions insecure;
   insecure.tls.verify = false;
-  auto got = make_curl_client(insecure)->send(get(running), {});
+  auto got = make_client(insecure)->send(get(running), {});
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(got->body, "secure");
 }
 
-TEST(CurlClientTlsTest, ACertificateForAnotherNameIsRefused) {
+TEST_P(CurlClientTlsTest, ACertificateForAnotherNameIsRefused) {
   auto server = tls_server(pki().wrong_name());
   add_routes(*server);
   LocalServer running(*server);
-  auto got = make_curl_client(trusting_test_ca())->send(get(running), {});
+  auto got = make_client(trusting_test_ca())->send(get(running), {});
   ASSERT_FALSE(got);
   EXPECT_THAT(got.error().message, HasSubstr("not issued for '127.0.0.1'"));
 }
 
-TEST(CurlClientTlsTest, AServerOfferingOnlyTls11IsRefusedWithTheTls12Message) {
+TEST_P(CurlClientTlsTest, AServerOfferingOnlyTls11IsRefusedWithTheTls12Message) {
   auto server = tls_server(pki().server(), TLS1_1_VERSION);
   add_routes(*server);
   LocalServer running(*server);
   const int before = hits();
-  auto client = make_curl_client(trusting_test_ca());
+  auto client = make_client(trusting_test_ca());
   auto got = client->send(get(running), {});
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().kind, ErrorKind::kPermanent);
@@ -155,51 +159,51 @@ TEST(CurlClientTlsTest, AServerOfferingOnlyTls11IsRefusedWithTheTls12Message) {
   EXPECT_EQ(client->stats().attempts, 1u);
 }
 
-TEST(CurlClientTlsTest, ATls12ServerIsAccepted) {
+TEST_P(CurlClientTlsTest, ATls12ServerIsAccepted) {
   auto server = tls_server(pki().server(), TLS1_2_VERSION);
   add_routes(*server);
   LocalServer running(*server);
-  auto got = make_curl_client(trusting_test_ca())->send(get(running), {});
+  auto got = make_client(trusting_test_ca())->send(get(running), {});
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(got->tls_version, "TLSv1.2");
 }
 
-TEST(CurlClientTlsTest, Tls13CanBeCappedTo12) {
+TEST_P(CurlClientTlsTest, Tls13CanBeCappedTo12) {
   auto server = tls_server(pki().server());
   add_routes(*server);
   LocalServer running(*server);
   auto options = trusting_test_ca();
   options.tls.allow_tls13 = false;
-  auto got = make_curl_client(options)->send(get(running), {});
+  auto got = make_client(options)->send(get(running), {});
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(got->tls_version, "TLSv1.2");
 }
 
-TEST(CurlClientTlsTest, AnUnreadableCaBundleFailsEveryRequestNamingTheSetting) {
+TEST_P(CurlClientTlsTest, AnUnreadableCaBundleFailsEveryRequestNamingTheSetting) {
   ClientOptions options;
   options.tls.ca_bundle_path = (pki().directory() / "missing.pem").string();
-  auto got = make_curl_client(options)->send(get_url("https://127.0.0.1:1/"), {});
+  auto got = make_client(options)->send(get_url("https://127.0.0.1:1/"), {});
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().kind, ErrorKind::kPermanent);
   EXPECT_THAT(got.error().message, HasSubstr("[tls] ca_bundle"));
   EXPECT_THAT(got.error().message, HasSubstr("missing.pem"));
 
   options.tls.ca_bundle_path = pki().server().key;  // a PEM file, but no certificate in it
-  got = make_curl_client(options)->send(get_url("https://127.0.0.1:1/"), {});
+  got = make_client(options)->send(get_url("https://127.0.0.1:1/"), {});
   ASSERT_FALSE(got);
   EXPECT_THAT(got.error().message, HasSubstr("holds no PEM certificate"));
 }
 
-TEST(CurlClientTlsTest, PlainHttpOnTheTlsUrlIsExplained) {
+TEST_P(CurlClientTlsTest, PlainHttpOnTheTlsUrlIsExplained) {
   httplib::Server plain;
   add_routes(plain);
   LocalServer running(plain);
-  auto got = make_curl_client(trusting_test_ca())->send(get_url(running.url("/ews", "https")), {});
+  auto got = make_client(trusting_test_ca())->send(get_url(running.url("/ews", "https")), {});
   ASSERT_FALSE(got);
   EXPECT_THAT(got.error().message, HasSubstr("did not answer with TLS"));
 }
 
-TEST(CurlClientTlsTest, ConnectionsAndSessionsAreReusedOverTls) {
+TEST_P(CurlClientTlsTest, ConnectionsAndSessionsAreReusedOverTls) {
   auto server = tls_server(pki().server());
   std::mutex mutex;
   std::set<int> ports;
@@ -209,7 +213,7 @@ TEST(CurlClientTlsTest, ConnectionsAndSessionsAreReusedOverTls) {
     res.set_content("ok", "text/plain");
   });
   LocalServer running(*server);
-  auto client = make_curl_client(trusting_test_ca());
+  auto client = make_client(trusting_test_ca());
   for (int i = 0; i < 20; ++i) {
     auto got = client->send(get_url(running.url("/r", "https")), {});
     ASSERT_TRUE(got) << got.error().message;

@@ -161,7 +161,7 @@ void set_authentication(Options& set, const Transfer& transfer) {
 }  // namespace
 
 Result<void> prepare_attempt(Transfer& transfer, const ClientOptions& options, CURLSH* share,
-                             const ExtraCaBundle* extra_ca) {
+                             const ExtraCaBundle* extra_ca, CURL* reuse) {
   transfer.end_attempt();
   transfer.response = Response{};
   transfer.error_buffer[0] = '\0';
@@ -169,7 +169,8 @@ Result<void> prepare_attempt(Transfer& transfer, const ClientOptions& options, C
   transfer.body_handed_over = false;
   transfer.stopped_by_caller = false;
   transfer.piece_handler_threw = false;
-  CURL* curl = curl_easy_init();
+  if (reuse != nullptr) curl_easy_reset(reuse);
+  CURL* curl = reuse != nullptr ? reuse : curl_easy_init();
   if (curl == nullptr) return fail(ErrorKind::kTransient, "libcurl could not make a handle");
   transfer.easy = curl;
 

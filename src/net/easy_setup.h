@@ -14,8 +14,9 @@ namespace agendasync::net {
 inline constexpr std::size_t kMaxResponseBytes = std::size_t{512} << 20;
 
 /// Creates `transfer.easy` (and its header list) for the next attempt and resets
-/// `transfer.response`. On failure nothing is left allocated.
+/// `transfer.response`. `reuse`, when given, is an idle handle (EasyPool) reset and used
+/// instead of a new one. On failure nothing is left allocated (`reuse` included).
 Result<void> prepare_attempt(Transfer& transfer, const ClientOptions& options, CURLSH* share,
-                             const ExtraCaBundle* extra_ca);
+                             const ExtraCaBundle* extra_ca, CURL* reuse = nullptr);
 
 }  // namespace agendasync::net
