@@ -4,7 +4,8 @@
 /// hold the requests of every node spending that budget key (Request::budget_key). The
 /// client asks `held_until` before it starts a request with a budget key and reports each
 /// 429/503 Retry-After through `hold`; an implementation shares them (cluster::PgBudgetHolds
-/// through PostgreSQL). Both are called on the client's event loop: quick, never blocking.
+/// through PostgreSQL). Both are called on the client's event loop, and on the threads of
+/// blocking sends (which run on their caller's thread): quick, thread-safe, never blocking.
 #include <chrono>
 #include <optional>
 #include <string_view>

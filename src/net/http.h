@@ -84,7 +84,8 @@ struct Request {
   /// Decides whether a 5xx response is a hiccup worth retrying. Empty = every 5xx is retried.
   /// EWS answers SOAP faults (ErrorServerBusy, schema errors) with 500 and wants them back
   /// untouched; it passes a predicate that retries only non-SOAP 5xx. Runs on the client's
-  /// event loop: quick, no blocking, no send().
+  /// event loop or, for a blocking send(), on the caller's thread: quick, thread-safe, no
+  /// blocking, no send().
   std::function<bool(const Response&)> retry_response;
   /// Streaming responses (EWS GetStreamingEvents): when set, the body of a 2xx response is
   /// handed over piece by piece as it arrives instead of collecting in Response::body. Runs on
@@ -105,7 +106,8 @@ struct Request {
   /// have received the request. A retryable request is sent once more at once, on a new
   /// connection; a request that is not (retry_allowed false), or whose new connection gets
   /// the same again, ends in an Error that is_stray_answer() recognises. Empty = no answer is
-  /// taken as stray. Runs on the client's event loop: quick, no blocking, no send().
+  /// taken as stray. Runs on the client's event loop or, for a blocking send(), on the
+  /// caller's thread: quick, thread-safe, no blocking, no send().
   std::function<bool(const Response&)> recognises_answer;
   /// Sends on a new connection instead of a kept-alive one (CURLOPT_FRESH_CONNECT): for a
   /// request the caller sends again after a stray answer.
