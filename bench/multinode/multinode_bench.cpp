@@ -153,17 +153,20 @@ bool transaction_control(const std::string& statement) {
 json lease_rates(const StatementCounts& counts, double seconds) {
   auto rate = [&](double n) { return seconds > 0 ? n / seconds : 0; };
   const double renewed = counts.calls_starting("UPDATE sync_lease SET expires_at = now()");
-  return {
-      {"pair_lease_takes_per_second", rate(counts.calls_starting("UPDATE sync_lease SET holder"))},
-      {"pair_lease_renewals_per_second", rate(renewed)},
-      {"pair_lease_releases_per_second",
-       rate(counts.calls_starting("UPDATE sync_lease SET expires_at") - renewed)},
-      // One statement renews all of a node's organisations: its rows are the leases.
-      {"organisation_lease_renewals_per_second",
-       rate(counts.rows_starting("UPDATE org_owner SET expires_at = now() +"))},
-      {"organisation_lease_renewal_statements_per_second",
-       rate(counts.calls_starting("UPDATE org_owner SET expires_at = now() +"))},
-      {"heartbeats_per_second", rate(counts.calls_starting("UPDATE nodes SET heartbeat_at"))}};
+  return {// A take was an UPDATE in a transaction; it is one INSERT ... ON CONFLICT DO UPDATE now,
+          // whose rows are the takes (a call on a live lease returns none).
+          {"pair_lease_takes_per_second",
+           rate(counts.calls_starting("UPDATE sync_lease SET holder") +
+                counts.rows_starting("INSERT INTO sync_lease AS lease"))},
+          {"pair_lease_renewals_per_second", rate(renewed)},
+          {"pair_lease_releases_per_second",
+           rate(counts.calls_starting("UPDATE sync_lease SET expires_at") - renewed)},
+          // One statement renews all of a node's organisations: its rows are the leases.
+          {"organisation_lease_renewals_per_second",
+           rate(counts.rows_starting("UPDATE org_owner SET expires_at = now() +"))},
+          {"organisation_lease_renewal_statements_per_second",
+           rate(counts.calls_starting("UPDATE org_owner SET expires_at = now() +"))},
+          {"heartbeats_per_second", rate(counts.calls_starting("UPDATE nodes SET heartbeat_at"))}};
 }
 
 /// The statements of a window by calls, each per `per` (per_unit: an idle mailbox-cycle, or
