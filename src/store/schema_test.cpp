@@ -83,7 +83,17 @@ TEST(Schema, AnOlderDatabaseIsUpgradedKeepingItsData) {
     auto store = open_sqlite_agenda_store(path, testing::creating()).value();
     ASSERT_TRUE(store->add_user(testing::sample_user("ANNA")));
   }
-  // Back to schema version 1: what migrations 2 and 4 add is gone.
+  // Back to schema version 1: what migrations 2, 4 and 5 add is gone.
+  raw_query(path, "DROP TRIGGER directory_users_insert");
+  raw_query(path, "DROP TRIGGER directory_users_update");
+  raw_query(path, "DROP TRIGGER directory_users_delete");
+  raw_query(path, "DROP TRIGGER directory_organisation_settings_insert");
+  raw_query(path, "DROP TRIGGER directory_organisation_settings_update");
+  raw_query(path, "DROP TRIGGER directory_organisation_settings_delete");
+  raw_query(path, "DROP TRIGGER directory_activity_types_insert");
+  raw_query(path, "DROP TRIGGER directory_activity_types_update");
+  raw_query(path, "DROP TRIGGER directory_activity_types_delete");
+  raw_query(path, "DROP TABLE directory_revision");
   raw_query(path, "DROP INDEX change_users_by_revision");
   raw_query(path, "ALTER TABLE users DROP COLUMN backend");
   raw_query(path, "PRAGMA user_version = 1");
@@ -94,6 +104,10 @@ TEST(Schema, AnOlderDatabaseIsUpgradedKeepingItsData) {
     // Migration 4 (R41): every existing user is routed automatically.
     EXPECT_EQ((*store)->user("ANNA").value()->backend, MailboxBackend::kAuto);
     EXPECT_EQ((*store)->head_revision().value(), 1);
+    // Migration 5: the directory's revision starts at 0 and counts writes from then on.
+    EXPECT_EQ((*store)->directory_revision().value(), 0);
+    ASSERT_TRUE((*store)->add_user(testing::sample_user("BEN")));
+    EXPECT_GT((*store)->directory_revision().value(), 0);
   }
   EXPECT_EQ(raw_query(path, "PRAGMA user_version"),
             std::to_string(sqlite::current_schema_version()));
