@@ -166,7 +166,9 @@ Result<std::string> Fixture::cli(const std::filesystem::path& config,
                                  const std::vector<std::string>& args) {
   const auto out = dir_ / "cli.out";
   const auto err = dir_ / "cli.err";
-  std::vector<std::string> argv{cli_binary(), "--config", config.string()};
+  // Set-up is always this build's (its schemas are the newest; an older node opens them within
+  // its compatibility window): only the nodes run $AGENDASYNC_BENCH_CLI.
+  std::vector<std::string> argv{AGENDASYNC_CLI_BINARY, "--config", config.string()};
   argv.insert(argv.end(), args.begin(), args.end());
   const e2e::CommandResult ran = e2e::run_command(argv, out, err);
   if (ran.exit_code != 0) {

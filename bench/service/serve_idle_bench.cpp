@@ -8,6 +8,7 @@
 //
 //   bench_serve_idle [--mailboxes 1000] [--safety-net-seconds 30] [--idle-periods 2]
 //                    [--items 0] [--workers 4] [--streaming 0|1] [--strace 0|1]
+//                    [--agenda-schema 4]
 #include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -26,6 +27,7 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
 
 #include "bench/multinode/process_cpu.h"
 #include "bench/service/ews_daemon_setup.h"
@@ -48,6 +50,9 @@ struct Options {
   int workers = 4;
   bool streaming = false;
   bool strace = false;
+  /// 4: the agenda is left at SQLite schema 4 (before the directory revision of migration 5),
+  /// so a build from before it ($AGENDASYNC_BENCH_CLI) can open it; 0 = this build's.
+  int agenda_schema = 0;
 };
 
 Options parse(int argc, char** argv) {
@@ -69,10 +74,12 @@ Options parse(int argc, char** argv) {
       options.streaming = value != 0;
     } else if (flag == "--strace") {
       options.strace = value != 0;
+    } else if (flag == "--agenda-schema") {
+      options.agenda_schema = value;
     } else {
       std::cerr << "usage: bench_serve_idle [--mailboxes N] [--safety-net-seconds S] "
                    "[--idle-periods K] [--items N] [--workers N] [--streaming 0|1] "
-                   "[--strace 0|1]\n";
+                   "[--strace 0|1] [--agenda-schema 4]\n";
       std::exit(2);
     }
   }
@@ -193,6 +200,24 @@ int main(int argc, char** argv) {
     auto made = benchsetup::integration_token(database, "serve idle bench");
     if (!made) return std::cerr << made.error().message << "\n", 1;
     token = *made;
+  }
+  if (options.agenda_schema == 4) {
+    // Migration 5 taken away again (as src/store/schema_test.cpp does), for an older build.
+    std::string sql;
+    for (const char* table : {"users", "organisation_settings", "activity_types"}) {
+      for (const char* op : {"insert", "update", "delete"}) {
+        sql += fmt::format("DROP TRIGGER directory_{}_{}; ", table, op);
+      }
+    }
+    sql += "DROP TABLE directory_revision; PRAGMA user_version = 4;";
+    sqlite3* db = nullptr;
+    char* message = nullptr;
+    if (sqlite3_open(database.c_str(), &db) != SQLITE_OK ||
+        sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+      std::cerr << "--agenda-schema 4: " << (message ? message : sqlite3_errmsg(db)) << "\n";
+      return 1;
+    }
+    sqlite3_close(db);
   }
   const httplib::Headers auth{{"Authorization", "Bearer " + token}};
 
