@@ -84,16 +84,12 @@ TEST(Schema, AnOlderDatabaseIsUpgradedKeepingItsData) {
     ASSERT_TRUE(store->add_user(testing::sample_user("ANNA")));
   }
   // Back to schema version 1: what migrations 2, 4 and 5 add is gone.
-  raw_query(path, "DROP TRIGGER directory_users_insert");
-  raw_query(path, "DROP TRIGGER directory_users_update");
-  raw_query(path, "DROP TRIGGER directory_users_delete");
-  raw_query(path, "DROP TRIGGER directory_organisation_settings_insert");
-  raw_query(path, "DROP TRIGGER directory_organisation_settings_update");
-  raw_query(path, "DROP TRIGGER directory_organisation_settings_delete");
-  raw_query(path, "DROP TRIGGER directory_activity_types_insert");
-  raw_query(path, "DROP TRIGGER directory_activity_types_update");
-  raw_query(path, "DROP TRIGGER directory_activity_types_delete");
-  raw_query(path, "DROP TABLE directory_revision");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, testing::kUndoMigration5, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
   raw_query(path, "DROP INDEX change_users_by_revision");
   raw_query(path, "ALTER TABLE users DROP COLUMN backend");
   raw_query(path, "PRAGMA user_version = 1");

@@ -62,17 +62,8 @@ TEST(Utf8Writes, EveryWriteRefusesInvalidUtf8AndChangesNothing) {
 
 /// A current agenda turned back into one of schema version 2: what later migrations added is
 /// taken away again, so that opening it runs them.
-constexpr const char* kBackToVersion2 =
-    "DROP TRIGGER directory_users_insert; "
-    "DROP TRIGGER directory_users_update; "
-    "DROP TRIGGER directory_users_delete; "
-    "DROP TRIGGER directory_organisation_settings_insert; "
-    "DROP TRIGGER directory_organisation_settings_update; "
-    "DROP TRIGGER directory_organisation_settings_delete; "
-    "DROP TRIGGER directory_activity_types_insert; "
-    "DROP TRIGGER directory_activity_types_update; "
-    "DROP TRIGGER directory_activity_types_delete; "
-    "DROP TABLE directory_revision; "
+const std::string kBackToVersion2 =
+    std::string(testing::kUndoMigration5) +
     "ALTER TABLE users DROP COLUMN backend; PRAGMA user_version = 2;";
 
 class PoisonedAgenda : public ::testing::Test {
