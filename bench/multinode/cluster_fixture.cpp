@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -156,10 +157,17 @@ void Fixture::write_config(const std::filesystem::path& path, const std::string&
   out << "[cluster]\nlease_seconds = " << options_.lease_seconds << "\n";
 }
 
+std::string cli_binary() {
+  const char* chosen = std::getenv("AGENDASYNC_BENCH_CLI");
+  return chosen && *chosen ? chosen : AGENDASYNC_CLI_BINARY;
+}
+
 Result<std::string> Fixture::cli(const std::filesystem::path& config,
                                  const std::vector<std::string>& args) {
   const auto out = dir_ / "cli.out";
   const auto err = dir_ / "cli.err";
+  // Set-up is always this build's (its schemas are the newest; an older node opens them within
+  // its compatibility window): only the nodes run $AGENDASYNC_BENCH_CLI.
   std::vector<std::string> argv{AGENDASYNC_CLI_BINARY, "--config", config.string()};
   argv.insert(argv.end(), args.begin(), args.end());
   const e2e::CommandResult ran = e2e::run_command(argv, out, err);
@@ -211,7 +219,7 @@ Result<std::unique_ptr<Run>> Fixture::start_run(int nodes) {
   for (int n = 1; n <= nodes; ++n) {
     Node node;
     node.serve = std::make_unique<demotest::ServeProcess>(
-        AGENDASYNC_CLI_BINARY,
+        cli_binary(),
         std::vector<std::string>{"--config", config.string(), "serve", "--listen", "127.0.0.1:0",
                                  "--secret-key-file", (dir_ / "keys").string(), "--node-name",
                                  fmt::format("node-{}", n), "--workers",

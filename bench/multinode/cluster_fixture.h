@@ -30,6 +30,11 @@ struct FixtureOptions {
   int lease_seconds = 30;  ///< [cluster] lease_seconds (the product's default)
 };
 
+/// The agendasync binary the serve nodes run: $AGENDASYNC_BENCH_CLI when set (to measure a
+/// before and an after build with the same benchmark), else the build's own. The set-up's
+/// CLI calls are always the build's own.
+std::string cli_binary();
+
 /// The mailbox of user `i`, and the organisation it belongs to.
 std::string mailbox_of(int i);
 std::string organisation_of(int i, int organisations);

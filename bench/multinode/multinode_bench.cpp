@@ -153,17 +153,20 @@ bool transaction_control(const std::string& statement) {
 json lease_rates(const StatementCounts& counts, double seconds) {
   auto rate = [&](double n) { return seconds > 0 ? n / seconds : 0; };
   const double renewed = counts.calls_starting("UPDATE sync_lease SET expires_at = now()");
-  return {
-      {"pair_lease_takes_per_second", rate(counts.calls_starting("UPDATE sync_lease SET holder"))},
-      {"pair_lease_renewals_per_second", rate(renewed)},
-      {"pair_lease_releases_per_second",
-       rate(counts.calls_starting("UPDATE sync_lease SET expires_at") - renewed)},
-      // One statement renews all of a node's organisations: its rows are the leases.
-      {"organisation_lease_renewals_per_second",
-       rate(counts.rows_starting("UPDATE org_owner SET expires_at = now() +"))},
-      {"organisation_lease_renewal_statements_per_second",
-       rate(counts.calls_starting("UPDATE org_owner SET expires_at = now() +"))},
-      {"heartbeats_per_second", rate(counts.calls_starting("UPDATE nodes SET heartbeat_at"))}};
+  return {// A take was an UPDATE in a transaction; it is one INSERT ... ON CONFLICT DO UPDATE now,
+          // whose rows are the takes (a call on a live lease returns none).
+          {"pair_lease_takes_per_second",
+           rate(counts.calls_starting("UPDATE sync_lease SET holder") +
+                counts.rows_starting("INSERT INTO sync_lease AS lease"))},
+          {"pair_lease_renewals_per_second", rate(renewed)},
+          {"pair_lease_releases_per_second",
+           rate(counts.calls_starting("UPDATE sync_lease SET expires_at") - renewed)},
+          // One statement renews all of a node's organisations: its rows are the leases.
+          {"organisation_lease_renewals_per_second",
+           rate(counts.rows_starting("UPDATE org_owner SET expires_at = now() +"))},
+          {"organisation_lease_renewal_statements_per_second",
+           rate(counts.calls_starting("UPDATE org_owner SET expires_at = now() +"))},
+          {"heartbeats_per_second", rate(counts.calls_starting("UPDATE nodes SET heartbeat_at"))}};
 }
 
 /// The statements of a window by calls, each per `per` (per_unit: an idle mailbox-cycle, or
@@ -290,16 +293,24 @@ json measure(Fixture& fixture, int node_count, int idle_periods, std::string& fa
   const StatementCounts pg_idle = idle_end.pg.minus(idle_start.pg);
   double background_cpu = 0;
   double background_seconds = 0;
+  double background_statements = 0;
   for (std::size_t i = 1; i < probes.size(); ++i) {
     if (probes[i].runs() == probes[i - 1].runs()) {
       background_cpu += probes[i].cpu_seconds - probes[i - 1].cpu_seconds;
       background_seconds += seconds_between(probes[i - 1].at, probes[i].at);
+      background_statements +=
+          static_cast<double>(probes[i].pg.total_calls() - probes[i - 1].pg.total_calls());
     }
   }
   const double idle_seconds = seconds_between(idle_start.at, idle_end.at);
   const double cycles = static_cast<double>(idle_end.runs() - idle_start.runs());
   const double idle_cpu = idle_end.cpu_seconds - idle_start.cpu_seconds;
   const double background_rate = background_seconds > 0 ? background_cpu / background_seconds : 0;
+  // The feed followers and the cluster's ticks run by the clock, not per run: a slower cycle
+  // (a loaded machine) gets more of them per mailbox-cycle. Without them, the statements of
+  // the runs themselves, which do not depend on the load.
+  const double background_statement_rate =
+      background_seconds > 0 ? background_statements / background_seconds : 0;
 
   // What one scrape of /metrics costs the database (it is not free at this size).
   const Probe scrape_before = probe_all();
@@ -378,6 +389,11 @@ json measure(Fixture& fixture, int node_count, int idle_periods, std::string& fa
         {"postgres_statements_per_mailbox_cycle", static_cast<double>(idle_queries) / cycles},
         {"postgres_statements_per_mailbox_cycle_without_begin_commit",
          static_cast<double>(idle_queries - idle_control) / cycles},
+        {"postgres_background_statements_per_second", background_statement_rate},
+        {"postgres_statements_per_mailbox_cycle_without_background",
+         std::max(0.0,
+                  static_cast<double>(idle_queries) - background_statement_rate * idle_seconds) /
+             cycles},
         {"postgres_transactions_per_mailbox_cycle",
          static_cast<double>(pg_idle.transactions) / cycles},
         {"leases", lease_rates(pg_idle, idle_seconds)},

@@ -96,7 +96,8 @@ int main(int argc, char** argv) {
   // beyond the map's.
   std::mutex cursors_mutex;
   std::map<std::string, store::Revision> cursors;
-  options.sync = [&](const std::string& user) -> Result<service::SyncResult> {
+  options.sync = [&](const service::PairRef& pair) -> Result<service::SyncResult> {
+    const std::string& user = pair.user;
     store::ChangeQuery feed;
     feed.user = user;
     feed.limit = 200;

@@ -160,6 +160,11 @@ Result<UserRun> SyncApp::sync_user(const std::string& user_name, bool dry_run,
   return sync_pair(user, *org, dry_run, progress, nullptr);
 }
 
+Result<UserRun> SyncApp::sync_read_user(const User& user, const Organisation& organisation,
+                                        const ProgressFn& progress) {
+  return sync_pair(user, organisation, /*dry_run=*/false, progress, nullptr);
+}
+
 Result<UserRun> SyncApp::sync_pair(const User& user, const Organisation& organisation, bool dry_run,
                                    const ProgressFn& progress, PendingStatuses* statuses) {
   UserRun run;

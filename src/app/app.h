@@ -110,6 +110,20 @@ class SyncApp {
   /// Every user, in user-name order; one failing user does not stop the others.
   Result<std::vector<UserRun>> sync_all(bool dry_run = false, const ProgressFn& progress = {});
 
+  /// What every pair of a cycle reads alike from the agenda: read once per sync_all, not
+  /// once per pair (the safety net's idle cycle over 10,000 mailboxes, issue 14); the daemon
+  /// keeps it across runs while the agenda's directory revision stands still.
+  struct Organisation {
+    store::OrganisationSettings settings;
+    std::vector<store::ActivityType> types;
+  };
+  Result<Organisation> organisation();
+  /// One cycle of `user`'s pair (a real run, not a dry one) with the user and organisation
+  /// the caller read: sync_user without its three reads. The caller vouches that they are
+  /// current (the daemon's pool compares the directory revision before each run).
+  Result<UserRun> sync_read_user(const User& user, const Organisation& organisation,
+                                 const ProgressFn& progress = {});
+
   /// R38: lets the next run of a quarantined pair through. kNotFound when not quarantined.
   Result<void> approve(const std::string& user_name);
 
@@ -129,13 +143,6 @@ class SyncApp {
  private:
   SyncApp(store::AgendaStore& store, AppOptions options,
           std::unique_ptr<ExchangeConnection> exchange);
-  /// What every pair of a cycle reads alike from the agenda: read once per sync_all, not
-  /// once per pair (the safety net's idle cycle over 10,000 mailboxes, issue 14).
-  struct Organisation {
-    store::OrganisationSettings settings;
-    std::vector<store::ActivityType> types;
-  };
-  Result<Organisation> organisation();
   Result<std::string> mailbox_of(const User& user, const store::OrganisationSettings& settings);
   /// Statuses a cycle over many pairs writes together (SqliteRunStatus::record_all).
   using PendingStatuses = std::vector<std::pair<std::string, RunStatus>>;

@@ -147,8 +147,9 @@ TEST_F(NodeData, RestoreRefusesABackupOfANewerSchemaAndChangesNothing) {
 
 TEST_F(NodeData, MigrateBacksUpFirstOnlyWhenAnAgendaIsBehind) {
   const int current = store::sqlite::current_schema_version();
-  // The agenda as the previous schema left it (migration 4 added users.backend).
-  raw_exec(node_.database, "ALTER TABLE users DROP COLUMN backend; PRAGMA user_version = 3");
+  // The agenda as schema 3 left it (migration 4 added users.backend, 5 the directory revision).
+  raw_exec(node_.database, std::string(store::testing::kUndoMigration5) +
+                               "ALTER TABLE users DROP COLUMN backend; PRAGMA user_version = 3");
   auto status = schema_status(node_);
   ASSERT_TRUE(status);
   EXPECT_TRUE(status->behind());

@@ -69,6 +69,40 @@ void SyncAppPool::give_back(std::unique_ptr<Slot> slot) {
   idle_.push_back(std::move(slot));
 }
 
+namespace {
+
+std::string folded(std::string_view name) {
+  std::string out(name);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const SyncAppPool::Directory>> SyncAppPool::directory(Slot& slot) {
+  auto revision = slot.store->directory_revision();
+  if (!revision) return std::unexpected(revision.error());
+  {
+    std::lock_guard lock(mutex_);
+    if (directory_ && directory_->revision == *revision) return directory_;
+  }
+  // Read after the revision: a write committed in between raises the revision past the one
+  // kept here, so the next run reads again (what is kept is never older than its number).
+  auto users = slot.store->users();
+  if (!users) return std::unexpected(users.error());
+  auto organisation = slot.app->organisation();
+  if (!organisation) return std::unexpected(organisation.error());
+  auto read = std::make_shared<Directory>();
+  read->revision = *revision;
+  read->organisation = std::move(*organisation);
+  for (auto& user : *users) read->users.emplace(folded(user.user_name), std::move(user));
+  std::lock_guard lock(mutex_);
+  if (!directory_ || directory_->revision <= read->revision) directory_ = read;
+  return std::shared_ptr<const Directory>(std::move(read));
+}
+
 Result<service::SyncResult> SyncAppPool::run(const std::string& user,
                                              const app::ProgressFn& progress) {
   // The pool grows to the number of workers that run at once (the scheduler bounds it).
@@ -78,7 +112,14 @@ Result<service::SyncResult> SyncAppPool::run(const std::string& user,
     if (!opened) return std::unexpected(opened.error());
     slot = std::move(*opened);
   }
-  auto run = slot->app->sync_user(user, /*dry_run=*/false, progress);
+  auto run = [&]() -> Result<app::UserRun> {
+    auto known = directory(*slot);
+    if (!known) return std::unexpected(known.error());
+    const auto found = (*known)->users.find(folded(user));
+    // Not in the directory: sync_user reads it and says the user is unknown.
+    if (found == (*known)->users.end()) return slot->app->sync_user(user, false, progress);
+    return slot->app->sync_read_user(found->second, (*known)->organisation, progress);
+  }();
   give_back(std::move(slot));
   if (!run) return std::unexpected(run.error());
   return to_sync_result(*run);

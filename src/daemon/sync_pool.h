@@ -4,11 +4,13 @@
 /// must not be shared by threads running at once); every borrower shares one HTTP client, so
 /// the per-server connection caps hold across workers.
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "app/app.h"
@@ -53,12 +55,25 @@ class SyncAppPool {
   std::unique_ptr<Slot> borrow();
   void give_back(std::unique_ptr<Slot> slot);
 
+  /// The organisation's users, settings and activity types as of one directory revision
+  /// (store::AgendaStore::directory_revision), kept across runs: a run reads the revision
+  /// (one statement) and reads them again only when it moved, where sync_user read the user,
+  /// the settings and the types for every run (issue 14 §4, the safety net's idle cycle).
+  struct Directory {
+    std::int64_t revision = 0;
+    /// By user name folded to ASCII lower case: names compare like SQLite's NOCASE.
+    std::unordered_map<std::string, User> users;
+    app::SyncApp::Organisation organisation;
+  };
+  Result<std::shared_ptr<const Directory>> directory(Slot& slot);
+
   config::Config config_;
   std::shared_ptr<net::HttpClient> http_;
   std::string org_;
   store::LeaseOptions leases_;
   std::mutex mutex_;
   std::vector<std::unique_ptr<Slot>> idle_;
+  std::shared_ptr<const Directory> directory_;  ///< under mutex_
 };
 
 /// Every organisation's SyncAppPool, opened at an organisation's first run from its

@@ -51,6 +51,9 @@ Result<std::vector<store::Change>> PooledAgendaStore::changes_since(
 Result<store::Revision> PooledAgendaStore::head_revision() {
   return read([](store::AgendaStore& s) { return s.head_revision(); });
 }
+Result<std::int64_t> PooledAgendaStore::directory_revision() {
+  return read([](store::AgendaStore& s) { return s.directory_revision(); });
+}
 Result<std::optional<Instant>> PooledAgendaStore::revision_time(store::Revision revision) {
   return read([&](store::AgendaStore& s) { return s.revision_time(revision); });
 }

@@ -55,6 +55,7 @@ class PooledAgendaStore final : public store::AgendaStore {
   Result<std::optional<store::Tombstone>> tombstone(store::AppointmentId id) override;
   Result<std::vector<store::Change>> changes_since(const store::ChangeQuery& query) override;
   Result<store::Revision> head_revision() override;
+  Result<std::int64_t> directory_revision() override;
   Result<std::optional<Instant>> revision_time(store::Revision revision) override;
 
  private:

@@ -32,30 +32,44 @@ json nullable(const store::sql::Rows& rows, std::size_t column) {
 
 Result<void> SyncStatusStore::record(const std::string& user, const Result<SyncResult>& result,
                                      std::int64_t started, std::int64_t finished) {
-  return db_.transaction([&](store::sql::Session& db) -> Result<void> {
-    const bool ok = result.has_value();
-    std::string outcome = ok ? result->outcome : std::string("error");
-    std::string counts = ok ? counts_json(*result).dump() : std::string("{}");
-    const std::int64_t failed = ok ? 0 : 1;
-    auto upserted = db.run(
-        "INSERT INTO service_sync_status(user_name, runs, failures, last_started, "
-        "last_finished, last_success, last_outcome, counts, backend) VALUES (?1, 1, ?2, ?3, "
-        "?4, ?5, ?6, ?7, ?8) ON CONFLICT(user_name) DO UPDATE SET runs = "
-        "service_sync_status.runs + 1, failures = service_sync_status.failures + ?2, "
-        "last_started = ?3, last_finished = ?4, last_success = COALESCE(?5, "
-        "service_sync_status.last_success), last_outcome = ?6, counts = CASE WHEN ?2 = 0 THEN "
-        "?7 ELSE service_sync_status.counts END, backend = CASE WHEN ?8 = '' THEN "
-        "service_sync_status.backend ELSE ?8 END",
-        {user, failed, started, finished,
-         ok ? store::sql::Value(finished) : store::sql::Value(std::monostate{}), outcome, counts,
-         ok ? result->backend : std::string()});
+  const bool ok = result.has_value();
+  const std::string outcome = ok ? result->outcome : std::string("error");
+  const std::string counts = ok ? counts_json(*result).dump() : std::string("{}");
+  const std::int64_t failed = ok ? 0 : 1;
+  constexpr const char* kUpsert =
+      "INSERT INTO service_sync_status(user_name, runs, failures, last_started, "
+      "last_finished, last_success, last_outcome, counts, backend) VALUES (?1, 1, ?2, ?3, "
+      "?4, ?5, ?6, ?7, ?8) ON CONFLICT(user_name) DO UPDATE SET runs = "
+      "service_sync_status.runs + 1, failures = service_sync_status.failures + ?2, "
+      "last_started = ?3, last_finished = ?4, last_success = COALESCE(?5, "
+      "service_sync_status.last_success), last_outcome = ?6, counts = CASE WHEN ?2 = 0 THEN "
+      "?7 ELSE service_sync_status.counts END, backend = CASE WHEN ?8 = '' THEN "
+      "service_sync_status.backend ELSE ?8 END";
+  const std::vector<store::sql::Value> values{
+      user,
+      failed,
+      started,
+      finished,
+      ok ? store::sql::Value(finished) : store::sql::Value(std::monostate{}),
+      outcome,
+      counts,
+      ok ? result->backend : std::string()};
+  std::vector<std::string> errors;
+  if (!ok) {
+    errors.push_back(std::string(to_string(result.error().kind)) + ": " + result.error().message);
+  } else {
+    errors = result->errors;
+  }
+  // A run without errors (every idle run of the safety net) is the upsert alone: one
+  // statement, committed on its own (it was BEGIN, the upsert, COMMIT; issue 14 §4).
+  if (errors.empty()) {
+    auto upserted = db_.run(kUpsert, values);
     if (!upserted) return std::unexpected(upserted.error());
-    std::vector<std::string> errors;
-    if (!ok) {
-      errors.push_back(std::string(to_string(result.error().kind)) + ": " + result.error().message);
-    } else {
-      errors = result->errors;
-    }
+    return {};
+  }
+  return db_.transaction([&](store::sql::Session& db) -> Result<void> {
+    auto upserted = db.run(kUpsert, values);
+    if (!upserted) return std::unexpected(upserted.error());
     for (const auto& message : errors) {
       // A message may quote what a server sent; the status reply's JSON must never meet
       // bytes that are not UTF-8 (nlohmann::json::dump throws on them).
@@ -64,7 +78,6 @@ Result<void> SyncStatusStore::record(const std::string& user, const Result<SyncR
                  {user, finished, repair_utf8(message)});
       if (!added) return std::unexpected(added.error());
     }
-    if (errors.empty()) return {};
     auto trimmed = db.run(
         "DELETE FROM service_sync_error WHERE user_name = ?1 AND id NOT IN (SELECT id FROM "
         "service_sync_error WHERE user_name = ?1 ORDER BY id DESC LIMIT ?2)",

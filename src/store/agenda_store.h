@@ -197,6 +197,13 @@ class AgendaStore {
   /// When `revision` was committed (the feed's clock, whole seconds); nullopt for a revision
   /// the feed does not hold. The host side's modification time (newest-wins, R24).
   virtual Result<std::optional<Instant>> revision_time(Revision revision) = 0;
+
+  /// A number that changes whenever a user, an organisation setting or an activity type is
+  /// added, changed or removed, by any process or node (triggers in the database count every
+  /// write of those tables). A reader that keeps them (the daemon's sync pool, across runs)
+  /// reads this first and reads them again only when it moved. Not in the change feed: it
+  /// says "something in the directory changed", nothing more.
+  virtual Result<std::int64_t> directory_revision() = 0;
 };
 
 }  // namespace agendasync::store

@@ -140,6 +140,55 @@ TEST_P(Directory, UserChangesThatMatterToSyncEnterTheFeed) {
   EXPECT_EQ(store_->user("ANNA").value()->backend, MailboxBackend::kEws);
 }
 
+// The daemon keeps users, settings and activity types across runs and reads only this number
+// per run (issue 14 §4): every write of any of them must move it, whoever makes it, and
+// nothing else may (appointments are the change feed's business).
+TEST_P(Directory, EveryUserSettingsOrActivityTypeWriteMovesTheDirectoryRevision) {
+  std::int64_t seen = store_->directory_revision().value();
+  auto moved = [&](const char* what) {
+    const std::int64_t now = store_->directory_revision().value();
+    EXPECT_GT(now, seen) << what << " did not move the directory revision";
+    seen = now;
+  };
+  ASSERT_TRUE(store_->add_user(sample_user("ANNA")));
+  moved("adding a user");
+  User anna = store_->user("ANNA").value().value();
+  anna.sync_enabled = !anna.sync_enabled;
+  ASSERT_TRUE(store_->update_user(anna));
+  moved("turning a user's sync on or off");
+  anna.blocked = true;
+  ASSERT_TRUE(store_->update_user(anna));
+  moved("blocking a user");
+  anna.display_name = "Anna B.";
+  ASSERT_TRUE(store_->update_user(anna));
+  moved("renaming a user (not in the feed, still the directory)");
+
+  OrganisationSettings settings;
+  settings.mail_domain = "example.com";
+  ASSERT_TRUE(store_->set_settings(settings));
+  moved("setting the mail domain");
+  settings.sync.first_sync_days = 30;
+  ASSERT_TRUE(store_->set_settings(settings));
+  moved("setting first_sync_days");
+
+  ASSERT_TRUE(store_->put_activity_type({"Meeting", true, true, false}));
+  moved("adding an activity type");
+  ASSERT_TRUE(store_->put_activity_type({"Meeting", false, true, false}));
+  moved("turning an activity type's sync off");
+  ASSERT_TRUE(store_->update_activity_type("Meeting", {"Visit", false, true, false}));
+  moved("renaming an activity type");
+  ASSERT_TRUE(store_->remove_activity_type("Visit"));
+  moved("removing an activity type");
+
+  // Appointments are not the directory.
+  ASSERT_TRUE(store_->create_appointment(testing::sample_appointment("ANNA", "Lunch")));
+  EXPECT_EQ(store_->directory_revision().value(), seen);
+  // Another connection (another process or node) sees the same number.
+  auto other = db_.open(false);
+  ASSERT_TRUE(other) << other.error().message;
+  EXPECT_EQ((*other)->directory_revision().value(), seen);
+}
+
 TEST_P(Directory, ThereIsAtMostOneDefaultAndOnePersonalActivityType) {
   ASSERT_TRUE(store_->put_activity_type({"Appointment", true, true, false}));
   ASSERT_TRUE(store_->put_activity_type({"Personal", true, false, true}));

@@ -427,6 +427,14 @@ Result<Revision> PgAgendaStore::head_revision() {
   return head->value_or(0);
 }
 
+Result<std::int64_t> PgAgendaStore::directory_revision() {
+  auto db = pool_->borrow();
+  if (!db) return std::unexpected(db.error());
+  auto revision = (*db)->query_int("SELECT revision FROM directory_revision WHERE id = 1");
+  if (!revision) return std::unexpected(revision.error());
+  return revision->value_or(0);
+}
+
 Result<std::optional<Instant>> PgAgendaStore::revision_time(Revision revision) {
   auto db = pool_->borrow();
   if (!db) return std::unexpected(db.error());

@@ -58,6 +58,7 @@ class PgAgendaStore final : public AgendaStore {
   Result<std::vector<Change>> changes_since(const ChangeQuery& query) override;
   Result<Revision> head_revision() override;
   Result<std::optional<Instant>> revision_time(Revision revision) override;
+  Result<std::int64_t> directory_revision() override;
 
  private:
   // Helpers run on a borrowed connection, inside a write transaction where noted.

@@ -22,7 +22,7 @@ struct Migration {
 ///
 /// Names compare like SQLite's NOCASE: columns are COLLATE "C" (byte order, as SQLite) and
 /// lookups go through lower(), which under "C" folds ASCII letters only, exactly as NOCASE.
-constexpr std::array<Migration, 3> kMigrations = {{
+constexpr std::array<Migration, 4> kMigrations = {{
     // 1: the host agenda (as SQLite schema 4), the sync state and its listing stage.
     {R"sql(
 CREATE TABLE organisation_settings (
@@ -199,6 +199,32 @@ CREATE TABLE service_graph_subscription(
   id TEXT PRIMARY KEY, user_name TEXT COLLATE agendasync_nocase NOT NULL,
   client_state_sealed TEXT NOT NULL, expires_at BIGINT NOT NULL);
 CREATE TABLE service_state(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+)sql",
+     1},
+    // 4: the directory's revision (issue 14 §4, as SQLite schema 5): every statement writing
+    // users, organisation settings or activity types raises it, from any node or build, so
+    // the daemon keeps them across runs and reads one number per run to know they are still
+    // current. The function runs with the schema it was made in (SET search_path FROM
+    // CURRENT), whatever the writer's search_path. Expanding only.
+    {R"sql(
+CREATE TABLE directory_revision (
+  id        INTEGER PRIMARY KEY CHECK (id = 1),
+  revision  BIGINT NOT NULL
+);
+INSERT INTO directory_revision (id, revision) VALUES (1, 0);
+CREATE FUNCTION directory_changed() RETURNS trigger LANGUAGE plpgsql
+  SET search_path FROM CURRENT AS $$
+BEGIN
+  UPDATE directory_revision SET revision = revision + 1 WHERE id = 1;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER directory_users_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON users
+  FOR EACH STATEMENT EXECUTE FUNCTION directory_changed();
+CREATE TRIGGER directory_organisation_settings_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON organisation_settings
+  FOR EACH STATEMENT EXECUTE FUNCTION directory_changed();
+CREATE TRIGGER directory_activity_types_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON activity_types
+  FOR EACH STATEMENT EXECUTE FUNCTION directory_changed();
 )sql",
      1},
 }};

@@ -83,7 +83,13 @@ TEST(Schema, AnOlderDatabaseIsUpgradedKeepingItsData) {
     auto store = open_sqlite_agenda_store(path, testing::creating()).value();
     ASSERT_TRUE(store->add_user(testing::sample_user("ANNA")));
   }
-  // Back to schema version 1: what migrations 2 and 4 add is gone.
+  // Back to schema version 1: what migrations 2, 4 and 5 add is gone.
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, testing::kUndoMigration5, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
   raw_query(path, "DROP INDEX change_users_by_revision");
   raw_query(path, "ALTER TABLE users DROP COLUMN backend");
   raw_query(path, "PRAGMA user_version = 1");
@@ -94,6 +100,10 @@ TEST(Schema, AnOlderDatabaseIsUpgradedKeepingItsData) {
     // Migration 4 (R41): every existing user is routed automatically.
     EXPECT_EQ((*store)->user("ANNA").value()->backend, MailboxBackend::kAuto);
     EXPECT_EQ((*store)->head_revision().value(), 1);
+    // Migration 5: the directory's revision starts at 0 and counts writes from then on.
+    EXPECT_EQ((*store)->directory_revision().value(), 0);
+    ASSERT_TRUE((*store)->add_user(testing::sample_user("BEN")));
+    EXPECT_GT((*store)->directory_revision().value(), 0);
   }
   EXPECT_EQ(raw_query(path, "PRAGMA user_version"),
             std::to_string(sqlite::current_schema_version()));

@@ -434,6 +434,13 @@ Result<Revision> SqliteAgendaStore::head_revision() {
   return head->value_or(0);
 }
 
+Result<std::int64_t> SqliteAgendaStore::directory_revision() {
+  std::lock_guard lock(mutex_);
+  auto revision = db_.query_int("SELECT revision FROM directory_revision WHERE id = 1");
+  if (!revision) return std::unexpected(revision.error());
+  return revision->value_or(0);
+}
+
 Result<std::optional<Instant>> SqliteAgendaStore::revision_time(Revision revision) {
   std::lock_guard lock(mutex_);
   auto at = db_.query_int("SELECT at_utc FROM changes WHERE revision = ?1", {revision});

@@ -49,6 +49,7 @@ class SqliteAgendaStore final : public AgendaStore {
   Result<std::vector<Change>> changes_since(const ChangeQuery& query) override;
   Result<Revision> head_revision() override;
   Result<std::optional<Instant>> revision_time(Revision revision) override;
+  Result<std::int64_t> directory_revision() override;
 
  private:
   // Helpers run with mutex_ held, inside a transaction where noted.

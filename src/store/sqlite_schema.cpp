@@ -10,7 +10,7 @@ namespace agendasync::store::sqlite {
 namespace {
 
 /// Migration N+1 is kMigrations[N]. Never edit a released migration: append a new one.
-constexpr std::array<const char*, 4> kMigrations = {
+constexpr std::array<const char*, 5> kMigrations = {
     // 1: the host agenda.
     R"sql(
 CREATE TABLE organisation_settings (
@@ -106,6 +106,44 @@ CREATE INDEX change_users_by_revision ON change_users (revision, user_name);
     R"sql(
 ALTER TABLE users ADD COLUMN backend TEXT NOT NULL DEFAULT 'auto'
   CHECK (backend IN ('auto', 'ews', 'graph'));
+)sql",
+    // 5: the directory's revision (issue 14 §4): every write of users, organisation settings
+    // or activity types raises it, whoever makes it, so the daemon keeps them across runs
+    // and reads one number per run to know they are still current (AgendaStore::
+    // directory_revision).
+    R"sql(
+CREATE TABLE directory_revision (
+  id        INTEGER PRIMARY KEY CHECK (id = 1),
+  revision  INTEGER NOT NULL
+);
+INSERT INTO directory_revision (id, revision) VALUES (1, 0);
+CREATE TRIGGER directory_users_insert AFTER INSERT ON users BEGIN
+  UPDATE directory_revision SET revision = revision + 1 WHERE id = 1;
+END;
+CREATE TRIGGER directory_users_update AFTER UPDATE ON users BEGIN
+  UPDATE directory_revision SET revision = revision + 1 WHERE id = 1;
+END;
+CREATE TRIGGER directory_users_delete AFTER DELETE ON users BEGIN
+  UPDATE directory_revision SET revision = revision + 1 WHERE id = 1;
+END;
+CREATE TRIGGER directory_organisation_settings_insert AFTER INSERT ON organisation_settings BEGIN
+  UPDATE directory_revision SET revision = revision + 1 WHERE id = 1;
+END;
+CREATE TRIGGER directory_organisation_settings_update AFTER UPDATE ON organisation_settings BEGIN
+  UPDATE directory_revision SET revision = revision + 1 WHERE id = 1;
+END;
+CREATE TRIGGER directory_organisation_settings_delete AFTER DELETE ON organisation_settings BEGIN
+  UPDATE directory_revision SET revision = revision + 1 WHERE id = 1;
+END;
+CREATE TRIGGER directory_activity_types_insert AFTER INSERT ON activity_types BEGIN
+  UPDATE directory_revision SET revision = revision + 1 WHERE id = 1;
+END;
+CREATE TRIGGER directory_activity_types_update AFTER UPDATE ON activity_types BEGIN
+  UPDATE directory_revision SET revision = revision + 1 WHERE id = 1;
+END;
+CREATE TRIGGER directory_activity_types_delete AFTER DELETE ON activity_types BEGIN
+  UPDATE directory_revision SET revision = revision + 1 WHERE id = 1;
+END;
 )sql",
 };
 

@@ -48,6 +48,20 @@ class TempDir {
 /// The bytes of a file that is *not* an SQLite database in use (a junk file, a key file).
 /// Never for a database: closing a descriptor of a database file drops every POSIX lock this
 /// process holds on it, those of its live SQLite connections included.
+/// SQL that takes SQLite migration 5 (the directory revision) away again, for tests that turn
+/// a current agenda back into an older schema (set user_version after it).
+inline constexpr const char* kUndoMigration5 =
+    "DROP TRIGGER directory_users_insert; "
+    "DROP TRIGGER directory_users_update; "
+    "DROP TRIGGER directory_users_delete; "
+    "DROP TRIGGER directory_organisation_settings_insert; "
+    "DROP TRIGGER directory_organisation_settings_update; "
+    "DROP TRIGGER directory_organisation_settings_delete; "
+    "DROP TRIGGER directory_activity_types_insert; "
+    "DROP TRIGGER directory_activity_types_update; "
+    "DROP TRIGGER directory_activity_types_delete; "
+    "DROP TABLE directory_revision; ";
+
 inline std::string file_bytes(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});

@@ -5,6 +5,7 @@
 
 #include "api_test_support.h"
 #include "store/sqlite_agenda_store.h"
+#include "store/test_support.h"
 
 namespace agendasync::apitest {
 namespace {
@@ -41,7 +42,9 @@ class PoisonedAgendaApi : public ApiTest {
         "  document = replace(replace(document, '\"Visit\"', "
         "    '\"' || CAST(X'566973ED74' AS TEXT) || '\"'), '\"Lunch\"', "
         "    '\"' || CAST(X'4C756E6368E9' AS TEXT) || '\"');"
-        // Back to schema version 2: what later migrations added goes too (4: users.backend).
+        // Back to schema version 2: what later migrations added goes too (4: users.backend,
+        // 5: the directory revision).
+        + std::string(store::testing::kUndoMigration5) +
         "ALTER TABLE users DROP COLUMN backend;"
         "PRAGMA user_version = 2;";
     char* message = nullptr;

@@ -15,26 +15,22 @@ constexpr const char* kTake =
 Result<std::optional<Lease>> PgLeases::acquire(const std::string& pair) {
   auto db = pool_->borrow();
   if (!db) return std::unexpected(db.error());
-  pg::Connection& conn = **db;
-  // The row first, outside the take's transaction: a pair never leased has none, and two
-  // nodes inserting it at once must not fail either take.
-  if (auto made = conn.run("INSERT INTO sync_lease (pair, holder, epoch, expires_at) "
-                           "VALUES ($1, '', 0, '-infinity') ON CONFLICT (pair) DO NOTHING",
-                           {pair});
-      !made) {
-    return std::unexpected(made.error());
-  }
-  return pg::transaction(conn, [&]() -> Result<std::optional<Lease>> {
-    auto free = conn.query(
-        "SELECT 1 FROM sync_lease WHERE pair = $1 AND expires_at <= now() "
-        "FOR UPDATE SKIP LOCKED",
-        {pair});
-    if (!free) return std::unexpected(free.error());
-    if (free->empty()) return std::optional<Lease>{};  // live, or being taken right now
-    auto epoch = conn.query_int(kTake, {pair, node_, static_cast<std::int64_t>(ttl_.count())});
-    if (!epoch) return std::unexpected(epoch.error());
-    return std::optional<Lease>{Lease{pair, node_, epoch->value_or(0)}};
-  });
+  // One statement (it was an insert of the row, then a transaction of a SELECT ... FOR UPDATE
+  // SKIP LOCKED and the take: five round trips per run). A pair never leased gets its row with
+  // epoch 1; a free one (expired or given back) is taken with its epoch raised; a live one is
+  // left alone and nothing returns. ON CONFLICT locks the row and, under READ COMMITTED,
+  // checks `expires_at` on its newest version: two nodes taking at once (also a first take of
+  // a new pair) serialise on the row and the second finds it live. The wait is a statement's
+  // or a fenced commit's, never a run's (no lock is held across a run).
+  auto epoch = (*db)->query_int(
+      "INSERT INTO sync_lease AS lease (pair, holder, epoch, expires_at) "
+      "VALUES ($1, $2, 1, now() + $3::bigint * interval '1 millisecond') "
+      "ON CONFLICT (pair) DO UPDATE SET holder = EXCLUDED.holder, epoch = lease.epoch + 1, "
+      "expires_at = EXCLUDED.expires_at WHERE lease.expires_at <= now() RETURNING epoch",
+      {pair, node_, static_cast<std::int64_t>(ttl_.count())});
+  if (!epoch) return std::unexpected(epoch.error());
+  if (!*epoch) return std::optional<Lease>{};  // live: another node holds it
+  return std::optional<Lease>{Lease{pair, node_, **epoch}};
 }
 
 Result<std::vector<Lease>> PgLeases::acquire_due(std::size_t limit) {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -99,6 +101,52 @@ TEST_F(PgLease, AStalledHoldersBatchIsRefusedAndTheNewHoldersCommits) {
   EXPECT_EQ(reader->cursor(Side::kRemote).value().str(), "b-1");
   EXPECT_TRUE(reader->pending_journal().value().empty());
   EXPECT_FALSE(reader->quarantine().value());
+}
+
+TEST_F(PgLease, NodesTakingOnePairAtOnceHoldItOneAtATimeAndEveryTakeRaisesTheEpoch) {
+  // The take is one statement (INSERT ... ON CONFLICT DO UPDATE ... WHERE free): four nodes
+  // hammering one pair, from its very first take (no row yet) on, never hold it together,
+  // and no two takes get the same epoch.
+  constexpr int kNodes = 4;
+  constexpr int kTries = 40;
+  std::vector<std::unique_ptr<PgLeases>> nodes;
+  for (int i = 0; i < kNodes; ++i) nodes.push_back(node("node-" + std::to_string(i), 10s));
+  std::atomic<int> holders{0};
+  std::atomic<int> overlaps{0};
+  std::atomic<int> failures{0};
+  std::mutex mutex;
+  std::vector<std::int64_t> epochs;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kNodes; ++i) {
+    threads.emplace_back([&, i] {
+      auto& leases = *nodes[static_cast<std::size_t>(i)];
+      for (int n = 0; n < kTries; ++n) {
+        auto taken = leases.acquire("ANNA");
+        if (!taken) {
+          ++failures;
+          continue;
+        }
+        if (!*taken) continue;
+        if (holders.fetch_add(1) != 0) ++overlaps;
+        {
+          std::lock_guard lock(mutex);
+          epochs.push_back((*taken)->epoch);
+        }
+        std::this_thread::sleep_for(1ms);
+        holders.fetch_sub(1);
+        if (!leases.release(**taken)) ++failures;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(overlaps.load(), 0) << "two nodes held the pair at once";
+  ASSERT_FALSE(epochs.empty());
+  std::set<std::int64_t> distinct(epochs.begin(), epochs.end());
+  EXPECT_EQ(distinct.size(), epochs.size()) << "two takes got the same epoch";
+  EXPECT_EQ(*distinct.begin(), 1) << "a pair's first take has epoch 1";
+  EXPECT_EQ(*distinct.rbegin(), static_cast<std::int64_t>(epochs.size()))
+      << "every take raised the epoch by one";
 }
 
 TEST_F(PgLease, NodesTakingDuePairsAtOnceGetDisjointPairs) {

@@ -102,21 +102,31 @@ Result<void> PgStateStore::record_statuses(
   auto db = (*opened)->borrow();
   if (!db) return std::unexpected(db.error());
   pg::Connection& conn = **db;
+  // Statuses need no flush of their own (as SQLite's synchronous=NORMAL for them): losing
+  // the newest status line to a crash is harmless, the state's commits stay durable. So the
+  // transaction that writes them commits with synchronous_commit off: set_config(..., true)
+  // lasts until its end, and PostgreSQL writes the commit record before it resets settings.
+  // One status (a daemon's run) is one statement, its own transaction: it was four (BEGIN,
+  // SET LOCAL, the upsert, COMMIT).
+  constexpr const char* kUpsert =
+      "INSERT INTO sync_run_status(pair, at, outcome, summary, last_error, last_success) "
+      "SELECT $1::text, $2::bigint, $3::text, $4::text, $5::text, $6::bigint "
+      "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed "
+      "ON CONFLICT (pair) DO UPDATE SET at = EXCLUDED.at, "
+      "outcome = EXCLUDED.outcome, summary = EXCLUDED.summary, "
+      "last_error = EXCLUDED.last_error, "
+      "last_success = CASE WHEN EXCLUDED.last_success = 0 "
+      "THEN sync_run_status.last_success ELSE EXCLUDED.last_success END";
+  auto upsert = [&](const std::string& pair, const RunStatus& status) -> Result<void> {
+    auto row = conn.run(kUpsert, {pair, seconds_of(status.at), status.outcome, status.summary,
+                                  status.last_error, seconds_of(status.last_success)});
+    if (!row) return std::unexpected(row.error());
+    return {};
+  };
+  if (statuses.size() == 1) return upsert(statuses.front().first, statuses.front().second);
   return pg::transaction(conn, [&]() -> Result<void> {
-    // Statuses need no flush of their own (as SQLite's synchronous=NORMAL for them): losing
-    // the newest status line to a crash is harmless, the state's commits stay durable.
-    if (auto relaxed = conn.exec("SET LOCAL synchronous_commit = off"); !relaxed) return relaxed;
     for (const auto& [pair, status] : statuses) {
-      auto row = conn.run(
-          "INSERT INTO sync_run_status(pair, at, outcome, summary, last_error, last_success) "
-          "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (pair) DO UPDATE SET at = EXCLUDED.at, "
-          "outcome = EXCLUDED.outcome, summary = EXCLUDED.summary, "
-          "last_error = EXCLUDED.last_error, "
-          "last_success = CASE WHEN EXCLUDED.last_success = 0 "
-          "THEN sync_run_status.last_success ELSE EXCLUDED.last_success END",
-          {pair, seconds_of(status.at), status.outcome, status.summary, status.last_error,
-           seconds_of(status.last_success)});
-      if (!row) return std::unexpected(row.error());
+      if (auto written = upsert(pair, status); !written) return written;
     }
     return {};
   });

@@ -154,16 +154,42 @@ Result<std::size_t> PgSyncState::link_count() {
   return static_cast<std::size_t>(count->value_or(0));
 }
 
-Result<Cursor> PgSyncState::cursor(Side side) {
+Result<const PgSyncState::Overview*> PgSyncState::overview() {
+  if (overview_) return &*overview_;
   auto db = pool_->borrow();
   if (!db) return std::unexpected(db.error());
-  auto rows = (*db)->query("SELECT cursor FROM sync_cursor WHERE pair = $1 AND side = $2",
-                           {pair_, side_code(side)});
+  // Scalar subqueries, each on its table's primary key: one statement, one snapshot.
+  auto rows = (*db)->query(
+      "SELECT (SELECT cursor FROM sync_cursor WHERE pair = $1 AND side = $2), "
+      "(SELECT cursor FROM sync_cursor WHERE pair = $1 AND side = $3), "
+      "(SELECT reason FROM sync_quarantine WHERE pair = $1), "
+      "(SELECT approved FROM sync_quarantine WHERE pair = $1), "
+      "(SELECT backend FROM sync_backend WHERE pair = $1), "
+      "EXISTS (SELECT 1 FROM sync_journal WHERE pair = $1)",
+      {pair_, side_code(Side::kHost), side_code(Side::kRemote)});
   if (!rows) return std::unexpected(rows.error());
-  return rows->empty() ? Cursor() : Cursor(rows->text_at(0, 0));
+  Overview read;
+  if (!rows->empty()) {
+    read.cursors[Side::kHost] = Cursor(rows->is_null(0, 0) ? std::string() : rows->text_at(0, 0));
+    read.cursors[Side::kRemote] = Cursor(rows->is_null(0, 1) ? std::string() : rows->text_at(0, 1));
+    // reason is NOT NULL: a NULL says there is no quarantine row.
+    if (!rows->is_null(0, 2))
+      read.quarantine = sync::Quarantine{rows->text_at(0, 2), rows->bool_at(0, 3)};
+    read.backend = rows->is_null(0, 4) ? std::string() : rows->text_at(0, 4);
+    read.journal_empty = !rows->bool_at(0, 5);
+  }
+  overview_ = std::move(read);
+  return &*overview_;
+}
+
+Result<Cursor> PgSyncState::cursor(Side side) {
+  auto read = overview();
+  if (!read) return std::unexpected(read.error());
+  return (*read)->cursors[side];
 }
 
 Result<void> PgSyncState::journal(std::span<const JournalEntry> entries) {
+  forget_overview();
   auto db = pool_->borrow();
   if (!db) return std::unexpected(db.error());
   pg::Connection& conn = **db;
@@ -186,6 +212,8 @@ Result<void> PgSyncState::journal(std::span<const JournalEntry> entries) {
 }
 
 Result<std::vector<JournalEntry>> PgSyncState::pending_journal() {
+  // An idle run's journal is empty: the overview already says so.
+  if (overview_ && overview_->journal_empty) return std::vector<JournalEntry>{};
   auto db = pool_->borrow();
   if (!db) return std::unexpected(db.error());
   auto rows = (*db)->query(
@@ -234,6 +262,7 @@ Result<void> PgSyncState::upsert(pg::Connection& db, const LinkRecord& link) {
 
 Result<void> PgSyncState::commit(const sync::StateDelta& delta) {
   if (delta.empty()) return {};
+  forget_overview();
   auto db = pool_->borrow();
   if (!db) return std::unexpected(db.error());
   pg::Connection& conn = **db;
@@ -269,15 +298,13 @@ Result<void> PgSyncState::commit(const sync::StateDelta& delta) {
 }
 
 Result<std::optional<sync::Quarantine>> PgSyncState::quarantine() {
-  auto db = pool_->borrow();
-  if (!db) return std::unexpected(db.error());
-  auto rows = (*db)->query("SELECT reason, approved FROM sync_quarantine WHERE pair = $1", {pair_});
-  if (!rows) return std::unexpected(rows.error());
-  if (rows->empty()) return std::nullopt;
-  return sync::Quarantine{rows->text_at(0, 0), rows->bool_at(0, 1)};
+  auto read = overview();
+  if (!read) return std::unexpected(read.error());
+  return (*read)->quarantine;
 }
 
 Result<void> PgSyncState::set_quarantine(const std::string& reason) {
+  forget_overview();
   auto db = pool_->borrow();
   if (!db) return std::unexpected(db.error());
   pg::Connection& conn = **db;
@@ -293,6 +320,7 @@ Result<void> PgSyncState::set_quarantine(const std::string& reason) {
 }
 
 Result<void> PgSyncState::approve() {
+  forget_overview();
   auto db = pool_->borrow();
   if (!db) return std::unexpected(db.error());
   auto updated = (*db)->run("UPDATE sync_quarantine SET approved = true WHERE pair = $1", {pair_});
@@ -304,14 +332,13 @@ Result<void> PgSyncState::approve() {
 }
 
 Result<std::string> PgSyncState::remote_backend() {
-  auto db = pool_->borrow();
-  if (!db) return std::unexpected(db.error());
-  auto rows = (*db)->query("SELECT backend FROM sync_backend WHERE pair = $1", {pair_});
-  if (!rows) return std::unexpected(rows.error());
-  return rows->empty() ? std::string() : rows->text_at(0, 0);
+  auto read = overview();
+  if (!read) return std::unexpected(read.error());
+  return (*read)->backend;
 }
 
 Result<void> PgSyncState::switch_remote_backend(const std::string& backend) {
+  forget_overview();
   auto db = pool_->borrow();
   if (!db) return std::unexpected(db.error());
   pg::Connection& conn = **db;
@@ -342,6 +369,7 @@ Result<void> PgSyncState::switch_remote_backend(const std::string& backend) {
 }
 
 Result<void> PgSyncState::clear() {
+  forget_overview();
   auto db = pool_->borrow();
   if (!db) return std::unexpected(db.error());
   pg::Connection& conn = **db;

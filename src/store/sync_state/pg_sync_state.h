@@ -60,10 +60,25 @@ class PgSyncState final : public sync::SyncState {
   /// Inside a write transaction: refuses it when the fence's lease was taken over.
   Result<void> check_fence(pg::Connection& db);
 
+  /// The pair's one-row facts a run reads at its start (both cursors, the quarantine, the
+  /// recorded backend, whether the journal holds anything), as SqliteSyncState reads them:
+  /// one statement at the first ask, kept until this object writes anything. A run holds the
+  /// pair's lease, so no other node writes these rows meanwhile (a node that lost its lease
+  /// has its writes refused by the fence anyway). An idle run read them in seven statements.
+  struct Overview {
+    sync::PerSide<Cursor> cursors;
+    std::optional<sync::Quarantine> quarantine;
+    std::string backend;
+    bool journal_empty = true;
+  };
+  Result<const Overview*> overview();
+  void forget_overview() { overview_.reset(); }
+
   std::shared_ptr<pg::Pool> pool_;
   std::string pair_;
   PgListingStage stage_;
   std::optional<Lease> fence_;
+  std::optional<Overview> overview_;
 };
 
 /// The audit trail (R32) in the organisation's schema: one row per applied change.

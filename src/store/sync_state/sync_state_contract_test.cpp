@@ -336,6 +336,73 @@ TEST_P(SyncStateContract, LinksPageByKeyAndAGlanceReadsOnlyTheVersion) {
   EXPECT_FALSE((*state)->find_link_by_ref(Side::kHost, ItemRef("")).value());
 }
 
+// A state object reads the pair's one-row facts (cursors, quarantine, backend, whether the
+// journal holds anything) in one statement and keeps them until it writes: every write of
+// the object must show in what it reads next (docs/DECISIONS.md, "One query for an idle
+// pair's state").
+TEST_P(SyncStateContract, ThePairsOverviewShowsEveryWriteOfTheObject) {
+  auto opened = open_state("JDOE");
+  ASSERT_TRUE(opened) << opened.error().message;
+  auto& state = **opened;
+  auto expect_overview = [&](const std::string& host, const std::string& remote,
+                             std::optional<bool> approved, const std::string& backend,
+                             std::size_t journal) {
+    EXPECT_EQ(state.cursor(Side::kHost).value(), Cursor(host));
+    EXPECT_EQ(state.cursor(Side::kRemote).value(), Cursor(remote));
+    auto gate = state.quarantine().value();
+    EXPECT_EQ(gate.has_value(), approved.has_value());
+    if (gate && approved) {
+      EXPECT_EQ(gate->approved, *approved);
+    }
+    EXPECT_EQ(state.remote_backend().value(), backend);
+    EXPECT_EQ(state.pending_journal().value().size(), journal);
+  };
+  expect_overview("", "", std::nullopt, "", 0);
+
+  sync::StateDelta cursors;
+  cursors.cursors[Side::kHost] = Cursor("17");
+  cursors.cursors[Side::kRemote] = Cursor("sync-state-1");
+  ASSERT_TRUE(state.commit(cursors));
+  expect_overview("17", "sync-state-1", std::nullopt, "", 0);
+
+  ASSERT_TRUE(state.switch_remote_backend("ews"));
+  expect_overview("17", "sync-state-1", std::nullopt, "ews", 0);
+
+  sync::JournalEntry entry;
+  entry.key = IdempotencyKey("k1");
+  entry.pending_link = link("k1", "h-1", "");
+  entry.run_id = "run-1";
+  ASSERT_TRUE(state.journal(std::span(&entry, 1)));
+  expect_overview("17", "sync-state-1", std::nullopt, "ews", 1);
+
+  ASSERT_TRUE(state.set_quarantine("first sync needs approval"));
+  expect_overview("17", "sync-state-1", false, "ews", 1);
+  ASSERT_TRUE(state.approve());
+  expect_overview("17", "sync-state-1", true, "ews", 1);
+
+  sync::StateDelta done;
+  done.journal_done = {IdempotencyKey("k1")};
+  done.clear_quarantine = true;
+  ASSERT_TRUE(state.commit(done));
+  expect_overview("17", "sync-state-1", std::nullopt, "ews", 0);
+
+  // A pair's switch to another backend drops the remote cursor (R41).
+  ASSERT_TRUE(state.switch_remote_backend("graph"));
+  expect_overview("17", "", std::nullopt, "graph", 0);
+
+  // Another object reads what this one wrote; another pair has none of it.
+  auto other = open_state("JDOE").value();
+  EXPECT_EQ(other->cursor(Side::kHost).value(), Cursor("17"));
+  EXPECT_EQ(other->remote_backend().value(), "graph");
+  auto stranger = open_state("ASMITH").value();
+  EXPECT_EQ(stranger->cursor(Side::kHost).value(), Cursor());
+  EXPECT_EQ(stranger->remote_backend().value(), "");
+  EXPECT_FALSE(stranger->quarantine().value());
+
+  ASSERT_TRUE(state.clear());
+  expect_overview("", "", std::nullopt, "", 0);
+}
+
 TEST_P(SyncStateContract, RunStatusesKeepTheLastSuccessThroughFailures) {
   auto states = state_store();
   const Instant monday = Instant(std::chrono::seconds(1'700'000'000));
