@@ -44,10 +44,6 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-/// The bytes of a file; empty when it does not exist.
-/// The bytes of a file that is *not* an SQLite database in use (a junk file, a key file).
-/// Never for a database: closing a descriptor of a database file drops every POSIX lock this
-/// process holds on it, those of its live SQLite connections included.
 /// SQL that takes SQLite migration 5 (the directory revision) away again, for tests that turn
 /// a current agenda back into an older schema (set user_version after it).
 inline constexpr const char* kUndoMigration5 =
@@ -62,6 +58,10 @@ inline constexpr const char* kUndoMigration5 =
     "DROP TRIGGER directory_activity_types_delete; "
     "DROP TABLE directory_revision; ";
 
+/// The bytes of a file; empty when it does not exist.
+/// The bytes of a file that is *not* an SQLite database in use (a junk file, a key file).
+/// Never for a database: closing a descriptor of a database file drops every POSIX lock this
+/// process holds on it, those of its live SQLite connections included.
 inline std::string file_bytes(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});

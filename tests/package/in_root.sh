@@ -222,8 +222,16 @@ echo "$first"
 expect_contains "$first" "synced" "first sync"
 grep -qE 'remote: ([3-9]|[1-9][0-9]+) created' <<<"$first" ||
   fail "the first sync wrote fewer than 3 items to exsim: nothing for the next sync to keep"
+# Back to schema 3: migration 5 (the directory revision's table and triggers) and migration 4
+# (users.backend) taken away, as src/store/test_support.h's kUndoMigration5 does.
 as_service sqlite3 /var/lib/agendasync/agenda.db \
-  'ALTER TABLE users DROP COLUMN backend; PRAGMA user_version = 3;'
+  'DROP TRIGGER directory_users_insert; DROP TRIGGER directory_users_update;
+   DROP TRIGGER directory_users_delete; DROP TRIGGER directory_organisation_settings_insert;
+   DROP TRIGGER directory_organisation_settings_update;
+   DROP TRIGGER directory_organisation_settings_delete;
+   DROP TRIGGER directory_activity_types_insert; DROP TRIGGER directory_activity_types_update;
+   DROP TRIGGER directory_activity_types_delete; DROP TABLE directory_revision;
+   ALTER TABLE users DROP COLUMN backend; PRAGMA user_version = 3;'
 in_root dpkg -i "/tmp/debs/$agendasync_deb" >"$log/upgrade2.log" 2>&1 ||
   { cat "$log/upgrade2.log" >&2; fail "dpkg -i (second upgrade)"; }
 [[ $(ls -d "$root"/var/lib/agendasync/backups/before-* | wc -l) -ge 2 ]] || fail "no second backup"
