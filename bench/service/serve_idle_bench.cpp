@@ -26,8 +26,8 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <sqlite3.h>
+#include <nlohmann/json.hpp>
 
 #include "bench/multinode/process_cpu.h"
 #include "bench/service/ews_daemon_setup.h"
