@@ -21,6 +21,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 
 #include "daemon/ews_watchers.h"
+#include "daemon/watchers_test_support.h"
 #include "service/log.h"
 #include "service/metrics.h"
 #include "store/sqlite_agenda_store.h"
@@ -31,15 +32,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-template <class F>
-bool eventually(F condition, std::chrono::milliseconds limit = 20s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return condition();
-}
+using testing::eventually;
+using testing::Woken;
 
 /// Every log line of this process (the watchers log through the service logger).
 struct Logs {
@@ -76,23 +70,6 @@ e2e::WorldOptions world_options(const std::string& name, const std::string& extr
   options.exsim_args = {"--config", path.string()};
   return options;
 }
-
-struct Woken {
-  std::mutex mutex;
-  std::multiset<std::string> users;
-  void add(const std::string& user) {
-    std::lock_guard lock(mutex);
-    users.insert(user);
-  }
-  std::size_t count(const std::string& user) {
-    std::lock_guard lock(mutex);
-    return users.count(user);
-  }
-  void clear() {
-    std::lock_guard lock(mutex);
-    users.clear();
-  }
-};
 
 constexpr const char* kUsers[] = {"JDOE", "ASMITH", "BWAYNE", "CKENT"};
 

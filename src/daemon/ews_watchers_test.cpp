@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "connectors/ews/grouping.h"
+#include "daemon/watchers_test_support.h"
 #include "service/metrics.h"
 #include "store/sqlite_agenda_store.h"
 #include "tests/e2e/world.h"
@@ -26,15 +27,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-template <class F>
-bool eventually(F condition, std::chrono::milliseconds limit = 20s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return condition();
-}
+using testing::eventually;
+using testing::Woken;
 
 /// exsim also knows a delegate: an account with full access to every mailbox and no
 /// impersonation right (R3's delegate mode).
@@ -53,23 +47,6 @@ e2e::WorldOptions world_options() {
     options.mailboxes.push_back("org" + std::to_string(i) + "@example.com");
   return options;
 }
-
-struct Woken {
-  std::mutex mutex;
-  std::multiset<std::string> users;
-  void add(const std::string& user) {
-    std::lock_guard lock(mutex);
-    users.insert(user);
-  }
-  std::size_t count(const std::string& user) {
-    std::lock_guard lock(mutex);
-    return users.count(user);
-  }
-  void clear() {
-    std::lock_guard lock(mutex);
-    users.clear();
-  }
-};
 
 struct WatchersTest : ::testing::Test {
   e2e::World world{world_options()};
