@@ -71,10 +71,14 @@ struct PlatformContext {
   platform::Platform& platform;
   Metrics& metrics;
   /// Opens (or reopens) an organisation's stores and starts its syncs and watchers when it is
-  /// active; stops them when it is suspended. After create, resume, suspend, a new connection.
+  /// active; stops them when it is suspended. After create, resume, suspend, a new connection;
+  /// once per change even when the platform follower sees the change too.
   std::function<Result<void>(const std::string& org)> refresh_organisation;
-  /// Stops and closes everything of the organisation (before its files are deleted).
+  /// Stops and closes everything of the organisation, and keeps it closed while it is being
+  /// offboarded and deleted (the platform follower would serve it again).
   std::function<void(const std::string& org)> close_organisation;
+  /// Its deletion failed: serves it again.
+  std::function<Result<void>(const std::string& org)> reopen_organisation;
   /// Revokes every token of a deleted organisation; how many.
   std::function<Result<std::size_t>(const std::string& org)> revoke_tokens;
   /// Offboards every synced user of the organisation (R40) before it is deleted.

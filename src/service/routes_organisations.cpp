@@ -159,13 +159,13 @@ void add_organisation_routes(Router& router, PlatformContext& platform) {
     if (call.query_value("offboard") == "true") {
       auto done = platform.offboard_organisation(id);
       if (!done) {
-        (void)platform.refresh_organisation(id);  // not deleted: serve it again
+        (void)platform.reopen_organisation(id);  // not deleted: serve it again
         return problem_from(done.error(), call.path);
       }
       offboarded = *done;
     }
     if (auto removed = platform.platform.remove(id); !removed) {
-      (void)platform.refresh_organisation(id);  // still there: serve it again
+      (void)platform.reopen_organisation(id);  // still there: serve it again
       return problem_from(removed.error(), call.path);
     }
     // Its tokens go with it (they live in the node's database, not in its files).

@@ -157,15 +157,16 @@ struct Server::Impl {
   std::atomic<std::int64_t> feed_heartbeat{0};
   /// Other processes add, suspend and remove organisations and change their connections too
   /// (other nodes on PostgreSQL, the CLI beside the daemon on either engine): the feed loop
-  /// reads the platform's list every kPlatformFollow and follows it.
+  /// reads the platform's list every ServerOptions::platform_follow and follows it.
   bool follow_platform = true;
   /// The connection revision each served organisation was started with (tenants_mutex).
   std::map<std::string, std::int64_t, std::less<>> served_revision;
+  /// Organisations being deleted: not served again until released or gone (companions_mutex).
+  std::set<std::string, std::less<>> withheld;
   std::chrono::steady_clock::time_point platform_read{};
 };
 
 /// How often a node re-reads the organisations (and their connections' revisions).
-constexpr std::chrono::seconds kPlatformFollow{2};
 
 Server::Server() : impl_(std::make_unique<Impl>()) {}
 
@@ -254,9 +255,9 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   }
 
   s.impl_->platform = std::unique_ptr<PlatformContext>(new PlatformContext{
-      *s.platform_, s.metrics_,
-      [&s](const std::string& org) { return s.refresh_organisation(org); },
-      [&s](const std::string& org) { s.close_organisation(org); },
+      *s.platform_, s.metrics_, [&s](const std::string& org) { return s.serve_organisation(org); },
+      [&s](const std::string& org) { s.withhold_organisation(org); },
+      [&s](const std::string& org) { return s.release_organisation(org); },
       [&s](const std::string& org) { return TokenStore(*s.node_db_, org).revoke_all(); },
       [&s](const std::string& org) -> Result<std::size_t> {
         if (!s.options_.offboard) {
@@ -364,6 +365,36 @@ Result<void> Server::refresh_organisation(const std::string& org) {
   std::lock_guard serial(impl_->companions_mutex);
   auto found = platform_->organisation(org);
   if (!found) return std::unexpected(found.error());
+  impl_->withheld.erase(org);
+  return refresh_locked(*found);
+}
+
+Result<void> Server::serve_organisation(const std::string& org) {
+  std::lock_guard serial(impl_->companions_mutex);
+  // Read under the lock: a listing taken before another caller's refresh is stale by now.
+  auto found = platform_->organisation(org);
+  if (!found) {
+    if (found.error().kind != ErrorKind::kNotFound) return std::unexpected(found.error());
+    close_locked(org);
+    impl_->withheld.erase(org);
+    return {};
+  }
+  if (impl_->withheld.contains(org) || served_as_stored(*found)) return {};
+  return refresh_locked(*found);
+}
+
+bool Server::served_as_stored(const platform::Organisation& organisation) {
+  std::shared_lock lock(impl_->tenants_mutex);
+  const auto revision = impl_->served_revision.find(organisation.id);
+  return impl_->tenants.contains(organisation.id) &&
+         impl_->active.contains(organisation.id) ==
+             (organisation.state == platform::OrgState::kActive) &&
+         revision != impl_->served_revision.end() &&
+         revision->second == organisation.connection_revision;
+}
+
+Result<void> Server::refresh_locked(const platform::Organisation& organisation) {
+  const std::string& org = organisation.id;
   auto tenant = this->tenant(org);
   if (!tenant) {
     TenantOptions options;
@@ -371,8 +402,8 @@ Result<void> Server::refresh_organisation(const std::string& org) {
     options.reader_idle_limit = options_.reader_idle_limit;
     options.fsync_every_write = options_.fsync_every_write;
     options.webhooks = options_.webhooks;
-    if (options_.audit) options.audit = options_.audit(found->database, org);
-    auto opened = Tenant::open(org, found->database, options,
+    if (options_.audit) options.audit = options_.audit(organisation.database, org);
+    auto opened = Tenant::open(org, organisation.database, options,
                                TenantShared{*scheduler_, metrics_, *http_, *node_db_, impl_->ring});
     if (!opened) return std::unexpected(opened.error());
     tenant = std::shared_ptr<Tenant>(std::move(*opened));
@@ -388,10 +419,10 @@ Result<void> Server::refresh_organisation(const std::string& org) {
     impl_->companions.erase(running);
     if (stop) stop();
   }
-  const bool active = found->state == platform::OrgState::kActive;
+  const bool active = organisation.state == platform::OrgState::kActive;
   {
     std::unique_lock lock(impl_->tenants_mutex);
-    impl_->served_revision[org] = found->connection_revision;
+    impl_->served_revision[org] = organisation.connection_revision;
     if (active) {
       impl_->active.insert(org);
     } else {
@@ -432,6 +463,24 @@ Result<void> Server::refresh_organisation(const std::string& org) {
 
 void Server::close_organisation(const std::string& org) {
   std::lock_guard serial(impl_->companions_mutex);
+  close_locked(org);
+}
+
+void Server::withhold_organisation(const std::string& org) {
+  std::lock_guard serial(impl_->companions_mutex);
+  impl_->withheld.insert(org);
+  close_locked(org);
+}
+
+Result<void> Server::release_organisation(const std::string& org) {
+  {
+    std::lock_guard serial(impl_->companions_mutex);
+    impl_->withheld.erase(org);
+  }
+  return serve_organisation(org);
+}
+
+void Server::close_locked(const std::string& org) {
   if (auto running = impl_->companions.find(org); running != impl_->companions.end()) {
     auto stop = std::move(running->second);
     impl_->companions.erase(running);
@@ -520,7 +569,7 @@ void Server::feed_loop() {
     lock.unlock();
     const auto now = std::chrono::steady_clock::now();
     if (impl_->follow_platform && impl_->listening &&
-        now - impl_->platform_read >= kPlatformFollow) {
+        now - impl_->platform_read >= options_.platform_follow) {
       impl_->platform_read = now;
       follow_platform();
     }
@@ -535,26 +584,23 @@ void Server::follow_platform() {
   auto listed = platform_->organisations();
   if (!listed) return;
   std::set<std::string, std::less<>> seen;
+  // The listing is only a hint (cheap to compare): serve_organisation reads each
+  // organisation again under the lock the API's changes take, so a change the API has just
+  // served is not served twice, and an organisation created since is not closed.
   for (const auto& organisation : *listed) {
     seen.insert(organisation.id);
-    bool served = false;
-    {
-      std::shared_lock lock(impl_->tenants_mutex);
-      const auto revision = impl_->served_revision.find(organisation.id);
-      served = impl_->tenants.contains(organisation.id) &&
-               impl_->active.contains(organisation.id) ==
-                   (organisation.state == platform::OrgState::kActive) &&
-               revision != impl_->served_revision.end() &&
-               revision->second == organisation.connection_revision;
-    }
-    if (served) continue;
-    if (auto refreshed = refresh_organisation(organisation.id); !refreshed) {
+    if (served_as_stored(organisation)) continue;
+    if (auto served = serve_organisation(organisation.id); !served) {
       log_event(spdlog::level::err, "organisation_not_served",
-                {{"org", organisation.id}, {"error", refreshed.error().message}});
+                {{"org", organisation.id}, {"error", served.error().message}});
     }
   }
   for (const auto& tenant : tenants()) {
-    if (!seen.contains(tenant->org())) close_organisation(tenant->org());
+    if (seen.contains(tenant->org())) continue;
+    if (auto served = serve_organisation(tenant->org()); !served) {
+      log_event(spdlog::level::err, "organisation_not_served",
+                {{"org", tenant->org()}, {"error", served.error().message}});
+    }
   }
 }
 

@@ -31,7 +31,8 @@
 
 namespace agendasync::platform {
 class Platform;
-}
+struct Organisation;
+}  // namespace agendasync::platform
 
 namespace agendasync::service {
 
@@ -68,6 +69,9 @@ struct ServerOptions {
   std::function<AuditLookup(const std::filesystem::path& database, const std::string& org)> audit;
   /// How often every organisation's change feed is read (other processes' writes, webhooks).
   std::chrono::milliseconds feed_poll{100};
+  /// How often the organisation list is read for what other processes changed (another
+  /// node's or the CLI's new organisations, connections and states).
+  std::chrono::milliseconds platform_follow{std::chrono::seconds(2)};
   /// Worker threads that run route handlers. Connections do not hold one (http_server.h).
   std::size_t http_threads = 16;
   /// Connection cap, size limits and deadlines of the HTTP server.
@@ -125,10 +129,22 @@ class Server {
   /// Every open tenant.
   std::vector<std::shared_ptr<Tenant>> tenants();
   /// Opens the organisation's tenant if needed and (re)starts its watchers when it is active,
-  /// stops them when it is suspended; closes it when the organisation is gone.
+  /// stops them when it is suspended, whatever was served before: what a node gaining or
+  /// losing the organisation's ownership needs (same connection, other watchers).
   Result<void> refresh_organisation(const std::string& org);
+  /// Serves the organisation as the platform stores it now: opens, restarts or stops it only
+  /// when its connection revision or state differs from what this node serves, closes it when
+  /// it is gone. The API after a change and the platform follower both call it; whichever
+  /// comes second finds it served and leaves it running. Does nothing to a withheld one.
+  Result<void> serve_organisation(const std::string& org);
   /// Stops the organisation's watchers, drops its queued runs and closes its tenant.
   void close_organisation(const std::string& org);
+  /// close_organisation, and nothing serves it again (the platform follower would, seeing it
+  /// still listed) until release_organisation or until it is gone: an organisation being
+  /// deleted, whose offboarding must not race a sync writing its items again.
+  void withhold_organisation(const std::string& org);
+  /// Ends withhold_organisation (its deletion failed) and serves the organisation again.
+  Result<void> release_organisation(const std::string& org);
 
   /// Organisation default's stores: what a single-organisation node (and its tests) use.
   store::AgendaStore& store();
@@ -151,6 +167,11 @@ class Server {
   /// PostgreSQL: opens the organisations another node added, follows their states and closes
   /// the ones it removed.
   void follow_platform();
+  /// With companions_mutex held.
+  Result<void> refresh_locked(const platform::Organisation& organisation);
+  void close_locked(const std::string& org);
+  /// Its tenant is open with this connection revision and this state.
+  bool served_as_stored(const platform::Organisation& organisation);
   Result<SyncResult> run_pair(const PairRef& pair);
   std::vector<PairRef> due_pairs();
   void refresh_gauges();

@@ -4,6 +4,7 @@
 // period, once per change, and two changes within one second are both seen.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <mutex>
 
 #include "api_test_support.h"
@@ -51,6 +52,27 @@ class ConnectionFollow : public ApiTest {
   std::map<std::string, std::vector<std::string>> started_;
 };
 
+/// The platform follower reading the organisation list as often as it can, so that it lists
+/// in the middle of every API change: a change must still start the organisation once, and a
+/// deletion in progress must never see the organisation served again.
+class ConnectionFollowBusy : public ConnectionFollow {
+ protected:
+  void configure(service::ServerOptions& options) override {
+    ConnectionFollow::configure(options);
+    options.feed_poll = 1ms;
+    options.platform_follow = 0ms;
+    options.offboard = [this](const std::string& org) -> Result<std::size_t> {
+      offboarding_ = true;
+      std::this_thread::sleep_for(300ms);  // the follower lists many times meanwhile
+      const bool served = server_->tenant(org) != nullptr;
+      offboarding_ = false;
+      if (served) return fail(ErrorKind::kConflict, "served again while offboarding");
+      return 0;
+    };
+  }
+  std::atomic<bool> offboarding_{false};
+};
+
 TEST_F(ConnectionFollow, AConnectionSetByAnotherProcessRestartsTheOrganisationOnceOnIt) {
   config::Config node;
   node.database = dir_ / "agenda.db";
@@ -95,6 +117,35 @@ TEST_F(ConnectionFollow, AConnectionSetThroughTheApiRestartsTheOrganisationOnlyO
   ASSERT_EQ(starts("beta").size(), before + 1) << "the API refreshes the organisation at once";
   std::this_thread::sleep_for(5s);
   EXPECT_EQ(starts("beta").size(), before + 1) << "and the platform follower not again";
+}
+
+TEST_F(ConnectionFollowBusy, EveryApiChangeStartsTheOrganisationOnceEvenWhileTheFollowerLists) {
+  const std::string beta_admin =
+      server_->tenant("beta")->tokens().create("admin", "t")->value.reveal();
+  for (int change = 0; change < 40; ++change) {
+    const auto before = starts("beta").size();
+    auto put = call(
+        "PUT", "/api/v1/connection", beta_admin,
+        json{
+            {"backend", "ews"},
+            {"ews",
+             {{"url", "https://mail-" + std::to_string(change) + ".beta.example/EWS/Exchange.asmx"},
+              {"user", "svc@beta.example"}}},
+            {"secrets", {{"exchange_password", "service-password-2"}}}});
+    ASSERT_EQ(put.status, 200) << put.body;
+    std::this_thread::sleep_for(20ms);  // the follower's turns after the change
+    ASSERT_EQ(starts("beta").size(), before + 1) << "change " << change << " started beta twice";
+  }
+}
+
+TEST_F(ConnectionFollowBusy, AnOrganisationBeingDeletedIsNotServedAgainByTheFollower) {
+  const std::string operator_token =
+      server_->operator_tokens().create("operator", "ops")->value.reveal();
+  auto deleted =
+      call("DELETE", "/api/v1/organisations/beta?confirm=beta&offboard=true", operator_token);
+  EXPECT_EQ(deleted.status, 204) << deleted.body;
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(server_->tenant("beta"), nullptr);
 }
 
 }  // namespace
