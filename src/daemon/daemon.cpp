@@ -22,6 +22,12 @@ namespace agendasync::daemon {
 
 namespace {
 
+/// Threads every organisation's Graph subscription keeper shares on a node: calls in flight at
+/// once for all of them (each keeper still at most its own `concurrency`). Graph takes a few
+/// hundred ms per creation (it validates the notification URL first), so 16 reach its
+/// 1,000 writes per 20 s per app from one node.
+constexpr std::size_t kGraphKeeperThreads = 16;
+
 /// Grouped EWS streams (issue 14) over `watcher_options.mailboxes` (empty: every synced
 /// mailbox), waking the organisation's pairs.
 Result<std::function<void()>> start_ews_watchers(service::Server& server, const std::string& org,
@@ -53,6 +59,7 @@ Result<std::function<void()>> start_hybrid_watchers(service::Server& server, con
                                                     const config::Config& config, bool streaming,
                                                     WatcherOptions watcher_options,
                                                     service::GraphKeeperOptions graph_options,
+                                                    std::shared_ptr<net::HttpClient> graph_http,
                                                     std::chrono::minutes safety_net) {
   auto tenant = server.tenant(org);
   if (!tenant) return fail(ErrorKind::kNotFound, "organisation " + org + " is not open");
@@ -63,7 +70,7 @@ Result<std::function<void()>> start_hybrid_watchers(service::Server& server, con
   auto graph =
       start_graph_watch(config, server, org, graph_options, safety_net,
                         routed_mailboxes(config, tenant->store(), app::RemoteBackend::kGraph, org),
-                        watcher_options.trust);
+                        watcher_options.trust, std::move(graph_http));
   if (!graph) {
     (*ews)();
     return graph;
@@ -80,6 +87,7 @@ Result<std::function<void()>> start_watchers(service::Server& server, const std:
                                              const config::Config& config, bool streaming,
                                              WatcherOptions watcher_options,
                                              service::GraphKeeperOptions graph_options,
+                                             std::shared_ptr<net::HttpClient> graph_http,
                                              std::chrono::minutes safety_net) {
   switch (config.exchange.backend) {
     case config::ExchangeBackend::kNone:
@@ -92,10 +100,10 @@ Result<std::function<void()>> start_watchers(service::Server& server, const std:
       return std::function<void()>([] {});
     case config::ExchangeBackend::kGraph:
       return start_graph_watch(config, server, org, graph_options, safety_net, {},
-                               watcher_options.trust);
+                               watcher_options.trust, std::move(graph_http));
     case config::ExchangeBackend::kHybrid:
       return start_hybrid_watchers(server, org, config, streaming, watcher_options, graph_options,
-                                   safety_net);
+                                   std::move(graph_http), safety_net);
     case config::ExchangeBackend::kEws:
       break;
   }
@@ -212,36 +220,40 @@ Result<int> run(const config::Config& config, const DaemonOptions& flags) {
   watcher_options.refresh =
       std::max<std::chrono::milliseconds>(std::chrono::seconds(1), flags.watch_refresh);
   service::GraphKeeperOptions graph_options;
+  // Likewise every organisation's Graph subscription keeper: a lane each on these threads,
+  // and one client for all their calls (a set of each per organisation held ten threads).
+  graph_options.threads = std::make_shared<service::TaskQueue>(kGraphKeeperThreads);
+  auto graph_http = trust->make(graph_subscription_client(config, kGraphKeeperThreads));
   graph_options.refresh = watcher_options.refresh;
   graph_options.lifetime = flags.graph_lifetime;
   graph_options.renew_before = flags.graph_renew_before;
   const auto safety_net = flags.safety_net;
   const bool streaming = flags.streaming;
-  options.start_organisation = [pools, streaming, watcher_options, graph_options, safety_net,
-                                cluster_node](service::Server& server, const std::string& org,
-                                              const config::Config& org_config) {
-    // A new connection (or a resumed organisation) syncs on a fresh app.
-    pools->reset(org);
-    // Many nodes: the watchers run on the organisation's owner only (cluster_node.h).
-    if (!may_watch(cluster_node, org)) {
-      return Result<std::function<void()>>([pools, org] { pools->reset(org); });
-    }
-    // Stopped because another node owns it now: its keeper keeps the Graph subscriptions.
-    auto handed_over = std::make_shared<std::atomic<bool>>(false);
-    service::GraphKeeperOptions org_graph = graph_options;
-    org_graph.handed_over = handed_over;
-    auto stop =
-        start_watchers(server, org, org_config, streaming, watcher_options, org_graph, safety_net);
-    if (!stop) return stop;
-    // Stopping the organisation (suspended, deleted, a new connection) also closes its
-    // syncs' databases; a run in flight keeps its own until it ends.
-    return Result<std::function<void()>>(
-        [pools, org, watchers = std::move(*stop), handed_over, cluster_node] {
-          handed_over->store(!may_watch(cluster_node, org));
-          watchers();
-          pools->reset(org);
-        });
-  };
+  options.start_organisation =
+      [pools, streaming, watcher_options, graph_options, graph_http, safety_net, cluster_node](
+          service::Server& server, const std::string& org, const config::Config& org_config) {
+        // A new connection (or a resumed organisation) syncs on a fresh app.
+        pools->reset(org);
+        // Many nodes: the watchers run on the organisation's owner only (cluster_node.h).
+        if (!may_watch(cluster_node, org)) {
+          return Result<std::function<void()>>([pools, org] { pools->reset(org); });
+        }
+        // Stopped because another node owns it now: its keeper keeps the Graph subscriptions.
+        auto handed_over = std::make_shared<std::atomic<bool>>(false);
+        service::GraphKeeperOptions org_graph = graph_options;
+        org_graph.handed_over = handed_over;
+        auto stop = start_watchers(server, org, org_config, streaming, watcher_options, org_graph,
+                                   graph_http, safety_net);
+        if (!stop) return stop;
+        // Stopping the organisation (suspended, deleted, a new connection) also closes its
+        // syncs' databases; a run in flight keeps its own until it ends.
+        return Result<std::function<void()>>(
+            [pools, org, watchers = std::move(*stop), handed_over, cluster_node] {
+              handed_over->store(!may_watch(cluster_node, org));
+              watchers();
+              pools->reset(org);
+            });
+      };
   if (cluster_node) wire_cluster(cluster_node, organisations, options);
   return service::run_server(config, std::move(options));
 }

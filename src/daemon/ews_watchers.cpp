@@ -205,8 +205,8 @@ std::shared_ptr<WatcherThreads> WatcherThreads::make(std::size_t control_threads
                                                      net::ClientOptions client,
                                                      std::shared_ptr<net::TrustedClients> trust) {
   auto threads = std::make_shared<WatcherThreads>();
-  threads->control = std::make_shared<TaskQueue>(control_threads);
-  threads->refresh = std::make_shared<TaskQueue>(refresh_threads);
+  threads->control = std::make_shared<service::TaskQueue>(control_threads);
+  threads->refresh = std::make_shared<service::TaskQueue>(refresh_threads);
   // Through the node's trust when the daemon has one: a SIGHUP then moves new requests to
   // the new [tls] (open streams finish on theirs).
   threads->streams =

@@ -25,9 +25,9 @@
 #include "core/secret.h"
 #include "daemon/stream_groups.h"
 #include "daemon/synced_mailboxes.h"
-#include "daemon/task_queue.h"
 #include "net/http.h"
 #include "net/reloadable_client.h"
+#include "service/task_queue.h"
 #include "store/agenda_store.h"
 
 namespace agendasync::service {
@@ -89,8 +89,8 @@ struct WatcherThreads {
                                               std::size_t refresh_threads,
                                               net::ClientOptions client,
                                               std::shared_ptr<net::TrustedClients> trust);
-  std::shared_ptr<TaskQueue> control;
-  std::shared_ptr<TaskQueue> refresh;
+  std::shared_ptr<service::TaskQueue> control;
+  std::shared_ptr<service::TaskQueue> refresh;
   std::shared_ptr<net::HttpClient> streams;
 };
 
@@ -176,8 +176,8 @@ class MailboxWatchers {
 
   /// Lanes on the node's (or the watchers' own) queues: stop() ends this organisation's
   /// tasks only.
-  std::shared_ptr<TaskQueue::Lane> tasks_;
-  std::shared_ptr<TaskQueue::Lane> refresher_;
+  std::shared_ptr<service::TaskQueue::Lane> tasks_;
+  std::shared_ptr<service::TaskQueue::Lane> refresher_;
   std::chrono::steady_clock::time_point next_poll_;
 };
 

@@ -49,12 +49,22 @@ std::string graph_notification_path(const std::string& org) {
   return "/api/v1/organisations/" + org + "/notifications/graph";
 }
 
-Result<std::function<void()>> start_graph_watch(const config::Config& config,
-                                                service::Server& server, const std::string& org,
-                                                service::GraphKeeperOptions options,
-                                                std::chrono::minutes safety_net,
-                                                MailboxSource mailboxes,
-                                                std::shared_ptr<net::TrustedClients> trust) {
+net::ClientOptions graph_subscription_client(const config::Config& config, std::size_t calls) {
+  net::ClientOptions client;
+  client.tls.ca_bundle_path = config.tls.ca_bundle.string();
+  client.proxy = config.tls.proxy;
+  // Graph answers a new subscription within its 10 s validation window; a shorter bound
+  // than the sync's keeps a shutdown from waiting on a hung call.
+  client.request_timeout = std::chrono::seconds(30);
+  // One connection per call in flight; creations are never retried by the transport.
+  client.max_concurrency_per_host = static_cast<int>(std::max<std::size_t>(1, calls));
+  return client;
+}
+
+Result<std::function<void()>> start_graph_watch(
+    const config::Config& config, service::Server& server, const std::string& org,
+    service::GraphKeeperOptions options, std::chrono::minutes safety_net, MailboxSource mailboxes,
+    std::shared_ptr<net::TrustedClients> trust, std::shared_ptr<net::HttpClient> http) {
   auto nothing = std::function<void()>([] {});
   if (config.server.public_url.empty()) {
     service::log_event(
@@ -69,16 +79,13 @@ Result<std::function<void()>> start_graph_watch(const config::Config& config,
   }
   auto link = std::make_shared<GraphLink>();
   link->config = config;
-  net::ClientOptions client;
-  client.tls.ca_bundle_path = config.tls.ca_bundle.string();
-  client.proxy = config.tls.proxy;
-  // Graph answers a new subscription within its 10 s validation window; a shorter bound
-  // than the sync's keeps a shutdown from waiting on a hung call.
-  client.request_timeout = std::chrono::seconds(30);
-  // One connection per keeper worker; creations are never retried by the transport.
-  client.max_concurrency_per_host = static_cast<int>(std::max<std::size_t>(1, options.concurrency));
-  link->http = trust ? trust->make(std::move(client))
-                     : std::shared_ptr<net::HttpClient>(net::make_curl_client(std::move(client)));
+  if (http) {
+    link->http = std::move(http);
+  } else {
+    auto client = graph_subscription_client(config, options.concurrency);
+    link->http = trust ? trust->make(std::move(client))
+                       : std::shared_ptr<net::HttpClient>(net::make_curl_client(std::move(client)));
+  }
   auto connection = app::ExchangeConnection::open(config, link->http);
   if (!connection) return std::unexpected(connection.error());
   link->connection = std::move(*connection);

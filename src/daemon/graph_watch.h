@@ -32,12 +32,19 @@ std::string graph_notification_path(const std::string& org);
 /// credential failing to load is an error; a missing key ring is logged and leaves
 /// notifications off. `mailboxes`: which to subscribe; empty = every synced mailbox (a hybrid
 /// organisation passes those routed to Graph). `trust`: the node's outgoing TLS trust
-/// (reloaded by SIGHUP); null = a client of its own from the configuration's [tls].
+/// (reloaded by SIGHUP); null = a client of its own from the configuration's [tls]. `http`:
+/// the node's client for every organisation's subscription calls (graph_subscription_client);
+/// null = one of this organisation's own, made through `trust`.
 Result<std::function<void()>> start_graph_watch(const config::Config& config,
                                                 service::Server& server, const std::string& org,
                                                 service::GraphKeeperOptions options,
                                                 std::chrono::minutes safety_net,
                                                 MailboxSource mailboxes = {},
-                                                std::shared_ptr<net::TrustedClients> trust = {});
+                                                std::shared_ptr<net::TrustedClients> trust = {},
+                                                std::shared_ptr<net::HttpClient> http = {});
+
+/// The client options of Graph subscription calls for `calls` of them at once (a keeper's
+/// concurrency, or the node's shared keeper threads) on [tls] `config`.
+net::ClientOptions graph_subscription_client(const config::Config& config, std::size_t calls);
 
 }  // namespace agendasync::daemon

@@ -8,8 +8,6 @@
 #include <thread>
 #include <vector>
 
-#include "daemon/task_queue.h"
-
 namespace agendasync::daemon {
 namespace {
 
@@ -64,74 +62,6 @@ TEST(StreamGroups, AMailboxThatMovesServerChangesGroupAndEmptyGroupsDisappear) {
   const GroupPlacement after = place_in_groups(before, wanted, 200);
   EXPECT_EQ(after.group_of.at("c@x"), "k1#1");
   EXPECT_FALSE(after.members.contains("k2#1"));
-}
-
-TEST(TaskQueue, RunsTasksInDueOrderAndDropsWhatIsLeftAtStop) {
-  std::mutex mutex;
-  std::vector<int> ran;
-  TaskQueue queue(2);
-  queue.post(
-      [&] {
-        std::lock_guard lock(mutex);
-        ran.push_back(2);
-      },
-      std::chrono::milliseconds(100));
-  queue.post([&] {
-    std::lock_guard lock(mutex);
-    ran.push_back(1);
-  });
-  queue.post(
-      [&] {
-        std::lock_guard lock(mutex);
-        ran.push_back(3);
-      },
-      std::chrono::hours(1));
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));
-  queue.stop();
-  std::lock_guard lock(mutex);
-  EXPECT_EQ(ran, (std::vector<int>{1, 2}));
-}
-
-TEST(TaskQueue, ALaneStopsAloneWaitingForItsRunningTaskWhileOtherLanesRunOn) {
-  auto queue = std::make_shared<TaskQueue>(2);
-  auto first = queue->lane();
-  auto second = queue->lane();
-  std::atomic<bool> release{false}, started{false}, finished{false};
-  std::atomic<int> second_ran{0}, dropped_ran{0};
-  first->post([&] {
-    started = true;
-    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    finished = true;
-  });
-  first->post([&] { ++dropped_ran; }, std::chrono::hours(1));
-  while (!started) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-
-  std::thread stopping([&] { first->stop(); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_FALSE(finished) << "stop() returned before the lane's running task ended";
-  second->post([&] { ++second_ran; });
-  for (int i = 0; i < 100 && second_ran == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_EQ(second_ran, 1) << "another lane waits for a stopping one";
-  release = true;
-  stopping.join();
-  EXPECT_TRUE(finished);
-
-  first->post([&] { ++dropped_ran; });  // after stop: dropped
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  EXPECT_EQ(dropped_ran, 0);
-  // A lane may be stopped from one of its own tasks without waiting for itself.
-  std::atomic<bool> self_stopped{false};
-  second->post([&] {
-    second->stop();
-    self_stopped = true;
-  });
-  for (int i = 0; i < 200 && !self_stopped; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_TRUE(self_stopped);
-  queue->stop();
 }
 
 }  // namespace

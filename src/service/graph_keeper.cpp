@@ -38,10 +38,7 @@ Result<std::unique_ptr<GraphSubscriptionKeeper>> GraphSubscriptionKeeper::start(
   records.on_lifecycle([self](GraphLifecycle event, const GraphSubscription& subscription) {
     self->queue_lifecycle(event, subscription);
   });
-  for (std::size_t i = 0; i < std::max<std::size_t>(1, self->options_.concurrency); ++i) {
-    self->workers_.emplace_back([self](std::stop_token stop) { self->work(stop); });
-  }
-  self->planner_ = std::jthread([self](std::stop_token stop) { self->plan(stop); });
+  self->lane_->post([self] { self->periodic_round(); });
   return keeper;
 }
 
@@ -62,11 +59,10 @@ GraphSubscriptionKeeper::GraphSubscriptionKeeper(GraphSubscriptions& records,
       tenant_pacer_(options_.tenant.empty()
                         ? nullptr
                         : shared_write_pacer("tenant " + options_.tenant,
-                                             options_.writes_per_tenant, options_.write_window)) {}
-
-bool GraphSubscriptionKeeper::acquire_write(std::stop_token stop) {
-  if (!tenant_pacer_) return pacer_->acquire(stop);
-  return GraphWritePacer::acquire_both(*pacer_, *tenant_pacer_, stop);
+                                             options_.writes_per_tenant, options_.write_window)) {
+  options_.concurrency = std::max<std::size_t>(1, options_.concurrency);
+  if (!options_.threads) own_threads_ = std::make_shared<TaskQueue>(options_.concurrency + 1);
+  lane_ = (options_.threads ? options_.threads : own_threads_)->lane();
 }
 
 bool GraphSubscriptionKeeper::acquire_write_until(GraphWritePacer::Clock::time_point deadline) {
@@ -83,28 +79,53 @@ GraphKeeperProgress GraphSubscriptionKeeper::progress() const {
 
 void GraphSubscriptionKeeper::queue_lifecycle(GraphLifecycle event,
                                               const GraphSubscription& subscription) {
-  std::lock_guard lock(mutex_);
-  if (stopped_) return;
-  lifecycle_.emplace_back(event, subscription);
-  changed_.notify_all();
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return;
+    lifecycle_.emplace_back(event, subscription);
+  }
+  lane_->post([this] { run_round(); });
 }
 
-// --- the planner: decides each round what the workers do -------------------------------------
+// --- the rounds: decide what the workers do ---------------------------------------------------
 
-void GraphSubscriptionKeeper::plan(std::stop_token stop) {
-  while (!stop.stop_requested()) {
-    std::deque<std::pair<GraphLifecycle, GraphSubscription>> events;
-    {
-      std::lock_guard lock(mutex_);
-      events.swap(lifecycle_);
+void GraphSubscriptionKeeper::periodic_round() {
+  run_round();
+  lane_->post([this] { periodic_round(); }, options_.refresh);
+}
+
+void GraphSubscriptionKeeper::run_round() {
+  {
+    // Rounds of one keeper never overlap (tasks of a lane may run on several threads): one
+    // asked for while another runs is made right after it.
+    std::lock_guard lock(mutex_);
+    if (round_running_) {
+      round_again_ = true;
+      return;
     }
-    for (const auto& [event, subscription] : events) handle_lifecycle(event, subscription);
-    renew_due();
-    reconcile();
-    report(false);
-    std::unique_lock lock(mutex_);
-    changed_.wait_for(lock, stop, options_.refresh, [this] { return !lifecycle_.empty(); });
+    round_running_ = true;
   }
+  while (true) {
+    round();
+    std::lock_guard lock(mutex_);
+    if (!round_again_ || stopped_) {
+      round_running_ = false;
+      return;
+    }
+    round_again_ = false;
+  }
+}
+
+void GraphSubscriptionKeeper::round() {
+  std::deque<std::pair<GraphLifecycle, GraphSubscription>> events;
+  {
+    std::lock_guard lock(mutex_);
+    events.swap(lifecycle_);
+  }
+  for (const auto& [event, subscription] : events) handle_lifecycle(event, subscription);
+  renew_due();
+  reconcile();
+  report(false);
 }
 
 void GraphSubscriptionKeeper::handle_lifecycle(GraphLifecycle event,
@@ -209,11 +230,13 @@ void GraphSubscriptionKeeper::enqueue(Job job) {
         }
       },
       job);
-  std::lock_guard lock(mutex_);
-  if (stopped_ || !busy_.insert(key).second) return;
-  jobs_.push_back(std::move(job));
-  progress_.pending = busy_.size();
-  changed_.notify_all();
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_ || !busy_.insert(key).second) return;
+    jobs_.push_back(std::move(job));
+    progress_.pending = busy_.size();
+  }
+  start_workers();
 }
 
 void GraphSubscriptionKeeper::finished(const Job& job) {
@@ -276,22 +299,63 @@ void GraphSubscriptionKeeper::report(bool force) {
   }
 }
 
-// --- the workers: one Graph call at a time each ------------------------------------------------
+// --- the workers: one Graph call per task -----------------------------------------------------
 
-void GraphSubscriptionKeeper::work(std::stop_token stop) {
-  while (true) {
-    Job job;
-    {
-      std::unique_lock lock(mutex_);
-      if (!changed_.wait(lock, stop, [this] { return !jobs_.empty(); })) return;
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
+void GraphSubscriptionKeeper::start_workers() {
+  std::size_t starting = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_ || SteadyClock::now() < resume_at_) return;  // a task resumes them then
+    while (workers_running_ + starting < options_.concurrency &&
+           workers_running_ + starting < jobs_.size()) {
+      ++starting;
     }
-    // Every job is one write (POST, PATCH or DELETE) at the subscription service.
-    if (!acquire_write(stop)) return;
-    if (std::visit([this](const auto& j) { return run(j); }, job)) finished(job);
-    report(false);
+    workers_running_ += starting;
   }
+  for (std::size_t i = 0; i < starting; ++i) lane_->post([this] { work(); });
+}
+
+void GraphSubscriptionKeeper::work() {
+  Job job;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_ || jobs_.empty()) {
+      --workers_running_;
+      return;
+    }
+    // Every job is one write (POST, PATCH or DELETE) at the subscription service: its turn
+    // under the app's and the tenant's budgets first. Not yet: every worker of this keeper
+    // ends, and one task starts them again when a write may start (never a thread waiting).
+    if (auto wait = GraphWritePacer::try_acquire(*pacer_, tenant_pacer_.get())) {
+      --workers_running_;
+      if (*wait > resume_at_) {
+        resume_at_ = *wait;
+        lane_->post(
+            [this] {
+              {
+                std::lock_guard again(mutex_);
+                resume_at_ = {};
+              }
+              start_workers();
+            },
+            std::chrono::ceil<std::chrono::milliseconds>(*wait - SteadyClock::now()));
+      }
+      return;
+    }
+    job = std::move(jobs_.front());
+    jobs_.pop_front();
+  }
+  if (std::visit([this](const auto& j) { return run(j); }, job)) finished(job);
+  report(false);
+  // The next job is a new task: keepers sharing the threads take turns between calls.
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_ || jobs_.empty()) {
+      --workers_running_;
+      return;
+    }
+  }
+  lane_->post([this] { work(); });
 }
 
 std::int64_t GraphSubscriptionKeeper::jittered_expiry() {
@@ -324,11 +388,9 @@ bool GraphSubscriptionKeeper::throttled(const Error& error, const Job& job) {
                 "Retry-After, then continues"}});
   }
   // Queued again as it was (still busy): the wait is the app's, not this mailbox's fault.
+  // The worker that ran it goes on and meets the hold at its next turn.
   std::lock_guard lock(mutex_);
-  if (!stopped_) {
-    jobs_.push_back(job);
-    changed_.notify_all();
-  }
+  if (!stopped_) jobs_.push_back(job);
   return true;
 }
 
@@ -464,14 +526,9 @@ void GraphSubscriptionKeeper::stop() {
     jobs_.clear();
   }
   records_.on_lifecycle({});
-  if (planner_.joinable()) {
-    planner_.request_stop();
-    planner_.join();
-  }
-  for (auto& worker : workers_) worker.request_stop();
-  for (auto& worker : workers_) {
-    if (worker.joinable()) worker.join();
-  }
+  // Drops the rounds and calls not started and waits for the running ones.
+  lane_->stop();
+  if (own_threads_) own_threads_->stop();
   if (options_.handed_over && options_.handed_over->load()) {
     // Another node owns the organisation now: the records are its to keep or replace.
     log_event(spdlog::level::info, "graph_subscriptions_handed_over", {});

@@ -12,7 +12,6 @@
 /// https://learn.microsoft.com/graph/throttling-limits#subscription-service-limits
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -20,9 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
-#include <stop_token>
 #include <string>
-#include <thread>
 #include <variant>
 #include <vector>
 
@@ -30,6 +27,7 @@
 #include "core/secret.h"
 #include "service/graph_subscriptions.h"
 #include "service/graph_write_pacer.h"
+#include "service/task_queue.h"
 
 namespace agendasync::service {
 
@@ -99,10 +97,18 @@ struct GraphKeeperOptions {
   std::chrono::milliseconds progress_log{std::chrono::seconds(10)};
   /// Told the progress (metrics); may be called from any keeper thread.
   std::function<void(const GraphKeeperProgress&)> on_progress;
+  /// The threads the keeper's rounds and Graph calls run on: a node's, shared by the keepers
+  /// of all its organisations (each on its own lane), so that a node of a thousand Graph
+  /// customers does not hold a thousand planners and four thousand workers. Null: threads of
+  /// its own (concurrency + 1).
+  std::shared_ptr<TaskQueue> threads;
 };
 
-/// Keeps one Graph subscription per synced mailbox. A planner thread decides what to do each
-/// round; `concurrency` workers make the Graph calls.
+/// Keeps one Graph subscription per synced mailbox. A round decides what to do (every
+/// `refresh`, and at once after a lifecycle notification); up to `concurrency` workers make
+/// the Graph calls, one call per task, so that keepers sharing threads take turns. Nothing
+/// blocks a shared thread: a write that must wait for the pacers is posted again for the
+/// moment it may start.
 class GraphSubscriptionKeeper {
  public:
   /// user -> mailbox of every user whose calendar should be watched now.
@@ -138,8 +144,15 @@ class GraphSubscriptionKeeper {
   GraphSubscriptionKeeper(GraphSubscriptions& records, GraphSubscriptionCalls calls,
                           WantedFn wanted, std::function<void(const std::string&)> wake,
                           GraphKeeperOptions options);
-  void plan(std::stop_token stop);
-  void work(std::stop_token stop);
+  /// The round every `refresh`, posting the next one.
+  void periodic_round();
+  /// One round, or (when one runs already) one more after it.
+  void run_round();
+  void round();
+  /// Starts workers for queued jobs, up to `concurrency` and not before the pacers allow.
+  void start_workers();
+  /// One job, then again while jobs are left (each time as a new task).
+  void work();
   void queue_lifecycle(GraphLifecycle event, const GraphSubscription& subscription);
   void handle_lifecycle(GraphLifecycle event, const GraphSubscription& subscription);
   void renew_due();
@@ -166,12 +179,10 @@ class GraphSubscriptionKeeper {
   /// Graph's per-app-per-tenant budget, and its per-tenant one (null: none).
   std::shared_ptr<GraphWritePacer> pacer_;
   std::shared_ptr<GraphWritePacer> tenant_pacer_;
-  /// Waits for a write's turn under both budgets; false when stopped or past the deadline.
-  bool acquire_write(std::stop_token stop);
+  /// Waits for a write's turn under both budgets; false when past the deadline (stop()).
   bool acquire_write_until(GraphWritePacer::Clock::time_point deadline);
 
   mutable std::mutex mutex_;
-  std::condition_variable_any changed_;  // lifecycle events, jobs, stop
   std::deque<std::pair<GraphLifecycle, GraphSubscription>> lifecycle_;
   std::deque<Job> jobs_;
   std::set<std::string> busy_;  // "u:" + user, "s:" + subscription id: queued or running
@@ -192,8 +203,13 @@ class GraphSubscriptionKeeper {
   bool complete_logged_ = false;
   bool first_round_ = true;
   bool stopped_ = false;
-  std::vector<std::jthread> workers_;
-  std::jthread planner_;
+  bool round_running_ = false;
+  bool round_again_ = false;
+  std::size_t workers_running_ = 0;
+  /// When workers may start again after the pacers said wait (a task is posted for then).
+  std::chrono::steady_clock::time_point resume_at_{};
+  std::shared_ptr<TaskQueue> own_threads_;  ///< when options_.threads is null
+  std::shared_ptr<TaskQueue::Lane> lane_;
 };
 
 }  // namespace agendasync::service

@@ -399,5 +399,47 @@ TEST_F(GraphKeeperTest, OrganisationsOfOneTenantShareItsAppAndTenantWriteLimits)
   for (auto& organisation : organisations) organisation->keeper.reset();
 }
 
+std::size_t thread_count() {
+  std::size_t threads = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task"))
+    ++threads;
+  return threads;
+}
+
+// A node of many Graph customers: every keeper runs on the node's few shared threads (a lane
+// each), not on a planner and four workers of its own (five threads per organisation: 2,000
+// organisations would hold 10,000). And they take turns: an organisation subscribing 200
+// mailboxes through a slow Graph does not hold the threads while a small one waits.
+TEST_F(GraphKeeperTest, ManyOrganisationsKeepTheirSubscriptionsOnTheNodesFewThreads) {
+  constexpr int kOrganisations = 40;
+  FakeGraph slow;
+  slow.latency = 20ms;
+  FakeGraph quick;
+  std::shared_ptr<TaskQueue> threads;
+  std::size_t before = 0;
+  GraphKeeperOptions options;
+  options.stop_budget = 0ms;
+  std::vector<std::unique_ptr<Organisation>> organisations;
+  organisations.push_back(std::make_unique<Organisation>("big", 200));
+  for (int i = 0; i < kOrganisations; ++i)
+    organisations.push_back(std::make_unique<Organisation>(fmt::format("small{}-", i), 2));
+  before = thread_count();
+  threads = std::make_shared<TaskQueue>(4);
+  options.threads = threads;
+  // Opened first, started together: the big one first.
+  for (std::size_t i = 0; i < organisations.size(); ++i)
+    organisations[i]->start(i == 0 ? slow : quick, options);
+  EXPECT_LE(thread_count(), before + 4) << "keepers started threads of their own";
+  // 200 calls of 20 ms on at most 4 threads take a second at least; the 80 small ones are
+  // done well within it, their tasks taking turns with the big organisation's.
+  ASSERT_TRUE(eventually([&] { return quick.live() == 2 * kOrganisations; }, 10s)) << quick.live();
+  EXPECT_LT(slow.live(), 200u) << "the small organisations waited for the big one";
+  ASSERT_TRUE(eventually([&] { return slow.live() == 200; }, 20s)) << slow.live();
+  EXPECT_LE(slow.max_in_flight(), 4u) << "one organisation's calls stay within its concurrency";
+  EXPECT_LE(thread_count(), before + 4);
+  for (auto& organisation : organisations) organisation->keeper.reset();
+  threads->stop();
+}
+
 }  // namespace
 }  // namespace agendasync::service

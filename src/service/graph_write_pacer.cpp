@@ -72,6 +72,25 @@ bool GraphWritePacer::acquire_both(GraphWritePacer& a, GraphWritePacer& b, std::
   return false;
 }
 
+std::optional<GraphWritePacer::Clock::time_point> GraphWritePacer::try_acquire(GraphWritePacer& a,
+                                                                               GraphWritePacer* b) {
+  if (b == nullptr || b == &a) {
+    std::lock_guard lock(a.mutex_);
+    const auto now = Clock::now();
+    const auto at = a.next_start(now);
+    if (at > now) return at;
+    a.started_.push_back(now);
+    return std::nullopt;
+  }
+  std::scoped_lock lock(a.mutex_, b->mutex_);
+  const auto now = Clock::now();
+  const auto at = std::max(a.next_start(now), b->next_start(now));
+  if (at > now) return at;
+  a.started_.push_back(now);
+  b->started_.push_back(now);
+  return std::nullopt;
+}
+
 bool GraphWritePacer::hold(Clock::duration retry_after) {
   std::lock_guard lock(mutex_);
   const auto until = Clock::now() + retry_after;

@@ -11,6 +11,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 #include <string>
 
@@ -33,6 +34,10 @@ class GraphWritePacer {
   /// or the moment would be after `deadline`.
   static bool acquire_both(GraphWritePacer& a, GraphWritePacer& b, std::stop_token stop,
                            Clock::time_point deadline = Clock::time_point::max());
+  /// Without waiting: when a write may start now under `a` and `b` (null: `a` alone), counts it
+  /// in both and returns nullopt; otherwise counts nothing and returns when to ask again. For
+  /// keepers on shared threads, which must not block one waiting for its turn.
+  static std::optional<Clock::time_point> try_acquire(GraphWritePacer& a, GraphWritePacer* b);
   /// Graph answered 429: no write starts before `retry_after` from now. Returns true when this
   /// moved the hold later (the caller logs the pause once, not once per waiting write).
   bool hold(Clock::duration retry_after);

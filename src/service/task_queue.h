@@ -17,13 +17,14 @@
 #include <thread>
 #include <vector>
 
-namespace agendasync::daemon {
+namespace agendasync::service {
 
 class TaskQueue : public std::enable_shared_from_this<TaskQueue> {
  public:
   using Clock = std::chrono::steady_clock;
   class Lane;
 
+  /// `threads` threads, started with the first task posted.
   explicit TaskQueue(std::size_t threads);
   ~TaskQueue();
   TaskQueue(const TaskQueue&) = delete;
@@ -83,4 +84,4 @@ class TaskQueue::Lane {
   std::uint64_t id_;
 };
 
-}  // namespace agendasync::daemon
+}  // namespace agendasync::service

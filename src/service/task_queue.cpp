@@ -1,8 +1,8 @@
-#include "daemon/task_queue.h"
+#include "service/task_queue.h"
 
 #include <algorithm>
 
-namespace agendasync::daemon {
+namespace agendasync::service {
 namespace {
 
 /// The lane of the task this thread runs now (0: none), so a lane stopped from its own task
@@ -11,9 +11,7 @@ thread_local std::uint64_t current_lane = 0;
 
 }  // namespace
 
-TaskQueue::TaskQueue(std::size_t threads) : thread_count_(std::max<std::size_t>(1, threads)) {
-  for (std::size_t i = 0; i < thread_count_; ++i) threads_.emplace_back([this] { run(); });
-}
+TaskQueue::TaskQueue(std::size_t threads) : thread_count_(std::max<std::size_t>(1, threads)) {}
 
 TaskQueue::~TaskQueue() { stop(); }
 
@@ -36,6 +34,11 @@ void TaskQueue::post_on(std::uint64_t lane, std::function<void()> task,
     std::lock_guard lock(mutex_);
     if (stopping_ || (lane != 0 && stopped_lanes_.contains(lane))) return;
     due_.emplace(Clock::now() + delay, Entry{lane, std::move(task)});
+    // Started with the first task: a node whose organisations never use these threads (no
+    // Graph organisation, say) does not hold them.
+    if (threads_.empty()) {
+      for (std::size_t i = 0; i < thread_count_; ++i) threads_.emplace_back([this] { run(); });
+    }
   }
   changed_.notify_one();
 }
@@ -113,4 +116,4 @@ void TaskQueue::run() {
   }
 }
 
-}  // namespace agendasync::daemon
+}  // namespace agendasync::service
