@@ -358,5 +358,53 @@ TEST_F(Organisations, EachSyncsWithItsOwnConnectionAndSeesOnlyItself) {
   EXPECT_EQ(log.find("s3cret"), std::string::npos);
 }
 
+/// Threads of process `pid` (the Threads: line of /proc/PID/status); -1 when unreadable.
+int threads_of(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("Threads:")) return std::stoi(line.substr(8));
+  }
+  return -1;
+}
+
+std::size_t occurrences(const std::string& text, const std::string& what) {
+  std::size_t count = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++count;
+  return count;
+}
+
+// A node of many Exchange Online customers: each Graph organisation's subscription keeper runs
+// on the node's shared keeper threads with one client. Before, each held ten threads of its
+// own (a planner, four workers, a client's loop and pool), 10,000 on a node of 1,000 customers.
+TEST_F(Organisations, ManyGraphOrganisationsShareTheNodesThreads) {
+  const json graph_connection = {{"backend", "graph"},
+                                 {"graph", {{"tenant_id", e2e::GraphApp::kTenant}}}};
+  const std::vector<std::string> mailboxes = {"asmith", "ckent", "diana.prince", "bwayne", "jdoe"};
+  ASSERT_FALSE(organisation("first", graph_connection, "u0", "asmith@example.com").empty());
+  ASSERT_TRUE(eventually(
+      [&] { return occurrences(serve->log(), "\"graph_subscription_created\"") >= 1; }, 30s))
+      << serve->log();
+  std::this_thread::sleep_for(1s);  // the first organisation's catch-up run ends
+  const int one = threads_of(serve->pid());
+  ASSERT_GT(one, 0);
+
+  constexpr int kMore = 12;
+  for (int i = 1; i <= kMore; ++i) {
+    const std::string& mailbox = mailboxes[static_cast<std::size_t>(i) % mailboxes.size()];
+    ASSERT_FALSE(organisation("graph" + std::to_string(i), graph_connection,
+                              "u" + std::to_string(i), mailbox + "@example.com")
+                     .empty());
+  }
+  ASSERT_TRUE(eventually(
+      [&] { return occurrences(serve->log(), "\"graph_subscription_created\"") >= 1 + kMore; },
+      60s))
+      << "every organisation's mailbox subscribed";
+  std::this_thread::sleep_for(1s);
+  const int many = threads_of(serve->pid());
+  std::printf("threads: one organisation %d, %d organisations %d\n", one, 1 + kMore, many);
+  EXPECT_LT(many - one, kMore) << one << " threads with one Graph organisation, " << many
+                               << " with " << 1 + kMore << ": threads grow with organisations";
+}
+
 }  // namespace
 }  // namespace agendasync::demotest
