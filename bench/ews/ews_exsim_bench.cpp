@@ -6,7 +6,7 @@
 #include <chrono>
 
 #include "connectors/ews/ews_side.h"
-#include "connectors/ews/testing/exsim_process.h"
+#include "tools/exsim/launcher/exsim_process.h"
 
 namespace {
 
@@ -16,8 +16,8 @@ using namespace agendasync;
 void BM_Create10kItemsInBatches(benchmark::State& state) {
   const int total = static_cast<int>(state.range(0));
   const int batch = static_cast<int>(state.range(1));
-  ews::testing::ExsimProcess exsim({"--mailbox", "bench@example.com", "--account",
-                                    "svc@example.com:s3cret:impersonation", "--auth", "basic"});
+  exsimtest::ExsimProcess exsim({"--mailbox", "bench@example.com", "--account",
+                                 "svc@example.com:s3cret:impersonation", "--auth", "basic"});
   net::ClientOptions client_options;
   client_options.tls.ca_bundle_path = exsim.ca_path();
   const auto http = net::make_curl_client(client_options);

@@ -198,7 +198,7 @@ Result<std::unique_ptr<Run>> Fixture::start_run(int nodes) {
        {{{"user", "svc@example.com"}, {"password", "s3cret"}, {"impersonation", true}}}}};
   for (int i = 0; i < options_.mailboxes; ++i) exsim_config["mailboxes"].push_back(mailbox_of(i));
   std::ofstream(dir / "exsim.json") << exsim_config.dump();
-  run->exsim_ = std::make_unique<ews::testing::ExsimProcess>(
+  run->exsim_ = std::make_unique<exsimtest::ExsimProcess>(
       std::vector<std::string>{"--config", (dir / "exsim.json").string()});
 
   const auto config = dir / "agendasync.toml";

@@ -15,9 +15,9 @@
 #include <httplib.h>
 
 #include "bench/multinode/dedicated_postgres.h"
-#include "connectors/ews/testing/exsim_process.h"
 #include "core/error.h"
 #include "tests/demo/serve_process.h"
+#include "tools/exsim/launcher/exsim_process.h"
 
 namespace agendasync::bench {
 
@@ -70,7 +70,7 @@ class Run {
   Run() = default;
   const DedicatedPostgres* server_ = nullptr;
   std::string database_;
-  std::unique_ptr<ews::testing::ExsimProcess> exsim_;
+  std::unique_ptr<exsimtest::ExsimProcess> exsim_;
   std::vector<Node> nodes_;
 };
 

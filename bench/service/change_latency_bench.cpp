@@ -25,10 +25,10 @@
 
 #include "bench/service/ews_daemon_setup.h"
 #include "bench/service/exsim_admin.h"
-#include "connectors/ews/testing/exsim_process.h"
 #include "net/http.h"
 #include "store/sqlite_agenda_store.h"
 #include "tests/demo/serve_process.h"
+#include "tools/exsim/launcher/exsim_process.h"
 
 using namespace agendasync;
 using namespace std::chrono_literals;
@@ -67,9 +67,9 @@ int main(int argc, char** argv) {
              ("agendasync-latency-" + std::to_string(std::random_device{}()));
   std::filesystem::create_directories(dir);
 
-  ews::testing::ExsimProcess exsim({"--version", "Exchange2016", "--auth", "basic", "--mailbox",
-                                    "jdoe@example.com", "--account",
-                                    "svc@example.com:s3cret:impersonation"});
+  exsimtest::ExsimProcess exsim({"--version", "Exchange2016", "--auth", "basic", "--mailbox",
+                                 "jdoe@example.com", "--account",
+                                 "svc@example.com:s3cret:impersonation"});
   benchsetup::ExsimAdmin admin(exsim);
   const auto database = dir / "agenda.db";
   benchsetup::write_ews_config(dir, database, exsim);

@@ -9,17 +9,17 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "connectors/ews/testing/exsim_process.h"
 #include "core/error.h"
 #include "service/service_db.h"
 #include "service/tokens.h"
+#include "tools/exsim/launcher/exsim_process.h"
 
 namespace agendasync::benchsetup {
 
 /// Writes <dir>/agendasync.toml (and the password file) for an agenda at `database`.
 inline void write_ews_config(const std::filesystem::path& dir,
                              const std::filesystem::path& database,
-                             const ews::testing::ExsimProcess& exsim) {
+                             const exsimtest::ExsimProcess& exsim) {
   std::ofstream(dir / "password") << "s3cret\n";
   std::ofstream(dir / "agendasync.toml")
       << "database = \"" << database.string() << "\"\n[exchange]\nbackend = \"ews\"\n"

@@ -8,14 +8,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "connectors/ews/testing/exsim_process.h"
 #include "net/http.h"
+#include "tools/exsim/launcher/exsim_process.h"
 
 namespace agendasync::benchsetup {
 
 class ExsimAdmin {
  public:
-  explicit ExsimAdmin(const ews::testing::ExsimProcess& exsim) : exsim_(exsim) {
+  explicit ExsimAdmin(const exsimtest::ExsimProcess& exsim) : exsim_(exsim) {
     net::ClientOptions options;
     options.tls.ca_bundle_path = exsim.ca_path();
     http_ = net::make_curl_client(options);
@@ -35,7 +35,7 @@ class ExsimAdmin {
   }
 
  private:
-  const ews::testing::ExsimProcess& exsim_;
+  const exsimtest::ExsimProcess& exsim_;
   std::unique_ptr<net::HttpClient> http_;
 };
 

@@ -33,7 +33,6 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "connectors/ews/testing/exsim_process.h"
 #include "connectors/graph/token.h"
 #include "net/http.h"
 #include "service/secrets/key_ring.h"
@@ -41,6 +40,7 @@
 #include "service/tokens.h"
 #include "store/sqlite_agenda_store.h"
 #include "tests/demo/serve_process.h"
+#include "tools/exsim/launcher/exsim_process.h"
 
 using namespace agendasync;
 using namespace std::chrono_literals;
@@ -91,8 +91,7 @@ int free_port() {
 /// Another application of the tenant, talking to exsim's Graph.
 class GraphClient {
  public:
-  explicit GraphClient(const ews::testing::ExsimProcess& exsim)
-      : base_(exsim.base_url() + "/v1.0") {
+  explicit GraphClient(const exsimtest::ExsimProcess& exsim) : base_(exsim.base_url() + "/v1.0") {
     net::ClientOptions options;
     options.tls.ca_bundle_path = exsim.ca_path();
     options.max_attempts = 1;
@@ -120,7 +119,7 @@ class GraphClient {
   std::unique_ptr<graph::TokenProvider> tokens_;
 };
 
-json exsim_get(const ews::testing::ExsimProcess& exsim, const std::string& path) {
+json exsim_get(const exsimtest::ExsimProcess& exsim, const std::string& path) {
   net::ClientOptions options;
   options.tls.ca_bundle_path = exsim.ca_path();
   auto http = net::make_curl_client(options);
@@ -171,7 +170,7 @@ json run(int mailboxes, int changes) {
     for (int i = 0; i < mailboxes; ++i) config["mailboxes"].push_back(mailbox(i));
     std::ofstream(dir / "exsim.json") << config.dump();
   }
-  ews::testing::ExsimProcess exsim({"--config", (dir / "exsim.json").string()});
+  exsimtest::ExsimProcess exsim({"--config", (dir / "exsim.json").string()});
   const auto database = dir / "agenda.db";
   std::string token;
   {

@@ -27,12 +27,12 @@
 
 #include "bench/service/ews_daemon_setup.h"
 #include "bench/service/exsim_admin.h"
-#include "connectors/ews/testing/exsim_process.h"
 #include "net/http.h"
 #include "service/service_db.h"
 #include "service/tokens.h"
 #include "store/sqlite_agenda_store.h"
 #include "tests/demo/serve_process.h"
+#include "tools/exsim/launcher/exsim_process.h"
 
 using namespace agendasync;
 using namespace std::chrono_literals;
@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
     exsim_args.push_back("--mailbox");
     exsim_args.push_back("a" + std::to_string(u) + "@example.com");
   }
-  ews::testing::ExsimProcess exsim(exsim_args);
+  exsimtest::ExsimProcess exsim(exsim_args);
   benchsetup::ExsimAdmin admin(exsim);
   const auto database = dir / "agenda.db";
   benchsetup::write_ews_config(dir, database, exsim);

@@ -26,10 +26,10 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/service/ews_daemon_setup.h"
-#include "connectors/ews/testing/exsim_process.h"
 #include "net/http.h"
 #include "store/sqlite_agenda_store.h"
 #include "tests/demo/serve_process.h"
+#include "tools/exsim/launcher/exsim_process.h"
 
 using namespace agendasync;
 using namespace std::chrono_literals;
@@ -141,7 +141,7 @@ int main(int argc, char** argv) {
     exsim_args.push_back("--mailbox-servers");
     exsim_args.push_back(std::to_string(servers));
   }
-  ews::testing::ExsimProcess exsim(exsim_args);
+  exsimtest::ExsimProcess exsim(exsim_args);
   net::ClientOptions admin_options;
   admin_options.tls.ca_bundle_path = exsim.ca_path();
   auto admin_http = net::make_curl_client(admin_options);

@@ -31,9 +31,9 @@
 
 #include "bench/multinode/process_cpu.h"
 #include "bench/service/ews_daemon_setup.h"
-#include "connectors/ews/testing/exsim_process.h"
 #include "store/sqlite_agenda_store.h"
 #include "tests/demo/serve_process.h"
+#include "tools/exsim/launcher/exsim_process.h"
 
 using namespace agendasync;
 using namespace std::chrono_literals;
@@ -171,7 +171,7 @@ int main(int argc, char** argv) {
        {{{"user", "svc@example.com"}, {"password", "s3cret"}, {"impersonation", true}}}}};
   for (int i = 0; i < options.mailboxes; ++i) exsim_config["mailboxes"].push_back(mailbox(i));
   std::ofstream(dir / "exsim.json") << exsim_config.dump();
-  ews::testing::ExsimProcess exsim({"--config", (dir / "exsim.json").string()});
+  exsimtest::ExsimProcess exsim({"--config", (dir / "exsim.json").string()});
 
   const auto database = dir / "agenda.db";
   benchsetup::write_ews_config(dir, database, exsim);

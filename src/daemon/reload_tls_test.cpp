@@ -10,11 +10,11 @@
 #include <fstream>
 #include <sstream>
 
-#include "connectors/ews/testing/exsim_process.h"
 #include "daemon/reload.h"
 #include "net/testing/test_pki.h"
 #include "service/log.h"
 #include "store/test_support.h"
+#include "tools/exsim/launcher/exsim_process.h"
 
 namespace agendasync::daemon {
 namespace {
@@ -51,7 +51,7 @@ class ReloadTls : public ::testing::Test {
     return client.send(request, {});
   }
 
-  ews::testing::ExsimProcess exsim_{std::vector<std::string>{}};
+  exsimtest::ExsimProcess exsim_{std::vector<std::string>{}};
   net::testing::TestPki other_ca_;  // a CA that did not sign exsim's certificate
   store::testing::TempDir dir_;
   std::filesystem::path file_;

@@ -126,7 +126,7 @@ World::World(WorldOptions options) : options_(std::move(options)), dir_(fresh_di
   args.push_back(options_.impersonation ? "svc@example.com:s3cret:impersonation"
                                         : "svc@example.com:s3cret");
   args.insert(args.end(), options_.exsim_args.begin(), options_.exsim_args.end());
-  exsim_ = std::make_unique<ews::testing::ExsimProcess>(args);
+  exsim_ = std::make_unique<exsimtest::ExsimProcess>(args);
   net::ClientOptions client;
   client.tls.ca_bundle_path = exsim_->ca_path();
   admin_http_ = net::make_curl_client(client);

@@ -13,8 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "app/app.h"
-#include "connectors/ews/testing/exsim_process.h"
 #include "store/agenda_store.h"
+#include "tools/exsim/launcher/exsim_process.h"
 
 namespace agendasync::e2e {
 
@@ -96,7 +96,7 @@ class World {
   /// shared lock keeps any other process from checkpointing and removing the WAL). Calls that
   /// need the store reopen it.
   void close_store() { store_.reset(); }
-  ews::testing::ExsimProcess& exsim() { return *exsim_; }
+  exsimtest::ExsimProcess& exsim() { return *exsim_; }
 
   // --- the host agenda -----------------------------------------------------------------
   /// Adds a user whose mailbox is user_name@example.com unless `address` is given.
@@ -152,7 +152,7 @@ class World {
   std::filesystem::path dir_;
   std::filesystem::path config_path_;
   std::filesystem::path database_path_;
-  std::unique_ptr<ews::testing::ExsimProcess> exsim_;
+  std::unique_ptr<exsimtest::ExsimProcess> exsim_;
   std::shared_ptr<net::HttpClient> admin_http_;
   std::unique_ptr<store::AgendaStore> store_;
   std::string org_ = "default";

@@ -16,12 +16,12 @@
 #include "connectors/ews/requests.h"
 #include "connectors/ews/responses.h"
 #include "connectors/ews/streaming.h"
-#include "connectors/ews/testing/exsim_process.h"
 #include "connectors/ews/testing/recurrence_cases.h"
 #include "connectors/ews/testing/xsd_validator.h"
 #include "core/canonical.h"
 #include "core/expand.h"
 #include "core/time_zone.h"
+#include "tools/exsim/launcher/exsim_process.h"
 
 namespace agendasync::ews {
 namespace {
@@ -66,7 +66,7 @@ class ValidatingHttp final : public net::HttpClient {
 class ExsimTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    exsim_ = new testing::ExsimProcess(
+    exsim_ = new exsimtest::ExsimProcess(
         {"--version", "Exchange2016", "--mailbox", "jdoe@example.com", "--mailbox",
          "other@example.com", "--account", "svc@example.com:s3cret:impersonation", "--account",
          "plain@example.com:s3cret", "--auth", "basic,ntlm"});
@@ -122,11 +122,11 @@ class ExsimTest : public ::testing::Test {
     return w;
   }
 
-  static testing::ExsimProcess* exsim_;
+  static exsimtest::ExsimProcess* exsim_;
   static ValidatingHttp* http_;
 };
 
-testing::ExsimProcess* ExsimTest::exsim_ = nullptr;
+exsimtest::ExsimProcess* ExsimTest::exsim_ = nullptr;
 ValidatingHttp* ExsimTest::http_ = nullptr;
 
 TEST_F(ExsimTest, CreateGetUpdateDeleteInBatches) {

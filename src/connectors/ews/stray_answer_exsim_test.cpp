@@ -9,9 +9,9 @@
 #include <map>
 
 #include "connectors/ews/ews_side.h"
-#include "connectors/ews/testing/exsim_process.h"
 #include "connectors/ews/testing/recurrence_cases.h"
 #include "net/testing/stray_answer_proxy.h"
+#include "tools/exsim/launcher/exsim_process.h"
 
 namespace agendasync::ews {
 namespace {
@@ -25,7 +25,7 @@ constexpr int kBatch = 250;  // the batch that failed as a whole in the issue
 class StrayAnswerExsimTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    exsim_ = new testing::ExsimProcess(
+    exsim_ = new exsimtest::ExsimProcess(
         {"--version", "Exchange2016", "--mailbox", "jdoe@example.com", "--account",
          "svc@example.com:s3cret:impersonation", "--auth", "basic"},
         /*tls=*/false);
@@ -91,10 +91,10 @@ class StrayAnswerExsimTest : public ::testing::Test {
     ASSERT_TRUE(none) << none.error().message;
   }
 
-  static testing::ExsimProcess* exsim_;
+  static exsimtest::ExsimProcess* exsim_;
 };
 
-testing::ExsimProcess* StrayAnswerExsimTest::exsim_ = nullptr;
+exsimtest::ExsimProcess* StrayAnswerExsimTest::exsim_ = nullptr;
 
 /// Every write succeeded, each key is on exactly one item, and that item is the one reported.
 void expect_created_once(const std::vector<WriteResult>& results,

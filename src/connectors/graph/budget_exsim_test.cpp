@@ -18,9 +18,9 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
-#include "connectors/ews/testing/exsim_process.h"
 #include "connectors/graph/graph_side.h"
 #include "connectors/graph/token.h"
+#include "tools/exsim/launcher/exsim_process.h"
 
 namespace agendasync::graph {
 namespace {
@@ -64,7 +64,7 @@ TEST(GraphBudgetExsim, ThreeOrganisationsOnOneHostEachGetTheirFullMailboxBudget)
     args.insert(args.end(), {"--mailbox", org.mailbox});
   }
   std::ofstream(config_path) << json{{"graph", {{"apps", apps}, {"mailbox_concurrency", 4}}}};
-  ews::testing::ExsimProcess exsim(args);
+  exsimtest::ExsimProcess exsim(args);
 
   net::ClientOptions options;
   options.tls.ca_bundle_path = exsim.ca_path();

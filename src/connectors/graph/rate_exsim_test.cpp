@@ -16,9 +16,9 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
-#include "connectors/ews/testing/exsim_process.h"
 #include "connectors/graph/graph_side.h"
 #include "connectors/graph/token.h"
+#include "tools/exsim/launcher/exsim_process.h"
 
 namespace agendasync::graph {
 namespace {
@@ -37,7 +37,7 @@ constexpr int kItems = 30;
 /// side on it for one mailbox.
 struct RateRig {
   std::string config_path;
-  std::unique_ptr<ews::testing::ExsimProcess> exsim;
+  std::unique_ptr<exsimtest::ExsimProcess> exsim;
   std::unique_ptr<net::HttpClient> http;
   std::unique_ptr<TokenProvider> tokens;
 
@@ -52,7 +52,7 @@ struct RateRig {
                               {"secret", kSecret},
                               {"roles", {"Calendars.ReadWrite", "User.Read.All"}}}});
     std::ofstream(config_path) << json{{"graph", {{"apps", apps}, {"limits", limits}}}};
-    exsim = std::make_unique<ews::testing::ExsimProcess>(
+    exsim = std::make_unique<exsimtest::ExsimProcess>(
         std::vector<std::string>{"--config", config_path, "--mailbox", kMailbox});
     net::ClientOptions options;
     options.tls.ca_bundle_path = exsim->ca_path();

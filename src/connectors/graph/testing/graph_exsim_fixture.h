@@ -21,7 +21,6 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
-#include "connectors/ews/testing/exsim_process.h"
 #include "connectors/graph/delta_cursor.h"
 #include "connectors/graph/graph_side.h"
 #include "connectors/graph/graph_time.h"
@@ -29,6 +28,7 @@
 #include "connectors/graph/token.h"
 #include "core/expand.h"
 #include "core/time_zone.h"
+#include "tools/exsim/launcher/exsim_process.h"
 
 namespace agendasync::graph::exsim_testing {
 
@@ -107,9 +107,9 @@ class GraphExsimTest : public ::testing::Test {
                     {"roles", {"Calendars.ReadWrite", "User.Read.All", "MailboxSettings.Read"}}});
     std::ofstream(*config_path_) << json{{"graph", {{"apps", apps}}}}.dump(2);
     exsim_ =
-        new ews::testing::ExsimProcess({"--config", *config_path_, "--mailbox", "jdoe@example.com",
-                                        "--mailbox", "paging@example.com", "--mailbox",
-                                        "other@example.com", "--mailbox", "throttle@example.com"});
+        new exsimtest::ExsimProcess({"--config", *config_path_, "--mailbox", "jdoe@example.com",
+                                     "--mailbox", "paging@example.com", "--mailbox",
+                                     "other@example.com", "--mailbox", "throttle@example.com"});
     net::ClientOptions options;
     options.tls.ca_bundle_path = exsim_->ca_path();
     http_ = new RecordingHttp(net::make_curl_client(options));
@@ -270,7 +270,7 @@ class GraphExsimTest : public ::testing::Test {
 
   static inline std::string* config_path_ = nullptr;
   static inline testing::TestCertificate* certificate_ = nullptr;  ///< for kCertificateClient
-  static inline ews::testing::ExsimProcess* exsim_ = nullptr;
+  static inline exsimtest::ExsimProcess* exsim_ = nullptr;
   static inline RecordingHttp* http_ = nullptr;
   static inline net::HttpClient* admin_http_ = nullptr;
   static inline TokenProvider* tokens_ = nullptr;

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace agendasync::ews::testing {
+namespace agendasync::exsimtest {
 
 class ExsimProcess {
  public:
@@ -35,4 +35,4 @@ class ExsimProcess {
   std::string admin_token_ = "exsim-admin-test-token";
 };
 
-}  // namespace agendasync::ews::testing
+}  // namespace agendasync::exsimtest

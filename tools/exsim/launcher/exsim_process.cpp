@@ -1,4 +1,4 @@
-#include "connectors/ews/testing/exsim_process.h"
+#include "tools/exsim/launcher/exsim_process.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <stdexcept>
 
-namespace agendasync::ews::testing {
+namespace agendasync::exsimtest {
 
 std::string ExsimProcess::binary() {
   return std::string(AGENDASYNC_BINARY_DIR) + "/tools/exsim/exsim";
@@ -93,4 +93,4 @@ ExsimProcess::~ExsimProcess() {
   std::filesystem::remove_all(dir_, ignored);
 }
 
-}  // namespace agendasync::ews::testing
+}  // namespace agendasync::exsimtest
