@@ -22,9 +22,10 @@
 
 namespace agendasync::net::detail {
 
-CurlClient::CurlClient(ClientOptions options, BlockingSends blocking)
+CurlClient::CurlClient(ClientOptions options, BlockingSends blocking, CurlClientLimits limits)
     : options_(std::move(options)),
       blocking_(blocking),
+      limits_(limits),
       policy_{std::max(options_.max_attempts, 1), options_.backoff_base, options_.backoff_max},
       slots_(options_.max_concurrency_per_host) {
   ensure_curl_initialised();
@@ -127,8 +128,9 @@ ClientStats CurlClient::stats() const {
 
 namespace agendasync::net {
 
-std::unique_ptr<HttpClient> make_curl_client(ClientOptions options, BlockingSends blocking) {
-  return std::make_unique<detail::CurlClient>(std::move(options), blocking);
+std::unique_ptr<HttpClient> make_curl_client(ClientOptions options, BlockingSends blocking,
+                                             CurlClientLimits limits) {
+  return std::make_unique<detail::CurlClient>(std::move(options), blocking, limits);
 }
 
 std::unique_ptr<HttpClient> make_curl_client(ClientOptions options) {

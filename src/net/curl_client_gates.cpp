@@ -23,6 +23,8 @@ Result<void> CurlClient::address(Transfer& transfer) const {
     transfer.slot_limit = transfer.request.budget_limit;
   }
   transfer.fresh_connection = transfer.request.fresh_connection;
+  transfer.decoders = &decoders_;
+  transfer.max_body_bytes = limits_.max_response_bytes;
   return {};
 }
 

@@ -26,6 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "net/body_decoder.h"
 #include "net/curl_client.h"
 #include "net/easy_pool.h"
 #include "net/host_slots.h"
@@ -82,7 +83,7 @@ struct Gate {
 
 class CurlClient final : public HttpClient {
  public:
-  CurlClient(ClientOptions options, BlockingSends blocking);
+  CurlClient(ClientOptions options, BlockingSends blocking, CurlClientLimits limits);
   ~CurlClient() override;
 
   Result<Response> send(const Request& request, const Credentials& credentials) override;
@@ -102,7 +103,8 @@ class CurlClient final : public HttpClient {
   };
 
   // Any thread.
-  /// Fills in the server and slot key; an error for a URL that names no server.
+  /// Fills in the server, slot key and the client's body limits and decoders; an error for a
+  /// URL that names no server.
   Result<void> address(Transfer& transfer) const;
   Result<Secret> fetch_token(const Transfer& transfer, bool after_rejection) const;
   /// A shared back-off (BudgetHolds) the request must wait out first.
@@ -149,11 +151,14 @@ class CurlClient final : public HttpClient {
 
   const ClientOptions options_;
   const BlockingSends blocking_;
+  const CurlClientLimits limits_;
   const RetryPolicy policy_;
   std::shared_ptr<const ExtraCaBundle> extra_ca_;
   std::optional<Error> setup_error_;  ///< e.g. an unreadable CA bundle: every request fails
   SharedCache share_;
   EasyPool easy_pool_{kIdleEasyHandles};
+  /// Before transfers_: a transfer lends its decoder back when it ends.
+  mutable BodyDecoderPool decoders_{kIdleEasyHandles};  /// locks itself
   CURLM* multi_ = nullptr;
   Counters counters_;
   std::atomic<std::uint64_t> next_id_{1};

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "net/curl_client_impl.h"
+#include "net/easy_setup.h"
 #include "net/server_address.h"
 #include "net/stray_answer.h"
 
@@ -32,6 +33,7 @@ bool explains_itself_in_json(const Response& response) {
 }  // namespace
 
 AttemptFacts CurlClient::read_facts(Transfer& transfer) const {
+  note_unfinished_body(transfer);
   AttemptFacts facts;
   char* ip = nullptr;
   long port = 0;
@@ -75,6 +77,16 @@ Verdict CurlClient::judge(Transfer& transfer, CURLcode code, const AttemptFacts&
                      fmt::format("the handler for the streamed answer from {} threw; "
                                  "the stream was closed",
                                  transfer.server.host_port())));
+  }
+  // Our body callback stopped the transfer, or a compressed body ended early: the server did
+  // answer, so these are not transport failures to retry.
+  if (code == CURLE_WRITE_ERROR && transfer.body_too_large) {
+    return done(
+        std::unexpected(answer_too_large(transfer.server.host_port(), transfer.max_body_bytes)));
+  }
+  if ((code == CURLE_OK || code == CURLE_WRITE_ERROR) && !transfer.undecodable.empty()) {
+    return done(
+        std::unexpected(undecodable_answer(transfer.server.host_port(), transfer.undecodable)));
   }
   if (code != CURLE_OK) {
     ++counters_.transport_errors;
