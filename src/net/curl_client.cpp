@@ -66,7 +66,7 @@ Result<Response> CurlClient::send(const Request& request, const Credentials& cre
   std::promise<Result<Response>> promise;
   auto future = promise.get_future();
   auto transfer = std::make_unique<Transfer>();
-  transfer->request = request;
+  transfer->own_request(request);
   transfer->credentials = credentials;
   transfer->complete_inline = true;
   transfer->done = [&promise](Result<Response> result) { promise.set_value(std::move(result)); };
@@ -77,7 +77,7 @@ Result<Response> CurlClient::send(const Request& request, const Credentials& cre
 void CurlClient::send_async(Request request, Credentials credentials,
                             std::function<void(Result<Response>)> done) {
   auto transfer = std::make_unique<Transfer>();
-  transfer->request = std::move(request);
+  transfer->own_request(std::move(request));
   transfer->credentials = std::move(credentials);
   transfer->done = std::move(done);
   begin(std::move(transfer));

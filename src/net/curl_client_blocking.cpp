@@ -23,7 +23,7 @@ Result<Response> CurlClient::send_here(const Request& request, const Credentials
   ++counters_.requests;
   Transfer transfer;
   transfer.id = next_id_++;
-  transfer.request = request;
+  transfer.borrow_request(request);
   transfer.credentials = credentials;
   auto result = run_here(transfer);
   if (!result) ++counters_.failed;

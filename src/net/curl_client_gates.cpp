@@ -13,16 +13,16 @@
 namespace agendasync::net::detail {
 
 Result<void> CurlClient::address(Transfer& transfer) const {
-  auto server = parse_server_address(transfer.request.url);
+  auto server = parse_server_address(transfer.request().url);
   if (!server) return std::unexpected(server.error());
   transfer.server = std::move(*server);
-  if (transfer.request.budget_key.empty()) {
+  if (transfer.request().budget_key.empty()) {
     transfer.slot_key = transfer.server.key();
   } else {
-    transfer.slot_key = budget_slot_key(transfer.request.budget_key);
-    transfer.slot_limit = transfer.request.budget_limit;
+    transfer.slot_key = budget_slot_key(transfer.request().budget_key);
+    transfer.slot_limit = transfer.request().budget_limit;
   }
-  transfer.fresh_connection = transfer.request.fresh_connection;
+  transfer.fresh_connection = transfer.request().fresh_connection;
   transfer.decoders = &decoders_;
   transfer.max_body_bytes = limits_.max_response_bytes;
   return {};
@@ -52,8 +52,8 @@ Result<Secret> CurlClient::fetch_token(const Transfer& transfer, bool after_reje
 Gate CurlClient::held_back(Transfer& transfer) {
   // A back-off another request (here or on another node) was given for this budget key:
   // wait it out holding no slot.
-  if (!options_.budget_holds || transfer.request.budget_key.empty()) return {};
-  const auto until = options_.budget_holds->held_until(transfer.request.budget_key);
+  if (!options_.budget_holds || transfer.request().budget_key.empty()) return {};
+  const auto until = options_.budget_holds->held_until(transfer.request().budget_key);
   const auto now = Clock::now();
   if (!until || *until <= now) return {};
   const auto wait = std::chrono::ceil<milliseconds>(*until - now);
@@ -65,7 +65,7 @@ Gate CurlClient::held_back(Transfer& transfer) {
         ErrorKind::kThrottled,
         fmt::format("held back, not sent: Exchange asked {} to wait (a Retry-After or "
                     "ErrorServerBusy seen by this or another node); it may send again in {} s",
-                    transfer.request.budget_key,
+                    transfer.request().budget_key,
                     std::chrono::ceil<std::chrono::seconds>(wait).count()));
     error.retry_after = wait;
     return {std::move(error), std::nullopt};
@@ -76,9 +76,9 @@ Gate CurlClient::held_back(Transfer& transfer) {
 }
 
 Gate CurlClient::paced(Transfer& transfer) {
-  const RequestRate rate = transfer.request.budget_rate;
+  const RequestRate rate = transfer.request().budget_rate;
   if (!rate.limited()) return {};
-  const int cost = std::max(1, transfer.request.budget_cost);
+  const int cost = std::max(1, transfer.request().budget_cost);
   const auto now = Clock::now();
   std::optional<milliseconds> wait;
   {
@@ -93,7 +93,7 @@ Gate CurlClient::paced(Transfer& transfer) {
     return {Error::make(ErrorKind::kPermanent,
                         fmt::format("{} {} counts {} requests, more than its budget allows in "
                                     "{} ms ({}); send it in smaller parts",
-                                    transfer.request.method, transfer.server.host_port(), cost,
+                                    transfer.request().method, transfer.server.host_port(), cost,
                                     rate.per.count(), rate.requests)),
             std::nullopt};
   }
@@ -103,7 +103,7 @@ Gate CurlClient::paced(Transfer& transfer) {
         ErrorKind::kThrottled,
         fmt::format("held back, not sent: {} requests in {} s is the budget for {} and it is "
                     "spent; it frees up in {} s",
-                    rate.requests, rate.per.count() / 1000, transfer.request.budget_key,
+                    rate.requests, rate.per.count() / 1000, transfer.request().budget_key,
                     std::chrono::ceil<std::chrono::seconds>(*wait).count()));
     error.retry_after = *wait;
     return {std::move(error), std::nullopt};

@@ -100,8 +100,8 @@ Verdict CurlClient::judge(Transfer& transfer, CURLcode code, const AttemptFacts&
     outcome.transport_error = true;
     // Pieces already handed over cannot be taken back: a stream is not replayed.
     outcome.transport_retryable = is_retryable(error) && !transfer.body_handed_over;
-    const auto decision =
-        decide_retry(policy_, transfer.attempts, transfer.request.retry_allowed, outcome, random());
+    const auto decision = decide_retry(policy_, transfer.attempts, transfer.request().retry_allowed,
+                                       outcome, random());
     if (decision.retry) return again(decision.wait, error.message);
     if (transfer.attempts > 1 && is_retryable(error)) {
       error.message += fmt::format(" (gave up after {} attempts)", transfer.attempts);
@@ -109,7 +109,7 @@ Verdict CurlClient::judge(Transfer& transfer, CURLcode code, const AttemptFacts&
     return done(std::unexpected(std::move(error)));
   }
 
-  if (looks_stray(transfer.request, response)) {
+  if (looks_stray(transfer.request(), response)) {
     if (transfer.stray_retried) {
       return done(std::unexpected(stray_answer_error(response, transfer.server.host_port(),
                                                      StrayEnding::kAgainOnNewConnection)));
@@ -119,9 +119,9 @@ Verdict CurlClient::judge(Transfer& transfer, CURLcode code, const AttemptFacts&
       spdlog::warn(
           "net: {} {}: HTTP {} and Connection: close on a kept-alive connection, "
           "not an answer to the request (a stray answer){}",
-          transfer.request.method, transfer.server.host_port(), status,
-          transfer.request.retry_allowed ? "; sending it again on a new connection" : "");
-      if (!transfer.request.retry_allowed) {
+          transfer.request().method, transfer.server.host_port(), status,
+          transfer.request().retry_allowed ? "; sending it again on a new connection" : "");
+      if (!transfer.request().retry_allowed) {
         return done(std::unexpected(stray_answer_error(response, transfer.server.host_port(),
                                                        StrayEnding::kNotRepeatable)));
       }
@@ -160,24 +160,24 @@ Verdict CurlClient::judge(Transfer& transfer, CURLcode code, const AttemptFacts&
   outcome.status = status;
   outcome.retry_after = retry_after(response);
   if (outcome.retry_after && (status == 429 || status == 503) && options_.budget_holds &&
-      !transfer.request.budget_key.empty()) {
-    options_.budget_holds->hold(transfer.request.budget_key, *outcome.retry_after);
+      !transfer.request().budget_key.empty()) {
+    options_.budget_holds->hold(transfer.request().budget_key, *outcome.retry_after);
   }
-  if (status >= 500 && transfer.request.retry_response) {
+  if (status >= 500 && transfer.request().retry_response) {
     try {
-      outcome.response_retryable = transfer.request.retry_response(response);
+      outcome.response_retryable = transfer.request().retry_response(response);
     } catch (...) {
       outcome.response_retryable = false;  // the connector reads the answer itself
     }
   }
   const auto decision =
-      decide_retry(policy_, transfer.attempts, transfer.request.retry_allowed, outcome, random());
+      decide_retry(policy_, transfer.attempts, transfer.request().retry_allowed, outcome, random());
   if (decision.retry) return again(decision.wait, fmt::format("HTTP {}", status));
   return done(std::move(response));
 }
 
 void CurlClient::count_retry_wait(Transfer& transfer, milliseconds wait, std::string_view why) {
-  spdlog::debug("net: {} {} failed ({}); attempt {} of {} in {} ms", transfer.request.method,
+  spdlog::debug("net: {} {} failed ({}); attempt {} of {} in {} ms", transfer.request().method,
                 transfer.server.host_port(), why, transfer.attempts + 1, policy_.max_attempts,
                 wait.count());
   transfer.waited += wait;
@@ -188,7 +188,7 @@ TransferContext CurlClient::context_of(const Transfer& transfer) const {
   TransferContext where;
   where.host_port = transfer.server.host_port();
   where.proxy = options_.proxy.empty() ? std::string() : redact_url(options_.proxy);
-  where.timeout = transfer.request.timeout.value_or(options_.request_timeout);
+  where.timeout = transfer.request().timeout.value_or(options_.request_timeout);
   where.connect_timeout = options_.connect_timeout;
   return where;
 }

@@ -58,7 +58,7 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
 /// Hands decoded body bytes on: to the streamed answer's handler (a 2xx with on_body_piece)
 /// or into Response::body, up to max_body_bytes. False ends the transfer.
 bool deliver(Transfer& transfer, std::string_view data) {
-  const auto& stream = transfer.request.on_body_piece;
+  const auto& stream = transfer.request().on_body_piece;
   if (stream && transfer.status_so_far >= 200 && transfer.status_so_far < 300) {
     transfer.body_handed_over = true;
     // An exception must not unwind through libcurl's C frames: end the transfer instead.
@@ -143,7 +143,7 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
 /// Request::cancel: a non-zero return aborts the transfer (CURLE_ABORTED_BY_CALLBACK).
 int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   auto& transfer = *static_cast<Transfer*>(user);
-  if (!transfer.request.cancel || !transfer.request.cancel->load()) return 0;
+  if (!transfer.request().cancel || !transfer.request().cancel->load()) return 0;
   transfer.stopped_by_caller = true;
   return 1;
 }
@@ -239,7 +239,7 @@ void append_basic_authorization(std::string& text, const Credentials& credential
 /// The attempt's header lines in one buffer (Transfer::header_text) and curl_slist nodes
 /// pointing into it: the request's headers, then ours unless the request has its own.
 void add_header_lines(Transfer& transfer, const ClientOptions& options) {
-  const Request& request = transfer.request;
+  const Request& request = transfer.request();
   std::string& text = transfer.header_text;
   text.clear();
   const auto add = [&text](std::string_view name, std::string_view value) {
@@ -299,7 +299,7 @@ Result<void> prepare_attempt(Transfer& transfer, const ClientOptions& options, C
   transfer.easy = curl;
 
   Options set(curl);
-  set.set(CURLOPT_URL, transfer.request.url.c_str());
+  set.set(CURLOPT_URL, transfer.request().url.c_str());
   set.set(CURLOPT_PRIVATE, static_cast<void*>(&transfer));
   set.set(CURLOPT_ERRORBUFFER, transfer.error_buffer);
   set.set(CURLOPT_NOSIGNAL, 1L);
@@ -320,7 +320,7 @@ Result<void> prepare_attempt(Transfer& transfer, const ClientOptions& options, C
   set.set(CURLOPT_HEADERDATA, static_cast<void*>(&transfer));
   set.set(CURLOPT_WRITEFUNCTION, &on_body);
   set.set(CURLOPT_WRITEDATA, static_cast<void*>(&transfer));
-  if (transfer.request.cancel) {
+  if (transfer.request().cancel) {
     set.set(CURLOPT_XFERINFOFUNCTION, &on_progress);
     set.set(CURLOPT_XFERINFODATA, static_cast<void*>(&transfer));
     set.set(CURLOPT_NOPROGRESS, 0L);
@@ -340,10 +340,10 @@ Result<void> prepare_attempt(Transfer& transfer, const ClientOptions& options, C
   set.set(CURLOPT_HEADEROPT, static_cast<long>(CURLHEADER_SEPARATE));
 
   set.set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
-  const auto timeout = transfer.request.timeout.value_or(options.request_timeout);
+  const auto timeout = transfer.request().timeout.value_or(options.request_timeout);
   set.set(CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
 
-  set_method_and_body(set, transfer.request);
+  set_method_and_body(set, transfer.request());
   set_authentication(set, transfer);
 
   add_header_lines(transfer, options);

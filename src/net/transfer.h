@@ -27,7 +27,14 @@ struct Transfer {
   Transfer& operator=(const Transfer&) = delete;
 
   std::uint64_t id = 0;
-  Request request;
+  /// What was asked: the caller's own Request for a blocking send on its thread (it outlives
+  /// the send, so its body and headers are not copied), else a copy the transfer owns.
+  const Request& request() const { return *request_; }
+  void own_request(Request request) {
+    owned_request_ = std::move(request);
+    request_ = &owned_request_;
+  }
+  void borrow_request(const Request& request) { request_ = &request; }
   Credentials credentials;
   ServerAddress server;
   /// The concurrency slots it waits for: the server's key, or its Request::budget_key's
@@ -74,6 +81,10 @@ struct Transfer {
   /// Frees the easy handle of the current attempt (after it left the multi) and lends its
   /// decoder back; wipes the header lines (they may carry an Authorization).
   void end_attempt();
+
+ private:
+  Request owned_request_;
+  const Request* request_ = &owned_request_;
 };
 
 }  // namespace agendasync::net
