@@ -5,6 +5,8 @@ find_package(OpenSSL REQUIRED)
 find_package(SQLite3 REQUIRED)
 find_package(ICU REQUIRED COMPONENTS uc i18n)
 find_package(CURL REQUIRED)
+# net/ inflates gzip answers itself, one zlib stream kept per decoder (net/body_decoder.h).
+find_package(ZLIB REQUIRED)
 find_package(pugixml REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(fmt REQUIRED)

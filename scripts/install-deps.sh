@@ -9,7 +9,7 @@ packages=(
   # libraries
   libcurl4-openssl-dev libpugixml-dev nlohmann-json3-dev libsqlite3-dev libpq-dev libssl-dev
   libicu-dev libical-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
-  libcpp-httplib-dev libboost1.81-dev libgtest-dev libgmock-dev libbenchmark-dev libxml2-dev librapidcheck-dev
+  libcpp-httplib-dev libboost1.81-dev libgtest-dev libgmock-dev libbenchmark-dev libxml2-dev librapidcheck-dev zlib1g-dev
   tzdata sqlite3 libxml2-utils
   # independent peers and servers used by the tests
   python3 python3-exchangelib python3-requests-ntlm python3-dateutil python3-msal

@@ -1,6 +1,7 @@
 #pragma once
 /// Where the libcurl client runs a blocking send() (make_curl_client in http.h runs it on
 /// the caller's thread). Tests make both kinds to check that each honours every rule.
+#include <cstddef>
 #include <memory>
 
 #include "net/http.h"
@@ -15,6 +16,13 @@ enum class BlockingSends {
   kOnTheLoop,
 };
 
-std::unique_ptr<HttpClient> make_curl_client(ClientOptions options, BlockingSends blocking);
+/// Limits the product keeps fixed, lowered by tests (a decompression bomb of 512 MiB would
+/// take a test too long).
+struct CurlClientLimits {
+  std::size_t max_response_bytes = std::size_t{512} << 20;  ///< decoded; kMaxResponseBytes
+};
+
+std::unique_ptr<HttpClient> make_curl_client(ClientOptions options, BlockingSends blocking,
+                                             CurlClientLimits limits = {});
 
 }  // namespace agendasync::net

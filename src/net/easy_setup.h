@@ -10,13 +10,15 @@
 
 namespace agendasync::net {
 
-/// Responses larger than this are cut off with an error rather than exhausting memory.
-inline constexpr std::size_t kMaxResponseBytes = std::size_t{512} << 20;
-
-/// Creates `transfer.easy` (and its header list) for the next attempt and resets
+/// Creates `transfer.easy` (and its header lines) for the next attempt and resets
 /// `transfer.response`. `reuse`, when given, is an idle handle (EasyPool) reset and used
 /// instead of a new one. On failure nothing is left allocated (`reuse` included).
 Result<void> prepare_attempt(Transfer& transfer, const ClientOptions& options, CURLSH* share,
                              const ExtraCaBundle* extra_ca, CURL* reuse = nullptr);
+
+/// After an attempt's transfer: notes in Transfer::undecodable a compressed body that stopped
+/// before its end (the HTTP framing was complete, the gzip or deflate data was not). Call
+/// before end_attempt(), which lends the decoder back.
+void note_unfinished_body(Transfer& transfer);
 
 }  // namespace agendasync::net

@@ -35,6 +35,18 @@ TEST(ServerAddressTest, NonHttpOrBrokenUrlsAreRejectedWithoutCredentials) {
   EXPECT_FALSE(parse_server_address(""));
 }
 
+TEST(ServerAddressTest, TheSameUrlAgainGivesTheSameAnswerAndOthersTheirOwn) {
+  // Each thread keeps its last answer: asking in turns must not mix them up.
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(parse_server_address("https://a.example/EWS")->key(), "https://a.example:443");
+    EXPECT_EQ(parse_server_address("https://a.example/EWS")->host_port(), "a.example:443");
+    EXPECT_FALSE(parse_server_address("ftp://a.example/EWS"));
+    EXPECT_EQ(parse_server_address("http://B.example:81/")->key(), "http://b.example:81");
+    EXPECT_FALSE(parse_server_address("not a url"));
+    EXPECT_FALSE(parse_server_address("not a url"));
+  }
+}
+
 TEST(RedactUrlTest, DropsUserInfoAndQuery) {
   EXPECT_EQ(redact_url("http://u:p@proxy:3128"), "http://proxy:3128");
   EXPECT_EQ(redact_url("https://h/path?token=abc"), "https://h/path");

@@ -151,7 +151,8 @@ Error transport_error(CURLcode code, std::string_view curl_detail, const Transfe
                               hp, why),
                   code);
     case CURLE_WRITE_ERROR:
-      // Our body callback refuses only what exceeds the size limit.
+      // Our body callback refuses only what exceeds the size limit (answer_too_large, when
+      // the client knows that limit) or cannot be decoded (undecodable_answer).
       return make(ErrorKind::kPermanent,
                   fmt::format("the answer from {} is larger than AgendaSync accepts (512 MiB); "
                               "ask for fewer items per request",
@@ -166,6 +167,25 @@ Error transport_error(CURLcode code, std::string_view curl_detail, const Transfe
       return make(ErrorKind::kPermanent,
                   fmt::format("HTTP request to {}{} failed: {}", hp, via, why), code);
   }
+}
+
+Error answer_too_large(std::string_view host_port, std::size_t limit) {
+  const std::string size = limit >= (std::size_t{1} << 20) ? fmt::format("{} MiB", limit >> 20)
+                                                           : fmt::format("{} bytes", limit);
+  return make(ErrorKind::kPermanent,
+              fmt::format("the answer from {} is larger than AgendaSync accepts ({}, after "
+                          "decompression); ask for fewer items per request",
+                          host_port, size),
+              CURLE_WRITE_ERROR);
+}
+
+Error undecodable_answer(std::string_view host_port, std::string_view why) {
+  return make(ErrorKind::kPermanent,
+              fmt::format("the answer from {} cannot be read: {}. AgendaSync asks for gzip; "
+                          "if a proxy, load balancer or TLS inspection device sits between it "
+                          "and the server, check that it passes compressed answers unchanged",
+                          host_port, why),
+              CURLE_BAD_CONTENT_ENCODING);
 }
 
 bool is_retryable(const Error& transport_failure) {

@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 
 #include <chrono>
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,13 @@ Error transport_error(CURLcode code, std::string_view curl_detail, const Transfe
 
 /// Whether the transport may try again after `code` (connect, reset, timeout, truncated body).
 bool is_retryable(const Error& transport_failure);
+
+/// The error for an answer whose (decoded) body is larger than `limit` bytes.
+Error answer_too_large(std::string_view host_port, std::size_t limit);
+
+/// The error for an answer whose body cannot be decoded; `why` says how: a Content-Encoding
+/// the client did not ask for, or gzip/deflate data that is corrupt or cut short.
+Error undecodable_answer(std::string_view host_port, std::string_view why);
 
 /// The authentication schemes a 401's WWW-Authenticate headers offer ("NTLM", "Negotiate").
 std::vector<std::string> offered_auth_schemes(const Response& response);
