@@ -72,4 +72,18 @@ Result<LinkRecord> link_from_json(std::string_view text) {
   return link;
 }
 
+std::string audit_changes_json(const std::vector<sync::FieldChange>& changes) {
+  JsonText out;
+  out.begin_array();
+  for (const auto& change : changes) {
+    out.begin_array();
+    out.string(change.field);
+    out.string(change.before);
+    out.string(change.after);
+    out.end_array();
+  }
+  out.end_array();
+  return out.take();
+}
+
 }  // namespace agendasync::store

@@ -61,5 +61,14 @@ TEST(LinkJson, ALinkReadsBack) {
   EXPECT_TRUE(back->sides[Side::kRemote].refind);
 }
 
+TEST(LinkJson, AuditChangesAreTheTextTheTreeWrote) {
+  const std::vector<sync::FieldChange> changes{{"subject", "", "Review \"Q1\"\n— ✓"},
+                                               {"body", "<p>a\tb</p>\x01", ""}};
+  nlohmann::json tree = nlohmann::json::array();
+  for (const auto& change : changes) tree.push_back({change.field, change.before, change.after});
+  EXPECT_EQ(audit_changes_json(changes), tree.dump());
+  EXPECT_EQ(audit_changes_json({}), "[]");
+}
+
 }  // namespace
 }  // namespace agendasync::store
