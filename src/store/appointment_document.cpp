@@ -5,6 +5,8 @@
 #include <array>
 #include <utility>
 
+#include "store/appointment_names.h"
+#include "store/appointment_scan.h"
 #include "store/json_text.h"
 
 namespace agendasync::store {
@@ -12,53 +14,6 @@ namespace agendasync::store {
 namespace {
 
 using nlohmann::json;
-
-/// Stable storage names. Appending is fine; renaming breaks existing databases.
-template <class Enum, std::size_t N>
-struct NameTable {
-  std::array<std::pair<Enum, const char*>, N> entries;
-
-  const char* name(Enum value) const {
-    for (const auto& [e, text] : entries) {
-      if (e == value) return text;
-    }
-    return entries[0].second;
-  }
-  std::optional<Enum> parse(std::string_view text) const {
-    for (const auto& [e, name] : entries) {
-      if (text == name) return e;
-    }
-    return std::nullopt;
-  }
-};
-
-constexpr NameTable<BodyType, 2> kBodyTypes{
-    {{{BodyType::kText, "text"}, {BodyType::kHtml, "html"}}}};
-constexpr NameTable<Sensitivity, 4> kSensitivities{
-    {{{Sensitivity::kNormal, "normal"},
-      {Sensitivity::kPersonal, "personal"},
-      {Sensitivity::kPrivate, "private"},
-      {Sensitivity::kConfidential, "confidential"}}}};
-constexpr NameTable<ShowAs, 6> kShowAs{{{{ShowAs::kFree, "free"},
-                                         {ShowAs::kTentative, "tentative"},
-                                         {ShowAs::kBusy, "busy"},
-                                         {ShowAs::kOutOfOffice, "oof"},
-                                         {ShowAs::kWorkingElsewhere, "working-elsewhere"},
-                                         {ShowAs::kUnknown, "unknown"}}}};
-constexpr NameTable<ResponseStatus, 6> kResponses{
-    {{{ResponseStatus::kNone, "none"},
-      {ResponseStatus::kOrganizer, "organizer"},
-      {ResponseStatus::kTentative, "tentative"},
-      {ResponseStatus::kAccepted, "accepted"},
-      {ResponseStatus::kDeclined, "declined"},
-      {ResponseStatus::kNotResponded, "not-responded"}}}};
-constexpr NameTable<AttendeeRole, 3> kRoles{{{{AttendeeRole::kRequired, "required"},
-                                              {AttendeeRole::kOptional, "optional"},
-                                              {AttendeeRole::kResource, "resource"}}}};
-constexpr NameTable<Frequency, 4> kFrequencies{{{{Frequency::kDaily, "daily"},
-                                                 {Frequency::kWeekly, "weekly"},
-                                                 {Frequency::kMonthly, "monthly"},
-                                                 {Frequency::kYearly, "yearly"}}}};
 
 std::int64_t seconds(Instant instant) { return instant.time_since_epoch().count(); }
 Instant instant(std::int64_t value) { return Instant{std::chrono::seconds{value}}; }
@@ -376,6 +331,9 @@ std::string to_document(const Appointment& item) {
 }
 
 Result<Appointment> from_document(std::string_view document) {
+  // Documents as this writer writes them are read without a tree (a first sync reads two per
+  // item); anything else, a damaged one included, goes through nlohmann's parser below.
+  if (auto scanned = scan_document(document)) return std::move(*scanned);
   json j = json::parse(document, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
     return fail(ErrorKind::kInvalidData, "stored appointment document is not a JSON object");

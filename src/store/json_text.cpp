@@ -6,12 +6,8 @@
 #include <stdexcept>
 
 namespace agendasync::store {
-namespace {
 
-/// Length of the well-formed UTF-8 sequence at `text[at]` (RFC 3629: no overlongs, no
-/// surrogates, nothing above U+10FFFF), or 0 when it is not one. The same sequences
-/// nlohmann's decoder accepts.
-std::size_t utf8_length(std::string_view text, std::size_t at) {
+std::size_t utf8_sequence_length(std::string_view text, std::size_t at) {
   auto byte = [&](std::size_t i) -> unsigned {
     return at + i < text.size() ? static_cast<unsigned char>(text[at + i]) : 0x100;
   };
@@ -34,13 +30,15 @@ std::size_t utf8_length(std::string_view text, std::size_t at) {
   return 0;
 }
 
+namespace {
+
 void append_escaped(std::string& out, std::string_view text) {
   out.push_back('"');
   std::size_t plain = 0;  // start of the bytes not yet copied
   for (std::size_t i = 0; i < text.size();) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
-      const std::size_t length = utf8_length(text, i);
+      const std::size_t length = utf8_sequence_length(text, i);
       // dump() refuses invalid UTF-8 (type_error 316); so does this, the same way.
       if (length == 0) (void)nlohmann::json(std::string(text)).dump();
       if (length == 0) throw std::invalid_argument("invalid UTF-8 in a JSON string");

@@ -5,11 +5,17 @@
 /// encoded through a tree four times per item (docs/DECISIONS.md, "Appointment documents
 /// written directly"). The caller writes object members in the order dump() would (sorted
 /// keys); appointment_document_test checks the text against documents the tree wrote.
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 namespace agendasync::store {
+
+/// Length of the well-formed UTF-8 sequence at `text[at]` (RFC 3629: no overlongs, no
+/// surrogates, nothing above U+10FFFF), or 0 when it is not one: the sequences nlohmann's
+/// decoder accepts.
+std::size_t utf8_sequence_length(std::string_view text, std::size_t at);
 
 class JsonText {
  public:
