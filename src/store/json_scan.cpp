@@ -1,11 +1,20 @@
 #include "store/json_scan.h"
 
+#include <array>
 #include <limits>
 
 #include "store/json_text.h"
 
 namespace agendasync::store {
 namespace {
+
+/// Bytes a string's text does not simply copy: the closing quote, escapes, control characters
+/// (refused) and UTF-8 lead bytes (checked).
+constexpr std::array<bool, 256> kSpecial = [] {
+  std::array<bool, 256> special{};
+  for (int c = 0; c < 256; ++c) special[c] = c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
+  return special;
+}();
 
 void append_utf8(std::string& out, std::uint32_t code) {
   if (code < 0x80) {
@@ -115,6 +124,8 @@ void JsonScan::string(std::string& out) {
   ++at_;
   std::size_t plain = at_;  // start of the bytes not yet copied
   while (at_ < text_.size()) {
+    while (at_ < text_.size() && !kSpecial[static_cast<unsigned char>(text_[at_])]) ++at_;
+    if (at_ >= text_.size()) break;
     const auto c = static_cast<unsigned char>(text_[at_]);
     if (c == '"') {
       out.append(text_.substr(plain, at_ - plain));
@@ -132,10 +143,6 @@ void JsonScan::string(std::string& out) {
         return;
       }
       at_ += length;
-      continue;
-    }
-    if (c != '\\') {
-      ++at_;
       continue;
     }
     out.append(text_.substr(plain, at_ - plain));

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <charconv>
 #include <stdexcept>
 
@@ -32,10 +33,21 @@ std::size_t utf8_sequence_length(std::string_view text, std::size_t at) {
 
 namespace {
 
+/// The bytes a string's text cannot copy as they are: control characters, the quote, the
+/// backslash, and the lead bytes of UTF-8 sequences (checked, then copied).
+constexpr std::array<bool, 256> kSpecial = [] {
+  std::array<bool, 256> special{};
+  for (int c = 0; c < 256; ++c) special[c] = c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
+  return special;
+}();
+
 void append_escaped(std::string& out, std::string_view text) {
   out.push_back('"');
   std::size_t plain = 0;  // start of the bytes not yet copied
   for (std::size_t i = 0; i < text.size();) {
+    // Most text needs nothing: one table look-up per byte until something does.
+    while (i < text.size() && !kSpecial[static_cast<unsigned char>(text[i])]) ++i;
+    if (i >= text.size()) break;
     const auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
       const std::size_t length = utf8_sequence_length(text, i);
@@ -43,10 +55,6 @@ void append_escaped(std::string& out, std::string_view text) {
       if (length == 0) (void)nlohmann::json(std::string(text)).dump();
       if (length == 0) throw std::invalid_argument("invalid UTF-8 in a JSON string");
       i += length;
-      continue;
-    }
-    if (c >= 0x20 && c != '"' && c != '\\') {
-      ++i;
       continue;
     }
     out.append(text.substr(plain, i - plain));

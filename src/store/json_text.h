@@ -19,6 +19,9 @@ std::size_t utf8_sequence_length(std::string_view text, std::size_t at);
 
 class JsonText {
  public:
+  /// Room for an appointment document, so writing one rarely grows the text.
+  JsonText() { out_.reserve(1024); }
+
   void begin_object() { open('{'); }
   void end_object() { close('}'); }
   void begin_array() { open('['); }
