@@ -119,8 +119,10 @@ void JsonText::close(char bracket) {
 
 void JsonText::key(std::string_view name) {
   separate();
-  append_escaped(out_, name);
-  out_.push_back(':');
+  // Member names are the writers' own plain ASCII names: nothing to escape, so not scanned.
+  out_.push_back('"');
+  out_.append(name);
+  out_.append("\":");
   after_key_ = true;
 }
 

@@ -26,7 +26,8 @@ class JsonText {
   void end_object() { close('}'); }
   void begin_array() { open('['); }
   void end_array() { close(']'); }
-  /// An object member's name; its value follows.
+  /// An object member's name, plain ASCII needing no escape (the writers' own names); its
+  /// value follows.
   void key(std::string_view name);
   void string(std::string_view value);
   void number(std::int64_t value);

@@ -67,6 +67,15 @@ Result<void> SqliteListingStage::ensure_table() {
 Result<void> SqliteListingStage::clear() {
   if (auto ready = ensure_table(); !ready) return ready;
   next_seq_ = 0;
+  // The table is the connection's, and a connection runs one pair at a time: when it holds
+  // no other pair's rows (left by a killed run), it is emptied whole, which SQLite does
+  // without visiting each row and its five index entries (a fifth of the stage's cost).
+  auto others = db_->query_int(
+      "SELECT EXISTS(SELECT 1 FROM temp.sync_stage WHERE pair < ?1) OR "
+      "EXISTS(SELECT 1 FROM temp.sync_stage WHERE pair > ?1)",
+      {pair_});
+  if (!others) return std::unexpected(others.error());
+  if (others->value_or(0) == 0) return db_->exec("DELETE FROM temp.sync_stage");
   return db_->run("DELETE FROM temp.sync_stage WHERE pair = ?1", {pair_});
 }
 
