@@ -14,13 +14,17 @@ std::int64_t side_code(Side side) { return side == Side::kHost ? 0 : 1; }
 Side side_from(std::int64_t code) { return code == 0 ? Side::kHost : Side::kRemote; }
 
 std::string link_to_json(const LinkRecord& link) {
+  return link_to_json(link, to_document(link.base));
+}
+
+std::string link_to_json(const LinkRecord& link, std::string_view base_document) {
   // Written directly, members in dump()'s order, so the text is the one the nlohmann tree
   // wrote (older nodes read it); the base document is escaped once instead of through the
   // tree's per-character escaping (link_json_test compares both).
   JsonText out;
   out.begin_object();
   out.key("base");
-  out.string(to_document(link.base));
+  out.string(base_document);
   if (link.created_on) {
     out.key("created_on");
     out.number(side_code(*link.created_on));

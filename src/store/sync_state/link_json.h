@@ -12,6 +12,8 @@
 namespace agendasync::store {
 
 std::string link_to_json(const sync::LinkRecord& link);
+/// The same with the base's document already written (to_document(link.base)).
+std::string link_to_json(const sync::LinkRecord& link, std::string_view base_document);
 /// kInvalidData, saying how to recover, when the text is damaged.
 Result<sync::LinkRecord> link_from_json(std::string_view text);
 

@@ -115,5 +115,36 @@ TEST(SqliteSyncState, ClearingAStageKeepsTheOtherPairsRowsOnTheSameConnection) {
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
 }
 
+// The commit after a batch's writes reuses the base documents its journal wrote, and only
+// while the base is the same: a link stores the base the commit hands it.
+TEST(SqliteSyncState, ALinkStoresTheBaseOfItsCommitWhateverTheJournalHeld) {
+  const auto path = fresh_file("journaled_base");
+  {
+    auto state = SqliteSyncState::open(path, "P").value();
+    sync::LinkRecord same = link("k-same", "h1", "r1");
+    sync::LinkRecord changed = link("k-changed", "h2", "r2");
+    std::vector<sync::JournalEntry> journal(2);
+    journal[0].key = same.key;
+    journal[0].pending_link = same;
+    journal[1].key = changed.key;
+    journal[1].pending_link = changed;
+    ASSERT_TRUE(state->journal(journal));
+    changed.base.subject = "Merged afterwards";
+    sync::StateDelta delta;
+    delta.upsert = {same, changed};
+    delta.journal_done = {same.key, changed.key};
+    ASSERT_TRUE(state->commit(delta));
+    EXPECT_EQ(state->find_link_by_key(same.key).value(), same);
+    EXPECT_EQ(state->find_link_by_key(changed.key).value(), changed);
+    // A later commit of the same key (nothing journaled now) stores its own base too.
+    same.base.location = "Room 2";
+    sync::StateDelta again;
+    again.upsert = {same};
+    ASSERT_TRUE(state->commit(again));
+    EXPECT_EQ(state->find_link_by_key(same.key).value(), same);
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+}
+
 }  // namespace
 }  // namespace agendasync::store
