@@ -126,5 +126,44 @@ TEST(AppointmentScan, LeavesEverythingElseToTheParser) {
   EXPECT_FALSE(from_document(variant(R"("subject":"")", R"("subject":"\ud800")")));
 }
 
+// Damaged documents (bytes changed, removed or repeated anywhere): whatever the reader takes
+// must be what nlohmann's parser sees in the same text, value for value.
+TEST(AppointmentScan, WhatItTakesFromDamagedTextIsWhatTheParserSees) {
+  const std::string good = to_document(series_with_everything());
+  std::uint64_t seed = 0x9E3779B97F4A7C15u;
+  auto next = [&] {
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    return seed;
+  };
+  const std::string alphabet = "{}[]:,\"\\ 0123456789-.eEtrufalsn\x01\x80\xc3\xa9";
+  int taken = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string text = good;
+    for (int edits = 1 + static_cast<int>(next() % 3); edits > 0; --edits) {
+      const std::size_t at = next() % text.size();
+      switch (next() % 3) {
+        case 0:
+          text[at] = alphabet[next() % alphabet.size()];
+          break;
+        case 1:
+          text.erase(at, 1 + next() % 4);
+          break;
+        default:
+          text.insert(at, text.substr(next() % text.size(), 1 + next() % 8));
+      }
+      if (text.empty()) text = "{";
+    }
+    const auto scanned = scan_document(text);
+    if (!scanned) continue;
+    ++taken;
+    const auto parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    ASSERT_FALSE(parsed.is_discarded()) << "taken, but not JSON: " << text;
+    EXPECT_EQ(parsed, nlohmann::json::parse(to_document(*scanned))) << text;
+  }
+  EXPECT_GT(taken, 0) << "some edits keep a valid document (digits, spaces)";
+}
+
 }  // namespace
 }  // namespace agendasync::store
