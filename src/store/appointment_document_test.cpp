@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "store/sqlite_agenda_store.h"
 #include "store/test_support.h"
 
@@ -87,6 +89,63 @@ TEST(AppointmentDocument, ABrokenDocumentNamesTheMember) {
   EXPECT_NE(result.error().message.find("show_as"), std::string::npos) << result.error().message;
   EXPECT_FALSE(from_document("not json"));
   EXPECT_FALSE(from_document("{}"));
+}
+
+/// full_appointment() with what the escaping and the number writing must get right: control
+/// characters, a backslash, a slash, a count, two overrides, an instant before 1970 and a
+/// negative reminder.
+Appointment awkward_appointment() {
+  Appointment item = full_appointment();
+  item.recurrence->rule.count = 7;
+  auto& moved = item.recurrence->overrides.front();
+  moved.subject = "Quarterly review (moved)\x01\b\f\t/";
+  moved.body = Body{BodyType::kText, "moved because of holidays \\ \x1f"};
+  item.recurrence->overrides.push_back(moved);
+  return item;
+}
+
+// The text the document tree (nlohmann::json) wrote before documents were written directly:
+// stored documents and journal entries keep their exact form, byte for byte.
+constexpr std::string_view kTreeWritten =
+    R"json({"activity_type":"Meeting","all_day":false,"attendees":[{"person":{"email":"bob@example.com","name":"Bob"},"response":"declined","role":"optional"},{"person":{"email":"room412@example.com","name":"Room 4.12"},"response":"accepted","role":"resource"}],"body":{"content":"<p>Agenda:\r\n<b>figures</b> ✓</p>","type":"html"},"categories":["Finance","Red category"],"end":1774605600,"location":"Room 4.12, Leusden","online_meeting_url":"https://meet.example.com/j/123?pwd=x","organizer":{"email":"anna@example.com","name":"Anna van Dijk"},"owner":"ANNA","participants":["BOB","CAROL"],"project_task":true,"recurrence":{"exdates":[1780039800],"overrides":[{"body":{"content":"moved because of holidays \\ \u001f","type":"text"},"end":1785416400,"location":"Online","recurrence_id":1785483000,"reminder":5,"sensitivity":"confidential","show_as":"tentative","start":1785412800,"subject":"Quarterly review (moved)\u0001\b\f\t/"},{"body":{"content":"moved because of holidays \\ \u001f","type":"text"},"end":1785416400,"location":"Online","recurrence_id":1785483000,"reminder":5,"sensitivity":"confidential","show_as":"tentative","start":1785412800,"subject":"Quarterly review (moved)\u0001\b\f\t/"}],"rule":{"by_day":[{"day":5,"ordinal":-1},{"day":1,"ordinal":2}],"by_month":[3,6,9,12],"by_month_day":[1,-1],"by_set_pos":[-1],"count":7,"freq":"monthly","interval":2,"until":1806049800,"week_start":0}},"reminder":15,"sensitivity":"private","show_as":"working-elsewhere","start":1774600200,"subject":"Quarterly review — Q1 \"draft\"","time_zone":"Europe/Amsterdam","version":1})json";
+constexpr std::string_view kTreeWrittenDefault =
+    R"json({"activity_type":"","all_day":false,"attendees":[],"body":{"content":"","type":"text"},"categories":[],"end":0,"location":"","online_meeting_url":"","organizer":null,"owner":"","participants":[],"project_task":false,"recurrence":null,"reminder":null,"sensitivity":"normal","show_as":"busy","start":0,"subject":"","time_zone":"UTC","version":1})json";
+constexpr std::string_view kTreeWrittenBefore1970 =
+    R"json({"activity_type":"Meeting","all_day":false,"attendees":[{"person":{"email":"bob@example.com","name":"Bob"},"response":"declined","role":"optional"},{"person":{"email":"room412@example.com","name":"Room 4.12"},"response":"accepted","role":"resource"}],"body":{"content":"<p>Agenda:\r\n<b>figures</b> ✓</p>","type":"html"},"categories":["Finance","Red category"],"end":1774605600,"location":"Room 4.12, Leusden","online_meeting_url":"https://meet.example.com/j/123?pwd=x","organizer":{"email":"anna@example.com","name":"Anna van Dijk"},"owner":"ANNA","participants":["BOB","CAROL"],"project_task":true,"recurrence":{"exdates":[1780039800],"overrides":[{"body":{"content":"moved because of holidays \\ \u001f","type":"text"},"end":1785416400,"location":"Online","recurrence_id":1785483000,"reminder":5,"sensitivity":"confidential","show_as":"tentative","start":1785412800,"subject":"Quarterly review (moved)\u0001\b\f\t/"},{"body":{"content":"moved because of holidays \\ \u001f","type":"text"},"end":1785416400,"location":"Online","recurrence_id":1785483000,"reminder":5,"sensitivity":"confidential","show_as":"tentative","start":1785412800,"subject":"Quarterly review (moved)\u0001\b\f\t/"}],"rule":{"by_day":[{"day":5,"ordinal":-1},{"day":1,"ordinal":2}],"by_month":[3,6,9,12],"by_month_day":[1,-1],"by_set_pos":[-1],"count":7,"freq":"monthly","interval":2,"until":1806049800,"week_start":0}},"reminder":-3,"sensitivity":"private","show_as":"working-elsewhere","start":-62135596800,"subject":"Quarterly review — Q1 \"draft\"","time_zone":"Europe/Amsterdam","version":1})json";
+
+TEST(AppointmentDocument, TheTextIsTheOneTheDocumentTreeWrote) {
+  EXPECT_EQ(to_document(awkward_appointment()), kTreeWritten);
+  EXPECT_EQ(to_document(Appointment{}), kTreeWrittenDefault);
+  auto early = awkward_appointment();
+  early.start = Instant{std::chrono::seconds{-62135596800}};
+  early.reminder = std::chrono::minutes{-3};
+  EXPECT_EQ(to_document(early), kTreeWrittenBefore1970);
+  // And what the tree wrote reads back as the item.
+  auto back = from_document(kTreeWritten);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(*back, awkward_appointment());
+}
+
+TEST(AppointmentDocument, TheTextIsWhatTheTreeWouldWriteForTheSameValues) {
+  for (const auto& item : {full_appointment(), awkward_appointment(), Appointment{}}) {
+    const std::string text = to_document(item);
+    EXPECT_EQ(nlohmann::json::parse(text).dump(), text);
+  }
+}
+
+TEST(AppointmentDocument, ABadMemberDeepInsideIsNamedWithItsPath) {
+  auto text = to_document(awkward_appointment());
+  text.replace(text.find("\"day\":1"), 7, "\"day\":9");
+  auto result = from_document(text);
+  ASSERT_FALSE(result);
+  EXPECT_NE(result.error().message.find("recurrence.rule.by_day[1].day"), std::string::npos)
+      << result.error().message;
+  auto attendee = to_document(awkward_appointment());
+  attendee.replace(attendee.find("\"optional\""), 10, "\"whoever\"");
+  result = from_document(attendee);
+  ASSERT_FALSE(result);
+  EXPECT_NE(result.error().message.find("attendees[0].role"), std::string::npos)
+      << result.error().message;
 }
 
 TEST(AppointmentDocument, AFullAppointmentRoundTripsThroughTheStore) {

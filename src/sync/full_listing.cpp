@@ -32,6 +32,12 @@ Result<StagedItem> PagedFullListing::to_staged(Side which, SideItem item) {
   const PlanPolicy& policy = engine_.options_.policy;
   StagedItem staged;
   staged.own_key = derive_key(policy.pair_id, which, item.ref);
+  if (no_links_at_start_) {
+    // Nothing is linked while a pair's very first sync stages (its batches run after).
+    if (r20_matchable(policy, which, item.item)) staged.match_key = match_key(item.item);
+    staged.item = std::move(item);
+    return staged;
+  }
   auto link = engine_.state_.glance_by_ref(which, item.ref);
   if (!link) return std::unexpected(link.error());
   staged.linked = link->has_value();
@@ -141,7 +147,11 @@ Result<void> PagedFullListing::add_link(Batch& batch, const LinkRecord& link) {
 Result<void> PagedFullListing::add_driver(Batch& batch, Side side, const StagedItem& row) {
   add_item(batch, side, row.item, true);
   auto& state = engine_.state_;
-  auto link = state.find_link_by_ref(side, row.item.ref);
+  // On a pair's very first sync a link by this ref cannot exist: the run's links hold, on
+  // this side, refs its batches took (done, so not driven again) or items it created (never
+  // staged). An item carrying a key may still belong to a link an earlier batch made.
+  Result<std::optional<LinkRecord>> link = std::optional<LinkRecord>{};
+  if (!no_links_at_start_) link = state.find_link_by_ref(side, row.item.ref);
   if (!link) return std::unexpected(link.error());
   if (!*link && row.item.idempotency_key) {
     link = state.find_link_by_key(*row.item.idempotency_key);
@@ -336,6 +346,8 @@ Result<void> PagedFullListing::run(const FullListingStart& start) {
   const auto& options = engine_.options_;
   auto& state = engine_.state_;
   report_.full_listing = true;
+  // Counted after recovery, under the pair's lock: no link exists until this run commits one.
+  no_links_at_start_ = start.links_before == 0;
   if (auto cleared = stage_.clear(); !cleared) return cleared;
   PerSide<Cursor> next;
   for (Side which : kBothSides) {

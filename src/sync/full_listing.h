@@ -64,6 +64,9 @@ class PagedFullListing {
   Summary counted_;
   Summary done_;
   bool all_ok_ = true;
+  /// A pair's very first sync: staging and driving skip the link lookups by ref, which
+  /// cannot find anything (full_listing.cpp says why).
+  bool no_links_at_start_ = false;
   PerSide<bool> wrote_{};
   /// Deletions landed this run: the feed read after the writes may report only these.
   PerSide<std::unordered_set<ItemRef>> deleted_;

@@ -106,6 +106,27 @@ TEST(Policies, R21_FirstSyncSkipsItemsThatEndedLongAgoUnlessTheyRecur) {
   EXPECT_TRUE(ended_too_long_ago(finished, now, keep)) << "series over before the window";
 }
 
+TEST(Policies, R21_ASeriesIsJudgedByItsLastOccurrenceWhereverItsFirstLies) {
+  const Instant now = at(20, 12, 6);
+  const std::chrono::days keep{30};
+  // A series starting inside the window is kept, however it ends (answered without a walk).
+  EXPECT_FALSE(ended_too_long_ago(testing::daily_series("daily", at(1, 9, 6), 3), now, keep));
+  // A series begun long ago that reaches into the window is kept (its last occurrence counts).
+  EXPECT_FALSE(ended_too_long_ago(testing::daily_series("daily", at(1, 9, 5), 25), now, keep));
+  // Its only occurrence moved back to long ago: the series ended then.
+  Appointment moved_back = testing::daily_series("moved", at(1, 9, 6), 1);
+  OccurrenceOverride back;
+  back.recurrence_id = moved_back.start;
+  back.start = at(1, 9, 4);
+  back.end = back.start + (moved_back.end - moved_back.start);
+  moved_back.recurrence->overrides.push_back(back);
+  EXPECT_TRUE(ended_too_long_ago(moved_back, now, keep));
+  // One of two moved back: the other occurrence is still in the window.
+  Appointment two = testing::daily_series("two", at(1, 9, 6), 2);
+  two.recurrence->overrides.push_back(back);
+  EXPECT_FALSE(ended_too_long_ago(two, now, keep));
+}
+
 TEST(Policies, R24_ConflictWinner) {
   const Instant early = at(2, 9), late = at(2, 10);
   EXPECT_EQ(conflict_winner(ConflictPolicy::kNewestWins, early, late), Side::kRemote);

@@ -195,6 +195,34 @@ TEST_P(PagedListing, R28_KilledBetweenBatchesResumesWithoutDuplicates) {
   EXPECT_TRUE(sides_agree(pair));
 }
 
+// A pair's very first sync (no links) has nothing to look up by ref: the stage asks the state
+// nothing per listed item, a batch asks only for items that carry a key (a copy or lost
+// state), and the links it finds are the same (R20 and R27 tests above, the same paths).
+TEST(PagedListingFirstSync, LooksUpNoLinkByRefForTheListedItems) {
+  PagedPair paged(/*sqlite=*/false);
+  Pair& pair = paged.pair();
+  for (int i = 0; i < 20; ++i)
+    pair.host->user_create(host_item(fmt::format("Host {}", i), at(2 + i % 20, 9)));
+  for (int i = 0; i < 10; ++i)
+    pair.remote->user_create(appointment(fmt::format("Remote {}", i), at(2 + i, 16)));
+  const RunReport report = paged.sync();
+  EXPECT_EQ(report.outcome, RunOutcome::kSynced);
+  EXPECT_EQ(pair.host->items().size(), 30u);
+  EXPECT_EQ(pair.remote->items().size(), 30u);
+  // What is left: the feed read after the writes checks each write it reports against its
+  // link (cursor past our writes): 30 creates and the keys stamped on the 10 remote items.
+  // Before: 100 (the stage and the batch each looked up every listed item too).
+  EXPECT_LE(pair.memory_state.lookups(), 40u);
+  EXPECT_TRUE(sides_agree(pair));
+  // A later full listing (links exist) still looks every listed item up.
+  const std::size_t before = pair.memory_state.lookups();
+  pair.remote_memory().invalidate_cursors();
+  const RunReport again = paged.sync();
+  EXPECT_TRUE(again.full_listing);
+  EXPECT_TRUE(again.plan.operations.empty()) << format_plan(again.plan);
+  EXPECT_GE(pair.memory_state.lookups() - before, 60u);
+}
+
 TEST_P(PagedListing, ReportKeepsABoundedPlan) {
   PagedPair paged(GetParam());
   Pair& pair = paged.pair();

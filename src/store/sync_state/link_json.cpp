@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "store/appointment_document.h"
+#include "store/json_text.h"
 
 namespace agendasync::store {
 
@@ -13,15 +14,38 @@ std::int64_t side_code(Side side) { return side == Side::kHost ? 0 : 1; }
 Side side_from(std::int64_t code) { return code == 0 ? Side::kHost : Side::kRemote; }
 
 std::string link_to_json(const LinkRecord& link) {
-  nlohmann::json sides = nlohmann::json::array();
+  return link_to_json(link, to_document(link.base));
+}
+
+std::string link_to_json(const LinkRecord& link, std::string_view base_document) {
+  // Written directly, members in dump()'s order, so the text is the one the nlohmann tree
+  // wrote (older nodes read it); the base document is escaped once instead of through the
+  // tree's per-character escaping (link_json_test compares both).
+  JsonText out;
+  out.begin_object();
+  out.key("base");
+  out.string(base_document);
+  if (link.created_on) {
+    out.key("created_on");
+    out.number(side_code(*link.created_on));
+  }
+  out.key("key");
+  out.string(link.key.str());
+  out.key("sides");
+  out.begin_array();
   for (Side side : sync::kBothSides) {
     const auto& state = link.sides[side];
-    sides.push_back({state.ref.str(), state.version.str(), state.hash,
-                     state.held ? to_document(*state.held) : std::string(), state.refind});
+    out.begin_array();
+    out.string(state.ref.str());
+    out.string(state.version.str());
+    out.string(state.hash);
+    out.string(state.held ? to_document(*state.held) : std::string());
+    out.boolean(state.refind);
+    out.end_array();
   }
-  nlohmann::json json{{"key", link.key.str()}, {"sides", sides}, {"base", to_document(link.base)}};
-  if (link.created_on) json["created_on"] = side_code(*link.created_on);
-  return json.dump();
+  out.end_array();
+  out.end_object();
+  return out.take();
 }
 
 Result<LinkRecord> link_from_json(std::string_view text) {
@@ -50,6 +74,20 @@ Result<LinkRecord> link_from_json(std::string_view text) {
   link.base = std::move(*base);
   if (json.contains("created_on")) link.created_on = side_from(json["created_on"].get<int>());
   return link;
+}
+
+std::string audit_changes_json(const std::vector<sync::FieldChange>& changes) {
+  JsonText out;
+  out.begin_array();
+  for (const auto& change : changes) {
+    out.begin_array();
+    out.string(change.field);
+    out.string(change.before);
+    out.string(change.after);
+    out.end_array();
+  }
+  out.end_array();
+  return out.take();
 }
 
 }  // namespace agendasync::store

@@ -395,16 +395,13 @@ Result<void> PgAuditSink::record(const std::vector<sync::AuditRecord>& records) 
   pg::Connection& conn = **db;
   return pg::transaction(conn, [&]() -> Result<void> {
     for (const auto& record : records) {
-      nlohmann::json changes = nlohmann::json::array();
-      for (const auto& change : record.changes) {
-        changes.push_back({change.field, change.before, change.after});
-      }
+      const std::string changes = audit_changes_json(record.changes);
       auto stored = conn.run(
           "INSERT INTO sync_audit(pair, run_id, at, side, item, link, operation, rule, changes) "
           "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
           {record.pair_id, record.run_id,
            static_cast<std::int64_t>(record.at.time_since_epoch().count()), side_code(record.side),
-           record.item, record.link, record.operation, record.rule, changes.dump()});
+           record.item, record.link, record.operation, record.rule, changes});
       if (!stored) return std::unexpected(stored.error());
     }
     return {};

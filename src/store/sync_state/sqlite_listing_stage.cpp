@@ -11,7 +11,9 @@ namespace {
 
 // Indexes: by ref (the key), listing order, each key column, and the R20 lookup over the
 // items still free, each ending in seq, so every "first in listing order" lookup of a first
-// sync is one index probe (without seq the planner walks the seq index instead).
+// sync is one index probe (without seq the planner walks the seq index instead). The carried
+// key's index holds only the items that carry one (`carried_key = ?` implies that, so the
+// lookup still uses it): most items carry none, and their rows then cost one index less.
 constexpr std::string_view kStageSchema = R"sql(
 CREATE TEMP TABLE IF NOT EXISTS sync_stage(
   pair TEXT NOT NULL, side INTEGER NOT NULL, ref TEXT NOT NULL, seq INTEGER NOT NULL,
@@ -20,7 +22,8 @@ CREATE TEMP TABLE IF NOT EXISTS sync_stage(
   item TEXT NOT NULL, PRIMARY KEY(pair, side, ref));
 CREATE INDEX IF NOT EXISTS temp.sync_stage_seq ON sync_stage(pair, side, seq);
 CREATE INDEX IF NOT EXISTS temp.sync_stage_own ON sync_stage(pair, side, own_key, seq);
-CREATE INDEX IF NOT EXISTS temp.sync_stage_carried ON sync_stage(pair, side, carried_key, seq);
+CREATE INDEX IF NOT EXISTS temp.sync_stage_carried ON sync_stage(pair, side, carried_key, seq)
+  WHERE carried_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS temp.sync_stage_free ON sync_stage(pair, side, match_key, seq)
   WHERE linked = 0 AND partner IS NULL AND done = 0;
 )sql";
@@ -67,6 +70,15 @@ Result<void> SqliteListingStage::ensure_table() {
 Result<void> SqliteListingStage::clear() {
   if (auto ready = ensure_table(); !ready) return ready;
   next_seq_ = 0;
+  // The table is the connection's, and a connection runs one pair at a time: when it holds
+  // no other pair's rows (left by a killed run), it is emptied whole, which SQLite does
+  // without visiting each row and its five index entries (a fifth of the stage's cost).
+  auto others = db_->query_int(
+      "SELECT EXISTS(SELECT 1 FROM temp.sync_stage WHERE pair < ?1) OR "
+      "EXISTS(SELECT 1 FROM temp.sync_stage WHERE pair > ?1)",
+      {pair_});
+  if (!others) return std::unexpected(others.error());
+  if (others->value_or(0) == 0) return db_->exec("DELETE FROM temp.sync_stage");
   return db_->run("DELETE FROM temp.sync_stage WHERE pair = ?1", {pair_});
 }
 

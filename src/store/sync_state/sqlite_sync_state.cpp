@@ -223,13 +223,18 @@ Result<Cursor> SqliteSyncState::cursor(Side side) {
 
 Result<void> SqliteSyncState::journal(std::span<const JournalEntry> entries) {
   forget_overview();
+  journaled_bases_.clear();
   return sqlite::write_transaction(*db_, [&]() -> Result<void> {
     for (const auto& entry : entries) {
+      // Kept for the commit after the writes: a create's link stores this same base.
+      auto& [base, document] = journaled_bases_[entry.key.str()];
+      base = entry.pending_link.base;
+      document = to_document(base);
       auto stored = db_->run(
           "INSERT OR REPLACE INTO sync_journal(pair, key, target, op, target_ref, pending, "
           "run_id, previous) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
           {pair_, entry.key.str(), side_code(entry.target), static_cast<std::int64_t>(entry.op),
-           entry.target_ref.str(), link_to_json(entry.pending_link), entry.run_id,
+           entry.target_ref.str(), link_to_json(entry.pending_link, document), entry.run_id,
            entry.previous ? sqlite::Value(to_document(*entry.previous)) : sqlite::Value()});
       if (!stored) return stored;
     }
@@ -268,12 +273,22 @@ Result<std::vector<JournalEntry>> SqliteSyncState::pending_journal() {
 Result<void> SqliteSyncState::upsert(const LinkRecord& link) {
   const auto& host = link.sides[Side::kHost];
   const auto& remote = link.sides[Side::kRemote];
+  // The base as the journal wrote it, when it is still the same item (most links of a batch
+  // are the creates it journaled): encoded once per link, not twice.
+  std::string base;
+  auto journaled = journaled_bases_.find(link.key.str());
+  if (journaled != journaled_bases_.end() && journaled->second.first == link.base) {
+    base = std::move(journaled->second.second);
+    journaled_bases_.erase(journaled);
+  } else {
+    base = to_document(link.base);
+  }
   return db_->run(
       "INSERT OR REPLACE INTO sync_link(pair, key, host_ref, host_version, host_hash, "
       "remote_ref, remote_version, remote_hash, base, created_on, host_held, remote_held, "
       "refind) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
       {pair_, link.key.str(), host.ref.str(), host.version.str(), host.hash, remote.ref.str(),
-       remote.version.str(), remote.hash, to_document(link.base),
+       remote.version.str(), remote.hash, std::move(base),
        link.created_on ? sqlite::Value(side_code(*link.created_on)) : sqlite::Value(),
        host.held ? sqlite::Value(to_document(*host.held)) : sqlite::Value(),
        remote.held ? sqlite::Value(to_document(*remote.held)) : sqlite::Value(),
@@ -284,6 +299,11 @@ Result<void> SqliteSyncState::upsert(const LinkRecord& link) {
 Result<void> SqliteSyncState::commit(const sync::StateDelta& delta) {
   if (delta.empty()) return {};
   forget_overview();
+  // Whatever the commit does, the journaled bases belong to this batch only.
+  struct ForgetBases {
+    decltype(journaled_bases_)& bases;
+    ~ForgetBases() { bases.clear(); }
+  } forget{journaled_bases_};
   return sqlite::write_transaction(*db_, [&]() -> Result<void> {
     for (const auto& key : delta.remove) {
       auto removed =
@@ -416,16 +436,13 @@ std::unique_ptr<SqliteAuditSink> SqliteAuditSink::over(std::shared_ptr<sqlite::C
 Result<void> SqliteAuditSink::record(const std::vector<sync::AuditRecord>& records) {
   return sqlite::write_transaction(*db_, [&]() -> Result<void> {
     for (const auto& record : records) {
-      nlohmann::json changes = nlohmann::json::array();
-      for (const auto& change : record.changes) {
-        changes.push_back({change.field, change.before, change.after});
-      }
+      const std::string changes = audit_changes_json(record.changes);
       auto stored = db_->run(
           "INSERT INTO sync_audit(pair, run_id, at, side, item, link, operation, rule, changes) "
           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
           {record.pair_id, record.run_id,
            static_cast<std::int64_t>(record.at.time_since_epoch().count()), side_code(record.side),
-           record.item, record.link, record.operation, record.rule, changes.dump()});
+           record.item, record.link, record.operation, record.rule, changes});
       if (!stored) return stored;
     }
     return {};

@@ -8,6 +8,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
+#include <utility>
 
 #include "store/sqlite_connection.h"
 #include "store/sync_state/sqlite_listing_stage.h"
@@ -83,6 +85,10 @@ class SqliteSyncState final : public sync::SyncState {
   std::string pair_;
   SqliteListingStage stage_;
   std::optional<Overview> overview_;
+  /// link key -> the pending base the last journal() wrote and its document: the commit after
+  /// the batch's writes stores the same base in most links (docs/DECISIONS.md, "A first sync's
+  /// documents"). Cleared by the next journal() and by every commit.
+  std::unordered_map<std::string, std::pair<Appointment, std::string>> journaled_bases_;
 };
 
 /// The audit trail (R32) in the same kind of file: one row per applied change.
