@@ -112,11 +112,16 @@ Result<void> PgStateStore::record_statuses(
       "INSERT INTO sync_run_status(pair, at, outcome, summary, last_error, last_success) "
       "SELECT $1::text, $2::bigint, $3::text, $4::text, $5::text, $6::bigint "
       "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed "
-      "ON CONFLICT (pair) DO UPDATE SET at = EXCLUDED.at, "
-      "outcome = EXCLUDED.outcome, summary = EXCLUDED.summary, "
-      "last_error = EXCLUDED.last_error, "
-      "last_success = CASE WHEN EXCLUDED.last_success = 0 "
-      "THEN sync_run_status.last_success ELSE EXCLUDED.last_success END";
+      // A late batch of the daemon's idle statuses keeps a newer run recorded meanwhile (by
+      // another node or the CLI) and still moves last_success (run_status_table.cpp).
+      "ON CONFLICT (pair) DO UPDATE SET at = GREATEST(sync_run_status.at, EXCLUDED.at), "
+      "outcome = CASE WHEN EXCLUDED.at >= sync_run_status.at THEN EXCLUDED.outcome "
+      "ELSE sync_run_status.outcome END, "
+      "summary = CASE WHEN EXCLUDED.at >= sync_run_status.at THEN EXCLUDED.summary "
+      "ELSE sync_run_status.summary END, "
+      "last_error = CASE WHEN EXCLUDED.at >= sync_run_status.at THEN EXCLUDED.last_error "
+      "ELSE sync_run_status.last_error END, "
+      "last_success = GREATEST(sync_run_status.last_success, EXCLUDED.last_success)";
   auto upsert = [&](const std::string& pair, const RunStatus& status) -> Result<void> {
     auto row = conn.run(kUpsert, {pair, seconds_of(status.at), status.outcome, status.summary,
                                   status.last_error, seconds_of(status.last_success)});

@@ -421,6 +421,34 @@ TEST_P(SyncStateContract, RunStatusesKeepTheLastSuccessThroughFailures) {
   EXPECT_FALSE(state_store()->last_run("CAROL").value());
 }
 
+// The daemon writes idle runs' statuses in batches, up to a second late (daemon::SyncAppPool):
+// a `sync` of the CLI (or another node) may record a newer run in between, which a late
+// batch must not overwrite; a late success still counts as the last success.
+TEST_P(SyncStateContract, ALateStatusKeepsTheNewerRunAndCountsItsSuccess) {
+  auto states = state_store();
+  const Instant sunday = Instant(std::chrono::seconds(1'699'900'000));
+  const Instant monday = Instant(std::chrono::seconds(1'700'000'000));
+  const Instant tuesday = monday + std::chrono::hours(24);
+  const std::vector<std::pair<std::string, RunStatus>> first{
+      {"ANNA", {sunday, "synced", "", "", sunday}}};
+  ASSERT_TRUE(states->record_statuses(first));
+  const std::vector<std::pair<std::string, RunStatus>> newer{
+      {"ANNA", {tuesday, "failed", "", "timeout", Instant{}}}};
+  ASSERT_TRUE(states->record_statuses(newer));
+  const std::vector<std::pair<std::string, RunStatus>> late{
+      {"ANNA", {monday, "synced", "1 created", "", monday}}};
+  ASSERT_TRUE(states->record_statuses(late));
+  auto anna = state_store()->last_run("ANNA").value();
+  ASSERT_TRUE(anna);
+  EXPECT_EQ(*anna, (RunStatus{tuesday, "failed", "", "timeout", monday}));
+  // A run of the same second is newer (one process's runs of a pair arrive in order).
+  const std::vector<std::pair<std::string, RunStatus>> same_second{
+      {"ANNA", {tuesday, "synced", "", "", tuesday}}};
+  ASSERT_TRUE(states->record_statuses(same_second));
+  EXPECT_EQ(*state_store()->last_run("ANNA").value(),
+            (RunStatus{tuesday, "synced", "", "", tuesday}));
+}
+
 TEST_P(SyncStateContract, APairRunsOnceAtATimeAndADeadHoldersLockIsReleased) {
   auto first = state_store();
   auto held = first->lock_pair("ANNA", std::chrono::milliseconds(0));
