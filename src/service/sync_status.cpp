@@ -99,6 +99,15 @@ Result<void> write_row(store::sql::Session& db, const std::string& user, const R
 
 }  // namespace
 
+bool quiet_result(const SyncResult& result) {
+  if (result.outcome != "synced" || !result.errors.empty()) return false;
+  for (auto side : sync::kBothSides) {
+    const auto& counts = result.summary.sides[side];
+    if (counts.created + counts.updated + counts.deleted + counts.failed > 0) return false;
+  }
+  return true;
+}
+
 Result<void> SyncStatusStore::record(const std::string& user, const Result<SyncResult>& result,
                                      std::int64_t started, std::int64_t finished) {
   const Run run{user, result, started, finished};

@@ -16,6 +16,10 @@
 
 namespace agendasync::service {
 
+/// A run that synced, changed nothing and met no error: the safety net's idle run, whose
+/// status may be written with others (StatusBatch).
+bool quiet_result(const SyncResult& result);
+
 class SyncStatusStore {
  public:
   explicit SyncStatusStore(ServiceDb& db) : db_(db.sql()) {}
