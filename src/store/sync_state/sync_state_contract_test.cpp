@@ -7,6 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <thread>
+
 #include "store/contract_support.h"
 #include "store/sync_state/pg_state_store.h"
 #include "store/sync_state/pg_sync_state.h"
@@ -447,6 +450,40 @@ TEST_P(SyncStateContract, ALateStatusKeepsTheNewerRunAndCountsItsSuccess) {
   ASSERT_TRUE(states->record_statuses(same_second));
   EXPECT_EQ(*state_store()->last_run("ANNA").value(),
             (RunStatus{tuesday, "synced", "", "", tuesday}));
+}
+
+std::size_t threads_of_this_process() {
+  std::size_t count = 0;
+  for ([[maybe_unused]] const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    ++count;
+  }
+  return count;
+}
+
+// A run may last longer than its lease (1 s here): the lease is renewed while the pair is
+// held, by one thread for every lease of the process (issue 14 §4: it was a thread per run),
+// and given back at once when the run ends.
+TEST_P(SyncStateContract, HeldPairsStayHeldPastTheLeaseOnOneRenewerAndAreFreeOnceGivenBack) {
+  auto first = state_store();
+  // The renewer's thread, started by a first lease, is not a thread per run.
+  ASSERT_TRUE(first->lock_pair("WARMUP", std::chrono::milliseconds(0)));
+  const std::size_t before = threads_of_this_process();
+  std::vector<std::unique_ptr<PairGuard>> held;
+  for (const char* pair : {"ANNA", "BEN", "CAROL", "DAN", "EVE"}) {
+    auto locked = first->lock_pair(pair, std::chrono::milliseconds(0));
+    ASSERT_TRUE(locked) << locked.error().message;
+    held.push_back(std::move(*locked));
+  }
+  EXPECT_EQ(threads_of_this_process(), before) << "no thread per held pair";
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  auto second = state_store();
+  for (const char* pair : {"ANNA", "BEN", "CAROL", "DAN", "EVE"}) {
+    EXPECT_FALSE(second->lock_pair(pair, std::chrono::milliseconds(0)))
+        << pair << " was taken over while held: its lease was not renewed";
+  }
+  held.front().reset();
+  auto taken = second->lock_pair("ANNA", std::chrono::milliseconds(0));
+  EXPECT_TRUE(taken) << "given back at once, not at the lease's end";
 }
 
 TEST_P(SyncStateContract, APairRunsOnceAtATimeAndADeadHoldersLockIsReleased) {
