@@ -161,8 +161,15 @@ Result<UserRun> SyncApp::sync_user(const std::string& user_name, bool dry_run,
 }
 
 Result<UserRun> SyncApp::sync_read_user(const User& user, const Organisation& organisation,
-                                        const ProgressFn& progress) {
-  return sync_pair(user, organisation, /*dry_run=*/false, progress, nullptr);
+                                        const ProgressFn& progress, PendingStatuses* statuses) {
+  return sync_pair(user, organisation, /*dry_run=*/false, progress, statuses);
+}
+
+Result<void> SyncApp::record_statuses(const PendingStatuses& statuses) {
+  if (statuses.empty()) return {};
+  auto states = state_store();
+  if (!states) return std::unexpected(states.error());
+  return (*states)->record_statuses(statuses);
 }
 
 Result<UserRun> SyncApp::sync_pair(const User& user, const Organisation& organisation, bool dry_run,

@@ -121,8 +121,15 @@ class SyncApp {
   /// One cycle of `user`'s pair (a real run, not a dry one) with the user and organisation
   /// the caller read: sync_user without its three reads. The caller vouches that they are
   /// current (the daemon's pool compares the directory revision before each run).
+  /// Statuses a cycle over many pairs writes together (SqliteRunStatus::record_all).
+  using PendingStatuses = std::vector<std::pair<std::string, RunStatus>>;
+  /// With `statuses`, the run's status goes there for the caller to write (record_statuses)
+  /// with others: the daemon writes its idle runs' statuses in batches.
   Result<UserRun> sync_read_user(const User& user, const Organisation& organisation,
-                                 const ProgressFn& progress = {});
+                                 const ProgressFn& progress = {},
+                                 PendingStatuses* statuses = nullptr);
+  /// Writes statuses sync_read_user left to the caller, in one transaction, in order.
+  Result<void> record_statuses(const PendingStatuses& statuses);
 
   /// R38: lets the next run of a quarantined pair through. kNotFound when not quarantined.
   Result<void> approve(const std::string& user_name);
@@ -144,8 +151,6 @@ class SyncApp {
   SyncApp(store::AgendaStore& store, AppOptions options,
           std::unique_ptr<ExchangeConnection> exchange);
   Result<std::string> mailbox_of(const User& user, const store::OrganisationSettings& settings);
-  /// Statuses a cycle over many pairs writes together (SqliteRunStatus::record_all).
-  using PendingStatuses = std::vector<std::pair<std::string, RunStatus>>;
   /// One cycle of `user`'s pair: sync_user once the user is read. With `statuses`, the run
   /// status goes there for the caller to write with the others; else it is written now.
   Result<UserRun> sync_pair(const User& user, const Organisation& organisation, bool dry_run,

@@ -193,6 +193,8 @@ Result<int> run(const config::Config& config, const DaemonOptions& flags) {
       progress->set(pair.org, pair.user, {phase, at.done, at.total});
     });
   };
+  // Idle runs' statuses that waited a second are written even while long runs go on.
+  options.on_feed_poll = [pools] { pools->flush_due(); };
   options.offboard = [pools](const std::string& org) { return pools->offboard(org); };
   options.operations = console_operations(pools);
   options.audit = [](const std::filesystem::path& database,

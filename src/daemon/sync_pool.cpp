@@ -103,25 +103,74 @@ Result<std::shared_ptr<const SyncAppPool::Directory>> SyncAppPool::directory(Slo
   return std::shared_ptr<const Directory>(std::move(read));
 }
 
+SyncAppPool::SyncAppPool(config::Config config, std::shared_ptr<net::HttpClient> http,
+                         std::string org, store::LeaseOptions leases)
+    : config_(std::move(config)),
+      http_(std::move(http)),
+      org_(std::move(org)),
+      leases_(std::move(leases)),
+      statuses_(
+          [this](app::SyncApp::PendingStatuses& statuses) { return write_statuses(statuses); }) {}
+
+SyncAppPool::~SyncAppPool() { (void)statuses_.flush(); }
+
+Result<void> SyncAppPool::write_statuses(const app::SyncApp::PendingStatuses& statuses) {
+  auto written = with_app([&](app::SyncApp& app) { return app.record_statuses(statuses); });
+  if (!written) {
+    service::log_event(
+        spdlog::level::err, "status_record_failed",
+        {{"org", org_}, {"statuses", statuses.size()}, {"error", written.error().message}});
+  }
+  return written;
+}
+
+Result<void> SyncAppPool::flush_due() { return statuses_.flush_due(); }
+
+bool quiet_run(const app::UserRun& run) {
+  if (run.outcome != app::UserRun::Outcome::kSynced || !run.report) return false;
+  if (!run.report->errors.empty()) return false;
+  for (auto side : sync::kBothSides) {
+    const auto& counts = run.report->summary.sides[side];
+    if (counts.created + counts.updated + counts.deleted + counts.failed > 0) return false;
+  }
+  return true;
+}
+
 Result<service::SyncResult> SyncAppPool::run(const std::string& user,
                                              const app::ProgressFn& progress) {
+  statuses_.begin();
   // The pool grows to the number of workers that run at once (the scheduler bounds it).
   auto slot = borrow();
   if (!slot) {
     auto opened = open_slot();
-    if (!opened) return std::unexpected(opened.error());
+    if (!opened) {
+      (void)statuses_.end({}, false);
+      return std::unexpected(opened.error());
+    }
     slot = std::move(*opened);
   }
-  auto run = [&]() -> Result<app::UserRun> {
-    auto known = directory(*slot);
-    if (!known) return std::unexpected(known.error());
-    const auto found = (*known)->users.find(folded(user));
-    // Not in the directory: sync_user reads it and says the user is unknown.
-    if (found == (*known)->users.end()) return slot->app->sync_user(user, false, progress);
-    return slot->app->sync_read_user(found->second, (*known)->organisation, progress);
-  }();
+  app::SyncApp::PendingStatuses status;
+  Result<app::UserRun> run = fail(ErrorKind::kPermanent, "the run did not end");
+  try {
+    run = [&]() -> Result<app::UserRun> {
+      auto known = directory(*slot);
+      if (!known) return std::unexpected(known.error());
+      const auto found = (*known)->users.find(folded(user));
+      // Not in the directory: sync_user reads it and says the user is unknown.
+      if (found == (*known)->users.end()) return slot->app->sync_user(user, false, progress);
+      return slot->app->sync_read_user(found->second, (*known)->organisation, progress, &status);
+    }();
+  } catch (...) {
+    give_back(std::move(slot));
+    (void)statuses_.end({}, false);
+    throw;
+  }
   give_back(std::move(slot));
+  // The status is written after the slot went back: a write borrows one (this one, mostly).
+  const bool quiet = run && quiet_run(*run);
+  auto recorded = statuses_.end(std::move(status), quiet);
   if (!run) return std::unexpected(run.error());
+  if (!recorded) return std::unexpected(recorded.error());
   return to_sync_result(*run);
 }
 
@@ -197,6 +246,17 @@ Result<service::SyncResult> OrganisationPools::run(const service::PairRef& pair,
   auto found = pool(pair.org);
   if (!found) return std::unexpected(found.error());
   return (*found)->run(pair.user, progress);
+}
+
+void OrganisationPools::flush_due() {
+  std::vector<std::shared_ptr<SyncAppPool>> open;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [org, pool] : pools_) open.push_back(pool);
+  }
+  // A failed write is logged by the pool; the statuses are retried by no one (the next run
+  // of each pair records its own).
+  for (const auto& pool : open) (void)pool->flush_due();
 }
 
 void OrganisationPools::reset(const std::string& org) {

@@ -16,6 +16,7 @@
 #include "app/app.h"
 #include "config/config.h"
 #include "service/scheduler.h"
+#include "service/status_batch.h"
 
 namespace agendasync::daemon {
 
@@ -34,6 +35,11 @@ class SyncAppPool {
   /// One cycle of `user`'s pair, as the scheduler's SyncFn. A failed run is an Error; a
   /// quarantined pair says how to approve it.
   Result<service::SyncResult> run(const std::string& user, const app::ProgressFn& progress = {});
+  /// Writes the idle runs' statuses that waited a second or more (service::StatusBatch);
+  /// the daemon calls it from the server's feed loop.
+  Result<void> flush_due();
+  /// Writes what waits.
+  ~SyncAppPool();
   /// R40 for every user: removes what the sync created in each mailbox; how many users.
   Result<std::size_t> offboard_all();
   /// Runs `body` on a borrowed app (its own agenda connection): the console's one-off calls
@@ -46,11 +52,8 @@ class SyncAppPool {
     std::unique_ptr<app::SyncApp> app;
   };
   SyncAppPool(config::Config config, std::shared_ptr<net::HttpClient> http, std::string org,
-              store::LeaseOptions leases)
-      : config_(std::move(config)),
-        http_(std::move(http)),
-        org_(std::move(org)),
-        leases_(std::move(leases)) {}
+              store::LeaseOptions leases);
+  Result<void> write_statuses(const app::SyncApp::PendingStatuses& statuses);
   Result<std::unique_ptr<Slot>> open_slot();
   std::unique_ptr<Slot> borrow();
   void give_back(std::unique_ptr<Slot> slot);
@@ -74,7 +77,13 @@ class SyncAppPool {
   std::mutex mutex_;
   std::vector<std::unique_ptr<Slot>> idle_;
   std::shared_ptr<const Directory> directory_;  ///< under mutex_
+  /// Each run's status (`agendasync status`, sync_run_status): a run that changed nothing
+  /// waits to be written with others (issue 14 §4; service/status_batch.h says when).
+  service::StatusBatch<std::pair<std::string, app::RunStatus>> statuses_;
 };
+
+/// A run that synced and changed nothing, without errors: its status may wait.
+bool quiet_run(const app::UserRun& run);
 
 /// Every organisation's SyncAppPool, opened at an organisation's first run from its
 /// configuration (platform::Platform::organisation_config) and dropped when its connection
@@ -92,6 +101,8 @@ class OrganisationPools {
   /// The scheduler's PairSyncFn.
   Result<service::SyncResult> run(const service::PairRef& pair,
                                   const app::ProgressFn& progress = {});
+  /// SyncAppPool::flush_due for every open organisation.
+  void flush_due();
   /// Forgets the organisation's pool (runs in flight finish on the old one).
   void reset(const std::string& org);
   /// Forgets every organisation's pool (a reloaded [tls]); runs in flight finish on theirs.

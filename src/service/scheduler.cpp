@@ -89,12 +89,20 @@ bool Scheduler::trigger(const PairRef& pair, Trigger why) {
   orgs_[pair.org].served = true;
   auto [entry, inserted] =
       pending_.try_emplace(PairKey{pair.org, key_of(pair.user)}, Pending{pair, due, why});
-  if (!inserted && due < entry->second.due) {
+  if (inserted) {
+    due_order_[pair.org].emplace(due, entry->first);
+  } else if (due < entry->second.due) {
     // An earlier request wins: coalescing never delays a run that was already due sooner.
+    auto& order = due_order_[pair.org];
+    order.erase({entry->second.due, entry->first});
+    order.emplace(due, entry->first);
     entry->second.due = due;
     entry->second.why = why;
   }
-  changed_.notify_all();
+  // One run more: one worker can take it (any waiting worker sees the same queue, so the
+  // one woken takes it if any could). A safety net queues thousands at once, and waking
+  // every worker for each made them queue up on the lock.
+  changed_.notify_one();
   return true;
 }
 
@@ -106,6 +114,7 @@ std::size_t Scheduler::forget_org(const std::string& org) {
     entry = pending_.erase(entry);
     ++dropped;
   }
+  due_order_.erase(org);
   if (auto state = orgs_.find(org); state != orgs_.end()) {
     if (state->second.running == 0) {
       orgs_.erase(state);
@@ -130,23 +139,22 @@ Scheduler::PendingMap::iterator Scheduler::choose(std::chrono::steady_clock::tim
                                                   std::chrono::steady_clock::time_point& next_due) {
   // Per organisation, its longest-waiting due pair that is not running. One run per pair at
   // a time: a pair that is running keeps its request queued, and it runs again afterwards to
-  // pick up what changed meanwhile.
+  // pick up what changed meanwhile. Each organisation's queue is read in due order, so this
+  // skips at most the running pairs: a safety net of 10,000 queued pairs costs no scan of
+  // them for each run (issue 14 §4).
   std::vector<PendingMap::iterator> first_due;
   std::vector<OrgTurn> turns;
-  for (auto entry = pending_.begin(); entry != pending_.end(); ++entry) {
-    if (running_.contains(entry->first)) continue;
-    if (entry->second.due > now) {
-      next_due = std::min(next_due, entry->second.due);
-      continue;
-    }
-    // pending_ is ordered by organisation: its pairs are next to each other.
-    if (first_due.empty() || first_due.back()->first.org != entry->first.org) {
-      const OrgState& org = orgs_[entry->first.org];
-      first_due.push_back(entry);
-      turns.push_back(OrgTurn{org.running, org.last_start, entry->second.due});
-    } else if (entry->second.due < first_due.back()->second.due) {
-      first_due.back() = entry;
-      turns.back().earliest_due = entry->second.due;
+  for (const auto& [org_id, order] : due_order_) {
+    for (const auto& [due, key] : order) {
+      if (running_.contains(key)) continue;
+      if (due > now) {
+        next_due = std::min(next_due, due);
+        break;
+      }
+      const OrgState& org = orgs_[org_id];
+      first_due.push_back(pending_.find(key));
+      turns.push_back(OrgTurn{org.running, org.last_start, due});
+      break;
     }
   }
   const auto pick = next_org(turns, options_.workers - running_.size(), options_.reserved_workers,
@@ -169,6 +177,10 @@ void Scheduler::work() {
     }
     Pending job = chosen->second;
     PairKey key = chosen->first;
+    if (auto order = due_order_.find(key.org); order != due_order_.end()) {
+      order->second.erase({job.due, key});
+      if (order->second.empty()) due_order_.erase(order);
+    }
     pending_.erase(chosen);
     running_.insert(key);
     OrgState& org = orgs_[key.org];
@@ -201,7 +213,8 @@ void Scheduler::work() {
 void Scheduler::safety_net_loop() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
-    changed_.wait_for(lock, options_.safety_net, [this] { return stopping_; });
+    // Its own condition: woken by stop() only, not by every trigger and every run's end.
+    stopped_.wait_for(lock, options_.safety_net, [this] { return stopping_; });
     if (stopping_) break;
     lock.unlock();
     if (options_.all_users) {
@@ -220,8 +233,10 @@ void Scheduler::stop() {
     std::lock_guard lock(mutex_);
     stopping_ = true;
     pending_.clear();
+    due_order_.clear();
     threads.swap(threads_);
     changed_.notify_all();
+    stopped_.notify_all();
   }
   for (auto& thread : threads) thread.join();
 }

@@ -165,8 +165,13 @@ class Scheduler {
   SchedulerOptions options_;
   PairRunObserver observer_;
   mutable std::mutex mutex_;
-  std::condition_variable changed_;
+  std::condition_variable changed_;  ///< the workers': the queue or the running set changed
+  std::condition_variable stopped_;  ///< the safety net's: stop() was called
   PendingMap pending_;
+  /// pending_'s pairs per organisation in the order they are due (then by key): choose()
+  /// reads each organisation's first due pairs instead of the whole queue.
+  std::map<std::string, std::set<std::pair<std::chrono::steady_clock::time_point, PairKey>>>
+      due_order_;
   std::set<PairKey> running_;
   std::map<std::string, OrgState> orgs_;
   bool started_ = false;

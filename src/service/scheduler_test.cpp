@@ -7,6 +7,8 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <thread>
+#include <vector>
 
 namespace agendasync::service {
 namespace {
@@ -126,6 +128,32 @@ TEST(Scheduler, PoolBoundsConcurrentRuns) {
     return total == 12;
   }));
   EXPECT_EQ(fake.max_active.load(), 3);
+}
+
+// The queue is read in due order (issue 14 §4: no scan of 10,000 queued pairs per run): the
+// longest-waiting pair runs first, whatever its name, and a debounced change waits its turn.
+TEST(Scheduler, PairsRunInTheOrderTheyBecameDue) {
+  std::mutex mutex;
+  std::vector<std::string> order;
+  Scheduler scheduler(
+      [&](const std::string& user) -> Result<SyncResult> {
+        if (user == "blocker") std::this_thread::sleep_for(100ms);
+        std::lock_guard lock(mutex);
+        order.push_back(user);
+        return SyncResult{};
+      },
+      options(150ms, 1));
+  scheduler.start();
+  scheduler.trigger("blocker", Trigger::kSyncNow);
+  ASSERT_TRUE(eventually([&] { return scheduler.running() == 1; }));
+  scheduler.trigger("zed", Trigger::kHostChange);  // due in 150 ms
+  for (const char* user : {"carol", "amy", "bob"}) scheduler.trigger(user, Trigger::kSyncNow);
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return order.size() == 5;
+  }));
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(order, (std::vector<std::string>{"blocker", "carol", "amy", "bob", "zed"}));
 }
 
 TEST(Scheduler, SafetyNetQueuesEveryUserPeriodically) {

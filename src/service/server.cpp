@@ -17,6 +17,7 @@
 #include "service/log.h"
 #include "service/pooled_agenda_store.h"
 #include "service/secrets/key_ring.h"
+#include "service/status_batch.h"
 #include "service/sync_progress.h"
 #include "service/systemd_notify.h"
 #include "service/tenant.h"
@@ -28,13 +29,14 @@ namespace agendasync::service {
 
 namespace {
 
-void record_run(Metrics& metrics, SyncStatusStore& status, const std::string& org,
-                const std::string& user, Trigger trigger, const Result<SyncResult>& result,
-                std::chrono::system_clock::time_point started,
+std::int64_t unix_seconds(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+/// Counts and logs a finished run; false when its status is not the pair's to record.
+bool record_run(Metrics& metrics, const std::string& org, const std::string& user, Trigger trigger,
+                const Result<SyncResult>& result, std::chrono::system_clock::time_point started,
                 std::chrono::system_clock::time_point finished) {
-  auto seconds = [](std::chrono::system_clock::time_point t) {
-    return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-  };
   double ms = std::chrono::duration<double, std::milli>(finished - started).count();
   if (!result && is_lease_lost(result.error())) {
     // Fencing (issue 17): this run stalled past its pair's lease and its batch was refused.
@@ -47,11 +49,7 @@ void record_run(Metrics& metrics, SyncStatusStore& status, const std::string& or
                {"trigger", to_string(trigger)},
                {"error", result.error().message},
                {"ms", ms}});
-    return;
-  }
-  if (auto recorded = status.record(user, result, seconds(started), seconds(finished)); !recorded) {
-    log_event(spdlog::level::err, "status_record_failed",
-              {{"user", user}, {"error", recorded.error().message}});
+    return false;
   }
   if (!result) {
     metrics.add(metric::kSyncs, {{"org", org}, {"result", "error"}});
@@ -64,7 +62,7 @@ void record_run(Metrics& metrics, SyncStatusStore& status, const std::string& or
                {"kind", to_string(result.error().kind)},
                {"error", result.error().message},
                {"ms", ms}});
-    return;
+    return true;
   }
   metrics.add(metric::kSyncs, {{"org", org}, {"result", result->outcome}});
   for (auto side : sync::kBothSides) {
@@ -95,6 +93,7 @@ void record_run(Metrics& metrics, SyncStatusStore& status, const std::string& or
              {"summary", sync::format_summary(result->summary)},
              {"errors", result->errors.size()},
              {"ms", ms}});
+  return true;
 }
 
 PairSyncFn unwired_sync() {
@@ -137,6 +136,11 @@ std::string served_openapi(const Router& router) {
 
 }  // namespace
 
+struct Server::StatusRun {
+  std::string org;
+  SyncStatusStore::Run run;
+};
+
 struct Server::Impl {
   std::unique_ptr<HttpServer> http;
   std::thread feed;
@@ -164,6 +168,9 @@ struct Server::Impl {
   /// Organisations being deleted: not served again until released or gone (companions_mutex).
   std::set<std::string, std::less<>> withheld;
   std::chrono::steady_clock::time_point platform_read{};
+  /// Every run's status (the API's status, /metrics' lag): the safety net's quiet runs are
+  /// written together (issue 14 §4, status_batch.h).
+  std::unique_ptr<StatusBatch<StatusRun>> statuses;
 };
 
 /// How often a node re-reads the organisations (and their connections' revisions).
@@ -225,14 +232,22 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   }
   Metrics* metrics = &s.metrics_;
   if (!s.options_.sync) s.options_.sync = unwired_sync();
+  s.impl_->statuses = std::make_unique<StatusBatch<StatusRun>>(
+      [&s](std::vector<StatusRun>& runs) { return s.write_statuses(runs); });
   s.scheduler_ = std::make_unique<Scheduler>(
       PairSyncFn([&s](const PairRef& pair) { return s.run_pair(pair); }), scheduler_options,
       PairRunObserver([&s, metrics](const PairRef& pair, Trigger trigger,
                                     const Result<SyncResult>& result, auto started, auto finished) {
-        auto tenant = s.tenant(pair.org);
-        if (!tenant) return;
-        record_run(*metrics, tenant->status(), pair.org, pair.user, trigger, result, started,
-                   finished);
+        std::vector<StatusRun> runs;
+        if (s.tenant(pair.org) &&
+            record_run(*metrics, pair.org, pair.user, trigger, result, started, finished)) {
+          runs.push_back(
+              {pair.org, {pair.user, result, unix_seconds(started), unix_seconds(finished)}});
+        }
+        // A safety-net run that changed nothing may wait; a run someone may be waiting to
+        // see (sync-now, a change, a notification) is written at once.
+        const bool quiet = trigger == Trigger::kSafetyNet && result && quiet_result(*result);
+        (void)s.impl_->statuses->end(std::move(runs), quiet);
       }));
 
   s.http_ = s.options_.http;
@@ -501,7 +516,32 @@ void Server::close_locked(const std::string& org) {
   // The tenant closes its databases when the last call in flight lets go of it.
 }
 
+Result<void> Server::write_statuses(std::vector<StatusRun>& runs) {
+  Result<void> outcome;
+  // In order, an organisation's consecutive runs in one transaction.
+  for (std::size_t first = 0; first < runs.size();) {
+    std::size_t last = first;
+    std::vector<SyncStatusStore::Run> same;
+    while (last < runs.size() && runs[last].org == runs[first].org) {
+      same.push_back(std::move(runs[last].run));
+      ++last;
+    }
+    if (auto tenant = this->tenant(runs[first].org)) {  // gone: its status went with it
+      if (auto written = tenant->status().record_all(same); !written) {
+        log_event(
+            spdlog::level::err, "status_record_failed",
+            {{"org", runs[first].org}, {"runs", same.size()}, {"error", written.error().message}});
+        outcome = std::unexpected(written.error());
+      }
+    }
+    first = last;
+  }
+  return outcome;
+}
+
 Result<SyncResult> Server::run_pair(const PairRef& pair) {
+  // Ended by the scheduler's observer, which every run reaches.
+  impl_->statuses->begin();
   {
     std::shared_lock lock(impl_->tenants_mutex);
     if (!impl_->active.contains(pair.org)) {
@@ -574,6 +614,8 @@ void Server::feed_loop() {
       follow_platform();
     }
     for (const auto& tenant : tenants()) tenant->poll_feed();
+    (void)impl_->statuses->flush_due();
+    if (options_.on_feed_poll) options_.on_feed_poll();
     impl_->feed_heartbeat = std::chrono::steady_clock::now().time_since_epoch().count();
     lock.lock();
     impl_->wake.wait_for(lock, options_.feed_poll, [this] { return impl_->stopping; });
@@ -629,6 +671,7 @@ void Server::stop() {
   }
   if (scheduler_) scheduler_->stop();
   if (impl_->feed.joinable()) impl_->feed.join();
+  if (impl_->statuses) (void)impl_->statuses->flush();
   for (const auto& tenant : tenants()) tenant->stop();
   log_event(spdlog::level::info, "server_stopped", {{"port", port_}});
 }

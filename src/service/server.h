@@ -69,6 +69,9 @@ struct ServerOptions {
   std::function<AuditLookup(const std::filesystem::path& database, const std::string& org)> audit;
   /// How often every organisation's change feed is read (other processes' writes, webhooks).
   std::chrono::milliseconds feed_poll{100};
+  /// Run by the feed loop after each round (the daemon writes run statuses that waited a
+  /// second: StatusBatch::flush_due).
+  std::function<void()> on_feed_poll;
   /// How often the organisation list is read for what other processes changed (another
   /// node's or the CLI's new organisations, connections and states).
   std::chrono::milliseconds platform_follow{std::chrono::seconds(2)};
@@ -173,6 +176,10 @@ class Server {
   /// Its tenant is open with this connection revision and this state.
   bool served_as_stored(const platform::Organisation& organisation);
   Result<SyncResult> run_pair(const PairRef& pair);
+  /// One finished run's status for an organisation's SyncStatusStore.
+  struct StatusRun;
+  /// Writes runs' statuses in order, each organisation's consecutive ones together.
+  Result<void> write_statuses(std::vector<StatusRun>& runs);
   std::vector<PairRef> due_pairs();
   void refresh_gauges();
   Tenant& default_tenant();

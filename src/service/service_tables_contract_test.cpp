@@ -209,6 +209,37 @@ TEST_P(ServiceTables, StatusCountsRunsAndKeepsTheNewestErrorsWithNamesWithoutCas
   EXPECT_TRUE(elsewhere.failing_users()->empty());
 }
 
+// The daemon writes idle runs' statuses in batches, up to a second late (StatusBatch): every
+// run counts, and a late batch (another node's) leaves the newer run shown.
+TEST_P(ServiceTables, StatusesWrittenTogetherCountEveryRunAndALateOneKeepsTheNewerRun) {
+  auto db = org_db("contoso");
+  SyncStatusStore status(*db);
+  SyncResult idle;
+  idle.outcome = "synced";
+  idle.backend = "graph";
+  const std::vector<SyncStatusStore::Run> batch{
+      {"anna", idle, 100, 101}, {"ben", idle, 100, 102}, {"ANNA", idle, 110, 111}};
+  ASSERT_TRUE(status.record_all(batch));
+  auto anna = status.status("anna").value();
+  EXPECT_EQ(anna["runs"], 2);
+  EXPECT_EQ(anna["last_started"], 110);
+  EXPECT_EQ(anna["last_finished"], 111);
+  EXPECT_EQ(anna["last_success"], 111);
+  EXPECT_EQ(anna["backend"], "graph");
+  EXPECT_EQ(status.status("ben").value()["runs"], 1);
+
+  ASSERT_TRUE(status.record("anna", fail(ErrorKind::kTransient, "busy"), 200, 210));
+  const std::vector<SyncStatusStore::Run> late{{"anna", idle, 150, 151}};
+  ASSERT_TRUE(status.record_all(late));
+  anna = status.status("anna").value();
+  EXPECT_EQ(anna["runs"], 4);
+  EXPECT_EQ(anna["failures"], 1);
+  EXPECT_EQ(anna["last_started"], 200) << "the newer run stays shown";
+  EXPECT_EQ(anna["last_finished"], 210);
+  EXPECT_EQ(anna["last_outcome"], "error");
+  EXPECT_EQ(anna["last_success"], 151) << "a late success still counts as the last success";
+}
+
 TEST_P(ServiceTables, SecretsWebhooksAndGraphSubscriptionsSealAndRotate) {
   auto db = org_db("contoso");
   SecretStore secrets(*db, ring(kKey));

@@ -30,59 +30,108 @@ json nullable(const store::sql::Rows& rows, std::size_t column) {
 
 }  // namespace
 
+namespace {
+
+// A run older than the row's last finish (a late batch) counts, and leaves the shown run.
+constexpr const char* kUpsert =
+    "INSERT INTO service_sync_status(user_name, runs, failures, last_started, last_finished, "
+    "last_success, last_outcome, counts, backend) VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+    "ON CONFLICT(user_name) DO UPDATE SET runs = service_sync_status.runs + 1, "
+    "failures = service_sync_status.failures + ?2, "
+    "last_started = CASE WHEN service_sync_status.last_finished IS NULL OR ?4 >= "
+    "service_sync_status.last_finished THEN ?3 ELSE service_sync_status.last_started END, "
+    "last_finished = CASE WHEN service_sync_status.last_finished IS NULL OR ?4 >= "
+    "service_sync_status.last_finished THEN ?4 ELSE service_sync_status.last_finished END, "
+    "last_success = CASE WHEN service_sync_status.last_success IS NULL OR ?5 > "
+    "service_sync_status.last_success THEN COALESCE(?5, service_sync_status.last_success) "
+    "ELSE service_sync_status.last_success END, "
+    "last_outcome = CASE WHEN service_sync_status.last_finished IS NULL OR ?4 >= "
+    "service_sync_status.last_finished THEN ?6 ELSE service_sync_status.last_outcome END, "
+    "counts = CASE WHEN ?2 = 0 AND (service_sync_status.last_finished IS NULL OR ?4 >= "
+    "service_sync_status.last_finished) THEN ?7 ELSE service_sync_status.counts END, "
+    "backend = CASE WHEN ?8 = '' THEN service_sync_status.backend ELSE ?8 END";
+
+struct RunRow {
+  std::vector<store::sql::Value> values;
+  std::vector<std::string> errors;
+};
+
+RunRow row_of(const SyncStatusStore::Run& run) {
+  const bool ok = run.result.has_value();
+  RunRow row;
+  row.values = {run.user,
+                std::int64_t{ok ? 0 : 1},
+                run.started,
+                run.finished,
+                ok ? store::sql::Value(run.finished) : store::sql::Value(std::monostate{}),
+                ok ? run.result->outcome : std::string("error"),
+                ok ? counts_json(*run.result).dump() : std::string("{}"),
+                ok ? run.result->backend : std::string()};
+  if (!ok) {
+    row.errors.push_back(std::string(to_string(run.result.error().kind)) + ": " +
+                         run.result.error().message);
+  } else {
+    row.errors = run.result->errors;
+  }
+  return row;
+}
+
+Result<void> write_row(store::sql::Session& db, const std::string& user, const RunRow& row,
+                       std::int64_t finished) {
+  auto upserted = db.run(kUpsert, row.values);
+  if (!upserted) return std::unexpected(upserted.error());
+  if (row.errors.empty()) return {};
+  for (const auto& message : row.errors) {
+    // A message may quote what a server sent; the status reply's JSON must never meet
+    // bytes that are not UTF-8 (nlohmann::json::dump throws on them).
+    auto added =
+        db.run("INSERT INTO service_sync_error(user_name, at, message) VALUES (?1, ?2, ?3)",
+               {user, finished, repair_utf8(message)});
+    if (!added) return std::unexpected(added.error());
+  }
+  auto trimmed = db.run(
+      "DELETE FROM service_sync_error WHERE user_name = ?1 AND id NOT IN (SELECT id FROM "
+      "service_sync_error WHERE user_name = ?1 ORDER BY id DESC LIMIT ?2)",
+      {user, static_cast<std::int64_t>(SyncStatusStore::kErrorsKept)});
+  if (!trimmed) return std::unexpected(trimmed.error());
+  return {};
+}
+
+}  // namespace
+
+bool quiet_result(const SyncResult& result) {
+  if (result.outcome != "synced" || !result.errors.empty()) return false;
+  for (auto side : sync::kBothSides) {
+    const auto& counts = result.summary.sides[side];
+    if (counts.created + counts.updated + counts.deleted + counts.failed > 0) return false;
+  }
+  return true;
+}
+
 Result<void> SyncStatusStore::record(const std::string& user, const Result<SyncResult>& result,
                                      std::int64_t started, std::int64_t finished) {
-  const bool ok = result.has_value();
-  const std::string outcome = ok ? result->outcome : std::string("error");
-  const std::string counts = ok ? counts_json(*result).dump() : std::string("{}");
-  const std::int64_t failed = ok ? 0 : 1;
-  constexpr const char* kUpsert =
-      "INSERT INTO service_sync_status(user_name, runs, failures, last_started, "
-      "last_finished, last_success, last_outcome, counts, backend) VALUES (?1, 1, ?2, ?3, "
-      "?4, ?5, ?6, ?7, ?8) ON CONFLICT(user_name) DO UPDATE SET runs = "
-      "service_sync_status.runs + 1, failures = service_sync_status.failures + ?2, "
-      "last_started = ?3, last_finished = ?4, last_success = COALESCE(?5, "
-      "service_sync_status.last_success), last_outcome = ?6, counts = CASE WHEN ?2 = 0 THEN "
-      "?7 ELSE service_sync_status.counts END, backend = CASE WHEN ?8 = '' THEN "
-      "service_sync_status.backend ELSE ?8 END";
-  const std::vector<store::sql::Value> values{
-      user,
-      failed,
-      started,
-      finished,
-      ok ? store::sql::Value(finished) : store::sql::Value(std::monostate{}),
-      outcome,
-      counts,
-      ok ? result->backend : std::string()};
-  std::vector<std::string> errors;
-  if (!ok) {
-    errors.push_back(std::string(to_string(result.error().kind)) + ": " + result.error().message);
-  } else {
-    errors = result->errors;
-  }
-  // A run without errors (every idle run of the safety net) is the upsert alone: one
-  // statement, committed on its own (it was BEGIN, the upsert, COMMIT; issue 14 §4).
-  if (errors.empty()) {
-    auto upserted = db_.run(kUpsert, values);
-    if (!upserted) return std::unexpected(upserted.error());
-    return {};
+  const Run run{user, result, started, finished};
+  return record_all(std::span(&run, 1));
+}
+
+Result<void> SyncStatusStore::record_all(std::span<const Run> runs) {
+  if (runs.empty()) return {};
+  if (runs.size() == 1) {
+    const RunRow row = row_of(runs.front());
+    // A run without errors (every idle run of the safety net) is the upsert alone: one
+    // statement, committed on its own (it was BEGIN, the upsert, COMMIT; issue 14 §4).
+    if (row.errors.empty()) {
+      auto upserted = db_.run(kUpsert, row.values);
+      if (!upserted) return std::unexpected(upserted.error());
+      return {};
+    }
   }
   return db_.transaction([&](store::sql::Session& db) -> Result<void> {
-    auto upserted = db.run(kUpsert, values);
-    if (!upserted) return std::unexpected(upserted.error());
-    for (const auto& message : errors) {
-      // A message may quote what a server sent; the status reply's JSON must never meet
-      // bytes that are not UTF-8 (nlohmann::json::dump throws on them).
-      auto added =
-          db.run("INSERT INTO service_sync_error(user_name, at, message) VALUES (?1, ?2, ?3)",
-                 {user, finished, repair_utf8(message)});
-      if (!added) return std::unexpected(added.error());
+    for (const auto& run : runs) {
+      if (auto written = write_row(db, run.user, row_of(run), run.finished); !written) {
+        return written;
+      }
     }
-    auto trimmed = db.run(
-        "DELETE FROM service_sync_error WHERE user_name = ?1 AND id NOT IN (SELECT id FROM "
-        "service_sync_error WHERE user_name = ?1 ORDER BY id DESC LIMIT ?2)",
-        {user, static_cast<std::int64_t>(kErrorsKept)});
-    if (!trimmed) return std::unexpected(trimmed.error());
     return {};
   });
 }

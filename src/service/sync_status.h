@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -15,12 +16,27 @@
 
 namespace agendasync::service {
 
+/// A run that synced, changed nothing and met no error: the safety net's idle run, whose
+/// status may be written with others (StatusBatch).
+bool quiet_result(const SyncResult& result);
+
 class SyncStatusStore {
  public:
   explicit SyncStatusStore(ServiceDb& db) : db_(db.sql()) {}
   /// Records a finished run; keeps the newest `kErrorsKept` errors per user.
   Result<void> record(const std::string& user, const Result<SyncResult>& result,
                       std::int64_t started, std::int64_t finished);
+  /// One finished run (unix seconds).
+  struct Run {
+    std::string user;
+    Result<SyncResult> result;
+    std::int64_t started = 0;
+    std::int64_t finished = 0;
+  };
+  /// Records runs in the order given, in one transaction (the daemon's idle runs, written
+  /// together: StatusBatch). Every run counts; a run that finished before the one shown
+  /// (a late batch of another node) leaves the shown run's times and outcome alone.
+  Result<void> record_all(std::span<const Run> runs);
   /// The status as the API shows it (a never-synced user has runs = 0 and nulls).
   Result<nlohmann::json> status(const std::string& user);
   /// The unix time of the user's last successful run, nullopt when never.

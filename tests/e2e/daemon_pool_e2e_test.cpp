@@ -126,5 +126,36 @@ TEST_P(DaemonPool, AUserDisabledOrBlockedBetweenTwoRunsIsNotSynced) {
   EXPECT_EQ(unknown.error().kind, ErrorKind::kNotFound);
 }
 
+// An idle run's status waits to be written with others only while other runs are in flight
+// (issue 14 §4, service/status_batch.h): the last run to end writes it, so `agendasync
+// status` (sync_run_status) shows each run once the pool is idle, its summary included.
+TEST_P(DaemonPool, EveryRunsStatusIsWrittenOnceNoOtherRunIsInFlight) {
+  world_.add_user("jdoe");
+  auto daemon = pool();
+  ASSERT_TRUE(daemon);
+  auto last_run = [&]() -> std::optional<app::RunStatus> {
+    std::optional<app::RunStatus> found;
+    EXPECT_TRUE(daemon->with_app([&](app::SyncApp& app) -> Result<void> {
+      auto status = app.status("jdoe");
+      if (!status) return std::unexpected(status.error());
+      found = status->last_run;
+      return {};
+    }));
+    return found;
+  };
+  world_.add_appointment("jdoe", "First", future(1));
+  ASSERT_TRUE(daemon->run("jdoe"));
+  auto first = last_run();
+  ASSERT_TRUE(first) << "the run that created an item recorded its status";
+  EXPECT_EQ(first->outcome, "synced");
+  const auto idle_started = std::chrono::system_clock::now();
+  auto idle = daemon->run("jdoe");
+  ASSERT_TRUE(idle) << idle.error().message;
+  auto second = last_run();
+  ASSERT_TRUE(second);
+  EXPECT_NE(second->summary, first->summary) << "the idle run's status was not written";
+  EXPECT_GE(second->at, std::chrono::floor<std::chrono::seconds>(idle_started));
+}
+
 }  // namespace
 }  // namespace agendasync::e2e

@@ -2,9 +2,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdio>
-#include <stop_token>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "store/sync_state/pg_sync_state.h"
@@ -19,30 +22,105 @@ std::int64_t seconds_of(Instant at) {
 
 }  // namespace
 
-/// Holds a pair's lease for one run: a thread renews it every ttl/3 (a run may last longer
-/// than the ttl; a node that stops renewing, because it died or stalled, loses the pair), and
-/// the destructor gives it back so the next run need not wait for the expiry.
+/// Renews every lease this process's runs hold, on one thread (issue 14 §4: a thread per run
+/// cost a clone and a join per idle run). Each lease is renewed every ttl/3 from when it was
+/// taken (a run may last longer than the ttl; a node that stops renewing, because it died or
+/// stalled, loses the pair). One slow renewal delays the others by its duration, far below
+/// ttl/3; a hung database loses every lease, which fencing makes safe. The thread starts at
+/// the first lease and lives as long as the process; a forked child starts its own.
+class LeaseRenewer {
+ public:
+  static LeaseRenewer& instance() {
+    static std::mutex guard;
+    static LeaseRenewer* current = nullptr;
+    std::lock_guard lock(guard);
+    // Never deleted: the thread waits on it until the process ends. A child of fork() has no
+    // thread: it gets a renewer of its own (the parent's copy is left alone).
+    if (current == nullptr || current->pid_ != ::getpid()) current = new LeaseRenewer();
+    return *current;
+  }
+
+  std::uint64_t add(std::shared_ptr<PgLeases> leases, Lease lease, std::chrono::milliseconds ttl) {
+    std::lock_guard lock(mutex_);
+    if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
+    const auto every = std::max(ttl / 3, std::chrono::milliseconds(1));
+    const std::uint64_t id = next_id_++;
+    held_.emplace(id, Held{std::move(leases), std::move(lease), every,
+                           std::chrono::steady_clock::now() + every});
+    changed_.notify_all();
+    return id;
+  }
+
+  /// Once it returns, the lease is not renewed again (a renewal under way has ended).
+  void remove(std::uint64_t id) {
+    std::unique_lock lock(mutex_);
+    held_.erase(id);
+    changed_.wait(lock, [&] { return renewing_ != id; });
+  }
+
+ private:
+  struct Held {
+    std::shared_ptr<PgLeases> leases;
+    Lease lease;
+    std::chrono::milliseconds every;
+    std::chrono::steady_clock::time_point due;
+  };
+
+  LeaseRenewer() : pid_(::getpid()) {}
+
+  void loop() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      if (held_.empty()) {
+        changed_.wait(lock);
+        continue;
+      }
+      auto next = held_.begin();
+      for (auto it = held_.begin(); it != held_.end(); ++it) {
+        if (it->second.due < next->second.due) next = it;
+      }
+      const auto now = std::chrono::steady_clock::now();
+      if (next->second.due > now) {
+        changed_.wait_until(lock, next->second.due);
+        continue;
+      }
+      const std::uint64_t id = next->first;
+      auto leases = next->second.leases;
+      const Lease lease = next->second.lease;
+      next->second.due = now + next->second.every;
+      renewing_ = id;
+      lock.unlock();
+      auto renewed = leases->renew(lease);
+      lock.lock();
+      renewing_ = 0;
+      // Lost (taken over): nothing to renew any more; the fence refuses this run's writes.
+      if (renewed && !*renewed) held_.erase(id);
+      changed_.notify_all();
+    }
+  }
+
+  const pid_t pid_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::map<std::uint64_t, Held> held_;
+  std::uint64_t next_id_ = 1;
+  std::uint64_t renewing_ = 0;  ///< the lease being renewed now (0: none)
+  std::thread thread_;
+};
+
+/// Holds a pair's lease for one run: renewed by the LeaseRenewer while the run lasts, and
+/// given back by the destructor so the next run need not wait for the expiry.
 class LeaseGuard final : public PairGuard {
  public:
   LeaseGuard(PgStateStore& store, std::shared_ptr<PgLeases> leases, Lease lease,
              std::chrono::milliseconds ttl)
-      : store_(store), leases_(std::move(leases)), lease_(std::move(lease)) {
-    renewer_ = std::jthread([this, ttl](std::stop_token stop) {
-      std::mutex mutex;
-      std::condition_variable_any wake;
-      std::unique_lock lock(mutex);
-      while (!stop.stop_requested()) {
-        wake.wait_for(lock, stop, ttl / 3, [] { return false; });
-        if (stop.stop_requested()) return;
-        auto renewed = leases_->renew(lease_);
-        // Lost (taken over): nothing to renew any more; the fence refuses this run's writes.
-        if (renewed && !*renewed) return;
-      }
-    });
-  }
+      : store_(store),
+        leases_(std::move(leases)),
+        lease_(std::move(lease)),
+        renewal_(LeaseRenewer::instance().add(leases_, lease_, ttl)),
+        renewer_(LeaseRenewer::instance()) {}
   ~LeaseGuard() override {
-    renewer_.request_stop();
-    renewer_.join();
+    renewer_.remove(renewal_);
     store_.forget_lease(lease_.pair);
     (void)leases_->release(lease_);
   }
@@ -51,7 +129,8 @@ class LeaseGuard final : public PairGuard {
   PgStateStore& store_;
   std::shared_ptr<PgLeases> leases_;
   Lease lease_;
-  std::jthread renewer_;
+  std::uint64_t renewal_;
+  LeaseRenewer& renewer_;
 };
 
 std::string default_node_name() {
@@ -112,11 +191,16 @@ Result<void> PgStateStore::record_statuses(
       "INSERT INTO sync_run_status(pair, at, outcome, summary, last_error, last_success) "
       "SELECT $1::text, $2::bigint, $3::text, $4::text, $5::text, $6::bigint "
       "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed "
-      "ON CONFLICT (pair) DO UPDATE SET at = EXCLUDED.at, "
-      "outcome = EXCLUDED.outcome, summary = EXCLUDED.summary, "
-      "last_error = EXCLUDED.last_error, "
-      "last_success = CASE WHEN EXCLUDED.last_success = 0 "
-      "THEN sync_run_status.last_success ELSE EXCLUDED.last_success END";
+      // A late batch of the daemon's idle statuses keeps a newer run recorded meanwhile (by
+      // another node or the CLI) and still moves last_success (run_status_table.cpp).
+      "ON CONFLICT (pair) DO UPDATE SET at = GREATEST(sync_run_status.at, EXCLUDED.at), "
+      "outcome = CASE WHEN EXCLUDED.at >= sync_run_status.at THEN EXCLUDED.outcome "
+      "ELSE sync_run_status.outcome END, "
+      "summary = CASE WHEN EXCLUDED.at >= sync_run_status.at THEN EXCLUDED.summary "
+      "ELSE sync_run_status.summary END, "
+      "last_error = CASE WHEN EXCLUDED.at >= sync_run_status.at THEN EXCLUDED.last_error "
+      "ELSE sync_run_status.last_error END, "
+      "last_success = GREATEST(sync_run_status.last_success, EXCLUDED.last_success)";
   auto upsert = [&](const std::string& pair, const RunStatus& status) -> Result<void> {
     auto row = conn.run(kUpsert, {pair, seconds_of(status.at), status.outcome, status.summary,
                                   status.last_error, seconds_of(status.last_success)});

@@ -1,10 +1,10 @@
 #pragma once
 /// StateStore in an organisation's PostgreSQL schema: the pool opens on first use, run
 /// statuses are rows of sync_run_status, and a pair is locked by a lease with fencing
-/// (pg_lease.h): taken for `ttl`, renewed by a thread while the run lasts, given back when it
-/// ends, and every write of the pair's state made while it is held checks its epoch. A node
-/// that dies holds its pairs until the ttl runs out; one that stalls past it has its late
-/// writes refused.
+/// (pg_lease.h): taken for `ttl`, renewed by the process's one renewer thread while the run
+/// lasts, given back when it ends, and every write of the pair's state made while it is held
+/// checks its epoch. A node that dies holds its pairs until the ttl runs out; one that stalls
+/// past it has its late writes refused.
 #include <map>
 #include <mutex>
 

@@ -3,6 +3,19 @@
 namespace agendasync::store {
 namespace {
 
+// The daemon writes idle runs' statuses up to a second late, in batches: another process's
+// newer run recorded meanwhile keeps its row (a run of the same second is the later one), and
+// a late success still moves last_success. Every SET expression reads the row as it was.
+constexpr const char* kUpsert =
+    "INSERT INTO sync_run_status(pair, at, outcome, summary, last_error, last_success) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(pair) DO UPDATE SET "
+    "at = MAX(sync_run_status.at, excluded.at), "
+    "outcome = IIF(excluded.at >= sync_run_status.at, excluded.outcome, sync_run_status.outcome), "
+    "summary = IIF(excluded.at >= sync_run_status.at, excluded.summary, sync_run_status.summary), "
+    "last_error = IIF(excluded.at >= sync_run_status.at, excluded.last_error, "
+    "sync_run_status.last_error), "
+    "last_success = MAX(sync_run_status.last_success, excluded.last_success)";
+
 std::int64_t seconds_of(Instant at) {
   return std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();
 }
@@ -23,15 +36,8 @@ Result<void> SqliteRunStatus::record_all(
   if (auto relaxed = db_->exec("PRAGMA synchronous = NORMAL"); !relaxed) return relaxed;
   auto stored = sqlite::write_transaction(*db_, [&]() -> Result<void> {
     for (const auto& [pair, status] : statuses) {
-      auto row = db_->run(
-          "INSERT INTO sync_run_status(pair, at, outcome, summary, last_error, last_success) "
-          "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(pair) DO UPDATE SET at = excluded.at, "
-          "outcome = excluded.outcome, summary = excluded.summary, "
-          "last_error = excluded.last_error, "
-          "last_success = CASE WHEN excluded.last_success = 0 THEN sync_run_status.last_success "
-          "ELSE excluded.last_success END",
-          {pair, seconds_of(status.at), status.outcome, status.summary, status.last_error,
-           seconds_of(status.last_success)});
+      auto row = db_->run(kUpsert, {pair, seconds_of(status.at), status.outcome, status.summary,
+                                    status.last_error, seconds_of(status.last_success)});
       if (!row) return row;
     }
     return {};

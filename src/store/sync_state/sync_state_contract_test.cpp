@@ -7,6 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <thread>
+
 #include "store/contract_support.h"
 #include "store/sync_state/pg_state_store.h"
 #include "store/sync_state/pg_sync_state.h"
@@ -419,6 +422,68 @@ TEST_P(SyncStateContract, RunStatusesKeepTheLastSuccessThroughFailures) {
   EXPECT_EQ(*anna, (RunStatus{tuesday, "failed", "", "timeout", monday}));
   EXPECT_EQ(state_store()->last_run("BEN").value()->last_success, Instant{});
   EXPECT_FALSE(state_store()->last_run("CAROL").value());
+}
+
+// The daemon writes idle runs' statuses in batches, up to a second late (daemon::SyncAppPool):
+// a `sync` of the CLI (or another node) may record a newer run in between, which a late
+// batch must not overwrite; a late success still counts as the last success.
+TEST_P(SyncStateContract, ALateStatusKeepsTheNewerRunAndCountsItsSuccess) {
+  auto states = state_store();
+  const Instant sunday = Instant(std::chrono::seconds(1'699'900'000));
+  const Instant monday = Instant(std::chrono::seconds(1'700'000'000));
+  const Instant tuesday = monday + std::chrono::hours(24);
+  const std::vector<std::pair<std::string, RunStatus>> first{
+      {"ANNA", {sunday, "synced", "", "", sunday}}};
+  ASSERT_TRUE(states->record_statuses(first));
+  const std::vector<std::pair<std::string, RunStatus>> newer{
+      {"ANNA", {tuesday, "failed", "", "timeout", Instant{}}}};
+  ASSERT_TRUE(states->record_statuses(newer));
+  const std::vector<std::pair<std::string, RunStatus>> late{
+      {"ANNA", {monday, "synced", "1 created", "", monday}}};
+  ASSERT_TRUE(states->record_statuses(late));
+  auto anna = state_store()->last_run("ANNA").value();
+  ASSERT_TRUE(anna);
+  EXPECT_EQ(*anna, (RunStatus{tuesday, "failed", "", "timeout", monday}));
+  // A run of the same second is newer (one process's runs of a pair arrive in order).
+  const std::vector<std::pair<std::string, RunStatus>> same_second{
+      {"ANNA", {tuesday, "synced", "", "", tuesday}}};
+  ASSERT_TRUE(states->record_statuses(same_second));
+  EXPECT_EQ(*state_store()->last_run("ANNA").value(),
+            (RunStatus{tuesday, "synced", "", "", tuesday}));
+}
+
+std::size_t threads_of_this_process() {
+  std::size_t count = 0;
+  for ([[maybe_unused]] const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    ++count;
+  }
+  return count;
+}
+
+// A run may last longer than its lease (1 s here): the lease is renewed while the pair is
+// held, by one thread for every lease of the process (issue 14 §4: it was a thread per run),
+// and given back at once when the run ends.
+TEST_P(SyncStateContract, HeldPairsStayHeldPastTheLeaseOnOneRenewerAndAreFreeOnceGivenBack) {
+  auto first = state_store();
+  // The renewer's thread, started by a first lease, is not a thread per run.
+  ASSERT_TRUE(first->lock_pair("WARMUP", std::chrono::milliseconds(0)));
+  const std::size_t before = threads_of_this_process();
+  std::vector<std::unique_ptr<PairGuard>> held;
+  for (const char* pair : {"ANNA", "BEN", "CAROL", "DAN", "EVE"}) {
+    auto locked = first->lock_pair(pair, std::chrono::milliseconds(0));
+    ASSERT_TRUE(locked) << locked.error().message;
+    held.push_back(std::move(*locked));
+  }
+  EXPECT_EQ(threads_of_this_process(), before) << "no thread per held pair";
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  auto second = state_store();
+  for (const char* pair : {"ANNA", "BEN", "CAROL", "DAN", "EVE"}) {
+    EXPECT_FALSE(second->lock_pair(pair, std::chrono::milliseconds(0)))
+        << pair << " was taken over while held: its lease was not renewed";
+  }
+  held.front().reset();
+  auto taken = second->lock_pair("ANNA", std::chrono::milliseconds(0));
+  EXPECT_TRUE(taken) << "given back at once, not at the lease's end";
 }
 
 TEST_P(SyncStateContract, APairRunsOnceAtATimeAndADeadHoldersLockIsReleased) {
