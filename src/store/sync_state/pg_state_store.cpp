@@ -81,7 +81,10 @@ class LeaseRenewer {
       }
       const auto now = std::chrono::steady_clock::now();
       if (next->second.due > now) {
-        changed_.wait_until(lock, next->second.due);
+        // A copy: while this waits, remove() may erase the entry (ASan caught the wait
+        // reading a freed node through the reference).
+        const auto due = next->second.due;
+        changed_.wait_until(lock, due);
         continue;
       }
       const std::uint64_t id = next->first;
