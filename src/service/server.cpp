@@ -173,8 +173,6 @@ struct Server::Impl {
   std::unique_ptr<StatusBatch<StatusRun>> statuses;
 };
 
-/// How often a node re-reads the organisations (and their connections' revisions).
-
 Server::Server() : impl_(std::make_unique<Impl>()) {}
 
 Server::~Server() { stop(); }
