@@ -4,6 +4,8 @@
 #include <cctype>
 #include <limits>
 
+#include "net/ascii_text.h"
+
 namespace agendasync::net {
 namespace {
 
@@ -12,22 +14,6 @@ namespace {
 constexpr int kGzipBits = MAX_WBITS + 16;
 constexpr int kZlibBits = MAX_WBITS;
 constexpr int kRawBits = -MAX_WBITS;
-
-bool equals_lowercase(std::string_view text, std::string_view lower) {
-  return std::equal(text.begin(), text.end(), lower.begin(), lower.end(), [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == b;
-  });
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
 
 }  // namespace
 
@@ -41,10 +27,10 @@ std::optional<BodyCoding> body_coding(std::string_view content_encoding) {
     const std::string_view name = trim(content_encoding.substr(0, comma));
     content_encoding.remove_prefix(comma == std::string_view::npos ? content_encoding.size()
                                                                    : comma + 1);
-    if (name.empty() || equals_lowercase(name, "identity")) continue;
-    if (equals_lowercase(name, "gzip") || equals_lowercase(name, "x-gzip")) {
+    if (name.empty() || equals_ignoring_case(name, "identity")) continue;
+    if (equals_ignoring_case(name, "gzip") || equals_ignoring_case(name, "x-gzip")) {
       found = BodyCoding::kGzip;
-    } else if (equals_lowercase(name, "deflate")) {
+    } else if (equals_ignoring_case(name, "deflate")) {
       found = BodyCoding::kDeflate;
     } else {
       return std::nullopt;

@@ -10,18 +10,10 @@
 
 #include <fmt/format.h>
 
+#include "net/ascii_text.h"
+
 namespace agendasync::net {
 namespace {
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
 
 size_t on_header(char* data, size_t size, size_t count, void* user) {
   auto& transfer = *static_cast<Transfer*>(user);
@@ -213,11 +205,7 @@ void set_authentication(Options& set, const Transfer& transfer) {
 
 bool names_header(const Request& request, std::string_view name) {
   return std::any_of(request.headers.begin(), request.headers.end(), [name](const auto& header) {
-    return std::equal(header.first.begin(), header.first.end(), name.begin(), name.end(),
-                      [](char a, char b) {
-                        return std::tolower(static_cast<unsigned char>(a)) ==
-                               std::tolower(static_cast<unsigned char>(b));
-                      });
+    return equals_ignoring_case(header.first, name);
   });
 }
 

@@ -7,6 +7,8 @@
 #include <charconv>
 #include <ctime>
 
+#include "net/ascii_text.h"
+
 namespace agendasync::net {
 
 const char* to_string(AuthMethod method) {
@@ -33,13 +35,7 @@ std::string account_name(const Credentials& credentials) {
 
 std::optional<std::string> Response::header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
-    if (key.size() == name.size() &&
-        std::equal(key.begin(), key.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) ==
-                 std::tolower(static_cast<unsigned char>(b));
-        })) {
-      return value;
-    }
+    if (equals_ignoring_case(key, name)) return value;
   }
   return std::nullopt;
 }
